@@ -1,0 +1,54 @@
+"""References to loaded objects and rules, and where in the input they came from.
+
+Positions live in a side table (`SourceMap`) keyed by these references, so that the model
+itself stays plain data.
+"""
+
+from netverify.model.base import Frozen
+from netverify.model.policy import Direction
+
+
+class ObjectRef(Frozen):
+    """A Kubernetes object by kind, namespace and name."""
+
+    kind: str
+    namespace: str | None
+    name: str
+
+    def __str__(self) -> str:
+        scope = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {scope}{self.name}"
+
+
+class RuleRef(Frozen):
+    """One rule of a policy: which direction and its index in that list (0-based)."""
+
+    policy: ObjectRef
+    direction: Direction
+    index: int
+
+    def __str__(self) -> str:
+        return f"{self.policy} {self.direction.value.lower()}[{self.index}]"
+
+
+class SourceSpan(Frozen):
+    """A position in an input file (lines are 1-based); `file` is as the user named it."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class SourceMap(Frozen):
+    """Where each loaded object and rule was written."""
+
+    objects: dict[ObjectRef, SourceSpan] = {}
+    rules: dict[RuleRef, SourceSpan] = {}
+
+    def of_object(self, ref: ObjectRef) -> SourceSpan | None:
+        return self.objects.get(ref)
+
+    def of_rule(self, ref: RuleRef) -> SourceSpan | None:
+        return self.rules.get(ref) or self.objects.get(ref.policy)

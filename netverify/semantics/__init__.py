@@ -1,0 +1,31 @@
+"""The reference evaluator: plain Python that decides one concrete flow at a time.
+
+It is the definition of what netverify means by "allowed"; the Z3 encoding is tested
+against it and every counterexample is replayed through it.
+"""
+
+from netverify.semantics.evaluator import (
+    FlowDecision,
+    Layer,
+    SideDecision,
+    evaluate,
+)
+from netverify.semantics.matching import (
+    ip_block_contains,
+    peer_matches,
+    policy_selects,
+    port_matches,
+    selector_matches,
+)
+
+__all__ = [
+    "FlowDecision",
+    "Layer",
+    "SideDecision",
+    "evaluate",
+    "ip_block_contains",
+    "peer_matches",
+    "policy_selects",
+    "port_matches",
+    "selector_matches",
+]

@@ -1,0 +1,152 @@
+"""Decide one concrete flow under the NetworkPolicy v1 rules.
+
+A connection is allowed when the source's egress side and the destination's ingress side
+both allow it. Each side is decided by an ordered list of policy layers; the first layer
+with an opinion decides, and with no opinion at all the flow is allowed (Kubernetes'
+default). Today the only layer is NetworkPolicy; AdminNetworkPolicy (before it) and
+BaselineAdminNetworkPolicy (after it) slot into `_LAYERS` as further entries.
+"""
+
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+
+from netverify.model import (
+    Cluster,
+    Direction,
+    Endpoint,
+    Flow,
+    Frozen,
+    NetworkPolicy,
+    ObjectRef,
+    PodEndpoint,
+    RuleRef,
+    Settings,
+)
+from netverify.semantics.matching import (
+    governed_pod,
+    peer_matches,
+    policy_selects,
+    port_matches,
+)
+
+
+class Layer(StrEnum):
+    """A policy layer that can decide a side of a flow."""
+
+    NETWORK_POLICY = "NetworkPolicy"
+
+
+class SideDecision(Frozen):
+    """The verdict of one side: egress at the source or ingress at the destination."""
+
+    direction: Direction
+    governed: bool
+    """False when the endpoint on this side is not a pod policies can select (an external
+    address or a hostNetwork pod): the side then always allows."""
+    isolated_by: tuple[ObjectRef, ...] = ()
+    """Policies that select the endpoint for this direction."""
+    allowed_by: tuple[RuleRef, ...] = ()
+    """Rules of those policies that admit the flow."""
+    decided_by: Layer | None = None
+    """The layer whose opinion counted; None means nothing applied and the default allowed."""
+    allowed: bool
+
+
+class FlowDecision(Frozen):
+    """The verdict on a flow with the reasons on both sides."""
+
+    flow: Flow
+    egress: SideDecision
+    ingress: SideDecision
+    self_traffic: bool = False
+    """A pod's traffic to itself: always allowed, whatever the policies say."""
+
+    @property
+    def allowed(self) -> bool:
+        return self.self_traffic or (self.egress.allowed and self.ingress.allowed)
+
+
+LayerDecider = Callable[[Cluster, Settings, Flow, Direction], SideDecision | None]
+
+
+def _network_policy_layer(
+    cluster: Cluster, settings: Settings, flow: Flow, direction: Direction
+) -> SideDecision | None:
+    """NetworkPolicy: a selected endpoint is isolated and needs some rule to admit the flow."""
+    subject, peer = (
+        (flow.destination, flow.source)
+        if direction is Direction.INGRESS
+        else (flow.source, flow.destination)
+    )
+    isolating = [
+        policy
+        for policy in cluster.policies
+        if direction in policy.policy_types and policy_selects(policy, subject)
+    ]
+    if not isolating:
+        return None
+    admitting: list[RuleRef] = []
+    for policy in isolating:
+        for index, rule in enumerate(policy.rules(direction)):
+            peer_ok = not rule.peers or any(
+                peer_matches(candidate, policy.namespace, peer, settings)
+                for candidate in rule.peers
+            )
+            port_ok = not rule.ports or any(
+                port_matches(entry, flow.protocol, flow.port, flow.destination)
+                for entry in rule.ports
+            )
+            if peer_ok and port_ok:
+                admitting.append(
+                    RuleRef(policy=_policy_ref(policy), direction=direction, index=index)
+                )
+    return SideDecision(
+        direction=direction,
+        governed=True,
+        isolated_by=tuple(_policy_ref(policy) for policy in isolating),
+        allowed_by=tuple(admitting),
+        decided_by=Layer.NETWORK_POLICY,
+        allowed=bool(admitting),
+    )
+
+
+_LAYERS: Sequence[LayerDecider] = (_network_policy_layer,)
+
+
+def _policy_ref(policy: NetworkPolicy) -> ObjectRef:
+    return ObjectRef(kind="NetworkPolicy", namespace=policy.namespace, name=policy.name)
+
+
+def _decide_side(
+    cluster: Cluster, settings: Settings, flow: Flow, direction: Direction
+) -> SideDecision:
+    subject = flow.destination if direction is Direction.INGRESS else flow.source
+    if governed_pod(subject) is None:
+        return SideDecision(direction=direction, governed=False, allowed=True)
+    for layer in _LAYERS:
+        decision = layer(cluster, settings, flow, direction)
+        if decision is not None:
+            return decision
+    return SideDecision(direction=direction, governed=True, allowed=True)
+
+
+def is_self_traffic(source: Endpoint, destination: Endpoint) -> bool:
+    """The same existing pod on both ends (a pod that could exist has no identity)."""
+    return (
+        isinstance(source, PodEndpoint)
+        and isinstance(destination, PodEndpoint)
+        and source.pod.name is not None
+        and source.pod.name == destination.pod.name
+        and source.pod.namespace == destination.pod.namespace
+    )
+
+
+def evaluate(cluster: Cluster, flow: Flow, settings: Settings | None = None) -> FlowDecision:
+    """The verdict on one flow, with the policies and rules behind it on both sides."""
+    settings = settings or Settings()
+    return FlowDecision(
+        flow=flow,
+        egress=_decide_side(cluster, settings, flow, Direction.EGRESS),
+        ingress=_decide_side(cluster, settings, flow, Direction.INGRESS),
+        self_traffic=is_self_traffic(flow.source, flow.destination),
+    )
