@@ -12,8 +12,19 @@ from netverify.model.cluster import (
     Settings,
     UnmodelledObject,
 )
+from netverify.model.decision import FlowDecision, Layer, SideDecision
 from netverify.model.diagnostics import Diagnostic, InputError, Severity
 from netverify.model.flow import Endpoint, ExternalEndpoint, Flow, PodEndpoint
+from netverify.model.invariants import (
+    EndpointPattern,
+    Invariant,
+    InvariantKind,
+    LoadedSpec,
+    NamespaceScope,
+    PodScope,
+    PortPattern,
+    Spec,
+)
 from netverify.model.labels import LabelRequirement, LabelSelector, Operator
 from netverify.model.policy import (
     Direction,
@@ -25,6 +36,12 @@ from netverify.model.policy import (
     PortRange,
 )
 from netverify.model.refs import ObjectRef, RuleRef, SourceMap, SourceSpan
+from netverify.model.results import (
+    InvariantResult,
+    Report,
+    Status,
+    Witness,
+)
 from netverify.model.state import Cluster, LoadedCluster
 
 __all__ = [
@@ -34,31 +51,46 @@ __all__ = [
     "Diagnostic",
     "Direction",
     "Endpoint",
+    "EndpointPattern",
     "ExternalEndpoint",
     "Flow",
+    "FlowDecision",
     "Frozen",
     "IPAddress",
     "IPBlock",
     "IPNetwork",
     "InputError",
+    "Invariant",
+    "InvariantKind",
+    "InvariantResult",
     "LabelRequirement",
     "LabelSelector",
+    "Layer",
     "LoadedCluster",
+    "LoadedSpec",
     "Namespace",
+    "NamespaceScope",
     "NetworkPolicy",
     "ObjectRef",
     "Operator",
     "Pod",
     "PodEndpoint",
+    "PodScope",
     "PolicyPeer",
     "PolicyPort",
     "PolicyRule",
+    "PortPattern",
     "PortRange",
     "Protocol",
+    "Report",
     "RuleRef",
     "Settings",
     "Severity",
+    "SideDecision",
     "SourceMap",
     "SourceSpan",
+    "Spec",
+    "Status",
     "UnmodelledObject",
+    "Witness",
 ]

@@ -4,12 +4,8 @@ It is the definition of what netverify means by "allowed"; the Z3 encoding is te
 against it and every counterexample is replayed through it.
 """
 
-from netverify.semantics.evaluator import (
-    FlowDecision,
-    Layer,
-    SideDecision,
-    evaluate,
-)
+from netverify.model import FlowDecision, Layer, SideDecision
+from netverify.semantics.evaluator import evaluate
 from netverify.semantics.matching import (
     ip_block_contains,
     peer_matches,

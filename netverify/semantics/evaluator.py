@@ -8,19 +8,20 @@ BaselineAdminNetworkPolicy (after it) slot into `_LAYERS` as further entries.
 """
 
 from collections.abc import Callable, Sequence
-from enum import StrEnum
 
 from netverify.model import (
     Cluster,
     Direction,
     Endpoint,
     Flow,
-    Frozen,
+    FlowDecision,
+    Layer,
     NetworkPolicy,
     ObjectRef,
     PodEndpoint,
     RuleRef,
     Settings,
+    SideDecision,
 )
 from netverify.semantics.matching import (
     governed_pod,
@@ -28,43 +29,6 @@ from netverify.semantics.matching import (
     policy_selects,
     port_matches,
 )
-
-
-class Layer(StrEnum):
-    """A policy layer that can decide a side of a flow."""
-
-    NETWORK_POLICY = "NetworkPolicy"
-
-
-class SideDecision(Frozen):
-    """The verdict of one side: egress at the source or ingress at the destination."""
-
-    direction: Direction
-    governed: bool
-    """False when the endpoint on this side is not a pod policies can select (an external
-    address or a hostNetwork pod): the side then always allows."""
-    isolated_by: tuple[ObjectRef, ...] = ()
-    """Policies that select the endpoint for this direction."""
-    allowed_by: tuple[RuleRef, ...] = ()
-    """Rules of those policies that admit the flow."""
-    decided_by: Layer | None = None
-    """The layer whose opinion counted; None means nothing applied and the default allowed."""
-    allowed: bool
-
-
-class FlowDecision(Frozen):
-    """The verdict on a flow with the reasons on both sides."""
-
-    flow: Flow
-    egress: SideDecision
-    ingress: SideDecision
-    self_traffic: bool = False
-    """A pod's traffic to itself: always allowed, whatever the policies say."""
-
-    @property
-    def allowed(self) -> bool:
-        return self.self_traffic or (self.egress.allowed and self.ingress.allowed)
-
 
 LayerDecider = Callable[[Cluster, Settings, Flow, Direction], SideDecision | None]
 

@@ -1,0 +1,89 @@
+"""Existing pods grouped into classes that no policy or invariant can tell apart.
+
+Two pods are in one class when they share namespace, the codes of their labels, their
+named ports, hostNetwork and which mentioned CIDRs their addresses fall in. Pods an
+invariant names are kept in classes of their own. Singleton classes come first, so "the
+class has one pod" is a range check on the class index.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from netverify.encoding.terms import PROTOCOLS
+from netverify.encoding.universe import Universe
+from netverify.model import IPAddress, Pod, Protocol
+
+AddressSignature = tuple[bool, ...]
+"""For each CIDR of the universe, whether an address lies in it."""
+
+
+@dataclass(frozen=True)
+class PodClass:
+    index: int
+    namespace: str
+    pods: tuple[Pod, ...]
+    label_codes: tuple[int, ...]
+    named_ports: tuple[tuple[str, Protocol, tuple[int, ...]], ...]
+    """(name, protocol, numbers) for every universe port name the pods define."""
+    host_network: bool
+    address_signatures: tuple[AddressSignature, ...] | None
+    """The signatures of the pods' addresses; None when their addresses are unknown."""
+
+
+def address_signature(ip: IPAddress, universe: Universe) -> AddressSignature:
+    return tuple(ip in network for network in universe.networks)
+
+
+def _named_ports(pod: Pod, universe: Universe) -> tuple[tuple[str, Protocol, tuple[int, ...]], ...]:
+    ports = []
+    for name in universe.port_names:
+        for protocol in PROTOCOLS:
+            numbers = sorted(
+                {p.port for p in pod.ports if p.name == name and p.protocol == protocol}
+            )
+            if numbers:
+                ports.append((name, protocol, tuple(numbers)))
+    return tuple(ports)
+
+
+def pod_classes(
+    pods: Iterable[Pod], universe: Universe, pinned: set[tuple[str, str]]
+) -> list[PodClass]:
+    """Group pods; `pinned` (namespace, name) pairs each get a class of their own."""
+    groups: dict[tuple[object, ...], list[Pod]] = defaultdict(list)
+    for pod in pods:
+        signatures = (
+            tuple(sorted({address_signature(ip, universe) for ip in pod.ips})) if pod.ips else None
+        )
+        pin = pod.name if (pod.namespace, pod.name) in pinned else None
+        key = (
+            pod.namespace,
+            universe.pod_labels.codes(pod.labels),
+            _named_ports(pod, universe),
+            pod.host_network,
+            signatures,
+            pin,
+        )
+        groups[key].append(pod)
+    ordered = sorted(groups.items(), key=lambda item: (len(item[1]) > 1, _sort_key(item[1][0])))
+    return [
+        PodClass(
+            index=index,
+            namespace=pods[0].namespace,
+            pods=tuple(pods),
+            label_codes=universe.pod_labels.codes(pods[0].labels),
+            named_ports=_named_ports(pods[0], universe),
+            host_network=pods[0].host_network,
+            address_signatures=(
+                tuple(sorted({address_signature(ip, universe) for p in pods for ip in p.ips}))
+                if pods[0].ips
+                else None
+            ),
+        )
+        for index, (_, pods) in enumerate(ordered)
+    ]
+
+
+def _sort_key(pod: Pod) -> tuple[str, str]:
+    return pod.namespace, pod.name or ""

@@ -1,0 +1,374 @@
+"""A cluster as Z3 terms: one symbolic flow, the constraints that make it a real flow, and
+the formula of "this flow is allowed" that means exactly what the reference evaluator means.
+
+Every side of a flow is decided by an ordered list of policy layers (as in
+`netverify.semantics.evaluator`): the first layer that has an opinion decides, and a side no
+layer has an opinion on is allowed. Today the only layer is NetworkPolicy.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import z3
+
+from netverify.encoding.classes import PodClass, pod_classes
+from netverify.encoding.selectors import in_ip_block, in_network, selector_term
+from netverify.encoding.terms import (
+    PROTOCOLS,
+    SymbolicEndpoint,
+    SymbolicFlow,
+    protocol_code,
+    symbolic_flow,
+)
+from netverify.encoding.universe import (
+    ABSENT,
+    IP_SPACE_END,
+    IPV4_INTERVAL,
+    IPV6_OFFSET,
+    Universe,
+    build_universe,
+    ip_number,
+)
+from netverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    Direction,
+    Invariant,
+    NetworkPolicy,
+    PolicyPeer,
+    PolicyPort,
+    PolicyRule,
+    Protocol,
+    Settings,
+)
+
+MAX_PORT = 65535
+
+
+@dataclass(frozen=True)
+class LayerTerms:
+    """A layer's opinion on one side of the symbolic flow."""
+
+    decides: z3.BoolRef
+    allows: z3.BoolRef
+
+
+class ClusterEncoding:
+    """The shared encoding of one cluster, built once and queried by every invariant."""
+
+    def __init__(
+        self, cluster: Cluster, settings: Settings, invariants: Sequence[Invariant] = ()
+    ) -> None:
+        self.cluster = cluster
+        self.settings = settings
+        self.universe: Universe = build_universe(cluster, invariants, settings.pod_cidrs)
+        pinned = {
+            (pattern.namespace_name, pattern.pod_name)
+            for invariant in invariants
+            for pattern in (invariant.source, invariant.destination)
+            if pattern.pod_name is not None and pattern.namespace_name is not None
+        }
+        self.classes: list[PodClass] = pod_classes(cluster.pods, self.universe, pinned)
+        self.singleton_classes = sum(1 for pod_class in self.classes if len(pod_class.pods) == 1)
+        self.flow: SymbolicFlow = symbolic_flow(self.universe)
+        self._layers: tuple[Callable[[Direction], LayerTerms], ...] = (self._network_policy_layer,)
+
+    # -- small term builders -------------------------------------------------------------
+
+    def namespace_is(self, endpoint: SymbolicEndpoint, name: str) -> z3.BoolRef:
+        return endpoint.namespace_labels[
+            NAMESPACE_NAME_LABEL
+        ] == self.universe.namespace_labels.code(NAMESPACE_NAME_LABEL, name)
+
+    def governed(self, endpoint: SymbolicEndpoint) -> z3.BoolRef:
+        """A pod that NetworkPolicy can select (not an address, not hostNetwork)."""
+        return z3.And(endpoint.is_pod, z3.Not(endpoint.host_network))
+
+    def class_is(self, endpoint: SymbolicEndpoint, pod_class: PodClass) -> z3.BoolRef:
+        return endpoint.pod_class == pod_class.index
+
+    # -- what makes the symbolic flow a flow -----------------------------------------------
+
+    @cached_property
+    def domain(self) -> z3.BoolRef:
+        """Constraints every flow satisfies, whatever the invariant's scope."""
+        flow = self.flow
+        terms = [
+            flow.protocol >= 0,
+            flow.protocol < len(PROTOCOLS),
+            flow.port >= 1,
+            flow.port <= MAX_PORT,
+            z3.Or(flow.source.is_pod, flow.destination.is_pod),
+        ]
+        for endpoint in (flow.source, flow.destination):
+            terms += self._endpoint_domain(endpoint)
+        return z3.And(terms)
+
+    def _endpoint_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
+        universe = self.universe
+        terms: list[z3.BoolRef] = []
+        for labels, label_universe in (
+            (endpoint.pod_labels, universe.pod_labels),
+            (endpoint.namespace_labels, universe.namespace_labels),
+        ):
+            for key, term in labels.items():
+                terms += [term >= ABSENT, term <= label_universe.other(key)]
+        terms.append(
+            z3.Implies(endpoint.is_pod, endpoint.namespace_labels[NAMESPACE_NAME_LABEL] != ABSENT)
+        )
+        for named_port in endpoint.named_ports.values():
+            terms += [named_port.number >= 1, named_port.number <= MAX_PORT]
+        terms.append(
+            z3.Or(
+                z3.And(endpoint.ip >= IPV4_INTERVAL[0], endpoint.ip <= IPV4_INTERVAL[1]),
+                z3.And(endpoint.ip >= IPV6_OFFSET, endpoint.ip < IP_SPACE_END),
+            )
+        )
+        # A namespace name is unique: naming an existing namespace fixes its labels.
+        for namespace in self.cluster.namespaces:
+            codes = universe.namespace_labels.codes(namespace.labels)
+            terms.append(
+                z3.Implies(
+                    self.namespace_is(endpoint, namespace.name),
+                    z3.And(
+                        [
+                            endpoint.namespace_labels[key] == code
+                            for key, code in zip(universe.namespace_labels.keys, codes, strict=True)
+                        ]
+                    ),
+                )
+            )
+        terms += self._external_domain(endpoint)
+        terms += self._class_domain(endpoint)
+        return terms
+
+    def _external_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
+        """An external address is known, is outside the pod CIDRs and is no pod's address."""
+        pod_addresses = sorted({ip_number(ip) for pod in self.cluster.pods for ip in pod.ips})
+        outside_pods = [z3.Not(in_network(endpoint.ip, cidr)) for cidr in self.settings.pod_cidrs]
+        if pod_addresses:
+            outside_pods.append(z3.Not(z3.Or([endpoint.ip == number for number in pod_addresses])))
+        return [
+            z3.Implies(
+                z3.Not(endpoint.is_pod),
+                z3.And(endpoint.has_ip, endpoint.pod_class == -1, *outside_pods),
+            )
+        ]
+
+    def _class_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
+        """Class -1 is a pod that could exist; class i pins every attribute to class i's."""
+        terms = [
+            endpoint.pod_class >= -1,
+            endpoint.pod_class < len(self.classes),
+            z3.Implies(endpoint.pod_class == -1, self._hypothetical_pod(endpoint)),
+        ]
+        terms += [
+            z3.Implies(
+                self.class_is(endpoint, pod_class), self._class_attributes(endpoint, pod_class)
+            )
+            for pod_class in self.classes
+        ]
+        return terms
+
+    def _hypothetical_pod(self, endpoint: SymbolicEndpoint) -> z3.BoolRef:
+        """A pod that could exist: any labels and named ports, no hostNetwork (an assumption
+        reported with every verdict), an address only when pod CIDRs say where."""
+        pod_cidrs = self.settings.pod_cidrs
+        has_ip = z3.And(endpoint.has_ip, z3.Or([in_network(endpoint.ip, c) for c in pod_cidrs]))
+        one_protocol_per_name = [
+            z3.AtMost(*[endpoint.named_ports[(name, p)].defined for p in PROTOCOLS], 1)
+            for name in self.universe.port_names
+        ]
+        return z3.Implies(
+            endpoint.is_pod,
+            z3.And(
+                z3.Not(endpoint.host_network),
+                has_ip if pod_cidrs else z3.Not(endpoint.has_ip),
+                *one_protocol_per_name,
+            ),
+        )
+
+    def _class_attributes(self, endpoint: SymbolicEndpoint, pod_class: PodClass) -> z3.BoolRef:
+        universe = self.universe
+        terms = [
+            endpoint.is_pod,
+            self.namespace_is(endpoint, pod_class.namespace),
+            endpoint.host_network == pod_class.host_network,
+        ]
+        terms += [
+            endpoint.pod_labels[key] == code
+            for key, code in zip(universe.pod_labels.keys, pod_class.label_codes, strict=True)
+        ]
+        defined = {(name, protocol): numbers for name, protocol, numbers in pod_class.named_ports}
+        for key, named_port in endpoint.named_ports.items():
+            numbers = defined.get(key)
+            if numbers is None:
+                terms.append(z3.Not(named_port.defined))
+            else:
+                terms.append(named_port.defined)
+                terms.append(z3.Or([named_port.number == number for number in numbers]))
+        if pod_class.address_signatures is None:
+            if self.settings.pod_cidrs:
+                terms.append(endpoint.has_ip)
+                terms.append(z3.Or([in_network(endpoint.ip, c) for c in self.settings.pod_cidrs]))
+            else:
+                terms.append(z3.Not(endpoint.has_ip))
+        else:
+            terms.append(endpoint.has_ip)
+            terms.append(
+                z3.Or(
+                    [
+                        z3.And(
+                            [
+                                in_network(endpoint.ip, network) == inside
+                                for network, inside in zip(
+                                    universe.networks, signature, strict=True
+                                )
+                            ]
+                        )
+                        for signature in pod_class.address_signatures
+                    ]
+                )
+            )
+        return z3.And(terms)
+
+    # -- scopes ----------------------------------------------------------------------------
+
+    def existing_pod(self, endpoint: SymbolicEndpoint) -> z3.BoolRef:
+        """The endpoint, if a pod, is one of the loaded pods."""
+        return z3.Implies(endpoint.is_pod, endpoint.pod_class >= 0)
+
+    def existing_namespace(self, endpoint: SymbolicEndpoint) -> z3.BoolRef:
+        """The endpoint, if a pod, runs in one of the loaded (or implied) namespaces."""
+        return z3.Implies(
+            endpoint.is_pod,
+            z3.Or([self.namespace_is(endpoint, ns.name) for ns in self.cluster.namespaces]),
+        )
+
+    @cached_property
+    def self_traffic(self) -> z3.BoolRef:
+        """Both ends are the same existing pod (a pod's traffic to itself)."""
+        source, destination = self.flow.source, self.flow.destination
+        return z3.And(
+            source.is_pod,
+            destination.is_pod,
+            source.pod_class >= 0,
+            source.pod_class < self.singleton_classes,
+            source.pod_class == destination.pod_class,
+        )
+
+    # -- policy -------------------------------------------------------------------------
+
+    @cached_property
+    def allowed(self) -> z3.BoolRef:
+        """The symbolic flow is allowed: egress at the source and ingress at the destination."""
+        return z3.Or(
+            self.self_traffic,
+            z3.And(self.side_allowed(Direction.EGRESS), self.side_allowed(Direction.INGRESS)),
+        )
+
+    def side_allowed(self, direction: Direction) -> z3.BoolRef:
+        subject = self._subject(direction)
+        decision: z3.BoolRef = z3.BoolVal(True)
+        for layer in reversed(self._layers):
+            terms = layer(direction)
+            decision = z3.If(terms.decides, terms.allows, decision)
+        return z3.Or(z3.Not(self.governed(subject)), decision)
+
+    def _subject(self, direction: Direction) -> SymbolicEndpoint:
+        return self.flow.destination if direction is Direction.INGRESS else self.flow.source
+
+    def _peer(self, direction: Direction) -> SymbolicEndpoint:
+        return self.flow.source if direction is Direction.INGRESS else self.flow.destination
+
+    def policy_selects(self, policy: NetworkPolicy, endpoint: SymbolicEndpoint) -> z3.BoolRef:
+        return z3.And(
+            self.governed(endpoint),
+            self.namespace_is(endpoint, policy.namespace),
+            selector_term(policy.pod_selector, endpoint.pod_labels, self.universe.pod_labels),
+        )
+
+    def _network_policy_layer(self, direction: Direction) -> LayerTerms:
+        subject = self._subject(direction)
+        policies = [p for p in self.cluster.policies if direction in p.policy_types]
+        selects = [self.policy_selects(policy, subject) for policy in policies]
+        admits = [
+            z3.And(selected, z3.Or([self.rule_admits(policy, rule, direction) for rule in rules]))
+            for policy, selected in zip(policies, selects, strict=True)
+            if (rules := policy.rules(direction))
+        ]
+        return LayerTerms(decides=z3.Or(selects), allows=z3.Or(admits))
+
+    def rule_admits(
+        self, policy: NetworkPolicy, rule: PolicyRule, direction: Direction
+    ) -> z3.BoolRef:
+        peer = self._peer(direction)
+        peers_ok = (
+            z3.Or([self.peer_matches(entry, policy.namespace, peer) for entry in rule.peers])
+            if rule.peers
+            else z3.BoolVal(True)
+        )
+        ports_ok = (
+            z3.Or([self.port_matches(entry) for entry in rule.ports])
+            if rule.ports
+            else z3.BoolVal(True)
+        )
+        return z3.And(peers_ok, ports_ok)
+
+    def peer_matches(
+        self, peer: PolicyPeer, policy_namespace: str, endpoint: SymbolicEndpoint
+    ) -> z3.BoolRef:
+        if peer.ip_block is not None:
+            in_block = z3.And(endpoint.has_ip, in_ip_block(endpoint.ip, peer.ip_block))
+            if self.settings.ip_block_matches_pods:
+                return in_block
+            return z3.And(z3.Not(endpoint.is_pod), in_block)
+        in_namespace = (
+            self.namespace_is(endpoint, policy_namespace)
+            if peer.namespace_selector is None
+            else selector_term(
+                peer.namespace_selector,
+                endpoint.namespace_labels,
+                self.universe.namespace_labels,
+            )
+        )
+        pod_selected = (
+            z3.BoolVal(True)
+            if peer.pod_selector is None
+            else selector_term(peer.pod_selector, endpoint.pod_labels, self.universe.pod_labels)
+        )
+        return z3.And(self.governed(endpoint), in_namespace, pod_selected)
+
+    def port_matches(self, entry: PolicyPort) -> z3.BoolRef:
+        flow = self.flow
+        protocol = protocol_code(entry.protocol)
+        same_protocol = flow.protocol == protocol
+        if entry.port_range is not None:
+            return z3.And(
+                same_protocol,
+                flow.port >= entry.port_range.start,
+                flow.port <= entry.port_range.end,
+            )
+        if entry.named_port is not None:
+            return z3.And(same_protocol, self.has_named_port(entry.named_port, [entry.protocol]))
+        return same_protocol
+
+    def has_named_port(self, name: str, protocols: Iterable[Protocol]) -> z3.BoolRef:
+        """The destination is a pod whose port `name` (of one of `protocols`) is the flow's
+        port, with the flow's protocol."""
+        destination = self.flow.destination
+        return z3.And(
+            destination.is_pod,
+            z3.Or(
+                [
+                    z3.And(
+                        named_port.defined,
+                        named_port.number == self.flow.port,
+                        self.flow.protocol == protocol_code(protocol),
+                    )
+                    for (port_name, protocol), named_port in destination.named_ports.items()
+                    if port_name == name and protocol in protocols
+                ]
+            ),
+        )

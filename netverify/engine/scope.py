@@ -1,0 +1,69 @@
+"""What a verdict quantified over and what it took for granted, in words."""
+
+from netverify.model import (
+    Cluster,
+    Invariant,
+    NamespaceScope,
+    PodScope,
+    Settings,
+)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def scope_description(invariant: Invariant, cluster: Cluster) -> str:
+    namespaces = _plural(len(cluster.namespaces), "existing namespace")
+    if invariant.pods is PodScope.ANY:
+        where = (
+            f"the {namespaces} and in any namespace that could be created"
+            if invariant.namespaces is NamespaceScope.ANY
+            else f"the {namespaces}"
+        )
+        pods = f"every pod that could run in {where}"
+    else:
+        pods = f"the {_plural(len(cluster.pods), 'existing pod')}"
+        workloads = sum(1 for pod in cluster.pods if pod.kind != "Pod")
+        if workloads:
+            pods += f" ({_plural(workloads, 'workload')} counted as one pod each)"
+    return f"{pods}, and external addresses"
+
+
+def assumptions(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
+    """Everything a reader must know to trust a verdict as far as it goes."""
+    notes = []
+    if settings.ip_block_matches_pods:
+        notes.append("ipBlock peers match pod addresses (upstream conformance profile)")
+    else:
+        notes.append("ipBlock peers never match pod addresses (Cilium-like profile)")
+    without_ip = sum(1 for pod in cluster.pods if not pod.ips)
+    if settings.pod_cidrs:
+        cidrs = ", ".join(str(cidr) for cidr in settings.pod_cidrs)
+        notes.append(f"pods without a known address have one in the pod CIDRs {cidrs}")
+    elif without_ip:
+        notes.append(
+            f"{_plural(without_ip, 'existing pod')} and every pod that could exist have no "
+            "known address and match no ipBlock (set podCIDRs to change this)"
+        )
+    notes.append("pods that could exist do not use hostNetwork")
+    host_network = [pod for pod in cluster.pods if pod.host_network]
+    if host_network:
+        names = ", ".join(f"{pod.namespace}/{pod.name}" for pod in host_network)
+        notes.append(
+            f"hostNetwork pods are outside NetworkPolicy and their traffic is the node's: {names}"
+        )
+    implied = [ns.name for ns in cluster.namespaces if not ns.defined]
+    if implied:
+        notes.append(
+            "namespaces used but not defined exist with only their name label: "
+            + ", ".join(implied)
+        )
+    if cluster.unmodelled:
+        kinds = ", ".join(sorted({f"{o.kind} ({o.api_version})" for o in cluster.unmodelled}))
+        notes.append(
+            f"IGNORED: {_plural(len(cluster.unmodelled), 'object')} of kinds netverify does "
+            f"not model yet: {kinds}; verdicts do not account for them"
+        )
+    notes.append("traffic between two external addresses is not considered")
+    return tuple(notes)

@@ -1,0 +1,95 @@
+"""A flow written on the command line (`explain --from ns/pod --to 10.0.0.1 --port 80/TCP`)
+resolved against the loaded cluster."""
+
+import ipaddress
+
+from netverify.loading.validation import PROTOCOLS, did_you_mean, port_name_error
+from netverify.model import (
+    Cluster,
+    Diagnostic,
+    Endpoint,
+    ExternalEndpoint,
+    Flow,
+    InputError,
+    IPAddress,
+    PodEndpoint,
+    Protocol,
+    Severity,
+)
+
+
+def _fail(message: str) -> InputError:
+    return InputError([Diagnostic(severity=Severity.ERROR, message=message)])
+
+
+def parse_endpoint(text: str, cluster: Cluster, option: str) -> Endpoint:
+    """`namespace/pod`, a pod or workload name that is unique, or an IP address.
+
+    An address that belongs to a loaded pod is that pod.
+    """
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    else:
+        for pod in cluster.pods:
+            if ip in pod.ips:
+                return _pod_endpoint(cluster, pod.namespace, pod.name or "", ip)
+        return ExternalEndpoint(ip=ip)
+    namespace, slash, name = text.rpartition("/")
+    matches = [
+        pod
+        for pod in cluster.pods
+        if pod.name == name and (not slash or pod.namespace == namespace)
+    ]
+    if len(matches) != 1:
+        problem = "no pod or workload" if not matches else "more than one pod or workload"
+        raise _fail(f"{option} {text}: {problem} matches; write namespace/name or an IP address")
+    pod = matches[0]
+    return _pod_endpoint(cluster, pod.namespace, name, pod.ips[0] if pod.ips else None)
+
+
+def _pod_endpoint(
+    cluster: Cluster,
+    namespace: str,
+    name: str,
+    ip: IPAddress | None,
+) -> PodEndpoint:
+    pod = next(p for p in cluster.pods if p.namespace == namespace and p.name == name)
+    namespace_object = cluster.namespace(namespace)
+    assert namespace_object is not None, "every pod's namespace is loaded or implied"
+    return PodEndpoint(namespace=namespace_object, pod=pod, ip=ip)
+
+
+def parse_flow(cluster: Cluster, source: str, destination: str, port: str) -> Flow:
+    """A flow from command-line words; a named port is looked up on the destination pod."""
+    source_endpoint = parse_endpoint(source, cluster, "--from")
+    destination_endpoint = parse_endpoint(destination, cluster, "--to")
+    number_text, slash, protocol_text = port.partition("/")
+    protocol = Protocol.TCP
+    if slash:
+        if protocol_text not in PROTOCOLS:
+            raise _fail(
+                f'--port {port}: unsupported protocol "{protocol_text}": must be one of TCP, '
+                f"UDP, SCTP{did_you_mean(protocol_text, PROTOCOLS)}"
+            )
+        protocol = Protocol(protocol_text)
+    if number_text.isdigit():
+        number = int(number_text)
+        if not 1 <= number <= 65535:
+            raise _fail(f"--port {port}: must be between 1 and 65535, inclusive")
+    else:
+        number = _named_port_number(number_text, protocol, destination_endpoint, port)
+    return Flow(
+        source=source_endpoint, destination=destination_endpoint, protocol=protocol, port=number
+    )
+
+
+def _named_port_number(name: str, protocol: Protocol, destination: Endpoint, port: str) -> int:
+    if message := port_name_error(name):
+        raise _fail(f"--port {port}: {message}")
+    if isinstance(destination, PodEndpoint):
+        for container_port in destination.pod.ports:
+            if container_port.name == name and container_port.protocol == protocol:
+                return container_port.port
+    raise _fail(f"--port {port}: the destination has no {protocol.value} port named {name}")

@@ -1,0 +1,399 @@
+"""Spec files (spec language v1) -> `LoadedSpec`, resolved against the loaded cluster.
+
+Two steps: the file is checked against the `SpecFile` schema (pydantic; unknown fields are
+errors, since we own this schema), then names, selectors, CIDRs and ports are resolved and
+validated with the same rules as manifests. Every error names the file, line and field path.
+"""
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from netverify.loading.validation import (
+    PROTOCOLS,
+    cidr_error,
+    did_you_mean,
+    label_key_error,
+    label_value_error,
+    parse_cidr,
+    port_name_error,
+    port_number_error,
+)
+from netverify.loading.yamlsource import YamlDocument, parse_documents, read_text
+from netverify.model import (
+    Cluster,
+    Diagnostic,
+    EndpointPattern,
+    InputError,
+    Invariant,
+    InvariantKind,
+    IPNetwork,
+    LabelRequirement,
+    LabelSelector,
+    LoadedSpec,
+    NamespaceScope,
+    Operator,
+    PodScope,
+    PortPattern,
+    PortRange,
+    Protocol,
+    Settings,
+    Severity,
+    SourceSpan,
+    Spec,
+)
+from netverify.model.spec_schema import (
+    EndpointSpec,
+    InvariantSpec,
+    PortObjectSpec,
+    PortSpec,
+    Selector,
+    SelectorSpec,
+    SpecFile,
+)
+
+Path = tuple[str | int, ...]
+
+_PORT_TEXT = re.compile(
+    r"(?:(?P<start>[0-9]+)(?:-(?P<end>[0-9]+))?|(?P<name>[^/]+))(?:/(?P<protocol>[^/]+))?"
+)
+_UNION_TAGS = {"str", "int", "bool", "none", "dict[str,str]", "SelectorSpec", "PortObjectSpec"}
+
+
+@dataclass(frozen=True)
+class RawSpec:
+    """A spec file that matches the schema, before names are resolved."""
+
+    file: str
+    spec: SpecFile
+    document: YamlDocument
+
+    @property
+    def manifest_paths(self) -> tuple[str, ...]:
+        """Manifest paths as given, resolved against the spec file's folder."""
+        folder = os.path.dirname(self.file)
+        return tuple(os.path.normpath(os.path.join(folder, path)) for path in self.spec.manifests)
+
+
+def read_spec(path: str) -> RawSpec:
+    """Read a spec file and check it against the schema."""
+    documents = parse_documents(read_text(path), path)
+    if len(documents) != 1:
+        raise InputError(
+            [
+                Diagnostic(
+                    severity=Severity.ERROR,
+                    message=f"a spec file holds exactly one YAML document, found {len(documents)}",
+                    span=SourceSpan(file=path, line=1),
+                )
+            ]
+        )
+    document = documents[0]
+    try:
+        spec = SpecFile.model_validate(document.data)
+    except ValidationError as invalid:
+        raise InputError(_schema_diagnostics(invalid, document)) from None
+    return RawSpec(file=path, spec=spec, document=document)
+
+
+def _schema_diagnostics(invalid: ValidationError, document: YamlDocument) -> list[Diagnostic]:
+    seen: dict[Path, Diagnostic] = {}
+    for error in invalid.errors():
+        loc: Path = tuple(part for part in error["loc"] if part not in _UNION_TAGS)
+        if loc in seen:
+            continue
+        match error["type"]:
+            case "extra_forbidden":
+                message = f'unknown field "{loc[-1]}"'
+                field_path = _format_path(loc[:-1])
+            case "missing":
+                message = f'missing required field "{loc[-1]}"'
+                field_path = _format_path(loc[:-1])
+            case _:
+                message = error["msg"].removeprefix("Value error, ")
+                field_path = _format_path(loc)
+        seen[loc] = Diagnostic(
+            severity=Severity.ERROR,
+            message=message,
+            span=SourceSpan(file=document.file, line=document.line_of(loc)),
+            field=field_path,
+        )
+    return list(seen.values())
+
+
+def _format_path(path: Path) -> str | None:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or None
+
+
+@dataclass
+class _Resolver:
+    """Resolves one spec against a cluster, collecting every error."""
+
+    raw: RawSpec
+    cluster: Cluster
+    errors: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, path: Path, message: str) -> None:
+        self.errors.append(
+            Diagnostic(
+                severity=Severity.ERROR,
+                message=message,
+                span=SourceSpan(file=self.raw.file, line=self.raw.document.line_of(path)),
+                field=_format_path(path),
+            )
+        )
+
+    def spec(self) -> LoadedSpec:
+        settings = self.settings()
+        invariants: list[Invariant] = []
+        locations: dict[str, SourceSpan] = {}
+        first_seen: dict[str, int] = {}
+        for index, entry in enumerate(self.raw.spec.invariants):
+            path: Path = ("invariants", index)
+            if entry.name in first_seen:
+                self.error(
+                    (*path, "name"),
+                    f'duplicate invariant name "{entry.name}" (first at line '
+                    f"{self.raw.document.line_of(('invariants', first_seen[entry.name]))})",
+                )
+                continue
+            first_seen[entry.name] = index
+            invariant = self.invariant(entry, path)
+            if invariant is not None:
+                invariants.append(invariant)
+                locations[entry.name] = SourceSpan(
+                    file=self.raw.file, line=self.raw.document.line_of(path)
+                )
+        if self.errors:
+            raise InputError(self.errors)
+        return LoadedSpec(
+            spec=Spec(
+                file=self.raw.file,
+                manifests=self.raw.manifest_paths,
+                settings=settings,
+                invariants=tuple(invariants),
+            ),
+            locations=locations,
+        )
+
+    def settings(self) -> Settings:
+        raw = self.raw.spec.settings
+        cidrs: list[IPNetwork] = []
+        for index, text in enumerate(raw.pod_cidrs):
+            cidr = self.cidr(text, ("settings", "podCIDRs", index))
+            if cidr is not None:
+                cidrs.append(cidr)
+        return Settings(ip_block_matches_pods=raw.ip_block_matches_pods, pod_cidrs=tuple(cidrs))
+
+    def cidr(self, text: str, path: Path) -> IPNetwork | None:
+        message = cidr_error(text)
+        if message is not None:
+            self.error(path, message)
+            return None
+        return parse_cidr(text)
+
+    def invariant(self, entry: InvariantSpec, path: Path) -> Invariant | None:
+        kind = entry.kind
+        flows = entry.flows
+        flow_path = (*path, kind.value)
+        namespaces = NamespaceScope(entry.namespaces)
+        source = self.endpoint(flows.source, (*flow_path, "from"), namespaces)
+        destination = self.endpoint(flows.destination, (*flow_path, "to"), namespaces)
+        ports = [
+            self.port(port, (*flow_path, "ports", index))
+            for index, port in enumerate(flows.ports or ())
+        ]
+        if flows.ports is not None and not flows.ports:
+            self.error((*flow_path, "ports"), "empty port list: omit `ports` to mean every port")
+        if source is None or destination is None or None in ports:
+            return None
+        default_pods = PodScope.ANY if kind is InvariantKind.FORBID else PodScope.EXISTING
+        return Invariant(
+            name=entry.name,
+            description=entry.description,
+            kind=kind,
+            source=source,
+            destination=destination,
+            ports=tuple(port for port in ports if port is not None),
+            pods=PodScope(entry.pods) if entry.pods else default_pods,
+            namespaces=namespaces,
+        )
+
+    def endpoint(
+        self, raw: EndpointSpec, path: Path, namespaces: NamespaceScope
+    ) -> EndpointPattern | None:
+        errors_before = len(self.errors)
+        namespace_name: str | None = None
+        namespace_selector = pod_selector = None
+        pod_name: str | None = None
+        if isinstance(raw.namespace, str):
+            namespace_name = raw.namespace
+            if (
+                namespaces is NamespaceScope.EXISTING
+                and self.cluster.namespace(raw.namespace) is None
+            ):
+                known = [ns.name for ns in self.cluster.namespaces]
+                self.error(
+                    (*path, "namespace"),
+                    f'no namespace named "{raw.namespace}" in the manifests'
+                    f"{_closest(raw.namespace, known)} (use `namespaces: any` to mean one "
+                    "that could be created)",
+                )
+        elif raw.namespace is not None:
+            namespace_selector = self.selector(raw.namespace, (*path, "namespace"))
+        if isinstance(raw.pod, str):
+            resolved = self.pod_by_name(raw.pod, namespace_name, (*path, "pod"))
+            if resolved is not None:
+                namespace_name, pod_name = resolved
+        elif raw.pod is not None:
+            pod_selector = self.selector(raw.pod, (*path, "pod"))
+        ip = self.cidr(raw.ip, (*path, "ip")) if raw.ip is not None else None
+        if len(self.errors) > errors_before:
+            return None
+        return EndpointPattern(
+            namespace_name=namespace_name,
+            namespace_selector=namespace_selector,
+            pod_name=pod_name,
+            pod_selector=pod_selector,
+            ip=ip,
+        )
+
+    def pod_by_name(self, text: str, namespace: str | None, path: Path) -> tuple[str, str] | None:
+        """`name` or `namespace/name` of an existing pod or workload."""
+        wanted_namespace, slash, name = text.rpartition("/")
+        if slash:
+            if namespace is not None and namespace != wanted_namespace:
+                self.error(path, f'pod "{text}" is not in namespace "{namespace}"')
+                return None
+            namespace = wanted_namespace
+        candidates = [
+            pod
+            for pod in self.cluster.pods
+            if pod.name == name and (namespace is None or pod.namespace == namespace)
+        ]
+        if not candidates:
+            where = f' in namespace "{namespace}"' if namespace else ""
+            known = sorted({pod.name for pod in self.cluster.pods if pod.name})
+            self.error(path, f'no pod or workload named "{name}"{where}{_closest(name, known)}')
+            return None
+        if len(candidates) > 1:
+            spaces = ", ".join(pod.namespace for pod in candidates)
+            self.error(
+                path,
+                f'pod name "{name}" is ambiguous: it exists in namespaces {spaces}; write '
+                "namespace/name",
+            )
+            return None
+        return candidates[0].namespace, name
+
+    def selector(self, raw: Selector, path: Path) -> LabelSelector | None:
+        if isinstance(raw, SelectorSpec):
+            labels, labels_path = raw.match_labels, (*path, "matchLabels")
+            requirements = raw.match_expressions
+        else:
+            labels, labels_path, requirements = raw, path, []
+        for key, value in labels.items():
+            self.check_label(key, value, (*labels_path, key))
+        parsed: list[LabelRequirement] = []
+        for index, requirement in enumerate(requirements):
+            where = (*path, "matchExpressions", index)
+            self.check_label(requirement.key, None, (*where, "key"))
+            for value_index, value in enumerate(requirement.values):
+                self.check_label(requirement.key, value, (*where, "values", value_index))
+            operator = Operator(requirement.operator)
+            needs_values = operator in (Operator.IN, Operator.NOT_IN)
+            if needs_values and not requirement.values:
+                self.error((*where, "values"), f"must be specified when `operator` is '{operator}'")
+            if not needs_values and requirement.values:
+                self.error(
+                    (*where, "values"), f"may not be specified when `operator` is '{operator}'"
+                )
+            parsed.append(
+                LabelRequirement(
+                    key=requirement.key, operator=operator, values=tuple(requirement.values)
+                )
+            )
+        return LabelSelector(match_labels=dict(labels), match_expressions=tuple(parsed))
+
+    def check_label(self, key: str, value: str | None, path: Path) -> None:
+        for message in (label_key_error(key), None if value is None else label_value_error(value)):
+            if message is not None:
+                self.error(path, message)
+
+    def port(self, raw: PortSpec, path: Path) -> PortPattern | None:
+        errors_before = len(self.errors)
+        pattern = self._port(raw, path)
+        return pattern if len(self.errors) == errors_before else None
+
+    def _port(self, raw: PortSpec, path: Path) -> PortPattern | None:
+        if isinstance(raw, int):
+            return self.numeric_port(raw, None, None, path)
+        if isinstance(raw, PortObjectSpec):
+            protocol = self.protocol(raw.protocol, (*path, "protocol"))
+            if isinstance(raw.port, int):
+                return self.numeric_port(raw.port, raw.end_port, protocol, path)
+            if raw.end_port is not None:
+                self.error((*path, "endPort"), "may only be specified with a numeric `port`")
+            if raw.port is None:
+                return PortPattern(protocol=protocol or Protocol.TCP)
+            return self.named_port(raw.port, protocol, path)
+        if raw in PROTOCOLS:
+            return PortPattern(protocol=Protocol(raw))
+        match = _PORT_TEXT.fullmatch(raw)
+        if match is None:
+            self.error(path, f'invalid port "{raw}": write 80, 80/TCP, 8000-9000/UDP, http or UDP')
+            return None
+        protocol = self.protocol(match["protocol"], path)
+        if match["name"] is not None:
+            return self.named_port(match["name"], protocol, path)
+        end = int(match["end"]) if match["end"] is not None else None
+        return self.numeric_port(int(match["start"]), end, protocol, path)
+
+    def numeric_port(
+        self, start: int, end: int | None, protocol: Protocol | None, path: Path
+    ) -> PortPattern | None:
+        for number in (start, end):
+            if number is not None and (message := port_number_error(number)):
+                self.error(path, message)
+                return None
+        if end is not None and end < start:
+            self.error(path, f"empty port range {start}-{end}: the end must be at least the start")
+            return None
+        return PortPattern(
+            protocol=protocol or Protocol.TCP,
+            port_range=PortRange(start=start, end=start if end is None else end),
+        )
+
+    def named_port(self, name: str, protocol: Protocol | None, path: Path) -> PortPattern | None:
+        if message := port_name_error(name):
+            self.error(path, message)
+            return None
+        return PortPattern(protocol=protocol, named_port=name)
+
+    def protocol(self, text: str | None, path: Path) -> Protocol | None:
+        if text is None:
+            return None
+        if text not in PROTOCOLS:
+            self.error(
+                path,
+                f'unsupported protocol "{text}": must be one of TCP, UDP, SCTP'
+                f"{did_you_mean(text, PROTOCOLS)}",
+            )
+            return None
+        return Protocol(text)
+
+
+def _closest(name: str, known: list[str]) -> str:
+    matches = difflib.get_close_matches(name, known, n=1)
+    return f'; did you mean "{matches[0]}"?' if matches else ""
+
+
+def resolve_spec(raw: RawSpec, cluster: Cluster) -> LoadedSpec:
+    """Resolve names against the cluster and validate what the schema cannot."""
+    return _Resolver(raw, cluster).spec()

@@ -1,0 +1,82 @@
+"""What proving produces: verdicts, counterexamples, per-invariant results and the report.
+
+These live in the model (not in `report/`) because the engine builds them and imports only
+flow one way; `report/` formats them.
+"""
+
+from enum import IntEnum, StrEnum
+
+from netverify.model.base import Frozen
+from netverify.model.decision import FlowDecision
+from netverify.model.invariants import InvariantKind
+from netverify.model.refs import SourceMap, SourceSpan
+
+
+class Status(StrEnum):
+    """How an invariant ended."""
+
+    HOLDS = "holds"
+    VIOLATED = "violated"
+    UNKNOWN = "unknown"
+    """The solver gave up (timeout, resource limit): never read as holds."""
+    ERROR = "error"
+    """netverify could not decide (an internal error, e.g. a replay that disagreed)."""
+
+
+class StatusRank(IntEnum):
+    """Statuses ordered by how bad they are; the worst decides the exit code."""
+
+    HOLDS = 0
+    UNKNOWN = 1
+    ERROR = 2
+    VIOLATED = 3
+
+
+SEVERITY = {
+    Status.HOLDS: StatusRank.HOLDS,
+    Status.UNKNOWN: StatusRank.UNKNOWN,
+    Status.ERROR: StatusRank.ERROR,
+    Status.VIOLATED: StatusRank.VIOLATED,
+}
+
+
+class Witness(Frozen):
+    """A concrete flow and the reference evaluator's verdict on it (with the rules)."""
+
+    decision: FlowDecision
+    source_is_new_pod: bool
+    """True when the source is a pod that does not exist yet (not in the manifests)."""
+    destination_is_new_pod: bool
+
+
+class InvariantResult(Frozen):
+    name: str
+    kind: InvariantKind
+    status: Status
+    counterexample: Witness | None = None
+    """For a violated forbid (an allowed flow) or require (a blocked flow); for a violated
+    reachable, an example of a matching flow that is blocked, when one exists."""
+    witness: Witness | None = None
+    """For a reachable that holds: an allowed matching flow."""
+    reason: str | None = None
+    """Why the result is unknown or an error; notes such as vacuity for holds."""
+    scope: str
+    """What was quantified over, in words."""
+    location: SourceSpan | None = None
+    """Where the invariant is written in the spec."""
+    description: str | None = None
+
+
+class Report(Frozen):
+    """The results of one spec file, in spec order."""
+
+    spec_file: str
+    results: tuple[InvariantResult, ...]
+    assumptions: tuple[str, ...] = ()
+    """What the verdicts take for granted (ipBlock profile, unmodelled kinds, ...)."""
+    sources: SourceMap = SourceMap()
+    """Where the manifests' objects and rules are written (for rule locations)."""
+
+    @property
+    def worst(self) -> "StatusRank":
+        return max((SEVERITY[result.status] for result in self.results), default=StatusRank.HOLDS)

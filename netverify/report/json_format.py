@@ -1,0 +1,129 @@
+"""JSON output. Contract (fields may be added, never changed):
+`{"results": [{"name", "kind", "status", "counterexample": null | {"from": {"namespace",
+"pod", "labels", "ip"}, "to": {...}, "protocol", "port", ...}, ...}], "summary": {...}}`.
+"""
+
+import json
+
+from netverify.model import (
+    Endpoint,
+    FlowDecision,
+    InvariantResult,
+    ObjectRef,
+    PodEndpoint,
+    Report,
+    RuleRef,
+    SideDecision,
+    SourceMap,
+    SourceSpan,
+    Status,
+    Witness,
+)
+
+JsonObject = dict[str, object]
+
+
+def _span(span: SourceSpan | None) -> JsonObject | None:
+    return None if span is None else {"file": span.file, "line": span.line}
+
+
+def _endpoint(endpoint: Endpoint) -> JsonObject:
+    if not isinstance(endpoint, PodEndpoint):
+        return {
+            "kind": "external",
+            "namespace": None,
+            "pod": None,
+            "labels": {},
+            "ip": str(endpoint.ip),
+        }
+    return {
+        "kind": "pod",
+        "namespace": endpoint.namespace.name,
+        "pod": endpoint.pod.name,
+        "exists": endpoint.pod.name is not None,
+        "workload_kind": endpoint.pod.kind if endpoint.pod.name is not None else None,
+        "labels": dict(sorted(endpoint.pod.labels.items())),
+        "namespace_labels": dict(sorted(endpoint.namespace.labels.items())),
+        "named_ports": [
+            {"name": port.name, "port": port.port, "protocol": port.protocol.value}
+            for port in endpoint.pod.ports
+            if port.name
+        ],
+        "ip": None if endpoint.ip is None else str(endpoint.ip),
+    }
+
+
+def _policy(ref: ObjectRef, sources: SourceMap) -> JsonObject:
+    return {
+        "namespace": ref.namespace,
+        "name": ref.name,
+        "location": _span(sources.of_object(ref)),
+    }
+
+
+def _rule(ref: RuleRef, sources: SourceMap) -> JsonObject:
+    return {
+        "policy": _policy(ref.policy, sources),
+        "direction": ref.direction.value,
+        "rule": ref.index,
+        "location": _span(sources.of_rule(ref)),
+    }
+
+
+def _side(side: SideDecision, sources: SourceMap) -> JsonObject:
+    return {
+        "allowed": side.allowed,
+        "governed": side.governed,
+        "decided_by": None if side.decided_by is None else side.decided_by.value,
+        "isolated_by": [_policy(ref, sources) for ref in side.isolated_by],
+        "allowed_by": [_rule(ref, sources) for ref in side.allowed_by],
+    }
+
+
+def decision_json(decision: FlowDecision, sources: SourceMap) -> JsonObject:
+    flow = decision.flow
+    return {
+        "from": _endpoint(flow.source),
+        "to": _endpoint(flow.destination),
+        "protocol": flow.protocol.value,
+        "port": flow.port,
+        "allowed": decision.allowed,
+        "self_traffic": decision.self_traffic,
+        "egress": _side(decision.egress, sources),
+        "ingress": _side(decision.ingress, sources),
+    }
+
+
+def _witness(witness: Witness | None, sources: SourceMap) -> JsonObject | None:
+    return None if witness is None else decision_json(witness.decision, sources)
+
+
+def _result(result: InvariantResult, sources: SourceMap) -> JsonObject:
+    return {
+        "name": result.name,
+        "kind": result.kind.value,
+        "status": result.status.value,
+        "description": result.description,
+        "location": _span(result.location),
+        "scope": result.scope,
+        "reason": result.reason,
+        "counterexample": _witness(result.counterexample, sources),
+        "witness": _witness(result.witness, sources),
+    }
+
+
+def report_json(report: Report) -> JsonObject:
+    summary: JsonObject = {"total": len(report.results)}
+    for status in Status:
+        summary[status.value] = sum(1 for result in report.results if result.status is status)
+    return {
+        "spec": report.spec_file,
+        "results": [_result(result, report.sources) for result in report.results],
+        "summary": summary,
+        "assumptions": list(report.assumptions),
+    }
+
+
+def dumps(document: object) -> str:
+    """Deterministic JSON: stable key order as built, two-space indent, trailing newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,72 @@
+"""Which concrete flows an invariant talks about (the reference for the encoding's
+pattern terms, and the check that a decoded counterexample really matches)."""
+
+from netverify.model import (
+    Cluster,
+    Endpoint,
+    EndpointPattern,
+    Flow,
+    Invariant,
+    NamespaceScope,
+    PodEndpoint,
+    PodScope,
+    PortPattern,
+)
+from netverify.semantics.evaluator import is_self_traffic
+from netverify.semantics.matching import selector_matches
+
+
+def endpoint_matches(pattern: EndpointPattern, endpoint: Endpoint) -> bool:
+    """Every given field of the pattern matches; the empty pattern matches everything."""
+    if not isinstance(endpoint, PodEndpoint):
+        return not pattern.pods_only and (pattern.ip is None or endpoint.ip in pattern.ip)
+    namespace, pod = endpoint.namespace, endpoint.pod
+    checks = (
+        pattern.namespace_name is None or namespace.name == pattern.namespace_name,
+        pattern.namespace_selector is None
+        or selector_matches(pattern.namespace_selector, namespace.labels),
+        pattern.pod_name is None or pod.name == pattern.pod_name,
+        pattern.pod_selector is None or selector_matches(pattern.pod_selector, pod.labels),
+        pattern.ip is None or (endpoint.ip is not None and endpoint.ip in pattern.ip),
+    )
+    return all(checks)
+
+
+def port_pattern_matches(pattern: PortPattern, flow: Flow) -> bool:
+    """A destination port pattern; a named port is looked up on the destination pod."""
+    if pattern.protocol is not None and flow.protocol != pattern.protocol:
+        return False
+    if pattern.port_range is not None:
+        return pattern.port_range.start <= flow.port <= pattern.port_range.end
+    if pattern.named_port is not None:
+        destination = flow.destination
+        return isinstance(destination, PodEndpoint) and any(
+            port.name == pattern.named_port
+            and port.port == flow.port
+            and port.protocol == flow.protocol
+            for port in destination.pod.ports
+        )
+    return True
+
+
+def in_scope(invariant: Invariant, cluster: Cluster, endpoint: Endpoint) -> bool:
+    """Whether the endpoint is among what the invariant quantifies over."""
+    if not isinstance(endpoint, PodEndpoint):
+        return True
+    if invariant.pods is PodScope.EXISTING and endpoint.pod.name is None:
+        return False
+    return invariant.namespaces is NamespaceScope.ANY or (
+        cluster.namespace(endpoint.namespace.name) is not None
+    )
+
+
+def flow_matches(invariant: Invariant, cluster: Cluster, flow: Flow) -> bool:
+    """Whether the invariant talks about this flow (never a pod's traffic to itself)."""
+    return (isinstance(flow.source, PodEndpoint) or isinstance(flow.destination, PodEndpoint)) and (
+        not is_self_traffic(flow.source, flow.destination)
+        and endpoint_matches(invariant.source, flow.source)
+        and endpoint_matches(invariant.destination, flow.destination)
+        and (not invariant.ports or any(port_pattern_matches(p, flow) for p in invariant.ports))
+        and in_scope(invariant, cluster, flow.source)
+        and in_scope(invariant, cluster, flow.destination)
+    )
