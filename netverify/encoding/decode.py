@@ -33,24 +33,31 @@ def _bool(model: z3.ModelRef, term: z3.BoolRef) -> bool:
 
 def decode_flow(encoding: ClusterEncoding, model: z3.ModelRef) -> Flow:
     flow = encoding.flow
+    source = _decode_endpoint(encoding, model, flow.source)
+    avoid = source.pod if isinstance(source, PodEndpoint) else None
     return Flow(
-        source=_decode_endpoint(encoding, model, flow.source),
-        destination=_decode_endpoint(encoding, model, flow.destination),
+        source=source,
+        destination=_decode_endpoint(encoding, model, flow.destination, avoid),
         protocol=PROTOCOLS[_int(model, flow.protocol)],
         port=_int(model, flow.port),
     )
 
 
 def _decode_endpoint(
-    encoding: ClusterEncoding, model: z3.ModelRef, endpoint: SymbolicEndpoint
+    encoding: ClusterEncoding,
+    model: z3.ModelRef,
+    endpoint: SymbolicEndpoint,
+    avoid: Pod | None = None,
 ) -> Endpoint:
+    """The endpoint of the model; an existing pod other than `avoid` when the class has one
+    (two ends in one class of several pods are two different pods)."""
     ip = ip_from_number(_int(model, endpoint.ip)) if _bool(model, endpoint.has_ip) else None
     if not _bool(model, endpoint.is_pod):
         assert ip is not None, "the domain gives every external endpoint an address"
         return ExternalEndpoint(ip=ip)
     class_index = _int(model, endpoint.pod_class)
     if class_index >= 0:
-        return _existing_pod(encoding, encoding.classes[class_index], ip)
+        return _existing_pod(encoding, encoding.classes[class_index], ip, avoid)
     namespace = _decode_namespace(encoding, model, endpoint)
     pod = Pod(
         namespace=namespace.name,
@@ -65,15 +72,18 @@ def _decode_endpoint(
     return PodEndpoint(namespace=namespace, pod=pod, ip=ip)
 
 
-def _existing_pod(encoding: ClusterEncoding, pod_class: PodClass, ip: IPAddress | None) -> Endpoint:
+def _existing_pod(
+    encoding: ClusterEncoding, pod_class: PodClass, ip: IPAddress | None, avoid: Pod | None
+) -> Endpoint:
     """The first pod of the class (by namespace and name) with an address like the model's."""
     namespace = encoding.cluster.namespace(pod_class.namespace)
     assert namespace is not None, "every pod's namespace is loaded or implied"
+    candidates = [pod for pod in pod_class.pods if pod is not avoid] or list(pod_class.pods)
     if pod_class.address_signatures is None:
-        return PodEndpoint(namespace=namespace, pod=pod_class.pods[0], ip=ip)
+        return PodEndpoint(namespace=namespace, pod=candidates[0], ip=ip)
     assert ip is not None, "a class with known addresses has an address"
     wanted = address_signature(ip, encoding.universe)
-    for pod in pod_class.pods:
+    for pod in candidates:
         for pod_ip in pod.ips:
             if address_signature(pod_ip, encoding.universe) == wanted:
                 return PodEndpoint(namespace=namespace, pod=pod, ip=pod_ip)

@@ -9,6 +9,8 @@ import z3
 
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.decode import decode_flow
+from netverify.encoding.terms import protocol_code
+from netverify.encoding.universe import ABSENT
 from netverify.engine.scope import assumptions, scope_description
 from netverify.engine.solver import SolverLimits, make_solver, unknown_reason
 from netverify.invariants import matching_flow, query_for
@@ -21,6 +23,7 @@ from netverify.model import (
     LoadedSpec,
     PodEndpoint,
     PodScope,
+    Protocol,
     Report,
     Settings,
     Status,
@@ -97,7 +100,7 @@ class _InvariantProver:
 
     def prove(self) -> InvariantResult:
         query = query_for(self.encoding, self.invariant)
-        outcome, flow = self._solve(query.formula, prefer_existing=True)
+        outcome, flow = self._solve(query.formula)
         if outcome == z3.unknown:
             return self.result(Status.UNKNOWN, reason=self.unknown_reason)
         if flow is not None:
@@ -113,10 +116,9 @@ class _InvariantProver:
     def unknown_reason(self) -> str:
         return unknown_reason(self.solver, self.limits)
 
-    def _solve(
-        self, formula: z3.BoolRef, prefer_existing: bool
-    ) -> tuple[z3.CheckSatResult, Flow | None]:
-        """Check the formula; on sat, decode a flow, between existing pods when one exists."""
+    def _solve(self, formula: z3.BoolRef) -> tuple[z3.CheckSatResult, Flow | None]:
+        """Check the formula; on sat, decode the most readable flow that satisfies it."""
+        frames = 1
         self.solver.push()
         try:
             self.solver.add(formula)
@@ -124,25 +126,70 @@ class _InvariantProver:
             if outcome != z3.sat:
                 return outcome, None
             flow = decode_flow(self.encoding, self.solver.model())
-            if prefer_existing and self.invariant.pods is PodScope.ANY:
-                flow = self._existing_instead(flow)
+            for preference in self._preferences():
+                if self._still_satisfiable(preference):
+                    frames += 1
+                    flow = decode_flow(self.encoding, self.solver.model())
+            for label in self._labels_of_new_pods(flow):
+                if self._still_satisfiable(label == ABSENT):
+                    frames += 1
+                    flow = decode_flow(self.encoding, self.solver.model())
             return outcome, flow
         finally:
-            self.solver.pop()
+            self.solver.pop(frames)
 
-    def _existing_instead(self, flow: Flow) -> Flow:
-        """A flow between existing pods satisfying the same formula, if there is one."""
-        if not any(_is_new_pod(endpoint) for endpoint in (flow.source, flow.destination)):
-            return flow
+    def _still_satisfiable(self, preference: z3.BoolRef) -> bool:
+        """Add the preference in a new frame if the formula stays satisfiable with it."""
         self.solver.push()
-        try:
-            for endpoint in (self.encoding.flow.source, self.encoding.flow.destination):
-                self.solver.add(self.encoding.existing_pod(endpoint))
-            if self.solver.check() == z3.sat:
-                return decode_flow(self.encoding, self.solver.model())
-            return flow
-        finally:
-            self.solver.pop()
+        self.solver.add(preference)
+        if self.solver.check() == z3.sat:
+            return True
+        self.solver.pop()
+        return False
+
+    def _labels_of_new_pods(self, flow: Flow) -> list[z3.ArithRef]:
+        """The label variables of the labels a new pod of the flow carries (to drop those
+        that do not matter, one at a time)."""
+        symbolic = (self.encoding.flow.source, self.encoding.flow.destination)
+        return [
+            terms.pod_labels[key]
+            for endpoint, terms in zip((flow.source, flow.destination), symbolic, strict=True)
+            if _is_new_pod(endpoint) and isinstance(endpoint, PodEndpoint)
+            for key in sorted(endpoint.pod.labels)
+        ]
+
+    def _preferences(self) -> list[z3.BoolRef]:
+        """What makes a witness easier to read, tried greedily in this order: existing pods
+        (by name) over pods that could exist, TCP, new pods without labels, or at least
+        without invented label values."""
+        encoding = self.encoding
+        ends = (encoding.flow.source, encoding.flow.destination)
+        preferences = []
+        if self.invariant.pods is PodScope.ANY:
+            preferences.append(z3.And([encoding.existing_pod(end) for end in ends]))
+            preferences += [encoding.existing_pod(end) for end in ends]
+        preferences.append(encoding.flow.protocol == protocol_code(Protocol.TCP))
+        new_pod_labels = [
+            (end, key, label) for end in ends for key, label in end.pod_labels.items()
+        ]
+        preferences.append(
+            z3.And(
+                [
+                    z3.Implies(end.pod_class == -1, label == ABSENT)
+                    for end, _, label in new_pod_labels
+                ]
+            )
+        )
+        other = encoding.universe.pod_labels.other
+        preferences.append(
+            z3.And(
+                [
+                    z3.Implies(end.pod_class == -1, label != other(key))
+                    for end, key, label in new_pod_labels
+                ]
+            )
+        )
+        return preferences
 
     def _replay(self, flow: Flow, expect_allowed: bool) -> Witness:
         decision = evaluate(self.cluster, flow, self.settings)
@@ -165,7 +212,7 @@ class _InvariantProver:
 
     def _holds(self) -> InvariantResult:
         """Holds; say so loudly when it holds only because no flow matches at all."""
-        outcome, _ = self._solve(matching_flow(self.encoding, self.invariant), False)
+        outcome, _ = self._solve(matching_flow(self.encoding, self.invariant))
         if outcome == z3.unsat:
             return self.result(
                 Status.HOLDS,
@@ -175,7 +222,7 @@ class _InvariantProver:
 
     def _unreachable(self) -> InvariantResult:
         """No matching flow is allowed; show one matching flow and why it is blocked."""
-        outcome, flow = self._solve(matching_flow(self.encoding, self.invariant), True)
+        outcome, flow = self._solve(matching_flow(self.encoding, self.invariant))
         if flow is None:
             reason = (
                 "no flow matches this invariant's endpoints and ports"

@@ -1,0 +1,41 @@
+"""Run the engine on model objects directly, without files."""
+
+from ipaddress import ip_network
+
+from netverify.engine import SolverLimits, prove
+from netverify.model import (
+    Cluster,
+    Endpoint,
+    EndpointPattern,
+    Invariant,
+    InvariantResult,
+    LoadedCluster,
+    LoadedSpec,
+    PodEndpoint,
+    Settings,
+    Spec,
+)
+
+
+def prove_invariants(
+    cluster: Cluster, invariants: list[Invariant], settings: Settings | None = None
+) -> list[InvariantResult]:
+    spec = Spec(
+        file="<test>", manifests=(), settings=settings or Settings(), invariants=tuple(invariants)
+    )
+    report = prove(LoadedCluster(cluster=cluster), LoadedSpec(spec=spec), SolverLimits())
+    return list(report.results)
+
+
+def prove_one(
+    cluster: Cluster, invariant: Invariant, settings: Settings | None = None
+) -> InvariantResult:
+    (result,) = prove_invariants(cluster, [invariant], settings)
+    return result
+
+
+def exact_pattern(endpoint: Endpoint) -> EndpointPattern:
+    """A pattern that matches this one endpoint (an existing pod, or one address)."""
+    if isinstance(endpoint, PodEndpoint):
+        return EndpointPattern(namespace_name=endpoint.pod.namespace, pod_name=endpoint.pod.name)
+    return EndpointPattern(ip=ip_network(endpoint.ip))
