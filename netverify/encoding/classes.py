@@ -47,16 +47,21 @@ def _named_ports(pod: Pod, universe: Universe) -> tuple[tuple[str, Protocol, tup
     return tuple(ports)
 
 
+def pod_identity(pod: Pod) -> tuple[str, str, str | None]:
+    """What tells two existing pods apart: namespace, kind and name."""
+    return pod.namespace, pod.kind, pod.name
+
+
 def pod_classes(
-    pods: Iterable[Pod], universe: Universe, pinned: set[tuple[str, str]]
+    pods: Iterable[Pod], universe: Universe, pinned: set[tuple[str, str, str | None]]
 ) -> list[PodClass]:
-    """Group pods; `pinned` (namespace, name) pairs each get a class of their own."""
+    """Group pods; each pinned pod (one an invariant names) gets a class of its own."""
     groups: dict[tuple[object, ...], list[Pod]] = defaultdict(list)
     for pod in pods:
         signatures = (
             tuple(sorted({address_signature(ip, universe) for ip in pod.ips})) if pod.ips else None
         )
-        pin = pod.name if (pod.namespace, pod.name) in pinned else None
+        pin = pod_identity(pod) if pod_identity(pod) in pinned else None
         key = (
             pod.namespace,
             universe.pod_labels.codes(pod.labels),

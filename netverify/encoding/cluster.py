@@ -12,7 +12,7 @@ from functools import cached_property
 
 import z3
 
-from netverify.encoding.classes import PodClass, pod_classes
+from netverify.encoding.classes import PodClass, pod_classes, pod_identity
 from netverify.encoding.selectors import in_ip_block, in_network, selector_term
 from netverify.encoding.terms import (
     PROTOCOLS,
@@ -34,8 +34,10 @@ from netverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
     Direction,
+    EndpointPattern,
     Invariant,
     NetworkPolicy,
+    Pod,
     PolicyPeer,
     PolicyPort,
     PolicyRule,
@@ -44,6 +46,15 @@ from netverify.model import (
 )
 
 MAX_PORT = 65535
+
+
+def pattern_names(pattern: EndpointPattern, pod: Pod) -> bool:
+    """Whether an invariant endpoint names this pod (by namespace, name and maybe kind)."""
+    return (
+        pattern.pod_name == pod.name
+        and pattern.namespace_name == pod.namespace
+        and (pattern.pod_kind is None or pattern.pod_kind == pod.kind)
+    )
 
 
 @dataclass(frozen=True)
@@ -63,11 +74,14 @@ class ClusterEncoding:
         self.cluster = cluster
         self.settings = settings
         self.universe: Universe = build_universe(cluster, invariants, settings.pod_cidrs)
-        pinned = {
-            (pattern.namespace_name, pattern.pod_name)
+        named = [
+            pattern
             for invariant in invariants
             for pattern in (invariant.source, invariant.destination)
-            if pattern.pod_name is not None and pattern.namespace_name is not None
+            if pattern.pod_name is not None
+        ]
+        pinned = {
+            pod_identity(pod) for pod in cluster.pods if any(pattern_names(p, pod) for p in named)
         }
         self.classes: list[PodClass] = pod_classes(cluster.pods, self.universe, pinned)
         self.singleton_classes = sum(1 for pod_class in self.classes if len(pod_class.pods) == 1)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import z3
 
-from netverify.encoding.cluster import ClusterEncoding
+from netverify.encoding.cluster import ClusterEncoding, pattern_names
 from netverify.encoding.selectors import in_network, selector_term
 from netverify.encoding.terms import PROTOCOLS, SymbolicEndpoint, protocol_code
 from netverify.model import (
@@ -77,14 +77,12 @@ def endpoint_pattern(
             )
         )
     if pattern.pod_name is not None:
-        pod_class = next(
-            c
-            for c in encoding.classes
-            if any(
-                (p.namespace, p.name) == (pattern.namespace_name, pattern.pod_name) for p in c.pods
-            )
-        )
-        terms.append(encoding.class_is(endpoint, pod_class))
+        classes = [
+            pod_class
+            for pod_class in encoding.classes
+            if any(pattern_names(pattern, pod) for pod in pod_class.pods)
+        ]
+        terms.append(z3.Or([encoding.class_is(endpoint, pod_class) for pod_class in classes]))
     if pattern.pod_selector is not None:
         terms.append(selector_term(pattern.pod_selector, endpoint.pod_labels, universe.pod_labels))
     if pattern.ip is not None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from netverify.loading.fields import format_field
 from netverify.loading.validation import (
     PROTOCOLS,
     cidr_error,
@@ -36,6 +37,7 @@ from netverify.model import (
     LoadedSpec,
     NamespaceScope,
     Operator,
+    Pod,
     PodScope,
     PortPattern,
     PortRange,
@@ -46,11 +48,11 @@ from netverify.model import (
     Spec,
 )
 from netverify.model.spec_schema import (
+    UNION_TAGS,
     EndpointSpec,
     InvariantSpec,
     PortObjectSpec,
     PortSpec,
-    Selector,
     SelectorSpec,
     SpecFile,
 )
@@ -60,7 +62,6 @@ Path = tuple[str | int, ...]
 _PORT_TEXT = re.compile(
     r"(?:(?P<start>[0-9]+)(?:-(?P<end>[0-9]+))?|(?P<name>[^/]+))(?:/(?P<protocol>[^/]+))?"
 )
-_UNION_TAGS = {"str", "int", "bool", "none", "dict[str,str]", "SelectorSpec", "PortObjectSpec"}
 
 
 @dataclass(frozen=True)
@@ -102,19 +103,19 @@ def read_spec(path: str) -> RawSpec:
 def _schema_diagnostics(invalid: ValidationError, document: YamlDocument) -> list[Diagnostic]:
     seen: dict[Path, Diagnostic] = {}
     for error in invalid.errors():
-        loc: Path = tuple(part for part in error["loc"] if part not in _UNION_TAGS)
+        loc = _without_union_tags(error["loc"])
         if loc in seen:
             continue
         match error["type"]:
             case "extra_forbidden":
                 message = f'unknown field "{loc[-1]}"'
-                field_path = _format_path(loc[:-1])
+                field_path = format_field(loc[:-1])
             case "missing":
                 message = f'missing required field "{loc[-1]}"'
-                field_path = _format_path(loc[:-1])
+                field_path = format_field(loc[:-1])
             case _:
                 message = error["msg"].removeprefix("Value error, ")
-                field_path = _format_path(loc)
+                field_path = format_field(loc)
         seen[loc] = Diagnostic(
             severity=Severity.ERROR,
             message=message,
@@ -124,11 +125,19 @@ def _schema_diagnostics(invalid: ValidationError, document: YamlDocument) -> lis
     return list(seen.values())
 
 
-def _format_path(path: Path) -> str | None:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text or None
+def _without_union_tags(loc: tuple[str | int, ...]) -> Path:
+    """The location in the document: pydantic adds the union member's tag right after a
+    `namespace`/`pod` field or a `ports` entry."""
+    path: list[str | int] = []
+    for part in loc:
+        after_union = path and (
+            path[-1] in ("namespace", "pod")
+            or (isinstance(path[-1], int) and len(path) > 1 and path[-2] == "ports")
+        )
+        if after_union and part in UNION_TAGS:
+            continue
+        path.append(part)
+    return tuple(path)
 
 
 @dataclass
@@ -145,7 +154,7 @@ class _Resolver:
                 severity=Severity.ERROR,
                 message=message,
                 span=SourceSpan(file=self.raw.file, line=self.raw.document.line_of(path)),
-                field=_format_path(path),
+                field=format_field(path),
             )
         )
 
@@ -232,6 +241,7 @@ class _Resolver:
         namespace_name: str | None = None
         namespace_selector = pod_selector = None
         pod_name: str | None = None
+        pod_kind: str | None = None
         if isinstance(raw.namespace, str):
             namespace_name = raw.namespace
             if (
@@ -248,9 +258,10 @@ class _Resolver:
         elif raw.namespace is not None:
             namespace_selector = self.selector(raw.namespace, (*path, "namespace"))
         if isinstance(raw.pod, str):
-            resolved = self.pod_by_name(raw.pod, namespace_name, (*path, "pod"))
-            if resolved is not None:
-                namespace_name, pod_name = resolved
+            pod = self.pod_by_name(raw.pod, namespace_name, (*path, "pod"))
+            if pod is not None:
+                namespace_name, pod_name = pod.namespace, pod.name
+                pod_kind = pod.kind if len(raw.pod.split("/")) == 3 else None
         elif raw.pod is not None:
             pod_selector = self.selector(raw.pod, (*path, "pod"))
         ip = self.cidr(raw.ip, (*path, "ip")) if raw.ip is not None else None
@@ -260,39 +271,52 @@ class _Resolver:
             namespace_name=namespace_name,
             namespace_selector=namespace_selector,
             pod_name=pod_name,
+            pod_kind=pod_kind,
             pod_selector=pod_selector,
             ip=ip,
         )
 
-    def pod_by_name(self, text: str, namespace: str | None, path: Path) -> tuple[str, str] | None:
-        """`name` or `namespace/name` of an existing pod or workload."""
-        wanted_namespace, slash, name = text.rpartition("/")
-        if slash:
-            if namespace is not None and namespace != wanted_namespace:
+    def pod_by_name(self, text: str, namespace: str | None, path: Path) -> Pod | None:
+        """`name`, `namespace/name` or `namespace/Kind/name` of an existing pod or workload
+        (the kind only tells apart a Pod and a workload of the same name)."""
+        parts = text.split("/")
+        if len(parts) > 3:
+            self.error(
+                path, f'invalid pod "{text}": write name, namespace/name or namespace/Kind/name'
+            )
+            return None
+        name, kind = parts[-1], (parts[1] if len(parts) == 3 else None)
+        if len(parts) > 1:
+            if namespace is not None and namespace != parts[0]:
                 self.error(path, f'pod "{text}" is not in namespace "{namespace}"')
                 return None
-            namespace = wanted_namespace
+            namespace = parts[0]
         candidates = [
             pod
             for pod in self.cluster.pods
-            if pod.name == name and (namespace is None or pod.namespace == namespace)
+            if pod.name == name
+            and (namespace is None or pod.namespace == namespace)
+            and (kind is None or pod.kind.lower() == kind.lower())
         ]
         if not candidates:
             where = f' in namespace "{namespace}"' if namespace else ""
+            what = f"{kind} named" if kind else "pod or workload named"
             known = sorted({pod.name for pod in self.cluster.pods if pod.name})
-            self.error(path, f'no pod or workload named "{name}"{where}{_closest(name, known)}')
+            self.error(path, f'no {what} "{name}"{where}{_closest(name, known)}')
             return None
         if len(candidates) > 1:
-            spaces = ", ".join(pod.namespace for pod in candidates)
-            self.error(
-                path,
-                f'pod name "{name}" is ambiguous: it exists in namespaces {spaces}; write '
-                "namespace/name",
-            )
+            if len({pod.namespace for pod in candidates}) > 1:
+                spaces = ", ".join(pod.namespace for pod in candidates)
+                advice = f"it exists in namespaces {spaces}; write namespace/name"
+            else:
+                spellings = " or ".join(f"{p.namespace}/{p.kind}/{p.name}" for p in candidates)
+                kinds = " and ".join(f"a {pod.kind}" for pod in candidates)
+                advice = f"{kinds} share it; write {spellings}"
+            self.error(path, f'pod name "{name}" is ambiguous: {advice}')
             return None
-        return candidates[0].namespace, name
+        return candidates[0]
 
-    def selector(self, raw: Selector, path: Path) -> LabelSelector | None:
+    def selector(self, raw: SelectorSpec | dict[str, str], path: Path) -> LabelSelector | None:
         if isinstance(raw, SelectorSpec):
             labels, labels_path = raw.match_labels, (*path, "matchLabels")
             requirements = raw.match_expressions
@@ -305,7 +329,7 @@ class _Resolver:
             where = (*path, "matchExpressions", index)
             self.check_label(requirement.key, None, (*where, "key"))
             for value_index, value in enumerate(requirement.values):
-                self.check_label(requirement.key, value, (*where, "values", value_index))
+                self.check_label(None, value, (*where, "values", value_index))
             operator = Operator(requirement.operator)
             needs_values = operator in (Operator.IN, Operator.NOT_IN)
             if needs_values and not requirement.values:
@@ -321,8 +345,11 @@ class _Resolver:
             )
         return LabelSelector(match_labels=dict(labels), match_expressions=tuple(parsed))
 
-    def check_label(self, key: str, value: str | None, path: Path) -> None:
-        for message in (label_key_error(key), None if value is None else label_value_error(value)):
+    def check_label(self, key: str | None, value: str | None, path: Path) -> None:
+        for message in (
+            None if key is None else label_key_error(key),
+            None if value is None else label_value_error(value),
+        ):
             if message is not None:
                 self.error(path, message)
 

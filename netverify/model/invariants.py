@@ -45,6 +45,8 @@ class EndpointPattern(Frozen):
     namespace_selector: LabelSelector | None = None
     pod_name: str | None = None
     """An existing pod or workload (checked when the spec is loaded)."""
+    pod_kind: str | None = None
+    """With `pod_name`: the kind, when a Pod and a workload share the name."""
     pod_selector: LabelSelector | None = None
     ip: IPNetwork | None = None
     """Matches external addresses and pod addresses in this CIDR."""

@@ -4,9 +4,18 @@ Schema of `SpecFile`; `netverify.loading.spec` resolves it into `Spec`.
 This shape is a public contract: fields may be added, never changed.
 """
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictInt,
+    Tag,
+    model_validator,
+)
 
 from netverify.model.invariants import InvariantKind
 
@@ -30,18 +39,49 @@ class SelectorSpec(_SpecModel):
     match_expressions: list[RequirementSpec] = Field(default=[], alias="matchExpressions")
 
 
-Selector = SelectorSpec | dict[str, str]
+UNION_TAGS = frozenset(
+    {"name", "full-selector", "shorthand-selector", "port-number", "port-text", "port-object"}
+)
+"""Tags pydantic puts in error locations after a union field; the loader drops them."""
+
+
+def _name_or_selector_shape(value: Any) -> str | None:
+    """A string is a name; a mapping with matchLabels/matchExpressions, or with a value that
+    is not a string, is a full selector (so `{matchLabels: dev}` and `{matchLabel: {...}}`
+    are errors, not labels); any other mapping is the matchLabels shorthand."""
+    if isinstance(value, str):
+        return "name"
+    if isinstance(value, SelectorSpec):
+        return "full-selector"
+    if isinstance(value, dict):
+        full = {"matchLabels", "matchExpressions"} & value.keys()
+        if full or not all(isinstance(label, str) for label in value.values()):
+            return "full-selector"
+        return "shorthand-selector"
+    return None
+
+
+NameOrSelector = Annotated[
+    Annotated[str, Tag("name")]
+    | Annotated[SelectorSpec, Tag("full-selector")]
+    | Annotated[dict[str, str], Tag("shorthand-selector")],
+    Discriminator(
+        _name_or_selector_shape,
+        custom_error_type="name_or_selector",
+        custom_error_message="expected a name (a string) or a label selector (a mapping)",
+    ),
+]
 
 
 class EndpointSpec(_SpecModel):
     """One side of an invariant. Every given field must match; `{}` or absent matches every
     pod and every external address."""
 
-    namespace: str | Selector | None = Field(
+    namespace: NameOrSelector | None = Field(
         default=None,
         description="A namespace name, or a label selector on namespaces.",
     )
-    pod: str | Selector | None = Field(
+    pod: NameOrSelector | None = Field(
         default=None,
         description="An existing pod or workload name (`name` or `namespace/name`), or a "
         "label selector on pods.",
@@ -54,12 +94,35 @@ class EndpointSpec(_SpecModel):
 class PortObjectSpec(_SpecModel):
     """A port like a NetworkPolicy port entry."""
 
-    port: int | str | None = None
+    port: StrictInt | str | None = None
     protocol: str | None = None
-    end_port: int | None = Field(default=None, alias="endPort")
+    end_port: StrictInt | None = Field(default=None, alias="endPort")
 
 
-PortSpec = int | str | PortObjectSpec
+def _port_shape(value: Any) -> str | None:
+    """Booleans are refused: YAML's `on`/`yes`/`true` are not port 1."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return "port-number"
+    if isinstance(value, str):
+        return "port-text"
+    if isinstance(value, dict | PortObjectSpec):
+        return "port-object"
+    return None
+
+
+PortSpec = Annotated[
+    Annotated[StrictInt, Tag("port-number")]
+    | Annotated[str, Tag("port-text")]
+    | Annotated[PortObjectSpec, Tag("port-object")],
+    Discriminator(
+        _port_shape,
+        custom_error_type="port",
+        custom_error_message='expected a port: a number, a string such as "80/TCP", or '
+        "a mapping {port, protocol, endPort}",
+    ),
+]
 
 
 class FlowSpec(_SpecModel):
@@ -111,7 +174,7 @@ class InvariantSpec(_SpecModel):
 class SettingsSpec(_SpecModel):
     """Choices about semantics that Kubernetes leaves to the network plugin."""
 
-    ip_block_matches_pods: bool = Field(
+    ip_block_matches_pods: StrictBool = Field(
         default=True,
         alias="ipBlockMatchesPods",
         description="true: ipBlock matches pod IPs (upstream conformance); false: Cilium-like.",

@@ -100,8 +100,8 @@ def is_self_traffic(source: Endpoint, destination: Endpoint) -> bool:
         isinstance(source, PodEndpoint)
         and isinstance(destination, PodEndpoint)
         and source.pod.name is not None
-        and source.pod.name == destination.pod.name
-        and source.pod.namespace == destination.pod.namespace
+        and (source.pod.namespace, source.pod.kind, source.pod.name)
+        == (destination.pod.namespace, destination.pod.kind, destination.pod.name)
     )
 
 

@@ -26,6 +26,7 @@ def endpoint_matches(pattern: EndpointPattern, endpoint: Endpoint) -> bool:
         pattern.namespace_selector is None
         or selector_matches(pattern.namespace_selector, namespace.labels),
         pattern.pod_name is None or pod.name == pattern.pod_name,
+        pattern.pod_kind is None or pod.kind == pattern.pod_kind,
         pattern.pod_selector is None or selector_matches(pattern.pod_selector, pod.labels),
         pattern.ip is None or (endpoint.ip is not None and endpoint.ip in pattern.ip),
     )

@@ -1,0 +1,302 @@
+"""Kubernetes manifests (files, directories, stdin) to a `LoadedCluster`.
+
+Every file is read and every object checked before anything is returned: either the whole
+input is loaded, or one `InputError` carries every error of every file. Objects that carry
+network policy netverify does not model are reported (a warning, or an error under `strict`)
+so that a verdict never silently ignores them; all other kinds are skipped.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from netverify.loading.fields import Diagnostics, ObjectFields, describe
+from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
+from netverify.loading.pods import WORKLOAD_GROUPS, read_pod, read_workload
+from netverify.loading.selectors import read_labels
+from netverify.loading.validation import dns1123_label_error
+from netverify.loading.yamlsource import (
+    Path,
+    YamlDocument,
+    collect_files,
+    display_name,
+    parse_documents,
+    read_text,
+)
+from netverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    Direction,
+    InputError,
+    LoadedCluster,
+    Namespace,
+    NetworkPolicy,
+    ObjectRef,
+    Pod,
+    RuleRef,
+    SourceMap,
+    SourceSpan,
+    UnmodelledObject,
+)
+
+DEFAULT_NAMESPACE = "default"
+NETWORK_POLICY_API_VERSION = "networking.k8s.io/v1"
+
+UNMODELLED_KINDS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("security.istio.io", "AuthorizationPolicy"),
+        ("security.istio.io", "PeerAuthentication"),
+        ("policy.linkerd.io", "AuthorizationPolicy"),
+        ("policy.linkerd.io", "ServerAuthorization"),
+        ("k8s.ovn.org", "EgressFirewall"),
+        ("network.openshift.io", "EgressNetworkPolicy"),
+    }
+)
+"""Policy kinds whose names do not end in `NetworkPolicy`, by (API group, kind)."""
+
+UNMODELLED_GROUPS = frozenset({"policy.networking.k8s.io"})
+"""Groups all of whose kinds are network policy (AdminNetworkPolicy and its successors)."""
+
+CLUSTER_SCOPED_PREFIXES = (
+    "Global",
+    "StagedGlobal",
+    "Cluster",
+    "CiliumClusterwide",
+    "AdminNetwork",
+    "BaselineAdminNetwork",
+)
+"""Unmodelled kinds that live outside namespaces (Calico, Antrea, Cilium, ANP, ...)."""
+
+
+def api_group(api_version: str) -> str:
+    """The group of an `apiVersion` (`""` for the core group's `v1`)."""
+    group, slash, _ = api_version.rpartition("/")
+    return group if slash else ""
+
+
+def is_unmodelled(api_version: str, kind: str) -> bool:
+    """Whether an object is network policy that netverify does not model.
+
+    That is every kind named `*NetworkPolicy` (Calico, Cilium, Antrea, MultiNetworkPolicy,
+    ...) except `networking.k8s.io/v1` NetworkPolicy itself, plus the kinds listed above.
+    """
+    group = api_group(api_version)
+    if kind.endswith("NetworkPolicy"):
+        return api_version != NETWORK_POLICY_API_VERSION
+    return group in UNMODELLED_GROUPS or (group, kind) in UNMODELLED_KINDS
+
+
+@dataclass
+class _Builder:
+    """The cluster as loaded so far, with where each object came from."""
+
+    diagnostics: Diagnostics
+    namespaces: dict[str, Namespace] = field(default_factory=dict)
+    pods: list[Pod] = field(default_factory=list)
+    policies: list[NetworkPolicy] = field(default_factory=list)
+    unmodelled: list[UnmodelledObject] = field(default_factory=list)
+    objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
+    unmodelled_objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
+    rules: dict[RuleRef, SourceSpan] = field(default_factory=dict)
+    seen: dict[tuple[str, ObjectRef], SourceSpan] = field(default_factory=dict)
+
+    def add_document(self, document: YamlDocument) -> None:
+        self._add_object(document, (), document.data)
+
+    def _add_object(self, document: YamlDocument, root: Path, data: object) -> None:
+        fields = ObjectFields(document=document, root=root, sink=self.diagnostics)
+        if not isinstance(data, dict):
+            fields.error(
+                (),
+                "expected a Kubernetes object (a mapping with apiVersion and kind), "
+                f"got {describe(data)}",
+            )
+            return
+        api_version = _required_string(fields, data, "apiVersion")
+        kind = _required_string(fields, data, "kind")
+        if api_version is None or kind is None:
+            return
+        fields.name = kind
+        if kind.endswith("List") and (kind == "List" or "items" in data):
+            raw_items = data.get("items")
+            items = () if raw_items is None else fields.sequence(raw_items, ("items",))
+            for index, item in enumerate(items or ()):
+                self._add_object(document, (*root, "items", index), item)
+            return
+        group = api_group(api_version)
+        if kind == "Namespace" and group == "":
+            self._add_namespace(fields, data)
+        elif (kind == "Pod" and group == "") or group in WORKLOAD_GROUPS.get(kind, ()):
+            self._add_pod(fields, data, kind)
+        elif kind == "NetworkPolicy" and api_version == NETWORK_POLICY_API_VERSION:
+            self._add_policy(fields, data)
+        elif is_unmodelled(api_version, kind):
+            self._add_unmodelled(fields, data, api_version, kind)
+
+    def _identify(
+        self, fields: ObjectFields, data: dict[str, object], kind: str, *, namespaced: bool
+    ) -> tuple[ObjectRef, dict[str, str]] | None:
+        """Name the object from its metadata and check its labels; None if it has no name."""
+        raw_metadata = fields.required(data, (), "metadata")
+        if raw_metadata is None:
+            return None
+        metadata = fields.mapping(raw_metadata, ("metadata",))
+        if metadata is None:
+            return None
+        raw_name = fields.required(metadata, ("metadata",), "name")
+        name = None if raw_name is None else fields.string(raw_name, ("metadata", "name"))
+        if name == "":
+            fields.error(("metadata", "name"), "must be non-empty")
+            name = None
+        namespace = None
+        if namespaced:
+            namespace = DEFAULT_NAMESPACE
+            if (raw_namespace := metadata.get("namespace")) is not None:
+                path: Path = ("metadata", "namespace")
+                namespace = fields.string(raw_namespace, path)
+                problem = None if namespace is None else dns1123_label_error(namespace, "namespace")
+                if problem is not None:
+                    fields.error(path, problem)
+                    namespace = None
+        if name is None or (namespaced and namespace is None):
+            return None
+        ref = ObjectRef(kind=kind, namespace=namespace, name=name)
+        fields.name = str(ref)
+        labels = read_labels(fields, metadata.get("labels"), ("metadata", "labels"))
+        return ref, labels
+
+    def _claim(self, fields: ObjectFields, ref: ObjectRef, group: str = "") -> bool:
+        """Record where `ref` is defined; False (after an error) when it already was."""
+        span = fields.span()
+        first = self.seen.setdefault((group, ref), span)
+        if first is span:
+            return True
+        fields.error((), f"{ref} is defined more than once: at {first} and at {span}")
+        return False
+
+    def _add_namespace(self, fields: ObjectFields, data: dict[str, object]) -> None:
+        identified = self._identify(fields, data, "Namespace", namespaced=False)
+        if identified is None:
+            return
+        ref, labels = identified
+        if (problem := dns1123_label_error(ref.name, "namespace name")) is not None:
+            fields.error(("metadata", "name"), problem)
+        if not self._claim(fields, ref) or fields.failed:
+            return
+        # The API server sets this label itself, overriding any value written in the manifest.
+        labels[NAMESPACE_NAME_LABEL] = ref.name
+        self.namespaces[ref.name] = Namespace(name=ref.name, labels=labels, defined=True)
+        self.objects[ref] = fields.span()
+
+    def _add_pod(self, fields: ObjectFields, data: dict[str, object], kind: str) -> None:
+        identified = self._identify(fields, data, kind, namespaced=True)
+        if identified is None:
+            return
+        ref, labels = identified
+        assert ref.namespace is not None
+        claimed = self._claim(fields, ref)
+        if kind == "Pod":
+            pod = read_pod(fields, data, ref.namespace, ref.name, labels)
+        else:
+            pod = read_workload(fields, data, kind, ref.namespace, ref.name)
+        if claimed and pod is not None:
+            self.pods.append(pod)
+            self.objects[ref] = fields.span()
+
+    def _add_policy(self, fields: ObjectFields, data: dict[str, object]) -> None:
+        identified = self._identify(fields, data, "NetworkPolicy", namespaced=True)
+        if identified is None:
+            return
+        ref, _ = identified
+        assert ref.namespace is not None
+        claimed = self._claim(fields, ref)
+        policy = read_network_policy(fields, data, ref.namespace, ref.name)
+        if not claimed or policy is None:
+            return
+        self.policies.append(policy)
+        self.objects[ref] = fields.span()
+        for direction in Direction:
+            for index in range(len(policy.rules(direction))):
+                rule = RuleRef(policy=ref, direction=direction, index=index)
+                self.rules[rule] = fields.span(("spec", RULES_KEY[direction], index))
+
+    def _add_unmodelled(
+        self, fields: ObjectFields, data: dict[str, object], api_version: str, kind: str
+    ) -> None:
+        namespaced = not kind.startswith(CLUSTER_SCOPED_PREFIXES)
+        identified = self._identify(fields, data, kind, namespaced=namespaced)
+        if identified is None:
+            return
+        ref, _ = identified
+        if not self._claim(fields, ref, api_group(api_version)):
+            return
+        fields.warn_or_fail(
+            (), f"{ref} ({api_version}) is not modelled: verdicts do not account for it"
+        )
+        self.unmodelled.append(
+            UnmodelledObject(
+                api_version=api_version, kind=kind, namespace=ref.namespace, name=ref.name
+            )
+        )
+        self.unmodelled_objects[ref] = fields.span()
+
+    def build(self) -> LoadedCluster:
+        """The cluster, sorted, with namespaces that something refers to but nothing defines."""
+        namespaces = dict(self.namespaces)
+        referenced = [pod.namespace for pod in self.pods]
+        referenced += [policy.namespace for policy in self.policies]
+        for name in referenced:
+            if name not in namespaces:
+                labels = {NAMESPACE_NAME_LABEL: name}
+                namespaces[name] = Namespace(name=name, labels=labels, defined=False)
+        cluster = Cluster(
+            namespaces=tuple(namespaces[name] for name in sorted(namespaces)),
+            pods=tuple(sorted(self.pods, key=lambda p: (p.namespace, p.name or "", p.kind))),
+            policies=tuple(sorted(self.policies, key=lambda p: (p.namespace, p.name))),
+            unmodelled=tuple(
+                sorted(
+                    self.unmodelled,
+                    key=lambda u: (u.namespace or "", u.name, u.kind, u.api_version),
+                )
+            ),
+        )
+        # A modelled object's position wins over an unmodelled one with the same kind and name
+        # (a Calico and a Kubernetes NetworkPolicy may share both).
+        sources = SourceMap(objects={**self.unmodelled_objects, **self.objects}, rules=self.rules)
+        return LoadedCluster(
+            cluster=cluster, sources=sources, warnings=tuple(self.diagnostics.warnings)
+        )
+
+
+def _required_string(fields: ObjectFields, data: dict[str, object], key: str) -> str | None:
+    raw = fields.required(data, (), key)
+    return None if raw is None else fields.string(raw, (key,))
+
+
+def load_manifests(
+    paths: Sequence[str], *, strict: bool = False, stdin: TextIO | None = None
+) -> LoadedCluster:
+    """Load every manifest under `paths` (`-` is stdin) into one cluster.
+
+    Raises `InputError` with every error of every file; warnings (unmodelled kinds, unknown
+    fields) are returned in `LoadedCluster.warnings`, and are errors under `strict`.
+    """
+    diagnostics = Diagnostics(strict=strict)
+    builder = _Builder(diagnostics)
+    for path in paths:
+        try:
+            files = collect_files([path])
+        except InputError as exc:
+            diagnostics.errors.extend(exc.diagnostics)
+            continue
+        for file in files:
+            try:
+                documents = parse_documents(read_text(file, stdin), display_name(file))
+            except InputError as exc:
+                diagnostics.errors.extend(exc.diagnostics)
+                continue
+            for document in documents:
+                builder.add_document(document)
+    if diagnostics.errors:
+        raise InputError(diagnostics.errors)
+    return builder.build()

@@ -1,0 +1,164 @@
+"""Pods, and workloads read as one representative pod of their template.
+
+Only what NetworkPolicy semantics depend on is read: labels, containerPorts (named ports are
+resolved against them), `hostNetwork` and the pod's addresses. The rest of a pod spec is not
+validated; netverify is not a general manifest linter.
+"""
+
+import ipaddress
+
+from netverify.loading.fields import ObjectFields
+from netverify.loading.networkpolicy import read_protocol
+from netverify.loading.selectors import read_labels
+from netverify.loading.validation import ip_address_error, port_name_error, port_number_error
+from netverify.loading.yamlsource import Path
+from netverify.model import ContainerPort, IPAddress, Pod
+
+WORKLOAD_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+"""Where each workload kind keeps its pod template."""
+
+WORKLOAD_GROUPS: dict[str, tuple[str, ...]] = {
+    "Deployment": ("apps", "extensions"),
+    "StatefulSet": ("apps",),
+    "DaemonSet": ("apps", "extensions"),
+    "ReplicaSet": ("apps", "extensions"),
+    "ReplicationController": ("",),
+    "Job": ("batch",),
+    "CronJob": ("batch",),
+}
+"""The API groups each workload kind is served from (so a CRD named `Job` is not one)."""
+
+
+def read_pod(
+    fields: ObjectFields, data: dict[str, object], namespace: str, name: str, labels: dict[str, str]
+) -> Pod | None:
+    """A `Pod` object, with the addresses its status reports."""
+    ports, host_network = _read_pod_spec(fields, data.get("spec"), ("spec",))
+    ips = _read_pod_ips(fields, data.get("status"))
+    if fields.failed:
+        return None
+    return Pod(
+        namespace=namespace,
+        name=name,
+        labels=labels,
+        ports=ports,
+        ips=ips,
+        host_network=host_network,
+    )
+
+
+def read_workload(
+    fields: ObjectFields, data: dict[str, object], kind: str, namespace: str, name: str
+) -> Pod | None:
+    """One pod standing for every pod of the workload: the template's labels and ports."""
+    path: Path = ()
+    node: object = data
+    for key in WORKLOAD_TEMPLATES[kind]:
+        mapping = fields.mapping(node, path)
+        if mapping is None:
+            return None
+        node = fields.required(mapping, path, key)
+        path = (*path, key)
+        if node is None:
+            return None
+    template = fields.mapping(node, path)
+    if template is None:
+        return None
+    labels: dict[str, str] = {}
+    if (raw_metadata := template.get("metadata")) is not None:
+        metadata = fields.mapping(raw_metadata, (*path, "metadata"))
+        if metadata is not None:
+            labels_path: Path = (*path, "metadata", "labels")
+            labels = read_labels(fields, metadata.get("labels"), labels_path)
+    ports, host_network = _read_pod_spec(fields, template.get("spec"), (*path, "spec"))
+    if fields.failed:
+        return None
+    return Pod(
+        namespace=namespace,
+        name=name,
+        kind=kind,
+        labels=labels,
+        ports=ports,
+        host_network=host_network,
+    )
+
+
+def _read_pod_spec(
+    fields: ObjectFields, raw: object, path: Path
+) -> tuple[tuple[ContainerPort, ...], bool]:
+    if raw is None:
+        return (), False
+    spec = fields.mapping(raw, path)
+    if spec is None:
+        return (), False
+    host_network = False
+    if (raw_host := spec.get("hostNetwork")) is not None:
+        host_network = bool(fields.boolean(raw_host, (*path, "hostNetwork")))
+    ports: list[ContainerPort] = []
+    if (raw_containers := spec.get("containers")) is not None:
+        containers_path: Path = (*path, "containers")
+        for index, raw_container in enumerate(
+            fields.sequence(raw_containers, containers_path) or ()
+        ):
+            ports.extend(_read_container_ports(fields, raw_container, (*containers_path, index)))
+    return tuple(ports), host_network
+
+
+def _read_container_ports(fields: ObjectFields, raw: object, path: Path) -> list[ContainerPort]:
+    container = fields.mapping(raw, path)
+    if container is None or (raw_ports := container.get("ports")) is None:
+        return []
+    ports: list[ContainerPort] = []
+    ports_path: Path = (*path, "ports")
+    for index, raw_port in enumerate(fields.sequence(raw_ports, ports_path) or ()):
+        port_path: Path = (*ports_path, index)
+        entry = fields.mapping(raw_port, port_path)
+        if entry is None:
+            continue
+        name = None
+        if (raw_name := entry.get("name")) is not None:
+            name = fields.string(raw_name, (*port_path, "name"))
+            if name is not None and (problem := port_name_error(name)) is not None:
+                fields.error((*port_path, "name"), problem)
+        number = None
+        if (raw_number := fields.required(entry, port_path, "containerPort")) is not None:
+            number = fields.integer(raw_number, (*port_path, "containerPort"))
+            if number is not None and (problem := port_number_error(number)) is not None:
+                fields.error((*port_path, "containerPort"), problem)
+        protocol = read_protocol(fields, entry.get("protocol"), (*port_path, "protocol"))
+        if number is not None and protocol is not None:
+            ports.append(ContainerPort(name=name, port=number, protocol=protocol))
+    return ports
+
+
+def _read_pod_ips(fields: ObjectFields, raw: object) -> tuple[IPAddress, ...]:
+    if raw is None:
+        return ()
+    status = fields.mapping(raw, ("status",))
+    if status is None:
+        return ()
+    found: list[tuple[Path, object]] = [(("status", "podIP"), status.get("podIP"))]
+    if (raw_ips := status.get("podIPs")) is not None:
+        for index, raw_entry in enumerate(fields.sequence(raw_ips, ("status", "podIPs")) or ()):
+            entry = fields.mapping(raw_entry, ("status", "podIPs", index))
+            if entry is not None:
+                found.append((("status", "podIPs", index, "ip"), entry.get("ip")))
+    ips: list[IPAddress] = []
+    for path, raw_ip in found:
+        if raw_ip is None or (text := fields.string(raw_ip, path)) is None:
+            continue
+        if (problem := ip_address_error(text)) is not None:
+            fields.error(path, problem)
+            continue
+        address = ipaddress.ip_address(text)
+        if address not in ips:
+            ips.append(address)
+    return tuple(ips)

@@ -1,0 +1,346 @@
+"""Input files to plain Python documents that remember the line of every node.
+
+YAML is composed into nodes with PyYAML's safe loader (so no tag ever constructs an object),
+then converted to dict/list/str/int/float/bool/None while recording each node's line in a
+side table keyed by its path. Before conversion, the composed graph is measured as if its
+aliases were expanded, so that an alias bomb or a self-referencing alias is refused at once;
+nesting depth is also bounded while composing, so a hostile document fails with an
+`InputError` rather than a `RecursionError`.
+"""
+
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+import yaml
+
+from netverify.model import Diagnostic, InputError, Severity, SourceSpan
+
+Path = tuple[str | int, ...]
+
+MAX_NODES = 1_000_000
+"""Nodes a document may expand to, counting every expansion of every alias (as consumers that
+walk the data would)."""
+MAX_DEPTH = 200
+"""How deeply mappings and lists may nest; Kubernetes objects need a few dozen at most."""
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """One document of an input file, as plain data, with the line of each node."""
+
+    data: object
+    file: str
+    """The file as the user named it (`<stdin>` for standard input)."""
+    index: int
+    """0-based position of the document in its file, counting empty documents."""
+    positions: Mapping[Path, int]
+    """1-based line of each node by path; a mapping entry's line is that of its key."""
+
+    def line_of(self, path: Path) -> int:
+        """The line of the node at `path`, or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            line = self.positions.get(path[:end])
+            if line is not None:
+                return line
+        return 1
+
+
+def _error(message: str, file: str | None = None, line: int = 1) -> InputError:
+    span = SourceSpan(file=file, line=line) if file is not None else None
+    return InputError([Diagnostic(severity=Severity.ERROR, message=message, span=span)])
+
+
+def collect_files(paths: Sequence[str]) -> list[str]:
+    """The files to load: files as given, directories searched recursively, `-` for stdin.
+
+    Inside a directory only `.yaml`, `.yml` and `.json` files are taken, ordered by their
+    relative path so that the result does not depend on the file system. Every missing path
+    is reported, in one `InputError`.
+    """
+    files: list[str] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path == STDIN or os.path.isfile(path):
+            files.append(path)
+        elif os.path.isdir(path):
+            files.extend(_files_under(path))
+        else:
+            problems.append(
+                Diagnostic(severity=Severity.ERROR, message=f"{path}: no such file or directory")
+            )
+    if problems:
+        raise InputError(problems)
+    return files
+
+
+def _files_under(directory: str) -> list[str]:
+    found: list[tuple[tuple[str, ...], str]] = []
+    for root, dirs, names in os.walk(directory):
+        dirs.sort()
+        for name in names:
+            if name.endswith(MANIFEST_SUFFIXES):
+                relative = os.path.relpath(os.path.join(root, name), directory)
+                found.append((tuple(relative.split(os.sep)), os.path.join(directory, relative)))
+    return [path for _, path in sorted(found)]
+
+
+def display_name(path: str) -> str:
+    """How a path appears in messages and source spans."""
+    return STDIN_NAME if path == STDIN else path
+
+
+def read_text(path: str, stdin: TextIO | None = None) -> str:
+    """The text of a file (or of stdin for `-`); binary, non-UTF-8 or unreadable input fails."""
+    name = display_name(path)
+    try:
+        if path == STDIN:
+            text = (stdin if stdin is not None else sys.stdin).read()
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+            if b"\0" in raw:
+                raise _error(f"{name}: binary file (contains a NUL byte), expected YAML or JSON")
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                line = raw[: exc.start].count(b"\n") + 1
+                raise _error(
+                    f"{name}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line})"
+                ) from None
+    except UnicodeDecodeError as exc:
+        raise _error(f"{name}: not UTF-8 text ({exc.reason})") from None
+    except IsADirectoryError:
+        raise _error(f"{name}: is a directory, expected a file") from None
+    except OSError as exc:
+        raise _error(f"{name}: cannot read: {exc.strerror or exc}") from None
+    if "\0" in text:
+        raise _error(f"{name}: binary input (contains a NUL character), expected YAML or JSON")
+    return text.removeprefix("\ufeff")
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing to compose nodes nested more than `MAX_DEPTH` deep."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self.alias_lines: dict[tuple[int, int], int] = {}
+        """Line of each alias written as a list item, by (id of the list node, index)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise _TooDeep(event.start_mark.line + 1)
+            if parent is not None and isinstance(index, int) and self.check_event(yaml.AliasEvent):
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                self.alias_lines[(id(parent), index)] = event.start_mark.line + 1
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _Converter:
+    """Turns one composed document into plain data, recording the line of each node.
+
+    A node reached again through an alias is converted once and shared, and gets no positions
+    under the alias's path beyond the line where the alias is written, which `line_of` falls
+    back to. The caller has already refused documents that expand too much or nest too deep.
+    """
+
+    def __init__(self, loader: _Loader, file: str) -> None:
+        self._loader = loader
+        self._file = file
+        self._converted: dict[int, object] = {}
+        self.positions: dict[Path, int] = {}
+
+    def convert(self, node: yaml.Node, path: Path, depth: int) -> object:
+        if id(node) in self._converted:
+            return self._converted[id(node)]
+        if depth > MAX_DEPTH:
+            line = node.start_mark.line + 1
+            raise _error(f"document nests deeper than {MAX_DEPTH} levels", self._file, line)
+        self.positions.setdefault(path, node.start_mark.line + 1)
+        value: object
+        if isinstance(node, yaml.ScalarNode):
+            value = self._scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            for index in range(len(node.value)):
+                alias_line = self._loader.alias_lines.get((id(node), index))
+                if alias_line is not None:
+                    self.positions.setdefault((*path, index), alias_line)
+            value = [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        else:
+            assert isinstance(node, yaml.MappingNode)
+            value = self._mapping(node, path, depth)
+        self._converted[id(node)] = value
+        return value
+
+    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, object]:
+        result: dict[str, object] = {}
+        merges: list[yaml.Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merges.append(value_node)
+                continue
+            key = self._key(key_node, path, depth)
+            key_line = key_node.start_mark.line + 1
+            if key in result:
+                raise _error(
+                    f'duplicate key "{key}" (first written at line {self.positions[(*path, key)]})',
+                    self._file,
+                    key_line,
+                )
+            self.positions.setdefault((*path, key), key_line)
+            result[key] = self.convert(value_node, (*path, key), depth + 1)
+        # `<<: *base` (or a list of them): explicit keys win, then earlier sources.
+        for merge in merges:
+            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            for source in sources:
+                merged = self.convert(source, path, depth)
+                if not isinstance(merged, dict):
+                    raise _error(
+                        "a merge key (<<) must refer to a mapping or a list of mappings",
+                        self._file,
+                        source.start_mark.line + 1,
+                    )
+                for key, value in merged.items():
+                    result.setdefault(key, value)
+        return result
+
+    def _key(self, node: yaml.Node, path: Path, depth: int) -> str:
+        # NOTE: a scalar key is kept as written (`80: x` gives "80", `on: x` gives "on").
+        if isinstance(node, yaml.ScalarNode):
+            return str(node.value)
+        return str(self.convert(node, (*path, "<key>"), depth + 1))
+
+    def _scalar(self, node: yaml.ScalarNode) -> object:
+        """Null, booleans and numbers as the safe loader resolves them; anything else a string."""
+        loader = self._loader
+        try:
+            match node.tag:
+                case "tag:yaml.org,2002:null":
+                    return None
+                case "tag:yaml.org,2002:bool":
+                    return loader.construct_yaml_bool(node)
+                case "tag:yaml.org,2002:int":
+                    return loader.construct_yaml_int(node)
+                case "tag:yaml.org,2002:float":
+                    return loader.construct_yaml_float(node)
+        except (ValueError, yaml.YAMLError):
+            pass
+        return str(node.value)
+
+
+def _check_expansion(root: yaml.Node, file: str) -> None:
+    """Refuse a document whose aliases expand it too much or nest it too deep.
+
+    Size and height are computed over the graph of shared nodes, each distinct node once, so
+    a document of a few kilobytes that would expand to billions of nodes (an alias bomb) is
+    refused at once, as is an alias that refers to its own ancestor.
+    """
+    measured: dict[int, tuple[int, int]] = {}
+    in_progress: set[int] = set()
+
+    def refuse(message: str, node: yaml.Node) -> InputError:
+        return _error(message, file, node.start_mark.line + 1)
+
+    def measure(node: yaml.Node) -> tuple[int, int]:
+        """(nodes once expanded, levels of nesting) of the subtree at `node`."""
+        known = measured.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in in_progress:
+            raise refuse(f"document nests deeper than {MAX_DEPTH} levels", node)
+        in_progress.add(id(node))
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        size, height = 1, 0
+        for child in children:
+            child_size, child_height = measure(child)
+            size += child_size
+            height = max(height, child_height + 1)
+        in_progress.discard(id(node))
+        if size > MAX_NODES:
+            raise refuse(
+                f"document expands to more than {MAX_NODES} nodes (YAML alias bomb?)", node
+            )
+        if height > MAX_DEPTH:
+            raise refuse(f"document nests deeper than {MAX_DEPTH} levels", node)
+        measured[id(node)] = (size, height)
+        return size, height
+
+    measure(root)
+
+
+def _without_json_tabs(text: str) -> str:
+    """JSON may be indented with tabs, which YAML refuses outside strings.
+
+    Valid JSON has no literal tab inside a string, so every tab in it is whitespace and a
+    space in its place changes neither the data nor any line number.
+    """
+    if "\t" not in text:
+        return text
+    try:
+        json.loads(text)
+    except ValueError:
+        return text
+    return text.replace("\t", " ")
+
+
+def parse_documents(text: str, file: str) -> list[YamlDocument]:
+    """The non-empty documents of a YAML (or JSON) stream, each with its node positions."""
+    loader = _Loader(_without_json_tabs(text))
+    documents: list[YamlDocument] = []
+    try:
+        index = 0
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                _check_expansion(node, file)
+                converter = _Converter(loader, file)
+                data = converter.convert(node, (), 0)
+                if data is not None:
+                    documents.append(YamlDocument(data, file, index, converter.positions))
+            # Node ids are only unique while their document is alive.
+            loader.alias_lines.clear()
+            index += 1
+    except _TooDeep as exc:
+        raise _error(f"document nests deeper than {MAX_DEPTH} levels", file, exc.line) from None
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc, file) from None
+    except yaml.YAMLError as exc:
+        raise _error(f"invalid YAML: {exc}", file) from None
+    finally:
+        loader.dispose()
+    return documents
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> InputError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    message = f"invalid YAML: {exc.problem or exc.context or 'syntax error'}"
+    if exc.problem and exc.context:
+        where = f" started at line {exc.context_mark.line + 1}" if exc.context_mark else ""
+        message += f" ({exc.context}{where})"
+    return _error(message, file, line)
