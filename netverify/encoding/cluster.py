@@ -6,19 +6,18 @@ Every side of a flow is decided by an ordered list of policy layers (as in
 layer has an opinion on is allowed. Today the only layer is NetworkPolicy.
 """
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 
 import z3
 
 from netverify.encoding.classes import PodClass, pod_classes, pod_identity
-from netverify.encoding.selectors import in_ip_block, in_network, selector_term
+from netverify.encoding.policies import PolicyEncoding, namespace_is
+from netverify.encoding.selectors import in_network
 from netverify.encoding.terms import (
     PROTOCOLS,
     SymbolicEndpoint,
     SymbolicFlow,
-    protocol_code,
     symbolic_flow,
 )
 from netverify.encoding.universe import (
@@ -33,14 +32,9 @@ from netverify.encoding.universe import (
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
-    Direction,
     EndpointPattern,
     Invariant,
-    NetworkPolicy,
     Pod,
-    PolicyPeer,
-    PolicyPort,
-    PolicyRule,
     Protocol,
     Settings,
 )
@@ -57,23 +51,23 @@ def pattern_names(pattern: EndpointPattern, pod: Pod) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class LayerTerms:
-    """A layer's opinion on one side of the symbolic flow."""
-
-    decides: z3.BoolRef
-    allows: z3.BoolRef
-
-
 class ClusterEncoding:
     """The shared encoding of one cluster, built once and queried by every invariant."""
 
     def __init__(
-        self, cluster: Cluster, settings: Settings, invariants: Sequence[Invariant] = ()
+        self,
+        cluster: Cluster,
+        settings: Settings,
+        invariants: Sequence[Invariant] = (),
+        universe: Universe | None = None,
     ) -> None:
+        """`universe` is given when several clusters share one (a diff); by default it is
+        what this cluster's policies and the invariants mention."""
         self.cluster = cluster
         self.settings = settings
-        self.universe: Universe = build_universe(cluster, invariants, settings.pod_cidrs)
+        self.universe: Universe = universe or build_universe(
+            [cluster], invariants, settings.pod_cidrs
+        )
         named = [
             pattern
             for invariant in invariants
@@ -86,18 +80,15 @@ class ClusterEncoding:
         self.classes: list[PodClass] = pod_classes(cluster.pods, self.universe, pinned)
         self.singleton_classes = sum(1 for pod_class in self.classes if len(pod_class.pods) == 1)
         self.flow: SymbolicFlow = symbolic_flow(self.universe)
-        self._layers: tuple[Callable[[Direction], LayerTerms], ...] = (self._network_policy_layer,)
+        self.policies = PolicyEncoding(cluster.policies, self.universe, self.flow, settings)
 
     # -- small term builders -------------------------------------------------------------
 
     def namespace_is(self, endpoint: SymbolicEndpoint, name: str) -> z3.BoolRef:
-        return endpoint.namespace_labels[
-            NAMESPACE_NAME_LABEL
-        ] == self.universe.namespace_labels.code(NAMESPACE_NAME_LABEL, name)
+        return namespace_is(self.universe, endpoint, name)
 
-    def governed(self, endpoint: SymbolicEndpoint) -> z3.BoolRef:
-        """A pod that NetworkPolicy can select (not an address, not hostNetwork)."""
-        return z3.And(endpoint.is_pod, z3.Not(endpoint.host_network))
+    def has_named_port(self, name: str, protocols: Iterable[Protocol]) -> z3.BoolRef:
+        return self.policies.has_named_port(name, protocols)
 
     def class_is(self, endpoint: SymbolicEndpoint, pod_class: PodClass) -> z3.BoolRef:
         return endpoint.pod_class == pod_class.index
@@ -272,117 +263,8 @@ class ClusterEncoding:
             source.pod_class == destination.pod_class,
         )
 
-    # -- policy -------------------------------------------------------------------------
-
     @cached_property
     def allowed(self) -> z3.BoolRef:
-        """The symbolic flow is allowed: egress at the source and ingress at the destination."""
-        return z3.Or(
-            self.self_traffic,
-            z3.And(self.side_allowed(Direction.EGRESS), self.side_allowed(Direction.INGRESS)),
-        )
-
-    def side_allowed(self, direction: Direction) -> z3.BoolRef:
-        subject = self._subject(direction)
-        decision: z3.BoolRef = z3.BoolVal(True)
-        for layer in reversed(self._layers):
-            terms = layer(direction)
-            decision = z3.If(terms.decides, terms.allows, decision)
-        return z3.Or(z3.Not(self.governed(subject)), decision)
-
-    def _subject(self, direction: Direction) -> SymbolicEndpoint:
-        return self.flow.destination if direction is Direction.INGRESS else self.flow.source
-
-    def _peer(self, direction: Direction) -> SymbolicEndpoint:
-        return self.flow.source if direction is Direction.INGRESS else self.flow.destination
-
-    def policy_selects(self, policy: NetworkPolicy, endpoint: SymbolicEndpoint) -> z3.BoolRef:
-        return z3.And(
-            self.governed(endpoint),
-            self.namespace_is(endpoint, policy.namespace),
-            selector_term(policy.pod_selector, endpoint.pod_labels, self.universe.pod_labels),
-        )
-
-    def _network_policy_layer(self, direction: Direction) -> LayerTerms:
-        subject = self._subject(direction)
-        policies = [p for p in self.cluster.policies if direction in p.policy_types]
-        selects = [self.policy_selects(policy, subject) for policy in policies]
-        admits = [
-            z3.And(selected, z3.Or([self.rule_admits(policy, rule, direction) for rule in rules]))
-            for policy, selected in zip(policies, selects, strict=True)
-            if (rules := policy.rules(direction))
-        ]
-        return LayerTerms(decides=z3.Or(selects), allows=z3.Or(admits))
-
-    def rule_admits(
-        self, policy: NetworkPolicy, rule: PolicyRule, direction: Direction
-    ) -> z3.BoolRef:
-        peer = self._peer(direction)
-        peers_ok = (
-            z3.Or([self.peer_matches(entry, policy.namespace, peer) for entry in rule.peers])
-            if rule.peers
-            else z3.BoolVal(True)
-        )
-        ports_ok = (
-            z3.Or([self.port_matches(entry) for entry in rule.ports])
-            if rule.ports
-            else z3.BoolVal(True)
-        )
-        return z3.And(peers_ok, ports_ok)
-
-    def peer_matches(
-        self, peer: PolicyPeer, policy_namespace: str, endpoint: SymbolicEndpoint
-    ) -> z3.BoolRef:
-        if peer.ip_block is not None:
-            in_block = z3.And(endpoint.has_ip, in_ip_block(endpoint.ip, peer.ip_block))
-            if self.settings.ip_block_matches_pods:
-                return in_block
-            return z3.And(z3.Not(endpoint.is_pod), in_block)
-        in_namespace = (
-            self.namespace_is(endpoint, policy_namespace)
-            if peer.namespace_selector is None
-            else selector_term(
-                peer.namespace_selector,
-                endpoint.namespace_labels,
-                self.universe.namespace_labels,
-            )
-        )
-        pod_selected = (
-            z3.BoolVal(True)
-            if peer.pod_selector is None
-            else selector_term(peer.pod_selector, endpoint.pod_labels, self.universe.pod_labels)
-        )
-        return z3.And(self.governed(endpoint), in_namespace, pod_selected)
-
-    def port_matches(self, entry: PolicyPort) -> z3.BoolRef:
-        flow = self.flow
-        protocol = protocol_code(entry.protocol)
-        same_protocol = flow.protocol == protocol
-        if entry.port_range is not None:
-            return z3.And(
-                same_protocol,
-                flow.port >= entry.port_range.start,
-                flow.port <= entry.port_range.end,
-            )
-        if entry.named_port is not None:
-            return z3.And(same_protocol, self.has_named_port(entry.named_port, [entry.protocol]))
-        return same_protocol
-
-    def has_named_port(self, name: str, protocols: Iterable[Protocol]) -> z3.BoolRef:
-        """The destination is a pod whose port `name` (of one of `protocols`) is the flow's
-        port, with the flow's protocol."""
-        destination = self.flow.destination
-        return z3.And(
-            destination.is_pod,
-            z3.Or(
-                [
-                    z3.And(
-                        named_port.defined,
-                        named_port.number == self.flow.port,
-                        self.flow.protocol == protocol_code(protocol),
-                    )
-                    for (port_name, protocol), named_port in destination.named_ports.items()
-                    if port_name == name and protocol in protocols
-                ]
-            ),
-        )
+        """The symbolic flow is allowed: egress at the source and ingress at the destination
+        (or it is a pod's traffic to itself)."""
+        return z3.Or(self.self_traffic, self.policies.allowed)

@@ -125,17 +125,18 @@ class Universe:
 
 
 def build_universe(
-    cluster: Cluster, invariants: Iterable[Invariant], pod_cidrs: Iterable[IPNetwork]
+    clusters: Iterable[Cluster], invariants: Iterable[Invariant], pod_cidrs: Iterable[IPNetwork]
 ) -> Universe:
-    """Collect what the policies and invariants mention."""
+    """Collect what the clusters' namespaces and policies and the invariants mention."""
     pod_labels = LabelUniverse()
     namespace_labels = LabelUniverse()
     port_names: set[str] = set()
     networks: set[IPNetwork] = set(pod_cidrs)
     namespace_labels.mention(NAMESPACE_NAME_LABEL)
-    for namespace in cluster.namespaces:
+    clusters = tuple(clusters)
+    for namespace in (ns for cluster in clusters for ns in cluster.namespaces):
         namespace_labels.mention(NAMESPACE_NAME_LABEL, namespace.name)
-    for policy in cluster.policies:
+    for policy in (policy for cluster in clusters for policy in cluster.policies):
         namespace_labels.mention(NAMESPACE_NAME_LABEL, policy.namespace)
         pod_labels.mention_selector(policy.pod_selector)
         for rule in (*policy.ingress, *policy.egress):

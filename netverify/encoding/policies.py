@@ -1,0 +1,177 @@
+"""NetworkPolicies as Z3 terms over one symbolic flow: "this flow is allowed" meaning
+exactly what the reference evaluator means.
+
+Every side of a flow is decided by an ordered list of policy layers (as in
+`netverify.semantics.evaluator`): the first layer that has an opinion decides, and a side no
+layer has an opinion on is allowed. Today the only layer is NetworkPolicy; AdminNetworkPolicy
+(before it) and BaselineAdminNetworkPolicy (after it) become further entries of `_layers`.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import z3
+
+from netverify.encoding.selectors import in_ip_block, selector_term
+from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_code
+from netverify.encoding.universe import Universe
+from netverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Direction,
+    NetworkPolicy,
+    PolicyPeer,
+    PolicyPort,
+    PolicyRule,
+    Protocol,
+    Settings,
+)
+
+
+def namespace_is(universe: Universe, endpoint: SymbolicEndpoint, name: str) -> z3.BoolRef:
+    """The endpoint's namespace is called `name`."""
+    code = universe.namespace_labels.code(NAMESPACE_NAME_LABEL, name)
+    return endpoint.namespace_labels[NAMESPACE_NAME_LABEL] == code
+
+
+def governed(endpoint: SymbolicEndpoint) -> z3.BoolRef:
+    """A pod that NetworkPolicy can select (not an address, not hostNetwork)."""
+    return z3.And(endpoint.is_pod, z3.Not(endpoint.host_network))
+
+
+@dataclass(frozen=True)
+class LayerTerms:
+    """A layer's opinion on one side of the symbolic flow."""
+
+    decides: z3.BoolRef
+    allows: z3.BoolRef
+
+
+class PolicyEncoding:
+    """One set of policies over one symbolic flow (a cluster's, or one side of a diff)."""
+
+    def __init__(
+        self,
+        policies: Sequence[NetworkPolicy],
+        universe: Universe,
+        flow: SymbolicFlow,
+        settings: Settings,
+    ) -> None:
+        self.policies = tuple(policies)
+        self.universe = universe
+        self.flow = flow
+        self.settings = settings
+        self._layers: tuple[Callable[[Direction], LayerTerms], ...] = (self._network_policy_layer,)
+
+    def namespace_is(self, endpoint: SymbolicEndpoint, name: str) -> z3.BoolRef:
+        return namespace_is(self.universe, endpoint, name)
+
+    @cached_property
+    def allowed(self) -> z3.BoolRef:
+        """Egress at the source and ingress at the destination both allow the flow."""
+        return z3.And(self.side_allowed(Direction.EGRESS), self.side_allowed(Direction.INGRESS))
+
+    def side_allowed(self, direction: Direction) -> z3.BoolRef:
+        subject = self._subject(direction)
+        decision: z3.BoolRef = z3.BoolVal(True)
+        for layer in reversed(self._layers):
+            terms = layer(direction)
+            decision = z3.If(terms.decides, terms.allows, decision)
+        return z3.Or(z3.Not(governed(subject)), decision)
+
+    def _subject(self, direction: Direction) -> SymbolicEndpoint:
+        return self.flow.destination if direction is Direction.INGRESS else self.flow.source
+
+    def _peer(self, direction: Direction) -> SymbolicEndpoint:
+        return self.flow.source if direction is Direction.INGRESS else self.flow.destination
+
+    def policy_selects(self, policy: NetworkPolicy, endpoint: SymbolicEndpoint) -> z3.BoolRef:
+        return z3.And(
+            governed(endpoint),
+            self.namespace_is(endpoint, policy.namespace),
+            selector_term(policy.pod_selector, endpoint.pod_labels, self.universe.pod_labels),
+        )
+
+    def _network_policy_layer(self, direction: Direction) -> LayerTerms:
+        subject = self._subject(direction)
+        policies = [p for p in self.policies if direction in p.policy_types]
+        selects = [self.policy_selects(policy, subject) for policy in policies]
+        admits = [
+            z3.And(selected, z3.Or([self.rule_admits(policy, rule, direction) for rule in rules]))
+            for policy, selected in zip(policies, selects, strict=True)
+            if (rules := policy.rules(direction))
+        ]
+        return LayerTerms(decides=z3.Or(selects), allows=z3.Or(admits))
+
+    def rule_admits(
+        self, policy: NetworkPolicy, rule: PolicyRule, direction: Direction
+    ) -> z3.BoolRef:
+        peer = self._peer(direction)
+        peers_ok = (
+            z3.Or([self.peer_matches(entry, policy.namespace, peer) for entry in rule.peers])
+            if rule.peers
+            else z3.BoolVal(True)
+        )
+        ports_ok = (
+            z3.Or([self.port_matches(entry) for entry in rule.ports])
+            if rule.ports
+            else z3.BoolVal(True)
+        )
+        return z3.And(peers_ok, ports_ok)
+
+    def peer_matches(
+        self, peer: PolicyPeer, policy_namespace: str, endpoint: SymbolicEndpoint
+    ) -> z3.BoolRef:
+        if peer.ip_block is not None:
+            in_block = z3.And(endpoint.has_ip, in_ip_block(endpoint.ip, peer.ip_block))
+            if self.settings.ip_block_matches_pods:
+                return in_block
+            return z3.And(z3.Not(endpoint.is_pod), in_block)
+        in_namespace = (
+            self.namespace_is(endpoint, policy_namespace)
+            if peer.namespace_selector is None
+            else selector_term(
+                peer.namespace_selector,
+                endpoint.namespace_labels,
+                self.universe.namespace_labels,
+            )
+        )
+        pod_selected = (
+            z3.BoolVal(True)
+            if peer.pod_selector is None
+            else selector_term(peer.pod_selector, endpoint.pod_labels, self.universe.pod_labels)
+        )
+        return z3.And(governed(endpoint), in_namespace, pod_selected)
+
+    def port_matches(self, entry: PolicyPort) -> z3.BoolRef:
+        flow = self.flow
+        protocol = protocol_code(entry.protocol)
+        same_protocol = flow.protocol == protocol
+        if entry.port_range is not None:
+            return z3.And(
+                same_protocol,
+                flow.port >= entry.port_range.start,
+                flow.port <= entry.port_range.end,
+            )
+        if entry.named_port is not None:
+            return z3.And(same_protocol, self.has_named_port(entry.named_port, [entry.protocol]))
+        return same_protocol
+
+    def has_named_port(self, name: str, protocols: Iterable[Protocol]) -> z3.BoolRef:
+        """The destination is a pod whose port `name` (of one of `protocols`) is the flow's
+        port, with the flow's protocol."""
+        destination = self.flow.destination
+        return z3.And(
+            destination.is_pod,
+            z3.Or(
+                [
+                    z3.And(
+                        named_port.defined,
+                        named_port.number == self.flow.port,
+                        self.flow.protocol == protocol_code(protocol),
+                    )
+                    for (port_name, protocol), named_port in destination.named_ports.items()
+                    if port_name == name and protocol in protocols
+                ]
+            ),
+        )
