@@ -2,8 +2,8 @@
 
 Two pods are in one class when they share namespace, the codes of their labels, their
 named ports, hostNetwork and which mentioned CIDRs their addresses fall in. Pods an
-invariant names are kept in classes of their own. Singleton classes come first, so "the
-class has one pod" is a range check on the class index.
+invariant names are kept in classes of their own. Classes of one bare Pod come first, so
+"the class is one pod" is a range check on the class index.
 """
 
 from collections import defaultdict
@@ -71,7 +71,9 @@ def pod_classes(
             pin,
         )
         groups[key].append(pod)
-    ordered = sorted(groups.items(), key=lambda item: (len(item[1]) > 1, _sort_key(item[1][0])))
+    ordered = sorted(
+        groups.items(), key=lambda item: (not is_single_pod(item[1]), _sort_key(item[1][0]))
+    )
     return [
         PodClass(
             index=index,
@@ -88,6 +90,12 @@ def pod_classes(
         )
         for index, (_, pods) in enumerate(ordered)
     ]
+
+
+def is_single_pod(pods: list[Pod] | tuple[Pod, ...]) -> bool:
+    """One bare Pod: the only class whose two ends are the same pod (a workload stands for
+    its replicas)."""
+    return len(pods) == 1 and pods[0].kind == "Pod"
 
 
 def _sort_key(pod: Pod) -> tuple[str, str]:

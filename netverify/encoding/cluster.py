@@ -11,7 +11,7 @@ from functools import cached_property
 
 import z3
 
-from netverify.encoding.classes import PodClass, pod_classes, pod_identity
+from netverify.encoding.classes import PodClass, is_single_pod, pod_classes, pod_identity
 from netverify.encoding.policies import PolicyEncoding, namespace_is
 from netverify.encoding.selectors import in_network
 from netverify.encoding.terms import (
@@ -78,7 +78,9 @@ class ClusterEncoding:
             pod_identity(pod) for pod in cluster.pods if any(pattern_names(p, pod) for p in named)
         }
         self.classes: list[PodClass] = pod_classes(cluster.pods, self.universe, pinned)
-        self.singleton_classes = sum(1 for pod_class in self.classes if len(pod_class.pods) == 1)
+        self.singleton_classes = sum(
+            1 for pod_class in self.classes if is_single_pod(pod_class.pods)
+        )
         self.flow: SymbolicFlow = symbolic_flow(self.universe)
         self.policies = PolicyEncoding(cluster.policies, self.universe, self.flow, settings)
 

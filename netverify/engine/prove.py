@@ -8,11 +8,9 @@ two disagree the result is an internal error, never a verdict.
 import z3
 
 from netverify.encoding.cluster import ClusterEncoding
-from netverify.encoding.decode import decode_flow
-from netverify.encoding.terms import protocol_code
-from netverify.encoding.universe import ABSENT
 from netverify.engine.scope import assumptions, scope_description
 from netverify.engine.solver import SolverLimits, make_solver, unknown_reason
+from netverify.engine.witness import is_new_pod, readable_flow
 from netverify.invariants import matching_flow, query_for
 from netverify.model import (
     Cluster,
@@ -21,9 +19,7 @@ from netverify.model import (
     InvariantResult,
     LoadedCluster,
     LoadedSpec,
-    PodEndpoint,
     PodScope,
-    Protocol,
     Report,
     Settings,
     Status,
@@ -118,78 +114,16 @@ class _InvariantProver:
 
     def _solve(self, formula: z3.BoolRef) -> tuple[z3.CheckSatResult, Flow | None]:
         """Check the formula; on sat, decode the most readable flow that satisfies it."""
-        frames = 1
         self.solver.push()
         try:
             self.solver.add(formula)
             outcome = self.solver.check()
             if outcome != z3.sat:
                 return outcome, None
-            flow = decode_flow(self.encoding, self.solver.model())
-            for preference in self._preferences():
-                if self._still_satisfiable(preference):
-                    frames += 1
-                    flow = decode_flow(self.encoding, self.solver.model())
-            for label in self._labels_of_new_pods(flow):
-                if self._still_satisfiable(label == ABSENT):
-                    frames += 1
-                    flow = decode_flow(self.encoding, self.solver.model())
-            return outcome, flow
+            prefer_existing = self.invariant.pods is PodScope.ANY
+            return outcome, readable_flow(self.solver, self.encoding, prefer_existing)
         finally:
-            self.solver.pop(frames)
-
-    def _still_satisfiable(self, preference: z3.BoolRef) -> bool:
-        """Add the preference in a new frame if the formula stays satisfiable with it."""
-        self.solver.push()
-        self.solver.add(preference)
-        if self.solver.check() == z3.sat:
-            return True
-        self.solver.pop()
-        return False
-
-    def _labels_of_new_pods(self, flow: Flow) -> list[z3.ArithRef]:
-        """The label variables of the labels a new pod of the flow carries (to drop those
-        that do not matter, one at a time)."""
-        symbolic = (self.encoding.flow.source, self.encoding.flow.destination)
-        return [
-            terms.pod_labels[key]
-            for endpoint, terms in zip((flow.source, flow.destination), symbolic, strict=True)
-            if _is_new_pod(endpoint) and isinstance(endpoint, PodEndpoint)
-            for key in sorted(endpoint.pod.labels)
-        ]
-
-    def _preferences(self) -> list[z3.BoolRef]:
-        """What makes a witness easier to read, tried greedily in this order: existing pods
-        (by name) over pods that could exist, TCP, new pods without labels, or at least
-        without invented label values."""
-        encoding = self.encoding
-        ends = (encoding.flow.source, encoding.flow.destination)
-        preferences = []
-        if self.invariant.pods is PodScope.ANY:
-            preferences.append(z3.And([encoding.existing_pod(end) for end in ends]))
-            preferences += [encoding.existing_pod(end) for end in ends]
-        preferences.append(encoding.flow.protocol == protocol_code(Protocol.TCP))
-        new_pod_labels = [
-            (end, key, label) for end in ends for key, label in end.pod_labels.items()
-        ]
-        preferences.append(
-            z3.And(
-                [
-                    z3.Implies(end.pod_class == -1, label == ABSENT)
-                    for end, _, label in new_pod_labels
-                ]
-            )
-        )
-        other = encoding.universe.pod_labels.other
-        preferences.append(
-            z3.And(
-                [
-                    z3.Implies(end.pod_class == -1, label != other(key))
-                    for end, key, label in new_pod_labels
-                ]
-            )
-        )
-        return preferences
+            self.solver.pop()
 
     def _replay(self, flow: Flow, expect_allowed: bool) -> Witness:
         decision = evaluate(self.cluster, flow, self.settings)
@@ -206,8 +140,8 @@ class _InvariantProver:
             )
         return Witness(
             decision=decision,
-            source_is_new_pod=_is_new_pod(flow.source),
-            destination_is_new_pod=_is_new_pod(flow.destination),
+            source_is_new_pod=is_new_pod(flow.source),
+            destination_is_new_pod=is_new_pod(flow.destination),
         )
 
     def _holds(self) -> InvariantResult:
@@ -231,7 +165,3 @@ class _InvariantProver:
             )
             return self.result(Status.VIOLATED, reason=reason)
         return self.result(Status.VIOLATED, counterexample=self._replay(flow, expect_allowed=False))
-
-
-def _is_new_pod(endpoint: object) -> bool:
-    return isinstance(endpoint, PodEndpoint) and endpoint.pod.name is None

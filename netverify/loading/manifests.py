@@ -16,6 +16,7 @@ from netverify.loading.pods import WORKLOAD_GROUPS, read_pod, read_workload
 from netverify.loading.selectors import read_labels
 from netverify.loading.validation import dns1123_label_error
 from netverify.loading.yamlsource import (
+    MANIFEST_SUFFIXES,
     Path,
     YamlDocument,
     collect_files,
@@ -26,6 +27,7 @@ from netverify.loading.yamlsource import (
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
+    Diagnostic,
     Direction,
     InputError,
     LoadedCluster,
@@ -34,6 +36,7 @@ from netverify.model import (
     ObjectRef,
     Pod,
     RuleRef,
+    Severity,
     SourceMap,
     SourceSpan,
     UnmodelledObject,
@@ -99,6 +102,8 @@ class _Builder:
     unmodelled_objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
     rules: dict[RuleRef, SourceSpan] = field(default_factory=dict)
     seen: dict[tuple[str, ObjectRef], SourceSpan] = field(default_factory=dict)
+    object_count: int = 0
+    """Objects read, of any kind and valid or not (a `List` counts as its items)."""
 
     def add_document(self, document: YamlDocument) -> None:
         self._add_object(document, (), document.data)
@@ -123,6 +128,7 @@ class _Builder:
             for index, item in enumerate(items or ()):
                 self._add_object(document, (*root, "items", index), item)
             return
+        self.object_count += 1
         group = api_group(api_version)
         if kind == "Namespace" and group == "":
             self._add_namespace(fields, data)
@@ -274,12 +280,18 @@ def _required_string(fields: ObjectFields, data: dict[str, object], key: str) ->
 
 
 def load_manifests(
-    paths: Sequence[str], *, strict: bool = False, stdin: TextIO | None = None
+    paths: Sequence[str],
+    *,
+    strict: bool = False,
+    stdin: TextIO | None = None,
+    require_objects: bool = False,
 ) -> LoadedCluster:
     """Load every manifest under `paths` (`-` is stdin) into one cluster.
 
     Raises `InputError` with every error of every file; warnings (unmodelled kinds, unknown
-    fields) are returned in `LoadedCluster.warnings`, and are errors under `strict`.
+    fields) are returned in `LoadedCluster.warnings`, and are errors under `strict`. A
+    directory without any manifest file is an error, and so, under `require_objects`, is an
+    input without any Kubernetes object at all (nothing to prove anything about).
     """
     diagnostics = Diagnostics(strict=strict)
     builder = _Builder(diagnostics)
@@ -289,6 +301,14 @@ def load_manifests(
         except InputError as exc:
             diagnostics.errors.extend(exc.diagnostics)
             continue
+        if not files:
+            diagnostics.errors.append(
+                Diagnostic(
+                    severity=Severity.ERROR,
+                    message=f"{path}: no manifest files ({', '.join(MANIFEST_SUFFIXES)}) "
+                    "in this directory",
+                )
+            )
         for file in files:
             try:
                 documents = parse_documents(read_text(file, stdin), display_name(file))
@@ -297,6 +317,14 @@ def load_manifests(
                 continue
             for document in documents:
                 builder.add_document(document)
+    if require_objects and not diagnostics.errors and builder.object_count == 0:
+        listed = ", ".join(display_name(path) for path in paths) or "no paths given"
+        diagnostics.errors.append(
+            Diagnostic(
+                severity=Severity.ERROR,
+                message=f"no Kubernetes objects in the manifests ({listed}): nothing to verify",
+            )
+        )
     if diagnostics.errors:
         raise InputError(diagnostics.errors)
     return builder.build()

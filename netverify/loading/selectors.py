@@ -81,9 +81,12 @@ def _read_requirement(fields: ObjectFields, raw: object, path: Path) -> LabelReq
             operator = None
     values: list[str] = []
     raw_values = mapping.get("values")
-    if raw_values is not None:
-        values_path: Path = (*path, "values")
-        for index, raw_value in enumerate(fields.sequence(raw_values, values_path) or ()):
+    values_path: Path = (*path, "values")
+    value_list = None if raw_values is None else fields.sequence(raw_values, values_path)
+    if raw_values is not None and value_list is None:
+        return None
+    if value_list is not None:
+        for index, raw_value in enumerate(value_list):
             value = fields.string(raw_value, (*values_path, index))
             if value is None:
                 continue
@@ -92,11 +95,12 @@ def _read_requirement(fields: ObjectFields, raw: object, path: Path) -> LabelReq
             values.append(value)
     if operator is None:
         return None
-    if operator in (Operator.IN, Operator.NOT_IN) and not values:
-        fields.error((*path, "values"), "must be specified when `operator` is 'In' or 'NotIn'")
-    if operator in (Operator.EXISTS, Operator.DOES_NOT_EXIST) and values:
+    # Emptiness is that of the list as written, so that a bad entry is not reported twice.
+    if operator in (Operator.IN, Operator.NOT_IN) and not value_list:
+        fields.error(values_path, "must be specified when `operator` is 'In' or 'NotIn'")
+    if operator in (Operator.EXISTS, Operator.DOES_NOT_EXIST) and value_list:
         fields.error(
-            (*path, "values"),
+            values_path,
             "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
         )
     if key is None:

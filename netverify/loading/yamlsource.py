@@ -8,8 +8,10 @@ nesting depth is also bounded while composing, so a hostile document fails with 
 `InputError` rather than a `RecursionError`.
 """
 
+import errno
 import json
 import os
+import stat
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,11 +29,17 @@ walk the data would)."""
 MAX_DEPTH = 200
 """How deeply mappings and lists may nest; Kubernetes objects need a few dozen at most."""
 
+MAX_FILE_BYTES = 50 * 1024 * 1024
+"""The largest input file read, in bytes, unless `NETVERIFY_MAX_FILE_BYTES` says otherwise."""
+MAX_FILE_BYTES_VARIABLE = "NETVERIFY_MAX_FILE_BYTES"
+
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+"""Byte order marks of UTF-16 (and UTF-32LE), as Windows tools write them."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +72,10 @@ def collect_files(paths: Sequence[str]) -> list[str]:
     """The files to load: files as given, directories searched recursively, `-` for stdin.
 
     Inside a directory only `.yaml`, `.yml` and `.json` files are taken, ordered by their
-    relative path so that the result does not depend on the file system. Every missing path
-    is reported, in one `InputError`.
+    relative path so that the result does not depend on the file system; symbolic links to
+    directories are followed, and one that leads back to a directory being searched is an
+    error. Every missing path, broken link and unreadable directory is reported, in one
+    `InputError`.
     """
     files: list[str] = []
     problems: list[Diagnostic] = []
@@ -73,25 +83,76 @@ def collect_files(paths: Sequence[str]) -> list[str]:
         if path == STDIN or os.path.isfile(path):
             files.append(path)
         elif os.path.isdir(path):
-            files.extend(_files_under(path))
+            files.extend(_files_under(path, problems))
         else:
-            problems.append(
-                Diagnostic(severity=Severity.ERROR, message=f"{path}: no such file or directory")
-            )
+            problems.append(_missing(path))
     if problems:
         raise InputError(problems)
     return files
 
 
-def _files_under(directory: str) -> list[str]:
-    found: list[tuple[tuple[str, ...], str]] = []
-    for root, dirs, names in os.walk(directory):
-        dirs.sort()
-        for name in names:
-            if name.endswith(MANIFEST_SUFFIXES):
-                relative = os.path.relpath(os.path.join(root, name), directory)
-                found.append((tuple(relative.split(os.sep)), os.path.join(directory, relative)))
-    return [path for _, path in sorted(found)]
+def _missing(path: str) -> Diagnostic:
+    """Why `path` names neither a file nor a directory."""
+    message = f"{path}: no such file or directory"
+    if os.path.islink(path):
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                message = f"{path}: symbolic link loop (too many levels of symbolic links)"
+            else:
+                message = f"{path}: broken symbolic link to {os.readlink(path)}"
+        else:
+            message = f"{path}: not a regular file or directory"
+    elif os.path.exists(path):
+        message = f"{path}: not a regular file or directory"
+    return Diagnostic(severity=Severity.ERROR, message=message)
+
+
+def _files_under(directory: str, problems: list[Diagnostic]) -> list[str]:
+    found: list[str] = []
+    ancestors: dict[str, str] = {}
+    """The directories being searched: the path as named, by real path."""
+
+    def visit(folder: str) -> None:
+        real = os.path.realpath(folder)
+        if real in ancestors:
+            problems.append(
+                Diagnostic(
+                    severity=Severity.ERROR,
+                    message=f"{folder}: symbolic link loop (leads back to {ancestors[real]})",
+                )
+            )
+            return
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as exc:
+            problems.append(
+                Diagnostic(
+                    severity=Severity.ERROR,
+                    message=f"{folder}: cannot read directory: {exc.strerror or exc}",
+                )
+            )
+            return
+        ancestors[real] = folder
+        for entry in entries:
+            path = os.path.join(folder, entry.name)
+            if _is_directory(entry):
+                visit(path)
+            elif entry.name.endswith(MANIFEST_SUFFIXES):
+                found.append(path)
+        del ancestors[real]
+
+    visit(directory.rstrip(os.sep) or os.sep)
+    return found
+
+
+def _is_directory(entry: os.DirEntry[str]) -> bool:
+    """Whether `entry` is a directory, following symbolic links; a broken link is not."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def display_name(path: str) -> str:
@@ -99,15 +160,51 @@ def display_name(path: str) -> str:
     return STDIN_NAME if path == STDIN else path
 
 
+def max_file_bytes() -> int:
+    """The size limit of one input file: `NETVERIFY_MAX_FILE_BYTES`, else `MAX_FILE_BYTES`."""
+    setting = os.environ.get(MAX_FILE_BYTES_VARIABLE, "").strip()
+    if not setting:
+        return MAX_FILE_BYTES
+    if not setting.isdigit() or int(setting) < 1:
+        raise _error(
+            f"{MAX_FILE_BYTES_VARIABLE} must be a positive number of bytes, got {setting!r}"
+        )
+    return int(setting)
+
+
+def _too_large(name: str, size: int, limit: int) -> InputError:
+    return _error(
+        f"{name}: file too large ({size} bytes; the limit is {limit} bytes, "
+        f"set {MAX_FILE_BYTES_VARIABLE} to change it)"
+    )
+
+
 def read_text(path: str, stdin: TextIO | None = None) -> str:
-    """The text of a file (or of stdin for `-`); binary, non-UTF-8 or unreadable input fails."""
+    """The text of a file (or of stdin for `-`); binary, non-UTF-8, unreadable input fails,
+    and so does a file larger than `max_file_bytes()`, before it is read."""
     name = display_name(path)
+    limit = max_file_bytes()
     try:
         if path == STDIN:
-            text = (stdin if stdin is not None else sys.stdin).read()
+            text = (stdin if stdin is not None else sys.stdin).read(limit + 1)
+            if len(text) > limit:
+                raise _error(
+                    f"{name}: input too large (more than {limit} characters; "
+                    f"set {MAX_FILE_BYTES_VARIABLE} to change the limit)"
+                )
         else:
             with open(path, "rb") as handle:
-                raw = handle.read()
+                status = os.fstat(handle.fileno())
+                if stat.S_ISREG(status.st_mode) and status.st_size > limit:
+                    raise _too_large(name, status.st_size, limit)
+                raw = handle.read(limit + 1)
+            if len(raw) > limit:
+                raise _error(
+                    f"{name}: file too large (more than {limit} bytes; "
+                    f"set {MAX_FILE_BYTES_VARIABLE} to change the limit)"
+                )
+            if raw.startswith(_UTF16_MARKS):
+                raise _error(f"{name}: UTF-16 text, expected UTF-8 (re-encode the file as UTF-8)")
             if b"\0" in raw:
                 raise _error(f"{name}: binary file (contains a NUL byte), expected YAML or JSON")
             try:
@@ -328,7 +425,7 @@ def parse_documents(text: str, file: str) -> list[YamlDocument]:
     except _TooDeep as exc:
         raise _error(f"document nests deeper than {MAX_DEPTH} levels", file, exc.line) from None
     except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(exc, file) from None
+        raise _syntax_error(exc, file, last_line=max(1, len(text.splitlines()))) from None
     except yaml.YAMLError as exc:
         raise _error(f"invalid YAML: {exc}", file) from None
     finally:
@@ -336,10 +433,12 @@ def parse_documents(text: str, file: str) -> list[YamlDocument]:
     return documents
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> InputError:
+def _syntax_error(exc: yaml.MarkedYAMLError, file: str, last_line: int) -> InputError:
+    """The parser's complaint at its line; the end of the stream is the file's last line."""
     mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark is not None else 1
-    message = f"invalid YAML: {exc.problem or exc.context or 'syntax error'}"
+    line = min(mark.line + 1, last_line) if mark is not None else 1
+    language = "JSON" if file.endswith(".json") else "YAML"
+    message = f"invalid {language}: {exc.problem or exc.context or 'syntax error'}"
     if exc.problem and exc.context:
         where = f" started at line {exc.context_mark.line + 1}" if exc.context_mark else ""
         message += f" ({exc.context}{where})"

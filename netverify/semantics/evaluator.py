@@ -95,11 +95,16 @@ def _decide_side(
 
 
 def is_self_traffic(source: Endpoint, destination: Endpoint) -> bool:
-    """The same existing pod on both ends (a pod that could exist has no identity)."""
+    """The same existing bare Pod on both ends.
+
+    A workload stands for its replicas, so traffic from a workload to itself is traffic
+    between replicas, which policies govern; a pod that could exist has no identity.
+    """
     return (
         isinstance(source, PodEndpoint)
         and isinstance(destination, PodEndpoint)
         and source.pod.name is not None
+        and source.pod.kind == "Pod"
         and (source.pod.namespace, source.pod.kind, source.pod.name)
         == (destination.pod.namespace, destination.pod.kind, destination.pod.name)
     )

@@ -332,3 +332,26 @@ def test_same_input_same_counterexample() -> None:
     first = prove_one(_dev_prod_cluster(), invariant)
     for _ in range(3):
         assert prove_one(_dev_prod_cluster(), invariant) == first
+
+
+def test_replicas_of_one_workload_are_governed_between_themselves() -> None:
+    """A Deployment stands for its replicas: replica -> replica is not self traffic."""
+    isolated = NetworkPolicy(
+        namespace="prod",
+        name="deny-ingress",
+        pod_selector=LabelSelector(),
+        policy_types=frozenset({Direction.INGRESS}),
+    )
+    web = Pod(namespace="prod", name="web", kind="Deployment", labels={"app": "web"})
+    cluster = Cluster(namespaces=(PROD,), pods=(web,), policies=(isolated,))
+    invariant = Invariant(
+        name="replicas-talk",
+        kind=InvariantKind.REQUIRE,
+        source=EndpointPattern(namespace_name="prod", pod_name="web"),
+        destination=EndpointPattern(namespace_name="prod", pod_name="web"),
+        pods=PodScope.EXISTING,
+    )
+    result = prove_one(cluster, invariant)
+    assert result.status is Status.VIOLATED
+    assert result.counterexample is not None
+    assert not result.counterexample.decision.self_traffic

@@ -1,0 +1,84 @@
+"""Readable witnesses: of all flows a satisfiable query allows, pick one people can read.
+
+Preferences are tried greedily, each kept only if the query stays satisfiable with it:
+existing pods (by name) over pods that could exist, TCP, new pods without labels, or at
+least without invented label values, then each remaining label of a new pod dropped if it
+does not matter.
+"""
+
+import z3
+
+from netverify.encoding.cluster import ClusterEncoding
+from netverify.encoding.decode import decode_flow
+from netverify.encoding.terms import protocol_code
+from netverify.encoding.universe import ABSENT
+from netverify.model import Endpoint, Flow, PodEndpoint, Protocol
+
+
+def is_new_pod(endpoint: Endpoint) -> bool:
+    """A pod that is not in the manifests but could be created."""
+    return isinstance(endpoint, PodEndpoint) and endpoint.pod.name is None
+
+
+def readable_flow(solver: z3.Solver, encoding: ClusterEncoding, prefer_existing: bool) -> Flow:
+    """Call right after a `sat` check; leaves the solver's frames as it found them."""
+    frames = 0
+    flow = decode_flow(encoding, solver.model())
+    try:
+        for preference in _preferences(encoding, prefer_existing):
+            if _still_satisfiable(solver, preference):
+                frames += 1
+                flow = decode_flow(encoding, solver.model())
+        for label in _labels_of_new_pods(encoding, flow):
+            if _still_satisfiable(solver, label == ABSENT):
+                frames += 1
+                flow = decode_flow(encoding, solver.model())
+        return flow
+    finally:
+        if frames:
+            solver.pop(frames)
+
+
+def _still_satisfiable(solver: z3.Solver, preference: z3.BoolRef) -> bool:
+    """Add the preference in a new frame if the assertions stay satisfiable with it."""
+    solver.push()
+    solver.add(preference)
+    if solver.check() == z3.sat:
+        return True
+    solver.pop()
+    return False
+
+
+def _labels_of_new_pods(encoding: ClusterEncoding, flow: Flow) -> list[z3.ArithRef]:
+    symbolic = (encoding.flow.source, encoding.flow.destination)
+    return [
+        terms.pod_labels[key]
+        for endpoint, terms in zip((flow.source, flow.destination), symbolic, strict=True)
+        if isinstance(endpoint, PodEndpoint) and endpoint.pod.name is None
+        for key in sorted(endpoint.pod.labels)
+    ]
+
+
+def _preferences(encoding: ClusterEncoding, prefer_existing: bool) -> list[z3.BoolRef]:
+    ends = (encoding.flow.source, encoding.flow.destination)
+    preferences = []
+    if prefer_existing:
+        preferences.append(z3.And([encoding.existing_pod(end) for end in ends]))
+        preferences += [encoding.existing_pod(end) for end in ends]
+    preferences.append(encoding.flow.protocol == protocol_code(Protocol.TCP))
+    new_pod_labels = [(end, key, label) for end in ends for key, label in end.pod_labels.items()]
+    preferences.append(
+        z3.And(
+            [z3.Implies(end.pod_class == -1, label == ABSENT) for end, _, label in new_pod_labels]
+        )
+    )
+    other = encoding.universe.pod_labels.other
+    preferences.append(
+        z3.And(
+            [
+                z3.Implies(end.pod_class == -1, label != other(key))
+                for end, key, label in new_pod_labels
+            ]
+        )
+    )
+    return preferences

@@ -1,0 +1,61 @@
+"""What `netverify diff` produces: connectivity added or removed between two revisions."""
+
+from enum import StrEnum
+
+from netverify.model.base import Frozen
+from netverify.model.cluster import Protocol
+from netverify.model.decision import FlowDecision
+from netverify.model.policy import PortRange
+from netverify.model.refs import SourceMap
+
+
+class Change(StrEnum):
+    ADDED = "added"
+    """Allowed in HEAD, blocked in BASE."""
+    REMOVED = "removed"
+    """Allowed in BASE, blocked in HEAD."""
+
+
+class EndpointGroup(Frozen):
+    """Endpoints no policy of either revision can tell apart, described for people."""
+
+    kind: str
+    """`pods` (existing pods of one class), `new-pod` (pods that could be created in a
+    namespace) or `external` (addresses outside the cluster)."""
+    namespace: str | None = None
+    pods: tuple[str, ...] = ()
+    """Names of the existing pods of the group."""
+    labels: dict[str, str] = {}
+    """The labels that matter (of the group's pods or of the witness pod)."""
+
+
+class DiffFinding(Frozen):
+    """One group of flows whose verdict changed, with one concrete witness."""
+
+    change: Change
+    source: EndpointGroup
+    destination: EndpointGroup
+    protocol: Protocol
+    ports: tuple[PortRange, ...]
+    """Every changed port for the witness's endpoints (for existing pods, the group's)."""
+    base: FlowDecision
+    """The witness under BASE, with the rules that decided it there."""
+    head: FlowDecision
+    """The same flow under HEAD."""
+
+
+class DiffReport(Frozen):
+    """Everything that changed, added first, each group once."""
+
+    base_label: str
+    head_label: str
+    findings: tuple[DiffFinding, ...]
+    complete: bool = True
+    """False when the search stopped early (finding limit or solver limit): more may exist."""
+    incomplete_reason: str | None = None
+    error: str | None = None
+    """An internal error (e.g. a witness the reference evaluator does not confirm)."""
+    scope: str
+    assumptions: tuple[str, ...] = ()
+    base_sources: SourceMap = SourceMap()
+    head_sources: SourceMap = SourceMap()
