@@ -1,18 +1,24 @@
 """Readable witnesses: of all flows a satisfiable query allows, pick one people can read.
 
 Preferences are tried greedily, each kept only if the query stays satisfiable with it:
-existing pods (by name) over pods that could exist, TCP, new pods without labels, or at
-least without invented label values, then each remaining label of a new pod dropped if it
-does not matter.
+existing pods (by name) over pods that could exist, TCP, external addresses in IPv4 and,
+where possible, in 203.0.113.0/24 (TEST-NET-3, so no real host is named), new pods without
+labels, or at least without invented label values, then each remaining label of a new pod
+dropped if it does not matter.
 """
+
+from ipaddress import IPv4Network
 
 import z3
 
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.decode import decode_flow
+from netverify.encoding.selectors import in_network
 from netverify.encoding.terms import protocol_code
 from netverify.encoding.universe import ABSENT
 from netverify.model import Endpoint, Flow, PodEndpoint, Protocol
+
+EXAMPLE_NETWORK = IPv4Network("203.0.113.0/24")
 
 
 def is_new_pod(endpoint: Endpoint) -> bool:
@@ -66,6 +72,10 @@ def _preferences(encoding: ClusterEncoding, prefer_existing: bool) -> list[z3.Bo
         preferences.append(z3.And([encoding.existing_pod(end) for end in ends]))
         preferences += [encoding.existing_pod(end) for end in ends]
     preferences.append(encoding.flow.protocol == protocol_code(Protocol.TCP))
+    for network in (IPv4Network("0.0.0.0/0"), EXAMPLE_NETWORK):
+        preferences.append(
+            z3.And([z3.Implies(z3.Not(end.is_pod), in_network(end.ip, network)) for end in ends])
+        )
     new_pod_labels = [(end, key, label) for end in ends for key, label in end.pod_labels.items()]
     preferences.append(
         z3.And(

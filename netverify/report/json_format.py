@@ -19,6 +19,7 @@ from netverify.model import (
     Status,
     Witness,
 )
+from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
 
 JsonObject = dict[str, object]
 
@@ -127,3 +128,44 @@ def report_json(report: Report) -> JsonObject:
 def dumps(document: object) -> str:
     """Deterministic JSON: stable key order as built, two-space indent, trailing newline."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _group(group: EndpointGroup) -> JsonObject:
+    return {
+        "kind": group.kind,
+        "namespace": group.namespace,
+        "pods": list(group.pods),
+        "labels": dict(sorted(group.labels.items())),
+    }
+
+
+def _finding(finding: DiffFinding, report: DiffReport) -> JsonObject:
+    return {
+        "change": finding.change.value,
+        "from": _group(finding.source),
+        "to": _group(finding.destination),
+        "protocol": finding.protocol.value,
+        "ports": [{"start": port.start, "end": port.end} for port in finding.ports],
+        "witness": {
+            "base": decision_json(finding.base, report.base_sources),
+            "head": decision_json(finding.head, report.head_sources),
+        },
+    }
+
+
+def diff_json(report: DiffReport) -> JsonObject:
+    added = sum(1 for finding in report.findings if finding.change is Change.ADDED)
+    return {
+        "base": report.base_label,
+        "head": report.head_label,
+        "findings": [_finding(finding, report) for finding in report.findings],
+        "summary": {
+            "added": added,
+            "removed": len(report.findings) - added,
+            "complete": report.complete,
+            "incomplete_reason": report.incomplete_reason,
+            "error": report.error,
+        },
+        "scope": report.scope,
+        "assumptions": list(report.assumptions),
+    }

@@ -1,0 +1,83 @@
+"""`netverify diff` as compiler-style text: one finding per group, located at the rule."""
+
+from netverify.model import PortRange, RuleRef, SourceMap
+from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
+from netverify.report.describe import describe_flow, describe_rule, describe_side
+
+
+def describe_group(group: EndpointGroup) -> str:
+    labels = ",".join(f"{key}={value}" for key, value in sorted(group.labels.items()))
+    suffix = f" ({labels})" if labels else ""
+    match group.kind:
+        case "external":
+            return "external addresses"
+        case "new-pod":
+            return f"{group.namespace}/<new pod>{suffix}"
+        case _:
+            shown = ", ".join(group.pods[:3]) + (", ..." if len(group.pods) > 3 else "")
+            count = f" [{len(group.pods)} pods]" if len(group.pods) > 1 else ""
+            return f"{group.namespace}/{{{shown}}}{count}{suffix}"
+
+
+def describe_ports(ports: tuple[PortRange, ...]) -> str:
+    return ",".join(
+        str(port.start) if port.start == port.end else f"{port.start}-{port.end}" for port in ports
+    )
+
+
+def responsible_rules(finding: DiffFinding) -> list[RuleRef]:
+    """The rules that allow the flow where it is allowed (HEAD for added, BASE for removed)."""
+    decision = finding.head if finding.change is Change.ADDED else finding.base
+    return [*decision.egress.allowed_by, *decision.ingress.allowed_by]
+
+
+def sources_of(finding: DiffFinding, report: DiffReport) -> SourceMap:
+    return report.head_sources if finding.change is Change.ADDED else report.base_sources
+
+
+def finding_title(finding: DiffFinding) -> str:
+    return (
+        f"{describe_group(finding.source)} -> {describe_group(finding.destination)} "
+        f"{finding.protocol.value}/{describe_ports(finding.ports)}"
+    )
+
+
+def format_diff(report: DiffReport) -> str:
+    lines: list[str] = []
+    for finding in report.findings:
+        sources = sources_of(finding, report)
+        rules = responsible_rules(finding)
+        where = sources.of_rule(rules[0]) if rules else None
+        prefix = f"{where}: " if where else ""
+        verb = "connectivity added" if finding.change is Change.ADDED else "connectivity removed"
+        lines.append(f"{prefix}warning: [{finding.change.value}] {verb}: {finding_title(finding)}")
+        lines.append(f"  witness: {describe_flow(finding.head.flow)}")
+        for label, decision, decision_sources in (
+            (report.base_label, finding.base, report.base_sources),
+            (report.head_label, finding.head, report.head_sources),
+        ):
+            verdict = "allowed" if decision.allowed else "blocked"
+            lines.append(f"  {label}: {verdict}")
+            lines += [
+                f"    {describe_side(side, decision, decision_sources)}"
+                for side in (decision.egress, decision.ingress)
+            ]
+        if rules:
+            lines.append(
+                "  responsible: " + "; ".join(describe_rule(rule, sources) for rule in rules)
+            )
+    added = sum(1 for f in report.findings if f.change is Change.ADDED)
+    removed = len(report.findings) - added
+    if report.error:
+        lines.append(f"error: {report.error}")
+    if not report.findings and report.complete and not report.error:
+        lines.append(f"{report.base_label} -> {report.head_label}: no connectivity change")
+    else:
+        lines.append(
+            f"{report.base_label} -> {report.head_label}: {added} added, {removed} removed"
+            + ("" if report.complete else f" (incomplete: {report.incomplete_reason})")
+        )
+    lines.append(f"over: {report.scope}")
+    lines.append("assumptions:")
+    lines += [f"  - {note}" for note in report.assumptions]
+    return "\n".join(lines) + "\n"
