@@ -8,7 +8,7 @@ two disagree the result is an internal error, never a verdict.
 import z3
 
 from netverify.encoding.cluster import ClusterEncoding
-from netverify.engine.scope import assumptions, scope_description
+from netverify.engine.scope import assumptions, scope_description, strict_caveats
 from netverify.engine.solver import SolverLimits, make_solver, unknown_reason
 from netverify.engine.witness import is_new_pod, readable_flow
 from netverify.invariants import matching_flow, query_for
@@ -33,8 +33,13 @@ class ReplayMismatch(Exception):
     """The encoding and the reference evaluator disagree: a soundness bug."""
 
 
-def prove(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) -> Report:
-    """One result per invariant, in spec order; one failing invariant does not stop the rest."""
+def prove(
+    loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits, strict: bool = False
+) -> Report:
+    """One result per invariant, in spec order; one failing invariant does not stop the rest.
+
+    With `strict`, a `holds` that rests on an assumption (see `strict_caveats`) is `unknown`.
+    """
     spec = loaded_spec.spec
     encoding = ClusterEncoding(loaded.cluster, spec.settings, spec.invariants)
     solver = make_solver(limits)
@@ -49,6 +54,14 @@ def prove(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) 
         except Exception as crash:
             result = prover.result(
                 Status.ERROR, reason=f"internal error: {type(crash).__name__}: {crash}"
+            )
+        caveats = strict_caveats(loaded.cluster, spec.settings) if strict else ()
+        if result.status is Status.HOLDS and caveats:
+            result = result.model_copy(
+                update={
+                    "status": Status.UNKNOWN,
+                    "reason": "--strict: holds only by assumption: " + "; ".join(caveats),
+                }
             )
         results.append(
             result.model_copy(update={"location": loaded_spec.locations.get(invariant.name)})

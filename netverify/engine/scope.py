@@ -67,3 +67,31 @@ def assumptions(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
         )
     notes.append("traffic between two external addresses is not considered")
     return tuple(notes)
+
+
+def strict_caveats(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
+    """What netverify models by assumption rather than faithfully; under `--strict` each
+    turns a would-be `holds` into `unknown`."""
+    caveats = []
+    if any(pod.host_network for pod in cluster.pods):
+        caveats.append(
+            "hostNetwork pods are present, and how NetworkPolicy treats them is up to the "
+            "network plugin"
+        )
+    has_ip_blocks = any(
+        peer.ip_block is not None
+        for policy in cluster.policies
+        for rule in (*policy.ingress, *policy.egress)
+        for peer in rule.peers
+    )
+    if (
+        has_ip_blocks
+        and settings.ip_block_matches_pods
+        and not settings.pod_cidrs
+        and any(not pod.ips for pod in cluster.pods)
+    ):
+        caveats.append(
+            "policies use ipBlock, and pods without a known address are assumed to match none "
+            "(set podCIDRs in the spec's settings)"
+        )
+    return tuple(caveats)

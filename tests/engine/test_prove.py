@@ -355,3 +355,26 @@ def test_replicas_of_one_workload_are_governed_between_themselves() -> None:
     assert result.status is Status.VIOLATED
     assert result.counterexample is not None
     assert not result.counterexample.decision.self_traffic
+
+
+def test_strict_turns_holds_by_assumption_into_unknown() -> None:
+    """Pods without addresses are assumed to match no ipBlock; --strict will not rely on it."""
+    policy = NetworkPolicy(
+        namespace="prod",
+        name="from-vpn",
+        pod_selector=LabelSelector(),
+        policy_types=frozenset({Direction.INGRESS}),
+        ingress=(PolicyRule(peers=(PolicyPeer(ip_block=IPBlock(cidr=ip_network("10.0.0.0/8"))),)),),
+    )
+    cluster = Cluster(
+        namespaces=(DEV, PROD),
+        pods=(Pod(namespace="dev", name="tool"), Pod(namespace="prod", name="db")),
+        policies=(policy,),
+    )
+    spec = Spec(file="<test>", manifests=(), invariants=(_dev_to_prod(PodScope.EXISTING),))
+    loaded, loaded_spec = LoadedCluster(cluster=cluster), LoadedSpec(spec=spec)
+    (lenient,) = prove(loaded, loaded_spec, SolverLimits()).results
+    assert lenient.status is Status.HOLDS
+    (strict,) = prove(loaded, loaded_spec, SolverLimits(), strict=True).results
+    assert strict.status is Status.UNKNOWN
+    assert strict.reason is not None and "podCIDRs" in strict.reason
