@@ -10,21 +10,52 @@ import sys
 import tempfile
 import traceback
 from enum import StrEnum
+from ipaddress import ip_network
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, assert_never
 
 import typer
 
 from netverify import __version__
 from netverify.engine import SolverLimits, prove
+from netverify.engine.diff import diff
+from netverify.engine.lint import lint as run_lint
+from netverify.engine.matrix import connectivity_matrix, parse_matrix_port
 from netverify.engine.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS
+from netverify.generate import GeneratorOptions, write_cluster
 from netverify.loading import load_manifests
 from netverify.loading.flows import parse_flow
+from netverify.loading.gitrev import paths_at_revision
 from netverify.loading.spec import read_spec, resolve_spec
-from netverify.model import Diagnostic, InputError, Report
+from netverify.model import (
+    Cluster,
+    Diagnostic,
+    InputError,
+    IPNetwork,
+    LoadedCluster,
+    NamespaceScope,
+    PodScope,
+    Report,
+    Settings,
+    Severity,
+)
+from netverify.model.diff import Change, DiffReport
+from netverify.model.lint import LintReport
+from netverify.model.matrix import ConnectivityMatrix, GroupBy
 from netverify.model.results import StatusRank
 from netverify.model.spec_schema import SpecFile
-from netverify.report.json_format import decision_json, dumps, report_json
+from netverify.report import github, junit, markdown, sarif
+from netverify.report.diff_text import format_diff
+from netverify.report.json_format import decision_json, diff_json, dumps, report_json
+from netverify.report.lint_json import lint_json
+from netverify.report.lint_sarif import lint_sarif
+from netverify.report.lint_text import format_lint_text
+from netverify.report.matrix_csv import format_matrix_csv
+from netverify.report.matrix_dot import format_matrix_dot
+from netverify.report.matrix_html import format_matrix_html
+from netverify.report.matrix_json import matrix_json
+from netverify.report.matrix_markdown import format_matrix_markdown
+from netverify.report.matrix_text import format_matrix_text
 from netverify.report.summary import format_summary
 from netverify.report.text import format_decision, format_report
 from netverify.semantics import evaluate
@@ -46,6 +77,21 @@ app = typer.Typer(
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+    GITHUB = "github"
+
+
+class ExplainFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class FailOn(StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+    ANY = "any"
 
 
 _DEBUG = {"enabled": False}
@@ -59,6 +105,15 @@ StrictOption = Annotated[
     ),
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report here (atomically).")
+]
+TimeoutOption = Annotated[
+    float, typer.Option("--timeout", min=0.001, help="Solver seconds per query.")
+]
+RlimitOption = Annotated[
+    int, typer.Option("--rlimit", min=0, help="Solver resource limit per query (0: none).")
+]
 
 
 @app.callback()
@@ -122,7 +177,9 @@ def explain(
     source: Annotated[str, typer.Option("--from", help="Source: NAMESPACE/POD or an IP.")],
     destination: Annotated[str, typer.Option("--to", help="Destination: NAMESPACE/POD or an IP.")],
     port: Annotated[str, typer.Option("--port", help="PORT[/PROTOCOL] or NAME[/PROTOCOL].")],
-    output_format: FormatOption = OutputFormat.TEXT,
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ExplainFormat.TEXT,
     strict: StrictOption = False,
 ) -> None:
     """Decide one flow and show the rules on both sides. Exit 0 allowed, 1 blocked."""
@@ -134,10 +191,12 @@ def explain(
     _print_warnings(loaded.warnings)
     decision = evaluate(loaded.cluster, flow)
     match output_format:
-        case OutputFormat.TEXT:
+        case ExplainFormat.TEXT:
             text = format_decision(decision, loaded.sources)
-        case OutputFormat.JSON:
+        case ExplainFormat.JSON:
             text = dumps(decision_json(decision, loaded.sources))
+        case _:
+            assert_never(output_format)
     _write(text, None)
     raise typer.Exit(EXIT_HOLDS if decision.allowed else EXIT_VIOLATED)
 
@@ -146,22 +205,16 @@ def _prove_spec(spec_path: str, strict: bool, limits: SolverLimits) -> Report:
     raw = read_spec(spec_path)
     loaded = load_manifests(raw.manifest_paths, strict=strict)
     _print_warnings(loaded.warnings)
-    return prove(loaded, resolve_spec(raw, loaded.cluster), limits)
+    return prove(loaded, resolve_spec(raw, loaded.cluster), limits, strict=strict)
 
 
 @app.command(name="prove")
 def prove_command(
     specs: Annotated[list[str], typer.Argument(help="Spec files (see docs/spec.md).")],
     output_format: FormatOption = OutputFormat.TEXT,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report here (atomically).")
-    ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.001, help="Solver seconds per query.")
-    ] = DEFAULT_TIMEOUT_SECONDS,
-    rlimit: Annotated[
-        int, typer.Option("--rlimit", min=0, help="Solver resource limit per query (0: none).")
-    ] = DEFAULT_RLIMIT,
+    output: OutputOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
+    rlimit: RlimitOption = DEFAULT_RLIMIT,
     strict: StrictOption = False,
 ) -> None:
     """Prove or refute every invariant of the spec files."""
@@ -177,6 +230,16 @@ def prove_command(
             text = "".join(format_report(report) for report in reports)
         case OutputFormat.JSON:
             text = dumps(_combined_json(reports))
+        case OutputFormat.SARIF:
+            text = sarif.format_prove(reports)
+        case OutputFormat.JUNIT:
+            text = junit.format_prove(reports)
+        case OutputFormat.MARKDOWN:
+            text = markdown.format_prove(reports)
+        case OutputFormat.GITHUB:
+            text = github.format_prove(reports)
+        case _:
+            assert_never(output_format)
     _write(text, output)
     raise typer.Exit(_exit_code(reports))
 
@@ -209,6 +272,239 @@ def _exit_code(reports: list[Report]) -> int:
         StatusRank.ERROR: EXIT_INPUT_ERROR,
         StatusRank.VIOLATED: EXIT_VIOLATED,
     }[worst]
+
+
+@app.command(name="diff")
+def diff_command(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="BASE HEAD (two manifest paths), or with --base-ref the paths of both sides."
+        ),
+    ],
+    base_ref: Annotated[
+        str | None,
+        typer.Option("--base-ref", help="Read BASE from this git revision of the same paths."),
+    ] = None,
+    pods: Annotated[
+        PodScope, typer.Option("--pods", help="existing: the pods of either side; any: every pod.")
+    ] = PodScope.EXISTING,
+    namespaces: Annotated[
+        NamespaceScope, typer.Option("--namespaces", help="existing or any namespace.")
+    ] = NamespaceScope.EXISTING,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option("--fail-on", help="Exit 1 when findings of this kind exist."),
+    ] = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+    output: OutputOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
+    rlimit: RlimitOption = DEFAULT_RLIMIT,
+    strict: StrictOption = False,
+) -> None:
+    """Connectivity added and removed between two revisions of the manifests."""
+    try:
+        if base_ref is not None:
+            with paths_at_revision(base_ref, paths) as base_paths:
+                base = _load_side(base_paths, strict)
+            head = load_manifests(paths, strict=strict)
+            labels = (base_ref, "work tree")
+        else:
+            if len(paths) != 2:
+                raise InputError(
+                    [
+                        Diagnostic(
+                            severity=Severity.ERROR,
+                            message="diff takes BASE HEAD (two paths), or --base-ref REV PATH...",
+                        )
+                    ]
+                )
+            base = load_manifests([paths[0]], strict=strict)
+            head = load_manifests([paths[1]], strict=strict)
+            labels = (paths[0], paths[1])
+    except InputError as error:
+        _input_error(error)
+    _print_warnings((*base.warnings, *head.warnings))
+    limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
+    report = diff(base, head, Settings(), pods, namespaces, limits, labels=labels)
+    match output_format:
+        case OutputFormat.TEXT:
+            text = format_diff(report)
+        case OutputFormat.JSON:
+            text = dumps(diff_json(report))
+        case OutputFormat.SARIF:
+            text = sarif.format_diff(report)
+        case OutputFormat.JUNIT:
+            text = junit.format_diff(report)
+        case OutputFormat.MARKDOWN:
+            text = markdown.format_diff(report)
+        case OutputFormat.GITHUB:
+            text = github.format_diff(report)
+        case _:
+            assert_never(output_format)
+    _write(text, output)
+    raise typer.Exit(_diff_exit_code(report, fail_on))
+
+
+def _load_side(paths: list[str], strict: bool) -> LoadedCluster:
+    """A side of a diff; paths that did not exist at that revision make an empty side."""
+    if not paths:
+        return LoadedCluster(cluster=Cluster())
+    return load_manifests(paths, strict=strict, require_objects=False)
+
+
+def _diff_exit_code(report: DiffReport, fail_on: "FailOn | None") -> int:
+    if report.error:
+        return EXIT_INPUT_ERROR
+    changes = {finding.change for finding in report.findings}
+    failing = {
+        None: set(),
+        FailOn.ADDED: {Change.ADDED},
+        FailOn.REMOVED: {Change.REMOVED},
+        FailOn.ANY: {Change.ADDED, Change.REMOVED},
+    }[fail_on]
+    if changes & failing:
+        return EXIT_VIOLATED
+    return EXIT_HOLDS if report.complete else EXIT_UNKNOWN
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the manifests and spec.yaml.")],
+    namespaces: Annotated[
+        int, typer.Option("--namespaces", help="Namespaces, kube-system and monitoring included.")
+    ] = 20,
+    pods: Annotated[int, typer.Option("--pods", help="Bare Pods plus workloads.")] = 1000,
+    policies: Annotated[int, typer.Option("--policies", help="NetworkPolicies.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same files.")] = 0,
+    leak: Annotated[
+        bool, typer.Option("--leak", help="Plant one rule that lets env=dev pods into prod.")
+    ] = False,
+) -> None:
+    """Write a synthetic cluster and a spec whose verdicts are known (tests, benchmarks)."""
+    options = GeneratorOptions(
+        namespaces=namespaces, pods=pods, policies=policies, seed=seed, leak=leak
+    )
+    if problems := options.problems():
+        typer.echo("netverify: invalid options:", err=True)
+        for problem in problems:
+            typer.echo(f"- {problem}", err=True)
+        raise typer.Exit(EXIT_INPUT_ERROR)
+    typer.echo(write_cluster(options, out).summary(), nl=False)
+
+
+class MatrixFormat(StrEnum):
+    TEXT = "text"
+    CSV = "csv"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    DOT = "dot"
+    HTML = "html"
+
+
+def _format_matrix(matrix: ConnectivityMatrix, output_format: MatrixFormat) -> str:
+    match output_format:
+        case MatrixFormat.TEXT:
+            return format_matrix_text(matrix)
+        case MatrixFormat.CSV:
+            return format_matrix_csv(matrix)
+        case MatrixFormat.JSON:
+            return dumps(matrix_json(matrix))
+        case MatrixFormat.MARKDOWN:
+            return format_matrix_markdown(matrix)
+        case MatrixFormat.DOT:
+            return format_matrix_dot(matrix)
+        case MatrixFormat.HTML:
+            return format_matrix_html(matrix)
+        case _:
+            assert_never(output_format)
+
+
+@app.command()
+def matrix(
+    paths: Annotated[list[str], typer.Argument(help="Manifest files or folders; - for stdin.")],
+    ports: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--port",
+            help="PORT[/PROTOCOL]: one cell per pair and port (repeatable); "
+            "without it a cell says whether some port is open.",
+        ),
+    ] = None,
+    group_by: Annotated[
+        GroupBy, typer.Option("--group-by", help="What a row and a column stand for.")
+    ] = GroupBy.POD,
+    output_format: Annotated[
+        MatrixFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = MatrixFormat.TEXT,
+    output: OutputOption = None,
+    strict: StrictOption = False,
+) -> None:
+    """Who can reach whom among the existing pods (self traffic allowed, external addresses
+    left out)."""
+    try:
+        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
+        asked = [parse_matrix_port(port) for port in ports or []]
+    except InputError as error:
+        _input_error(error)
+    _print_warnings(loaded.warnings)
+    result = connectivity_matrix(loaded, Settings(), group_by, asked)
+    _write(_format_matrix(result, output_format), output)
+
+
+class LintFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+def _format_lint(report: LintReport, output_format: LintFormat) -> str:
+    match output_format:
+        case LintFormat.TEXT:
+            return format_lint_text(report)
+        case LintFormat.JSON:
+            return dumps(lint_json(report))
+        case LintFormat.SARIF:
+            return dumps(lint_sarif(report))
+        case _:
+            assert_never(output_format)
+
+
+@app.command()
+def lint(
+    paths: Annotated[list[str], typer.Argument(help="Manifest files or folders; - for stdin.")],
+    output_format: Annotated[
+        LintFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = LintFormat.TEXT,
+    output: OutputOption = None,
+    pod_cidrs: Annotated[
+        list[str] | None,
+        typer.Option("--pod-cidr", help="A pod CIDR, for ipBlocks that cover pods (repeatable)."),
+    ] = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
+    rlimit: RlimitOption = DEFAULT_RLIMIT,
+    strict: StrictOption = False,
+) -> None:
+    """Find policy mistakes (docs/lint.md); exit 1 when an error-severity finding exists."""
+    try:
+        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
+        cidrs = tuple(_parse_pod_cidr(text) for text in pod_cidrs or [])
+    except InputError as error:
+        _input_error(error)
+    _print_warnings(loaded.warnings)
+    limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
+    report = run_lint(loaded, Settings(), limits, cidrs)
+    _write(_format_lint(report, output_format), output)
+    raise typer.Exit(EXIT_VIOLATED if report.has_errors else EXIT_HOLDS)
+
+
+def _parse_pod_cidr(text: str) -> IPNetwork:
+    try:
+        return ip_network(text)
+    except ValueError as problem:
+        raise InputError(
+            [Diagnostic(severity=Severity.ERROR, message=f"--pod-cidr {text!r}: {problem}")]
+        ) from problem
 
 
 @app.command()

@@ -284,7 +284,7 @@ def load_manifests(
     *,
     strict: bool = False,
     stdin: TextIO | None = None,
-    require_objects: bool = False,
+    require_objects: bool = True,
 ) -> LoadedCluster:
     """Load every manifest under `paths` (`-` is stdin) into one cluster.
 

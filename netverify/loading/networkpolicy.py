@@ -76,7 +76,21 @@ def read_network_policy(
         policy_types=frozenset(policy_types),
         ingress=rules[Direction.INGRESS],
         egress=rules[Direction.EGRESS],
+        ignored_checks=ignored_checks(data),
     )
+
+
+IGNORE_ANNOTATION = "netverify.io/ignore"
+
+
+def ignored_checks(data: dict[str, object]) -> frozenset[str]:
+    """The lint check ids in the `netverify.io/ignore` annotation (comma-separated)."""
+    metadata = data.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    raw = annotations.get(IGNORE_ANNOTATION) if isinstance(annotations, dict) else None
+    if not isinstance(raw, str):
+        return frozenset()
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
 
 def _read_policy_types(fields: ObjectFields, raw: object) -> set[Direction]:

@@ -97,7 +97,46 @@ def read_spec(path: str) -> RawSpec:
         spec = SpecFile.model_validate(document.data)
     except ValidationError as invalid:
         raise InputError(_schema_diagnostics(invalid, document)) from None
-    return RawSpec(file=path, spec=spec, document=document)
+    raw = RawSpec(file=path, spec=spec, document=document)
+    missing = [
+        Diagnostic(
+            severity=Severity.ERROR,
+            message=f"no such file or directory: {resolved}",
+            span=SourceSpan(file=path, line=document.line_of(("manifests", index))),
+            field=f"manifests[{index}]",
+        )
+        for index, resolved in enumerate(raw.manifest_paths)
+        if not os.path.exists(resolved)
+    ]
+    if missing:
+        raise InputError(missing)
+    return raw
+
+
+_FIELDS_HINT = {
+    (): " (a spec has manifests, settings and invariants)",
+    ("invariants", 0): " (an invariant has name, description, pods, namespaces and exactly one "
+    "of forbid, require, reachable)",
+    ("invariants", 0, "kind"): " (forbid, require and reachable take from, to and ports)",
+    ("invariants", 0, "kind", "end"): " (an endpoint has namespace, pod and ip)",
+    ("settings",): " (settings are ipBlockMatchesPods and podCIDRs)",
+}
+"""Which fields a mapping may have, by its shape in the spec (indices and kinds as 0)."""
+
+
+def _shape(path: Path) -> Path:
+    """A location with list indices, kind names and endpoint names made generic."""
+    shape: list[str | int] = []
+    for part in path:
+        if isinstance(part, int):
+            shape.append(0)
+        elif part in ("forbid", "require", "reachable"):
+            shape.append("kind")
+        elif part in ("from", "to"):
+            shape.append("end")
+        else:
+            shape.append(part)
+    return tuple(shape)
 
 
 def _schema_diagnostics(invalid: ValidationError, document: YamlDocument) -> list[Diagnostic]:
@@ -108,8 +147,14 @@ def _schema_diagnostics(invalid: ValidationError, document: YamlDocument) -> lis
             continue
         match error["type"]:
             case "extra_forbidden":
-                message = f'unknown field "{loc[-1]}"'
+                message = f'unknown field "{loc[-1]}"' + _FIELDS_HINT.get(_shape(loc[:-1]), "")
                 field_path = format_field(loc[:-1])
+            case "model_type" | "dict_type" if not loc:
+                message = "a spec file is a mapping with `manifests`, `settings` and `invariants`"
+                field_path = None
+            case "too_short":
+                message = "needs at least one entry"
+                field_path = format_field(loc)
             case "missing":
                 message = f'missing required field "{loc[-1]}"'
                 field_path = format_field(loc[:-1])

@@ -38,8 +38,11 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
-"""Byte order marks of UTF-16 (and UTF-32LE), as Windows tools write them."""
+_WIDE_ENCODINGS = (
+    ("UTF-32", (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")),
+    ("UTF-16", (b"\xff\xfe", b"\xfe\xff")),
+)
+"""Byte order marks of the encodings Windows tools write, longest first."""
 
 
 @dataclass(frozen=True)
@@ -203,8 +206,9 @@ def read_text(path: str, stdin: TextIO | None = None) -> str:
                     f"{name}: file too large (more than {limit} bytes; "
                     f"set {MAX_FILE_BYTES_VARIABLE} to change the limit)"
                 )
-            if raw.startswith(_UTF16_MARKS):
-                raise _error(f"{name}: UTF-16 text, expected UTF-8 (re-encode the file as UTF-8)")
+            for encoding, marks in _WIDE_ENCODINGS:
+                if raw.startswith(marks):
+                    raise _error(f"{name}: {encoding} text, expected UTF-8 (re-encode it as UTF-8)")
             if b"\0" in raw:
                 raise _error(f"{name}: binary file (contains a NUL byte), expected YAML or JSON")
             try:
@@ -219,6 +223,8 @@ def read_text(path: str, stdin: TextIO | None = None) -> str:
     except IsADirectoryError:
         raise _error(f"{name}: is a directory, expected a file") from None
     except OSError as exc:
+        if os.path.islink(path) and not os.path.exists(path):
+            raise InputError([_missing(path)]) from None
         raise _error(f"{name}: cannot read: {exc.strerror or exc}") from None
     if "\0" in text:
         raise _error(f"{name}: binary input (contains a NUL character), expected YAML or JSON")
@@ -407,7 +413,11 @@ def _without_json_tabs(text: str) -> str:
 
 def parse_documents(text: str, file: str) -> list[YamlDocument]:
     """The non-empty documents of a YAML (or JSON) stream, each with its node positions."""
-    loader = _Loader(_without_json_tabs(text))
+    try:
+        # The reader refuses control characters as soon as it is given the text.
+        loader = _Loader(_without_json_tabs(text))
+    except yaml.reader.ReaderError as exc:
+        raise _unprintable(exc, text, file) from None
     documents: list[YamlDocument] = []
     try:
         index = 0
@@ -425,7 +435,9 @@ def parse_documents(text: str, file: str) -> list[YamlDocument]:
     except _TooDeep as exc:
         raise _error(f"document nests deeper than {MAX_DEPTH} levels", file, exc.line) from None
     except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(exc, file, last_line=max(1, len(text.splitlines()))) from None
+        raise _syntax_error(exc, file) from None
+    except yaml.reader.ReaderError as exc:
+        raise _unprintable(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise _error(f"invalid YAML: {exc}", file) from None
     finally:
@@ -433,10 +445,20 @@ def parse_documents(text: str, file: str) -> list[YamlDocument]:
     return documents
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError, file: str, last_line: int) -> InputError:
-    """The parser's complaint at its line; the end of the stream is the file's last line."""
+def _unprintable(exc: yaml.reader.ReaderError, text: str, file: str) -> InputError:
+    """A character YAML does not allow anywhere in a stream, at its line."""
+    line = text[: exc.position].count("\n") + 1
+    what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+    return _error(
+        f"invalid YAML: character {what} is not allowed (a control character or a non-character)",
+        file,
+        line,
+    )
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> InputError:
     mark = exc.problem_mark or exc.context_mark
-    line = min(mark.line + 1, last_line) if mark is not None else 1
+    line = mark.line + 1 if mark is not None else 1
     language = "JSON" if file.endswith(".json") else "YAML"
     message = f"invalid {language}: {exc.problem or exc.context or 'syntax error'}"
     if exc.problem and exc.context:

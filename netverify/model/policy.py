@@ -71,6 +71,8 @@ class NetworkPolicy(Frozen):
     policy_types: frozenset[Direction]
     ingress: tuple[PolicyRule, ...] = ()
     egress: tuple[PolicyRule, ...] = ()
+    ignored_checks: frozenset[str] = frozenset()
+    """Lint check ids silenced on this policy by the `netverify.io/ignore` annotation."""
 
     def rules(self, direction: Direction) -> tuple[PolicyRule, ...]:
         """The rules of one direction."""

@@ -2,7 +2,8 @@
 
 from netverify.model import PortRange, RuleRef, SourceMap
 from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
-from netverify.report.describe import describe_flow, describe_rule, describe_side
+from netverify.report.describe import describe_flow, describe_rule
+from netverify.report.text import decision_lines
 
 
 def describe_group(group: EndpointGroup) -> str:
@@ -42,30 +43,32 @@ def finding_title(finding: DiffFinding) -> str:
     )
 
 
+def finding_lines(finding: DiffFinding, report: DiffReport) -> list[str]:
+    """The text format's lines for one finding, without its location prefix."""
+    verb = "connectivity added" if finding.change is Change.ADDED else "connectivity removed"
+    lines = [f"[{finding.change.value}] {verb}: {finding_title(finding)}"]
+    lines.append(f"  witness: {describe_flow(finding.head.flow)}")
+    for label, decision, sources in (
+        (report.base_label, finding.base, report.base_sources),
+        (report.head_label, finding.head, report.head_sources),
+    ):
+        lines.append(f"  {label}: {'allowed' if decision.allowed else 'blocked'}")
+        lines += [f"    {line}" for line in decision_lines(decision, sources)]
+    rules = responsible_rules(finding)
+    if rules:
+        sources = sources_of(finding, report)
+        lines.append("  responsible: " + "; ".join(describe_rule(r, sources) for r in rules))
+    return lines
+
+
 def format_diff(report: DiffReport) -> str:
     lines: list[str] = []
     for finding in report.findings:
-        sources = sources_of(finding, report)
         rules = responsible_rules(finding)
-        where = sources.of_rule(rules[0]) if rules else None
+        where = sources_of(finding, report).of_rule(rules[0]) if rules else None
         prefix = f"{where}: " if where else ""
-        verb = "connectivity added" if finding.change is Change.ADDED else "connectivity removed"
-        lines.append(f"{prefix}warning: [{finding.change.value}] {verb}: {finding_title(finding)}")
-        lines.append(f"  witness: {describe_flow(finding.head.flow)}")
-        for label, decision, decision_sources in (
-            (report.base_label, finding.base, report.base_sources),
-            (report.head_label, finding.head, report.head_sources),
-        ):
-            verdict = "allowed" if decision.allowed else "blocked"
-            lines.append(f"  {label}: {verdict}")
-            lines += [
-                f"    {describe_side(side, decision, decision_sources)}"
-                for side in (decision.egress, decision.ingress)
-            ]
-        if rules:
-            lines.append(
-                "  responsible: " + "; ".join(describe_rule(rule, sources) for rule in rules)
-            )
+        first, *rest = finding_lines(finding, report)
+        lines += [f"{prefix}warning: {first}", *rest]
     added = sum(1 for f in report.findings if f.change is Change.ADDED)
     removed = len(report.findings) - added
     if report.error:

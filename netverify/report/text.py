@@ -21,7 +21,7 @@ _LEVEL = {
 def format_report(report: Report) -> str:
     lines: list[str] = []
     for result in report.results:
-        lines += _result_lines(result, report)
+        lines += result_lines(result, report)
     counts = {status: 0 for status in Status}
     for result in report.results:
         counts[result.status] += 1
@@ -34,7 +34,7 @@ def format_report(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _result_lines(result: InvariantResult, report: Report) -> list[str]:
+def result_lines(result: InvariantResult, report: Report) -> list[str]:
     where = str(result.location) if result.location else report.spec_file
     lines = [
         f"{where}: {_LEVEL[result.status]}: [{result.kind.value}] {result.name}: "

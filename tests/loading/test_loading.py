@@ -608,9 +608,13 @@ def test_non_utf8_file(workdir: Path) -> None:
 
 
 def test_empty_file_and_empty_documents(workdir: Path) -> None:
+    """Empty documents are skipped; input with no object at all is refused by default (there
+    would be nothing to prove anything about), and accepted when asked (a diff's empty side)."""
     (workdir / "empty.yaml").write_text("")
     (workdir / "comments.yaml").write_text("# nothing\n---\n---\n...\n")
-    loaded = load_manifests(["empty.yaml", "comments.yaml"])
+    with pytest.raises(InputError):
+        load_manifests(["empty.yaml", "comments.yaml"])
+    loaded = load_manifests(["empty.yaml", "comments.yaml"], require_objects=False)
     assert loaded.cluster.namespaces == () and loaded.warnings == ()
 
 

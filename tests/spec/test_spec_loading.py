@@ -104,13 +104,20 @@ def test_unknown_top_level_key(workdir: Path, blog: Cluster) -> None:
         """,
         blog,
     )
-    assert error.message == 'unknown field "manifest_dirs"'
+    assert (
+        error.message
+        == 'unknown field "manifest_dirs" (a spec has manifests, settings and invariants)'
+    )
     assert where(error) == at(2, None)
 
 
 def test_unknown_key_in_an_invariant(workdir: Path, blog: Cluster) -> None:
     error = only_error(forbid("from: {namespace: ns-1}", before="severity: high"), blog)
-    assert error.message == 'unknown field "severity"'
+    assert (
+        error.message
+        == 'unknown field "severity" (an invariant has name, description, pods, namespaces '
+        "and exactly one of forbid, require, reachable)"
+    )
     assert where(error) == at(4, "invariants[0]")
 
 
@@ -123,7 +130,7 @@ def test_unknown_key_in_an_endpoint(workdir: Path, blog: Cluster) -> None:
         """
     )
     error = only_error(text, blog)
-    assert error.message == 'unknown field "pods"'
+    assert error.message == 'unknown field "pods" (an endpoint has namespace, pod and ip)'
     assert where(error) == at(FLOW_LINE + 2, "invariants[0].forbid.from")
 
 
@@ -139,7 +146,10 @@ def test_unknown_key_in_settings(workdir: Path, blog: Cluster) -> None:
         """,
         blog,
     )
-    assert error.message == 'unknown field "ipBlockMatchPods"'
+    assert (
+        error.message
+        == 'unknown field "ipBlockMatchPods" (settings are ipBlockMatchesPods and podCIDRs)'
+    )
     assert where(error) == at(3, "settings")
 
 
@@ -220,7 +230,7 @@ def test_missing_manifests(workdir: Path, blog: Cluster) -> None:
 
 def test_empty_invariants(workdir: Path, blog: Cluster) -> None:
     error = only_error("manifests: [blog]\ninvariants: []\n", blog)
-    assert "at least 1 item" in error.message
+    assert error.message == "needs at least one entry"
     assert where(error) == at(2, "invariants")
 
 
@@ -644,12 +654,12 @@ def test_malformed_full_selector_is_refused(workdir: Path, blog: Cluster) -> Non
 
 def test_unknown_top_level_key_named_like_a_type(workdir: Path, blog: Cluster) -> None:
     error = only_error("manifests: [blog]\nnone: 1\ninvariants:\n  - {name: a, forbid: {}}\n", blog)
-    assert error.message == 'unknown field "none"'
+    assert error.message == 'unknown field "none" (a spec has manifests, settings and invariants)'
 
 
 def test_unknown_endpoint_key_named_like_a_type(workdir: Path, blog: Cluster) -> None:
     error = only_error(forbid("from: {int: 5}"), blog)
-    assert error.message == 'unknown field "int"'
+    assert error.message == 'unknown field "int" (an endpoint has namespace, pod and ip)'
     assert error.field == "invariants[0].forbid.from"
 
 

@@ -1,0 +1,51 @@
+"""`netverify lint`: registered checks over a loaded cluster, with inline suppression.
+
+Check kinds live in `structural` (evaluated on the existing objects) and `proved` (proved
+with Z3 over every pod that could exist); each registers itself with a stable id. A finding
+on a policy is suppressed when the policy's `netverify.io/ignore` annotation lists its id.
+"""
+
+from netverify.engine.lint import proved, structural
+from netverify.engine.lint.context import LintContext
+from netverify.engine.lint.registry import REGISTRY, Check, DuplicateCheck, register
+from netverify.engine.solver import SolverLimits
+from netverify.model import IPNetwork, LoadedCluster, Settings
+from netverify.model.lint import Finding, LintReport
+
+__all__ = ["REGISTRY", "Check", "DuplicateCheck", "lint", "proved", "register", "structural"]
+
+
+def lint(
+    loaded: LoadedCluster,
+    settings: Settings,
+    limits: SolverLimits,
+    pod_cidrs: tuple[IPNetwork, ...] = (),
+) -> LintReport:
+    """Run every registered check; findings sorted by file, line, check id and message."""
+    context = LintContext(loaded, settings, limits, pod_cidrs)
+    ignored = {
+        (policy.namespace, policy.name): policy.ignored_checks for policy in loaded.cluster.policies
+    }
+    kept: list[Finding] = []
+    suppressed: list[Finding] = []
+    for check_id in sorted(REGISTRY):
+        check = REGISTRY[check_id]
+        for found in check.find(context, check.info):
+            target = found.object
+            silenced = (
+                target is not None
+                and target.kind == "NetworkPolicy"
+                and check_id in ignored.get((target.namespace or "", target.name), frozenset())
+            )
+            (suppressed if silenced else kept).append(found)
+    return LintReport(
+        checks=tuple(REGISTRY[check_id].info for check_id in sorted(REGISTRY)),
+        findings=tuple(sorted(kept, key=_order)),
+        suppressed=tuple(sorted(suppressed, key=_order)),
+        sources=loaded.sources,
+    )
+
+
+def _order(found: Finding) -> tuple[str, int, str, str]:
+    span = found.span
+    return (span.file if span else "", span.line if span else 0, found.check, found.message)

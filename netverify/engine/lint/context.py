@@ -1,0 +1,169 @@
+"""What every check needs: the cluster, where things are written, endpoints of the existing
+pods, and (built on first use) the Z3 encoding and a solver with its domain asserted."""
+
+import difflib
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+
+import z3
+
+from netverify.encoding.cluster import ClusterEncoding
+from netverify.engine.solver import SolverLimits, make_solver
+from netverify.model import (
+    Direction,
+    IPNetwork,
+    LabelSelector,
+    LoadedCluster,
+    Namespace,
+    NetworkPolicy,
+    ObjectRef,
+    PodEndpoint,
+    RuleRef,
+    Settings,
+    SourceSpan,
+)
+from netverify.semantics import policy_selects
+
+
+class LintContext:
+    def __init__(
+        self,
+        loaded: LoadedCluster,
+        settings: Settings,
+        limits: SolverLimits,
+        pod_cidrs: tuple[IPNetwork, ...] = (),
+    ) -> None:
+        self.loaded = loaded
+        self.cluster = loaded.cluster
+        self.sources = loaded.sources
+        self.settings = settings
+        self.limits = limits
+        self.pod_cidrs = pod_cidrs
+        self.namespaces: dict[str, Namespace] = {ns.name: ns for ns in self.cluster.namespaces}
+        self._selected: dict[int, list[PodEndpoint]] = {}
+        self._by_namespace: dict[str, list[NetworkPolicy]] = {}
+        self._admits: dict[tuple[int, int, Direction], z3.BoolRef] = {}
+        self.peer_problems: dict[tuple[str, str], str | None] = {}
+        """What is wrong with a peer of a policy in a namespace (NVL002), by peer."""
+
+    @cached_property
+    def pods(self) -> list[PodEndpoint]:
+        """Every existing pod as an endpoint at its first known address."""
+        return [
+            PodEndpoint(
+                namespace=self.namespaces[pod.namespace],
+                pod=pod,
+                ip=pod.ips[0] if pod.ips else None,
+            )
+            for pod in self.cluster.pods
+        ]
+
+    @cached_property
+    def pods_by_namespace(self) -> dict[str, list[PodEndpoint]]:
+        grouped: dict[str, list[PodEndpoint]] = {}
+        for endpoint in self.pods:
+            grouped.setdefault(endpoint.pod.namespace, []).append(endpoint)
+        return grouped
+
+    def selected(self, policy: NetworkPolicy) -> list[PodEndpoint]:
+        """The existing pods the policy selects."""
+        key = id(policy)
+        if key not in self._selected:
+            self._selected[key] = [
+                pod
+                for pod in self.pods_by_namespace.get(policy.namespace, [])
+                if policy_selects(policy, pod)
+            ]
+        return self._selected[key]
+
+    def namespace_policies(self, namespace: str) -> list[NetworkPolicy]:
+        if not self._by_namespace:
+            for policy in self.cluster.policies:
+                self._by_namespace.setdefault(policy.namespace, []).append(policy)
+        return self._by_namespace.get(namespace, [])
+
+    def admits(self, policy: NetworkPolicy, index: int, direction: Direction) -> z3.BoolRef:
+        """The policy selects the subject and its rule `index` admits the symbolic flow."""
+        key = (id(policy), index, direction)
+        if key not in self._admits:
+            terms = self.encoding.policies
+            flow = self.encoding.flow
+            subject = flow.destination if direction is Direction.INGRESS else flow.source
+            self._admits[key] = z3.And(
+                terms.policy_selects(policy, subject),
+                terms.rule_admits(policy, policy.rules(direction)[index], direction),
+            )
+        return self._admits[key]
+
+    # -- references and positions ---------------------------------------------------------
+
+    @staticmethod
+    def policy_ref(policy: NetworkPolicy) -> ObjectRef:
+        return ObjectRef(kind="NetworkPolicy", namespace=policy.namespace, name=policy.name)
+
+    def rule_ref(self, policy: NetworkPolicy, direction: Direction, index: int) -> RuleRef:
+        return RuleRef(policy=self.policy_ref(policy), direction=direction, index=index)
+
+    def span_of(self, policy: NetworkPolicy) -> SourceSpan | None:
+        return self.sources.of_object(self.policy_ref(policy))
+
+    def rule_span(self, ref: RuleRef) -> SourceSpan | None:
+        return self.sources.of_rule(ref)
+
+    def describe_rule(self, ref: RuleRef) -> str:
+        name = (
+            f"{ref.policy.namespace}/{ref.policy.name} {ref.direction.value.lower()}[{ref.index}]"
+        )
+        span = self.sources.of_rule(ref)
+        return f"{name} ({span})" if span is not None else name
+
+    # -- the solver ---------------------------------------------------------------------------
+
+    @cached_property
+    def encoding(self) -> ClusterEncoding:
+        return ClusterEncoding(self.cluster, self.settings)
+
+    @cached_property
+    def solver(self) -> z3.Solver:
+        """A solver over every pod that could exist (and external addresses)."""
+        solver = make_solver(self.limits)
+        solver.add(self.encoding.domain)
+        return solver
+
+    def satisfiable(self, *terms: z3.BoolRef) -> bool | None:
+        """True (sat), False (unsat) or None (unknown), leaving the solver as it was."""
+        self.solver.push()
+        try:
+            self.solver.add(*terms)
+            outcome = self.solver.check()
+        finally:
+            self.solver.pop()
+        if outcome == z3.unknown:
+            return None
+        return bool(outcome == z3.sat)
+
+
+def did_you_mean(selector: LabelSelector, labels: Iterable[Mapping[str, str]]) -> str | None:
+    """A close existing key or value for a selector term that matches nothing, if any."""
+    values: dict[str, set[str]] = {}
+    for label_set in labels:
+        for key, value in label_set.items():
+            values.setdefault(key, set()).add(value)
+    wanted: list[tuple[str, tuple[str, ...]]] = [
+        (key, (value,)) for key, value in selector.match_labels.items()
+    ]
+    wanted += [(r.key, r.values) for r in selector.match_expressions if r.operator.value == "In"]
+    wanted += [(r.key, ()) for r in selector.match_expressions if r.operator.value == "Exists"]
+    for key, asked in wanted:
+        if key not in values:
+            close = difflib.get_close_matches(key, sorted(values), n=1, cutoff=0.6)
+            if close:
+                return f"did you mean the key `{close[0]}` (not `{key}`)?"
+            continue
+        for value in asked:
+            if value in values[key]:
+                continue
+            close = difflib.get_close_matches(value, sorted(values[key]), n=1, cutoff=0.6)
+            if close:
+                return f"did you mean `{key}: {close[0]}` (not `{value}`)?"
+    return None

@@ -1,0 +1,361 @@
+"""Checks proved with Z3 over every pod that could exist (any labels, any named ports, in
+the existing namespaces or, where said, in namespaces that could be created)."""
+
+from collections.abc import Iterator
+
+import z3
+
+from netverify.encoding.terms import SymbolicEndpoint, protocol_code
+from netverify.engine.lint.context import LintContext
+from netverify.engine.lint.evidence import policy_matters, rule_matters
+from netverify.engine.lint.registry import finding, register
+from netverify.engine.witness import readable_flow
+from netverify.model import (
+    Cluster,
+    Direction,
+    Flow,
+    NetworkPolicy,
+    PodEndpoint,
+    PolicyPeer,
+    PolicyRule,
+    Protocol,
+)
+from netverify.model.lint import CheckInfo, Finding, FindingSeverity
+from netverify.semantics import evaluate, peer_matches
+
+DNS_PORT = 53
+KUBE_DNS_LABEL = ("k8s-app", "kube-dns")
+
+
+def _admits(
+    context: LintContext, policy: NetworkPolicy, index: int, direction: Direction
+) -> z3.BoolRef:
+    return context.admits(policy, index, direction)
+
+
+def _side_allowed(
+    context: LintContext, policies: list[NetworkPolicy], direction: Direction
+) -> z3.BoolRef:
+    """One side's verdict under `policies` (all in one namespace)."""
+    terms = context.encoding.policies
+    subject = (
+        context.encoding.flow.destination
+        if direction is Direction.INGRESS
+        else (context.encoding.flow.source)
+    )
+    active = [p for p in policies if direction in p.policy_types]
+    selects = [terms.policy_selects(p, subject) for p in active]
+    admits = [
+        _admits(context, p, index, direction)
+        for p in active
+        for index in range(len(p.rules(direction)))
+    ]
+    return z3.Or(z3.Not(z3.Or(selects)), z3.Or(admits))
+
+
+def _namespace_policies(context: LintContext, namespace: str) -> list[NetworkPolicy]:
+    return context.namespace_policies(namespace)
+
+
+def _redundant_policies(context: LintContext) -> Iterator[tuple[NetworkPolicy, list[str]]]:
+    """Policies whose removal changes no flow, with the other policies of their namespace
+    that select the same direction (what covers them)."""
+    for policy in context.cluster.policies:
+        others = [p for p in _namespace_policies(context, policy.namespace) if p is not policy]
+        if not any(policy.policy_types & other.policy_types for other in others):
+            continue
+        if policy_matters(context, policy):
+            continue
+        changes = [
+            context.satisfiable(
+                _side_allowed(context, [policy, *others], direction)
+                != _side_allowed(context, others, direction)
+            )
+            for direction in sorted(policy.policy_types)
+        ]
+        if all(change is False for change in changes):
+            covering = [
+                f"{p.namespace}/{p.name}" for p in others if policy.policy_types & p.policy_types
+            ]
+            yield policy, covering
+
+
+def _cached_redundant(context: LintContext) -> list[tuple[NetworkPolicy, list[str]]]:
+    cached = getattr(context, "_redundant_policies", None)
+    if cached is None:
+        cached = list(_redundant_policies(context))
+        context._redundant_policies = cached  # type: ignore[attr-defined]
+    return cached
+
+
+@register(
+    "NVL003",
+    "redundant-rule",
+    "Rule made redundant by other rules",
+    FindingSeverity.WARNING,
+    "Delete the rule (or the covering one, if the covering rule is the mistake): removing it "
+    "changes no flow for any pod that could exist.",
+    proved=True,
+)
+def redundant_rule(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    whole = {id(policy) for policy, _ in _cached_redundant(context)}
+    for policy in context.cluster.policies:
+        if id(policy) in whole:
+            continue
+        others = _namespace_policies(context, policy.namespace)
+        for direction in sorted(policy.policy_types):
+            rules = policy.rules(direction)
+            for index in range(len(rules)):
+                competitors = [
+                    (other, other_index)
+                    for other in others
+                    if direction in other.policy_types
+                    for other_index in range(len(other.rules(direction)))
+                    if not (other is policy and other_index == index)
+                ]
+                if not competitors or rule_matters(context, policy, direction, index):
+                    continue
+                this = _admits(context, policy, index, direction)
+                rest = [_admits(context, o, i, direction) for o, i in competitors]
+                if context.satisfiable(this, z3.Not(z3.Or(rest))) is not False:
+                    continue
+                covering = [
+                    context.describe_rule(context.rule_ref(o, direction, i))
+                    for (o, i), term in zip(competitors, rest, strict=True)
+                    if context.satisfiable(this, z3.Not(term)) is False
+                ]
+                ref = context.rule_ref(policy, direction, index)
+                message = f"{direction.value.lower()}[{index}] is redundant: " + (
+                    f"covered by {'; '.join(covering)}"
+                    if covering
+                    else "the other rules selecting the same pods admit everything it admits"
+                )
+                yield finding(
+                    info,
+                    message,
+                    span=context.rule_span(ref),
+                    object=ref.policy,
+                    rule=ref,
+                    related=tuple(covering),
+                )
+
+
+@register(
+    "NVL004",
+    "redundant-policy",
+    "Policy made redundant by other policies",
+    FindingSeverity.WARNING,
+    "Delete the policy or merge it into the policies that cover it: removing it changes no "
+    "flow for any pod that could exist.",
+    proved=True,
+)
+def redundant_policy(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    for policy, covering in _cached_redundant(context):
+        if not any(policy.rules(d) for d in policy.policy_types):
+            continue
+        yield finding(
+            info,
+            "removing this policy changes no flow: its isolation and every rule are covered by "
+            + ", ".join(covering),
+            span=context.span_of(policy),
+            object=context.policy_ref(policy),
+            related=tuple(covering),
+        )
+
+
+@register(
+    "NVL005",
+    "policy-without-effect",
+    "Policy without rules whose isolation other policies already provide",
+    FindingSeverity.WARNING,
+    "Delete the policy: the pods it selects are already isolated for its policyTypes by "
+    "other policies, and it admits nothing itself.",
+    proved=True,
+)
+def policy_without_effect(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    for policy, covering in _cached_redundant(context):
+        if any(policy.rules(d) for d in policy.policy_types):
+            continue
+        types = ", ".join(sorted(t.value for t in policy.policy_types))
+        yield finding(
+            info,
+            f"no rules, and every pod it isolates for {types} is already isolated by "
+            + ", ".join(covering),
+            span=context.span_of(policy),
+            object=context.policy_ref(policy),
+            related=tuple(covering),
+        )
+
+
+@register(
+    "NVL006",
+    "egress-without-dns",
+    "Egress isolation without a DNS path",
+    FindingSeverity.WARNING,
+    "Add an egress rule that admits UDP (and TCP) port 53 to kube-dns, e.g. to namespace "
+    "kube-system pods k8s-app=kube-dns; without it the pods cannot resolve names.",
+    proved=True,
+)
+def egress_without_dns(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    dns_pods = [
+        pod for pod in context.pods if pod.pod.labels.get(KUBE_DNS_LABEL[0]) == KUBE_DNS_LABEL[1]
+    ]
+    verdicts: dict[int, bool] = {}
+    for policy in context.cluster.policies:
+        if Direction.EGRESS not in policy.policy_types:
+            continue
+        stuck = []
+        for pod in context.selected(policy):
+            if id(pod) not in verdicts:
+                verdicts[id(pod)] = _reaches_dns(context, pod, dns_pods)
+            if not verdicts[id(pod)]:
+                stuck.append(f"{pod.pod.namespace}/{pod.pod.name}")
+        if not stuck:
+            continue
+        target = "the kube-dns pods" if dns_pods else "any destination"
+        shown = ", ".join(stuck[:3]) + (f" and {len(stuck) - 3} more" if len(stuck) > 3 else "")
+        yield finding(
+            info,
+            f"egress of {len(stuck)} selected pod(s) to {target} on UDP/{DNS_PORT} is blocked: "
+            f"{shown}",
+            span=context.span_of(policy),
+            object=context.policy_ref(policy),
+            related=tuple(stuck),
+        )
+
+
+def _reaches_dns(context: LintContext, pod: PodEndpoint, dns_pods: list[PodEndpoint]) -> bool:
+    """Whether egress lets the pod send UDP/53 to a kube-dns pod (evaluated), or, when there
+    is none, to any endpoint that could exist (proved)."""
+    if dns_pods:
+        local = Cluster.model_construct(
+            policies=tuple(context.namespace_policies(pod.pod.namespace))
+        )
+        return any(
+            evaluate(
+                local,
+                Flow(source=pod, destination=dns, protocol=Protocol.UDP, port=DNS_PORT),
+                context.settings,
+            ).egress.allowed
+            for dns in dns_pods
+        )
+    encoding = context.encoding
+    pod_class = next(c for c in encoding.classes if any(p is pod.pod for p in c.pods))
+    flow = encoding.flow
+    outcome = context.satisfiable(
+        flow.source.pod_class == pod_class.index,
+        flow.protocol == protocol_code(Protocol.UDP),
+        flow.port == DNS_PORT,
+        encoding.policies.side_allowed(Direction.EGRESS),
+    )
+    return outcome is not False
+
+
+@register(
+    "NVL011",
+    "peer-admits-future-pods",
+    "Peer admits pods that do not exist yet, by label alone",
+    FindingSeverity.WARNING,
+    "Narrow the peer's namespaceSelector to the namespaces you mean (e.g. "
+    "kubernetes.io/metadata.name), so that a pod created elsewhere with the same labels is not "
+    "admitted.",
+    proved=True,
+)
+def peer_admits_future_pods(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    encoding = context.encoding
+    witnesses: dict[tuple[str, Direction, str], str | None] = {}
+    for policy in context.cluster.policies:
+        for direction in sorted(policy.policy_types):
+            endpoint = (
+                encoding.flow.source
+                if direction is Direction.INGRESS
+                else (encoding.flow.destination)
+            )
+            for index, rule in enumerate(policy.rules(direction)):
+                for peer_index, peer in enumerate(rule.peers):
+                    if peer.namespace_selector is None or peer.pod_selector is None:
+                        continue
+                    today = sorted(
+                        {
+                            pod.pod.namespace
+                            for pod in context.pods
+                            if _peer_holds(context, policy, peer_index, rule, pod)
+                        }
+                    )
+                    key = (policy.namespace, direction, peer.model_dump_json())
+                    if key not in witnesses:
+                        witnesses[key] = _future_pod(
+                            context, policy, peer_index, rule, endpoint, today
+                        )
+                    witness = witnesses[key]
+                    if witness is None:
+                        continue
+                    ref = context.rule_ref(policy, direction, index)
+                    field = "from" if direction is Direction.INGRESS else "to"
+                    where = ", ".join(today) if today else "no namespace"
+                    yield finding(
+                        info,
+                        f"{direction.value.lower()}[{index}].{field}[{peer_index}] admits "
+                        f"{witness}, a pod that does not exist yet but could be created; today "
+                        f"the peer matches pods in {where}",
+                        span=context.rule_span(ref),
+                        object=ref.policy,
+                        rule=ref,
+                        related=(witness,),
+                    )
+
+
+def _peer_holds(
+    context: LintContext, policy: NetworkPolicy, peer_index: int, rule: PolicyRule, pod: PodEndpoint
+) -> bool:
+    return peer_matches(rule.peers[peer_index], policy.namespace, pod, context.settings)
+
+
+def _future_pod(
+    context: LintContext,
+    policy: NetworkPolicy,
+    peer_index: int,
+    rule: PolicyRule,
+    endpoint: SymbolicEndpoint,
+    today: list[str],
+) -> str | None:
+    """A new pod the peer admits in a namespace where it admits no existing pod: in an
+    existing namespace if possible, else in one that could be created."""
+    encoding = context.encoding
+    matches = encoding.policies.peer_matches(rule.peers[peer_index], policy.namespace, endpoint)
+    base = [
+        endpoint.is_pod,
+        endpoint.pod_class == -1,
+        matches,
+        *[z3.Not(encoding.namespace_is(endpoint, name)) for name in today],
+    ]
+    solver = context.solver
+    scopes = [[encoding.existing_namespace(endpoint)]]
+    if peer_selects_every_namespace(rule.peers[peer_index]):
+        scopes.append([])
+    for scope in scopes:
+        solver.push()
+        try:
+            solver.add(*base, *scope)
+            if solver.check() != z3.sat:
+                continue
+            flow = readable_flow(solver, encoding, prefer_existing=False)
+        finally:
+            solver.pop()
+        found = flow.source if endpoint is encoding.flow.source else flow.destination
+        if isinstance(found, PodEndpoint):
+            text = _new_pod_text(found)
+            return text if scope else text + " in a namespace that could be created"
+    return None
+
+
+def peer_selects_every_namespace(peer: PolicyPeer) -> bool:
+    """`namespaceSelector: {}`: every namespace, including ones that could be created."""
+    selector = peer.namespace_selector
+    return selector is not None and not selector.match_labels and not selector.match_expressions
+
+
+def _new_pod_text(endpoint: PodEndpoint) -> str:
+    """`ns/<new pod> (k=v,...)`."""
+    labels = ",".join(f"{key}={value}" for key, value in sorted(endpoint.pod.labels.items()))
+    return f"{endpoint.namespace.name}/<new pod>" + (f" ({labels})" if labels else "")

@@ -1,0 +1,274 @@
+"""Checks decided by evaluating the existing pods, namespaces and policies directly."""
+
+from collections.abc import Iterator
+
+from netverify.engine.lint.context import LintContext, did_you_mean
+from netverify.engine.lint.registry import finding, register
+from netverify.model import Direction, IPBlock, ObjectRef, PodEndpoint, PolicyPeer, PolicyRule
+from netverify.model.lint import CheckInfo, Finding, FindingSeverity
+from netverify.semantics import ip_block_contains, peer_matches, policy_selects, selector_matches
+
+_RULES_KEY = {Direction.INGRESS: "ingress", Direction.EGRESS: "egress"}
+
+
+def _examples(names: list[str], limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+@register(
+    "NVL001",
+    "policy-selects-no-pod",
+    "Policy selects no existing pod",
+    FindingSeverity.WARNING,
+    "Fix spec.podSelector so that it matches the labels of the pods you mean, or delete the "
+    "policy if those pods are gone.",
+)
+def policy_selects_no_pod(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    for policy in context.cluster.policies:
+        if context.selected(policy):
+            continue
+        in_namespace = context.pods_by_namespace.get(policy.namespace, [])
+        hint = did_you_mean(policy.pod_selector, (pod.pod.labels for pod in in_namespace))
+        message = f"spec.podSelector selects none of the {len(in_namespace)} pods of namespace "
+        message += f"{policy.namespace}" + (f"; {hint}" if hint else "")
+        yield finding(
+            info, message, span=context.span_of(policy), object=context.policy_ref(policy)
+        )
+
+
+@register(
+    "NVL002",
+    "peer-matches-nothing",
+    "Peer selector matches no existing namespace or pod",
+    FindingSeverity.WARNING,
+    "Fix the peer's namespaceSelector or podSelector to match the labels in use (a typo in a "
+    "label silently admits nobody).",
+)
+def peer_matches_nothing(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    for policy in context.cluster.policies:
+        for direction in Direction:
+            for index, rule in enumerate(policy.rules(direction)):
+                for peer_index, peer in enumerate(rule.peers):
+                    message = _peer_problem(context, policy.namespace, peer)
+                    if message is None:
+                        continue
+                    ref = context.rule_ref(policy, direction, index)
+                    field = "from" if direction is Direction.INGRESS else "to"
+                    yield finding(
+                        info,
+                        f"{_RULES_KEY[direction]}[{index}].{field}[{peer_index}]: {message}",
+                        span=context.rule_span(ref),
+                        object=ref.policy,
+                        rule=ref,
+                    )
+
+
+def _peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -> str | None:
+    if peer.ip_block is not None:
+        return None
+    key = (namespace, peer.model_dump_json())
+    if key not in context.peer_problems:
+        context.peer_problems[key] = _find_peer_problem(context, namespace, peer)
+    return context.peer_problems[key]
+
+
+def _find_peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -> str | None:
+    if peer.namespace_selector is None:
+        namespaces = [context.namespaces[namespace]] if namespace in context.namespaces else []
+    else:
+        namespaces = [
+            ns
+            for ns in context.cluster.namespaces
+            if selector_matches(peer.namespace_selector, ns.labels)
+        ]
+        if not namespaces:
+            hint = did_you_mean(
+                peer.namespace_selector, (ns.labels for ns in context.cluster.namespaces)
+            )
+            return "namespaceSelector matches no existing namespace" + (f"; {hint}" if hint else "")
+    selector = peer.pod_selector
+    if selector is None or (not selector.match_labels and not selector.match_expressions):
+        return None
+    candidates = [pod for ns in namespaces for pod in context.pods_by_namespace.get(ns.name, [])]
+    if any(selector_matches(selector, pod.pod.labels) for pod in candidates):
+        return None
+    hint = did_you_mean(selector, (pod.pod.labels for pod in candidates))
+    where = ", ".join(ns.name for ns in namespaces)
+    return f"podSelector matches no existing pod in {where}" + (f"; {hint}" if hint else "")
+
+
+@register(
+    "NVL007",
+    "named-port-undefined",
+    "Named port that no selected destination defines",
+    FindingSeverity.WARNING,
+    "Use the containerPort name the destination pods define (or a port number); a name no pod "
+    "defines admits nothing.",
+)
+def named_port_undefined(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    for policy in context.cluster.policies:
+        selected = context.selected(policy)
+        for direction in Direction:
+            for index, rule in enumerate(policy.rules(direction)):
+                named = [entry for entry in rule.ports if entry.named_port is not None]
+                if not named:
+                    continue
+                if direction is Direction.INGRESS:
+                    destinations = selected
+                else:
+                    destinations = _egress_destinations(context, policy.namespace, rule)
+                if not destinations:
+                    continue
+                for entry in named:
+                    name = entry.named_port
+                    if name is None or any(
+                        port.name == name and port.protocol == entry.protocol
+                        for pod in destinations
+                        for port in pod.pod.ports
+                    ):
+                        continue
+                    ref = context.rule_ref(policy, direction, index)
+                    yield finding(
+                        info,
+                        f"{_RULES_KEY[direction]}[{index}]: port `{name}` ({entry.protocol.value})"
+                        f" is defined by none of the {len(destinations)} destination pods",
+                        span=context.rule_span(ref),
+                        object=ref.policy,
+                        rule=ref,
+                    )
+
+
+def _egress_destinations(
+    context: LintContext, namespace: str, rule: PolicyRule
+) -> list[PodEndpoint]:
+    """The existing pods an egress rule's peers match, among those with a named port (the
+    only ones a named port can resolve on)."""
+    return [
+        pod
+        for pod in context.pods
+        if any(port.name for port in pod.pod.ports)
+        and (
+            not rule.peers
+            or any(peer_matches(peer, namespace, pod, context.settings) for peer in rule.peers)
+        )
+    ]
+
+
+@register(
+    "NVL008",
+    "ipblock-covers-pods",
+    "ipBlock covers pod addresses",
+    FindingSeverity.WARNING,
+    "Select pods with podSelector/namespaceSelector instead of addresses (pod IPs change, and "
+    "network plugins disagree on whether ipBlock matches pods), or add the pod CIDR to except.",
+)
+def ip_block_covers_pods(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    covered: dict[IPBlock, list[str]] = {}
+    for policy in context.cluster.policies:
+        for direction in Direction:
+            for index, rule in enumerate(policy.rules(direction)):
+                for peer in rule.peers:
+                    block = peer.ip_block
+                    if block is None:
+                        continue
+                    if block not in covered:
+                        covered[block] = [
+                            f"{pod.pod.namespace}/{pod.pod.name} ({ip})"
+                            for pod in context.pods
+                            for ip in pod.pod.ips
+                            if ip_block_contains(block, ip)
+                        ]
+                    pods = covered[block]
+                    cidrs = [
+                        str(cidr)
+                        for cidr in context.pod_cidrs
+                        if cidr.version == block.cidr.version
+                        and cidr.overlaps(block.cidr)
+                        and not any(cidr.subnet_of(e) for e in block.excepts)  # type: ignore[arg-type]
+                    ]
+                    if not pods and not cidrs:
+                        continue
+                    what = []
+                    if pods:
+                        what.append(f"{len(pods)} pod addresses: {_examples(pods)}")
+                    if cidrs:
+                        what.append(f"the pod CIDRs {', '.join(cidrs)}")
+                    ref = context.rule_ref(policy, direction, index)
+                    yield finding(
+                        info,
+                        f"{_RULES_KEY[direction]}[{index}]: ipBlock {block.cidr} covers "
+                        + " and ".join(what),
+                        span=context.rule_span(ref),
+                        object=ref.policy,
+                        rule=ref,
+                        related=tuple(pods),
+                    )
+
+
+@register(
+    "NVL009",
+    "rules-ignored-by-policy-types",
+    "Rules of a direction that policyTypes leaves out",
+    FindingSeverity.ERROR,
+    "Add the direction to spec.policyTypes (or delete the rules): rules of a direction not in "
+    "policyTypes have no effect.",
+)
+def rules_ignored(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    for policy in context.cluster.policies:
+        for direction in Direction:
+            rules = policy.rules(direction)
+            if not rules or direction in policy.policy_types:
+                continue
+            ref = context.rule_ref(policy, direction, 0)
+            types = ", ".join(sorted(t.value for t in policy.policy_types))
+            yield finding(
+                info,
+                f"{len(rules)} {_RULES_KEY[direction]} rule(s) but policyTypes is [{types}]: "
+                f"they have no effect",
+                span=context.rule_span(ref),
+                object=ref.policy,
+                rule=ref,
+            )
+
+
+@register(
+    "NVL010",
+    "partial-isolation",
+    "Namespace where some pods are isolated and others are not",
+    FindingSeverity.INFO,
+    "Add a default-deny policy (podSelector: {}) for the direction, or make sure the pods left "
+    "open are meant to be.",
+)
+def partial_isolation(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    for namespace in context.cluster.namespaces:
+        pods = [
+            p for p in context.pods_by_namespace.get(namespace.name, []) if not p.pod.host_network
+        ]
+        policies = [p for p in context.cluster.policies if p.namespace == namespace.name]
+        for direction in Direction:
+            isolated = [
+                pod
+                for pod in pods
+                if any(direction in p.policy_types and policy_selects(p, pod) for p in policies)
+            ]
+            if not isolated or len(isolated) == len(pods):
+                continue
+            open_pods = [f"{p.pod.namespace}/{p.pod.name}" for p in pods if p not in isolated]
+            ref = next(
+                (context.policy_ref(p) for p in policies if direction in p.policy_types),
+                None,
+            )
+            yield finding(
+                info,
+                f"namespace {namespace.name}: {len(isolated)} of {len(pods)} pods are isolated "
+                f"for {direction.value.lower()}; not isolated: {_examples(open_pods)}",
+                span=context.sources.of_object(_namespace_ref(namespace.name))
+                or (context.sources.of_object(ref) if ref else None),
+                object=_namespace_ref(namespace.name),
+                related=tuple(open_pods),
+            )
+
+
+def _namespace_ref(name: str) -> ObjectRef:
+    return ObjectRef(kind="Namespace", namespace=None, name=name)

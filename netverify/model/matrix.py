@@ -1,0 +1,102 @@
+"""What `netverify matrix` produces: who can reach whom among the existing pods.
+
+A matrix has one row and one column per entity (a namespace, a workload or a pod, as asked)
+and one cell per ordered pair of entities and per asked port (or one "some port" cell per
+pair). The engine builds it; `netverify.report.matrix_*` formats it.
+"""
+
+from enum import StrEnum
+
+from netverify.model.base import Frozen
+from netverify.model.cluster import Protocol
+from netverify.model.refs import RuleRef, SourceMap
+
+
+class GroupBy(StrEnum):
+    """What one row (and column) of the matrix stands for."""
+
+    NAMESPACE = "namespace"
+    WORKLOAD = "workload"
+    """Pods of one namespace sharing an `app.kubernetes.io/name`, `app` or `k8s-app` label
+    (a pod without one is its own workload)."""
+    POD = "pod"
+    """Each loaded Pod, and each workload as the one pod of its template."""
+
+
+class MatrixPort(Frozen):
+    """One destination port the matrix was asked about."""
+
+    protocol: Protocol
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.port}/{self.protocol.value}"
+
+
+class MatrixEntity(Frozen):
+    """A row and a column: a namespace, a workload or a pod."""
+
+    name: str
+    """`ns` for a namespace, `ns/name` for a workload or a pod."""
+    namespace: str
+    pods: tuple[str, ...]
+    """The pods it stands for, as `ns/name`."""
+
+
+class MatrixWitness(Frozen):
+    """One allowed flow behind an allowed cell, confirmed by the reference evaluator."""
+
+    source: str
+    """The source pod, `ns/name`."""
+    destination: str
+    protocol: Protocol
+    port: int
+    self_traffic: bool = False
+    """A pod's traffic to itself (always allowed)."""
+    allowed_by: tuple[RuleRef, ...] = ()
+    """The egress and ingress rules that admit the flow (none on a side no policy isolates)."""
+
+
+class MatrixCell(Frozen):
+    """Whether some pod of `source` can reach some pod of `destination`."""
+
+    source: str
+    destination: str
+    protocol: Protocol | None = None
+    """With asked ports: the cell's protocol; None means "on some port of some protocol"."""
+    port: int | None = None
+    allowed: bool
+    witness: MatrixWitness | None = None
+    """For an allowed cell, when the matrix was small enough to explain every cell."""
+
+
+class PodRows(Frozen):
+    """Pod-level verdicts in compact form, for drill-down in interactive formats.
+
+    `rows[k][i]` is a hexadecimal bit set over `pods`: bit j set means pod i reaches pod j on
+    `ports[k]` (on some port when no ports were asked).
+    """
+
+    pods: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    """The namespace of each pod, in the same order."""
+    rows: tuple[tuple[str, ...], ...]
+
+
+class ConnectivityMatrix(Frozen):
+    """The reachability matrix of the existing pods under the loaded policies."""
+
+    group_by: GroupBy
+    entities: tuple[MatrixEntity, ...]
+    ports: tuple[MatrixPort, ...] = ()
+    """The asked ports; empty means each cell says whether some port is open."""
+    cells: tuple[MatrixCell, ...]
+    """Every pair of entities, for each port in `ports` order, then by source, destination."""
+    explained: bool
+    """Whether allowed cells carry a witness (skipped for very large matrices)."""
+    pod_rows: PodRows | None = None
+    """Pod-level detail, when the cluster is small enough to embed it."""
+    classes: int = 0
+    """How many groups of pods no policy can tell apart the verdicts were computed over."""
+    assumptions: tuple[str, ...] = ()
+    sources: SourceMap = SourceMap()

@@ -1,0 +1,29 @@
+"""The matrix as CSV: one line per cell, with its witness and the rules that allow it."""
+
+import csv
+import io
+
+from netverify.model.matrix import ConnectivityMatrix
+from netverify.report.matrix_common import rule_text, witness_text
+
+HEADER = ("from", "to", "protocol", "port", "allowed", "witness", "allowed_by")
+
+
+def format_matrix_csv(matrix: ConnectivityMatrix) -> str:
+    stream = io.StringIO()
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(HEADER)
+    for cell in matrix.cells:
+        rules = cell.witness.allowed_by if cell.witness is not None else ()
+        writer.writerow(
+            (
+                cell.source,
+                cell.destination,
+                "" if cell.protocol is None else cell.protocol.value,
+                "" if cell.port is None else cell.port,
+                "true" if cell.allowed else "false",
+                witness_text(cell) or "",
+                "; ".join(rule_text(rule, matrix.sources) for rule in rules),
+            )
+        )
+    return stream.getvalue()

@@ -1,0 +1,35 @@
+"""The matrix as a Graphviz digraph: one node per entity, one edge per allowed pair.
+
+An entity gets a loop only when a witness shows traffic between two of its pods (or a
+workload's replicas), not a pod's traffic to itself.
+"""
+
+from netverify.model.matrix import ConnectivityMatrix
+from netverify.report.matrix_common import matrix_tables
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def format_matrix_dot(matrix: ConnectivityMatrix) -> str:
+    names = [entity.name for entity in matrix.entities]
+    labels: dict[tuple[str, str], list[str]] = {}
+    for table in matrix_tables(matrix):
+        for (source, destination), cell in table.cells.items():
+            if not cell.allowed:
+                continue
+            if source == destination and (cell.witness is None or cell.witness.self_traffic):
+                continue
+            labels.setdefault((source, destination), []).append(table.label)
+    lines = ["digraph netverify {", "  rankdir=LR;", "  node [shape=box];"]
+    lines += [f"  {_quoted(name)};" for name in names]
+    for source in names:
+        for destination in names:
+            ports = labels.get((source, destination))
+            if ports is None:
+                continue
+            label = "" if matrix.ports == () else f" [label={_quoted(', '.join(ports))}]"
+            lines.append(f"  {_quoted(source)} -> {_quoted(destination)}{label};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,252 @@
+"""Semantic diff: refactors that change nothing give no finding; real changes give exactly the
+findings expected, located at the responsible rule. Through the engine and through the CLI.
+
+BASE is tests/diff/fixtures/base; HEAD variants are written to tmp_path from its files.
+"""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from netverify.cli import app
+from netverify.engine import SolverLimits
+from netverify.engine.diff import diff
+from netverify.loading import load_manifests
+from netverify.model import (
+    Direction,
+    NamespaceScope,
+    ObjectRef,
+    PodEndpoint,
+    PodScope,
+    PortRange,
+    Protocol,
+    RuleRef,
+    Settings,
+    SourceSpan,
+)
+from netverify.model.diff import Change, DiffReport, EndpointGroup
+from netverify.report.diff_text import responsible_rules, sources_of
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BASE_POLICIES = (FIXTURES / "base" / "policies.yaml").read_text(encoding="utf-8")
+
+DB_INGRESS_TWO_RULES = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-ingress
+  namespace: prod
+spec:
+  podSelector:
+    matchLabels: {app: db}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: api}
+      ports:
+        - {protocol: TCP, port: 5432}
+    - from:
+        - podSelector:
+            matchLabels: {app: backup}
+      ports:
+        - {protocol: TCP, port: 5432}
+"""
+DB_INGRESS_SPLIT = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-from-api
+  namespace: prod
+spec:
+  podSelector:
+    matchLabels: {app: db}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: api}
+      ports:
+        - {protocol: TCP, port: 5432}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: db-from-backup
+  namespace: prod
+spec:
+  podSelector:
+    matchLabels: {app: db}
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: backup}
+      ports:
+        - {protocol: TCP, port: 5432}
+"""
+
+
+def _documents(text: str) -> list[str]:
+    return [doc.strip("\n") + "\n" for doc in text.split("---\n") if doc.strip()]
+
+
+def _reordered(text: str) -> str:
+    return "---\n".join(reversed(_documents(text)))
+
+
+def _renamed(text: str) -> str:
+    return text.replace("name: api-from-prod", "name: api-from-the-prod-namespace")
+
+
+def _split(text: str) -> str:
+    assert DB_INGRESS_TWO_RULES in text
+    return text.replace(DB_INGRESS_TWO_RULES, DB_INGRESS_SPLIT)
+
+
+def _same_namespace_by_label(text: str) -> str:
+    # Only the prod namespace has env=prod, so this selects the same namespaces.
+    return text.replace("{kubernetes.io/metadata.name: prod}", "{env: prod}")
+
+
+def _widened(text: str) -> str:
+    return (FIXTURES / "head" / "policies.yaml").read_text(encoding="utf-8")
+
+
+def _without_api_to_db(text: str) -> str:
+    rule = """\
+    - from:
+        - podSelector:
+            matchLabels: {app: api}
+      ports:
+        - {protocol: TCP, port: 5432}
+"""
+    assert rule in text
+    return text.replace(rule, "")
+
+
+def _variant(folder: Path, policies: str) -> Path:
+    folder.mkdir(parents=True)
+    for name in ("namespaces.yaml", "workloads.yaml"):
+        shutil.copy(FIXTURES / "base" / name, folder / name)
+    (folder / "policies.yaml").write_text(policies, encoding="utf-8")
+    return folder
+
+
+def _engine_diff(base: Path, head: Path) -> DiffReport:
+    return diff(
+        load_manifests([str(base)]),
+        load_manifests([str(head)]),
+        Settings(),
+        PodScope.EXISTING,
+        NamespaceScope.EXISTING,
+        SolverLimits(),
+        labels=("BASE", "HEAD"),
+    )
+
+
+def _cli(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def _line_of(path: Path, pattern: str, after: str) -> int:
+    """1-based line of the first line matching `pattern` after the first containing `after`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if after in line)
+    return next(i for i in range(start, len(lines)) if re.search(pattern, lines[i])) + 1
+
+
+NO_OPS = {
+    "reorder-policies": (_reordered, False),
+    "rename-policy": (_renamed, False),
+    "split-policy": (_split, False),
+    "merge-policies": (_split, True),  # BASE is the split form, HEAD the merged one
+    "namespace-name-to-equivalent-label": (_same_namespace_by_label, False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NO_OPS))
+def test_refactors_change_nothing(case: str, tmp_path: Path) -> None:
+    transform, swap = NO_OPS[case]
+    base = FIXTURES / "base"
+    head = _variant(tmp_path / "head", transform(BASE_POLICIES))
+    if swap:
+        base, head = head, base
+    report = _engine_diff(base, head)
+    assert report.findings == () and report.complete and report.error is None
+    result = _cli("diff", str(base), str(head), "--fail-on", "any")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].endswith(": no connectivity change")
+
+
+def test_widened_selector_is_one_added_finding(tmp_path: Path) -> None:
+    head = FIXTURES / "head"
+    report = _engine_diff(FIXTURES / "base", head)
+    assert report.complete and report.error is None
+    (finding,) = report.findings
+    assert finding.change is Change.ADDED
+    assert finding.source == EndpointGroup(
+        kind="pods", namespace="dev", pods=("web",), labels={"app": "web"}
+    )
+    assert finding.destination == EndpointGroup(
+        kind="pods", namespace="prod", pods=("api",), labels={"app": "api"}
+    )
+    assert finding.protocol is Protocol.TCP
+    assert finding.ports == (PortRange(start=8080, end=8080),)
+    flow = finding.head.flow
+    assert isinstance(flow.source, PodEndpoint) and isinstance(flow.destination, PodEndpoint)
+    assert (flow.source.pod.name, flow.destination.pod.name, flow.port) == ("web", "api", 8080)
+    assert finding.head.allowed and not finding.base.allowed
+    widened = RuleRef(
+        policy=ObjectRef(kind="NetworkPolicy", namespace="prod", name="api-from-prod"),
+        direction=Direction.INGRESS,
+        index=0,
+    )
+    assert responsible_rules(finding) == [widened]
+    line = _line_of(head / "policies.yaml", r"^    - from:", "name: api-from-prod")
+    assert sources_of(finding, report).of_rule(widened) == SourceSpan(
+        file=str(head / "policies.yaml"), line=line
+    )
+
+
+def test_removed_rule_is_one_removed_finding_located_in_base(tmp_path: Path) -> None:
+    base = FIXTURES / "base"
+    report = _engine_diff(base, _variant(tmp_path / "head", _without_api_to_db(BASE_POLICIES)))
+    (finding,) = report.findings
+    assert finding.change is Change.REMOVED
+    assert (finding.source.namespace, finding.source.pods) == ("prod", ("api",))
+    assert (finding.destination.namespace, finding.destination.pods) == ("prod", ("db",))
+    assert finding.protocol is Protocol.TCP
+    assert finding.ports == (PortRange(start=5432, end=5432),)
+    assert finding.base.allowed and not finding.head.allowed
+    (rule,) = responsible_rules(finding)
+    assert (rule.policy.name, rule.index) == ("db-ingress", 0)
+    line = _line_of(base / "policies.yaml", r"^    - from:", "name: db-ingress")
+    assert sources_of(finding, report) is report.base_sources
+    assert report.base_sources.of_rule(rule) == SourceSpan(
+        file=str(base / "policies.yaml"), line=line
+    )
+
+
+@pytest.mark.parametrize(
+    ("head", "fail_on", "code"),
+    [
+        ("head", "added", 1),
+        ("head", "any", 1),
+        ("head", "removed", 0),
+        ("base", "added", 0),
+    ],
+)
+def test_fail_on(head: str, fail_on: str, code: int) -> None:
+    result = _cli("diff", str(FIXTURES / "base"), str(FIXTURES / head), "--fail-on", fail_on)
+    assert result.exit_code == code, result.output
+
+
+def test_json_of_the_widened_finding() -> None:
+    result = _cli("diff", str(FIXTURES / "base"), str(FIXTURES / "head"), "--format", "json")
+    document = json.loads(result.stdout)
+    assert document["summary"]["added"] == 1 and document["summary"]["removed"] == 0
+    (finding,) = document["findings"]
+    assert finding["ports"] == [{"start": 8080, "end": 8080}]

@@ -1,0 +1,58 @@
+"""Golden files for every CI format, produced through the CLI from the repository root.
+
+`prove` runs on specs/devprod.yaml and specs/isolation.yaml; `diff` on the fixture pair in
+tests/diff/fixtures (one widened namespaceSelector). Refresh with
+`pytest tests/report --update-goldens`.
+"""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from netverify.cli import app
+from tests.report.conftest import Golden
+from tests.report.support import FIXTURES, REPO, SPECS
+
+FORMATS = {"sarif": "sarif.json", "junit": "junit.xml", "markdown": "md", "github": "github.txt"}
+
+
+def _run(args: list[str], output: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    monkeypatch.chdir(REPO)
+    result = CliRunner().invoke(app, [*args, "--output", str(output)])
+    return result.exit_code, output.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("output_format", sorted(FORMATS))
+def test_prove_golden(
+    output_format: str, golden: Golden, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, text = _run(["prove", *SPECS, "--format", output_format], tmp_path / "out", monkeypatch)
+    assert code == 1  # one invariant of each spec is violated on purpose
+    golden.check(f"prove.{FORMATS[output_format]}", text)
+
+
+@pytest.mark.parametrize("output_format", sorted(FORMATS))
+def test_diff_golden(
+    output_format: str, golden: Golden, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, text = _run(
+        ["diff", f"{FIXTURES}/base", f"{FIXTURES}/head", "--format", output_format],
+        tmp_path / "out",
+        monkeypatch,
+    )
+    assert code == 0  # no --fail-on
+    golden.check(f"diff.{FORMATS[output_format]}", text)
+
+
+@pytest.mark.parametrize("output_format", sorted(FORMATS))
+def test_unchanged_diff_golden(
+    output_format: str, golden: Golden, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, text = _run(
+        ["diff", f"{FIXTURES}/base", f"{FIXTURES}/base", "--format", output_format],
+        tmp_path / "out",
+        monkeypatch,
+    )
+    assert code == 0
+    golden.check(f"diff-unchanged.{FORMATS[output_format]}", text)
