@@ -1,7 +1,8 @@
 """Existing pods grouped into classes that no policy or invariant can tell apart.
 
 Two pods are in one class when they share namespace, the codes of their labels, their
-named ports, hostNetwork and which mentioned CIDRs their addresses fall in. Pods an
+named ports, hostNetwork and which elementary address segments (see `Universe`) their
+addresses fall in. Pods an
 invariant names are kept in classes of their own. Classes of one bare Pod come first, so
 "the class is one pod" is a range check on the class index.
 """
@@ -12,10 +13,7 @@ from dataclasses import dataclass
 
 from netverify.encoding.terms import PROTOCOLS
 from netverify.encoding.universe import Universe
-from netverify.model import IPAddress, Pod, Protocol
-
-AddressSignature = tuple[bool, ...]
-"""For each CIDR of the universe, whether an address lies in it."""
+from netverify.model import Pod, Protocol
 
 
 @dataclass(frozen=True)
@@ -27,12 +25,8 @@ class PodClass:
     named_ports: tuple[tuple[str, Protocol, tuple[int, ...]], ...]
     """(name, protocol, numbers) for every universe port name the pods define."""
     host_network: bool
-    address_signatures: tuple[AddressSignature, ...] | None
-    """The signatures of the pods' addresses; None when their addresses are unknown."""
-
-
-def address_signature(ip: IPAddress, universe: Universe) -> AddressSignature:
-    return tuple(ip in network for network in universe.networks)
+    address_segments: tuple[int, ...] | None
+    """The segments of the pods' addresses; None when their addresses are unknown."""
 
 
 def _named_ports(pod: Pod, universe: Universe) -> tuple[tuple[str, Protocol, tuple[int, ...]], ...]:
@@ -58,16 +52,14 @@ def pod_classes(
     """Group pods; each pinned pod (one an invariant names) gets a class of its own."""
     groups: dict[tuple[object, ...], list[Pod]] = defaultdict(list)
     for pod in pods:
-        signatures = (
-            tuple(sorted({address_signature(ip, universe) for ip in pod.ips})) if pod.ips else None
-        )
+        segments = tuple(sorted({universe.segment_of(ip) for ip in pod.ips})) if pod.ips else None
         pin = pod_identity(pod) if pod_identity(pod) in pinned else None
         key = (
             pod.namespace,
             universe.pod_labels.codes(pod.labels),
             _named_ports(pod, universe),
             pod.host_network,
-            signatures,
+            segments,
             pin,
         )
         groups[key].append(pod)
@@ -82,8 +74,8 @@ def pod_classes(
             label_codes=universe.pod_labels.codes(pods[0].labels),
             named_ports=_named_ports(pods[0], universe),
             host_network=pods[0].host_network,
-            address_signatures=(
-                tuple(sorted({address_signature(ip, universe) for p in pods for ip in p.ips}))
+            address_segments=(
+                tuple(sorted({universe.segment_of(ip) for p in pods for ip in p.ips}))
                 if pods[0].ips
                 else None
             ),

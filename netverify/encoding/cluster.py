@@ -6,8 +6,9 @@ Every side of a flow is decided by an ordered list of policy layers (as in
 layer has an opinion on is allowed. Today the only layer is NetworkPolicy.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import cached_property
+from typing import TypeVar
 
 import z3
 
@@ -18,6 +19,7 @@ from netverify.encoding.terms import (
     PROTOCOLS,
     SymbolicEndpoint,
     SymbolicFlow,
+    fresh_context,
     symbolic_flow,
 )
 from netverify.encoding.universe import (
@@ -41,6 +43,8 @@ from netverify.model import (
 
 MAX_PORT = 65535
 
+_Profile = TypeVar("_Profile", bound=Hashable)
+
 
 def pattern_names(pattern: EndpointPattern, pod: Pod) -> bool:
     """Whether an invariant endpoint names this pod (by namespace, name and maybe kind)."""
@@ -63,6 +67,7 @@ class ClusterEncoding:
     ) -> None:
         """`universe` is given when several clusters share one (a diff); by default it is
         what this cluster's policies and the invariants mention."""
+        fresh_context()
         self.cluster = cluster
         self.settings = settings
         self.universe: Universe = universe or build_universe(
@@ -164,19 +169,81 @@ class ClusterEncoding:
         ]
 
     def _class_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
-        """Class -1 is a pod that could exist; class i pins every attribute to class i's."""
+        """Class -1 is a pod that could exist; class i pins every attribute to class i's.
+
+        Classes share few distinct label vectors, port sets and address sets, so those are
+        tabled once as profiles and a class names its profiles: the constraint grows with
+        classes + profiles x attributes, not classes x attributes.
+        """
+        labels = _profiles(pod_class.label_codes for pod_class in self.classes)
+        ports = _profiles(pod_class.named_ports for pod_class in self.classes)
+        addresses = _profiles(pod_class.address_segments for pod_class in self.classes)
         terms = [
             endpoint.pod_class >= -1,
             endpoint.pod_class < len(self.classes),
             z3.Implies(endpoint.pod_class == -1, self._hypothetical_pod(endpoint)),
         ]
+        terms += _profile_table(endpoint.label_profile, labels, self._label_attributes, endpoint)
+        terms += _profile_table(endpoint.port_profile, ports, self._port_attributes, endpoint)
+        terms += _profile_table(
+            endpoint.address_profile, addresses, self._address_attributes, endpoint
+        )
         terms += [
             z3.Implies(
-                self.class_is(endpoint, pod_class), self._class_attributes(endpoint, pod_class)
+                self.class_is(endpoint, pod_class),
+                z3.And(
+                    endpoint.is_pod,
+                    self.namespace_is(endpoint, pod_class.namespace),
+                    endpoint.host_network == pod_class.host_network,
+                    endpoint.label_profile == labels[pod_class.label_codes],
+                    endpoint.port_profile == ports[pod_class.named_ports],
+                    endpoint.address_profile == addresses[pod_class.address_segments],
+                ),
             )
             for pod_class in self.classes
         ]
         return terms
+
+    def _label_attributes(
+        self, endpoint: SymbolicEndpoint, label_codes: tuple[int, ...]
+    ) -> z3.BoolRef:
+        keys = self.universe.pod_labels.keys
+        return z3.And(
+            [endpoint.pod_labels[key] == code for key, code in zip(keys, label_codes, strict=True)]
+        )
+
+    def _port_attributes(
+        self,
+        endpoint: SymbolicEndpoint,
+        named_ports: tuple[tuple[str, Protocol, tuple[int, ...]], ...],
+    ) -> z3.BoolRef:
+        defined = {(name, protocol): numbers for name, protocol, numbers in named_ports}
+        terms = []
+        for key, named_port in endpoint.named_ports.items():
+            numbers = defined.get(key)
+            if numbers is None:
+                terms.append(z3.Not(named_port.defined))
+            else:
+                terms.append(named_port.defined)
+                terms.append(z3.Or([named_port.number == number for number in numbers]))
+        return z3.And(terms)
+
+    def _address_attributes(
+        self, endpoint: SymbolicEndpoint, segments: tuple[int, ...] | None
+    ) -> z3.BoolRef:
+        """Known addresses: in one of the segments; unknown: in the pod CIDRs, or none."""
+        if segments is None:
+            if self.settings.pod_cidrs:
+                return z3.And(
+                    endpoint.has_ip,
+                    z3.Or([in_network(endpoint.ip, c) for c in self.settings.pod_cidrs]),
+                )
+            return z3.Not(endpoint.has_ip)
+        intervals = [self.universe.segment_interval(segment) for segment in segments]
+        return z3.And(
+            endpoint.has_ip,
+            z3.Or([z3.And(endpoint.ip >= low, endpoint.ip <= high) for low, high in intervals]),
+        )
 
     def _hypothetical_pod(self, endpoint: SymbolicEndpoint) -> z3.BoolRef:
         """A pod that could exist: any labels and named ports, no hostNetwork (an assumption
@@ -195,50 +262,6 @@ class ClusterEncoding:
                 *one_protocol_per_name,
             ),
         )
-
-    def _class_attributes(self, endpoint: SymbolicEndpoint, pod_class: PodClass) -> z3.BoolRef:
-        universe = self.universe
-        terms = [
-            endpoint.is_pod,
-            self.namespace_is(endpoint, pod_class.namespace),
-            endpoint.host_network == pod_class.host_network,
-        ]
-        terms += [
-            endpoint.pod_labels[key] == code
-            for key, code in zip(universe.pod_labels.keys, pod_class.label_codes, strict=True)
-        ]
-        defined = {(name, protocol): numbers for name, protocol, numbers in pod_class.named_ports}
-        for key, named_port in endpoint.named_ports.items():
-            numbers = defined.get(key)
-            if numbers is None:
-                terms.append(z3.Not(named_port.defined))
-            else:
-                terms.append(named_port.defined)
-                terms.append(z3.Or([named_port.number == number for number in numbers]))
-        if pod_class.address_signatures is None:
-            if self.settings.pod_cidrs:
-                terms.append(endpoint.has_ip)
-                terms.append(z3.Or([in_network(endpoint.ip, c) for c in self.settings.pod_cidrs]))
-            else:
-                terms.append(z3.Not(endpoint.has_ip))
-        else:
-            terms.append(endpoint.has_ip)
-            terms.append(
-                z3.Or(
-                    [
-                        z3.And(
-                            [
-                                in_network(endpoint.ip, network) == inside
-                                for network, inside in zip(
-                                    universe.networks, signature, strict=True
-                                )
-                            ]
-                        )
-                        for signature in pod_class.address_signatures
-                    ]
-                )
-            )
-        return z3.And(terms)
 
     # -- scopes ----------------------------------------------------------------------------
 
@@ -270,3 +293,26 @@ class ClusterEncoding:
         """The symbolic flow is allowed: egress at the source and ingress at the destination
         (or it is a pod's traffic to itself)."""
         return z3.Or(self.self_traffic, self.policies.allowed)
+
+
+def _profiles(values: Iterable[_Profile]) -> dict[_Profile, int]:
+    """Distinct values, numbered in order of first appearance."""
+    table: dict[_Profile, int] = {}
+    for value in values:
+        table.setdefault(value, len(table))
+    return table
+
+
+def _profile_table(
+    variable: z3.ArithRef,
+    table: dict[_Profile, int],
+    attributes: Callable[[SymbolicEndpoint, _Profile], z3.BoolRef],
+    endpoint: SymbolicEndpoint,
+) -> list[z3.BoolRef]:
+    """`variable == i` fixes the endpoint's attributes to profile i's; -1 fixes nothing."""
+    terms = [variable >= -1, variable < len(table)]
+    terms += [
+        z3.Implies(variable == index, attributes(endpoint, profile))
+        for profile, index in table.items()
+    ]
+    return terms

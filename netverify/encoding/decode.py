@@ -5,7 +5,7 @@ No solver object outlives this module's functions: what comes out is model data 
 
 import z3
 
-from netverify.encoding.classes import PodClass, address_signature
+from netverify.encoding.classes import PodClass
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.terms import PROTOCOLS, SymbolicEndpoint
 from netverify.encoding.universe import LabelUniverse, ip_from_number
@@ -79,13 +79,13 @@ def _existing_pod(
     namespace = encoding.cluster.namespace(pod_class.namespace)
     assert namespace is not None, "every pod's namespace is loaded or implied"
     candidates = [pod for pod in pod_class.pods if pod is not avoid] or list(pod_class.pods)
-    if pod_class.address_signatures is None:
+    if pod_class.address_segments is None:
         return PodEndpoint(namespace=namespace, pod=candidates[0], ip=ip)
     assert ip is not None, "a class with known addresses has an address"
-    wanted = address_signature(ip, encoding.universe)
+    wanted = encoding.universe.segment_of(ip)
     for pod in candidates:
         for pod_ip in pod.ips:
-            if address_signature(pod_ip, encoding.universe) == wanted:
+            if encoding.universe.segment_of(pod_ip) == wanted:
                 return PodEndpoint(namespace=namespace, pod=pod, ip=pod_ip)
     raise AssertionError(f"no pod of class {pod_class.index} has an address like {ip}")
 

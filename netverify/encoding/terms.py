@@ -36,6 +36,12 @@ class SymbolicEndpoint:
     named_ports: dict[tuple[str, Protocol], NamedPortTerms]
     has_ip: z3.BoolRef
     ip: z3.ArithRef
+    label_profile: z3.ArithRef
+    """Which existing pods' label codes the endpoint has (-1: none in particular)."""
+    port_profile: z3.ArithRef
+    """Which existing pods' named ports the endpoint has (-1: none in particular)."""
+    address_profile: z3.ArithRef
+    """Which existing pods' address segments the endpoint's address is in (-1: none)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,23 @@ def _endpoint(role: str, universe: Universe) -> SymbolicEndpoint:
         },
         has_ip=z3.Bool(f"{role}.has_ip"),
         ip=z3.Int(f"{role}.ip"),
+        label_profile=z3.Int(f"{role}.label_profile"),
+        port_profile=z3.Int(f"{role}.port_profile"),
+        address_profile=z3.Int(f"{role}.address_profile"),
     )
+
+
+def fresh_context() -> None:
+    """Make the following terms live in a new Z3 context.
+
+    Z3's answers depend on the terms its context already holds (hash-consing gives them ids
+    the solver breaks ties by), so an encoding built after another in one process could get
+    a different counterexample. z3py offers contexts only through an argument on every term
+    constructor; replacing the default context gives each encoding a clean one at one
+    place. Terms of earlier encodings keep their own context alive and must not be mixed
+    with later ones.
+    """
+    z3.z3._main_ctx = None
 
 
 def symbolic_flow(universe: Universe) -> SymbolicFlow:

@@ -7,8 +7,10 @@ values apart, so this is exact. Addresses become integers on one line: IPv4 in
 [0, 2**32), IPv6 in [2**128, 2**129), so that a CIDR is an interval and families never mix.
 """
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from ipaddress import IPv4Address, IPv4Network, IPv6Address
 
 from netverify.model import (
@@ -122,6 +124,27 @@ class Universe:
     port_names: list[str]
     networks: list[IPNetwork]
     """Every CIDR a policy, invariant or setting mentions (for classing pod addresses)."""
+
+    @cached_property
+    def segment_starts(self) -> list[int]:
+        """Where the elementary address intervals start: the line cut at every CIDR's ends.
+
+        Every mentioned CIDR is a union of whole segments, so two addresses in one segment
+        are in the same CIDRs: no policy or invariant can tell them apart.
+        """
+        cuts = {0, IP_SPACE_END}
+        for network in self.networks:
+            low, high = network_interval(network)
+            cuts |= {low, high + 1}
+        return sorted(cuts)
+
+    def segment_of(self, ip: IPAddress) -> int:
+        """The index of the elementary interval that holds the address."""
+        return bisect_right(self.segment_starts, ip_number(ip)) - 1
+
+    def segment_interval(self, segment: int) -> tuple[int, int]:
+        """The inclusive interval of an elementary segment."""
+        return self.segment_starts[segment], self.segment_starts[segment + 1] - 1
 
 
 def build_universe(
