@@ -11,6 +11,7 @@ nesting depth is also bounded while composing, so a hostile document fails with 
 import errno
 import json
 import os
+import re
 import stat
 import sys
 from collections.abc import Mapping, Sequence
@@ -260,6 +261,56 @@ class _Loader(yaml.SafeLoader):
             self._depth -= 1
 
 
+_CSafeLoader: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+
+
+class _FastLoader(_CSafeLoader or yaml.SafeLoader):  # type: ignore[misc]
+    """libyaml's parser and composer, several times faster than the pure-Python loader.
+
+    It cannot refuse deep nesting while composing (its composer recurses in C, where
+    nothing bounds the stack), so `_fast_path_is_safe` vets the text first; and it does not
+    note where aliases in lists are written, so those fall back to their list's line.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.alias_lines: dict[tuple[int, int], int] = {}
+
+
+class _NeedsPurePython(Exception):
+    """The document uses aliases, whose positions only the pure-Python loader records."""
+
+
+def _fast_path_is_safe(text: str) -> bool:
+    """Whether libyaml may compose the text: nesting provably within `MAX_DEPTH`.
+
+    Block nesting needs indentation (at most two levels per column, for sequences written
+    at their key's column); flow nesting needs an opening bracket per level. When the
+    brackets alone could go deeper, the parser's events (which do not recurse) decide.
+    """
+    if _CSafeLoader is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return False
+    indentation = max((len(m.group(0)) for m in _INDENT.finditer(text)), default=0)
+    block_bound = 2 * (indentation + 1)
+    if block_bound + text.count("[") + text.count("{") <= MAX_DEPTH:
+        return True
+    depth = deepest = 0
+    try:
+        for event in yaml.parse(text, Loader=_CSafeLoader):
+            kind = type(event)
+            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                depth += 1
+                deepest = max(deepest, depth)
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                depth -= 1
+    except yaml.YAMLError:
+        return False
+    return deepest <= MAX_DEPTH
+
+
+_INDENT = re.compile(r"^ +", re.MULTILINE)
+
+
 class _Converter:
     """Turns one composed document into plain data, recording the line of each node.
 
@@ -268,7 +319,7 @@ class _Converter:
     back to. The caller has already refused documents that expand too much or nest too deep.
     """
 
-    def __init__(self, loader: _Loader, file: str) -> None:
+    def __init__(self, loader: "_Loader | _FastLoader", file: str) -> None:
         self._loader = loader
         self._file = file
         self._converted: dict[int, object] = {}
@@ -352,15 +403,17 @@ class _Converter:
         return str(node.value)
 
 
-def _check_expansion(root: yaml.Node, file: str) -> None:
+def _check_expansion(root: yaml.Node, file: str) -> bool:
     """Refuse a document whose aliases expand it too much or nest it too deep.
 
     Size and height are computed over the graph of shared nodes, each distinct node once, so
     a document of a few kilobytes that would expand to billions of nodes (an alias bomb) is
-    refused at once, as is an alias that refers to its own ancestor.
+    refused at once, as is an alias that refers to its own ancestor. Returns whether any
+    node is shared (the document uses aliases).
     """
     measured: dict[int, tuple[int, int]] = {}
     in_progress: set[int] = set()
+    shared: list[yaml.Node] = []
 
     def refuse(message: str, node: yaml.Node) -> InputError:
         return _error(message, file, node.start_mark.line + 1)
@@ -369,6 +422,7 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
         """(nodes once expanded, levels of nesting) of the subtree at `node`."""
         known = measured.get(id(node))
         if known is not None:
+            shared.append(node)
             return known
         if id(node) in in_progress:
             raise refuse(f"document nests deeper than {MAX_DEPTH} levels", node)
@@ -394,6 +448,7 @@ def _check_expansion(root: yaml.Node, file: str) -> None:
         return size, height
 
     measure(root)
+    return bool(shared)
 
 
 def _without_json_tabs(text: str) -> str:
@@ -412,10 +467,26 @@ def _without_json_tabs(text: str) -> str:
 
 
 def parse_documents(text: str, file: str) -> list[YamlDocument]:
-    """The non-empty documents of a YAML (or JSON) stream, each with its node positions."""
+    """The non-empty documents of a YAML (or JSON) stream, each with its node positions.
+
+    libyaml reads input it can read safely; anything else, and every input it finds an error
+    in, goes through the pure-Python loader, whose messages and limits are the reference.
+    """
+    prepared = _without_json_tabs(text)
+    if _fast_path_is_safe(prepared):
+        try:
+            return _documents(_FastLoader, prepared, text, file)
+        except (InputError, _NeedsPurePython):
+            pass
+    return _documents(_Loader, prepared, text, file)
+
+
+def _documents(
+    loader_class: "type[_Loader] | type[_FastLoader]", prepared: str, text: str, file: str
+) -> list[YamlDocument]:
     try:
         # The reader refuses control characters as soon as it is given the text.
-        loader = _Loader(_without_json_tabs(text))
+        loader = loader_class(prepared)
     except yaml.reader.ReaderError as exc:
         raise _unprintable(exc, text, file) from None
     documents: list[YamlDocument] = []
@@ -424,7 +495,9 @@ def parse_documents(text: str, file: str) -> list[YamlDocument]:
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
-                _check_expansion(node, file)
+                if _check_expansion(node, file) and loader_class is _FastLoader:
+                    raise _NeedsPurePython
+
                 converter = _Converter(loader, file)
                 data = converter.convert(node, (), 0)
                 if data is not None:
