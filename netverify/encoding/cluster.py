@@ -15,6 +15,7 @@ import z3
 from netverify.encoding.classes import PodClass, is_single_pod, pod_classes, pod_identity
 from netverify.encoding.policies import PolicyEncoding, namespace_is
 from netverify.encoding.selectors import in_network
+from netverify.encoding.smtlib import parse_assertions, symbol
 from netverify.encoding.terms import (
     PROTOCOLS,
     SymbolicEndpoint,
@@ -188,20 +189,39 @@ class ClusterEncoding:
         terms += _profile_table(
             endpoint.address_profile, addresses, self._address_attributes, endpoint
         )
-        terms += [
-            z3.Implies(
-                self.class_is(endpoint, pod_class),
-                z3.And(
-                    endpoint.is_pod,
-                    self.namespace_is(endpoint, pod_class.namespace),
-                    endpoint.host_network == pod_class.host_network,
-                    endpoint.label_profile == labels[pod_class.label_codes],
-                    endpoint.port_profile == ports[pod_class.named_ports],
-                    endpoint.address_profile == addresses[pod_class.address_segments],
-                ),
+        name_label = endpoint.namespace_labels[NAMESPACE_NAME_LABEL]
+        code = self.universe.namespace_labels.code
+        pod_class_, is_pod, name, host_network, label_profile, port_profile, address_profile = (
+            symbol(constant)
+            for constant in (
+                endpoint.pod_class,
+                endpoint.is_pod,
+                name_label,
+                endpoint.host_network,
+                endpoint.label_profile,
+                endpoint.port_profile,
+                endpoint.address_profile,
             )
+        )
+        rows = (
+            f"(=> (= {pod_class_} {pod_class.index}) (and {is_pod} "
+            f"(= {name} {code(NAMESPACE_NAME_LABEL, pod_class.namespace)}) "
+            f"{host_network if pod_class.host_network else f'(not {host_network})'} "
+            f"(= {label_profile} {labels[pod_class.label_codes]}) "
+            f"(= {port_profile} {ports[pod_class.named_ports]}) "
+            f"(= {address_profile} {addresses[pod_class.address_segments]})))"
             for pod_class in self.classes
-        ]
+        )
+        constants = (
+            endpoint.pod_class,
+            endpoint.is_pod,
+            name_label,
+            endpoint.host_network,
+            endpoint.label_profile,
+            endpoint.port_profile,
+            endpoint.address_profile,
+        )
+        terms += parse_assertions(rows, constants)
         return terms
 
     def _label_attributes(

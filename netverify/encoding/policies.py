@@ -13,6 +13,7 @@ from functools import cached_property
 
 import z3
 
+from netverify.encoding.fast import at_least, at_most, conj, disj, equals, negate
 from netverify.encoding.selectors import in_ip_block, selector_term
 from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_code
 from netverify.encoding.universe import Universe
@@ -31,12 +32,12 @@ from netverify.model import (
 def namespace_is(universe: Universe, endpoint: SymbolicEndpoint, name: str) -> z3.BoolRef:
     """The endpoint's namespace is called `name`."""
     code = universe.namespace_labels.code(NAMESPACE_NAME_LABEL, name)
-    return endpoint.namespace_labels[NAMESPACE_NAME_LABEL] == code
+    return equals(endpoint.namespace_labels[NAMESPACE_NAME_LABEL], code)
 
 
 def governed(endpoint: SymbolicEndpoint) -> z3.BoolRef:
     """A pod that NetworkPolicy can select (not an address, not hostNetwork)."""
-    return z3.And(endpoint.is_pod, z3.Not(endpoint.host_network))
+    return conj([endpoint.is_pod, negate(endpoint.host_network)])
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,20 @@ class PolicyEncoding:
         self.flow = flow
         self.settings = settings
         self._layers: tuple[Callable[[Direction], LayerTerms], ...] = (self._network_policy_layer,)
+        self._memo: dict[tuple[str, ...], z3.BoolRef] = {}
+
+    def _once(self, key: tuple[str, ...], build: Callable[[], z3.BoolRef]) -> z3.BoolRef:
+        """One term per distinct selector, peer or port: thousands of policies repeat a few
+        dozen of them, and every z3py term costs."""
+        term = self._memo.get(key)
+        if term is None:
+            term = self._memo[key] = build()
+        return term
 
     def namespace_is(self, endpoint: SymbolicEndpoint, name: str) -> z3.BoolRef:
-        return namespace_is(self.universe, endpoint, name)
+        return self._once(
+            ("namespace", endpoint.role, name), lambda: namespace_is(self.universe, endpoint, name)
+        )
 
     @cached_property
     def allowed(self) -> z3.BoolRef:
@@ -86,10 +98,18 @@ class PolicyEncoding:
         return self.flow.source if direction is Direction.INGRESS else self.flow.destination
 
     def policy_selects(self, policy: NetworkPolicy, endpoint: SymbolicEndpoint) -> z3.BoolRef:
-        return z3.And(
-            governed(endpoint),
-            self.namespace_is(endpoint, policy.namespace),
-            selector_term(policy.pod_selector, endpoint.pod_labels, self.universe.pod_labels),
+        key = ("selects", endpoint.role, policy.namespace, policy.pod_selector.model_dump_json())
+        return self._once(
+            key,
+            lambda: conj(
+                [
+                    governed(endpoint),
+                    self.namespace_is(endpoint, policy.namespace),
+                    selector_term(
+                        policy.pod_selector, endpoint.pod_labels, self.universe.pod_labels
+                    ),
+                ]
+            ),
         )
 
     def _network_policy_layer(self, direction: Direction) -> LayerTerms:
@@ -97,36 +117,39 @@ class PolicyEncoding:
         policies = [p for p in self.policies if direction in p.policy_types]
         selects = [self.policy_selects(policy, subject) for policy in policies]
         admits = [
-            z3.And(selected, z3.Or([self.rule_admits(policy, rule, direction) for rule in rules]))
+            conj([selected, disj([self.rule_admits(policy, rule, direction) for rule in rules])])
             for policy, selected in zip(policies, selects, strict=True)
             if (rules := policy.rules(direction))
         ]
-        return LayerTerms(decides=z3.Or(selects), allows=z3.Or(admits))
+        return LayerTerms(decides=disj(selects), allows=disj(admits))
 
     def rule_admits(
         self, policy: NetworkPolicy, rule: PolicyRule, direction: Direction
     ) -> z3.BoolRef:
         peer = self._peer(direction)
-        peers_ok = (
-            z3.Or([self.peer_matches(entry, policy.namespace, peer) for entry in rule.peers])
-            if rule.peers
-            else z3.BoolVal(True)
-        )
-        ports_ok = (
-            z3.Or([self.port_matches(entry) for entry in rule.ports])
-            if rule.ports
-            else z3.BoolVal(True)
-        )
-        return z3.And(peers_ok, ports_ok)
+        terms = []
+        if rule.peers:
+            terms.append(
+                disj([self.peer_matches(entry, policy.namespace, peer) for entry in rule.peers])
+            )
+        if rule.ports:
+            terms.append(disj([self.port_matches(entry) for entry in rule.ports]))
+        return conj(terms)
 
     def peer_matches(
         self, peer: PolicyPeer, policy_namespace: str, endpoint: SymbolicEndpoint
     ) -> z3.BoolRef:
+        key = ("peer", endpoint.role, policy_namespace, peer.model_dump_json())
+        return self._once(key, lambda: self._peer_matches(peer, policy_namespace, endpoint))
+
+    def _peer_matches(
+        self, peer: PolicyPeer, policy_namespace: str, endpoint: SymbolicEndpoint
+    ) -> z3.BoolRef:
         if peer.ip_block is not None:
-            in_block = z3.And(endpoint.has_ip, in_ip_block(endpoint.ip, peer.ip_block))
+            in_block = conj([endpoint.has_ip, in_ip_block(endpoint.ip, peer.ip_block)])
             if self.settings.ip_block_matches_pods:
                 return in_block
-            return z3.And(z3.Not(endpoint.is_pod), in_block)
+            return conj([negate(endpoint.is_pod), in_block])
         in_namespace = (
             self.namespace_is(endpoint, policy_namespace)
             if peer.namespace_selector is None
@@ -136,25 +159,30 @@ class PolicyEncoding:
                 self.universe.namespace_labels,
             )
         )
-        pod_selected = (
-            z3.BoolVal(True)
-            if peer.pod_selector is None
-            else selector_term(peer.pod_selector, endpoint.pod_labels, self.universe.pod_labels)
-        )
-        return z3.And(governed(endpoint), in_namespace, pod_selected)
+        terms = [governed(endpoint), in_namespace]
+        if peer.pod_selector is not None:
+            terms.append(
+                selector_term(peer.pod_selector, endpoint.pod_labels, self.universe.pod_labels)
+            )
+        return conj(terms)
 
     def port_matches(self, entry: PolicyPort) -> z3.BoolRef:
+        return self._once(("port", entry.model_dump_json()), lambda: self._port_matches(entry))
+
+    def _port_matches(self, entry: PolicyPort) -> z3.BoolRef:
         flow = self.flow
         protocol = protocol_code(entry.protocol)
-        same_protocol = flow.protocol == protocol
+        same_protocol = equals(flow.protocol, protocol)
         if entry.port_range is not None:
-            return z3.And(
-                same_protocol,
-                flow.port >= entry.port_range.start,
-                flow.port <= entry.port_range.end,
+            return conj(
+                [
+                    same_protocol,
+                    at_least(flow.port, entry.port_range.start),
+                    at_most(flow.port, entry.port_range.end),
+                ]
             )
         if entry.named_port is not None:
-            return z3.And(same_protocol, self.has_named_port(entry.named_port, [entry.protocol]))
+            return conj([same_protocol, self.has_named_port(entry.named_port, [entry.protocol])])
         return same_protocol
 
     def has_named_port(self, name: str, protocols: Iterable[Protocol]) -> z3.BoolRef:

@@ -2,6 +2,7 @@
 
 import z3
 
+from netverify.encoding.fast import at_least, at_most, conj, disj, equals, negate
 from netverify.encoding.universe import ABSENT, LabelUniverse, network_interval
 from netverify.model import IPBlock, IPNetwork, LabelRequirement, LabelSelector, Operator
 
@@ -10,17 +11,19 @@ def _requirement_term(
     requirement: LabelRequirement, labels: dict[str, z3.ArithRef], universe: LabelUniverse
 ) -> z3.BoolRef:
     label = labels[requirement.key]
-    value_terms = [label == universe.code(requirement.key, value) for value in requirement.values]
+    value_terms = [
+        equals(label, universe.code(requirement.key, value)) for value in requirement.values
+    ]
     match requirement.operator:
         case Operator.IN:
-            return z3.Or(value_terms)
+            return disj(value_terms)
         case Operator.NOT_IN:
             # NOTE: ABSENT differs from every value code, so objects without the key match.
-            return z3.Not(z3.Or(value_terms))
+            return negate(disj(value_terms))
         case Operator.EXISTS:
-            return label != ABSENT
+            return negate(equals(label, ABSENT))
         case Operator.DOES_NOT_EXIST:
-            return label == ABSENT
+            return equals(label, ABSENT)
 
 
 def selector_term(
@@ -28,23 +31,26 @@ def selector_term(
 ) -> z3.BoolRef:
     """True when the labels match every part of the selector (the empty selector: always)."""
     terms = [
-        labels[key] == universe.code(key, value) for key, value in selector.match_labels.items()
+        equals(labels[key], universe.code(key, value))
+        for key, value in selector.match_labels.items()
     ]
     terms += [
         _requirement_term(requirement, labels, universe)
         for requirement in selector.match_expressions
     ]
-    return z3.And(terms)
+    return conj(terms)
 
 
 def in_network(ip: z3.ArithRef, network: IPNetwork) -> z3.BoolRef:
     low, high = network_interval(network)
-    return z3.And(ip >= low, ip <= high)
+    return conj([at_least(ip, low), at_most(ip, high)])
 
 
 def in_ip_block(ip: z3.ArithRef, block: IPBlock) -> z3.BoolRef:
     """In the block's CIDR and in none of its exceptions."""
-    return z3.And(
-        in_network(ip, block.cidr),
-        *[z3.Not(in_network(ip, excepted)) for excepted in block.excepts],
+    return conj(
+        [
+            in_network(ip, block.cidr),
+            *[negate(in_network(ip, excepted)) for excepted in block.excepts],
+        ]
     )
