@@ -11,7 +11,6 @@ nesting depth is also bounded while composing, so a hostile document fails with 
 import errno
 import json
 import os
-import re
 import stat
 import sys
 from collections.abc import Mapping, Sequence
@@ -282,33 +281,25 @@ class _NeedsPurePython(Exception):
 
 
 def _fast_path_is_safe(text: str) -> bool:
-    """Whether libyaml may compose the text: nesting provably within `MAX_DEPTH`.
+    """Whether libyaml may compose the text.
 
-    Block nesting needs indentation (at most two levels per column, for sequences written
-    at their key's column); flow nesting needs an opening bracket per level. When the
-    brackets alone could go deeper, the parser's events (which do not recurse) decide.
+    Its composer recurses in C, where nothing but libyaml's own nesting limit (1000 levels,
+    since 0.2.5) bounds the stack; older builds are not used. Text the pure-Python reader
+    would refuse (control characters) goes the pure-Python way for its message.
     """
-    if _CSafeLoader is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
-        return False
-    indentation = max((len(m.group(0)) for m in _INDENT.finditer(text)), default=0)
-    block_bound = 2 * (indentation + 1)
-    if block_bound + text.count("[") + text.count("{") <= MAX_DEPTH:
-        return True
-    depth = deepest = 0
+    return (
+        _CSafeLoader is not None
+        and _libyaml_version() >= (0, 2, 5)
+        and not yaml.reader.Reader.NON_PRINTABLE.search(text)
+    )
+
+
+def _libyaml_version() -> tuple[int, ...]:
     try:
-        for event in yaml.parse(text, Loader=_CSafeLoader):
-            kind = type(event)
-            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                depth += 1
-                deepest = max(deepest, depth)
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
-                depth -= 1
-    except yaml.YAMLError:
-        return False
-    return deepest <= MAX_DEPTH
-
-
-_INDENT = re.compile(r"^ +", re.MULTILINE)
+        from yaml import _yaml
+    except ImportError:
+        return (0,)
+    return tuple(_yaml.get_version())
 
 
 class _Converter:
@@ -328,7 +319,7 @@ class _Converter:
     def convert(self, node: yaml.Node, path: Path, depth: int) -> object:
         if id(node) in self._converted:
             return self._converted[id(node)]
-        if depth > MAX_DEPTH:
+        if depth >= MAX_DEPTH:  # depth 0 is the first level
             line = node.start_mark.line + 1
             raise _error(f"document nests deeper than {MAX_DEPTH} levels", self._file, line)
         self.positions.setdefault(path, node.start_mark.line + 1)
@@ -495,7 +486,9 @@ def _documents(
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
-                if _check_expansion(node, file) and loader_class is _FastLoader:
+                # Without an anchor there is no alias: the document is as big as its text.
+                shared = "&" in prepared and _check_expansion(node, file)
+                if shared and loader_class is _FastLoader:
                     raise _NeedsPurePython
 
                 converter = _Converter(loader, file)

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from netverify.loading import yamlsource
+from netverify.model import InputError
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(
@@ -24,9 +25,12 @@ def test_fast_and_pure_loaders_agree(path: Path) -> None:
     ]
 
 
-def test_deep_flow_nesting_is_vetted_before_libyaml_sees_it() -> None:
-    text = "[" * 5000 + "]" * 5000
-    assert not yamlsource._fast_path_is_safe(text)
+@pytest.mark.parametrize("depth", [300, 5000, 100_000])
+def test_deep_nesting_is_refused_on_either_path(depth: int) -> None:
+    with pytest.raises(InputError) as caught:
+        yamlsource.parse_documents("[" * depth + "]" * depth, "deep.yaml")
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.message == "document nests deeper than 200 levels"
 
 
 def test_aliases_take_the_pure_path_for_their_positions() -> None:

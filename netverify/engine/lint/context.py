@@ -11,6 +11,7 @@ from netverify.encoding.cluster import ClusterEncoding
 from netverify.engine.solver import SolverLimits, make_solver
 from netverify.model import (
     Direction,
+    Endpoint,
     IPNetwork,
     LabelSelector,
     LoadedCluster,
@@ -43,6 +44,8 @@ class LintContext:
         self._selected: dict[int, list[PodEndpoint]] = {}
         self._by_namespace: dict[str, list[NetworkPolicy]] = {}
         self._admits: dict[tuple[int, int, Direction], z3.BoolRef] = {}
+        self.peer_samples: dict[tuple[str, str], list[Endpoint]] = {}
+        """A few existing pods each peer (of a policy in a namespace) matches."""
         self.peer_problems: dict[tuple[str, str], str | None] = {}
         """What is wrong with a peer of a policy in a namespace (NVL002), by peer."""
 
@@ -86,12 +89,11 @@ class LintContext:
         """The policy selects the subject and its rule `index` admits the symbolic flow."""
         key = (id(policy), index, direction)
         if key not in self._admits:
-            terms = self.encoding.policies
-            flow = self.encoding.flow
-            subject = flow.destination if direction is Direction.INGRESS else flow.source
             self._admits[key] = z3.And(
-                terms.policy_selects(policy, subject),
-                terms.rule_admits(policy, policy.rules(direction)[index], direction),
+                self.selects(policy, direction),
+                self.encoding.policies.rule_admits(
+                    policy, policy.rules(direction)[index], direction
+                ),
             )
         return self._admits[key]
 
@@ -121,7 +123,21 @@ class LintContext:
 
     @cached_property
     def encoding(self) -> ClusterEncoding:
-        return ClusterEncoding(self.cluster, self.settings)
+        """The encoding of the cluster without its pods: every endpoint is a pod that could
+        exist or an external address. That covers the existing pods: a pod that could exist
+        with an existing pod's namespace and labels, or an external address at its IP, is
+        matched by every peer that matches the existing pod, and by no other peer (which
+        keeps the proofs sound), and the domain stays small however many pods there are."""
+        return ClusterEncoding(self.cluster.model_copy(update={"pods": ()}), self.settings)
+
+    def selects(self, policy: NetworkPolicy, direction: Direction) -> z3.BoolRef:
+        """The policy selects the subject of `direction` (the destination for ingress)."""
+        key = (id(policy), -1, direction)
+        if key not in self._admits:
+            flow = self.encoding.flow
+            subject = flow.destination if direction is Direction.INGRESS else flow.source
+            self._admits[key] = self.encoding.policies.policy_selects(policy, subject)
+        return self._admits[key]
 
     @cached_property
     def solver(self) -> z3.Solver:

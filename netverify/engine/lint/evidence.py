@@ -13,11 +13,13 @@ from netverify.model import (
     ExternalEndpoint,
     Flow,
     IPAddress,
+    LabelSelector,
     NetworkPolicy,
     PodEndpoint,
     PolicyPeer,
     PolicyRule,
     Protocol,
+    RuleRef,
 )
 from netverify.semantics import evaluate, ip_block_contains, peer_matches, policy_selects
 
@@ -60,11 +62,14 @@ def _peers(context: LintContext, policy: NetworkPolicy, rule: PolicyRule) -> lis
             if address is not None:
                 found.append(ExternalEndpoint(ip=address))
             continue
-        found += _take(
-            pod
-            for pod in context.pods
-            if peer_matches(peer, policy.namespace, pod, context.settings)
-        )
+        key = (policy.namespace, peer.model_dump_json())
+        if key not in context.peer_samples:
+            context.peer_samples[key] = _take(
+                pod
+                for pod in context.pods
+                if peer_matches(peer, policy.namespace, pod, context.settings)
+            )
+        found += context.peer_samples[key]
     return found
 
 
@@ -135,3 +140,60 @@ def policy_matters(context: LintContext, policy: NetworkPolicy) -> bool:
                 if any(subject is pod for pod in shared):
                     return True
     return False
+
+
+def _selects_superset(wide: LabelSelector, narrow: LabelSelector) -> bool:
+    """Every requirement of `wide` is one of `narrow`'s: what `narrow` matches, `wide` does."""
+    return all(narrow.match_labels.get(k) == v for k, v in wide.match_labels.items()) and all(
+        requirement in narrow.match_expressions for requirement in wide.match_expressions
+    )
+
+
+def _rule_covers(wide: PolicyRule, narrow: PolicyRule) -> bool:
+    """Syntactically: every peer and port of `narrow` is one of `wide`'s (or `wide` has none,
+    which means all)."""
+    peers = not wide.peers or (bool(narrow.peers) and all(p in wide.peers for p in narrow.peers))
+    ports = not wide.ports or (bool(narrow.ports) and all(p in wide.ports for p in narrow.ports))
+    return peers and ports
+
+
+def syntactic_cover(
+    context: LintContext, policy: NetworkPolicy, direction: Direction, index: int
+) -> RuleRef | None:
+    """A rule of a policy of the same namespace that selects at least the same pods and whose
+    peers and ports include this rule's, read off the manifests (a proof without the solver)."""
+    rule = policy.rules(direction)[index]
+    for other in context.namespace_policies(policy.namespace):
+        if direction not in other.policy_types:
+            continue
+        if not _selects_superset(other.pod_selector, policy.pod_selector):
+            continue
+        for other_index, candidate in enumerate(other.rules(direction)):
+            if other is policy and other_index == index:
+                continue
+            if _rule_covers(candidate, rule):
+                return context.rule_ref(other, direction, other_index)
+    return None
+
+
+def syntactic_policy_cover(context: LintContext, policy: NetworkPolicy) -> list[str] | None:
+    """Other policies that isolate at least the same pods in each of its directions and
+    cover each of its rules syntactically; None when the manifests do not show it."""
+    covering: set[str] = set()
+    for direction in policy.policy_types:
+        isolating = [
+            other
+            for other in context.namespace_policies(policy.namespace)
+            if other is not policy
+            and direction in other.policy_types
+            and _selects_superset(other.pod_selector, policy.pod_selector)
+        ]
+        if not isolating:
+            return None
+        covering.add(f"{isolating[0].namespace}/{isolating[0].name}")
+        for index in range(len(policy.rules(direction))):
+            cover = syntactic_cover(context, policy, direction, index)
+            if cover is None or cover.policy.name == policy.name:
+                return None
+            covering.add(f"{cover.policy.namespace}/{cover.policy.name}")
+    return sorted(covering)

@@ -5,11 +5,17 @@ from collections.abc import Iterator
 
 import z3
 
+from netverify.encoding.decode import decode_flow
 from netverify.encoding.terms import SymbolicEndpoint, protocol_code
+from netverify.encoding.universe import ABSENT
 from netverify.engine.lint.context import LintContext
-from netverify.engine.lint.evidence import policy_matters, rule_matters
+from netverify.engine.lint.evidence import (
+    policy_matters,
+    rule_matters,
+    syntactic_cover,
+    syntactic_policy_cover,
+)
 from netverify.engine.lint.registry import finding, register
-from netverify.engine.witness import readable_flow
 from netverify.model import (
     Cluster,
     Direction,
@@ -37,14 +43,8 @@ def _side_allowed(
     context: LintContext, policies: list[NetworkPolicy], direction: Direction
 ) -> z3.BoolRef:
     """One side's verdict under `policies` (all in one namespace)."""
-    terms = context.encoding.policies
-    subject = (
-        context.encoding.flow.destination
-        if direction is Direction.INGRESS
-        else (context.encoding.flow.source)
-    )
     active = [p for p in policies if direction in p.policy_types]
-    selects = [terms.policy_selects(p, subject) for p in active]
+    selects = [context.selects(p, direction) for p in active]
     admits = [
         _admits(context, p, index, direction)
         for p in active
@@ -65,6 +65,10 @@ def _redundant_policies(context: LintContext) -> Iterator[tuple[NetworkPolicy, l
         if not any(policy.policy_types & other.policy_types for other in others):
             continue
         if policy_matters(context, policy):
+            continue
+        syntactic = syntactic_policy_cover(context, policy)
+        if syntactic is not None:
+            yield policy, syntactic
             continue
         changes = [
             context.satisfiable(
@@ -115,20 +119,25 @@ def redundant_rule(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
                 ]
                 if not competitors or rule_matters(context, policy, direction, index):
                     continue
-                this = _admits(context, policy, index, direction)
-                rest = [_admits(context, o, i, direction) for o, i in competitors]
-                if context.satisfiable(this, z3.Not(z3.Or(rest))) is not False:
-                    continue
-                covering = [
-                    context.describe_rule(context.rule_ref(o, direction, i))
-                    for (o, i), term in zip(competitors, rest, strict=True)
-                    if context.satisfiable(this, z3.Not(term)) is False
-                ]
+                cover = syntactic_cover(context, policy, direction, index)
+                if cover is not None:
+                    covering = [context.describe_rule(cover)]
+                else:
+                    this = _admits(context, policy, index, direction)
+                    rest = [_admits(context, o, i, direction) for o, i in competitors]
+                    covering_terms = _covering(context, this, rest)
+                    if covering_terms is None:
+                        continue
+                    covering = [
+                        context.describe_rule(context.rule_ref(o, direction, i))
+                        for position, (o, i) in enumerate(competitors)
+                        if position in covering_terms
+                    ]
                 ref = context.rule_ref(policy, direction, index)
-                message = f"{direction.value.lower()}[{index}] is redundant: " + (
-                    f"covered by {'; '.join(covering)}"
-                    if covering
-                    else "the other rules selecting the same pods admit everything it admits"
+                message = (
+                    f"{direction.value.lower()}[{index}] is redundant: everything it admits, "
+                    f"{'; '.join(covering) if len(covering) > 1 else covering[0]} admits"
+                    + (" together" if len(covering) > 1 else "")
                 )
                 yield finding(
                     info,
@@ -138,6 +147,24 @@ def redundant_rule(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
                     rule=ref,
                     related=tuple(covering),
                 )
+
+
+def _covering(context: LintContext, this: z3.BoolRef, rest: list[z3.BoolRef]) -> set[int] | None:
+    """The positions of rules in `rest` that together admit everything `this` admits (from
+    an unsat core: `this` and no rule of the core is UNSAT), or None when `this` admits a
+    flow no rule of `rest` admits (or the solver gave up)."""
+    solver = context.solver
+    indicators = [z3.Bool(f"lint.covers[{position}]") for position in range(len(rest))]
+    solver.push()
+    try:
+        solver.add(this)
+        solver.add(*[z3.Implies(a, z3.Not(t)) for a, t in zip(indicators, rest, strict=True)])
+        if solver.check(*indicators) != z3.unsat:
+            return None
+        core = {str(term) for term in solver.unsat_core()}
+    finally:
+        solver.pop()
+    return {position for position, a in enumerate(indicators) if str(a) in core}
 
 
 @register(
@@ -240,12 +267,18 @@ def _reaches_dns(context: LintContext, pod: PodEndpoint, dns_pods: list[PodEndpo
             for dns in dns_pods
         )
     encoding = context.encoding
-    pod_class = next(c for c in encoding.classes if any(p is pod.pod for p in c.pods))
-    flow = encoding.flow
+    source = encoding.flow.source
+    labels = encoding.universe.pod_labels
     outcome = context.satisfiable(
-        flow.source.pod_class == pod_class.index,
-        flow.protocol == protocol_code(Protocol.UDP),
-        flow.port == DNS_PORT,
+        source.is_pod,
+        z3.Not(source.host_network),
+        encoding.namespace_is(source, pod.pod.namespace),
+        *[
+            source.pod_labels[key] == code
+            for key, code in zip(labels.keys, labels.codes(pod.pod.labels), strict=True)
+        ],
+        encoding.flow.protocol == protocol_code(Protocol.UDP),
+        encoding.flow.port == DNS_PORT,
         encoding.policies.side_allowed(Direction.EGRESS),
     )
     return outcome is not False
@@ -263,7 +296,7 @@ def _reaches_dns(context: LintContext, pod: PodEndpoint, dns_pods: list[PodEndpo
 )
 def peer_admits_future_pods(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
     encoding = context.encoding
-    witnesses: dict[tuple[str, Direction, str], str | None] = {}
+    witnesses: dict[tuple[str, Direction, str], tuple[str, list[str]] | None] = {}
     for policy in context.cluster.policies:
         for direction in sorted(policy.policy_types):
             endpoint = (
@@ -275,33 +308,34 @@ def peer_admits_future_pods(context: LintContext, info: CheckInfo) -> Iterator[F
                 for peer_index, peer in enumerate(rule.peers):
                     if peer.namespace_selector is None or peer.pod_selector is None:
                         continue
-                    today = sorted(
-                        {
-                            pod.pod.namespace
-                            for pod in context.pods
-                            if _peer_holds(context, policy, peer_index, rule, pod)
-                        }
-                    )
                     key = (policy.namespace, direction, peer.model_dump_json())
                     if key not in witnesses:
+                        today = sorted(
+                            {
+                                pod.pod.namespace
+                                for pod in context.pods
+                                if _peer_holds(context, policy, peer_index, rule, pod)
+                            }
+                        )
                         witnesses[key] = _future_pod(
                             context, policy, peer_index, rule, endpoint, today
                         )
                     witness = witnesses[key]
                     if witness is None:
                         continue
+                    found_pod, today = witness
                     ref = context.rule_ref(policy, direction, index)
                     field = "from" if direction is Direction.INGRESS else "to"
                     where = ", ".join(today) if today else "no namespace"
                     yield finding(
                         info,
                         f"{direction.value.lower()}[{index}].{field}[{peer_index}] admits "
-                        f"{witness}, a pod that does not exist yet but could be created; today "
+                        f"{found_pod}, a pod that does not exist yet but could be created; today "
                         f"the peer matches pods in {where}",
                         span=context.rule_span(ref),
                         object=ref.policy,
                         rule=ref,
-                        related=(witness,),
+                        related=(found_pod,),
                     )
 
 
@@ -318,7 +352,7 @@ def _future_pod(
     rule: PolicyRule,
     endpoint: SymbolicEndpoint,
     today: list[str],
-) -> str | None:
+) -> tuple[str, list[str]] | None:
     """A new pod the peer admits in a namespace where it admits no existing pod: in an
     existing namespace if possible, else in one that could be created."""
     encoding = context.encoding
@@ -329,23 +363,30 @@ def _future_pod(
         matches,
         *[z3.Not(encoding.namespace_is(endpoint, name)) for name in today],
     ]
-    solver = context.solver
+    selector = rule.peers[peer_index].pod_selector
+    mentioned = (
+        set()
+        if selector is None
+        else {*selector.match_labels, *(r.key for r in selector.match_expressions)}
+    )
+    plain = [label == ABSENT for key, label in endpoint.pod_labels.items() if key not in mentioned]
     scopes = [[encoding.existing_namespace(endpoint)]]
     if peer_selects_every_namespace(rule.peers[peer_index]):
         scopes.append([])
+    solver = context.solver
     for scope in scopes:
         solver.push()
         try:
-            solver.add(*base, *scope)
+            solver.add(*base, *scope, *plain)
             if solver.check() != z3.sat:
                 continue
-            flow = readable_flow(solver, encoding, prefer_existing=False)
+            flow = decode_flow(encoding, solver.model())
         finally:
             solver.pop()
         found = flow.source if endpoint is encoding.flow.source else flow.destination
         if isinstance(found, PodEndpoint):
             text = _new_pod_text(found)
-            return text if scope else text + " in a namespace that could be created"
+            return (text if scope else text + " in a namespace that could be created"), today
     return None
 
 

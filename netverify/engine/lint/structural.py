@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from netverify.engine.lint.context import LintContext, did_you_mean
 from netverify.engine.lint.registry import finding, register
-from netverify.model import Direction, IPBlock, ObjectRef, PodEndpoint, PolicyPeer, PolicyRule
+from netverify.model import Direction, IPBlock, ObjectRef, PodEndpoint, PolicyPeer, Protocol
 from netverify.model.lint import CheckInfo, Finding, FindingSeverity
 from netverify.semantics import ip_block_contains, peer_matches, policy_selects, selector_matches
 
@@ -107,52 +107,46 @@ def _find_peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -
     "defines admits nothing.",
 )
 def named_port_undefined(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    defining: dict[tuple[str, Protocol], list[PodEndpoint]] = {}
+    for pod in context.pods:
+        for port in pod.pod.ports:
+            if port.name:
+                defining.setdefault((port.name, port.protocol), []).append(pod)
     for policy in context.cluster.policies:
         selected = context.selected(policy)
         for direction in Direction:
             for index, rule in enumerate(policy.rules(direction)):
-                named = [entry for entry in rule.ports if entry.named_port is not None]
-                if not named:
+                if direction is Direction.INGRESS and not selected:
                     continue
-                if direction is Direction.INGRESS:
-                    destinations = selected
-                else:
-                    destinations = _egress_destinations(context, policy.namespace, rule)
-                if not destinations:
-                    continue
-                for entry in named:
+                for entry in rule.ports:
                     name = entry.named_port
-                    if name is None or any(
-                        port.name == name and port.protocol == entry.protocol
-                        for pod in destinations
-                        for port in pod.pod.ports
-                    ):
+                    if name is None:
+                        continue
+                    candidates = defining.get((name, entry.protocol), [])
+                    if direction is Direction.INGRESS:
+                        defined = any(any(pod is c for c in candidates) for pod in selected)
+                        where = f"none of the {len(selected)} pods the policy selects"
+                    else:
+                        defined = any(
+                            not rule.peers
+                            or any(
+                                peer_matches(peer, policy.namespace, pod, context.settings)
+                                for peer in rule.peers
+                            )
+                            for pod in candidates
+                        )
+                        where = "no pod the rule's peers match"
+                    if defined:
                         continue
                     ref = context.rule_ref(policy, direction, index)
                     yield finding(
                         info,
                         f"{_RULES_KEY[direction]}[{index}]: port `{name}` ({entry.protocol.value})"
-                        f" is defined by none of the {len(destinations)} destination pods",
+                        f" is defined by {where}",
                         span=context.rule_span(ref),
                         object=ref.policy,
                         rule=ref,
                     )
-
-
-def _egress_destinations(
-    context: LintContext, namespace: str, rule: PolicyRule
-) -> list[PodEndpoint]:
-    """The existing pods an egress rule's peers match, among those with a named port (the
-    only ones a named port can resolve on)."""
-    return [
-        pod
-        for pod in context.pods
-        if any(port.name for port in pod.pod.ports)
-        and (
-            not rule.peers
-            or any(peer_matches(peer, namespace, pod, context.settings) for peer in rule.peers)
-        )
-    ]
 
 
 @register(

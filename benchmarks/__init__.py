@@ -1,0 +1,1 @@
+"""Benchmarks of netverify on generated clusters (see benchmarks/README.md)."""

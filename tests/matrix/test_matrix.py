@@ -1,0 +1,176 @@
+"""The connectivity matrix: the blog walkthrough, golden files per format, the CLI, and a
+differential test of the bit-set engine against the reference evaluator."""
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from typer.testing import CliRunner
+
+from netverify.cli import app
+from netverify.engine.matrix import connectivity_matrix, pod_name
+from netverify.loading import load_manifests
+from netverify.model import Cluster, Flow, LoadedCluster, PodEndpoint, Protocol, Settings
+from netverify.model.matrix import ConnectivityMatrix, GroupBy, MatrixPort
+from netverify.report.json_format import dumps
+from netverify.report.matrix_csv import format_matrix_csv
+from netverify.report.matrix_dot import format_matrix_dot
+from netverify.report.matrix_html import format_matrix_html
+from netverify.report.matrix_json import matrix_json
+from netverify.report.matrix_markdown import format_matrix_markdown
+from netverify.report.matrix_text import format_matrix_text
+from netverify.semantics import evaluate
+from tests.strategies import clusters
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDENS = Path(__file__).parent / "goldens"
+
+
+def blog_matrix(monkeypatch: pytest.MonkeyPatch, **options: object) -> ConnectivityMatrix:
+    monkeypatch.chdir(REPO)
+    return connectivity_matrix(load_manifests(["examples/blog"]), Settings(), **options)  # type: ignore[arg-type]
+
+
+def allowed_pairs(matrix: ConnectivityMatrix) -> set[tuple[str, str]]:
+    return {(cell.source, cell.destination) for cell in matrix.cells if cell.allowed}
+
+
+def test_blog_only_pod3_gets_into_pod2(monkeypatch: pytest.MonkeyPatch) -> None:
+    matrix = blog_matrix(monkeypatch)
+    names = ["ns-1/pod1", "ns-2/pod2", "ns-3/pod3"]
+    assert [entity.name for entity in matrix.entities] == names
+    everything = set(itertools.product(names, names))
+    assert allowed_pairs(matrix) == everything - {("ns-1/pod1", "ns-2/pod2")}
+    (cell,) = [c for c in matrix.cells if (c.source, c.destination) == ("ns-3/pod3", "ns-2/pod2")]
+    assert cell.witness is not None
+    assert [str(rule) for rule in cell.witness.allowed_by] == [
+        "NetworkPolicy ns-2/allow-pod3-to-pod2 ingress[0]"
+    ]
+
+
+def test_blog_with_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    matrix = blog_matrix(
+        monkeypatch,
+        ports=[
+            MatrixPort(protocol=Protocol.TCP, port=80),
+            MatrixPort(protocol=Protocol.UDP, port=53),
+        ],
+    )
+    tcp = {(c.source, c.destination) for c in matrix.cells if c.allowed and c.port == 80}
+    udp = {(c.source, c.destination) for c in matrix.cells if c.allowed and c.port == 53}
+    assert ("ns-3/pod3", "ns-2/pod2") in tcp
+    assert ("ns-3/pod3", "ns-2/pod2") not in udp
+    assert ("ns-2/pod2", "ns-2/pod2") in udp  # self traffic
+
+
+def test_blog_by_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    matrix = blog_matrix(monkeypatch, group_by=GroupBy.NAMESPACE)
+    assert ("ns-1", "ns-2") not in allowed_pairs(matrix)
+    assert ("ns-3", "ns-2") in allowed_pairs(matrix)
+
+
+FORMATS = {
+    "blog.txt": (format_matrix_text, {}),
+    "blog.csv": (format_matrix_csv, {}),
+    "blog.md": (format_matrix_markdown, {}),
+    "blog.dot": (format_matrix_dot, {}),
+    "blog.json": (lambda m: dumps(matrix_json(m)), {}),
+    "blog-ports.txt": (
+        format_matrix_text,
+        {
+            "ports": [
+                MatrixPort(protocol=Protocol.TCP, port=80),
+                MatrixPort(protocol=Protocol.UDP, port=53),
+            ]
+        },
+    ),
+    "devprod-namespaces.txt": (format_matrix_text, {"group_by": GroupBy.NAMESPACE}),
+}
+
+
+@pytest.mark.parametrize("golden", sorted(FORMATS))
+def test_goldens(golden: str, monkeypatch: pytest.MonkeyPatch, update_matrix_goldens: bool) -> None:
+    formatter, options = FORMATS[golden]
+    monkeypatch.chdir(REPO)
+    example = "examples/devprod" if golden.startswith("devprod") else "examples/blog"
+    matrix = connectivity_matrix(load_manifests([example]), Settings(), **options)  # type: ignore[arg-type]
+    text = formatter(matrix)  # type: ignore[operator]
+    path = GOLDENS / golden
+    if update_matrix_goldens:
+        GOLDENS.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_html_is_self_contained(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = format_matrix_html(blog_matrix(monkeypatch))
+    assert page.startswith("<!DOCTYPE html>")
+    lowered = page.lower()
+    assert "http" not in lowered
+    assert "src=" not in lowered and "<link" not in lowered and "@import" not in lowered
+
+
+def test_cli_writes_one_html_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "matrix.html"
+    result = CliRunner().invoke(app, ["matrix", "examples/blog", "-f", "html", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == [out]
+    assert "ns-3/pod3" in out.read_text(encoding="utf-8")
+
+
+def test_cli_text_and_bad_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    runner = CliRunner()
+    result = runner.invoke(app, ["matrix", "examples/blog"])
+    assert result.exit_code == 0
+    assert result.stdout == (GOLDENS / "blog.txt").read_text(encoding="utf-8")
+    bad = runner.invoke(app, ["matrix", "examples/blog", "--port", "80/tcp"])
+    assert bad.exit_code == 2
+    assert "--port" in bad.stderr
+    parsed = json.loads(runner.invoke(app, ["matrix", "examples/blog", "-f", "json"]).stdout)
+    assert {"from", "to", "protocol", "port", "allowed"} <= parsed["cells"][0].keys()
+
+
+def _probe_ports(cluster: Cluster) -> list[int]:
+    """Every port where some verdict could change, found independently of the engine."""
+    ports = {1, 65535}
+    for policy in cluster.policies:
+        for rule in (*policy.ingress, *policy.egress):
+            for entry in rule.ports:
+                if entry.port_range is not None:
+                    ports |= {entry.port_range.start, entry.port_range.end}
+                    ports |= {entry.port_range.start - 1, entry.port_range.end + 1}
+    for pod in cluster.pods:
+        ports |= {port.port for port in pod.ports}
+    return sorted(port for port in ports if 1 <= port <= 65535)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clusters())
+def test_matrix_agrees_with_the_reference_evaluator(cluster: Cluster) -> None:
+    """A divergence is a soundness bug."""
+    matrix = connectivity_matrix(LoadedCluster(cluster=cluster), Settings())
+    got = allowed_pairs(matrix)
+    namespaces = {ns.name: ns for ns in cluster.namespaces}
+    names = sorted({pod_name(pod) for pod in cluster.pods})
+    endpoints: dict[str, list[PodEndpoint]] = {}
+    for pod in cluster.pods:
+        endpoints.setdefault(pod_name(pod), []).append(
+            PodEndpoint(
+                namespace=namespaces[pod.namespace], pod=pod, ip=pod.ips[0] if pod.ips else None
+            )
+        )
+    ports = _probe_ports(cluster)
+    for source, destination in itertools.product(names, names):
+        expected = any(
+            evaluate(cluster, Flow(source=s, destination=d, protocol=protocol, port=port)).allowed
+            for s in endpoints[source]
+            for d in endpoints[destination]
+            for protocol in Protocol
+            for port in ports
+        )
+        assert ((source, destination) in got) == expected, (source, destination)
