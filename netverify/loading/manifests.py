@@ -89,6 +89,16 @@ def is_unmodelled(api_version: str, kind: str) -> bool:
     return group in UNMODELLED_GROUPS or (group, kind) in UNMODELLED_KINDS
 
 
+def _is_netverify_spec(data: object) -> bool:
+    """A netverify spec file kept beside the manifests it names (`manifests: [.]`)."""
+    return (
+        isinstance(data, dict)
+        and "kind" not in data
+        and "apiVersion" not in data
+        and {"manifests", "invariants"} <= data.keys()
+    )
+
+
 @dataclass
 class _Builder:
     """The cluster as loaded so far, with where each object came from."""
@@ -106,6 +116,8 @@ class _Builder:
     """Objects read, of any kind and valid or not (a `List` counts as its items)."""
 
     def add_document(self, document: YamlDocument) -> None:
+        if _is_netverify_spec(document.data):
+            return
         self._add_object(document, (), document.data)
 
     def _add_object(self, document: YamlDocument, root: Path, data: object) -> None:

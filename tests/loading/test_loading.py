@@ -662,3 +662,11 @@ def test_missing_paths_are_all_reported(workdir: Path) -> None:
         "nope.yaml: no such file or directory",
         "gone/: no such file or directory",
     ]
+
+
+def test_a_netverify_spec_beside_the_manifests_is_not_a_manifest(workdir: Path) -> None:
+    (workdir / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
+    (workdir / "spec.yaml").write_text("manifests: [.]\ninvariants:\n  - name: x\n    forbid: {}\n")
+    loaded = load_manifests(["."])
+    assert [ns.name for ns in loaded.cluster.namespaces] == ["a"]
+    assert loaded.warnings == ()
