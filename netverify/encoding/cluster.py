@@ -191,17 +191,17 @@ class ClusterEncoding:
         )
         name_label = endpoint.namespace_labels[NAMESPACE_NAME_LABEL]
         code = self.universe.namespace_labels.code
+        constants = (
+            endpoint.pod_class,
+            endpoint.is_pod,
+            name_label,
+            endpoint.host_network,
+            endpoint.label_profile,
+            endpoint.port_profile,
+            endpoint.address_profile,
+        )
         pod_class_, is_pod, name, host_network, label_profile, port_profile, address_profile = (
-            symbol(constant)
-            for constant in (
-                endpoint.pod_class,
-                endpoint.is_pod,
-                name_label,
-                endpoint.host_network,
-                endpoint.label_profile,
-                endpoint.port_profile,
-                endpoint.address_profile,
-            )
+            symbol(constant) for constant in constants
         )
         rows = (
             f"(=> (= {pod_class_} {pod_class.index}) (and {is_pod} "
@@ -211,15 +211,6 @@ class ClusterEncoding:
             f"(= {port_profile} {ports[pod_class.named_ports]}) "
             f"(= {address_profile} {addresses[pod_class.address_segments]})))"
             for pod_class in self.classes
-        )
-        constants = (
-            endpoint.pod_class,
-            endpoint.is_pod,
-            name_label,
-            endpoint.host_network,
-            endpoint.label_profile,
-            endpoint.port_profile,
-            endpoint.address_profile,
         )
         terms += parse_assertions(rows, constants)
         return terms
