@@ -116,17 +116,23 @@ RlimitOption = Annotated[
 ]
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _options(
+    context: typer.Context,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
     ] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)
+    ] = False,
 ) -> None:
     _DEBUG["enabled"] = debug
     if version:
         typer.echo(__version__)
         raise typer.Exit()
+    if context.invoked_subcommand is None:
+        typer.echo(context.get_help())
+        raise typer.Exit(EXIT_INPUT_ERROR)
 
 
 def _print_warnings(warnings: tuple[Diagnostic, ...] | list[Diagnostic]) -> None:

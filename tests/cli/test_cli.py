@@ -444,3 +444,11 @@ def test_unmodelled_kind_is_an_error_with_strict(with_cilium: str) -> None:
     assert result.stdout == ""
     assert "blog/cilium.yaml:1: error: " in result.stderr
     assert "CiliumNetworkPolicy" in result.stderr
+
+
+def test_version_prints_alone() -> None:
+    from netverify import __version__
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == __version__
