@@ -1,0 +1,92 @@
+"""The diff engine against brute force: every flow whose verdict changed between two random
+policy sets is covered by exactly the finding of its kind, groups and port range."""
+
+from itertools import product
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from netverify.engine import SolverLimits
+from netverify.engine.diff import diff
+from netverify.model import (
+    Flow,
+    LoadedCluster,
+    NamespaceScope,
+    PodEndpoint,
+    PodScope,
+    Protocol,
+    Settings,
+)
+from netverify.model.diff import Change, DiffFinding
+from netverify.semantics import evaluate
+from tests.strategies import INTERESTING_PORTS, clusters, rules
+
+DIFFERENTIAL = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _covers(finding: DiffFinding, flow: Flow) -> bool:
+    source, destination = flow.source, flow.destination
+    assert isinstance(source, PodEndpoint) and isinstance(destination, PodEndpoint)
+    return (
+        finding.protocol == flow.protocol
+        and source.pod.name in finding.source.pods
+        and finding.source.namespace == source.pod.namespace
+        and destination.pod.name in finding.destination.pods
+        and finding.destination.namespace == destination.pod.namespace
+        and any(port.start <= flow.port <= port.end for port in finding.ports)
+    )
+
+
+@DIFFERENTIAL
+@given(data=st.data())
+def test_every_changed_flow_between_existing_pods_is_reported(data: st.DataObject) -> None:
+    base = data.draw(clusters(max_pods=3, max_policies=3))
+    # HEAD: the same pods, one policy's rules replaced (or one policy gone).
+    policies = list(base.policies)
+    if policies:
+        index = data.draw(st.integers(0, len(policies) - 1))
+        if data.draw(st.booleans()):
+            policies[index] = policies[index].model_copy(
+                update={"ingress": tuple(data.draw(st.lists(rules(), max_size=2)))}
+            )
+        else:
+            del policies[index]
+    head = base.model_copy(update={"policies": tuple(policies)})
+    report = diff(
+        LoadedCluster(cluster=base),
+        LoadedCluster(cluster=head),
+        Settings(),
+        PodScope.EXISTING,
+        NamespaceScope.EXISTING,
+        SolverLimits(),
+    )
+    assert report.error is None and report.complete
+    endpoints = []
+    for pod in base.pods:
+        namespace = base.namespace(pod.namespace)
+        assert namespace is not None
+        endpoints.append(
+            PodEndpoint(namespace=namespace, pod=pod, ip=pod.ips[0] if pod.ips else None)
+        )
+    ports = sorted({*INTERESTING_PORTS, *(p.port for pod in base.pods for p in pod.ports)})
+    for source, destination in product(endpoints, endpoints):
+        if (
+            source.pod.name == destination.pod.name
+            and source.pod.namespace == destination.pod.namespace
+        ):
+            continue
+        for protocol, port in product(Protocol, ports):
+            flow = Flow(source=source, destination=destination, protocol=protocol, port=port)
+            before = evaluate(base, flow).allowed
+            after = evaluate(head, flow).allowed
+            if before == after:
+                assert not any(_covers(f, flow) for f in report.findings), flow
+                continue
+            change = Change.ADDED if after else Change.REMOVED
+            assert any(f.change is change and _covers(f, flow) for f in report.findings), (
+                f"{change.value} flow not reported: {flow}"
+            )
