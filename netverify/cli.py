@@ -6,6 +6,7 @@ violated · 130 interrupted.
 
 import json
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -519,11 +520,21 @@ def schema() -> None:
     typer.echo(json.dumps(SpecFile.model_json_schema(), indent=2))
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C, raised past click (which would turn a KeyboardInterrupt into "Aborted!" and
+    exit 1); `finally` blocks still run, so no half-written report is left behind."""
+
+
+def _interrupt(signal_number: int, frame: object) -> None:
+    raise _Interrupted
+
+
 def main() -> None:
     """Entry point: user-facing errors without tracebacks, Ctrl-C exits 130."""
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         app()
-    except KeyboardInterrupt:
+    except (_Interrupted, KeyboardInterrupt):
         typer.echo("netverify: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as crash:

@@ -1,0 +1,57 @@
+"""How the command line fails: Ctrl-C and internal errors give a short message and a known
+exit code; only --debug shows a traceback."""
+
+import os
+import signal
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from netverify import cli
+
+
+@pytest.fixture(autouse=True)
+def _restore_sigint() -> Iterator[None]:
+    """`main()` installs its own Ctrl-C handler; the test runner needs its own back."""
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, handler)
+
+
+def _run_main(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> int:
+    monkeypatch.setattr(sys, "argv", ["netverify", *argv])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    code = exited.value.code
+    assert isinstance(code, int)
+    return code
+
+
+def test_ctrl_c_exits_130_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(cli, "load_manifests", interrupted)
+    assert _run_main(monkeypatch, ["validate", "examples/blog"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "netverify: interrupted"
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_internal_error_is_one_line_unless_debug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], debug: bool
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "load_manifests", broken)
+    argv = ["--debug"] if debug else []
+    assert _run_main(monkeypatch, [*argv, "validate", "examples/blog"]) == 2
+    captured = capsys.readouterr()
+    assert "netverify: internal error: RuntimeError: boom" in captured.err
+    assert ("Traceback" in captured.err) is debug
+    assert captured.out == ""
