@@ -19,7 +19,7 @@ import typer
 
 from netverify import __version__
 from netverify.engine import SolverLimits, prove
-from netverify.engine.diff import diff
+from netverify.engine.diff import DEFAULT_MAX_FINDINGS, diff
 from netverify.engine.lint import lint as run_lint
 from netverify.engine.matrix import connectivity_matrix, parse_matrix_port
 from netverify.engine.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS
@@ -303,6 +303,9 @@ def diff_command(
         FailOn | None,
         typer.Option("--fail-on", help="Exit 1 when findings of this kind exist."),
     ] = None,
+    max_findings: Annotated[
+        int, typer.Option("--max-findings", min=1, help="Stop after this many findings.")
+    ] = DEFAULT_MAX_FINDINGS,
     output_format: FormatOption = OutputFormat.TEXT,
     output: OutputOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
@@ -333,7 +336,9 @@ def diff_command(
         _input_error(error)
     _print_warnings((*base.warnings, *head.warnings))
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
-    report = diff(base, head, Settings(), pods, namespaces, limits, labels=labels)
+    report = diff(
+        base, head, Settings(), pods, namespaces, limits, labels=labels, max_findings=max_findings
+    )
     match output_format:
         case OutputFormat.TEXT:
             text = format_diff(report)

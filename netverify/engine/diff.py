@@ -216,7 +216,12 @@ class _DiffSearch:
                     self.solver.push()
                     self.solver.add(*assumptions)
                     self.solver.check()
-                    flow = readable_flow(self.solver, self.encoding, prefer_existing=False)
+                    flow = readable_flow(
+                        self.solver,
+                        self.encoding,
+                        prefer_existing=False,
+                        tidy_labels=self.pods is PodScope.ANY,
+                    )
                     self.solver.pop()
                     findings.append(self._finding(change, flow))
                     self.solver.add(z3.Not(self._group_constraint(flow)))

@@ -26,16 +26,21 @@ def is_new_pod(endpoint: Endpoint) -> bool:
     return isinstance(endpoint, PodEndpoint) and endpoint.pod.name is None
 
 
-def readable_flow(solver: z3.Solver, encoding: ClusterEncoding, prefer_existing: bool) -> Flow:
-    """Call right after a `sat` check; leaves the solver's frames as it found them."""
+def readable_flow(
+    solver: z3.Solver, encoding: ClusterEncoding, prefer_existing: bool, tidy_labels: bool = True
+) -> Flow:
+    """Call right after a `sat` check; leaves the solver's frames as it found them.
+
+    `tidy_labels` False skips the label preferences (a check each), for callers that decode
+    many witnesses between existing pods, such as diff."""
     frames = 0
     flow = decode_flow(encoding, solver.model())
     try:
-        for preference in _preferences(encoding, prefer_existing):
+        for preference in _preferences(encoding, prefer_existing, tidy_labels):
             if _still_satisfiable(solver, preference):
                 frames += 1
                 flow = decode_flow(encoding, solver.model())
-        for label in _labels_of_new_pods(encoding, flow):
+        for label in _labels_of_new_pods(encoding, flow) if tidy_labels else ():
             if _still_satisfiable(solver, label == ABSENT):
                 frames += 1
                 flow = decode_flow(encoding, solver.model())
@@ -65,7 +70,9 @@ def _labels_of_new_pods(encoding: ClusterEncoding, flow: Flow) -> list[z3.ArithR
     ]
 
 
-def _preferences(encoding: ClusterEncoding, prefer_existing: bool) -> list[z3.BoolRef]:
+def _preferences(
+    encoding: ClusterEncoding, prefer_existing: bool, tidy_labels: bool
+) -> list[z3.BoolRef]:
     ends = (encoding.flow.source, encoding.flow.destination)
     preferences = []
     if prefer_existing:
@@ -76,6 +83,8 @@ def _preferences(encoding: ClusterEncoding, prefer_existing: bool) -> list[z3.Bo
         preferences.append(
             z3.And([z3.Implies(z3.Not(end.is_pod), in_network(end.ip, network)) for end in ends])
         )
+    if not tidy_labels:
+        return preferences
     new_pod_labels = [(end, key, label) for end in ends for key, label in end.pod_labels.items()]
     preferences.append(
         z3.And(

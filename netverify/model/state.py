@@ -1,5 +1,7 @@
 """The loaded cluster: everything the semantics and the encoding reason about."""
 
+from functools import cached_property
+
 from netverify.model.base import Frozen
 from netverify.model.cluster import Namespace, Pod, UnmodelledObject
 from netverify.model.diagnostics import Diagnostic
@@ -17,7 +19,22 @@ class Cluster(Frozen):
     """Objects whose policy effect verdicts do not account for."""
 
     def namespace(self, name: str) -> Namespace | None:
-        return next((ns for ns in self.namespaces if ns.name == name), None)
+        return self._namespaces_by_name.get(name)
+
+    def policies_in(self, namespace: str) -> tuple[NetworkPolicy, ...]:
+        """The policies of one namespace, in order (a policy selects only pods of its own)."""
+        return self._policies_by_namespace.get(namespace, ())
+
+    @cached_property
+    def _namespaces_by_name(self) -> dict[str, Namespace]:
+        return {namespace.name: namespace for namespace in self.namespaces}
+
+    @cached_property
+    def _policies_by_namespace(self) -> dict[str, tuple[NetworkPolicy, ...]]:
+        grouped: dict[str, list[NetworkPolicy]] = {}
+        for policy in self.policies:
+            grouped.setdefault(policy.namespace, []).append(policy)
+        return {namespace: tuple(policies) for namespace, policies in grouped.items()}
 
 
 class LoadedCluster(Frozen):

@@ -42,9 +42,11 @@ def _network_policy_layer(
         if direction is Direction.INGRESS
         else (flow.source, flow.destination)
     )
+    pod = governed_pod(subject)
+    candidates = cluster.policies_in(pod.pod.namespace) if pod is not None else ()
     isolating = [
         policy
-        for policy in cluster.policies
+        for policy in candidates
         if direction in policy.policy_types and policy_selects(policy, subject)
     ]
     if not isolating:
