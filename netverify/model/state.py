@@ -1,6 +1,8 @@
 """The loaded cluster: everything the semantics and the encoding reason about."""
 
+from collections.abc import Mapping
 from functools import cached_property
+from typing import Any, Self
 
 from netverify.model.base import Frozen
 from netverify.model.cluster import Namespace, Pod, UnmodelledObject
@@ -25,6 +27,13 @@ class Cluster(Frozen):
         """The policies of one namespace, in order (a policy selects only pods of its own)."""
         return self._policies_by_namespace.get(namespace, ())
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy without the lookup tables: they describe the fields before `update`."""
+        copied = super().model_copy(update=update, deep=deep)
+        for table in _LOOKUP_TABLES:
+            copied.__dict__.pop(table, None)
+        return copied
+
     @cached_property
     def _namespaces_by_name(self) -> dict[str, Namespace]:
         return {namespace.name: namespace for namespace in self.namespaces}
@@ -35,6 +44,9 @@ class Cluster(Frozen):
         for policy in self.policies:
             grouped.setdefault(policy.namespace, []).append(policy)
         return {namespace: tuple(policies) for namespace, policies in grouped.items()}
+
+
+_LOOKUP_TABLES = ("_namespaces_by_name", "_policies_by_namespace")
 
 
 class LoadedCluster(Frozen):

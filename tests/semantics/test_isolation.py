@@ -173,3 +173,12 @@ def test_egress_rules_of_all_selecting_policies_are_a_union() -> None:
     blocked = decide(world, WEB, OTHER, 53, Protocol.TCP).egress
     assert not blocked.allowed
     assert blocked.isolated_by == (ref(first), ref(second))
+
+
+def test_a_copied_cluster_does_not_keep_the_lookup_tables_of_the_original() -> None:
+    from netverify.model import NAMESPACE_NAME_LABEL, Cluster, Namespace
+
+    original = Cluster(namespaces=(Namespace(name="a", labels={NAMESPACE_NAME_LABEL: "a"}),))
+    assert original.namespace("b") is None
+    grown = original.model_copy(update={"namespaces": (*original.namespaces, Namespace(name="b"))})
+    assert grown.namespace("b") is not None
