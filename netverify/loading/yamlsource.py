@@ -481,13 +481,14 @@ def _documents(
     except yaml.reader.ReaderError as exc:
         raise _unprintable(exc, text, file) from None
     documents: list[YamlDocument] = []
+    # Without an anchor there is no alias: every document is as big as its text.
+    has_anchors = "&" in prepared
     try:
         index = 0
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
-                # Without an anchor there is no alias: the document is as big as its text.
-                shared = "&" in prepared and _check_expansion(node, file)
+                shared = has_anchors and _check_expansion(node, file)
                 if shared and loader_class is _FastLoader:
                     raise _NeedsPurePython
 
