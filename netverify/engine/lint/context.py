@@ -112,6 +112,10 @@ class LintContext:
     def rule_span(self, ref: RuleRef) -> SourceSpan | None:
         return self.sources.of_rule(ref)
 
+    def at_rule(self, ref: RuleRef) -> dict[str, object]:
+        """The location fields of a finding about one rule: its span, policy and rule."""
+        return {"span": self.rule_span(ref), "object": ref.policy, "rule": ref}
+
     def describe_rule(self, ref: RuleRef) -> str:
         name = (
             f"{ref.policy.namespace}/{ref.policy.name} {ref.direction.value.lower()}[{ref.index}]"

@@ -142,9 +142,7 @@ def redundant_rule(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
                 yield finding(
                     info,
                     message,
-                    span=context.rule_span(ref),
-                    object=ref.policy,
-                    rule=ref,
+                    **context.at_rule(ref),
                     related=tuple(covering),
                 )
 
@@ -332,9 +330,7 @@ def peer_admits_future_pods(context: LintContext, info: CheckInfo) -> Iterator[F
                         f"{direction.value.lower()}[{index}].{field}[{peer_index}] admits "
                         f"{found_pod}, a pod that does not exist yet but could be created; today "
                         f"the peer matches pods in {where}",
-                        span=context.rule_span(ref),
-                        object=ref.policy,
-                        rule=ref,
+                        **context.at_rule(ref),
                         related=(found_pod,),
                     )
 

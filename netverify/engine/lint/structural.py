@@ -58,9 +58,7 @@ def peer_matches_nothing(context: LintContext, info: CheckInfo) -> Iterator[Find
                     yield finding(
                         info,
                         f"{_RULES_KEY[direction]}[{index}].{field}[{peer_index}]: {message}",
-                        span=context.rule_span(ref),
-                        object=ref.policy,
-                        rule=ref,
+                        **context.at_rule(ref),
                     )
 
 
@@ -143,9 +141,7 @@ def named_port_undefined(context: LintContext, info: CheckInfo) -> Iterator[Find
                         info,
                         f"{_RULES_KEY[direction]}[{index}]: port `{name}` ({entry.protocol.value})"
                         f" is defined by {where}",
-                        span=context.rule_span(ref),
-                        object=ref.policy,
-                        rule=ref,
+                        **context.at_rule(ref),
                     )
 
 
@@ -193,9 +189,7 @@ def ip_block_covers_pods(context: LintContext, info: CheckInfo) -> Iterator[Find
                         info,
                         f"{_RULES_KEY[direction]}[{index}]: ipBlock {block.cidr} covers "
                         + " and ".join(what),
-                        span=context.rule_span(ref),
-                        object=ref.policy,
-                        rule=ref,
+                        **context.at_rule(ref),
                         related=tuple(pods),
                     )
 
@@ -220,9 +214,7 @@ def rules_ignored(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
                 info,
                 f"{len(rules)} {_RULES_KEY[direction]} rule(s) but policyTypes is [{types}]: "
                 f"they have no effect",
-                span=context.rule_span(ref),
-                object=ref.policy,
-                rule=ref,
+                **context.at_rule(ref),
             )
 
 
