@@ -211,9 +211,23 @@ def explain(
 
 def _prove_spec(spec_path: str, strict: bool, limits: SolverLimits) -> Report:
     raw = read_spec(spec_path)
+    _show_progress(0, 0, f"loading {spec_path}")
     loaded = load_manifests(raw.manifest_paths, strict=strict)
     _print_warnings(loaded.warnings)
-    return prove(loaded, resolve_spec(raw, loaded.cluster), limits, strict=strict)
+    spec = resolve_spec(raw, loaded.cluster)
+    report = prove(loaded, spec, limits, strict=strict, progress=_show_progress)
+    _show_progress(0, 0, "")
+    return report
+
+
+def _show_progress(done: int, total: int, what: str) -> None:
+    """One self-erasing status line on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return
+    count = f"[{done}/{total}] " if total else ""
+    line = f"{count}{what}"[:78] if what else ""
+    sys.stderr.write(f"\r\x1b[K{line}")
+    sys.stderr.flush()
 
 
 @app.command(name="prove")

@@ -5,6 +5,8 @@ is decoded into a plain flow at once and replayed through the reference evaluato
 two disagree the result is an internal error, never a verdict.
 """
 
+from collections.abc import Callable
+
 import z3
 
 from netverify.encoding.cluster import ClusterEncoding
@@ -33,19 +35,32 @@ class ReplayMismatch(Exception):
     """The encoding and the reference evaluator disagree: a soundness bug."""
 
 
+Progress = Callable[[int, int, str], None]
+"""Told (invariants done, invariants in all, what comes next) as proving goes on."""
+
+
 def prove(
-    loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits, strict: bool = False
+    loaded: LoadedCluster,
+    loaded_spec: LoadedSpec,
+    limits: SolverLimits,
+    strict: bool = False,
+    progress: Progress | None = None,
 ) -> Report:
     """One result per invariant, in spec order; one failing invariant does not stop the rest.
 
     With `strict`, a `holds` that rests on an assumption (see `strict_caveats`) is `unknown`.
     """
     spec = loaded_spec.spec
+    total = len(spec.invariants)
+    if progress:
+        progress(0, total, "encoding")
     encoding = ClusterEncoding(loaded.cluster, spec.settings, spec.invariants)
     solver = make_solver(limits)
     solver.add(encoding.domain)
     results = []
-    for invariant in spec.invariants:
+    for done, invariant in enumerate(spec.invariants):
+        if progress:
+            progress(done, total, invariant.name)
         prover = _InvariantProver(encoding, solver, invariant, limits)
         try:
             result = prover.prove()

@@ -378,3 +378,19 @@ def test_strict_turns_holds_by_assumption_into_unknown() -> None:
     (strict,) = prove(loaded, loaded_spec, SolverLimits(), strict=True).results
     assert strict.status is Status.UNKNOWN
     assert strict.reason is not None and "podCIDRs" in strict.reason
+
+
+def test_progress_is_told_before_each_invariant() -> None:
+    invariants = (
+        _dev_to_prod(PodScope.EXISTING),
+        _dev_to_prod(PodScope.ANY).model_copy(update={"name": "second"}),
+    )
+    spec = Spec(file="<test>", manifests=(), invariants=invariants)
+    told: list[tuple[int, int, str]] = []
+    prove(
+        LoadedCluster(cluster=_dev_prod_cluster()),
+        LoadedSpec(spec=spec),
+        SolverLimits(),
+        progress=lambda done, total, what: told.append((done, total, what)),
+    )
+    assert told == [(0, 2, "encoding"), (0, 2, "dev-never-reaches-prod"), (1, 2, "second")]
