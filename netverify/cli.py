@@ -4,7 +4,6 @@ Exit codes: 0 all hold · 1 some violated · 2 usage or input error · 3 some un
 violated · 130 interrupted.
 """
 
-import gc
 import json
 import os
 import signal
@@ -14,17 +13,14 @@ import traceback
 from enum import StrEnum
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Annotated, NoReturn, assert_never
+from typing import TYPE_CHECKING, Annotated, NoReturn, assert_never
 
 import typer
 
 from netverify import __version__
 from netverify.engine import SolverLimits, prove
 from netverify.engine.diff import DEFAULT_MAX_FINDINGS, diff
-from netverify.engine.lint import lint as run_lint
-from netverify.engine.matrix import connectivity_matrix, parse_matrix_port
 from netverify.engine.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS
-from netverify.generate import GeneratorOptions, write_cluster
 from netverify.loading import load_manifests
 from netverify.loading.flows import parse_flow
 from netverify.loading.gitrev import paths_at_revision
@@ -42,25 +38,21 @@ from netverify.model import (
     Severity,
 )
 from netverify.model.diff import Change, DiffReport
-from netverify.model.lint import LintReport
-from netverify.model.matrix import ConnectivityMatrix, GroupBy
+from netverify.model.matrix import GroupBy
 from netverify.model.results import StatusRank
 from netverify.model.spec_schema import SpecFile
-from netverify.report import github, junit, markdown, sarif
 from netverify.report.diff_text import format_diff
 from netverify.report.json_format import decision_json, diff_json, dumps, report_json
-from netverify.report.lint_json import lint_json
-from netverify.report.lint_sarif import lint_sarif
-from netverify.report.lint_text import format_lint_text
-from netverify.report.matrix_csv import format_matrix_csv
-from netverify.report.matrix_dot import format_matrix_dot
-from netverify.report.matrix_html import format_matrix_html
-from netverify.report.matrix_json import matrix_json
-from netverify.report.matrix_markdown import format_matrix_markdown
-from netverify.report.matrix_text import format_matrix_text
 from netverify.report.summary import format_summary
 from netverify.report.text import format_decision, format_report
 from netverify.semantics import evaluate
+
+if TYPE_CHECKING:
+    from netverify.model.lint import LintReport
+    from netverify.model.matrix import ConnectivityMatrix
+
+# NOTE: modules that only one command needs (matrix, lint, generate, the CI formats) are
+# imported inside that command: `prove` on a small cluster is mostly interpreter start-up.
 
 EXIT_HOLDS = 0
 EXIT_VIOLATED = 1
@@ -253,12 +245,20 @@ def prove_command(
         case OutputFormat.JSON:
             text = dumps(_combined_json(reports))
         case OutputFormat.SARIF:
+            from netverify.report import sarif
+
             text = sarif.format_prove(reports)
         case OutputFormat.JUNIT:
+            from netverify.report import junit
+
             text = junit.format_prove(reports)
         case OutputFormat.MARKDOWN:
+            from netverify.report import markdown
+
             text = markdown.format_prove(reports)
         case OutputFormat.GITHUB:
+            from netverify.report import github
+
             text = github.format_prove(reports)
         case _:
             assert_never(output_format)
@@ -360,12 +360,20 @@ def diff_command(
         case OutputFormat.JSON:
             text = dumps(diff_json(report))
         case OutputFormat.SARIF:
+            from netverify.report import sarif
+
             text = sarif.format_diff(report)
         case OutputFormat.JUNIT:
+            from netverify.report import junit
+
             text = junit.format_diff(report)
         case OutputFormat.MARKDOWN:
+            from netverify.report import markdown
+
             text = markdown.format_diff(report)
         case OutputFormat.GITHUB:
+            from netverify.report import github
+
             text = github.format_diff(report)
         case _:
             assert_never(output_format)
@@ -409,6 +417,8 @@ def generate(
     ] = False,
 ) -> None:
     """Write a synthetic cluster and a spec whose verdicts are known (tests, benchmarks)."""
+    from netverify.generate import GeneratorOptions, write_cluster
+
     options = GeneratorOptions(
         namespaces=namespaces, pods=pods, policies=policies, seed=seed, leak=leak
     )
@@ -429,7 +439,14 @@ class MatrixFormat(StrEnum):
     HTML = "html"
 
 
-def _format_matrix(matrix: ConnectivityMatrix, output_format: MatrixFormat) -> str:
+def _format_matrix(matrix: "ConnectivityMatrix", output_format: MatrixFormat) -> str:
+    from netverify.report.matrix_csv import format_matrix_csv
+    from netverify.report.matrix_dot import format_matrix_dot
+    from netverify.report.matrix_html import format_matrix_html
+    from netverify.report.matrix_json import matrix_json
+    from netverify.report.matrix_markdown import format_matrix_markdown
+    from netverify.report.matrix_text import format_matrix_text
+
     match output_format:
         case MatrixFormat.TEXT:
             return format_matrix_text(matrix)
@@ -469,6 +486,8 @@ def matrix(
 ) -> None:
     """Who can reach whom among the existing pods (self traffic allowed, external addresses
     left out)."""
+    from netverify.engine.matrix import connectivity_matrix, parse_matrix_port
+
     try:
         loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
         asked = [parse_matrix_port(port) for port in ports or []]
@@ -485,7 +504,11 @@ class LintFormat(StrEnum):
     SARIF = "sarif"
 
 
-def _format_lint(report: LintReport, output_format: LintFormat) -> str:
+def _format_lint(report: "LintReport", output_format: LintFormat) -> str:
+    from netverify.report.lint_json import lint_json
+    from netverify.report.lint_sarif import lint_sarif
+    from netverify.report.lint_text import format_lint_text
+
     match output_format:
         case LintFormat.TEXT:
             return format_lint_text(report)
@@ -513,6 +536,8 @@ def lint(
     strict: StrictOption = False,
 ) -> None:
     """Find policy mistakes (docs/lint.md); exit 1 when an error-severity finding exists."""
+    from netverify.engine.lint import lint as run_lint
+
     try:
         loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
         cidrs = tuple(_parse_pod_cidr(text) for text in pod_cidrs or [])
@@ -552,10 +577,6 @@ def _interrupt(signal_number: int, frame: object) -> None:
 def main() -> None:
     """Entry point: user-facing errors without tracebacks, Ctrl-C exits 130."""
     signal.signal(signal.SIGINT, _interrupt)
-    # One short run builds millions of objects and drops few cycles; the cyclic collector's
-    # full passes over everything alive cost a quarter of loading at 10k pods and more as
-    # clusters grow. Reference counting still frees everything acyclic.
-    gc.disable()
     try:
         app()
     except (_Interrupted, KeyboardInterrupt):
