@@ -10,10 +10,11 @@ import signal
 import sys
 import tempfile
 import traceback
+from collections.abc import Sequence
 from enum import StrEnum
 from ipaddress import ip_network
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, assert_never
+from typing import TYPE_CHECKING, Annotated, NoReturn, Protocol, assert_never
 
 import typer
 
@@ -244,26 +245,34 @@ def prove_command(
             text = "".join(format_report(report) for report in reports)
         case OutputFormat.JSON:
             text = dumps(_combined_json(reports))
-        case OutputFormat.SARIF:
-            from netverify.report import sarif
-
-            text = sarif.format_prove(reports)
-        case OutputFormat.JUNIT:
-            from netverify.report import junit
-
-            text = junit.format_prove(reports)
-        case OutputFormat.MARKDOWN:
-            from netverify.report import markdown
-
-            text = markdown.format_prove(reports)
-        case OutputFormat.GITHUB:
-            from netverify.report import github
-
-            text = github.format_prove(reports)
+        case OutputFormat.SARIF | OutputFormat.JUNIT | OutputFormat.MARKDOWN | OutputFormat.GITHUB:
+            text = _ci_format(output_format).format_prove(reports)
         case _:
             assert_never(output_format)
     _write(text, output)
     raise typer.Exit(_exit_code(reports))
+
+
+class _CIFormat(Protocol):
+    """What each CI format module (sarif, junit, markdown, github) offers."""
+
+    def format_prove(self, reports: Sequence[Report]) -> str: ...
+
+    def format_diff(self, report: DiffReport) -> str: ...
+
+
+def _ci_format(output_format: OutputFormat) -> _CIFormat:
+    """The module of a CI format, imported only when asked for (it is not `prove`'s usual
+    start-up cost)."""
+    from netverify.report import github, junit, markdown, sarif
+
+    modules: dict[OutputFormat, _CIFormat] = {
+        OutputFormat.SARIF: sarif,
+        OutputFormat.JUNIT: junit,
+        OutputFormat.MARKDOWN: markdown,
+        OutputFormat.GITHUB: github,
+    }
+    return modules[output_format]
 
 
 def _combined_json(reports: list[Report]) -> dict[str, object]:
@@ -359,22 +368,8 @@ def diff_command(
             text = format_diff(report)
         case OutputFormat.JSON:
             text = dumps(diff_json(report))
-        case OutputFormat.SARIF:
-            from netverify.report import sarif
-
-            text = sarif.format_diff(report)
-        case OutputFormat.JUNIT:
-            from netverify.report import junit
-
-            text = junit.format_diff(report)
-        case OutputFormat.MARKDOWN:
-            from netverify.report import markdown
-
-            text = markdown.format_diff(report)
-        case OutputFormat.GITHUB:
-            from netverify.report import github
-
-            text = github.format_diff(report)
+        case OutputFormat.SARIF | OutputFormat.JUNIT | OutputFormat.MARKDOWN | OutputFormat.GITHUB:
+            text = _ci_format(output_format).format_diff(report)
         case _:
             assert_never(output_format)
     _write(text, output)
