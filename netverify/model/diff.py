@@ -42,6 +42,10 @@ class DiffFinding(Frozen):
     """The witness under BASE, with the rules that decided it there."""
     head: FlowDecision
     """The same flow under HEAD."""
+    other_sources: tuple[EndpointGroup, ...] = ()
+    """Further source groups whose flows to `destination` changed exactly like the witness's
+    (same protocol and ports, because of the same rules): one finding per rule and
+    destination, not one per source class."""
 
 
 class DiffReport(Frozen):

@@ -1,5 +1,7 @@
 """`netverify diff` as compiler-style text: one finding per group, located at the rule."""
 
+from collections import Counter
+
 from netverify.model import PortRange, RuleRef, SourceMap
 from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
 from netverify.report.describe import describe_flow, describe_rule
@@ -36,17 +38,46 @@ def sources_of(finding: DiffFinding, report: DiffReport) -> SourceMap:
     return report.head_sources if finding.change is Change.ADDED else report.base_sources
 
 
+MAX_NAMESPACES_SHOWN = 8
+
+
 def finding_title(finding: DiffFinding) -> str:
+    others = len(finding.other_sources)
+    more = f" and {_count(others, 'more source group')}" if others else ""
     return (
-        f"{describe_group(finding.source)} -> {describe_group(finding.destination)} "
+        f"{describe_group(finding.source)}{more} -> {describe_group(finding.destination)} "
         f"{finding.protocol.value}/{describe_ports(finding.ports)}"
     )
+
+
+def other_sources_line(finding: DiffFinding) -> str | None:
+    """The finding's further source groups, counted per namespace (the first few named)."""
+    others = finding.other_sources
+    if not others:
+        return None
+    per_namespace = Counter(group.namespace or "" for group in others)
+    shown = ", ".join(
+        f"{namespace} ({count})"
+        for namespace, count in per_namespace.most_common(MAX_NAMESPACES_SHOWN)
+    )
+    rest = len(per_namespace) - MAX_NAMESPACES_SHOWN
+    return (
+        f"also from {_count(len(others), 'more source group')} in "
+        f"{_count(len(per_namespace), 'namespace')}: {shown}"
+        + (f", and {_count(rest, 'more namespace')}" if rest > 0 else "")
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def finding_lines(finding: DiffFinding, report: DiffReport) -> list[str]:
     """The text format's lines for one finding, without its location prefix."""
     verb = "connectivity added" if finding.change is Change.ADDED else "connectivity removed"
     lines = [f"[{finding.change.value}] {verb}: {finding_title(finding)}"]
+    if also := other_sources_line(finding):
+        lines.append(f"  {also}")
     lines.append(f"  witness: {describe_flow(finding.head.flow)}")
     for label, decision, sources in (
         (report.base_label, finding.base, report.base_sources),

@@ -29,7 +29,7 @@ from netverify.model import (
     SourceSpan,
 )
 from netverify.model.diff import Change, DiffReport, EndpointGroup
-from netverify.report.diff_text import responsible_rules, sources_of
+from netverify.report.diff_text import format_diff, responsible_rules, sources_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE_POLICIES = (FIXTURES / "base" / "policies.yaml").read_text(encoding="utf-8")
@@ -250,3 +250,85 @@ def test_json_of_the_widened_finding() -> None:
     assert document["summary"]["added"] == 1 and document["summary"]["removed"] == 0
     (finding,) = document["findings"]
     assert finding["ports"] == [{"start": 8080, "end": 8080}]
+
+
+GROUPING_CLUSTER = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: dev-a, labels: {env: dev}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: dev-b, labels: {env: dev}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: prod, labels: {env: prod}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: dev-a, labels: {app: web}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: job, namespace: dev-b, labels: {app: job}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: dev-b, labels: {app: api}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: prod, labels: {app: db}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-ingress, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+"""
+GROUPING_HEAD_RULES = """\
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {env: dev}}
+      ports:
+        - {protocol: TCP, port: 5432}
+    - from:
+        - namespaceSelector: {matchLabels: {env: dev}}
+          podSelector: {matchLabels: {app: api}}
+      ports:
+        - {protocol: TCP, port: 9000}
+"""
+
+
+def test_sources_changed_alike_are_one_finding(tmp_path: Path) -> None:
+    """One rule opening a destination to many source classes is one finding; a source that
+    changed on further ports (api: 9000 as well) is a finding of its own."""
+    base, head = tmp_path / "base", tmp_path / "head"
+    for folder, text in ((base, GROUPING_CLUSTER), (head, GROUPING_CLUSTER + GROUPING_HEAD_RULES)):
+        folder.mkdir()
+        (folder / "cluster.yaml").write_text(text, encoding="utf-8")
+    report = _engine_diff(base, head)
+    assert report.complete and report.error is None
+    findings = {
+        frozenset(
+            (group.namespace, pod)
+            for group in (finding.source, *finding.other_sources)
+            for pod in group.pods
+        ): finding
+        for finding in report.findings
+    }
+    assert set(findings) == {
+        frozenset({("dev-a", "web"), ("dev-b", "job")}),
+        frozenset({("dev-b", "api")}),
+    }
+    alike = findings[frozenset({("dev-a", "web"), ("dev-b", "job")})]
+    assert alike.ports == (PortRange(start=5432, end=5432),)
+    assert len(alike.other_sources) == 1 and alike.change is Change.ADDED
+    api = findings[frozenset({("dev-b", "api")})]
+    assert api.ports == (PortRange(start=5432, end=5432), PortRange(start=9000, end=9000))
+    assert api.other_sources == ()
+    text = format_diff(report)
+    assert "and 1 more source group -> prod/{db}" in text
+    assert "also from 1 more source group in 1 namespace: dev-" in text
