@@ -143,6 +143,7 @@ def _finding(finding: DiffFinding, report: DiffReport) -> JsonObject:
     return {
         "change": finding.change.value,
         "from": _group(finding.source),
+        "also_from": [_group(group) for group in finding.other_sources],
         "to": _group(finding.destination),
         "protocol": finding.protocol.value,
         "ports": [{"start": port.start, "end": port.end} for port in finding.ports],

@@ -250,6 +250,7 @@ def test_json_of_the_widened_finding() -> None:
     assert document["summary"]["added"] == 1 and document["summary"]["removed"] == 0
     (finding,) = document["findings"]
     assert finding["ports"] == [{"start": 8080, "end": 8080}]
+    assert finding["also_from"] == []
 
 
 GROUPING_CLUSTER = """\
