@@ -22,7 +22,7 @@ from netverify import __version__
 from netverify.engine import SolverLimits, prove
 from netverify.engine.diff import DEFAULT_MAX_FINDINGS, diff
 from netverify.engine.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS
-from netverify.loading import load_manifests
+from netverify.loading import ParseCache, load_manifests
 from netverify.loading.flows import parse_flow
 from netverify.loading.gitrev import paths_at_revision
 from netverify.loading.spec import read_spec, resolve_spec
@@ -337,11 +337,13 @@ def diff_command(
     strict: StrictOption = False,
 ) -> None:
     """Connectivity added and removed between two revisions of the manifests."""
+    # The two sides share most files: each shared file is parsed once.
+    parse_cache = ParseCache()
     try:
         if base_ref is not None:
             with paths_at_revision(base_ref, paths) as base_paths:
-                base = _load_side(base_paths, strict)
-            head = load_manifests(paths, strict=strict)
+                base = _load_side(base_paths, strict, parse_cache)
+            head = load_manifests(paths, strict=strict, parse_cache=parse_cache)
             labels = (base_ref, "work tree")
         else:
             if len(paths) != 2:
@@ -353,8 +355,8 @@ def diff_command(
                         )
                     ]
                 )
-            base = load_manifests([paths[0]], strict=strict)
-            head = load_manifests([paths[1]], strict=strict)
+            base = load_manifests([paths[0]], strict=strict, parse_cache=parse_cache)
+            head = load_manifests([paths[1]], strict=strict, parse_cache=parse_cache)
             labels = (paths[0], paths[1])
     except InputError as error:
         _input_error(error)
@@ -376,11 +378,11 @@ def diff_command(
     raise typer.Exit(_diff_exit_code(report, fail_on))
 
 
-def _load_side(paths: list[str], strict: bool) -> LoadedCluster:
+def _load_side(paths: list[str], strict: bool, parse_cache: ParseCache) -> LoadedCluster:
     """A side of a diff; paths that did not exist at that revision make an empty side."""
     if not paths:
         return LoadedCluster(cluster=Cluster())
-    return load_manifests(paths, strict=strict, require_objects=False)
+    return load_manifests(paths, strict=strict, require_objects=False, parse_cache=parse_cache)
 
 
 def _diff_exit_code(report: DiffReport, fail_on: "FailOn | None") -> int:

@@ -253,16 +253,19 @@ class _DiffSearch:
                         return findings, False, unknown_reason(self.solver, self.limits)
                     if len(findings) >= budget:
                         return findings, False, f"stopped after {budget} findings"
-                    self.solver.push()
-                    self.solver.add(*assumptions)
-                    self.solver.check()
+                    if assumptions:
+                        # readable_flow's preferences are asserted: so must the assumptions be.
+                        self.solver.push()
+                        self.solver.add(*assumptions)
+                        self.solver.check()
                     flow = readable_flow(
                         self.solver,
                         self.encoding,
                         prefer_existing=False,
                         tidy_labels=self.pods is PodScope.ANY,
                     )
-                    self.solver.pop()
+                    if assumptions:
+                        self.solver.pop()
                     finding = self._finding(change, flow)
                     findings.append(finding)
             return findings, True, None
@@ -478,18 +481,10 @@ class _DiffSearch:
             )
         return _class_group(pod_class, endpoint.pod.labels)
 
-    def _changed_ports(
-        self, flow: Flow, change: Change, within: tuple[PortRange, ...] = ()
-    ) -> tuple[PortRange, ...]:
-        """Every port (of `within`, if given) on which the change holds for the flow's two
-        endpoints (for a group of existing pods, for the whole group).
-
-        Verdicts only change where a policy's range starts or ends or a named port lies, so
-        one port per segment between those points stands for the whole segment.
-        """
-        cuts = {1, 65536}
-        for limit in within:
-            cuts |= {limit.start, limit.end + 1}
+    def _port_cuts(self, flow: Flow) -> set[int]:
+        """Where a verdict between the flow's endpoints can change along the ports: where a
+        rule's port range starts or ends, around each named port of the destination."""
+        cuts: set[int] = set()
         # Only the source's egress policies and the destination's ingress policies decide.
         namespaces = {
             end.namespace.name
@@ -505,6 +500,23 @@ class _DiffSearch:
         if isinstance(flow.destination, PodEndpoint):
             for port in flow.destination.pod.ports:
                 cuts |= {port.port, port.port + 1}
+        return cuts
+
+    def _changed_ports(
+        self, flow: Flow, change: Change, within: tuple[PortRange, ...] = ()
+    ) -> tuple[PortRange, ...]:
+        """Every port (of `within`, if given) on which the change holds for the flow's two
+        endpoints (for a group of existing pods, for the whole group).
+
+        Verdicts only change where a policy's range starts or ends or a named port lies, so
+        one port per segment between those points stands for the whole segment.
+        """
+        cuts = {1, 65536}
+        for limit in within:
+            cuts |= {limit.start, limit.end + 1}
+        # Single ports of `within` are a segment each already.
+        if not within or any(limit.start != limit.end for limit in within):
+            cuts |= self._port_cuts(flow)
         points = sorted(cut for cut in cuts if 1 <= cut <= 65536)
         ranges: list[PortRange] = []
         for start, end in itertools.pairwise(points):

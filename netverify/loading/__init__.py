@@ -1,6 +1,13 @@
 """YAML/JSON manifests to the model: the only code that sees raw dicts."""
 
-from netverify.loading.manifests import load_manifests
+from netverify.loading.manifests import ParseCache, load_manifests
 from netverify.loading.yamlsource import YamlDocument, collect_files, parse_documents, read_text
 
-__all__ = ["YamlDocument", "collect_files", "load_manifests", "parse_documents", "read_text"]
+__all__ = [
+    "ParseCache",
+    "YamlDocument",
+    "collect_files",
+    "load_manifests",
+    "parse_documents",
+    "read_text",
+]

@@ -7,7 +7,7 @@ so that a verdict never silently ignores them; all other kinds are skipped.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from netverify.loading.fields import Diagnostics, ObjectFields, describe
@@ -291,20 +291,41 @@ def _required_string(fields: ObjectFields, data: dict[str, object], key: str) ->
     return None if raw is None else fields.string(raw, (key,))
 
 
+class ParseCache:
+    """Parsed documents by file text: two revisions that share most files (a diff) parse
+    each shared file once. Parsing is most of the cost of loading; a document's data and
+    line numbers depend only on the text, so a hit only has to be renamed to its file."""
+
+    def __init__(self) -> None:
+        self._documents: dict[str, list[YamlDocument]] = {}
+
+    def parse(self, text: str, file: str) -> list[YamlDocument]:
+        cached = self._documents.get(text)
+        if cached is None:
+            cached = self._documents[text] = parse_documents(text, file)
+        return [
+            document if document.file == file else replace(document, file=file)
+            for document in cached
+        ]
+
+
 def load_manifests(
     paths: Sequence[str],
     *,
     strict: bool = False,
     stdin: TextIO | None = None,
     require_objects: bool = True,
+    parse_cache: ParseCache | None = None,
 ) -> LoadedCluster:
     """Load every manifest under `paths` (`-` is stdin) into one cluster.
 
     Raises `InputError` with every error of every file; warnings (unmodelled kinds, unknown
     fields) are returned in `LoadedCluster.warnings`, and are errors under `strict`. A
     directory without any manifest file is an error, and so, under `require_objects`, is an
-    input without any Kubernetes object at all (nothing to prove anything about).
+    input without any Kubernetes object at all (nothing to prove anything about). Loads that
+    share a `parse_cache` parse a text they have in common once.
     """
+    parse = parse_documents if parse_cache is None else parse_cache.parse
     diagnostics = Diagnostics(strict=strict)
     builder = _Builder(diagnostics)
     for path in paths:
@@ -323,7 +344,7 @@ def load_manifests(
             )
         for file in files:
             try:
-                documents = parse_documents(read_text(file, stdin), display_name(file))
+                documents = parse(read_text(file, stdin), display_name(file))
             except InputError as exc:
                 diagnostics.errors.extend(exc.diagnostics)
                 continue
