@@ -1,7 +1,9 @@
-"""Benchmarks of netverify on generated clusters: `python -m benchmarks [--tier ci|large|xl]`.
+"""Benchmarks of netverify on generated clusters: `python -m benchmarks [--tier NAME]`.
 
 Per tier, a cluster is generated (with and without the planted leak) and each phase is timed
-`--repeat` times; medians are reported. See benchmarks/README.md for what each number means.
+`--repeat` times; medians are reported. `diff` compares the cluster with a revision that
+changes 20 of its policies; `matrix` and `lint` run once per tier. The report ends with the
+scale issue's targets, met or missed. See benchmarks/README.md for what each number means.
 """
 
 import argparse
@@ -31,6 +33,7 @@ from netverify.generate import (
     WrittenCluster,
     write_cluster,
 )
+from netverify.generate.writer import dump_documents
 from netverify.loading import load_manifests
 from netverify.loading.spec import read_spec, resolve_spec
 from netverify.model import LoadedCluster, LoadedSpec, Spec
@@ -39,6 +42,9 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 ISOLATION_SPEC = "spec-isolation.yaml"
 NCA_FORBID_FILE = "nca-forbid-dev-to-prod.yaml"
+POLICIES_FILE = "policies.yaml"
+PROCESS_LIMIT = 86_400.0
+"""Seconds a measured netverify process may take before the run fails."""
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,17 @@ class Tier:
 TIERS = {
     "ci": Tier("ci", 1_000, 200, 20),
     "large": Tier("large", 5_000, 2_000, 100),
+    "k10": Tier("k10", 10_000, 2_000, 200),
+    "p600": Tier("p600", 1_000, 600, 20),
     "xl": Tier("xl", 50_000, 10_000, 1_000),
 }
+DEFAULT_TIERS = ("ci", "large")
+"""The others take long (xl: minutes per phase; p600: NCA alone ~130 s or more per run)."""
+
+ISOLATION_PHASE = "prove isolation (process)"
+DIFF_PHASE = "diff, 20 policies changed (process)"
+MATRIX_PHASE = "matrix by namespace (process, 1 run)"
+LINT_PHASE = "lint (process, 1 run)"
 
 
 @dataclass
@@ -150,8 +165,43 @@ def _measure_process(command: Sequence[str], cwd: Path, limit: float) -> tuple[f
     return wall, int(rss_kb) / 1024, int(code)
 
 
-def _netverify_prove(spec: Path) -> list[str]:
-    return [sys.executable, "-m", "netverify", "prove", spec.name]
+def _netverify(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "netverify", *arguments]
+
+
+def _process_phase(
+    result: TierResult, name: str, command: Sequence[str], cwd: Path, runs: int
+) -> Phase:
+    """Run a command `runs` times as phase `name`: wall times, the highest peak RSS and the
+    last run's exit code as the note."""
+    phase = result.phase(name)
+    for _ in range(runs):
+        wall, rss, code = _measure_process(command, cwd, PROCESS_LIMIT)
+        phase.seconds.append(wall)
+        phase.peak_rss_mb = max(phase.peak_rss_mb or 0.0, rss)
+        phase.note = f"exit {code}"
+    return phase
+
+
+def _report_phase(
+    result: TierResult,
+    name: str,
+    command: Sequence[str],
+    cwd: Path,
+    runs: int,
+    report: Path,
+    summarise: Callable[[dict[str, Any]], str],
+) -> None:
+    """`_process_phase` for a command that writes a JSON report to `report` (`--output` is
+    appended), whose summary goes into the note. `report` must lie outside every manifest
+    folder: a folder's `.json` files are manifests."""
+    report.unlink(missing_ok=True)
+    phase = _process_phase(result, name, [*command, "--output", str(report)], cwd, runs)
+    if report.exists():
+        phase.note += "; " + summarise(json.loads(report.read_text(encoding="utf-8")))
+    else:
+        phase.note += "; no report written"
+    _log(f"{result.tier}: {name}: {phase.median:.2f} s, {phase.note}")
 
 
 # -- network-config-analyzer -----------------------------------------------------------------
@@ -268,10 +318,14 @@ def _in_process(result: TierResult, written: WrittenCluster, repeat: int) -> Non
         result.phase("solve+witness (all invariants)").seconds.append(total)
 
 
+def _cluster_folder(tier: Tier, leak: bool, work: Path) -> Path:
+    return work / f"{tier.name}{'-leak' if leak else ''}"
+
+
 def measure_tier(
     tier: Tier, leak: bool, work: Path, repeat: int, nca: list[str] | None, nca_limit: float
 ) -> TierResult:
-    folder = work / f"{tier.name}{'-leak' if leak else ''}"
+    folder = _cluster_folder(tier, leak, work)
     options = GeneratorOptions(
         namespaces=tier.namespaces, pods=tier.pods, policies=tier.policies, seed=0, leak=leak
     )
@@ -296,16 +350,11 @@ def measure_tier(
     if not leak:
         _in_process(result, written, repeat)
         _log(f"{folder.name}: in-process phases done")
-    specs = [("prove isolation (process)", isolation_spec)]
+    specs = [(ISOLATION_PHASE, isolation_spec)]
     if not leak:
         specs.insert(0, ("prove all invariants (process)", written.spec))
     for name, spec in specs:
-        phase = result.phase(name)
-        for _ in range(repeat):
-            wall, rss, code = _measure_process(_netverify_prove(spec), folder, limit=86_400)
-            phase.seconds.append(wall)
-            phase.peak_rss_mb = max(phase.peak_rss_mb or 0.0, rss)
-            phase.note = f"exit {code}"
+        phase = _process_phase(result, name, _netverify("prove", spec.name), folder, repeat)
         _log(f"{folder.name}: {name}: {phase.median:.2f} s")
     if leak:
         _whole_prove_check_isolation(result, written, isolation_spec)
@@ -331,6 +380,186 @@ def _whole_prove_check_isolation(
     result.expected = {ISOLATION: result.expected[ISOLATION]}
 
 
+# -- diff, matrix, lint ------------------------------------------------------------------------
+
+Policy = dict[str, Any]
+DIFF_OTHER_CHANGES = 19
+"""Policies changed besides the planted leak: a PR of 20 policies."""
+ADDED_PORTS = (8443, 9443)
+WIDENED_BY = 10
+
+
+def _read_policies(folder: Path) -> list[Policy]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(folder / POLICIES_FILE, encoding="utf-8") as stream:
+        return [document for document in yaml.load_all(stream, Loader=loader) if document]
+
+
+def _policy_name(policy: Policy) -> str:
+    return f"{policy['metadata']['namespace']}/{policy['metadata']['name']}"
+
+
+def planted_leak(base: list[Policy], leak: list[Policy]) -> int:
+    """The index of the one policy that the generator's `leak` changes, after checking that
+    the change is exactly one added ingress rule; ValueError otherwise."""
+    changed = [i for i, (a, b) in enumerate(zip(base, leak, strict=True)) if a != b]
+    if len(changed) == 1:
+        before, after = base[changed[0]], leak[changed[0]]
+        rules = after["spec"].get("ingress", [])
+        for index in range(len(rules)):
+            without = {**after["spec"], "ingress": rules[:index] + rules[index + 1 :]}
+            if {**after, "spec": without} == before:
+                return changed[0]
+    raise ValueError(f"the leak cluster is not BASE plus one ingress rule: {len(changed)} changed")
+
+
+def _rules(policy: Policy) -> list[tuple[str, Policy]]:
+    """(peer key, rule) for every ingress and egress rule."""
+    spec = policy["spec"]
+    return [("from", r) for r in spec.get("ingress", [])] + [
+        ("to", r) for r in spec.get("egress", [])
+    ]
+
+
+def _widen_port(policy: Policy, _values: dict[str, list[str]]) -> str | None:
+    """A numeric port becomes a range (`endPort` above `port`, as the API server requires)."""
+    for _, rule in _rules(policy):
+        for port in rule.get("ports", []):
+            number = port.get("port")
+            if isinstance(number, int) and "endPort" not in port and number + WIDENED_BY < 65536:
+                port["endPort"] = number + WIDENED_BY
+                return f"port {number} widened to {number}-{port['endPort']}"
+    return None
+
+
+def _add_port(policy: Policy, _values: dict[str, list[str]]) -> str | None:
+    """A rule that lists ports admits one more."""
+    for _, rule in _rules(policy):
+        ports = rule.get("ports")
+        if ports:
+            taken = {port.get("port") for port in ports}
+            number = next((n for n in ADDED_PORTS if n not in taken), None)
+            if number is not None:
+                ports.append({"protocol": "TCP", "port": number})
+                return f"port TCP/{number} added"
+    return None
+
+
+def _change_label(policy: Policy, values: dict[str, list[str]]) -> str | None:
+    """A peer's matchLabels value becomes another value that policies use for the key."""
+    for peers, rule in _rules(policy):
+        for peer in rule.get(peers, []):
+            labels = (peer.get("podSelector") or {}).get("matchLabels") or {}
+            for key in sorted(labels):
+                choices = values.get(key, [])
+                if len(choices) > 1:
+                    old = labels[key]
+                    labels[key] = choices[(choices.index(old) + 1) % len(choices)]
+                    return f"peer {key}={old} changed to {labels[key]}"
+    return None
+
+
+CHANGES = (_widen_port, _add_port, _change_label)
+
+
+def _peer_label_values(policies: list[Policy]) -> dict[str, list[str]]:
+    """Every value that peers' podSelector matchLabels give each key, sorted."""
+    values: dict[str, set[str]] = {}
+    for policy in policies:
+        for peers, rule in _rules(policy):
+            for peer in rule.get(peers, []):
+                labels = (peer.get("podSelector") or {}).get("matchLabels") or {}
+                for key, value in labels.items():
+                    values.setdefault(key, set()).add(value)
+    return {key: sorted(found) for key, found in values.items()}
+
+
+def write_diff_head(base: Path, leak: Path, head: Path) -> list[str]:
+    """Write into `head` the manifests of `base` with the leak cluster's policies and
+    `DIFF_OTHER_CHANGES` more policies changed (cycling through `CHANGES`, spread evenly over
+    the file, the same on every run). Returns one line per changed policy."""
+    policies = _read_policies(leak)
+    leaked = planted_leak(_read_policies(base), policies)
+    changed = {leaked: "planted leak: one ingress rule admitting env=dev"}
+    values = _peer_label_values(policies)
+    stride = max(1, len(policies) // DIFF_OTHER_CHANGES)
+    for number in range(DIFF_OTHER_CHANGES):
+        change = CHANGES[number % len(CHANGES)]
+        for offset in range(len(policies)):
+            index = (number * stride + offset) % len(policies)
+            if index not in changed and (done := change(policies[index], values)):
+                changed[index] = done
+                break
+    head.mkdir(parents=True, exist_ok=True)
+    for name in MANIFEST_FILES:
+        if name != POLICIES_FILE:
+            shutil.copyfile(base / name, head / name)
+    (head / POLICIES_FILE).write_text(dump_documents(policies), encoding="utf-8")
+    return [f"{_policy_name(policies[i])}: {changed[i]}" for i in sorted(changed)]
+
+
+def _summarise_diff(report: dict[str, Any]) -> str:
+    summary = report["summary"]
+    reason = summary["incomplete_reason"]
+    complete = "complete" if summary["complete"] else f"incomplete ({reason})"
+    error = f", error: {summary['error']}" if summary["error"] else ""
+    return (
+        f"{len(report['findings'])} findings ({summary['added']} added, "
+        f"{summary['removed']} removed), {complete}{error}"
+    )
+
+
+def measure_diff(result: TierResult, tier: Tier, work: Path, repeat: int) -> None:
+    """`netverify diff BASE HEAD` where HEAD changes 20 policies (`write_diff_head`); BASE and
+    HEAD are folders holding only the four manifest files."""
+    folder = work / f"{tier.name}-diff"
+    base = folder / "base"
+    base.mkdir(parents=True, exist_ok=True)
+    for name in MANIFEST_FILES:
+        shutil.copyfile(_cluster_folder(tier, False, work) / name, base / name)
+    changes = write_diff_head(base, _cluster_folder(tier, True, work), folder / "head")
+    command = _netverify("diff", "base", "head", "--fail-on", "added", "--format", "json")
+    _report_phase(
+        result,
+        DIFF_PHASE,
+        command,
+        folder,
+        repeat,
+        work / f"{tier.name}-diff.json",
+        lambda report: f"{len(changes)} policies changed; {_summarise_diff(report)}",
+    )
+
+
+def measure_matrix(result: TierResult, tier: Tier, work: Path) -> None:
+    """`netverify matrix --group-by namespace`, once (it is slow on big tiers)."""
+    command = _netverify("matrix", *MANIFEST_FILES, "--group-by", "namespace", "--format", "json")
+    _report_phase(
+        result,
+        MATRIX_PHASE,
+        command,
+        _cluster_folder(tier, False, work),
+        1,
+        work / f"{tier.name}-matrix.json",
+        lambda report: (
+            f"{report['summary']['entities']} namespaces, {report['summary']['allowed']} of "
+            f"{report['summary']['cells']} cells allowed"
+        ),
+    )
+
+
+def measure_lint(result: TierResult, tier: Tier, work: Path) -> None:
+    """`netverify lint`, once (~45 s on Large)."""
+    _report_phase(
+        result,
+        LINT_PHASE,
+        _netverify("lint", *MANIFEST_FILES, "--format", "json"),
+        _cluster_folder(tier, False, work),
+        1,
+        work / f"{tier.name}-lint.json",
+        lambda report: ", ".join(f"{key} {value}" for key, value in report["summary"].items()),
+    )
+
+
 # -- reports -----------------------------------------------------------------------------------
 
 TABLE_PHASES = (
@@ -341,8 +570,11 @@ TABLE_PHASES = (
     "encode",
     "solve+witness (all invariants)",
     "prove all invariants (process)",
-    "prove isolation (process)",
+    ISOLATION_PHASE,
     "nca dev->prod isolation (process)",
+    DIFF_PHASE,
+    MATRIX_PHASE,
+    LINT_PHASE,
 )
 
 
@@ -377,7 +609,7 @@ def markdown(results: list[TierResult], repeat: int) -> str:
         for phase in ordered:
             ratio = phase.median / floor if floor and phase.median is not None else None
             nca_ratio = None
-            if phase.name == "prove isolation (process)" and nca and phase.median:
+            if phase.name == ISOLATION_PHASE and nca and phase.median:
                 nca_ratio = phase.median / nca
             rss = _fmt(phase.peak_rss_mb, 0) if phase.peak_rss_mb else ""
             note = phase.note
@@ -395,7 +627,99 @@ def markdown(results: list[TierResult], repeat: int) -> str:
         }
         verdict_line = "all as expected" if not mismatched else f"MISMATCH {mismatched}"
         lines.append(f"| {label} | verdicts | | | | | {verdict_line} |")
+    lines += ["", *targets_markdown(results)]
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target of the scale issue, checked against a tier's run without the leak."""
+
+    tier: str
+    goal: str
+    limit: float
+    unit: str
+    measure: Callable[[TierResult], float | None]
+    at_least: bool = False
+    """The measured value must reach `limit` (a speed-up) instead of staying within it."""
+
+
+def _slowest_solve(result: TierResult) -> float | None:
+    solves = [p.median for p in result.phases if p.name.startswith("solve: ")]
+    return max((m for m in solves if m is not None), default=None)
+
+
+def _load_encode(result: TierResult) -> float | None:
+    load, encode = result.median("load"), result.median("encode")
+    return None if load is None or encode is None else load + encode
+
+
+def _prove_rss(result: TierResult) -> float | None:
+    peaks = [p.peak_rss_mb for p in result.phases if p.name.startswith("prove ")]
+    return max((m for m in peaks if m is not None), default=None)
+
+
+def _nca_speedup(result: TierResult) -> float | None:
+    nca = result.median("nca dev->prod isolation (process)")
+    netverify = result.median(ISOLATION_PHASE)
+    return None if nca is None or not netverify else nca / netverify
+
+
+def _isolation_over_floor(result: TierResult) -> float | None:
+    isolation, floor = result.median(ISOLATION_PHASE), _floor(result)
+    return None if isolation is None or not floor else isolation / floor
+
+
+def _median_of(name: str) -> Callable[[TierResult], float | None]:
+    return lambda result: result.median(name)
+
+
+TARGETS = (
+    Target(
+        "ci",
+        "`prove` process, all invariants",
+        1.5,
+        "s",
+        _median_of("prove all invariants (process)"),
+    ),
+    Target("p600", "NCA / netverify, isolation (process)", 200, "x", _nca_speedup, True),
+    Target("large", "slowest invariant (solve: ...)", 2, "s", _slowest_solve),
+    Target("large", "load + encode", 5, "s", _load_encode),
+    Target("large", "peak RSS of the `prove` processes", 1024, "MB", _prove_rss),
+    Target("k10", "one invariant: `prove` isolation process", 3, "s", _median_of(ISOLATION_PHASE)),
+    Target("k10", "the same over the parse floor", 2, "x", _isolation_over_floor),
+    Target("xl", "slowest invariant (solve: ...)", 30, "s", _slowest_solve),
+    Target("xl", "peak RSS of the `prove` processes", 8192, "MB", _prove_rss),
+    Target("large", "diff of 20 changed policies (process)", 10, "s", _median_of(DIFF_PHASE)),
+)
+
+
+def targets_markdown(results: list[TierResult]) -> list[str]:
+    """The targets table: each target with this run's value, met or missed."""
+    lines = [
+        "## Targets",
+        "",
+        "Each target of the scale issue against this run's numbers (tiers without the leak).",
+        "",
+        "| tier | target | measured | result |",
+        "|---|---|---:|---|",
+    ]
+    by_tier = {r.tier: r for r in results if not r.leak}
+    for target in TARGETS:
+        digits = 0 if target.unit == "MB" else 2
+        unit = target.unit if target.unit == "x" else f" {target.unit}"
+        bound = "≥" if target.at_least else "≤"
+        goal = f"{target.goal} {bound} {target.limit:g}{unit}"
+        tier = by_tier.get(target.tier)
+        value = None if tier is None else target.measure(tier)
+        if value is None:
+            measured, verdict = "", "not measured in this run"
+        else:
+            measured = f"{value:.{digits}f}{unit}"
+            shortfall = target.limit - value if target.at_least else value - target.limit
+            verdict = "met" if shortfall <= 0 else f"missed by {shortfall:.{digits}f}{unit}"
+        lines.append(f"| {target.tier} | {goal} | {measured} | {verdict} |")
+    return lines
 
 
 def svg_plot(results: list[TierResult]) -> str:
@@ -496,26 +820,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--tier",
         action="append",
         choices=sorted(TIERS),
-        help="tiers to run (repeatable; default: ci and large; xl only when named)",
+        help=f"tiers to run (repeatable; default: {' and '.join(DEFAULT_TIERS)}; the others "
+        "only when named)",
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs per phase (medians)")
     parser.add_argument("--nca-timeout", type=float, default=600.0, help="seconds per NCA run")
     parser.add_argument("--no-nca", action="store_true", help="skip network-config-analyzer")
+    parser.add_argument("--no-diff", action="store_true", help="skip `netverify diff`")
+    parser.add_argument("--no-matrix", action="store_true", help="skip `netverify matrix`")
+    parser.add_argument("--no-lint", action="store_true", help="skip `netverify lint`")
     parser.add_argument(
         "--work", type=Path, default=None, help="where clusters are generated (default: a temp dir)"
     )
-    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write results")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS,
+        help="where latest.* are written (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
-    tiers = [TIERS[name] for name in (args.tier or ["ci", "large"])]
+    tiers = [TIERS[name] for name in (args.tier or DEFAULT_TIERS)]
     nca = None if args.no_nca else find_nca()
     if nca is None and not args.no_nca:
         _log("network-config-analyzer not found (pip install '.[bench]' or set NCA=...)")
     work = args.work or Path(tempfile.mkdtemp(prefix="netverify-bench-"))
     results = []
     for tier in tiers:
-        for leak in (False, True):
-            results.append(measure_tier(tier, leak, work, args.repeat, nca, args.nca_timeout))
-    args.results.mkdir(parents=True, exist_ok=True)
+        generated = measure_tier(tier, False, work, args.repeat, nca, args.nca_timeout)
+        results += [generated, measure_tier(tier, True, work, args.repeat, nca, args.nca_timeout)]
+        if not args.no_diff:
+            measure_diff(generated, tier, work, args.repeat)
+        if not args.no_matrix:
+            measure_matrix(generated, tier, work)
+        if not args.no_lint:
+            measure_lint(generated, tier, work)
+    args.out.mkdir(parents=True, exist_ok=True)
     document: dict[str, Any] = {
         "repeat": args.repeat,
         "machine": platform.machine(),
@@ -524,12 +863,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "nca": " ".join(nca) if nca else None,
         "tiers": [{**asdict(r), "medians": {p.name: p.median for p in r.phases}} for r in results],
     }
-    (args.results / "latest.json").write_text(
+    (args.out / "latest.json").write_text(
         json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    (args.results / "latest.md").write_text(markdown(results, args.repeat), encoding="utf-8")
-    plot = write_plot(results, args.results)
-    _log(f"wrote {args.results / 'latest.json'}, latest.md and {plot.name}")
+    (args.out / "latest.md").write_text(markdown(results, args.repeat), encoding="utf-8")
+    plot = write_plot(results, args.out)
+    _log(f"wrote {args.out / 'latest.json'}, latest.md and {plot.name}")
     return 0
 
 
