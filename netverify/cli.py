@@ -177,7 +177,8 @@ def explain(
     paths: Annotated[list[str], typer.Argument(help="Manifest files or folders; - for stdin.")],
     source: Annotated[str, typer.Option("--from", help="Source: NAMESPACE/POD or an IP.")],
     destination: Annotated[str, typer.Option("--to", help="Destination: NAMESPACE/POD or an IP.")],
-    port: Annotated[str, typer.Option("--port", help="PORT[/PROTOCOL] or NAME[/PROTOCOL].")],
+    # Help texts are rich markup: a literal "[" is written "\[".
+    port: Annotated[str, typer.Option("--port", help=r"PORT\[/PROTOCOL] or NAME\[/PROTOCOL].")],
     output_format: Annotated[
         ExplainFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ExplainFormat.TEXT,
@@ -468,7 +469,7 @@ def matrix(
         list[str] | None,
         typer.Option(
             "--port",
-            help="PORT[/PROTOCOL]: one cell per pair and port (repeatable); "
+            help=r"PORT\[/PROTOCOL]: one cell per pair and port (repeatable); "
             "without it a cell says whether some port is open.",
         ),
     ] = None,

@@ -97,7 +97,7 @@ def diff(
     for change in Change:
         try:
             found, change_complete, change_reason = search.changes(
-                change, max_findings - len(findings)
+                change, max_findings - len(findings), max_findings
             )
         except _ReplayMismatch as mismatch:
             error = f"internal error: {mismatch}"
@@ -227,8 +227,11 @@ class _DiffSearch:
         terms.append(z3.Implies(z3.Not(z3.Or(in_base)), same))
         return z3.And(terms)
 
-    def changes(self, change: Change, budget: int) -> tuple[list[DiffFinding], bool, str | None]:
-        """Findings of one kind, the search complete or not, and why not."""
+    def changes(
+        self, change: Change, budget: int, max_findings: int
+    ) -> tuple[list[DiffFinding], bool, str | None]:
+        """At most `budget` findings of one kind (what `max_findings` in all leaves), the
+        search complete or not, and why not."""
         now, before = (
             (self.head_allowed, self.base_allowed)
             if change is Change.ADDED
@@ -252,7 +255,7 @@ class _DiffSearch:
                     if outcome == z3.unknown:
                         return findings, False, unknown_reason(self.solver, self.limits)
                     if len(findings) >= budget:
-                        return findings, False, f"stopped after {budget} findings"
+                        return findings, False, f"stopped at the limit of {max_findings} findings"
                     if assumptions:
                         # readable_flow's preferences are asserted: so must the assumptions be.
                         self.solver.push()

@@ -452,3 +452,13 @@ def test_version_prints_alone() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout.strip() == __version__
+
+
+@pytest.mark.parametrize(
+    "command", ["validate", "explain", "prove", "diff", "matrix", "lint", "generate", "schema"]
+)
+def test_every_command_has_help(command: str) -> None:
+    """Help texts are rich markup: a stray "[...]" in one crashes `--help`."""
+    result = CliRunner().invoke(app, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output

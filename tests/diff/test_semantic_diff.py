@@ -303,14 +303,18 @@ GROUPING_HEAD_RULES = """\
 """
 
 
-def test_sources_changed_alike_are_one_finding(tmp_path: Path) -> None:
-    """One rule opening a destination to many source classes is one finding; a source that
-    changed on further ports (api: 9000 as well) is a finding of its own."""
+def _grouping_sides(tmp_path: Path) -> tuple[Path, Path]:
     base, head = tmp_path / "base", tmp_path / "head"
     for folder, text in ((base, GROUPING_CLUSTER), (head, GROUPING_CLUSTER + GROUPING_HEAD_RULES)):
         folder.mkdir()
         (folder / "cluster.yaml").write_text(text, encoding="utf-8")
-    report = _engine_diff(base, head)
+    return base, head
+
+
+def test_sources_changed_alike_are_one_finding(tmp_path: Path) -> None:
+    """One rule opening a destination to many source classes is one finding; a source that
+    changed on further ports (api: 9000 as well) is a finding of its own."""
+    report = _engine_diff(*_grouping_sides(tmp_path))
     assert report.complete and report.error is None
     findings = {
         frozenset(
@@ -333,3 +337,18 @@ def test_sources_changed_alike_are_one_finding(tmp_path: Path) -> None:
     text = format_diff(report)
     assert "and 1 more source group -> prod/{db}" in text
     assert "also from 1 more source group in 1 namespace: dev-" in text
+
+
+def test_finding_limit_is_reported_with_the_limit(tmp_path: Path) -> None:
+    base, head = _grouping_sides(tmp_path)
+    report = diff(
+        load_manifests([str(base)]),
+        load_manifests([str(head)]),
+        Settings(),
+        PodScope.EXISTING,
+        NamespaceScope.EXISTING,
+        SolverLimits(),
+        max_findings=1,
+    )
+    assert len(report.findings) == 1 and not report.complete
+    assert report.incomplete_reason == "stopped at the limit of 1 findings"
