@@ -14,17 +14,20 @@ destination to a hundred source classes is one finding, not a hundred.
 """
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import z3
 
-from netverify.encoding.classes import PodClass, is_single_pod, pod_identity
+from netverify.encoding.classes import PodClass, pod_identity
 from netverify.encoding.cluster import ClusterEncoding
+from netverify.encoding.decode import decode_flow
+from netverify.encoding.fast import conj, disj, equals
 from netverify.encoding.policies import PolicyEncoding, namespace_is
 from netverify.encoding.selectors import in_network
 from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_code
-from netverify.encoding.universe import build_universe
+from netverify.encoding.universe import IPV4_INTERVAL, IPV6_OFFSET, build_universe, ip_from_number
 from netverify.engine.scope import assumptions, scope_description
 from netverify.engine.solver import SolverLimits, make_solver, unknown_reason
 from netverify.engine.witness import readable_flow
@@ -32,14 +35,17 @@ from netverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
     Endpoint,
+    ExternalEndpoint,
     Flow,
     FlowDecision,
     Invariant,
     InvariantKind,
+    IPAddress,
     LoadedCluster,
     NamespaceScope,
     PodEndpoint,
     PodScope,
+    PolicyRule,
     PortRange,
     Protocol,
     RuleRef,
@@ -47,10 +53,12 @@ from netverify.model import (
 )
 from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
 from netverify.semantics import evaluate
+from netverify.semantics.evaluator import is_self_traffic
+from netverify.semantics.matching import peer_matches
 
 DEFAULT_MAX_FINDINGS = 100
-MAX_GROUPING_ROUNDS = 8
-"""Solver checks spent, per finding, dropping source classes that change on other ports."""
+MAX_GROUPING_ROUNDS = 12
+"""Rounds of solver checks spent, per finding, dropping groups that do not change alike."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,16 @@ class _ClassGroup:
 
 _GroupKey = _ExternalGroup | _NewPodGroup | _ClassGroup
 """Names an endpoint group of the search."""
+
+
+@dataclass(frozen=True)
+class _Pair:
+    source: _GroupKey
+    destination: _GroupKey
+
+
+_UNDECIDED = object()
+"""The solver gave up (a time or resource limit)."""
 
 
 def diff(
@@ -162,32 +180,67 @@ class _DiffSearch:
     ) -> None:
         self.base, self.head, self.settings, self.limits = base, head, settings, limits
         self.pods = pods
-        self.covered: dict[tuple[Change, Protocol, _GroupKey], set[int]] = {}
-        """Per change, protocol and destination group: the source classes reported."""
+        self.reported: set[tuple[Change, Protocol, _Pair]] = set()
+        """Every (change, protocol, source group, destination group) a finding covers."""
         self.merged = _merged(base, head)
         universe = build_universe([self.merged, base], (), settings.pod_cidrs)
         self.encoding = ClusterEncoding(self.merged, settings, universe=universe)
         flow = self.encoding.flow
-        base_flow = SymbolicFlow(
-            source=self._with_base_namespace_labels(flow.source),
-            destination=self._with_base_namespace_labels(flow.destination),
-            protocol=flow.protocol,
-            port=flow.port,
+        # Where BASE labels every namespace as HEAD does, both revisions are judged on the
+        # same terms, and the policies they share are the same formulas (Z3 shares equal
+        # terms): the solver sees one copy of what did not change.
+        relabelled = any(
+            self.merged.namespace(namespace.name) != namespace for namespace in base.namespaces
         )
+        base_flow = flow
+        if relabelled:
+            base_flow = SymbolicFlow(
+                source=self._with_base_namespace_labels(flow.source),
+                destination=self._with_base_namespace_labels(flow.destination),
+                protocol=flow.protocol,
+                port=flow.port,
+            )
         base_policies = PolicyEncoding(base.policies, universe, base_flow, settings)
         self.head_allowed = self.encoding.policies.allowed
         self.base_allowed = base_policies.allowed
-        self.solver = make_solver(limits)
-        self.solver.add(self.encoding.domain, z3.Not(self.encoding.self_traffic))
+        self.space: list[z3.BoolRef] = [self.encoding.domain, z3.Not(self.encoding.self_traffic)]
+        """The flows the diff is about (both revisions' namespace labels, the scope)."""
         for symbolic, base_symbolic in (
             (flow.source, base_flow.source),
             (flow.destination, base_flow.destination),
         ):
-            self.solver.add(self._base_namespace_domain(symbolic, base_symbolic))
+            if relabelled:
+                self.space.append(self._base_namespace_domain(symbolic, base_symbolic))
             if pods is PodScope.EXISTING:
-                self.solver.add(self.encoding.existing_pod(symbolic))
+                self.space.append(self.encoding.existing_pod(symbolic))
             if namespaces is NamespaceScope.EXISTING:
-                self.solver.add(self.encoding.existing_namespace(symbolic))
+                self.space.append(self.encoding.existing_namespace(symbolic))
+        self.solver = make_solver(limits)
+        self.solver.add(*self.space, self._where_changes_can_be())
+
+    def _where_changes_can_be(self) -> z3.BoolRef:
+        """A changed flow has a pod end in a namespace whose policies or labels changed.
+
+        A side's verdict depends only on the policies of the side's pod's namespace and on
+        the labels of the namespaces of the two ends; where neither changed, neither verdict
+        did. Said to the search only (it prunes most of the cluster from it), not to the
+        `checker`, which must see unchanged flows.
+        """
+        changed = {
+            namespace.name
+            for namespace in self.merged.namespaces
+            if self.base.policies_in(namespace.name) != self.head.policies_in(namespace.name)
+            or self.base.namespace(namespace.name) != self.head.namespace(namespace.name)
+        }
+        flow = self.encoding.flow
+        return disj(
+            [
+                conj([end.is_pod, namespace_is(self.encoding.universe, end, name)])
+                for end in (flow.source, flow.destination)
+                for name in sorted(changed)
+            ]
+            or [z3.BoolVal(False)]
+        )
 
     def _with_base_namespace_labels(self, endpoint: SymbolicEndpoint) -> SymbolicEndpoint:
         labels = {
@@ -232,11 +285,7 @@ class _DiffSearch:
     ) -> tuple[list[DiffFinding], bool, str | None]:
         """At most `budget` findings of one kind (what `max_findings` in all leaves), the
         search complete or not, and why not."""
-        now, before = (
-            (self.head_allowed, self.base_allowed)
-            if change is Change.ADDED
-            else (self.base_allowed, self.head_allowed)
-        )
+        now, before = self._now_before(change)
         findings: list[DiffFinding] = []
         existing_first = z3.Bool(f"diff.{change.value}.existing_first")
         self.solver.push()
@@ -266,6 +315,7 @@ class _DiffSearch:
                         self.encoding,
                         prefer_existing=False,
                         tidy_labels=self.pods is PodScope.ANY,
+                        prefer_tcp=False,
                     )
                     if assumptions:
                         self.solver.pop()
@@ -278,7 +328,7 @@ class _DiffSearch:
     def _group_key(self, endpoint: Endpoint) -> _GroupKey:
         """The group of endpoints no policy of either revision tells apart from `endpoint`."""
         if not isinstance(endpoint, PodEndpoint):
-            return _ExternalGroup(tuple(endpoint.ip in n for n in self.encoding.universe.networks))
+            return self._external_group(endpoint.ip)
         pod_class = self._class_of(endpoint)
         if pod_class is None:
             return _NewPodGroup(endpoint.namespace.name)
@@ -286,6 +336,9 @@ class _DiffSearch:
         if len(pod_class.address_segments or ()) > 1 and endpoint.ip is not None:
             segment = self.encoding.universe.segment_of(endpoint.ip)
         return _ClassGroup(pod_class.index, segment)
+
+    def _external_group(self, ip: IPAddress) -> _ExternalGroup:
+        return _ExternalGroup(tuple(ip in network for network in self.encoding.universe.networks))
 
     def _group_term(self, key: _GroupKey, end: SymbolicEndpoint) -> z3.BoolRef:
         """The symbolic endpoint is in the group `key` names."""
@@ -312,19 +365,22 @@ class _DiffSearch:
                     terms += [end.ip >= low, end.ip <= high]
                 return z3.And(terms)
 
-    def _sources_term(
-        self, source: _GroupKey | None, alike: Iterable[PodClass], end: SymbolicEndpoint
-    ) -> z3.BoolRef:
-        """The witness's source group (if given) or one of the classes `alike`."""
-        terms = [] if source is None else [self._group_term(source, end)]
-        classes = [end.pod_class == pod_class.index for pod_class in alike]
-        if classes:
-            terms.append(z3.And(end.is_pod, z3.Or(classes)))
-        return z3.Or(terms)
+    def _any_group_term(self, keys: Sequence[_GroupKey], end: SymbolicEndpoint) -> z3.BoolRef:
+        """The symbolic endpoint is in one of the groups (whole classes as one test)."""
+        whole = {k.index for k in keys if isinstance(k, _ClassGroup) and k.segment is None}
+        terms = [
+            self._group_term(key, end)
+            for key in keys
+            if not (isinstance(key, _ClassGroup) and key.index in whole)
+        ]
+        if whole:
+            classes = disj([equals(end.pod_class, index) for index in sorted(whole)])
+            terms.append(conj([end.is_pod, classes]))
+        return disj(terms)
 
     def _finding(self, change: Change, flow: Flow) -> DiffFinding:
-        """The witness's finding, taking in the source classes alike; every flow it covers is
-        then blocked from the search."""
+        """The witness's finding, taking in the other groups changed alike; every flow it
+        covers is then blocked from the search."""
         head_decision, base_decision = self._decisions(flow)
         if not _changed(change, head_decision, base_decision):
             raise _ReplayMismatch(
@@ -332,20 +388,27 @@ class _DiffSearch:
                 "the reference evaluator (a soundness bug; please report it)"
             )
         ports = self._changed_ports(flow, change)
-        rules = _allowing_rules(head_decision if change is Change.ADDED else base_decision)
-        symbolic = self.encoding.flow
-        source, destination = self._group_key(flow.source), self._group_key(flow.destination)
-        pair = z3.And(
-            symbolic.protocol == protocol_code(flow.protocol),
-            self._group_term(destination, symbolic.destination),
+        allowing = head_decision if change is Change.ADDED else base_decision
+        witness = _Pair(self._group_key(flow.source), self._group_key(flow.destination))
+        sources = [witness.source, *self._alike(flow, change, ports, allowing, at_source=True)]
+        destinations = [
+            witness.destination,
+            *self._alike(flow, change, ports, allowing, at_source=False),
+        ]
+        sources, destinations = self._confirmed(change, flow.protocol, ports, sources, destinations)
+        self.reported.update(
+            (change, flow.protocol, _Pair(s, d)) for s in sources for d in destinations
         )
-        covered = self.covered.setdefault((change, flow.protocol, destination), set())
-        alike = self._sources_alike(flow, change, ports, rules, covered)
-        alike = self._same_ports_only(pair, alike, ports)
-        if isinstance(source, _ClassGroup) and source.segment is None:
-            covered.add(source.index)
-        covered.update(pod_class.index for pod_class in alike)
-        self.solver.add(z3.Not(z3.And(pair, self._sources_term(source, alike, symbolic.source))))
+        symbolic = self.encoding.flow
+        self.solver.add(
+            z3.Not(
+                z3.And(
+                    symbolic.protocol == protocol_code(flow.protocol),
+                    self._any_group_term(sources, symbolic.source),
+                    self._any_group_term(destinations, symbolic.destination),
+                )
+            )
+        )
         return DiffFinding(
             change=change,
             source=self._group(flow.source),
@@ -354,37 +417,239 @@ class _DiffSearch:
             ports=ports,
             base=base_decision,
             head=head_decision,
-            other_sources=tuple(_class_group(c, c.pods[0].labels) for c in alike),
+            other_sources=self._described(sources),
+            other_destinations=self._described(destinations),
         )
 
-    def _same_ports_only(
-        self, pair: z3.BoolRef, alike: list[PodClass], ports: tuple[PortRange, ...]
-    ) -> list[PodClass]:
-        """The classes of `alike` that change on no port outside `ports` either, asked of the
-        solver (the evaluator would need a probe per port segment per class): each model
-        found names a class to drop. Gives up grouping (returns []) after a few rounds or on
-        a solver limit, which only makes the report longer."""
+    def _described(self, keys: list[_GroupKey]) -> tuple[EndpointGroup, ...]:
+        """The groups after the witness's (keys[0]), for people: each class by its pods;
+        external addresses once (their cells mean nothing to a reader), unless the
+        witness's group is external addresses already."""
+        described = [
+            _class_group(self.encoding.classes[key.index], None)
+            for key in keys[1:]
+            if isinstance(key, _ClassGroup)
+        ]
+        if not isinstance(keys[0], _ExternalGroup) and any(
+            isinstance(key, _ExternalGroup) for key in keys[1:]
+        ):
+            described.append(EndpointGroup(kind="external"))
+        return tuple(described)
+
+    @cached_property
+    def candidates(self) -> list[tuple[_GroupKey, Endpoint]]:
+        """One representative endpoint per group a finding may take in: each existing class
+        whose pods have at most one address segment, and each cell of external addresses
+        (an address of it that is outside the pod CIDRs and no pod's)."""
+        found: list[tuple[_GroupKey, Endpoint]] = []
+        for pod_class in self.encoding.classes:
+            if len(pod_class.address_segments or ()) > 1:
+                continue
+            pod = pod_class.pods[0]
+            namespace = self.merged.namespace(pod_class.namespace)
+            assert namespace is not None, "every pod's namespace is loaded or implied"
+            endpoint = PodEndpoint(namespace=namespace, pod=pod, ip=pod.ips[0] if pod.ips else None)
+            found.append((_ClassGroup(pod_class.index), endpoint))
+        pod_addresses = {ip for pod in self.merged.pods for ip in pod.ips}
+        cells: set[_ExternalGroup] = set()
+        universe = self.encoding.universe
+        for segment in range(len(universe.segment_starts) - 1):
+            low, high = universe.segment_interval(segment)
+            for number in (low, high, max(low, IPV6_OFFSET)):
+                if not (
+                    low <= number <= high
+                    and (IPV4_INTERVAL[0] <= number <= IPV4_INTERVAL[1] or number >= IPV6_OFFSET)
+                ):
+                    continue
+                ip = ip_from_number(number)
+                if ip in pod_addresses or any(ip in cidr for cidr in self.settings.pod_cidrs):
+                    continue
+                key = self._external_group(ip)
+                if key not in cells:
+                    cells.add(key)
+                    found.append((key, ExternalEndpoint(ip=ip)))
+                break
+        return found
+
+    def _alike(
+        self,
+        flow: Flow,
+        change: Change,
+        ports: tuple[PortRange, ...],
+        allowing: FlowDecision,
+        at_source: bool,
+    ) -> list[_GroupKey]:
+        """Groups that, put at one end of the witness (`at_source`: its source) with the
+        other end kept, change like it: on its ports, allowed by the same rules at its port.
+
+        One representative of each group is replayed through the evaluator (a group's
+        endpoints are decided alike), after a cheap necessary test on the rules; whether
+        they change on other ports too, and whether the whole product of sources and
+        destinations changes, is `_confirmed`'s question.
+        """
+        kept = flow.destination if at_source else flow.source
+        kept_key = self._group_key(kept)
+        replaced_key = self._group_key(flow.source if at_source else flow.destination)
+        if isinstance(replaced_key, _NewPodGroup):
+            return []
+        rules = _allowing_rules(allowing)
+        could_allow = self._rule_test(change, allowing, at_source)
+        alike: list[_GroupKey] = []
+        for key, endpoint in self.candidates:
+            pair = _Pair(key, kept_key) if at_source else _Pair(kept_key, key)
+            if (
+                key == replaced_key
+                or (change, flow.protocol, pair) in self.reported
+                or not (isinstance(endpoint, PodEndpoint) or isinstance(kept, PodEndpoint))
+                or is_self_traffic(endpoint, kept)
+                or not could_allow(endpoint)
+            ):
+                continue
+            probe = flow.model_copy(update={"source" if at_source else "destination": endpoint})
+            decision = self._decide(probe, in_head=change is Change.ADDED)
+            if (
+                decision.allowed
+                and _allowing_rules(decision) == rules
+                and not self._decide(probe, in_head=change is Change.REMOVED).allowed
+                and self._changes_at_ends(probe, change, ports)
+            ):
+                alike.append(key)
+        return alike
+
+    def _changes_at_ends(self, flow: Flow, change: Change, ports: tuple[PortRange, ...]) -> bool:
+        """The change holds at both ends of every range of `ports` (a cheap filter: whether
+        it holds on every port between them is `_confirmed`'s question)."""
+        ends = sorted({port for r in ports for port in (r.start, r.end)} - {flow.port})
+        for port in ends:
+            probe = flow.model_copy(update={"port": port})
+            if not self._decide(probe, in_head=change is Change.ADDED).allowed or (
+                self._decide(probe, in_head=change is Change.REMOVED).allowed
+            ):
+                return False
+        return True
+
+    def _rule_test(
+        self, change: Change, allowing: FlowDecision, at_source: bool
+    ) -> Callable[[Endpoint], bool]:
+        """A cheap test every endpoint must pass to be allowed, at that end, by exactly the
+        witness's rules: a rule of the end's own side belongs to a policy of its namespace;
+        a rule of the other side has a peer that matches it."""
+        cluster = self.head if change is Change.ADDED else self.base
+        own, other = (
+            (allowing.egress, allowing.ingress)
+            if at_source
+            else (allowing.ingress, allowing.egress)
+        )
+        namespaces = {rule.policy.namespace for rule in own.allowed_by}
+        peer_rules = [_rule(cluster, ref) for ref in other.allowed_by]
+
+        def test(endpoint: Endpoint) -> bool:
+            if namespaces and not (
+                isinstance(endpoint, PodEndpoint) and {endpoint.namespace.name} == namespaces
+            ):
+                return False
+            if change is Change.REMOVED:
+                endpoint = self._endpoint_in_base(endpoint)
+            return all(
+                not rule.peers
+                or any(
+                    peer_matches(peer, namespace, endpoint, self.settings) for peer in rule.peers
+                )
+                for namespace, rule in peer_rules
+            )
+
+        return test
+
+    def _confirmed(
+        self,
+        change: Change,
+        protocol: Protocol,
+        ports: tuple[PortRange, ...],
+        sources: list[_GroupKey],
+        destinations: list[_GroupKey],
+    ) -> tuple[list[_GroupKey], list[_GroupKey]]:
+        """The largest product of the groups found by dropping groups (never the witness's)
+        until every flow between them on the protocol changes on exactly `ports`, and none
+        was reported before. Asked of the solvers, as the evaluator would need a probe per
+        pair and port segment; after a few rounds, or on a solver limit, the witness's
+        groups alone (which only makes the report longer)."""
+        witness = _Pair(sources[0], destinations[0])
+        now, before = self._now_before(change)
         symbolic = self.encoding.flow
         port = symbolic.port
         in_ports = z3.Or([z3.And(port >= r.start, port <= r.end) for r in ports])
         for _ in range(MAX_GROUPING_ROUNDS):
-            if not alike:
-                return alike
-            self.solver.push()
-            try:
-                self.solver.add(
-                    pair, z3.Not(in_ports), self._sources_term(None, alike, symbolic.source)
+            sources, destinations = self._unreported(change, protocol, sources, destinations)
+            if len(sources) == 1 and len(destinations) == 1:
+                return sources, destinations
+            group = z3.And(
+                symbolic.protocol == protocol_code(protocol),
+                self._any_group_term(sources, symbolic.source),
+                self._any_group_term(destinations, symbolic.destination),
+            )
+            odd = self._example(self.solver, group, z3.Not(in_ports))
+            if odd is None:
+                odd = self._example(
+                    self.checker, group, in_ports, z3.Not(z3.And(now, z3.Not(before)))
                 )
-                outcome = self.solver.check()
-                if outcome == z3.unsat:
-                    return alike
-                if outcome != z3.sat:
-                    return []
-                odd = self.solver.model().eval(symbolic.source.pod_class).as_long()
-            finally:
-                self.solver.pop()
-            alike = [pod_class for pod_class in alike if pod_class.index != odd]
-        return []
+            if odd is None:
+                return sources, destinations
+            if odd is _UNDECIDED or odd == witness:
+                break
+            assert isinstance(odd, _Pair)
+            if odd.destination != witness.destination:
+                destinations = [key for key in destinations if key != odd.destination]
+            else:
+                sources = [key for key in sources if key != odd.source]
+        return [witness.source], [witness.destination]
+
+    def _unreported(
+        self,
+        change: Change,
+        protocol: Protocol,
+        sources: list[_GroupKey],
+        destinations: list[_GroupKey],
+    ) -> tuple[list[_GroupKey], list[_GroupKey]]:
+        """Drop groups until no pair of the product was reported by an earlier finding."""
+        for source in list(sources):
+            for destination in list(destinations):
+                if (change, protocol, _Pair(source, destination)) not in self.reported:
+                    continue
+                if destination != destinations[0]:
+                    destinations.remove(destination)
+                elif source != sources[0] and source in sources:
+                    sources.remove(source)
+        return sources, destinations
+
+    def _example(self, solver: z3.Solver, *terms: z3.BoolRef) -> "_Pair | object | None":
+        """The groups of a flow satisfying the terms; None when there is none;
+        `_UNDECIDED` when the solver gave up."""
+        solver.push()
+        try:
+            solver.add(*terms)
+            outcome = solver.check()
+            if outcome == z3.unsat:
+                return None
+            if outcome != z3.sat:
+                return _UNDECIDED
+            flow = decode_flow(self.encoding, solver.model())
+        finally:
+            solver.pop()
+        return _Pair(self._group_key(flow.source), self._group_key(flow.destination))
+
+    @cached_property
+    def checker(self) -> z3.Solver:
+        """A solver over the search's flows without its "changed" and blocking assertions:
+        to ask whether all flows of a group changed."""
+        solver = make_solver(self.limits)
+        solver.add(*self.space)
+        return solver
+
+    def _now_before(self, change: Change) -> tuple[z3.BoolRef, z3.BoolRef]:
+        """ "Allowed" where the change says it is now, and where it was before."""
+        if change is Change.ADDED:
+            return self.head_allowed, self.base_allowed
+        return self.base_allowed, self.head_allowed
 
     def _decisions(self, flow: Flow) -> tuple[FlowDecision, FlowDecision]:
         """The flow under HEAD and under BASE."""
@@ -395,61 +660,6 @@ class _DiffSearch:
         if in_head:
             return evaluate(self.head, flow, self.settings)
         return evaluate(self.base, self._as_in_base(flow), self.settings)
-
-    def _sources_alike(
-        self,
-        flow: Flow,
-        change: Change,
-        ports: tuple[PortRange, ...],
-        rules: tuple[tuple[RuleRef, ...], tuple[RuleRef, ...]],
-        covered: set[int],
-    ) -> list[PodClass]:
-        """Other classes of existing pods whose flows to the witness's destination changed
-        like the witness's on its ports, because of the same rules at the witness's port.
-
-        One pod of each class is replayed through the evaluator (every pod of a class is
-        decided alike) at one port per segment of `ports`; whether they change on other
-        ports too is `_same_ports_only`'s question. Classes with several address segments are
-        left to the search, which tells their addresses apart; classes an earlier finding
-        reported towards the same destination group are skipped (`covered`).
-        """
-        witness_class = (
-            self._class_of(flow.source) if isinstance(flow.source, PodEndpoint) else None
-        )
-        if witness_class is None or len(witness_class.address_segments or ()) > 1:
-            return []
-        destination = flow.destination
-        destination_pod = destination.pod if isinstance(destination, PodEndpoint) else None
-        alike = []
-        for pod_class in self.encoding.classes:
-            if (
-                pod_class is witness_class
-                or pod_class.index in covered
-                or len(pod_class.address_segments or ()) > 1
-            ):
-                continue
-            if is_single_pod(pod_class.pods) and pod_class.pods[0] is destination_pod:
-                continue  # a pod's traffic to itself is never in a diff
-            pod = next((p for p in pod_class.pods if p is not destination_pod), pod_class.pods[0])
-            namespace = self.merged.namespace(pod_class.namespace)
-            assert namespace is not None, "every pod's namespace is loaded or implied"
-            candidate = flow.model_copy(
-                update={
-                    "source": PodEndpoint(
-                        namespace=namespace, pod=pod, ip=pod.ips[0] if pod.ips else None
-                    )
-                }
-            )
-            # Most classes are blocked where the change allows: one evaluation tells.
-            allowing = self._decide(candidate, in_head=change is Change.ADDED)
-            if not allowing.allowed or _allowing_rules(allowing) != rules:
-                continue
-            if (
-                not self._decide(candidate, in_head=change is Change.REMOVED).allowed
-                and self._changed_ports(candidate, change, within=ports) == ports
-            ):
-                alike.append(pod_class)
-        return alike
 
     def _as_in_base(self, flow: Flow) -> Flow:
         """The flow with BASE's namespace objects (their labels may differ)."""
@@ -505,26 +715,17 @@ class _DiffSearch:
                 cuts |= {port.port, port.port + 1}
         return cuts
 
-    def _changed_ports(
-        self, flow: Flow, change: Change, within: tuple[PortRange, ...] = ()
-    ) -> tuple[PortRange, ...]:
-        """Every port (of `within`, if given) on which the change holds for the flow's two
-        endpoints (for a group of existing pods, for the whole group).
+    def _changed_ports(self, flow: Flow, change: Change) -> tuple[PortRange, ...]:
+        """Every port on which the change holds for the flow's two endpoints (for a group of
+        existing pods, for the whole group).
 
         Verdicts only change where a policy's range starts or ends or a named port lies, so
         one port per segment between those points stands for the whole segment.
         """
-        cuts = {1, 65536}
-        for limit in within:
-            cuts |= {limit.start, limit.end + 1}
-        # Single ports of `within` are a segment each already.
-        if not within or any(limit.start != limit.end for limit in within):
-            cuts |= self._port_cuts(flow)
+        cuts = {1, 65536} | self._port_cuts(flow)
         points = sorted(cut for cut in cuts if 1 <= cut <= 65536)
         ranges: list[PortRange] = []
         for start, end in itertools.pairwise(points):
-            if within and not any(limit.start <= start <= limit.end for limit in within):
-                continue
             probe = flow.model_copy(update={"port": start})
             if (
                 self._decide(probe, in_head=change is Change.ADDED).allowed
@@ -548,12 +749,24 @@ def _allowing_rules(decision: FlowDecision) -> tuple[tuple[RuleRef, ...], tuple[
     return decision.egress.allowed_by, decision.ingress.allowed_by
 
 
-def _class_group(pod_class: PodClass, labels: dict[str, str]) -> EndpointGroup:
-    """The class's pods, described with `labels` (one pod's: the class shares the codes of
-    the labels that matter, not every label value)."""
+def _class_group(pod_class: PodClass, labels: dict[str, str] | None) -> EndpointGroup:
+    """The class's pods, described with `labels` (one pod's, by default the first's: the
+    class shares the codes of the labels that matter, not every label value)."""
     return EndpointGroup(
         kind="pods",
         namespace=pod_class.namespace,
         pods=tuple(pod.name or "" for pod in pod_class.pods),
-        labels=labels,
+        labels=pod_class.pods[0].labels if labels is None else labels,
     )
+
+
+def _rule(cluster: Cluster, ref: RuleRef) -> tuple[str, PolicyRule]:
+    """The namespace of the policy and the rule a reference names (the reference comes from
+    the evaluator on `cluster`)."""
+    assert ref.policy.namespace is not None, "a NetworkPolicy is namespaced"
+    policy = next(
+        policy
+        for policy in cluster.policies_in(ref.policy.namespace)
+        if policy.name == ref.policy.name
+    )
+    return policy.namespace, policy.rules(ref.direction)[ref.index]

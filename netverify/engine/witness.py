@@ -27,19 +27,32 @@ def is_new_pod(endpoint: Endpoint) -> bool:
 
 
 def readable_flow(
-    solver: z3.Solver, encoding: ClusterEncoding, prefer_existing: bool, tidy_labels: bool = True
+    solver: z3.Solver,
+    encoding: ClusterEncoding,
+    prefer_existing: bool,
+    tidy_labels: bool = True,
+    prefer_tcp: bool = True,
 ) -> Flow:
     """Call right after a `sat` check; leaves the solver's frames as it found them.
 
     `tidy_labels` False skips the label preferences (a check each), for callers that decode
-    many witnesses between existing pods, such as diff."""
+    many witnesses between existing pods, such as diff. `prefer_tcp` False keeps the
+    model's protocol: for diff, whose findings are per protocol anyway, and where proving
+    that a UDP-only change has no TCP flow can cost seconds."""
     frames = 0
-    flow = decode_flow(encoding, solver.model())
+    model = solver.model()
+    flow = decode_flow(encoding, model)
     try:
-        for preference in _preferences(encoding, prefer_existing, tidy_labels):
-            if _still_satisfiable(solver, preference):
+        for preference in _preferences(encoding, prefer_existing, tidy_labels, prefer_tcp):
+            if z3.is_true(model.eval(preference, model_completion=True)):
+                # Kept without a check: the model at hand satisfies it already.
+                solver.push()
+                solver.add(preference)
                 frames += 1
-                flow = decode_flow(encoding, solver.model())
+            elif _still_satisfiable(solver, preference):
+                frames += 1
+                model = solver.model()
+                flow = decode_flow(encoding, model)
         for label in _labels_of_new_pods(encoding, flow) if tidy_labels else ():
             if _still_satisfiable(solver, label == ABSENT):
                 frames += 1
@@ -71,14 +84,15 @@ def _labels_of_new_pods(encoding: ClusterEncoding, flow: Flow) -> list[z3.ArithR
 
 
 def _preferences(
-    encoding: ClusterEncoding, prefer_existing: bool, tidy_labels: bool
+    encoding: ClusterEncoding, prefer_existing: bool, tidy_labels: bool, prefer_tcp: bool
 ) -> list[z3.BoolRef]:
     ends = (encoding.flow.source, encoding.flow.destination)
     preferences = []
     if prefer_existing:
         preferences.append(z3.And([encoding.existing_pod(end) for end in ends]))
         preferences += [encoding.existing_pod(end) for end in ends]
-    preferences.append(encoding.flow.protocol == protocol_code(Protocol.TCP))
+    if prefer_tcp:
+        preferences.append(encoding.flow.protocol == protocol_code(Protocol.TCP))
     for network in (IPv4Network("0.0.0.0/0"), EXAMPLE_NETWORK):
         preferences.append(
             z3.And([z3.Implies(z3.Not(end.is_pod), in_network(end.ip, network)) for end in ends])

@@ -43,9 +43,12 @@ class DiffFinding(Frozen):
     head: FlowDecision
     """The same flow under HEAD."""
     other_sources: tuple[EndpointGroup, ...] = ()
-    """Further source groups whose flows to `destination` changed exactly like the witness's
-    (same protocol and ports, because of the same rules): one finding per rule and
-    destination, not one per source class."""
+    """Further source groups taken into the finding."""
+    other_destinations: tuple[EndpointGroup, ...] = ()
+    """Further destination groups taken into the finding. Every flow from a source group
+    (`source` or one of `other_sources`) to a destination group changed like the witness:
+    on `protocol`, on exactly `ports`; with the witness's rules responsible at its port. One
+    rule that opens many pods to many pods is one finding, not one per pair of groups."""
 
 
 class DiffReport(Frozen):

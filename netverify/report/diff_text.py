@@ -42,30 +42,38 @@ MAX_NAMESPACES_SHOWN = 8
 
 
 def finding_title(finding: DiffFinding) -> str:
-    others = len(finding.other_sources)
-    more = f" and {_count(others, 'more source group')}" if others else ""
     return (
-        f"{describe_group(finding.source)}{more} -> {describe_group(finding.destination)} "
+        f"{describe_group(finding.source)}{_more(finding.other_sources, 'source')} -> "
+        f"{describe_group(finding.destination)}{_more(finding.other_destinations, 'destination')} "
         f"{finding.protocol.value}/{describe_ports(finding.ports)}"
     )
 
 
-def other_sources_line(finding: DiffFinding) -> str | None:
-    """The finding's further source groups, counted per namespace (the first few named)."""
-    others = finding.other_sources
-    if not others:
-        return None
-    per_namespace = Counter(group.namespace or "" for group in others)
+def _more(others: tuple[EndpointGroup, ...], end: str) -> str:
+    return f" and {_count(len(others), f'more {end} group')}" if others else ""
+
+
+def other_groups_lines(finding: DiffFinding) -> list[str]:
+    """The finding's further source and destination groups, counted per namespace (the
+    first few named)."""
+    return [
+        f"also {word} {_count(len(others), f'more {end} group')} in {_per_namespace(others)}"
+        for word, end, others in (
+            ("from", "source", finding.other_sources),
+            ("to", "destination", finding.other_destinations),
+        )
+        if others
+    ]
+
+
+def _per_namespace(groups: tuple[EndpointGroup, ...]) -> str:
+    counts = Counter(group.namespace or "external addresses" for group in groups)
     shown = ", ".join(
-        f"{namespace} ({count})"
-        for namespace, count in per_namespace.most_common(MAX_NAMESPACES_SHOWN)
+        f"{namespace} ({count})" for namespace, count in counts.most_common(MAX_NAMESPACES_SHOWN)
     )
-    rest = len(per_namespace) - MAX_NAMESPACES_SHOWN
-    return (
-        f"also from {_count(len(others), 'more source group')} in "
-        f"{_count(len(per_namespace), 'namespace')}: {shown}"
-        + (f", and {_count(rest, 'more namespace')}" if rest > 0 else "")
-    )
+    rest = len(counts) - MAX_NAMESPACES_SHOWN
+    more = f", and {_count(rest, 'more namespace')}" if rest > 0 else ""
+    return f"{_count(len(counts), 'namespace')}: {shown}{more}"
 
 
 def _count(number: int, noun: str) -> str:
@@ -76,8 +84,7 @@ def finding_lines(finding: DiffFinding, report: DiffReport) -> list[str]:
     """The text format's lines for one finding, without its location prefix."""
     verb = "connectivity added" if finding.change is Change.ADDED else "connectivity removed"
     lines = [f"[{finding.change.value}] {verb}: {finding_title(finding)}"]
-    if also := other_sources_line(finding):
-        lines.append(f"  {also}")
+    lines += [f"  {line}" for line in other_groups_lines(finding)]
     lines.append(f"  witness: {describe_flow(finding.head.flow)}")
     for label, decision, sources in (
         (report.base_label, finding.base, report.base_sources),

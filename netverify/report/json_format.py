@@ -145,6 +145,7 @@ def _finding(finding: DiffFinding, report: DiffReport) -> JsonObject:
         "from": _group(finding.source),
         "also_from": [_group(group) for group in finding.other_sources],
         "to": _group(finding.destination),
+        "also_to": [_group(group) for group in finding.other_destinations],
         "protocol": finding.protocol.value,
         "ports": [{"start": port.start, "end": port.end} for port in finding.ports],
         "witness": {

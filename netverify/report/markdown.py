@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from netverify.model import InvariantResult, Report, Status
 from netverify.model.diff import Change, DiffFinding, DiffReport
 from netverify.report.describe import describe_flow, describe_side
-from netverify.report.diff_text import finding_title, other_sources_line
+from netverify.report.diff_text import finding_title, other_groups_lines
 from netverify.report.sarif import (
     Place,
     fallback_span,
@@ -126,8 +126,8 @@ def _finding_section(finding: DiffFinding, report: DiffReport) -> list[str]:
     rule = rule_for_finding(finding)
     summary = f"<b>{finding.change.value}</b>: {html.escape(finding_title(finding))} ({rule.id})"
     body = [f"witness: {_code(describe_flow(finding.head.flow))}", ""]
-    if also := other_sources_line(finding):
-        body[:0] = [_plain(also), ""]
+    if others := other_groups_lines(finding):
+        body[:0] = [*(f"{_plain(line)}  " for line in others), ""]
     for label, decision, sources in (
         (report.base_label, finding.base, report.base_sources),
         (report.head_label, finding.head, report.head_sources),

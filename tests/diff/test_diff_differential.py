@@ -18,7 +18,7 @@ from netverify.model import (
     Protocol,
     Settings,
 )
-from netverify.model.diff import Change, DiffFinding
+from netverify.model.diff import Change, DiffFinding, EndpointGroup
 from netverify.semantics import evaluate
 from tests.strategies import INTERESTING_PORTS, clusters, rules
 
@@ -34,13 +34,16 @@ def _covers(finding: DiffFinding, flow: Flow) -> bool:
     assert isinstance(source, PodEndpoint) and isinstance(destination, PodEndpoint)
     return (
         finding.protocol == flow.protocol
-        and any(
-            source.pod.name in group.pods and group.namespace == source.pod.namespace
-            for group in (finding.source, *finding.other_sources)
-        )
-        and destination.pod.name in finding.destination.pods
-        and finding.destination.namespace == destination.pod.namespace
+        and _in_groups(source, (finding.source, *finding.other_sources))
+        and _in_groups(destination, (finding.destination, *finding.other_destinations))
         and any(port.start <= flow.port <= port.end for port in finding.ports)
+    )
+
+
+def _in_groups(endpoint: PodEndpoint, groups: tuple[EndpointGroup, ...]) -> bool:
+    return any(
+        endpoint.pod.name in group.pods and group.namespace == endpoint.pod.namespace
+        for group in groups
     )
 
 
