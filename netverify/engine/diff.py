@@ -43,6 +43,7 @@ from netverify.model import (
     IPAddress,
     LoadedCluster,
     NamespaceScope,
+    NetworkPolicy,
     PodEndpoint,
     PodScope,
     PolicyRule,
@@ -54,7 +55,7 @@ from netverify.model import (
 from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
 from netverify.semantics import evaluate
 from netverify.semantics.evaluator import is_self_traffic
-from netverify.semantics.matching import peer_matches
+from netverify.semantics.matching import peer_matches, policy_selects
 
 DEFAULT_MAX_FINDINGS = 100
 MAX_GROUPING_ROUNDS = 12
@@ -532,30 +533,27 @@ class _DiffSearch:
         self, change: Change, allowing: FlowDecision, at_source: bool
     ) -> Callable[[Endpoint], bool]:
         """A cheap test every endpoint must pass to be allowed, at that end, by exactly the
-        witness's rules: a rule of the end's own side belongs to a policy of its namespace;
-        a rule of the other side has a peer that matches it."""
+        witness's rules: the policy of each rule of the end's own side selects it; each rule
+        of the other side has a peer that matches it (or none at all)."""
         cluster = self.head if change is Change.ADDED else self.base
         own, other = (
             (allowing.egress, allowing.ingress)
             if at_source
             else (allowing.ingress, allowing.egress)
         )
-        namespaces = {rule.policy.namespace for rule in own.allowed_by}
-        peer_rules = [_rule(cluster, ref) for ref in other.allowed_by]
+        selecting = [_rule(cluster, ref)[0] for ref in own.allowed_by]
+        admitting = [_rule(cluster, ref) for ref in other.allowed_by]
 
         def test(endpoint: Endpoint) -> bool:
-            if namespaces and not (
-                isinstance(endpoint, PodEndpoint) and {endpoint.namespace.name} == namespaces
-            ):
-                return False
             if change is Change.REMOVED:
                 endpoint = self._endpoint_in_base(endpoint)
-            return all(
+            return all(policy_selects(policy, endpoint) for policy in selecting) and all(
                 not rule.peers
                 or any(
-                    peer_matches(peer, namespace, endpoint, self.settings) for peer in rule.peers
+                    peer_matches(peer, policy.namespace, endpoint, self.settings)
+                    for peer in rule.peers
                 )
-                for namespace, rule in peer_rules
+                for policy, rule in admitting
             )
 
         return test
@@ -760,13 +758,13 @@ def _class_group(pod_class: PodClass, labels: dict[str, str] | None) -> Endpoint
     )
 
 
-def _rule(cluster: Cluster, ref: RuleRef) -> tuple[str, PolicyRule]:
-    """The namespace of the policy and the rule a reference names (the reference comes from
-    the evaluator on `cluster`)."""
+def _rule(cluster: Cluster, ref: RuleRef) -> tuple[NetworkPolicy, PolicyRule]:
+    """The policy and the rule a reference names (the reference comes from the evaluator
+    on `cluster`)."""
     assert ref.policy.namespace is not None, "a NetworkPolicy is namespaced"
     policy = next(
         policy
         for policy in cluster.policies_in(ref.policy.namespace)
         if policy.name == ref.policy.name
     )
-    return policy.namespace, policy.rules(ref.direction)[ref.index]
+    return policy, policy.rules(ref.direction)[ref.index]
