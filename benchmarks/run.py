@@ -53,14 +53,20 @@ class Tier:
     pods: int
     policies: int
     namespaces: int
+    extras: bool = True
+    """Also time diff, matrix and lint (the tiers that only serve a prove target do not)."""
+    max_repeat: int | None = None
+    """Runs per phase at most, whatever `--repeat` says (XL: one run takes minutes)."""
+    pure_python_floor: bool = True
+    """Also time PyYAML's pure-Python parse (XL: minutes, and no target uses it)."""
 
 
 TIERS = {
     "ci": Tier("ci", 1_000, 200, 20),
     "large": Tier("large", 5_000, 2_000, 100),
-    "k10": Tier("k10", 10_000, 2_000, 200),
-    "p600": Tier("p600", 1_000, 600, 20),
-    "xl": Tier("xl", 50_000, 10_000, 1_000),
+    "k10": Tier("k10", 10_000, 2_000, 200, extras=False),
+    "p600": Tier("p600", 1_000, 600, 20, extras=False),
+    "xl": Tier("xl", 50_000, 10_000, 1_000, extras=False, max_repeat=1, pure_python_floor=False),
 }
 DEFAULT_TIERS = ("ci", "large")
 """The others take long (xl: minutes per phase; p600: NCA alone ~130 s or more per run)."""
@@ -323,7 +329,13 @@ def _cluster_folder(tier: Tier, leak: bool, work: Path) -> Path:
 
 
 def measure_tier(
-    tier: Tier, leak: bool, work: Path, repeat: int, nca: list[str] | None, nca_limit: float
+    tier: Tier,
+    leak: bool,
+    work: Path,
+    repeat: int,
+    nca: list[str] | None,
+    nca_limit: float,
+    nca_repeat: int,
 ) -> TierResult:
     folder = _cluster_folder(tier, leak, work)
     options = GeneratorOptions(
@@ -343,8 +355,9 @@ def measure_tier(
         if c_loader is not None:
             seconds, _count = _timed(lambda: parse_floor(folder, c_loader))
             result.phase("parse floor (CSafeLoader)").seconds.append(seconds)
-        seconds, _count = _timed(lambda: parse_floor(folder, yaml.SafeLoader))
-        result.phase("parse floor (SafeLoader)").seconds.append(seconds)
+        if tier.pure_python_floor:
+            seconds, _count = _timed(lambda: parse_floor(folder, yaml.SafeLoader))
+            result.phase("parse floor (SafeLoader)").seconds.append(seconds)
     _log(f"{folder.name}: parse floor done")
 
     if not leak:
@@ -360,7 +373,7 @@ def measure_tier(
         _whole_prove_check_isolation(result, written, isolation_spec)
     if nca is not None:
         phase = result.phase("nca dev->prod isolation (process)")
-        for _ in range(repeat):
+        for _ in range(nca_repeat):
             seconds, verdict = nca_dev_to_prod_isolation(nca, folder, nca_limit)
             result.nca_verdict = verdict
             phase.note = verdict
@@ -594,7 +607,13 @@ def markdown(results: list[TierResult], repeat: int) -> str:
         f"{platform.python_version()} / {os.cpu_count()} CPUs. See README.md for what each "
         "phase means. *ratio to parse floor*: the phase's median over the CSafeLoader parse of "
         "the same files. *nca ratio*: netverify's isolation-only process time over "
-        "network-config-analyzer's time for the same question (below 1: netverify is faster).",
+        "network-config-analyzer's time for the same question (below 1: netverify is faster)."
+        + "".join(
+            f" The {tier} tier ran {limit} time(s) per phase (`max_repeat`)."
+            for tier, limit in sorted(
+                {(r.tier, TIERS[r.tier].max_repeat) for r in results if TIERS[r.tier].max_repeat}
+            )
+        ),
         "",
         "| tier | phase | median s | peak RSS MB | ratio to parse floor | nca ratio | note |",
         "|---|---|---:|---:|---:|---:|---|",
@@ -826,6 +845,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per phase (medians)")
     parser.add_argument("--nca-timeout", type=float, default=600.0, help="seconds per NCA run")
     parser.add_argument("--no-nca", action="store_true", help="skip network-config-analyzer")
+    parser.add_argument(
+        "--nca-tier",
+        action="append",
+        choices=sorted(TIERS),
+        help="run network-config-analyzer only on these tiers (repeatable; default: every tier)",
+    )
+    parser.add_argument(
+        "--nca-repeat", type=int, default=None, help="NCA runs per tier (default: --repeat)"
+    )
     parser.add_argument("--no-diff", action="store_true", help="skip `netverify diff`")
     parser.add_argument("--no-matrix", action="store_true", help="skip `netverify matrix`")
     parser.add_argument("--no-lint", action="store_true", help="skip `netverify lint`")
@@ -846,13 +874,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="netverify-bench-"))
     results = []
     for tier in tiers:
-        generated = measure_tier(tier, False, work, args.repeat, nca, args.nca_timeout)
-        results += [generated, measure_tier(tier, True, work, args.repeat, nca, args.nca_timeout)]
-        if not args.no_diff:
-            measure_diff(generated, tier, work, args.repeat)
-        if not args.no_matrix:
+        repeat = min(args.repeat, tier.max_repeat or args.repeat)
+        tier_nca = nca if args.nca_tier is None or tier.name in args.nca_tier else None
+        nca_repeat = min(args.nca_repeat or repeat, repeat)
+        generated, leaked = (
+            measure_tier(tier, leak, work, repeat, tier_nca, args.nca_timeout, nca_repeat)
+            for leak in (False, True)
+        )
+        results += [generated, leaked]
+        if tier.extras and not args.no_diff:
+            measure_diff(generated, tier, work, repeat)
+        if tier.extras and not args.no_matrix:
             measure_matrix(generated, tier, work)
-        if not args.no_lint:
+        if tier.extras and not args.no_lint:
             measure_lint(generated, tier, work)
     args.out.mkdir(parents=True, exist_ok=True)
     document: dict[str, Any] = {
