@@ -4,17 +4,18 @@ Exit codes: 0 all hold · 1 some violated · 2 usage or input error · 3 some un
 violated · 130 interrupted.
 """
 
+import atexit
+import gc
 import json
 import os
 import signal
 import sys
-import tempfile
-import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from ipaddress import ip_network
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, Protocol, assert_never
+from typing import TYPE_CHECKING, Annotated, NoReturn, Protocol, TypeVar, assert_never
 
 import typer
 
@@ -23,8 +24,6 @@ from netverify.engine import SolverLimits, prove
 from netverify.engine.diff import DEFAULT_MAX_FINDINGS, diff
 from netverify.engine.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS
 from netverify.loading import ParseCache, load_manifests
-from netverify.loading.flows import parse_flow
-from netverify.loading.gitrev import paths_at_revision
 from netverify.loading.spec import read_spec, resolve_spec
 from netverify.model import (
     Cluster,
@@ -42,7 +41,6 @@ from netverify.model.diff import Change, DiffReport
 from netverify.model.matrix import GroupBy
 from netverify.model.results import StatusRank
 from netverify.model.spec_schema import SpecFile
-from netverify.report.diff_text import format_diff
 from netverify.report.json_format import decision_json, diff_json, dumps, report_json
 from netverify.report.summary import format_summary
 from netverify.report.text import format_decision, format_report
@@ -52,8 +50,12 @@ if TYPE_CHECKING:
     from netverify.model.lint import LintReport
     from netverify.model.matrix import ConnectivityMatrix
 
-# NOTE: modules that only one command needs (matrix, lint, generate, the CI formats) are
-# imported inside that command: `prove` on a small cluster is mostly interpreter start-up.
+# NOTE: modules that only one command needs (matrix, lint, generate, the CI formats, diff's
+# text format and git revisions, explain's flow parser) are imported inside that command, and
+# so are tempfile (--output) and traceback (--debug): `prove` on a small cluster is mostly
+# interpreter start-up.
+
+_Built = TypeVar("_Built")
 
 EXIT_HOLDS = 0
 EXIT_VIOLATED = 1
@@ -147,6 +149,8 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
+    import tempfile
+
     folder = output.parent if str(output.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.", suffix=".tmp")
     try:
@@ -185,6 +189,8 @@ def explain(
     strict: StrictOption = False,
 ) -> None:
     """Decide one flow and show the rules on both sides. Exit 0 allowed, 1 blocked."""
+    from netverify.loading.flows import parse_flow
+
     try:
         loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
         flow = parse_flow(loaded.cluster, source, destination, port)
@@ -203,13 +209,33 @@ def explain(
     raise typer.Exit(EXIT_HOLDS if decision.allowed else EXIT_VIOLATED)
 
 
+@contextmanager
+def _long_lived(build: Callable[[], _Built]) -> Iterator[_Built]:
+    """`build()`'s result (the loaded cluster), for the block. It is built with the cyclic
+    garbage collector paused: a load makes no reference cycles, yet the collector's passes
+    over its growing heap took about a fifth of a 10k-pod load. It is then left out of the
+    collector's passes until the block ends (`gc.freeze`): it lives that long anyway."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        built = build()
+        gc.freeze()
+    finally:
+        if enabled:
+            gc.enable()
+    try:
+        yield built
+    finally:
+        gc.unfreeze()
+
+
 def _prove_spec(spec_path: str, strict: bool, limits: SolverLimits) -> Report:
     raw = read_spec(spec_path)
     _show_progress(0, 0, f"loading {spec_path}")
-    loaded = load_manifests(raw.manifest_paths, strict=strict)
-    _print_warnings(loaded.warnings)
-    spec = resolve_spec(raw, loaded.cluster)
-    report = prove(loaded, spec, limits, strict=strict, progress=_show_progress)
+    with _long_lived(lambda: load_manifests(raw.manifest_paths, strict=strict)) as loaded:
+        _print_warnings(loaded.warnings)
+        spec = resolve_spec(raw, loaded.cluster)
+        report = prove(loaded, spec, limits, strict=strict, progress=_show_progress)
     _show_progress(0, 0, "")
     return report
 
@@ -338,6 +364,9 @@ def diff_command(
     strict: StrictOption = False,
 ) -> None:
     """Connectivity added and removed between two revisions of the manifests."""
+    from netverify.loading.gitrev import paths_at_revision
+    from netverify.report.diff_text import format_diff
+
     # The two sides share most files: each shared file is parsed once.
     parse_cache = ParseCache()
     try:
@@ -575,6 +604,10 @@ def _interrupt(signal_number: int, frame: object) -> None:
 def main() -> None:
     """Entry point: user-facing errors without tracebacks, Ctrl-C exits 130."""
     signal.signal(signal.SIGINT, _interrupt)
+    # What a command built lives until the process ends: at exit, the interpreter's last
+    # garbage collections need not walk the cluster, the encoding and the report again
+    # (they are still freed; only the cyclic collector skips them).
+    atexit.register(gc.freeze)
     try:
         app()
     except (_Interrupted, KeyboardInterrupt):
@@ -582,6 +615,8 @@ def main() -> None:
         sys.exit(EXIT_INTERRUPTED)
     except Exception as crash:
         if _DEBUG["enabled"]:
+            import traceback
+
             traceback.print_exc()
         typer.echo(
             f"netverify: internal error: {type(crash).__name__}: {crash} (rerun with --debug)",

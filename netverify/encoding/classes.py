@@ -10,6 +10,7 @@ invariant names are kept in classes of their own. Classes of one bare Pod come f
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from netverify.encoding.terms import PROTOCOLS
 from netverify.encoding.universe import Universe
@@ -30,15 +31,18 @@ class PodClass:
 
 
 def _named_ports(pod: Pod, universe: Universe) -> tuple[tuple[str, Protocol, tuple[int, ...]], ...]:
-    ports = []
-    for name in universe.port_names:
-        for protocol in PROTOCOLS:
-            numbers = sorted(
-                {p.port for p in pod.ports if p.name == name and p.protocol == protocol}
-            )
-            if numbers:
-                ports.append((name, protocol, tuple(numbers)))
-    return tuple(ports)
+    numbers: dict[tuple[str, Protocol], set[int]] = defaultdict(set)
+    for port in pod.ports:
+        if port.name is not None:
+            numbers[(port.name, port.protocol)].add(port.port)
+    if not numbers:
+        return ()
+    return tuple(
+        (name, protocol, tuple(sorted(numbers[(name, protocol)])))
+        for name in universe.port_names
+        for protocol in PROTOCOLS
+        if (name, protocol) in numbers
+    )
 
 
 def pod_identity(pod: Pod) -> tuple[str, str, str | None]:
@@ -46,21 +50,33 @@ def pod_identity(pod: Pod) -> tuple[str, str, str | None]:
     return pod.namespace, pod.kind, pod.name
 
 
+class _ClassKey(NamedTuple):
+    """What two pods of one class share."""
+
+    namespace: str
+    label_codes: tuple[int, ...]
+    named_ports: tuple[tuple[str, Protocol, tuple[int, ...]], ...]
+    host_network: bool
+    address_segments: tuple[int, ...] | None
+    pin: tuple[str, str, str | None] | None
+
+
 def pod_classes(
     pods: Iterable[Pod], universe: Universe, pinned: set[tuple[str, str, str | None]]
 ) -> list[PodClass]:
     """Group pods; each pinned pod (one an invariant names) gets a class of its own."""
-    groups: dict[tuple[object, ...], list[Pod]] = defaultdict(list)
+    groups: dict[_ClassKey, list[Pod]] = defaultdict(list)
     for pod in pods:
-        segments = tuple(sorted({universe.segment_of(ip) for ip in pod.ips})) if pod.ips else None
-        pin = pod_identity(pod) if pod_identity(pod) in pinned else None
-        key = (
-            pod.namespace,
-            universe.pod_labels.codes(pod.labels),
-            _named_ports(pod, universe),
-            pod.host_network,
-            segments,
-            pin,
+        identity = pod_identity(pod)
+        key = _ClassKey(
+            namespace=pod.namespace,
+            label_codes=universe.pod_labels.codes(pod.labels),
+            named_ports=_named_ports(pod, universe),
+            host_network=pod.host_network,
+            address_segments=(
+                tuple(sorted({universe.segment_of(ip) for ip in pod.ips})) if pod.ips else None
+            ),
+            pin=identity if identity in pinned else None,
         )
         groups[key].append(pod)
     ordered = sorted(
@@ -69,18 +85,14 @@ def pod_classes(
     return [
         PodClass(
             index=index,
-            namespace=pods[0].namespace,
+            namespace=key.namespace,
             pods=tuple(pods),
-            label_codes=universe.pod_labels.codes(pods[0].labels),
-            named_ports=_named_ports(pods[0], universe),
-            host_network=pods[0].host_network,
-            address_segments=(
-                tuple(sorted({universe.segment_of(ip) for p in pods for ip in p.ips}))
-                if pods[0].ips
-                else None
-            ),
+            label_codes=key.label_codes,
+            named_ports=key.named_ports,
+            host_network=key.host_network,
+            address_segments=key.address_segments,
         )
-        for index, (_, pods) in enumerate(ordered)
+        for index, (key, pods) in enumerate(ordered)
     ]
 
 

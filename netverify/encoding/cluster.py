@@ -13,6 +13,7 @@ from typing import TypeVar
 import z3
 
 from netverify.encoding.classes import PodClass, is_single_pod, pod_classes, pod_identity
+from netverify.encoding.fast import conj
 from netverify.encoding.policies import PolicyEncoding, namespace_is
 from netverify.encoding.selectors import in_network
 from netverify.encoding.smtlib import parse_assertions, symbol
@@ -31,6 +32,7 @@ from netverify.encoding.universe import (
     Universe,
     build_universe,
     ip_number,
+    network_interval,
 )
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
@@ -116,7 +118,7 @@ class ClusterEncoding:
         ]
         for endpoint in (flow.source, flow.destination):
             terms += self._endpoint_domain(endpoint)
-        return z3.And(terms)
+        return conj(terms)
 
     def _endpoint_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
         universe = self.universe
@@ -138,30 +140,31 @@ class ClusterEncoding:
                 z3.And(endpoint.ip >= IPV6_OFFSET, endpoint.ip < IP_SPACE_END),
             )
         )
-        # A namespace name is unique: naming an existing namespace fixes its labels.
-        for namespace in self.cluster.namespaces:
-            codes = universe.namespace_labels.codes(namespace.labels)
-            terms.append(
-                z3.Implies(
-                    self.namespace_is(endpoint, namespace.name),
-                    z3.And(
-                        [
-                            endpoint.namespace_labels[key] == code
-                            for key, code in zip(universe.namespace_labels.keys, codes, strict=True)
-                        ]
-                    ),
-                )
-            )
+        terms += self._namespace_domain(endpoint)
         terms += self._external_domain(endpoint)
         terms += self._class_domain(endpoint)
         return terms
+
+    def _namespace_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
+        """A namespace name is unique: naming an existing namespace fixes its labels."""
+        label_universe = self.universe.namespace_labels
+        labels = [symbol(endpoint.namespace_labels[key]) for key in label_universe.keys]
+        name = symbol(endpoint.namespace_labels[NAMESPACE_NAME_LABEL])
+        rows = (
+            f"(=> (= {name} {label_universe.code(NAMESPACE_NAME_LABEL, namespace.name)}) "
+            f"{_conjunction(labels, label_universe.codes(namespace.labels))})"
+            for namespace in self.cluster.namespaces
+        )
+        return parse_assertions(rows, endpoint.namespace_labels.values())
 
     def _external_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
         """An external address is known, is outside the pod CIDRs and is no pod's address."""
         pod_addresses = sorted({ip_number(ip) for pod in self.cluster.pods for ip in pod.ips})
         outside_pods = [z3.Not(in_network(endpoint.ip, cidr)) for cidr in self.settings.pod_cidrs]
         if pod_addresses:
-            outside_pods.append(z3.Not(z3.Or([endpoint.ip == number for number in pod_addresses])))
+            ip = symbol(endpoint.ip)
+            equalities = " ".join(f"(= {ip} {number})" for number in pod_addresses)
+            outside_pods += parse_assertions([f"(not (or {equalities}))"], [endpoint.ip])
         return [
             z3.Implies(
                 z3.Not(endpoint.is_pod),
@@ -184,10 +187,34 @@ class ClusterEncoding:
             endpoint.pod_class < len(self.classes),
             z3.Implies(endpoint.pod_class == -1, self._hypothetical_pod(endpoint)),
         ]
-        terms += _profile_table(endpoint.label_profile, labels, self._label_attributes, endpoint)
-        terms += _profile_table(endpoint.port_profile, ports, self._port_attributes, endpoint)
+        label_terms = [endpoint.pod_labels[key] for key in self.universe.pod_labels.keys]
+        label_names = [symbol(term) for term in label_terms]
         terms += _profile_table(
-            endpoint.address_profile, addresses, self._address_attributes, endpoint
+            endpoint.label_profile,
+            labels,
+            lambda codes: _conjunction(label_names, codes),
+            label_terms,
+        )
+        port_terms = [
+            term
+            for named_port in endpoint.named_ports.values()
+            for term in (named_port.defined, named_port.number)
+        ]
+        port_names = {
+            key: (symbol(named_port.defined), symbol(named_port.number))
+            for key, named_port in endpoint.named_ports.items()
+        }
+        terms += _profile_table(
+            endpoint.port_profile,
+            ports,
+            lambda named_ports: _port_attributes(port_names, named_ports),
+            port_terms,
+        )
+        terms += _profile_table(
+            endpoint.address_profile,
+            addresses,
+            lambda segments: self._address_attributes(endpoint, segments),
+            [endpoint.has_ip, endpoint.ip],
         )
         name_label = endpoint.namespace_labels[NAMESPACE_NAME_LABEL]
         code = self.universe.namespace_labels.code
@@ -215,46 +242,19 @@ class ClusterEncoding:
         terms += parse_assertions(rows, constants)
         return terms
 
-    def _label_attributes(
-        self, endpoint: SymbolicEndpoint, label_codes: tuple[int, ...]
-    ) -> z3.BoolRef:
-        keys = self.universe.pod_labels.keys
-        return z3.And(
-            [endpoint.pod_labels[key] == code for key, code in zip(keys, label_codes, strict=True)]
-        )
-
-    def _port_attributes(
-        self,
-        endpoint: SymbolicEndpoint,
-        named_ports: tuple[tuple[str, Protocol, tuple[int, ...]], ...],
-    ) -> z3.BoolRef:
-        defined = {(name, protocol): numbers for name, protocol, numbers in named_ports}
-        terms = []
-        for key, named_port in endpoint.named_ports.items():
-            numbers = defined.get(key)
-            if numbers is None:
-                terms.append(z3.Not(named_port.defined))
-            else:
-                terms.append(named_port.defined)
-                terms.append(z3.Or([named_port.number == number for number in numbers]))
-        return z3.And(terms)
-
     def _address_attributes(
         self, endpoint: SymbolicEndpoint, segments: tuple[int, ...] | None
-    ) -> z3.BoolRef:
+    ) -> str:
         """Known addresses: in one of the segments; unknown: in the pod CIDRs, or none."""
+        has_ip, ip = symbol(endpoint.has_ip), symbol(endpoint.ip)
         if segments is None:
-            if self.settings.pod_cidrs:
-                return z3.And(
-                    endpoint.has_ip,
-                    z3.Or([in_network(endpoint.ip, c) for c in self.settings.pod_cidrs]),
-                )
-            return z3.Not(endpoint.has_ip)
-        intervals = [self.universe.segment_interval(segment) for segment in segments]
-        return z3.And(
-            endpoint.has_ip,
-            z3.Or([z3.And(endpoint.ip >= low, endpoint.ip <= high) for low, high in intervals]),
-        )
+            if not self.settings.pod_cidrs:
+                return f"(not {has_ip})"
+            intervals = [network_interval(cidr) for cidr in self.settings.pod_cidrs]
+        else:
+            intervals = [self.universe.segment_interval(segment) for segment in segments]
+        within = " ".join(f"(and (>= {ip} {low}) (<= {ip} {high}))" for low, high in intervals)
+        return f"(and {has_ip} (or {within}))"
 
     def _hypothetical_pod(self, endpoint: SymbolicEndpoint) -> z3.BoolRef:
         """A pod that could exist: any labels and named ports, no hostNetwork (an assumption
@@ -317,13 +317,40 @@ def _profiles(values: Iterable[_Profile]) -> dict[_Profile, int]:
 def _profile_table(
     variable: z3.ArithRef,
     table: dict[_Profile, int],
-    attributes: Callable[[SymbolicEndpoint, _Profile], z3.BoolRef],
-    endpoint: SymbolicEndpoint,
+    attributes: Callable[[_Profile], str],
+    constants: Sequence[z3.ExprRef],
 ) -> list[z3.BoolRef]:
-    """`variable == i` fixes the endpoint's attributes to profile i's; -1 fixes nothing."""
+    """`variable == i` fixes the endpoint's attributes to profile i's; -1 fixes nothing.
+
+    `attributes` writes a profile's attributes as SMT-LIB text over `constants`."""
     terms = [variable >= -1, variable < len(table)]
-    terms += [
-        z3.Implies(variable == index, attributes(endpoint, profile))
-        for profile, index in table.items()
-    ]
-    return terms
+    if not constants:
+        # NOTE: without attributes a row is `(and)`, which SMT-LIB cannot write.
+        return terms + [z3.Implies(variable == index, z3.And([])) for index in table.values()]
+    name = symbol(variable)
+    rows = (f"(=> (= {name} {index}) {attributes(profile)})" for profile, index in table.items())
+    return terms + parse_assertions(rows, [variable, *constants])
+
+
+def _conjunction(names: Sequence[str], values: Sequence[int]) -> str:
+    """Each named constant equals its value, as SMT-LIB text."""
+    equalities = " ".join(f"(= {name} {value})" for name, value in zip(names, values, strict=True))
+    return f"(and {equalities})"
+
+
+def _port_attributes(
+    names: dict[tuple[str, Protocol], tuple[str, str]],
+    named_ports: tuple[tuple[str, Protocol, tuple[int, ...]], ...],
+) -> str:
+    """The named ports defined with their numbers, every other one undefined (SMT-LIB text
+    over the (defined, number) constants in `names`)."""
+    defined = {(name, protocol): numbers for name, protocol, numbers in named_ports}
+    parts = []
+    for key, (is_defined, number) in names.items():
+        numbers = defined.get(key)
+        if numbers is None:
+            parts.append(f"(not {is_defined})")
+        else:
+            choices = " ".join(f"(= {number} {value})" for value in numbers)
+            parts += [is_defined, f"(or {choices})"]
+    return f"(and {' '.join(parts)})"

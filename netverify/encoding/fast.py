@@ -40,7 +40,8 @@ def negate(term: z3.BoolRef) -> z3.BoolRef:
 
 def _number(value: int) -> z3.Ast:
     context = _context()
-    sort = z3.IntSort(context).ast
+    # The raw sort, not z3py's `IntSort()`: its wrapper costs three more foreign calls.
+    sort = z3.Z3_mk_int_sort(context.ref())
     if -(2**62) < value < 2**62:
         return z3.Z3_mk_int64(context.ref(), value, sort)
     return z3.Z3_mk_numeral(context.ref(), str(value), sort)

@@ -14,8 +14,8 @@ import z3
 def symbol(term: z3.ExprRef) -> str:
     """The SMT-LIB spelling of a declared constant (quoted: our names hold dots and brackets).
 
-    Slow (z3py's printer): call it once per constant, not once per row."""
-    return f"|{term}|"
+    A few foreign calls: call it once per constant, not once per row."""
+    return f"|{term.decl().name()}|"
 
 
 def literal(value: int | bool) -> str:
@@ -27,5 +27,11 @@ def literal(value: int | bool) -> str:
 def parse_assertions(lines: Iterable[str], constants: Iterable[z3.ExprRef]) -> list[z3.BoolRef]:
     """Each line a formula over `constants`; returns them as terms of the current context."""
     text = "".join(f"(assert {line})\n" for line in lines)
-    declarations = {str(constant): constant for constant in constants}
-    return list(z3.parse_smt2_string(text, decls=declarations))
+    declarations = {constant.decl().name(): constant for constant in constants}
+    parsed = z3.parse_smt2_string(text, decls=declarations)
+    # Every assertion is Boolean: wrap each at once, without z3py's per-item sort checks.
+    context = parsed.ctx
+    return [
+        z3.BoolRef(z3.Z3_ast_vector_get(context.ref(), parsed.vector, index), context)
+        for index in range(len(parsed))
+    ]

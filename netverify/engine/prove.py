@@ -149,7 +149,9 @@ class _InvariantProver:
             if outcome != z3.sat:
                 return outcome, None
             prefer_existing = self.invariant.pods is PodScope.ANY
-            return outcome, readable_flow(self.solver, self.encoding, prefer_existing)
+            return outcome, readable_flow(
+                self.solver, self.encoding, prefer_existing, check_satisfied=True
+            )
         finally:
             self.solver.pop()
 

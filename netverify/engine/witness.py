@@ -32,19 +32,23 @@ def readable_flow(
     prefer_existing: bool,
     tidy_labels: bool = True,
     prefer_tcp: bool = True,
+    check_satisfied: bool = False,
 ) -> Flow:
     """Call right after a `sat` check; leaves the solver's frames as it found them.
 
     `tidy_labels` False skips the label preferences (a check each), for callers that decode
     many witnesses between existing pods, such as diff. `prefer_tcp` False keeps the
     model's protocol: for diff, whose findings are per protocol anyway, and where proving
-    that a UDP-only change has no TCP flow can cost seconds."""
+    that a UDP-only change has no TCP flow can cost seconds. A preference the model at hand
+    already satisfies is kept without a check, unless `check_satisfied`: a check can move
+    the solver to another model and leaves it in another state for later queries, so a
+    caller whose witnesses must not change (prove) checks every preference."""
     frames = 0
     model = solver.model()
     flow = decode_flow(encoding, model)
     try:
         for preference in _preferences(encoding, prefer_existing, tidy_labels, prefer_tcp):
-            if z3.is_true(model.eval(preference, model_completion=True)):
+            if not check_satisfied and z3.is_true(model.eval(preference, model_completion=True)):
                 # Kept without a check: the model at hand satisfies it already.
                 solver.push()
                 solver.add(preference)

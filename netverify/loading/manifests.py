@@ -183,14 +183,15 @@ class _Builder:
         labels = read_labels(fields, metadata.get("labels"), ("metadata", "labels"))
         return ref, labels
 
-    def _claim(self, fields: ObjectFields, ref: ObjectRef, group: str = "") -> bool:
-        """Record where `ref` is defined; False (after an error) when it already was."""
+    def _claim(self, fields: ObjectFields, ref: ObjectRef, group: str = "") -> SourceSpan | None:
+        """Record where `ref` is defined and return that; None (after an error) when it
+        already was."""
         span = fields.span()
         first = self.seen.setdefault((group, ref), span)
         if first is span:
-            return True
+            return span
         fields.error((), f"{ref} is defined more than once: at {first} and at {span}")
-        return False
+        return None
 
     def _add_namespace(self, fields: ObjectFields, data: dict[str, object]) -> None:
         identified = self._identify(fields, data, "Namespace", namespaced=False)
@@ -199,12 +200,13 @@ class _Builder:
         ref, labels = identified
         if (problem := dns1123_label_error(ref.name, "namespace name")) is not None:
             fields.error(("metadata", "name"), problem)
-        if not self._claim(fields, ref) or fields.failed:
+        span = self._claim(fields, ref)
+        if span is None or fields.failed:
             return
         # The API server sets this label itself, overriding any value written in the manifest.
         labels[NAMESPACE_NAME_LABEL] = ref.name
         self.namespaces[ref.name] = Namespace(name=ref.name, labels=labels, defined=True)
-        self.objects[ref] = fields.span()
+        self.objects[ref] = span
 
     def _add_pod(self, fields: ObjectFields, data: dict[str, object], kind: str) -> None:
         identified = self._identify(fields, data, kind, namespaced=True)
@@ -212,14 +214,14 @@ class _Builder:
             return
         ref, labels = identified
         assert ref.namespace is not None
-        claimed = self._claim(fields, ref)
+        span = self._claim(fields, ref)
         if kind == "Pod":
             pod = read_pod(fields, data, ref.namespace, ref.name, labels)
         else:
             pod = read_workload(fields, data, kind, ref.namespace, ref.name)
-        if claimed and pod is not None:
+        if span is not None and pod is not None:
             self.pods.append(pod)
-            self.objects[ref] = fields.span()
+            self.objects[ref] = span
 
     def _add_policy(self, fields: ObjectFields, data: dict[str, object]) -> None:
         identified = self._identify(fields, data, "NetworkPolicy", namespaced=True)
@@ -227,12 +229,12 @@ class _Builder:
             return
         ref, _ = identified
         assert ref.namespace is not None
-        claimed = self._claim(fields, ref)
+        span = self._claim(fields, ref)
         policy = read_network_policy(fields, data, ref.namespace, ref.name)
-        if not claimed or policy is None:
+        if span is None or policy is None:
             return
         self.policies.append(policy)
-        self.objects[ref] = fields.span()
+        self.objects[ref] = span
         for direction in Direction:
             for index in range(len(policy.rules(direction))):
                 rule = RuleRef(policy=ref, direction=direction, index=index)
@@ -246,7 +248,8 @@ class _Builder:
         if identified is None:
             return
         ref, _ = identified
-        if not self._claim(fields, ref, api_group(api_version)):
+        span = self._claim(fields, ref, api_group(api_version))
+        if span is None:
             return
         fields.warn_or_fail(
             (), f"{ref} ({api_version}) is not modelled: verdicts do not account for it"
@@ -256,7 +259,7 @@ class _Builder:
                 api_version=api_version, kind=kind, namespace=ref.namespace, name=ref.name
             )
         )
-        self.unmodelled_objects[ref] = fields.span()
+        self.unmodelled_objects[ref] = span
 
     def build(self) -> LoadedCluster:
         """The cluster, sorted, with namespaces that something refers to but nothing defines."""

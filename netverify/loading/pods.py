@@ -5,14 +5,19 @@ resolved against them), `hostNetwork` and the pod's addresses. The rest of a pod
 validated; netverify is not a general manifest linter.
 """
 
-import ipaddress
+from functools import lru_cache
 
 from netverify.loading.fields import ObjectFields
 from netverify.loading.networkpolicy import read_protocol
 from netverify.loading.selectors import read_labels
-from netverify.loading.validation import ip_address_error, port_name_error, port_number_error
+from netverify.loading.validation import (
+    ip_address_error,
+    parse_ip_address,
+    port_name_error,
+    port_number_error,
+)
 from netverify.loading.yamlsource import Path
-from netverify.model import ContainerPort, IPAddress, Pod
+from netverify.model import ContainerPort, IPAddress, Pod, Protocol
 
 WORKLOAD_TEMPLATES: dict[str, tuple[str, ...]] = {
     "Deployment": ("spec", "template"),
@@ -135,8 +140,14 @@ def _read_container_ports(fields: ObjectFields, raw: object, path: Path) -> list
                 fields.error((*port_path, "containerPort"), problem)
         protocol = read_protocol(fields, entry.get("protocol"), (*port_path, "protocol"))
         if number is not None and protocol is not None:
-            ports.append(ContainerPort(name=name, port=number, protocol=protocol))
+            ports.append(_container_port(name, number, protocol))
     return ports
+
+
+@lru_cache(maxsize=1 << 12)
+def _container_port(name: str | None, number: int, protocol: Protocol) -> ContainerPort:
+    """Pods repeat a few distinct ports thousands of times: one (immutable) object each."""
+    return ContainerPort(name=name, port=number, protocol=protocol)
 
 
 def _read_pod_ips(fields: ObjectFields, raw: object) -> tuple[IPAddress, ...]:
@@ -155,10 +166,10 @@ def _read_pod_ips(fields: ObjectFields, raw: object) -> tuple[IPAddress, ...]:
     for path, raw_ip in found:
         if raw_ip is None or (text := fields.string(raw_ip, path)) is None:
             continue
-        if (problem := ip_address_error(text)) is not None:
-            fields.error(path, problem)
+        address = parse_ip_address(text)
+        if address is None:
+            fields.error(path, ip_address_error(text) or "")
             continue
-        address = ipaddress.ip_address(text)
         if address not in ips:
             ips.append(address)
     return tuple(ips)

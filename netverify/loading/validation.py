@@ -5,13 +5,17 @@ None when the value is valid. The rules follow `k8s.io/apimachinery/pkg/util/val
 (https://github.com/kubernetes/apimachinery/blob/master/pkg/util/validation/validation.go) and
 the NetworkPolicy validation of `k8s.io/kubernetes/pkg/apis/networking/validation`, so that
 netverify accepts exactly the manifests a cluster would accept.
+
+The checks of names, port names, label keys and label values remember their answers: a
+cluster repeats the same few thousand values across tens of thousands of objects.
 """
 
 import ipaddress
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
-from netverify.model import IPNetwork
+from netverify.model import IPAddress, IPNetwork
 
 _QUALIFIED_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
 _QUALIFIED_NAME_MAX = 63
@@ -24,6 +28,8 @@ _PORT_NAME_MAX = 15
 _PORT_NAME_CHARS = re.compile(r"[-a-z0-9]+")
 _PORT_NAME_LETTER = re.compile(r"[a-z]")
 _CIDR_PREFIX = re.compile(r"[0-9]+")
+_REMEMBERED = 1 << 16
+"""Distinct values each remembering check keeps (the most recently used)."""
 
 _NAME_CHARS = (
     "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
@@ -71,6 +77,7 @@ def policy_type_error(policy_type: str) -> str | None:
     return choice_error("policy type", policy_type, POLICY_TYPES)
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def label_key_error(key: str) -> str | None:
     """A label key (a "qualified name"): `[prefix/]name`, prefix a DNS-1123 subdomain."""
     head = f'invalid label key "{key}": '
@@ -100,6 +107,7 @@ def label_key_error(key: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def label_value_error(value: str) -> str | None:
     """A label value: empty, or up to 63 characters of the qualified-name alphabet."""
     head = f'invalid label value "{value}": '
@@ -113,6 +121,7 @@ def label_value_error(value: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def dns1123_label_error(name: str, what: str = "name") -> str | None:
     """A name that must be a DNS-1123 label, as namespace names must."""
     head = f'invalid {what} "{name}": '
@@ -135,6 +144,7 @@ def port_number_error(port: int) -> str | None:
     return f"invalid port {port}: must be between 1 and 65535, inclusive"
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def port_name_error(name: str) -> str | None:
     """A port name (IANA_SVC_NAME): 1-15 of a-z, 0-9 and '-', a letter, no '--', no edge '-'."""
     head = f'invalid port name "{name}": '
@@ -188,10 +198,17 @@ def except_error(cidr: IPNetwork, text: str) -> str | None:
     return None
 
 
-def ip_address_error(text: str) -> str | None:
-    """A pod IP (`status.podIP`, `status.podIPs[*].ip`): a plain IPv4 or IPv6 address."""
+def parse_ip_address(text: str) -> IPAddress | None:
+    """A pod IP (`status.podIP`, `status.podIPs[*].ip`): a plain IPv4 or IPv6 address, or
+    None if invalid."""
     try:
-        ipaddress.ip_address(text)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return f'invalid IP address "{text}"'
-    return None
+        return None
+
+
+def ip_address_error(text: str) -> str | None:
+    """A pod IP must be a plain IPv4 or IPv6 address."""
+    if parse_ip_address(text) is not None:
+        return None
+    return f'invalid IP address "{text}"'

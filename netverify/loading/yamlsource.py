@@ -38,6 +38,7 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 _WIDE_ENCODINGS = (
     ("UTF-32", (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")),
     ("UTF-16", (b"\xff\xfe", b"\xfe\xff")),
@@ -274,6 +275,17 @@ class _FastLoader(_CSafeLoader or yaml.SafeLoader):  # type: ignore[misc]
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.alias_lines: dict[tuple[int, int], int] = {}
+        self._tags: dict[tuple[type[yaml.Node], str | None, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        """The safe loader's tag for a node, remembered: manifests repeat the same keys and
+        values thousands of times, and each fresh answer tries a list of regular expressions.
+        (The answer depends on nothing else: the safe loader has no path resolvers.)"""
+        key = (kind, value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
 
 
 class _NeedsPurePython(Exception):
@@ -287,11 +299,18 @@ def _fast_path_is_safe(text: str) -> bool:
     since 0.2.5) bounds the stack; older builds are not used. Text the pure-Python reader
     would refuse (control characters) goes the pure-Python way for its message.
     """
-    return (
-        _CSafeLoader is not None
-        and _libyaml_version() >= (0, 2, 5)
-        and not yaml.reader.Reader.NON_PRINTABLE.search(text)
-    )
+    return _CSafeLoader is not None and _libyaml_version() >= (0, 2, 5) and _printable(text)
+
+
+_PRINTABLE_ASCII = b"\t\n\r" + bytes(range(0x20, 0x7F))
+
+
+def _printable(text: str) -> bool:
+    """No character the YAML reader refuses (its `NON_PRINTABLE`); plain ASCII, the usual
+    case, is checked byte-wise, several times faster than the reader's pattern."""
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    return not yaml.reader.Reader.NON_PRINTABLE.search(text)
 
 
 def _libyaml_version() -> tuple[int, ...]:
@@ -307,18 +326,24 @@ class _Converter:
 
     A node reached again through an alias is converted once and shared, and gets no positions
     under the alias's path beyond the line where the alias is written, which `line_of` falls
-    back to. The caller has already refused documents that expand too much or nest too deep.
+    back to. The caller has already refused documents that expand too much or nest too deep,
+    and says whether any node is shared (without, no node is reached twice and none needs
+    remembering).
     """
 
-    def __init__(self, loader: "_Loader | _FastLoader", file: str) -> None:
-        self._loader = loader
+    def __init__(self, loader: "_Loader | _FastLoader", file: str, shared: bool) -> None:
+        self._alias_lines = loader.alias_lines
+        self._construct_bool = loader.construct_yaml_bool
+        self._construct_int = loader.construct_yaml_int
+        self._construct_float = loader.construct_yaml_float
         self._file = file
-        self._converted: dict[int, object] = {}
+        self._converted: dict[int, object] | None = {} if shared else None
         self.positions: dict[Path, int] = {}
 
     def convert(self, node: yaml.Node, path: Path, depth: int) -> object:
-        if id(node) in self._converted:
-            return self._converted[id(node)]
+        converted = self._converted
+        if converted is not None and id(node) in converted:
+            return converted[id(node)]
         if depth >= MAX_DEPTH:  # depth 0 is the first level
             line = node.start_mark.line + 1
             raise _error(f"document nests deeper than {MAX_DEPTH} levels", self._file, line)
@@ -327,34 +352,38 @@ class _Converter:
         if isinstance(node, yaml.ScalarNode):
             value = self._scalar(node)
         elif isinstance(node, yaml.SequenceNode):
-            for index in range(len(node.value)):
-                alias_line = self._loader.alias_lines.get((id(node), index))
-                if alias_line is not None:
-                    self.positions.setdefault((*path, index), alias_line)
+            if self._alias_lines:
+                for index in range(len(node.value)):
+                    alias_line = self._alias_lines.get((id(node), index))
+                    if alias_line is not None:
+                        self.positions.setdefault((*path, index), alias_line)
             value = [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         else:
             assert isinstance(node, yaml.MappingNode)
             value = self._mapping(node, path, depth)
-        self._converted[id(node)] = value
+        if converted is not None:
+            converted[id(node)] = value
         return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, object]:
         result: dict[str, object] = {}
         merges: list[yaml.Node] = []
+        positions = self.positions
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 merges.append(value_node)
                 continue
             key = self._key(key_node, path, depth)
+            key_path = (*path, key)
             key_line = key_node.start_mark.line + 1
             if key in result:
                 raise _error(
-                    f'duplicate key "{key}" (first written at line {self.positions[(*path, key)]})',
+                    f'duplicate key "{key}" (first written at line {positions[key_path]})',
                     self._file,
                     key_line,
                 )
-            self.positions.setdefault((*path, key), key_line)
-            result[key] = self.convert(value_node, (*path, key), depth + 1)
+            positions.setdefault(key_path, key_line)
+            result[key] = self.convert(value_node, key_path, depth + 1)
         # `<<: *base` (or a list of them): explicit keys win, then earlier sources.
         for merge in merges:
             sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
@@ -378,17 +407,19 @@ class _Converter:
 
     def _scalar(self, node: yaml.ScalarNode) -> object:
         """Null, booleans and numbers as the safe loader resolves them; anything else a string."""
-        loader = self._loader
+        tag = node.tag
+        if tag == _STR_TAG:
+            return str(node.value)
         try:
-            match node.tag:
+            match tag:
                 case "tag:yaml.org,2002:null":
                     return None
                 case "tag:yaml.org,2002:bool":
-                    return loader.construct_yaml_bool(node)
+                    return self._construct_bool(node)
                 case "tag:yaml.org,2002:int":
-                    return loader.construct_yaml_int(node)
+                    return self._construct_int(node)
                 case "tag:yaml.org,2002:float":
-                    return loader.construct_yaml_float(node)
+                    return self._construct_float(node)
         except (ValueError, yaml.YAMLError):
             pass
         return str(node.value)
@@ -492,7 +523,7 @@ def _documents(
                 if shared and loader_class is _FastLoader:
                     raise _NeedsPurePython
 
-                converter = _Converter(loader, file)
+                converter = _Converter(loader, file, shared)
                 data = converter.convert(node, (), 0)
                 if data is not None:
                     documents.append(YamlDocument(data, file, index, converter.positions))

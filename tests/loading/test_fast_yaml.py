@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from netverify.loading import yamlsource
 from netverify.model import InputError
@@ -37,3 +38,12 @@ def test_aliases_take_the_pure_path_for_their_positions() -> None:
     text = "a: &x [1, 2]\nb:\n  - *x\n"
     (document,) = yamlsource.parse_documents(text, "f.yaml")
     assert document.line_of(("b", 0)) == 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [chr(code) for code in range(0x80)] + ["\x85", "\xa0", "é", "\ud7ff", "\ue000", "\ufffe"],
+)
+def test_printable_check_agrees_with_the_yaml_reader(text: str) -> None:
+    refused = yaml.reader.Reader.NON_PRINTABLE.search(f"a{text}b") is not None
+    assert yamlsource._printable(f"a{text}b") is not refused

@@ -1,7 +1,8 @@
 """Golden files for every CI format, produced through the CLI from the repository root.
 
 `prove` runs on specs/devprod.yaml and specs/isolation.yaml; `diff` on the fixture pair in
-tests/diff/fixtures (one widened namespaceSelector). Refresh with
+tests/diff/fixtures (one widened namespaceSelector); and `prove --format json` on a small
+generated cluster, whose witnesses and counterexamples are pinned. Refresh with
 `pytest tests/report --update-goldens`.
 """
 
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from netverify.cli import app
+from netverify.generate import SPEC_FILE, GeneratorOptions, write_cluster
 from tests.report.conftest import Golden
 from tests.report.support import FIXTURES, REPO, SPECS
 
@@ -56,3 +58,17 @@ def test_unchanged_diff_golden(
     )
     assert code == 0
     golden.check(f"diff-unchanged.{FORMATS[output_format]}", text)
+
+
+def test_prove_witnesses_on_a_generated_cluster(
+    golden: Golden, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which flow the solver returns depends on how it is driven (each check, the order terms
+    are built in), even where no verdict changes: the witnesses of a cluster with many
+    equally good answers show such a change."""
+    folder = tmp_path / "cluster"
+    write_cluster(GeneratorOptions(namespaces=8, pods=120, policies=40, seed=5), folder)
+    monkeypatch.chdir(folder)
+    result = CliRunner().invoke(app, ["prove", SPEC_FILE, "--format", "json", "--output", "out"])
+    assert result.exit_code == 1  # the generated spec has invariants violated by design
+    golden.check("prove-generated.json", (folder / "out").read_text(encoding="utf-8"))
