@@ -21,7 +21,6 @@ import typer
 
 from netverify import __version__
 from netverify.engine import SolverLimits, prove
-from netverify.engine.diff import DEFAULT_MAX_FINDINGS, diff
 from netverify.engine.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS
 from netverify.loading import ParseCache, load_manifests
 from netverify.loading.spec import read_spec, resolve_spec
@@ -37,7 +36,7 @@ from netverify.model import (
     Settings,
     Severity,
 )
-from netverify.model.diff import Change, DiffReport
+from netverify.model.diff import DEFAULT_MAX_FINDINGS, Change, DiffReport
 from netverify.model.matrix import GroupBy
 from netverify.model.results import StatusRank
 from netverify.model.spec_schema import SpecFile
@@ -51,9 +50,9 @@ if TYPE_CHECKING:
     from netverify.model.matrix import ConnectivityMatrix
 
 # NOTE: modules that only one command needs (matrix, lint, generate, the CI formats, diff's
-# text format and git revisions, explain's flow parser) are imported inside that command, and
-# so are tempfile (--output) and traceback (--debug): `prove` on a small cluster is mostly
-# interpreter start-up.
+# engine, text format and git revisions, explain's flow parser) are imported inside that
+# command, and so are tempfile (--output) and traceback (--debug): `prove` on a small cluster
+# is mostly interpreter start-up.
 
 _Built = TypeVar("_Built")
 
@@ -364,6 +363,7 @@ def diff_command(
     strict: StrictOption = False,
 ) -> None:
     """Connectivity added and removed between two revisions of the manifests."""
+    from netverify.engine.diff import diff
     from netverify.loading.gitrev import paths_at_revision
     from netverify.report.diff_text import format_diff
 

@@ -52,12 +52,17 @@ from netverify.model import (
     RuleRef,
     Settings,
 )
-from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
+from netverify.model.diff import (
+    DEFAULT_MAX_FINDINGS,
+    Change,
+    DiffFinding,
+    DiffReport,
+    EndpointGroup,
+)
 from netverify.semantics import evaluate
 from netverify.semantics.evaluator import is_self_traffic
 from netverify.semantics.matching import peer_matches, policy_selects
 
-DEFAULT_MAX_FINDINGS = 100
 MAX_GROUPING_ROUNDS = 12
 """Rounds of solver checks spent, per finding, dropping groups that do not change alike."""
 

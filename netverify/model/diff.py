@@ -8,6 +8,9 @@ from netverify.model.decision import FlowDecision
 from netverify.model.policy import PortRange
 from netverify.model.refs import SourceMap
 
+DEFAULT_MAX_FINDINGS = 100
+"""Where a diff stops searching unless told otherwise (`--max-findings`)."""
+
 
 class Change(StrEnum):
     ADDED = "added"
