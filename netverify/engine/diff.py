@@ -76,9 +76,16 @@ class _ExternalGroup:
 
 @dataclass(frozen=True)
 class _NewPodGroup:
-    """Pods that could be created in one namespace."""
+    """Pods that could be created in one namespace, like the witness in everything a policy
+    can tell apart: the codes of their labels, their named ports, their address segment.
+    (All new pods of a namespace would be too coarse: new pods with other labels may change
+    on other ports, or not at all.)"""
 
     namespace: str
+    label_codes: tuple[int, ...]
+    named_ports: tuple[int | None, ...]
+    """The number of each of the universe's (name, protocol) ports; None: not defined."""
+    segment: int | None
 
 
 @dataclass(frozen=True)
@@ -337,7 +344,16 @@ class _DiffSearch:
             return self._external_group(endpoint.ip)
         pod_class = self._class_of(endpoint)
         if pod_class is None:
-            return _NewPodGroup(endpoint.namespace.name)
+            universe = self.encoding.universe
+            numbers = {(port.name, port.protocol): port.port for port in endpoint.pod.ports}
+            return _NewPodGroup(
+                namespace=endpoint.namespace.name,
+                label_codes=universe.pod_labels.codes(endpoint.pod.labels),
+                named_ports=tuple(
+                    numbers.get(key) for key in self.encoding.flow.source.named_ports
+                ),
+                segment=None if endpoint.ip is None else universe.segment_of(endpoint.ip),
+            )
         segment = None
         if len(pod_class.address_segments or ()) > 1 and endpoint.ip is not None:
             segment = self.encoding.universe.segment_of(endpoint.ip)
@@ -358,12 +374,29 @@ class _DiffSearch:
                         for n, inside in zip(networks, cells, strict=True)
                     ),
                 )
-            case _NewPodGroup(namespace):
-                return z3.And(
+            case _NewPodGroup(namespace, label_codes, named_ports, segment):
+                universe = self.encoding.universe
+                terms = [
                     end.is_pod,
                     end.pod_class == -1,
-                    namespace_is(self.encoding.universe, end, namespace),
-                )
+                    namespace_is(universe, end, namespace),
+                    *(
+                        end.pod_labels[key] == code
+                        for key, code in zip(universe.pod_labels.keys, label_codes, strict=True)
+                    ),
+                ]
+                for port, number in zip(end.named_ports.values(), named_ports, strict=True):
+                    terms.append(
+                        z3.Not(port.defined)
+                        if number is None
+                        else z3.And(port.defined, port.number == number)
+                    )
+                if segment is None:
+                    terms.append(z3.Not(end.has_ip))
+                else:
+                    low, high = universe.segment_interval(segment)
+                    terms += [end.has_ip, end.ip >= low, end.ip <= high]
+                return z3.And(terms)
             case _ClassGroup(index, segment):
                 terms = [end.is_pod, end.pod_class == index]
                 if segment is not None:

@@ -352,3 +352,66 @@ def test_finding_limit_is_reported_with_the_limit(tmp_path: Path) -> None:
     )
     assert len(report.findings) == 1 and not report.complete
     assert report.incomplete_reason == "stopped at the limit of 1 findings"
+
+
+NEW_PODS_CLUSTER = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: dev, labels: {env: dev}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: prod, labels: {env: prod}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: prod, labels: {app: db}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-ingress, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+"""
+NEW_PODS_HEAD_RULES = """\
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {env: dev}}
+          podSelector: {matchLabels: {app: web}}
+      ports:
+        - {protocol: TCP, port: 80}
+    - from:
+        - namespaceSelector: {matchLabels: {env: dev}}
+          podSelector: {matchLabels: {app: api}}
+      ports:
+        - {protocol: TCP, port: 443}
+"""
+
+
+def test_pods_that_could_exist_are_grouped_by_what_policies_see(tmp_path: Path) -> None:
+    """With `--pods any`, a finding about new pods covers only new pods like its witness (the
+    labels policies select on): new web pods gain port 80, new api pods port 443, and
+    neither finding may hide the other."""
+    base, head = tmp_path / "base", tmp_path / "head"
+    for folder, text in ((base, NEW_PODS_CLUSTER), (head, NEW_PODS_CLUSTER + NEW_PODS_HEAD_RULES)):
+        folder.mkdir()
+        (folder / "cluster.yaml").write_text(text, encoding="utf-8")
+    report = diff(
+        load_manifests([str(base)]),
+        load_manifests([str(head)]),
+        Settings(),
+        PodScope.ANY,
+        NamespaceScope.EXISTING,
+        SolverLimits(),
+    )
+    assert report.complete and report.error is None
+    new_pod_ports = {
+        (finding.source.labels.get("app"), finding.ports)
+        for finding in report.findings
+        if finding.source.kind == "new-pod" and finding.destination.pods == ("db",)
+    }
+    assert new_pod_ports == {
+        ("web", (PortRange(start=80, end=80),)),
+        ("api", (PortRange(start=443, end=443),)),
+    }
