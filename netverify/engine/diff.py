@@ -448,26 +448,32 @@ class _DiffSearch:
                 )
             )
         )
+        source, destination = self._group(flow.source), self._group(flow.destination)
         return DiffFinding(
             change=change,
-            source=self._group(flow.source),
-            destination=self._group(flow.destination),
+            source=source,
+            destination=destination,
             protocol=flow.protocol,
             ports=ports,
             base=base_decision,
             head=head_decision,
-            other_sources=self._described(sources),
-            other_destinations=self._described(destinations),
+            other_sources=self._described(sources, source),
+            other_destinations=self._described(destinations, destination),
         )
 
-    def _described(self, keys: list[_GroupKey]) -> tuple[EndpointGroup, ...]:
+    def _described(
+        self, keys: list[_GroupKey], witness: EndpointGroup
+    ) -> tuple[EndpointGroup, ...]:
         """The groups after the witness's (keys[0]), for people: each class by its pods;
-        external addresses once (their cells mean nothing to a reader), unless the
-        witness's group is external addresses already."""
+        new pods by namespace, with the witness's labels (they are like it); external
+        addresses once (their cells mean nothing to a reader), unless the witness's group
+        is external addresses already."""
         described = [
             _class_group(self.encoding.classes[key.index], None)
-            for key in keys[1:]
             if isinstance(key, _ClassGroup)
+            else EndpointGroup(kind="new-pod", namespace=key.namespace, labels=witness.labels)
+            for key in keys[1:]
+            if isinstance(key, _ClassGroup | _NewPodGroup)
         ]
         if not isinstance(keys[0], _ExternalGroup) and any(
             isinstance(key, _ExternalGroup) for key in keys[1:]
@@ -510,6 +516,24 @@ class _DiffSearch:
                 break
         return found
 
+    def _new_pods_elsewhere(
+        self, endpoint: PodEndpoint, key: _NewPodGroup
+    ) -> list[tuple[_GroupKey, Endpoint]]:
+        """The same new pod in each other existing namespace: the candidates to group with a
+        witness that is a pod that could exist."""
+        return [
+            (
+                replace(key, namespace=namespace.name),
+                PodEndpoint(
+                    namespace=namespace,
+                    pod=endpoint.pod.model_copy(update={"namespace": namespace.name}),
+                    ip=endpoint.ip,
+                ),
+            )
+            for namespace in self.merged.namespaces
+            if namespace.name != key.namespace
+        ]
+
     def _alike(
         self,
         flow: Flow,
@@ -528,13 +552,17 @@ class _DiffSearch:
         """
         kept = flow.destination if at_source else flow.source
         kept_key = self._group_key(kept)
-        replaced_key = self._group_key(flow.source if at_source else flow.destination)
-        if isinstance(replaced_key, _NewPodGroup):
-            return []
+        replaced = flow.source if at_source else flow.destination
+        replaced_key = self._group_key(replaced)
+        candidates = (
+            self._new_pods_elsewhere(replaced, replaced_key)
+            if isinstance(replaced, PodEndpoint) and isinstance(replaced_key, _NewPodGroup)
+            else self.candidates
+        )
         rules = _allowing_rules(allowing)
         could_allow = self._rule_test(change, allowing, at_source)
         alike: list[_GroupKey] = []
-        for key, endpoint in self.candidates:
+        for key, endpoint in candidates:
             pair = _Pair(key, kept_key) if at_source else _Pair(kept_key, key)
             if (
                 key == replaced_key

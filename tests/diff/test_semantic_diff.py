@@ -361,6 +361,10 @@ metadata: {name: dev, labels: {env: dev}}
 ---
 apiVersion: v1
 kind: Namespace
+metadata: {name: dev-2, labels: {env: dev}}
+---
+apiVersion: v1
+kind: Namespace
 metadata: {name: prod, labels: {env: prod}}
 ---
 apiVersion: v1
@@ -392,7 +396,7 @@ NEW_PODS_HEAD_RULES = """\
 def test_pods_that_could_exist_are_grouped_by_what_policies_see(tmp_path: Path) -> None:
     """With `--pods any`, a finding about new pods covers only new pods like its witness (the
     labels policies select on): new web pods gain port 80, new api pods port 443, and
-    neither finding may hide the other."""
+    neither finding may hide the other; each covers both dev namespaces."""
     base, head = tmp_path / "base", tmp_path / "head"
     for folder, text in ((base, NEW_PODS_CLUSTER), (head, NEW_PODS_CLUSTER + NEW_PODS_HEAD_RULES)):
         folder.mkdir()
@@ -407,11 +411,16 @@ def test_pods_that_could_exist_are_grouped_by_what_policies_see(tmp_path: Path) 
     )
     assert report.complete and report.error is None
     new_pod_ports = {
-        (finding.source.labels.get("app"), finding.ports)
+        (
+            finding.source.labels.get("app"),
+            finding.ports,
+            frozenset(g.namespace for g in (finding.source, *finding.other_sources)),
+        )
         for finding in report.findings
         if finding.source.kind == "new-pod" and finding.destination.pods == ("db",)
     }
+    both = frozenset({"dev", "dev-2"})
     assert new_pod_ports == {
-        ("web", (PortRange(start=80, end=80),)),
-        ("api", (PortRange(start=443, end=443),)),
+        ("web", (PortRange(start=80, end=80),), both),
+        ("api", (PortRange(start=443, end=443),), both),
     }
