@@ -135,16 +135,28 @@ def _variant(folder: Path, policies: str) -> Path:
     return folder
 
 
-def _engine_diff(base: Path, head: Path) -> DiffReport:
+def _engine_diff(
+    base: Path, head: Path, pods: PodScope = PodScope.EXISTING, max_findings: int = 100
+) -> DiffReport:
     return diff(
         load_manifests([str(base)]),
         load_manifests([str(head)]),
         Settings(),
-        PodScope.EXISTING,
+        pods,
         NamespaceScope.EXISTING,
         SolverLimits(),
         labels=("BASE", "HEAD"),
+        max_findings=max_findings,
     )
+
+
+def _sides(tmp_path: Path, cluster: str, head_rules: str) -> tuple[Path, Path]:
+    """BASE holds `cluster`; HEAD the same with `head_rules` appended (to its last policy)."""
+    base, head = tmp_path / "base", tmp_path / "head"
+    for folder, text in ((base, cluster), (head, cluster + head_rules)):
+        folder.mkdir()
+        (folder / "cluster.yaml").write_text(text, encoding="utf-8")
+    return base, head
 
 
 def _cli(*args: str) -> Result:
@@ -303,18 +315,10 @@ GROUPING_HEAD_RULES = """\
 """
 
 
-def _grouping_sides(tmp_path: Path) -> tuple[Path, Path]:
-    base, head = tmp_path / "base", tmp_path / "head"
-    for folder, text in ((base, GROUPING_CLUSTER), (head, GROUPING_CLUSTER + GROUPING_HEAD_RULES)):
-        folder.mkdir()
-        (folder / "cluster.yaml").write_text(text, encoding="utf-8")
-    return base, head
-
-
 def test_sources_changed_alike_are_one_finding(tmp_path: Path) -> None:
     """One rule opening a destination to many source classes is one finding; a source that
     changed on further ports (api: 9000 as well) is a finding of its own."""
-    report = _engine_diff(*_grouping_sides(tmp_path))
+    report = _engine_diff(*_sides(tmp_path, GROUPING_CLUSTER, GROUPING_HEAD_RULES))
     assert report.complete and report.error is None
     findings = {
         frozenset(
@@ -340,16 +344,8 @@ def test_sources_changed_alike_are_one_finding(tmp_path: Path) -> None:
 
 
 def test_finding_limit_is_reported_with_the_limit(tmp_path: Path) -> None:
-    base, head = _grouping_sides(tmp_path)
-    report = diff(
-        load_manifests([str(base)]),
-        load_manifests([str(head)]),
-        Settings(),
-        PodScope.EXISTING,
-        NamespaceScope.EXISTING,
-        SolverLimits(),
-        max_findings=1,
-    )
+    base, head = _sides(tmp_path, GROUPING_CLUSTER, GROUPING_HEAD_RULES)
+    report = _engine_diff(base, head, max_findings=1)
     assert len(report.findings) == 1 and not report.complete
     assert report.incomplete_reason == "stopped at the limit of 1 findings"
 
@@ -397,18 +393,8 @@ def test_pods_that_could_exist_are_grouped_by_what_policies_see(tmp_path: Path) 
     """With `--pods any`, a finding about new pods covers only new pods like its witness (the
     labels policies select on): new web pods gain port 80, new api pods port 443, and
     neither finding may hide the other; each covers both dev namespaces."""
-    base, head = tmp_path / "base", tmp_path / "head"
-    for folder, text in ((base, NEW_PODS_CLUSTER), (head, NEW_PODS_CLUSTER + NEW_PODS_HEAD_RULES)):
-        folder.mkdir()
-        (folder / "cluster.yaml").write_text(text, encoding="utf-8")
-    report = diff(
-        load_manifests([str(base)]),
-        load_manifests([str(head)]),
-        Settings(),
-        PodScope.ANY,
-        NamespaceScope.EXISTING,
-        SolverLimits(),
-    )
+    base, head = _sides(tmp_path, NEW_PODS_CLUSTER, NEW_PODS_HEAD_RULES)
+    report = _engine_diff(base, head, pods=PodScope.ANY)
     assert report.complete and report.error is None
     new_pod_ports = {
         (
