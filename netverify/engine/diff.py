@@ -587,13 +587,16 @@ class _DiffSearch:
         """The change holds at both ends of every range of `ports` (a cheap filter: whether
         it holds on every port between them is `_confirmed`'s question)."""
         ends = sorted({port for r in ports for port in (r.start, r.end)} - {flow.port})
-        for port in ends:
-            probe = flow.model_copy(update={"port": port})
-            if not self._decide(probe, in_head=change is Change.ADDED).allowed or (
-                self._decide(probe, in_head=change is Change.REMOVED).allowed
-            ):
-                return False
-        return True
+        return all(self._changes_at(flow, change, port) for port in ends)
+
+    def _changes_at(self, flow: Flow, change: Change, port: int) -> bool:
+        """The flow, moved to `port`, is allowed now and was blocked before (the evaluator's
+        word, asked of the revision that allows first: it usually settles it)."""
+        probe = flow.model_copy(update={"port": port})
+        return (
+            self._decide(probe, in_head=change is Change.ADDED).allowed
+            and not self._decide(probe, in_head=change is Change.REMOVED).allowed
+        )
 
     def _rule_test(
         self, change: Change, allowing: FlowDecision, at_source: bool
@@ -790,11 +793,7 @@ class _DiffSearch:
         points = sorted(cut for cut in cuts if 1 <= cut <= 65536)
         ranges: list[PortRange] = []
         for start, end in itertools.pairwise(points):
-            probe = flow.model_copy(update={"port": start})
-            if (
-                self._decide(probe, in_head=change is Change.ADDED).allowed
-                and not self._decide(probe, in_head=change is Change.REMOVED).allowed
-            ):
+            if self._changes_at(flow, change, start):
                 if ranges and ranges[-1].end == start - 1:
                     ranges[-1] = PortRange(start=ranges[-1].start, end=end - 1)
                 else:
