@@ -12,24 +12,28 @@ replay what they report through the reference evaluator.
 """
 
 import itertools
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from netverify.encoding.universe import build_universe
+from netverify.encoding.universe import build_universe, ip_number, network_interval
 from netverify.model import (
     Cluster,
     Direction,
     IPBlock,
+    IPNetwork,
     LabelSelector,
     NetworkPolicy,
     Operator,
     Pod,
     PolicyPeer,
+    PolicyPort,
     PolicyRule,
     Protocol,
     Settings,
 )
-from netverify.semantics import ip_block_contains, selector_matches
+from netverify.semantics import selector_matches
 
 MAX_PORT = 65535
 
@@ -51,6 +55,8 @@ class BitRule:
     peers: int
     subject_indices: list[int] = field(default_factory=list)
     peer_indices: list[int] = field(default_factory=list)
+    port_set: int = -1
+    """The index of the rule's `ports` among the verdicts' `port_sets`; -1: every port."""
 
 
 def bits_to_indices(bits: int) -> list[int]:
@@ -95,6 +101,7 @@ class ClassVerdicts:
         self._block_cache: dict[IPBlock, int] = {}
         self._indices_cache: dict[int, list[int]] = {}
         self.rules = self._rules()
+        self.ported = [rule for rule in self.rules if rule.port_set >= 0]
         self.isolated = {
             direction: self._or(
                 self._policy_subjects(policy)
@@ -219,11 +226,8 @@ class ClassVerdicts:
                 # NOTE: as in `peer_matches`: a pod's address matches only under the
                 # upstream profile, and a pod without a known address never does.
                 cached = self._block_cache[block] = (
-                    sum(
-                        1 << c.index
-                        for c in self.classes
-                        if c.pods[0].ips and ip_block_contains(block, c.pods[0].ips[0])
-                    )
+                    self._addressed(block.cidr)
+                    & ~self._or(self._addressed(excepted) for excepted in block.excepts)
                     if self.settings.ip_block_matches_pods
                     else 0
                 )
@@ -240,8 +244,28 @@ class ClassVerdicts:
         )
         return in_namespace & pods & self.governed
 
+    def _addressed(self, network: IPNetwork) -> int:
+        """The classes whose first address is in the network."""
+        numbers, prefix = self._address_line
+        low, high = network_interval(network)
+        return prefix[bisect_right(numbers, high)] - prefix[bisect_left(numbers, low)]
+
+    @cached_property
+    def _address_line(self) -> tuple[list[int], list[int]]:
+        """The classes' first addresses in order on the line of addresses, and the sums of
+        their bits up to each position (the bits are distinct: a difference of two sums is
+        the classes between the two positions)."""
+        points = sorted(
+            (ip_number(c.pods[0].ips[0]), 1 << c.index) for c in self.classes if c.pods[0].ips
+        )
+        prefix = [0]
+        for _, bit in points:
+            prefix.append(prefix[-1] + bit)
+        return [number for number, _ in points], prefix
+
     def _rules(self) -> list[BitRule]:
         rules = []
+        port_sets: dict[tuple[PolicyPort, ...], int] = {}
         for policy in self.cluster.policies:
             subjects = self._policy_subjects(policy)
             if not subjects:
@@ -263,18 +287,32 @@ class ClassVerdicts:
                             peers=peers,
                             subject_indices=self.indices(subjects),
                             peer_indices=self.indices(peers),
+                            port_set=(
+                                port_sets.setdefault(rule.ports, len(port_sets))
+                                if rule.ports
+                                else -1
+                            ),
                         )
                     )
+        self.port_sets = list(port_sets)
+        """The distinct `ports` of the rules: thousands of rules repeat a few dozen."""
         return rules
 
     # -- ports -------------------------------------------------------------------------------
 
     def port_bits(self, rule: BitRule, protocol: Protocol, port: int) -> int:
         """The destination classes the rule's `ports` admit on `protocol`/`port`."""
-        if not rule.rule.ports:
+        if rule.port_set < 0:
             return self.all
+        return self._entries_bits(self.port_sets[rule.port_set], protocol, port)
+
+    def port_set_bits(self, protocol: Protocol, port: int) -> list[int]:
+        """`port_bits` of each of the `port_sets`."""
+        return [self._entries_bits(entries, protocol, port) for entries in self.port_sets]
+
+    def _entries_bits(self, entries: tuple[PolicyPort, ...], protocol: Protocol, port: int) -> int:
         bits = 0
-        for entry in rule.rule.ports:
+        for entry in entries:
             if entry.protocol != protocol:
                 continue
             if entry.port_range is not None:
@@ -288,24 +326,7 @@ class ClassVerdicts:
 
     def probes(self) -> list[tuple[Protocol, int]]:
         """One port per segment no rule tells apart, for every protocol."""
-        probes: list[tuple[Protocol, int]] = []
-        ported = [rule for rule in self.rules if rule.rule.ports]
-        for protocol in Protocol:
-            cuts = {1, MAX_PORT + 1}
-            for rule in ported:
-                for entry in rule.rule.ports:
-                    if entry.protocol == protocol and entry.port_range is not None:
-                        cuts |= {entry.port_range.start, entry.port_range.end + 1}
-            for _name, port_protocol, number in self.by_port:
-                if port_protocol == protocol:
-                    cuts |= {number, number + 1}
-            seen: set[tuple[int, ...]] = set()
-            for start, _ in itertools.pairwise(sorted(cuts)):
-                signature = tuple(self.port_bits(rule, protocol, start) for rule in ported)
-                if signature not in seen:
-                    seen.add(signature)
-                    probes.append((protocol, start))
-        return probes
+        return [(probe.protocol, probe.port) for probe in port_probes([self])]
 
     # -- verdict rows ------------------------------------------------------------------------
 
@@ -318,53 +339,98 @@ class ClassVerdicts:
         ]
         ingress = [~self.isolated[Direction.INGRESS] & self.all for _ in self.classes]
         for rule in self.rules:
-            if rule.rule.ports:
-                continue
-            self._add(rule, self.all, egress, ingress)
+            if rule.port_set < 0:
+                self._add(rule, self.all, egress, ingress, self.all)
         return egress, ingress
 
-    def _add(self, rule: BitRule, ports: int, egress: list[int], ingress: list[int]) -> None:
+    def _add(
+        self, rule: BitRule, ports: int, egress: list[int], ingress: list[int], focus: int
+    ) -> None:
         if rule.direction is Direction.EGRESS:
             reached = rule.peers & ports
+            if not rule.subjects & focus:
+                reached &= focus
             if reached:
                 for index in rule.subject_indices:
                     egress[index] |= reached
         else:
             reached = rule.subjects & ports
-            if reached:
-                for index in rule.peer_indices:
-                    ingress[index] |= reached
+            if not reached:
+                return
+            peers = rule.peer_indices if reached & focus else self.indices(rule.peers & focus)
+            for index in peers:
+                ingress[index] |= reached
 
-    def rows(self, protocol: Protocol, port: int) -> list[int]:
+    def rows(self, protocol: Protocol, port: int, focus: int | None = None) -> list[int]:
         """For each source class, the destination classes it reaches on `protocol`/`port`
-        (a class to itself means two different pods of the class)."""
+        (a class to itself means two different pods of the class).
+
+        With `focus` (classes), only what flows from or to them need be right: the rows of
+        the focus, and the focus's bits of the other rows (the others may be wrong); rules
+        that cannot reach into the focus are skipped, which is most of them when the focus
+        is the few namespaces a change touched."""
+        focus = self.all if focus is None else focus
         egress, ingress = list(self._base[0]), list(self._base[1])
-        for rule in self.rules:
-            if rule.rule.ports:
-                self._add(rule, self.port_bits(rule, protocol, port), egress, ingress)
+        port_sets = self.port_set_bits(protocol, port)
+        for rule in self.ported:
+            self._add(rule, port_sets[rule.port_set], egress, ingress, focus)
         return [out & into for out, into in zip(egress, ingress, strict=True)]
 
     def pair_allowed(self, source: int, destination: int, protocol: Protocol, port: int) -> bool:
         """The verdict for one pair of classes, from the rules that select either end."""
-        return self._side(Direction.EGRESS, source, destination, destination, protocol, port) and (
-            self._side(Direction.INGRESS, destination, source, destination, protocol, port)
+        return all(
+            not (self.isolated[direction] >> subject) & 1
+            or self.admitting(direction, source, destination, protocol, port)
+            for direction, subject in ((Direction.EGRESS, source), (Direction.INGRESS, destination))
         )
 
-    def _side(
-        self,
-        direction: Direction,
-        subject: int,
-        peer: int,
-        destination: int,
-        protocol: Protocol,
-        port: int,
-    ) -> bool:
-        if not (self.isolated[direction] >> subject) & 1:
-            return True
-        return any(
-            (rule.peers >> peer) & 1 and (self.port_bits(rule, protocol, port) >> destination) & 1
-            for rule in self.rules_of[direction][subject]
+    def admitting(
+        self, direction: Direction, source: int, destination: int, protocol: Protocol, port: int
+    ) -> list[BitRule]:
+        """The rules of one side (egress: the source's; ingress: the destination's) that admit
+        the flow, in the reference evaluator's order."""
+        subject, peer = (
+            (source, destination) if direction is Direction.EGRESS else (destination, source)
         )
+        return [
+            rule
+            for rule in self.rules_of[direction][subject]
+            if (rule.peers >> peer) & 1
+            and (self.port_bits(rule, protocol, port) >> destination) & 1
+        ]
 
     def namespace_policies(self, *names: str) -> tuple[NetworkPolicy, ...]:
         return tuple(policy for policy in self.cluster.policies if policy.namespace in names)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One port standing for every segment of ports that no rule tells apart from it."""
+
+    protocol: Protocol
+    port: int
+    """The first port of the first segment."""
+    segments: tuple[tuple[int, int], ...]
+    """Inclusive port ranges, in order."""
+
+
+def port_probes(revisions: Sequence[ClassVerdicts]) -> list[Probe]:
+    """The probes of every protocol, cut where a rule of any of `revisions` (sharing their
+    classes) starts or ends a port range or a pod's named port lies."""
+    probes: list[Probe] = []
+    for protocol in Protocol:
+        cuts = {1, MAX_PORT + 1}
+        for verdicts in revisions:
+            for entries in verdicts.port_sets:
+                for entry in entries:
+                    if entry.protocol == protocol and entry.port_range is not None:
+                        cuts |= {entry.port_range.start, entry.port_range.end + 1}
+            for _name, port_protocol, number in verdicts.by_port:
+                if port_protocol == protocol:
+                    cuts |= {number, number + 1}
+        segments: dict[tuple[tuple[int, ...], ...], list[tuple[int, int]]] = {}
+        for start, end in itertools.pairwise(sorted(cuts)):
+            signature = tuple(tuple(v.port_set_bits(protocol, start)) for v in revisions)
+            segments.setdefault(signature, []).append((start, end - 1))
+        probes += [Probe(protocol, alike[0][0], tuple(alike)) for alike in segments.values()]
+    return probes

@@ -20,14 +20,16 @@ from functools import cached_property
 
 import z3
 
-from netverify.encoding.classes import PodClass, pod_identity
+from netverify.encoding.classes import PodClass, is_single_pod, pod_identity
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.decode import decode_flow
-from netverify.encoding.fast import conj, disj, equals
+from netverify.encoding.fast import at_least, conj, disj, equals, negate
 from netverify.encoding.policies import PolicyEncoding, namespace_is
 from netverify.encoding.selectors import in_network
 from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_code
 from netverify.encoding.universe import IPV4_INTERVAL, IPV6_OFFSET, build_universe, ip_from_number
+from netverify.engine.bitsets import ClassVerdicts
+from netverify.engine.class_diff import ClassChanges, ClassProduct
 from netverify.engine.scope import assumptions, scope_description
 from netverify.engine.solver import SolverLimits, make_solver, unknown_reason
 from netverify.engine.witness import readable_flow
@@ -44,6 +46,7 @@ from netverify.model import (
     LoadedCluster,
     NamespaceScope,
     NetworkPolicy,
+    Pod,
     PodEndpoint,
     PodScope,
     PolicyRule,
@@ -193,6 +196,7 @@ class _DiffSearch:
     ) -> None:
         self.base, self.head, self.settings, self.limits = base, head, settings, limits
         self.pods = pods
+        self._network_terms: dict[str, list[z3.BoolRef]] = {}
         self.reported: set[tuple[Change, Protocol, _Pair]] = set()
         """Every (change, protocol, source group, destination group) a finding covers."""
         self.merged = _merged(base, head)
@@ -228,8 +232,19 @@ class _DiffSearch:
                 self.space.append(self.encoding.existing_pod(symbolic))
             if namespaces is NamespaceScope.EXISTING:
                 self.space.append(self.encoding.existing_namespace(symbolic))
+        self.units = {
+            pod_class.index
+            for pod_class in self.encoding.classes
+            if len(pod_class.address_segments or ()) <= 1
+        }
+        """Classes whose flows to each other `class_changes` compares on bit sets; the solver
+        searches the other flows only."""
         self.solver = make_solver(limits)
         self.solver.add(*self.space, self._where_changes_can_be())
+        if self.units:
+            self.solver.add(
+                negate(conj([self._is_unit(flow.source), self._is_unit(flow.destination)]))
+            )
 
     def _where_changes_can_be(self) -> z3.BoolRef:
         """A changed flow has a pod end in a namespace whose policies or labels changed.
@@ -239,20 +254,58 @@ class _DiffSearch:
         did. Said to the search only (it prunes most of the cluster from it), not to the
         `checker`, which must see unchanged flows.
         """
-        changed = {
-            namespace.name
-            for namespace in self.merged.namespaces
-            if self.base.policies_in(namespace.name) != self.head.policies_in(namespace.name)
-            or self.base.namespace(namespace.name) != self.head.namespace(namespace.name)
-        }
         flow = self.encoding.flow
         return disj(
             [
                 conj([end.is_pod, namespace_is(self.encoding.universe, end, name)])
                 for end in (flow.source, flow.destination)
-                for name in sorted(changed)
+                for name in sorted(self.changed_namespaces)
             ]
             or [z3.BoolVal(False)]
+        )
+
+    @cached_property
+    def changed_namespaces(self) -> set[str]:
+        """The namespaces whose policies or labels changed."""
+        return {
+            namespace.name
+            for namespace in self.merged.namespaces
+            if self.base.policies_in(namespace.name) != self.head.policies_in(namespace.name)
+            or self.base.namespace(namespace.name) != self.head.namespace(namespace.name)
+        }
+
+    def _is_unit(self, end: SymbolicEndpoint) -> z3.BoolRef:
+        """The symbolic endpoint is a pod of one of the `units` classes."""
+        terms = [end.is_pod, at_least(end.pod_class, 0)]
+        others = [c.index for c in self.encoding.classes if c.index not in self.units]
+        if others:
+            terms.append(negate(disj([equals(end.pod_class, index) for index in others])))
+        return conj(terms)
+
+    @cached_property
+    def class_changes(self) -> ClassChanges:
+        """The changed flows between `units` classes, on both revisions' bit-set verdicts
+        over the same classes (BASE's namespace labels where BASE defines the namespace)."""
+        pod_groups = [pod_class.pods for pod_class in self.encoding.classes]
+        base_names = {namespace.name for namespace in self.base.namespaces}
+        base = self.base.model_copy(
+            update={
+                "namespaces": (
+                    *self.base.namespaces,
+                    *(n for n in self.merged.namespaces if n.name not in base_names),
+                )
+            }
+        )
+        return ClassChanges(
+            head=ClassVerdicts(self.merged, self.settings, pod_groups),
+            base=ClassVerdicts(base, self.settings, pod_groups),
+            units=sum(1 << index for index in self.units),
+            single=sum(1 << c.index for c in self.encoding.classes if is_single_pod(c.pods)),
+            focus=sum(
+                1 << c.index
+                for c in self.encoding.classes
+                if c.namespace in self.changed_namespaces
+            ),
         )
 
     def _with_base_namespace_labels(self, endpoint: SymbolicEndpoint) -> SymbolicEndpoint:
@@ -308,6 +361,10 @@ class _DiffSearch:
             self.solver.add(
                 z3.Implies(existing_first, z3.And([self.encoding.existing_pod(e) for e in ends]))
             )
+            for product in self.class_changes.products(change):
+                if len(findings) >= budget:
+                    return findings, False, f"stopped at the limit of {max_findings} findings"
+                findings.append(self._class_finding(change, product))
             passes = [[existing_first], []] if self.pods is PodScope.ANY else [[]]
             for assumptions in passes:
                 while True:
@@ -366,13 +423,15 @@ class _DiffSearch:
         """The symbolic endpoint is in the group `key` names."""
         match key:
             case _ExternalGroup(cells):
-                networks = self.encoding.universe.networks
-                return z3.And(
-                    z3.Not(end.is_pod),
-                    *(
-                        in_network(end.ip, n) == inside
-                        for n, inside in zip(networks, cells, strict=True)
-                    ),
+                inside = self._in_networks(end)
+                return conj(
+                    [
+                        negate(end.is_pod),
+                        *(
+                            term if cell else negate(term)
+                            for term, cell in zip(inside, cells, strict=True)
+                        ),
+                    ]
                 )
             case _NewPodGroup(namespace, label_codes, named_ports, segment):
                 universe = self.encoding.universe
@@ -404,6 +463,15 @@ class _DiffSearch:
                     terms += [end.ip >= low, end.ip <= high]
                 return z3.And(terms)
 
+    def _in_networks(self, end: SymbolicEndpoint) -> list[z3.BoolRef]:
+        """The endpoint's address is in each of the universe's networks (once per end: every
+        group of external addresses is a combination of them)."""
+        terms = self._network_terms.get(end.role)
+        if terms is None:
+            networks = self.encoding.universe.networks
+            terms = self._network_terms[end.role] = [in_network(end.ip, n) for n in networks]
+        return terms
+
     def _any_group_term(self, keys: Sequence[_GroupKey], end: SymbolicEndpoint) -> z3.BoolRef:
         """The symbolic endpoint is in one of the groups (whole classes as one test)."""
         whole = {k.index for k in keys if isinstance(k, _ClassGroup) and k.segment is None}
@@ -418,14 +486,9 @@ class _DiffSearch:
         return disj(terms)
 
     def _finding(self, change: Change, flow: Flow) -> DiffFinding:
-        """The witness's finding, taking in the other groups changed alike; every flow it
-        covers is then blocked from the search."""
-        head_decision, base_decision = self._decisions(flow)
-        if not _changed(change, head_decision, base_decision):
-            raise _ReplayMismatch(
-                f"the solver's {change.value} flow {flow.model_dump_json()} is not confirmed by "
-                "the reference evaluator (a soundness bug; please report it)"
-            )
+        """The solver's witness's finding, taking in the other groups changed alike; every
+        flow it covers is then blocked from the search."""
+        head_decision, base_decision = self._replayed(change, flow)
         ports = self._changed_ports(flow, change)
         allowing = head_decision if change is Change.ADDED else base_decision
         witness = _Pair(self._group_key(flow.source), self._group_key(flow.destination))
@@ -448,6 +511,63 @@ class _DiffSearch:
                 )
             )
         )
+        return self._reported(
+            change, flow, (head_decision, base_decision), ports, sources, destinations
+        )
+
+    def _class_finding(self, change: Change, product: ClassProduct) -> DiffFinding:
+        """A product of `class_changes`, its witness (one pod of the first source class to
+        one of the first destination class) replayed through the evaluator, which must agree
+        on the verdicts and the ports."""
+        source_class = self.encoding.classes[product.sources[0]]
+        destination_class = self.encoding.classes[product.destinations[0]]
+        # Two pods of one class, where it has two; a workload stands for its replicas.
+        destination_pod = destination_class.pods[
+            1 if source_class is destination_class and len(destination_class.pods) > 1 else 0
+        ]
+        flow = Flow(
+            source=self._endpoint(source_class.pods[0]),
+            destination=self._endpoint(destination_pod),
+            protocol=product.protocol,
+            port=product.port,
+        )
+        decisions = self._replayed(change, flow)
+        ports = self._changed_ports(flow, change)
+        if ports != product.ports:
+            raise _ReplayMismatch(
+                f"the {change.value} flow {flow.model_dump_json()} changed on ports "
+                f"{[r.model_dump() for r in ports]} by the reference evaluator but on "
+                f"{[r.model_dump() for r in product.ports]} by the bit-set verdicts "
+                "(a soundness bug; please report it)"
+            )
+        return self._reported(
+            change,
+            flow,
+            decisions,
+            ports,
+            [_ClassGroup(index) for index in product.sources],
+            [_ClassGroup(index) for index in product.destinations],
+        )
+
+    def _replayed(self, change: Change, flow: Flow) -> tuple[FlowDecision, FlowDecision]:
+        """The witness under HEAD and BASE, which must show the change."""
+        head_decision, base_decision = self._decisions(flow)
+        if not _changed(change, head_decision, base_decision):
+            raise _ReplayMismatch(
+                f"the {change.value} flow {flow.model_dump_json()} is not confirmed by "
+                "the reference evaluator (a soundness bug; please report it)"
+            )
+        return head_decision, base_decision
+
+    def _reported(
+        self,
+        change: Change,
+        flow: Flow,
+        decisions: tuple[FlowDecision, FlowDecision],
+        ports: tuple[PortRange, ...],
+        sources: list[_GroupKey],
+        destinations: list[_GroupKey],
+    ) -> DiffFinding:
         source, destination = self._group(flow.source), self._group(flow.destination)
         return DiffFinding(
             change=change,
@@ -455,8 +575,8 @@ class _DiffSearch:
             destination=destination,
             protocol=flow.protocol,
             ports=ports,
-            base=base_decision,
-            head=head_decision,
+            head=decisions[0],
+            base=decisions[1],
             other_sources=self._described(sources, source),
             other_destinations=self._described(destinations, destination),
         )
@@ -490,11 +610,7 @@ class _DiffSearch:
         for pod_class in self.encoding.classes:
             if len(pod_class.address_segments or ()) > 1:
                 continue
-            pod = pod_class.pods[0]
-            namespace = self.merged.namespace(pod_class.namespace)
-            assert namespace is not None, "every pod's namespace is loaded or implied"
-            endpoint = PodEndpoint(namespace=namespace, pod=pod, ip=pod.ips[0] if pod.ips else None)
-            found.append((_ClassGroup(pod_class.index), endpoint))
+            found.append((_ClassGroup(pod_class.index), self._endpoint(pod_class.pods[0])))
         pod_addresses = {ip for pod in self.merged.pods for ip in pod.ips}
         cells: set[_ExternalGroup] = set()
         universe = self.encoding.universe
@@ -515,6 +631,15 @@ class _DiffSearch:
                     found.append((key, ExternalEndpoint(ip=ip)))
                 break
         return found
+
+    def _endpoint(self, pod: Pod) -> PodEndpoint:
+        """An existing pod as a flow endpoint, at its first address."""
+        namespace = self.merged.namespace(pod.namespace)
+        assert namespace is not None, "every pod's namespace is loaded or implied"
+        # Valid parts make a valid endpoint: skip validating thousands of candidates again.
+        return PodEndpoint.model_construct(
+            namespace=namespace, pod=pod, ip=pod.ips[0] if pod.ips else None
+        )
 
     def _new_pods_elsewhere(
         self, endpoint: PodEndpoint, key: _NewPodGroup
@@ -566,7 +691,7 @@ class _DiffSearch:
             pair = _Pair(key, kept_key) if at_source else _Pair(kept_key, key)
             if (
                 key == replaced_key
-                or (change, flow.protocol, pair) in self.reported
+                or self._is_reported(change, flow.protocol, pair)
                 or not (isinstance(endpoint, PodEndpoint) or isinstance(kept, PodEndpoint))
                 or is_self_traffic(endpoint, kept)
                 or not could_allow(endpoint)
@@ -680,13 +805,21 @@ class _DiffSearch:
         """Drop groups until no pair of the product was reported by an earlier finding."""
         for source in list(sources):
             for destination in list(destinations):
-                if (change, protocol, _Pair(source, destination)) not in self.reported:
+                if not self._is_reported(change, protocol, _Pair(source, destination)):
                     continue
                 if destination != destinations[0]:
                     destinations.remove(destination)
                 elif source != sources[0] and source in sources:
                     sources.remove(source)
         return sources, destinations
+
+    def _is_reported(self, change: Change, protocol: Protocol, pair: _Pair) -> bool:
+        """A finding covers the pair already: a solver finding's, or `class_changes`'s (which
+        cover every changed flow between `units` classes)."""
+        return (change, protocol, pair) in self.reported or all(
+            isinstance(key, _ClassGroup) and key.index in self.units
+            for key in (pair.source, pair.destination)
+        )
 
     def _example(self, solver: z3.Solver, *terms: z3.BoolRef) -> "_Pair | object | None":
         """The groups of a flow satisfying the terms; None when there is none;
