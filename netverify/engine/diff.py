@@ -1,16 +1,18 @@
 """Semantic diff: which flows one revision allows and the other does not.
 
-Both revisions are judged on one symbolic flow: the endpoints are the pods of either
-revision (or, with `pods: any`, every pod that could exist), each namespace carries each
-revision's own labels. Each change is searched for as "allowed by one, blocked by the other";
-every model is decoded, replayed through the reference evaluator under both revisions, grouped
-with every flow between the same two endpoint groups on the same protocol, and blocked
-from the search, so that the report lists groups, not pod pairs.
+Flows between existing pods whose every address ipBlocks treat alike (almost all of them)
+are a finite question: `class_changes` answers it exactly on both revisions' bit-set
+verdicts over shared pod classes, as products of source classes x destination classes that
+changed alike. Every product's witness is replayed through the reference evaluator, which
+must agree on the verdicts and the ports.
 
-A finding between existing pods also takes in every other source class whose flows to the
-same destination changed in exactly the same way (same protocol, ports and responsible
-rules), found by replaying one pod of each class through the evaluator: a rule that opens a
-destination to a hundred source classes is one finding, not a hundred.
+The solver searches the rest, on one symbolic flow: an end that is an external address, a
+pod that could exist (`pods: any`) or a pod whose addresses ipBlocks tell apart, each
+namespace carrying each revision's own labels. Each change is searched for as "allowed by
+one, blocked by the other"; every model is decoded, replayed under both revisions, grouped
+with the other groups that changed the same way (same protocol, ports and responsible
+rules: one representative of each replayed through the evaluator, the product confirmed by
+the solver) and blocked from the search, so that the report lists groups, not pod pairs.
 """
 
 import itertools

@@ -410,3 +410,70 @@ def test_pods_that_could_exist_are_grouped_by_what_policies_see(tmp_path: Path) 
         ("web", (PortRange(start=80, end=80),), both),
         ("api", (PortRange(start=443, end=443),), both),
     }
+
+
+DUAL_STACK_CLUSTER = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: dev}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: prod}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: dev}
+status: {podIP: 10.0.0.6}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: dual, namespace: dev}
+status:
+  podIP: 10.0.0.5
+  podIPs: [{ip: 10.0.0.5}, {ip: "fd00::5"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: prod}
+status: {podIP: 10.0.1.9}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-ingress, namespace: prod}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+"""
+DUAL_STACK_HEAD_RULES = """\
+  ingress:
+    - from:
+        - ipBlock: {cidr: 10.0.0.0/24}
+      ports:
+        - {protocol: TCP, port: 5432}
+"""
+
+
+def test_flows_of_pods_with_addresses_ipblocks_tell_apart_are_found_too(
+    tmp_path: Path,
+) -> None:
+    """Flows between pods alike at every address are compared on bit sets, the rest by the
+    solver: a dual-stack pod gains 5432 at its IPv4 address only, and that is reported
+    beside the single-stack pod's and the external addresses' findings."""
+    report = _engine_diff(*_sides(tmp_path, DUAL_STACK_CLUSTER, DUAL_STACK_HEAD_RULES))
+    assert report.complete and report.error is None
+    sources = {
+        (group.kind, group.pods)
+        for finding in report.findings
+        for group in (finding.source, *finding.other_sources)
+    }
+    assert sources == {("pods", ("web",)), ("pods", ("dual",)), ("external", ())}
+    assert all(
+        finding.change is Change.ADDED
+        and finding.destination.pods == ("db",)
+        and finding.ports == (PortRange(start=5432, end=5432),)
+        for finding in report.findings
+    )
+    dual = next(f for f in report.findings if f.source.pods == ("dual",))
+    assert isinstance(dual.head.flow.source, PodEndpoint)
+    assert str(dual.head.flow.source.ip) == "10.0.0.5"
