@@ -219,9 +219,23 @@ class _DiffSearch:
                 protocol=flow.protocol,
                 port=flow.port,
             )
-        base_policies = PolicyEncoding(base.policies, universe, base_flow, settings)
-        self.head_allowed = self.encoding.policies.allowed
-        self.base_allowed = base_policies.allowed
+        self.units = {
+            pod_class.index
+            for pod_class in self.encoding.classes
+            if len(pod_class.address_segments or ()) <= 1
+        }
+        """Classes whose flows to each other `class_changes` compares on bit sets; the solver
+        searches the other flows only."""
+        solved = self._solver_namespaces()
+        self.head_allowed, self.base_allowed = (
+            PolicyEncoding(
+                [p for p in cluster.policies if solved is None or p.namespace in solved],
+                universe,
+                symbolic_flow,
+                settings,
+            ).allowed
+            for cluster, symbolic_flow in ((self.merged, flow), (base, base_flow))
+        )
         self.space: list[z3.BoolRef] = [self.encoding.domain, z3.Not(self.encoding.self_traffic)]
         """The flows the diff is about (both revisions' namespace labels, the scope)."""
         for symbolic, base_symbolic in (
@@ -234,13 +248,6 @@ class _DiffSearch:
                 self.space.append(self.encoding.existing_pod(symbolic))
             if namespaces is NamespaceScope.EXISTING:
                 self.space.append(self.encoding.existing_namespace(symbolic))
-        self.units = {
-            pod_class.index
-            for pod_class in self.encoding.classes
-            if len(pod_class.address_segments or ()) <= 1
-        }
-        """Classes whose flows to each other `class_changes` compares on bit sets; the solver
-        searches the other flows only."""
         self.solver = make_solver(limits)
         self.solver.add(*self.space, self._where_changes_can_be())
         if self.units:
@@ -275,6 +282,18 @@ class _DiffSearch:
             if self.base.policies_in(namespace.name) != self.head.policies_in(namespace.name)
             or self.base.namespace(namespace.name) != self.head.namespace(namespace.name)
         }
+
+    def _solver_namespaces(self) -> set[str] | None:
+        """The namespaces whose policies the solver must see (None: every namespace).
+
+        Between existing pods, when every class is one of the `units`, the solver is only
+        asked about flows between an external address, which no policy governs, and a pod
+        of a changed namespace (`_where_changes_can_be`; the groups `_confirmed` asks about
+        are of such flows too, as only they change): that namespace's policies decide
+        them. A pull request touches a few namespaces: the formulas shrink with it."""
+        if self.pods is PodScope.ANY or len(self.units) < len(self.encoding.classes):
+            return None
+        return self.changed_namespaces
 
     def _is_unit(self, end: SymbolicEndpoint) -> z3.BoolRef:
         """The symbolic endpoint is a pod of one of the `units` classes."""
