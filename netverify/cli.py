@@ -367,34 +367,34 @@ def diff_command(
     from netverify.loading.gitrev import paths_at_revision
     from netverify.report.diff_text import format_diff
 
-    # The two sides share most files: each shared file is parsed once.
-    parse_cache = ParseCache()
-    try:
+    def load_sides() -> tuple[LoadedCluster, LoadedCluster, tuple[str, str]]:
+        # The two sides share most files: each shared file is parsed once.
+        parse_cache = ParseCache()
         if base_ref is not None:
             with paths_at_revision(base_ref, paths) as base_paths:
                 base = _load_side(base_paths, strict, parse_cache)
             head = load_manifests(paths, strict=strict, parse_cache=parse_cache)
-            labels = (base_ref, "work tree")
-        else:
-            if len(paths) != 2:
-                raise InputError(
-                    [
-                        Diagnostic(
-                            severity=Severity.ERROR,
-                            message="diff takes BASE HEAD (two paths), or --base-ref REV PATH...",
-                        )
-                    ]
-                )
-            base = load_manifests([paths[0]], strict=strict, parse_cache=parse_cache)
-            head = load_manifests([paths[1]], strict=strict, parse_cache=parse_cache)
-            labels = (paths[0], paths[1])
-    except InputError as error:
-        _input_error(error)
-    _print_warnings((*base.warnings, *head.warnings))
+            return base, head, (base_ref, "work tree")
+        if len(paths) != 2:
+            raise InputError(
+                [
+                    Diagnostic(
+                        severity=Severity.ERROR,
+                        message="diff takes BASE HEAD (two paths), or --base-ref REV PATH...",
+                    )
+                ]
+            )
+        base = load_manifests([paths[0]], strict=strict, parse_cache=parse_cache)
+        head = load_manifests([paths[1]], strict=strict, parse_cache=parse_cache)
+        return base, head, (paths[0], paths[1])
+
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
-    report = diff(
-        base, head, Settings(), pods, namespaces, limits, labels=labels, max_findings=max_findings
-    )
+    try:
+        with _long_lived(load_sides) as (base, head, labels):
+            _print_warnings((*base.warnings, *head.warnings))
+            report = diff(base, head, Settings(), pods, namespaces, limits, labels, max_findings)
+    except InputError as error:  # from loading: the diff itself reports in `report.error`
+        _input_error(error)
     match output_format:
         case OutputFormat.TEXT:
             text = format_diff(report)

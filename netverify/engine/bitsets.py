@@ -101,7 +101,11 @@ class ClassVerdicts:
         self._block_cache: dict[IPBlock, int] = {}
         self._indices_cache: dict[int, list[int]] = {}
         self.rules = self._rules()
-        self.ported = [rule for rule in self.rules if rule.port_set >= 0]
+        self.ported: list[list[BitRule]] = [[] for _ in self.port_sets]
+        """The rules of each of the `port_sets`."""
+        for rule in self.rules:
+            if rule.port_set >= 0:
+                self.ported[rule.port_set].append(rule)
         self.isolated = {
             direction: self._or(
                 self._policy_subjects(policy)
@@ -371,9 +375,10 @@ class ClassVerdicts:
         is the few namespaces a change touched."""
         focus = self.all if focus is None else focus
         egress, ingress = list(self._base[0]), list(self._base[1])
-        port_sets = self.port_set_bits(protocol, port)
-        for rule in self.ported:
-            self._add(rule, port_sets[rule.port_set], egress, ingress, focus)
+        for ports, rules in zip(self.port_set_bits(protocol, port), self.ported, strict=True):
+            if ports:
+                for rule in rules:
+                    self._add(rule, ports, egress, ingress, focus)
         return [out & into for out, into in zip(egress, ingress, strict=True)]
 
     def pair_allowed(self, source: int, destination: int, protocol: Protocol, port: int) -> bool:
