@@ -87,10 +87,46 @@ class _NewPodGroup:
     on other ports, or not at all.)"""
 
     namespace: str
-    label_codes: tuple[int, ...]
+    label_codes: tuple[int | None, ...]
+    """The code of each of the universe's label keys; None: any value or none."""
     named_ports: tuple[int | None, ...]
     """The number of each of the universe's (name, protocol) ports; None: not defined."""
     segment: int | None
+    exact: bool = True
+    """False: at any address, and with any named ports unless `outside` says (then
+    `named_ports` is empty and `segment` None): when the finding does not depend on them,
+    as it never does on a source's named ports."""
+    outside: tuple[PortRange, ...] | None = None
+    """Not exact: each named port undefined or numbered outside these ranges (None: any)."""
+
+    def widened(self, outside: tuple[PortRange, ...] | None = None) -> "_NewPodGroup":
+        return _NewPodGroup(self.namespace, self.label_codes, (), None, False, outside)
+
+    def covers(self, other: "_NewPodGroup") -> bool:
+        """Every pod of `other` is one of this group's (`other` as found by the search, or
+        as widened by the same steps)."""
+        if self.exact:
+            return self == other
+        return (
+            self.namespace == other.namespace
+            and all(
+                mine is None or mine == theirs
+                for mine, theirs in zip(self.label_codes, other.label_codes, strict=True)
+            )
+            and (
+                self.outside is None
+                or self.outside == other.outside
+                or (
+                    other.exact
+                    and not any(
+                        r.start <= number <= r.end
+                        for number in other.named_ports
+                        if number is not None
+                        for r in self.outside
+                    )
+                )
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -201,6 +237,9 @@ class _DiffSearch:
         self._network_terms: dict[str, list[z3.BoolRef]] = {}
         self.reported: set[tuple[Change, Protocol, _Pair]] = set()
         """Every (change, protocol, source group, destination group) a finding covers."""
+        self.reported_wide: dict[tuple[Change, Protocol], list[_Pair]] = {}
+        """The pairs of `reported` with a group of new pods that is not one of their exact
+        kinds (widened): they cover other pairs than themselves."""
         self.merged = _merged(base, head)
         universe = build_universe([self.merged, base], (), settings.pod_cidrs)
         self.encoding = ClusterEncoding(self.merged, settings, universe=universe)
@@ -454,7 +493,7 @@ class _DiffSearch:
                         ),
                     ]
                 )
-            case _NewPodGroup(namespace, label_codes, named_ports, segment):
+            case _NewPodGroup(namespace, label_codes, named_ports, segment, exact, outside):
                 universe = self.encoding.universe
                 terms = [
                     end.is_pod,
@@ -463,8 +502,17 @@ class _DiffSearch:
                     *(
                         end.pod_labels[key] == code
                         for key, code in zip(universe.pod_labels.keys, label_codes, strict=True)
+                        if code is not None
                     ),
                 ]
+                if not exact:
+                    for port in end.named_ports.values():
+                        if outside is not None:
+                            elsewhere = [
+                                z3.Or(port.number < r.start, port.number > r.end) for r in outside
+                            ]
+                            terms.append(z3.Or(z3.Not(port.defined), z3.And(elsewhere)))
+                    return z3.And(terms)
                 for port, number in zip(end.named_ports.values(), named_ports, strict=True):
                     terms.append(
                         z3.Not(port.defined)
@@ -512,16 +560,25 @@ class _DiffSearch:
         head_decision, base_decision = self._replayed(change, flow)
         ports = self._changed_ports(flow, change)
         allowing = head_decision if change is Change.ADDED else base_decision
-        witness = _Pair(self._group_key(flow.source), self._group_key(flow.destination))
-        sources = [witness.source, *self._alike(flow, change, ports, allowing, at_source=True)]
+        witness = self._widened(
+            change,
+            flow.protocol,
+            ports,
+            _Pair(self._group_key(flow.source), self._group_key(flow.destination)),
+        )
+        sources = [
+            witness.source,
+            *self._alike(flow, witness, change, ports, allowing, at_source=True),
+        ]
         destinations = [
             witness.destination,
-            *self._alike(flow, change, ports, allowing, at_source=False),
+            *self._alike(flow, witness, change, ports, allowing, at_source=False),
         ]
         sources, destinations = self._confirmed(change, flow.protocol, ports, sources, destinations)
-        self.reported.update(
-            (change, flow.protocol, _Pair(s, d)) for s in sources for d in destinations
-        )
+        for pair in (_Pair(s, d) for s in sources for d in destinations):
+            self.reported.add((change, flow.protocol, pair))
+            if any(isinstance(k, _NewPodGroup) for k in (pair.source, pair.destination)):
+                self.reported_wide.setdefault((change, flow.protocol), []).append(pair)
         symbolic = self.encoding.flow
         self.solver.add(
             z3.Not(
@@ -589,7 +646,8 @@ class _DiffSearch:
         sources: list[_GroupKey],
         destinations: list[_GroupKey],
     ) -> DiffFinding:
-        source, destination = self._group(flow.source), self._group(flow.destination)
+        source = self._group(flow.source, sources[0])
+        destination = self._group(flow.destination, destinations[0])
         return DiffFinding(
             change=change,
             source=source,
@@ -680,9 +738,47 @@ class _DiffSearch:
             if namespace.name != key.namespace
         ]
 
+    def _widened(
+        self, change: Change, protocol: Protocol, ports: tuple[PortRange, ...], witness: _Pair
+    ) -> _Pair:
+        """The witness's groups, each group of new pods widened while every flow of the
+        widened pair still changes on exactly `ports`: to any named ports and addresses (a
+        new source's named ports never matter; its address only to an ipBlock) or to named
+        ports outside `ports`, then to any labels at all, or else to any value of each label
+        key in turn (most keys no selector of the change looks at).
+        Pods that could exist differ in endless ways; a finding per way would be noise."""
+        for at_source in (True, False):
+            key = witness.source if at_source else witness.destination
+            if not isinstance(key, _NewPodGroup):
+                continue
+            end = "source" if at_source else "destination"
+            widest = key
+            anything = (None,) * len(key.label_codes)
+            for index in (-3, -2, -1, *range(len(key.label_codes))):
+                if index < -1:
+                    if not widest.exact:
+                        continue
+                    trial = key.widened(None if index == -3 else ports)
+                elif index == -1:
+                    trial = replace(widest, label_codes=anything)
+                elif widest.label_codes[index] is None:
+                    continue
+                else:
+                    codes = widest.label_codes
+                    trial = replace(widest, label_codes=(*codes[:index], None, *codes[index + 1 :]))
+                pair = replace(witness, **{end: trial})
+                if (
+                    self._odd_flow(change, protocol, ports, [pair.source], [pair.destination])
+                    is None
+                ):
+                    widest = trial
+            witness = replace(witness, **{end: widest})
+        return witness
+
     def _alike(
         self,
         flow: Flow,
+        witness: _Pair,
         change: Change,
         ports: tuple[PortRange, ...],
         allowing: FlowDecision,
@@ -697,9 +793,9 @@ class _DiffSearch:
         destinations changes, is `_confirmed`'s question.
         """
         kept = flow.destination if at_source else flow.source
-        kept_key = self._group_key(kept)
+        kept_key = witness.destination if at_source else witness.source
         replaced = flow.source if at_source else flow.destination
-        replaced_key = self._group_key(replaced)
+        replaced_key = witness.source if at_source else witness.destination
         candidates = (
             self._new_pods_elsewhere(replaced, replaced_key)
             if isinstance(replaced, PodEndpoint) and isinstance(replaced_key, _NewPodGroup)
@@ -787,24 +883,11 @@ class _DiffSearch:
         pair and port segment; after a few rounds, or on a solver limit, the witness's
         groups alone (which only makes the report longer)."""
         witness = _Pair(sources[0], destinations[0])
-        now, before = self._now_before(change)
-        symbolic = self.encoding.flow
-        port = symbolic.port
-        in_ports = z3.Or([z3.And(port >= r.start, port <= r.end) for r in ports])
         for _ in range(MAX_GROUPING_ROUNDS):
             sources, destinations = self._unreported(change, protocol, sources, destinations)
             if len(sources) == 1 and len(destinations) == 1:
                 return sources, destinations
-            group = z3.And(
-                symbolic.protocol == protocol_code(protocol),
-                self._any_group_term(sources, symbolic.source),
-                self._any_group_term(destinations, symbolic.destination),
-            )
-            odd = self._example(self.solver, group, z3.Not(in_ports))
-            if odd is None:
-                odd = self._example(
-                    self.checker, group, in_ports, z3.Not(z3.And(now, z3.Not(before)))
-                )
+            odd = self._odd_flow(change, protocol, ports, sources, destinations)
             if odd is None:
                 return sources, destinations
             if odd is _UNDECIDED or odd == witness:
@@ -815,6 +898,33 @@ class _DiffSearch:
             else:
                 sources = [key for key in sources if key != odd.source]
         return [witness.source], [witness.destination]
+
+    def _odd_flow(
+        self,
+        change: Change,
+        protocol: Protocol,
+        ports: tuple[PortRange, ...],
+        sources: list[_GroupKey],
+        destinations: list[_GroupKey],
+    ) -> "_Pair | object | None":
+        """The groups of a flow of the product, on the protocol, that does not change on
+        exactly `ports`: one that changes outside them (asked of the search, which knows
+        where changes can be) or one that does not change on them (asked of the `checker`,
+        which sees unchanged flows); None when there is none, `_UNDECIDED` when the solver
+        gave up."""
+        now, before = self._now_before(change)
+        symbolic = self.encoding.flow
+        port = symbolic.port
+        in_ports = z3.Or([z3.And(port >= r.start, port <= r.end) for r in ports])
+        group = z3.And(
+            symbolic.protocol == protocol_code(protocol),
+            self._any_group_term(sources, symbolic.source),
+            self._any_group_term(destinations, symbolic.destination),
+        )
+        odd = self._example(self.solver, group, z3.Not(in_ports))
+        if odd is None:
+            odd = self._example(self.checker, group, in_ports, z3.Not(z3.And(now, z3.Not(before))))
+        return odd
 
     def _unreported(
         self,
@@ -837,9 +947,14 @@ class _DiffSearch:
     def _is_reported(self, change: Change, protocol: Protocol, pair: _Pair) -> bool:
         """A finding covers the pair already: a solver finding's, or `class_changes`'s (which
         cover every changed flow between `units` classes)."""
-        return (change, protocol, pair) in self.reported or all(
+        if all(
             isinstance(key, _ClassGroup) and key.index in self.units
             for key in (pair.source, pair.destination)
+        ):
+            return True
+        return (change, protocol, pair) in self.reported or any(
+            _covers(wide.source, pair.source) and _covers(wide.destination, pair.destination)
+            for wide in self.reported_wide.get((change, protocol), ())
         )
 
     def _example(self, solver: z3.Solver, *terms: z3.BoolRef) -> "_Pair | object | None":
@@ -905,14 +1020,17 @@ class _DiffSearch:
                 return pod_class
         return None
 
-    def _group(self, endpoint: Endpoint) -> EndpointGroup:
+    def _group(self, endpoint: Endpoint, key: _GroupKey) -> EndpointGroup:
+        """The witness's group for people; new pods with the witness's labels that the
+        group pins (a widened group takes pods with any value of the others)."""
         if not isinstance(endpoint, PodEndpoint):
             return EndpointGroup(kind="external")
+        if isinstance(key, _NewPodGroup):
+            codes = dict(zip(self.encoding.universe.pod_labels.keys, key.label_codes, strict=True))
+            labels = {k: v for k, v in endpoint.pod.labels.items() if codes.get(k) is not None}
+            return EndpointGroup(kind="new-pod", namespace=endpoint.namespace.name, labels=labels)
         pod_class = self._class_of(endpoint)
-        if pod_class is None:
-            return EndpointGroup(
-                kind="new-pod", namespace=endpoint.namespace.name, labels=endpoint.pod.labels
-            )
+        assert pod_class is not None, "an existing pod's group is its class"
         return _class_group(pod_class, endpoint.pod.labels)
 
     def _port_cuts(self, flow: Flow) -> set[int]:
@@ -953,6 +1071,13 @@ class _DiffSearch:
                 else:
                     ranges.append(PortRange(start=start, end=end - 1))
         return tuple(ranges)
+
+
+def _covers(group: _GroupKey, other: _GroupKey) -> bool:
+    """Every endpoint of `other` is one of `group`'s."""
+    if isinstance(group, _NewPodGroup) and isinstance(other, _NewPodGroup):
+        return group.covers(other)
+    return group == other
 
 
 def _changed(change: Change, head: FlowDecision, base: FlowDecision) -> bool:

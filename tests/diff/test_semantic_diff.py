@@ -477,3 +477,63 @@ def test_flows_of_pods_with_addresses_ipblocks_tell_apart_are_found_too(
     dual = next(f for f in report.findings if f.source.pods == ("dual",))
     assert isinstance(dual.head.flow.source, PodEndpoint)
     assert str(dual.head.flow.source.ip) == "10.0.0.5"
+
+
+WIDE_NEW_PODS_CLUSTER = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: dev, labels: {env: dev}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: dev-2, labels: {env: dev}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: prod, labels: {env: prod}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: prod, labels: {app: db}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: scrape, namespace: dev}
+spec:
+  podSelector: {matchLabels: {tier: backend}}
+  ingress:
+    - ports:
+        - {protocol: TCP, port: metrics}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-ingress, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+"""
+WIDE_NEW_PODS_HEAD_RULES = """\
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {env: dev}}
+      ports:
+        - {protocol: TCP, port: 5432}
+"""
+
+
+def test_new_pods_are_one_group_whatever_policies_cannot_tell_apart(tmp_path: Path) -> None:
+    """With `--pods any`, every new pod of a dev namespace gains 5432 to db whatever its
+    labels, named ports and address: one finding (both namespaces), not one per label
+    value or port number a new pod could have."""
+    base, head = _sides(tmp_path, WIDE_NEW_PODS_CLUSTER, WIDE_NEW_PODS_HEAD_RULES)
+    report = _engine_diff(base, head, pods=PodScope.ANY)
+    assert report.complete and report.error is None
+    to_db = [
+        finding
+        for finding in report.findings
+        if finding.source.kind == "new-pod" and finding.destination.pods == ("db",)
+    ]
+    assert len(to_db) == 1
+    [finding] = to_db
+    assert finding.ports == (PortRange(start=5432, end=5432),)
+    assert {g.namespace for g in (finding.source, *finding.other_sources)} == {"dev", "dev-2"}
