@@ -102,30 +102,30 @@ class _NewPodGroup:
     def widened(self, outside: tuple[PortRange, ...] | None = None) -> "_NewPodGroup":
         return _NewPodGroup(self.namespace, self.label_codes, (), None, False, outside)
 
+    @property
+    def wide(self) -> bool:
+        """Widened: covers other groups of new pods as found by the search."""
+        return not self.exact or None in self.label_codes
+
     def covers(self, other: "_NewPodGroup") -> bool:
-        """Every pod of `other` is one of this group's (`other` as found by the search, or
-        as widened by the same steps)."""
+        """Every pod of `other` is one of this group's."""
+        if self.namespace != other.namespace or not all(
+            mine is None or mine == theirs
+            for mine, theirs in zip(self.label_codes, other.label_codes, strict=True)
+        ):
+            return False
         if self.exact:
-            return self == other
-        return (
-            self.namespace == other.namespace
-            and all(
-                mine is None or mine == theirs
-                for mine, theirs in zip(self.label_codes, other.label_codes, strict=True)
+            return other.exact and (self.named_ports, self.segment) == (
+                other.named_ports,
+                other.segment,
             )
-            and (
-                self.outside is None
-                or self.outside == other.outside
-                or (
-                    other.exact
-                    and not any(
-                        r.start <= number <= r.end
-                        for number in other.named_ports
-                        if number is not None
-                        for r in self.outside
-                    )
-                )
-            )
+        if self.outside is None or self.outside == other.outside:
+            return True
+        return other.exact and not any(
+            r.start <= number <= r.end
+            for number in other.named_ports
+            if number is not None
+            for r in self.outside
         )
 
 
@@ -238,8 +238,8 @@ class _DiffSearch:
         self.reported: set[tuple[Change, Protocol, _Pair]] = set()
         """Every (change, protocol, source group, destination group) a finding covers."""
         self.reported_wide: dict[tuple[Change, Protocol], list[_Pair]] = {}
-        """The pairs of `reported` with a group of new pods that is not one of their exact
-        kinds (widened): they cover other pairs than themselves."""
+        """The pairs of `reported` with a widened group of new pods: they cover other pairs
+        than themselves."""
         self.merged = _merged(base, head)
         universe = build_universe([self.merged, base], (), settings.pod_cidrs)
         self.encoding = ClusterEncoding(self.merged, settings, universe=universe)
@@ -577,7 +577,7 @@ class _DiffSearch:
         sources, destinations = self._confirmed(change, flow.protocol, ports, sources, destinations)
         for pair in (_Pair(s, d) for s in sources for d in destinations):
             self.reported.add((change, flow.protocol, pair))
-            if any(isinstance(k, _NewPodGroup) for k in (pair.source, pair.destination)):
+            if any(isinstance(k, _NewPodGroup) and k.wide for k in (pair.source, pair.destination)):
                 self.reported_wide.setdefault((change, flow.protocol), []).append(pair)
         symbolic = self.encoding.flow
         self.solver.add(
