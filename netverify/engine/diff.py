@@ -18,6 +18,7 @@ the solver) and blocked from the search, so that the report lists groups, not po
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from enum import Enum
 from functools import cached_property
 
 import z3
@@ -79,53 +80,67 @@ class _ExternalGroup:
     cells: tuple[bool, ...]
 
 
+class _Wild(Enum):
+    """A widened attribute of a group of new pods."""
+
+    ANY = "any"
+    """Any value (for a named port: any number, or undefined)."""
+    OUTSIDE = "outside"
+    """A named port undefined or numbered outside the group's `outside` ranges."""
+
+
 @dataclass(frozen=True)
 class _NewPodGroup:
     """Pods that could be created in one namespace, like the witness in everything a policy
     can tell apart: the codes of their labels, their named ports, their address segment.
     (All new pods of a namespace would be too coarse: new pods with other labels may change
-    on other ports, or not at all.)"""
+    on other ports, or not at all.) `_widened` then frees what the finding does not depend
+    on, each step confirmed by the solver."""
 
     namespace: str
     label_codes: tuple[int | None, ...]
     """The code of each of the universe's label keys; None: any value or none."""
-    named_ports: tuple[int | None, ...]
+    named_ports: tuple[int | _Wild | None, ...]
     """The number of each of the universe's (name, protocol) ports; None: not defined."""
-    segment: int | None
-    exact: bool = True
-    """False: at any address, and with any named ports unless `outside` says (then
-    `named_ports` is empty and `segment` None): when the finding does not depend on them,
-    as it never does on a source's named ports."""
-    outside: tuple[PortRange, ...] | None = None
-    """Not exact: each named port undefined or numbered outside these ranges (None: any)."""
-
-    def widened(self, outside: tuple[PortRange, ...] | None = None) -> "_NewPodGroup":
-        return _NewPodGroup(self.namespace, self.label_codes, (), None, False, outside)
+    segment: int | _Wild | None
+    """The address segment; None: no address."""
+    outside: tuple[PortRange, ...] = ()
+    """The ranges of `_Wild.OUTSIDE`."""
 
     @property
     def wide(self) -> bool:
         """Widened: covers other groups of new pods as found by the search."""
-        return not self.exact or None in self.label_codes
+        return None in self.label_codes or any(
+            isinstance(pin, _Wild) for pin in (*self.named_ports, self.segment)
+        )
 
     def covers(self, other: "_NewPodGroup") -> bool:
         """Every pod of `other` is one of this group's."""
-        if self.namespace != other.namespace or not all(
-            mine is None or mine == theirs
-            for mine, theirs in zip(self.label_codes, other.label_codes, strict=True)
-        ):
-            return False
-        if self.exact:
-            return other.exact and (self.named_ports, self.segment) == (
-                other.named_ports,
-                other.segment,
+        return (
+            self.namespace == other.namespace
+            and all(
+                mine is None or mine == theirs
+                for mine, theirs in zip(self.label_codes, other.label_codes, strict=True)
             )
-        if self.outside is None or self.outside == other.outside:
+            and all(
+                self._port_covers(mine, theirs, other.outside)
+                for mine, theirs in zip(self.named_ports, other.named_ports, strict=True)
+            )
+            and (self.segment is _Wild.ANY or self.segment == other.segment)
+        )
+
+    def _port_covers(
+        self, mine: int | _Wild | None, theirs: int | _Wild | None, outside: tuple[PortRange, ...]
+    ) -> bool:
+        """Every number `theirs` (with its group's `outside`) allows, `mine` does."""
+        if mine is _Wild.ANY:
             return True
-        return other.exact and not any(
-            r.start <= number <= r.end
-            for number in other.named_ports
-            if number is not None
-            for r in self.outside
+        if mine is not _Wild.OUTSIDE:
+            return mine == theirs
+        if theirs is _Wild.OUTSIDE:
+            return outside == self.outside
+        return theirs is None or (
+            isinstance(theirs, int) and not any(r.start <= theirs <= r.end for r in self.outside)
         )
 
 
@@ -237,9 +252,9 @@ class _DiffSearch:
         self._network_terms: dict[str, list[z3.BoolRef]] = {}
         self.reported: set[tuple[Change, Protocol, _Pair]] = set()
         """Every (change, protocol, source group, destination group) a finding covers."""
-        self.reported_wide: dict[tuple[Change, Protocol], list[_Pair]] = {}
-        """The pairs of `reported` with a widened group of new pods: they cover other pairs
-        than themselves."""
+        self.reported_wide: dict[tuple[Change, Protocol, _GroupKey | None], list[_Pair]] = {}
+        """The pairs of `reported` with a widened group of new pods, which cover other pairs
+        than themselves, filed by `_wide_index`."""
         self.merged = _merged(base, head)
         universe = build_universe([self.merged, base], (), settings.pod_cidrs)
         self.encoding = ClusterEncoding(self.merged, settings, universe=universe)
@@ -493,7 +508,7 @@ class _DiffSearch:
                         ),
                     ]
                 )
-            case _NewPodGroup(namespace, label_codes, named_ports, segment, exact, outside):
+            case _NewPodGroup(namespace, label_codes, named_ports, segment, outside):
                 universe = self.encoding.universe
                 terms = [
                     end.is_pod,
@@ -505,23 +520,19 @@ class _DiffSearch:
                         if code is not None
                     ),
                 ]
-                if not exact:
-                    for port in end.named_ports.values():
-                        if outside is not None:
-                            elsewhere = [
-                                z3.Or(port.number < r.start, port.number > r.end) for r in outside
-                            ]
-                            terms.append(z3.Or(z3.Not(port.defined), z3.And(elsewhere)))
-                    return z3.And(terms)
-                for port, number in zip(end.named_ports.values(), named_ports, strict=True):
-                    terms.append(
-                        z3.Not(port.defined)
-                        if number is None
-                        else z3.And(port.defined, port.number == number)
-                    )
+                for port, pin in zip(end.named_ports.values(), named_ports, strict=True):
+                    if pin is None:
+                        terms.append(z3.Not(port.defined))
+                    elif pin is _Wild.OUTSIDE:
+                        elsewhere = [
+                            z3.Or(port.number < r.start, port.number > r.end) for r in outside
+                        ]
+                        terms.append(z3.Or(z3.Not(port.defined), z3.And(elsewhere)))
+                    elif pin is not _Wild.ANY:
+                        terms.append(z3.And(port.defined, port.number == pin))
                 if segment is None:
                     terms.append(z3.Not(end.has_ip))
-                else:
+                elif isinstance(segment, int):
                     low, high = universe.segment_interval(segment)
                     terms += [end.has_ip, end.ip >= low, end.ip <= high]
                 return z3.And(terms)
@@ -562,7 +573,7 @@ class _DiffSearch:
         allowing = head_decision if change is Change.ADDED else base_decision
         witness = self._widened(
             change,
-            flow.protocol,
+            flow,
             ports,
             _Pair(self._group_key(flow.source), self._group_key(flow.destination)),
         )
@@ -578,7 +589,8 @@ class _DiffSearch:
         for pair in (_Pair(s, d) for s in sources for d in destinations):
             self.reported.add((change, flow.protocol, pair))
             if any(isinstance(k, _NewPodGroup) and k.wide for k in (pair.source, pair.destination)):
-                self.reported_wide.setdefault((change, flow.protocol), []).append(pair)
+                index = (change, flow.protocol, _wide_index(pair))
+                self.reported_wide.setdefault(index, []).append(pair)
         symbolic = self.encoding.flow
         self.solver.add(
             z3.Not(
@@ -739,41 +751,70 @@ class _DiffSearch:
         ]
 
     def _widened(
-        self, change: Change, protocol: Protocol, ports: tuple[PortRange, ...], witness: _Pair
+        self, change: Change, flow: Flow, ports: tuple[PortRange, ...], witness: _Pair
     ) -> _Pair:
-        """The witness's groups, each group of new pods widened while every flow of the
-        widened pair still changes on exactly `ports`: to any named ports and addresses (a
-        new source's named ports never matter; its address only to an ipBlock) or to named
-        ports outside `ports`, then to any labels at all, or else to any value of each label
-        key in turn (most keys no selector of the change looks at).
-        Pods that could exist differ in endless ways; a finding per way would be noise."""
+        """The witness's groups, each group of new pods widened to the first of a few wider
+        groups whose every flow (with the other end's group) still changes on exactly
+        `ports`: pods that could exist differ in endless ways, and a finding per way would
+        be noise. Named ports and address first (`_port_widenings`), then labels: any, or
+        else only the keys the policies of the flow's namespaces mention pinned."""
+        keys, names = self._mentioned(flow)
+        named = [name in names for name, _ in self.encoding.flow.source.named_ports]
+        labelled = [key in keys for key in self.encoding.universe.pod_labels.keys]
         for at_source in (True, False):
             key = witness.source if at_source else witness.destination
             if not isinstance(key, _NewPodGroup):
                 continue
             end = "source" if at_source else "destination"
             widest = key
-            anything = (None,) * len(key.label_codes)
-            for index in (-3, -2, -1, *range(len(key.label_codes))):
-                if index < -1:
-                    if not widest.exact:
-                        continue
-                    trial = key.widened(None if index == -3 else ports)
-                elif index == -1:
-                    trial = replace(widest, label_codes=anything)
-                elif widest.label_codes[index] is None:
-                    continue
-                else:
-                    codes = widest.label_codes
-                    trial = replace(widest, label_codes=(*codes[:index], None, *codes[index + 1 :]))
-                pair = replace(witness, **{end: trial})
-                if (
-                    self._odd_flow(change, protocol, ports, [pair.source], [pair.destination])
-                    is None
-                ):
-                    widest = trial
+            for trials in (
+                _port_widenings(key, ports, named),
+                [
+                    (None,) * len(labelled),
+                    tuple(c if m else None for c, m in zip(key.label_codes, labelled, strict=True)),
+                ],
+            ):
+                for trial in trials:
+                    group = (
+                        trial
+                        if isinstance(trial, _NewPodGroup)
+                        else replace(widest, label_codes=trial)
+                    )
+                    pair = replace(witness, **{end: group})
+                    odd = self._odd_flow(
+                        change, flow.protocol, ports, [pair.source], [pair.destination]
+                    )
+                    if odd is None:
+                        widest = group
+                        break
             witness = replace(witness, **{end: widest})
         return witness
+
+    def _mentioned(self, flow: Flow) -> tuple[set[str], set[str]]:
+        """The pod label keys and the port names that the policies of the flow's namespaces
+        (in either revision) mention: only those policies decide the flow."""
+        keys: set[str] = set()
+        names: set[str] = set()
+        namespaces = {
+            e.namespace.name for e in (flow.source, flow.destination) if isinstance(e, PodEndpoint)
+        }
+        for cluster in (self.base, self.head):
+            for policy in (p for namespace in namespaces for p in cluster.policies_in(namespace)):
+                rules = (*policy.ingress, *policy.egress)
+                selectors = [
+                    policy.pod_selector,
+                    *(
+                        peer.pod_selector
+                        for rule in rules
+                        for peer in rule.peers
+                        if peer.pod_selector
+                    ),
+                ]
+                for selector in selectors:
+                    keys |= selector.match_labels.keys()
+                    keys |= {requirement.key for requirement in selector.match_expressions}
+                names |= {e.named_port for rule in rules for e in rule.ports if e.named_port}
+        return keys, names
 
     def _alike(
         self,
@@ -954,7 +995,8 @@ class _DiffSearch:
             return True
         return (change, protocol, pair) in self.reported or any(
             _covers(wide.source, pair.source) and _covers(wide.destination, pair.destination)
-            for wide in self.reported_wide.get((change, protocol), ())
+            for end in {_wide_index(pair), None}
+            for wide in self.reported_wide.get((change, protocol, end), ())
         )
 
     def _example(self, solver: z3.Solver, *terms: z3.BoolRef) -> "_Pair | object | None":
@@ -1071,6 +1113,42 @@ class _DiffSearch:
                 else:
                     ranges.append(PortRange(start=start, end=end - 1))
         return tuple(ranges)
+
+
+def _port_widenings(
+    key: _NewPodGroup, ports: tuple[PortRange, ...], mentioned: list[bool]
+) -> list[_NewPodGroup]:
+    """Wider groups of new pods, widest first: any named ports and address; any named ports
+    but those the policies at hand mention (`mentioned`, per universe port), which must be
+    undefined or outside `ports` (or anything, where the witness's is inside them: the
+    witness is in every group), at any address, then at the witness's; those pinned as the
+    witness's, the others any."""
+    inside = [
+        isinstance(pin, int) and any(r.start <= pin <= r.end for r in ports)
+        for pin in key.named_ports
+    ]
+    outside = tuple(
+        _Wild.OUTSIDE if named and not hit else _Wild.ANY
+        for named, hit in zip(mentioned, inside, strict=True)
+    )
+    pinned = tuple(
+        pin if named else _Wild.ANY for pin, named in zip(key.named_ports, mentioned, strict=True)
+    )
+    return [
+        replace(key, named_ports=(_Wild.ANY,) * len(key.named_ports), segment=_Wild.ANY),
+        replace(key, named_ports=outside, segment=_Wild.ANY, outside=ports),
+        replace(key, named_ports=outside, outside=ports),
+        replace(key, named_ports=pinned),
+    ]
+
+
+def _wide_index(pair: _Pair) -> _GroupKey | None:
+    """Where `reported_wide` files a pair: under its end that is no group of new pods (a
+    pair with a widened group covers only pairs with that same end), else under None."""
+    for key in (pair.source, pair.destination):
+        if not isinstance(key, _NewPodGroup):
+            return key
+    return None
 
 
 def _covers(group: _GroupKey, other: _GroupKey) -> bool:
