@@ -28,7 +28,14 @@ from netverify.model import (
 from netverify.model.diff import Change, DiffFinding, EndpointGroup
 from netverify.semantics import evaluate
 from netverify.semantics.evaluator import is_self_traffic
-from tests.strategies import EXTERNAL_IPS, INTERESTING_PORTS, clusters, labels, rules
+from tests.strategies import (
+    EXTERNAL_IPS,
+    INTERESTING_PORTS,
+    clusters,
+    container_ports,
+    labels,
+    rules,
+)
 
 DIFFERENTIAL = settings(
     max_examples=60,
@@ -205,12 +212,18 @@ def test_every_change_for_pods_that_could_exist_is_reported(data: st.DataObject)
         if (ns := base.namespace(pod.namespace)) is not None
     ]
     new = [
-        PodEndpoint(namespace=ns, pod=Pod(namespace=ns.name, name=None, labels=pod_labels))
+        PodEndpoint(
+            namespace=ns,
+            pod=Pod(
+                namespace=ns.name, name=None, labels=pod_labels, ports=data.draw(container_ports())
+            ),
+        )
         for ns in base.namespaces
         for pod_labels in data.draw(st.lists(labels(), min_size=1, max_size=3))
     ]
     pairs = [(a, b) for a in new for b in existing] + [(b, a) for a in new for b in existing]
-    for (source, destination), protocol, port in product(pairs, Protocol, INTERESTING_PORTS):
+    ports = sorted({*INTERESTING_PORTS, *(p.port for end in new for p in end.pod.ports)})
+    for (source, destination), protocol, port in product(pairs, Protocol, ports):
         flow = Flow(source=source, destination=destination, protocol=protocol, port=port)
         before, after = evaluate(base, flow).allowed, evaluate(head, flow).allowed
         if before != after:
