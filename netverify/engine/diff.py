@@ -766,29 +766,36 @@ class _DiffSearch:
             if not isinstance(key, _NewPodGroup):
                 continue
             end = "source" if at_source else "destination"
-            widest = key
-            for trials in (
-                _port_widenings(key, ports, named),
-                [
-                    (None,) * len(labelled),
-                    tuple(c if m else None for c, m in zip(key.label_codes, labelled, strict=True)),
-                ],
-            ):
-                for trial in trials:
-                    group = (
-                        trial
-                        if isinstance(trial, _NewPodGroup)
-                        else replace(widest, label_codes=trial)
-                    )
-                    pair = replace(witness, **{end: group})
-                    odd = self._odd_flow(
-                        change, flow.protocol, ports, [pair.source], [pair.destination]
-                    )
-                    if odd is None:
-                        widest = group
-                        break
+            widest = self._first_alike(
+                change, flow, ports, witness, end, _port_widenings(key, ports, named)
+            )
+            pinned = tuple(c if m else None for c, m in zip(key.label_codes, labelled, strict=True))
+            labels = [replace(widest, label_codes=c) for c in ((None,) * len(pinned), pinned)]
             witness = replace(witness, **{end: widest})
+            witness = replace(
+                witness, **{end: self._first_alike(change, flow, ports, witness, end, labels)}
+            )
         return witness
+
+    def _first_alike(
+        self,
+        change: Change,
+        flow: Flow,
+        ports: tuple[PortRange, ...],
+        witness: _Pair,
+        end: str,
+        groups: list[_NewPodGroup],
+    ) -> _NewPodGroup:
+        """The first of `groups` that, at the witness's `end` (a group of new pods), changes
+        alike; else the witness's own group there."""
+        for group in groups:
+            pair = replace(witness, **{end: group})
+            odd = self._odd_flow(change, flow.protocol, ports, [pair.source], [pair.destination])
+            if odd is None:
+                return group
+        own = witness.source if end == "source" else witness.destination
+        assert isinstance(own, _NewPodGroup)
+        return own
 
     def _mentioned(self, flow: Flow) -> tuple[set[str], set[str]]:
         """The pod label keys and the port names that the policies of the flow's namespaces
