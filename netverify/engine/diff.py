@@ -107,13 +107,6 @@ class _NewPodGroup:
     outside: tuple[PortRange, ...] = ()
     """The ranges of `_Wild.OUTSIDE`."""
 
-    @property
-    def wide(self) -> bool:
-        """Widened: covers other groups of new pods as found by the search."""
-        return None in self.label_codes or any(
-            isinstance(pin, _Wild) for pin in (*self.named_ports, self.segment)
-        )
-
     def covers(self, other: "_NewPodGroup") -> bool:
         """Every pod of `other` is one of this group's."""
         return (
@@ -252,9 +245,9 @@ class _DiffSearch:
         self._network_terms: dict[str, list[z3.BoolRef]] = {}
         self.reported: set[tuple[Change, Protocol, _Pair]] = set()
         """Every (change, protocol, source group, destination group) a finding covers."""
-        self.reported_wide: dict[tuple[Change, Protocol, _GroupKey | None], list[_Pair]] = {}
-        """The pairs of `reported` with a widened group of new pods, which cover other pairs
-        than themselves, filed by `_wide_index`."""
+        self.reported_new_pods: dict[tuple[Change, Protocol, _GroupKey | None], list[_Pair]] = {}
+        """The pairs of `reported` with a group of new pods (a widened one covers other pairs
+        than itself), filed by `_filing`."""
         self.merged = _merged(base, head)
         universe = build_universe([self.merged, base], (), settings.pod_cidrs)
         self.encoding = ClusterEncoding(self.merged, settings, universe=universe)
@@ -588,9 +581,9 @@ class _DiffSearch:
         sources, destinations = self._confirmed(change, flow.protocol, ports, sources, destinations)
         for pair in (_Pair(s, d) for s in sources for d in destinations):
             self.reported.add((change, flow.protocol, pair))
-            if any(isinstance(k, _NewPodGroup) and k.wide for k in (pair.source, pair.destination)):
-                index = (change, flow.protocol, _wide_index(pair))
-                self.reported_wide.setdefault(index, []).append(pair)
+            if any(isinstance(key, _NewPodGroup) for key in (pair.source, pair.destination)):
+                index = (change, flow.protocol, _filing(pair))
+                self.reported_new_pods.setdefault(index, []).append(pair)
         symbolic = self.encoding.flow
         self.solver.add(
             z3.Not(
@@ -790,6 +783,8 @@ class _DiffSearch:
         alike; else the witness's own group there."""
         for group in groups:
             pair = replace(witness, **{end: group})
+            if self._covers_reported(change, flow.protocol, pair):
+                continue  # its flows there changed on other ports too, or were reported
             odd = self._odd_flow(change, flow.protocol, ports, [pair.source], [pair.destination])
             if odd is None:
                 return group
@@ -1002,8 +997,14 @@ class _DiffSearch:
             return True
         return (change, protocol, pair) in self.reported or any(
             _covers(wide.source, pair.source) and _covers(wide.destination, pair.destination)
-            for end in {_wide_index(pair), None}
-            for wide in self.reported_wide.get((change, protocol, end), ())
+            for wide in self.reported_new_pods.get((change, protocol, _filing(pair)), ())
+        )
+
+    def _covers_reported(self, change: Change, protocol: Protocol, pair: _Pair) -> bool:
+        """The pair (with a widened group) takes in a pair a finding reported already."""
+        return any(
+            _covers(pair.source, old.source) and _covers(pair.destination, old.destination)
+            for old in self.reported_new_pods.get((change, protocol, _filing(pair)), ())
         )
 
     def _example(self, solver: z3.Solver, *terms: z3.BoolRef) -> "_Pair | object | None":
@@ -1149,9 +1150,10 @@ def _port_widenings(
     ]
 
 
-def _wide_index(pair: _Pair) -> _GroupKey | None:
-    """Where `reported_wide` files a pair: under its end that is no group of new pods (a
-    pair with a widened group covers only pairs with that same end), else under None."""
+def _filing(pair: _Pair) -> _GroupKey | None:
+    """Where `reported_new_pods` files a pair: under its first end that is no group of new
+    pods (a pair with a group of new pods covers, or is covered by, only pairs with that
+    same end), else under None."""
     for key in (pair.source, pair.destination):
         if not isinstance(key, _NewPodGroup):
             return key
