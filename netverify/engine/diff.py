@@ -39,6 +39,7 @@ from netverify.engine.witness import readable_flow
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
+    Direction,
     Endpoint,
     ExternalEndpoint,
     Flow,
@@ -793,29 +794,38 @@ class _DiffSearch:
         return own
 
     def _mentioned(self, flow: Flow) -> tuple[set[str], set[str]]:
-        """The pod label keys and the port names that the policies of the flow's namespaces
-        (in either revision) mention: only those policies decide the flow."""
+        """The pod label keys the policies of the flow's namespaces (in either revision)
+        select on, which only decide it; and the port names in the rules of those that
+        could admit the flow (selecting its end on their side, with a peer matching the
+        other; the endpoints as in that revision)."""
         keys: set[str] = set()
         names: set[str] = set()
         namespaces = {
             e.namespace.name for e in (flow.source, flow.destination) if isinstance(e, PodEndpoint)
         }
         for cluster in (self.base, self.head):
+            probe = flow if cluster is self.head else self._as_in_base(flow)
             for policy in (p for namespace in namespaces for p in cluster.policies_in(namespace)):
-                rules = (*policy.ingress, *policy.egress)
-                selectors = [
-                    policy.pod_selector,
-                    *(
-                        peer.pod_selector
-                        for rule in rules
-                        for peer in rule.peers
-                        if peer.pod_selector
-                    ),
-                ]
-                for selector in selectors:
-                    keys |= selector.match_labels.keys()
-                    keys |= {requirement.key for requirement in selector.match_expressions}
-                names |= {e.named_port for rule in rules for e in rule.ports if e.named_port}
+                for direction in Direction:
+                    subject, peer = (
+                        (probe.source, probe.destination)
+                        if direction is Direction.EGRESS
+                        else (probe.destination, probe.source)
+                    )
+                    selected = policy_selects(policy, subject)
+                    for rule in policy.rules(direction):
+                        selectors = [p.pod_selector for p in rule.peers if p.pod_selector]
+                        for selector in (policy.pod_selector, *selectors):
+                            keys |= selector.match_labels.keys()
+                            keys |= {r.key for r in selector.match_expressions}
+                        if selected and (
+                            not rule.peers
+                            or any(
+                                peer_matches(p, policy.namespace, peer, self.settings)
+                                for p in rule.peers
+                            )
+                        ):
+                            names |= {e.named_port for e in rule.ports if e.named_port}
         return keys, names
 
     def _alike(
