@@ -9,7 +9,7 @@ a large cluster. The diff's solver keeps what cannot be enumerated: external add
 that could exist, pods whose addresses ipBlocks tell apart.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from netverify.engine.bitsets import BitRule, ClassVerdicts, Probe, bits_to_indices, port_probes
@@ -199,15 +199,20 @@ class _ProductSearch:
 
 
 def _ranges(probes: Sequence[Probe], signature: tuple[bool, ...]) -> tuple[PortRange, ...]:
-    """The ports of the probes the signature marks, as ordered, merged ranges."""
-    segments = sorted(
+    """The ports of the probes the signature marks."""
+    return port_ranges(
         segment
         for probe, changed in zip(probes, signature, strict=True)
         if changed
         for segment in probe.segments
     )
+
+
+def port_ranges(segments: Iterable[tuple[int, int]]) -> tuple[PortRange, ...]:
+    """Inclusive port segments as ordered ranges, adjacent ones merged (so one set of ports
+    has one spelling, whoever computed it)."""
     ranges: list[PortRange] = []
-    for start, end in segments:
+    for start, end in sorted(segments):
         if ranges and ranges[-1].end == start - 1:
             ranges[-1] = PortRange(start=ranges[-1].start, end=end)
         else:

@@ -32,7 +32,7 @@ from netverify.encoding.selectors import in_network
 from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_code
 from netverify.encoding.universe import IPV4_INTERVAL, IPV6_OFFSET, build_universe, ip_from_number
 from netverify.engine.bitsets import ClassVerdicts
-from netverify.engine.class_diff import ClassChanges, ClassProduct
+from netverify.engine.class_diff import ClassChanges, ClassProduct, port_ranges
 from netverify.engine.scope import assumptions, scope_description
 from netverify.engine.solver import SolverLimits, make_solver, unknown_reason
 from netverify.engine.witness import readable_flow
@@ -68,7 +68,7 @@ from netverify.model.diff import (
 )
 from netverify.semantics import evaluate
 from netverify.semantics.evaluator import is_self_traffic
-from netverify.semantics.matching import peer_matches, policy_selects
+from netverify.semantics.matching import policy_selects, rule_peers_match
 
 MAX_GROUPING_ROUNDS = 12
 """Rounds of solver checks spent, per finding, dropping groups that do not change alike."""
@@ -818,12 +818,8 @@ class _DiffSearch:
                         for selector in (policy.pod_selector, *selectors):
                             keys |= selector.match_labels.keys()
                             keys |= {r.key for r in selector.match_expressions}
-                        if selected and (
-                            not rule.peers
-                            or any(
-                                peer_matches(p, policy.namespace, peer, self.settings)
-                                for p in rule.peers
-                            )
+                        if selected and rule_peers_match(
+                            rule, policy.namespace, peer, self.settings
                         ):
                             names |= {e.named_port for e in rule.ports if e.named_port}
         return keys, names
@@ -912,11 +908,7 @@ class _DiffSearch:
             if change is Change.REMOVED:
                 endpoint = self._endpoint_in_base(endpoint)
             return all(policy_selects(policy, endpoint) for policy in selecting) and all(
-                not rule.peers
-                or any(
-                    peer_matches(peer, policy.namespace, endpoint, self.settings)
-                    for peer in rule.peers
-                )
+                rule_peers_match(rule, policy.namespace, endpoint, self.settings)
                 for policy, rule in admitting
             )
 
@@ -1123,14 +1115,11 @@ class _DiffSearch:
         """
         cuts = {1, 65536} | self._port_cuts(flow)
         points = sorted(cut for cut in cuts if 1 <= cut <= 65536)
-        ranges: list[PortRange] = []
-        for start, end in itertools.pairwise(points):
-            if self._changes_at(flow, change, start):
-                if ranges and ranges[-1].end == start - 1:
-                    ranges[-1] = PortRange(start=ranges[-1].start, end=end - 1)
-                else:
-                    ranges.append(PortRange(start=start, end=end - 1))
-        return tuple(ranges)
+        return port_ranges(
+            (start, end - 1)
+            for start, end in itertools.pairwise(points)
+            if self._changes_at(flow, change, start)
+        )
 
 
 def _port_widenings(

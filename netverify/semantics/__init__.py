@@ -11,6 +11,7 @@ from netverify.semantics.matching import (
     peer_matches,
     policy_selects,
     port_matches,
+    rule_peers_match,
     selector_matches,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "peer_matches",
     "policy_selects",
     "port_matches",
+    "rule_peers_match",
     "selector_matches",
 ]

@@ -25,9 +25,9 @@ from netverify.model import (
 )
 from netverify.semantics.matching import (
     governed_pod,
-    peer_matches,
     policy_selects,
     port_matches,
+    rule_peers_match,
 )
 
 LayerDecider = Callable[[Cluster, Settings, Flow, Direction], SideDecision | None]
@@ -54,10 +54,7 @@ def _network_policy_layer(
     admitting: list[RuleRef] = []
     for policy in isolating:
         for index, rule in enumerate(policy.rules(direction)):
-            peer_ok = not rule.peers or any(
-                peer_matches(candidate, policy.namespace, peer, settings)
-                for candidate in rule.peers
-            )
+            peer_ok = rule_peers_match(rule, policy.namespace, peer, settings)
             port_ok = not rule.ports or any(
                 port_matches(entry, flow.protocol, flow.port, flow.destination)
                 for entry in rule.ports

@@ -16,6 +16,7 @@ from netverify.model import (
     PodEndpoint,
     PolicyPeer,
     PolicyPort,
+    PolicyRule,
     Protocol,
     Settings,
 )
@@ -85,6 +86,15 @@ def peer_matches(
         in_namespace = selector_matches(peer.namespace_selector, pod.namespace.labels)
     pod_selected = peer.pod_selector is None or selector_matches(peer.pod_selector, pod.pod.labels)
     return in_namespace and pod_selected
+
+
+def rule_peers_match(
+    rule: PolicyRule, policy_namespace: str, endpoint: Endpoint, settings: Settings
+) -> bool:
+    """Whether a rule's `from`/`to` admits the endpoint: no peers admit every endpoint."""
+    return not rule.peers or any(
+        peer_matches(peer, policy_namespace, endpoint, settings) for peer in rule.peers
+    )
 
 
 def port_matches(

@@ -25,7 +25,13 @@ from netverify.model import (
     Protocol,
     Settings,
 )
-from netverify.model.diff import Change, DiffFinding, EndpointGroup
+from netverify.model.diff import (
+    DEFAULT_MAX_FINDINGS,
+    Change,
+    DiffFinding,
+    DiffReport,
+    EndpointGroup,
+)
 from netverify.semantics import evaluate
 from netverify.semantics.evaluator import is_self_traffic
 from tests.strategies import (
@@ -74,6 +80,20 @@ def _in_groups_or_new(endpoint: Endpoint, groups: tuple[EndpointGroup, ...]) -> 
     if isinstance(endpoint, PodEndpoint) and endpoint.pod.name is None:
         return any(g.kind == "new-pod" and g.namespace == endpoint.pod.namespace for g in groups)
     return _in_groups(endpoint, groups)
+
+
+def _diff(
+    base: Cluster, head: Cluster, pods: PodScope, max_findings: int = DEFAULT_MAX_FINDINGS
+) -> DiffReport:
+    return diff(
+        LoadedCluster(cluster=base),
+        LoadedCluster(cluster=head),
+        Settings(),
+        pods,
+        NamespaceScope.EXISTING,
+        SolverLimits(),
+        max_findings=max_findings,
+    )
 
 
 def _revised(data: st.DataObject, base: Cluster) -> Cluster:
@@ -138,14 +158,7 @@ def test_every_changed_flow_between_existing_pods_is_reported(data: st.DataObjec
     by at least one; no unchanged flow between pods is covered."""
     base = _with_workloads(data, data.draw(clusters(max_pods=4, max_policies=3)))
     head = _revised(data, base)
-    report = diff(
-        LoadedCluster(cluster=base),
-        LoadedCluster(cluster=head),
-        Settings(),
-        PodScope.EXISTING,
-        NamespaceScope.EXISTING,
-        SolverLimits(),
-    )
+    report = _diff(base, head, PodScope.EXISTING)
     assert report.error is None and report.complete
     ports = sorted({*INTERESTING_PORTS, *(p.port for pod in base.pods for p in pod.ports)})
     pairs = product(
@@ -191,15 +204,7 @@ def test_every_change_for_pods_that_could_exist_is_reported(data: st.DataObject)
             update={"ingress": tuple(data.draw(st.lists(rules(), max_size=2)))}
         )
     head = base.model_copy(update={"policies": tuple(policies)})
-    report = diff(
-        LoadedCluster(cluster=base),
-        LoadedCluster(cluster=head),
-        Settings(),
-        PodScope.ANY,
-        NamespaceScope.EXISTING,
-        SolverLimits(),
-        max_findings=40,
-    )
+    report = _diff(base, head, PodScope.ANY, max_findings=40)
     assert report.error is None
     if not report.complete:
         # Named ports make one exact finding per port number a new pod could give them:

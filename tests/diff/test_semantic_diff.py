@@ -479,23 +479,8 @@ def test_flows_of_pods_with_addresses_ipblocks_tell_apart_are_found_too(
     assert str(dual.head.flow.source.ip) == "10.0.0.5"
 
 
-WIDE_NEW_PODS_CLUSTER = """\
-apiVersion: v1
-kind: Namespace
-metadata: {name: dev, labels: {env: dev}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: dev-2, labels: {env: dev}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: prod, labels: {env: prod}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: db, namespace: prod, labels: {app: db}}
----
+WIDE_NEW_PODS_CLUSTER = (
+    """\
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: scrape, namespace: dev}
@@ -505,13 +490,10 @@ spec:
     - ports:
         - {protocol: TCP, port: metrics}
 ---
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-ingress, namespace: prod}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  policyTypes: [Ingress]
 """
+    + NEW_PODS_CLUSTER
+)
+"""NEW_PODS_CLUSTER with a policy whose selector and named port new pods could match."""
 WIDE_NEW_PODS_HEAD_RULES = """\
   ingress:
     - from:

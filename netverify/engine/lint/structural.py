@@ -6,7 +6,12 @@ from netverify.engine.lint.context import LintContext, did_you_mean
 from netverify.engine.lint.registry import finding, register
 from netverify.model import Direction, IPBlock, ObjectRef, PodEndpoint, PolicyPeer, Protocol
 from netverify.model.lint import CheckInfo, Finding, FindingSeverity
-from netverify.semantics import ip_block_contains, peer_matches, policy_selects, selector_matches
+from netverify.semantics import (
+    ip_block_contains,
+    policy_selects,
+    rule_peers_match,
+    selector_matches,
+)
 
 _RULES_KEY = {Direction.INGRESS: "ingress", Direction.EGRESS: "egress"}
 
@@ -126,11 +131,7 @@ def named_port_undefined(context: LintContext, info: CheckInfo) -> Iterator[Find
                         where = f"none of the {len(selected)} pods the policy selects"
                     else:
                         defined = any(
-                            not rule.peers
-                            or any(
-                                peer_matches(peer, policy.namespace, pod, context.settings)
-                                for peer in rule.peers
-                            )
+                            rule_peers_match(rule, policy.namespace, pod, context.settings)
                             for pod in candidates
                         )
                         where = "no pod the rule's peers match"
