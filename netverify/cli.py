@@ -40,10 +40,10 @@ from netverify.model.diff import DEFAULT_MAX_FINDINGS, Change, DiffReport
 from netverify.model.matrix import GroupBy
 from netverify.model.results import StatusRank
 from netverify.model.spec_schema import SpecFile
-from netverify.report.json_format import decision_json, diff_json, dumps, report_json
+from netverify.report.json_format import diff_json, dumps, explanation_json, report_json
 from netverify.report.summary import format_summary
-from netverify.report.text import format_decision, format_report
-from netverify.semantics import evaluate
+from netverify.report.text import format_explanation, format_report
+from netverify.semantics import explain_flow
 
 if TYPE_CHECKING:
     from netverify.model.lint import LintReport
@@ -187,7 +187,8 @@ def explain(
     ] = ExplainFormat.TEXT,
     strict: StrictOption = False,
 ) -> None:
-    """Decide one flow and show the rules on both sides. Exit 0 allowed, 1 blocked."""
+    """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
+    placement: traffic between a node and its pods is always allowed), 1 blocked."""
     from netverify.loading.flows import parse_flow
 
     try:
@@ -196,16 +197,16 @@ def explain(
     except InputError as error:
         _input_error(error)
     _print_warnings(loaded.warnings)
-    decision = evaluate(loaded.cluster, flow)
+    explanation = explain_flow(loaded.cluster, flow)
     match output_format:
         case ExplainFormat.TEXT:
-            text = format_decision(decision, loaded.sources)
+            text = format_explanation(explanation, loaded.sources)
         case ExplainFormat.JSON:
-            text = dumps(decision_json(decision, loaded.sources))
+            text = dumps(explanation_json(explanation, loaded.sources))
         case _:
             assert_never(output_format)
     _write(text, None)
-    raise typer.Exit(EXIT_HOLDS if decision.allowed else EXIT_VIOLATED)
+    raise typer.Exit(EXIT_HOLDS if explanation.allowed else EXIT_VIOLATED)
 
 
 @contextmanager

@@ -38,6 +38,7 @@ from netverify.model import (
     Protocol,
     Settings,
 )
+from netverify.semantics import may_be_node_local
 
 LABEL_KEYS = ("app", "env", "tier")
 LABEL_VALUES = ("a", "b", "c")
@@ -258,6 +259,10 @@ _NAMESPACE_COUNTS = st.sampled_from(
 _NAMESPACE_CHOICE = {names: st.sampled_from(names) for names in _NAMESPACE_PREFIXES}
 
 
+_NODE_NAMES = st.sampled_from((None, None, None, "node-a", "node-b"))
+"""Pods are mostly not bound to a node; some are bound to one of two."""
+
+
 @st.composite
 def clusters(draw: st.DrawFn, max_pods: int = 5, max_policies: int = 4) -> Cluster:
     """1–3 namespaces `ns0`…, 1–`max_pods` pods and 0–`max_policies` policies, sorted.
@@ -285,6 +290,7 @@ def clusters(draw: st.DrawFn, max_pods: int = 5, max_policies: int = 4) -> Clust
                 ports=draw(_CONTAINER_PORTS),
                 ips=(address,) if draw(_USUALLY) else (),
                 host_network=draw(_RARELY),
+                node_name=draw(_NODE_NAMES),
             )
         )
         pods_in[namespace] += 1
@@ -361,7 +367,8 @@ def _boundary_ports(cluster: Cluster) -> st.SearchStrategy[int]:
 
 @st.composite
 def flows(draw: st.DrawFn, cluster: Cluster) -> Flow:
-    """A flow pod -> pod (the same pod included), pod -> external or external -> pod.
+    """A flow pod -> pod (the same pod included), pod -> external or external -> pod; where
+    one end is a hostNetwork pod that may share the other's node, on the same node or not.
 
     The port is one of the destination's container ports, an interesting one, one at or next
     to a range end of the cluster's policies, or any. The cluster needs at least one pod.
@@ -382,7 +389,10 @@ def flows(draw: st.DrawFn, cluster: Cluster) -> Flow:
             st.tuples(_TCP_MOSTLY, st.one_of(_boundary_ports(cluster), _PORT_NUMBERS)),
         )
     )
-    return Flow(source=source, destination=destination, protocol=protocol, port=port)
+    same_node = may_be_node_local(source, destination) and draw(st.booleans())
+    return Flow(
+        source=source, destination=destination, protocol=protocol, port=port, same_node=same_node
+    )
 
 
 _SETTINGS = st.builds(Settings, ip_block_matches_pods=st.booleans())

@@ -28,6 +28,13 @@ class PodClass:
     host_network: bool
     address_segments: tuple[int, ...] | None
     """The segments of the pods' addresses; None when their addresses are unknown."""
+    node_names: frozenset[str] | None
+    """The nodes the pods are bound to; None when some pod may run on any node."""
+
+
+def _node_names(pods: Iterable[Pod]) -> frozenset[str] | None:
+    names = {pod.node_name for pod in pods}
+    return None if None in names else frozenset(name for name in names if name is not None)
 
 
 def _named_ports(pod: Pod, universe: Universe) -> tuple[tuple[str, Protocol, tuple[int, ...]], ...]:
@@ -91,6 +98,7 @@ def pod_classes(
             named_ports=key.named_ports,
             host_network=key.host_network,
             address_segments=key.address_segments,
+            node_names=_node_names(pods),
         )
         for index, (key, pods) in enumerate(ordered)
     ]

@@ -118,7 +118,90 @@ class ClusterEncoding:
         ]
         for endpoint in (flow.source, flow.destination):
             terms += self._endpoint_domain(endpoint)
+        if self.node_local_possible:
+            terms += self._node_domain()
+        terms += self._distinct_addresses()
         return conj(terms)
+
+    @cached_property
+    def node_local_possible(self) -> bool:
+        """Whether some flow can be node-local: only with a hostNetwork pod loaded (pods
+        that could exist never use hostNetwork). Without one, `flow.same_node` is left out
+        of every formula and decodes as False."""
+        return any(pod_class.host_network for pod_class in self.classes)
+
+    def _node_domain(self) -> list[z3.BoolRef]:
+        """`same_node`: two pods, one of them a hostNetwork pod, that may share a node (pods
+        bound to nodes share one only if some of their nodes are the same, and two bound to
+        one and the same node always do)."""
+        source, destination = self.flow.source, self.flow.destination
+        terms = [
+            z3.Implies(
+                self.flow.same_node,
+                z3.And(
+                    source.is_pod,
+                    destination.is_pod,
+                    z3.Or(source.host_network, destination.host_network),
+                ),
+            )
+        ]
+        bound = [c for c in self.classes if c.node_names is not None]
+        for host in (c for c in bound if c.host_network):
+            assert host.node_names is not None
+            apart = [c.index for c in bound if not host.node_names & (c.node_names or set())]
+            together = [
+                c.index
+                for c in bound
+                if len(host.node_names) == 1 == len(c.node_names or ())
+                and host.node_names == c.node_names
+            ]
+            for end, other in ((source, destination), (destination, source)):
+                terms += [
+                    z3.Implies(
+                        z3.And(self.flow.same_node, end.pod_class == host.index),
+                        z3.And([other.pod_class != index for index in apart]),
+                    ),
+                    z3.Implies(
+                        z3.And(
+                            end.pod_class == host.index,
+                            z3.Or([other.pod_class == index for index in together]),
+                        ),
+                        self.flow.same_node,
+                    ),
+                ]
+        return terms
+
+    def _distinct_addresses(self) -> list[z3.BoolRef]:
+        """Two different pods whose addresses the manifests do not give never get the same
+        one from the pod CIDRs (known addresses are kept out in `_address_attributes`)."""
+        if not self.settings.pod_cidrs:
+            return []
+        unknown = [
+            index
+            for segments, index in _profiles(c.address_segments for c in self.classes).items()
+            if segments is None
+        ]
+        source, destination = self.flow.source, self.flow.destination
+        return [
+            z3.Implies(
+                z3.And(
+                    [
+                        z3.Not(self.self_traffic),
+                        *(
+                            z3.And(
+                                end.is_pod,
+                                z3.Or(
+                                    end.pod_class == -1,
+                                    *(end.address_profile == index for index in unknown),
+                                ),
+                            )
+                            for end in (source, destination)
+                        ),
+                    ]
+                ),
+                source.ip != destination.ip,
+            )
+        ]
 
     def _endpoint_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
         universe = self.universe
@@ -159,18 +242,28 @@ class ClusterEncoding:
 
     def _external_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
         """An external address is known, is outside the pod CIDRs and is no pod's address."""
-        pod_addresses = sorted({ip_number(ip) for pod in self.cluster.pods for ip in pod.ips})
         outside_pods = [z3.Not(in_network(endpoint.ip, cidr)) for cidr in self.settings.pod_cidrs]
-        if pod_addresses:
-            ip = symbol(endpoint.ip)
-            equalities = " ".join(f"(= {ip} {number})" for number in pod_addresses)
-            outside_pods += parse_assertions([f"(not (or {equalities}))"], [endpoint.ip])
+        if self._known_addresses:
+            outside_pods += parse_assertions([self._not_known_address(endpoint)], [endpoint.ip])
         return [
             z3.Implies(
                 z3.Not(endpoint.is_pod),
                 z3.And(endpoint.has_ip, endpoint.pod_class == -1, *outside_pods),
             )
         ]
+
+    @cached_property
+    def _known_addresses(self) -> list[int]:
+        """Every address a loaded pod has (hostNetwork pods: their node's)."""
+        return sorted({ip_number(ip) for pod in self.cluster.pods for ip in pod.ips})
+
+    def _not_known_address(self, endpoint: SymbolicEndpoint) -> str:
+        """The endpoint's address is none of `_known_addresses`, as SMT-LIB text."""
+        if not self._known_addresses:
+            return "true"
+        ip = symbol(endpoint.ip)
+        equalities = " ".join(f"(= {ip} {number})" for number in self._known_addresses)
+        return f"(not (or {equalities}))"
 
     def _class_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
         """Class -1 is a pod that could exist; class i pins every attribute to class i's.
@@ -245,22 +338,27 @@ class ClusterEncoding:
     def _address_attributes(
         self, endpoint: SymbolicEndpoint, segments: tuple[int, ...] | None
     ) -> str:
-        """Known addresses: in one of the segments; unknown: in the pod CIDRs, or none."""
-        has_ip, ip = symbol(endpoint.has_ip), symbol(endpoint.ip)
+        """Known addresses: in one of the segments; unknown: in the pod CIDRs and no loaded
+        pod's address (addresses never collide), or none."""
+        has_ip = symbol(endpoint.has_ip)
         if segments is None:
             if not self.settings.pod_cidrs:
                 return f"(not {has_ip})"
-            intervals = [network_interval(cidr) for cidr in self.settings.pod_cidrs]
-        else:
-            intervals = [self.universe.segment_interval(segment) for segment in segments]
-        within = " ".join(f"(and (>= {ip} {low}) (<= {ip} {high}))" for low, high in intervals)
-        return f"(and {has_ip} (or {within}))"
+            within = _within(endpoint, map(network_interval, self.settings.pod_cidrs))
+            return f"(and {has_ip} {within} {self._not_known_address(endpoint)})"
+        within = _within(endpoint, map(self.universe.segment_interval, segments))
+        return f"(and {has_ip} {within})"
 
     def _hypothetical_pod(self, endpoint: SymbolicEndpoint) -> z3.BoolRef:
         """A pod that could exist: any labels and named ports, no hostNetwork (an assumption
-        reported with every verdict), an address only when pod CIDRs say where."""
+        reported with every verdict), an address only when pod CIDRs say where (and no
+        loaded pod's)."""
         pod_cidrs = self.settings.pod_cidrs
-        has_ip = z3.And(endpoint.has_ip, z3.Or([in_network(endpoint.ip, c) for c in pod_cidrs]))
+        has_ip = z3.And(
+            endpoint.has_ip,
+            z3.Or([in_network(endpoint.ip, c) for c in pod_cidrs]),
+            *parse_assertions([self._not_known_address(endpoint)], [endpoint.ip]),
+        )
         one_protocol_per_name = [
             z3.AtMost(*[endpoint.named_ports[(name, p)].defined for p in PROTOCOLS], 1)
             for name in self.universe.port_names
@@ -302,7 +400,9 @@ class ClusterEncoding:
     @cached_property
     def allowed(self) -> z3.BoolRef:
         """The symbolic flow is allowed: egress at the source and ingress at the destination
-        (or it is a pod's traffic to itself)."""
+        (or it is a pod's traffic to itself, or node-local traffic)."""
+        if self.node_local_possible:
+            return z3.Or(self.self_traffic, self.flow.same_node, self.policies.allowed)
         return z3.Or(self.self_traffic, self.policies.allowed)
 
 
@@ -330,6 +430,13 @@ def _profile_table(
     name = symbol(variable)
     rows = (f"(=> (= {name} {index}) {attributes(profile)})" for profile, index in table.items())
     return terms + parse_assertions(rows, [variable, *constants])
+
+
+def _within(endpoint: SymbolicEndpoint, intervals: Iterable[tuple[int, int]]) -> str:
+    """The endpoint's address is in one of the intervals, as SMT-LIB text."""
+    ip = symbol(endpoint.ip)
+    within = " ".join(f"(and (>= {ip} {low}) (<= {ip} {high}))" for low, high in intervals)
+    return f"(or {within})"
 
 
 def _conjunction(names: Sequence[str], values: Sequence[int]) -> str:

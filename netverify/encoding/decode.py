@@ -20,6 +20,7 @@ from netverify.model import (
     Pod,
     PodEndpoint,
 )
+from netverify.semantics.evaluator import may_be_node_local
 
 
 def _int(model: z3.ModelRef, term: z3.ArithRef) -> int:
@@ -33,14 +34,55 @@ def _bool(model: z3.ModelRef, term: z3.BoolRef) -> bool:
 
 def decode_flow(encoding: ClusterEncoding, model: z3.ModelRef) -> Flow:
     flow = encoding.flow
+    same_node = _bool(model, flow.same_node)
     source = _decode_endpoint(encoding, model, flow.source)
     avoid = source.pod if isinstance(source, PodEndpoint) else None
+    destination = _decode_endpoint(encoding, model, flow.destination, avoid)
+    if same_node:
+        source, destination = _on_one_node(encoding, model, source, destination)
     return Flow(
         source=source,
-        destination=_decode_endpoint(encoding, model, flow.destination, avoid),
+        destination=destination,
         protocol=PROTOCOLS[_int(model, flow.protocol)],
         port=_int(model, flow.port),
+        same_node=same_node,
     )
+
+
+def _on_one_node(
+    encoding: ClusterEncoding, model: z3.ModelRef, source: Endpoint, destination: Endpoint
+) -> tuple[Endpoint, Endpoint]:
+    """Two pods of the model's classes that may share a node (the encoding's classes know
+    only that some pair of theirs may): the decoded pair if it may, else the first such."""
+    if may_be_node_local(source, destination):
+        return source, destination
+    assert isinstance(source, PodEndpoint) and isinstance(destination, PodEndpoint)
+    pairs = (
+        (first, second)
+        for first in _class_members(encoding, model, encoding.flow.source, source)
+        for second in _class_members(encoding, model, encoding.flow.destination, destination)
+        if first.pod is not second.pod and may_be_node_local(first, second)
+    )
+    pair = next(pairs, None)
+    assert pair is not None, "the encoding lets only classes that may share a node do so"
+    return pair
+
+
+def _class_members(
+    encoding: ClusterEncoding, model: z3.ModelRef, endpoint: SymbolicEndpoint, decoded: PodEndpoint
+) -> list[PodEndpoint]:
+    """The decoded pod first, then the other pods of its class (a pod that could exist is
+    only itself)."""
+    class_index = _int(model, endpoint.pod_class)
+    if class_index < 0:
+        return [decoded]
+    pod_class = encoding.classes[class_index]
+    others = [
+        _existing_pod(encoding, pod_class, decoded.ip, avoid=None, only=pod)
+        for pod in pod_class.pods
+        if pod is not decoded.pod
+    ]
+    return [decoded, *(other for other in others if isinstance(other, PodEndpoint))]
 
 
 def _decode_endpoint(
@@ -73,12 +115,19 @@ def _decode_endpoint(
 
 
 def _existing_pod(
-    encoding: ClusterEncoding, pod_class: PodClass, ip: IPAddress | None, avoid: Pod | None
+    encoding: ClusterEncoding,
+    pod_class: PodClass,
+    ip: IPAddress | None,
+    avoid: Pod | None,
+    only: Pod | None = None,
 ) -> Endpoint:
-    """The first pod of the class (by namespace and name) with an address like the model's."""
+    """The first pod of the class (by namespace and name) with an address like the model's;
+    `only` that pod."""
     namespace = encoding.cluster.namespace(pod_class.namespace)
     assert namespace is not None, "every pod's namespace is loaded or implied"
     candidates = [pod for pod in pod_class.pods if pod is not avoid] or list(pod_class.pods)
+    if only is not None:
+        candidates = [only]
     if pod_class.address_segments is None:
         return PodEndpoint(namespace=namespace, pod=candidates[0], ip=ip)
     assert ip is not None, "a class with known addresses has an address"

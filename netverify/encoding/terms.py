@@ -51,6 +51,8 @@ class SymbolicFlow:
     protocol: z3.ArithRef
     """An index into `PROTOCOLS`."""
     port: z3.ArithRef
+    same_node: z3.BoolRef
+    """Node-local traffic: both ends on one node, one a hostNetwork pod (`Flow.same_node`)."""
 
 
 def _endpoint(role: str, universe: Universe) -> SymbolicEndpoint:
@@ -99,4 +101,5 @@ def symbolic_flow(universe: Universe) -> SymbolicFlow:
         destination=_endpoint("dst", universe),
         protocol=z3.Int("flow.protocol"),
         port=z3.Int("flow.port"),
+        same_node=z3.Bool("flow.same_node"),
     )

@@ -266,6 +266,7 @@ class _DiffSearch:
                 destination=self._with_base_namespace_labels(flow.destination),
                 protocol=flow.protocol,
                 port=flow.port,
+                same_node=flow.same_node,
             )
         self.units = {
             pod_class.index
@@ -285,7 +286,11 @@ class _DiffSearch:
             for cluster, symbolic_flow in ((self.merged, flow), (base, base_flow))
         )
         self.space: list[z3.BoolRef] = [self.encoding.domain, z3.Not(self.encoding.self_traffic)]
-        """The flows the diff is about (both revisions' namespace labels, the scope)."""
+        if self.encoding.node_local_possible:
+            self.space.append(z3.Not(flow.same_node))
+        """The flows the diff is about (both revisions' namespace labels, the scope). A
+        pod's traffic to itself and node-local traffic are allowed whatever the policies
+        say, so they never change."""
         for symbolic, base_symbolic in (
             (flow.source, base_flow.source),
             (flow.destination, base_flow.destination),

@@ -70,7 +70,7 @@ def prove(
             result = prover.result(
                 Status.ERROR, reason=f"internal error: {type(crash).__name__}: {crash}"
             )
-        caveats = strict_caveats(loaded.cluster, spec.settings) if strict else ()
+        caveats = strict_caveats(loaded.cluster, spec.settings, invariant) if strict else ()
         if result.status is Status.HOLDS and caveats:
             result = result.model_copy(
                 update={

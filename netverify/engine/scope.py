@@ -4,9 +4,25 @@ from netverify.model import (
     Cluster,
     Invariant,
     NamespaceScope,
+    Pod,
+    PodEndpoint,
     PodScope,
     Settings,
 )
+from netverify.semantics.patterns import endpoint_matches
+
+
+def _may_be_an_end(invariant: Invariant, cluster: Cluster, pod: Pod) -> bool:
+    """Whether the pod, at one of its addresses or without one, matches the invariant's
+    source or destination pattern."""
+    namespace = cluster.namespace(pod.namespace)
+    assert namespace is not None, "every pod's namespace is loaded or implied"
+    ends = [PodEndpoint(namespace=namespace, pod=pod, ip=ip) for ip in pod.ips or (None,)]
+    return any(
+        endpoint_matches(pattern, end)
+        for pattern in (invariant.source, invariant.destination)
+        for end in ends
+    )
 
 
 def _plural(count: int, noun: str) -> str:
@@ -53,6 +69,10 @@ def assumptions(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
         notes.append(
             f"hostNetwork pods are outside NetworkPolicy and their traffic is the node's: {names}"
         )
+        notes.append(
+            "traffic between a node (its hostNetwork pods) and a pod on that node is always "
+            "allowed, both ways; pods may share a node unless spec.nodeName says otherwise"
+        )
     implied = [ns.name for ns in cluster.namespaces if not ns.defined]
     if implied:
         notes.append(
@@ -69,14 +89,20 @@ def assumptions(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def strict_caveats(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
-    """What netverify models by assumption rather than faithfully; under `--strict` each
-    turns a would-be `holds` into `unknown`."""
+def strict_caveats(cluster: Cluster, settings: Settings, invariant: Invariant) -> tuple[str, ...]:
+    """What the invariant's verdict takes on assumption rather than from the API's letter;
+    under `--strict` each turns a would-be `holds` into `unknown`."""
     caveats = []
-    if any(pod.host_network for pod in cluster.pods):
+    host_network = [
+        f"{pod.namespace}/{pod.name}"
+        for pod in cluster.pods
+        if pod.host_network and _may_be_an_end(invariant, cluster, pod)
+    ]
+    if host_network:
         caveats.append(
-            "hostNetwork pods are present, and how NetworkPolicy treats them is up to the "
-            "network plugin"
+            "hostNetwork pods can be an end of this invariant's flows, and how NetworkPolicy "
+            "treats them beyond node-local traffic is up to the network plugin: "
+            + ", ".join(host_network)
         )
     has_ip_blocks = any(
         peer.ip_block is not None

@@ -1,11 +1,12 @@
 """Pods, and workloads read as one representative pod of their template.
 
 Only what NetworkPolicy semantics depend on is read: labels, containerPorts (named ports are
-resolved against them), `hostNetwork` and the pod's addresses. The rest of a pod spec is not
-validated; netverify is not a general manifest linter.
+resolved against them), `hostNetwork`, `nodeName` and the pod's addresses. The rest of a pod
+spec is not validated; netverify is not a general manifest linter.
 """
 
 from functools import lru_cache
+from typing import NamedTuple
 
 from netverify.loading.fields import ObjectFields
 from netverify.loading.networkpolicy import read_protocol
@@ -46,7 +47,7 @@ def read_pod(
     fields: ObjectFields, data: dict[str, object], namespace: str, name: str, labels: dict[str, str]
 ) -> Pod | None:
     """A `Pod` object, with the addresses its status reports."""
-    ports, host_network = _read_pod_spec(fields, data.get("spec"), ("spec",))
+    spec = _read_pod_spec(fields, data.get("spec"), ("spec",))
     ips = _read_pod_ips(fields, data.get("status"))
     if fields.failed:
         return None
@@ -54,9 +55,10 @@ def read_pod(
         namespace=namespace,
         name=name,
         labels=labels,
-        ports=ports,
+        ports=spec.ports,
         ips=ips,
-        host_network=host_network,
+        host_network=spec.host_network,
+        node_name=spec.node_name,
     )
 
 
@@ -83,7 +85,7 @@ def read_workload(
         if metadata is not None:
             labels_path: Path = (*path, "metadata", "labels")
             labels = read_labels(fields, metadata.get("labels"), labels_path)
-    ports, host_network = _read_pod_spec(fields, template.get("spec"), (*path, "spec"))
+    spec = _read_pod_spec(fields, template.get("spec"), (*path, "spec"))
     if fields.failed:
         return None
     return Pod(
@@ -91,22 +93,32 @@ def read_workload(
         name=name,
         kind=kind,
         labels=labels,
-        ports=ports,
-        host_network=host_network,
+        ports=spec.ports,
+        host_network=spec.host_network,
+        node_name=spec.node_name,
     )
 
 
-def _read_pod_spec(
-    fields: ObjectFields, raw: object, path: Path
-) -> tuple[tuple[ContainerPort, ...], bool]:
+class _PodSpec(NamedTuple):
+    """What NetworkPolicy semantics read of a pod spec."""
+
+    ports: tuple[ContainerPort, ...] = ()
+    host_network: bool = False
+    node_name: str | None = None
+
+
+def _read_pod_spec(fields: ObjectFields, raw: object, path: Path) -> _PodSpec:
     if raw is None:
-        return (), False
+        return _PodSpec()
     spec = fields.mapping(raw, path)
     if spec is None:
-        return (), False
+        return _PodSpec()
     host_network = False
     if (raw_host := spec.get("hostNetwork")) is not None:
         host_network = bool(fields.boolean(raw_host, (*path, "hostNetwork")))
+    node_name = None
+    if (raw_node := spec.get("nodeName")) is not None:
+        node_name = fields.string(raw_node, (*path, "nodeName")) or None
     ports: list[ContainerPort] = []
     if (raw_containers := spec.get("containers")) is not None:
         containers_path: Path = (*path, "containers")
@@ -114,7 +126,7 @@ def _read_pod_spec(
             fields.sequence(raw_containers, containers_path) or ()
         ):
             ports.extend(_read_container_ports(fields, raw_container, (*containers_path, index)))
-    return tuple(ports), host_network
+    return _PodSpec(tuple(ports), host_network, node_name)
 
 
 def _read_container_ports(fields: ObjectFields, raw: object, path: Path) -> list[ContainerPort]:

@@ -12,7 +12,7 @@ from netverify.model.cluster import (
     Settings,
     UnmodelledObject,
 )
-from netverify.model.decision import FlowDecision, Layer, SideDecision
+from netverify.model.decision import Explanation, FlowDecision, Layer, SideDecision
 from netverify.model.diagnostics import Diagnostic, InputError, Severity
 from netverify.model.flow import Endpoint, ExternalEndpoint, Flow, PodEndpoint
 from netverify.model.invariants import (
@@ -52,6 +52,7 @@ __all__ = [
     "Direction",
     "Endpoint",
     "EndpointPattern",
+    "Explanation",
     "ExternalEndpoint",
     "Flow",
     "FlowDecision",

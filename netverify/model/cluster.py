@@ -53,6 +53,9 @@ class Pod(Frozen):
     host_network: bool = False
     """`hostNetwork: true` pods are outside NetworkPolicy: never selected, never matched by a
     pod or namespace selector; their traffic is the node's."""
+    node_name: str | None = None
+    """`spec.nodeName`: the node the pod is bound to; None when the manifests do not say, and
+    then the pod may share a node with any other pod."""
 
 
 class Settings(Frozen):

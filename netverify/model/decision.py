@@ -38,7 +38,29 @@ class FlowDecision(Frozen):
     ingress: SideDecision
     self_traffic: bool = False
     """A pod's traffic to itself: always allowed, whatever the policies say."""
+    node_local: bool = False
+    """Traffic between a node (a hostNetwork pod) and a pod on that node, either way: always
+    allowed, whatever the NetworkPolicies say ("traffic to and from the node where a Pod is
+    running is always allowed", kubernetes.io network-policies)."""
 
     @property
     def allowed(self) -> bool:
-        return self.self_traffic or (self.egress.allowed and self.ingress.allowed)
+        return (
+            self.self_traffic or self.node_local or (self.egress.allowed and self.ingress.allowed)
+        )
+
+
+class Explanation(Frozen):
+    """`explain`'s answer for one flow: its verdict and, when one end is a hostNetwork pod
+    that may share a node with the other, the verdict on that placement too (the two can
+    differ: node-local traffic is always allowed)."""
+
+    decision: FlowDecision
+    """The flow between pods on different nodes, or its only placement."""
+    same_node: FlowDecision | None = None
+    """The flow with both ends on the same node, when the manifests allow that placement."""
+
+    @property
+    def allowed(self) -> bool:
+        """Allowed in some placement the manifests allow."""
+        return self.decision.allowed or (self.same_node is not None and self.same_node.allowed)

@@ -33,3 +33,6 @@ class Flow(Frozen):
     destination: Endpoint
     protocol: Protocol
     port: int
+    same_node: bool = False
+    """Both ends are pods on the same node, one of them a hostNetwork pod: node-local
+    traffic, which NetworkPolicy never blocks (see `FlowDecision.node_local`)."""

@@ -31,11 +31,27 @@ def describe_endpoint(endpoint: Endpoint) -> str:
 
 
 def describe_flow(flow: Flow) -> str:
-    """One line: `src -> dst PROTO/PORT`."""
-    return (
+    """One line: `src -> dst PROTO/PORT`, and `on the same node` for node-local traffic."""
+    text = (
         f"{describe_endpoint(flow.source)} -> {describe_endpoint(flow.destination)} "
         f"{flow.protocol.value}/{flow.port}"
     )
+    return f"{text} on the same node" if flow.same_node else text
+
+
+def describe_node_local(decision: FlowDecision) -> str:
+    """Why node-local traffic is allowed, naming the end that is the node."""
+    flow = decision.flow
+    node = flow.source if _is_host_network(flow.source) else flow.destination
+    return (
+        f"node-local: allowed ({describe_endpoint(node)} is a hostNetwork pod, so its traffic "
+        "is its node's, and traffic between a node and the pods on it is always allowed, "
+        "whatever the NetworkPolicies say)"
+    )
+
+
+def _is_host_network(endpoint: Endpoint) -> bool:
+    return isinstance(endpoint, PodEndpoint) and endpoint.pod.host_network
 
 
 def _located(text: str, span: object) -> str:

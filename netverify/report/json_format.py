@@ -7,6 +7,7 @@ import json
 
 from netverify.model import (
     Endpoint,
+    Explanation,
     FlowDecision,
     InvariantResult,
     ObjectRef,
@@ -90,8 +91,21 @@ def decision_json(decision: FlowDecision, sources: SourceMap) -> JsonObject:
         "port": flow.port,
         "allowed": decision.allowed,
         "self_traffic": decision.self_traffic,
+        "node_local": decision.node_local,
         "egress": _side(decision.egress, sources),
         "ingress": _side(decision.ingress, sources),
+    }
+
+
+def explanation_json(explanation: Explanation, sources: SourceMap) -> JsonObject:
+    """`explain`'s answer: the flow across nodes, and `same_node` (the flow placed on one
+    node) when one end is a hostNetwork pod that may share a node with the other."""
+    same_node = explanation.same_node
+    return {
+        **decision_json(explanation.decision, sources),
+        "allowed": explanation.allowed,
+        "across_nodes_allowed": explanation.decision.allowed,
+        "same_node": None if same_node is None else decision_json(same_node, sources),
     }
 
 

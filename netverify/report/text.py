@@ -1,6 +1,7 @@
 """Compiler-style text: `path:line: error: [kind] name: violated`, then the flow and rules."""
 
 from netverify.model import (
+    Explanation,
     FlowDecision,
     InvariantResult,
     Report,
@@ -8,7 +9,7 @@ from netverify.model import (
     Status,
     Witness,
 )
-from netverify.report.describe import describe_flow, describe_side
+from netverify.report.describe import describe_flow, describe_node_local, describe_side
 
 _LEVEL = {
     Status.HOLDS: "note",
@@ -60,16 +61,35 @@ def _witness_lines(label: str, witness: Witness, sources: SourceMap) -> list[str
 
 
 def decision_lines(decision: FlowDecision, sources: SourceMap) -> list[str]:
-    """The reasons on both sides, egress first (the order packets meet them)."""
-    return [
+    """The reasons on both sides, egress first (the order packets meet them); node-local
+    traffic first says why the sides do not matter."""
+    sides = [
         describe_side(decision.egress, decision, sources),
         describe_side(decision.ingress, decision, sources),
     ]
+    return [describe_node_local(decision), *sides] if decision.node_local else sides
 
 
-def format_decision(decision: FlowDecision, sources: SourceMap) -> str:
-    """`explain`'s answer for one flow."""
+def format_explanation(explanation: Explanation, sources: SourceMap) -> str:
+    """`explain`'s answer for one flow; where the ends may share a node, per placement."""
+    decision, same_node = explanation.decision, explanation.same_node
     verdict = "allowed" if decision.allowed else "blocked"
     lines = [f"{describe_flow(decision.flow)}: {verdict}"]
-    lines += [f"  {line}" for line in decision_lines(decision, sources)]
+    if same_node is None:
+        lines += [f"  {line}" for line in decision_lines(decision, sources)]
+        return "\n".join(lines) + "\n"
+    if same_node.allowed != decision.allowed:
+        placed = "allowed" if same_node.allowed else "blocked"
+        lines[0] = (
+            f"{describe_flow(decision.flow)}: {placed} on the same node, {verdict} across nodes"
+        )
+    lines.append("  on the same node:")
+    same_node_lines = (
+        [describe_node_local(same_node)]
+        if same_node.node_local
+        else decision_lines(same_node, sources)
+    )
+    lines += [f"    {line}" for line in same_node_lines]
+    lines.append("  across nodes:")
+    lines += [f"    {line}" for line in decision_lines(decision, sources)]
     return "\n".join(lines) + "\n"

@@ -5,7 +5,13 @@ against it and every counterexample is replayed through it.
 """
 
 from netverify.model import FlowDecision, Layer, SideDecision
-from netverify.semantics.evaluator import evaluate
+from netverify.semantics.evaluator import (
+    evaluate,
+    explain_flow,
+    is_node_local,
+    may_be_node_local,
+    placements,
+)
 from netverify.semantics.matching import (
     ip_block_contains,
     peer_matches,
@@ -20,8 +26,12 @@ __all__ = [
     "Layer",
     "SideDecision",
     "evaluate",
+    "explain_flow",
     "ip_block_contains",
+    "is_node_local",
+    "may_be_node_local",
     "peer_matches",
+    "placements",
     "policy_selects",
     "port_matches",
     "rule_peers_match",

@@ -5,6 +5,9 @@ both allow it. Each side is decided by an ordered list of policy layers; the fir
 with an opinion decides, and with no opinion at all the flow is allowed (Kubernetes'
 default). Today the only layer is NetworkPolicy; AdminNetworkPolicy (before it) and
 BaselineAdminNetworkPolicy (after it) slot into `_LAYERS` as further entries.
+
+Two kinds of traffic bypass the sides: a pod's traffic to itself, and node-local traffic
+between a node (its hostNetwork pods) and a pod on that node.
 """
 
 from collections.abc import Callable, Sequence
@@ -13,11 +16,13 @@ from netverify.model import (
     Cluster,
     Direction,
     Endpoint,
+    Explanation,
     Flow,
     FlowDecision,
     Layer,
     NetworkPolicy,
     ObjectRef,
+    Pod,
     PodEndpoint,
     RuleRef,
     Settings,
@@ -109,6 +114,34 @@ def is_self_traffic(source: Endpoint, destination: Endpoint) -> bool:
     )
 
 
+def may_share_node(first: Pod, second: Pod) -> bool:
+    """Pods may run on one node unless both are bound (`spec.nodeName`) to different nodes."""
+    return (
+        first.node_name is None or second.node_name is None or first.node_name == second.node_name
+    )
+
+
+def may_be_node_local(source: Endpoint, destination: Endpoint) -> bool:
+    """Two pods, one of them a hostNetwork pod (whose traffic is its node's), that may run on
+    one node: placed there, their traffic is node-local."""
+    return (
+        isinstance(source, PodEndpoint)
+        and isinstance(destination, PodEndpoint)
+        and (source.pod.host_network or destination.pod.host_network)
+        and may_share_node(source.pod, destination.pod)
+    )
+
+
+def is_node_local(flow: Flow) -> bool:
+    """Traffic between a node and a pod on it, either way.
+
+    NOTE: "traffic to and from the node where a Pod is running is always allowed, regardless
+    of the IP address of the Pod or the node"
+    (https://kubernetes.io/docs/concepts/services-networking/network-policies/).
+    """
+    return flow.same_node and may_be_node_local(flow.source, flow.destination)
+
+
 def evaluate(cluster: Cluster, flow: Flow, settings: Settings | None = None) -> FlowDecision:
     """The verdict on one flow, with the policies and rules behind it on both sides."""
     settings = settings or Settings()
@@ -117,4 +150,26 @@ def evaluate(cluster: Cluster, flow: Flow, settings: Settings | None = None) -> 
         egress=_decide_side(cluster, settings, flow, Direction.EGRESS),
         ingress=_decide_side(cluster, settings, flow, Direction.INGRESS),
         self_traffic=is_self_traffic(flow.source, flow.destination),
+        node_local=is_node_local(flow),
     )
+
+
+def placements(flow: Flow) -> tuple[Flow, ...]:
+    """The flow on every placement its ends can have, across nodes first: two pods that may
+    be node-local (one a hostNetwork pod) can be on different nodes or on one, and two bound
+    to the same node only on one; any other flow has one placement, across nodes."""
+    across = flow.model_copy(update={"same_node": False})
+    if not may_be_node_local(flow.source, flow.destination):
+        return (across,)
+    same = flow.model_copy(update={"same_node": True})
+    assert isinstance(flow.source, PodEndpoint) and isinstance(flow.destination, PodEndpoint)
+    bound = flow.source.pod.node_name
+    if bound is not None and bound == flow.destination.pod.node_name:
+        return (same,)
+    return across, same
+
+
+def explain_flow(cluster: Cluster, flow: Flow, settings: Settings | None = None) -> Explanation:
+    """The flow's verdict on each placement its ends can have (see `placements`)."""
+    first, *others = (evaluate(cluster, placed, settings) for placed in placements(flow))
+    return Explanation(decision=first, same_node=others[0] if others else None)

@@ -33,7 +33,7 @@ from netverify.model import (
     Settings,
     Status,
 )
-from netverify.semantics import evaluate
+from netverify.semantics import evaluate, placements
 from netverify.semantics.evaluator import is_self_traffic
 from netverify.semantics.patterns import flow_matches
 from tests.engine.helpers import exact_pattern, prove_one
@@ -66,7 +66,7 @@ def test_single_flow_verdict_matches_evaluator(data: st.DataObject) -> None:
     flow = data.draw(flows(cluster))
     semantics = data.draw(settings_strategy())
     assume(not is_self_traffic(flow.source, flow.destination))
-    allowed = evaluate(cluster, flow, semantics).allowed
+    verdicts = [evaluate(cluster, placed, semantics).allowed for placed in placements(flow)]
     kind = data.draw(st.sampled_from([InvariantKind.FORBID, InvariantKind.REQUIRE]))
     invariant = Invariant(
         name="one-flow",
@@ -81,11 +81,12 @@ def test_single_flow_verdict_matches_evaluator(data: st.DataObject) -> None:
         pods=PodScope.EXISTING,
     )
     result = prove_one(cluster, invariant, semantics)
-    holds = (not allowed) if kind is InvariantKind.FORBID else allowed
+    # The invariant names the two ends, not their placement: it holds only on every one.
+    holds = not any(verdicts) if kind is InvariantKind.FORBID else all(verdicts)
     assert result.status is (Status.HOLDS if holds else Status.VIOLATED), result
     if not holds:
         assert result.counterexample is not None
-        assert result.counterexample.decision.flow == flow
+        assert result.counterexample.decision.flow in placements(flow)
 
 
 def namespace_selectors() -> st.SearchStrategy[LabelSelector]:
@@ -172,15 +173,17 @@ def _all_flows(cluster: Cluster, invariant: Invariant) -> list[Flow]:
 
 
 def _violations(cluster: Cluster, invariant: Invariant, semantics: Settings) -> list[Flow]:
-    """Flows among the samples that break a forbid/require, or allowed flows for reachable."""
+    """Flows among the samples, on every placement of their ends, that break a
+    forbid/require, or allowed flows for reachable."""
     found = []
     for flow in _all_flows(cluster, invariant):
         if not flow_matches(invariant, cluster, flow):
             continue
-        allowed = evaluate(cluster, flow, semantics).allowed
-        wants_blocked = invariant.kind is InvariantKind.REQUIRE
-        if allowed != wants_blocked:
-            found.append(flow)
+        for placed in placements(flow):
+            allowed = evaluate(cluster, placed, semantics).allowed
+            wants_blocked = invariant.kind is InvariantKind.REQUIRE
+            if allowed != wants_blocked:
+                found.append(placed)
     return found
 
 

@@ -50,8 +50,9 @@ def pod(
     ip: str | None = None,
     ports: Sequence[ContainerPort] = (),
     host_network: bool = False,
+    node: str | None = None,
 ) -> Pod:
-    """A pod with at most one known address."""
+    """A pod with at most one known address, bound to `node` if given."""
     return Pod(
         namespace=namespace,
         name=name,
@@ -59,6 +60,7 @@ def pod(
         ips=(ip_address(ip),) if ip is not None else (),
         ports=tuple(ports),
         host_network=host_network,
+        node_name=node,
     )
 
 
@@ -152,6 +154,7 @@ def decide(
     port: int = 80,
     protocol: Protocol = Protocol.TCP,
     settings: Settings | None = None,
+    same_node: bool = False,
 ) -> FlowDecision:
     """Evaluate one flow; pods are turned into endpoints of `in_cluster`."""
 
@@ -163,6 +166,7 @@ def decide(
         destination=as_endpoint(destination),
         protocol=protocol,
         port=port,
+        same_node=same_node,
     )
     return evaluate(in_cluster, flow, settings)
 
