@@ -33,3 +33,12 @@ class Flow(Frozen):
     destination: Endpoint
     protocol: Protocol
     port: int
+
+
+def pod_at_first_address(namespace: Namespace, pod: Pod) -> PodEndpoint:
+    """An existing pod as a flow endpoint at its first address (None when it has none): a
+    pod with several addresses is reached at its first one wherever pods are enumerated."""
+    # Valid parts make a valid endpoint: skip validating thousands of pods again.
+    return PodEndpoint.model_construct(
+        namespace=namespace, pod=pod, ip=pod.ips[0] if pod.ips else None
+    )
