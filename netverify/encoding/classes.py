@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from netverify.encoding.terms import PROTOCOLS
 from netverify.encoding.universe import Universe
-from netverify.model import Pod, Protocol
+from netverify.model import PROTOCOLS, Pod, Protocol
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from netverify.encoding.policies import PolicyEncoding, namespace_is
 from netverify.encoding.selectors import in_network
 from netverify.encoding.smtlib import parse_assertions, symbol
 from netverify.encoding.terms import (
-    PROTOCOLS,
     SymbolicEndpoint,
     SymbolicFlow,
     fresh_context,
@@ -35,7 +34,9 @@ from netverify.encoding.universe import (
     network_interval,
 )
 from netverify.model import (
+    MAX_PORT,
     NAMESPACE_NAME_LABEL,
+    PROTOCOLS,
     Cluster,
     EndpointPattern,
     Invariant,
@@ -43,8 +44,6 @@ from netverify.model import (
     Protocol,
     Settings,
 )
-
-MAX_PORT = 65535
 
 _Profile = TypeVar("_Profile", bound=Hashable)
 

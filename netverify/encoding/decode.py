@@ -7,10 +7,11 @@ import z3
 
 from netverify.encoding.classes import PodClass
 from netverify.encoding.cluster import ClusterEncoding
-from netverify.encoding.terms import PROTOCOLS, SymbolicEndpoint
+from netverify.encoding.terms import SymbolicEndpoint
 from netverify.encoding.universe import LabelUniverse, ip_from_number
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
+    PROTOCOLS,
     ContainerPort,
     Endpoint,
     ExternalEndpoint,

@@ -5,9 +5,7 @@ from dataclasses import dataclass
 import z3
 
 from netverify.encoding.universe import Universe
-from netverify.model import Protocol
-
-PROTOCOLS: tuple[Protocol, ...] = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
+from netverify.model import PROTOCOLS, Protocol
 
 
 def protocol_code(protocol: Protocol) -> int:

@@ -33,9 +33,7 @@ from netverify.model import (
     Protocol,
     Settings,
 )
-from netverify.semantics import selector_matches
-
-MAX_PORT = 65535
+from netverify.semantics import port_cuts, selector_matches
 
 
 @dataclass
@@ -424,17 +422,23 @@ def port_probes(revisions: Sequence[ClassVerdicts]) -> list[Probe]:
     classes) starts or ends a port range or a pod's named port lies."""
     probes: list[Probe] = []
     for protocol in Protocol:
-        cuts = {1, MAX_PORT + 1}
-        for verdicts in revisions:
-            for entries in verdicts.port_sets:
-                for entry in entries:
-                    if entry.protocol == protocol and entry.port_range is not None:
-                        cuts |= {entry.port_range.start, entry.port_range.end + 1}
-            for _name, port_protocol, number in verdicts.by_port:
-                if port_protocol == protocol:
-                    cuts |= {number, number + 1}
+        cuts = port_cuts(
+            (
+                entry.port_range
+                for verdicts in revisions
+                for entries in verdicts.port_sets
+                for entry in entries
+                if entry.protocol == protocol and entry.port_range is not None
+            ),
+            (
+                number
+                for verdicts in revisions
+                for _name, port_protocol, number in verdicts.by_port
+                if port_protocol == protocol
+            ),
+        )
         segments: dict[tuple[tuple[int, ...], ...], list[tuple[int, int]]] = {}
-        for start, end in itertools.pairwise(sorted(cuts)):
+        for start, end in itertools.pairwise(cuts):
             signature = tuple(tuple(v.port_set_bits(protocol, start)) for v in revisions)
             segments.setdefault(signature, []).append((start, end - 1))
         probes += [Probe(protocol, alike[0][0], tuple(alike)) for alike in segments.values()]

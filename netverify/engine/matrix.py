@@ -12,20 +12,21 @@ through the reference evaluator; a disagreement is an internal error, never a ve
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from netverify.engine.bitsets import MAX_PORT, ClassVerdicts
+from netverify.engine.bitsets import ClassVerdicts
+from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions
 from netverify.model import (
+    MAX_PORT,
     Cluster,
     Diagnostic,
     Flow,
     InputError,
     LoadedCluster,
-    Namespace,
     Pod,
-    PodEndpoint,
     Protocol,
     Settings,
     Severity,
+    pod_at_first_address,
 )
 from netverify.model.matrix import (
     ConnectivityMatrix,
@@ -46,18 +47,9 @@ WORKLOAD_LABELS = ("app.kubernetes.io/name", "app", "k8s-app")
 """Labels that name a workload, in order of preference (`--group-by workload`)."""
 
 
-class MatrixError(Exception):
-    """The bit-set computation and the reference evaluator disagree: a soundness bug."""
-
-
 def pod_name(pod: Pod) -> str:
     """`ns/name` (a workload is named like the pod of its template)."""
     return f"{pod.namespace}/{pod.name}"
-
-
-def _endpoint(namespace: Namespace, pod: Pod) -> PodEndpoint:
-    """A pod as a flow endpoint, at its first known address."""
-    return PodEndpoint(namespace=namespace, pod=pod, ip=pod.ips[0] if pod.ips else None)
 
 
 @dataclass
@@ -97,7 +89,7 @@ def connectivity_matrix(
     """Who reaches whom among the existing pods, grouped as asked.
 
     Without `ports` a cell is allowed when some port of some protocol is open; with `ports`
-    there is one cell per pair and port. Raises `MatrixError` on a soundness bug.
+    there is one cell per pair and port. Raises `ReplayMismatch` on a soundness bug.
     """
     cluster = loaded.cluster
     verdicts = ClassVerdicts(cluster, settings)
@@ -182,7 +174,7 @@ def _witness(
             for protocol, number in probes:
                 if verdicts.pair_allowed(source_class, destination_class, protocol, number):
                     return _confirmed(verdicts, pod, other, protocol, number)
-            raise MatrixError(f"no open port found for {pod_name(pod)} -> {pod_name(other)}")
+            raise ReplayMismatch(f"no open port found for {pod_name(pod)} -> {pod_name(other)}")
     pod = next(pod for pod in source.pods if pod.kind == "Pod" and source is destination)
     protocol, number = probes[0]
     return _confirmed(verdicts, pod, pod, protocol, number)
@@ -194,15 +186,15 @@ def _confirmed(
     """Replay the flow through the reference evaluator (with the two namespaces' policies,
     the only ones that can select either end)."""
     flow = Flow(
-        source=_endpoint(verdicts.namespaces[source.namespace], source),
-        destination=_endpoint(verdicts.namespaces[destination.namespace], destination),
+        source=pod_at_first_address(verdicts.namespaces[source.namespace], source),
+        destination=pod_at_first_address(verdicts.namespaces[destination.namespace], destination),
         protocol=protocol,
         port=port,
     )
     policies = verdicts.namespace_policies(source.namespace, destination.namespace)
     decision = evaluate(Cluster.model_construct(policies=policies), flow, verdicts.settings)
     if not decision.allowed:
-        raise MatrixError(
+        raise ReplayMismatch(
             f"the flow {pod_name(source)} -> {pod_name(destination)} {protocol.value}/{port} is "
             "allowed by the matrix but blocked by the reference evaluator (a soundness bug; "
             "please report it)"

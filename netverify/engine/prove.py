@@ -10,6 +10,7 @@ from collections.abc import Callable
 import z3
 
 from netverify.encoding.cluster import ClusterEncoding
+from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description, strict_caveats
 from netverify.engine.solver import SolverLimits, make_solver, unknown_reason
 from netverify.engine.witness import is_new_pod, readable_flow
@@ -29,11 +30,6 @@ from netverify.model import (
 )
 from netverify.semantics import evaluate
 from netverify.semantics.patterns import flow_matches
-
-
-class ReplayMismatch(Exception):
-    """The encoding and the reference evaluator disagree: a soundness bug."""
-
 
 Progress = Callable[[int, int, str], None]
 """Told (invariants done, invariants in all, what comes next) as proving goes on."""

@@ -11,8 +11,9 @@ import z3
 
 from netverify.encoding.cluster import ClusterEncoding, pattern_names
 from netverify.encoding.selectors import in_network, selector_term
-from netverify.encoding.terms import PROTOCOLS, SymbolicEndpoint, protocol_code
+from netverify.encoding.terms import SymbolicEndpoint, protocol_code
 from netverify.model import (
+    PROTOCOLS,
     EndpointPattern,
     Invariant,
     InvariantKind,

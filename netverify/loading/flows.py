@@ -3,8 +3,10 @@ resolved against the loaded cluster."""
 
 import ipaddress
 
-from netverify.loading.validation import PROTOCOLS, did_you_mean, port_name_error
+from netverify.loading.validation import did_you_mean, port_name_error
 from netverify.model import (
+    MAX_PORT,
+    PROTOCOLS,
     Cluster,
     Diagnostic,
     Endpoint,
@@ -76,8 +78,8 @@ def parse_flow(cluster: Cluster, source: str, destination: str, port: str) -> Fl
         protocol = Protocol(protocol_text)
     if number_text.isdigit():
         number = int(number_text)
-        if not 1 <= number <= 65535:
-            raise _fail(f"--port {port}: must be between 1 and 65535, inclusive")
+        if not 1 <= number <= MAX_PORT:
+            raise _fail(f"--port {port}: must be between 1 and {MAX_PORT}, inclusive")
     else:
         number = _named_port_number(number_text, protocol, destination_endpoint, port)
     return Flow(

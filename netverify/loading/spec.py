@@ -14,7 +14,6 @@ from pydantic import ValidationError
 
 from netverify.loading.fields import format_field
 from netverify.loading.validation import (
-    PROTOCOLS,
     cidr_error,
     did_you_mean,
     label_key_error,
@@ -25,6 +24,7 @@ from netverify.loading.validation import (
 )
 from netverify.loading.yamlsource import YamlDocument, parse_documents, read_text
 from netverify.model import (
+    PROTOCOLS,
     Cluster,
     Diagnostic,
     EndpointPattern,

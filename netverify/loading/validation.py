@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from netverify.model import IPAddress, IPNetwork
+from netverify.model import MAX_PORT, PROTOCOLS, IPAddress, IPNetwork
 
 _QUALIFIED_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
 _QUALIFIED_NAME_MAX = 63
@@ -40,7 +40,6 @@ _DNS_CHARS = (
     "with an alphanumeric character"
 )
 
-PROTOCOLS = ("TCP", "UDP", "SCTP")
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 POLICY_TYPES = ("Ingress", "Egress")
 
@@ -139,9 +138,9 @@ def dns1123_label_error(name: str, what: str = "name") -> str | None:
 
 def port_number_error(port: int) -> str | None:
     """A port number: 1-65535 (0 is not a port a policy or container can name)."""
-    if 1 <= port <= 65535:
+    if 1 <= port <= MAX_PORT:
         return None
-    return f"invalid port {port}: must be between 1 and 65535, inclusive"
+    return f"invalid port {port}: must be between 1 and {MAX_PORT}, inclusive"
 
 
 @lru_cache(maxsize=_REMEMBERED)

@@ -2,7 +2,9 @@
 
 from netverify.model.base import Frozen
 from netverify.model.cluster import (
+    MAX_PORT,
     NAMESPACE_NAME_LABEL,
+    PROTOCOLS,
     ContainerPort,
     IPAddress,
     IPNetwork,
@@ -14,7 +16,13 @@ from netverify.model.cluster import (
 )
 from netverify.model.decision import Explanation, FlowDecision, Layer, SideDecision
 from netverify.model.diagnostics import Diagnostic, InputError, Severity
-from netverify.model.flow import Endpoint, ExternalEndpoint, Flow, PodEndpoint
+from netverify.model.flow import (
+    Endpoint,
+    ExternalEndpoint,
+    Flow,
+    PodEndpoint,
+    pod_at_first_address,
+)
 from netverify.model.invariants import (
     EndpointPattern,
     Invariant,
@@ -45,7 +53,9 @@ from netverify.model.results import (
 from netverify.model.state import Cluster, LoadedCluster
 
 __all__ = [
+    "MAX_PORT",
     "NAMESPACE_NAME_LABEL",
+    "PROTOCOLS",
     "Cluster",
     "ContainerPort",
     "Diagnostic",
@@ -94,4 +104,5 @@ __all__ = [
     "Status",
     "UnmodelledObject",
     "Witness",
+    "pod_at_first_address",
 ]

@@ -20,6 +20,13 @@ class Protocol(StrEnum):
     SCTP = "SCTP"
 
 
+PROTOCOLS: tuple[Protocol, ...] = tuple(Protocol)
+"""Every protocol, in the order the encoding numbers them and messages list them."""
+
+MAX_PORT = 65535
+"""The highest port number (0 is no port a policy or container can name)."""
+
+
 class ContainerPort(Frozen):
     """A `containerPort` of a pod; only named ones matter to policies, but all are kept."""
 

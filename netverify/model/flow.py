@@ -36,3 +36,12 @@ class Flow(Frozen):
     same_node: bool = False
     """Both ends are pods on the same node, one of them a hostNetwork pod: node-local
     traffic, which NetworkPolicy never blocks (see `FlowDecision.node_local`)."""
+
+
+def pod_at_first_address(namespace: Namespace, pod: Pod) -> PodEndpoint:
+    """An existing pod as a flow endpoint at its first address (None when it has none): a
+    pod with several addresses is reached at its first one wherever pods are enumerated."""
+    # Valid parts make a valid endpoint: skip validating thousands of pods again.
+    return PodEndpoint.model_construct(
+        namespace=namespace, pod=pod, ip=pod.ips[0] if pod.ips else None
+    )

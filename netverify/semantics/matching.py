@@ -3,9 +3,10 @@
 Reference: https://kubernetes.io/docs/concepts/services-networking/network-policies/
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from netverify.model import (
+    MAX_PORT,
     Endpoint,
     IPAddress,
     IPBlock,
@@ -17,6 +18,7 @@ from netverify.model import (
     PolicyPeer,
     PolicyPort,
     PolicyRule,
+    PortRange,
     Protocol,
     Settings,
 )
@@ -120,3 +122,16 @@ def port_matches(
             for container_port in destination.pod.ports
         )
     return True
+
+
+def port_cuts(ranges: Iterable[PortRange], numbers: Iterable[int]) -> list[int]:
+    """Where `port_matches` can change along the ports, in order, from 1 to one past
+    `MAX_PORT`: where one of the rules' `ranges` starts or ends, and around each container
+    port number a named port may resolve to. Every port between two cuts is decided alike,
+    so one port per segment stands for the segment."""
+    cuts = {1, MAX_PORT + 1}
+    for port_range in ranges:
+        cuts |= {port_range.start, port_range.end + 1}
+    for number in numbers:
+        cuts |= {number, number + 1}
+    return sorted(cut for cut in cuts if 1 <= cut <= MAX_PORT + 1)

@@ -6,8 +6,8 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netverify.engine.bitsets import MAX_PORT, ClassVerdicts, port_probes
-from netverify.model import Cluster, Direction, Flow, PodEndpoint, Protocol, Settings
+from netverify.engine.bitsets import ClassVerdicts, port_probes
+from netverify.model import MAX_PORT, Cluster, Direction, Flow, PodEndpoint, Protocol, Settings
 from netverify.semantics import evaluate
 from tests.strategies import INTERESTING_PORTS, clusters
 

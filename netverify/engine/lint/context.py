@@ -22,6 +22,7 @@ from netverify.model import (
     RuleRef,
     Settings,
     SourceSpan,
+    pod_at_first_address,
 )
 from netverify.semantics import policy_selects
 
@@ -53,12 +54,7 @@ class LintContext:
     def pods(self) -> list[PodEndpoint]:
         """Every existing pod as an endpoint at its first known address."""
         return [
-            PodEndpoint(
-                namespace=self.namespaces[pod.namespace],
-                pod=pod,
-                ip=pod.ips[0] if pod.ips else None,
-            )
-            for pod in self.cluster.pods
+            pod_at_first_address(self.namespaces[pod.namespace], pod) for pod in self.cluster.pods
         ]
 
     @cached_property

@@ -1,0 +1,275 @@
+"""BASE and HEAD as the reference evaluator sees them: one flow decided under each side.
+
+Everything the diff claims about a concrete flow (it changed, on which ports, by which
+rules) is the evaluator's word, asked here; the solver and the bit sets only propose.
+"""
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from netverify.encoding.classes import pod_identity
+from netverify.engine.diff.classes import port_ranges
+from netverify.engine.replay import ReplayMismatch
+from netverify.model import (
+    Cluster,
+    Direction,
+    Endpoint,
+    Flow,
+    FlowDecision,
+    NetworkPolicy,
+    Pod,
+    PodEndpoint,
+    PolicyRule,
+    PortRange,
+    Protocol,
+    RuleRef,
+    Settings,
+    pod_at_first_address,
+)
+from netverify.model.diff import Change
+from netverify.semantics import evaluate, port_cuts
+from netverify.semantics.matching import policy_selects, rule_peers_match
+
+
+@dataclass(frozen=True)
+class ChangedFlow:
+    """A witness of one change, with both revisions' decisions and every port on which it
+    changed: what each grouping step holds candidates against, and what a finding reports
+    (one value instead of the same five arguments handed down every step)."""
+
+    change: Change
+    flow: Flow
+    head: FlowDecision
+    base: FlowDecision
+    ports: tuple[PortRange, ...]
+
+    @property
+    def protocol(self) -> Protocol:
+        return self.flow.protocol
+
+    @property
+    def allowing(self) -> FlowDecision:
+        """The decision of the revision that allows the flow."""
+        return self.head if self.change is Change.ADDED else self.base
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """Two revisions of a cluster and the settings both are judged by: the one place that
+    knows a flow's endpoints carry HEAD's namespace objects and must be moved to BASE's
+    (their labels may differ) before BASE decides it."""
+
+    base: Cluster
+    head: Cluster
+    settings: Settings
+
+    @cached_property
+    def merged(self) -> Cluster:
+        """HEAD's namespaces and pods plus those only BASE has; HEAD's policies."""
+        base, head = self.base, self.head
+        head_namespaces = {ns.name for ns in head.namespaces}
+        head_pods = {pod_identity(pod) for pod in head.pods}
+        return head.model_copy(
+            update={
+                "namespaces": tuple(
+                    sorted(
+                        (
+                            *head.namespaces,
+                            *(n for n in base.namespaces if n.name not in head_namespaces),
+                        ),
+                        key=lambda ns: ns.name,
+                    )
+                ),
+                "pods": tuple(
+                    sorted(
+                        (*head.pods, *(p for p in base.pods if pod_identity(p) not in head_pods)),
+                        key=lambda pod: (pod.namespace, pod.name or "", pod.kind),
+                    )
+                ),
+                "unmodelled": (*head.unmodelled, *base.unmodelled),
+            }
+        )
+
+    @cached_property
+    def changed_namespaces(self) -> set[str]:
+        """The namespaces whose policies or labels changed."""
+        return {
+            namespace.name
+            for namespace in self.merged.namespaces
+            if self.base.policies_in(namespace.name) != self.head.policies_in(namespace.name)
+            or self.base.namespace(namespace.name) != self.head.namespace(namespace.name)
+        }
+
+    def endpoint(self, pod: Pod) -> PodEndpoint:
+        """An existing pod of either revision as a flow endpoint, at its first address."""
+        namespace = self.merged.namespace(pod.namespace)
+        assert namespace is not None, "every pod's namespace is loaded or implied"
+        return pod_at_first_address(namespace, pod)
+
+    def decide(self, flow: Flow, in_head: bool) -> FlowDecision:
+        """The reference evaluator's decision on the flow in HEAD or in BASE."""
+        if in_head:
+            return evaluate(self.head, flow, self.settings)
+        return evaluate(self.base, self.as_in_base(flow), self.settings)
+
+    def as_in_base(self, flow: Flow) -> Flow:
+        """The flow with BASE's namespace objects (their labels may differ)."""
+        return flow.model_copy(
+            update={
+                "source": self.endpoint_in_base(flow.source),
+                "destination": self.endpoint_in_base(flow.destination),
+            }
+        )
+
+    def endpoint_in_base(self, endpoint: Endpoint) -> Endpoint:
+        """The endpoint with BASE's object of its namespace, where BASE has one."""
+        if not isinstance(endpoint, PodEndpoint):
+            return endpoint
+        namespace = self.base.namespace(endpoint.namespace.name)
+        return (
+            endpoint if namespace is None else endpoint.model_copy(update={"namespace": namespace})
+        )
+
+    def replayed(self, change: Change, flow: Flow) -> ChangedFlow:
+        """The witness under HEAD and BASE, which must show the change, with the ports on
+        which it changed."""
+        head = self.decide(flow, in_head=True)
+        base = self.decide(flow, in_head=False)
+        wanted = change is Change.ADDED
+        if not (head.allowed == wanted and base.allowed != wanted):
+            raise ReplayMismatch(
+                f"the {change.value} flow {flow.model_dump_json()} is not confirmed by "
+                "the reference evaluator (a soundness bug; please report it)"
+            )
+        return ChangedFlow(change, flow, head, base, self.changed_ports(flow, change))
+
+    def changes_at(self, flow: Flow, change: Change, port: int) -> bool:
+        """The flow, moved to `port`, is allowed now and was blocked before (the evaluator's
+        word, asked of the revision that allows first: it usually settles it)."""
+        probe = flow.model_copy(update={"port": port})
+        return (
+            self.decide(probe, in_head=change is Change.ADDED).allowed
+            and not self.decide(probe, in_head=change is Change.REMOVED).allowed
+        )
+
+    def changes_alike(self, witness: ChangedFlow, probe: Flow) -> bool:
+        """The probe (the witness with one end replaced) changes like the witness: allowed
+        by the same rules at its port, blocked before, and changed at both ends of every
+        range of its ports (a cheap filter: whether it changes on every port between them
+        is the solver's question)."""
+        change = witness.change
+        decision = self.decide(probe, in_head=change is Change.ADDED)
+        ends = sorted({port for r in witness.ports for port in (r.start, r.end)} - {probe.port})
+        return (
+            decision.allowed
+            and allowing_rules(decision) == allowing_rules(witness.allowing)
+            and not self.decide(probe, in_head=change is Change.REMOVED).allowed
+            and all(self.changes_at(probe, change, port) for port in ends)
+        )
+
+    def changed_ports(self, flow: Flow, change: Change) -> tuple[PortRange, ...]:
+        """Every port on which the change holds for the flow's two endpoints (for a group of
+        existing pods, for the whole group).
+
+        Verdicts only change at `port_cuts` of the rules of either revision's policies of
+        the flow's namespaces (only the source's egress policies and the destination's
+        ingress policies decide) and the destination's container ports, so one port per
+        segment between those points stands for the whole segment.
+        """
+        namespaces = {
+            end.namespace.name
+            for end in (flow.source, flow.destination)
+            if isinstance(end, PodEndpoint)
+        }
+        ranges = [
+            entry.port_range
+            for cluster in (self.base, self.head)
+            for policy in (p for ns in namespaces for p in cluster.policies_in(ns))
+            for rule in (*policy.ingress, *policy.egress)
+            for entry in rule.ports
+            if entry.port_range is not None
+        ]
+        numbers = (
+            [port.port for port in flow.destination.pod.ports]
+            if isinstance(flow.destination, PodEndpoint)
+            else []
+        )
+        return port_ranges(
+            (start, end - 1)
+            for start, end in itertools.pairwise(port_cuts(ranges, numbers))
+            if self.changes_at(flow, change, start)
+        )
+
+    def rule_test(self, witness: ChangedFlow, at_source: bool) -> Callable[[Endpoint], bool]:
+        """A cheap test every endpoint must pass to be allowed, at that end, by exactly the
+        witness's rules: the policy of each rule of the end's own side selects it; each rule
+        of the other side has a peer that matches it (or none at all)."""
+        change, allowing = witness.change, witness.allowing
+        cluster = self.head if change is Change.ADDED else self.base
+        own, other = (
+            (allowing.egress, allowing.ingress)
+            if at_source
+            else (allowing.ingress, allowing.egress)
+        )
+        selecting = [_rule(cluster, ref)[0] for ref in own.allowed_by]
+        admitting = [_rule(cluster, ref) for ref in other.allowed_by]
+
+        def test(endpoint: Endpoint) -> bool:
+            if change is Change.REMOVED:
+                endpoint = self.endpoint_in_base(endpoint)
+            return all(policy_selects(policy, endpoint) for policy in selecting) and all(
+                rule_peers_match(rule, policy.namespace, endpoint, self.settings)
+                for policy, rule in admitting
+            )
+
+        return test
+
+    def mentioned(self, flow: Flow) -> tuple[set[str], set[str]]:
+        """The pod label keys the policies of the flow's namespaces (in either revision)
+        select on, which only decide it; and the port names in the rules of those that
+        could admit the flow (selecting its end on their side, with a peer matching the
+        other; the endpoints as in that revision)."""
+        keys: set[str] = set()
+        names: set[str] = set()
+        namespaces = {
+            e.namespace.name for e in (flow.source, flow.destination) if isinstance(e, PodEndpoint)
+        }
+        for cluster in (self.base, self.head):
+            probe = flow if cluster is self.head else self.as_in_base(flow)
+            for policy in (p for namespace in namespaces for p in cluster.policies_in(namespace)):
+                for direction in Direction:
+                    subject, peer = (
+                        (probe.source, probe.destination)
+                        if direction is Direction.EGRESS
+                        else (probe.destination, probe.source)
+                    )
+                    selected = policy_selects(policy, subject)
+                    for rule in policy.rules(direction):
+                        selectors = [p.pod_selector for p in rule.peers if p.pod_selector]
+                        for selector in (policy.pod_selector, *selectors):
+                            keys |= selector.match_labels.keys()
+                            keys |= {r.key for r in selector.match_expressions}
+                        if selected and rule_peers_match(
+                            rule, policy.namespace, peer, self.settings
+                        ):
+                            names |= {e.named_port for e in rule.ports if e.named_port}
+        return keys, names
+
+
+def allowing_rules(decision: FlowDecision) -> tuple[tuple[RuleRef, ...], tuple[RuleRef, ...]]:
+    """The rules that allow an allowed flow, egress and ingress."""
+    return decision.egress.allowed_by, decision.ingress.allowed_by
+
+
+def _rule(cluster: Cluster, ref: RuleRef) -> tuple[NetworkPolicy, PolicyRule]:
+    """The policy and the rule a reference names (the reference comes from the evaluator
+    on `cluster`)."""
+    assert ref.policy.namespace is not None, "a NetworkPolicy is namespaced"
+    policy = next(
+        policy
+        for policy in cluster.policies_in(ref.policy.namespace)
+        if policy.name == ref.policy.name
+    )
+    return policy, policy.rules(ref.direction)[ref.index]

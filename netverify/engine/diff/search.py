@@ -1,0 +1,151 @@
+"""The search for one kind of change: the bit sets' products first, then the solver's.
+
+Flows between existing pods of the `units` classes are answered exactly by both revisions'
+bit-set verdicts (`ClassChanges`); every product's witness is replayed through the
+evaluator. The solver then searches the rest, one witness at a time: each is replayed,
+grouped with the other groups changed alike, and its product blocked from the search.
+"""
+
+from functools import cached_property
+
+import z3
+
+from netverify.encoding.classes import is_single_pod
+from netverify.encoding.groups import ClassGroup
+from netverify.engine.bitsets import ClassVerdicts
+from netverify.engine.diff.classes import ClassChanges, ClassProduct
+from netverify.engine.diff.findings import diff_finding
+from netverify.engine.diff.grouping import Grouping
+from netverify.engine.diff.symbolic import SymbolicDiff
+from netverify.engine.replay import ReplayMismatch
+from netverify.engine.solver import unknown_reason
+from netverify.engine.witness import readable_flow
+from netverify.model import Flow, PodScope
+from netverify.model.diff import Change, DiffFinding
+
+
+class DiffSearch:
+    """The findings of each kind of change, within a budget: it exists to order the two
+    sources of findings (bit sets, then solver) and to stop at the limit or a solver
+    give-up, saying why."""
+
+    def __init__(self, symbolic: SymbolicDiff) -> None:
+        self.symbolic = symbolic
+        self.revisions = symbolic.revisions
+        self.grouping = Grouping(symbolic)
+
+    @cached_property
+    def class_changes(self) -> ClassChanges:
+        """The changed flows between `units` classes, on both revisions' bit-set verdicts
+        over the same classes (BASE's namespace labels where BASE defines the namespace)."""
+        revisions, encoding = self.revisions, self.symbolic.encoding
+        pod_groups = [pod_class.pods for pod_class in encoding.classes]
+        base_names = {namespace.name for namespace in revisions.base.namespaces}
+        base = revisions.base.model_copy(
+            update={
+                "namespaces": (
+                    *revisions.base.namespaces,
+                    *(n for n in revisions.merged.namespaces if n.name not in base_names),
+                )
+            }
+        )
+        return ClassChanges(
+            head=ClassVerdicts(revisions.merged, revisions.settings, pod_groups),
+            base=ClassVerdicts(base, revisions.settings, pod_groups),
+            units=sum(1 << index for index in self.symbolic.units),
+            single=sum(1 << c.index for c in encoding.classes if is_single_pod(c.pods)),
+            focus=sum(
+                1 << c.index
+                for c in encoding.classes
+                if c.namespace in revisions.changed_namespaces
+            ),
+        )
+
+    def changes(
+        self, change: Change, budget: int, max_findings: int
+    ) -> tuple[list[DiffFinding], bool, str | None]:
+        """At most `budget` findings of one kind (what `max_findings` in all leaves), the
+        search complete or not, and why not."""
+        symbolic = self.symbolic
+        solver, encoding = symbolic.solver, symbolic.encoding
+        now, before = symbolic.now_before(change)
+        findings: list[DiffFinding] = []
+        existing_first = z3.Bool(f"diff.{change.value}.existing_first")
+        solver.push()
+        try:
+            solver.add(now, z3.Not(before))
+            ends = (encoding.flow.source, encoding.flow.destination)
+            solver.add(z3.Implies(existing_first, z3.And([encoding.existing_pod(e) for e in ends])))
+            for product in self.class_changes.products(change):
+                if len(findings) >= budget:
+                    return findings, False, f"stopped at the limit of {max_findings} findings"
+                findings.append(self._class_finding(change, product))
+            passes = [[existing_first], []] if symbolic.pods is PodScope.ANY else [[]]
+            for assumptions in passes:
+                while True:
+                    outcome = solver.check(*assumptions)
+                    if outcome == z3.unsat:
+                        break
+                    if outcome == z3.unknown:
+                        return findings, False, unknown_reason(solver, symbolic.limits)
+                    if len(findings) >= budget:
+                        return findings, False, f"stopped at the limit of {max_findings} findings"
+                    if assumptions:
+                        # readable_flow's preferences are asserted: so must the assumptions be.
+                        solver.push()
+                        solver.add(*assumptions)
+                        solver.check()
+                    flow = readable_flow(
+                        solver,
+                        encoding,
+                        prefer_existing=False,
+                        tidy_labels=symbolic.pods is PodScope.ANY,
+                        prefer_tcp=False,
+                    )
+                    if assumptions:
+                        solver.pop()
+                    findings.append(self._finding(change, flow))
+            return findings, True, None
+        finally:
+            solver.pop()
+
+    def _finding(self, change: Change, flow: Flow) -> DiffFinding:
+        """The solver's witness's finding, taking in the other groups changed alike; every
+        flow it covers is then blocked from the search."""
+        witness = self.revisions.replayed(change, flow)
+        sources, destinations = self.grouping.groups(witness)
+        blocked = self.symbolic.product(flow.protocol, sources, destinations)
+        self.symbolic.solver.add(z3.Not(blocked))
+        return diff_finding(self.symbolic.groups, witness, sources, destinations)
+
+    def _class_finding(self, change: Change, product: ClassProduct) -> DiffFinding:
+        """A product of `class_changes`, its witness (one pod of the first source class to
+        one of the first destination class) replayed through the evaluator, which must agree
+        on the verdicts and the ports."""
+        classes = self.symbolic.encoding.classes
+        source_class = classes[product.sources[0]]
+        destination_class = classes[product.destinations[0]]
+        # Two pods of one class, where it has two; a workload stands for its replicas.
+        destination_pod = destination_class.pods[
+            1 if source_class is destination_class and len(destination_class.pods) > 1 else 0
+        ]
+        flow = Flow(
+            source=self.revisions.endpoint(source_class.pods[0]),
+            destination=self.revisions.endpoint(destination_pod),
+            protocol=product.protocol,
+            port=product.port,
+        )
+        witness = self.revisions.replayed(change, flow)
+        if witness.ports != product.ports:
+            raise ReplayMismatch(
+                f"the {change.value} flow {flow.model_dump_json()} changed on ports "
+                f"{[r.model_dump() for r in witness.ports]} by the reference evaluator but on "
+                f"{[r.model_dump() for r in product.ports]} by the bit-set verdicts "
+                "(a soundness bug; please report it)"
+            )
+        return diff_finding(
+            self.symbolic.groups,
+            witness,
+            [ClassGroup(index) for index in product.sources],
+            [ClassGroup(index) for index in product.destinations],
+        )

@@ -1,0 +1,241 @@
+"""Both revisions as Z3 terms over one symbolic flow, and the solvers that ask about them.
+
+One encoding of the merged cluster (HEAD plus what only BASE has) carries one symbolic flow;
+each namespace has each revision's own labels, and each revision's policies are a formula of
+"allowed". The search solver holds the flows the diff is about where a change can be; the
+`checker` holds the same flows without the "changed" assertions, to ask whether every flow of
+a product of groups changed.
+"""
+
+from dataclasses import replace
+from enum import Enum
+from functools import cached_property
+
+import z3
+
+from netverify.encoding.cluster import ClusterEncoding
+from netverify.encoding.decode import decode_flow
+from netverify.encoding.fast import at_least, conj, disj, equals, negate
+from netverify.encoding.groups import GroupKey, GroupTerms, Pair
+from netverify.encoding.policies import PolicyEncoding, namespace_is
+from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_code
+from netverify.encoding.universe import build_universe
+from netverify.engine.diff.revisions import ChangedFlow, Revisions
+from netverify.engine.solver import SolverLimits, make_solver
+from netverify.model import NAMESPACE_NAME_LABEL, NamespaceScope, PodScope, Protocol
+from netverify.model.diff import Change
+
+
+class Undecided(Enum):
+    """The solver gave up (a time or resource limit)."""
+
+    UNDECIDED = "undecided"
+
+
+class SymbolicDiff:
+    """The two-revision Z3 set-up: it exists so that the search and the grouping ask the
+    solver about groups of flows without knowing how BASE's labels, the scope and the
+    "where a change can be" pruning were encoded."""
+
+    def __init__(
+        self,
+        revisions: Revisions,
+        pods: PodScope,
+        namespaces: NamespaceScope,
+        limits: SolverLimits,
+    ) -> None:
+        self.revisions, self.pods, self.limits = revisions, pods, limits
+        base, merged, settings = revisions.base, revisions.merged, revisions.settings
+        universe = build_universe([merged, base], (), settings.pod_cidrs)
+        self.encoding = ClusterEncoding(merged, settings, universe=universe)
+        self.groups = GroupTerms(self.encoding)
+        flow = self.encoding.flow
+        # Where BASE labels every namespace as HEAD does, both revisions are judged on the
+        # same terms, and the policies they share are the same formulas (Z3 shares equal
+        # terms): the solver sees one copy of what did not change.
+        relabelled = any(
+            merged.namespace(namespace.name) != namespace for namespace in base.namespaces
+        )
+        base_flow = flow
+        if relabelled:
+            base_flow = SymbolicFlow(
+                source=_with_base_namespace_labels(flow.source),
+                destination=_with_base_namespace_labels(flow.destination),
+                protocol=flow.protocol,
+                port=flow.port,
+                same_node=flow.same_node,
+            )
+        self.units = {
+            pod_class.index
+            for pod_class in self.encoding.classes
+            if len(pod_class.address_segments or ()) <= 1
+        }
+        """Classes whose flows to each other the bit sets compare; the solver searches the
+        other flows only."""
+        solved = self._solver_namespaces()
+        self.head_allowed, self.base_allowed = (
+            PolicyEncoding(
+                [p for p in cluster.policies if solved is None or p.namespace in solved],
+                universe,
+                symbolic_flow,
+                settings,
+            ).allowed
+            for cluster, symbolic_flow in ((merged, flow), (base, base_flow))
+        )
+        self.space: list[z3.BoolRef] = [self.encoding.domain, z3.Not(self.encoding.self_traffic)]
+        """The flows the diff is about (both revisions' namespace labels, the scope). A
+        pod's traffic to itself and node-local traffic are allowed whatever the policies
+        say, so they never change."""
+        if self.encoding.node_local_possible:
+            self.space.append(z3.Not(flow.same_node))
+        for symbolic, base_symbolic in (
+            (flow.source, base_flow.source),
+            (flow.destination, base_flow.destination),
+        ):
+            if relabelled:
+                self.space.append(self._base_namespace_domain(symbolic, base_symbolic))
+            if pods is PodScope.EXISTING:
+                self.space.append(self.encoding.existing_pod(symbolic))
+            if namespaces is NamespaceScope.EXISTING:
+                self.space.append(self.encoding.existing_namespace(symbolic))
+        self.solver = make_solver(limits)
+        self.solver.add(*self.space, self._where_changes_can_be())
+        if self.units:
+            self.solver.add(
+                negate(conj([self._is_unit(flow.source), self._is_unit(flow.destination)]))
+            )
+
+    def _where_changes_can_be(self) -> z3.BoolRef:
+        """A changed flow has a pod end in a namespace whose policies or labels changed.
+
+        A side's verdict depends only on the policies of the side's pod's namespace and on
+        the labels of the namespaces of the two ends; where neither changed, neither verdict
+        did. Said to the search only (it prunes most of the cluster from it), not to the
+        `checker`, which must see unchanged flows.
+        """
+        flow = self.encoding.flow
+        return disj(
+            [
+                conj([end.is_pod, namespace_is(self.encoding.universe, end, name)])
+                for end in (flow.source, flow.destination)
+                for name in sorted(self.revisions.changed_namespaces)
+            ]
+            or [z3.BoolVal(False)]
+        )
+
+    def _solver_namespaces(self) -> set[str] | None:
+        """The namespaces whose policies the solver must see (None: every namespace).
+
+        Between existing pods, when every class is one of the `units`, the solver is only
+        asked about flows between an external address, which no policy governs, and a pod
+        of a changed namespace (`_where_changes_can_be`; the groups `odd_flow` asks about
+        are of such flows too, as only they change): that namespace's policies decide
+        them. A pull request touches a few namespaces: the formulas shrink with it."""
+        if self.pods is PodScope.ANY or len(self.units) < len(self.encoding.classes):
+            return None
+        return self.revisions.changed_namespaces
+
+    def _is_unit(self, end: SymbolicEndpoint) -> z3.BoolRef:
+        """The symbolic endpoint is a pod of one of the `units` classes."""
+        terms = [end.is_pod, at_least(end.pod_class, 0)]
+        others = [c.index for c in self.encoding.classes if c.index not in self.units]
+        if others:
+            terms.append(negate(disj([equals(end.pod_class, index) for index in others])))
+        return conj(terms)
+
+    def _base_namespace_domain(
+        self, endpoint: SymbolicEndpoint, base_endpoint: SymbolicEndpoint
+    ) -> z3.BoolRef:
+        """BASE's labels for namespaces BASE defines; HEAD's labels for every other one."""
+        universe = self.encoding.universe.namespace_labels
+        in_base = []
+        terms = []
+        for namespace in self.revisions.base.namespaces:
+            named = namespace_is(self.encoding.universe, endpoint, namespace.name)
+            in_base.append(named)
+            codes = universe.codes(namespace.labels)
+            terms.append(
+                z3.Implies(
+                    named,
+                    z3.And(
+                        [
+                            base_endpoint.namespace_labels[key] == code
+                            for key, code in zip(universe.keys, codes, strict=True)
+                        ]
+                    ),
+                )
+            )
+        same = z3.And(
+            [
+                base_endpoint.namespace_labels[key] == endpoint.namespace_labels[key]
+                for key in universe.keys
+            ]
+        )
+        terms.append(z3.Implies(z3.Not(z3.Or(in_base)), same))
+        return z3.And(terms)
+
+    def now_before(self, change: Change) -> tuple[z3.BoolRef, z3.BoolRef]:
+        """ "Allowed" where the change says it is now, and where it was before."""
+        if change is Change.ADDED:
+            return self.head_allowed, self.base_allowed
+        return self.base_allowed, self.head_allowed
+
+    def product(
+        self, protocol: Protocol, sources: list[GroupKey], destinations: list[GroupKey]
+    ) -> z3.BoolRef:
+        """The symbolic flow is on the protocol from one of the sources to one of the
+        destinations."""
+        symbolic = self.encoding.flow
+        return z3.And(
+            symbolic.protocol == protocol_code(protocol),
+            self.groups.any_term(sources, symbolic.source),
+            self.groups.any_term(destinations, symbolic.destination),
+        )
+
+    def odd_flow(
+        self, witness: ChangedFlow, sources: list[GroupKey], destinations: list[GroupKey]
+    ) -> Pair | Undecided | None:
+        """The groups of a flow of the product, on the witness's protocol, that does not
+        change on exactly its ports: one that changes outside them (asked of the search,
+        which knows where changes can be) or one that does not change on them (asked of the
+        `checker`, which sees unchanged flows); None when there is none."""
+        now, before = self.now_before(witness.change)
+        port = self.encoding.flow.port
+        in_ports = z3.Or([z3.And(port >= r.start, port <= r.end) for r in witness.ports])
+        group = self.product(witness.protocol, sources, destinations)
+        odd = self._example(self.solver, group, z3.Not(in_ports))
+        if odd is None:
+            odd = self._example(self.checker, group, in_ports, z3.Not(z3.And(now, z3.Not(before))))
+        return odd
+
+    def _example(self, solver: z3.Solver, *terms: z3.BoolRef) -> Pair | Undecided | None:
+        """The groups of a flow satisfying the terms; None when there is none."""
+        solver.push()
+        try:
+            solver.add(*terms)
+            outcome = solver.check()
+            if outcome == z3.unsat:
+                return None
+            if outcome != z3.sat:
+                return Undecided.UNDECIDED
+            flow = decode_flow(self.encoding, solver.model())
+        finally:
+            solver.pop()
+        return Pair(self.groups.key_of(flow.source), self.groups.key_of(flow.destination))
+
+    @cached_property
+    def checker(self) -> z3.Solver:
+        """A solver over the search's flows without its "changed" and blocking assertions:
+        to ask whether all flows of a group changed."""
+        solver = make_solver(self.limits)
+        solver.add(*self.space)
+        return solver
+
+
+def _with_base_namespace_labels(endpoint: SymbolicEndpoint) -> SymbolicEndpoint:
+    """The endpoint with its own variables for BASE's namespace labels (but the name)."""
+    labels = {
+        key: term if key == NAMESPACE_NAME_LABEL else z3.Int(f"base.{term}")
+        for key, term in endpoint.namespace_labels.items()
+    }
+    return replace(endpoint, namespace_labels=labels)
