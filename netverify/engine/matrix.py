@@ -12,20 +12,17 @@ through the reference evaluator; a disagreement is an internal error, never a ve
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from netverify.engine.bitsets import MAX_PORT, ClassVerdicts
+from netverify.engine.bitsets import ClassVerdicts
 from netverify.engine.scope import assumptions
 from netverify.model import (
     Cluster,
-    Diagnostic,
     Flow,
-    InputError,
     LoadedCluster,
     Namespace,
     Pod,
     PodEndpoint,
     Protocol,
     Settings,
-    Severity,
 )
 from netverify.model.matrix import (
     ConnectivityMatrix,
@@ -244,24 +241,3 @@ def _pod_rows(verdicts: ClassVerdicts, row_sets: list[list[int]]) -> PodRows:
         namespaces=tuple(pod.namespace for pod in pods),
         rows=tuple(rows),
     )
-
-
-def parse_matrix_port(text: str) -> MatrixPort:
-    """`80`, `80/TCP`, `53/UDP`; raises `InputError` otherwise."""
-    number, _, protocol = text.partition("/")
-    protocol = protocol or Protocol.TCP.value
-    if (
-        not number.isdigit()
-        or not 1 <= int(number) <= MAX_PORT
-        or protocol not in {p.value for p in Protocol}
-    ):
-        raise InputError(
-            [
-                Diagnostic(
-                    severity=Severity.ERROR,
-                    message=f"--port {text!r}: expected PORT[/PROTOCOL], e.g. 80/TCP or 53/UDP "
-                    "(a number from 1 to 65535; TCP, UDP or SCTP in capitals)",
-                )
-            ]
-        )
-    return MatrixPort(protocol=Protocol(protocol), port=int(number))
