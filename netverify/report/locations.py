@@ -7,7 +7,7 @@ isolates the blocked side; the spec entry and the other responsible rules and po
 follow.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import PurePosixPath
@@ -16,9 +16,7 @@ from urllib.parse import quote
 from netverify.model import (
     FlowDecision,
     InvariantResult,
-    ObjectRef,
     Report,
-    RuleRef,
     SourceMap,
     SourceSpan,
     Status,
@@ -50,36 +48,31 @@ def invariant_where(result: InvariantResult, report: Report) -> str:
     return str(result.location) if result.location else report.spec_file
 
 
-def _rule_places(rules: Sequence[RuleRef], sources: SourceMap, what: str) -> list[Place]:
-    places = []
-    for rule in rules:
-        span = sources.of_rule(rule)
-        if span is not None:
-            places.append(Place(span, f"{what} {describe_rule(rule, SourceMap())}"))
-    return places
-
-
-def _policy_places(policies: Sequence[ObjectRef], sources: SourceMap, what: str) -> list[Place]:
-    places = []
-    for policy in policies:
-        span = sources.of_object(policy)
-        if span is not None:
-            places.append(Place(span, f"{what} {describe_policy(policy, SourceMap())}"))
-    return places
+def _places(found: Iterable[tuple[SourceSpan | None, str]], what: str) -> list[Place]:
+    """`what name` at each span found, skipping objects without one."""
+    return [Place(span, f"{what} {name}") for span, name in found if span is not None]
 
 
 def decision_places(decision: FlowDecision, sources: SourceMap) -> list[Place]:
     """Where a flow's verdict comes from: for an allowed flow, the rules that admit it (egress
     first); for a blocked one, the policies that isolate each blocked side."""
     if decision.allowed:
-        return _rule_places(
-            [*decision.egress.allowed_by, *decision.ingress.allowed_by], sources, "allowed by"
+        rules = [*decision.egress.allowed_by, *decision.ingress.allowed_by]
+        return _places(
+            ((sources.of_rule(rule), describe_rule(rule, SourceMap())) for rule in rules),
+            "allowed by",
         )
     places: list[Place] = []
     for side in (decision.egress, decision.ingress):
         if not side.allowed:
             direction = side.direction.value.lower()
-            places += _policy_places(side.isolated_by, sources, f"{direction} isolated by")
+            places += _places(
+                (
+                    (sources.of_object(policy), describe_policy(policy, SourceMap()))
+                    for policy in side.isolated_by
+                ),
+                f"{direction} isolated by",
+            )
     return places
 
 
