@@ -1,3 +1,3 @@
-from netverify.cli import main
+from netverify.cli.app import main
 
 main()

@@ -16,16 +16,12 @@ from netverify.engine.bitsets import ClassVerdicts
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions
 from netverify.model import (
-    MAX_PORT,
     Cluster,
-    Diagnostic,
     Flow,
-    InputError,
     LoadedCluster,
     Pod,
     Protocol,
     Settings,
-    Severity,
     pod_at_first_address,
 )
 from netverify.model.matrix import (
@@ -236,24 +232,3 @@ def _pod_rows(verdicts: ClassVerdicts, row_sets: list[list[int]]) -> PodRows:
         namespaces=tuple(pod.namespace for pod in pods),
         rows=tuple(rows),
     )
-
-
-def parse_matrix_port(text: str) -> MatrixPort:
-    """`80`, `80/TCP`, `53/UDP`; raises `InputError` otherwise."""
-    number, _, protocol = text.partition("/")
-    protocol = protocol or Protocol.TCP.value
-    if (
-        not number.isdigit()
-        or not 1 <= int(number) <= MAX_PORT
-        or protocol not in {p.value for p in Protocol}
-    ):
-        raise InputError(
-            [
-                Diagnostic(
-                    severity=Severity.ERROR,
-                    message=f"--port {text!r}: expected PORT[/PROTOCOL], e.g. 80/TCP or 53/UDP "
-                    "(a number from 1 to 65535; TCP, UDP or SCTP in capitals)",
-                )
-            ]
-        )
-    return MatrixPort(protocol=Protocol(protocol), port=int(number))

@@ -2,7 +2,7 @@
 
 A matrix has one row and one column per entity (a namespace, a workload or a pod, as asked)
 and one cell per ordered pair of entities and per asked port (or one "some port" cell per
-pair). The engine builds it; `netverify.report.matrix_*` formats it.
+pair). The engine builds it; each format's `format_matrix` (`netverify.report`) writes it.
 """
 
 from enum import StrEnum

@@ -1,15 +1,23 @@
-"""Shared wording: endpoints, flows and the reasons on each side, for every text format."""
+"""Shared wording for every format: endpoints, flows, the reasons on each side, invariant
+results, diff findings and matrix witnesses."""
+
+from collections import Counter
 
 from netverify.model import (
     Endpoint,
     Flow,
     FlowDecision,
+    InvariantResult,
     ObjectRef,
     PodEndpoint,
+    PortRange,
     RuleRef,
     SideDecision,
     SourceMap,
+    Witness,
 )
+from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
+from netverify.model.matrix import MatrixCell
 
 
 def describe_endpoint(endpoint: Endpoint) -> str:
@@ -87,3 +95,97 @@ def describe_side(side: SideDecision, decision: FlowDecision, sources: SourceMap
         return f"{direction}: allowed by {rules}"
     policies = "; ".join(describe_policy(policy, sources) for policy in side.isolated_by)
     return f"{direction}: BLOCKED: isolated by {policies}; no rule admits this flow"
+
+
+def witness_label(witness: Witness) -> str:
+    return "an allowed flow" if witness.decision.allowed else "a blocked flow"
+
+
+def result_message(result: InvariantResult) -> str:
+    """One line: `[kind] name: status`, then the witness flow or the reason, if any."""
+    head = f"[{result.kind.value}] {result.name}: {result.status.value}"
+    witness = result.counterexample
+    if witness is None:
+        return head + (f": {result.reason}" if result.reason else "")
+    return head + f": {witness_label(witness)}: {describe_flow(witness.decision.flow)}"
+
+
+def describe_group(group: EndpointGroup) -> str:
+    labels = ",".join(f"{key}={value}" for key, value in sorted(group.labels.items()))
+    suffix = f" ({labels})" if labels else ""
+    match group.kind:
+        case "external":
+            return "external addresses"
+        case "new-pod":
+            return f"{group.namespace}/<new pod>{suffix}"
+        case _:
+            shown = ", ".join(group.pods[:3]) + (", ..." if len(group.pods) > 3 else "")
+            count = f" [{len(group.pods)} pods]" if len(group.pods) > 1 else ""
+            return f"{group.namespace}/{{{shown}}}{count}{suffix}"
+
+
+def describe_ports(ports: tuple[PortRange, ...]) -> str:
+    return ",".join(
+        str(port.start) if port.start == port.end else f"{port.start}-{port.end}" for port in ports
+    )
+
+
+def responsible_rules(finding: DiffFinding) -> list[RuleRef]:
+    """The rules that allow the flow where it is allowed (HEAD for added, BASE for removed)."""
+    decision = finding.head if finding.change is Change.ADDED else finding.base
+    return [*decision.egress.allowed_by, *decision.ingress.allowed_by]
+
+
+def sources_of(finding: DiffFinding, report: DiffReport) -> SourceMap:
+    return report.head_sources if finding.change is Change.ADDED else report.base_sources
+
+
+MAX_NAMESPACES_SHOWN = 8
+
+
+def finding_title(finding: DiffFinding) -> str:
+    return (
+        f"{describe_group(finding.source)}{_more(finding.other_sources, 'source')} -> "
+        f"{describe_group(finding.destination)}{_more(finding.other_destinations, 'destination')} "
+        f"{finding.protocol.value}/{describe_ports(finding.ports)}"
+    )
+
+
+def _more(others: tuple[EndpointGroup, ...], end: str) -> str:
+    return f" and {_count(len(others), f'more {end} group')}" if others else ""
+
+
+def other_groups_lines(finding: DiffFinding) -> list[str]:
+    """The finding's further source and destination groups, counted per namespace (the
+    first few named)."""
+    return [
+        f"also {word} {_count(len(others), f'more {end} group')} in {_per_namespace(others)}"
+        for word, end, others in (
+            ("from", "source", finding.other_sources),
+            ("to", "destination", finding.other_destinations),
+        )
+        if others
+    ]
+
+
+def _per_namespace(groups: tuple[EndpointGroup, ...]) -> str:
+    counts = Counter(group.namespace or "external addresses" for group in groups)
+    shown = ", ".join(
+        f"{namespace} ({count})" for namespace, count in counts.most_common(MAX_NAMESPACES_SHOWN)
+    )
+    rest = len(counts) - MAX_NAMESPACES_SHOWN
+    more = f", and {_count(rest, 'more namespace')}" if rest > 0 else ""
+    return f"{_count(len(counts), 'namespace')}: {shown}{more}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def describe_matrix_witness(cell: MatrixCell) -> str | None:
+    """`ns-3/pod3 -> ns-2/pod2 TCP/80`, or None without a witness."""
+    witness = cell.witness
+    if witness is None:
+        return None
+    text = f"{witness.source} -> {witness.destination} {witness.protocol.value}/{witness.port}"
+    return text + " (self traffic)" if witness.self_traffic else text

@@ -11,18 +11,10 @@ from collections.abc import Sequence
 
 from netverify.model import InvariantResult, Report, Status
 from netverify.model.diff import Change, DiffFinding, DiffReport
-from netverify.report.diff_text import finding_lines
-from netverify.report.sarif import (
-    Place,
-    Rule,
-    fallback_span,
-    finding_places,
-    result_message,
-    result_places,
-    rule_for_finding,
-    rule_for_result,
-)
-from netverify.report.text import decision_lines
+from netverify.report.describe import result_message
+from netverify.report.locations import Place, finding_places, result_places
+from netverify.report.rules import Rule, rule_for_finding, rule_for_result
+from netverify.report.text import decision_lines, finding_lines
 
 _COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -90,8 +82,6 @@ def _finding_line(finding: DiffFinding, report: DiffReport) -> str:
     rule = rule_for_finding(finding)
     places = finding_places(finding, report)
     place = places[0] if places else None
-    if place is None and (span := fallback_span(report)) is not None:
-        place = Place(span, "")
     verb = "connectivity added" if finding.change is Change.ADDED else "connectivity removed"
     message = "\n".join(finding_lines(finding, report))
     return _annotation(rule, f"netverify {rule.id} {verb}", message, place, report.head_label)

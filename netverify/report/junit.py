@@ -15,9 +15,10 @@ from collections.abc import Sequence
 
 from netverify.model import InvariantResult, Report, Status
 from netverify.model.diff import DiffReport
-from netverify.report.diff_text import finding_lines, finding_title
-from netverify.report.sarif import result_message, rule_for_finding, rule_for_result
-from netverify.report.text import result_lines
+from netverify.report.describe import finding_title, result_message
+from netverify.report.locations import invariant_file_line
+from netverify.report.rules import rule_for_finding, rule_for_result
+from netverify.report.text import finding_lines, result_lines
 
 
 def _counts(suite: ElementTree.Element) -> dict[str, int]:
@@ -55,14 +56,8 @@ def _outcome(
 
 
 def _invariant_case(suite: ElementTree.Element, result: InvariantResult, report: Report) -> None:
-    location = result.location
-    case = _testcase(
-        suite,
-        report.spec_file,
-        result.name,
-        location.file if location else report.spec_file,
-        location.line if location else None,
-    )
+    file, line = invariant_file_line(result, report)
+    case = _testcase(suite, report.spec_file, result.name, file, line)
     text = "\n".join(result_lines(result, report)) + "\n"
     rule = rule_for_result(result)
     match result.status:

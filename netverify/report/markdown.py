@@ -11,17 +11,17 @@ from collections.abc import Sequence
 
 from netverify.model import InvariantResult, Report, Status
 from netverify.model.diff import Change, DiffFinding, DiffReport
-from netverify.report.describe import describe_flow, describe_side
-from netverify.report.diff_text import finding_title, other_groups_lines
-from netverify.report.sarif import (
-    Place,
-    fallback_span,
-    finding_places,
-    result_places,
-    rule_for_finding,
-    rule_for_result,
+from netverify.model.matrix import ConnectivityMatrix
+from netverify.report.describe import (
+    describe_flow,
+    describe_side,
+    finding_title,
+    other_groups_lines,
     witness_label,
 )
+from netverify.report.locations import Place, finding_places, invariant_where, result_places
+from netverify.report.rules import rule_for_finding, rule_for_result
+from netverify.report.tables import matrix_tables
 from netverify.report.text import result_lines
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
@@ -62,7 +62,7 @@ def _counts_phrase(counts: dict[Status, int]) -> str:
 
 def _invariant_section(result: InvariantResult, report: Report) -> list[str]:
     rule = rule_for_result(result)
-    where = str(result.location) if result.location else report.spec_file
+    where = invariant_where(result, report)
     summary = (
         f"<b>{html.escape(result.status.value)}</b>: <code>{html.escape(result.name)}</code> "
         f"[{html.escape(result.kind.value)}] at {html.escape(where)}"
@@ -106,7 +106,7 @@ def format_prove(reports: Sequence[Report]) -> str:
     for report in reports:
         for result in report.results:
             if result.status is Status.HOLDS:
-                where = str(result.location) if result.location else report.spec_file
+                where = invariant_where(result, report)
                 note = f" ({_plain(result.reason)})" if result.reason else ""
                 holding.append(
                     f"- {_code(result.name)} [{result.kind.value}] at {_code(where)}{note}"
@@ -139,8 +139,6 @@ def _finding_section(finding: DiffFinding, report: DiffReport) -> list[str]:
             for side in (decision.egress, decision.ingress)
         ]
     places = finding_places(finding, report)
-    if not places and (span := fallback_span(report)) is not None:
-        places = [Place(span, "no rule or policy explains this change")]
     if places:
         body += ["", "where:", *_places(places)]
     return _details(summary, body)
@@ -180,3 +178,23 @@ def format_diff(report: DiffReport) -> str:
     notes = [f"- over: {_plain(report.scope)}", *(f"- {_plain(n)}" for n in report.assumptions)]
     lines += _details("scope and assumptions", notes)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _escape_pipes(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def format_matrix(matrix: ConnectivityMatrix) -> str:
+    names = [entity.name for entity in matrix.entities]
+    lines: list[str] = []
+    for table in matrix_tables(matrix):
+        if lines:
+            lines.append("")
+        lines.append(f"**{table.label}** (X allowed, . blocked; rows: from, columns: to)")
+        lines.append("")
+        lines.append("| from \\ to | " + " | ".join(_escape_pipes(name) for name in names) + " |")
+        lines.append("|---|" + "---|" * len(names))
+        for source in names:
+            marks = ["X" if table.cells[(source, d)].allowed else "." for d in names]
+            lines.append(f"| {_escape_pipes(source)} | " + " | ".join(marks) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,4 +1,8 @@
-"""Compiler-style text: `path:line: error: [kind] name: violated`, then the flow and rules."""
+"""Compiler-style text, every command's default: `path:line: error: [kind] name: violated`,
+then the flow and the rules, each at its `path:line`."""
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from netverify.model import (
     Explanation,
@@ -9,7 +13,26 @@ from netverify.model import (
     Status,
     Witness,
 )
-from netverify.report.describe import describe_flow, describe_node_local, describe_side
+from netverify.model.diff import Change, DiffFinding, DiffReport
+from netverify.model.lint import FindingSeverity, LintReport
+from netverify.model.matrix import ConnectivityMatrix
+from netverify.report.describe import (
+    describe_flow,
+    describe_node_local,
+    describe_rule,
+    describe_side,
+    finding_title,
+    other_groups_lines,
+    responsible_rules,
+    sources_of,
+    witness_label,
+)
+from netverify.report.locations import invariant_where
+from netverify.report.tables import matrix_tables
+
+if TYPE_CHECKING:
+    # NOTE: only the type: importing the engine would load z3 for every text format.
+    from netverify.engine.summary import ClusterSummary
 
 _LEVEL = {
     Status.HOLDS: "note",
@@ -19,7 +42,38 @@ _LEVEL = {
 }
 
 
-def format_report(report: Report) -> str:
+def format_validate(summary: "ClusterSummary") -> str:
+    implied = summary.implied_namespaces
+    lines = [
+        f"namespaces: {summary.namespaces}"
+        + (f" ({len(implied)} used but not defined: {', '.join(implied)})" if implied else ""),
+        f"pods: {summary.pods}, workloads: {summary.workloads}"
+        " (each workload counts as one pod with its template's labels and ports)",
+        f"network policies: {summary.policies}",
+    ]
+    for isolated in summary.isolated:
+        lines.append(
+            f"isolated for {isolated.direction.value.lower()}: {len(isolated.pods)}"
+            + (f" ({', '.join(isolated.pods)})" if isolated.pods else "")
+        )
+    if summary.host_network:
+        lines.append(
+            "hostNetwork pods (outside NetworkPolicy; their traffic is the node's): "
+            + ", ".join(summary.host_network)
+        )
+    if summary.unmodelled:
+        lines.append(
+            "not modelled (verdicts do not account for them): "
+            + ", ".join(f"{o.kind} {o.namespace or ''}/{o.name}" for o in summary.unmodelled)
+        )
+    return "\n".join(lines) + "\n"
+
+
+def format_prove(reports: Sequence[Report]) -> str:
+    return "".join(_report_text(report) for report in reports)
+
+
+def _report_text(report: Report) -> str:
     lines: list[str] = []
     for result in report.results:
         lines += result_lines(result, report)
@@ -36,7 +90,7 @@ def format_report(report: Report) -> str:
 
 
 def result_lines(result: InvariantResult, report: Report) -> list[str]:
-    where = str(result.location) if result.location else report.spec_file
+    where = invariant_where(result, report)
     lines = [
         f"{where}: {_LEVEL[result.status]}: [{result.kind.value}] {result.name}: "
         f"{result.status.value}"
@@ -44,8 +98,9 @@ def result_lines(result: InvariantResult, report: Report) -> list[str]:
     if result.reason:
         lines.append(f"  {result.reason}")
     if result.counterexample is not None:
-        label = "an allowed flow" if result.counterexample.decision.allowed else "a blocked flow"
-        lines += _witness_lines(label, result.counterexample, report.sources)
+        lines += _witness_lines(
+            witness_label(result.counterexample), result.counterexample, report.sources
+        )
     if result.witness is not None:
         lines += _witness_lines("witness", result.witness, report.sources)
     lines.append(f"  over: {result.scope}")
@@ -70,7 +125,7 @@ def decision_lines(decision: FlowDecision, sources: SourceMap) -> list[str]:
     return [describe_node_local(decision), *sides] if decision.node_local else sides
 
 
-def format_explanation(explanation: Explanation, sources: SourceMap) -> str:
+def format_explain(explanation: Explanation, sources: SourceMap) -> str:
     """`explain`'s answer for one flow; where the ends may share a node, per placement."""
     decision, same_node = explanation.decision, explanation.same_node
     verdict = "allowed" if decision.allowed else "blocked"
@@ -92,4 +147,87 @@ def format_explanation(explanation: Explanation, sources: SourceMap) -> str:
     lines += [f"    {line}" for line in same_node_lines]
     lines.append("  across nodes:")
     lines += [f"    {line}" for line in decision_lines(decision, sources)]
+    return "\n".join(lines) + "\n"
+
+
+def finding_lines(finding: DiffFinding, report: DiffReport) -> list[str]:
+    """The text format's lines for one finding, without its location prefix."""
+    verb = "connectivity added" if finding.change is Change.ADDED else "connectivity removed"
+    lines = [f"[{finding.change.value}] {verb}: {finding_title(finding)}"]
+    lines += [f"  {line}" for line in other_groups_lines(finding)]
+    lines.append(f"  witness: {describe_flow(finding.head.flow)}")
+    for label, decision, sources in (
+        (report.base_label, finding.base, report.base_sources),
+        (report.head_label, finding.head, report.head_sources),
+    ):
+        lines.append(f"  {label}: {'allowed' if decision.allowed else 'blocked'}")
+        lines += [f"    {line}" for line in decision_lines(decision, sources)]
+    rules = responsible_rules(finding)
+    if rules:
+        sources = sources_of(finding, report)
+        lines.append("  responsible: " + "; ".join(describe_rule(r, sources) for r in rules))
+    return lines
+
+
+def format_diff(report: DiffReport) -> str:
+    lines: list[str] = []
+    for finding in report.findings:
+        rules = responsible_rules(finding)
+        where = sources_of(finding, report).of_rule(rules[0]) if rules else None
+        prefix = f"{where}: " if where else ""
+        first, *rest = finding_lines(finding, report)
+        lines += [f"{prefix}warning: {first}", *rest]
+    added = sum(1 for f in report.findings if f.change is Change.ADDED)
+    removed = len(report.findings) - added
+    if report.error:
+        lines.append(f"error: {report.error}")
+    if not report.findings and report.complete and not report.error:
+        lines.append(f"{report.base_label} -> {report.head_label}: no connectivity change")
+    else:
+        lines.append(
+            f"{report.base_label} -> {report.head_label}: {added} added, {removed} removed"
+            + ("" if report.complete else f" (incomplete: {report.incomplete_reason})")
+        )
+    lines.append(f"over: {report.scope}")
+    lines.append("assumptions:")
+    lines += [f"  - {note}" for note in report.assumptions]
+    return "\n".join(lines) + "\n"
+
+
+def format_lint(report: LintReport) -> str:
+    remediation = {check.id: check.remediation for check in report.checks}
+    lines: list[str] = []
+    for found in report.findings:
+        where = f"{found.span}: " if found.span else ""
+        subject = f"{found.object.namespace}/{found.object.name}: " if found.object else ""
+        if found.object is not None and found.object.namespace is None:
+            subject = f"{found.object.kind} {found.object.name}: "
+        lines.append(
+            f"{where}{found.severity.value}: [{found.check}] {found.name}: {subject}{found.message}"
+        )
+        lines.append(f"  fix: {remediation.get(found.check, '')}")
+    counts = {severity: 0 for severity in FindingSeverity}
+    for found in report.findings:
+        counts[found.severity] += 1
+    summary = ", ".join(f"{counts[severity]} {severity.value}" for severity in FindingSeverity)
+    suffix = f" ({len(report.suppressed)} suppressed)" if report.suppressed else ""
+    lines.append(f"{len(report.findings)} findings: {summary}{suffix}")
+    return "\n".join(lines) + "\n"
+
+
+def format_matrix(matrix: ConnectivityMatrix) -> str:
+    names = [entity.name for entity in matrix.entities]
+    width = max([1, *(len(name) for name in names)])
+    lines: list[str] = []
+    for table in matrix_tables(matrix):
+        if lines:
+            lines.append("")
+        lines.append(f"{table.label} (X allowed, . blocked; rows: from, columns: to)")
+        lines.append("  ".join(["-".ljust(width), *(name.ljust(width) for name in names)]).rstrip())
+        for source in names:
+            marks = [
+                ("X" if table.cells[(source, destination)].allowed else ".").ljust(width)
+                for destination in names
+            ]
+            lines.append("  ".join([source.ljust(width), *marks]).rstrip())
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from netverify.cli import app
+from netverify.cli.app import app
 
 REPO = Path(__file__).resolve().parents[2]
 BLOG = REPO / "examples" / "blog"

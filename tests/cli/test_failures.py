@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from netverify import cli
+from netverify.cli import app as cli
+from netverify.cli import validate
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +35,7 @@ def test_ctrl_c_exits_130_without_traceback(
     def interrupted(*args: object, **kwargs: object) -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(cli, "load_manifests", interrupted)
+    monkeypatch.setattr(validate, "load_manifests", interrupted)
     assert _run_main(monkeypatch, ["validate", "examples/blog"]) == 130
     captured = capsys.readouterr()
     assert captured.err.strip() == "netverify: interrupted"
@@ -48,7 +49,7 @@ def test_internal_error_is_one_line_unless_debug(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "load_manifests", broken)
+    monkeypatch.setattr(validate, "load_manifests", broken)
     argv = ["--debug"] if debug else []
     assert _run_main(monkeypatch, [*argv, "validate", "examples/blog"]) == 2
     captured = capsys.readouterr()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from netverify.cli import app
+from netverify.cli.app import app
 from tests.report.support import validate_sarif
 
 FIXTURES = Path(__file__).parent / "fixtures"

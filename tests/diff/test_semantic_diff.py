@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from netverify.cli import app
+from netverify.cli.app import app
 from netverify.engine import SolverLimits
 from netverify.engine.diff import diff
 from netverify.loading import load_manifests
@@ -29,7 +29,8 @@ from netverify.model import (
     SourceSpan,
 )
 from netverify.model.diff import Change, DiffReport, EndpointGroup
-from netverify.report.diff_text import format_diff, responsible_rules, sources_of
+from netverify.report.describe import responsible_rules, sources_of
+from netverify.report.text import format_diff
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE_POLICIES = (FIXTURES / "base" / "policies.yaml").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from netverify.cli import app
+from netverify.cli.app import app
 from netverify.engine import SolverLimits, prove
 from netverify.generate import (
     ISOLATION,

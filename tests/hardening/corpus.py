@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner, Result
 
-from netverify.cli import app
+from netverify.cli.app import app
 from netverify.model import Diagnostic, Severity, SourceSpan
 
 HERE = Path(__file__).parent

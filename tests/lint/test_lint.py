@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from netverify.cli import app
+from netverify.cli.app import app
 from netverify.engine.lint import REGISTRY, DuplicateCheck, lint, register
 from netverify.engine.solver import SolverLimits
 from netverify.loading import load_manifests
 from netverify.model import Settings
 from netverify.model.lint import FindingSeverity, LintReport
-from netverify.report.lint_json import lint_json
-from netverify.report.lint_sarif import lint_sarif
-from netverify.report.lint_text import format_lint_text
+from netverify.report.json import lint_json
+from netverify.report.sarif import lint_log as lint_sarif
+from netverify.report.text import format_lint as format_lint_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CHECKS = sorted(REGISTRY.values(), key=lambda check: check.info.id)

@@ -13,8 +13,8 @@ from netverify.engine.matrix import connectivity_matrix
 from netverify.loading import load_manifests
 from netverify.model import Settings
 from netverify.model.matrix import GroupBy
-from netverify.report.matrix_html import format_matrix_html
-from netverify.report.matrix_json import matrix_json
+from netverify.report.html import format_matrix as format_matrix_html
+from netverify.report.json import matrix_json
 
 REPO = Path(__file__).resolve().parents[2]
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -9,18 +9,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from typer.testing import CliRunner
 
-from netverify.cli import app
+from netverify.cli.app import app
 from netverify.engine.matrix import connectivity_matrix, pod_name
 from netverify.loading import load_manifests
 from netverify.model import Cluster, Flow, LoadedCluster, PodEndpoint, Protocol, Settings
 from netverify.model.matrix import ConnectivityMatrix, GroupBy, MatrixPort
-from netverify.report.json_format import dumps
-from netverify.report.matrix_csv import format_matrix_csv
-from netverify.report.matrix_dot import format_matrix_dot
-from netverify.report.matrix_html import format_matrix_html
-from netverify.report.matrix_json import matrix_json
-from netverify.report.matrix_markdown import format_matrix_markdown
-from netverify.report.matrix_text import format_matrix_text
+from netverify.report.csv import format_matrix as format_matrix_csv
+from netverify.report.dot import format_matrix as format_matrix_dot
+from netverify.report.html import format_matrix as format_matrix_html
+from netverify.report.json import dumps, matrix_json
+from netverify.report.markdown import format_matrix as format_matrix_markdown
+from netverify.report.text import format_matrix as format_matrix_text
 from netverify.semantics import evaluate
 from tests.strategies import clusters
 

@@ -3,7 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from netverify.cli import app
+from netverify.cli.app import app
 from tests.report.support import REPO
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from netverify.model import InvariantKind, InvariantResult, Report, SourceSpan, Status
 from netverify.model.diff import DiffReport
-from netverify.report import github, junit, markdown, sarif
+from netverify.report import github, junit, markdown, rules, sarif
 from tests.report.support import (
     REPO,
     prove_reports,
@@ -69,11 +69,11 @@ def _region(location: dict[str, Any]) -> tuple[str, int | None]:
 
 
 def test_rule_table_is_stable_and_complete() -> None:
-    ids = [rule.id for rule in sarif.RULES]
+    ids = [rule.id for rule in rules.RULES]
     assert ids == ["NV001", "NV002", "NV003", "NV004", "NV005", "NV006"]
-    assert len({rule.name for rule in sarif.RULES}) == len(sarif.RULES)
+    assert len({rule.name for rule in rules.RULES}) == len(rules.RULES)
     docs = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
-    for rule in sarif.RULES:
+    for rule in rules.RULES:
         assert rule.short and rule.help and rule.level in {"error", "warning", "note"}
         assert f"| {rule.id} | `{rule.name}` |" in docs, f"{rule.id} missing from docs/ci.md"
 

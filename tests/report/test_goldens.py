@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from netverify.cli import app
+from netverify.cli.app import app
 from netverify.generate import SPEC_FILE, GeneratorOptions, write_cluster
 from tests.report.conftest import Golden
 from tests.report.support import FIXTURES, REPO, SPECS

@@ -19,7 +19,7 @@ from netverify.model import (
     RuleRef,
     Settings,
 )
-from netverify.semantics import evaluate, port_matches
+from netverify.semantics import evaluate, may_be_node_local, port_matches
 from tests.strategies import (
     EXTERNAL_IPS,
     POD_SUBNET,
@@ -120,7 +120,12 @@ def test_evaluate_takes_every_generated_flow(scenario: Scenario) -> None:
     decision = evaluate(cluster, flow, settings_)
 
     assert decision.allowed is (
-        decision.self_traffic or (decision.egress.allowed and decision.ingress.allowed)
+        decision.self_traffic
+        or decision.node_local
+        or (decision.egress.allowed and decision.ingress.allowed)
+    )
+    assert decision.node_local is (
+        flow.same_node and may_be_node_local(flow.source, flow.destination)
     )
 
 

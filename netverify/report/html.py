@@ -10,7 +10,8 @@ import html
 import json
 
 from netverify.model.matrix import ConnectivityMatrix
-from netverify.report.matrix_common import matrix_tables, rule_text, witness_text
+from netverify.report.describe import describe_matrix_witness, describe_rule
+from netverify.report.tables import matrix_tables
 
 COLLAPSE_ABOVE = 60
 
@@ -28,12 +29,13 @@ def _page_data(matrix: ConnectivityMatrix) -> dict[str, object]:
         for i, source in enumerate(names):
             for j, destination in enumerate(names):
                 cell = table.cells[(source, destination)]
-                witness = witness_text(cell)
+                witness = describe_matrix_witness(cell)
                 if witness is None or cell.witness is None:
                     continue
                 lines = [f"witness: {witness}"]
                 lines += [
-                    f"allowed by {rule_text(r, matrix.sources)}" for r in cell.witness.allowed_by
+                    f"allowed by {describe_rule(rule, matrix.sources)}"
+                    for rule in cell.witness.allowed_by
                 ]
                 table_notes[f"{i},{j}"] = lines
         notes.append(table_notes)
@@ -56,7 +58,7 @@ def _page_data(matrix: ConnectivityMatrix) -> dict[str, object]:
     }
 
 
-def format_matrix_html(matrix: ConnectivityMatrix) -> str:
+def format_matrix(matrix: ConnectivityMatrix) -> str:
     data = json.dumps(_page_data(matrix), separators=(",", ":"), sort_keys=True)
     data = data.replace("</", "<\\/")
     summary = (

@@ -4,12 +4,12 @@ import csv
 import io
 
 from netverify.model.matrix import ConnectivityMatrix
-from netverify.report.matrix_common import rule_text, witness_text
+from netverify.report.describe import describe_matrix_witness, describe_rule
 
 HEADER = ("from", "to", "protocol", "port", "allowed", "witness", "allowed_by")
 
 
-def format_matrix_csv(matrix: ConnectivityMatrix) -> str:
+def format_matrix(matrix: ConnectivityMatrix) -> str:
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(HEADER)
@@ -22,8 +22,8 @@ def format_matrix_csv(matrix: ConnectivityMatrix) -> str:
                 "" if cell.protocol is None else cell.protocol.value,
                 "" if cell.port is None else cell.port,
                 "true" if cell.allowed else "false",
-                witness_text(cell) or "",
-                "; ".join(rule_text(rule, matrix.sources) for rule in rules),
+                describe_matrix_witness(cell) or "",
+                "; ".join(describe_rule(rule, matrix.sources) for rule in rules),
             )
         )
     return stream.getvalue()

@@ -5,14 +5,14 @@ workload's replicas), not a pod's traffic to itself.
 """
 
 from netverify.model.matrix import ConnectivityMatrix
-from netverify.report.matrix_common import matrix_tables
+from netverify.report.tables import matrix_tables
 
 
 def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def format_matrix_dot(matrix: ConnectivityMatrix) -> str:
+def format_matrix(matrix: ConnectivityMatrix) -> str:
     names = [entity.name for entity in matrix.entities]
     labels: dict[tuple[str, str], list[str]] = {}
     for table in matrix_tables(matrix):

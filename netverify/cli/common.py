@@ -1,0 +1,125 @@
+"""What every command shares: exit codes, common options, warnings and input errors on
+stderr, writing the report, the long-lived load and the progress line."""
+
+import gc
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+
+from netverify.model import Diagnostic, InputError
+from netverify.report.formats import OutputFormat
+
+EXIT_HOLDS = 0
+EXIT_VIOLATED = 1
+EXIT_INPUT_ERROR = 2
+EXIT_UNKNOWN = 3
+EXIT_INTERRUPTED = 130
+
+DEBUG = {"enabled": False}
+"""Set by `--debug`: show tracebacks of internal errors."""
+
+PathsArgument = Annotated[list[str], typer.Argument(help="Manifest files or folders; - for stdin.")]
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Treat unknown fields and unmodelled policy kinds as errors (like kubectl's "
+        "strict field validation).",
+    ),
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+"""The format option of `prove` and `diff`."""
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write the report here (atomically).")
+]
+TimeoutOption = Annotated[
+    float, typer.Option("--timeout", min=0.001, help="Solver seconds per query.")
+]
+RlimitOption = Annotated[
+    int, typer.Option("--rlimit", min=0, help="Solver resource limit per query (0: none).")
+]
+
+_Built = TypeVar("_Built")
+Progress = Callable[[int, int, str], None]
+
+
+def print_warnings(warnings: tuple[Diagnostic, ...]) -> None:
+    for warning in warnings:
+        typer.echo(f"- {warning}", err=True)
+
+
+def input_error(error: InputError) -> NoReturn:
+    typer.echo("netverify: invalid input:", err=True)
+    for diagnostic in error.diagnostics:
+        typer.echo(f"- {diagnostic}", err=True)
+    raise typer.Exit(EXIT_INPUT_ERROR)
+
+
+def write(text: str, output: Path | None) -> None:
+    """To stdout, or atomically to a file: a temporary file renamed into place."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    import tempfile
+
+    folder = output.parent if str(output.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def long_lived(build: Callable[[], _Built]) -> Iterator[_Built]:
+    """`build()`'s result (the loaded cluster), for the block. It is built with the cyclic
+    garbage collector paused: a load makes no reference cycles, yet the collector's passes
+    over its growing heap took about a fifth of a 10k-pod load. It is then left out of the
+    collector's passes until the block ends (`gc.freeze`): it lives that long anyway."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        built = build()
+        gc.freeze()
+    finally:
+        if enabled:
+            gc.enable()
+    try:
+        yield built
+    finally:
+        gc.unfreeze()
+
+
+@contextmanager
+def progress_line() -> Iterator[Progress]:
+    """A callback showing `[done/total] what` on one status line on stderr that is erased
+    when the block ends (rich's transient progress display), only when stderr is a
+    terminal; otherwise one that does nothing."""
+    if not sys.stderr.isatty():
+        yield _no_progress
+        return
+    from rich.console import Console
+    from rich.progress import Progress as ProgressDisplay
+    from rich.progress import TextColumn
+
+    columns = TextColumn("{task.description}", markup=False)
+    with ProgressDisplay(columns, console=Console(stderr=True), transient=True) as display:
+        task = display.add_task("", total=None)
+
+        def show(done: int, total: int, what: str) -> None:
+            count = f"[{done}/{total}] " if total else ""
+            display.update(task, description=f"{count}{what}"[:78])
+
+        yield show
+
+
+def _no_progress(done: int, total: int, what: str) -> None:
+    """Progress where no one watches."""

@@ -1,0 +1,101 @@
+"""`netverify diff`: connectivity added and removed between two revisions."""
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from netverify.cli.common import (
+    EXIT_HOLDS,
+    EXIT_INPUT_ERROR,
+    EXIT_UNKNOWN,
+    EXIT_VIOLATED,
+    FormatOption,
+    OutputOption,
+    RlimitOption,
+    StrictOption,
+    TimeoutOption,
+    input_error,
+    long_lived,
+    print_warnings,
+    write,
+)
+from netverify.engine.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
+from netverify.model import InputError, NamespaceScope, PodScope, Settings
+from netverify.model.diff import DEFAULT_MAX_FINDINGS, Change, DiffReport
+from netverify.report.formats import OutputFormat, diff_formatter
+
+
+class FailOn(StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+    ANY = "any"
+
+
+def diff(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="BASE HEAD (two manifest paths), or with --base-ref the paths of both sides."
+        ),
+    ],
+    base_ref: Annotated[
+        str | None,
+        typer.Option("--base-ref", help="Read BASE from this git revision of the same paths."),
+    ] = None,
+    pods: Annotated[
+        PodScope, typer.Option("--pods", help="existing: the pods of either side; any: every pod.")
+    ] = PodScope.EXISTING,
+    namespaces: Annotated[
+        NamespaceScope, typer.Option("--namespaces", help="existing or any namespace.")
+    ] = NamespaceScope.EXISTING,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option("--fail-on", help="Exit 1 when findings of this kind exist."),
+    ] = None,
+    max_findings: Annotated[
+        int, typer.Option("--max-findings", min=1, help="Stop after this many findings.")
+    ] = DEFAULT_MAX_FINDINGS,
+    output_format: FormatOption = OutputFormat.TEXT,
+    output: OutputOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
+    rlimit: RlimitOption = DEFAULT_RLIMIT,
+    strict: StrictOption = False,
+) -> None:
+    """Connectivity added and removed between two revisions of the manifests."""
+    from netverify.engine.diff import diff as diff_sides
+    from netverify.loading.diff_sides import load_diff_sides
+
+    limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
+    try:
+        with long_lived(lambda: load_diff_sides(paths, base_ref, strict=strict)) as sides:
+            print_warnings((*sides.base.warnings, *sides.head.warnings))
+            report = diff_sides(
+                sides.base,
+                sides.head,
+                Settings(),
+                pods,
+                namespaces,
+                limits,
+                sides.labels,
+                max_findings,
+            )
+    except InputError as error:  # from loading: the diff itself reports in `report.error`
+        input_error(error)
+    write(diff_formatter(output_format).format_diff(report), output)
+    raise typer.Exit(_exit_code(report, fail_on))
+
+
+def _exit_code(report: DiffReport, fail_on: FailOn | None) -> int:
+    if report.error:
+        return EXIT_INPUT_ERROR
+    changes = {finding.change for finding in report.findings}
+    failing = {
+        None: set(),
+        FailOn.ADDED: {Change.ADDED},
+        FailOn.REMOVED: {Change.REMOVED},
+        FailOn.ANY: {Change.ADDED, Change.REMOVED},
+    }[fail_on]
+    if changes & failing:
+        return EXIT_VIOLATED
+    return EXIT_HOLDS if report.complete else EXIT_UNKNOWN

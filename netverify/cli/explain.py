@@ -1,0 +1,46 @@
+"""`netverify explain`: decide one flow with the reference evaluator."""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from netverify.cli.common import (
+    EXIT_HOLDS,
+    EXIT_VIOLATED,
+    PathsArgument,
+    StrictOption,
+    input_error,
+    print_warnings,
+    write,
+)
+from netverify.loading import load_manifests
+from netverify.model import InputError
+from netverify.report.formats import ExplainFormat, explain_formatter
+
+
+def explain(
+    paths: PathsArgument,
+    source: Annotated[str, typer.Option("--from", help="Source: NAMESPACE/POD or an IP.")],
+    destination: Annotated[str, typer.Option("--to", help="Destination: NAMESPACE/POD or an IP.")],
+    # Help texts are rich markup: a literal "[" is written "\[".
+    port: Annotated[str, typer.Option("--port", help=r"PORT\[/PROTOCOL] or NAME\[/PROTOCOL].")],
+    output_format: Annotated[
+        ExplainFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ExplainFormat.TEXT,
+    strict: StrictOption = False,
+) -> None:
+    """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
+    placement: traffic between a node and its pods is always allowed), 1 blocked."""
+    from netverify.loading.flows import parse_flow
+    from netverify.semantics import explain_flow
+
+    try:
+        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
+        flow = parse_flow(loaded.cluster, source, destination, port)
+    except InputError as error:
+        input_error(error)
+    print_warnings(loaded.warnings)
+    explanation = explain_flow(loaded.cluster, flow)
+    write(explain_formatter(output_format).format_explain(explanation, loaded.sources), None)
+    raise typer.Exit(EXIT_HOLDS if explanation.allowed else EXIT_VIOLATED)

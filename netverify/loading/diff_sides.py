@@ -1,0 +1,49 @@
+"""The two sides of a diff: BASE and HEAD as two manifest paths, or the same paths read at a
+git revision (BASE) and in the work tree (HEAD)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from netverify.loading.gitrev import paths_at_revision
+from netverify.loading.manifests import ParseCache, load_manifests
+from netverify.model import Cluster, Diagnostic, InputError, LoadedCluster, Severity
+
+
+@dataclass(frozen=True)
+class DiffSides:
+    """BASE and HEAD, loaded, with the names the report gives them."""
+
+    base: LoadedCluster
+    head: LoadedCluster
+    labels: tuple[str, str]
+    """BASE's and HEAD's names: the two paths, or the revision and `work tree`."""
+
+
+def load_diff_sides(paths: Sequence[str], base_ref: str | None, *, strict: bool) -> DiffSides:
+    """Both sides; the files they share are parsed once. Raises `InputError` for anything but
+    two paths without `base_ref`, and for what loading or git reject."""
+    parse_cache = ParseCache()
+    if base_ref is not None:
+        with paths_at_revision(base_ref, paths) as base_paths:
+            base = _revision_side(base_paths, strict, parse_cache)
+        head = load_manifests(paths, strict=strict, parse_cache=parse_cache)
+        return DiffSides(base, head, (base_ref, "work tree"))
+    if len(paths) != 2:
+        raise InputError(
+            [
+                Diagnostic(
+                    severity=Severity.ERROR,
+                    message="diff takes BASE HEAD (two paths), or --base-ref REV PATH...",
+                )
+            ]
+        )
+    base = load_manifests([paths[0]], strict=strict, parse_cache=parse_cache)
+    head = load_manifests([paths[1]], strict=strict, parse_cache=parse_cache)
+    return DiffSides(base, head, (paths[0], paths[1]))
+
+
+def _revision_side(paths: list[str], strict: bool, parse_cache: ParseCache) -> LoadedCluster:
+    """A side read at a revision; paths that did not exist there make an empty side."""
+    if not paths:
+        return LoadedCluster(cluster=Cluster())
+    return load_manifests(paths, strict=strict, require_objects=False, parse_cache=parse_cache)

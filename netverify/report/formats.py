@@ -1,0 +1,172 @@
+"""Which formatter writes a result: one interface per result kind, and one exhaustive `match`
+per kind from the format the user asked for to the module that writes it.
+
+Each format is a module of pure functions (`text`, `json`, `sarif`, ...) with one
+`format_<kind>` function per result kind it supports; a module is the formatter object, and
+the Protocols below are what the command line may call on it. A format's module is imported
+only when it is asked for: most runs need one.
+"""
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Protocol, assert_never
+
+from netverify.model import Explanation, Report, SourceMap
+from netverify.model.diff import DiffReport
+from netverify.model.lint import LintReport
+from netverify.model.matrix import ConnectivityMatrix
+
+
+class OutputFormat(StrEnum):
+    """The formats of `prove` and `diff`."""
+
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+    GITHUB = "github"
+
+
+class ExplainFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class MatrixFormat(StrEnum):
+    TEXT = "text"
+    CSV = "csv"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    DOT = "dot"
+    HTML = "html"
+
+
+class LintFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+class ProveFormatter(Protocol):
+    def format_prove(self, reports: Sequence[Report]) -> str: ...
+
+
+class DiffFormatter(Protocol):
+    def format_diff(self, report: DiffReport) -> str: ...
+
+
+class ExplainFormatter(Protocol):
+    def format_explain(self, explanation: Explanation, sources: SourceMap) -> str: ...
+
+
+class MatrixFormatter(Protocol):
+    def format_matrix(self, matrix: ConnectivityMatrix) -> str: ...
+
+
+class LintFormatter(Protocol):
+    def format_lint(self, report: LintReport) -> str: ...
+
+
+def prove_formatter(output_format: OutputFormat) -> ProveFormatter:
+    return _prove_or_diff(output_format)
+
+
+def diff_formatter(output_format: OutputFormat) -> DiffFormatter:
+    return _prove_or_diff(output_format)
+
+
+class _ProveAndDiffFormatter(ProveFormatter, DiffFormatter, Protocol):
+    """`prove` and `diff` offer the same formats."""
+
+
+def _prove_or_diff(output_format: OutputFormat) -> _ProveAndDiffFormatter:
+    match output_format:
+        case OutputFormat.TEXT:
+            from netverify.report import text
+
+            return text
+        case OutputFormat.JSON:
+            from netverify.report import json
+
+            return json
+        case OutputFormat.SARIF:
+            from netverify.report import sarif
+
+            return sarif
+        case OutputFormat.JUNIT:
+            from netverify.report import junit
+
+            return junit
+        case OutputFormat.MARKDOWN:
+            from netverify.report import markdown
+
+            return markdown
+        case OutputFormat.GITHUB:
+            from netverify.report import github
+
+            return github
+        case _:
+            assert_never(output_format)
+
+
+def explain_formatter(output_format: ExplainFormat) -> ExplainFormatter:
+    match output_format:
+        case ExplainFormat.TEXT:
+            from netverify.report import text
+
+            return text
+        case ExplainFormat.JSON:
+            from netverify.report import json
+
+            return json
+        case _:
+            assert_never(output_format)
+
+
+def matrix_formatter(output_format: MatrixFormat) -> MatrixFormatter:
+    match output_format:
+        case MatrixFormat.TEXT:
+            from netverify.report import text
+
+            return text
+        case MatrixFormat.CSV:
+            from netverify.report import csv
+
+            return csv
+        case MatrixFormat.JSON:
+            from netverify.report import json
+
+            return json
+        case MatrixFormat.MARKDOWN:
+            from netverify.report import markdown
+
+            return markdown
+        case MatrixFormat.DOT:
+            from netverify.report import dot
+
+            return dot
+        case MatrixFormat.HTML:
+            from netverify.report import html
+
+            return html
+        case _:
+            assert_never(output_format)
+
+
+def lint_formatter(output_format: LintFormat) -> LintFormatter:
+    match output_format:
+        case LintFormat.TEXT:
+            from netverify.report import text
+
+            return text
+        case LintFormat.JSON:
+            from netverify.report import json
+
+            return json
+        case LintFormat.SARIF:
+            from netverify.report import sarif
+
+            return sarif
+        case _:
+            assert_never(output_format)

@@ -1,0 +1,322 @@
+"""JSON output of every command. Contracts (fields may be added, never changed):
+
+- `prove`: `{"results": [{"name", "kind", "status", "counterexample": null | {"from":
+  {"namespace", "pod", "labels", "ip"}, "to": {...}, "protocol", "port", ...}, ...,
+  "spec"}], "summary": {...}, "specs": [{"file", "assumptions"}]}`.
+- `explain`: one decision, as a counterexample above.
+- `diff`: `{"base", "head", "findings": [...], "summary": {...}, "scope", "assumptions"}`.
+- `lint`: `{"findings": [{"id", "name", "severity", "message", "location": null | {"file",
+  "line"}, "object", "rule", "related", "remediation"}], "summary": {...}, "checks": [...]}`.
+- `matrix`: `{"cells": [{"from": "ns/pod", "to": "ns/pod", "protocol": null | "TCP", "port":
+  null | 80, "allowed": true | false, "witness": null | {...}, "allowed_by": [...]}], ...}`.
+"""
+
+import json
+from collections.abc import Sequence
+
+from netverify.model import (
+    Endpoint,
+    Explanation,
+    FlowDecision,
+    InvariantResult,
+    ObjectRef,
+    PodEndpoint,
+    Report,
+    RuleRef,
+    SideDecision,
+    SourceMap,
+    SourceSpan,
+    Status,
+    Witness,
+)
+from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
+from netverify.model.lint import Finding, FindingSeverity, LintReport
+from netverify.model.matrix import ConnectivityMatrix, MatrixCell
+
+JsonObject = dict[str, object]
+"""A JSON object as the formats build it: keys in the order they are written."""
+
+
+def _span(span: SourceSpan | None) -> JsonObject | None:
+    return None if span is None else {"file": span.file, "line": span.line}
+
+
+def _endpoint(endpoint: Endpoint) -> JsonObject:
+    if not isinstance(endpoint, PodEndpoint):
+        return {
+            "kind": "external",
+            "namespace": None,
+            "pod": None,
+            "labels": {},
+            "ip": str(endpoint.ip),
+        }
+    return {
+        "kind": "pod",
+        "namespace": endpoint.namespace.name,
+        "pod": endpoint.pod.name,
+        "exists": endpoint.pod.name is not None,
+        "workload_kind": endpoint.pod.kind if endpoint.pod.name is not None else None,
+        "labels": dict(sorted(endpoint.pod.labels.items())),
+        "namespace_labels": dict(sorted(endpoint.namespace.labels.items())),
+        "named_ports": [
+            {"name": port.name, "port": port.port, "protocol": port.protocol.value}
+            for port in endpoint.pod.ports
+            if port.name
+        ],
+        "ip": None if endpoint.ip is None else str(endpoint.ip),
+    }
+
+
+def _policy(ref: ObjectRef, sources: SourceMap) -> JsonObject:
+    return {
+        "namespace": ref.namespace,
+        "name": ref.name,
+        "location": _span(sources.of_object(ref)),
+    }
+
+
+def _rule(ref: RuleRef, sources: SourceMap) -> JsonObject:
+    return {
+        "policy": _policy(ref.policy, sources),
+        "direction": ref.direction.value,
+        "rule": ref.index,
+        "location": _span(sources.of_rule(ref)),
+    }
+
+
+def _side(side: SideDecision, sources: SourceMap) -> JsonObject:
+    return {
+        "allowed": side.allowed,
+        "governed": side.governed,
+        "decided_by": None if side.decided_by is None else side.decided_by.value,
+        "isolated_by": [_policy(ref, sources) for ref in side.isolated_by],
+        "allowed_by": [_rule(ref, sources) for ref in side.allowed_by],
+    }
+
+
+def decision_json(decision: FlowDecision, sources: SourceMap) -> JsonObject:
+    flow = decision.flow
+    return {
+        "from": _endpoint(flow.source),
+        "to": _endpoint(flow.destination),
+        "protocol": flow.protocol.value,
+        "port": flow.port,
+        "allowed": decision.allowed,
+        "self_traffic": decision.self_traffic,
+        "node_local": decision.node_local,
+        "egress": _side(decision.egress, sources),
+        "ingress": _side(decision.ingress, sources),
+    }
+
+
+def _witness(witness: Witness | None, sources: SourceMap) -> JsonObject | None:
+    return None if witness is None else decision_json(witness.decision, sources)
+
+
+def _result(result: InvariantResult, sources: SourceMap) -> JsonObject:
+    return {
+        "name": result.name,
+        "kind": result.kind.value,
+        "status": result.status.value,
+        "description": result.description,
+        "location": _span(result.location),
+        "scope": result.scope,
+        "reason": result.reason,
+        "counterexample": _witness(result.counterexample, sources),
+        "witness": _witness(result.witness, sources),
+    }
+
+
+def prove_json(reports: Sequence[Report]) -> JsonObject:
+    """One document for every spec: results tagged with their spec, one summary of all."""
+    results = [
+        {**_result(result, report.sources), "spec": report.spec_file}
+        for report in reports
+        for result in report.results
+    ]
+    summary: JsonObject = {"total": len(results)}
+    for status in Status:
+        summary[status.value] = sum(
+            1 for report in reports for result in report.results if result.status is status
+        )
+    return {
+        "results": results,
+        "summary": summary,
+        "specs": [
+            {"file": report.spec_file, "assumptions": list(report.assumptions)}
+            for report in reports
+        ],
+    }
+
+
+def dumps(document: object) -> str:
+    """Deterministic JSON: stable key order as built, two-space indent, trailing newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _group(group: EndpointGroup) -> JsonObject:
+    return {
+        "kind": group.kind,
+        "namespace": group.namespace,
+        "pods": list(group.pods),
+        "labels": dict(sorted(group.labels.items())),
+    }
+
+
+def _finding(finding: DiffFinding, report: DiffReport) -> JsonObject:
+    return {
+        "change": finding.change.value,
+        "from": _group(finding.source),
+        "also_from": [_group(group) for group in finding.other_sources],
+        "to": _group(finding.destination),
+        "also_to": [_group(group) for group in finding.other_destinations],
+        "protocol": finding.protocol.value,
+        "ports": [{"start": port.start, "end": port.end} for port in finding.ports],
+        "witness": {
+            "base": decision_json(finding.base, report.base_sources),
+            "head": decision_json(finding.head, report.head_sources),
+        },
+    }
+
+
+def diff_json(report: DiffReport) -> JsonObject:
+    added = sum(1 for finding in report.findings if finding.change is Change.ADDED)
+    return {
+        "base": report.base_label,
+        "head": report.head_label,
+        "findings": [_finding(finding, report) for finding in report.findings],
+        "summary": {
+            "added": added,
+            "removed": len(report.findings) - added,
+            "complete": report.complete,
+            "incomplete_reason": report.incomplete_reason,
+            "error": report.error,
+        },
+        "scope": report.scope,
+        "assumptions": list(report.assumptions),
+    }
+
+
+def _lint_finding(found: Finding, remediation: str) -> JsonObject:
+    target, rule = found.object, found.rule
+    return {
+        "id": found.check,
+        "name": found.name,
+        "severity": found.severity.value,
+        "message": found.message,
+        "location": _span(found.span),
+        "object": None
+        if target is None
+        else {"kind": target.kind, "namespace": target.namespace, "name": target.name},
+        "rule": None if rule is None else {"direction": rule.direction.value, "index": rule.index},
+        "related": list(found.related),
+        "remediation": remediation,
+    }
+
+
+def lint_json(report: LintReport) -> JsonObject:
+    remediation = {check.id: check.remediation for check in report.checks}
+    summary: JsonObject = {"total": len(report.findings)}
+    for severity in FindingSeverity:
+        summary[severity.value] = sum(1 for f in report.findings if f.severity is severity)
+    summary["suppressed"] = len(report.suppressed)
+    return {
+        "findings": [_lint_finding(f, remediation.get(f.check, "")) for f in report.findings],
+        "suppressed": [_lint_finding(f, remediation.get(f.check, "")) for f in report.suppressed],
+        "summary": summary,
+        "checks": [
+            {
+                "id": check.id,
+                "name": check.name,
+                "title": check.title,
+                "severity": check.severity.value,
+                "remediation": check.remediation,
+                "proved": check.proved,
+            }
+            for check in report.checks
+        ],
+    }
+
+
+def _matrix_rule(ref: RuleRef, sources: SourceMap) -> JsonObject:
+    return {
+        "policy": {"namespace": ref.policy.namespace, "name": ref.policy.name},
+        "direction": ref.direction.value,
+        "rule": ref.index,
+        "location": _span(sources.of_rule(ref)),
+    }
+
+
+def _cell(cell: MatrixCell, sources: SourceMap) -> JsonObject:
+    witness = cell.witness
+    return {
+        "from": cell.source,
+        "to": cell.destination,
+        "protocol": None if cell.protocol is None else cell.protocol.value,
+        "port": cell.port,
+        "allowed": cell.allowed,
+        "witness": None
+        if witness is None
+        else {
+            "from": witness.source,
+            "to": witness.destination,
+            "protocol": witness.protocol.value,
+            "port": witness.port,
+            "self_traffic": witness.self_traffic,
+        },
+        "allowed_by": []
+        if witness is None
+        else [_matrix_rule(r, sources) for r in witness.allowed_by],
+    }
+
+
+def matrix_json(matrix: ConnectivityMatrix) -> JsonObject:
+    return {
+        "group_by": matrix.group_by.value,
+        "ports": [{"protocol": p.protocol.value, "port": p.port} for p in matrix.ports],
+        "entities": [
+            {"name": e.name, "namespace": e.namespace, "pods": list(e.pods)}
+            for e in matrix.entities
+        ],
+        "cells": [_cell(cell, matrix.sources) for cell in matrix.cells],
+        "summary": {
+            "entities": len(matrix.entities),
+            "cells": len(matrix.cells),
+            "allowed": sum(1 for cell in matrix.cells if cell.allowed),
+            "classes": matrix.classes,
+            "explained": matrix.explained,
+        },
+        "assumptions": list(matrix.assumptions),
+    }
+
+
+def explanation_json(explanation: Explanation, sources: SourceMap) -> JsonObject:
+    """`explain`'s answer: the flow across nodes, and `same_node` (the flow placed on one
+    node) when one end is a hostNetwork pod that may share a node with the other."""
+    same_node = explanation.same_node
+    return {
+        **decision_json(explanation.decision, sources),
+        "allowed": explanation.allowed,
+        "across_nodes_allowed": explanation.decision.allowed,
+        "same_node": None if same_node is None else decision_json(same_node, sources),
+    }
+
+
+def format_explain(explanation: Explanation, sources: SourceMap) -> str:
+    return dumps(explanation_json(explanation, sources))
+
+
+def format_prove(reports: Sequence[Report]) -> str:
+    return dumps(prove_json(reports))
+
+
+def format_diff(report: DiffReport) -> str:
+    return dumps(diff_json(report))
+
+
+def format_lint(report: LintReport) -> str:
+    return dumps(lint_json(report))
+
+
+def format_matrix(matrix: ConnectivityMatrix) -> str:
+    return dumps(matrix_json(matrix))
