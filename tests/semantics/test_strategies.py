@@ -160,7 +160,7 @@ def _reachable(predicate: Callable[[Cluster, Flow, Settings], bool]) -> None:
         scenarios(),
         lambda scenario: predicate(*scenario),
         settings=hypothesis_settings(
-            max_examples=1000, deadline=None, derandomize=True, phases=[Phase.generate]
+            max_examples=3000, deadline=None, derandomize=True, phases=[Phase.generate]
         ),
     )
 
