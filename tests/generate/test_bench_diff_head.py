@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from benchmarks.run import planted_leak, write_diff_head
+from benchmarks.pr import planted_leak, write_diff_head
 from netverify.generate import MANIFEST_FILES, GeneratorOptions, WrittenCluster, write_cluster
 from netverify.loading import load_manifests
 
