@@ -2,8 +2,9 @@
 pods, and (built on first use) the Z3 encoding and a solver with its domain asserted."""
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property
+from typing import TypeVar, cast
 
 import z3
 
@@ -19,11 +20,17 @@ from netverify.model import (
     NetworkPolicy,
     ObjectRef,
     PodEndpoint,
+    PolicyRule,
     RuleRef,
     Settings,
     SourceSpan,
 )
 from netverify.semantics import policy_selects
+
+T = TypeVar("T")
+
+RuleSite = tuple[NetworkPolicy, Direction, int, PolicyRule]
+"""A rule with where it sits: its policy, direction and index."""
 
 
 class LintContext:
@@ -48,6 +55,13 @@ class LintContext:
         """A few existing pods each peer (of a policy in a namespace) matches."""
         self.peer_problems: dict[tuple[str, str], str | None] = {}
         """What is wrong with a peer of a policy in a namespace (NVL002), by peer."""
+        self._memo: dict[Callable[[LintContext], object], object] = {}
+
+    def memo(self, compute: Callable[["LintContext"], T]) -> T:
+        """`compute(self)`, computed once per run: a result that several checks share."""
+        if compute not in self._memo:
+            self._memo[compute] = compute(self)
+        return cast(T, self._memo[compute])
 
     @cached_property
     def pods(self) -> list[PodEndpoint]:
@@ -84,6 +98,22 @@ class LintContext:
             for policy in self.cluster.policies:
                 self._by_namespace.setdefault(policy.namespace, []).append(policy)
         return self._by_namespace.get(namespace, [])
+
+    def rules(
+        self,
+        policies: Iterable[NetworkPolicy] | None = None,
+        direction: Direction | None = None,
+        active: bool = False,
+    ) -> Iterator[RuleSite]:
+        """Every rule of `policies` (default: every policy), policy by policy, egress before
+        ingress; only rules of `direction` if given; with `active`, only rules of the
+        directions in the policy's policyTypes (the others have no effect)."""
+        for policy in self.cluster.policies if policies is None else policies:
+            for each in sorted(policy.policy_types if active else Direction):
+                if direction is not None and each is not direction:
+                    continue
+                for index, rule in enumerate(policy.rules(each)):
+                    yield policy, each, index, rule
 
     def admits(self, policy: NetworkPolicy, index: int, direction: Direction) -> z3.BoolRef:
         """The policy selects the subject and its rule `index` admits the symbolic flow."""

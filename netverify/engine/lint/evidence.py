@@ -163,16 +163,14 @@ def syntactic_cover(
     """A rule of a policy of the same namespace that selects at least the same pods and whose
     peers and ports include this rule's, read off the manifests (a proof without the solver)."""
     rule = policy.rules(direction)[index]
-    for other in context.namespace_policies(policy.namespace):
-        if direction not in other.policy_types:
+    others = context.namespace_policies(policy.namespace)
+    for other, _, other_index, candidate in context.rules(others, direction, active=True):
+        if other is policy and other_index == index:
             continue
-        if not _selects_superset(other.pod_selector, policy.pod_selector):
-            continue
-        for other_index, candidate in enumerate(other.rules(direction)):
-            if other is policy and other_index == index:
-                continue
-            if _rule_covers(candidate, rule):
-                return context.rule_ref(other, direction, other_index)
+        if _selects_superset(other.pod_selector, policy.pod_selector) and _rule_covers(
+            candidate, rule
+        ):
+            return context.rule_ref(other, direction, other_index)
     return None
 
 

@@ -51,20 +51,18 @@ def policy_selects_no_pod(context: LintContext, info: CheckInfo) -> Iterator[Fin
     "label silently admits nobody).",
 )
 def peer_matches_nothing(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
-    for policy in context.cluster.policies:
-        for direction in Direction:
-            for index, rule in enumerate(policy.rules(direction)):
-                for peer_index, peer in enumerate(rule.peers):
-                    message = _peer_problem(context, policy.namespace, peer)
-                    if message is None:
-                        continue
-                    ref = context.rule_ref(policy, direction, index)
-                    field = "from" if direction is Direction.INGRESS else "to"
-                    yield finding(
-                        info,
-                        f"{_RULES_KEY[direction]}[{index}].{field}[{peer_index}]: {message}",
-                        **context.at_rule(ref),
-                    )
+    for policy, direction, index, rule in context.rules():
+        for peer_index, peer in enumerate(rule.peers):
+            message = _peer_problem(context, policy.namespace, peer)
+            if message is None:
+                continue
+            ref = context.rule_ref(policy, direction, index)
+            field = "from" if direction is Direction.INGRESS else "to"
+            yield finding(
+                info,
+                f"{_RULES_KEY[direction]}[{index}].{field}[{peer_index}]: {message}",
+                **context.at_rule(ref),
+            )
 
 
 def _peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -> str | None:
@@ -115,35 +113,33 @@ def named_port_undefined(context: LintContext, info: CheckInfo) -> Iterator[Find
         for port in pod.pod.ports:
             if port.name:
                 defining.setdefault((port.name, port.protocol), []).append(pod)
-    for policy in context.cluster.policies:
+    for policy, direction, index, rule in context.rules():
         selected = context.selected(policy)
-        for direction in Direction:
-            for index, rule in enumerate(policy.rules(direction)):
-                if direction is Direction.INGRESS and not selected:
-                    continue
-                for entry in rule.ports:
-                    name = entry.named_port
-                    if name is None:
-                        continue
-                    candidates = defining.get((name, entry.protocol), [])
-                    if direction is Direction.INGRESS:
-                        defined = any(any(pod is c for c in candidates) for pod in selected)
-                        where = f"none of the {len(selected)} pods the policy selects"
-                    else:
-                        defined = any(
-                            rule_peers_match(rule, policy.namespace, pod, context.settings)
-                            for pod in candidates
-                        )
-                        where = "no pod the rule's peers match"
-                    if defined:
-                        continue
-                    ref = context.rule_ref(policy, direction, index)
-                    yield finding(
-                        info,
-                        f"{_RULES_KEY[direction]}[{index}]: port `{name}` ({entry.protocol.value})"
-                        f" is defined by {where}",
-                        **context.at_rule(ref),
-                    )
+        if direction is Direction.INGRESS and not selected:
+            continue
+        for entry in rule.ports:
+            name = entry.named_port
+            if name is None:
+                continue
+            candidates = defining.get((name, entry.protocol), [])
+            if direction is Direction.INGRESS:
+                defined = any(any(pod is c for c in candidates) for pod in selected)
+                where = f"none of the {len(selected)} pods the policy selects"
+            else:
+                defined = any(
+                    rule_peers_match(rule, policy.namespace, pod, context.settings)
+                    for pod in candidates
+                )
+                where = "no pod the rule's peers match"
+            if defined:
+                continue
+            ref = context.rule_ref(policy, direction, index)
+            yield finding(
+                info,
+                f"{_RULES_KEY[direction]}[{index}]: port `{name}` ({entry.protocol.value})"
+                f" is defined by {where}",
+                **context.at_rule(ref),
+            )
 
 
 @register(
@@ -156,43 +152,41 @@ def named_port_undefined(context: LintContext, info: CheckInfo) -> Iterator[Find
 )
 def ip_block_covers_pods(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
     covered: dict[IPBlock, list[str]] = {}
-    for policy in context.cluster.policies:
-        for direction in Direction:
-            for index, rule in enumerate(policy.rules(direction)):
-                for peer in rule.peers:
-                    block = peer.ip_block
-                    if block is None:
-                        continue
-                    if block not in covered:
-                        covered[block] = [
-                            f"{pod.pod.namespace}/{pod.pod.name} ({ip})"
-                            for pod in context.pods
-                            for ip in pod.pod.ips
-                            if ip_block_contains(block, ip)
-                        ]
-                    pods = covered[block]
-                    cidrs = [
-                        str(cidr)
-                        for cidr in context.pod_cidrs
-                        if cidr.version == block.cidr.version
-                        and cidr.overlaps(block.cidr)
-                        and not any(cidr.subnet_of(e) for e in block.excepts)  # type: ignore[arg-type]
-                    ]
-                    if not pods and not cidrs:
-                        continue
-                    what = []
-                    if pods:
-                        what.append(f"{len(pods)} pod addresses: {_examples(pods)}")
-                    if cidrs:
-                        what.append(f"the pod CIDRs {', '.join(cidrs)}")
-                    ref = context.rule_ref(policy, direction, index)
-                    yield finding(
-                        info,
-                        f"{_RULES_KEY[direction]}[{index}]: ipBlock {block.cidr} covers "
-                        + " and ".join(what),
-                        **context.at_rule(ref),
-                        related=tuple(pods),
-                    )
+    for policy, direction, index, rule in context.rules():
+        for peer in rule.peers:
+            block = peer.ip_block
+            if block is None:
+                continue
+            if block not in covered:
+                covered[block] = [
+                    f"{pod.pod.namespace}/{pod.pod.name} ({ip})"
+                    for pod in context.pods
+                    for ip in pod.pod.ips
+                    if ip_block_contains(block, ip)
+                ]
+            pods = covered[block]
+            cidrs = [
+                str(cidr)
+                for cidr in context.pod_cidrs
+                if cidr.version == block.cidr.version
+                and cidr.overlaps(block.cidr)
+                and not any(cidr.subnet_of(e) for e in block.excepts)  # type: ignore[arg-type]
+            ]
+            if not pods and not cidrs:
+                continue
+            what = []
+            if pods:
+                what.append(f"{len(pods)} pod addresses: {_examples(pods)}")
+            if cidrs:
+                what.append(f"the pod CIDRs {', '.join(cidrs)}")
+            ref = context.rule_ref(policy, direction, index)
+            yield finding(
+                info,
+                f"{_RULES_KEY[direction]}[{index}]: ipBlock {block.cidr} covers "
+                + " and ".join(what),
+                **context.at_rule(ref),
+                related=tuple(pods),
+            )
 
 
 @register(

@@ -1,0 +1,170 @@
+"""Redundancy checks, proved with Z3 over every pod that could exist: a rule (NVL003) or a
+policy (NVL004 with rules, NVL005 without) whose removal changes no flow. Concrete evidence
+from the existing pods settles "not redundant" first; the solver alone proves redundancy."""
+
+from collections.abc import Iterator
+
+import z3
+
+from netverify.engine.lint.context import LintContext
+from netverify.engine.lint.evidence import (
+    policy_matters,
+    rule_matters,
+    syntactic_cover,
+    syntactic_policy_cover,
+)
+from netverify.engine.lint.registry import finding, register
+from netverify.model import Direction, NetworkPolicy
+from netverify.model.lint import CheckInfo, Finding, FindingSeverity
+
+
+def _side_allowed(
+    context: LintContext, policies: list[NetworkPolicy], direction: Direction
+) -> z3.BoolRef:
+    """One side's verdict under `policies` (all in one namespace)."""
+    active = [p for p in policies if direction in p.policy_types]
+    selects = [context.selects(p, direction) for p in active]
+    admits = [
+        context.admits(p, index, direction)
+        for p, _, index, _ in context.rules(active, direction=direction)
+    ]
+    return z3.Or(z3.Not(z3.Or(selects)), z3.Or(admits))
+
+
+def redundant_policies(context: LintContext) -> list[tuple[NetworkPolicy, list[str]]]:
+    """Policies whose removal changes no flow, with the other policies of their namespace
+    that select the same direction (what covers them)."""
+    found: list[tuple[NetworkPolicy, list[str]]] = []
+    for policy in context.cluster.policies:
+        others = [p for p in context.namespace_policies(policy.namespace) if p is not policy]
+        if not any(policy.policy_types & other.policy_types for other in others):
+            continue
+        if policy_matters(context, policy):
+            continue
+        syntactic = syntactic_policy_cover(context, policy)
+        if syntactic is not None:
+            found.append((policy, syntactic))
+            continue
+        changes = [
+            context.satisfiable(
+                _side_allowed(context, [policy, *others], direction)
+                != _side_allowed(context, others, direction)
+            )
+            for direction in sorted(policy.policy_types)
+        ]
+        if all(change is False for change in changes):
+            covering = [
+                f"{p.namespace}/{p.name}" for p in others if policy.policy_types & p.policy_types
+            ]
+            found.append((policy, covering))
+    return found
+
+
+@register(
+    "NVL003",
+    "redundant-rule",
+    "Rule made redundant by other rules",
+    FindingSeverity.WARNING,
+    "Delete the rule (or the covering one, if the covering rule is the mistake): removing it "
+    "changes no flow for any pod that could exist.",
+    proved=True,
+)
+def redundant_rule(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    whole = {id(policy) for policy, _ in context.memo(redundant_policies)}
+    for policy, direction, index, _ in context.rules(active=True):
+        if id(policy) in whole:
+            continue
+        competitors = [
+            (other, other_index)
+            for other, _, other_index, _ in context.rules(
+                context.namespace_policies(policy.namespace), direction=direction, active=True
+            )
+            if not (other is policy and other_index == index)
+        ]
+        if not competitors or rule_matters(context, policy, direction, index):
+            continue
+        cover = syntactic_cover(context, policy, direction, index)
+        if cover is not None:
+            covering = [context.describe_rule(cover)]
+        else:
+            this = context.admits(policy, index, direction)
+            rest = [context.admits(o, i, direction) for o, i in competitors]
+            covering_terms = _covering(context, this, rest)
+            if covering_terms is None:
+                continue
+            covering = [
+                context.describe_rule(context.rule_ref(o, direction, i))
+                for position, (o, i) in enumerate(competitors)
+                if position in covering_terms
+            ]
+        ref = context.rule_ref(policy, direction, index)
+        message = (
+            f"{direction.value.lower()}[{index}] is redundant: everything it admits, "
+            f"{'; '.join(covering) if len(covering) > 1 else covering[0]} admits"
+            + (" together" if len(covering) > 1 else "")
+        )
+        yield finding(info, message, **context.at_rule(ref), related=tuple(covering))
+
+
+def _covering(context: LintContext, this: z3.BoolRef, rest: list[z3.BoolRef]) -> set[int] | None:
+    """The positions of rules in `rest` that together admit everything `this` admits (from
+    an unsat core: `this` and no rule of the core is UNSAT), or None when `this` admits a
+    flow no rule of `rest` admits (or the solver gave up)."""
+    solver = context.solver
+    indicators = [z3.Bool(f"lint.covers[{position}]") for position in range(len(rest))]
+    solver.push()
+    try:
+        solver.add(this)
+        solver.add(*[z3.Implies(a, z3.Not(t)) for a, t in zip(indicators, rest, strict=True)])
+        if solver.check(*indicators) != z3.unsat:
+            return None
+        core = {str(term) for term in solver.unsat_core()}
+    finally:
+        solver.pop()
+    return {position for position, a in enumerate(indicators) if str(a) in core}
+
+
+@register(
+    "NVL004",
+    "redundant-policy",
+    "Policy made redundant by other policies",
+    FindingSeverity.WARNING,
+    "Delete the policy or merge it into the policies that cover it: removing it changes no "
+    "flow for any pod that could exist.",
+    proved=True,
+)
+def redundant_policy(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    return _covered_policies(context, info, with_rules=True)
+
+
+@register(
+    "NVL005",
+    "policy-without-effect",
+    "Policy without rules whose isolation other policies already provide",
+    FindingSeverity.WARNING,
+    "Delete the policy: the pods it selects are already isolated for its policyTypes by "
+    "other policies, and it admits nothing itself.",
+    proved=True,
+)
+def policy_without_effect(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    return _covered_policies(context, info, with_rules=False)
+
+
+def _covered_policies(context: LintContext, info: CheckInfo, with_rules: bool) -> Iterator[Finding]:
+    """The redundant policies with rules (NVL004) or without (NVL005), with what covers them."""
+    for policy, covering in context.memo(redundant_policies):
+        if any(policy.rules(d) for d in policy.policy_types) is not with_rules:
+            continue
+        if with_rules:
+            message = "removing this policy changes no flow: its isolation and every rule are "
+            message += "covered by "
+        else:
+            types = ", ".join(sorted(t.value for t in policy.policy_types))
+            message = f"no rules, and every pod it isolates for {types} is already isolated by "
+        yield finding(
+            info,
+            message + ", ".join(covering),
+            span=context.span_of(policy),
+            object=context.policy_ref(policy),
+            related=tuple(covering),
+        )
