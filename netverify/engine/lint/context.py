@@ -1,8 +1,8 @@
 """What every check needs: the cluster, where things are written, endpoints of the existing
-pods, and (built on first use) the Z3 encoding and a solver with its domain asserted."""
+pods, its rules, and (built on first use) the Z3 encoding and a solver with its domain
+asserted."""
 
-import difflib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import TypeVar, cast
 
@@ -14,7 +14,6 @@ from netverify.model import (
     Direction,
     Endpoint,
     IPNetwork,
-    LabelSelector,
     LoadedCluster,
     Namespace,
     NetworkPolicy,
@@ -191,29 +190,3 @@ class LintContext:
         if outcome == z3.unknown:
             return None
         return bool(outcome == z3.sat)
-
-
-def did_you_mean(selector: LabelSelector, labels: Iterable[Mapping[str, str]]) -> str | None:
-    """A close existing key or value for a selector term that matches nothing, if any."""
-    values: dict[str, set[str]] = {}
-    for label_set in labels:
-        for key, value in label_set.items():
-            values.setdefault(key, set()).add(value)
-    wanted: list[tuple[str, tuple[str, ...]]] = [
-        (key, (value,)) for key, value in selector.match_labels.items()
-    ]
-    wanted += [(r.key, r.values) for r in selector.match_expressions if r.operator.value == "In"]
-    wanted += [(r.key, ()) for r in selector.match_expressions if r.operator.value == "Exists"]
-    for key, asked in wanted:
-        if key not in values:
-            close = difflib.get_close_matches(key, sorted(values), n=1, cutoff=0.6)
-            if close:
-                return f"did you mean the key `{close[0]}` (not `{key}`)?"
-            continue
-        for value in asked:
-            if value in values[key]:
-                continue
-            close = difflib.get_close_matches(value, sorted(values[key]), n=1, cutoff=0.6)
-            if close:
-                return f"did you mean `{key}: {close[0]}` (not `{value}`)?"
-    return None

@@ -2,8 +2,9 @@
 
 from collections.abc import Iterator
 
-from netverify.engine.lint.context import LintContext, did_you_mean
+from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import finding, register
+from netverify.engine.lint.suggest import Labelled, did_you_mean, pod_target
 from netverify.model import Direction, IPBlock, ObjectRef, PodEndpoint, PolicyPeer, Protocol
 from netverify.model.lint import CheckInfo, Finding, FindingSeverity
 from netverify.semantics import (
@@ -34,7 +35,7 @@ def policy_selects_no_pod(context: LintContext, info: CheckInfo) -> Iterator[Fin
         if context.selected(policy):
             continue
         in_namespace = context.pods_by_namespace.get(policy.namespace, [])
-        hint = did_you_mean(policy.pod_selector, (pod.pod.labels for pod in in_namespace))
+        hint = did_you_mean(policy.pod_selector, _governed(in_namespace))
         message = f"spec.podSelector selects none of the {len(in_namespace)} pods of namespace "
         message += f"{policy.namespace}" + (f"; {hint}" if hint else "")
         yield finding(
@@ -74,6 +75,12 @@ def _peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -> str
     return context.peer_problems[key]
 
 
+def _governed(pods: list[PodEndpoint]) -> list[Labelled]:
+    """The labels of the pods a fixed selector could select (not hostNetwork pods: policies
+    neither select nor match them), with their targets."""
+    return [(pod_target(pod), pod.pod.labels) for pod in pods if not pod.pod.host_network]
+
+
 def _find_peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -> str | None:
     if peer.namespace_selector is None:
         namespaces = [context.namespaces[namespace]] if namespace in context.namespaces else []
@@ -85,7 +92,7 @@ def _find_peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -
         ]
         if not namespaces:
             hint = did_you_mean(
-                peer.namespace_selector, (ns.labels for ns in context.cluster.namespaces)
+                peer.namespace_selector, ((ns.name, ns.labels) for ns in context.cluster.namespaces)
             )
             return "namespaceSelector matches no existing namespace" + (f"; {hint}" if hint else "")
     selector = peer.pod_selector
@@ -94,7 +101,7 @@ def _find_peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -
     candidates = [pod for ns in namespaces for pod in context.pods_by_namespace.get(ns.name, [])]
     if any(selector_matches(selector, pod.pod.labels) for pod in candidates):
         return None
-    hint = did_you_mean(selector, (pod.pod.labels for pod in candidates))
+    hint = did_you_mean(selector, _governed(candidates))
     where = ", ".join(ns.name for ns in namespaces)
     return f"podSelector matches no existing pod in {where}" + (f"; {hint}" if hint else "")
 

@@ -1,0 +1,68 @@
+"""Findings on trimmed renders of stacks users linted (kube-prometheus, the Calico stars
+tutorial), and the rules behind the did-you-mean hints."""
+
+from pathlib import Path
+
+import pytest
+
+from netverify.engine.lint import lint
+from netverify.engine.lint.suggest import did_you_mean, typo_distance
+from netverify.engine.solver import SolverLimits
+from netverify.loading import load_manifests
+from netverify.model import LabelSelector, Settings
+from netverify.model.lint import Finding
+
+SCENARIOS = Path(__file__).parent / "fixtures" / "scenarios"
+
+
+def findings(scenario: str, check: str) -> dict[str, Finding]:
+    """The findings of `check` on a scenario, by the name of their policy."""
+    report = lint(load_manifests([str(SCENARIOS / scenario)]), Settings(), SolverLimits())
+    found = [f for f in report.findings if f.check == check]
+    by_policy = {f.object.name: f for f in found if f.object is not None}
+    assert len(by_policy) == len(found)
+    return by_policy
+
+
+def test_no_hint_names_another_workload() -> None:
+    # `prometheus` is not a typo of `prometheus-adapter`: following that hint would open
+    # every exporter to the adapter.
+    found = findings("kube-prometheus", "NVL002")
+    assert {"kube-state-metrics", "node-exporter", "blackbox-exporter"} <= found.keys()
+    assert not [f.message for f in found.values() if "did you mean" in f.message]
+
+
+def test_no_hint_suggests_a_key_the_selector_already_uses() -> None:
+    message = findings("kube-prometheus", "NVL002")["grafana"].message
+    assert "podSelector matches no existing pod" in message
+    assert "did you mean the key `app.kubernetes.io/name`" not in message
+
+
+@pytest.mark.parametrize(
+    ("written", "meant", "typo"),
+    [
+        ("dbb", "db", True),
+        ("wbe", "web", True),
+        ("fronted", "frontend", True),
+        ("prometheus", "prometheus-adapter", False),
+        ("web", "web2", False),
+        ("web2", "web", False),
+        ("kube-dsn", "kube-dns", True),
+        ("app.kubernetes.io/instance", "app.kubernetes.io/name", False),
+    ],
+)
+def test_a_hint_is_a_typo_not_another_name(written: str, meant: str, typo: bool) -> None:
+    assert (typo_distance(written, meant) is not None) is typo
+
+
+def test_a_hint_must_name_one_target() -> None:
+    selector = LabelSelector(match_labels={"app": "wbe"})
+    one = [("web", {"app": "web"}), ("db", {"app": "db"})]
+    assert did_you_mean(selector, one) == "did you mean `app: web` (not `wbe`)?"
+    two = [("web", {"app": "web"}), ("web-canary", {"app": "web", "track": "canary"})]
+    assert did_you_mean(selector, two) is None
+
+
+def test_no_hint_when_two_fixes_are_as_close() -> None:
+    selector = LabelSelector(match_labels={"app": "dc"})
+    assert did_you_mean(selector, [("db", {"app": "db"}), ("dd", {"app": "dd"})]) is None
