@@ -66,3 +66,10 @@ def test_a_hint_must_name_one_target() -> None:
 def test_no_hint_when_two_fixes_are_as_close() -> None:
     selector = LabelSelector(match_labels={"app": "dc"})
     assert did_you_mean(selector, [("db", {"app": "db"}), ("dd", {"app": "dd"})]) is None
+
+
+def test_a_policy_over_a_host_network_pod_says_so() -> None:
+    found = findings("kube-prometheus", "NVL001")["node-exporter"]
+    assert "selects only hostNetwork pods (monitoring/node-exporter)" in found.message
+    assert "selects none" not in found.message
+    assert found.remediation is not None and "hostNetwork" in found.remediation

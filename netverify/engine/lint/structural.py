@@ -15,6 +15,11 @@ from netverify.semantics import (
 )
 
 _RULES_KEY = {Direction.INGRESS: "ingress", Direction.EGRESS: "egress"}
+HOST_NETWORK_REMEDIATION = (
+    "A NetworkPolicy cannot isolate a hostNetwork pod: protect it on the node (a host "
+    "firewall, or the network plugin's host-endpoint policy), and delete the policy or keep it "
+    "only as documentation."
+)
 
 
 def _examples(names: list[str], limit: int = 3) -> str:
@@ -28,19 +33,33 @@ def _examples(names: list[str], limit: int = 3) -> str:
     "Policy selects no existing pod",
     FindingSeverity.WARNING,
     "Fix spec.podSelector so that it matches the labels of the pods you mean, or delete the "
-    "policy if those pods are gone.",
+    "policy if those pods are gone (or run with hostNetwork: no policy isolates those).",
 )
 def policy_selects_no_pod(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
     for policy in context.cluster.policies:
         if context.selected(policy):
             continue
         in_namespace = context.pods_by_namespace.get(policy.namespace, [])
+        on_host = [
+            f"{pod.pod.namespace}/{pod.pod.name}"
+            for pod in in_namespace
+            if pod.pod.host_network and selector_matches(policy.pod_selector, pod.pod.labels)
+        ]
+        where = {"span": context.span_of(policy), "object": context.policy_ref(policy)}
+        if on_host:
+            yield finding(
+                info,
+                f"spec.podSelector selects only hostNetwork pods ({_examples(on_host)}), which "
+                "NetworkPolicy does not apply to: their traffic is the node's",
+                **where,
+                related=tuple(on_host),
+                remediation=HOST_NETWORK_REMEDIATION,
+            )
+            continue
         hint = did_you_mean(policy.pod_selector, _governed(in_namespace))
         message = f"spec.podSelector selects none of the {len(in_namespace)} pods of namespace "
         message += f"{policy.namespace}" + (f"; {hint}" if hint else "")
-        yield finding(
-            info, message, span=context.span_of(policy), object=context.policy_ref(policy)
-        )
+        yield finding(info, message, **where)
 
 
 @register(
