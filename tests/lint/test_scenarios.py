@@ -73,3 +73,27 @@ def test_a_policy_over_a_host_network_pod_says_so() -> None:
     assert "selects only hostNetwork pods (monitoring/node-exporter)" in found.message
     assert "selects none" not in found.message
     assert found.remediation is not None and "hostNetwork" in found.remediation
+
+
+def test_a_redundant_policy_is_covered_by_the_policies_that_cover_it() -> None:
+    # Proved with the solver: db-clients alone covers it (in two rules); deny-all,
+    # web-from-lb and api-from-web are in the namespace but prove nothing about it.
+    found = findings("covered-policy", "NVL004")["db-from-web"]
+    assert found.related == ("shop/db-clients",)
+    assert found.message.endswith("covered by shop/db-clients")
+
+
+def test_a_syntactic_cover_lists_no_policy_that_only_isolates(tmp_path: Path) -> None:
+    fires = Path(__file__).parent / "fixtures" / "redundant-policy" / "fires"
+    for name in ("cluster.yaml", "policies.yaml"):
+        text = (fires / name).read_text(encoding="utf-8")
+        # sorted before the duplicates, the default-deny is the first policy that isolates
+        (tmp_path / name).write_text(text.replace("deny-all", "all-denied"), encoding="utf-8")
+    report = lint(load_manifests([str(tmp_path)]), Settings(), SolverLimits())
+    related = {
+        f.object.name: f.related for f in report.findings if f.check == "NVL004" and f.object
+    }
+    assert related == {
+        "db-from-web": ("shop/db-from-web-again",),
+        "db-from-web-again": ("shop/db-from-web",),
+    }

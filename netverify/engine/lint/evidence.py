@@ -176,7 +176,8 @@ def syntactic_cover(
 
 def syntactic_policy_cover(context: LintContext, policy: NetworkPolicy) -> list[str] | None:
     """Other policies that isolate at least the same pods in each of its directions and
-    cover each of its rules syntactically; None when the manifests do not show it."""
+    cover each of its rules syntactically (a policy that covers a rule and isolates is not
+    joined by another that only isolates); None when the manifests do not show it."""
     covering: set[str] = set()
     for direction in policy.policy_types:
         isolating = [
@@ -188,10 +189,12 @@ def syntactic_policy_cover(context: LintContext, policy: NetworkPolicy) -> list[
         ]
         if not isolating:
             return None
-        covering.add(f"{isolating[0].namespace}/{isolating[0].name}")
         for index in range(len(policy.rules(direction))):
             cover = syntactic_cover(context, policy, direction, index)
             if cover is None or cover.policy.name == policy.name:
                 return None
             covering.add(f"{cover.policy.namespace}/{cover.policy.name}")
+        names = [f"{other.namespace}/{other.name}" for other in isolating]
+        if not covering.intersection(names):
+            covering.add(names[0])
     return sorted(covering)

@@ -18,22 +18,10 @@ from netverify.model import Direction, NetworkPolicy
 from netverify.model.lint import CheckInfo, Finding, FindingSeverity
 
 
-def _side_allowed(
-    context: LintContext, policies: list[NetworkPolicy], direction: Direction
-) -> z3.BoolRef:
-    """One side's verdict under `policies` (all in one namespace)."""
-    active = [p for p in policies if direction in p.policy_types]
-    selects = [context.selects(p, direction) for p in active]
-    admits = [
-        context.admits(p, index, direction)
-        for p, _, index, _ in context.rules(active, direction=direction)
-    ]
-    return z3.Or(z3.Not(z3.Or(selects)), z3.Or(admits))
-
-
 def redundant_policies(context: LintContext) -> list[tuple[NetworkPolicy, list[str]]]:
     """Policies whose removal changes no flow, with the other policies of their namespace
-    that select the same direction (what covers them)."""
+    that cover them: read off the manifests when they show it, else a minimal set that
+    proves it."""
     found: list[tuple[NetworkPolicy, list[str]]] = []
     for policy in context.cluster.policies:
         others = [p for p in context.namespace_policies(policy.namespace) if p is not policy]
@@ -41,23 +29,78 @@ def redundant_policies(context: LintContext) -> list[tuple[NetworkPolicy, list[s
             continue
         if policy_matters(context, policy):
             continue
-        syntactic = syntactic_policy_cover(context, policy)
-        if syntactic is not None:
-            found.append((policy, syntactic))
-            continue
-        changes = [
-            context.satisfiable(
-                _side_allowed(context, [policy, *others], direction)
-                != _side_allowed(context, others, direction)
-            )
-            for direction in sorted(policy.policy_types)
-        ]
-        if all(change is False for change in changes):
-            covering = [
-                f"{p.namespace}/{p.name}" for p in others if policy.policy_types & p.policy_types
-            ]
+        covering = syntactic_policy_cover(context, policy)
+        if covering is None:
+            proved = _proved_cover(context, policy, others)
+            covering = None if proved is None else [f"{p.namespace}/{p.name}" for p in proved]
+        if covering is not None:
             found.append((policy, covering))
     return found
+
+
+def _proved_cover(
+    context: LintContext, policy: NetworkPolicy, others: list[NetworkPolicy]
+) -> list[NetworkPolicy] | None:
+    """A minimal set of `others` that proves removing the policy changes no flow, in each
+    of its directions; None when removing it changes a flow (or the solver gave up)."""
+    chosen: set[int] = set()
+    for direction in sorted(policy.policy_types):
+        rivals = [p for p in others if direction in p.policy_types]
+        proof = _Cover(context, policy, rivals, direction)
+        if not proof.proves(rivals):
+            return None
+        cover = list(rivals)
+        for rival in rivals:
+            fewer = [p for p in cover if p is not rival]
+            if proof.proves(fewer):
+                cover = fewer
+        chosen |= {id(p) for p in cover}
+    return [p for p in others if id(p) in chosen]
+
+
+class _Cover:
+    """Whether some of the rival policies (the others of the namespace that have the
+    direction) prove that removing the policy changes no verdict on that side. Removing it
+    changes a verdict exactly where it isolates a pod no rival isolates and does not admit
+    the flow, or where it admits a flow to a pod a rival isolates and no rival admits it; so
+    a subset proves it when (a) wherever the policy isolates without admitting, a policy of
+    the subset isolates too, and (b) whatever it admits to a pod any rival isolates, a
+    policy of the subset admits."""
+
+    def __init__(
+        self,
+        context: LintContext,
+        policy: NetworkPolicy,
+        rivals: list[NetworkPolicy],
+        direction: Direction,
+    ) -> None:
+        self.context = context
+        self.direction = direction
+        self.selects = context.selects(policy, direction)
+        self.admits = self._admitted([policy])
+        self.isolated = self._isolated(rivals)
+
+    def proves(self, subset: list[NetworkPolicy]) -> bool:
+        isolation = self.context.satisfiable(
+            self.selects, z3.Not(self.admits), z3.Not(self._isolated(subset))
+        )
+        if isolation is not False:
+            return False
+        admission = self.context.satisfiable(
+            self.admits, self.isolated, z3.Not(self._admitted(subset))
+        )
+        return admission is False
+
+    def _isolated(self, policies: list[NetworkPolicy]) -> z3.BoolRef:
+        return z3.Or([self.context.selects(p, self.direction) for p in policies])
+
+    def _admitted(self, policies: list[NetworkPolicy]) -> z3.BoolRef:
+        return z3.Or(
+            [
+                self.context.admits(p, index, self.direction)
+                for p, _, index, _ in self.context.rules(policies, self.direction)
+            ]
+        )
 
 
 @register(
