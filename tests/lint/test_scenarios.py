@@ -16,10 +16,10 @@ SCENARIOS = Path(__file__).parent / "fixtures" / "scenarios"
 
 
 def findings(scenario: str, check: str) -> dict[str, Finding]:
-    """The findings of `check` on a scenario, by the name of their policy."""
+    """The findings of `check` on a scenario, by `namespace/name` of their policy."""
     report = lint(load_manifests([str(SCENARIOS / scenario)]), Settings(), SolverLimits())
     found = [f for f in report.findings if f.check == check]
-    by_policy = {f.object.name: f for f in found if f.object is not None}
+    by_policy = {f"{f.object.namespace}/{f.object.name}": f for f in found if f.object}
     assert len(by_policy) == len(found)
     return by_policy
 
@@ -28,12 +28,13 @@ def test_no_hint_names_another_workload() -> None:
     # `prometheus` is not a typo of `prometheus-adapter`: following that hint would open
     # every exporter to the adapter.
     found = findings("kube-prometheus", "NVL002")
-    assert {"kube-state-metrics", "node-exporter", "blackbox-exporter"} <= found.keys()
+    exporters = {"kube-state-metrics", "node-exporter", "blackbox-exporter"}
+    assert {f"monitoring/{name}" for name in exporters} <= found.keys()
     assert not [f.message for f in found.values() if "did you mean" in f.message]
 
 
 def test_no_hint_suggests_a_key_the_selector_already_uses() -> None:
-    message = findings("kube-prometheus", "NVL002")["grafana"].message
+    message = findings("kube-prometheus", "NVL002")["monitoring/grafana"].message
     assert "podSelector matches no existing pod" in message
     assert "did you mean the key `app.kubernetes.io/name`" not in message
 
@@ -69,7 +70,7 @@ def test_no_hint_when_two_fixes_are_as_close() -> None:
 
 
 def test_a_policy_over_a_host_network_pod_says_so() -> None:
-    found = findings("kube-prometheus", "NVL001")["node-exporter"]
+    found = findings("kube-prometheus", "NVL001")["monitoring/node-exporter"]
     assert "selects only hostNetwork pods (monitoring/node-exporter)" in found.message
     assert "selects none" not in found.message
     assert found.remediation is not None and "hostNetwork" in found.remediation
@@ -78,7 +79,7 @@ def test_a_policy_over_a_host_network_pod_says_so() -> None:
 def test_a_redundant_policy_is_covered_by_the_policies_that_cover_it() -> None:
     # Proved with the solver: db-clients alone covers it (in two rules); deny-all,
     # web-from-lb and api-from-web are in the namespace but prove nothing about it.
-    found = findings("covered-policy", "NVL004")["db-from-web"]
+    found = findings("covered-policy", "NVL004")["shop/db-from-web"]
     assert found.related == ("shop/db-clients",)
     assert found.message.endswith("covered by shop/db-clients")
 
@@ -97,3 +98,34 @@ def test_a_syntactic_cover_lists_no_policy_that_only_isolates(tmp_path: Path) ->
         "db-from-web": ("shop/db-from-web-again",),
         "db-from-web-again": ("shop/db-from-web",),
     }
+
+
+def test_a_default_deny_made_redundant_today_is_kept_as_a_guard() -> None:
+    # allow-ui (podSelector: {}) isolates every pod too, so default-deny changes no flow
+    # today; it is what still isolates the namespace if allow-ui is changed.
+    found = findings("calico-stars", "NVL005")
+    assert found.keys() == {"stars/default-deny", "client/default-deny"}
+    for guard in found.values():
+        assert "pods that do not exist yet" in guard.message
+        assert guard.remediation is not None and guard.remediation.startswith("Keep it")
+
+
+ALLOW_ALL = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: {name}, namespace: shop}}
+spec:
+  podSelector: {{}}
+  ingress: [{{}}]
+"""
+
+
+def test_an_allow_all_over_the_namespace_is_not_advised_away(tmp_path: Path) -> None:
+    cluster = Path(__file__).parent / "fixtures" / "redundant-policy" / "fires" / "cluster.yaml"
+    (tmp_path / "cluster.yaml").write_text(cluster.read_text(encoding="utf-8"), encoding="utf-8")
+    policies = "---\n".join(ALLOW_ALL.format(name=name) for name in ("allow-all", "open"))
+    (tmp_path / "policies.yaml").write_text(policies, encoding="utf-8")
+    report = lint(load_manifests([str(tmp_path)]), Settings(), SolverLimits())
+    found = [f for f in report.findings if f.check == "NVL004"]
+    assert len(found) == 2
+    assert all(f.remediation and f.remediation.startswith("Keep it") for f in found)

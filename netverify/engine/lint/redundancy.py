@@ -173,7 +173,8 @@ def _covering(context: LintContext, this: z3.BoolRef, rest: list[z3.BoolRef]) ->
     "Policy made redundant by other policies",
     FindingSeverity.WARNING,
     "Delete the policy or merge it into the policies that cover it: removing it changes no "
-    "flow for any pod that could exist.",
+    "flow for any pod that could exist (but keep a policy over the whole namespace: it still "
+    "guards the namespace if the covering policies change).",
     proved=True,
 )
 def redundant_policy(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
@@ -186,28 +187,53 @@ def redundant_policy(context: LintContext, info: CheckInfo) -> Iterator[Finding]
     "Policy without rules whose isolation other policies already provide",
     FindingSeverity.WARNING,
     "Delete the policy: the pods it selects are already isolated for its policyTypes by "
-    "other policies, and it admits nothing itself.",
+    "other policies, and it admits nothing itself (but keep a default-deny over the whole "
+    "namespace: it still guards the namespace if those policies change).",
     proved=True,
 )
 def policy_without_effect(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
     return _covered_policies(context, info, with_rules=False)
 
 
+GUARD_REMEDIATION = (
+    "Keep it: a policy over the whole namespace isolates the pods created later too, and stays "
+    "in force if the policies that cover it today change or go; if the overlap is unwanted, "
+    "narrow or merge those instead."
+)
+
+
+def is_guard(policy: NetworkPolicy) -> bool:
+    """The policy selects every pod of its namespace, those that do not exist yet too, and
+    so isolates them for its policyTypes: a default-deny (or allow-all) kept on purpose."""
+    return not policy.pod_selector.match_labels and not policy.pod_selector.match_expressions
+
+
 def _covered_policies(context: LintContext, info: CheckInfo, with_rules: bool) -> Iterator[Finding]:
-    """The redundant policies with rules (NVL004) or without (NVL005), with what covers them."""
+    """The redundant policies with rules (NVL004) or without (NVL005), with what covers them;
+    a guard (see `is_guard`) is reported with the advice to keep it."""
     for policy, covering in context.memo(redundant_policies):
         if any(policy.rules(d) for d in policy.policy_types) is not with_rules:
             continue
+        covers = ", ".join(covering)
+        types = ", ".join(sorted(t.value for t in policy.policy_types))
         if with_rules:
             message = "removing this policy changes no flow: its isolation and every rule are "
-            message += "covered by "
+            message += f"covered by {covers}"
         else:
-            types = ", ".join(sorted(t.value for t in policy.policy_types))
             message = f"no rules, and every pod it isolates for {types} is already isolated by "
+            message += covers
+        guard = is_guard(policy)
+        if guard:
+            verb = "changes" if len(covering) == 1 else "change"
+            message += (
+                f"; but it selects every pod of namespace {policy.namespace}, so it also guards "
+                f"pods that do not exist yet, and stays in force for {types} if {covers} {verb}"
+            )
         yield finding(
             info,
-            message + ", ".join(covering),
+            message,
             span=context.span_of(policy),
             object=context.policy_ref(policy),
             related=tuple(covering),
+            remediation=GUARD_REMEDIATION if guard else None,
         )
