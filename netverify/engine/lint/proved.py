@@ -45,6 +45,17 @@ def egress_without_dns(context: LintContext, info: CheckInfo) -> Iterator[Findin
     for policy in context.cluster.policies:
         if Direction.EGRESS not in policy.policy_types:
             continue
+        where = {"span": context.span_of(policy), "object": context.policy_ref(policy)}
+        if not context.selected(policy):
+            if _dns_allowed(context, context.selects(policy, Direction.EGRESS)) is False:
+                yield finding(
+                    info,
+                    f"egress of every pod this policy selects to any destination on "
+                    f"UDP/{DNS_PORT} is blocked: no egress rule that applies to those pods "
+                    "admits it",
+                    **where,
+                )
+            continue
         stuck = []
         for pod in context.selected(policy):
             if id(pod) not in verdicts:
@@ -59,8 +70,7 @@ def egress_without_dns(context: LintContext, info: CheckInfo) -> Iterator[Findin
             info,
             f"egress of {len(stuck)} selected pod(s) to {target} on UDP/{DNS_PORT} is blocked: "
             f"{shown}",
-            span=context.span_of(policy),
-            object=context.policy_ref(policy),
+            **where,
             related=tuple(stuck),
         )
 
@@ -83,7 +93,8 @@ def _reaches_dns(context: LintContext, pod: PodEndpoint, dns_pods: list[PodEndpo
     encoding = context.encoding
     source = encoding.flow.source
     labels = encoding.universe.pod_labels
-    outcome = context.satisfiable(
+    outcome = _dns_allowed(
+        context,
         source.is_pod,
         z3.Not(source.host_network),
         encoding.namespace_is(source, pod.pod.namespace),
@@ -91,11 +102,20 @@ def _reaches_dns(context: LintContext, pod: PodEndpoint, dns_pods: list[PodEndpo
             source.pod_labels[key] == code
             for key, code in zip(labels.keys, labels.codes(pod.pod.labels), strict=True)
         ],
-        encoding.flow.protocol == protocol_code(Protocol.UDP),
-        encoding.flow.port == DNS_PORT,
-        encoding.policies.side_allowed(Direction.EGRESS),
     )
     return outcome is not False
+
+
+def _dns_allowed(context: LintContext, *source: z3.BoolRef) -> bool | None:
+    """Whether egress lets a source that satisfies `source` send UDP/53 to some endpoint
+    that could exist: True, False (proved for every such source) or None (unknown)."""
+    flow = context.encoding.flow
+    return context.satisfiable(
+        *source,
+        flow.protocol == protocol_code(Protocol.UDP),
+        flow.port == DNS_PORT,
+        context.encoding.policies.side_allowed(Direction.EGRESS),
+    )
 
 
 @register(
