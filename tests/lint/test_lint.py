@@ -194,13 +194,8 @@ def test_dns_without_kube_dns_pods_is_proved_over_any_destination(
 
 DB_DNS_POLICY = """\
 ---
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: db-dns, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: db}}
-  policyTypes: [Egress]
-  egress: [{ports: [{port: 53, protocol: UDP}]}]
+{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: db-dns, namespace: shop},
+ spec: {podSelector: {matchLabels: {app: db}}, egress: [{ports: [{port: 53, protocol: UDP}]}]}}
 """
 ALL_DNS_POLICY = DB_DNS_POLICY.replace("db-dns", "all-dns").replace(
     "{matchLabels: {app: db}}", "{}"
