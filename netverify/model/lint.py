@@ -42,6 +42,9 @@ class Finding(Frozen):
     rule: RuleRef | None = None
     related: tuple[str, ...] = ()
     """Further evidence: covering rules, a witness pod, matching pods, ..."""
+    remediation: str | None = None
+    """What to change, when this finding needs other advice than its check's remediation
+    (a formatter shows it instead of the check's)."""
 
 
 class LintReport(Frozen):

@@ -190,3 +190,34 @@ def test_dns_without_kube_dns_pods_is_proved_over_any_destination(
     assert bool(found) is fires
     if fires:
         assert "any destination" in found[0].message
+
+
+DB_DNS_POLICY = """\
+---
+{apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: db-dns, namespace: shop},
+ spec: {podSelector: {matchLabels: {app: db}}, egress: [{ports: [{port: 53, protocol: UDP}]}]}}
+"""
+ALL_DNS_POLICY = DB_DNS_POLICY.replace("db-dns", "all-dns").replace(
+    "{matchLabels: {app: db}}", "{}"
+)
+
+
+@pytest.mark.parametrize(
+    ("policy", "fires"),
+    [
+        (NO_DNS_POLICY, True),
+        (NO_DNS_POLICY + DB_DNS_POLICY, True),
+        (NO_DNS_POLICY + ANY_DNS_RULE, False),
+        (NO_DNS_POLICY + ALL_DNS_POLICY, False),
+    ],
+)
+def test_dns_blocked_by_a_policy_file_alone(policy: str, fires: bool, tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text(policy, encoding="utf-8")
+    found = [
+        f
+        for f in run(tmp_path).findings
+        if f.check == "NVL006" and f.object is not None and f.object.name == "web-egress"
+    ]
+    assert bool(found) is fires
+    if fires:
+        assert "every pod this policy selects" in found[0].message

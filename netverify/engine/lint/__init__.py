@@ -1,18 +1,28 @@
 """`netverify lint`: registered checks over a loaded cluster, with inline suppression.
 
-Check kinds live in `structural` (evaluated on the existing objects) and `proved` (proved
-with Z3 over every pod that could exist); each registers itself with a stable id. A finding
-on a policy is suppressed when the policy's `netverify.io/ignore` annotation lists its id.
+Check kinds live in `structural` (evaluated on the existing objects), `proved` and
+`redundancy` (proved with Z3 over every pod that could exist); each registers itself with a
+stable id. A finding on a policy is suppressed when the policy's `netverify.io/ignore`
+annotation lists its id.
 """
 
-from netverify.engine.lint import proved, structural
+from netverify.engine.lint import proved, redundancy, structural
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import REGISTRY, Check, DuplicateCheck, register
 from netverify.engine.solver import SolverLimits
 from netverify.model import IPNetwork, LoadedCluster, Settings
 from netverify.model.lint import Finding, LintReport
 
-__all__ = ["REGISTRY", "Check", "DuplicateCheck", "lint", "proved", "register", "structural"]
+__all__ = [
+    "REGISTRY",
+    "Check",
+    "DuplicateCheck",
+    "lint",
+    "proved",
+    "redundancy",
+    "register",
+    "structural",
+]
 
 
 def lint(

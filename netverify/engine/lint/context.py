@@ -1,9 +1,10 @@
 """What every check needs: the cluster, where things are written, endpoints of the existing
-pods, and (built on first use) the Z3 encoding and a solver with its domain asserted."""
+pods, its rules, and (built on first use) the Z3 encoding and a solver with its domain
+asserted."""
 
-import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
+from typing import TypeVar, cast
 
 import z3
 
@@ -13,18 +14,23 @@ from netverify.model import (
     Direction,
     Endpoint,
     IPNetwork,
-    LabelSelector,
     LoadedCluster,
     Namespace,
     NetworkPolicy,
     ObjectRef,
     PodEndpoint,
+    PolicyRule,
     RuleRef,
     Settings,
     SourceSpan,
     pod_at_first_address,
 )
 from netverify.semantics import policy_selects
+
+T = TypeVar("T")
+
+RuleSite = tuple[NetworkPolicy, Direction, int, PolicyRule]
+"""A rule with where it sits: its policy, direction and index."""
 
 
 class LintContext:
@@ -49,6 +55,13 @@ class LintContext:
         """A few existing pods each peer (of a policy in a namespace) matches."""
         self.peer_problems: dict[tuple[str, str], str | None] = {}
         """What is wrong with a peer of a policy in a namespace (NVL002), by peer."""
+        self._memo: dict[Callable[[LintContext], object], object] = {}
+
+    def memo(self, compute: Callable[["LintContext"], T]) -> T:
+        """`compute(self)`, computed once per run: a result that several checks share."""
+        if compute not in self._memo:
+            self._memo[compute] = compute(self)
+        return cast(T, self._memo[compute])
 
     @cached_property
     def pods(self) -> list[PodEndpoint]:
@@ -80,6 +93,22 @@ class LintContext:
             for policy in self.cluster.policies:
                 self._by_namespace.setdefault(policy.namespace, []).append(policy)
         return self._by_namespace.get(namespace, [])
+
+    def rules(
+        self,
+        policies: Iterable[NetworkPolicy] | None = None,
+        direction: Direction | None = None,
+        active: bool = False,
+    ) -> Iterator[RuleSite]:
+        """Every rule of `policies` (default: every policy), policy by policy, egress before
+        ingress; only rules of `direction` if given; with `active`, only rules of the
+        directions in the policy's policyTypes (the others have no effect)."""
+        for policy in self.cluster.policies if policies is None else policies:
+            for each in sorted(policy.policy_types if active else Direction):
+                if direction is not None and each is not direction:
+                    continue
+                for index, rule in enumerate(policy.rules(each)):
+                    yield policy, each, index, rule
 
     def admits(self, policy: NetworkPolicy, index: int, direction: Direction) -> z3.BoolRef:
         """The policy selects the subject and its rule `index` admits the symbolic flow."""
@@ -157,29 +186,3 @@ class LintContext:
         if outcome == z3.unknown:
             return None
         return bool(outcome == z3.sat)
-
-
-def did_you_mean(selector: LabelSelector, labels: Iterable[Mapping[str, str]]) -> str | None:
-    """A close existing key or value for a selector term that matches nothing, if any."""
-    values: dict[str, set[str]] = {}
-    for label_set in labels:
-        for key, value in label_set.items():
-            values.setdefault(key, set()).add(value)
-    wanted: list[tuple[str, tuple[str, ...]]] = [
-        (key, (value,)) for key, value in selector.match_labels.items()
-    ]
-    wanted += [(r.key, r.values) for r in selector.match_expressions if r.operator.value == "In"]
-    wanted += [(r.key, ()) for r in selector.match_expressions if r.operator.value == "Exists"]
-    for key, asked in wanted:
-        if key not in values:
-            close = difflib.get_close_matches(key, sorted(values), n=1, cutoff=0.6)
-            if close:
-                return f"did you mean the key `{close[0]}` (not `{key}`)?"
-            continue
-        for value in asked:
-            if value in values[key]:
-                continue
-            close = difflib.get_close_matches(value, sorted(values[key]), n=1, cutoff=0.6)
-            if close:
-                return f"did you mean `{key}: {close[0]}` (not `{value}`)?"
-    return None

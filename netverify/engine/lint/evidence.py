@@ -163,22 +163,21 @@ def syntactic_cover(
     """A rule of a policy of the same namespace that selects at least the same pods and whose
     peers and ports include this rule's, read off the manifests (a proof without the solver)."""
     rule = policy.rules(direction)[index]
-    for other in context.namespace_policies(policy.namespace):
-        if direction not in other.policy_types:
+    others = context.namespace_policies(policy.namespace)
+    for other, _, other_index, candidate in context.rules(others, direction, active=True):
+        if other is policy and other_index == index:
             continue
-        if not _selects_superset(other.pod_selector, policy.pod_selector):
-            continue
-        for other_index, candidate in enumerate(other.rules(direction)):
-            if other is policy and other_index == index:
-                continue
-            if _rule_covers(candidate, rule):
-                return context.rule_ref(other, direction, other_index)
+        if _selects_superset(other.pod_selector, policy.pod_selector) and _rule_covers(
+            candidate, rule
+        ):
+            return context.rule_ref(other, direction, other_index)
     return None
 
 
 def syntactic_policy_cover(context: LintContext, policy: NetworkPolicy) -> list[str] | None:
     """Other policies that isolate at least the same pods in each of its directions and
-    cover each of its rules syntactically; None when the manifests do not show it."""
+    cover each of its rules syntactically (a policy that covers a rule and isolates is not
+    joined by another that only isolates); None when the manifests do not show it."""
     covering: set[str] = set()
     for direction in policy.policy_types:
         isolating = [
@@ -190,10 +189,12 @@ def syntactic_policy_cover(context: LintContext, policy: NetworkPolicy) -> list[
         ]
         if not isolating:
             return None
-        covering.add(f"{isolating[0].namespace}/{isolating[0].name}")
         for index in range(len(policy.rules(direction))):
             cover = syntactic_cover(context, policy, direction, index)
             if cover is None or cover.policy.name == policy.name:
                 return None
             covering.add(f"{cover.policy.namespace}/{cover.policy.name}")
+        names = [f"{other.namespace}/{other.name}" for other in isolating]
+        if not covering.intersection(names):
+            covering.add(names[0])
     return sorted(covering)

@@ -1,5 +1,6 @@
 """Checks proved with Z3 over every pod that could exist (any labels, any named ports, in
-the existing namespaces or, where said, in namespaces that could be created)."""
+the existing namespaces or, where said, in namespaces that could be created); the
+redundancy checks, proved too, live in `redundancy`."""
 
 from collections.abc import Iterator
 
@@ -9,12 +10,6 @@ from netverify.encoding.decode import decode_flow
 from netverify.encoding.terms import SymbolicEndpoint, protocol_code
 from netverify.encoding.universe import ABSENT
 from netverify.engine.lint.context import LintContext
-from netverify.engine.lint.evidence import (
-    policy_matters,
-    rule_matters,
-    syntactic_cover,
-    syntactic_policy_cover,
-)
 from netverify.engine.lint.registry import finding, register
 from netverify.model import (
     Cluster,
@@ -31,185 +26,6 @@ from netverify.semantics import evaluate, peer_matches
 
 DNS_PORT = 53
 KUBE_DNS_LABEL = ("k8s-app", "kube-dns")
-
-
-def _admits(
-    context: LintContext, policy: NetworkPolicy, index: int, direction: Direction
-) -> z3.BoolRef:
-    return context.admits(policy, index, direction)
-
-
-def _side_allowed(
-    context: LintContext, policies: list[NetworkPolicy], direction: Direction
-) -> z3.BoolRef:
-    """One side's verdict under `policies` (all in one namespace)."""
-    active = [p for p in policies if direction in p.policy_types]
-    selects = [context.selects(p, direction) for p in active]
-    admits = [
-        _admits(context, p, index, direction)
-        for p in active
-        for index in range(len(p.rules(direction)))
-    ]
-    return z3.Or(z3.Not(z3.Or(selects)), z3.Or(admits))
-
-
-def _namespace_policies(context: LintContext, namespace: str) -> list[NetworkPolicy]:
-    return context.namespace_policies(namespace)
-
-
-def _redundant_policies(context: LintContext) -> Iterator[tuple[NetworkPolicy, list[str]]]:
-    """Policies whose removal changes no flow, with the other policies of their namespace
-    that select the same direction (what covers them)."""
-    for policy in context.cluster.policies:
-        others = [p for p in _namespace_policies(context, policy.namespace) if p is not policy]
-        if not any(policy.policy_types & other.policy_types for other in others):
-            continue
-        if policy_matters(context, policy):
-            continue
-        syntactic = syntactic_policy_cover(context, policy)
-        if syntactic is not None:
-            yield policy, syntactic
-            continue
-        changes = [
-            context.satisfiable(
-                _side_allowed(context, [policy, *others], direction)
-                != _side_allowed(context, others, direction)
-            )
-            for direction in sorted(policy.policy_types)
-        ]
-        if all(change is False for change in changes):
-            covering = [
-                f"{p.namespace}/{p.name}" for p in others if policy.policy_types & p.policy_types
-            ]
-            yield policy, covering
-
-
-def _cached_redundant(context: LintContext) -> list[tuple[NetworkPolicy, list[str]]]:
-    cached = getattr(context, "_redundant_policies", None)
-    if cached is None:
-        cached = list(_redundant_policies(context))
-        context._redundant_policies = cached  # type: ignore[attr-defined]
-    return cached
-
-
-@register(
-    "NVL003",
-    "redundant-rule",
-    "Rule made redundant by other rules",
-    FindingSeverity.WARNING,
-    "Delete the rule (or the covering one, if the covering rule is the mistake): removing it "
-    "changes no flow for any pod that could exist.",
-    proved=True,
-)
-def redundant_rule(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
-    whole = {id(policy) for policy, _ in _cached_redundant(context)}
-    for policy in context.cluster.policies:
-        if id(policy) in whole:
-            continue
-        others = _namespace_policies(context, policy.namespace)
-        for direction in sorted(policy.policy_types):
-            rules = policy.rules(direction)
-            for index in range(len(rules)):
-                competitors = [
-                    (other, other_index)
-                    for other in others
-                    if direction in other.policy_types
-                    for other_index in range(len(other.rules(direction)))
-                    if not (other is policy and other_index == index)
-                ]
-                if not competitors or rule_matters(context, policy, direction, index):
-                    continue
-                cover = syntactic_cover(context, policy, direction, index)
-                if cover is not None:
-                    covering = [context.describe_rule(cover)]
-                else:
-                    this = _admits(context, policy, index, direction)
-                    rest = [_admits(context, o, i, direction) for o, i in competitors]
-                    covering_terms = _covering(context, this, rest)
-                    if covering_terms is None:
-                        continue
-                    covering = [
-                        context.describe_rule(context.rule_ref(o, direction, i))
-                        for position, (o, i) in enumerate(competitors)
-                        if position in covering_terms
-                    ]
-                ref = context.rule_ref(policy, direction, index)
-                message = (
-                    f"{direction.value.lower()}[{index}] is redundant: everything it admits, "
-                    f"{'; '.join(covering) if len(covering) > 1 else covering[0]} admits"
-                    + (" together" if len(covering) > 1 else "")
-                )
-                yield finding(
-                    info,
-                    message,
-                    **context.at_rule(ref),
-                    related=tuple(covering),
-                )
-
-
-def _covering(context: LintContext, this: z3.BoolRef, rest: list[z3.BoolRef]) -> set[int] | None:
-    """The positions of rules in `rest` that together admit everything `this` admits (from
-    an unsat core: `this` and no rule of the core is UNSAT), or None when `this` admits a
-    flow no rule of `rest` admits (or the solver gave up)."""
-    solver = context.solver
-    indicators = [z3.Bool(f"lint.covers[{position}]") for position in range(len(rest))]
-    solver.push()
-    try:
-        solver.add(this)
-        solver.add(*[z3.Implies(a, z3.Not(t)) for a, t in zip(indicators, rest, strict=True)])
-        if solver.check(*indicators) != z3.unsat:
-            return None
-        core = {str(term) for term in solver.unsat_core()}
-    finally:
-        solver.pop()
-    return {position for position, a in enumerate(indicators) if str(a) in core}
-
-
-@register(
-    "NVL004",
-    "redundant-policy",
-    "Policy made redundant by other policies",
-    FindingSeverity.WARNING,
-    "Delete the policy or merge it into the policies that cover it: removing it changes no "
-    "flow for any pod that could exist.",
-    proved=True,
-)
-def redundant_policy(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
-    for policy, covering in _cached_redundant(context):
-        if not any(policy.rules(d) for d in policy.policy_types):
-            continue
-        yield finding(
-            info,
-            "removing this policy changes no flow: its isolation and every rule are covered by "
-            + ", ".join(covering),
-            span=context.span_of(policy),
-            object=context.policy_ref(policy),
-            related=tuple(covering),
-        )
-
-
-@register(
-    "NVL005",
-    "policy-without-effect",
-    "Policy without rules whose isolation other policies already provide",
-    FindingSeverity.WARNING,
-    "Delete the policy: the pods it selects are already isolated for its policyTypes by "
-    "other policies, and it admits nothing itself.",
-    proved=True,
-)
-def policy_without_effect(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
-    for policy, covering in _cached_redundant(context):
-        if any(policy.rules(d) for d in policy.policy_types):
-            continue
-        types = ", ".join(sorted(t.value for t in policy.policy_types))
-        yield finding(
-            info,
-            f"no rules, and every pod it isolates for {types} is already isolated by "
-            + ", ".join(covering),
-            span=context.span_of(policy),
-            object=context.policy_ref(policy),
-            related=tuple(covering),
-        )
 
 
 @register(
@@ -229,6 +45,17 @@ def egress_without_dns(context: LintContext, info: CheckInfo) -> Iterator[Findin
     for policy in context.cluster.policies:
         if Direction.EGRESS not in policy.policy_types:
             continue
+        where = {"span": context.span_of(policy), "object": context.policy_ref(policy)}
+        if not context.selected(policy):
+            if _dns_allowed(context, context.selects(policy, Direction.EGRESS)) is False:
+                yield finding(
+                    info,
+                    f"egress of every pod this policy selects to any destination on "
+                    f"UDP/{DNS_PORT} is blocked: no egress rule that applies to those pods "
+                    "admits it",
+                    **where,
+                )
+            continue
         stuck = []
         for pod in context.selected(policy):
             if id(pod) not in verdicts:
@@ -243,8 +70,7 @@ def egress_without_dns(context: LintContext, info: CheckInfo) -> Iterator[Findin
             info,
             f"egress of {len(stuck)} selected pod(s) to {target} on UDP/{DNS_PORT} is blocked: "
             f"{shown}",
-            span=context.span_of(policy),
-            object=context.policy_ref(policy),
+            **where,
             related=tuple(stuck),
         )
 
@@ -267,7 +93,8 @@ def _reaches_dns(context: LintContext, pod: PodEndpoint, dns_pods: list[PodEndpo
     encoding = context.encoding
     source = encoding.flow.source
     labels = encoding.universe.pod_labels
-    outcome = context.satisfiable(
+    outcome = _dns_allowed(
+        context,
         source.is_pod,
         z3.Not(source.host_network),
         encoding.namespace_is(source, pod.pod.namespace),
@@ -275,11 +102,20 @@ def _reaches_dns(context: LintContext, pod: PodEndpoint, dns_pods: list[PodEndpo
             source.pod_labels[key] == code
             for key, code in zip(labels.keys, labels.codes(pod.pod.labels), strict=True)
         ],
-        encoding.flow.protocol == protocol_code(Protocol.UDP),
-        encoding.flow.port == DNS_PORT,
-        encoding.policies.side_allowed(Direction.EGRESS),
     )
     return outcome is not False
+
+
+def _dns_allowed(context: LintContext, *source: z3.BoolRef) -> bool | None:
+    """Whether egress lets a source that satisfies `source` send UDP/53 to some endpoint
+    that could exist: True, False (proved for every such source) or None (unknown)."""
+    flow = context.encoding.flow
+    return context.satisfiable(
+        *source,
+        flow.protocol == protocol_code(Protocol.UDP),
+        flow.port == DNS_PORT,
+        context.encoding.policies.side_allowed(Direction.EGRESS),
+    )
 
 
 @register(
@@ -295,44 +131,38 @@ def _reaches_dns(context: LintContext, pod: PodEndpoint, dns_pods: list[PodEndpo
 def peer_admits_future_pods(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
     encoding = context.encoding
     witnesses: dict[tuple[str, Direction, str], tuple[str, list[str]] | None] = {}
-    for policy in context.cluster.policies:
-        for direction in sorted(policy.policy_types):
-            endpoint = (
-                encoding.flow.source
-                if direction is Direction.INGRESS
-                else (encoding.flow.destination)
+    for policy, direction, index, rule in context.rules(active=True):
+        endpoint = (
+            encoding.flow.source if direction is Direction.INGRESS else encoding.flow.destination
+        )
+        for peer_index, peer in enumerate(rule.peers):
+            if peer.namespace_selector is None or peer.pod_selector is None:
+                continue
+            key = (policy.namespace, direction, peer.model_dump_json())
+            if key not in witnesses:
+                today = sorted(
+                    {
+                        pod.pod.namespace
+                        for pod in context.pods
+                        if _peer_holds(context, policy, peer_index, rule, pod)
+                    }
+                )
+                witnesses[key] = _future_pod(context, policy, peer_index, rule, endpoint, today)
+            witness = witnesses[key]
+            if witness is None:
+                continue
+            found_pod, today = witness
+            ref = context.rule_ref(policy, direction, index)
+            field = "from" if direction is Direction.INGRESS else "to"
+            where = ", ".join(today) if today else "no namespace"
+            yield finding(
+                info,
+                f"{direction.value.lower()}[{index}].{field}[{peer_index}] admits "
+                f"{found_pod}, a pod that does not exist yet but could be created; today "
+                f"the peer matches pods in {where}",
+                **context.at_rule(ref),
+                related=(found_pod,),
             )
-            for index, rule in enumerate(policy.rules(direction)):
-                for peer_index, peer in enumerate(rule.peers):
-                    if peer.namespace_selector is None or peer.pod_selector is None:
-                        continue
-                    key = (policy.namespace, direction, peer.model_dump_json())
-                    if key not in witnesses:
-                        today = sorted(
-                            {
-                                pod.pod.namespace
-                                for pod in context.pods
-                                if _peer_holds(context, policy, peer_index, rule, pod)
-                            }
-                        )
-                        witnesses[key] = _future_pod(
-                            context, policy, peer_index, rule, endpoint, today
-                        )
-                    witness = witnesses[key]
-                    if witness is None:
-                        continue
-                    found_pod, today = witness
-                    ref = context.rule_ref(policy, direction, index)
-                    field = "from" if direction is Direction.INGRESS else "to"
-                    where = ", ".join(today) if today else "no namespace"
-                    yield finding(
-                        info,
-                        f"{direction.value.lower()}[{index}].{field}[{peer_index}] admits "
-                        f"{found_pod}, a pod that does not exist yet but could be created; today "
-                        f"the peer matches pods in {where}",
-                        **context.at_rule(ref),
-                        related=(found_pod,),
-                    )
 
 
 def _peer_holds(

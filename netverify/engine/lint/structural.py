@@ -2,8 +2,9 @@
 
 from collections.abc import Iterator
 
-from netverify.engine.lint.context import LintContext, did_you_mean
+from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import finding, register
+from netverify.engine.lint.suggest import Labelled, did_you_mean, pod_target
 from netverify.model import Direction, IPBlock, ObjectRef, PodEndpoint, PolicyPeer, Protocol
 from netverify.model.lint import CheckInfo, Finding, FindingSeverity
 from netverify.semantics import (
@@ -14,6 +15,11 @@ from netverify.semantics import (
 )
 
 _RULES_KEY = {Direction.INGRESS: "ingress", Direction.EGRESS: "egress"}
+HOST_NETWORK_REMEDIATION = (
+    "A NetworkPolicy cannot isolate a hostNetwork pod: protect it on the node (a host "
+    "firewall, or the network plugin's host-endpoint policy), and delete the policy or keep it "
+    "only as documentation."
+)
 
 
 def _examples(names: list[str], limit: int = 3) -> str:
@@ -27,19 +33,33 @@ def _examples(names: list[str], limit: int = 3) -> str:
     "Policy selects no existing pod",
     FindingSeverity.WARNING,
     "Fix spec.podSelector so that it matches the labels of the pods you mean, or delete the "
-    "policy if those pods are gone.",
+    "policy if those pods are gone (or run with hostNetwork: no policy isolates those).",
 )
 def policy_selects_no_pod(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
     for policy in context.cluster.policies:
         if context.selected(policy):
             continue
         in_namespace = context.pods_by_namespace.get(policy.namespace, [])
-        hint = did_you_mean(policy.pod_selector, (pod.pod.labels for pod in in_namespace))
+        on_host = [
+            f"{pod.pod.namespace}/{pod.pod.name}"
+            for pod in in_namespace
+            if pod.pod.host_network and selector_matches(policy.pod_selector, pod.pod.labels)
+        ]
+        where = {"span": context.span_of(policy), "object": context.policy_ref(policy)}
+        if on_host:
+            yield finding(
+                info,
+                f"spec.podSelector selects only hostNetwork pods ({_examples(on_host)}), which "
+                "NetworkPolicy does not apply to: their traffic is the node's",
+                **where,
+                related=tuple(on_host),
+                remediation=HOST_NETWORK_REMEDIATION,
+            )
+            continue
+        hint = did_you_mean(policy.pod_selector, _governed(in_namespace))
         message = f"spec.podSelector selects none of the {len(in_namespace)} pods of namespace "
         message += f"{policy.namespace}" + (f"; {hint}" if hint else "")
-        yield finding(
-            info, message, span=context.span_of(policy), object=context.policy_ref(policy)
-        )
+        yield finding(info, message, **where)
 
 
 @register(
@@ -51,20 +71,18 @@ def policy_selects_no_pod(context: LintContext, info: CheckInfo) -> Iterator[Fin
     "label silently admits nobody).",
 )
 def peer_matches_nothing(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
-    for policy in context.cluster.policies:
-        for direction in Direction:
-            for index, rule in enumerate(policy.rules(direction)):
-                for peer_index, peer in enumerate(rule.peers):
-                    message = _peer_problem(context, policy.namespace, peer)
-                    if message is None:
-                        continue
-                    ref = context.rule_ref(policy, direction, index)
-                    field = "from" if direction is Direction.INGRESS else "to"
-                    yield finding(
-                        info,
-                        f"{_RULES_KEY[direction]}[{index}].{field}[{peer_index}]: {message}",
-                        **context.at_rule(ref),
-                    )
+    for policy, direction, index, rule in context.rules():
+        for peer_index, peer in enumerate(rule.peers):
+            message = _peer_problem(context, policy.namespace, peer)
+            if message is None:
+                continue
+            ref = context.rule_ref(policy, direction, index)
+            field = "from" if direction is Direction.INGRESS else "to"
+            yield finding(
+                info,
+                f"{_RULES_KEY[direction]}[{index}].{field}[{peer_index}]: {message}",
+                **context.at_rule(ref),
+            )
 
 
 def _peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -> str | None:
@@ -74,6 +92,12 @@ def _peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -> str
     if key not in context.peer_problems:
         context.peer_problems[key] = _find_peer_problem(context, namespace, peer)
     return context.peer_problems[key]
+
+
+def _governed(pods: list[PodEndpoint]) -> list[Labelled]:
+    """The labels of the pods a fixed selector could select (not hostNetwork pods: policies
+    neither select nor match them), with their targets."""
+    return [(pod_target(pod), pod.pod.labels) for pod in pods if not pod.pod.host_network]
 
 
 def _find_peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -> str | None:
@@ -87,7 +111,7 @@ def _find_peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -
         ]
         if not namespaces:
             hint = did_you_mean(
-                peer.namespace_selector, (ns.labels for ns in context.cluster.namespaces)
+                peer.namespace_selector, ((ns.name, ns.labels) for ns in context.cluster.namespaces)
             )
             return "namespaceSelector matches no existing namespace" + (f"; {hint}" if hint else "")
     selector = peer.pod_selector
@@ -96,7 +120,7 @@ def _find_peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -
     candidates = [pod for ns in namespaces for pod in context.pods_by_namespace.get(ns.name, [])]
     if any(selector_matches(selector, pod.pod.labels) for pod in candidates):
         return None
-    hint = did_you_mean(selector, (pod.pod.labels for pod in candidates))
+    hint = did_you_mean(selector, _governed(candidates))
     where = ", ".join(ns.name for ns in namespaces)
     return f"podSelector matches no existing pod in {where}" + (f"; {hint}" if hint else "")
 
@@ -115,35 +139,33 @@ def named_port_undefined(context: LintContext, info: CheckInfo) -> Iterator[Find
         for port in pod.pod.ports:
             if port.name:
                 defining.setdefault((port.name, port.protocol), []).append(pod)
-    for policy in context.cluster.policies:
+    for policy, direction, index, rule in context.rules():
         selected = context.selected(policy)
-        for direction in Direction:
-            for index, rule in enumerate(policy.rules(direction)):
-                if direction is Direction.INGRESS and not selected:
-                    continue
-                for entry in rule.ports:
-                    name = entry.named_port
-                    if name is None:
-                        continue
-                    candidates = defining.get((name, entry.protocol), [])
-                    if direction is Direction.INGRESS:
-                        defined = any(any(pod is c for c in candidates) for pod in selected)
-                        where = f"none of the {len(selected)} pods the policy selects"
-                    else:
-                        defined = any(
-                            rule_peers_match(rule, policy.namespace, pod, context.settings)
-                            for pod in candidates
-                        )
-                        where = "no pod the rule's peers match"
-                    if defined:
-                        continue
-                    ref = context.rule_ref(policy, direction, index)
-                    yield finding(
-                        info,
-                        f"{_RULES_KEY[direction]}[{index}]: port `{name}` ({entry.protocol.value})"
-                        f" is defined by {where}",
-                        **context.at_rule(ref),
-                    )
+        if direction is Direction.INGRESS and not selected:
+            continue
+        for entry in rule.ports:
+            name = entry.named_port
+            if name is None:
+                continue
+            candidates = defining.get((name, entry.protocol), [])
+            if direction is Direction.INGRESS:
+                defined = any(any(pod is c for c in candidates) for pod in selected)
+                where = f"none of the {len(selected)} pods the policy selects"
+            else:
+                defined = any(
+                    rule_peers_match(rule, policy.namespace, pod, context.settings)
+                    for pod in candidates
+                )
+                where = "no pod the rule's peers match"
+            if defined:
+                continue
+            ref = context.rule_ref(policy, direction, index)
+            yield finding(
+                info,
+                f"{_RULES_KEY[direction]}[{index}]: port `{name}` ({entry.protocol.value})"
+                f" is defined by {where}",
+                **context.at_rule(ref),
+            )
 
 
 @register(
@@ -156,43 +178,41 @@ def named_port_undefined(context: LintContext, info: CheckInfo) -> Iterator[Find
 )
 def ip_block_covers_pods(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
     covered: dict[IPBlock, list[str]] = {}
-    for policy in context.cluster.policies:
-        for direction in Direction:
-            for index, rule in enumerate(policy.rules(direction)):
-                for peer in rule.peers:
-                    block = peer.ip_block
-                    if block is None:
-                        continue
-                    if block not in covered:
-                        covered[block] = [
-                            f"{pod.pod.namespace}/{pod.pod.name} ({ip})"
-                            for pod in context.pods
-                            for ip in pod.pod.ips
-                            if ip_block_contains(block, ip)
-                        ]
-                    pods = covered[block]
-                    cidrs = [
-                        str(cidr)
-                        for cidr in context.pod_cidrs
-                        if cidr.version == block.cidr.version
-                        and cidr.overlaps(block.cidr)
-                        and not any(cidr.subnet_of(e) for e in block.excepts)  # type: ignore[arg-type]
-                    ]
-                    if not pods and not cidrs:
-                        continue
-                    what = []
-                    if pods:
-                        what.append(f"{len(pods)} pod addresses: {_examples(pods)}")
-                    if cidrs:
-                        what.append(f"the pod CIDRs {', '.join(cidrs)}")
-                    ref = context.rule_ref(policy, direction, index)
-                    yield finding(
-                        info,
-                        f"{_RULES_KEY[direction]}[{index}]: ipBlock {block.cidr} covers "
-                        + " and ".join(what),
-                        **context.at_rule(ref),
-                        related=tuple(pods),
-                    )
+    for policy, direction, index, rule in context.rules():
+        for peer in rule.peers:
+            block = peer.ip_block
+            if block is None:
+                continue
+            if block not in covered:
+                covered[block] = [
+                    f"{pod.pod.namespace}/{pod.pod.name} ({ip})"
+                    for pod in context.pods
+                    for ip in pod.pod.ips
+                    if ip_block_contains(block, ip)
+                ]
+            pods = covered[block]
+            cidrs = [
+                str(cidr)
+                for cidr in context.pod_cidrs
+                if cidr.version == block.cidr.version
+                and cidr.overlaps(block.cidr)
+                and not any(cidr.subnet_of(e) for e in block.excepts)  # type: ignore[arg-type]
+            ]
+            if not pods and not cidrs:
+                continue
+            what = []
+            if pods:
+                what.append(f"{len(pods)} pod addresses: {_examples(pods)}")
+            if cidrs:
+                what.append(f"the pod CIDRs {', '.join(cidrs)}")
+            ref = context.rule_ref(policy, direction, index)
+            yield finding(
+                info,
+                f"{_RULES_KEY[direction]}[{index}]: ipBlock {block.cidr} covers "
+                + " and ".join(what),
+                **context.at_rule(ref),
+                related=tuple(pods),
+            )
 
 
 @register(
