@@ -27,8 +27,8 @@ from benchmarks.tiers import (
     TierResult,
 )
 from netverify.encoding.cluster import ClusterEncoding
+from netverify.encoding.solver import make_solver
 from netverify.engine import SolverLimits, prove
-from netverify.engine.solver import make_solver
 from netverify.generate import (
     ISOLATION,
     MANIFEST_FILES,

@@ -20,7 +20,7 @@ from netverify.cli.common import (
     print_warnings,
     write,
 )
-from netverify.engine.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
+from netverify.encoding.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
 from netverify.model import InputError, NamespaceScope, PodScope, Settings
 from netverify.model.diff import DEFAULT_MAX_FINDINGS, Change, DiffReport
 from netverify.report.formats import OutputFormat, diff_formatter

@@ -17,7 +17,7 @@ from netverify.cli.common import (
     print_warnings,
     write,
 )
-from netverify.engine.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
+from netverify.encoding.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
 from netverify.loading import load_manifests
 from netverify.model import InputError, Settings
 from netverify.report.formats import LintFormat, lint_formatter

@@ -21,7 +21,7 @@ from netverify.cli.common import (
     progress_line,
     write,
 )
-from netverify.engine.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
+from netverify.encoding.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
 from netverify.model import InputError, Report
 from netverify.model.results import StatusRank
 from netverify.report.formats import OutputFormat, prove_formatter

@@ -12,15 +12,15 @@ from typing import TypeVar
 
 import z3
 
+from netverify.encoding.capi import conj
 from netverify.encoding.classes import PodClass, is_single_pod, pod_classes, pod_identity
-from netverify.encoding.fast import conj
 from netverify.encoding.policies import PolicyEncoding, namespace_is
 from netverify.encoding.selectors import in_network
 from netverify.encoding.smtlib import parse_assertions, symbol
+from netverify.encoding.solver import fresh_context
 from netverify.encoding.terms import (
     SymbolicEndpoint,
     SymbolicFlow,
-    fresh_context,
     symbolic_flow,
 )
 from netverify.encoding.universe import (
@@ -48,7 +48,7 @@ from netverify.model import (
 _Profile = TypeVar("_Profile", bound=Hashable)
 
 
-def pattern_names(pattern: EndpointPattern, pod: Pod) -> bool:
+def pattern_names_pod(pattern: EndpointPattern, pod: Pod) -> bool:
     """Whether an invariant endpoint names this pod (by namespace, name and maybe kind)."""
     return (
         pattern.pod_name == pod.name
@@ -82,7 +82,9 @@ class ClusterEncoding:
             if pattern.pod_name is not None
         ]
         pinned = {
-            pod_identity(pod) for pod in cluster.pods if any(pattern_names(p, pod) for p in named)
+            pod_identity(pod)
+            for pod in cluster.pods
+            if any(pattern_names_pod(p, pod) for p in named)
         }
         self.classes: list[PodClass] = pod_classes(cluster.pods, self.universe, pinned)
         self.singleton_classes = sum(

@@ -12,9 +12,9 @@ from enum import Enum
 
 import z3
 
+from netverify.encoding.capi import conj, disj, equals, negate
 from netverify.encoding.classes import PodClass
 from netverify.encoding.cluster import ClusterEncoding
-from netverify.encoding.fast import conj, disj, equals, negate
 from netverify.encoding.policies import namespace_is
 from netverify.encoding.selectors import in_network
 from netverify.encoding.terms import SymbolicEndpoint

@@ -13,7 +13,7 @@ from functools import cached_property
 
 import z3
 
-from netverify.encoding.fast import at_least, at_most, conj, disj, equals, negate
+from netverify.encoding.capi import at_least, at_most, conj, disj, equals, negate
 from netverify.encoding.selectors import in_ip_block, selector_term
 from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_code
 from netverify.encoding.universe import Universe

@@ -2,7 +2,7 @@
 
 import z3
 
-from netverify.encoding.fast import at_least, at_most, conj, disj, equals, negate
+from netverify.encoding.capi import at_least, at_most, conj, disj, equals, negate
 from netverify.encoding.universe import ABSENT, LabelUniverse, network_interval
 from netverify.model import IPBlock, IPNetwork, LabelRequirement, LabelSelector, Operator
 

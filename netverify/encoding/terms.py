@@ -79,19 +79,6 @@ def _endpoint(role: str, universe: Universe) -> SymbolicEndpoint:
     )
 
 
-def fresh_context() -> None:
-    """Make the following terms live in a new Z3 context.
-
-    Z3's answers depend on the terms its context already holds (hash-consing gives them ids
-    the solver breaks ties by), so an encoding built after another in one process could get
-    a different counterexample. z3py offers contexts only through an argument on every term
-    constructor; replacing the default context gives each encoding a clean one at one
-    place. Terms of earlier encodings keep their own context alive and must not be mixed
-    with later ones.
-    """
-    z3.z3._main_ctx = None
-
-
 def symbolic_flow(universe: Universe) -> SymbolicFlow:
     """Fresh variables for a flow over the universe's labels and named ports."""
     return SymbolicFlow(

@@ -10,10 +10,10 @@ from collections.abc import Callable
 import z3
 
 from netverify.encoding.cluster import ClusterEncoding
+from netverify.encoding.solver import SolverLimits, make_solver, unknown_reason
+from netverify.engine.readable import is_new_pod, readable_flow
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description, strict_caveats
-from netverify.engine.solver import SolverLimits, make_solver, unknown_reason
-from netverify.engine.witness import is_new_pod, readable_flow
 from netverify.invariants import matching_flow, query_for
 from netverify.model import (
     Cluster,

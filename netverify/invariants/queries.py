@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import z3
 
-from netverify.encoding.cluster import ClusterEncoding, pattern_names
+from netverify.encoding.cluster import ClusterEncoding, pattern_names_pod
 from netverify.encoding.selectors import in_network, selector_term
 from netverify.encoding.terms import SymbolicEndpoint, protocol_code
 from netverify.model import (
@@ -81,7 +81,7 @@ def endpoint_pattern(
         classes = [
             pod_class
             for pod_class in encoding.classes
-            if any(pattern_names(pattern, pod) for pod in pod_class.pods)
+            if any(pattern_names_pod(pattern, pod) for pod in pod_class.pods)
         ]
         terms.append(z3.Or([encoding.class_is(endpoint, pod_class) for pod_class in classes]))
     if pattern.pod_selector is not None:

@@ -1,19 +1,7 @@
 """Pure data: frozen pydantic models. Imports nothing else of netverify's."""
 
 from netverify.model.base import Frozen
-from netverify.model.cluster import (
-    MAX_PORT,
-    NAMESPACE_NAME_LABEL,
-    PROTOCOLS,
-    ContainerPort,
-    IPAddress,
-    IPNetwork,
-    Namespace,
-    Pod,
-    Protocol,
-    Settings,
-    UnmodelledObject,
-)
+from netverify.model.cluster import Cluster, LoadedCluster
 from netverify.model.decision import Explanation, FlowDecision, Layer, SideDecision
 from netverify.model.diagnostics import Diagnostic, InputError, Severity
 from netverify.model.flow import (
@@ -34,6 +22,19 @@ from netverify.model.invariants import (
     Spec,
 )
 from netverify.model.labels import LabelRequirement, LabelSelector, Operator
+from netverify.model.objects import (
+    MAX_PORT,
+    NAMESPACE_NAME_LABEL,
+    PROTOCOLS,
+    ContainerPort,
+    IPAddress,
+    IPNetwork,
+    Namespace,
+    Pod,
+    Protocol,
+    Settings,
+    UnmodelledObject,
+)
 from netverify.model.policy import (
     Direction,
     IPBlock,
@@ -50,7 +51,6 @@ from netverify.model.results import (
     Status,
     Witness,
 )
-from netverify.model.state import Cluster, LoadedCluster
 
 __all__ = [
     "MAX_PORT",

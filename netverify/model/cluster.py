@@ -1,84 +1,57 @@
-"""Namespaces and pods: the endpoints that policies select and that flows connect."""
+"""The loaded cluster: everything the semantics and the encoding reason about."""
 
-from enum import StrEnum
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any, Self
 
 from netverify.model.base import Frozen
-
-IPAddress = IPv4Address | IPv6Address
-IPNetwork = IPv4Network | IPv6Network
-
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-"""The label the API server puts on every namespace, with the namespace's name as value."""
+from netverify.model.diagnostics import Diagnostic
+from netverify.model.objects import Namespace, Pod, UnmodelledObject
+from netverify.model.policy import NetworkPolicy
+from netverify.model.refs import SourceMap
 
 
-class Protocol(StrEnum):
-    """The protocols a NetworkPolicy port can name (case matters in the API)."""
+class Cluster(Frozen):
+    """Namespaces, pods and policies, sorted by namespace and name."""
 
-    TCP = "TCP"
-    UDP = "UDP"
-    SCTP = "SCTP"
+    namespaces: tuple[Namespace, ...] = ()
+    pods: tuple[Pod, ...] = ()
+    policies: tuple[NetworkPolicy, ...] = ()
+    unmodelled: tuple[UnmodelledObject, ...] = ()
+    """Objects whose policy effect verdicts do not account for."""
 
+    def namespace(self, name: str) -> Namespace | None:
+        return self._namespaces_by_name.get(name)
 
-PROTOCOLS: tuple[Protocol, ...] = tuple(Protocol)
-"""Every protocol, in the order the encoding numbers them and messages list them."""
+    def policies_in(self, namespace: str) -> tuple[NetworkPolicy, ...]:
+        """The policies of one namespace, in order (a policy selects only pods of its own)."""
+        return self._policies_by_namespace.get(namespace, ())
 
-MAX_PORT = 65535
-"""The highest port number (0 is no port a policy or container can name)."""
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy without the lookup tables: they describe the fields before `update`."""
+        copied = super().model_copy(update=update, deep=deep)
+        for table in _LOOKUP_TABLES:
+            copied.__dict__.pop(table, None)
+        return copied
 
+    @cached_property
+    def _namespaces_by_name(self) -> dict[str, Namespace]:
+        return {namespace.name: namespace for namespace in self.namespaces}
 
-class ContainerPort(Frozen):
-    """A `containerPort` of a pod; only named ones matter to policies, but all are kept."""
-
-    name: str | None = None
-    port: int
-    protocol: Protocol = Protocol.TCP
-
-
-class Namespace(Frozen):
-    """A namespace with its labels, including `kubernetes.io/metadata.name`."""
-
-    name: str
-    labels: dict[str, str] = {}
-    defined: bool = True
-    """False when no Namespace object was loaded and the namespace exists only because
-    something in it was."""
-
-
-class Pod(Frozen):
-    """A pod, or one representative pod of a workload's template."""
-
-    namespace: str
-    name: str | None
-    """None for a pod that is not in the manifests but could be created."""
-    kind: str = "Pod"
-    """`Pod`, or the workload kind (`Deployment`, ...) whose template this pod stands for."""
-    labels: dict[str, str] = {}
-    ports: tuple[ContainerPort, ...] = ()
-    ips: tuple[IPAddress, ...] = ()
-    """Known addresses (`status.podIP`/`podIPs`); empty when the manifests do not say."""
-    host_network: bool = False
-    """`hostNetwork: true` pods are outside NetworkPolicy: never selected, never matched by a
-    pod or namespace selector; their traffic is the node's."""
-    node_name: str | None = None
-    """`spec.nodeName`: the node the pod is bound to; None when the manifests do not say, and
-    then the pod may share a node with any other pod."""
+    @cached_property
+    def _policies_by_namespace(self) -> dict[str, tuple[NetworkPolicy, ...]]:
+        grouped: dict[str, list[NetworkPolicy]] = {}
+        for policy in self.policies:
+            grouped.setdefault(policy.namespace, []).append(policy)
+        return {namespace: tuple(policies) for namespace, policies in grouped.items()}
 
 
-class Settings(Frozen):
-    """Choices about semantics that Kubernetes leaves to the network plugin."""
-
-    ip_block_matches_pods: bool = True
-    """Whether `ipBlock` peers match pod IPs (upstream conformance: yes; Cilium: no)."""
-    pod_cidrs: tuple[IPNetwork, ...] = ()
-    """Where pods without a known IP get their addresses; empty means such pods never match
-    an `ipBlock`."""
+_LOOKUP_TABLES = ("_namespaces_by_name", "_policies_by_namespace")
 
 
-class UnmodelledObject(Frozen):
-    """An object that carries network policy netverify does not model (Calico, ANP, ...)."""
+class LoadedCluster(Frozen):
+    """A cluster with where everything in it came from and what loading warned about."""
 
-    api_version: str
-    kind: str
-    namespace: str | None
-    name: str
+    cluster: Cluster
+    sources: SourceMap = SourceMap()
+    warnings: tuple[Diagnostic, ...] = ()

@@ -3,8 +3,8 @@
 from enum import StrEnum
 
 from netverify.model.base import Frozen
-from netverify.model.cluster import Protocol
 from netverify.model.decision import FlowDecision
+from netverify.model.objects import Protocol
 from netverify.model.policy import PortRange
 from netverify.model.refs import SourceMap
 

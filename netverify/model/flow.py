@@ -3,7 +3,7 @@
 from typing import Literal
 
 from netverify.model.base import Frozen
-from netverify.model.cluster import IPAddress, Namespace, Pod, Protocol
+from netverify.model.objects import IPAddress, Namespace, Pod, Protocol
 
 
 class PodEndpoint(Frozen):

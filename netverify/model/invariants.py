@@ -3,8 +3,8 @@
 from enum import StrEnum
 
 from netverify.model.base import Frozen
-from netverify.model.cluster import IPNetwork, Protocol, Settings
 from netverify.model.labels import LabelSelector
+from netverify.model.objects import IPNetwork, Protocol, Settings
 from netverify.model.policy import PortRange
 from netverify.model.refs import SourceSpan
 

@@ -8,7 +8,7 @@ pair). The engine builds it; each format's `format_matrix` (`netverify.report`) 
 from enum import StrEnum
 
 from netverify.model.base import Frozen
-from netverify.model.cluster import Protocol
+from netverify.model.objects import Protocol
 from netverify.model.refs import RuleRef, SourceMap
 
 

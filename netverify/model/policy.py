@@ -8,8 +8,8 @@ Normalisation: `policyTypes` is the effective list (defaulted as the API server 
 from enum import StrEnum
 
 from netverify.model.base import Frozen
-from netverify.model.cluster import IPNetwork, Protocol
 from netverify.model.labels import LabelSelector
+from netverify.model.objects import IPNetwork, Protocol
 
 
 class Direction(StrEnum):

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from netverify.cli.app import app
+from netverify.encoding.solver import SolverLimits
 from netverify.engine.lint import REGISTRY, DuplicateCheck, lint, register
-from netverify.engine.solver import SolverLimits
 from netverify.loading import load_manifests
 from netverify.model import Settings
 from netverify.model.lint import FindingSeverity, LintReport

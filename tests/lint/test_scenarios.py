@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from netverify.encoding.solver import SolverLimits
 from netverify.engine.lint import lint
 from netverify.engine.lint.suggest import did_you_mean, typo_distance
-from netverify.engine.solver import SolverLimits
 from netverify.loading import load_manifests
 from netverify.model import LabelSelector, Settings
 from netverify.model.lint import Finding

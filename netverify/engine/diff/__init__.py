@@ -16,12 +16,12 @@ evaluator, the product confirmed by the solver) and blocked from the search, so 
 report lists groups, not pod pairs (`findings`).
 """
 
+from netverify.encoding.solver import SolverLimits
 from netverify.engine.diff.revisions import Revisions
 from netverify.engine.diff.search import DiffSearch
 from netverify.engine.diff.symbolic import SymbolicDiff
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description
-from netverify.engine.solver import SolverLimits
 from netverify.model import (
     Invariant,
     InvariantKind,

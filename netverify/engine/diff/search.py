@@ -12,14 +12,14 @@ import z3
 
 from netverify.encoding.classes import is_single_pod
 from netverify.encoding.groups import ClassGroup
+from netverify.encoding.solver import unknown_reason
 from netverify.engine.bitsets import ClassVerdicts
 from netverify.engine.diff.classes import ClassChanges, ClassProduct
 from netverify.engine.diff.findings import diff_finding
 from netverify.engine.diff.grouping import Grouping
 from netverify.engine.diff.symbolic import SymbolicDiff
+from netverify.engine.readable import readable_flow
 from netverify.engine.replay import ReplayMismatch
-from netverify.engine.solver import unknown_reason
-from netverify.engine.witness import readable_flow
 from netverify.model import Flow, PodScope
 from netverify.model.diff import Change, DiffFinding
 

@@ -13,15 +13,15 @@ from functools import cached_property
 
 import z3
 
+from netverify.encoding.capi import at_least, conj, disj, equals, negate
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.decode import decode_flow
-from netverify.encoding.fast import at_least, conj, disj, equals, negate
 from netverify.encoding.groups import GroupKey, GroupTerms, Pair
 from netverify.encoding.policies import PolicyEncoding, namespace_is
+from netverify.encoding.solver import SolverLimits, make_solver
 from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_code
 from netverify.encoding.universe import build_universe
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
-from netverify.engine.solver import SolverLimits, make_solver
 from netverify.model import NAMESPACE_NAME_LABEL, NamespaceScope, PodScope, Protocol
 from netverify.model.diff import Change
 

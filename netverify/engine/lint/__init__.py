@@ -6,10 +6,10 @@ stable id. A finding on a policy is suppressed when the policy's `netverify.io/i
 annotation lists its id.
 """
 
+from netverify.encoding.solver import SolverLimits
 from netverify.engine.lint import proved, redundancy, structural
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import REGISTRY, Check, DuplicateCheck, register
-from netverify.engine.solver import SolverLimits
 from netverify.model import IPNetwork, LoadedCluster, Settings
 from netverify.model.lint import Finding, LintReport
 

@@ -9,7 +9,7 @@ from typing import TypeVar, cast
 import z3
 
 from netverify.encoding.cluster import ClusterEncoding
-from netverify.engine.solver import SolverLimits, make_solver
+from netverify.encoding.solver import SolverLimits, make_solver
 from netverify.model import (
     Direction,
     Endpoint,

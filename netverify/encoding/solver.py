@@ -1,4 +1,5 @@
-"""The one place solvers are made: fixed seeds, a wall-clock timeout and a resource limit."""
+"""The one place solvers are made (fixed seeds, a wall-clock timeout and a resource limit)
+and the one place Z3's global context is replaced, both for deterministic answers."""
 
 from dataclasses import dataclass
 
@@ -37,3 +38,16 @@ def unknown_reason(solver: z3.Solver, limits: SolverLimits) -> str:
     if limits.rlimit and ("canceled" in reason or "resource" in reason):
         return f"solver resource limit of {limits.rlimit} reached (raise it with --rlimit)"
     return f"solver gave up: {reason}"
+
+
+def fresh_context() -> None:
+    """Make the following terms live in a new Z3 context.
+
+    Z3's answers depend on the terms its context already holds (hash-consing gives them ids
+    the solver breaks ties by), so an encoding built after another in one process could get
+    a different counterexample. z3py offers contexts only through an argument on every term
+    constructor; replacing the default context gives each encoding a clean one at one
+    place. Terms of earlier encodings keep their own context alive and must not be mixed
+    with later ones.
+    """
+    z3.z3._main_ctx = None

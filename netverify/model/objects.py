@@ -1,0 +1,84 @@
+"""Namespaces and pods: the endpoints that policies select and that flows connect."""
+
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+
+from netverify.model.base import Frozen
+
+IPAddress = IPv4Address | IPv6Address
+IPNetwork = IPv4Network | IPv6Network
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""The label the API server puts on every namespace, with the namespace's name as value."""
+
+
+class Protocol(StrEnum):
+    """The protocols a NetworkPolicy port can name (case matters in the API)."""
+
+    TCP = "TCP"
+    UDP = "UDP"
+    SCTP = "SCTP"
+
+
+PROTOCOLS: tuple[Protocol, ...] = tuple(Protocol)
+"""Every protocol, in the order the encoding numbers them and messages list them."""
+
+MAX_PORT = 65535
+"""The highest port number (0 is no port a policy or container can name)."""
+
+
+class ContainerPort(Frozen):
+    """A `containerPort` of a pod; only named ones matter to policies, but all are kept."""
+
+    name: str | None = None
+    port: int
+    protocol: Protocol = Protocol.TCP
+
+
+class Namespace(Frozen):
+    """A namespace with its labels, including `kubernetes.io/metadata.name`."""
+
+    name: str
+    labels: dict[str, str] = {}
+    defined: bool = True
+    """False when no Namespace object was loaded and the namespace exists only because
+    something in it was."""
+
+
+class Pod(Frozen):
+    """A pod, or one representative pod of a workload's template."""
+
+    namespace: str
+    name: str | None
+    """None for a pod that is not in the manifests but could be created."""
+    kind: str = "Pod"
+    """`Pod`, or the workload kind (`Deployment`, ...) whose template this pod stands for."""
+    labels: dict[str, str] = {}
+    ports: tuple[ContainerPort, ...] = ()
+    ips: tuple[IPAddress, ...] = ()
+    """Known addresses (`status.podIP`/`podIPs`); empty when the manifests do not say."""
+    host_network: bool = False
+    """`hostNetwork: true` pods are outside NetworkPolicy: never selected, never matched by a
+    pod or namespace selector; their traffic is the node's."""
+    node_name: str | None = None
+    """`spec.nodeName`: the node the pod is bound to; None when the manifests do not say, and
+    then the pod may share a node with any other pod."""
+
+
+class Settings(Frozen):
+    """Choices about semantics that Kubernetes leaves to the network plugin."""
+
+    ip_block_matches_pods: bool = True
+    """Whether `ipBlock` peers match pod IPs (upstream conformance: yes; Cilium: no)."""
+    pod_cidrs: tuple[IPNetwork, ...] = ()
+    """Where pods without a known IP get their addresses; empty means such pods never match
+    an `ipBlock`."""
+
+
+class UnmodelledObject(Frozen):
+    """An object that carries network policy netverify does not model (Calico, ANP, ...)."""
+
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str
