@@ -7,6 +7,9 @@ one probe per segment of ports that no rule tells apart.
 
 Every allowed cell that is explained gets a witness flow between two concrete pods, replayed
 through the reference evaluator; a disagreement is an internal error, never a verdict.
+
+A hostNetwork pod and a pod that may run on its node reach each other on every port
+(node-local traffic), whatever the bit sets say: such pairs are allowed cells too.
 """
 
 from collections.abc import Sequence
@@ -34,6 +37,7 @@ from netverify.model.matrix import (
     PodRows,
 )
 from netverify.semantics import evaluate
+from netverify.semantics.evaluator import may_share_node
 
 EXPLAIN_LIMIT = 20_000
 """Matrices with more cells than this carry no witnesses (each costs a replay)."""
@@ -110,12 +114,17 @@ def connectivity_matrix(
         port = ports[port_index] if ports else None
         for source in entities:
             for destination in entities:
-                allowed = (source is destination and source.has_bare_pod) or any(
+                by_policy = (source is destination and source.has_bare_pod) or any(
                     rows[index] & destination.class_bits
                     for index in verdicts.indices(source.class_bits)
                 )
+                node_pair = None if by_policy else _node_local_pair(source, destination)
+                allowed = by_policy or node_pair is not None
                 witness = None
-                if allowed and explained:
+                if node_pair is not None and explained:
+                    protocol, number = asked[port_index][0]
+                    witness = _confirmed(verdicts, *node_pair, protocol, number, same_node=True)
+                elif allowed and explained:
                     witness = _witness(verdicts, rows, source, destination, asked[port_index])
                 cells.append(
                     MatrixCell(
@@ -176,8 +185,30 @@ def _witness(
     return _confirmed(verdicts, pod, pod, protocol, number)
 
 
+def _node_local_pair(source: _Entity, destination: _Entity) -> tuple[Pod, Pod] | None:
+    """Two different pods of the entities whose traffic is node-local on some node."""
+    if not any(pod.host_network for pod in (*source.pods, *destination.pods)):
+        return None
+    return next(
+        (
+            (first, second)
+            for first in source.pods
+            for second in destination.pods
+            if first is not second
+            and (first.host_network or second.host_network)
+            and may_share_node(first, second)
+        ),
+        None,
+    )
+
+
 def _confirmed(
-    verdicts: ClassVerdicts, source: Pod, destination: Pod, protocol: Protocol, port: int
+    verdicts: ClassVerdicts,
+    source: Pod,
+    destination: Pod,
+    protocol: Protocol,
+    port: int,
+    same_node: bool = False,
 ) -> MatrixWitness:
     """Replay the flow through the reference evaluator (with the two namespaces' policies,
     the only ones that can select either end)."""
@@ -186,6 +217,7 @@ def _confirmed(
         destination=pod_at_first_address(verdicts.namespaces[destination.namespace], destination),
         protocol=protocol,
         port=port,
+        same_node=same_node,
     )
     policies = verdicts.namespace_policies(source.namespace, destination.namespace)
     decision = evaluate(Cluster.model_construct(policies=policies), flow, verdicts.settings)
@@ -201,12 +233,25 @@ def _confirmed(
         protocol=protocol,
         port=port,
         self_traffic=decision.self_traffic,
+        node_local=decision.node_local,
         allowed_by=(
             ()
-            if decision.self_traffic
+            if decision.self_traffic or decision.node_local
             else (*decision.egress.allowed_by, *decision.ingress.allowed_by)
         ),
     )
+
+
+def _node_local_rows(pods: list[Pod]) -> list[int]:
+    """Per pod, the bits of the other pods it reaches node-locally (on every port)."""
+    rows = [0] * len(pods)
+    hosts = [index for index, pod in enumerate(pods) if pod.host_network]
+    for host in hosts:
+        for index, pod in enumerate(pods):
+            if index != host and may_share_node(pods[host], pod):
+                rows[host] |= 1 << index
+                rows[index] |= 1 << host
+    return rows
 
 
 def _pod_rows(verdicts: ClassVerdicts, row_sets: list[list[int]]) -> PodRows:
@@ -215,6 +260,7 @@ def _pod_rows(verdicts: ClassVerdicts, row_sets: list[list[int]]) -> PodRows:
     class_pods = [0] * len(verdicts.classes)
     for pod in pods:
         class_pods[verdicts.class_of[id(pod)]] |= 1 << position[id(pod)]
+    node_local = _node_local_rows(pods)
     rows = []
     for class_rows in row_sets:
         by_class = [
@@ -222,7 +268,7 @@ def _pod_rows(verdicts: ClassVerdicts, row_sets: list[list[int]]) -> PodRows:
         ]
         port_rows = []
         for index, pod in enumerate(pods):
-            bits = by_class[verdicts.class_of[id(pod)]]
+            bits = by_class[verdicts.class_of[id(pod)]] | node_local[index]
             if pod.kind == "Pod":
                 bits |= 1 << index
             port_rows.append(format(bits, "x"))

@@ -53,6 +53,8 @@ class MatrixWitness(Frozen):
     port: int
     self_traffic: bool = False
     """A pod's traffic to itself (always allowed)."""
+    node_local: bool = False
+    """Traffic between a node (a hostNetwork pod) and a pod on it (always allowed)."""
     allowed_by: tuple[RuleRef, ...] = ()
     """The egress and ingress rules that admit the flow (none on a side no policy isolates)."""
 

@@ -50,16 +50,16 @@ def describe_flow(flow: Flow) -> str:
 def describe_node_local(decision: FlowDecision) -> str:
     """Why node-local traffic is allowed, naming the end that is the node."""
     flow = decision.flow
-    node = flow.source if _is_host_network(flow.source) else flow.destination
-    return (
-        f"node-local: allowed ({describe_endpoint(node)} is a hostNetwork pod, so its traffic "
-        "is its node's, and traffic between a node and the pods on it is always allowed, "
-        "whatever the NetworkPolicies say)"
+    node = next(
+        end.pod
+        for end in (flow.source, flow.destination)
+        if isinstance(end, PodEndpoint) and end.pod.host_network
     )
-
-
-def _is_host_network(endpoint: Endpoint) -> bool:
-    return isinstance(endpoint, PodEndpoint) and endpoint.pod.host_network
+    return (
+        f"node-local: allowed ({node.namespace}/{node.name} is a hostNetwork pod, so its "
+        "traffic is its node's, and traffic between a node and the pods on it is always "
+        "allowed, whatever the NetworkPolicies say)"
+    )
 
 
 def _located(text: str, span: object) -> str:
@@ -188,4 +188,6 @@ def describe_matrix_witness(cell: MatrixCell) -> str | None:
     if witness is None:
         return None
     text = f"{witness.source} -> {witness.destination} {witness.protocol.value}/{witness.port}"
-    return text + " (self traffic)" if witness.self_traffic else text
+    if witness.self_traffic:
+        return text + " (self traffic)"
+    return text + " (on the same node: node-local)" if witness.node_local else text

@@ -263,6 +263,7 @@ def _cell(cell: MatrixCell, sources: SourceMap) -> JsonObject:
             "protocol": witness.protocol.value,
             "port": witness.port,
             "self_traffic": witness.self_traffic,
+            "node_local": witness.node_local,
         },
         "allowed_by": []
         if witness is None

@@ -20,7 +20,7 @@ from netverify.report.html import format_matrix as format_matrix_html
 from netverify.report.json import dumps, matrix_json
 from netverify.report.markdown import format_matrix as format_matrix_markdown
 from netverify.report.text import format_matrix as format_matrix_text
-from netverify.semantics import evaluate
+from netverify.semantics import evaluate, placements
 from tests.strategies import clusters
 
 REPO = Path(__file__).resolve().parents[2]
@@ -151,7 +151,8 @@ def _probe_ports(cluster: Cluster) -> list[int]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(clusters())
 def test_matrix_agrees_with_the_reference_evaluator(cluster: Cluster) -> None:
-    """A divergence is a soundness bug."""
+    """A divergence is a soundness bug. A pair is allowed when some flow between them is, on
+    any placement of the two (node-local traffic included)."""
     matrix = connectivity_matrix(LoadedCluster(cluster=cluster), Settings())
     got = allowed_pairs(matrix)
     namespaces = {ns.name: ns for ns in cluster.namespaces}
@@ -166,10 +167,46 @@ def test_matrix_agrees_with_the_reference_evaluator(cluster: Cluster) -> None:
     ports = _probe_ports(cluster)
     for source, destination in itertools.product(names, names):
         expected = any(
-            evaluate(cluster, Flow(source=s, destination=d, protocol=protocol, port=port)).allowed
+            evaluate(cluster, placed).allowed
             for s in endpoints[source]
             for d in endpoints[destination]
             for protocol in Protocol
             for port in ports
+            for placed in placements(Flow(source=s, destination=d, protocol=protocol, port=port))
         )
         assert ((source, destination) in got) == expected, (source, destination)
+
+
+def test_a_node_reaches_the_pods_that_may_share_it(tmp_path: Path) -> None:
+    """The kube-prometheus case: node-exporter (hostNetwork) reaches grafana, which admits
+    only prometheus, on grafana's node; bound to other nodes, it does not."""
+    manifest = """
+apiVersion: v1
+kind: Pod
+metadata: {name: node-exporter, namespace: monitoring, labels: {app: exporter}}
+spec: {hostNetwork: true, nodeName: NODE, containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: grafana, namespace: monitoring, labels: {app: grafana}}
+spec: {nodeName: node-a, containers: [{name: c, image: x}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: grafana, namespace: monitoring}
+spec:
+  podSelector: {matchLabels: {app: grafana}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: prometheus}}}]}]
+"""
+
+    def matrix_on(node: str) -> ConnectivityMatrix:
+        path = tmp_path / f"{node}.yaml"
+        path.write_text(manifest.replace("NODE", node), encoding="utf-8")
+        return connectivity_matrix(load_manifests([str(path)]), Settings())
+
+    pair = ("monitoring/node-exporter", "monitoring/grafana")
+    same = matrix_on("node-a")
+    (cell,) = [c for c in same.cells if (c.source, c.destination) == pair]
+    assert cell.witness is not None and cell.witness.node_local
+    assert pair in allowed_pairs(same)
+    assert pair not in allowed_pairs(matrix_on("node-b"))
