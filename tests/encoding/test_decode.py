@@ -6,6 +6,7 @@ that the model is one the engine could get) and checks the decoded flow field by
 
 from ipaddress import ip_address
 
+import pytest
 import z3
 
 from netverify.encoding.cluster import ClusterEncoding
@@ -72,6 +73,12 @@ CLUSTER = cluster(
 team=data and the named port postgres."""
 
 
+@pytest.fixture
+def built() -> ClusterEncoding:
+    """The encoding of `CLUSTER` (each in a fresh Z3 context)."""
+    return ClusterEncoding(CLUSTER, Settings())
+
+
 def decoded(built: ClusterEncoding, *facts: z3.BoolRef) -> Flow:
     """The flow of a model of the encoding's domain and `facts`."""
     solver = z3.Solver()
@@ -85,13 +92,31 @@ def is_existing(built: ClusterEncoding, end: SymbolicEndpoint, member: Pod) -> l
     return [end.is_pod, end.pod_class == index]
 
 
+def could_exist(
+    built: ClusterEncoding, end: SymbolicEndpoint, namespace: str | None, app: str | None
+) -> list[z3.BoolRef]:
+    """A pod that could exist, in the namespace named `namespace` with the label app=`app`
+    (None: a value nobody mentions)."""
+    names, labels = built.universe.namespace_labels, built.universe.pod_labels
+    return [
+        end.is_pod,
+        end.pod_class == -1,
+        end.namespace_labels[NAMESPACE_NAME_LABEL]
+        == (
+            names.other(NAMESPACE_NAME_LABEL)
+            if namespace is None
+            else names.code(NAMESPACE_NAME_LABEL, namespace)
+        ),
+        end.pod_labels["app"] == (labels.other("app") if app is None else labels.code("app", app)),
+    ]
+
+
 def port_is(built: ClusterEncoding, protocol: Protocol, port: int) -> list[z3.BoolRef]:
     flow = built.flow
     return [flow.protocol == protocol_code(protocol), flow.port == port]
 
 
-def test_an_existing_pod_to_an_external_address() -> None:
-    built = ClusterEncoding(CLUSTER, Settings())
+def test_an_existing_pod_to_an_external_address(built: ClusterEncoding) -> None:
     flow = built.flow
     address = ip_address("203.0.113.9")
     got = decoded(
@@ -109,8 +134,7 @@ def test_an_existing_pod_to_an_external_address() -> None:
     )
 
 
-def test_two_ends_in_one_class_are_two_pods() -> None:
-    built = ClusterEncoding(CLUSTER, Settings())
+def test_two_ends_in_one_class_are_two_pods(built: ClusterEncoding) -> None:
     flow = built.flow
     got = decoded(
         built,
@@ -122,19 +146,12 @@ def test_two_ends_in_one_class_are_two_pods() -> None:
     assert got.destination == pod_endpoint(CLUSTER, API[1])
 
 
-def test_a_pod_that_could_exist_in_an_existing_namespace() -> None:
-    built = ClusterEncoding(CLUSTER, Settings())
+def test_a_pod_that_could_exist_in_an_existing_namespace(built: ClusterEncoding) -> None:
     flow = built.flow
     source = flow.source
-    labels = built.universe.pod_labels
-    namespaces = built.universe.namespace_labels
     got = decoded(
         built,
-        source.is_pod,
-        source.pod_class == -1,
-        source.namespace_labels[NAMESPACE_NAME_LABEL]
-        == namespaces.code(NAMESPACE_NAME_LABEL, "dev"),
-        source.pod_labels["app"] == labels.code("app", "web"),
+        *could_exist(built, source, "dev", "web"),
         source.named_ports[("postgres", Protocol.TCP)].defined,
         source.named_ports[("postgres", Protocol.TCP)].number == 6432,
         z3.Not(source.named_ports[("postgres", Protocol.UDP)].defined),
@@ -160,20 +177,14 @@ def test_a_pod_that_could_exist_in_an_existing_namespace() -> None:
     )
 
 
-def test_a_pod_that_could_exist_in_a_namespace_that_does_not() -> None:
+def test_a_pod_that_could_exist_in_a_namespace_that_does_not(built: ClusterEncoding) -> None:
     """A label value nobody mentions decodes to a fresh one, the namespace name too."""
-    built = ClusterEncoding(CLUSTER, Settings())
     flow = built.flow
     source = flow.source
-    labels = built.universe.pod_labels
-    namespaces = built.universe.namespace_labels
     got = decoded(
         built,
-        source.is_pod,
-        source.pod_class == -1,
-        source.namespace_labels[NAMESPACE_NAME_LABEL] == namespaces.other(NAMESPACE_NAME_LABEL),
-        source.namespace_labels["team"] == namespaces.code("team", "data"),
-        source.pod_labels["app"] == labels.other("app"),
+        *could_exist(built, source, None, None),
+        source.namespace_labels["team"] == built.universe.namespace_labels.code("team", "data"),
         *(z3.Not(named.defined) for named in source.named_ports.values()),
         *is_existing(built, flow.destination, DB),
         *port_is(built, Protocol.TCP, 5432),
