@@ -1,7 +1,8 @@
 """YAML/JSON manifests to the model: the only code that sees raw dicts."""
 
+from netverify.loading.inputfiles import collect_files, read_text
 from netverify.loading.manifests import ParseCache, load_manifests
-from netverify.loading.yamlsource import YamlDocument, collect_files, parse_documents, read_text
+from netverify.loading.yamlsource import YamlDocument, parse_documents
 
 __all__ = [
     "ParseCache",

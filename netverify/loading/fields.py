@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from netverify.loading.validation import did_you_mean
-from netverify.loading.yamlsource import Path, YamlDocument
+from netverify.loading.yamlconvert import Path
+from netverify.loading.yamlsource import YamlDocument
 from netverify.model import Diagnostic, Severity, SourceSpan
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -11,19 +11,18 @@ from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from netverify.loading.fields import Diagnostics, ObjectFields, describe
+from netverify.loading.inputfiles import (
+    MANIFEST_SUFFIXES,
+    collect_files,
+    display_name,
+    read_text,
+)
 from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
 from netverify.loading.pods import WORKLOAD_GROUPS, read_pod, read_workload
 from netverify.loading.selectors import read_labels
 from netverify.loading.validation import dns1123_label_error
-from netverify.loading.yamlsource import (
-    MANIFEST_SUFFIXES,
-    Path,
-    YamlDocument,
-    collect_files,
-    display_name,
-    parse_documents,
-    read_text,
-)
+from netverify.loading.yamlconvert import Path
+from netverify.loading.yamlsource import YamlDocument, parse_documents
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,

@@ -16,7 +16,7 @@ from netverify.loading.validation import (
     port_number_error,
     protocol_error,
 )
-from netverify.loading.yamlsource import Path
+from netverify.loading.yamlconvert import Path
 from netverify.model import (
     Direction,
     IPBlock,

@@ -17,7 +17,7 @@ from netverify.loading.validation import (
     port_name_error,
     port_number_error,
 )
-from netverify.loading.yamlsource import Path
+from netverify.loading.yamlconvert import Path
 from netverify.model import ContainerPort, IPAddress, Pod, Protocol
 
 WORKLOAD_TEMPLATES: dict[str, tuple[str, ...]] = {

@@ -8,7 +8,7 @@ from netverify.loading.validation import (
     label_value_error,
     operator_error,
 )
-from netverify.loading.yamlsource import Path
+from netverify.loading.yamlconvert import Path
 from netverify.model import LabelRequirement, LabelSelector, Operator
 
 SELECTOR_FIELDS = ("matchLabels", "matchExpressions")

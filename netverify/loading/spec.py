@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from netverify.loading.fields import format_field
+from netverify.loading.inputfiles import read_text
 from netverify.loading.validation import (
     cidr_error,
     did_you_mean,
@@ -22,7 +23,7 @@ from netverify.loading.validation import (
     port_name_error,
     port_number_error,
 )
-from netverify.loading.yamlsource import YamlDocument, parse_documents, read_text
+from netverify.loading.yamlsource import YamlDocument, parse_documents
 from netverify.model import (
     PROTOCOLS,
     Cluster,

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from netverify.cli.app import app
-from tests.report.support import validate_sarif
+from tests.report.helpers import validate_sarif
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]

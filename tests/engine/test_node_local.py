@@ -19,7 +19,7 @@ from netverify.model import (
     Status,
 )
 from tests.engine.helpers import prove_one
-from tests.semantics.builders import cluster, ip_block, pod, pods_peer, policy, rule, selector
+from tests.semantics.helpers import cluster, ip_block, pod, pods_peer, policy, rule, selector
 
 GRAFANA = pod("monitoring", "grafana", {"app": "grafana"}, ip="10.0.1.5")
 ALERTMANAGER = pod("monitoring", "alertmanager", {"app": "alertmanager"}, ip="10.0.1.6")

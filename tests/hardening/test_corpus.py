@@ -1,7 +1,7 @@
 """Every input of the bad-input corpus is refused with exactly its diagnostics, never a verdict.
 
 Each case runs the real command line (in-process, through typer's `CliRunner`) in a scratch
-copy of its folder; see `corpus.py` for the format of `corpus/cases.yaml`.
+copy of its folder; see `helpers.py` for the format of `corpus/cases.yaml`.
 """
 
 import os
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hardening.corpus import (
+from tests.hardening.helpers import (
     CORPUS,
     EXIT_INPUT_ERROR,
     Case,

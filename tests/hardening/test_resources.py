@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from netverify.loading import load_manifests, read_text
+from netverify.loading.inputfiles import MAX_FILE_BYTES, MAX_FILE_BYTES_VARIABLE
 from netverify.loading.spec import read_spec
-from netverify.loading.yamlsource import MAX_DEPTH, MAX_FILE_BYTES, MAX_FILE_BYTES_VARIABLE
+from netverify.loading.yamllimits import MAX_DEPTH
 from netverify.model import InputError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netverify.loading import yamlsource
+from netverify.loading import yamlloaders, yamlsource
 from netverify.model import InputError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -14,13 +14,13 @@ EXAMPLES = sorted(
 )
 
 
-@pytest.mark.skipif(yamlsource._CSafeLoader is None, reason="PyYAML built without libyaml")
+@pytest.mark.skipif(yamlloaders.CSafeLoader is None, reason="PyYAML built without libyaml")
 @pytest.mark.parametrize("path", EXAMPLES, ids=[str(p.relative_to(REPO)) for p in EXAMPLES])
 def test_fast_and_pure_loaders_agree(path: Path) -> None:
     text = path.read_text()
-    assert yamlsource._fast_path_is_safe(text)
-    fast = yamlsource._documents(yamlsource._FastLoader, text, text, str(path))
-    pure = yamlsource._documents(yamlsource._Loader, text, text, str(path))
+    assert yamlloaders.fast_path_is_safe(text)
+    fast = yamlsource._documents(yamlloaders.FastLoader, text, text, str(path))
+    pure = yamlsource._documents(yamlloaders.PureLoader, text, text, str(path))
     assert [(d.data, dict(d.positions)) for d in fast] == [
         (d.data, dict(d.positions)) for d in pure
     ]
@@ -46,4 +46,4 @@ def test_aliases_take_the_pure_path_for_their_positions() -> None:
 )
 def test_printable_check_agrees_with_the_yaml_reader(text: str) -> None:
     refused = yaml.reader.Reader.NON_PRINTABLE.search(f"a{text}b") is not None
-    assert yamlsource._printable(f"a{text}b") is not refused
+    assert yamlloaders.printable(f"a{text}b") is not refused

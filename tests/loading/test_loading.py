@@ -26,8 +26,7 @@ from netverify.model import (
     SourceSpan,
     UnmodelledObject,
 )
-
-from .support import error, load, load_errors, policy
+from tests.loading.helpers import error, load, load_errors, policy
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

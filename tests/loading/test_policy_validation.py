@@ -14,8 +14,7 @@ from netverify.model import (
     PolicyPeer,
     Severity,
 )
-
-from .support import error, load, load_errors, policy
+from tests.loading.helpers import error, load, load_errors, policy
 
 # Line numbers below: `policy()` puts the first line of the spec body on line 7.
 

@@ -21,6 +21,7 @@ from netverify.report.json import dumps, matrix_json
 from netverify.report.markdown import format_matrix as format_matrix_markdown
 from netverify.report.text import format_matrix as format_matrix_text
 from netverify.semantics import evaluate, placements
+from tests.helpers import Golden
 from tests.strategies import clusters
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,18 +90,13 @@ FORMATS = {
 }
 
 
-@pytest.mark.parametrize("golden", sorted(FORMATS))
-def test_goldens(golden: str, monkeypatch: pytest.MonkeyPatch, update_matrix_goldens: bool) -> None:
-    formatter, options = FORMATS[golden]
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_goldens(name: str, golden: Golden, monkeypatch: pytest.MonkeyPatch) -> None:
+    formatter, options = FORMATS[name]
     monkeypatch.chdir(REPO)
-    example = "examples/devprod" if golden.startswith("devprod") else "examples/blog"
+    example = "examples/devprod" if name.startswith("devprod") else "examples/blog"
     matrix = connectivity_matrix(load_manifests([example]), Settings(), **options)  # type: ignore[arg-type]
-    text = formatter(matrix)  # type: ignore[operator]
-    path = GOLDENS / golden
-    if update_matrix_goldens:
-        GOLDENS.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
+    golden.check(name, formatter(matrix))  # type: ignore[operator]
 
 
 def test_html_is_self_contained(monkeypatch: pytest.MonkeyPatch) -> None:

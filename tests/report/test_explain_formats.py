@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from netverify.cli.app import app
-from tests.report.support import REPO
+from tests.report.helpers import REPO
 
 
 @pytest.mark.parametrize("output_format", ["sarif", "junit", "markdown", "github"])

@@ -15,7 +15,7 @@ import pytest
 from netverify.model import InvariantKind, InvariantResult, Report, SourceSpan, Status
 from netverify.model.diff import DiffReport
 from netverify.report import github, junit, markdown, rules, sarif
-from tests.report.support import (
+from tests.report.helpers import (
     REPO,
     prove_reports,
     unchanged_diff,

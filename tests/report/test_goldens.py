@@ -3,7 +3,7 @@
 `prove` runs on specs/devprod.yaml and specs/isolation.yaml; `diff` on the fixture pair in
 tests/diff/fixtures (one widened namespaceSelector); and `prove --format json` on a small
 generated cluster, whose witnesses and counterexamples are pinned. Refresh with
-`pytest tests/report --update-goldens`.
+`pytest --update-goldens`.
 """
 
 from pathlib import Path
@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from netverify.cli.app import app
 from netverify.generate import SPEC_FILE, GeneratorOptions, write_cluster
-from tests.report.conftest import Golden
-from tests.report.support import FIXTURES, REPO, SPECS
+from tests.helpers import Golden
+from tests.report.helpers import FIXTURES, REPO, SPECS
 
 FORMATS = {"sarif": "sarif.json", "junit": "junit.xml", "markdown": "md", "github": "github.txt"}
 

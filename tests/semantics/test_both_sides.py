@@ -6,7 +6,7 @@ https://kubernetes.io/docs/concepts/services-networking/network-policies/#networ
 import pytest
 
 from netverify.model import Protocol
-from tests.semantics.builders import (
+from tests.semantics.helpers import (
     cluster,
     decide,
     pod,

@@ -7,7 +7,7 @@ import pytest
 
 from netverify.model import Direction, Flow, PodEndpoint, Protocol
 from netverify.semantics import Layer, evaluate, policy_selects
-from tests.semantics.builders import (
+from tests.semantics.helpers import (
     EVERYTHING,
     allowed,
     cluster,

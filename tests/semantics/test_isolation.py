@@ -7,7 +7,7 @@ import pytest
 
 from netverify.model import Direction, PolicyRule, Protocol
 from netverify.semantics import Layer
-from tests.semantics.builders import (
+from tests.semantics.helpers import (
     EVERYTHING,
     allowed,
     cluster,

@@ -7,7 +7,7 @@ https://kubernetes.io/docs/concepts/services-networking/network-policies/
 
 from netverify.model import Flow, Protocol
 from netverify.semantics import explain_flow, placements
-from tests.semantics.builders import (
+from tests.semantics.helpers import (
     EVERYTHING,
     cluster,
     decide,

@@ -7,7 +7,7 @@ import pytest
 
 from netverify.model import Direction, Endpoint, Pod, PodEndpoint, PolicyPeer, Settings
 from netverify.semantics import ip_block_contains, peer_matches
-from tests.semantics.builders import (
+from tests.semantics.helpers import (
     EVERYTHING,
     allowed,
     cluster,

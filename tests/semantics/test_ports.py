@@ -7,7 +7,7 @@ import pytest
 
 from netverify.model import ContainerPort, Endpoint, Pod, PolicyPort, Protocol
 from netverify.semantics import port_matches
-from tests.semantics.builders import (
+from tests.semantics.helpers import (
     EVERYTHING,
     allowed,
     cluster,

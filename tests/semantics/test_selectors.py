@@ -7,7 +7,7 @@ import pytest
 
 from netverify.model import LabelRequirement, LabelSelector, Operator, PolicyPeer
 from netverify.semantics import selector_matches
-from tests.semantics.builders import (
+from tests.semantics.helpers import (
     EVERYTHING,
     allowed,
     cluster,
