@@ -37,7 +37,7 @@ def explain(
 
     try:
         loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
-        flow = parse_flow(loaded.cluster, source, destination, port)
+        flow = parse_flow(loaded.cluster, source, destination, port, loaded.skipped)
     except InputError as error:
         input_error(error)
     print_warnings(loaded.warnings)

@@ -2,7 +2,10 @@
 resolved against the loaded cluster."""
 
 import ipaddress
+from collections.abc import Sequence
 
+from netverify.loading.kinds import api_group
+from netverify.loading.pods import OPERATOR_RENDERINGS
 from netverify.loading.validation import did_you_mean, port_name_error
 from netverify.model import (
     MAX_PORT,
@@ -17,6 +20,7 @@ from netverify.model import (
     PodEndpoint,
     Protocol,
     Severity,
+    SkippedObject,
 )
 
 
@@ -24,10 +28,13 @@ def _fail(message: str) -> InputError:
     return InputError([Diagnostic(severity=Severity.ERROR, message=message)])
 
 
-def parse_endpoint(text: str, cluster: Cluster, option: str) -> Endpoint:
+def parse_endpoint(
+    text: str, cluster: Cluster, option: str, skipped: Sequence[SkippedObject] = ()
+) -> Endpoint:
     """`namespace/pod`, a pod or workload name that is unique, or an IP address.
 
-    An address that belongs to a loaded pod is that pod.
+    An address that belongs to a loaded pod is that pod. When no pod matches, the error
+    names what does: a skipped custom resource, or the StatefulSet an operator renders.
     """
     try:
         ip = ipaddress.ip_address(text)
@@ -46,9 +53,36 @@ def parse_endpoint(text: str, cluster: Cluster, option: str) -> Endpoint:
     ]
     if len(matches) != 1:
         problem = "no pod or workload" if not matches else "more than one pod or workload"
-        raise _fail(f"{option} {text}: {problem} matches; write namespace/name or an IP address")
+        hints = "" if matches else _hints(cluster, skipped, namespace if slash else None, name)
+        raise _fail(
+            f"{option} {text}: {problem} matches; write namespace/name or an IP address{hints}"
+        )
     pod = matches[0]
     return _pod_endpoint(cluster, pod.namespace, name, pod.ips[0] if pod.ips else None)
+
+
+def _hints(
+    cluster: Cluster, skipped: Sequence[SkippedObject], namespace: str | None, name: str
+) -> str:
+    """Why nothing is called `name`: a custom resource of that name netverify skipped, or the
+    StatefulSet name of an operator-rendered pod."""
+    hints = [
+        f"{o.namespace or '-'}/{o.name} is a {o.kind} custom resource "
+        f"({api_group(o.api_version)}); netverify does not model the pods it creates"
+        for o in skipped
+        if o.name == name and namespace in (None, o.namespace)
+    ]
+    renderings = {kind: rendering for (_, kind), rendering in OPERATOR_RENDERINGS.items()}
+    hints += [
+        f"{name} is the StatefulSet of {pod.kind} {pod.namespace}/{pod.name}: write "
+        f"{pod.namespace}/{pod.name}"
+        for pod in cluster.pods
+        if pod.kind in renderings
+        and pod.name is not None
+        and renderings[pod.kind].stateful_set(pod.name) == name
+        and namespace in (None, pod.namespace)
+    ]
+    return "".join(f"; {hint}" for hint in hints)
 
 
 def _pod_endpoint(
@@ -63,10 +97,17 @@ def _pod_endpoint(
     return PodEndpoint(namespace=namespace_object, pod=pod, ip=ip)
 
 
-def parse_flow(cluster: Cluster, source: str, destination: str, port: str) -> Flow:
-    """A flow from command-line words; a named port is looked up on the destination pod."""
-    source_endpoint = parse_endpoint(source, cluster, "--from")
-    destination_endpoint = parse_endpoint(destination, cluster, "--to")
+def parse_flow(
+    cluster: Cluster,
+    source: str,
+    destination: str,
+    port: str,
+    skipped: Sequence[SkippedObject] = (),
+) -> Flow:
+    """A flow from command-line words; a named port is looked up on the destination pod.
+    `skipped` (custom resources the load skipped) make "no pod matches" errors say why."""
+    source_endpoint = parse_endpoint(source, cluster, "--from", skipped)
+    destination_endpoint = parse_endpoint(destination, cluster, "--to", skipped)
     number_text, slash, protocol_text = port.partition("/")
     protocol = Protocol.TCP
     if slash:

@@ -3,7 +3,8 @@
 Every file is read and every object checked before anything is returned: either the whole
 input is loaded, or one `InputError` carries every error of every file. Objects that carry
 network policy netverify does not model are reported (a warning, or an error under `strict`)
-so that a verdict never silently ignores them; all other kinds are skipped.
+so that a verdict never silently ignores them; so are, in one warning, custom resources that
+may create pods netverify does not model. All other kinds are skipped.
 """
 
 from collections.abc import Sequence
@@ -11,8 +12,21 @@ from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from netverify.loading.fields import Diagnostics, ObjectFields, describe
+from netverify.loading.kinds import (
+    CLUSTER_SCOPED_PREFIXES,
+    NETWORK_POLICY_API_VERSION,
+    api_group,
+    is_unmodelled,
+    may_create_pods,
+)
 from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
-from netverify.loading.pods import WORKLOAD_GROUPS, read_pod, read_workload
+from netverify.loading.pods import (
+    OPERATOR_RENDERINGS,
+    WORKLOAD_GROUPS,
+    read_operator_pod,
+    read_pod,
+    read_workload,
+)
 from netverify.loading.selectors import read_labels
 from netverify.loading.validation import dns1123_label_error
 from netverify.loading.yamlsource import (
@@ -37,56 +51,13 @@ from netverify.model import (
     Pod,
     RuleRef,
     Severity,
+    SkippedObject,
     SourceMap,
     SourceSpan,
     UnmodelledObject,
 )
 
 DEFAULT_NAMESPACE = "default"
-NETWORK_POLICY_API_VERSION = "networking.k8s.io/v1"
-
-UNMODELLED_KINDS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("security.istio.io", "AuthorizationPolicy"),
-        ("security.istio.io", "PeerAuthentication"),
-        ("policy.linkerd.io", "AuthorizationPolicy"),
-        ("policy.linkerd.io", "ServerAuthorization"),
-        ("k8s.ovn.org", "EgressFirewall"),
-        ("network.openshift.io", "EgressNetworkPolicy"),
-    }
-)
-"""Policy kinds whose names do not end in `NetworkPolicy`, by (API group, kind)."""
-
-UNMODELLED_GROUPS = frozenset({"policy.networking.k8s.io"})
-"""Groups all of whose kinds are network policy (AdminNetworkPolicy and its successors)."""
-
-CLUSTER_SCOPED_PREFIXES = (
-    "Global",
-    "StagedGlobal",
-    "Cluster",
-    "CiliumClusterwide",
-    "AdminNetwork",
-    "BaselineAdminNetwork",
-)
-"""Unmodelled kinds that live outside namespaces (Calico, Antrea, Cilium, ANP, ...)."""
-
-
-def api_group(api_version: str) -> str:
-    """The group of an `apiVersion` (`""` for the core group's `v1`)."""
-    group, slash, _ = api_version.rpartition("/")
-    return group if slash else ""
-
-
-def is_unmodelled(api_version: str, kind: str) -> bool:
-    """Whether an object is network policy that netverify does not model.
-
-    That is every kind named `*NetworkPolicy` (Calico, Cilium, Antrea, MultiNetworkPolicy,
-    ...) except `networking.k8s.io/v1` NetworkPolicy itself, plus the kinds listed above.
-    """
-    group = api_group(api_version)
-    if kind.endswith("NetworkPolicy"):
-        return api_version != NETWORK_POLICY_API_VERSION
-    return group in UNMODELLED_GROUPS or (group, kind) in UNMODELLED_KINDS
 
 
 def _is_netverify_spec(data: object) -> bool:
@@ -110,6 +81,7 @@ class _Builder:
     unmodelled: list[UnmodelledObject] = field(default_factory=list)
     objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
     unmodelled_objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
+    skipped: list[SkippedObject] = field(default_factory=list)
     rules: dict[RuleRef, SourceSpan] = field(default_factory=dict)
     seen: dict[tuple[str, ObjectRef], SourceSpan] = field(default_factory=dict)
     object_count: int = 0
@@ -144,12 +116,18 @@ class _Builder:
         group = api_group(api_version)
         if kind == "Namespace" and group == "":
             self._add_namespace(fields, data)
-        elif (kind == "Pod" and group == "") or group in WORKLOAD_GROUPS.get(kind, ()):
-            self._add_pod(fields, data, kind)
+        elif (
+            (kind == "Pod" and group == "")
+            or group in WORKLOAD_GROUPS.get(kind, ())
+            or (group, kind) in OPERATOR_RENDERINGS
+        ):
+            self._add_pod(fields, data, group, kind)
         elif kind == "NetworkPolicy" and api_version == NETWORK_POLICY_API_VERSION:
             self._add_policy(fields, data)
         elif is_unmodelled(api_version, kind):
             self._add_unmodelled(fields, data, api_version, kind)
+        elif may_create_pods(group, kind, data):
+            self._add_skipped(data, api_version, kind)
 
     def _identify(
         self, fields: ObjectFields, data: dict[str, object], kind: str, *, namespaced: bool
@@ -208,15 +186,19 @@ class _Builder:
         self.namespaces[ref.name] = Namespace(name=ref.name, labels=labels, defined=True)
         self.objects[ref] = span
 
-    def _add_pod(self, fields: ObjectFields, data: dict[str, object], kind: str) -> None:
+    def _add_pod(
+        self, fields: ObjectFields, data: dict[str, object], group: str, kind: str
+    ) -> None:
         identified = self._identify(fields, data, kind, namespaced=True)
         if identified is None:
             return
         ref, labels = identified
         assert ref.namespace is not None
         span = self._claim(fields, ref)
-        if kind == "Pod":
+        if kind == "Pod" and group == "":
             pod = read_pod(fields, data, ref.namespace, ref.name, labels)
+        elif (group, kind) in OPERATOR_RENDERINGS:
+            pod = read_operator_pod(fields, data, group, kind, ref.namespace, ref.name)
         else:
             pod = read_workload(fields, data, kind, ref.namespace, ref.name)
         if span is not None and pod is not None:
@@ -261,6 +243,33 @@ class _Builder:
         )
         self.unmodelled_objects[ref] = span
 
+    def _add_skipped(self, data: dict[str, object], api_version: str, kind: str) -> None:
+        """Remember a custom resource by name; one that has none is left out silently (this
+        is not the place to validate objects netverify does not read)."""
+        metadata = data.get("metadata")
+        if not isinstance(metadata, dict) or not isinstance(name := metadata.get("name"), str):
+            return
+        namespace = metadata.get("namespace")
+        self.skipped.append(
+            SkippedObject(
+                api_version=api_version,
+                kind=kind,
+                namespace=namespace if isinstance(namespace, str) else None,
+                name=name,
+            )
+        )
+
+    def _skipped_warning(self) -> Diagnostic | None:
+        if not self.skipped:
+            return None
+        kinds = sorted({f"{o.kind} ({api_group(o.api_version)})" for o in self.skipped})
+        count = len(self.skipped)
+        return Diagnostic(
+            severity=Severity.WARNING,
+            message=f"skipped {count} object{'' if count == 1 else 's'} of kinds netverify "
+            f"does not turn into pods: {', '.join(kinds)}; pods they create are not modelled",
+        )
+
     def build(self) -> LoadedCluster:
         """The cluster, sorted, with namespaces that something refers to but nothing defines."""
         namespaces = dict(self.namespaces)
@@ -284,8 +293,14 @@ class _Builder:
         # A modelled object's position wins over an unmodelled one with the same kind and name
         # (a Calico and a Kubernetes NetworkPolicy may share both).
         sources = SourceMap(objects={**self.unmodelled_objects, **self.objects}, rules=self.rules)
+        warnings = list(self.diagnostics.warnings)
+        if (skipped := self._skipped_warning()) is not None:
+            warnings.append(skipped)
         return LoadedCluster(
-            cluster=cluster, sources=sources, warnings=tuple(self.diagnostics.warnings)
+            cluster=cluster,
+            sources=sources,
+            warnings=tuple(warnings),
+            skipped=tuple(self.skipped),
         )
 
 

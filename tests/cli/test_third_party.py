@@ -1,0 +1,87 @@
+"""Third-party manifests as found in the wild (kube-prometheus' `manifests/`, the Calico
+stars tutorial, the Kubernetes NetworkPolicy docs): operator-rendered pods, `-n`, and
+`explain` endpoints written as `namespace/Kind/name`."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from .test_cli import EXIT_HOLDS, EXIT_INPUT_ERROR, EXIT_VIOLATED, run
+
+KUBE_PROMETHEUS = """\
+apiVersion: monitoring.coreos.com/v1
+kind: Prometheus
+metadata: {name: k8s, namespace: monitoring}
+spec:
+  podMetadata:
+    labels: {app.kubernetes.io/part-of: kube-prometheus}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ThanosRuler
+metadata: {name: rules, namespace: monitoring}
+spec: {}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: grafana, namespace: monitoring}
+spec:
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: grafana}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: prometheus-k8s, namespace: monitoring}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: prometheus
+      app.kubernetes.io/part-of: kube-prometheus
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {app.kubernetes.io/name: grafana}
+    ports:
+    - {port: web, protocol: TCP}
+"""
+
+
+@pytest.fixture
+def manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kp.yaml").write_text(KUBE_PROMETHEUS)
+    return tmp_path
+
+
+def explain(source: str, destination: str, port: str, *extra: str) -> Result:
+    return run(
+        "explain", "kp.yaml", "--from", source, "--to", destination, "--port", port, *extra
+    )
+
+
+def test_policies_select_operator_rendered_pods(manifests: Path) -> None:
+    allowed = explain("monitoring/grafana", "monitoring/k8s", "web")
+    assert allowed.exit_code == EXIT_HOLDS, allowed.stderr
+    assert "prometheus-k8s" in allowed.stdout
+    blocked = explain("10.0.0.1", "monitoring/k8s", "9090")
+    assert blocked.exit_code == EXIT_VIOLATED, blocked.stdout
+    assert "skipped 1 object of kinds netverify does not turn into pods" in blocked.stderr
+
+
+def test_explain_hints_at_statefulsets_and_skipped_custom_resources(manifests: Path) -> None:
+    rendered = explain("monitoring/prometheus-k8s", "monitoring/grafana", "80")
+    assert rendered.exit_code == EXIT_INPUT_ERROR
+    assert (
+        "--from monitoring/prometheus-k8s: no pod or workload matches; write namespace/name or "
+        "an IP address; prometheus-k8s is the StatefulSet of Prometheus monitoring/k8s: write "
+        "monitoring/k8s" in rendered.stderr
+    )
+    skipped = explain("monitoring/grafana", "rules", "80")
+    assert skipped.exit_code == EXIT_INPUT_ERROR
+    assert (
+        "monitoring/rules is a ThanosRuler custom resource (monitoring.coreos.com); netverify "
+        "does not model the pods it creates" in skipped.stderr
+    )
+    assert skipped.stdout == ""
