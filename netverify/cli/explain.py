@@ -8,6 +8,7 @@ import typer
 from netverify.cli.common import (
     EXIT_HOLDS,
     EXIT_VIOLATED,
+    NamespaceOption,
     PathsArgument,
     StrictOption,
     input_error,
@@ -29,6 +30,7 @@ def explain(
         ExplainFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ExplainFormat.TEXT,
     strict: StrictOption = False,
+    namespace: NamespaceOption = None,
 ) -> None:
     """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
     placement: traffic between a node and its pods is always allowed), 1 blocked."""
@@ -36,7 +38,7 @@ def explain(
     from netverify.semantics import explain_flow
 
     try:
-        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
+        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin, namespace=namespace)
         flow = parse_flow(loaded.cluster, source, destination, port, loaded.skipped)
     except InputError as error:
         input_error(error)

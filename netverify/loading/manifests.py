@@ -75,6 +75,9 @@ class _Builder:
     """The cluster as loaded so far, with where each object came from."""
 
     diagnostics: Diagnostics
+    namespace: str | None = None
+    """The namespace given on the command line (`-n`): where objects without one land, and
+    the only one an object may name."""
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     pods: list[Pod] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
@@ -146,11 +149,13 @@ class _Builder:
             name = None
         namespace = None
         if namespaced:
-            namespace = DEFAULT_NAMESPACE
+            namespace = self.namespace or DEFAULT_NAMESPACE
             if (raw_namespace := metadata.get("namespace")) is not None:
                 path: Path = ("metadata", "namespace")
                 namespace = fields.string(raw_namespace, path)
                 problem = None if namespace is None else dns1123_label_error(namespace, "namespace")
+                if namespace is not None and problem is None:
+                    problem = self._namespace_conflict(namespace)
                 if problem is not None:
                     fields.error(path, problem)
                     namespace = None
@@ -160,6 +165,16 @@ class _Builder:
         fields.name = str(ref)
         labels = read_labels(fields, metadata.get("labels"), ("metadata", "labels"))
         return ref, labels
+
+    def _namespace_conflict(self, namespace: str) -> str | None:
+        """kubectl's refusal of an object in another namespace than `-n`'s."""
+        if self.namespace is None or namespace == self.namespace:
+            return None
+        return (
+            f'the namespace from the provided object "{namespace}" does not match the '
+            f"namespace \"{self.namespace}\". You must pass '--namespace={namespace}' to "
+            "perform this operation."
+        )
 
     def _claim(self, fields: ObjectFields, ref: ObjectRef, group: str = "") -> SourceSpan | None:
         """Record where `ref` is defined and return that; None (after an error) when it
@@ -254,7 +269,7 @@ class _Builder:
             SkippedObject(
                 api_version=api_version,
                 kind=kind,
-                namespace=namespace if isinstance(namespace, str) else None,
+                namespace=namespace if isinstance(namespace, str) else self.namespace,
                 name=name,
             )
         )
@@ -334,8 +349,12 @@ def load_manifests(
     stdin: TextIO | None = None,
     require_objects: bool = True,
     parse_cache: ParseCache | None = None,
+    namespace: str | None = None,
 ) -> LoadedCluster:
     """Load every manifest under `paths` (`-` is stdin) into one cluster.
+
+    `namespace` is `kubectl apply -n`'s: objects without a namespace land in it (instead of
+    `default`), and an object in another namespace is an error.
 
     Raises `InputError` with every error of every file; warnings (unmodelled kinds, unknown
     fields) are returned in `LoadedCluster.warnings`, and are errors under `strict`. A
@@ -345,7 +364,11 @@ def load_manifests(
     """
     parse = parse_documents if parse_cache is None else parse_cache.parse
     diagnostics = Diagnostics(strict=strict)
-    builder = _Builder(diagnostics)
+    builder = _Builder(diagnostics, namespace)
+    if namespace is not None and (problem := dns1123_label_error(namespace, "namespace")):
+        raise InputError(
+            [Diagnostic(severity=Severity.ERROR, message=f"--namespace {namespace}: {problem}")]
+        )
     for path in paths:
         try:
             files = collect_files([path])

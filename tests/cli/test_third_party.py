@@ -56,9 +56,7 @@ def manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def explain(source: str, destination: str, port: str, *extra: str) -> Result:
-    return run(
-        "explain", "kp.yaml", "--from", source, "--to", destination, "--port", port, *extra
-    )
+    return run("explain", "kp.yaml", "--from", source, "--to", destination, "--port", port, *extra)
 
 
 def test_policies_select_operator_rendered_pods(manifests: Path) -> None:
@@ -85,3 +83,59 @@ def test_explain_hints_at_statefulsets_and_skipped_custom_resources(manifests: P
         "does not model the pods it creates" in skipped.stderr
     )
     assert skipped.stdout == ""
+
+
+STARS_DEFAULT_DENY = """\
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata:
+  name: default-deny
+spec:
+  podSelector:
+    matchLabels: {}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: frontend, labels: {role: frontend}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: backend, namespace: stars, labels: {role: backend}}
+"""
+
+
+@pytest.mark.parametrize("command", ["explain", "diff", "matrix", "lint", "validate"])
+def test_every_command_that_reads_manifests_takes_a_namespace(command: str) -> None:
+    assert "--namespace" in run(command, "--help").stdout
+
+
+def test_namespace_option_places_objects_without_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stars.yaml").write_text(STARS_DEFAULT_DENY)
+    flow = ["--from", "stars/frontend", "--to", "stars/backend", "--port", "80"]
+    placed = run("explain", "stars.yaml", "-n", "stars", *flow)
+    assert placed.exit_code == EXIT_VIOLATED, placed.stderr
+    assert "stars/default-deny" in placed.stdout
+    unplaced = run("explain", "stars.yaml", *flow)
+    assert unplaced.exit_code == EXIT_INPUT_ERROR
+    assert "--from stars/frontend: no pod or workload matches" in unplaced.stderr
+    validate = run("validate", "stars.yaml", "-n", "stars")
+    assert validate.exit_code == EXIT_HOLDS, validate.stderr
+    assert "default" not in validate.stdout
+
+
+def test_namespace_option_refuses_objects_in_another_namespace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stars.yaml").write_text(STARS_DEFAULT_DENY)
+    for command in (["validate"], ["matrix"], ["lint"], ["diff", "stars.yaml"]):
+        result = run(*command, "stars.yaml", "--namespace", "client")
+        assert result.exit_code == EXIT_INPUT_ERROR, (command, result.stdout)
+        assert (
+            "stars.yaml:15: error: Pod: metadata.namespace: the namespace from the provided "
+            'object "stars" does not match the namespace "client". You must pass '
+            "'--namespace=stars' to perform this operation." in result.stderr
+        )
