@@ -22,8 +22,12 @@ from netverify.report.formats import ExplainFormat, explain_formatter
 
 def explain(
     paths: PathsArgument,
-    source: Annotated[str, typer.Option("--from", help="Source: NAMESPACE/POD or an IP.")],
-    destination: Annotated[str, typer.Option("--to", help="Destination: NAMESPACE/POD or an IP.")],
+    source: Annotated[
+        str, typer.Option("--from", help="Source: NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP.")
+    ],
+    destination: Annotated[
+        str, typer.Option("--to", help="Destination: NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP.")
+    ],
     # Help texts are rich markup: a literal "[" is written "\[".
     port: Annotated[str, typer.Option("--port", help=r"PORT\[/PROTOCOL] or NAME\[/PROTOCOL].")],
     output_format: Annotated[

@@ -5,6 +5,7 @@ import ipaddress
 from collections.abc import Sequence
 
 from netverify.loading.kinds import api_group
+from netverify.loading.podnames import pods_named
 from netverify.loading.pods import OPERATOR_RENDERINGS
 from netverify.loading.validation import did_you_mean, port_name_error
 from netverify.model import (
@@ -17,6 +18,7 @@ from netverify.model import (
     Flow,
     InputError,
     IPAddress,
+    Pod,
     PodEndpoint,
     Protocol,
     Severity,
@@ -31,10 +33,12 @@ def _fail(message: str) -> InputError:
 def parse_endpoint(
     text: str, cluster: Cluster, option: str, skipped: Sequence[SkippedObject] = ()
 ) -> Endpoint:
-    """`namespace/pod`, a pod or workload name that is unique, or an IP address.
+    """`namespace/name` or `namespace/Kind/name` of a pod or workload, a name that is unique,
+    or an IP address.
 
     An address that belongs to a loaded pod is that pod. When no pod matches, the error
-    names what does: a skipped custom resource, or the StatefulSet an operator renders.
+    names what does: a skipped custom resource, the StatefulSet an operator renders, or the
+    kinds that have the name.
     """
     try:
         ip = ipaddress.ip_address(text)
@@ -43,22 +47,32 @@ def parse_endpoint(
     else:
         for pod in cluster.pods:
             if ip in pod.ips:
-                return _pod_endpoint(cluster, pod.namespace, pod.name or "", ip)
+                return _pod_endpoint(cluster, pod, ip)
         return ExternalEndpoint(ip=ip)
-    namespace, slash, name = text.rpartition("/")
-    matches = [
-        pod
-        for pod in cluster.pods
-        if pod.name == name and (not slash or pod.namespace == namespace)
-    ]
-    if len(matches) != 1:
-        problem = "no pod or workload" if not matches else "more than one pod or workload"
-        hints = "" if matches else _hints(cluster, skipped, namespace if slash else None, name)
+    parts = text.split("/")
+    if len(parts) > 3:
         raise _fail(
-            f"{option} {text}: {problem} matches; write namespace/name or an IP address{hints}"
+            f"{option} {text}: write namespace/name, namespace/Kind/name, name or an IP address"
         )
-    pod = matches[0]
-    return _pod_endpoint(cluster, pod.namespace, name, pod.ips[0] if pod.ips else None)
+    name = parts[-1]
+    namespace = parts[0] if len(parts) > 1 else None
+    kind = parts[1] if len(parts) == 3 else None
+    matches = pods_named(cluster, name, namespace, kind)
+    if len(matches) == 1:
+        pod = matches[0]
+        return _pod_endpoint(cluster, pod, pod.ips[0] if pod.ips else None)
+    if matches:
+        spellings = " or ".join(f"{p.namespace}/{p.kind}/{p.name}" for p in matches)
+        raise _fail(f"{option} {text}: more than one pod or workload matches; write {spellings}")
+    if kind is not None and (named := pods_named(cluster, name, namespace, None)):
+        spellings = ", ".join(sorted({f"{p.namespace}/{p.kind}/{p.name}" for p in named}))
+        raise _fail(
+            f"{option} {text}: no {kind} named {name}; the kinds with that name: {spellings}"
+        )
+    hints = _hints(cluster, skipped, namespace, name)
+    raise _fail(
+        f"{option} {text}: no pod or workload matches; write namespace/name or an IP address{hints}"
+    )
 
 
 def _hints(
@@ -85,16 +99,10 @@ def _hints(
     return "".join(f"; {hint}" for hint in hints)
 
 
-def _pod_endpoint(
-    cluster: Cluster,
-    namespace: str,
-    name: str,
-    ip: IPAddress | None,
-) -> PodEndpoint:
-    pod = next(p for p in cluster.pods if p.namespace == namespace and p.name == name)
-    namespace_object = cluster.namespace(namespace)
-    assert namespace_object is not None, "every pod's namespace is loaded or implied"
-    return PodEndpoint(namespace=namespace_object, pod=pod, ip=ip)
+def _pod_endpoint(cluster: Cluster, pod: Pod, ip: IPAddress | None) -> PodEndpoint:
+    namespace = cluster.namespace(pod.namespace)
+    assert namespace is not None, "every pod's namespace is loaded or implied"
+    return PodEndpoint(namespace=namespace, pod=pod, ip=ip)
 
 
 def parse_flow(

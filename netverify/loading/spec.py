@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from netverify.loading.fields import format_field
+from netverify.loading.podnames import pods_named
 from netverify.loading.validation import (
     cidr_error,
     did_you_mean,
@@ -336,13 +337,7 @@ class _Resolver:
                 self.error(path, f'pod "{text}" is not in namespace "{namespace}"')
                 return None
             namespace = parts[0]
-        candidates = [
-            pod
-            for pod in self.cluster.pods
-            if pod.name == name
-            and (namespace is None or pod.namespace == namespace)
-            and (kind is None or pod.kind.lower() == kind.lower())
-        ]
+        candidates = pods_named(self.cluster, name, namespace, kind)
         if not candidates:
             where = f' in namespace "{namespace}"' if namespace else ""
             what = f"{kind} named" if kind else "pod or workload named"

@@ -139,3 +139,82 @@ def test_namespace_option_refuses_objects_in_another_namespace(
             'object "stars" does not match the namespace "client". You must pass '
             "'--namespace=stars' to perform this operation." in result.stderr
         )
+
+
+SHARED_NAME = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: grafana, namespace: monitoring}
+spec:
+  template:
+    metadata:
+      labels: {app: grafana}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: grafana, namespace: monitoring, labels: {app: debug}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: only-the-deployment, namespace: monitoring}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {app: grafana}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        ("monitoring/Deployment/grafana", EXIT_HOLDS),
+        ("monitoring/deployment/grafana", EXIT_HOLDS),
+        ("monitoring/Pod/grafana", EXIT_VIOLATED),
+    ],
+)
+def test_explain_takes_namespace_kind_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, code: int
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(SHARED_NAME)
+    result = run(
+        "explain",
+        "m.yaml",
+        "--from",
+        source,
+        "--to",
+        "monitoring/Deployment/grafana",
+        "--port",
+        "80",
+    )
+    assert result.exit_code == code, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "monitoring/grafana",
+            "--from monitoring/grafana: more than one pod or workload matches; write "
+            "monitoring/Deployment/grafana or monitoring/Pod/grafana",
+        ),
+        (
+            "monitoring/StatefulSet/grafana",
+            "--from monitoring/StatefulSet/grafana: no StatefulSet named grafana; the kinds "
+            "with that name: monitoring/Deployment/grafana, monitoring/Pod/grafana",
+        ),
+        (
+            "a/b/c/d",
+            "--from a/b/c/d: write namespace/name, namespace/Kind/name, name or an IP address",
+        ),
+    ],
+)
+def test_explain_endpoint_errors_name_the_spellings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(SHARED_NAME)
+    result = run("explain", "m.yaml", "--from", source, "--to", "10.0.0.1", "--port", "80")
+    assert result.exit_code == EXIT_INPUT_ERROR
+    assert message in result.stderr
