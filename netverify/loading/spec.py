@@ -311,6 +311,12 @@ class _Resolver:
         elif raw.pod is not None:
             pod_selector = self.selector(raw.pod, (*path, "pod"))
         ip = self.cidr(raw.ip, (*path, "ip")) if raw.ip is not None else None
+        if raw.external and (raw.namespace is not None or raw.pod is not None):
+            self.error(
+                (*path, "external"),
+                "`external: true` matches no pod: it cannot be combined with `namespace` or "
+                "`pod` (use `ip` to narrow the external addresses)",
+            )
         if len(self.errors) > errors_before:
             return None
         return EndpointPattern(
@@ -320,6 +326,7 @@ class _Resolver:
             pod_kind=pod_kind,
             pod_selector=pod_selector,
             ip=ip,
+            external=raw.external,
         )
 
     def pod_by_name(self, text: str, namespace: str | None, path: Path) -> Pod | None:

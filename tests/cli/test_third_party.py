@@ -2,6 +2,7 @@
 stars tutorial, the Kubernetes NetworkPolicy docs): operator-rendered pods, `-n`, and
 `explain` endpoints written as `namespace/Kind/name`."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,76 @@ def test_explain_endpoint_errors_name_the_spellings(
     result = run("explain", "m.yaml", "--from", source, "--to", "10.0.0.1", "--port", "80")
     assert result.exit_code == EXIT_INPUT_ERROR
     assert message in result.stderr
+
+
+INTERNET = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-egress-in-cluster, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Egress]
+  egress:
+  - to:
+    - namespaceSelector: {}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: prod, labels: {app: db}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: node-exporter, namespace: monitoring}
+spec: {hostNetwork: true}
+"""
+
+INTERNET_SPEC = """\
+manifests: [m.yaml]
+settings: {podCIDRs: [10.244.0.0/16]}
+invariants:
+  - name: db-never-reaches-any-address
+    forbid:
+      from: {pod: prod/db}
+      to: {ip: 0.0.0.0/0}
+  - name: db-never-reaches-the-internet
+    forbid:
+      from: {pod: prod/db}
+      to: {external: true}
+  - name: db-never-reaches-the-ipv4-internet
+    forbid:
+      from: {pod: prod/db}
+      to: {external: true, ip: 0.0.0.0/0}
+"""
+
+
+def test_external_endpoints_are_never_pods(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(INTERNET)
+    (tmp_path / "spec.yaml").write_text(INTERNET_SPEC)
+    result = run("prove", "spec.yaml", "--format", "json")
+    assert result.exit_code == EXIT_VIOLATED, result.stderr
+    statuses = {entry["name"]: entry["status"] for entry in json.loads(result.stdout)["results"]}
+    assert statuses == {
+        "db-never-reaches-any-address": "violated",
+        "db-never-reaches-the-internet": "holds",
+        "db-never-reaches-the-ipv4-internet": "holds",
+    }
+
+
+def test_external_beside_a_pod_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(INTERNET)
+    (tmp_path / "spec.yaml").write_text(
+        INTERNET_SPEC.replace("to: {external: true}", "to: {external: true, namespace: prod}")
+    )
+    result = run("prove", "spec.yaml")
+    assert result.exit_code == EXIT_INPUT_ERROR
+    assert (
+        "spec.yaml:11: error: invariants[1].forbid.to.external: `external: true` matches no "
+        "pod: it cannot be combined with `namespace` or `pod`" in result.stderr
+    )
+
+
+def test_the_schema_has_external() -> None:
+    schema = json.loads(run("schema").stdout)
+    assert schema["$defs"]["EndpointSpec"]["properties"]["external"]["type"] == "boolean"
