@@ -6,7 +6,6 @@ resolved against them), `hostNetwork`, `nodeName` and the pod's addresses. The r
 spec is not validated; netverify is not a general manifest linter.
 """
 
-from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -49,56 +48,48 @@ PROMETHEUS_OPERATOR_GROUP = "monitoring.coreos.com"
 
 
 class OperatorRendering(NamedTuple):
-    """How an operator renders a custom resource as pods: the labels it always sets (they
-    win over `spec.podMetadata.labels`) and the container ports, the first of which is the
-    web port named by `spec.portName` and dropped under `spec.listenLocal`."""
+    """How prometheus-operator renders a custom resource as the pods of the StatefulSet
+    `<app>-<name>`: the labels it always sets (they win over `spec.podMetadata.labels`) and
+    the container ports, the first of which is the web port named by `spec.portName` and
+    dropped under `spec.listenLocal`."""
 
-    stateful_set_prefix: str
-    """The rendered StatefulSet is `<prefix>-<name>`."""
-    labels: Callable[[str], dict[str, str]]
+    app: str
+    """`app.kubernetes.io/name`, the key of a label whose value is the resource's name, and
+    the StatefulSet's prefix."""
     web_port: int
     other_ports: tuple[ContainerPort, ...] = ()
+    more_labels: tuple[tuple[str, str | None], ...] = ()
+    """Further labels; a None value stands for the resource's name."""
 
     def stateful_set(self, name: str) -> str:
-        return f"{self.stateful_set_prefix}-{name}"
+        return f"{self.app}-{name}"
 
-
-def _prometheus_labels(name: str) -> dict[str, str]:
-    # prometheus-operator pkg/prometheus/server/operator.go `makeSelectorLabels`, and the
-    # shard label of pkg/prometheus/server/statefulset.go `makeStatefulSetSpec` (shard 0
-    # stands for every shard). `app.kubernetes.io/version` (the operator's default
-    # Prometheus version unless `spec.version`) and the operator's own `--labels` are not
-    # modelled.
-    return {
-        "app.kubernetes.io/managed-by": "prometheus-operator",
-        "app.kubernetes.io/name": "prometheus",
-        "app.kubernetes.io/instance": name,
-        "operator.prometheus.io/name": name,
-        "operator.prometheus.io/shard": "0",
-        "prometheus": name,
-    }
-
-
-def _alertmanager_labels(name: str) -> dict[str, str]:
-    # prometheus-operator pkg/alertmanager/operator.go `makeSelectorLabels`, applied in
-    # pkg/alertmanager/statefulset.go `makeStatefulSetSpec` (version label as above).
-    return {
-        "app.kubernetes.io/managed-by": "prometheus-operator",
-        "app.kubernetes.io/name": "alertmanager",
-        "app.kubernetes.io/instance": name,
-        "alertmanager": name,
-    }
+    def labels(self, name: str) -> dict[str, str]:
+        # `makeSelectorLabels` in pkg/prometheus/server/operator.go and
+        # pkg/alertmanager/operator.go. Not modelled: `app.kubernetes.io/version` (the
+        # operator's default version unless `spec.version`) and the operator's `--labels`.
+        labels = {
+            "app.kubernetes.io/managed-by": "prometheus-operator",
+            "app.kubernetes.io/name": self.app,
+            "app.kubernetes.io/instance": name,
+            self.app: name,
+        }
+        labels.update((key, name if value is None else value) for key, value in self.more_labels)
+        return labels
 
 
 OPERATOR_RENDERINGS: dict[tuple[str, str], OperatorRendering] = {
-    # pkg/prometheus/common.go `MakeContainerPorts`: `web` (spec.portName) 9090/TCP.
+    # pkg/prometheus/common.go `MakeContainerPorts`: `web` (spec.portName) 9090/TCP; the
+    # shard label of pkg/prometheus/server/statefulset.go `makeStatefulSetSpec` (shard 0
+    # stands for every shard).
     (PROMETHEUS_OPERATOR_GROUP, "Prometheus"): OperatorRendering(
-        "prometheus", _prometheus_labels, 9090
+        "prometheus",
+        9090,
+        more_labels=(("operator.prometheus.io/name", None), ("operator.prometheus.io/shard", "0")),
     ),
     # pkg/alertmanager/statefulset.go `makeStatefulSetSpec`: web 9093/TCP, mesh 9094 TCP+UDP.
     (PROMETHEUS_OPERATOR_GROUP, "Alertmanager"): OperatorRendering(
         "alertmanager",
-        _alertmanager_labels,
         9093,
         (
             ContainerPort(name="mesh-tcp", port=9094, protocol=Protocol.TCP),
