@@ -2,7 +2,10 @@
 here are network policy kinds netverify does not model and custom resources that may create
 pods it does not model."""
 
+from collections.abc import Sequence
+
 from netverify.loading.pods import PROMETHEUS_OPERATOR_GROUP
+from netverify.model import Diagnostic, Severity, SkippedObject
 
 NETWORK_POLICY_API_VERSION = "networking.k8s.io/v1"
 
@@ -75,4 +78,17 @@ def may_create_pods(group: str, kind: str, data: dict[str, object]) -> bool:
         and group not in BUILTIN_GROUPS
         and not group.endswith(".k8s.io")
         and (group, kind) not in PODLESS_KINDS
+    )
+
+
+def skipped_warning(skipped: Sequence[SkippedObject]) -> Diagnostic | None:
+    """One warning naming the kinds of every skipped custom resource; None without any."""
+    if not skipped:
+        return None
+    kinds = sorted({f"{o.kind} ({api_group(o.api_version)})" for o in skipped})
+    count = len(skipped)
+    return Diagnostic(
+        severity=Severity.WARNING,
+        message=f"skipped {count} object{'' if count == 1 else 's'} of kinds netverify "
+        f"does not turn into pods: {', '.join(kinds)}; pods they create are not modelled",
     )

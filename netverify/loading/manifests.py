@@ -18,6 +18,7 @@ from netverify.loading.kinds import (
     api_group,
     is_unmodelled,
     may_create_pods,
+    skipped_warning,
 )
 from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
 from netverify.loading.pods import (
@@ -274,17 +275,6 @@ class _Builder:
             )
         )
 
-    def _skipped_warning(self) -> Diagnostic | None:
-        if not self.skipped:
-            return None
-        kinds = sorted({f"{o.kind} ({api_group(o.api_version)})" for o in self.skipped})
-        count = len(self.skipped)
-        return Diagnostic(
-            severity=Severity.WARNING,
-            message=f"skipped {count} object{'' if count == 1 else 's'} of kinds netverify "
-            f"does not turn into pods: {', '.join(kinds)}; pods they create are not modelled",
-        )
-
     def build(self) -> LoadedCluster:
         """The cluster, sorted, with namespaces that something refers to but nothing defines."""
         namespaces = dict(self.namespaces)
@@ -309,7 +299,7 @@ class _Builder:
         # (a Calico and a Kubernetes NetworkPolicy may share both).
         sources = SourceMap(objects={**self.unmodelled_objects, **self.objects}, rules=self.rules)
         warnings = list(self.diagnostics.warnings)
-        if (skipped := self._skipped_warning()) is not None:
+        if (skipped := skipped_warning(self.skipped)) is not None:
             warnings.append(skipped)
         return LoadedCluster(
             cluster=cluster,
