@@ -32,6 +32,15 @@ StrictOption = Annotated[
         "strict field validation).",
     ),
 ]
+NamespaceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace",
+        "-n",
+        help="Put objects without a namespace in this one, and refuse objects in another "
+        "(like kubectl apply -n).",
+    ),
+]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 """The format option of `prove` and `diff`."""
 OutputOption = Annotated[

@@ -11,6 +11,7 @@ from netverify.cli.common import (
     EXIT_UNKNOWN,
     EXIT_VIOLATED,
     FormatOption,
+    NamespaceOption,
     OutputOption,
     RlimitOption,
     StrictOption,
@@ -61,6 +62,7 @@ def diff(
     timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
     rlimit: RlimitOption = DEFAULT_RLIMIT,
     strict: StrictOption = False,
+    namespace: NamespaceOption = None,
 ) -> None:
     """Connectivity added and removed between two revisions of the manifests."""
     from netverify.engine.diff import diff as diff_sides
@@ -68,7 +70,9 @@ def diff(
 
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
     try:
-        with long_lived(lambda: load_diff_sides(paths, base_ref, strict=strict)) as sides:
+        with long_lived(
+            lambda: load_diff_sides(paths, base_ref, strict=strict, namespace=namespace)
+        ) as sides:
             print_warnings((*sides.base.warnings, *sides.head.warnings))
             report = diff_sides(
                 sides.base,

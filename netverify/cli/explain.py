@@ -8,6 +8,7 @@ import typer
 from netverify.cli.common import (
     EXIT_HOLDS,
     EXIT_VIOLATED,
+    NamespaceOption,
     PathsArgument,
     StrictOption,
     input_error,
@@ -21,14 +22,19 @@ from netverify.report.formats import ExplainFormat, explain_formatter
 
 def explain(
     paths: PathsArgument,
-    source: Annotated[str, typer.Option("--from", help="Source: NAMESPACE/POD or an IP.")],
-    destination: Annotated[str, typer.Option("--to", help="Destination: NAMESPACE/POD or an IP.")],
+    source: Annotated[
+        str, typer.Option("--from", help="Source: NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP.")
+    ],
+    destination: Annotated[
+        str, typer.Option("--to", help="Destination: NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP.")
+    ],
     # Help texts are rich markup: a literal "[" is written "\[".
     port: Annotated[str, typer.Option("--port", help=r"PORT\[/PROTOCOL] or NAME\[/PROTOCOL].")],
     output_format: Annotated[
         ExplainFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ExplainFormat.TEXT,
     strict: StrictOption = False,
+    namespace: NamespaceOption = None,
 ) -> None:
     """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
     placement: traffic between a node and its pods is always allowed), 1 blocked."""
@@ -36,8 +42,8 @@ def explain(
     from netverify.semantics import explain_flow
 
     try:
-        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
-        flow = parse_flow(loaded.cluster, source, destination, port)
+        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin, namespace=namespace)
+        flow = parse_flow(loaded.cluster, source, destination, port, loaded.skipped)
     except InputError as error:
         input_error(error)
     print_warnings(loaded.warnings)

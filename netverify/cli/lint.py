@@ -8,6 +8,7 @@ import typer
 from netverify.cli.common import (
     EXIT_HOLDS,
     EXIT_VIOLATED,
+    NamespaceOption,
     OutputOption,
     PathsArgument,
     RlimitOption,
@@ -36,13 +37,14 @@ def lint(
     timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
     rlimit: RlimitOption = DEFAULT_RLIMIT,
     strict: StrictOption = False,
+    namespace: NamespaceOption = None,
 ) -> None:
     """Find policy mistakes (docs/lint.md); exit 1 when an error-severity finding exists."""
     from netverify.engine.lint import lint as run_lint
     from netverify.loading.arguments import parse_pod_cidr
 
     try:
-        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
+        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin, namespace=namespace)
         cidrs = tuple(parse_pod_cidr(text) for text in pod_cidrs or [])
     except InputError as error:
         input_error(error)

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from netverify.cli.common import (
+    NamespaceOption,
     OutputOption,
     PathsArgument,
     StrictOption,
@@ -37,6 +38,7 @@ def matrix(
     ] = MatrixFormat.TEXT,
     output: OutputOption = None,
     strict: StrictOption = False,
+    namespace: NamespaceOption = None,
 ) -> None:
     """Who can reach whom among the existing pods (self traffic allowed, external addresses
     left out)."""
@@ -44,7 +46,7 @@ def matrix(
     from netverify.loading.arguments import parse_matrix_port
 
     try:
-        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
+        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin, namespace=namespace)
         asked = [parse_matrix_port(port) for port in ports or []]
     except InputError as error:
         input_error(error)

@@ -69,6 +69,8 @@ def endpoint_pattern(
     terms = []
     if pattern.pods_only:
         terms.append(endpoint.is_pod)
+    if pattern.external:
+        terms.append(z3.Not(endpoint.is_pod))
     if pattern.namespace_name is not None:
         terms.append(encoding.namespace_is(endpoint, pattern.namespace_name))
     if pattern.namespace_selector is not None:

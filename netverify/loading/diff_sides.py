@@ -19,14 +19,17 @@ class DiffSides:
     """BASE's and HEAD's names: the two paths, or the revision and `work tree`."""
 
 
-def load_diff_sides(paths: Sequence[str], base_ref: str | None, *, strict: bool) -> DiffSides:
+def load_diff_sides(
+    paths: Sequence[str], base_ref: str | None, *, strict: bool, namespace: str | None = None
+) -> DiffSides:
     """Both sides; the files they share are parsed once. Raises `InputError` for anything but
-    two paths without `base_ref`, and for what loading or git reject."""
+    two paths without `base_ref`, and for what loading or git reject. `namespace` is
+    `load_manifests`'."""
     parse_cache = ParseCache()
     if base_ref is not None:
         with paths_at_revision(base_ref, paths) as base_paths:
-            base = _revision_side(base_paths, strict, parse_cache)
-        head = load_manifests(paths, strict=strict, parse_cache=parse_cache)
+            base = _revision_side(base_paths, strict, parse_cache, namespace)
+        head = load_manifests(paths, strict=strict, parse_cache=parse_cache, namespace=namespace)
         return DiffSides(base, head, (base_ref, "work tree"))
     if len(paths) != 2:
         raise InputError(
@@ -37,13 +40,21 @@ def load_diff_sides(paths: Sequence[str], base_ref: str | None, *, strict: bool)
                 )
             ]
         )
-    base = load_manifests([paths[0]], strict=strict, parse_cache=parse_cache)
-    head = load_manifests([paths[1]], strict=strict, parse_cache=parse_cache)
+    base = load_manifests([paths[0]], strict=strict, parse_cache=parse_cache, namespace=namespace)
+    head = load_manifests([paths[1]], strict=strict, parse_cache=parse_cache, namespace=namespace)
     return DiffSides(base, head, (paths[0], paths[1]))
 
 
-def _revision_side(paths: list[str], strict: bool, parse_cache: ParseCache) -> LoadedCluster:
+def _revision_side(
+    paths: list[str], strict: bool, parse_cache: ParseCache, namespace: str | None
+) -> LoadedCluster:
     """A side read at a revision; paths that did not exist there make an empty side."""
     if not paths:
         return LoadedCluster(cluster=Cluster())
-    return load_manifests(paths, strict=strict, require_objects=False, parse_cache=parse_cache)
+    return load_manifests(
+        paths,
+        strict=strict,
+        require_objects=False,
+        parse_cache=parse_cache,
+        namespace=namespace,
+    )

@@ -2,7 +2,11 @@
 resolved against the loaded cluster."""
 
 import ipaddress
+from collections.abc import Sequence
 
+from netverify.loading.kinds import api_group
+from netverify.loading.podnames import pods_named
+from netverify.loading.pods import OPERATOR_RENDERINGS
 from netverify.loading.validation import did_you_mean, port_name_error
 from netverify.model import (
     MAX_PORT,
@@ -14,9 +18,11 @@ from netverify.model import (
     Flow,
     InputError,
     IPAddress,
+    Pod,
     PodEndpoint,
     Protocol,
     Severity,
+    SkippedObject,
 )
 
 
@@ -24,10 +30,15 @@ def _fail(message: str) -> InputError:
     return InputError([Diagnostic(severity=Severity.ERROR, message=message)])
 
 
-def parse_endpoint(text: str, cluster: Cluster, option: str) -> Endpoint:
-    """`namespace/pod`, a pod or workload name that is unique, or an IP address.
+def parse_endpoint(
+    text: str, cluster: Cluster, option: str, skipped: Sequence[SkippedObject] = ()
+) -> Endpoint:
+    """`namespace/name` or `namespace/Kind/name` of a pod or workload, a name that is unique,
+    or an IP address.
 
-    An address that belongs to a loaded pod is that pod.
+    An address that belongs to a loaded pod is that pod. When no pod matches, the error
+    names what does: a skipped custom resource, the StatefulSet an operator renders, or the
+    kinds that have the name.
     """
     try:
         ip = ipaddress.ip_address(text)
@@ -36,37 +47,75 @@ def parse_endpoint(text: str, cluster: Cluster, option: str) -> Endpoint:
     else:
         for pod in cluster.pods:
             if ip in pod.ips:
-                return _pod_endpoint(cluster, pod.namespace, pod.name or "", ip)
+                return _pod_endpoint(cluster, pod, ip)
         return ExternalEndpoint(ip=ip)
-    namespace, slash, name = text.rpartition("/")
-    matches = [
-        pod
-        for pod in cluster.pods
-        if pod.name == name and (not slash or pod.namespace == namespace)
+    parts = text.split("/")
+    if len(parts) > 3:
+        raise _fail(
+            f"{option} {text}: write namespace/name, namespace/Kind/name, name or an IP address"
+        )
+    name = parts[-1]
+    namespace = parts[0] if len(parts) > 1 else None
+    kind = parts[1] if len(parts) == 3 else None
+    matches = pods_named(cluster, name, namespace, kind)
+    if len(matches) == 1:
+        pod = matches[0]
+        return _pod_endpoint(cluster, pod, pod.ips[0] if pod.ips else None)
+    if matches:
+        spellings = " or ".join(f"{p.namespace}/{p.kind}/{p.name}" for p in matches)
+        raise _fail(f"{option} {text}: more than one pod or workload matches; write {spellings}")
+    if kind is not None and (named := pods_named(cluster, name, namespace, None)):
+        spellings = ", ".join(sorted({f"{p.namespace}/{p.kind}/{p.name}" for p in named}))
+        raise _fail(
+            f"{option} {text}: no {kind} named {name}; the kinds with that name: {spellings}"
+        )
+    hints = _hints(cluster, skipped, namespace, name)
+    raise _fail(
+        f"{option} {text}: no pod or workload matches; write namespace/name or an IP address{hints}"
+    )
+
+
+def _hints(
+    cluster: Cluster, skipped: Sequence[SkippedObject], namespace: str | None, name: str
+) -> str:
+    """Why nothing is called `name`: a custom resource of that name netverify skipped, or the
+    StatefulSet name of an operator-rendered pod."""
+    hints = [
+        f"{o.namespace or '-'}/{o.name} is a {o.kind} custom resource "
+        f"({api_group(o.api_version)}); netverify does not model the pods it creates"
+        for o in skipped
+        if o.name == name and namespace in (None, o.namespace)
     ]
-    if len(matches) != 1:
-        problem = "no pod or workload" if not matches else "more than one pod or workload"
-        raise _fail(f"{option} {text}: {problem} matches; write namespace/name or an IP address")
-    pod = matches[0]
-    return _pod_endpoint(cluster, pod.namespace, name, pod.ips[0] if pod.ips else None)
+    renderings = {kind: rendering for (_, kind), rendering in OPERATOR_RENDERINGS.items()}
+    hints += [
+        f"{name} is the StatefulSet of {pod.kind} {pod.namespace}/{pod.name}: write "
+        f"{pod.namespace}/{pod.name}"
+        for pod in cluster.pods
+        if pod.kind in renderings
+        and pod.name is not None
+        and renderings[pod.kind].stateful_set(pod.name) == name
+        and namespace in (None, pod.namespace)
+    ]
+    return "".join(f"; {hint}" for hint in hints)
 
 
-def _pod_endpoint(
+def _pod_endpoint(cluster: Cluster, pod: Pod, ip: IPAddress | None) -> PodEndpoint:
+    namespace = cluster.namespace(pod.namespace)
+    assert namespace is not None, "every pod's namespace is loaded or implied"
+    return PodEndpoint(namespace=namespace, pod=pod, ip=ip)
+
+
+def parse_flow(
     cluster: Cluster,
-    namespace: str,
-    name: str,
-    ip: IPAddress | None,
-) -> PodEndpoint:
-    pod = next(p for p in cluster.pods if p.namespace == namespace and p.name == name)
-    namespace_object = cluster.namespace(namespace)
-    assert namespace_object is not None, "every pod's namespace is loaded or implied"
-    return PodEndpoint(namespace=namespace_object, pod=pod, ip=ip)
-
-
-def parse_flow(cluster: Cluster, source: str, destination: str, port: str) -> Flow:
-    """A flow from command-line words; a named port is looked up on the destination pod."""
-    source_endpoint = parse_endpoint(source, cluster, "--from")
-    destination_endpoint = parse_endpoint(destination, cluster, "--to")
+    source: str,
+    destination: str,
+    port: str,
+    skipped: Sequence[SkippedObject] = (),
+) -> Flow:
+    """A flow from command-line words; a named port is looked up on the destination pod.
+    `skipped` (custom resources the load skipped) make "no pod matches" errors say why."""
+    source_endpoint = parse_endpoint(source, cluster, "--from", skipped)
+    destination_endpoint = parse_endpoint(destination, cluster, "--to", skipped)
     number_text, slash, protocol_text = port.partition("/")
     protocol = Protocol.TCP
     if slash:

@@ -3,7 +3,8 @@
 Every file is read and every object checked before anything is returned: either the whole
 input is loaded, or one `InputError` carries every error of every file. Objects that carry
 network policy netverify does not model are reported (a warning, or an error under `strict`)
-so that a verdict never silently ignores them; all other kinds are skipped.
+so that a verdict never silently ignores them; so are, in one warning, custom resources that
+may create pods netverify does not model. All other kinds are skipped.
 """
 
 from collections.abc import Sequence
@@ -17,8 +18,22 @@ from netverify.loading.inputfiles import (
     display_name,
     read_text,
 )
+from netverify.loading.kinds import (
+    CLUSTER_SCOPED_PREFIXES,
+    NETWORK_POLICY_API_VERSION,
+    api_group,
+    is_unmodelled,
+    may_create_pods,
+    skipped_warning,
+)
 from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
-from netverify.loading.pods import WORKLOAD_GROUPS, read_pod, read_workload
+from netverify.loading.pods import (
+    OPERATOR_RENDERINGS,
+    WORKLOAD_GROUPS,
+    read_operator_pod,
+    read_pod,
+    read_workload,
+)
 from netverify.loading.selectors import read_labels
 from netverify.loading.validation import dns1123_label_error
 from netverify.loading.yamlconvert import Path
@@ -36,56 +51,13 @@ from netverify.model import (
     Pod,
     RuleRef,
     Severity,
+    SkippedObject,
     SourceMap,
     SourceSpan,
     UnmodelledObject,
 )
 
 DEFAULT_NAMESPACE = "default"
-NETWORK_POLICY_API_VERSION = "networking.k8s.io/v1"
-
-UNMODELLED_KINDS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("security.istio.io", "AuthorizationPolicy"),
-        ("security.istio.io", "PeerAuthentication"),
-        ("policy.linkerd.io", "AuthorizationPolicy"),
-        ("policy.linkerd.io", "ServerAuthorization"),
-        ("k8s.ovn.org", "EgressFirewall"),
-        ("network.openshift.io", "EgressNetworkPolicy"),
-    }
-)
-"""Policy kinds whose names do not end in `NetworkPolicy`, by (API group, kind)."""
-
-UNMODELLED_GROUPS = frozenset({"policy.networking.k8s.io"})
-"""Groups all of whose kinds are network policy (AdminNetworkPolicy and its successors)."""
-
-CLUSTER_SCOPED_PREFIXES = (
-    "Global",
-    "StagedGlobal",
-    "Cluster",
-    "CiliumClusterwide",
-    "AdminNetwork",
-    "BaselineAdminNetwork",
-)
-"""Unmodelled kinds that live outside namespaces (Calico, Antrea, Cilium, ANP, ...)."""
-
-
-def api_group(api_version: str) -> str:
-    """The group of an `apiVersion` (`""` for the core group's `v1`)."""
-    group, slash, _ = api_version.rpartition("/")
-    return group if slash else ""
-
-
-def is_unmodelled(api_version: str, kind: str) -> bool:
-    """Whether an object is network policy that netverify does not model.
-
-    That is every kind named `*NetworkPolicy` (Calico, Cilium, Antrea, MultiNetworkPolicy,
-    ...) except `networking.k8s.io/v1` NetworkPolicy itself, plus the kinds listed above.
-    """
-    group = api_group(api_version)
-    if kind.endswith("NetworkPolicy"):
-        return api_version != NETWORK_POLICY_API_VERSION
-    return group in UNMODELLED_GROUPS or (group, kind) in UNMODELLED_KINDS
 
 
 def _is_netverify_spec(data: object) -> bool:
@@ -103,12 +75,16 @@ class _Builder:
     """The cluster as loaded so far, with where each object came from."""
 
     diagnostics: Diagnostics
+    namespace: str | None = None
+    """The namespace given on the command line (`-n`): where objects without one land, and
+    the only one an object may name."""
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     pods: list[Pod] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
     unmodelled: list[UnmodelledObject] = field(default_factory=list)
     objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
     unmodelled_objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
+    skipped: list[SkippedObject] = field(default_factory=list)
     rules: dict[RuleRef, SourceSpan] = field(default_factory=dict)
     seen: dict[tuple[str, ObjectRef], SourceSpan] = field(default_factory=dict)
     object_count: int = 0
@@ -143,12 +119,18 @@ class _Builder:
         group = api_group(api_version)
         if kind == "Namespace" and group == "":
             self._add_namespace(fields, data)
-        elif (kind == "Pod" and group == "") or group in WORKLOAD_GROUPS.get(kind, ()):
-            self._add_pod(fields, data, kind)
+        elif (
+            (kind == "Pod" and group == "")
+            or group in WORKLOAD_GROUPS.get(kind, ())
+            or (group, kind) in OPERATOR_RENDERINGS
+        ):
+            self._add_pod(fields, data, group, kind)
         elif kind == "NetworkPolicy" and api_version == NETWORK_POLICY_API_VERSION:
             self._add_policy(fields, data)
         elif is_unmodelled(api_version, kind):
             self._add_unmodelled(fields, data, api_version, kind)
+        elif may_create_pods(group, kind, data):
+            self._add_skipped(data, api_version, kind)
 
     def _identify(
         self, fields: ObjectFields, data: dict[str, object], kind: str, *, namespaced: bool
@@ -167,11 +149,13 @@ class _Builder:
             name = None
         namespace = None
         if namespaced:
-            namespace = DEFAULT_NAMESPACE
+            namespace = self.namespace or DEFAULT_NAMESPACE
             if (raw_namespace := metadata.get("namespace")) is not None:
                 path: Path = ("metadata", "namespace")
                 namespace = fields.string(raw_namespace, path)
                 problem = None if namespace is None else dns1123_label_error(namespace, "namespace")
+                if namespace is not None and problem is None:
+                    problem = self._namespace_conflict(namespace)
                 if problem is not None:
                     fields.error(path, problem)
                     namespace = None
@@ -181,6 +165,16 @@ class _Builder:
         fields.name = str(ref)
         labels = read_labels(fields, metadata.get("labels"), ("metadata", "labels"))
         return ref, labels
+
+    def _namespace_conflict(self, namespace: str) -> str | None:
+        """kubectl's refusal of an object in another namespace than `-n`'s."""
+        if self.namespace is None or namespace == self.namespace:
+            return None
+        return (
+            f'the namespace from the provided object "{namespace}" does not match the '
+            f"namespace \"{self.namespace}\". You must pass '--namespace={namespace}' to "
+            "perform this operation."
+        )
 
     def _claim(self, fields: ObjectFields, ref: ObjectRef, group: str = "") -> SourceSpan | None:
         """Record where `ref` is defined and return that; None (after an error) when it
@@ -207,15 +201,19 @@ class _Builder:
         self.namespaces[ref.name] = Namespace(name=ref.name, labels=labels, defined=True)
         self.objects[ref] = span
 
-    def _add_pod(self, fields: ObjectFields, data: dict[str, object], kind: str) -> None:
+    def _add_pod(
+        self, fields: ObjectFields, data: dict[str, object], group: str, kind: str
+    ) -> None:
         identified = self._identify(fields, data, kind, namespaced=True)
         if identified is None:
             return
         ref, labels = identified
         assert ref.namespace is not None
         span = self._claim(fields, ref)
-        if kind == "Pod":
+        if kind == "Pod" and group == "":
             pod = read_pod(fields, data, ref.namespace, ref.name, labels)
+        elif (group, kind) in OPERATOR_RENDERINGS:
+            pod = read_operator_pod(fields, data, group, kind, ref.namespace, ref.name)
         else:
             pod = read_workload(fields, data, kind, ref.namespace, ref.name)
         if span is not None and pod is not None:
@@ -260,6 +258,22 @@ class _Builder:
         )
         self.unmodelled_objects[ref] = span
 
+    def _add_skipped(self, data: dict[str, object], api_version: str, kind: str) -> None:
+        """Remember a custom resource by name; one that has none is left out silently (this
+        is not the place to validate objects netverify does not read)."""
+        metadata = data.get("metadata")
+        if not isinstance(metadata, dict) or not isinstance(name := metadata.get("name"), str):
+            return
+        namespace = metadata.get("namespace")
+        self.skipped.append(
+            SkippedObject(
+                api_version=api_version,
+                kind=kind,
+                namespace=namespace if isinstance(namespace, str) else self.namespace,
+                name=name,
+            )
+        )
+
     def build(self) -> LoadedCluster:
         """The cluster, sorted, with namespaces that something refers to but nothing defines."""
         namespaces = dict(self.namespaces)
@@ -283,8 +297,14 @@ class _Builder:
         # A modelled object's position wins over an unmodelled one with the same kind and name
         # (a Calico and a Kubernetes NetworkPolicy may share both).
         sources = SourceMap(objects={**self.unmodelled_objects, **self.objects}, rules=self.rules)
+        warnings = list(self.diagnostics.warnings)
+        if (skipped := skipped_warning(self.skipped)) is not None:
+            warnings.append(skipped)
         return LoadedCluster(
-            cluster=cluster, sources=sources, warnings=tuple(self.diagnostics.warnings)
+            cluster=cluster,
+            sources=sources,
+            warnings=tuple(warnings),
+            skipped=tuple(self.skipped),
         )
 
 
@@ -318,8 +338,12 @@ def load_manifests(
     stdin: TextIO | None = None,
     require_objects: bool = True,
     parse_cache: ParseCache | None = None,
+    namespace: str | None = None,
 ) -> LoadedCluster:
     """Load every manifest under `paths` (`-` is stdin) into one cluster.
+
+    `namespace` is `kubectl apply -n`'s: objects without a namespace land in it (instead of
+    `default`), and an object in another namespace is an error.
 
     Raises `InputError` with every error of every file; warnings (unmodelled kinds, unknown
     fields) are returned in `LoadedCluster.warnings`, and are errors under `strict`. A
@@ -329,7 +353,11 @@ def load_manifests(
     """
     parse = parse_documents if parse_cache is None else parse_cache.parse
     diagnostics = Diagnostics(strict=strict)
-    builder = _Builder(diagnostics)
+    builder = _Builder(diagnostics, namespace)
+    if namespace is not None and (problem := dns1123_label_error(namespace, "namespace")):
+        raise InputError(
+            [Diagnostic(severity=Severity.ERROR, message=f"--namespace {namespace}: {problem}")]
+        )
     for path in paths:
         try:
             files = collect_files([path])

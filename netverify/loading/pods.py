@@ -1,4 +1,5 @@
-"""Pods, and workloads read as one representative pod of their template.
+"""Pods, and workloads read as one representative pod of their template or, for custom
+resources whose operator documents how it renders their pods, of that rendering.
 
 Only what NetworkPolicy semantics depend on is read: labels, containerPorts (named ports are
 resolved against them), `hostNetwork`, `nodeName` and the pod's addresses. The rest of a pod
@@ -41,6 +42,63 @@ WORKLOAD_GROUPS: dict[str, tuple[str, ...]] = {
     "CronJob": ("batch",),
 }
 """The API groups each workload kind is served from (so a CRD named `Job` is not one)."""
+
+
+PROMETHEUS_OPERATOR_GROUP = "monitoring.coreos.com"
+
+
+class OperatorRendering(NamedTuple):
+    """How prometheus-operator renders a custom resource as the pods of the StatefulSet
+    `<app>-<name>`: the labels it always sets (they win over `spec.podMetadata.labels`) and
+    the container ports, the first of which is the web port named by `spec.portName` and
+    dropped under `spec.listenLocal`."""
+
+    app: str
+    """`app.kubernetes.io/name`, the key of a label whose value is the resource's name, and
+    the StatefulSet's prefix."""
+    web_port: int
+    other_ports: tuple[ContainerPort, ...] = ()
+    more_labels: tuple[tuple[str, str | None], ...] = ()
+    """Further labels; a None value stands for the resource's name."""
+
+    def stateful_set(self, name: str) -> str:
+        return f"{self.app}-{name}"
+
+    def labels(self, name: str) -> dict[str, str]:
+        # `makeSelectorLabels` in pkg/prometheus/server/operator.go and
+        # pkg/alertmanager/operator.go. Not modelled: `app.kubernetes.io/version` (the
+        # operator's default version unless `spec.version`) and the operator's `--labels`.
+        labels = {
+            "app.kubernetes.io/managed-by": "prometheus-operator",
+            "app.kubernetes.io/name": self.app,
+            "app.kubernetes.io/instance": name,
+            self.app: name,
+        }
+        labels.update((key, name if value is None else value) for key, value in self.more_labels)
+        return labels
+
+
+OPERATOR_RENDERINGS: dict[tuple[str, str], OperatorRendering] = {
+    # pkg/prometheus/common.go `MakeContainerPorts`: `web` (spec.portName) 9090/TCP; the
+    # shard label of pkg/prometheus/server/statefulset.go `makeStatefulSetSpec` (shard 0
+    # stands for every shard).
+    (PROMETHEUS_OPERATOR_GROUP, "Prometheus"): OperatorRendering(
+        "prometheus",
+        9090,
+        more_labels=(("operator.prometheus.io/name", None), ("operator.prometheus.io/shard", "0")),
+    ),
+    # pkg/alertmanager/statefulset.go `makeStatefulSetSpec`: web 9093/TCP, mesh 9094 TCP+UDP.
+    (PROMETHEUS_OPERATOR_GROUP, "Alertmanager"): OperatorRendering(
+        "alertmanager",
+        9093,
+        (
+            ContainerPort(name="mesh-tcp", port=9094, protocol=Protocol.TCP),
+            ContainerPort(name="mesh-udp", port=9094, protocol=Protocol.UDP),
+        ),
+    ),
+}
+"""Custom resources read as one representative pod, by (API group, kind). The pod is named
+after the resource (not after its StatefulSet)."""
 
 
 def read_pod(
@@ -99,6 +157,43 @@ def read_workload(
     )
 
 
+def read_operator_pod(
+    fields: ObjectFields,
+    data: dict[str, object],
+    group: str,
+    kind: str,
+    namespace: str,
+    name: str,
+) -> Pod | None:
+    """One pod standing for every pod the operator renders from the custom resource."""
+    rendering = OPERATOR_RENDERINGS[(group, kind)]
+    spec: dict[str, object] = {}
+    if (raw_spec := data.get("spec")) is not None:
+        spec = fields.mapping(raw_spec, ("spec",)) or {}
+    labels: dict[str, str] = {}
+    if (raw_metadata := spec.get("podMetadata")) is not None:
+        metadata = fields.mapping(raw_metadata, ("spec", "podMetadata"))
+        if metadata is not None:
+            labels_path: Path = ("spec", "podMetadata", "labels")
+            labels = read_labels(fields, metadata.get("labels"), labels_path)
+    web_name = "web"
+    if (raw_port_name := spec.get("portName")) is not None:
+        web_name = fields.string(raw_port_name, ("spec", "portName")) or web_name
+    listen_local = _flag(fields, spec, ("spec",), "listenLocal")
+    host_network = _flag(fields, spec, ("spec",), "hostNetwork")
+    if fields.failed:
+        return None
+    web = () if listen_local else (_container_port(web_name, rendering.web_port, Protocol.TCP),)
+    return Pod(
+        namespace=namespace,
+        name=name,
+        kind=kind,
+        labels={**labels, **rendering.labels(name)},
+        ports=(*web, *rendering.other_ports),
+        host_network=host_network,
+    )
+
+
 class _PodSpec(NamedTuple):
     """What NetworkPolicy semantics read of a pod spec."""
 
@@ -113,9 +208,7 @@ def _read_pod_spec(fields: ObjectFields, raw: object, path: Path) -> _PodSpec:
     spec = fields.mapping(raw, path)
     if spec is None:
         return _PodSpec()
-    host_network = False
-    if (raw_host := spec.get("hostNetwork")) is not None:
-        host_network = bool(fields.boolean(raw_host, (*path, "hostNetwork")))
+    host_network = _flag(fields, spec, path, "hostNetwork")
     node_name = None
     if (raw_node := spec.get("nodeName")) is not None:
         node_name = fields.string(raw_node, (*path, "nodeName")) or None
@@ -127,6 +220,12 @@ def _read_pod_spec(fields: ObjectFields, raw: object, path: Path) -> _PodSpec:
         ):
             ports.extend(_read_container_ports(fields, raw_container, (*containers_path, index)))
     return _PodSpec(tuple(ports), host_network, node_name)
+
+
+def _flag(fields: ObjectFields, mapping: dict[str, object], path: Path, key: str) -> bool:
+    """An optional boolean field; absent (or not a boolean, after an error) is false."""
+    raw = mapping.get(key)
+    return raw is not None and bool(fields.boolean(raw, (*path, key)))
 
 
 def _read_container_ports(fields: ObjectFields, raw: object, path: Path) -> list[ContainerPort]:

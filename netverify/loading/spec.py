@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from netverify.loading.fields import format_field
 from netverify.loading.inputfiles import read_text
+from netverify.loading.podnames import pods_named
 from netverify.loading.validation import (
     cidr_error,
     did_you_mean,
@@ -311,6 +312,12 @@ class _Resolver:
         elif raw.pod is not None:
             pod_selector = self.selector(raw.pod, (*path, "pod"))
         ip = self.cidr(raw.ip, (*path, "ip")) if raw.ip is not None else None
+        if raw.external and (raw.namespace is not None or raw.pod is not None):
+            self.error(
+                (*path, "external"),
+                "`external: true` matches no pod: it cannot be combined with `namespace` or "
+                "`pod` (use `ip` to narrow the external addresses)",
+            )
         if len(self.errors) > errors_before:
             return None
         return EndpointPattern(
@@ -320,6 +327,7 @@ class _Resolver:
             pod_kind=pod_kind,
             pod_selector=pod_selector,
             ip=ip,
+            external=raw.external,
         )
 
     def pod_by_name(self, text: str, namespace: str | None, path: Path) -> Pod | None:
@@ -337,13 +345,7 @@ class _Resolver:
                 self.error(path, f'pod "{text}" is not in namespace "{namespace}"')
                 return None
             namespace = parts[0]
-        candidates = [
-            pod
-            for pod in self.cluster.pods
-            if pod.name == name
-            and (namespace is None or pod.namespace == namespace)
-            and (kind is None or pod.kind.lower() == kind.lower())
-        ]
+        candidates = pods_named(self.cluster, name, namespace, kind)
         if not candidates:
             where = f' in namespace "{namespace}"' if namespace else ""
             what = f"{kind} named" if kind else "pod or workload named"

@@ -33,6 +33,7 @@ from netverify.model.objects import (
     Pod,
     Protocol,
     Settings,
+    SkippedObject,
     UnmodelledObject,
 )
 from netverify.model.policy import (
@@ -98,6 +99,7 @@ __all__ = [
     "Settings",
     "Severity",
     "SideDecision",
+    "SkippedObject",
     "SourceMap",
     "SourceSpan",
     "Spec",

@@ -6,7 +6,7 @@ from typing import Any, Self
 
 from netverify.model.base import Frozen
 from netverify.model.diagnostics import Diagnostic
-from netverify.model.objects import Namespace, Pod, UnmodelledObject
+from netverify.model.objects import Namespace, Pod, SkippedObject, UnmodelledObject
 from netverify.model.policy import NetworkPolicy
 from netverify.model.refs import SourceMap
 
@@ -55,3 +55,5 @@ class LoadedCluster(Frozen):
     cluster: Cluster
     sources: SourceMap = SourceMap()
     warnings: tuple[Diagnostic, ...] = ()
+    skipped: tuple[SkippedObject, ...] = ()
+    """Custom resources that may create pods netverify does not model (named in a warning)."""

@@ -50,6 +50,9 @@ class EndpointPattern(Frozen):
     pod_selector: LabelSelector | None = None
     ip: IPNetwork | None = None
     """Matches external addresses and pod addresses in this CIDR."""
+    external: bool = False
+    """Only external addresses: never a pod, not even a hostNetwork one (whose traffic is the
+    node's), whatever its address; the loader refuses it beside namespace or pod fields."""
 
     @property
     def pods_only(self) -> bool:

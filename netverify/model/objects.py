@@ -52,7 +52,8 @@ class Pod(Frozen):
     name: str | None
     """None for a pod that is not in the manifests but could be created."""
     kind: str = "Pod"
-    """`Pod`, or the workload kind (`Deployment`, ...) whose template this pod stands for."""
+    """`Pod`, or the workload kind (`Deployment`, ...) whose template this pod stands for, or
+    the custom resource kind (`Prometheus`, ...) whose operator-rendered pods it stands for."""
     labels: dict[str, str] = {}
     ports: tuple[ContainerPort, ...] = ()
     ips: tuple[IPAddress, ...] = ()
@@ -75,10 +76,19 @@ class Settings(Frozen):
     an `ipBlock`."""
 
 
-class UnmodelledObject(Frozen):
-    """An object that carries network policy netverify does not model (Calico, ANP, ...)."""
+class ForeignObject(Frozen):
+    """An object of a kind netverify reads no further than its identity."""
 
     api_version: str
     kind: str
     namespace: str | None
     name: str
+
+
+class UnmodelledObject(ForeignObject):
+    """An object that carries network policy netverify does not model (Calico, ANP, ...)."""
+
+
+class SkippedObject(ForeignObject):
+    """A custom resource netverify does not turn into pods, though its controller may create
+    some (an operator's `ThanosRuler`, ...)."""

@@ -89,6 +89,11 @@ class EndpointSpec(_SpecModel):
     ip: str | None = Field(
         default=None, description="A CIDR: external addresses and pod addresses in it."
     )
+    external: StrictBool = Field(
+        default=False,
+        description="true: only addresses outside every pod (never a pod, not even a "
+        "hostNetwork one); with `ip`, those in the CIDR. Not with `namespace` or `pod`.",
+    )
 
 
 class PortObjectSpec(_SpecModel):

@@ -22,6 +22,7 @@ def endpoint_matches(pattern: EndpointPattern, endpoint: Endpoint) -> bool:
         return not pattern.pods_only and (pattern.ip is None or endpoint.ip in pattern.ip)
     namespace, pod = endpoint.namespace, endpoint.pod
     checks = (
+        not pattern.external,
         pattern.namespace_name is None or namespace.name == pattern.namespace_name,
         pattern.namespace_selector is None
         or selector_matches(pattern.namespace_selector, namespace.labels),

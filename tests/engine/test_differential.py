@@ -40,9 +40,11 @@ from tests.engine.helpers import exact_pattern, prove_one
 from tests.strategies import (
     EXTERNAL_IPS,
     INTERESTING_PORTS,
+    IP_BLOCK_EXCEPTS,
     LABEL_KEYS,
     LABEL_VALUES,
     NAMESPACE_NAMES,
+    POD_SUBNET,
     PORT_NAMES,
     clusters,
     container_ports,
@@ -98,6 +100,11 @@ def namespace_selectors() -> st.SearchStrategy[LabelSelector]:
 
 @st.composite
 def endpoint_patterns(draw: st.DrawFn) -> EndpointPattern:
+    """Selectors on pods and namespaces, or now and then external addresses only (within
+    one of the ipBlock CIDRs, or the pod subnet, or anywhere)."""
+    if draw(st.integers(0, 5)) == 0:
+        networks = st.sampled_from((POD_SUBNET, *IP_BLOCK_EXCEPTS))
+        return EndpointPattern(external=True, ip=draw(st.none() | networks))
     return EndpointPattern(
         namespace_selector=draw(st.none() | namespace_selectors()),
         pod_selector=draw(st.none() | selectors()),

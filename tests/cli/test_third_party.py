@@ -1,0 +1,294 @@
+"""Third-party manifests as found in the wild (kube-prometheus' `manifests/`, the Calico
+stars tutorial, the Kubernetes NetworkPolicy docs): operator-rendered pods, `-n`, and
+`explain` endpoints written as `namespace/Kind/name`."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from .test_cli import EXIT_HOLDS, EXIT_INPUT_ERROR, EXIT_VIOLATED, run
+
+KUBE_PROMETHEUS = """\
+apiVersion: monitoring.coreos.com/v1
+kind: Prometheus
+metadata: {name: k8s, namespace: monitoring}
+spec:
+  podMetadata:
+    labels: {app.kubernetes.io/part-of: kube-prometheus}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ThanosRuler
+metadata: {name: rules, namespace: monitoring}
+spec: {}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: grafana, namespace: monitoring}
+spec:
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: grafana}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: prometheus-k8s, namespace: monitoring}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: prometheus
+      app.kubernetes.io/part-of: kube-prometheus
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {app.kubernetes.io/name: grafana}
+    ports:
+    - {port: web, protocol: TCP}
+"""
+
+
+@pytest.fixture
+def manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kp.yaml").write_text(KUBE_PROMETHEUS)
+    return tmp_path
+
+
+def explain(source: str, destination: str, port: str, *extra: str) -> Result:
+    return run("explain", "kp.yaml", "--from", source, "--to", destination, "--port", port, *extra)
+
+
+def test_policies_select_operator_rendered_pods(manifests: Path) -> None:
+    allowed = explain("monitoring/grafana", "monitoring/k8s", "web")
+    assert allowed.exit_code == EXIT_HOLDS, allowed.stderr
+    assert "prometheus-k8s" in allowed.stdout
+    blocked = explain("10.0.0.1", "monitoring/k8s", "9090")
+    assert blocked.exit_code == EXIT_VIOLATED, blocked.stdout
+    assert "skipped 1 object of kinds netverify does not turn into pods" in blocked.stderr
+
+
+def test_explain_hints_at_statefulsets_and_skipped_custom_resources(manifests: Path) -> None:
+    rendered = explain("monitoring/prometheus-k8s", "monitoring/grafana", "80")
+    assert rendered.exit_code == EXIT_INPUT_ERROR
+    assert (
+        "--from monitoring/prometheus-k8s: no pod or workload matches; write namespace/name or "
+        "an IP address; prometheus-k8s is the StatefulSet of Prometheus monitoring/k8s: write "
+        "monitoring/k8s" in rendered.stderr
+    )
+    skipped = explain("monitoring/grafana", "rules", "80")
+    assert skipped.exit_code == EXIT_INPUT_ERROR
+    assert (
+        "monitoring/rules is a ThanosRuler custom resource (monitoring.coreos.com); netverify "
+        "does not model the pods it creates" in skipped.stderr
+    )
+    assert skipped.stdout == ""
+
+
+STARS_DEFAULT_DENY = """\
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata:
+  name: default-deny
+spec:
+  podSelector:
+    matchLabels: {}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: frontend, labels: {role: frontend}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: backend, namespace: stars, labels: {role: backend}}
+"""
+
+
+@pytest.mark.parametrize("command", ["explain", "diff", "matrix", "lint", "validate"])
+def test_every_command_that_reads_manifests_takes_a_namespace(command: str) -> None:
+    assert "--namespace" in run(command, "--help").stdout
+
+
+def test_namespace_option_places_objects_without_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stars.yaml").write_text(STARS_DEFAULT_DENY)
+    flow = ["--from", "stars/frontend", "--to", "stars/backend", "--port", "80"]
+    placed = run("explain", "stars.yaml", "-n", "stars", *flow)
+    assert placed.exit_code == EXIT_VIOLATED, placed.stderr
+    assert "stars/default-deny" in placed.stdout
+    unplaced = run("explain", "stars.yaml", *flow)
+    assert unplaced.exit_code == EXIT_INPUT_ERROR
+    assert "--from stars/frontend: no pod or workload matches" in unplaced.stderr
+    validate = run("validate", "stars.yaml", "-n", "stars")
+    assert validate.exit_code == EXIT_HOLDS, validate.stderr
+    assert "default" not in validate.stdout
+
+
+def test_namespace_option_refuses_objects_in_another_namespace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stars.yaml").write_text(STARS_DEFAULT_DENY)
+    for command in (["validate"], ["matrix"], ["lint"], ["diff", "stars.yaml"]):
+        result = run(*command, "stars.yaml", "--namespace", "client")
+        assert result.exit_code == EXIT_INPUT_ERROR, (command, result.stdout)
+        assert (
+            "stars.yaml:15: error: Pod: metadata.namespace: the namespace from the provided "
+            'object "stars" does not match the namespace "client". You must pass '
+            "'--namespace=stars' to perform this operation." in result.stderr
+        )
+
+
+SHARED_NAME = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: grafana, namespace: monitoring}
+spec:
+  template:
+    metadata:
+      labels: {app: grafana}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: grafana, namespace: monitoring, labels: {app: debug}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: only-the-deployment, namespace: monitoring}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {app: grafana}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        ("monitoring/Deployment/grafana", EXIT_HOLDS),
+        ("monitoring/deployment/grafana", EXIT_HOLDS),
+        ("monitoring/Pod/grafana", EXIT_VIOLATED),
+    ],
+)
+def test_explain_takes_namespace_kind_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, code: int
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(SHARED_NAME)
+    result = run(
+        "explain",
+        "m.yaml",
+        "--from",
+        source,
+        "--to",
+        "monitoring/Deployment/grafana",
+        "--port",
+        "80",
+    )
+    assert result.exit_code == code, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "monitoring/grafana",
+            "--from monitoring/grafana: more than one pod or workload matches; write "
+            "monitoring/Deployment/grafana or monitoring/Pod/grafana",
+        ),
+        (
+            "monitoring/StatefulSet/grafana",
+            "--from monitoring/StatefulSet/grafana: no StatefulSet named grafana; the kinds "
+            "with that name: monitoring/Deployment/grafana, monitoring/Pod/grafana",
+        ),
+        (
+            "a/b/c/d",
+            "--from a/b/c/d: write namespace/name, namespace/Kind/name, name or an IP address",
+        ),
+    ],
+)
+def test_explain_endpoint_errors_name_the_spellings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(SHARED_NAME)
+    result = run("explain", "m.yaml", "--from", source, "--to", "10.0.0.1", "--port", "80")
+    assert result.exit_code == EXIT_INPUT_ERROR
+    assert message in result.stderr
+
+
+INTERNET = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-egress-in-cluster, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Egress]
+  egress:
+  - to:
+    - namespaceSelector: {}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: prod, labels: {app: db}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: node-exporter, namespace: monitoring}
+spec: {hostNetwork: true}
+"""
+
+INTERNET_SPEC = """\
+manifests: [m.yaml]
+settings: {podCIDRs: [10.244.0.0/16]}
+invariants:
+  - name: db-never-reaches-any-address
+    forbid:
+      from: {pod: prod/db}
+      to: {ip: 0.0.0.0/0}
+  - name: db-never-reaches-the-internet
+    forbid:
+      from: {pod: prod/db}
+      to: {external: true}
+  - name: db-never-reaches-the-ipv4-internet
+    forbid:
+      from: {pod: prod/db}
+      to: {external: true, ip: 0.0.0.0/0}
+"""
+
+
+def test_external_endpoints_are_never_pods(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(INTERNET)
+    (tmp_path / "spec.yaml").write_text(INTERNET_SPEC)
+    result = run("prove", "spec.yaml", "--format", "json")
+    assert result.exit_code == EXIT_VIOLATED, result.stderr
+    statuses = {entry["name"]: entry["status"] for entry in json.loads(result.stdout)["results"]}
+    assert statuses == {
+        "db-never-reaches-any-address": "violated",
+        "db-never-reaches-the-internet": "holds",
+        "db-never-reaches-the-ipv4-internet": "holds",
+    }
+
+
+def test_external_beside_a_pod_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.yaml").write_text(INTERNET)
+    (tmp_path / "spec.yaml").write_text(
+        INTERNET_SPEC.replace("to: {external: true}", "to: {external: true, namespace: prod}")
+    )
+    result = run("prove", "spec.yaml")
+    assert result.exit_code == EXIT_INPUT_ERROR
+    assert (
+        "spec.yaml:11: error: invariants[1].forbid.to.external: `external: true` matches no "
+        "pod: it cannot be combined with `namespace` or `pod`" in result.stderr
+    )
+
+
+def test_the_schema_has_external() -> None:
+    schema = json.loads(run("schema").stdout)
+    assert schema["$defs"]["EndpointSpec"]["properties"]["external"]["type"] == "boolean"
