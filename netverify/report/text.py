@@ -27,7 +27,7 @@ from netverify.report.describe import (
     sources_of,
     witness_label,
 )
-from netverify.report.locations import invariant_where
+from netverify.report.locations import explained_places, invariant_where
 from netverify.report.tables import matrix_tables
 
 if TYPE_CHECKING:
@@ -172,9 +172,8 @@ def finding_lines(finding: DiffFinding, report: DiffReport) -> list[str]:
 def format_diff(report: DiffReport) -> str:
     lines: list[str] = []
     for finding in report.findings:
-        rules = responsible_rules(finding)
-        where = sources_of(finding, report).of_rule(rules[0]) if rules else None
-        prefix = f"{where}: " if where else ""
+        places = explained_places(finding, report)
+        prefix = f"{places[0].span}: " if places else ""
         first, *rest = finding_lines(finding, report)
         lines += [f"{prefix}warning: {first}", *rest]
     added = sum(1 for f in report.findings if f.change is Change.ADDED)
