@@ -229,14 +229,13 @@ def _lint_finding(found: Finding, remediation: str) -> JsonObject:
 
 
 def lint_json(report: LintReport) -> JsonObject:
-    remediation = {check.id: check.remediation for check in report.checks}
     summary: JsonObject = {"total": len(report.findings)}
     for severity in FindingSeverity:
         summary[severity.value] = sum(1 for f in report.findings if f.severity is severity)
     summary["suppressed"] = len(report.suppressed)
     return {
-        "findings": [_lint_finding(f, remediation.get(f.check, "")) for f in report.findings],
-        "suppressed": [_lint_finding(f, remediation.get(f.check, "")) for f in report.suppressed],
+        "findings": [_lint_finding(f, report.remediation(f)) for f in report.findings],
+        "suppressed": [_lint_finding(f, report.remediation(f)) for f in report.suppressed],
         "summary": summary,
         "checks": [
             {

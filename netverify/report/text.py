@@ -194,7 +194,6 @@ def format_diff(report: DiffReport) -> str:
 
 
 def format_lint(report: LintReport) -> str:
-    remediation = {check.id: check.remediation for check in report.checks}
     lines: list[str] = []
     for found in report.findings:
         where = f"{found.span}: " if found.span else ""
@@ -204,7 +203,7 @@ def format_lint(report: LintReport) -> str:
         lines.append(
             f"{where}{found.severity.value}: [{found.check}] {found.name}: {subject}{found.message}"
         )
-        lines.append(f"  fix: {remediation.get(found.check, '')}")
+        lines.append(f"  fix: {report.remediation(found)}")
     counts = {severity: 0 for severity in FindingSeverity}
     for found in report.findings:
         counts[found.severity] += 1
