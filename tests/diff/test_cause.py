@@ -108,48 +108,34 @@ def _sarif_places(sarif: str) -> list[tuple[str, list[str]]]:
     ]
 
 
-def test_a_widened_rule_locates_the_finding_not_the_unchanged_admitting_rule(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("change", "revision", "level"),
+    [("added", "head", "warning"), ("removed", "base", "notice")],
+)
+def test_a_changed_rule_locates_the_finding_not_the_unchanged_admitting_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, revision: str, level: str
 ) -> None:
+    """Widened, the rule in HEAD; narrowed, the rule in BASE that no longer admits."""
+    narrow, wide = _prometheus(ALERTMANAGER), _prometheus(ALERTMANAGER, GRAFANA_PEER)
+    before, after = (narrow, wide) if change == "added" else (wide, narrow)
     unchanged = {"grafana-networkPolicy.yaml": GRAFANA}
     out = _diff(
         tmp_path,
         monkeypatch,
-        {**unchanged, "prometheus-networkPolicy.yaml": _prometheus(ALERTMANAGER)},
-        {**unchanged, "prometheus-networkPolicy.yaml": _prometheus(ALERTMANAGER, GRAFANA_PEER)},
+        {**unchanged, "prometheus-networkPolicy.yaml": before},
+        {**unchanged, "prometheus-networkPolicy.yaml": after},
     )
-    changed = "head/prometheus-networkPolicy.yaml"
+    changed = f"{revision}/prometheus-networkPolicy.yaml"
     ((primary, related),) = _sarif_places(out["sarif"])
     assert primary == changed
-    assert related == ["head/grafana-networkPolicy.yaml", "base/prometheus-networkPolicy.yaml"]
-    annotation = out["github"].splitlines()[0]
-    assert annotation.startswith(f"::warning file={changed},line=8,")
-    assert out["text"].startswith(f"{changed}:8: warning: [added] connectivity added")
+    assert f"{revision}/grafana-networkPolicy.yaml" in related
+    assert out["github"].startswith(f"::{level} file={changed},line=8,")
+    assert out["text"].startswith(f"{changed}:8: warning: [{change}] connectivity {change}")
     (finding,) = json.loads(out["json"])["findings"]
-    assert finding["cause"]["revision"] == "head"
+    assert finding["cause"]["revision"] == revision
     assert finding["cause"]["rule"]["policy"]["name"] == "prometheus"
     assert finding["cause"]["rule"]["location"] == {"file": changed, "line": 8}
     assert finding["cause"]["policy"] is None
-
-
-def test_a_narrowed_rule_locates_the_removal_at_the_rule_in_base(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    unchanged = {"grafana-networkPolicy.yaml": GRAFANA}
-    out = _diff(
-        tmp_path,
-        monkeypatch,
-        {**unchanged, "prometheus-networkPolicy.yaml": _prometheus(ALERTMANAGER, GRAFANA_PEER)},
-        {**unchanged, "prometheus-networkPolicy.yaml": _prometheus(ALERTMANAGER)},
-    )
-    changed = "base/prometheus-networkPolicy.yaml"
-    ((primary, related),) = _sarif_places(out["sarif"])
-    assert primary == changed
-    assert "base/grafana-networkPolicy.yaml" in related
-    assert out["github"].startswith(f"::notice file={changed},line=8,")
-    (finding,) = json.loads(out["json"])["findings"]
-    assert finding["cause"]["revision"] == "base"
-    assert finding["cause"]["rule"]["location"] == {"file": changed, "line": 8}
 
 
 def test_a_newly_isolating_policy_locates_the_removal(
