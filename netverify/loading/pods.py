@@ -1,7 +1,8 @@
 """Pods, and workloads read as one representative pod of their template.
 
 Only what NetworkPolicy semantics depend on is read: labels, containerPorts (named ports are
-resolved against them), `hostNetwork`, `nodeName` and the pod's addresses. The rest of a pod
+resolved against them), `hostNetwork`, `nodeName` and the pod's addresses; and a workload's
+`replicas`, for notes on traffic between its replicas. The rest of a pod
 spec is not validated; netverify is not a general manifest linter.
 """
 
@@ -41,6 +42,9 @@ WORKLOAD_GROUPS: dict[str, tuple[str, ...]] = {
     "CronJob": ("batch",),
 }
 """The API groups each workload kind is served from (so a CRD named `Job` is not one)."""
+
+SCALED_WORKLOADS = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
+"""The workload kinds whose `spec.replicas` says how many pods they run (1 when not written)."""
 
 
 def read_pod(
@@ -96,7 +100,18 @@ def read_workload(
         ports=spec.ports,
         host_network=spec.host_network,
         node_name=spec.node_name,
+        replicas=_replicas(data, kind),
     )
+
+
+def _replicas(data: dict[str, object], kind: str) -> int | None:
+    """`spec.replicas` of a scaled workload (1 when not written); None otherwise, and for a
+    value that is not a number (only notes rely on it, so it is not an error)."""
+    if kind not in SCALED_WORKLOADS:
+        return None
+    spec = data.get("spec")
+    replicas = spec.get("replicas", 1) if isinstance(spec, dict) else 1
+    return replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else None
 
 
 class _PodSpec(NamedTuple):

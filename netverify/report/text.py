@@ -19,6 +19,7 @@ from netverify.model.matrix import ConnectivityMatrix
 from netverify.report.describe import (
     describe_flow,
     describe_node_local,
+    describe_replicas,
     describe_rule,
     describe_side,
     finding_title,
@@ -108,9 +109,12 @@ def result_lines(result: InvariantResult, report: Report) -> list[str]:
 
 
 def _witness_lines(label: str, witness: Witness, sources: SourceMap) -> list[str]:
-    lines = [f"  {label}: {describe_flow(witness.decision.flow)}"]
+    flow = witness.decision.flow
+    lines = [f"  {label}: {describe_flow(flow)}"]
     if witness.source_is_new_pod or witness.destination_is_new_pod:
         lines.append("    (<new pod>: a pod that does not exist yet but could be created)")
+    if (replicas := describe_replicas(flow)) is not None:
+        lines.append(f"    ({replicas})")
     lines += [f"    {line}" for line in decision_lines(witness.decision, sources)]
     return lines
 
@@ -156,6 +160,8 @@ def finding_lines(finding: DiffFinding, report: DiffReport) -> list[str]:
     lines = [f"[{finding.change.value}] {verb}: {finding_title(finding)}"]
     lines += [f"  {line}" for line in other_groups_lines(finding)]
     lines.append(f"  witness: {describe_flow(finding.head.flow)}")
+    if (replicas := describe_replicas(finding.head.flow)) is not None:
+        lines.append(f"    ({replicas})")
     for label, decision, sources in (
         (report.base_label, finding.base, report.base_sources),
         (report.head_label, finding.head, report.head_sources),
