@@ -119,3 +119,30 @@ def test_replicas_are_read_from_scaled_workloads(tmp_path: Path) -> None:
         "db": 3,
         "agent": None,
     }
+
+
+DENY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+"""
+
+
+def test_a_diff_witness_between_replicas_says_it_needs_two(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    opened = DENY + "  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]\n"
+    for revision, policy in (("base", DENY), ("head", opened)):
+        (tmp_path / revision).mkdir()
+        manifests = {"ns.yaml": NAMESPACES, "web.yaml": _web("Deployment", 1), "np.yaml": policy}
+        for name, text in manifests.items():
+            (tmp_path / revision / name).write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["diff", "base", "head"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    witness = lines.index("  witness: prod/web (app=web) -> prod/web (app=web) TCP/1")
+    assert lines[witness + 1] == f"    {NOTE.format(kind='Deployment')}"
