@@ -53,7 +53,7 @@ def _named_ports(pod: Pod, universe: Universe) -> tuple[tuple[str, Protocol, tup
 
 def pod_identity(pod: Pod) -> tuple[str, str, str | None]:
     """What tells two existing pods apart: namespace, kind and name."""
-    return pod.namespace, pod.kind, pod.name
+    return pod.identity
 
 
 class _ClassKey(NamedTuple):

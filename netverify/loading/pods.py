@@ -2,8 +2,9 @@
 resources whose operator documents how it renders their pods, of that rendering.
 
 Only what NetworkPolicy semantics depend on is read: labels, containerPorts (named ports are
-resolved against them), `hostNetwork`, `nodeName` and the pod's addresses. The rest of a pod
-spec is not validated; netverify is not a general manifest linter.
+resolved against them), `hostNetwork`, `nodeName` and the pod's addresses; and a workload's
+`replicas`, for notes on traffic between its replicas. The rest of a pod spec is not
+validated; netverify is not a general manifest linter.
 """
 
 from functools import lru_cache
@@ -42,6 +43,19 @@ WORKLOAD_GROUPS: dict[str, tuple[str, ...]] = {
     "CronJob": ("batch",),
 }
 """The API groups each workload kind is served from (so a CRD named `Job` is not one)."""
+
+SCALED_WORKLOADS = frozenset(
+    {
+        "Deployment",
+        "StatefulSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "Prometheus",
+        "Alertmanager",
+    }
+)
+"""The workload kinds whose `spec.replicas` says how many pods they run (1 when not written;
+prometheus-operator's custom resources too)."""
 
 
 PROMETHEUS_OPERATOR_GROUP = "monitoring.coreos.com"
@@ -154,6 +168,7 @@ def read_workload(
         ports=spec.ports,
         host_network=spec.host_network,
         node_name=spec.node_name,
+        replicas=_replicas(data, kind),
     )
 
 
@@ -191,7 +206,18 @@ def read_operator_pod(
         labels={**labels, **rendering.labels(name)},
         ports=(*web, *rendering.other_ports),
         host_network=host_network,
+        replicas=_replicas(data, kind),
     )
+
+
+def _replicas(data: dict[str, object], kind: str) -> int | None:
+    """`spec.replicas` of a scaled workload (1 when not written); None otherwise, and for a
+    value that is not a number (only notes rely on it, so it is not an error)."""
+    if kind not in SCALED_WORKLOADS:
+        return None
+    spec = data.get("spec")
+    replicas = spec.get("replicas", 1) if isinstance(spec, dict) else 1
+    return replicas if isinstance(replicas, int) and not isinstance(replicas, bool) else None
 
 
 class _PodSpec(NamedTuple):

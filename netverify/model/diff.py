@@ -6,7 +6,7 @@ from netverify.model.base import Frozen
 from netverify.model.decision import FlowDecision
 from netverify.model.objects import Protocol
 from netverify.model.policy import PortRange
-from netverify.model.refs import SourceMap
+from netverify.model.refs import ObjectRef, RuleRef, SourceMap
 
 DEFAULT_MAX_FINDINGS = 100
 """Where a diff stops searching unless told otherwise (`--max-findings`)."""
@@ -17,6 +17,22 @@ class Change(StrEnum):
     """Allowed in HEAD, blocked in BASE."""
     REMOVED = "removed"
     """Allowed in BASE, blocked in HEAD."""
+
+
+class Revision(StrEnum):
+    BASE = "base"
+    HEAD = "head"
+
+
+class DiffCause(Frozen):
+    """The rule or policy whose change made a finding: where a reviewer should look."""
+
+    revision: Revision
+    """The revision `what` is read in (and located in): HEAD, or BASE for a rule that no
+    longer admits the flow or a policy HEAD deleted."""
+    what: RuleRef | ObjectRef
+    """A rule that admits the flow in the revision that allows it, or a policy that isolates
+    it in the revision that blocks it (or, deleted by HEAD, isolated it in BASE)."""
 
 
 class EndpointGroup(Frozen):
@@ -52,6 +68,9 @@ class DiffFinding(Frozen):
     (`source` or one of `other_sources`) to a destination group changed like the witness:
     on `protocol`, on exactly `ports`; with the witness's rules responsible at its port. One
     rule that opens many pods to many pods is one finding, not one per pair of groups."""
+    cause: DiffCause | None = None
+    """The witness's admitting rule or isolating policy that differs between BASE and HEAD;
+    None when none does (namespace or pod labels changed instead)."""
 
 
 class DiffReport(Frozen):
@@ -69,3 +88,7 @@ class DiffReport(Frozen):
     assumptions: tuple[str, ...] = ()
     base_sources: SourceMap = SourceMap()
     head_sources: SourceMap = SourceMap()
+
+    def sources_in(self, revision: Revision) -> SourceMap:
+        """Where the objects and rules of one revision were written."""
+        return self.head_sources if revision is Revision.HEAD else self.base_sources

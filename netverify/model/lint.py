@@ -57,6 +57,12 @@ class LintReport(Frozen):
     """Findings silenced by a `netverify.io/ignore` annotation."""
     sources: SourceMap = SourceMap()
 
+    def remediation(self, finding: Finding) -> str:
+        """What to change for a finding: its own advice, else its check's."""
+        if finding.remediation is not None:
+            return finding.remediation
+        return next((c.remediation for c in self.checks if c.id == finding.check), "")
+
     @property
     def has_errors(self) -> bool:
         return any(finding.severity is FindingSeverity.ERROR for finding in self.findings)

@@ -64,6 +64,14 @@ class Pod(Frozen):
     node_name: str | None = None
     """`spec.nodeName`: the node the pod is bound to; None when the manifests do not say, and
     then the pod may share a node with any other pod."""
+    replicas: int | None = None
+    """How many pods a workload runs (`spec.replicas`, 1 when not written); None for a bare
+    Pod and for a workload whose manifest does not fix it (DaemonSet, Job, CronJob)."""
+
+    @property
+    def identity(self) -> tuple[str, str, str | None]:
+        """What tells two existing pods apart: namespace, kind and name."""
+        return self.namespace, self.kind, self.name
 
 
 class Settings(Frozen):

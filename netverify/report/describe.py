@@ -4,6 +4,7 @@ results, diff findings and matrix witnesses."""
 from collections import Counter
 
 from netverify.model import (
+    NAMESPACE_NAME_LABEL,
     Endpoint,
     Flow,
     FlowDecision,
@@ -20,16 +21,28 @@ from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
 from netverify.model.matrix import MatrixCell
 
 
+def _labels(labels: dict[str, str]) -> str:
+    """`k=v,k2=v2`, sorted by key."""
+    return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
+
+
 def describe_endpoint(endpoint: Endpoint) -> str:
-    """`ns/pod (k=v)`, `ns/<new pod> (k=v)` or a bare address."""
+    """`ns/pod (k=v)`, `ns/<new pod> (k=v)`, `<new namespace ns> {k=v}/<new pod> (k=v)` (the
+    labels that matter of a namespace that could be created; its name label repeats its
+    name) or a bare address."""
     if not isinstance(endpoint, PodEndpoint):
         return str(endpoint.ip)
     pod = endpoint.pod
     namespace = endpoint.namespace.name
     if not endpoint.namespace.defined and pod.name is None:
+        namespace_labels = _labels(
+            {k: v for k, v in endpoint.namespace.labels.items() if k != NAMESPACE_NAME_LABEL}
+        )
         namespace = f"<new namespace {namespace}>"
+        if namespace_labels:
+            namespace += f" {{{namespace_labels}}}"
     name = pod.name if pod.name is not None else "<new pod>"
-    labels = ",".join(f"{key}={value}" for key, value in sorted(pod.labels.items()))
+    labels = _labels(pod.labels)
     text = f"{namespace}/{name}"
     if labels:
         text += f" ({labels})"
@@ -45,6 +58,23 @@ def describe_flow(flow: Flow) -> str:
         f"{flow.protocol.value}/{flow.port}"
     )
     return f"{text} on the same node" if flow.same_node else text
+
+
+def describe_replicas(flow: Flow) -> str | None:
+    """Why a flow between two replicas of one workload may not exist: the workload runs one
+    pod, or the manifests do not say how many (a workload stands for all its replicas)."""
+    source, destination = flow.source, flow.destination
+    if not (isinstance(source, PodEndpoint) and isinstance(destination, PodEndpoint)):
+        return None
+    pod = source.pod
+    if pod.kind == "Pod" or pod.name is None or pod.identity != destination.pod.identity:
+        return None
+    if pod.replicas is not None and pod.replicas > 1:
+        return None
+    return (
+        f"between two replicas of {pod.kind} {pod.namespace}/{pod.name}: "
+        "assumes it runs more than one"
+    )
 
 
 def describe_node_local(decision: FlowDecision) -> str:
@@ -111,7 +141,7 @@ def result_message(result: InvariantResult) -> str:
 
 
 def describe_group(group: EndpointGroup) -> str:
-    labels = ",".join(f"{key}={value}" for key, value in sorted(group.labels.items()))
+    labels = _labels(group.labels)
     suffix = f" ({labels})" if labels else ""
     match group.kind:
         case "external":

@@ -4,7 +4,9 @@
   {"namespace", "pod", "labels", "ip"}, "to": {...}, "protocol", "port", ...}, ...,
   "spec"}], "summary": {...}, "specs": [{"file", "assumptions"}]}`.
 - `explain`: one decision, as a counterexample above.
-- `diff`: `{"base", "head", "findings": [...], "summary": {...}, "scope", "assumptions"}`.
+- `diff`: `{"base", "head", "findings": [{"change", "from", ..., "witness", "cause": null |
+  {"revision": "base" | "head", "rule": null | {...}, "policy": null | {...}}}], "summary":
+  {...}, "scope", "assumptions"}`.
 - `lint`: `{"findings": [{"id", "name", "severity", "message", "location": null | {"file",
   "line"}, "object", "rule", "related", "remediation"}], "summary": {...}, "checks": [...]}`.
 - `matrix`: `{"cells": [{"from": "ns/pod", "to": "ns/pod", "protocol": null | "TCP", "port":
@@ -29,7 +31,7 @@ from netverify.model import (
     Status,
     Witness,
 )
-from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
+from netverify.model.diff import Change, DiffCause, DiffFinding, DiffReport, EndpointGroup
 from netverify.model.lint import Finding, FindingSeverity, LintReport
 from netverify.model.matrix import ConnectivityMatrix, MatrixCell
 
@@ -176,6 +178,18 @@ def _finding(finding: DiffFinding, report: DiffReport) -> JsonObject:
             "base": decision_json(finding.base, report.base_sources),
             "head": decision_json(finding.head, report.head_sources),
         },
+        "cause": None if finding.cause is None else _cause(finding.cause, report),
+    }
+
+
+def _cause(cause: DiffCause, report: DiffReport) -> JsonObject:
+    """The changed rule or the changed policy (the other null), located in its revision."""
+    sources = report.sources_in(cause.revision)
+    what = cause.what
+    return {
+        "revision": cause.revision.value,
+        "rule": _rule(what, sources) if isinstance(what, RuleRef) else None,
+        "policy": _policy(what, sources) if isinstance(what, ObjectRef) else None,
     }
 
 
@@ -215,14 +229,13 @@ def _lint_finding(found: Finding, remediation: str) -> JsonObject:
 
 
 def lint_json(report: LintReport) -> JsonObject:
-    remediation = {check.id: check.remediation for check in report.checks}
     summary: JsonObject = {"total": len(report.findings)}
     for severity in FindingSeverity:
         summary[severity.value] = sum(1 for f in report.findings if f.severity is severity)
     summary["suppressed"] = len(report.suppressed)
     return {
-        "findings": [_lint_finding(f, remediation.get(f.check, "")) for f in report.findings],
-        "suppressed": [_lint_finding(f, remediation.get(f.check, "")) for f in report.suppressed],
+        "findings": [_lint_finding(f, report.remediation(f)) for f in report.findings],
+        "suppressed": [_lint_finding(f, report.remediation(f)) for f in report.suppressed],
         "summary": summary,
         "checks": [
             {

@@ -4,7 +4,8 @@ flow's verdict, and how a file and line are written as a SARIF artifact location
 SARIF, GitHub annotations, JUnit and Markdown all locate a result the same way: its primary
 place is the policy rule that let its flow through or, for a blocked flow, the policy that
 isolates the blocked side; the spec entry and the other responsible rules and policies
-follow.
+follow. A diff finding's primary place is its cause, the rule or policy whose change made
+it (in a pull request, a changed line); the text format's prefix is the same place.
 """
 
 from collections.abc import Iterable
@@ -17,11 +18,12 @@ from netverify.model import (
     FlowDecision,
     InvariantResult,
     Report,
+    RuleRef,
     SourceMap,
     SourceSpan,
     Status,
 )
-from netverify.model.diff import DiffFinding, DiffReport
+from netverify.model.diff import Change, DiffCause, DiffFinding, DiffReport, Revision
 from netverify.report.describe import describe_policy, describe_rule
 from netverify.report.json import JsonObject
 
@@ -85,18 +87,39 @@ def result_places(result: InvariantResult, report: Report) -> list[Place]:
     return _unique(places)
 
 
+def explained_places(finding: DiffFinding, report: DiffReport) -> list[Place]:
+    """The finding's cause first, then HEAD's side (for an added flow the rules that admit
+    it, for a removed one the policies that now isolate it), then BASE's; places in BASE
+    labelled with BASE's name."""
+    base = [_in_base(place, report) for place in decision_places(finding.base, report.base_sources)]
+    cause = [] if finding.cause is None else _cause_places(finding, finding.cause, report)
+    return _unique(cause + decision_places(finding.head, report.head_sources) + base)
+
+
 def finding_places(finding: DiffFinding, report: DiffReport) -> list[Place]:
-    """HEAD's side first (for an added flow the rules that admit it, for a removed one the
-    policies that now isolate it), then BASE's, labelled with BASE's name. A finding that no
-    rule or policy explains is placed at the first object of either side, if any."""
-    base = [
-        Place(place.span, f"in {report.base_label}: {place.label}")
-        for place in decision_places(finding.base, report.base_sources)
-    ]
-    places = _unique(decision_places(finding.head, report.head_sources) + base)
+    """`explained_places`; a finding that no rule or policy explains is placed at the first
+    object of either side, if any."""
+    places = explained_places(finding, report)
     if not places and (fallback := _first_object(report)) is not None:
         places = [Place(fallback, "no rule or policy explains this change")]
     return places
+
+
+def _cause_places(finding: DiffFinding, cause: DiffCause, report: DiffReport) -> list[Place]:
+    """The cause, if its revision knows where it was written, labelled like the other
+    places (a policy by what its change did to the flow)."""
+    sources = report.sources_in(cause.revision)
+    what = cause.what
+    if isinstance(what, RuleRef):
+        places = _places([(sources.of_rule(what), describe_rule(what, SourceMap()))], "allowed by")
+    else:
+        isolated = "isolated by" if finding.change is Change.REMOVED else "no longer isolated by"
+        places = _places([(sources.of_object(what), describe_policy(what, SourceMap()))], isolated)
+    return places if cause.revision is Revision.HEAD else [_in_base(p, report) for p in places]
+
+
+def _in_base(place: Place, report: DiffReport) -> Place:
+    return Place(place.span, f"in {report.base_label}: {place.label}")
 
 
 def _first_object(report: DiffReport) -> SourceSpan | None:

@@ -9,8 +9,11 @@ invariant in the spec; the spec entry and the other responsible rules and polici
 netverify ran in); absolute ones are `file:` URIs. A diff that stopped early or failed adds a
 tool notification, not a result.
 
-`lint` has one rule per registered check and one result per finding, located at the file and
-line as loaded when known; its run carries no invocation, URI base or properties.
+`lint` has one rule per registered check (its remediation the rule's `help`) and one result
+per finding, located at the file and line as loaded when known, with the remediation that
+applies to it as the property `remediation` (a finding with advice of its own, unlike its
+check's, also says it in its message); the run carries no invocation, URI base or
+properties.
 """
 
 from collections.abc import Sequence
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 from netverify import __version__
 from netverify.model import InvariantResult, Report, Status
 from netverify.model.diff import DiffFinding, DiffReport
-from netverify.model.lint import LintReport
+from netverify.model.lint import Finding, LintReport
 from netverify.report.describe import finding_title, result_message
 from netverify.report.json import JsonObject, dumps
 from netverify.report.locations import (
@@ -51,6 +54,7 @@ def _result(
     locations: list[JsonObject],
     related: list[JsonObject] | None = None,
     fingerprint: str | None = None,
+    properties: JsonObject | None = None,
 ) -> JsonObject:
     document: JsonObject = {
         "ruleId": rule_id,
@@ -64,6 +68,8 @@ def _result(
         document["relatedLocations"] = related
     if fingerprint is not None:
         document["partialFingerprints"] = {"netverify/v1": fingerprint}
+    if properties:
+        document["properties"] = properties
     return document
 
 
@@ -226,12 +232,21 @@ def lint_log(report: LintReport) -> JsonObject:
             found.check,
             index[found.check],
             LINT_LEVELS[found.severity],
-            found.message,
+            _lint_message(found),
             [] if found.span is None else [sarif_location(found.span, UriStyle.AS_WRITTEN)],
+            properties={"remediation": report.remediation(found)},
         )
         for found in report.findings
     ]
     return _log({"version": __version__, "rules": rules}, {"results": results})
+
+
+def _lint_message(found: Finding) -> str:
+    """The finding's message; with its own advice, that too (its rule's `help` gives the
+    check's, which does not apply to it)."""
+    if found.remediation is None:
+        return found.message
+    return f"{found.message}\nfix: {found.remediation}"
 
 
 def format_prove(reports: Sequence[Report]) -> str:

@@ -19,6 +19,7 @@ from netverify.model.matrix import ConnectivityMatrix
 from netverify.report.describe import (
     describe_flow,
     describe_node_local,
+    describe_replicas,
     describe_rule,
     describe_side,
     finding_title,
@@ -27,7 +28,7 @@ from netverify.report.describe import (
     sources_of,
     witness_label,
 )
-from netverify.report.locations import invariant_where
+from netverify.report.locations import explained_places, invariant_where
 from netverify.report.tables import matrix_tables
 
 if TYPE_CHECKING:
@@ -108,9 +109,12 @@ def result_lines(result: InvariantResult, report: Report) -> list[str]:
 
 
 def _witness_lines(label: str, witness: Witness, sources: SourceMap) -> list[str]:
-    lines = [f"  {label}: {describe_flow(witness.decision.flow)}"]
+    flow = witness.decision.flow
+    lines = [f"  {label}: {describe_flow(flow)}"]
     if witness.source_is_new_pod or witness.destination_is_new_pod:
         lines.append("    (<new pod>: a pod that does not exist yet but could be created)")
+    if (replicas := describe_replicas(flow)) is not None:
+        lines.append(f"    ({replicas})")
     lines += [f"    {line}" for line in decision_lines(witness.decision, sources)]
     return lines
 
@@ -156,6 +160,8 @@ def finding_lines(finding: DiffFinding, report: DiffReport) -> list[str]:
     lines = [f"[{finding.change.value}] {verb}: {finding_title(finding)}"]
     lines += [f"  {line}" for line in other_groups_lines(finding)]
     lines.append(f"  witness: {describe_flow(finding.head.flow)}")
+    if (replicas := describe_replicas(finding.head.flow)) is not None:
+        lines.append(f"    ({replicas})")
     for label, decision, sources in (
         (report.base_label, finding.base, report.base_sources),
         (report.head_label, finding.head, report.head_sources),
@@ -172,9 +178,8 @@ def finding_lines(finding: DiffFinding, report: DiffReport) -> list[str]:
 def format_diff(report: DiffReport) -> str:
     lines: list[str] = []
     for finding in report.findings:
-        rules = responsible_rules(finding)
-        where = sources_of(finding, report).of_rule(rules[0]) if rules else None
-        prefix = f"{where}: " if where else ""
+        places = explained_places(finding, report)
+        prefix = f"{places[0].span}: " if places else ""
         first, *rest = finding_lines(finding, report)
         lines += [f"{prefix}warning: {first}", *rest]
     added = sum(1 for f in report.findings if f.change is Change.ADDED)
@@ -195,7 +200,6 @@ def format_diff(report: DiffReport) -> str:
 
 
 def format_lint(report: LintReport) -> str:
-    remediation = {check.id: check.remediation for check in report.checks}
     lines: list[str] = []
     for found in report.findings:
         where = f"{found.span}: " if found.span else ""
@@ -205,7 +209,7 @@ def format_lint(report: LintReport) -> str:
         lines.append(
             f"{where}{found.severity.value}: [{found.check}] {found.name}: {subject}{found.message}"
         )
-        lines.append(f"  fix: {remediation.get(found.check, '')}")
+        lines.append(f"  fix: {report.remediation(found)}")
     counts = {severity: 0 for severity in FindingSeverity}
     for found in report.findings:
         counts[found.severity] += 1

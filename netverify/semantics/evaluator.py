@@ -109,8 +109,7 @@ def is_self_traffic(source: Endpoint, destination: Endpoint) -> bool:
         and isinstance(destination, PodEndpoint)
         and source.pod.name is not None
         and source.pod.kind == "Pod"
-        and (source.pod.namespace, source.pod.kind, source.pod.name)
-        == (destination.pod.namespace, destination.pod.kind, destination.pod.name)
+        and source.pod.identity == destination.pod.identity
     )
 
 

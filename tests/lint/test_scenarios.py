@@ -11,6 +11,9 @@ from netverify.engine.lint.suggest import did_you_mean, typo_distance
 from netverify.loading import load_manifests
 from netverify.model import LabelSelector, Settings
 from netverify.model.lint import Finding
+from netverify.report.json import lint_json
+from netverify.report.sarif import lint_log
+from netverify.report.text import format_lint as format_text
 
 SCENARIOS = Path(__file__).parent / "fixtures" / "scenarios"
 
@@ -108,6 +111,28 @@ def test_a_default_deny_made_redundant_today_is_kept_as_a_guard() -> None:
     for guard in found.values():
         assert "pods that do not exist yet" in guard.message
         assert guard.remediation is not None and guard.remediation.startswith("Keep it")
+
+
+def test_every_format_gives_a_guard_its_own_advice_not_its_check_s() -> None:
+    report = lint(load_manifests([str(SCENARIOS / "calico-stars")]), Settings(), SolverLimits())
+    (check,) = [c for c in report.checks if c.id == "NVL005"]
+    assert not check.remediation.startswith("Keep it")
+    lines = format_text(report).splitlines()
+    fixes = [lines[number + 1] for number, line in enumerate(lines) if "[NVL005]" in line]
+    assert len(fixes) == 2
+    assert all(fix.startswith("  fix: Keep it") for fix in fixes), fixes
+    findings = lint_json(report)["findings"]
+    assert isinstance(findings, list)
+    advice = [f["remediation"] for f in findings if f["id"] == "NVL005"]
+    assert len(advice) == 2
+    assert all(text.startswith("Keep it") for text in advice)
+    (run,) = lint_log(report)["runs"]  # type: ignore[misc]
+    results = [r for r in run["results"] if r["ruleId"] == "NVL005"]
+    assert len(results) == 2
+    for result in results:
+        assert result["properties"]["remediation"].startswith("Keep it")
+        assert "\nfix: Keep it" in result["message"]["text"]
+    assert all(r["properties"]["remediation"] for r in run["results"])
 
 
 ALLOW_ALL = """\

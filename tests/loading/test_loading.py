@@ -48,6 +48,7 @@ def test_helm_template_output(monkeypatch: pytest.MonkeyPatch) -> None:
                 ContainerPort(name="http", port=8080),
                 ContainerPort(port=9090, protocol=Protocol.UDP),
             ),
+            replicas=1,  # not written: the Deployment default
         ),
     )
     [np] = cluster.policies
@@ -267,6 +268,8 @@ def test_workloads_become_one_pod_of_their_template(
                 ContainerPort(port=53, protocol=Protocol.UDP),
             ),
             host_network=True,
+            # spec.replicas not written: 1 where the kind has it
+            replicas=None if kind in {"DaemonSet", "Job", "CronJob"} else 1,
         ),
     )
     ref = ObjectRef(kind=kind, namespace="prod", name="web")

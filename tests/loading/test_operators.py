@@ -53,6 +53,7 @@ def test_prometheus_and_alertmanager_become_pods_as_the_operator_renders_them(
         },
         ports=(ContainerPort(name="http", port=9090),),
         host_network=True,
+        replicas=1,
     )
     assert main == Pod(
         namespace="monitoring",
@@ -69,6 +70,7 @@ def test_prometheus_and_alertmanager_become_pods_as_the_operator_renders_them(
             ContainerPort(name="mesh-tcp", port=9094),
             ContainerPort(name="mesh-udp", port=9094, protocol=Protocol.UDP),
         ),
+        replicas=3,
     )
     assert [port.name for port in local.ports] == ["mesh-tcp", "mesh-udp"]
 

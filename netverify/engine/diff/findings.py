@@ -31,6 +31,7 @@ def diff_finding(
         base=witness.base,
         other_sources=_described(groups, sources, source),
         other_destinations=_described(groups, destinations, destination),
+        cause=witness.cause,
     )
 
 

@@ -19,6 +19,7 @@ from netverify.model import (
     Flow,
     FlowDecision,
     NetworkPolicy,
+    ObjectRef,
     Pod,
     PodEndpoint,
     PolicyRule,
@@ -28,7 +29,7 @@ from netverify.model import (
     Settings,
     pod_at_first_address,
 )
-from netverify.model.diff import Change
+from netverify.model.diff import Change, DiffCause, Revision
 from netverify.semantics import evaluate, port_cuts
 from netverify.semantics.matching import policy_selects, rule_peers_match
 
@@ -44,6 +45,7 @@ class ChangedFlow:
     head: FlowDecision
     base: FlowDecision
     ports: tuple[PortRange, ...]
+    cause: DiffCause | None
 
     @property
     def protocol(self) -> Protocol:
@@ -143,7 +145,48 @@ class Revisions:
                 f"the {change.value} flow {flow.model_dump_json()} is not confirmed by "
                 "the reference evaluator (a soundness bug; please report it)"
             )
-        return ChangedFlow(change, flow, head, base, self.changed_ports(flow, change))
+        ports = self.changed_ports(flow, change)
+        return ChangedFlow(change, flow, head, base, ports, self.cause(change, head, base))
+
+    def cause(self, change: Change, head: FlowDecision, base: FlowDecision) -> DiffCause | None:
+        """What changed the flow, on a side the blocking revision blocks (egress first): a
+        rule that admits it in the allowing revision, of a policy that differs between the
+        revisions (widened or new in HEAD; for a removal, BASE's rule that HEAD narrowed or
+        deleted); else a policy that isolates it in the blocking revision and differs (new
+        in HEAD for a removal; for an addition, BASE's policy that HEAD changed, located in
+        HEAD, or deleted, located in BASE). None when no such policy differs."""
+        allowing, blocking = (head, base) if change is Change.ADDED else (base, head)
+        sides = [
+            (allowing_side, blocking_side)
+            for allowing_side, blocking_side in (
+                (allowing.egress, blocking.egress),
+                (allowing.ingress, blocking.ingress),
+            )
+            if not blocking_side.allowed
+        ]
+        rules = [
+            rule
+            for allowing_side, _ in sides
+            for rule in allowing_side.allowed_by
+            if self.policy_changed(rule.policy)
+        ]
+        if rules:
+            in_head = change is Change.ADDED
+            return DiffCause(revision=Revision.HEAD if in_head else Revision.BASE, what=rules[0])
+        policies = [
+            policy
+            for _, blocking_side in sides
+            for policy in blocking_side.isolated_by
+            if self.policy_changed(policy)
+        ]
+        if not policies:
+            return None
+        in_head = _policy(self.head, policies[0]) is not None
+        return DiffCause(revision=Revision.HEAD if in_head else Revision.BASE, what=policies[0])
+
+    def policy_changed(self, ref: ObjectRef) -> bool:
+        """The policy differs between BASE and HEAD (or only one of them has it)."""
+        return _policy(self.base, ref) != _policy(self.head, ref)
 
     def changes_at(self, flow: Flow, change: Change, port: int) -> bool:
         """The flow, moved to `port`, is allowed now and was blocked before (the evaluator's
@@ -266,10 +309,12 @@ def allowing_rules(decision: FlowDecision) -> tuple[tuple[RuleRef, ...], tuple[R
 def _rule(cluster: Cluster, ref: RuleRef) -> tuple[NetworkPolicy, PolicyRule]:
     """The policy and the rule a reference names (the reference comes from the evaluator
     on `cluster`)."""
-    assert ref.policy.namespace is not None, "a NetworkPolicy is namespaced"
-    policy = next(
-        policy
-        for policy in cluster.policies_in(ref.policy.namespace)
-        if policy.name == ref.policy.name
-    )
+    policy = _policy(cluster, ref.policy)
+    assert policy is not None, "the evaluator names the cluster's own policies"
     return policy, policy.rules(ref.direction)[ref.index]
+
+
+def _policy(cluster: Cluster, ref: ObjectRef) -> NetworkPolicy | None:
+    """The cluster's policy a reference names, if it has one."""
+    assert ref.namespace is not None, "a NetworkPolicy is namespaced"
+    return next((p for p in cluster.policies_in(ref.namespace) if p.name == ref.name), None)
