@@ -20,6 +20,7 @@ from netverify.loading.inputfiles import (
 from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
 from netverify.loading.pods import WORKLOAD_GROUPS, read_pod, read_workload
 from netverify.loading.selectors import read_labels
+from netverify.loading.services import read_service
 from netverify.loading.validation import dns1123_label_error
 from netverify.loading.yamlconvert import Path
 from netverify.loading.yamlsource import YamlDocument, parse_documents
@@ -35,6 +36,7 @@ from netverify.model import (
     ObjectRef,
     Pod,
     RuleRef,
+    Service,
     Severity,
     SourceMap,
     SourceSpan,
@@ -106,6 +108,7 @@ class _Builder:
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     pods: list[Pod] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
     unmodelled: list[UnmodelledObject] = field(default_factory=list)
     objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
     unmodelled_objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
@@ -145,6 +148,8 @@ class _Builder:
             self._add_namespace(fields, data)
         elif (kind == "Pod" and group == "") or group in WORKLOAD_GROUPS.get(kind, ()):
             self._add_pod(fields, data, kind)
+        elif kind == "Service" and api_version == "v1":
+            self._add_service(fields, data)
         elif kind == "NetworkPolicy" and api_version == NETWORK_POLICY_API_VERSION:
             self._add_policy(fields, data)
         elif is_unmodelled(api_version, kind):
@@ -239,6 +244,18 @@ class _Builder:
                 rule = RuleRef(policy=ref, direction=direction, index=index)
                 self.rules[rule] = fields.span(("spec", RULES_KEY[direction], index))
 
+    def _add_service(self, fields: ObjectFields, data: dict[str, object]) -> None:
+        identified = self._identify(fields, data, "Service", namespaced=True)
+        if identified is None:
+            return
+        ref, _ = identified
+        assert ref.namespace is not None
+        span = self._claim(fields, ref)
+        service = read_service(fields, data, ref.namespace, ref.name)
+        if span is not None and service is not None:
+            self.services.append(service)
+            self.objects[ref] = span
+
     def _add_unmodelled(
         self, fields: ObjectFields, data: dict[str, object], api_version: str, kind: str
     ) -> None:
@@ -265,6 +282,7 @@ class _Builder:
         namespaces = dict(self.namespaces)
         referenced = [pod.namespace for pod in self.pods]
         referenced += [policy.namespace for policy in self.policies]
+        referenced += [service.namespace for service in self.services]
         for name in referenced:
             if name not in namespaces:
                 labels = {NAMESPACE_NAME_LABEL: name}
@@ -273,6 +291,7 @@ class _Builder:
             namespaces=tuple(namespaces[name] for name in sorted(namespaces)),
             pods=tuple(sorted(self.pods, key=lambda p: (p.namespace, p.name or "", p.kind))),
             policies=tuple(sorted(self.policies, key=lambda p: (p.namespace, p.name))),
+            services=tuple(sorted(self.services, key=lambda s: (s.namespace, s.name))),
             unmodelled=tuple(
                 sorted(
                     self.unmodelled,

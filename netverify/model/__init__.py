@@ -45,6 +45,7 @@ from netverify.model.policy import (
     PortRange,
 )
 from netverify.model.refs import ObjectRef, RuleRef, SourceMap, SourceSpan
+from netverify.model.services import BackendFlow, Service, ServiceFlows, ServicePort
 from netverify.model.results import (
     InvariantResult,
     Report,
@@ -56,6 +57,7 @@ __all__ = [
     "MAX_PORT",
     "NAMESPACE_NAME_LABEL",
     "PROTOCOLS",
+    "BackendFlow",
     "Cluster",
     "ContainerPort",
     "Diagnostic",
@@ -95,6 +97,9 @@ __all__ = [
     "Protocol",
     "Report",
     "RuleRef",
+    "Service",
+    "ServiceFlows",
+    "ServicePort",
     "Settings",
     "Severity",
     "SideDecision",
