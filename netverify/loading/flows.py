@@ -1,5 +1,10 @@
 """A flow written on the command line (`explain --from ns/pod --to 10.0.0.1 --port 80/TCP`)
-resolved against the loaded cluster."""
+resolved against the loaded cluster.
+
+A destination that is a Service (`NS/Service/NAME`, or one of its ClusterIPs) is translated
+as kube-proxy does before any policy sees the flow: to one flow per backend pod, on the
+target port its Service port maps to on that pod.
+"""
 
 import ipaddress
 
@@ -16,8 +21,13 @@ from netverify.model import (
     IPAddress,
     PodEndpoint,
     Protocol,
+    Service,
+    ServiceFlows,
+    ServicePort,
     Severity,
+    pod_at_first_address,
 )
+from netverify.model.services import BackendFlow
 
 
 def _fail(message: str) -> InputError:
@@ -63,19 +73,108 @@ def _pod_endpoint(
     return PodEndpoint(namespace=namespace_object, pod=pod, ip=ip)
 
 
+def parse_service(text: str, cluster: Cluster) -> Service | None:
+    """The Service `NS/Service/NAME` or the Service whose ClusterIP `text` is; None when
+    `text` names no Service (an error when it is written as one that does not exist)."""
+    try:
+        return cluster.service_at(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    parts = text.split("/")
+    if len(parts) != 3 or parts[1].lower() not in ("service", "svc"):
+        return None
+    service = cluster.service(parts[0], parts[2])
+    if service is None:
+        known = [f"{s.namespace}/Service/{s.name}" for s in cluster.services]
+        raise _fail(f"--to {text}: no such Service in the manifests{did_you_mean(text, known)}")
+    return service
+
+
+def parse_request(
+    cluster: Cluster, source: str, destination: str, port: str
+) -> Flow | ServiceFlows:
+    """A flow from command-line words, or the flows to a Service's backends."""
+    service = parse_service(destination, cluster)
+    if service is None:
+        return parse_flow(cluster, source, destination, port)
+    return service_flows(cluster, parse_endpoint(source, cluster, "--from"), service, port)
+
+
+def service_flows(cluster: Cluster, source: Endpoint, service: Service, port: str) -> ServiceFlows:
+    """The flows from `source` to each backend of `service` that serves `port` (a Service
+    port's number or name; a number without a protocol is TCP, a name is whatever protocol
+    its port has)."""
+    text, protocol = _split_protocol(port)
+    if protocol is None and text.isdigit():
+        protocol = Protocol.TCP
+    service_port = _service_port(service, text, protocol)
+    if service_port is None:
+        listed = ", ".join(
+            f"{entry}" + (f" ({entry.name})" if entry.name else "") for entry in service.ports
+        )
+        raise _fail(f"--port {port}: {service} has no such port (its ports: {listed or 'none'})")
+    backends = []
+    for pod in service.backends(cluster.pods):
+        target = service_port.target_on(pod)
+        if target is not None:
+            namespace = cluster.namespace(pod.namespace)
+            assert namespace is not None, "every pod's namespace is loaded or implied"
+            backend = pod_at_first_address(namespace, pod)
+            flow = Flow(
+                source=source, destination=backend, protocol=service_port.protocol, port=target
+            )
+            backends.append(BackendFlow(backend=backend, flow=flow))
+    if not backends:
+        raise _fail(no_backends_message(service, service_port))
+    return ServiceFlows(service=service, port=service_port, source=source, backends=tuple(backends))
+
+
+def no_backends_message(service: Service, port: ServicePort | None = None) -> str:
+    """Why a Service has no backend to send a flow to."""
+    if not service.selector:
+        reason = "it has no selector (EndpointSlices are not read)"
+    else:
+        reason = f"no pod of namespace {service.namespace} matches its selector"
+        if port is not None and isinstance(port.target_port, str):
+            reason += f" and has a {port.protocol.value} port named {port.target_port}"
+    where = f" for port {port}" if port is not None else ""
+    return (
+        f"Service {service.namespace}/{service.name} has no backends in the manifests"
+        f"{where}: {reason}"
+    )
+
+
+def _service_port(service: Service, text: str, protocol: Protocol | None) -> ServicePort | None:
+    return next(
+        (
+            entry
+            for entry in service.ports
+            if text in (str(entry.port), entry.name)
+            and (protocol is None or entry.protocol == protocol)
+        ),
+        None,
+    )
+
+
+def _split_protocol(port: str) -> tuple[str, Protocol | None]:
+    """`80/UDP` -> ("80", UDP); `80` -> ("80", None)."""
+    text, slash, protocol_text = port.partition("/")
+    if not slash:
+        return text, None
+    if protocol_text not in PROTOCOLS:
+        raise _fail(
+            f'--port {port}: unsupported protocol "{protocol_text}": must be one of TCP, '
+            f"UDP, SCTP{did_you_mean(protocol_text, PROTOCOLS)}"
+        )
+    return text, Protocol(protocol_text)
+
+
 def parse_flow(cluster: Cluster, source: str, destination: str, port: str) -> Flow:
     """A flow from command-line words; a named port is looked up on the destination pod."""
     source_endpoint = parse_endpoint(source, cluster, "--from")
     destination_endpoint = parse_endpoint(destination, cluster, "--to")
-    number_text, slash, protocol_text = port.partition("/")
-    protocol = Protocol.TCP
-    if slash:
-        if protocol_text not in PROTOCOLS:
-            raise _fail(
-                f'--port {port}: unsupported protocol "{protocol_text}": must be one of TCP, '
-                f"UDP, SCTP{did_you_mean(protocol_text, PROTOCOLS)}"
-            )
-        protocol = Protocol(protocol_text)
+    number_text, given_protocol = _split_protocol(port)
+    protocol = given_protocol or Protocol.TCP
     if number_text.isdigit():
         number = int(number_text)
         if not 1 <= number <= MAX_PORT:

@@ -150,16 +150,13 @@ def _read_ports(fields: ObjectFields, raw: object) -> tuple[ServicePort, ...]:
         if number is None or protocol is None:
             continue
         if (number, protocol) in pairs:
-            fields.error(
-                (*port_path, "port"),
-                f"duplicate port {number}/{protocol.value} (also spec.ports[{pairs[number, protocol]}])",
-            )
+            first = pairs[number, protocol]
+            message = f"duplicate port {number}/{protocol.value} (also spec.ports[{first}])"
+            fields.error((*port_path, "port"), message)
         pairs.setdefault((number, protocol), index)
         if target is not None:
             ports.append(
-                ServicePort(
-                    name=name, port=number, protocol=protocol, target_port=target or number
-                )
+                ServicePort(name=name, port=number, protocol=protocol, target_port=target or number)
             )
     return tuple(ports)
 

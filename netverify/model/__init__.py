@@ -45,12 +45,18 @@ from netverify.model.policy import (
     PortRange,
 )
 from netverify.model.refs import ObjectRef, RuleRef, SourceMap, SourceSpan
-from netverify.model.services import BackendFlow, Service, ServiceFlows, ServicePort
 from netverify.model.results import (
     InvariantResult,
     Report,
     Status,
     Witness,
+)
+from netverify.model.services import (
+    BackendFlow,
+    Service,
+    ServiceExplanation,
+    ServiceFlows,
+    ServicePort,
 )
 
 __all__ = [
@@ -98,6 +104,7 @@ __all__ = [
     "Report",
     "RuleRef",
     "Service",
+    "ServiceExplanation",
     "ServiceFlows",
     "ServicePort",
     "Settings",

@@ -30,9 +30,7 @@ class Cluster(Frozen):
         return self._policies_by_namespace.get(namespace, ())
 
     def service(self, namespace: str, name: str) -> Service | None:
-        return next(
-            (s for s in self.services if (s.namespace, s.name) == (namespace, name)), None
-        )
+        return next((s for s in self.services if (s.namespace, s.name) == (namespace, name)), None)
 
     def service_at(self, ip: IPAddress) -> Service | None:
         """The Service whose ClusterIP `ip` is."""

@@ -9,6 +9,7 @@ read), hostNetwork pods included.
 from collections.abc import Iterable
 
 from netverify.model.base import Frozen
+from netverify.model.decision import Explanation
 from netverify.model.flow import Endpoint, Flow, PodEndpoint
 from netverify.model.objects import IPAddress, Pod, Protocol
 
@@ -71,9 +72,7 @@ class Service(Frozen):
 
     def port_named(self, text: str) -> ServicePort | None:
         """A Service port by its number or its name."""
-        return next(
-            (port for port in self.ports if text in (str(port.port), port.name)), None
-        )
+        return next((port for port in self.ports if text in (str(port.port), port.name)), None)
 
 
 class BackendFlow(Frozen):
@@ -101,3 +100,16 @@ class ServiceFlows(Frozen):
         return f"{self.service} {self.port} -> {count} {noun} on {on} " + ", ".join(
             str(target) for target in targets
         )
+
+
+class ServiceExplanation(Frozen):
+    """`explain`'s answer for a flow to a Service: the translation and each backend's."""
+
+    flows: ServiceFlows
+    explanations: tuple[Explanation, ...]
+    """One per backend, in `flows.backends` order."""
+
+    @property
+    def allowed(self) -> bool:
+        """Some backend is reachable (a client's connection can succeed)."""
+        return any(explanation.allowed for explanation in self.explanations)
