@@ -104,15 +104,10 @@ def service_flows(cluster: Cluster, source: Endpoint, service: Service, port: st
     """The flows from `source` to each backend of `service` that serves `port` (a Service
     port's number or name; a number without a protocol is TCP, a name is whatever protocol
     its port has)."""
-    text, protocol = _split_protocol(port)
-    if protocol is None and text.isdigit():
-        protocol = Protocol.TCP
-    service_port = _service_port(service, text, protocol)
+    service_port = service.find_port(*_split_protocol(port))
     if service_port is None:
-        listed = ", ".join(
-            f"{entry}" + (f" ({entry.name})" if entry.name else "") for entry in service.ports
-        )
-        raise _fail(f"--port {port}: {service} has no such port (its ports: {listed or 'none'})")
+        listed = service.describe_ports()
+        raise _fail(f"--port {port}: {service} has no such port (its ports: {listed})")
     backends = []
     for pod in service.backends(cluster.pods):
         target = service_port.target_on(pod)
@@ -141,18 +136,6 @@ def no_backends_message(service: Service, port: ServicePort | None = None) -> st
     return (
         f"Service {service.namespace}/{service.name} has no backends in the manifests"
         f"{where}: {reason}"
-    )
-
-
-def _service_port(service: Service, text: str, protocol: Protocol | None) -> ServicePort | None:
-    return next(
-        (
-            entry
-            for entry in service.ports
-            if text in (str(entry.port), entry.name)
-            and (protocol is None or entry.protocol == protocol)
-        ),
-        None,
     )
 
 

@@ -19,6 +19,7 @@ from netverify.model.invariants import (
     NamespaceScope,
     PodScope,
     PortPattern,
+    ServiceBackend,
     Spec,
 )
 from netverify.model.labels import LabelRequirement, LabelSelector, Operator
@@ -104,6 +105,7 @@ __all__ = [
     "Report",
     "RuleRef",
     "Service",
+    "ServiceBackend",
     "ServiceExplanation",
     "ServiceFlows",
     "ServicePort",

@@ -70,9 +70,24 @@ class Service(Frozen):
             and all(pod.labels.get(key) == value for key, value in selector.items())
         )
 
-    def port_named(self, text: str) -> ServicePort | None:
-        """A Service port by its number or its name."""
-        return next((port for port in self.ports if text in (str(port.port), port.name)), None)
+    def find_port(self, text: str, protocol: Protocol | None) -> ServicePort | None:
+        """A Service port by its number or its name; a number without a protocol is TCP,
+        a name is whatever protocol its port has."""
+        if protocol is None and text.isdigit():
+            protocol = Protocol.TCP
+        return next(
+            (
+                port
+                for port in self.ports
+                if text in (str(port.port), port.name) and protocol in (None, port.protocol)
+            ),
+            None,
+        )
+
+    def describe_ports(self) -> str:
+        """`53/UDP (dns), 53/TCP (dns-tcp)`, for messages."""
+        listed = [str(port) + (f" ({port.name})" if port.name else "") for port in self.ports]
+        return ", ".join(listed) or "none"
 
 
 class BackendFlow(Frozen):
