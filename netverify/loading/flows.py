@@ -8,7 +8,7 @@ target port its Service port maps to on that pod.
 
 import ipaddress
 
-from netverify.loading.validation import did_you_mean, port_name_error
+from netverify.loading.validation import closest_match, did_you_mean, port_name_error
 from netverify.model import (
     MAX_PORT,
     PROTOCOLS,
@@ -86,7 +86,7 @@ def parse_service(text: str, cluster: Cluster) -> Service | None:
     service = cluster.service(parts[0], parts[2])
     if service is None:
         known = [f"{s.namespace}/Service/{s.name}" for s in cluster.services]
-        raise _fail(f"--to {text}: no such Service in the manifests{did_you_mean(text, known)}")
+        raise _fail(f"--to {text}: no such Service in the manifests{closest_match(text, known)}")
     return service
 
 

@@ -5,7 +5,6 @@ errors, since we own this schema), then names, selectors, CIDRs and ports are re
 validated with the same rules as manifests. Every error names the file, line and field path.
 """
 
-import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from netverify.loading.inputfiles import read_text
 from netverify.loading.spec_services import destination_service, per_backend, service_ports
 from netverify.loading.validation import (
     cidr_error,
+    closest_match,
     did_you_mean,
     label_key_error,
     label_value_error,
@@ -319,7 +319,7 @@ class _Resolver:
                 self.error(
                     (*path, "namespace"),
                     f'no namespace named "{raw.namespace}" in the manifests'
-                    f"{_closest(raw.namespace, known)} (use `namespaces: any` to mean one "
+                    f"{closest_match(raw.namespace, known)} (use `namespaces: any` to mean one "
                     "that could be created)",
                 )
         elif raw.namespace is not None:
@@ -369,7 +369,7 @@ class _Resolver:
             where = f' in namespace "{namespace}"' if namespace else ""
             what = f"{kind} named" if kind else "pod or workload named"
             known = sorted({pod.name for pod in self.cluster.pods if pod.name})
-            self.error(path, f'no {what} "{name}"{where}{_closest(name, known)}')
+            self.error(path, f'no {what} "{name}"{where}{closest_match(name, known)}')
             return None
         if len(candidates) > 1:
             if len({pod.namespace for pod in candidates}) > 1:
@@ -481,11 +481,6 @@ class _Resolver:
             )
             return None
         return Protocol(text)
-
-
-def _closest(name: str, known: list[str]) -> str:
-    matches = difflib.get_close_matches(name, known, n=1)
-    return f'; did you mean "{matches[0]}"?' if matches else ""
 
 
 def resolve_spec(raw: RawSpec, cluster: Cluster) -> LoadedSpec:

@@ -9,7 +9,7 @@ on it), and the engine combines their verdicts (`Invariant.through`).
 import ipaddress
 from collections.abc import Callable
 
-from netverify.loading.validation import did_you_mean
+from netverify.loading.validation import closest_match
 from netverify.model import (
     PROTOCOLS,
     Cluster,
@@ -43,7 +43,7 @@ def destination_service(
     service = cluster.service(namespace, name) if slash else None
     if service is None:
         known = [f"{s.namespace}/{s.name}" for s in cluster.services]
-        advice = did_you_mean(raw.service, known) if known else " (no Service is loaded)"
+        advice = closest_match(raw.service, known) if known else " (no Service is loaded)"
         error((*path, "service"), f'no Service "{raw.service}" (namespace/name){advice}')
     return service
 
