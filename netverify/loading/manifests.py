@@ -6,9 +6,9 @@ network policy netverify does not model are reported (a warning, or an error und
 so that a verdict never silently ignores them; all other kinds are skipped.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from netverify.loading.fields import Diagnostics, ObjectFields, describe
 from netverify.loading.inputfiles import (
@@ -42,6 +42,8 @@ from netverify.model import (
     SourceSpan,
     UnmodelledObject,
 )
+
+_Read = TypeVar("_Read")
 
 DEFAULT_NAMESPACE = "default"
 NETWORK_POLICY_API_VERSION = "networking.k8s.io/v1"
@@ -212,49 +214,64 @@ class _Builder:
         self.namespaces[ref.name] = Namespace(name=ref.name, labels=labels, defined=True)
         self.objects[ref] = span
 
-    def _add_pod(self, fields: ObjectFields, data: dict[str, object], kind: str) -> None:
+    def _claim_namespaced(
+        self, fields: ObjectFields, data: dict[str, object], kind: str
+    ) -> tuple[ObjectRef, str, dict[str, str], SourceSpan | None] | None:
+        """A namespaced object's reference, namespace, labels and (unless it is defined twice)
+        where it is; None if it has no name."""
         identified = self._identify(fields, data, kind, namespaced=True)
         if identified is None:
-            return
+            return None
         ref, labels = identified
         assert ref.namespace is not None
-        span = self._claim(fields, ref)
+        return ref, ref.namespace, labels, self._claim(fields, ref)
+
+    def _add_pod(self, fields: ObjectFields, data: dict[str, object], kind: str) -> None:
+        claimed = self._claim_namespaced(fields, data, kind)
+        if claimed is None:
+            return
+        ref, namespace, labels, span = claimed
         if kind == "Pod":
-            pod = read_pod(fields, data, ref.namespace, ref.name, labels)
+            pod = read_pod(fields, data, namespace, ref.name, labels)
         else:
-            pod = read_workload(fields, data, kind, ref.namespace, ref.name)
+            pod = read_workload(fields, data, kind, namespace, ref.name)
         if span is not None and pod is not None:
             self.pods.append(pod)
             self.objects[ref] = span
 
-    def _add_policy(self, fields: ObjectFields, data: dict[str, object]) -> None:
-        identified = self._identify(fields, data, "NetworkPolicy", namespaced=True)
-        if identified is None:
-            return
-        ref, _ = identified
-        assert ref.namespace is not None
-        span = self._claim(fields, ref)
-        policy = read_network_policy(fields, data, ref.namespace, ref.name)
-        if span is None or policy is None:
-            return
-        self.policies.append(policy)
+    def _read_namespaced(
+        self,
+        fields: ObjectFields,
+        data: dict[str, object],
+        kind: str,
+        read: Callable[[ObjectFields, dict[str, object], str, str], _Read | None],
+    ) -> tuple[ObjectRef, _Read] | None:
+        """Read a namespaced object with `read` and record where it is; None after an error."""
+        claimed = self._claim_namespaced(fields, data, kind)
+        if claimed is None:
+            return None
+        ref, namespace, _, span = claimed
+        read_object = read(fields, data, namespace, ref.name)
+        if span is None or read_object is None:
+            return None
         self.objects[ref] = span
+        return ref, read_object
+
+    def _add_policy(self, fields: ObjectFields, data: dict[str, object]) -> None:
+        added = self._read_namespaced(fields, data, "NetworkPolicy", read_network_policy)
+        if added is None:
+            return
+        ref, policy = added
+        self.policies.append(policy)
         for direction in Direction:
             for index in range(len(policy.rules(direction))):
                 rule = RuleRef(policy=ref, direction=direction, index=index)
                 self.rules[rule] = fields.span(("spec", RULES_KEY[direction], index))
 
     def _add_service(self, fields: ObjectFields, data: dict[str, object]) -> None:
-        identified = self._identify(fields, data, "Service", namespaced=True)
-        if identified is None:
-            return
-        ref, _ = identified
-        assert ref.namespace is not None
-        span = self._claim(fields, ref)
-        service = read_service(fields, data, ref.namespace, ref.name)
-        if span is not None and service is not None:
-            self.services.append(service)
-            self.objects[ref] = span
+        added = self._read_namespaced(fields, data, "Service", read_service)
+        if added is not None:
+            self.services.append(added[1])
 
     def _add_unmodelled(
         self, fields: ObjectFields, data: dict[str, object], api_version: str, kind: str

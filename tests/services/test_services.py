@@ -20,7 +20,18 @@ from netverify.engine.matrix import connectivity_matrix
 from netverify.loading import load_manifests
 from netverify.loading.flows import parse_request
 from netverify.loading.spec import read_spec, resolve_spec
-from netverify.model import Flow, InputError, Protocol, ServiceFlows, Settings, Status
+from netverify.model import (
+    ContainerPort,
+    Flow,
+    InputError,
+    Pod,
+    Protocol,
+    Service,
+    ServiceFlows,
+    ServicePort,
+    Settings,
+    Status,
+)
 from netverify.model.matrix import GroupBy
 
 HERE = Path(__file__).resolve().parent
@@ -331,3 +342,23 @@ def test_matrix_group_by_service() -> None:
     cells = {(cell.source, cell.destination): cell.allowed for cell in matrix.cells}
     assert cells["default/test", "kube-system/Service/kube-dns"]
     assert cells["default/test", "default/Service/web"]
+
+
+def test_backends_include_host_network_pods_and_named_ports_resolve_per_pod() -> None:
+    host = Pod(namespace="ns", name="node-agent", labels={"app": "a"}, host_network=True)
+    named = Pod(
+        namespace="ns",
+        name="a-1",
+        labels={"app": "a"},
+        ports=(ContainerPort(name="web", port=8443, protocol=Protocol.TCP),),
+    )
+    elsewhere = Pod(namespace="other", name="a-2", labels={"app": "a"})
+    service = Service(
+        namespace="ns",
+        name="a",
+        selector={"app": "a"},
+        ports=(ServicePort(port=443, target_port="web"),),
+    )
+    assert service.backends([host, named, elsewhere]) == (host, named)
+    assert [service.ports[0].target_on(pod) for pod in (host, named)] == [None, 8443]
+    assert Service(namespace="ns", name="b", selector={}).backends([host]) == ()
