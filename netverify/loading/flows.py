@@ -56,7 +56,15 @@ def parse_endpoint(text: str, cluster: Cluster, option: str) -> Endpoint:
     ]
     if len(matches) != 1:
         problem = "no pod or workload" if not matches else "more than one pod or workload"
-        raise _fail(f"{option} {text}: {problem} matches; write namespace/name or an IP address")
+        services = [
+            f"{s.namespace}/Service/{s.name}"
+            for s in cluster.services
+            if s.name == name and (not slash or s.namespace == namespace)
+        ]
+        hint = f" (a Service: write {services[0]})" if not matches and services else ""
+        raise _fail(
+            f"{option} {text}: {problem} matches{hint}; write namespace/name or an IP address"
+        )
     pod = matches[0]
     return _pod_endpoint(cluster, pod.namespace, name, pod.ips[0] if pod.ips else None)
 

@@ -362,3 +362,9 @@ def test_backends_include_host_network_pods_and_named_ports_resolve_per_pod() ->
     assert service.backends([host, named, elsewhere]) == (host, named)
     assert [service.ports[0].target_on(pod) for pod in (host, named)] == [None, 8443]
     assert Service(namespace="ns", name="b", selector={}).backends([host]) == ()
+
+
+def test_a_service_named_like_a_pod_gets_a_hint() -> None:
+    result = explain("kube-system/kube-dns", "53/UDP")
+    assert result.exit_code == EXIT_INPUT_ERROR
+    assert "(a Service: write kube-system/Service/kube-dns)" in result.stderr
