@@ -26,7 +26,12 @@ def explain(
         str, typer.Option("--from", help="Source: NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP.")
     ],
     destination: Annotated[
-        str, typer.Option("--to", help="Destination: NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP.")
+        str,
+        typer.Option(
+            "--to",
+            help="Destination: NAMESPACE/NAME, NAMESPACE/KIND/NAME (KIND Service: its "
+            "backends) or an IP (a ClusterIP: its Service).",
+        ),
     ],
     # Help texts are rich markup: a literal "[" is written "\[".
     port: Annotated[str, typer.Option("--port", help=r"PORT\[/PROTOCOL] or NAME\[/PROTOCOL].")],
@@ -37,16 +42,30 @@ def explain(
     namespace: NamespaceOption = None,
 ) -> None:
     """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
-    placement: traffic between a node and its pods is always allowed), 1 blocked."""
-    from netverify.loading.flows import parse_flow
+    placement: traffic between a node and its pods is always allowed), 1 blocked.
+
+    A flow to a Service (by name or ClusterIP) is decided for each backend on its target
+    port: exit 0 when some backend is reachable, 1 when none is, 2 when it has none."""
+    from netverify.loading.flows import parse_request
+    from netverify.model import Flow, ServiceExplanation
     from netverify.semantics import explain_flow
 
     try:
         loaded = load_manifests(paths, strict=strict, stdin=sys.stdin, namespace=namespace)
-        flow = parse_flow(loaded.cluster, source, destination, port, loaded.skipped)
+        request = parse_request(loaded.cluster, source, destination, port, loaded.skipped)
     except InputError as error:
         input_error(error)
     print_warnings(loaded.warnings)
-    explanation = explain_flow(loaded.cluster, flow)
-    write(explain_formatter(output_format).format_explain(explanation, loaded.sources), None)
-    raise typer.Exit(EXIT_HOLDS if explanation.allowed else EXIT_VIOLATED)
+    formatter = explain_formatter(output_format)
+    if isinstance(request, Flow):
+        explanation = explain_flow(loaded.cluster, request)
+        write(formatter.format_explain(explanation, loaded.sources), None)
+        raise typer.Exit(EXIT_HOLDS if explanation.allowed else EXIT_VIOLATED)
+    translated = ServiceExplanation(
+        flows=request,
+        explanations=tuple(
+            explain_flow(loaded.cluster, backend.flow) for backend in request.backends
+        ),
+    )
+    write(formatter.format_service_explain(translated, loaded.sources), None)
+    raise typer.Exit(EXIT_HOLDS if translated.allowed else EXIT_VIOLATED)

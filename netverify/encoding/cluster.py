@@ -242,7 +242,8 @@ class ClusterEncoding:
         return parse_assertions(rows, endpoint.namespace_labels.values())
 
     def _external_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
-        """An external address is known, is outside the pod CIDRs and is no pod's address."""
+        """An external address is known, is outside the pod CIDRs and is no pod's address
+        nor a Service's ClusterIP (traffic to one goes to the Service's backends)."""
         outside_pods = [z3.Not(in_network(endpoint.ip, cidr)) for cidr in self.settings.pod_cidrs]
         if self._known_addresses:
             outside_pods += parse_assertions([self._not_known_address(endpoint)], [endpoint.ip])
@@ -255,8 +256,13 @@ class ClusterEncoding:
 
     @cached_property
     def _known_addresses(self) -> list[int]:
-        """Every address a loaded pod has (hostNetwork pods: their node's)."""
-        return sorted({ip_number(ip) for pod in self.cluster.pods for ip in pod.ips})
+        """Every address a loaded pod has (hostNetwork pods: their node's) and every loaded
+        Service's ClusterIP: none is an external host's."""
+        pods = {ip_number(ip) for pod in self.cluster.pods for ip in pod.ips}
+        services = {
+            ip_number(ip) for service in self.cluster.services for ip in service.cluster_ips
+        }
+        return sorted(pods | services)
 
     def _not_known_address(self, endpoint: SymbolicEndpoint) -> str:
         """The endpoint's address is none of `_known_addresses`, as SMT-LIB text."""

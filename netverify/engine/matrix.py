@@ -63,19 +63,29 @@ class _Entity:
 
 def _entities(cluster: Cluster, group_by: GroupBy) -> list[_Entity]:
     entities: dict[str, _Entity] = {}
+    if group_by is GroupBy.SERVICE:
+        for service in cluster.services:
+            for pod in service.backends(cluster.pods):
+                _add(entities, f"{service.namespace}/Service/{service.name}", pod)
+    grouped = {id(pod) for entity in entities.values() for pod in entity.pods}
     for pod in cluster.pods:
         match group_by:
             case GroupBy.NAMESPACE:
                 name = pod.namespace
-            case GroupBy.POD:
+            case GroupBy.POD | GroupBy.SERVICE:
                 name = pod_name(pod)
             case GroupBy.WORKLOAD:
                 label = next((pod.labels[k] for k in WORKLOAD_LABELS if k in pod.labels), None)
                 name = f"{pod.namespace}/{label if label is not None else pod.name}"
-        entity = entities.setdefault(name, _Entity(name=name, namespace=pod.namespace, pods=[]))
-        entity.pods.append(pod)
-        entity.has_bare_pod = entity.has_bare_pod or pod.kind == "Pod"
+        if id(pod) not in grouped:
+            _add(entities, name, pod)
     return [entities[name] for name in sorted(entities)]
+
+
+def _add(entities: dict[str, _Entity], name: str, pod: Pod) -> None:
+    entity = entities.setdefault(name, _Entity(name=name, namespace=pod.namespace, pods=[]))
+    entity.pods.append(pod)
+    entity.has_bare_pod = entity.has_bare_pod or pod.kind == "Pod"
 
 
 def connectivity_matrix(

@@ -5,7 +5,8 @@ is decoded into a plain flow at once and replayed through the reference evaluato
 two disagree the result is an internal error, never a verdict.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from itertools import groupby
 
 import z3
 
@@ -19,6 +20,7 @@ from netverify.model import (
     Cluster,
     Flow,
     Invariant,
+    InvariantKind,
     InvariantResult,
     LoadedCluster,
     LoadedSpec,
@@ -28,6 +30,7 @@ from netverify.model import (
     Status,
     Witness,
 )
+from netverify.model.results import SEVERITY
 from netverify.semantics import evaluate
 from netverify.semantics.patterns import flow_matches
 
@@ -79,10 +82,38 @@ def prove(
         )
     return Report(
         spec_file=spec.file,
-        results=tuple(results),
+        results=combine_service_results(spec.invariants, results),
         assumptions=assumptions(loaded.cluster, spec.settings),
         sources=loaded.sources,
     )
+
+
+def combine_service_results(
+    invariants: Sequence[Invariant], results: Sequence[InvariantResult]
+) -> tuple[InvariantResult, ...]:
+    """One result per spec invariant: the per-backend results of an invariant about a
+    Service (consecutive, sharing its name) combine into one. Forbid and require hold only
+    if they hold for every backend, so the worst backend's result stands; reachable holds if
+    it holds for some backend, so the best one's does. The result names its backend."""
+    combined: list[InvariantResult] = []
+    for _, group in groupby(zip(invariants, results, strict=True), key=lambda pair: pair[1].name):
+        members = list(group)
+        through = members[0][0].through
+        if through is None:
+            combined += [result for _, result in members]
+            continue
+        pick = min if members[0][0].kind is InvariantKind.REACHABLE else max
+        invariant, result = pick(members, key=lambda pair: SEVERITY[pair[1].status])
+        assert invariant.through is not None
+        note = (
+            f"through Service {invariant.through.service} ({len(members)} backends): backend "
+            f"{invariant.through.backend} on {invariant.through.ports}"
+        )
+        if result.status is Status.HOLDS and invariant.kind is not InvariantKind.REACHABLE:
+            note = f"through Service {through.service}: holds for all {len(members)} backends"
+        reason = note if result.reason is None else f"{note}; {result.reason}"
+        combined.append(result.model_copy(update={"reason": reason}))
+    return tuple(combined)
 
 
 class _InvariantProver:

@@ -1,5 +1,10 @@
 """A flow written on the command line (`explain --from ns/pod --to 10.0.0.1 --port 80/TCP`)
-resolved against the loaded cluster."""
+resolved against the loaded cluster.
+
+A destination that is a Service (`NS/Service/NAME`, or one of its ClusterIPs) is translated
+as kube-proxy does before any policy sees the flow: to one flow per backend pod, on the
+target port its Service port maps to on that pod.
+"""
 
 import ipaddress
 from collections.abc import Sequence
@@ -7,7 +12,7 @@ from collections.abc import Sequence
 from netverify.loading.kinds import api_group
 from netverify.loading.podnames import pods_named
 from netverify.loading.pods import OPERATOR_RENDERINGS
-from netverify.loading.validation import did_you_mean, port_name_error
+from netverify.loading.validation import closest_match, did_you_mean, port_name_error
 from netverify.model import (
     MAX_PORT,
     PROTOCOLS,
@@ -21,9 +26,14 @@ from netverify.model import (
     Pod,
     PodEndpoint,
     Protocol,
+    Service,
+    ServiceFlows,
+    ServicePort,
     Severity,
     SkippedObject,
+    pod_at_first_address,
 )
+from netverify.model.services import BackendFlow
 
 
 def _fail(message: str) -> InputError:
@@ -96,6 +106,11 @@ def _hints(
         and renderings[pod.kind].stateful_set(pod.name) == name
         and namespace in (None, pod.namespace)
     ]
+    hints += [
+        f"a Service: write {s.namespace}/Service/{s.name}"
+        for s in cluster.services
+        if s.name == name and namespace in (None, s.namespace)
+    ]
     return "".join(f"; {hint}" for hint in hints)
 
 
@@ -103,6 +118,90 @@ def _pod_endpoint(cluster: Cluster, pod: Pod, ip: IPAddress | None) -> PodEndpoi
     namespace = cluster.namespace(pod.namespace)
     assert namespace is not None, "every pod's namespace is loaded or implied"
     return PodEndpoint(namespace=namespace, pod=pod, ip=ip)
+
+
+def parse_service(text: str, cluster: Cluster) -> Service | None:
+    """The Service `NS/Service/NAME` or the Service whose ClusterIP `text` is; None when
+    `text` names no Service (an error when it is written as one that does not exist)."""
+    try:
+        return cluster.service_at(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    parts = text.split("/")
+    if len(parts) != 3 or parts[1].lower() not in ("service", "svc"):
+        return None
+    service = cluster.service(parts[0], parts[2])
+    if service is None:
+        known = [f"{s.namespace}/Service/{s.name}" for s in cluster.services]
+        raise _fail(f"--to {text}: no such Service in the manifests{closest_match(text, known)}")
+    return service
+
+
+def parse_request(
+    cluster: Cluster,
+    source: str,
+    destination: str,
+    port: str,
+    skipped: Sequence[SkippedObject] = (),
+) -> Flow | ServiceFlows:
+    """A flow from command-line words, or the flows to a Service's backends."""
+    service = parse_service(destination, cluster)
+    if service is None:
+        return parse_flow(cluster, source, destination, port, skipped)
+    source_endpoint = parse_endpoint(source, cluster, "--from", skipped)
+    return service_flows(cluster, source_endpoint, service, port)
+
+
+def service_flows(cluster: Cluster, source: Endpoint, service: Service, port: str) -> ServiceFlows:
+    """The flows from `source` to each backend of `service` that serves `port` (a Service
+    port's number or name; a number without a protocol is TCP, a name is whatever protocol
+    its port has)."""
+    service_port = service.find_port(*_split_protocol(port))
+    if service_port is None:
+        listed = service.describe_ports()
+        raise _fail(f"--port {port}: {service} has no such port (its ports: {listed})")
+    backends = []
+    for pod in service.backends(cluster.pods):
+        target = service_port.target_on(pod)
+        if target is not None:
+            namespace = cluster.namespace(pod.namespace)
+            assert namespace is not None, "every pod's namespace is loaded or implied"
+            backend = pod_at_first_address(namespace, pod)
+            flow = Flow(
+                source=source, destination=backend, protocol=service_port.protocol, port=target
+            )
+            backends.append(BackendFlow(backend=backend, flow=flow))
+    if not backends:
+        raise _fail(no_backends_message(service, service_port))
+    return ServiceFlows(service=service, port=service_port, source=source, backends=tuple(backends))
+
+
+def no_backends_message(service: Service, port: ServicePort | None = None) -> str:
+    """Why a Service has no backend to send a flow to."""
+    if not service.selector:
+        reason = "it has no selector (EndpointSlices are not read)"
+    else:
+        reason = f"no pod of namespace {service.namespace} matches its selector"
+        if port is not None and isinstance(port.target_port, str):
+            reason += f" and has a {port.protocol.value} port named {port.target_port}"
+    where = f" for port {port}" if port is not None else ""
+    return (
+        f"Service {service.namespace}/{service.name} has no backends in the manifests"
+        f"{where}: {reason}"
+    )
+
+
+def _split_protocol(port: str) -> tuple[str, Protocol | None]:
+    """`80/UDP` -> ("80", UDP); `80` -> ("80", None)."""
+    text, slash, protocol_text = port.partition("/")
+    if not slash:
+        return text, None
+    if protocol_text not in PROTOCOLS:
+        raise _fail(
+            f'--port {port}: unsupported protocol "{protocol_text}": must be one of TCP, '
+            f"UDP, SCTP{did_you_mean(protocol_text, PROTOCOLS)}"
+        )
+    return text, Protocol(protocol_text)
 
 
 def parse_flow(
@@ -116,15 +215,8 @@ def parse_flow(
     `skipped` (custom resources the load skipped) make "no pod matches" errors say why."""
     source_endpoint = parse_endpoint(source, cluster, "--from", skipped)
     destination_endpoint = parse_endpoint(destination, cluster, "--to", skipped)
-    number_text, slash, protocol_text = port.partition("/")
-    protocol = Protocol.TCP
-    if slash:
-        if protocol_text not in PROTOCOLS:
-            raise _fail(
-                f'--port {port}: unsupported protocol "{protocol_text}": must be one of TCP, '
-                f"UDP, SCTP{did_you_mean(protocol_text, PROTOCOLS)}"
-            )
-        protocol = Protocol(protocol_text)
+    number_text, given_protocol = _split_protocol(port)
+    protocol = given_protocol or Protocol.TCP
     if number_text.isdigit():
         number = int(number_text)
         if not 1 <= number <= MAX_PORT:

@@ -7,9 +7,9 @@ so that a verdict never silently ignores them; so are, in one warning, custom re
 may create pods netverify does not model. All other kinds are skipped.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from netverify.loading.fields import Diagnostics, ObjectFields, describe
 from netverify.loading.inputfiles import (
@@ -35,6 +35,7 @@ from netverify.loading.pods import (
     read_workload,
 )
 from netverify.loading.selectors import read_labels
+from netverify.loading.services import read_service
 from netverify.loading.validation import dns1123_label_error
 from netverify.loading.yamlconvert import Path
 from netverify.loading.yamlsource import YamlDocument, parse_documents
@@ -50,12 +51,15 @@ from netverify.model import (
     ObjectRef,
     Pod,
     RuleRef,
+    Service,
     Severity,
     SkippedObject,
     SourceMap,
     SourceSpan,
     UnmodelledObject,
 )
+
+_Read = TypeVar("_Read")
 
 DEFAULT_NAMESPACE = "default"
 
@@ -81,6 +85,7 @@ class _Builder:
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     pods: list[Pod] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
     unmodelled: list[UnmodelledObject] = field(default_factory=list)
     objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
     unmodelled_objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
@@ -125,6 +130,8 @@ class _Builder:
             or (group, kind) in OPERATOR_RENDERINGS
         ):
             self._add_pod(fields, data, group, kind)
+        elif kind == "Service" and api_version == "v1":
+            self._add_service(fields, data)
         elif kind == "NetworkPolicy" and api_version == NETWORK_POLICY_API_VERSION:
             self._add_policy(fields, data)
         elif is_unmodelled(api_version, kind):
@@ -201,41 +208,68 @@ class _Builder:
         self.namespaces[ref.name] = Namespace(name=ref.name, labels=labels, defined=True)
         self.objects[ref] = span
 
+    def _claim_namespaced(
+        self, fields: ObjectFields, data: dict[str, object], kind: str
+    ) -> tuple[ObjectRef, str, dict[str, str], SourceSpan | None] | None:
+        """A namespaced object's reference, namespace, labels and (unless it is defined twice)
+        where it is; None if it has no name."""
+        identified = self._identify(fields, data, kind, namespaced=True)
+        if identified is None:
+            return None
+        ref, labels = identified
+        assert ref.namespace is not None
+        return ref, ref.namespace, labels, self._claim(fields, ref)
+
     def _add_pod(
         self, fields: ObjectFields, data: dict[str, object], group: str, kind: str
     ) -> None:
-        identified = self._identify(fields, data, kind, namespaced=True)
-        if identified is None:
+        claimed = self._claim_namespaced(fields, data, kind)
+        if claimed is None:
             return
-        ref, labels = identified
-        assert ref.namespace is not None
-        span = self._claim(fields, ref)
+        ref, namespace, labels, span = claimed
         if kind == "Pod" and group == "":
-            pod = read_pod(fields, data, ref.namespace, ref.name, labels)
+            pod = read_pod(fields, data, namespace, ref.name, labels)
         elif (group, kind) in OPERATOR_RENDERINGS:
-            pod = read_operator_pod(fields, data, group, kind, ref.namespace, ref.name)
+            pod = read_operator_pod(fields, data, group, kind, namespace, ref.name)
         else:
-            pod = read_workload(fields, data, kind, ref.namespace, ref.name)
+            pod = read_workload(fields, data, kind, namespace, ref.name)
         if span is not None and pod is not None:
             self.pods.append(pod)
             self.objects[ref] = span
 
-    def _add_policy(self, fields: ObjectFields, data: dict[str, object]) -> None:
-        identified = self._identify(fields, data, "NetworkPolicy", namespaced=True)
-        if identified is None:
-            return
-        ref, _ = identified
-        assert ref.namespace is not None
-        span = self._claim(fields, ref)
-        policy = read_network_policy(fields, data, ref.namespace, ref.name)
-        if span is None or policy is None:
-            return
-        self.policies.append(policy)
+    def _read_namespaced(
+        self,
+        fields: ObjectFields,
+        data: dict[str, object],
+        kind: str,
+        read: Callable[[ObjectFields, dict[str, object], str, str], _Read | None],
+    ) -> tuple[ObjectRef, _Read] | None:
+        """Read a namespaced object with `read` and record where it is; None after an error."""
+        claimed = self._claim_namespaced(fields, data, kind)
+        if claimed is None:
+            return None
+        ref, namespace, _, span = claimed
+        read_object = read(fields, data, namespace, ref.name)
+        if span is None or read_object is None:
+            return None
         self.objects[ref] = span
+        return ref, read_object
+
+    def _add_policy(self, fields: ObjectFields, data: dict[str, object]) -> None:
+        added = self._read_namespaced(fields, data, "NetworkPolicy", read_network_policy)
+        if added is None:
+            return
+        ref, policy = added
+        self.policies.append(policy)
         for direction in Direction:
             for index in range(len(policy.rules(direction))):
                 rule = RuleRef(policy=ref, direction=direction, index=index)
                 self.rules[rule] = fields.span(("spec", RULES_KEY[direction], index))
+
+    def _add_service(self, fields: ObjectFields, data: dict[str, object]) -> None:
+        added = self._read_namespaced(fields, data, "Service", read_service)
+        if added is not None:
+            self.services.append(added[1])
 
     def _add_unmodelled(
         self, fields: ObjectFields, data: dict[str, object], api_version: str, kind: str
@@ -279,6 +313,7 @@ class _Builder:
         namespaces = dict(self.namespaces)
         referenced = [pod.namespace for pod in self.pods]
         referenced += [policy.namespace for policy in self.policies]
+        referenced += [service.namespace for service in self.services]
         for name in referenced:
             if name not in namespaces:
                 labels = {NAMESPACE_NAME_LABEL: name}
@@ -287,6 +322,7 @@ class _Builder:
             namespaces=tuple(namespaces[name] for name in sorted(namespaces)),
             pods=tuple(sorted(self.pods, key=lambda p: (p.namespace, p.name or "", p.kind))),
             policies=tuple(sorted(self.policies, key=lambda p: (p.namespace, p.name))),
+            services=tuple(sorted(self.services, key=lambda s: (s.namespace, s.name))),
             unmodelled=tuple(
                 sorted(
                     self.unmodelled,

@@ -5,7 +5,6 @@ errors, since we own this schema), then names, selectors, CIDRs and ports are re
 validated with the same rules as manifests. Every error names the file, line and field path.
 """
 
-import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -13,10 +12,13 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from netverify.loading.fields import format_field
+from netverify.loading.flows import no_backends_message
 from netverify.loading.inputfiles import read_text
 from netverify.loading.podnames import pods_named
+from netverify.loading.spec_services import destination_service, per_backend, service_ports
 from netverify.loading.validation import (
     cidr_error,
+    closest_match,
     did_you_mean,
     label_key_error,
     label_value_error,
@@ -120,7 +122,7 @@ _FIELDS_HINT = {
     ("invariants", 0): " (an invariant has name, description, pods, namespaces and exactly one "
     "of forbid, require, reachable)",
     ("invariants", 0, "kind"): " (forbid, require and reachable take from, to and ports)",
-    ("invariants", 0, "kind", "end"): " (an endpoint has namespace, pod and ip)",
+    ("invariants", 0, "kind", "end"): " (an endpoint has namespace, pod, ip and service)",
     ("settings",): " (settings are ipBlockMatchesPods and podCIDRs)",
 }
 """Which fields a mapping may have, by its shape in the spec (indices and kinds as 0)."""
@@ -220,9 +222,9 @@ class _Resolver:
                 )
                 continue
             first_seen[entry.name] = index
-            invariant = self.invariant(entry, path)
-            if invariant is not None:
-                invariants.append(invariant)
+            expanded = self.invariant(entry, path)
+            invariants += expanded
+            if expanded:
                 locations[entry.name] = SourceSpan(
                     file=self.raw.file, line=self.raw.document.line_of(path)
                 )
@@ -254,23 +256,36 @@ class _Resolver:
             return None
         return parse_cidr(text)
 
-    def invariant(self, entry: InvariantSpec, path: Path) -> Invariant | None:
+    def invariant(self, entry: InvariantSpec, path: Path) -> list[Invariant]:
+        """The invariant; for one to a Service, one per backend (none after an error)."""
         kind = entry.kind
         flows = entry.flows
         flow_path = (*path, kind.value)
         namespaces = NamespaceScope(entry.namespaces)
+        if flows.source.service is not None:
+            self.error((*flow_path, "from", "service"), "a Service is a destination only (`to`)")
+        to_path: Path = (*flow_path, "to")
+        service = destination_service(flows.destination, self.cluster, to_path, self.error)
         source = self.endpoint(flows.source, (*flow_path, "from"), namespaces)
-        destination = self.endpoint(flows.destination, (*flow_path, "to"), namespaces)
-        ports = [
-            self.port(port, (*flow_path, "ports", index))
-            for index, port in enumerate(flows.ports or ())
-        ]
+        destination = (
+            EndpointPattern()
+            if service is not None
+            else self.endpoint(flows.destination, to_path, namespaces)
+        )
         if flows.ports is not None and not flows.ports:
             self.error((*flow_path, "ports"), "empty port list: omit `ports` to mean every port")
-        if source is None or destination is None or None in ports:
-            return None
+        if service is not None:
+            chosen = service_ports(service, flows.ports, (*flow_path, "ports"), self.error)
+            ports: list[PortPattern | None] = []
+        else:
+            ports = [
+                self.port(port, (*flow_path, "ports", index))
+                for index, port in enumerate(flows.ports or ())
+            ]
+        if source is None or destination is None or None in ports or self.errors:
+            return []
         default_pods = PodScope.ANY if kind is InvariantKind.FORBID else PodScope.EXISTING
-        return Invariant(
+        invariant = Invariant(
             name=entry.name,
             description=entry.description,
             kind=kind,
@@ -280,6 +295,12 @@ class _Resolver:
             pods=PodScope(entry.pods) if entry.pods else default_pods,
             namespaces=namespaces,
         )
+        if service is None:
+            return [invariant]
+        expanded = per_backend(invariant, service, chosen, self.cluster)
+        if not expanded:
+            self.error(to_path, no_backends_message(service))
+        return expanded
 
     def endpoint(
         self, raw: EndpointSpec, path: Path, namespaces: NamespaceScope
@@ -299,7 +320,7 @@ class _Resolver:
                 self.error(
                     (*path, "namespace"),
                     f'no namespace named "{raw.namespace}" in the manifests'
-                    f"{_closest(raw.namespace, known)} (use `namespaces: any` to mean one "
+                    f"{closest_match(raw.namespace, known)} (use `namespaces: any` to mean one "
                     "that could be created)",
                 )
         elif raw.namespace is not None:
@@ -350,7 +371,7 @@ class _Resolver:
             where = f' in namespace "{namespace}"' if namespace else ""
             what = f"{kind} named" if kind else "pod or workload named"
             known = sorted({pod.name for pod in self.cluster.pods if pod.name})
-            self.error(path, f'no {what} "{name}"{where}{_closest(name, known)}')
+            self.error(path, f'no {what} "{name}"{where}{closest_match(name, known)}')
             return None
         if len(candidates) > 1:
             if len({pod.namespace for pod in candidates}) > 1:
@@ -462,11 +483,6 @@ class _Resolver:
             )
             return None
         return Protocol(text)
-
-
-def _closest(name: str, known: list[str]) -> str:
-    matches = difflib.get_close_matches(name, known, n=1)
-    return f'; did you mean "{matches[0]}"?' if matches else ""
 
 
 def resolve_spec(raw: RawSpec, cluster: Cluster) -> LoadedSpec:

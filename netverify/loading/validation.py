@@ -10,6 +10,7 @@ The checks of names, port names, label keys and label values remember their answ
 cluster repeats the same few thousand values across tens of thousands of objects.
 """
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -50,6 +51,12 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
         if value.lower() == choice.lower():
             return f'; did you mean "{choice}"?'
     return ""
+
+
+def closest_match(name: str, known: Iterable[str]) -> str:
+    """A hint naming the most similar of `known` names ('' when none is close)."""
+    matches = difflib.get_close_matches(name, list(known), n=1)
+    return f'; did you mean "{matches[0]}"?' if matches else ""
 
 
 def choice_error(what: str, value: str, choices: Iterable[str]) -> str | None:

@@ -19,6 +19,7 @@ from netverify.model.invariants import (
     NamespaceScope,
     PodScope,
     PortPattern,
+    ServiceBackend,
     Spec,
 )
 from netverify.model.labels import LabelRequirement, LabelSelector, Operator
@@ -52,11 +53,19 @@ from netverify.model.results import (
     Status,
     Witness,
 )
+from netverify.model.services import (
+    BackendFlow,
+    Service,
+    ServiceExplanation,
+    ServiceFlows,
+    ServicePort,
+)
 
 __all__ = [
     "MAX_PORT",
     "NAMESPACE_NAME_LABEL",
     "PROTOCOLS",
+    "BackendFlow",
     "Cluster",
     "ContainerPort",
     "Diagnostic",
@@ -96,6 +105,11 @@ __all__ = [
     "Protocol",
     "Report",
     "RuleRef",
+    "Service",
+    "ServiceBackend",
+    "ServiceExplanation",
+    "ServiceFlows",
+    "ServicePort",
     "Settings",
     "Severity",
     "SideDecision",

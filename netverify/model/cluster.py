@@ -6,17 +6,19 @@ from typing import Any, Self
 
 from netverify.model.base import Frozen
 from netverify.model.diagnostics import Diagnostic
-from netverify.model.objects import Namespace, Pod, SkippedObject, UnmodelledObject
+from netverify.model.objects import IPAddress, Namespace, Pod, SkippedObject, UnmodelledObject
 from netverify.model.policy import NetworkPolicy
 from netverify.model.refs import SourceMap
+from netverify.model.services import Service
 
 
 class Cluster(Frozen):
-    """Namespaces, pods and policies, sorted by namespace and name."""
+    """Namespaces, pods, policies and Services, sorted by namespace and name."""
 
     namespaces: tuple[Namespace, ...] = ()
     pods: tuple[Pod, ...] = ()
     policies: tuple[NetworkPolicy, ...] = ()
+    services: tuple[Service, ...] = ()
     unmodelled: tuple[UnmodelledObject, ...] = ()
     """Objects whose policy effect verdicts do not account for."""
 
@@ -26,6 +28,13 @@ class Cluster(Frozen):
     def policies_in(self, namespace: str) -> tuple[NetworkPolicy, ...]:
         """The policies of one namespace, in order (a policy selects only pods of its own)."""
         return self._policies_by_namespace.get(namespace, ())
+
+    def service(self, namespace: str, name: str) -> Service | None:
+        return next((s for s in self.services if (s.namespace, s.name) == (namespace, name)), None)
+
+    def service_at(self, ip: IPAddress) -> Service | None:
+        """The Service whose ClusterIP `ip` is."""
+        return next((service for service in self.services if ip in service.cluster_ips), None)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy without the lookup tables: they describe the fields before `update`."""

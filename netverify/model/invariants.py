@@ -80,6 +80,18 @@ class PortPattern(Frozen):
     named_port: str | None = None
 
 
+class ServiceBackend(Frozen):
+    """For an invariant about flows through a Service: the Service and the one backend this
+    invariant stands for (a spec invariant `to: {service: ...}` becomes one per backend)."""
+
+    service: str
+    """`namespace/name` of the Service."""
+    backend: str
+    """`namespace/name` of the backend pod or workload."""
+    ports: str
+    """The Service ports and the target ports they map to on this backend, in words."""
+
+
 class Invariant(Frozen):
     """One named claim about the flows between two endpoint patterns."""
 
@@ -92,6 +104,10 @@ class Invariant(Frozen):
     """Empty means every port of every protocol."""
     pods: PodScope
     namespaces: NamespaceScope = NamespaceScope.EXISTING
+    through: ServiceBackend | None = None
+    """Set on the per-backend invariants of a spec invariant about a Service; they share its
+    `name`, and their verdicts combine into one (forbid, require: every backend's must hold;
+    reachable: some backend's)."""
 
 
 class Spec(Frozen):

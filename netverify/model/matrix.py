@@ -21,6 +21,10 @@ class GroupBy(StrEnum):
     (a pod without one is its own workload)."""
     POD = "pod"
     """Each loaded Pod, and each workload as the one pod of its template."""
+    SERVICE = "service"
+    """Each Service with backends, as its backends (`ns/Service/name`; a pod may back
+    several), and each pod that backs no Service as itself (`ns/name`), so that clients
+    still appear. Cells are pod to pod: the ports are target ports, not Service ports."""
 
 
 class MatrixPort(Frozen):
@@ -34,10 +38,11 @@ class MatrixPort(Frozen):
 
 
 class MatrixEntity(Frozen):
-    """A row and a column: a namespace, a workload or a pod."""
+    """A row and a column: a namespace, a workload, a Service or a pod."""
 
     name: str
-    """`ns` for a namespace, `ns/name` for a workload or a pod."""
+    """`ns` for a namespace, `ns/name` for a workload or a pod, `ns/Service/name` for a
+    Service."""
     namespace: str
     pods: tuple[str, ...]
     """The pods it stands for, as `ns/name`."""

@@ -87,7 +87,15 @@ class EndpointSpec(_SpecModel):
         "label selector on pods.",
     )
     ip: str | None = Field(
-        default=None, description="A CIDR: external addresses and pod addresses in it."
+        default=None,
+        description="A CIDR: external addresses and pod addresses in it. In `to`, a single "
+        "address that is a Service's ClusterIP means that Service (see `service`).",
+    )
+    service: str | None = Field(
+        default=None,
+        description="Only in `to`, alone: a Service (`namespace/name`); the flows to each of "
+        "its backend pods on the target ports its Service ports map to on that pod. `ports` "
+        "then names Service ports (by number or name); omitted, every Service port.",
     )
     external: StrictBool = Field(
         default=False,

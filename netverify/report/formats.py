@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Protocol, assert_never
 
-from netverify.model import Explanation, Report, SourceMap
+from netverify.model import Explanation, Report, ServiceExplanation, SourceMap
 from netverify.model.diff import DiffReport
 from netverify.model.lint import LintReport
 from netverify.model.matrix import ConnectivityMatrix
@@ -58,6 +58,10 @@ class DiffFormatter(Protocol):
 
 class ExplainFormatter(Protocol):
     def format_explain(self, explanation: Explanation, sources: SourceMap) -> str: ...
+
+    def format_service_explain(
+        self, explanation: ServiceExplanation, sources: SourceMap
+    ) -> str: ...
 
 
 class MatrixFormatter(Protocol):

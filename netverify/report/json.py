@@ -25,6 +25,7 @@ from netverify.model import (
     PodEndpoint,
     Report,
     RuleRef,
+    ServiceExplanation,
     SideDecision,
     SourceMap,
     SourceSpan,
@@ -318,6 +319,21 @@ def explanation_json(explanation: Explanation, sources: SourceMap) -> JsonObject
 
 def format_explain(explanation: Explanation, sources: SourceMap) -> str:
     return dumps(explanation_json(explanation, sources))
+
+
+def format_service_explain(explanation: ServiceExplanation, sources: SourceMap) -> str:
+    flows = explanation.flows
+    return dumps(
+        {
+            "service": str(flows.service),
+            "port": str(flows.port),
+            "translation": flows.describe(),
+            "allowed": explanation.allowed,
+            "backends": [
+                explanation_json(backend, sources) for backend in explanation.explanations
+            ],
+        }
+    )
 
 
 def format_prove(reports: Sequence[Report]) -> str:

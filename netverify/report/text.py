@@ -9,6 +9,7 @@ from netverify.model import (
     FlowDecision,
     InvariantResult,
     Report,
+    ServiceExplanation,
     SourceMap,
     Status,
     Witness,
@@ -17,6 +18,7 @@ from netverify.model.diff import Change, DiffFinding, DiffReport
 from netverify.model.lint import FindingSeverity, LintReport
 from netverify.model.matrix import ConnectivityMatrix
 from netverify.report.describe import (
+    describe_endpoint,
     describe_flow,
     describe_node_local,
     describe_replicas,
@@ -151,6 +153,20 @@ def format_explain(explanation: Explanation, sources: SourceMap) -> str:
     lines += [f"    {line}" for line in same_node_lines]
     lines.append("  across nodes:")
     lines += [f"    {line}" for line in decision_lines(decision, sources)]
+    return "\n".join(lines) + "\n"
+
+
+def format_service_explain(explanation: ServiceExplanation, sources: SourceMap) -> str:
+    """The translation, then each backend's answer as `format_explain` writes it."""
+    flows = explanation.flows
+    allowed = sum(backend.allowed for backend in explanation.explanations)
+    verdict = "reachable" if allowed else "blocked"
+    lines = [
+        f"{describe_endpoint(flows.source)} -> {flows.describe()}: {verdict} "
+        f"({allowed} of {len(explanation.explanations)} backends allowed)"
+    ]
+    for backend in explanation.explanations:
+        lines += [f"  {line}" for line in format_explain(backend, sources).splitlines()]
     return "\n".join(lines) + "\n"
 
 

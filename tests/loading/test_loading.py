@@ -66,6 +66,9 @@ def test_helm_template_output(monkeypatch: pytest.MonkeyPatch) -> None:
         ObjectRef(kind="Namespace", namespace=None, name="shop"): SourceSpan(
             file="helm-template.yaml", line=3
         ),
+        ObjectRef(kind="Service", namespace="shop", name="web"): SourceSpan(
+            file="helm-template.yaml", line=11
+        ),
         ObjectRef(kind="Deployment", namespace="shop", name="web"): SourceSpan(
             file="helm-template.yaml", line=21
         ),
@@ -509,7 +512,7 @@ def test_unmodelled_policy_kinds_are_errors_under_strict(workdir: Path) -> None:
 def test_other_kinds_are_skipped_quietly(workdir: Path) -> None:
     text = """\
         apiVersion: v1
-        kind: Service
+        kind: ServiceAccount
         metadata: {name: web}
         ---
         apiVersion: v1

@@ -130,7 +130,7 @@ def test_unknown_key_in_an_endpoint(workdir: Path, blog: Cluster) -> None:
         """
     )
     error = only_error(text, blog)
-    assert error.message == 'unknown field "pods" (an endpoint has namespace, pod and ip)'
+    assert error.message == 'unknown field "pods" (an endpoint has namespace, pod, ip and service)'
     assert where(error) == at(FLOW_LINE + 2, "invariants[0].forbid.from")
 
 
@@ -659,7 +659,7 @@ def test_unknown_top_level_key_named_like_a_type(workdir: Path, blog: Cluster) -
 
 def test_unknown_endpoint_key_named_like_a_type(workdir: Path, blog: Cluster) -> None:
     error = only_error(forbid("from: {int: 5}"), blog)
-    assert error.message == 'unknown field "int" (an endpoint has namespace, pod and ip)'
+    assert error.message == 'unknown field "int" (an endpoint has namespace, pod, ip and service)'
     assert error.field == "invariants[0].forbid.from"
 
 
