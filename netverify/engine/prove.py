@@ -28,6 +28,7 @@ from netverify.model import (
     Status,
     Witness,
 )
+from netverify.model.results import SEVERITY
 from netverify.semantics import evaluate
 from netverify.semantics.patterns import flow_matches
 
@@ -82,6 +83,44 @@ def prove(
         results=tuple(results),
         assumptions=assumptions(loaded.cluster, spec.settings),
         sources=loaded.sources,
+    )
+
+
+def prove_all_profiles(
+    loaded: LoadedCluster,
+    loaded_spec: LoadedSpec,
+    limits: SolverLimits,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> Report:
+    """Each invariant proved under every CNI profile (`loaded_spec.profile_settings`); each
+    result is that of the first profile where the invariant fares worst, with every
+    profile's status in `profiles`. Profiles with the same settings are proved once."""
+    by_settings: dict[Settings, Report] = {}
+    reports: dict[str, Report] = {}
+    for name, settings in loaded_spec.profile_settings.items():
+        if settings not in by_settings:
+            spec = loaded_spec.spec.model_copy(update={"settings": settings})
+            under = loaded_spec.model_copy(update={"spec": spec})
+            by_settings[settings] = prove(loaded, under, limits, strict, progress)
+        reports[name] = by_settings[settings]
+    first = next(iter(reports.values()))
+    results = []
+    for index in range(len(first.results)):
+        statuses = {name: report.results[index].status for name, report in reports.items()}
+        worst = max(reports, key=lambda name: SEVERITY[statuses[name]])
+        chosen = reports[worst].results[index]
+        results.append(chosen.model_copy(update={"profiles": statuses}))
+    profiles = ", ".join(reports)
+    return first.model_copy(
+        update={
+            "results": tuple(results),
+            "assumptions": (
+                *first.assumptions,
+                f"each invariant proved under every CNI profile ({profiles}); the flow shown "
+                "is from the first profile where it fares worst",
+            ),
+        }
     )
 
 

@@ -14,6 +14,7 @@ from netverify.model import (
     RuleRef,
     SideDecision,
     SourceMap,
+    Status,
     Witness,
 )
 from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
@@ -191,3 +192,14 @@ def describe_matrix_witness(cell: MatrixCell) -> str | None:
     if witness.self_traffic:
         return text + " (self traffic)"
     return text + " (on the same node: node-local)" if witness.node_local else text
+
+
+def profiles_phrase(profiles: dict[str, Status]) -> str:
+    """`holds under upstream, calico; violated under cilium`: the profiles by status, in
+    the order statuses first occur."""
+    by_status: dict[Status, list[str]] = {}
+    for name, status in profiles.items():
+        by_status.setdefault(status, []).append(name)
+    return "; ".join(
+        f"{status.value} under {', '.join(names)}" for status, names in by_status.items()
+    )

@@ -114,6 +114,11 @@ def _witness(witness: Witness | None, sources: SourceMap) -> JsonObject | None:
 
 
 def _result(result: InvariantResult, sources: SourceMap) -> JsonObject:
+    profiles: JsonObject = (
+        {}
+        if result.profiles is None
+        else {"profiles": {name: status.value for name, status in result.profiles.items()}}
+    )
     return {
         "name": result.name,
         "kind": result.kind.value,
@@ -124,6 +129,7 @@ def _result(result: InvariantResult, sources: SourceMap) -> JsonObject:
         "reason": result.reason,
         "counterexample": _witness(result.counterexample, sources),
         "witness": _witness(result.witness, sources),
+        **profiles,
     }
 
 

@@ -193,7 +193,7 @@ def ip_block_covers_pods(context: LintContext, info: CheckInfo) -> Iterator[Find
             pods = covered[block]
             cidrs = [
                 str(cidr)
-                for cidr in context.pod_cidrs
+                for cidr in context.settings.pod_cidrs
                 if cidr.version == block.cidr.version
                 and cidr.overlaps(block.cidr)
                 and not any(cidr.subnet_of(e) for e in block.excepts)  # type: ignore[arg-type]
