@@ -91,7 +91,7 @@ def settings_sources(flags: SettingsFlags, cwd: Path | None = None) -> SettingsS
         start = cwd or Path.cwd()
         found = find_config(start)
         path = None if found is None else os.path.relpath(found, start)
-    sources = SettingsSources() if path is None else _read_config(path)
+    sources = SettingsSources() if path is None else _read_config(path, flags.config is None)
     errors: list[Diagnostic] = []
     profile = sources.profile
     if flags.profile is not None:
@@ -113,10 +113,14 @@ def settings_sources(flags: SettingsFlags, cwd: Path | None = None) -> SettingsS
     return sources.model_copy(update={"profile": profile, "flags": layer})
 
 
-def _read_config(file: str) -> SettingsSources:
+def _read_config(file: str, discovered: bool) -> SettingsSources:
+    """The settings of `file`; a discovered file that is a spec (it has `invariants`, as
+    specs were once named `netverify.yaml`) holds none."""
     documents = parse_documents(read_text(file), file)
     document = documents[0] if documents else YamlDocument(None, file, 0, {})
     data = {} if document.data is None else document.data
+    if discovered and isinstance(data, dict) and "invariants" in data:
+        return SettingsSources()
     if len(documents) > 1 or not isinstance(data, dict):
         raise InputError([_error(f"{CONFIG_NAME} is one mapping of {', '.join(_KEYS)}", file)])
     errors: list[Diagnostic] = []

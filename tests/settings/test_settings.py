@@ -166,3 +166,10 @@ def test_prove_all_profiles_names_where_an_invariant_fails(repo: Path) -> None:
     }
     plain = json.loads(runner.invoke(app, ["prove", "spec.yaml", "-f", "json"]).stdout)
     assert "profiles" not in plain["results"][0]
+
+
+def test_a_spec_named_netverify_yaml_is_not_a_settings_file(repo: Path) -> None:
+    (repo / CONFIG_NAME).write_text(SPEC)
+    assert resolved(repo) == Settings()
+    with pytest.raises(InputError):
+        resolved(repo, config=CONFIG_NAME)
