@@ -185,7 +185,11 @@ class _InvariantProver:
                 return outcome, None
             prefer_existing = self.invariant.pods is PodScope.ANY
             return outcome, readable_flow(
-                self.solver, self.encoding, prefer_existing, check_satisfied=True
+                self.solver,
+                self.encoding,
+                prefer_existing,
+                check_satisfied=True,
+                prefer_declared_port=True,
             )
         finally:
             self.solver.pop()

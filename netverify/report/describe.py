@@ -4,6 +4,7 @@ results, diff findings and matrix witnesses."""
 from collections import Counter
 
 from netverify.model import (
+    Direction,
     Endpoint,
     Flow,
     FlowDecision,
@@ -71,9 +72,19 @@ def describe_policy(ref: ObjectRef, sources: SourceMap) -> str:
     return _located(f"{ref.namespace}/{ref.name}", sources.of_object(ref))
 
 
-def describe_rule(ref: RuleRef, sources: SourceMap) -> str:
+def describe_rule(ref: RuleRef, sources: SourceMap, peer: int | None = None) -> str:
+    """`ns/policy ingress[0]` at its file:line; with `peer`, the entry that matched too
+    (`ingress[0] from[1]`)."""
     name = f"{ref.policy.namespace}/{ref.policy.name} {ref.direction.value.lower()}[{ref.index}]"
+    if peer is not None:
+        name += f" {'from' if ref.direction is Direction.INGRESS else 'to'}[{peer}]"
     return _located(name, sources.of_rule(ref))
+
+
+def admitting_peers(side: SideDecision) -> tuple[int | None, ...]:
+    """The matching `from`/`to` entry of each rule of `side.allowed_by` (None: unknown, or
+    a rule without entries)."""
+    return side.allowed_by_peer or (None,) * len(side.allowed_by)
 
 
 def describe_side(side: SideDecision, decision: FlowDecision, sources: SourceMap) -> str:
@@ -92,7 +103,10 @@ def describe_side(side: SideDecision, decision: FlowDecision, sources: SourceMap
     if side.decided_by is None:
         return f"{direction}: allowed (no policy isolates it for {direction})"
     if side.allowed:
-        rules = "; ".join(describe_rule(rule, sources) for rule in side.allowed_by)
+        rules = "; ".join(
+            describe_rule(rule, sources, peer)
+            for rule, peer in zip(side.allowed_by, admitting_peers(side), strict=True)
+        )
         return f"{direction}: allowed by {rules}"
     policies = "; ".join(describe_policy(policy, sources) for policy in side.isolated_by)
     return f"{direction}: BLOCKED: isolated by {policies}; no rule admits this flow"

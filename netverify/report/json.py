@@ -32,6 +32,7 @@ from netverify.model import (
 from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
 from netverify.model.lint import Finding, FindingSeverity, LintReport
 from netverify.model.matrix import ConnectivityMatrix, MatrixCell
+from netverify.report.describe import admitting_peers
 
 JsonObject = dict[str, object]
 """A JSON object as the formats build it: keys in the order they are written."""
@@ -90,7 +91,10 @@ def _side(side: SideDecision, sources: SourceMap) -> JsonObject:
         "governed": side.governed,
         "decided_by": None if side.decided_by is None else side.decided_by.value,
         "isolated_by": [_policy(ref, sources) for ref in side.isolated_by],
-        "allowed_by": [_rule(ref, sources) for ref in side.allowed_by],
+        "allowed_by": [
+            {**_rule(ref, sources), "peer": peer}
+            for ref, peer in zip(side.allowed_by, admitting_peers(side), strict=True)
+        ],
     }
 
 
