@@ -78,7 +78,7 @@ class _Run:
     all_profiles: bool
 
     def prove_spec(self, spec_path: str, progress: Progress) -> Report:
-        from netverify.engine.prove import prove, prove_all_profiles
+        from netverify.engine.prove import prove
         from netverify.loading import load_manifests
         from netverify.loading.spec import read_spec, resolve_spec
 
@@ -88,8 +88,9 @@ class _Run:
         with long_lived(lambda: load_manifests(raw.manifest_paths, strict=strict)) as loaded:
             print_warnings(loaded.warnings)
             spec = resolve_spec(raw, loaded.cluster, self.sources)
-            engine = prove_all_profiles if self.all_profiles else prove
-            return engine(loaded, spec, self.limits, strict=strict, progress=progress)
+            return prove(
+                loaded, spec, self.limits, strict, progress, all_profiles=self.all_profiles
+            )
 
 
 def _exit_code(reports: list[Report]) -> int:

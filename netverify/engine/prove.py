@@ -42,11 +42,18 @@ def prove(
     limits: SolverLimits,
     strict: bool = False,
     progress: Progress | None = None,
+    all_profiles: bool = False,
 ) -> Report:
     """One result per invariant, in spec order; one failing invariant does not stop the rest.
 
     With `strict`, a `holds` that rests on an assumption (see `strict_caveats`) is `unknown`.
+    With `all_profiles`, each invariant is proved under every CNI profile (see
+    `_under_every_profile`).
     """
+    if all_profiles:
+        return _under_every_profile(
+            loaded_spec, lambda under: prove(loaded, under, limits, strict, progress)
+        )
     spec = loaded_spec.spec
     total = len(spec.invariants)
     if progress:
@@ -86,12 +93,8 @@ def prove(
     )
 
 
-def prove_all_profiles(
-    loaded: LoadedCluster,
-    loaded_spec: LoadedSpec,
-    limits: SolverLimits,
-    strict: bool = False,
-    progress: Progress | None = None,
+def _under_every_profile(
+    loaded_spec: LoadedSpec, prove_under: Callable[[LoadedSpec], Report]
 ) -> Report:
     """Each invariant proved under every CNI profile (`loaded_spec.profile_settings`); each
     result is that of the first profile where the invariant fares worst, with every
@@ -102,7 +105,7 @@ def prove_all_profiles(
         if settings not in by_settings:
             spec = loaded_spec.spec.model_copy(update={"settings": settings})
             under = loaded_spec.model_copy(update={"spec": spec})
-            by_settings[settings] = prove(loaded, under, limits, strict, progress)
+            by_settings[settings] = prove_under(under)
         reports[name] = by_settings[settings]
     first = next(iter(reports.values()))
     results = []

@@ -131,33 +131,10 @@ def test_an_allow_all_over_the_namespace_is_not_advised_away(tmp_path: Path) -> 
     assert all(f.remediation and f.remediation.startswith("Keep it") for f in found)
 
 
-APP_WITH_DNS_EGRESS = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-egress, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Egress]
-  egress:
-  - to:
-    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
-      podSelector: {matchLabels: {k8s-app: kube-dns}}
-    ports: [{port: 53, protocol: UDP}]
-  - to:
-    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
-      podSelector: {matchLabels: {k8s-app: kube-dnz}}
-"""
-
-
-def test_the_standard_dns_egress_rule_is_not_flagged_without_kube_dns(tmp_path: Path) -> None:
+def test_the_standard_dns_egress_rule_is_not_flagged_without_kube_dns() -> None:
     # An application repository holds no kube-dns: its DNS rule is no typo (NVL002), and its
     # namespaceSelector is already pinned by name (NVL011 would advise what it does).
-    (tmp_path / "app.yaml").write_text(APP_WITH_DNS_EGRESS, encoding="utf-8")
-    report = lint(load_manifests([str(tmp_path)]), Settings(), SolverLimits())
+    report = lint(load_manifests([str(SCENARIOS / "app-dns-egress")]), Settings(), SolverLimits())
     found = {(f.check, f.message.split(":")[0]) for f in report.findings}
     assert ("NVL002", "egress[1].to[0]") in found  # a typo is still one
     assert not [f for f in report.findings if f.check == "NVL002" and "egress[0]" in f.message]
