@@ -7,12 +7,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 from netverify.model import Diagnostic, InputError
 from netverify.report.formats import OutputFormat
+
+if TYPE_CHECKING:
+    from netverify.loading.settings import SettingsSources
 
 EXIT_HOLDS = 0
 EXIT_VIOLATED = 1
@@ -53,6 +56,34 @@ RlimitOption = Annotated[
     int, typer.Option("--rlimit", min=0, help="Solver resource limit per query (0: none).")
 ]
 
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="CNI profile: upstream, cilium, calico, antrea or ovn-kubernetes "
+        "(docs/settings.md); overrides netverify.yaml.",
+    ),
+]
+PodCidrOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pod-cidr",
+        help="A pod CIDR (repeatable): where pods without a known IP get addresses; "
+        "overrides netverify.yaml's podCIDRs.",
+    ),
+]
+ConfigOption = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        help="Read settings from this file instead of the netverify.yaml found from the "
+        "working directory up.",
+    ),
+]
+NoConfigOption = Annotated[
+    bool, typer.Option("--no-config", help="Read no netverify.yaml (built-in defaults).")
+]
+
 _Built = TypeVar("_Built")
 Progress = Callable[[int, int, str], None]
 
@@ -67,6 +98,21 @@ def input_error(error: InputError) -> NoReturn:
     for diagnostic in error.diagnostics:
         typer.echo(f"- {diagnostic}", err=True)
     raise typer.Exit(EXIT_INPUT_ERROR)
+
+
+def settings_sources(
+    profile: str | None, pod_cidrs: list[str] | None, config: str | None, no_config: bool
+) -> "SettingsSources":
+    """The settings flags resolved with netverify.yaml (docs/settings.md); exit 2 on an
+    error in either."""
+    from netverify.loading.settings import SettingsFlags
+    from netverify.loading.settings import settings_sources as resolve
+
+    flags = SettingsFlags(profile, tuple(pod_cidrs or ()), config, no_config)
+    try:
+        return resolve(flags)
+    except InputError as error:
+        input_error(error)
 
 
 def write(text: str, output: Path | None) -> None:

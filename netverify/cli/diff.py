@@ -10,19 +10,24 @@ from netverify.cli.common import (
     EXIT_INPUT_ERROR,
     EXIT_UNKNOWN,
     EXIT_VIOLATED,
+    ConfigOption,
     FormatOption,
     NamespaceOption,
+    NoConfigOption,
     OutputOption,
+    PodCidrOption,
+    ProfileOption,
     RlimitOption,
     StrictOption,
     TimeoutOption,
     input_error,
     long_lived,
     print_warnings,
+    settings_sources,
     write,
 )
 from netverify.encoding.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
-from netverify.model import InputError, NamespaceScope, PodScope, Settings
+from netverify.model import InputError, NamespaceScope, PodScope
 from netverify.model.diff import DEFAULT_MAX_FINDINGS, Change, DiffReport
 from netverify.report.formats import OutputFormat, diff_formatter
 
@@ -63,12 +68,17 @@ def diff(
     rlimit: RlimitOption = DEFAULT_RLIMIT,
     strict: StrictOption = False,
     namespace: NamespaceOption = None,
+    profile: ProfileOption = None,
+    pod_cidrs: PodCidrOption = None,
+    config: ConfigOption = None,
+    no_config: NoConfigOption = False,
 ) -> None:
     """Connectivity added and removed between two revisions of the manifests."""
     from netverify.engine.diff import diff as diff_sides
     from netverify.loading.diff_sides import load_diff_sides
 
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
+    settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
         with long_lived(
             lambda: load_diff_sides(paths, base_ref, strict=strict, namespace=namespace)
@@ -77,7 +87,7 @@ def diff(
             report = diff_sides(
                 sides.base,
                 sides.head,
-                Settings(),
+                settings,
                 pods,
                 namespaces,
                 limits,

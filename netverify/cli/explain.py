@@ -8,11 +8,16 @@ import typer
 from netverify.cli.common import (
     EXIT_HOLDS,
     EXIT_VIOLATED,
+    ConfigOption,
     NamespaceOption,
+    NoConfigOption,
     PathsArgument,
+    PodCidrOption,
+    ProfileOption,
     StrictOption,
     input_error,
     print_warnings,
+    settings_sources,
     write,
 )
 from netverify.loading import load_manifests
@@ -40,6 +45,10 @@ def explain(
     ] = ExplainFormat.TEXT,
     strict: StrictOption = False,
     namespace: NamespaceOption = None,
+    profile: ProfileOption = None,
+    pod_cidrs: PodCidrOption = None,
+    config: ConfigOption = None,
+    no_config: NoConfigOption = False,
 ) -> None:
     """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
     placement: traffic between a node and its pods is always allowed), 1 blocked.
@@ -50,6 +59,7 @@ def explain(
     from netverify.model import Flow, ServiceExplanation
     from netverify.semantics import explain_flow
 
+    settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
         loaded = load_manifests(paths, strict=strict, stdin=sys.stdin, namespace=namespace)
         request = parse_request(loaded.cluster, source, destination, port, loaded.skipped)
@@ -58,13 +68,13 @@ def explain(
     print_warnings(loaded.warnings)
     formatter = explain_formatter(output_format)
     if isinstance(request, Flow):
-        explanation = explain_flow(loaded.cluster, request)
+        explanation = explain_flow(loaded.cluster, request, settings)
         write(formatter.format_explain(explanation, loaded.sources), None)
         raise typer.Exit(EXIT_HOLDS if explanation.allowed else EXIT_VIOLATED)
     translated = ServiceExplanation(
         flows=request,
         explanations=tuple(
-            explain_flow(loaded.cluster, backend.flow) for backend in request.backends
+            explain_flow(loaded.cluster, backend.flow, settings) for backend in request.backends
         ),
     )
     write(formatter.format_service_explain(translated, loaded.sources), None)

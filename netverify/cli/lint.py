@@ -8,19 +8,24 @@ import typer
 from netverify.cli.common import (
     EXIT_HOLDS,
     EXIT_VIOLATED,
+    ConfigOption,
     NamespaceOption,
+    NoConfigOption,
     OutputOption,
     PathsArgument,
+    PodCidrOption,
+    ProfileOption,
     RlimitOption,
     StrictOption,
     TimeoutOption,
     input_error,
     print_warnings,
+    settings_sources,
     write,
 )
 from netverify.encoding.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
 from netverify.loading import load_manifests
-from netverify.model import InputError, Settings
+from netverify.model import InputError
 from netverify.report.formats import LintFormat, lint_formatter
 
 
@@ -30,26 +35,25 @@ def lint(
         LintFormat, typer.Option("--format", "-f", help="Output format.")
     ] = LintFormat.TEXT,
     output: OutputOption = None,
-    pod_cidrs: Annotated[
-        list[str] | None,
-        typer.Option("--pod-cidr", help="A pod CIDR, for ipBlocks that cover pods (repeatable)."),
-    ] = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
     rlimit: RlimitOption = DEFAULT_RLIMIT,
     strict: StrictOption = False,
     namespace: NamespaceOption = None,
+    profile: ProfileOption = None,
+    pod_cidrs: PodCidrOption = None,
+    config: ConfigOption = None,
+    no_config: NoConfigOption = False,
 ) -> None:
     """Find policy mistakes (docs/lint.md); exit 1 when an error-severity finding exists."""
     from netverify.engine.lint import lint as run_lint
-    from netverify.loading.arguments import parse_pod_cidr
 
+    settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
         loaded = load_manifests(paths, strict=strict, stdin=sys.stdin, namespace=namespace)
-        cidrs = tuple(parse_pod_cidr(text) for text in pod_cidrs or [])
     except InputError as error:
         input_error(error)
     print_warnings(loaded.warnings)
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
-    report = run_lint(loaded, Settings(), limits, cidrs)
+    report = run_lint(loaded, settings, limits)
     write(lint_formatter(output_format).format_lint(report), output)
     raise typer.Exit(EXIT_VIOLATED if report.has_errors else EXIT_HOLDS)

@@ -6,16 +6,21 @@ from typing import Annotated
 import typer
 
 from netverify.cli.common import (
+    ConfigOption,
     NamespaceOption,
+    NoConfigOption,
     OutputOption,
     PathsArgument,
+    PodCidrOption,
+    ProfileOption,
     StrictOption,
     input_error,
     print_warnings,
+    settings_sources,
     write,
 )
 from netverify.loading import load_manifests
-from netverify.model import InputError, Settings
+from netverify.model import InputError
 from netverify.model.matrix import GroupBy
 from netverify.report.formats import MatrixFormat, matrix_formatter
 
@@ -39,17 +44,22 @@ def matrix(
     output: OutputOption = None,
     strict: StrictOption = False,
     namespace: NamespaceOption = None,
+    profile: ProfileOption = None,
+    pod_cidrs: PodCidrOption = None,
+    config: ConfigOption = None,
+    no_config: NoConfigOption = False,
 ) -> None:
     """Who can reach whom among the existing pods (self traffic allowed, external addresses
     left out)."""
     from netverify.engine.matrix import connectivity_matrix
     from netverify.loading.arguments import parse_matrix_port
 
+    settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
         loaded = load_manifests(paths, strict=strict, stdin=sys.stdin, namespace=namespace)
         asked = [parse_matrix_port(port) for port in ports or []]
     except InputError as error:
         input_error(error)
     print_warnings(loaded.warnings)
-    result = connectivity_matrix(loaded, Settings(), group_by, asked)
+    result = connectivity_matrix(loaded, settings, group_by, asked)
     write(matrix_formatter(output_format).format_matrix(result), output)

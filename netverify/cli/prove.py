@@ -1,6 +1,7 @@
 """`netverify prove`: prove or refute the invariants of spec files."""
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -9,8 +10,12 @@ from netverify.cli.common import (
     EXIT_INPUT_ERROR,
     EXIT_UNKNOWN,
     EXIT_VIOLATED,
+    ConfigOption,
     FormatOption,
+    NoConfigOption,
     OutputOption,
+    PodCidrOption,
+    ProfileOption,
     Progress,
     RlimitOption,
     StrictOption,
@@ -19,12 +24,16 @@ from netverify.cli.common import (
     long_lived,
     print_warnings,
     progress_line,
+    settings_sources,
     write,
 )
 from netverify.encoding.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
 from netverify.model import InputError, Report
 from netverify.model.results import StatusRank
 from netverify.report.formats import OutputFormat, prove_formatter
+
+if TYPE_CHECKING:
+    from netverify.loading.settings import SettingsSources
 
 
 def prove(
@@ -34,29 +43,54 @@ def prove(
     timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
     rlimit: RlimitOption = DEFAULT_RLIMIT,
     strict: StrictOption = False,
+    profile: ProfileOption = None,
+    pod_cidrs: PodCidrOption = None,
+    config: ConfigOption = None,
+    no_config: NoConfigOption = False,
+    all_profiles: Annotated[
+        bool,
+        typer.Option(
+            "--all-profiles",
+            help="Prove each invariant under every CNI profile and name those where it fails.",
+        ),
+    ] = False,
 ) -> None:
-    """Prove or refute every invariant of the spec files."""
+    """Prove or refute every invariant of the spec files (settings: docs/settings.md)."""
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
+    sources = settings_sources(profile, pod_cidrs, config, no_config)
+    run = _Run(sources, strict, limits, all_profiles)
     try:
         with progress_line() as progress:
-            reports = [_prove_spec(spec_path, strict, limits, progress) for spec_path in specs]
+            reports = [run.prove_spec(spec_path, progress) for spec_path in specs]
     except InputError as error:
         input_error(error)
     write(prove_formatter(output_format).format_prove(reports), output)
     raise typer.Exit(_exit_code(reports))
 
 
-def _prove_spec(spec_path: str, strict: bool, limits: SolverLimits, progress: Progress) -> Report:
-    from netverify.engine import prove as prove_spec
-    from netverify.loading import load_manifests
-    from netverify.loading.spec import read_spec, resolve_spec
+@dataclass(frozen=True)
+class _Run:
+    """What every spec of one command line is proved with."""
 
-    raw = read_spec(spec_path)
-    progress(0, 0, f"loading {spec_path}")
-    with long_lived(lambda: load_manifests(raw.manifest_paths, strict=strict)) as loaded:
-        print_warnings(loaded.warnings)
-        spec = resolve_spec(raw, loaded.cluster)
-        return prove_spec(loaded, spec, limits, strict=strict, progress=progress)
+    sources: "SettingsSources"
+    strict: bool
+    limits: SolverLimits
+    all_profiles: bool
+
+    def prove_spec(self, spec_path: str, progress: Progress) -> Report:
+        from netverify.engine.prove import prove
+        from netverify.loading import load_manifests
+        from netverify.loading.spec import read_spec, resolve_spec
+
+        raw = read_spec(spec_path)
+        progress(0, 0, f"loading {spec_path}")
+        strict = self.strict
+        with long_lived(lambda: load_manifests(raw.manifest_paths, strict=strict)) as loaded:
+            print_warnings(loaded.warnings)
+            spec = resolve_spec(raw, loaded.cluster, self.sources)
+            return prove(
+                loaded, spec, self.limits, strict, progress, all_profiles=self.all_profiles
+            )
 
 
 def _exit_code(reports: list[Report]) -> int:

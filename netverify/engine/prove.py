@@ -44,11 +44,18 @@ def prove(
     limits: SolverLimits,
     strict: bool = False,
     progress: Progress | None = None,
+    all_profiles: bool = False,
 ) -> Report:
     """One result per invariant, in spec order; one failing invariant does not stop the rest.
 
     With `strict`, a `holds` that rests on an assumption (see `strict_caveats`) is `unknown`.
+    With `all_profiles`, each invariant is proved under every CNI profile (see
+    `_under_every_profile`).
     """
+    if all_profiles:
+        return _under_every_profile(
+            loaded_spec, lambda under: prove(loaded, under, limits, strict, progress)
+        )
     spec = loaded_spec.spec
     total = len(spec.invariants)
     if progress:
@@ -116,6 +123,40 @@ def combine_service_results(
     return tuple(combined)
 
 
+def _under_every_profile(
+    loaded_spec: LoadedSpec, prove_under: Callable[[LoadedSpec], Report]
+) -> Report:
+    """Each invariant proved under every CNI profile (`loaded_spec.profile_settings`); each
+    result is that of the first profile where the invariant fares worst, with every
+    profile's status in `profiles`. Profiles with the same settings are proved once."""
+    by_settings: dict[Settings, Report] = {}
+    reports: dict[str, Report] = {}
+    for name, settings in loaded_spec.profile_settings.items():
+        if settings not in by_settings:
+            spec = loaded_spec.spec.model_copy(update={"settings": settings})
+            under = loaded_spec.model_copy(update={"spec": spec})
+            by_settings[settings] = prove_under(under)
+        reports[name] = by_settings[settings]
+    first = next(iter(reports.values()))
+    results = []
+    for index in range(len(first.results)):
+        statuses = {name: report.results[index].status for name, report in reports.items()}
+        worst = max(reports, key=lambda name: SEVERITY[statuses[name]])
+        chosen = reports[worst].results[index]
+        results.append(chosen.model_copy(update={"profiles": statuses}))
+    profiles = ", ".join(reports)
+    return first.model_copy(
+        update={
+            "results": tuple(results),
+            "assumptions": (
+                *first.assumptions,
+                f"each invariant proved under every CNI profile ({profiles}); the flow shown "
+                "is from the first profile where it fares worst",
+            ),
+        }
+    )
+
+
 class _InvariantProver:
     def __init__(
         self,
@@ -177,7 +218,11 @@ class _InvariantProver:
                 return outcome, None
             prefer_existing = self.invariant.pods is PodScope.ANY
             return outcome, readable_flow(
-                self.solver, self.encoding, prefer_existing, check_satisfied=True
+                self.solver,
+                self.encoding,
+                prefer_existing,
+                check_satisfied=True,
+                prefer_declared_port=True,
             )
         finally:
             self.solver.pop()

@@ -1,7 +1,8 @@
 """Readable witnesses: of all flows a satisfiable query allows, pick one people can read.
 
 Preferences are tried greedily, each kept only if the query stays satisfiable with it:
-existing pods (by name) over pods that could exist, TCP, external addresses in IPv4 and,
+existing pods (by name) over pods that could exist, (for prove) a port the destination
+declares, TCP, external addresses in IPv4 and,
 where possible, in 203.0.113.0/24 (TEST-NET-3, so no real host is named), new pods without
 labels, or at least without invented label values, then each remaining label of a new pod
 dropped if it does not matter.
@@ -33,6 +34,7 @@ def readable_flow(
     tidy_labels: bool = True,
     prefer_tcp: bool = True,
     check_satisfied: bool = False,
+    prefer_declared_port: bool = False,
 ) -> Flow:
     """Call right after a `sat` check; leaves the solver's frames as it found them.
 
@@ -42,12 +44,17 @@ def readable_flow(
     that a UDP-only change has no TCP flow can cost seconds. A preference the model at hand
     already satisfies is kept without a check, unless `check_satisfied`: a check can move
     the solver to another model and leaves it in another state for later queries, so a
-    caller whose witnesses must not change (prove) checks every preference."""
+    caller whose witnesses must not change (prove) checks every preference.
+    `prefer_declared_port` prefers, before TCP, a port the destination pod declares (a
+    containerPort) when the query leaves the port free."""
     frames = 0
     model = solver.model()
     flow = decode_flow(encoding, model)
     try:
-        for preference in _preferences(encoding, prefer_existing, tidy_labels, prefer_tcp):
+        preferences = _preferences(
+            encoding, prefer_existing, tidy_labels, prefer_tcp, prefer_declared_port
+        )
+        for preference in preferences:
             if not check_satisfied and z3.is_true(model.eval(preference, model_completion=True)):
                 # Kept without a check: the model at hand satisfies it already.
                 solver.push()
@@ -87,14 +94,37 @@ def _labels_of_new_pods(encoding: ClusterEncoding, flow: Flow) -> list[z3.ArithR
     ]
 
 
+def _declared_port(encoding: ClusterEncoding) -> z3.BoolRef | None:
+    """The flow's protocol and port are a containerPort of its destination, an existing pod
+    (None when no loaded pod declares a port)."""
+    flow = encoding.flow
+    options = []
+    for pod_class in encoding.classes:
+        declared = sorted({(p.protocol, p.port) for pod in pod_class.pods for p in pod.ports})
+        if declared:
+            ports = [
+                z3.And(flow.protocol == protocol_code(protocol), flow.port == number)
+                for protocol, number in declared
+            ]
+            options.append(z3.And(encoding.class_is(flow.destination, pod_class), z3.Or(ports)))
+    return z3.Or(options) if options else None
+
+
 def _preferences(
-    encoding: ClusterEncoding, prefer_existing: bool, tidy_labels: bool, prefer_tcp: bool
+    encoding: ClusterEncoding,
+    prefer_existing: bool,
+    tidy_labels: bool,
+    prefer_tcp: bool,
+    prefer_declared_port: bool,
 ) -> list[z3.BoolRef]:
     ends = (encoding.flow.source, encoding.flow.destination)
     preferences = []
     if prefer_existing:
         preferences.append(z3.And([encoding.existing_pod(end) for end in ends]))
         preferences += [encoding.existing_pod(end) for end in ends]
+    declared = _declared_port(encoding) if prefer_declared_port else None
+    if declared is not None:
+        preferences.append(declared)
     if prefer_tcp:
         preferences.append(encoding.flow.protocol == protocol_code(Protocol.TCP))
     for network in (IPv4Network("0.0.0.0/0"), EXAMPLE_NETWORK):

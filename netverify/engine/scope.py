@@ -30,6 +30,7 @@ def _plural(count: int, noun: str) -> str:
 
 
 def scope_description(invariant: Invariant, cluster: Cluster) -> str:
+    """The pods quantified over, and external addresses when an end can be one."""
     namespaces = _plural(len(cluster.namespaces), "existing namespace")
     if invariant.pods is PodScope.ANY:
         where = (
@@ -43,7 +44,8 @@ def scope_description(invariant: Invariant, cluster: Cluster) -> str:
         workloads = sum(1 for pod in cluster.pods if pod.kind != "Pod")
         if workloads:
             pods += f" ({_plural(workloads, 'workload')} counted as one pod each)"
-    return f"{pods}, and external addresses"
+    can_be_external = not (invariant.source.pods_only and invariant.destination.pods_only)
+    return f"{pods}, and external addresses" if can_be_external else pods
 
 
 def assumptions(cluster: Cluster, settings: Settings) -> tuple[str, ...]:

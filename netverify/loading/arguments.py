@@ -1,10 +1,8 @@
-"""Command-line words that name something other than a flow: a matrix port (`80/TCP`) and a
-pod CIDR. Each parser raises `InputError` naming the option and the word it was given."""
-
-from ipaddress import ip_network
+"""Command-line words that name something other than a flow: a matrix port (`80/TCP`). The
+parser raises `InputError` naming the option and the word it was given."""
 
 from netverify.loading.validation import port_number_error
-from netverify.model import PROTOCOLS, Diagnostic, InputError, IPNetwork, Protocol, Severity
+from netverify.model import PROTOCOLS, Diagnostic, InputError, Protocol, Severity
 from netverify.model.matrix import MatrixPort
 
 
@@ -26,11 +24,3 @@ def parse_matrix_port(text: str) -> MatrixPort:
             "(a number from 1 to 65535; TCP, UDP or SCTP in capitals)"
         )
     return MatrixPort(protocol=Protocol(protocol), port=int(number))
-
-
-def parse_pod_cidr(text: str) -> IPNetwork:
-    """`10.244.0.0/16` or an IPv6 network, host bits clear; raises `InputError` otherwise."""
-    try:
-        return ip_network(text)
-    except ValueError as problem:
-        raise _fail(f"--pod-cidr {text!r}: {problem}") from problem

@@ -192,8 +192,13 @@ def no_backends_message(service: Service, port: ServicePort | None = None) -> st
 
 
 def _split_protocol(port: str) -> tuple[str, Protocol | None]:
-    """`80/UDP` -> ("80", UDP); `80` -> ("80", None)."""
+    """`80/UDP` -> ("80", UDP); `80` -> ("80", None); ICMP is refused with the reason."""
     text, slash, protocol_text = port.partition("/")
+    if _ICMP in (text.upper(), protocol_text.upper()):
+        raise _fail(
+            f"--port {port}: NetworkPolicy has no ICMP: its ports are TCP, UDP or SCTP only "
+            "(what a plugin does with ICMP is up to the plugin)"
+        )
     if not slash:
         return text, None
     if protocol_text not in PROTOCOLS:
@@ -216,23 +221,44 @@ def parse_flow(
     source_endpoint = parse_endpoint(source, cluster, "--from", skipped)
     destination_endpoint = parse_endpoint(destination, cluster, "--to", skipped)
     number_text, given_protocol = _split_protocol(port)
-    protocol = given_protocol or Protocol.TCP
+    protocol = given_protocol
     if number_text.isdigit():
         number = int(number_text)
         if not 1 <= number <= MAX_PORT:
             raise _fail(f"--port {port}: must be between 1 and {MAX_PORT}, inclusive")
+        protocol = protocol or Protocol.TCP
     else:
-        number = _named_port_number(number_text, protocol, destination_endpoint, port)
+        protocol, number = _named_port(number_text, protocol, destination_endpoint, port)
     return Flow(
         source=source_endpoint, destination=destination_endpoint, protocol=protocol, port=number
     )
 
 
-def _named_port_number(name: str, protocol: Protocol, destination: Endpoint, port: str) -> int:
+_ICMP = "ICMP"
+
+
+def _named_port(
+    name: str, protocol: Protocol | None, destination: Endpoint, port: str
+) -> tuple[Protocol, int]:
+    """The destination's container port called `name`: of `protocol`, or without one of any
+    protocol (as a bare name in a spec or a policy means), refused when the name stands for
+    different numbers under different protocols."""
     if message := port_name_error(name):
         raise _fail(f"--port {port}: {message}")
-    if isinstance(destination, PodEndpoint):
-        for container_port in destination.pod.ports:
-            if container_port.name == name and container_port.protocol == protocol:
-                return container_port.port
-    raise _fail(f"--port {port}: the destination has no {protocol.value} port named {name}")
+    declared = {
+        (container_port.protocol, container_port.port)
+        for container_port in (
+            destination.pod.ports if isinstance(destination, PodEndpoint) else ()
+        )
+        if container_port.name == name and protocol in (None, container_port.protocol)
+    }
+    if not declared:
+        what = f"{protocol.value} port" if protocol else "port"
+        raise _fail(f"--port {port}: the destination has no {what} named {name}")
+    if len({number for _, number in declared}) > 1:
+        listed = ", ".join(f"{number}/{proto.value}" for proto, number in sorted(declared))
+        raise _fail(
+            f"--port {port}: the destination's port {name} is {listed}; write {name}/PROTOCOL"
+        )
+    order = list(Protocol)
+    return min(declared, key=lambda entry: order.index(entry[0]))

@@ -177,7 +177,9 @@ def read_text(path: str, stdin: TextIO | None = None) -> str:
             except UnicodeDecodeError as exc:
                 line = raw[: exc.start].count(b"\n") + 1
                 raise input_error(
-                    f"{name}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line})"
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x}; re-encode the file as UTF-8)",
+                    name,
+                    line,
                 ) from None
     except UnicodeDecodeError as exc:
         raise input_error(f"{name}: not UTF-8 text ({exc.reason})") from None

@@ -15,6 +15,7 @@ from netverify.loading.fields import format_field
 from netverify.loading.flows import no_backends_message
 from netverify.loading.inputfiles import read_text
 from netverify.loading.podnames import pods_named
+from netverify.loading.settings import SettingsLayer, SettingsSources
 from netverify.loading.spec_services import destination_service, per_backend, service_ports
 from netverify.loading.validation import (
     cidr_error,
@@ -46,7 +47,6 @@ from netverify.model import (
     PortPattern,
     PortRange,
     Protocol,
-    Settings,
     Severity,
     SourceSpan,
     Spec,
@@ -195,6 +195,7 @@ class _Resolver:
 
     raw: RawSpec
     cluster: Cluster
+    sources: SettingsSources
     errors: list[Diagnostic] = field(default_factory=list)
 
     def error(self, path: Path, message: str) -> None:
@@ -208,7 +209,7 @@ class _Resolver:
         )
 
     def spec(self) -> LoadedSpec:
-        settings = self.settings()
+        layer = self.settings()
         invariants: list[Invariant] = []
         locations: dict[str, SourceSpan] = {}
         first_seen: dict[str, int] = {}
@@ -234,20 +235,28 @@ class _Resolver:
             spec=Spec(
                 file=self.raw.file,
                 manifests=self.raw.manifest_paths,
-                settings=settings,
+                settings=self.sources.settings(layer),
                 invariants=tuple(invariants),
             ),
             locations=locations,
+            profile_settings=self.sources.per_profile(layer),
         )
 
-    def settings(self) -> Settings:
+    def settings(self) -> SettingsLayer:
+        """The settings the spec names (those it leaves out come from the other sources)."""
         raw = self.raw.spec.settings
         cidrs: list[IPNetwork] = []
         for index, text in enumerate(raw.pod_cidrs):
             cidr = self.cidr(text, ("settings", "podCIDRs", index))
             if cidr is not None:
                 cidrs.append(cidr)
-        return Settings(ip_block_matches_pods=raw.ip_block_matches_pods, pod_cidrs=tuple(cidrs))
+        named = raw.model_fields_set
+        return SettingsLayer(
+            ip_block_matches_pods=(
+                raw.ip_block_matches_pods if "ip_block_matches_pods" in named else None
+            ),
+            pod_cidrs=tuple(cidrs) if "pod_cidrs" in named else None,
+        )
 
     def cidr(self, text: str, path: Path) -> IPNetwork | None:
         message = cidr_error(text)
@@ -485,6 +494,9 @@ class _Resolver:
         return Protocol(text)
 
 
-def resolve_spec(raw: RawSpec, cluster: Cluster) -> LoadedSpec:
-    """Resolve names against the cluster and validate what the schema cannot."""
-    return _Resolver(raw, cluster).spec()
+def resolve_spec(
+    raw: RawSpec, cluster: Cluster, sources: SettingsSources | None = None
+) -> LoadedSpec:
+    """Resolve names against the cluster and validate what the schema cannot; the spec's
+    `settings:` go on top of `sources` (built-in defaults when not given)."""
+    return _Resolver(raw, cluster, sources or SettingsSources()).spec()

@@ -25,6 +25,9 @@ class SideDecision(Frozen):
     """Policies that select the endpoint for this direction."""
     allowed_by: tuple[RuleRef, ...] = ()
     """Rules of those policies that admit the flow."""
+    allowed_by_peer: tuple[int | None, ...] = ()
+    """For each rule of `allowed_by`, the index of its first `from`/`to` entry that matches
+    the other end; None for a rule without entries (it admits every endpoint)."""
     decided_by: Layer | None = None
     """The layer whose opinion counted; None means nothing applied and the default allowed."""
     allowed: bool

@@ -125,3 +125,6 @@ class LoadedSpec(Frozen):
 
     spec: Spec
     locations: dict[str, SourceSpan] = {}
+    profile_settings: dict[str, Settings] = {}
+    """The spec's settings under each CNI profile, for `prove --all-profiles`: the profile
+    replaced, every other settings source kept."""

@@ -65,6 +65,9 @@ class InvariantResult(Frozen):
     location: SourceSpan | None = None
     """Where the invariant is written in the spec."""
     description: str | None = None
+    profiles: dict[str, Status] | None = None
+    """The status under each CNI profile, in profile order (`prove --all-profiles`); the rest
+    of the result is that of the first profile with the worst status."""
 
 
 class Report(Frozen):

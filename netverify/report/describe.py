@@ -5,6 +5,7 @@ from collections import Counter
 
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
+    Direction,
     Endpoint,
     Flow,
     FlowDecision,
@@ -15,6 +16,7 @@ from netverify.model import (
     RuleRef,
     SideDecision,
     SourceMap,
+    Status,
     Witness,
 )
 from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
@@ -100,9 +102,19 @@ def describe_policy(ref: ObjectRef, sources: SourceMap) -> str:
     return _located(f"{ref.namespace}/{ref.name}", sources.of_object(ref))
 
 
-def describe_rule(ref: RuleRef, sources: SourceMap) -> str:
+def describe_rule(ref: RuleRef, sources: SourceMap, peer: int | None = None) -> str:
+    """`ns/policy ingress[0]` at its file:line; with `peer`, the entry that matched too
+    (`ingress[0] from[1]`)."""
     name = f"{ref.policy.namespace}/{ref.policy.name} {ref.direction.value.lower()}[{ref.index}]"
+    if peer is not None:
+        name += f" {'from' if ref.direction is Direction.INGRESS else 'to'}[{peer}]"
     return _located(name, sources.of_rule(ref))
+
+
+def admitting_peers(side: SideDecision) -> tuple[int | None, ...]:
+    """The matching `from`/`to` entry of each rule of `side.allowed_by` (None: unknown, or
+    a rule without entries)."""
+    return side.allowed_by_peer or (None,) * len(side.allowed_by)
 
 
 def describe_side(side: SideDecision, decision: FlowDecision, sources: SourceMap) -> str:
@@ -121,7 +133,10 @@ def describe_side(side: SideDecision, decision: FlowDecision, sources: SourceMap
     if side.decided_by is None:
         return f"{direction}: allowed (no policy isolates it for {direction})"
     if side.allowed:
-        rules = "; ".join(describe_rule(rule, sources) for rule in side.allowed_by)
+        rules = "; ".join(
+            describe_rule(rule, sources, peer)
+            for rule, peer in zip(side.allowed_by, admitting_peers(side), strict=True)
+        )
         return f"{direction}: allowed by {rules}"
     policies = "; ".join(describe_policy(policy, sources) for policy in side.isolated_by)
     return f"{direction}: BLOCKED: isolated by {policies}; no rule admits this flow"
@@ -221,3 +236,14 @@ def describe_matrix_witness(cell: MatrixCell) -> str | None:
     if witness.self_traffic:
         return text + " (self traffic)"
     return text + " (on the same node: node-local)" if witness.node_local else text
+
+
+def profiles_phrase(profiles: dict[str, Status]) -> str:
+    """`holds under upstream, calico; violated under cilium`: the profiles by status, in
+    the order statuses first occur."""
+    by_status: dict[Status, list[str]] = {}
+    for name, status in profiles.items():
+        by_status.setdefault(status, []).append(name)
+    return "; ".join(
+        f"{status.value} under {', '.join(names)}" for status, names in by_status.items()
+    )

@@ -35,6 +35,7 @@ from netverify.model import (
 from netverify.model.diff import Change, DiffCause, DiffFinding, DiffReport, EndpointGroup
 from netverify.model.lint import Finding, FindingSeverity, LintReport
 from netverify.model.matrix import ConnectivityMatrix, MatrixCell
+from netverify.report.describe import admitting_peers
 
 JsonObject = dict[str, object]
 """A JSON object as the formats build it: keys in the order they are written."""
@@ -93,7 +94,10 @@ def _side(side: SideDecision, sources: SourceMap) -> JsonObject:
         "governed": side.governed,
         "decided_by": None if side.decided_by is None else side.decided_by.value,
         "isolated_by": [_policy(ref, sources) for ref in side.isolated_by],
-        "allowed_by": [_rule(ref, sources) for ref in side.allowed_by],
+        "allowed_by": [
+            {**_rule(ref, sources), "peer": peer}
+            for ref, peer in zip(side.allowed_by, admitting_peers(side), strict=True)
+        ],
     }
 
 
@@ -117,6 +121,11 @@ def _witness(witness: Witness | None, sources: SourceMap) -> JsonObject | None:
 
 
 def _result(result: InvariantResult, sources: SourceMap) -> JsonObject:
+    profiles: JsonObject = (
+        {}
+        if result.profiles is None
+        else {"profiles": {name: status.value for name, status in result.profiles.items()}}
+    )
     return {
         "name": result.name,
         "kind": result.kind.value,
@@ -127,6 +136,7 @@ def _result(result: InvariantResult, sources: SourceMap) -> JsonObject:
         "reason": result.reason,
         "counterexample": _witness(result.counterexample, sources),
         "witness": _witness(result.witness, sources),
+        **profiles,
     }
 
 

@@ -26,6 +26,7 @@ from netverify.report.describe import (
     describe_side,
     finding_title,
     other_groups_lines,
+    profiles_phrase,
     responsible_rules,
     sources_of,
     witness_label,
@@ -98,6 +99,8 @@ def result_lines(result: InvariantResult, report: Report) -> list[str]:
         f"{where}: {_LEVEL[result.status]}: [{result.kind.value}] {result.name}: "
         f"{result.status.value}"
     ]
+    if result.profiles is not None:
+        lines.append(f"  {profiles_phrase(result.profiles)}")
     if result.reason:
         lines.append(f"  {result.reason}")
     if result.counterexample is not None:

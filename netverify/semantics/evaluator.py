@@ -29,10 +29,11 @@ from netverify.model import (
     SideDecision,
 )
 from netverify.semantics.matching import (
+    NO_PEER_MATCHES,
+    first_matching_peer,
     governed_pod,
     policy_selects,
     port_matches,
-    rule_peers_match,
 )
 
 LayerDecider = Callable[[Cluster, Settings, Flow, Direction], SideDecision | None]
@@ -57,22 +58,25 @@ def _network_policy_layer(
     if not isolating:
         return None
     admitting: list[RuleRef] = []
+    matched: list[int | None] = []
     for policy in isolating:
         for index, rule in enumerate(policy.rules(direction)):
-            peer_ok = rule_peers_match(rule, policy.namespace, peer, settings)
+            peer_index = first_matching_peer(rule, policy.namespace, peer, settings)
             port_ok = not rule.ports or any(
                 port_matches(entry, flow.protocol, flow.port, flow.destination)
                 for entry in rule.ports
             )
-            if peer_ok and port_ok:
+            if peer_index is not NO_PEER_MATCHES and port_ok:
                 admitting.append(
                     RuleRef(policy=_policy_ref(policy), direction=direction, index=index)
                 )
+                matched.append(peer_index)
     return SideDecision(
         direction=direction,
         governed=True,
         isolated_by=tuple(_policy_ref(policy) for policy in isolating),
         allowed_by=tuple(admitting),
+        allowed_by_peer=tuple(matched),
         decided_by=Layer.NETWORK_POLICY,
         allowed=bool(admitting),
     )

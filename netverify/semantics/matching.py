@@ -99,6 +99,27 @@ def rule_peers_match(
     )
 
 
+NO_PEER_MATCHES = -1
+"""`first_matching_peer` of a rule whose `from`/`to` admits nothing of the endpoint."""
+
+
+def first_matching_peer(
+    rule: PolicyRule, policy_namespace: str, endpoint: Endpoint, settings: Settings
+) -> int | None:
+    """The index of the rule's first `from`/`to` entry that matches the endpoint; None when
+    the rule has no entries (it admits every endpoint); `NO_PEER_MATCHES` when none does."""
+    if not rule.peers:
+        return None
+    return next(
+        (
+            index
+            for index, peer in enumerate(rule.peers)
+            if peer_matches(peer, policy_namespace, endpoint, settings)
+        ),
+        NO_PEER_MATCHES,
+    )
+
+
 def port_matches(
     policy_port: PolicyPort, protocol: Protocol, port: int, destination: Endpoint
 ) -> bool:

@@ -143,7 +143,8 @@ def test_explain_allowed_names_the_admitting_rule(in_repo: Path) -> None:
     assert lines[0] == "ns-3/pod3 (app=pod3) -> ns-2/pod2 (app=pod2) TCP/80: allowed"
     ingress = next(line for line in lines if line.strip().startswith("ingress:"))
     assert ingress.strip() == (
-        f"ingress: allowed by {POLICY} ingress[0] (examples/blog/policy.yaml:{INGRESS_RULE_LINE})"
+        f"ingress: allowed by {POLICY} ingress[0] from[0] "
+        f"(examples/blog/policy.yaml:{INGRESS_RULE_LINE})"
     )
     assert result.stderr == ""
 

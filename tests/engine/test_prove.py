@@ -394,3 +394,30 @@ def test_progress_is_told_before_each_invariant() -> None:
         progress=lambda done, total, what: told.append((done, total, what)),
     )
     assert told == [(0, 2, "encoding"), (0, 2, "dev-never-reaches-prod"), (1, 2, "second")]
+
+
+def test_a_counterexample_uses_a_port_the_destination_declares() -> None:
+    """A free port is shown as one the destination listens on (here UDP/53), not TCP/1."""
+    cluster = Cluster(
+        namespaces=(DEV, PROD),
+        pods=(
+            Pod(namespace="dev", name="tool", labels={"tier": "tools"}),
+            Pod(
+                namespace="prod",
+                name="dns",
+                labels={"tier": "dns"},
+                ports=(ContainerPort(name="dns", port=53, protocol=Protocol.UDP),),
+            ),
+        ),
+    )
+    invariant = Invariant(
+        name="dev-never-reaches-prod",
+        kind=InvariantKind.FORBID,
+        source=EndpointPattern(namespace_name="dev"),
+        destination=EndpointPattern(namespace_name="prod"),
+        pods=PodScope.EXISTING,
+    )
+    result = prove_one(cluster, invariant)
+    assert result.counterexample is not None
+    flow = result.counterexample.decision.flow
+    assert (flow.protocol, flow.port) == (Protocol.UDP, 53)

@@ -154,7 +154,7 @@ def test_pod_cidr_makes_an_ipblock_over_pods_a_finding() -> None:
     loaded = load_manifests([str(FIXTURES / "ipblock-covers-pods" / "quiet")])
     from ipaddress import ip_network
 
-    report = lint(loaded, Settings(), SolverLimits(), (ip_network("192.168.0.0/16"),))
+    report = lint(loaded, Settings(pod_cidrs=(ip_network("192.168.0.0/16"),)), SolverLimits())
     assert [f for f in report.findings if f.check == "NVL008"]
 
 

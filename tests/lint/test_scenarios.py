@@ -154,3 +154,13 @@ def test_an_allow_all_over_the_namespace_is_not_advised_away(tmp_path: Path) -> 
     found = [f for f in report.findings if f.check == "NVL004"]
     assert len(found) == 2
     assert all(f.remediation and f.remediation.startswith("Keep it") for f in found)
+
+
+def test_the_standard_dns_egress_rule_is_not_flagged_without_kube_dns() -> None:
+    # An application repository holds no kube-dns: its DNS rule is no typo (NVL002), and its
+    # namespaceSelector is already pinned by name (NVL011 would advise what it does).
+    report = lint(load_manifests([str(SCENARIOS / "app-dns-egress")]), Settings(), SolverLimits())
+    found = {(f.check, f.message.split(":")[0]) for f in report.findings}
+    assert ("NVL002", "egress[1].to[0]") in found  # a typo is still one
+    assert not [f for f in report.findings if f.check == "NVL002" and "egress[0]" in f.message]
+    assert not [f for f in report.findings if f.check == "NVL011"]

@@ -607,9 +607,11 @@ def test_non_utf8_file(workdir: Path) -> None:
     (workdir / "latin1.yaml").write_bytes("kind: Pod\n# caf\u00e9\n".encode("latin-1"))
     with pytest.raises(InputError) as caught:
         load_manifests(["latin1.yaml"])
-    assert [d.message for d in caught.value.diagnostics] == [
-        "latin1.yaml: not UTF-8 text (byte 0xe9 at line 2)"
-    ]
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.span == SourceSpan(file="latin1.yaml", line=2)
+    assert str(diagnostic) == (
+        "latin1.yaml:2: error: not UTF-8 text (byte 0xe9; re-encode the file as UTF-8)"
+    )
 
 
 def test_empty_file_and_empty_documents(workdir: Path) -> None:

@@ -179,7 +179,7 @@ def test_prove_junit_counts_and_failure_text() -> None:
     assert failure.text.splitlines()[0] == (
         "specs/devprod.yaml:5: error: [forbid] dev-never-reaches-prod-db: violated"
     )
-    assert "prod/db-from-web ingress[0] (examples/devprod/policies.yaml:20)" in failure.text
+    assert "prod/db-from-web ingress[0] from[0] (examples/devprod/policies.yaml:20)" in failure.text
 
 
 def test_undecided_junit_are_errors() -> None:

@@ -236,3 +236,22 @@ def test_host_network_pods_are_never_matched_by_pod_or_namespace_selectors() -> 
     ):
         assert (HOST_WEB.namespace, HOST_WEB.name) not in admitted_sources((peer,)), peer
         assert (SHOP_WEB.namespace, SHOP_WEB.name) in admitted_sources((peer,)), peer
+
+
+def test_a_decision_names_the_first_entry_of_each_admitting_rule_that_matched() -> None:
+    """`explain` says `ingress[0] from[1]`: which entry of the rule let the flow in."""
+    guard = policy(
+        "shop",
+        "db",
+        selector(app="db"),
+        ingress=[
+            rule(pods_peer(selector(app="job")), pods_peer(selector(app="web"))),
+            rule(),
+        ],
+    )
+    side = decide(cluster(ALL_PODS, [guard]), SHOP_WEB, DB).ingress
+    assert side.allowed_by == (
+        rule_ref(guard, Direction.INGRESS, 0),
+        rule_ref(guard, Direction.INGRESS, 1),
+    )
+    assert side.allowed_by_peer == (1, None)

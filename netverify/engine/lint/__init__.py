@@ -10,7 +10,7 @@ from netverify.encoding.solver import SolverLimits
 from netverify.engine.lint import proved, redundancy, structural
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import REGISTRY, Check, DuplicateCheck, register
-from netverify.model import IPNetwork, LoadedCluster, Settings
+from netverify.model import LoadedCluster, Settings
 from netverify.model.lint import Finding, LintReport
 
 __all__ = [
@@ -29,10 +29,9 @@ def lint(
     loaded: LoadedCluster,
     settings: Settings,
     limits: SolverLimits,
-    pod_cidrs: tuple[IPNetwork, ...] = (),
 ) -> LintReport:
     """Run every registered check; findings sorted by file, line, check id and message."""
-    context = LintContext(loaded, settings, limits, pod_cidrs)
+    context = LintContext(loaded, settings, limits)
     ignored = {
         (policy.namespace, policy.name): policy.ignored_checks for policy in loaded.cluster.policies
     }

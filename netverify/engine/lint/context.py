@@ -13,7 +13,6 @@ from netverify.encoding.solver import SolverLimits, make_solver
 from netverify.model import (
     Direction,
     Endpoint,
-    IPNetwork,
     LoadedCluster,
     Namespace,
     NetworkPolicy,
@@ -39,14 +38,12 @@ class LintContext:
         loaded: LoadedCluster,
         settings: Settings,
         limits: SolverLimits,
-        pod_cidrs: tuple[IPNetwork, ...] = (),
     ) -> None:
         self.loaded = loaded
         self.cluster = loaded.cluster
         self.sources = loaded.sources
         self.settings = settings
         self.limits = limits
-        self.pod_cidrs = pod_cidrs
         self.namespaces: dict[str, Namespace] = {ns.name: ns for ns in self.cluster.namespaces}
         self._selected: dict[int, list[PodEndpoint]] = {}
         self._by_namespace: dict[str, list[NetworkPolicy]] = {}

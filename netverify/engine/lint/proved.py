@@ -12,10 +12,13 @@ from netverify.encoding.universe import ABSENT
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import finding, register
 from netverify.model import (
+    NAMESPACE_NAME_LABEL,
     Cluster,
     Direction,
     Flow,
+    LabelSelector,
     NetworkPolicy,
+    Operator,
     PodEndpoint,
     PolicyPeer,
     PolicyRule,
@@ -136,7 +139,11 @@ def peer_admits_future_pods(context: LintContext, info: CheckInfo) -> Iterator[F
             encoding.flow.source if direction is Direction.INGRESS else encoding.flow.destination
         )
         for peer_index, peer in enumerate(rule.peers):
-            if peer.namespace_selector is None or peer.pod_selector is None:
+            if (
+                peer.namespace_selector is None
+                or peer.pod_selector is None
+                or _pinned_by_name(peer.namespace_selector)
+            ):
                 continue
             key = (policy.namespace, direction, peer.model_dump_json())
             if key not in witnesses:
@@ -163,6 +170,15 @@ def peer_admits_future_pods(context: LintContext, info: CheckInfo) -> Iterator[F
                 **context.at_rule(ref),
                 related=(found_pod,),
             )
+
+
+def _pinned_by_name(selector: LabelSelector) -> bool:
+    """Whether the selector already names its namespaces (`kubernetes.io/metadata.name`),
+    as NVL011's remediation asks: a namespace of that name can only be the one meant."""
+    return NAMESPACE_NAME_LABEL in selector.match_labels or any(
+        requirement.key == NAMESPACE_NAME_LABEL and requirement.operator is Operator.IN
+        for requirement in selector.match_expressions
+    )
 
 
 def _peer_holds(

@@ -5,8 +5,17 @@ from collections.abc import Iterator
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import finding, register
 from netverify.engine.lint.suggest import Labelled, did_you_mean, pod_target
-from netverify.model import Direction, IPBlock, ObjectRef, PodEndpoint, PolicyPeer, Protocol
+from netverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Direction,
+    IPBlock,
+    ObjectRef,
+    PodEndpoint,
+    PolicyPeer,
+    Protocol,
+)
 from netverify.model.lint import CheckInfo, Finding, FindingSeverity
+from netverify.model.system import SYSTEM_WORKLOADS
 from netverify.semantics import (
     ip_block_contains,
     policy_selects,
@@ -86,12 +95,29 @@ def peer_matches_nothing(context: LintContext, info: CheckInfo) -> Iterator[Find
 
 
 def _peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -> str | None:
-    if peer.ip_block is not None:
+    if peer.ip_block is not None or _may_be_system_workload(namespace, peer):
         return None
     key = (namespace, peer.model_dump_json())
     if key not in context.peer_problems:
         context.peer_problems[key] = _find_peer_problem(context, namespace, peer)
     return context.peer_problems[key]
+
+
+def _may_be_system_workload(namespace: str, peer: PolicyPeer) -> bool:
+    """Whether the peer (of a policy in `namespace`) matches a well-known system workload,
+    such as kube-dns, that manifests outside the cluster's own rarely define."""
+    for workload in SYSTEM_WORKLOADS:
+        namespace_labels = {NAMESPACE_NAME_LABEL: workload.namespace}
+        in_namespace = (
+            namespace == workload.namespace
+            if peer.namespace_selector is None
+            else selector_matches(peer.namespace_selector, namespace_labels)
+        )
+        if in_namespace and (
+            peer.pod_selector is None or selector_matches(peer.pod_selector, workload.labels)
+        ):
+            return True
+    return False
 
 
 def _governed(pods: list[PodEndpoint]) -> list[Labelled]:
@@ -193,7 +219,7 @@ def ip_block_covers_pods(context: LintContext, info: CheckInfo) -> Iterator[Find
             pods = covered[block]
             cidrs = [
                 str(cidr)
-                for cidr in context.pod_cidrs
+                for cidr in context.settings.pod_cidrs
                 if cidr.version == block.cidr.version
                 and cidr.overlaps(block.cidr)
                 and not any(cidr.subnet_of(e) for e in block.excepts)  # type: ignore[arg-type]
@@ -268,7 +294,7 @@ def partial_isolation(context: LintContext, info: CheckInfo) -> Iterator[Finding
             )
             yield finding(
                 info,
-                f"namespace {namespace.name}: {len(isolated)} of {len(pods)} pods are isolated "
+                f"{len(isolated)} of {len(pods)} pods are isolated "
                 f"for {direction.value.lower()}; not isolated: {_examples(open_pods)}",
                 span=context.sources.of_object(_namespace_ref(namespace.name))
                 or (context.sources.of_object(ref) if ref else None),
