@@ -1,6 +1,5 @@
 """`netverify explain`: decide one flow with the reference evaluator."""
 
-import sys
 from typing import Annotated
 
 import typer
@@ -8,27 +7,33 @@ import typer
 from netverify.cli.common import (
     EXIT_HOLDS,
     EXIT_VIOLATED,
+    ClusterOption,
+    ContextOption,
+    KubeconfigOption,
     PathsArgument,
     StrictOption,
     input_error,
+    load_input,
     print_warnings,
     write,
 )
-from netverify.loading import load_manifests
 from netverify.model import InputError
 from netverify.report.formats import ExplainFormat, explain_formatter
 
 
 def explain(
-    paths: PathsArgument,
     source: Annotated[str, typer.Option("--from", help="Source: NAMESPACE/POD or an IP.")],
     destination: Annotated[str, typer.Option("--to", help="Destination: NAMESPACE/POD or an IP.")],
     # Help texts are rich markup: a literal "[" is written "\[".
     port: Annotated[str, typer.Option("--port", help=r"PORT\[/PROTOCOL] or NAME\[/PROTOCOL].")],
+    paths: PathsArgument = None,
     output_format: Annotated[
         ExplainFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ExplainFormat.TEXT,
     strict: StrictOption = False,
+    cluster: ClusterOption = False,
+    context: ContextOption = None,
+    kubeconfig: KubeconfigOption = None,
 ) -> None:
     """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
     placement: traffic between a node and its pods is always allowed), 1 blocked."""
@@ -36,7 +41,7 @@ def explain(
     from netverify.semantics import explain_flow
 
     try:
-        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
+        loaded = load_input(paths, strict, cluster, context, kubeconfig)
         flow = parse_flow(loaded.cluster, source, destination, port)
     except InputError as error:
         input_error(error)

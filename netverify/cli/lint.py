@@ -1,6 +1,5 @@
 """`netverify lint`: policy mistakes, from the check registry."""
 
-import sys
 from typing import Annotated
 
 import typer
@@ -8,23 +7,26 @@ import typer
 from netverify.cli.common import (
     EXIT_HOLDS,
     EXIT_VIOLATED,
+    ClusterOption,
+    ContextOption,
+    KubeconfigOption,
     OutputOption,
     PathsArgument,
     RlimitOption,
     StrictOption,
     TimeoutOption,
     input_error,
+    load_input,
     print_warnings,
     write,
 )
 from netverify.encoding.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
-from netverify.loading import load_manifests
 from netverify.model import InputError, Settings
 from netverify.report.formats import LintFormat, lint_formatter
 
 
 def lint(
-    paths: PathsArgument,
+    paths: PathsArgument = None,
     output_format: Annotated[
         LintFormat, typer.Option("--format", "-f", help="Output format.")
     ] = LintFormat.TEXT,
@@ -36,13 +38,16 @@ def lint(
     timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
     rlimit: RlimitOption = DEFAULT_RLIMIT,
     strict: StrictOption = False,
+    cluster: ClusterOption = False,
+    context: ContextOption = None,
+    kubeconfig: KubeconfigOption = None,
 ) -> None:
     """Find policy mistakes (docs/lint.md); exit 1 when an error-severity finding exists."""
     from netverify.engine.lint import lint as run_lint
     from netverify.loading.arguments import parse_pod_cidr
 
     try:
-        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
+        loaded = load_input(paths, strict, cluster, context, kubeconfig)
         cidrs = tuple(parse_pod_cidr(text) for text in pod_cidrs or [])
     except InputError as error:
         input_error(error)

@@ -1,26 +1,28 @@
 """`netverify matrix`: who can reach whom among the existing pods."""
 
-import sys
 from typing import Annotated
 
 import typer
 
 from netverify.cli.common import (
+    ClusterOption,
+    ContextOption,
+    KubeconfigOption,
     OutputOption,
     PathsArgument,
     StrictOption,
     input_error,
+    load_input,
     print_warnings,
     write,
 )
-from netverify.loading import load_manifests
 from netverify.model import InputError, Settings
 from netverify.model.matrix import GroupBy
 from netverify.report.formats import MatrixFormat, matrix_formatter
 
 
 def matrix(
-    paths: PathsArgument,
+    paths: PathsArgument = None,
     ports: Annotated[
         list[str] | None,
         typer.Option(
@@ -37,6 +39,9 @@ def matrix(
     ] = MatrixFormat.TEXT,
     output: OutputOption = None,
     strict: StrictOption = False,
+    cluster: ClusterOption = False,
+    context: ContextOption = None,
+    kubeconfig: KubeconfigOption = None,
 ) -> None:
     """Who can reach whom among the existing pods (self traffic allowed, external addresses
     left out)."""
@@ -44,7 +49,7 @@ def matrix(
     from netverify.loading.arguments import parse_matrix_port
 
     try:
-        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin)
+        loaded = load_input(paths, strict, cluster, context, kubeconfig)
         asked = [parse_matrix_port(port) for port in ports or []]
     except InputError as error:
         input_error(error)

@@ -53,7 +53,9 @@ def _prove_spec(spec_path: str, strict: bool, limits: SolverLimits, progress: Pr
 
     raw = read_spec(spec_path)
     progress(0, 0, f"loading {spec_path}")
-    with long_lived(lambda: load_manifests(raw.manifest_paths, strict=strict)) as loaded:
+    with long_lived(
+        lambda: load_manifests(raw.manifest_paths, strict=strict, clusters=raw.clusters)
+    ) as loaded:
         print_warnings(loaded.warnings)
         spec = resolve_spec(raw, loaded.cluster)
         return prove_spec(loaded, spec, limits, strict=strict, progress=progress)

@@ -17,6 +17,7 @@ from netverify.loading.inputfiles import (
     display_name,
     read_text,
 )
+from netverify.loading.live import ClusterSource, read_cluster
 from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
 from netverify.loading.pods import WORKLOAD_GROUPS, read_pod, read_workload
 from netverify.loading.selectors import read_labels
@@ -318,8 +319,10 @@ def load_manifests(
     stdin: TextIO | None = None,
     require_objects: bool = True,
     parse_cache: ParseCache | None = None,
+    clusters: Sequence[ClusterSource] = (),
 ) -> LoadedCluster:
-    """Load every manifest under `paths` (`-` is stdin) into one cluster.
+    """Load every manifest under `paths` (`-` is stdin), and the objects of every live
+    cluster of `clusters` (`live`), into one cluster.
 
     Raises `InputError` with every error of every file; warnings (unmodelled kinds, unknown
     fields) are returned in `LoadedCluster.warnings`, and are errors under `strict`. A
@@ -352,8 +355,19 @@ def load_manifests(
                 continue
             for document in documents:
                 builder.add_document(document)
+    labels = []
+    for source in clusters:
+        try:
+            read = read_cluster(source)
+        except InputError as exc:
+            diagnostics.errors.extend(exc.diagnostics)
+            continue
+        labels.append(read.label)
+        for document in read.documents():
+            builder.add_document(document)
     if require_objects and not diagnostics.errors and builder.object_count == 0:
-        listed = ", ".join(display_name(path) for path in paths) or "no paths given"
+        named = [display_name(path) for path in paths] + labels
+        listed = ", ".join(named) or "no paths given"
         diagnostics.errors.append(
             Diagnostic(
                 severity=Severity.ERROR,

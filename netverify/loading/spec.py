@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from netverify.loading.fields import format_field
 from netverify.loading.inputfiles import read_text
+from netverify.loading.live import ClusterSource
 from netverify.loading.validation import (
     cidr_error,
     did_you_mean,
@@ -50,6 +51,7 @@ from netverify.model import (
 )
 from netverify.model.spec_schema import (
     UNION_TAGS,
+    ClusterManifests,
     EndpointSpec,
     InvariantSpec,
     PortObjectSpec,
@@ -76,8 +78,25 @@ class RawSpec:
     @property
     def manifest_paths(self) -> tuple[str, ...]:
         """Manifest paths as given, resolved against the spec file's folder."""
-        folder = os.path.dirname(self.file)
-        return tuple(os.path.normpath(os.path.join(folder, path)) for path in self.spec.manifests)
+        return tuple(self.resolve(path) for path in self.spec.manifests if isinstance(path, str))
+
+    @property
+    def clusters(self) -> tuple[ClusterSource, ...]:
+        """The live clusters among the manifests, kubeconfig files resolved like paths."""
+        return tuple(
+            ClusterSource(
+                context=None if entry.cluster is True else entry.cluster,
+                kubeconfig=None
+                if entry.kubeconfig is None
+                else self.resolve(os.path.expanduser(entry.kubeconfig)),
+            )
+            for entry in self.spec.manifests
+            if isinstance(entry, ClusterManifests)
+        )
+
+    def resolve(self, path: str) -> str:
+        """A path of the spec file, resolved against the spec file's folder."""
+        return os.path.normpath(os.path.join(os.path.dirname(self.file), path))
 
 
 def read_spec(path: str) -> RawSpec:
@@ -106,8 +125,8 @@ def read_spec(path: str) -> RawSpec:
             span=SourceSpan(file=path, line=document.line_of(("manifests", index))),
             field=f"manifests[{index}]",
         )
-        for index, resolved in enumerate(raw.manifest_paths)
-        if not os.path.exists(resolved)
+        for index, entry in enumerate(spec.manifests)
+        if isinstance(entry, str) and not os.path.exists(resolved := raw.resolve(entry))
     ]
     if missing:
         raise InputError(missing)

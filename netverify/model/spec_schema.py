@@ -186,11 +186,26 @@ class SettingsSpec(_SpecModel):
     )
 
 
+class ClusterManifests(_SpecModel):
+    """A live cluster as manifests: the objects its API server lists (docs/cluster.md)."""
+
+    cluster: Literal[True] | Annotated[str, Field(min_length=1)] = Field(
+        description="A kubeconfig context, or true for the current context."
+    )
+    kubeconfig: str | None = Field(
+        default=None,
+        description="The kubeconfig file, relative to this spec file "
+        "(default: $KUBECONFIG, then ~/.kube/config).",
+    )
+
+
 class SpecFile(_SpecModel):
     """A netverify spec file (v1)."""
 
-    manifests: list[str] = Field(
-        min_length=1, description="Files or directories, relative to this spec file."
+    manifests: list[str | ClusterManifests] = Field(
+        min_length=1,
+        description="Files or directories, relative to this spec file, or live clusters "
+        "({cluster: CONTEXT}).",
     )
     settings: SettingsSpec = SettingsSpec()
     invariants: list[InvariantSpec] = Field(min_length=1)

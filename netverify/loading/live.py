@@ -1,0 +1,303 @@
+"""A live cluster as input: list the objects NetworkPolicy semantics depend on from an API
+server and hand them to the manifest loader as documents, as if read from YAML.
+
+The official `kubernetes` client (the optional extra `netverify[cluster]`) reads the
+kubeconfig and speaks to the server: it knows every way a kubeconfig authenticates (tokens,
+client certificates, exec plugins). Only `list` is ever sent, page by page (`limit` and the
+`continue` token), and each page is kept as the server wrote it (`_preload_content=False`),
+so an object's fields are exactly those `kubectl get -o yaml` shows. Items of a list carry no
+`apiVersion` and `kind`; they are added. Every failure becomes an `InputError` that says what
+to do about it, naming the RBAC verb and resource when the server forbids a list.
+"""
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from netverify.loading.inputerrors import input_error
+from netverify.loading.yamlsource import YamlDocument
+from netverify.model import InputError
+
+PAGE_SIZE = 500
+"""Objects asked for per list request."""
+REQUEST_TIMEOUT_SECONDS = 30.0
+"""Connect and read timeout of one request."""
+DEFAULT_KUBECONFIG = "~/.kube/config"
+KUBECONFIG_VARIABLE = "KUBECONFIG"
+NO_LINE = 0
+"""The line of every node of an object read from a cluster: it was never written in a file."""
+
+Lister = Callable[..., Any]
+"""A list method of the kubernetes client, bound to its API and (for custom objects) kind."""
+
+
+@dataclass(frozen=True)
+class ClusterSource:
+    """Which cluster to read: a kubeconfig context (None: the current one) and a kubeconfig
+    file (None: `$KUBECONFIG`, else `~/.kube/config`)."""
+
+    context: str | None = None
+    kubeconfig: str | None = None
+
+
+@dataclass(frozen=True)
+class ListedKind:
+    """One kind netverify lists, with what RBAC calls it."""
+
+    kind: str
+    api_version: str
+    resource: str
+    """The plural an RBAC rule names (`networkpolicies`)."""
+    optional: bool = False
+    """Whether a server may not serve it (the admin policy kinds): then it is skipped."""
+
+    @property
+    def group(self) -> str:
+        group, slash, _ = self.api_version.rpartition("/")
+        return group if slash else ""
+
+
+LISTED_KINDS: tuple[ListedKind, ...] = (
+    ListedKind("Namespace", "v1", "namespaces"),
+    ListedKind("Node", "v1", "nodes"),
+    ListedKind("Pod", "v1", "pods"),
+    ListedKind("ReplicationController", "v1", "replicationcontrollers"),
+    ListedKind("Deployment", "apps/v1", "deployments"),
+    ListedKind("StatefulSet", "apps/v1", "statefulsets"),
+    ListedKind("DaemonSet", "apps/v1", "daemonsets"),
+    ListedKind("ReplicaSet", "apps/v1", "replicasets"),
+    ListedKind("Job", "batch/v1", "jobs"),
+    ListedKind("CronJob", "batch/v1", "cronjobs"),
+    ListedKind("NetworkPolicy", "networking.k8s.io/v1", "networkpolicies"),
+    ListedKind(
+        "ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies", True
+    ),
+    ListedKind(
+        "AdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies", True
+    ),
+    ListedKind(
+        "BaselineAdminNetworkPolicy",
+        "policy.networking.k8s.io/v1alpha1",
+        "baselineadminnetworkpolicies",
+        True,
+    ),
+)
+"""What is read, in this order (`docs/cluster.md` lists the ClusterRole it needs)."""
+
+_TYPED_LISTERS: dict[str, tuple[str, str]] = {
+    "namespaces": ("CoreV1Api", "list_namespace"),
+    "nodes": ("CoreV1Api", "list_node"),
+    "pods": ("CoreV1Api", "list_pod_for_all_namespaces"),
+    "replicationcontrollers": ("CoreV1Api", "list_replication_controller_for_all_namespaces"),
+    "deployments": ("AppsV1Api", "list_deployment_for_all_namespaces"),
+    "statefulsets": ("AppsV1Api", "list_stateful_set_for_all_namespaces"),
+    "daemonsets": ("AppsV1Api", "list_daemon_set_for_all_namespaces"),
+    "replicasets": ("AppsV1Api", "list_replica_set_for_all_namespaces"),
+    "jobs": ("BatchV1Api", "list_job_for_all_namespaces"),
+    "cronjobs": ("BatchV1Api", "list_cron_job_for_all_namespaces"),
+    "networkpolicies": ("NetworkingV1Api", "list_network_policy_for_all_namespaces"),
+}
+"""The client's API class and method for each built-in resource; the others are listed as
+custom objects."""
+
+_FINISHED_PHASES = frozenset({"Succeeded", "Failed"})
+"""Pods in these phases have stopped: they hold no address and carry no traffic."""
+
+
+@dataclass(frozen=True)
+class ClusterRead:
+    """What was read from one cluster."""
+
+    context: str
+    """The kubeconfig context read (the current one's name when none was named)."""
+    objects: dict[ListedKind, list[dict[str, Any]]]
+    """The objects of each kind served, in the server's order, with apiVersion and kind."""
+    not_served: tuple[ListedKind, ...]
+    """Optional kinds the server does not serve (skipped)."""
+
+    @property
+    def label(self) -> str:
+        return f"cluster:{self.context}"
+
+    def documents(self) -> list[YamlDocument]:
+        """Each object as a loader document named `cluster:CONTEXT/KIND/NAMESPACE/NAME`."""
+        return [
+            YamlDocument(item, f"{self.label}/{_object_path(item)}", 0, {(): NO_LINE})
+            for items in self.objects.values()
+            for item in items
+        ]
+
+
+def _object_path(item: dict[str, Any]) -> str:
+    metadata = item.get("metadata") or {}
+    parts = (item.get("kind"), metadata.get("namespace"), metadata.get("name"))
+    return "/".join(str(part) for part in parts if part)
+
+
+def read_cluster(source: ClusterSource) -> ClusterRead:
+    """List every kind of `LISTED_KINDS` from the cluster of `source`; raises `InputError`
+    when the kubeconfig, the context, the server or its answer forbids it."""
+    client, context = _connect(source)
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    objects: dict[ListedKind, list[dict[str, Any]]] = {}
+    not_served: list[ListedKind] = []
+    with client:
+        for listed in LISTED_KINDS:
+            try:
+                objects[listed] = [
+                    _as_manifest(item, listed)
+                    for item in _pages(_lister(client, listed))
+                    if _is_kept(item)
+                ]
+            except ApiException as refused:
+                if refused.status == 404 and listed.optional:
+                    not_served.append(listed)
+                    continue
+                raise _refusal(context, listed, refused.status, refused.reason) from None
+            except (HTTPError, OSError) as unreachable:
+                host = client.configuration.host
+                raise input_error(
+                    f"cluster:{context}: cannot reach the API server at {host}: {unreachable}"
+                ) from None
+            except ValueError as garbled:
+                raise input_error(
+                    f"cluster:{context}: the API server's list of {listed.resource} is not "
+                    f"JSON: {garbled}"
+                ) from None
+    return ClusterRead(context=context, objects=objects, not_served=tuple(not_served))
+
+
+def _connect(source: ClusterSource) -> tuple[Any, str]:
+    """An API client for the context `source` names, and that context's name."""
+    try:
+        from kubernetes import config
+        from kubernetes.config import ConfigException
+    except ImportError:
+        raise input_error(
+            "reading a live cluster needs the kubernetes package: pip install 'netverify[cluster]'"
+        ) from None
+    config_file = _kubeconfig_file(source)
+    try:
+        contexts, current = config.list_kube_config_contexts(config_file=config_file)
+        names = sorted(context["name"] for context in contexts or ())
+        if source.context is None:
+            if not current:
+                raise input_error(
+                    f"kubeconfig {config_file} has no current context: pass --context NAME"
+                    + (f" (one of: {', '.join(names)})" if names else "")
+                )
+            context = str(current["name"])
+        elif source.context not in names:
+            raise input_error(
+                f"kubeconfig {config_file} has no context named {source.context!r}"
+                + (f" (it has: {', '.join(names)})" if names else " (it has none)")
+            )
+        else:
+            context = source.context
+        client = config.new_client_from_config(
+            config_file=config_file, context=context, persist_config=False
+        )
+    except (ConfigException, OSError, ValueError) as invalid:
+        raise input_error(f"kubeconfig {config_file}: {invalid}") from None
+    return client, context
+
+
+def _kubeconfig_file(source: ClusterSource) -> str:
+    """The kubeconfig to read: as given, `$KUBECONFIG` (a list of files, merged), or the
+    default; raises `InputError` when none of its files exists."""
+    config_file = source.kubeconfig or os.environ.get(KUBECONFIG_VARIABLE) or DEFAULT_KUBECONFIG
+    files = [os.path.expanduser(part) for part in config_file.split(os.pathsep) if part]
+    if not any(os.path.isfile(file) for file in files):
+        raise input_error(
+            f"no kubeconfig: {config_file} does not exist "
+            f"(pass --kubeconfig PATH or set {KUBECONFIG_VARIABLE})"
+        )
+    return os.pathsep.join(files)
+
+
+def _lister(client: Any, listed: ListedKind) -> Lister:
+    from kubernetes import client as api
+
+    typed = _TYPED_LISTERS.get(listed.resource)
+    if typed is not None:
+        api_class, method = typed
+        return getattr(getattr(api, api_class)(client), method)  # type: ignore[no-any-return]
+    version = listed.api_version.rpartition("/")[2]
+    return partial(
+        api.CustomObjectsApi(client).list_cluster_custom_object,
+        listed.group,
+        version,
+        listed.resource,
+    )
+
+
+def _pages(list_page: Lister) -> Iterator[dict[str, Any]]:
+    """Every item of a list, following `continue` tokens from page to page."""
+    token: str | None = None
+    while True:
+        options: dict[str, Any] = {
+            "limit": PAGE_SIZE,
+            "_preload_content": False,
+            "_request_timeout": REQUEST_TIMEOUT_SECONDS,
+        }
+        if token:
+            options["_continue"] = token
+        page = json.loads(list_page(**options).data)
+        yield from page.get("items") or ()
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return
+
+
+def _is_kept(item: dict[str, Any]) -> bool:
+    """Whether an object stands for pods of its own: not a stopped pod, and not a workload
+    another one controls (a Deployment's ReplicaSets, a CronJob's Jobs repeat its
+    template)."""
+    if (item.get("status") or {}).get("phase") in _FINISHED_PHASES:
+        return False
+    owners = (item.get("metadata") or {}).get("ownerReferences") or ()
+    return (item.get("spec") or {}).get("template") is None or not any(
+        owner.get("controller") for owner in owners
+    )
+
+
+def _as_manifest(item: dict[str, Any], listed: ListedKind) -> dict[str, Any]:
+    """A list item as a manifest: apiVersion and kind first, without `managedFields` (the
+    server's bookkeeping of who wrote which field)."""
+    metadata = {
+        key: value for key, value in (item.get("metadata") or {}).items() if key != "managedFields"
+    }
+    rest = {key: value for key, value in item.items() if key not in ("apiVersion", "kind")}
+    return {"apiVersion": listed.api_version, "kind": listed.kind, **rest, "metadata": metadata}
+
+
+def _refusal(
+    context: str, listed: ListedKind, status: int | None, reason: str | None
+) -> InputError:
+    """An API error as something to do: fix credentials, grant a verb, or upgrade."""
+    where = f"cluster:{context}"
+    group = f"the {listed.group} API group" if listed.group else "the core API group"
+    if status == 401:
+        return input_error(
+            f"{where}: credentials rejected (401 Unauthorized) listing {listed.resource}: "
+            "the kubeconfig's user has no valid token or certificate (log in again)"
+        )
+    if status == 403:
+        return input_error(
+            f"{where}: forbidden: cannot list {listed.resource} in {group}: grant `list` on "
+            f'resource "{listed.resource}" (apiGroups: ["{listed.group}"]) to this user '
+            "(docs/cluster.md has the whole ClusterRole)"
+        )
+    if status == 404:
+        return input_error(
+            f"{where}: the API server does not serve {listed.resource} "
+            f"({listed.api_version}): is this a Kubernetes API server?"
+        )
+    return input_error(
+        f"{where}: the API server refused to list {listed.resource}: {status} {reason or ''}"
+    )
