@@ -23,8 +23,8 @@ from netverify.model import InputError
 
 PAGE_SIZE = 500
 """Objects asked for per list request."""
-REQUEST_TIMEOUT_SECONDS = 30.0
-"""Connect and read timeout of one request."""
+REQUEST_TIMEOUT_SECONDS = (10.0, 60.0)
+"""Connect and read timeouts of one request."""
 DEFAULT_KUBECONFIG = "~/.kube/config"
 KUBECONFIG_VARIABLE = "KUBECONFIG"
 NO_LINE = 0
@@ -162,7 +162,8 @@ def read_cluster(source: ClusterSource) -> ClusterRead:
             except (HTTPError, OSError) as unreachable:
                 host = client.configuration.host
                 raise input_error(
-                    f"cluster:{context}: cannot reach the API server at {host}: {unreachable}"
+                    f"cluster:{context}: cannot reach the API server at {host} "
+                    f"({_root_cause(unreachable)})"
                 ) from None
             except ValueError as garbled:
                 raise input_error(
@@ -170,6 +171,18 @@ def read_cluster(source: ClusterSource) -> ClusterRead:
                     f"JSON: {garbled}"
                 ) from None
     return ClusterRead(context=context, objects=objects, not_served=tuple(not_served))
+
+
+def _root_cause(problem: BaseException) -> str:
+    """The operating system's words for a failed connection (`Connection refused`), found
+    under urllib3's retry and connection errors; else the error as it reads."""
+    seen: BaseException | None = problem
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror
+        reason = getattr(seen, "reason", None)
+        seen = reason if isinstance(reason, BaseException) else seen.__cause__ or seen.__context__
+    return str(problem)
 
 
 def _connect(source: ClusterSource) -> tuple[Any, str]:
@@ -183,28 +196,40 @@ def _connect(source: ClusterSource) -> tuple[Any, str]:
         ) from None
     config_file = _kubeconfig_file(source)
     try:
-        contexts, current = config.list_kube_config_contexts(config_file=config_file)
-        names = sorted(context["name"] for context in contexts or ())
-        if source.context is None:
-            if not current:
-                raise input_error(
-                    f"kubeconfig {config_file} has no current context: pass --context NAME"
-                    + (f" (one of: {', '.join(names)})" if names else "")
-                )
-            context = str(current["name"])
-        elif source.context not in names:
-            raise input_error(
-                f"kubeconfig {config_file} has no context named {source.context!r}"
-                + (f" (it has: {', '.join(names)})" if names else " (it has none)")
-            )
-        else:
-            context = source.context
+        context = _context_name(config, config_file, source.context)
         client = config.new_client_from_config(
             config_file=config_file, context=context, persist_config=False
         )
     except (ConfigException, OSError, ValueError) as invalid:
         raise input_error(f"kubeconfig {config_file}: {invalid}") from None
     return client, context
+
+
+def _context_name(config: Any, config_file: str, named: str | None) -> str:
+    """The context to read: `named`, which the kubeconfig must have, else its current one."""
+    from kubernetes.config import ConfigException
+
+    try:
+        contexts, current = config.list_kube_config_contexts(config_file=config_file)
+    except ConfigException as invalid:
+        # NOTE: the client refuses to list the contexts of a kubeconfig without a current
+        # one; it checks a named context itself when it connects.
+        if named is not None:
+            return named
+        if "current-context" in str(invalid):
+            raise input_error(
+                f"kubeconfig {config_file} has no current context: pass --context NAME"
+            ) from None
+        raise
+    names = sorted(context["name"] for context in contexts or ())
+    if named is None:
+        return str(current["name"])
+    if named not in names:
+        raise input_error(
+            f"kubeconfig {config_file} has no context named {named!r}"
+            + (f" (it has: {', '.join(names)})" if names else " (it has none)")
+        )
+    return named
 
 
 def _kubeconfig_file(source: ClusterSource) -> str:
