@@ -192,12 +192,12 @@ def _schema_diagnostics(invalid: ValidationError, document: YamlDocument) -> lis
 
 def _without_union_tags(loc: tuple[str | int, ...]) -> Path:
     """The location in the document: pydantic adds the union member's tag right after a
-    `namespace`/`pod` field or a `ports` entry."""
+    `namespace`/`pod`/`cluster` field or a `ports`/`manifests` entry."""
     path: list[str | int] = []
     for part in loc:
         after_union = path and (
-            path[-1] in ("namespace", "pod")
-            or (isinstance(path[-1], int) and len(path) > 1 and path[-2] == "ports")
+            path[-1] in ("namespace", "pod", "cluster")
+            or (isinstance(path[-1], int) and len(path) > 1 and path[-2] in ("ports", "manifests"))
         )
         if after_union and part in UNION_TAGS:
             continue
