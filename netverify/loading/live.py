@@ -185,8 +185,16 @@ def _root_cause(problem: BaseException) -> str:
     return str(problem)
 
 
-def _connect(source: ClusterSource) -> tuple[Any, str]:
-    """An API client for the context `source` names, and that context's name."""
+def resolve_context(source: ClusterSource) -> ClusterSource:
+    """`source` naming its context: the kubeconfig's current one when it names none."""
+    return ClusterSource(
+        context=_connect(source, connecting=False)[1], kubeconfig=source.kubeconfig
+    )
+
+
+def _connect(source: ClusterSource, *, connecting: bool = True) -> tuple[Any, str]:
+    """An API client for the context `source` names (None unless `connecting`), and that
+    context's name."""
     try:
         from kubernetes import config
         from kubernetes.config import ConfigException
@@ -197,8 +205,12 @@ def _connect(source: ClusterSource) -> tuple[Any, str]:
     config_file = _kubeconfig_file(source)
     try:
         context = _context_name(config, config_file, source.context)
-        client = config.new_client_from_config(
-            config_file=config_file, context=context, persist_config=False
+        client = (
+            config.new_client_from_config(
+                config_file=config_file, context=context, persist_config=False
+            )
+            if connecting
+            else None
         )
     except (ConfigException, OSError, ValueError) as invalid:
         raise input_error(f"kubeconfig {config_file}: {invalid}") from None

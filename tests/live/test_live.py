@@ -197,3 +197,19 @@ def test_without_the_kubernetes_package(api: FakeCluster, monkeypatch: pytest.Mo
     monkeypatch.setitem(sys.modules, "kubernetes", None)
     with pytest.raises(InputError, match=r"pip install 'netverify\[cluster\]'"):
         read_cluster(source(api))
+
+
+def test_diff_takes_the_cluster_as_head(api: FakeCluster, tmp_path: Path) -> None:
+    folder = tmp_path / "snapshot"
+    kubeconfig = ("--kubeconfig", str(api.kubeconfig))
+    assert run("snapshot", "--cluster", *kubeconfig, "-o", str(folder)).exit_code == EXIT_HOLDS
+    same = run("diff", str(folder), "--cluster", *kubeconfig, "--fail-on", "any")
+    assert same.exit_code == EXIT_HOLDS, same.stdout + same.stderr
+    assert f"{folder} -> cluster:test: no connectivity change" in same.stdout
+    (folder / "networkpolicies.yaml").unlink()
+    closed = run("diff", str(folder), "--context", "test", *kubeconfig, "--fail-on", "removed")
+    assert closed.exit_code == EXIT_VIOLATED, closed.stdout + closed.stderr
+    assert "cluster:test" in closed.stdout
+    two = run("diff", str(folder), str(folder), "--cluster", *kubeconfig)
+    assert two.exit_code == EXIT_INPUT_ERROR
+    assert "diff with a live cluster takes BASE (one path) --cluster" in two.stderr
