@@ -48,39 +48,45 @@ class ListedKind:
     """One kind netverify lists, with what RBAC calls it."""
 
     kind: str
-    api_version: str
+    group: str
+    """The API group (`""`: the core group)."""
+    version: str
     resource: str
     """The plural an RBAC rule names (`networkpolicies`)."""
     optional: bool = False
     """Whether a server may not serve it (the admin policy kinds): then it is skipped."""
 
     @property
-    def group(self) -> str:
-        group, slash, _ = self.api_version.rpartition("/")
-        return group if slash else ""
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
 
 
 LISTED_KINDS: tuple[ListedKind, ...] = (
-    ListedKind("Namespace", "v1", "namespaces"),
-    ListedKind("Node", "v1", "nodes"),
-    ListedKind("Pod", "v1", "pods"),
-    ListedKind("ReplicationController", "v1", "replicationcontrollers"),
-    ListedKind("Deployment", "apps/v1", "deployments"),
-    ListedKind("StatefulSet", "apps/v1", "statefulsets"),
-    ListedKind("DaemonSet", "apps/v1", "daemonsets"),
-    ListedKind("ReplicaSet", "apps/v1", "replicasets"),
-    ListedKind("Job", "batch/v1", "jobs"),
-    ListedKind("CronJob", "batch/v1", "cronjobs"),
-    ListedKind("NetworkPolicy", "networking.k8s.io/v1", "networkpolicies"),
+    ListedKind("Namespace", "", "v1", "namespaces"),
+    ListedKind("Node", "", "v1", "nodes"),
+    ListedKind("Pod", "", "v1", "pods"),
+    ListedKind("ReplicationController", "", "v1", "replicationcontrollers"),
+    ListedKind("Deployment", "apps", "v1", "deployments"),
+    ListedKind("StatefulSet", "apps", "v1", "statefulsets"),
+    ListedKind("DaemonSet", "apps", "v1", "daemonsets"),
+    ListedKind("ReplicaSet", "apps", "v1", "replicasets"),
+    ListedKind("Job", "batch", "v1", "jobs"),
+    ListedKind("CronJob", "batch", "v1", "cronjobs"),
+    ListedKind("NetworkPolicy", "networking.k8s.io", "v1", "networkpolicies"),
     ListedKind(
-        "ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha2", "clusternetworkpolicies", True
+        "ClusterNetworkPolicy",
+        "policy.networking.k8s.io",
+        "v1alpha2",
+        "clusternetworkpolicies",
+        True,
     ),
     ListedKind(
-        "AdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1", "adminnetworkpolicies", True
+        "AdminNetworkPolicy", "policy.networking.k8s.io", "v1alpha1", "adminnetworkpolicies", True
     ),
     ListedKind(
         "BaselineAdminNetworkPolicy",
-        "policy.networking.k8s.io/v1alpha1",
+        "policy.networking.k8s.io",
+        "v1alpha1",
         "baselineadminnetworkpolicies",
         True,
     ),
@@ -264,11 +270,10 @@ def _lister(client: Any, listed: ListedKind) -> Lister:
     if typed is not None:
         api_class, method = typed
         return getattr(getattr(api, api_class)(client), method)  # type: ignore[no-any-return]
-    version = listed.api_version.rpartition("/")[2]
     return partial(
         api.CustomObjectsApi(client).list_cluster_custom_object,
         listed.group,
-        version,
+        listed.version,
         listed.resource,
     )
 
