@@ -16,7 +16,17 @@ from typing import Annotated
 import typer
 
 from netverify import __version__
-from netverify.cli import diff, explain, generate, lint, matrix, prove, schema, validate
+from netverify.cli import (
+    diff,
+    explain,
+    generate,
+    lint,
+    matrix,
+    prove,
+    schema,
+    snapshot,
+    validate,
+)
 from netverify.cli.common import DEBUG, EXIT_INPUT_ERROR, EXIT_INTERRUPTED
 
 app = typer.Typer(
@@ -54,6 +64,7 @@ app.command(name="generate")(generate.generate)
 app.command(name="matrix")(matrix.matrix)
 app.command(name="lint")(lint.lint)
 app.command(name="schema")(schema.schema)
+app.command(name="snapshot")(snapshot.snapshot)
 
 
 class _Interrupted(BaseException):

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
-from netverify.model import Diagnostic, InputError
+from netverify.loading import load_manifests
+from netverify.loading.live import ClusterSource
+from netverify.model import Diagnostic, InputError, LoadedCluster, Severity
 from netverify.report.formats import OutputFormat
 
 if TYPE_CHECKING:
@@ -26,7 +28,29 @@ EXIT_INTERRUPTED = 130
 DEBUG = {"enabled": False}
 """Set by `--debug`: show tracebacks of internal errors."""
 
-PathsArgument = Annotated[list[str], typer.Argument(help="Manifest files or folders; - for stdin.")]
+PathsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(help="Manifest files or folders; - for stdin (optional with --cluster)."),
+]
+ClusterOption = Annotated[
+    bool,
+    typer.Option(
+        "--cluster",
+        help="Also read the cluster of the current kubeconfig context (needs "
+        "netverify\\[cluster]; docs/cluster.md).",
+    ),
+]
+ContextOption = Annotated[
+    str | None,
+    typer.Option("--context", help="Also read the cluster of this kubeconfig context."),
+]
+KubeconfigOption = Annotated[
+    str | None,
+    typer.Option(
+        "--kubeconfig",
+        help="The kubeconfig of --cluster/--context (default: $KUBECONFIG, then ~/.kube/config).",
+    ),
+]
 StrictOption = Annotated[
     bool,
     typer.Option(
@@ -113,6 +137,37 @@ def settings_sources(
         return resolve(flags)
     except InputError as error:
         input_error(error)
+
+
+def cluster_source(
+    cluster: bool, context: str | None, kubeconfig: str | None
+) -> ClusterSource | None:
+    """The live cluster `--cluster`, `--context` or `--kubeconfig` names, if any."""
+    if not cluster and context is None and kubeconfig is None:
+        return None
+    return ClusterSource(context=context, kubeconfig=kubeconfig)
+
+
+def load_input(
+    paths: list[str] | None,
+    strict: bool,
+    cluster: bool = False,
+    context: str | None = None,
+    kubeconfig: str | None = None,
+    namespace: str | None = None,
+) -> LoadedCluster:
+    """The manifests of `paths` and the objects of the live cluster the options name, as one
+    cluster; raises `InputError` when neither is given. `namespace` is `-n`: where objects
+    without one go."""
+    live = cluster_source(cluster, context, kubeconfig)
+    if not paths and live is None:
+        raise InputError(
+            [Diagnostic(severity=Severity.ERROR, message="give manifest paths or --cluster")]
+        )
+    clusters = () if live is None else (live,)
+    return load_manifests(
+        paths or [], strict=strict, stdin=sys.stdin, clusters=clusters, namespace=namespace
+    )
 
 
 def write(text: str, output: Path | None) -> None:

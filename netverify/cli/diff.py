@@ -10,8 +10,11 @@ from netverify.cli.common import (
     EXIT_INPUT_ERROR,
     EXIT_UNKNOWN,
     EXIT_VIOLATED,
+    ClusterOption,
     ConfigOption,
+    ContextOption,
     FormatOption,
+    KubeconfigOption,
     NamespaceOption,
     NoConfigOption,
     OutputOption,
@@ -20,6 +23,7 @@ from netverify.cli.common import (
     RlimitOption,
     StrictOption,
     TimeoutOption,
+    cluster_source,
     input_error,
     long_lived,
     print_warnings,
@@ -42,7 +46,8 @@ def diff(
     paths: Annotated[
         list[str],
         typer.Argument(
-            help="BASE HEAD (two manifest paths), or with --base-ref the paths of both sides."
+            help="BASE HEAD (two manifest paths), BASE with --cluster, or with --base-ref the "
+            "paths of both sides."
         ),
     ],
     base_ref: Annotated[
@@ -72,17 +77,25 @@ def diff(
     pod_cidrs: PodCidrOption = None,
     config: ConfigOption = None,
     no_config: NoConfigOption = False,
+    cluster: ClusterOption = False,
+    context: ContextOption = None,
+    kubeconfig: KubeconfigOption = None,
 ) -> None:
-    """Connectivity added and removed between two revisions of the manifests."""
+    """Connectivity added and removed between two revisions of the manifests, or from the
+    manifests (BASE) to a live cluster (HEAD: --cluster or --context)."""
     from netverify.engine.diff import diff as diff_sides
     from netverify.loading.diff_sides import load_diff_sides
 
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
-        with long_lived(
-            lambda: load_diff_sides(paths, base_ref, strict=strict, namespace=namespace)
-        ) as sides:
+        head_cluster = cluster_source(cluster, context, kubeconfig)
+        sides_loaded = long_lived(
+            lambda: load_diff_sides(
+                paths, base_ref, strict=strict, namespace=namespace, head_cluster=head_cluster
+            )
+        )
+        with sides_loaded as sides:
             print_warnings((*sides.base.warnings, *sides.head.warnings))
             report = diff_sides(
                 sides.base,

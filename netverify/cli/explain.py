@@ -1,6 +1,5 @@
 """`netverify explain`: decide one flow with the reference evaluator."""
 
-import sys
 from typing import Annotated
 
 import typer
@@ -8,7 +7,10 @@ import typer
 from netverify.cli.common import (
     EXIT_HOLDS,
     EXIT_VIOLATED,
+    ClusterOption,
     ConfigOption,
+    ContextOption,
+    KubeconfigOption,
     NamespaceOption,
     NoConfigOption,
     PathsArgument,
@@ -16,17 +18,16 @@ from netverify.cli.common import (
     ProfileOption,
     StrictOption,
     input_error,
+    load_input,
     print_warnings,
     settings_sources,
     write,
 )
-from netverify.loading import load_manifests
 from netverify.model import InputError
 from netverify.report.formats import ExplainFormat, explain_formatter
 
 
 def explain(
-    paths: PathsArgument,
     source: Annotated[
         str, typer.Option("--from", help="Source: NAMESPACE/NAME, NAMESPACE/KIND/NAME or an IP.")
     ],
@@ -40,6 +41,7 @@ def explain(
     ],
     # Help texts are rich markup: a literal "[" is written "\[".
     port: Annotated[str, typer.Option("--port", help=r"PORT\[/PROTOCOL] or NAME\[/PROTOCOL].")],
+    paths: PathsArgument = None,
     output_format: Annotated[
         ExplainFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ExplainFormat.TEXT,
@@ -49,6 +51,9 @@ def explain(
     pod_cidrs: PodCidrOption = None,
     config: ConfigOption = None,
     no_config: NoConfigOption = False,
+    cluster: ClusterOption = False,
+    context: ContextOption = None,
+    kubeconfig: KubeconfigOption = None,
 ) -> None:
     """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
     placement: traffic between a node and its pods is always allowed), 1 blocked.
@@ -61,7 +66,7 @@ def explain(
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
-        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin, namespace=namespace)
+        loaded = load_input(paths, strict, cluster, context, kubeconfig, namespace)
         request = parse_request(loaded.cluster, source, destination, port, loaded.skipped)
     except InputError as error:
         input_error(error)

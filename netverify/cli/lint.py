@@ -1,6 +1,5 @@
 """`netverify lint`: policy mistakes, from the check registry."""
 
-import sys
 from typing import Annotated
 
 import typer
@@ -8,7 +7,10 @@ import typer
 from netverify.cli.common import (
     EXIT_HOLDS,
     EXIT_VIOLATED,
+    ClusterOption,
     ConfigOption,
+    ContextOption,
+    KubeconfigOption,
     NamespaceOption,
     NoConfigOption,
     OutputOption,
@@ -19,18 +21,18 @@ from netverify.cli.common import (
     StrictOption,
     TimeoutOption,
     input_error,
+    load_input,
     print_warnings,
     settings_sources,
     write,
 )
 from netverify.encoding.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
-from netverify.loading import load_manifests
 from netverify.model import InputError
 from netverify.report.formats import LintFormat, lint_formatter
 
 
 def lint(
-    paths: PathsArgument,
+    paths: PathsArgument = None,
     output_format: Annotated[
         LintFormat, typer.Option("--format", "-f", help="Output format.")
     ] = LintFormat.TEXT,
@@ -43,13 +45,16 @@ def lint(
     pod_cidrs: PodCidrOption = None,
     config: ConfigOption = None,
     no_config: NoConfigOption = False,
+    cluster: ClusterOption = False,
+    context: ContextOption = None,
+    kubeconfig: KubeconfigOption = None,
 ) -> None:
     """Find policy mistakes (docs/lint.md); exit 1 when an error-severity finding exists."""
     from netverify.engine.lint import lint as run_lint
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
-        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin, namespace=namespace)
+        loaded = load_input(paths, strict, cluster, context, kubeconfig, namespace)
     except InputError as error:
         input_error(error)
     print_warnings(loaded.warnings)

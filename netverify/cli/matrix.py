@@ -1,12 +1,14 @@
 """`netverify matrix`: who can reach whom among the existing pods."""
 
-import sys
 from typing import Annotated
 
 import typer
 
 from netverify.cli.common import (
+    ClusterOption,
     ConfigOption,
+    ContextOption,
+    KubeconfigOption,
     NamespaceOption,
     NoConfigOption,
     OutputOption,
@@ -15,18 +17,18 @@ from netverify.cli.common import (
     ProfileOption,
     StrictOption,
     input_error,
+    load_input,
     print_warnings,
     settings_sources,
     write,
 )
-from netverify.loading import load_manifests
 from netverify.model import InputError
 from netverify.model.matrix import GroupBy
 from netverify.report.formats import MatrixFormat, matrix_formatter
 
 
 def matrix(
-    paths: PathsArgument,
+    paths: PathsArgument = None,
     ports: Annotated[
         list[str] | None,
         typer.Option(
@@ -48,6 +50,9 @@ def matrix(
     pod_cidrs: PodCidrOption = None,
     config: ConfigOption = None,
     no_config: NoConfigOption = False,
+    cluster: ClusterOption = False,
+    context: ContextOption = None,
+    kubeconfig: KubeconfigOption = None,
 ) -> None:
     """Who can reach whom among the existing pods (self traffic allowed, external addresses
     left out)."""
@@ -56,7 +61,7 @@ def matrix(
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
-        loaded = load_manifests(paths, strict=strict, stdin=sys.stdin, namespace=namespace)
+        loaded = load_input(paths, strict, cluster, context, kubeconfig, namespace)
         asked = [parse_matrix_port(port) for port in ports or []]
     except InputError as error:
         input_error(error)

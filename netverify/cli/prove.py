@@ -85,7 +85,9 @@ class _Run:
         raw = read_spec(spec_path)
         progress(0, 0, f"loading {spec_path}")
         strict = self.strict
-        with long_lived(lambda: load_manifests(raw.manifest_paths, strict=strict)) as loaded:
+        with long_lived(
+            lambda: load_manifests(raw.manifest_paths, strict=strict, clusters=raw.clusters)
+        ) as loaded:
             print_warnings(loaded.warnings)
             spec = resolve_spec(raw, loaded.cluster, self.sources)
             return prove(

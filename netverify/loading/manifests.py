@@ -26,6 +26,7 @@ from netverify.loading.kinds import (
     may_create_pods,
     skipped_warning,
 )
+from netverify.loading.live import ClusterSource, read_cluster
 from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
 from netverify.loading.pods import (
     OPERATOR_RENDERINGS,
@@ -375,8 +376,10 @@ def load_manifests(
     require_objects: bool = True,
     parse_cache: ParseCache | None = None,
     namespace: str | None = None,
+    clusters: Sequence[ClusterSource] = (),
 ) -> LoadedCluster:
-    """Load every manifest under `paths` (`-` is stdin) into one cluster.
+    """Load every manifest under `paths` (`-` is stdin), and the objects of every live
+    cluster of `clusters` (`live`), into one cluster.
 
     `namespace` is `kubectl apply -n`'s: objects without a namespace land in it (instead of
     `default`), and an object in another namespace is an error.
@@ -416,8 +419,19 @@ def load_manifests(
                 continue
             for document in documents:
                 builder.add_document(document)
+    labels = []
+    for source in clusters:
+        try:
+            read = read_cluster(source)
+        except InputError as exc:
+            diagnostics.errors.extend(exc.diagnostics)
+            continue
+        labels.append(read.label)
+        for document in read.documents():
+            builder.add_document(document)
     if require_objects and not diagnostics.errors and builder.object_count == 0:
-        listed = ", ".join(display_name(path) for path in paths) or "no paths given"
+        named = [display_name(path) for path in paths] + labels
+        listed = ", ".join(named) or "no paths given"
         diagnostics.errors.append(
             Diagnostic(
                 severity=Severity.ERROR,

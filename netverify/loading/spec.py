@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from netverify.loading.fields import format_field
 from netverify.loading.flows import no_backends_message
 from netverify.loading.inputfiles import read_text
+from netverify.loading.live import ClusterSource
 from netverify.loading.podnames import pods_named
 from netverify.loading.settings import SettingsLayer, SettingsSources
 from netverify.loading.spec_services import destination_service, per_backend, service_ports
@@ -53,6 +54,7 @@ from netverify.model import (
 )
 from netverify.model.spec_schema import (
     UNION_TAGS,
+    ClusterManifests,
     EndpointSpec,
     InvariantSpec,
     PortObjectSpec,
@@ -79,8 +81,25 @@ class RawSpec:
     @property
     def manifest_paths(self) -> tuple[str, ...]:
         """Manifest paths as given, resolved against the spec file's folder."""
-        folder = os.path.dirname(self.file)
-        return tuple(os.path.normpath(os.path.join(folder, path)) for path in self.spec.manifests)
+        return tuple(self.resolve(path) for path in self.spec.manifests if isinstance(path, str))
+
+    @property
+    def clusters(self) -> tuple[ClusterSource, ...]:
+        """The live clusters among the manifests, kubeconfig files resolved like paths."""
+        return tuple(
+            ClusterSource(
+                context=None if entry.cluster is True else entry.cluster,
+                kubeconfig=None
+                if entry.kubeconfig is None
+                else self.resolve(os.path.expanduser(entry.kubeconfig)),
+            )
+            for entry in self.spec.manifests
+            if isinstance(entry, ClusterManifests)
+        )
+
+    def resolve(self, path: str) -> str:
+        """A path of the spec file, resolved against the spec file's folder."""
+        return os.path.normpath(os.path.join(os.path.dirname(self.file), path))
 
 
 def read_spec(path: str) -> RawSpec:
@@ -109,8 +128,8 @@ def read_spec(path: str) -> RawSpec:
             span=SourceSpan(file=path, line=document.line_of(("manifests", index))),
             field=f"manifests[{index}]",
         )
-        for index, resolved in enumerate(raw.manifest_paths)
-        if not os.path.exists(resolved)
+        for index, entry in enumerate(spec.manifests)
+        if isinstance(entry, str) and not os.path.exists(resolved := raw.resolve(entry))
     ]
     if missing:
         raise InputError(missing)
@@ -176,12 +195,12 @@ def _schema_diagnostics(invalid: ValidationError, document: YamlDocument) -> lis
 
 def _without_union_tags(loc: tuple[str | int, ...]) -> Path:
     """The location in the document: pydantic adds the union member's tag right after a
-    `namespace`/`pod` field or a `ports` entry."""
+    `namespace`/`pod`/`cluster` field or a `ports`/`manifests` entry."""
     path: list[str | int] = []
     for part in loc:
         after_union = path and (
-            path[-1] in ("namespace", "pod")
-            or (isinstance(path[-1], int) and len(path) > 1 and path[-2] == "ports")
+            path[-1] in ("namespace", "pod", "cluster")
+            or (isinstance(path[-1], int) and len(path) > 1 and path[-2] in ("ports", "manifests"))
         )
         if after_union and part in UNION_TAGS:
             continue

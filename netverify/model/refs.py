@@ -32,13 +32,16 @@ class RuleRef(Frozen):
 
 
 class SourceSpan(Frozen):
-    """A position in an input file (lines are 1-based); `file` is as the user named it."""
+    """A position in an input file (lines are 1-based); `file` is as the user named it.
+
+    Line 0 stands for a whole object that was never written in a file (one read from a live
+    cluster, `file` being `cluster:CONTEXT/KIND/NAMESPACE/NAME`)."""
 
     file: str
     line: int
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}" if self.line else self.file
 
 
 class SourceMap(Frozen):

@@ -40,7 +40,11 @@ class SelectorSpec(_SpecModel):
 
 
 UNION_TAGS = frozenset(
-    {"name", "full-selector", "shorthand-selector", "port-number", "port-text", "port-object"}
+    {
+        *("name", "full-selector", "shorthand-selector"),
+        *("port-number", "port-text", "port-object"),
+        *("path", "live-cluster", "context-name", "current-context"),
+    }
 )
 """Tags pydantic puts in error locations after a union field; the loader drops them."""
 
@@ -199,11 +203,54 @@ class SettingsSpec(_SpecModel):
     )
 
 
+def _context_shape(value: Any) -> str | None:
+    if value is True:
+        return "current-context"
+    return "context-name" if isinstance(value, str) and value else None
+
+
+class ClusterManifests(_SpecModel):
+    """A live cluster as manifests: the objects its API server lists (docs/cluster.md)."""
+
+    cluster: Annotated[
+        Annotated[Literal[True], Tag("current-context")] | Annotated[str, Tag("context-name")],
+        Discriminator(
+            _context_shape,
+            custom_error_type="context",
+            custom_error_message="expected a kubeconfig context name, or true for the "
+            "current context",
+        ),
+    ] = Field(description="A kubeconfig context, or true for the current context.")
+    kubeconfig: str | None = Field(
+        default=None,
+        description="The kubeconfig file, relative to this spec file "
+        "(default: $KUBECONFIG, then ~/.kube/config).",
+    )
+
+
+def _manifests_shape(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "path"
+    return "live-cluster" if isinstance(value, dict | ClusterManifests) else None
+
+
+ManifestsEntry = Annotated[
+    Annotated[str, Tag("path")] | Annotated[ClusterManifests, Tag("live-cluster")],
+    Discriminator(
+        _manifests_shape,
+        custom_error_type="manifests",
+        custom_error_message="expected a path (a string) or a live cluster ({cluster: CONTEXT})",
+    ),
+]
+
+
 class SpecFile(_SpecModel):
     """A netverify spec file (v1)."""
 
-    manifests: list[str] = Field(
-        min_length=1, description="Files or directories, relative to this spec file."
+    manifests: list[ManifestsEntry] = Field(
+        min_length=1,
+        description="Files or directories, relative to this spec file, or live clusters "
+        "({cluster: CONTEXT}).",
     )
     settings: SettingsSpec = SettingsSpec()
     invariants: list[InvariantSpec] = Field(min_length=1)

@@ -35,7 +35,7 @@ def test_ctrl_c_exits_130_without_traceback(
     def interrupted(*args: object, **kwargs: object) -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(validate, "load_manifests", interrupted)
+    monkeypatch.setattr(validate, "load_input", interrupted)
     assert _run_main(monkeypatch, ["validate", "examples/blog"]) == 130
     captured = capsys.readouterr()
     assert captured.err.strip() == "netverify: interrupted"
@@ -49,7 +49,7 @@ def test_internal_error_is_one_line_unless_debug(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(validate, "load_manifests", broken)
+    monkeypatch.setattr(validate, "load_input", broken)
     argv = ["--debug"] if debug else []
     assert _run_main(monkeypatch, [*argv, "validate", "examples/blog"]) == 2
     captured = capsys.readouterr()
