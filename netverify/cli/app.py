@@ -27,7 +27,13 @@ from netverify.cli import (
     snapshot,
     validate,
 )
-from netverify.cli.common import DEBUG, EXIT_INPUT_ERROR, EXIT_INTERRUPTED
+from netverify.cli.common import (
+    DEBUG,
+    EXIT_INPUT_ERROR,
+    EXIT_INTERRUPTED,
+    OutOfMemory,
+    ran_out_of_memory,
+)
 
 app = typer.Typer(
     help="Prove invariants about Kubernetes NetworkPolicies, with counterexample flows.",
@@ -77,7 +83,8 @@ def _interrupt(signal_number: int, frame: object) -> None:
 
 
 def main() -> None:
-    """Entry point: user-facing errors without tracebacks, Ctrl-C exits 130."""
+    """Entry point: user-facing errors without tracebacks, running out of memory exits 2
+    with what to try, Ctrl-C exits 130."""
     signal.signal(signal.SIGINT, _interrupt)
     # What a command built lives until the process ends: at exit, the interpreter's last
     # garbage collections need not walk the cluster, the encoding and the report again
@@ -88,7 +95,17 @@ def main() -> None:
     except (_Interrupted, KeyboardInterrupt):
         typer.echo("netverify: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except OutOfMemory as crash:
+        typer.echo(f"netverify: {crash}", err=True)
+        sys.exit(EXIT_INPUT_ERROR)
     except Exception as crash:
+        if ran_out_of_memory(crash):
+            typer.echo(
+                "netverify: out of memory; try fewer manifests at a time (a folder or a "
+                "namespace's files), or a machine with more memory",
+                err=True,
+            )
+            sys.exit(EXIT_INPUT_ERROR)
         if DEBUG["enabled"]:
             import traceback
 

@@ -4,7 +4,7 @@ stderr, writing the report, the long-lived load and the progress line."""
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
@@ -117,6 +117,32 @@ def print_warnings(warnings: tuple[Diagnostic, ...]) -> None:
         typer.echo(f"- {warning}", err=True)
 
 
+class OutOfMemory(Exception):
+    """Memory ran out while a command was `doing` something; `hint` says what to try."""
+
+    def __init__(self, doing: str, hint: str) -> None:
+        super().__init__(f"out of memory while {doing}; {hint}")
+
+
+def ran_out_of_memory(error: BaseException) -> bool:
+    """A MemoryError, or the SystemError a C extension raises when one interrupts it."""
+    cause = error.__cause__ or error.__context__
+    return isinstance(error, MemoryError) or (
+        isinstance(error, SystemError) and isinstance(cause, MemoryError)
+    )
+
+
+@contextmanager
+def memory_hint(doing: str, hint: str) -> Iterator[None]:
+    """Running out of memory in the block becomes an `OutOfMemory` saying what to try."""
+    try:
+        yield
+    except Exception as error:
+        if not ran_out_of_memory(error):
+            raise
+        raise OutOfMemory(doing, hint) from error
+
+
 def input_error(error: InputError) -> NoReturn:
     typer.echo("netverify: invalid input:", err=True)
     for diagnostic in error.diagnostics:
@@ -172,8 +198,15 @@ def load_input(
 
 def write(text: str, output: Path | None) -> None:
     """To stdout, or atomically to a file: a temporary file renamed into place."""
+    write_stream((text,), output)
+
+
+def write_stream(chunks: Iterable[str], output: Path | None) -> None:
+    """Each chunk as it comes, to stdout or to the temporary file that is renamed into place
+    once the last one is written."""
     if output is None:
-        sys.stdout.write(text)
+        for chunk in chunks:
+            sys.stdout.write(chunk)
         return
     import tempfile
 
@@ -181,7 +214,8 @@ def write(text: str, output: Path | None) -> None:
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+            for chunk in chunks:
+                stream.write(chunk)
         os.replace(temporary, output)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

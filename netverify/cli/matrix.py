@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from netverify.cli.common import (
+    EXIT_INPUT_ERROR,
     ClusterOption,
     ConfigOption,
     ContextOption,
@@ -18,13 +19,14 @@ from netverify.cli.common import (
     StrictOption,
     input_error,
     load_input,
+    memory_hint,
     print_warnings,
     settings_sources,
-    write,
+    write_stream,
 )
 from netverify.model import InputError
 from netverify.model.matrix import GroupBy
-from netverify.report.formats import MatrixFormat, matrix_formatter
+from netverify.report.formats import MatrixFormat, matrix_entity_limit, matrix_formatter
 
 
 def matrix(
@@ -55,8 +57,9 @@ def matrix(
     kubeconfig: KubeconfigOption = None,
 ) -> None:
     """Who can reach whom among the existing pods (self traffic allowed, external addresses
-    left out)."""
-    from netverify.engine.matrix import connectivity_matrix
+    left out). csv and json are written a row at a time, whatever the size; text, markdown,
+    dot and html refuse a matrix too large to read."""
+    from netverify.engine.matrix import MatrixComputation
     from netverify.loading.arguments import parse_matrix_port
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
@@ -66,5 +69,18 @@ def matrix(
     except InputError as error:
         input_error(error)
     print_warnings(loaded.warnings)
-    result = connectivity_matrix(loaded, settings, group_by, asked)
-    write(matrix_formatter(output_format).format_matrix(result), output)
+    doing = f"computing the matrix of {len(loaded.cluster.pods):,} pods by {group_by.value}"
+    with memory_hint(doing, "try --group-by namespace, or --format csv"):
+        computation = MatrixComputation(loaded, settings, group_by, asked)
+        entities = len(computation.matrix.entities)
+        limit = matrix_entity_limit(output_format)
+        if limit is not None and entities > limit:
+            typer.echo(
+                f"netverify: {entities:,} {group_by.value}s are too many for --format "
+                f"{output_format.value} (at most {limit:,} stay readable); use --group-by "
+                "workload or --group-by namespace, or --format csv",
+                err=True,
+            )
+            raise typer.Exit(EXIT_INPUT_ERROR)
+        formatter = matrix_formatter(output_format)
+        write_stream(formatter.format_matrix(computation.matrix, computation.rows()), output)

@@ -10,9 +10,12 @@ through the reference evaluator; a disagreement is an internal error, never a ve
 
 A hostNetwork pod and a pod that may run on its node reach each other on every port
 (node-local traffic), whatever the bit sets say: such pairs are allowed cells too.
+
+The cells are not kept: a 5,000-pod matrix has 25 million. `MatrixComputation` keeps the
+verdicts per class and computes each source's row when it is asked for.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from netverify.engine.bitsets import ClassVerdicts
@@ -30,9 +33,9 @@ from netverify.model import (
 from netverify.model.matrix import (
     ConnectivityMatrix,
     GroupBy,
-    MatrixCell,
     MatrixEntity,
     MatrixPort,
+    MatrixRow,
     MatrixWitness,
     PodRows,
 )
@@ -59,6 +62,7 @@ class _Entity:
     pods: list[Pod]
     class_bits: int = 0
     has_bare_pod: bool = False
+    host_network: bool = False
 
 
 def _entities(cluster: Cluster, group_by: GroupBy) -> list[_Entity]:
@@ -86,87 +90,112 @@ def _add(entities: dict[str, _Entity], name: str, pod: Pod) -> None:
     entity = entities.setdefault(name, _Entity(name=name, namespace=pod.namespace, pods=[]))
     entity.pods.append(pod)
     entity.has_bare_pod = entity.has_bare_pod or pod.kind == "Pod"
+    entity.host_network = entity.host_network or pod.host_network
 
 
-def connectivity_matrix(
-    loaded: LoadedCluster,
-    settings: Settings,
-    group_by: GroupBy = GroupBy.POD,
-    ports: Sequence[MatrixPort] = (),
-    explain_limit: int = EXPLAIN_LIMIT,
-    detail_limit: int = DETAIL_LIMIT,
-) -> ConnectivityMatrix:
-    """Who reaches whom among the existing pods, grouped as asked.
+class MatrixComputation:
+    """A connectivity matrix being computed: its description (`matrix`) at once, its rows
+    one at a time (`rows()`), so that a caller writing them out holds one row, not every
+    cell.
 
     Without `ports` a cell is allowed when some port of some protocol is open; with `ports`
-    there is one cell per pair and port. Raises `ReplayMismatch` on a soundness bug.
+    there is one cell per pair and port. Computing a row raises `ReplayMismatch` on a
+    soundness bug.
     """
-    cluster = loaded.cluster
-    verdicts = ClassVerdicts(cluster, settings)
-    entities = _entities(cluster, group_by)
-    for entity in entities:
-        for pod in entity.pods:
-            entity.class_bits |= 1 << verdicts.class_of[id(pod)]
-    probes = verdicts.probes()
-    asked: list[list[tuple[Protocol, int]]] = (
-        [[(port.protocol, port.port)] for port in ports] if ports else [probes]
-    )
-    row_sets = []
-    for port_probes in asked:
-        rows = [0] * len(verdicts.classes)
-        for protocol, number in port_probes:
-            for index, row in enumerate(verdicts.rows(protocol, number)):
-                rows[index] |= row
-        row_sets.append(rows)
-    explained = len(entities) ** 2 * len(asked) <= explain_limit
-    cells: list[MatrixCell] = []
-    for port_index, rows in enumerate(row_sets):
-        port = ports[port_index] if ports else None
-        for source in entities:
-            for destination in entities:
-                by_policy = (source is destination and source.has_bare_pod) or any(
-                    rows[index] & destination.class_bits
-                    for index in verdicts.indices(source.class_bits)
+
+    def __init__(
+        self,
+        loaded: LoadedCluster,
+        settings: Settings,
+        group_by: GroupBy = GroupBy.POD,
+        ports: Sequence[MatrixPort] = (),
+        explain_limit: int = EXPLAIN_LIMIT,
+        detail_limit: int = DETAIL_LIMIT,
+    ) -> None:
+        cluster = loaded.cluster
+        self._verdicts = verdicts = ClassVerdicts(cluster, settings)
+        self._entities = _entities(cluster, group_by)
+        for entity in self._entities:
+            for pod in entity.pods:
+                entity.class_bits |= 1 << verdicts.class_of[id(pod)]
+        self._ports = tuple(ports)
+        self._asked: list[list[tuple[Protocol, int]]] = (
+            [[(port.protocol, port.port)] for port in ports] if ports else [verdicts.probes()]
+        )
+        self._row_sets = []
+        for port_probes in self._asked:
+            rows = [0] * len(verdicts.classes)
+            for protocol, number in port_probes:
+                for index, row in enumerate(verdicts.rows(protocol, number)):
+                    rows[index] |= row
+            self._row_sets.append(rows)
+        explained = len(self._entities) ** 2 * len(self._asked) <= explain_limit
+        self.matrix = ConnectivityMatrix(
+            group_by=group_by,
+            entities=tuple(
+                MatrixEntity(
+                    name=entity.name,
+                    namespace=entity.namespace,
+                    pods=tuple(pod_name(pod) for pod in entity.pods),
                 )
-                node_pair = None if by_policy else _node_local_pair(source, destination)
-                allowed = by_policy or node_pair is not None
-                witness = None
-                if node_pair is not None and explained:
-                    protocol, number = asked[port_index][0]
-                    witness = _confirmed(verdicts, *node_pair, protocol, number, same_node=True)
-                elif allowed and explained:
-                    witness = _witness(verdicts, rows, source, destination, asked[port_index])
-                cells.append(
-                    MatrixCell(
-                        source=source.name,
-                        destination=destination.name,
-                        protocol=None if port is None else port.protocol,
-                        port=None if port is None else port.port,
-                        allowed=allowed,
-                        witness=witness,
-                    )
-                )
-    return ConnectivityMatrix(
-        group_by=group_by,
-        entities=tuple(
-            MatrixEntity(
-                name=entity.name,
-                namespace=entity.namespace,
-                pods=tuple(pod_name(pod) for pod in entity.pods),
-            )
-            for entity in entities
-        ),
-        ports=tuple(ports),
-        cells=tuple(cells),
-        explained=explained,
-        pod_rows=(_pod_rows(verdicts, row_sets) if len(cluster.pods) <= detail_limit else None),
-        classes=len(verdicts.classes),
-        assumptions=(
-            *assumptions(cluster, settings),
-            "a pod with several addresses uses its first one",
-        ),
-        sources=loaded.sources,
-    )
+                for entity in self._entities
+            ),
+            ports=self._ports,
+            explained=explained,
+            pod_rows=(
+                _pod_rows(verdicts, self._row_sets) if len(cluster.pods) <= detail_limit else None
+            ),
+            classes=len(verdicts.classes),
+            assumptions=(
+                *assumptions(cluster, settings),
+                "a pod with several addresses uses its first one",
+            ),
+            sources=loaded.sources,
+        )
+
+    def rows(self) -> Iterator[MatrixRow]:
+        """Every row, for each port in `ports` order, then by source; each is computed when
+        it is asked for."""
+        for port_index in range(len(self._asked)):
+            for source_index in range(len(self._entities)):
+                yield self.row(port_index, source_index)
+
+    def row(self, port_index: int, source_index: int) -> MatrixRow:
+        """The cells of the `source_index`-th entity on the `port_index`-th asked port."""
+        verdicts = self._verdicts
+        rows = self._row_sets[port_index]
+        source = self._entities[source_index]
+        reached = verdicts._or(rows[index] for index in verdicts.indices(source.class_bits))
+        allowed = [
+            (destination is source and source.has_bare_pod)
+            or bool(reached & destination.class_bits)
+            for destination in self._entities
+        ]
+        node_pairs: dict[int, tuple[Pod, Pod]] = {}
+        for index, destination in enumerate(self._entities):
+            if not allowed[index] and (source.host_network or destination.host_network):
+                pair = _node_local_pair(source, destination)
+                if pair is not None:
+                    node_pairs[index] = pair
+                    allowed[index] = True
+        witnesses: list[MatrixWitness | None] = []
+        if self.matrix.explained:
+            protocol, number = self._asked[port_index][0]
+            for index, destination in enumerate(self._entities):
+                pair = node_pairs.get(index)
+                if pair is not None:
+                    witnesses.append(_confirmed(verdicts, *pair, protocol, number, same_node=True))
+                elif allowed[index]:
+                    probes = self._asked[port_index]
+                    witnesses.append(_witness(verdicts, rows, source, destination, probes))
+                else:
+                    witnesses.append(None)
+        return MatrixRow(
+            source=source.name,
+            port=self._ports[port_index] if self._ports else None,
+            allowed=tuple(allowed),
+            witnesses=tuple(witnesses),
+        )
 
 
 def _witness(
@@ -197,8 +226,6 @@ def _witness(
 
 def _node_local_pair(source: _Entity, destination: _Entity) -> tuple[Pod, Pod] | None:
     """Two different pods of the entities whose traffic is node-local on some node."""
-    if not any(pod.host_network for pod in (*source.pods, *destination.pods)):
-        return None
     return next(
         (
             (first, second)

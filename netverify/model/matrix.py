@@ -2,7 +2,9 @@
 
 A matrix has one row and one column per entity (a namespace, a workload or a pod, as asked)
 and one cell per ordered pair of entities and per asked port (or one "some port" cell per
-pair). The engine builds it; each format's `format_matrix` (`netverify.report`) writes it.
+pair). The engine describes it (`ConnectivityMatrix`) and then yields its rows one at a time
+(`MatrixRow`); each format's `format_matrix` (`netverify.report`) writes the rows as they
+come, so that memory does not grow with the number of cells.
 """
 
 from enum import StrEnum
@@ -64,17 +66,22 @@ class MatrixWitness(Frozen):
     """The egress and ingress rules that admit the flow (none on a side no policy isolates)."""
 
 
-class MatrixCell(Frozen):
-    """Whether some pod of `source` can reach some pod of `destination`."""
+class MatrixRow(Frozen):
+    """The cells of one source entity for one asked port (or for "some port"): one per
+    destination entity, in the order of `ConnectivityMatrix.entities`."""
 
     source: str
-    destination: str
-    protocol: Protocol | None = None
-    """With asked ports: the cell's protocol; None means "on some port of some protocol"."""
-    port: int | None = None
-    allowed: bool
-    witness: MatrixWitness | None = None
-    """For an allowed cell, when the matrix was small enough to explain every cell."""
+    port: MatrixPort | None = None
+    """The asked port; None means "on some port of some protocol"."""
+    allowed: tuple[bool, ...]
+    """Per destination: whether some pod of `source` can reach some pod of it."""
+    witnesses: tuple[MatrixWitness | None, ...] = ()
+    """Per destination, a witness of an allowed cell; empty when the matrix is too large to
+    explain every cell."""
+
+    def witness(self, destination: int) -> MatrixWitness | None:
+        """The witness of the cell to the `destination`-th entity, if any."""
+        return self.witnesses[destination] if self.witnesses else None
 
 
 class PodRows(Frozen):
@@ -91,14 +98,13 @@ class PodRows(Frozen):
 
 
 class ConnectivityMatrix(Frozen):
-    """The reachability matrix of the existing pods under the loaded policies."""
+    """The reachability matrix of the existing pods under the loaded policies, but for its
+    cells: those come as `MatrixRow`s, for each port in `ports` order, then by source."""
 
     group_by: GroupBy
     entities: tuple[MatrixEntity, ...]
     ports: tuple[MatrixPort, ...] = ()
     """The asked ports; empty means each cell says whether some port is open."""
-    cells: tuple[MatrixCell, ...]
-    """Every pair of entities, for each port in `ports` order, then by source, destination."""
     explained: bool
     """Whether allowed cells carry a witness (skipped for very large matrices)."""
     pod_rows: PodRows | None = None
@@ -107,3 +113,8 @@ class ConnectivityMatrix(Frozen):
     """How many groups of pods no policy can tell apart the verdicts were computed over."""
     assumptions: tuple[str, ...] = ()
     sources: SourceMap = SourceMap()
+
+    @property
+    def cell_count(self) -> int:
+        """Every ordered pair of entities, for each asked port (or once)."""
+        return len(self.entities) ** 2 * max(1, len(self.ports))

@@ -20,7 +20,7 @@ from netverify.model import (
     Witness,
 )
 from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
-from netverify.model.matrix import MatrixCell
+from netverify.model.matrix import MatrixWitness
 
 
 def _labels(labels: dict[str, str]) -> str:
@@ -227,9 +227,8 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def describe_matrix_witness(cell: MatrixCell) -> str | None:
+def describe_matrix_witness(witness: MatrixWitness | None) -> str | None:
     """`ns-3/pod3 -> ns-2/pod2 TCP/80`, or None without a witness."""
-    witness = cell.witness
     if witness is None:
         return None
     text = f"{witness.source} -> {witness.destination} {witness.protocol.value}/{witness.port}"

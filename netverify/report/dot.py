@@ -4,7 +4,9 @@ An entity gets a loop only when a witness shows traffic between two of its pods 
 workload's replicas), not a pod's traffic to itself.
 """
 
-from netverify.model.matrix import ConnectivityMatrix
+from collections.abc import Iterable, Iterator
+
+from netverify.model.matrix import ConnectivityMatrix, MatrixRow
 from netverify.report.tables import matrix_tables
 
 
@@ -12,16 +14,19 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def format_matrix(matrix: ConnectivityMatrix) -> str:
+def format_matrix(matrix: ConnectivityMatrix, rows: Iterable[MatrixRow]) -> Iterator[str]:
+    """The whole graph at the end: edges are grouped by pair across the ports' tables."""
     names = [entity.name for entity in matrix.entities]
     labels: dict[tuple[str, str], list[str]] = {}
-    for table in matrix_tables(matrix):
-        for (source, destination), cell in table.cells.items():
-            if not cell.allowed:
-                continue
-            if source == destination and (cell.witness is None or cell.witness.self_traffic):
-                continue
-            labels.setdefault((source, destination), []).append(table.label)
+    for table in matrix_tables(matrix, rows):
+        for row in table.rows:
+            for index, destination in enumerate(names):
+                witness = row.witness(index)
+                if not row.allowed[index]:
+                    continue
+                if row.source == destination and (witness is None or witness.self_traffic):
+                    continue
+                labels.setdefault((row.source, destination), []).append(table.label)
     lines = ["digraph netverify {", "  rankdir=LR;", "  node [shape=box];"]
     lines += [f"  {_quoted(name)};" for name in names]
     for source in names:
@@ -32,4 +37,4 @@ def format_matrix(matrix: ConnectivityMatrix) -> str:
             label = "" if matrix.ports == () else f" [label={_quoted(', '.join(ports))}]"
             lines.append(f"  {_quoted(source)} -> {_quoted(destination)}{label};")
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    yield "\n".join(lines) + "\n"

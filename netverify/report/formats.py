@@ -7,14 +7,14 @@ the Protocols below are what the command line may call on it. A format's module 
 only when it is asked for: most runs need one.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from enum import StrEnum
 from typing import Protocol, assert_never
 
 from netverify.model import Explanation, Report, ServiceExplanation, SourceMap
 from netverify.model.diff import DiffReport
 from netverify.model.lint import LintReport
-from netverify.model.matrix import ConnectivityMatrix
+from netverify.model.matrix import ConnectivityMatrix, MatrixRow
 
 
 class OutputFormat(StrEnum):
@@ -42,6 +42,27 @@ class MatrixFormat(StrEnum):
     HTML = "html"
 
 
+READABLE_ENTITIES = 200
+"""The most entities a table or a graph meant for eyes shows (text, markdown, dot)."""
+HTML_ENTITIES = 1_500
+"""The most entities the html page shows: it collapses more than 60 to namespaces and drills
+down, but its whole matrix is one JSON object inside the page."""
+
+
+def matrix_entity_limit(output_format: MatrixFormat) -> int | None:
+    """How many entities a matrix format is readable up to; None for the formats written a
+    row at a time for programs (csv, json), which have no limit."""
+    match output_format:
+        case MatrixFormat.CSV | MatrixFormat.JSON:
+            return None
+        case MatrixFormat.TEXT | MatrixFormat.MARKDOWN | MatrixFormat.DOT:
+            return READABLE_ENTITIES
+        case MatrixFormat.HTML:
+            return HTML_ENTITIES
+        case _:
+            assert_never(output_format)
+
+
 class LintFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
@@ -65,7 +86,9 @@ class ExplainFormatter(Protocol):
 
 
 class MatrixFormatter(Protocol):
-    def format_matrix(self, matrix: ConnectivityMatrix) -> str: ...
+    def format_matrix(
+        self, matrix: ConnectivityMatrix, rows: Iterable[MatrixRow]
+    ) -> Iterator[str]: ...
 
 
 class LintFormatter(Protocol):

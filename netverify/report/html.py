@@ -8,41 +8,41 @@ entities (or, for a namespace matrix, to the pods) of the two namespaces.
 
 import html
 import json
+from collections.abc import Iterable, Iterator
 
-from netverify.model.matrix import ConnectivityMatrix
+from netverify.model.matrix import ConnectivityMatrix, MatrixRow
 from netverify.report.describe import describe_matrix_witness, describe_rule
 from netverify.report.tables import matrix_tables
 
 COLLAPSE_ABOVE = 60
 
 
-def _page_data(matrix: ConnectivityMatrix) -> dict[str, object]:
-    names = [entity.name for entity in matrix.entities]
-    tables = matrix_tables(matrix)
+def _page_data(
+    matrix: ConnectivityMatrix, tables: list[tuple[str, list[MatrixRow]]]
+) -> dict[str, object]:
     grids: list[list[str]] = []
     notes: list[dict[str, list[str]]] = []
-    for table in tables:
-        grids.append(
-            ["".join("1" if table.cells[(s, d)].allowed else "0" for d in names) for s in names]
-        )
+    for _, rows in tables:
+        grid: list[str] = []
         table_notes: dict[str, list[str]] = {}
-        for i, source in enumerate(names):
-            for j, destination in enumerate(names):
-                cell = table.cells[(source, destination)]
-                witness = describe_matrix_witness(cell)
-                if witness is None or cell.witness is None:
+        for i, row in enumerate(rows):
+            grid.append("".join("1" if allowed else "0" for allowed in row.allowed))
+            for j in range(len(matrix.entities)):
+                witness = row.witness(j)
+                if witness is None:
                     continue
-                lines = [f"witness: {witness}"]
+                lines = [f"witness: {describe_matrix_witness(witness)}"]
                 lines += [
                     f"allowed by {describe_rule(rule, matrix.sources)}"
-                    for rule in cell.witness.allowed_by
+                    for rule in witness.allowed_by
                 ]
                 table_notes[f"{i},{j}"] = lines
+        grids.append(grid)
         notes.append(table_notes)
     detail = matrix.pod_rows
     return {
         "groupBy": matrix.group_by.value,
-        "ports": [table.label for table in tables],
+        "ports": [label for label, _ in tables],
         "entities": [{"name": e.name, "namespace": e.namespace} for e in matrix.entities],
         "grids": grids,
         "notes": notes,
@@ -58,14 +58,17 @@ def _page_data(matrix: ConnectivityMatrix) -> dict[str, object]:
     }
 
 
-def format_matrix(matrix: ConnectivityMatrix) -> str:
-    data = json.dumps(_page_data(matrix), separators=(",", ":"), sort_keys=True)
+def format_matrix(matrix: ConnectivityMatrix, rows: Iterable[MatrixRow]) -> Iterator[str]:
+    """The whole page at the end: its data is one JSON object inside it."""
+    tables = [(table.label, list(table.rows)) for table in matrix_tables(matrix, rows)]
+    data = json.dumps(_page_data(matrix, tables), separators=(",", ":"), sort_keys=True)
     data = data.replace("</", "<\\/")
+    allowed = sum(sum(row.allowed) for _, table_rows in tables for row in table_rows)
     summary = (
         f"{len(matrix.entities)} {matrix.group_by.value}s, "
-        f"{sum(1 for cell in matrix.cells if cell.allowed)} of {len(matrix.cells)} cells allowed"
+        f"{allowed} of {matrix.cell_count} cells allowed"
     )
-    return (
+    yield (
         _TEMPLATE.replace("@SUMMARY@", html.escape(summary))
         .replace("@STYLE@", _STYLE)
         .replace("@DATA@", data)

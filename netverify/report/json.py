@@ -14,7 +14,7 @@
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from netverify.model import (
     Endpoint,
@@ -34,7 +34,7 @@ from netverify.model import (
 )
 from netverify.model.diff import Change, DiffCause, DiffFinding, DiffReport, EndpointGroup
 from netverify.model.lint import Finding, FindingSeverity, LintReport
-from netverify.model.matrix import ConnectivityMatrix, MatrixCell
+from netverify.model.matrix import ConnectivityMatrix, MatrixRow
 from netverify.report.describe import admitting_peers
 
 JsonObject = dict[str, object]
@@ -271,14 +271,14 @@ def _matrix_rule(ref: RuleRef, sources: SourceMap) -> JsonObject:
     }
 
 
-def _cell(cell: MatrixCell, sources: SourceMap) -> JsonObject:
-    witness = cell.witness
+def _cell(row: MatrixRow, index: int, destination: str, sources: SourceMap) -> JsonObject:
+    witness = row.witness(index)
     return {
-        "from": cell.source,
-        "to": cell.destination,
-        "protocol": None if cell.protocol is None else cell.protocol.value,
-        "port": cell.port,
-        "allowed": cell.allowed,
+        "from": row.source,
+        "to": destination,
+        "protocol": None if row.port is None else row.port.protocol.value,
+        "port": None if row.port is None else row.port.port,
+        "allowed": row.allowed[index],
         "witness": None
         if witness is None
         else {
@@ -295,24 +295,55 @@ def _cell(cell: MatrixCell, sources: SourceMap) -> JsonObject:
     }
 
 
-def matrix_json(matrix: ConnectivityMatrix) -> JsonObject:
-    return {
+def _streamed(
+    head: JsonObject, key: str, items: Iterable[object], tail: Callable[[], JsonObject]
+) -> Iterator[str]:
+    """`dumps({**head, key: list(items), **tail()})`, written one item at a time: the list
+    is never held, and `tail` is called after its last item."""
+    opening = dumps({**head, key: []})
+    yield opening[: opening.rindex("[]")] + "["
+    written = 0
+    for item in items:
+        text = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        yield ("," if written else "") + "\n    " + text
+        written += 1
+    yield "\n  ]" if written else "]"
+    closing = dumps({key: [], **tail()})
+    yield closing[closing.index("[]") + 2 :]
+
+
+def format_matrix(matrix: ConnectivityMatrix, rows: Iterable[MatrixRow]) -> Iterator[str]:
+    """One JSON document, written a row of the matrix at a time."""
+    allowed = 0
+
+    def cells() -> Iterator[JsonObject]:
+        nonlocal allowed
+        for row in rows:
+            allowed += sum(row.allowed)
+            for index, destination in enumerate(matrix.entities):
+                yield _cell(row, index, destination.name, matrix.sources)
+
+    def summary() -> JsonObject:
+        return {
+            "summary": {
+                "entities": len(matrix.entities),
+                "cells": matrix.cell_count,
+                "allowed": allowed,
+                "classes": matrix.classes,
+                "explained": matrix.explained,
+            },
+            "assumptions": list(matrix.assumptions),
+        }
+
+    head: JsonObject = {
         "group_by": matrix.group_by.value,
         "ports": [{"protocol": p.protocol.value, "port": p.port} for p in matrix.ports],
         "entities": [
             {"name": e.name, "namespace": e.namespace, "pods": list(e.pods)}
             for e in matrix.entities
         ],
-        "cells": [_cell(cell, matrix.sources) for cell in matrix.cells],
-        "summary": {
-            "entities": len(matrix.entities),
-            "cells": len(matrix.cells),
-            "allowed": sum(1 for cell in matrix.cells if cell.allowed),
-            "classes": matrix.classes,
-            "explained": matrix.explained,
-        },
-        "assumptions": list(matrix.assumptions),
     }
+    return _streamed(head, "cells", cells(), summary)
 
 
 def explanation_json(explanation: Explanation, sources: SourceMap) -> JsonObject:
@@ -356,7 +387,3 @@ def format_diff(report: DiffReport) -> str:
 
 def format_lint(report: LintReport) -> str:
     return dumps(lint_json(report))
-
-
-def format_matrix(matrix: ConnectivityMatrix) -> str:
-    return dumps(matrix_json(matrix))

@@ -7,11 +7,11 @@ finding, with the witness flow and the rules and policies responsible, at `file:
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from netverify.model import InvariantResult, Report, Status
 from netverify.model.diff import Change, DiffFinding, DiffReport
-from netverify.model.matrix import ConnectivityMatrix
+from netverify.model.matrix import ConnectivityMatrix, MatrixRow
 from netverify.report.describe import (
     describe_flow,
     describe_side,
@@ -184,17 +184,15 @@ def _escape_pipes(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def format_matrix(matrix: ConnectivityMatrix) -> str:
+def format_matrix(matrix: ConnectivityMatrix, rows: Iterable[MatrixRow]) -> Iterator[str]:
+    """One table per port, one line per row of the matrix as it comes."""
     names = [entity.name for entity in matrix.entities]
-    lines: list[str] = []
-    for table in matrix_tables(matrix):
-        if lines:
-            lines.append("")
-        lines.append(f"**{table.label}** (X allowed, . blocked; rows: from, columns: to)")
-        lines.append("")
-        lines.append("| from \\ to | " + " | ".join(_escape_pipes(name) for name in names) + " |")
-        lines.append("|---|" + "---|" * len(names))
-        for source in names:
-            marks = ["X" if table.cells[(source, d)].allowed else "." for d in names]
-            lines.append(f"| {_escape_pipes(source)} | " + " | ".join(marks) + " |")
-    return "\n".join(lines) + "\n"
+    header = "| from \\ to | " + " | ".join(_escape_pipes(name) for name in names) + " |"
+    for number, table in enumerate(matrix_tables(matrix, rows)):
+        if number:
+            yield "\n"
+        yield f"**{table.label}** (X allowed, . blocked; rows: from, columns: to)\n\n"
+        yield f"{header}\n|---|" + "---|" * len(names) + "\n"
+        for row in table.rows:
+            marks = ["X" if allowed else "." for allowed in row.allowed]
+            yield f"| {_escape_pipes(row.source)} | " + " | ".join(marks) + " |\n"

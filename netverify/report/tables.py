@@ -1,31 +1,26 @@
 """A connectivity matrix as its formats lay it out: one table per asked port."""
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
-from netverify.model.matrix import ConnectivityMatrix, MatrixCell
+from netverify.model.matrix import ConnectivityMatrix, MatrixRow
 
 ANY_PORT = "any port"
 
 
 @dataclass(frozen=True)
 class MatrixTable:
-    """The cells of one port (or of "any port"), indexed by source and destination."""
+    """The rows of one port (or of "any port"), by source in entity order."""
 
     label: str
     """`80/TCP`, or `any port` when no ports were asked."""
-    cells: dict[tuple[str, str], MatrixCell]
+    rows: Iterator[MatrixRow]
+    """Read from the matrix's rows as they come: read them before the next table's."""
 
 
-def matrix_tables(matrix: ConnectivityMatrix) -> list[MatrixTable]:
-    labels = [str(port) for port in matrix.ports] or [ANY_PORT]
-    size = len(matrix.entities) ** 2
-    return [
-        MatrixTable(
-            label=label,
-            cells={
-                (cell.source, cell.destination): cell
-                for cell in matrix.cells[index * size : (index + 1) * size]
-            },
-        )
-        for index, label in enumerate(labels)
-    ]
+def matrix_tables(matrix: ConnectivityMatrix, rows: Iterable[MatrixRow]) -> Iterator[MatrixTable]:
+    """One table per asked port (or one for "any port"), each taking its share of `rows`."""
+    remaining = iter(rows)
+    for label in [str(port) for port in matrix.ports] or [ANY_PORT]:
+        yield MatrixTable(label=label, rows=islice(remaining, len(matrix.entities)))

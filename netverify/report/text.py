@@ -1,7 +1,7 @@
 """Compiler-style text, every command's default: `path:line: error: [kind] name: violated`,
 then the flow and the rules, each at its `path:line`."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from netverify.model import (
@@ -16,7 +16,7 @@ from netverify.model import (
 )
 from netverify.model.diff import Change, DiffFinding, DiffReport
 from netverify.model.lint import FindingSeverity, LintReport
-from netverify.model.matrix import ConnectivityMatrix
+from netverify.model.matrix import ConnectivityMatrix, MatrixRow
 from netverify.report.describe import (
     describe_endpoint,
     describe_flow,
@@ -238,19 +238,15 @@ def format_lint(report: LintReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_matrix(matrix: ConnectivityMatrix) -> str:
+def format_matrix(matrix: ConnectivityMatrix, rows: Iterable[MatrixRow]) -> Iterator[str]:
+    """One table per port, one line per row of the matrix as it comes."""
     names = [entity.name for entity in matrix.entities]
     width = max([1, *(len(name) for name in names)])
-    lines: list[str] = []
-    for table in matrix_tables(matrix):
-        if lines:
-            lines.append("")
-        lines.append(f"{table.label} (X allowed, . blocked; rows: from, columns: to)")
-        lines.append("  ".join(["-".ljust(width), *(name.ljust(width) for name in names)]).rstrip())
-        for source in names:
-            marks = [
-                ("X" if table.cells[(source, destination)].allowed else ".").ljust(width)
-                for destination in names
-            ]
-            lines.append("  ".join([source.ljust(width), *marks]).rstrip())
-    return "\n".join(lines) + "\n"
+    header = "  ".join(["-".ljust(width), *(name.ljust(width) for name in names)]).rstrip()
+    for number, table in enumerate(matrix_tables(matrix, rows)):
+        if number:
+            yield "\n"
+        yield f"{table.label} (X allowed, . blocked; rows: from, columns: to)\n{header}\n"
+        for row in table.rows:
+            marks = [("X" if allowed else ".").ljust(width) for allowed in row.allowed]
+            yield "  ".join([row.source.ljust(width), *marks]).rstrip() + "\n"

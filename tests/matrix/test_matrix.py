@@ -10,16 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from typer.testing import CliRunner
 
 from netverify.cli.app import app
-from netverify.engine.matrix import connectivity_matrix, pod_name
+from netverify.engine.matrix import MatrixComputation, pod_name
 from netverify.loading import load_manifests
 from netverify.model import Cluster, Flow, LoadedCluster, PodEndpoint, Protocol, Settings
-from netverify.model.matrix import ConnectivityMatrix, GroupBy, MatrixPort
-from netverify.report.csv import format_matrix as format_matrix_csv
-from netverify.report.dot import format_matrix as format_matrix_dot
-from netverify.report.html import format_matrix as format_matrix_html
-from netverify.report.json import dumps, matrix_json
-from netverify.report.markdown import format_matrix as format_matrix_markdown
-from netverify.report.text import format_matrix as format_matrix_text
+from netverify.model.matrix import GroupBy, MatrixPort, MatrixWitness
+from netverify.report import csv, dot, html, markdown, text
+from netverify.report import json as json_format
+from netverify.report.formats import MatrixFormatter
 from netverify.semantics import evaluate, placements
 from tests.helpers import Golden
 from tests.strategies import clusters
@@ -28,24 +25,46 @@ REPO = Path(__file__).resolve().parents[2]
 GOLDENS = Path(__file__).parent / "goldens"
 
 
-def blog_matrix(monkeypatch: pytest.MonkeyPatch, **options: object) -> ConnectivityMatrix:
+Cell = tuple[str, str, int | None, bool, MatrixWitness | None]
+"""From, to, the asked port (None: any port), allowed, witness."""
+
+
+def blog_matrix(monkeypatch: pytest.MonkeyPatch, **options: object) -> MatrixComputation:
     monkeypatch.chdir(REPO)
-    return connectivity_matrix(load_manifests(["examples/blog"]), Settings(), **options)  # type: ignore[arg-type]
+    return MatrixComputation(load_manifests(["examples/blog"]), Settings(), **options)  # type: ignore[arg-type]
 
 
-def allowed_pairs(matrix: ConnectivityMatrix) -> set[tuple[str, str]]:
-    return {(cell.source, cell.destination) for cell in matrix.cells if cell.allowed}
+def cells(computation: MatrixComputation) -> list[Cell]:
+    names = [entity.name for entity in computation.matrix.entities]
+    return [
+        (row.source, name, None if row.port is None else row.port.port, allowed, row.witness(i))
+        for row in computation.rows()
+        for i, (name, allowed) in enumerate(zip(names, row.allowed, strict=True))
+    ]
+
+
+def allowed_pairs(computation: MatrixComputation) -> set[tuple[str, str]]:
+    return {(source, to) for source, to, _, allowed, _ in cells(computation) if allowed}
+
+
+def the_witness(computation: MatrixComputation, pair: tuple[str, str]) -> MatrixWitness | None:
+    (witness,) = [w for source, to, _, _, w in cells(computation) if (source, to) == pair]
+    return witness
+
+
+def formatted(formatter: MatrixFormatter, computation: MatrixComputation) -> str:
+    return "".join(formatter.format_matrix(computation.matrix, computation.rows()))
 
 
 def test_blog_only_pod3_gets_into_pod2(monkeypatch: pytest.MonkeyPatch) -> None:
     matrix = blog_matrix(monkeypatch)
     names = ["ns-1/pod1", "ns-2/pod2", "ns-3/pod3"]
-    assert [entity.name for entity in matrix.entities] == names
+    assert [entity.name for entity in matrix.matrix.entities] == names
     everything = set(itertools.product(names, names))
     assert allowed_pairs(matrix) == everything - {("ns-1/pod1", "ns-2/pod2")}
-    (cell,) = [c for c in matrix.cells if (c.source, c.destination) == ("ns-3/pod3", "ns-2/pod2")]
-    assert cell.witness is not None
-    assert [str(rule) for rule in cell.witness.allowed_by] == [
+    witness = the_witness(matrix, ("ns-3/pod3", "ns-2/pod2"))
+    assert witness is not None
+    assert [str(rule) for rule in witness.allowed_by] == [
         "NetworkPolicy ns-2/allow-pod3-to-pod2 ingress[0]"
     ]
 
@@ -58,8 +77,8 @@ def test_blog_with_ports(monkeypatch: pytest.MonkeyPatch) -> None:
             MatrixPort(protocol=Protocol.UDP, port=53),
         ],
     )
-    tcp = {(c.source, c.destination) for c in matrix.cells if c.allowed and c.port == 80}
-    udp = {(c.source, c.destination) for c in matrix.cells if c.allowed and c.port == 53}
+    tcp = {(source, to) for source, to, port, allowed, _ in cells(matrix) if allowed and port == 80}
+    udp = {(source, to) for source, to, port, allowed, _ in cells(matrix) if allowed and port == 53}
     assert ("ns-3/pod3", "ns-2/pod2") in tcp
     assert ("ns-3/pod3", "ns-2/pod2") not in udp
     assert ("ns-2/pod2", "ns-2/pod2") in udp  # self traffic
@@ -71,14 +90,14 @@ def test_blog_by_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ("ns-3", "ns-2") in allowed_pairs(matrix)
 
 
-FORMATS = {
-    "blog.txt": (format_matrix_text, {}),
-    "blog.csv": (format_matrix_csv, {}),
-    "blog.md": (format_matrix_markdown, {}),
-    "blog.dot": (format_matrix_dot, {}),
-    "blog.json": (lambda m: dumps(matrix_json(m)), {}),
+FORMATS: dict[str, tuple[MatrixFormatter, dict[str, object]]] = {
+    "blog.txt": (text, {}),
+    "blog.csv": (csv, {}),
+    "blog.md": (markdown, {}),
+    "blog.dot": (dot, {}),
+    "blog.json": (json_format, {}),
     "blog-ports.txt": (
-        format_matrix_text,
+        text,
         {
             "ports": [
                 MatrixPort(protocol=Protocol.TCP, port=80),
@@ -86,7 +105,7 @@ FORMATS = {
             ]
         },
     ),
-    "devprod-namespaces.txt": (format_matrix_text, {"group_by": GroupBy.NAMESPACE}),
+    "devprod-namespaces.txt": (text, {"group_by": GroupBy.NAMESPACE}),
 }
 
 
@@ -95,12 +114,12 @@ def test_goldens(name: str, golden: Golden, monkeypatch: pytest.MonkeyPatch) -> 
     formatter, options = FORMATS[name]
     monkeypatch.chdir(REPO)
     example = "examples/devprod" if name.startswith("devprod") else "examples/blog"
-    matrix = connectivity_matrix(load_manifests([example]), Settings(), **options)  # type: ignore[arg-type]
-    golden.check(name, formatter(matrix))  # type: ignore[operator]
+    matrix = MatrixComputation(load_manifests([example]), Settings(), **options)  # type: ignore[arg-type]
+    golden.check(name, formatted(formatter, matrix))
 
 
 def test_html_is_self_contained(monkeypatch: pytest.MonkeyPatch) -> None:
-    page = format_matrix_html(blog_matrix(monkeypatch))
+    page = formatted(html, blog_matrix(monkeypatch))
     assert page.startswith("<!DOCTYPE html>")
     lowered = page.lower()
     assert "http" not in lowered
@@ -149,7 +168,7 @@ def _probe_ports(cluster: Cluster) -> list[int]:
 def test_matrix_agrees_with_the_reference_evaluator(cluster: Cluster) -> None:
     """A divergence is a soundness bug. A pair is allowed when some flow between them is, on
     any placement of the two (node-local traffic included)."""
-    matrix = connectivity_matrix(LoadedCluster(cluster=cluster), Settings())
+    matrix = MatrixComputation(LoadedCluster(cluster=cluster), Settings())
     got = allowed_pairs(matrix)
     namespaces = {ns.name: ns for ns in cluster.namespaces}
     names = sorted({pod_name(pod) for pod in cluster.pods})
@@ -195,14 +214,14 @@ spec:
   ingress: [{from: [{podSelector: {matchLabels: {app: prometheus}}}]}]
 """
 
-    def matrix_on(node: str) -> ConnectivityMatrix:
+    def matrix_on(node: str) -> MatrixComputation:
         path = tmp_path / f"{node}.yaml"
         path.write_text(manifest.replace("NODE", node), encoding="utf-8")
-        return connectivity_matrix(load_manifests([str(path)]), Settings())
+        return MatrixComputation(load_manifests([str(path)]), Settings())
 
     pair = ("monitoring/node-exporter", "monitoring/grafana")
     same = matrix_on("node-a")
-    (cell,) = [c for c in same.cells if (c.source, c.destination) == pair]
-    assert cell.witness is not None and cell.witness.node_local
+    witness = the_witness(same, pair)
+    assert witness is not None and witness.node_local
     assert pair in allowed_pairs(same)
     assert pair not in allowed_pairs(matrix_on("node-b"))

@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 from netverify.cli.app import app
 from netverify.encoding.solver import SolverLimits
 from netverify.engine import prove
-from netverify.engine.matrix import connectivity_matrix
+from netverify.engine.matrix import MatrixComputation
 from netverify.loading import load_manifests
 from netverify.loading.flows import parse_request
 from netverify.loading.spec import read_spec, resolve_spec
@@ -333,13 +333,19 @@ def test_cluster_ip_is_no_external_address(tmp_path: Path) -> None:
 
 
 def test_matrix_group_by_service() -> None:
-    matrix = connectivity_matrix(load_manifests([str(CLUSTER)]), Settings(), GroupBy.SERVICE)
+    computation = MatrixComputation(load_manifests([str(CLUSTER)]), Settings(), GroupBy.SERVICE)
+    matrix = computation.matrix
     assert [(entity.name, entity.pods) for entity in matrix.entities] == [
         ("default/Service/web", ("default/web-1", "default/web-2", "default/web-3")),
         ("default/test", ("default/test",)),
         ("kube-system/Service/kube-dns", ("kube-system/coredns-a", "kube-system/coredns-b")),
     ]
-    cells = {(cell.source, cell.destination): cell.allowed for cell in matrix.cells}
+    names = [entity.name for entity in matrix.entities]
+    cells = {
+        (row.source, name): allowed
+        for row in computation.rows()
+        for name, allowed in zip(names, row.allowed, strict=True)
+    }
     assert cells["default/test", "kube-system/Service/kube-dns"]
     assert cells["default/test", "default/Service/web"]
 
