@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TextIO
 
+from netverify.loading.adminpolicy import ADMIN_KINDS, AdminKind, read_admin_policy, read_node
 from netverify.loading.fields import Diagnostics, ObjectFields, describe
 from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
 from netverify.loading.pods import WORKLOAD_GROUPS, read_pod, read_workload
@@ -26,6 +27,7 @@ from netverify.loading.yamlsource import (
 )
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
+    AdminPolicy,
     Cluster,
     Diagnostic,
     Direction,
@@ -33,6 +35,7 @@ from netverify.model import (
     LoadedCluster,
     Namespace,
     NetworkPolicy,
+    Node,
     ObjectRef,
     Pod,
     RuleRef,
@@ -107,6 +110,8 @@ class _Builder:
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     pods: list[Pod] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
+    admin_policies: list[AdminPolicy] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
     unmodelled: list[UnmodelledObject] = field(default_factory=list)
     objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
     unmodelled_objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
@@ -148,6 +153,10 @@ class _Builder:
             self._add_pod(fields, data, kind)
         elif kind == "NetworkPolicy" and api_version == NETWORK_POLICY_API_VERSION:
             self._add_policy(fields, data)
+        elif (admin_kind := ADMIN_KINDS.get((api_version, kind))) is not None:
+            self._add_admin_policy(fields, data, admin_kind)
+        elif kind == "Node" and group == "":
+            self._add_node(fields, data)
         elif is_unmodelled(api_version, kind):
             self._add_unmodelled(fields, data, api_version, kind)
 
@@ -240,6 +249,35 @@ class _Builder:
                 rule = RuleRef(policy=ref, direction=direction, index=index)
                 self.rules[rule] = fields.span(("spec", RULES_KEY[direction], index))
 
+    def _add_admin_policy(
+        self, fields: ObjectFields, data: dict[str, object], kind: AdminKind
+    ) -> None:
+        identified = self._identify(fields, data, kind.kind, namespaced=False)
+        if identified is None:
+            return
+        ref, _ = identified
+        span = self._claim(fields, ref, api_group(kind.api_version))
+        policy = read_admin_policy(fields, data, kind, ref.name)
+        if span is None or policy is None:
+            return
+        self.admin_policies.append(policy)
+        self.objects[ref] = span
+        for direction in Direction:
+            for index in range(len(policy.rules(direction))):
+                rule = RuleRef(policy=ref, direction=direction, index=index)
+                self.rules[rule] = fields.span(("spec", RULES_KEY[direction], index))
+
+    def _add_node(self, fields: ObjectFields, data: dict[str, object]) -> None:
+        identified = self._identify(fields, data, "Node", namespaced=False)
+        if identified is None:
+            return
+        ref, labels = identified
+        span = self._claim(fields, ref)
+        node = read_node(fields, data, ref.name, labels)
+        if span is not None and node is not None:
+            self.nodes.append(node)
+            self.objects[ref] = span
+
     def _add_unmodelled(
         self, fields: ObjectFields, data: dict[str, object], api_version: str, kind: str
     ) -> None:
@@ -274,6 +312,8 @@ class _Builder:
             namespaces=tuple(namespaces[name] for name in sorted(namespaces)),
             pods=tuple(sorted(self.pods, key=lambda p: (p.namespace, p.name or "", p.kind))),
             policies=tuple(sorted(self.policies, key=lambda p: (p.namespace, p.name))),
+            admin_policies=tuple(sorted(self.admin_policies, key=lambda p: (p.kind, p.name))),
+            nodes=tuple(sorted(self.nodes, key=lambda n: n.name)),
             unmodelled=tuple(
                 sorted(
                     self.unmodelled,

@@ -1,8 +1,20 @@
 """Pure data: frozen pydantic models. Imports nothing else of netverify's."""
 
+from netverify.model.admin_policy import (
+    ANP_API_VERSION,
+    CNP_API_VERSION,
+    AdminAction,
+    AdminPeer,
+    AdminPolicy,
+    AdminRule,
+    AdminSubject,
+    NamespacedPods,
+    Node,
+    Tier,
+)
 from netverify.model.base import Frozen
 from netverify.model.cluster import Cluster, LoadedCluster
-from netverify.model.decision import Explanation, FlowDecision, Layer, SideDecision
+from netverify.model.decision import AdminMatch, Explanation, FlowDecision, Layer, SideDecision
 from netverify.model.diagnostics import Diagnostic, InputError, Severity
 from netverify.model.flow import (
     Endpoint,
@@ -53,9 +65,17 @@ from netverify.model.results import (
 )
 
 __all__ = [
+    "ANP_API_VERSION",
+    "CNP_API_VERSION",
     "MAX_PORT",
     "NAMESPACE_NAME_LABEL",
     "PROTOCOLS",
+    "AdminAction",
+    "AdminMatch",
+    "AdminPeer",
+    "AdminPolicy",
+    "AdminRule",
+    "AdminSubject",
     "Cluster",
     "ContainerPort",
     "Diagnostic",
@@ -81,7 +101,9 @@ __all__ = [
     "LoadedSpec",
     "Namespace",
     "NamespaceScope",
+    "NamespacedPods",
     "NetworkPolicy",
+    "Node",
     "ObjectRef",
     "Operator",
     "Pod",
@@ -102,6 +124,7 @@ __all__ = [
     "SourceSpan",
     "Spec",
     "Status",
+    "Tier",
     "UnmodelledObject",
     "Witness",
     "pod_at_first_address",
