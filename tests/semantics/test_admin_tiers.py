@@ -16,6 +16,7 @@ from netverify.model import (
     AdminRule,
     AdminSubject,
     Cluster,
+    ContainerPort,
     Direction,
     Flow,
     Layer,
@@ -49,6 +50,7 @@ AGENT = pod("kube-system", "agent", ip="192.168.0.5", host_network=True, node="n
 NODE = Node(name="n1", labels={"zone": "a"}, addresses=(ip_address("192.168.0.5"),))
 ALL_NAMESPACES = AdminPeer(namespaces=EVERYTHING)
 TO_PROD = AdminPeer(namespaces=selector(env="prod"))
+EVERY_POD = AdminSubject(namespaces=EVERYTHING)
 
 
 def admin_rule(
@@ -65,7 +67,7 @@ def cnp(
     priority: int,
     *,
     tier: Tier = Tier.ADMIN,
-    subject: AdminSubject = AdminSubject(namespaces=EVERYTHING),
+    subject: AdminSubject = EVERY_POD,
     ingress: Iterable[AdminRule] = (),
     egress: Iterable[AdminRule] = (),
 ) -> AdminPolicy:
@@ -222,8 +224,6 @@ def test_domain_names_never_match_a_concrete_flow() -> None:
 def test_named_ports_resolve_on_the_destination_pod() -> None:
     named = [PolicyPort(protocol=p, named_port="http") for p in Protocol]
     deny = cnp("deny-http", 1, egress=[admin_rule(DENY, TO_PROD, ports=named)])
-    from netverify.model import ContainerPort
-
     db = DB.model_copy(update={"ports": (ContainerPort(name="http", port=8080),)})
     assert not decide(world(deny, pods=(WEB, db)), WEB, db, 8080).allowed
     assert decide(world(deny, pods=(WEB, db)), WEB, db, 8081).allowed
