@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import z3
 
+from netverify.encoding.admin import AdminEncoding
 from netverify.encoding.capi import conj
 from netverify.encoding.classes import PodClass, is_single_pod, pod_classes, pod_identity
 from netverify.encoding.policies import PolicyEncoding, namespace_is
@@ -38,12 +39,14 @@ from netverify.model import (
     NAMESPACE_NAME_LABEL,
     PROTOCOLS,
     Cluster,
+    Direction,
     EndpointPattern,
     Invariant,
     Pod,
     Protocol,
     Settings,
 )
+from netverify.semantics.admin import has_nodes_peers
 
 _Profile = TypeVar("_Profile", bound=Hashable)
 
@@ -86,12 +89,17 @@ class ClusterEncoding:
             for pod in cluster.pods
             if any(pattern_names_pod(p, pod) for p in named)
         }
-        self.classes: list[PodClass] = pod_classes(cluster.pods, self.universe, pinned)
+        self.classes: list[PodClass] = pod_classes(
+            cluster.pods, self.universe, pinned, by_node=has_nodes_peers(cluster)
+        )
         self.singleton_classes = sum(
             1 for pod_class in self.classes if is_single_pod(pod_class.pods)
         )
         self.flow: SymbolicFlow = symbolic_flow(self.universe)
         self.policies = PolicyEncoding(cluster.policies, self.universe, self.flow, settings)
+        self.admin = (
+            AdminEncoding(cluster, self.classes, self.policies) if cluster.admin_policies else None
+        )
 
     # -- small term builders -------------------------------------------------------------
 
@@ -401,10 +409,39 @@ class ClusterEncoding:
     @cached_property
     def allowed(self) -> z3.BoolRef:
         """The symbolic flow is allowed: egress at the source and ingress at the destination
-        (or it is a pod's traffic to itself, or node-local traffic)."""
+        (or it is a pod's traffic to itself, or node-local traffic). With admin policies
+        whose order the API leaves open: allowed in some order (see `blocked`)."""
+        if self.admin is not None:
+            return self._admin_verdict(allowed=True)
         if self.node_local_possible:
             return z3.Or(self.self_traffic, self.flow.same_node, self.policies.allowed)
         return z3.Or(self.self_traffic, self.policies.allowed)
+
+    @cached_property
+    def blocked(self) -> z3.BoolRef:
+        """The symbolic flow is blocked (in some order of the admin policies the API leaves
+        open; without such policies, exactly not `allowed`)."""
+        if self.admin is not None:
+            return self._admin_verdict(allowed=False)
+        return z3.Not(self.allowed)
+
+    def _admin_verdict(self, allowed: bool) -> z3.BoolRef:
+        """`allowed` or `blocked` through the admin tiers (`AdminEncoding.side`)."""
+        admin = self.admin
+        assert admin is not None
+
+        def both_sides(node_local: bool) -> z3.BoolRef:
+            sides = [admin.side(direction, node_local) for direction in Direction]
+            if allowed:
+                return z3.And([side.may_allow for side in sides])
+            return z3.Or([side.may_block for side in sides])
+
+        verdict = both_sides(node_local=False)
+        if self.node_local_possible:
+            verdict = z3.If(self.flow.same_node, both_sides(node_local=True), verdict)
+        if allowed:
+            return z3.Or(self.self_traffic, verdict)
+        return z3.And(z3.Not(self.self_traffic), verdict)
 
 
 def _profiles(values: Iterable[_Profile]) -> dict[_Profile, int]:

@@ -11,6 +11,7 @@ from netverify.model.admin_policy import (
     NamespacedPods,
     Node,
     Tier,
+    short_name,
 )
 from netverify.model.base import Frozen
 from netverify.model.cluster import Cluster, LoadedCluster
@@ -128,4 +129,5 @@ __all__ = [
     "UnmodelledObject",
     "Witness",
     "pod_at_first_address",
+    "short_name",
 ]

@@ -121,3 +121,17 @@ class Node(Frozen):
     name: str
     labels: dict[str, str] = {}
     addresses: tuple[IPAddress, ...] = ()
+
+
+SHORT_NAMES = {
+    "ClusterNetworkPolicy": "cnp",
+    "AdminNetworkPolicy": "anp",
+    "BaselineAdminNetworkPolicy": "banp",
+}
+"""The CRDs' short names (`kubectl get cnp`), as messages name admin policies."""
+
+
+def short_name(ref: ObjectRef) -> str:
+    """`cnp/NAME` for an admin policy (other kinds: as `ObjectRef` prints them)."""
+    short = SHORT_NAMES.get(ref.kind)
+    return f"{short}/{ref.name}" if short else str(ref)

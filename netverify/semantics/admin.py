@@ -44,6 +44,16 @@ def subject_selects(subject: AdminSubject, endpoint: Endpoint) -> bool:
     return _pods_match(subject.pods, pod)
 
 
+def has_nodes_peers(cluster: Cluster) -> bool:
+    """Whether some admin rule has a `nodes` peer (host-network pods then need their node)."""
+    return any(
+        peer.nodes is not None
+        for policy in cluster.admin_policies
+        for rule in (*policy.ingress, *policy.egress)
+        for peer in rule.peers
+    )
+
+
 def node_of(cluster: Cluster, endpoint: Endpoint) -> Node | None:
     """The loaded node an endpoint's traffic comes from or goes to: a host-network pod's node
     (by `spec.nodeName`, else by its address), or the node that has an external address.

@@ -219,15 +219,21 @@ def explain_flow(cluster: Cluster, flow: Flow, settings: Settings | None = None)
     return Explanation(decision=first, same_node=others[0] if others else None)
 
 
-def _choices(cluster: Cluster, flow: Flow) -> list[TierChoice]:
-    """One chooser per way to pick, in each tier and direction, the deciding match among
-    those some order puts first (`possible_firsts`); one chooser when the order is defined."""
+def open_choices(cluster: Cluster, flow: Flow) -> list[list[AdminMatch]]:
+    """Per tier and direction where the API leaves it open, the matches that may come first."""
     options: list[list[AdminMatch]] = []
     for tier in Tier:
         for direction in Direction:
             firsts = [m for _, m in possible_firsts(tier_matches(cluster, tier, flow, direction))]
             if len(firsts) > 1:
                 options.append(firsts)
+    return options
+
+
+def _choices(cluster: Cluster, flow: Flow) -> list[TierChoice]:
+    """One chooser per way to pick, in each tier and direction, the deciding match among
+    those some order puts first (`possible_firsts`); one chooser when the order is defined."""
+    options = open_choices(cluster, flow)
     choosers: list[TierChoice] = [walk_order]
     for picks in product(*options) if options else ():
         chosen = {pick.rule: pick for pick in picks}
