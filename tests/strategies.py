@@ -356,6 +356,7 @@ def _admin_peers(
     namespace_names: Sequence[str], direction: Direction
 ) -> st.SearchStrategy[AdminPeer]:
     both = [
+        *[st.just(AdminPeer(namespaces=LabelSelector()))] * 3,
         st.builds(AdminPeer, namespaces=_namespace_selectors(namespace_names)),
         st.builds(AdminPeer, pods=_admin_pods(namespace_names)),
     ]
@@ -363,6 +364,7 @@ def _admin_peers(
         return st.one_of(*both)
     return st.one_of(
         *both,
+        st.just(AdminPeer(networks=(IPv4Network("0.0.0.0/0"),))),
         st.builds(AdminPeer, nodes=_NODE_SELECTORS),
         st.builds(
             AdminPeer,
@@ -385,25 +387,20 @@ def _admin_rules(
     named = st.sampled_from(PORT_NAMES).map(
         lambda name: tuple(PolicyPort(protocol=p, named_port=name) for p in PROTOCOLS)
     )
-    plain_ports = _tuples(_ADMIN_PORTS, (0, 0, 1, 2))
-    return st.builds(
+    plain = st.builds(
         AdminRule,
         name=st.none() | st.sampled_from(("r-a", "r-b")),
         action=st.sampled_from(actions),
         peers=_tuples(_admin_peers(namespace_names, direction), (1, 1, 2)),
-        ports=plain_ports,
-    ) | st.builds(
+        ports=_tuples(_ADMIN_PORTS, (0, 0, 0, 0, 1, 2)),
+    )
+    by_named_port = st.builds(
         AdminRule,
         action=st.sampled_from(actions),
-        peers=_tuples(
-            st.one_of(
-                st.builds(AdminPeer, namespaces=_namespace_selectors(namespace_names)),
-                st.builds(AdminPeer, pods=_admin_pods(namespace_names)),
-            ),
-            (1,),
-        ),
+        peers=st.just((AdminPeer(namespaces=LabelSelector()),)),
         ports=named,
     )
+    return st.one_of(plain, plain, plain, by_named_port)
 
 
 @st.composite
@@ -416,13 +413,14 @@ def admin_policy_lists(
     count = draw(st.integers(0, max_policies))
     priorities = draw(st.lists(st.integers(0, 9), min_size=count, max_size=count, unique=True))
     subjects = st.one_of(
+        *[st.just(AdminSubject(namespaces=LabelSelector()))] * 3,
         st.builds(AdminSubject, namespaces=_namespace_selectors(namespace_names)),
         st.builds(AdminSubject, pods=_admin_pods(namespace_names)),
     )
     actions = tuple(AdminAction)
 
     def rule_lists(direction: Direction, allowed: Sequence[AdminAction]) -> tuple[AdminRule, ...]:
-        return draw(_tuples(_admin_rules(namespace_names, direction, allowed), (0, 1, 1, 2)))
+        return draw(_tuples(_admin_rules(namespace_names, direction, allowed), (1, 1, 2, 0)))
 
     policies = [
         AdminPolicy(
