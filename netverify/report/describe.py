@@ -4,6 +4,7 @@ results, diff findings and matrix witnesses."""
 from collections import Counter
 
 from netverify.model import (
+    AdminMatch,
     Endpoint,
     Flow,
     FlowDecision,
@@ -15,6 +16,7 @@ from netverify.model import (
     SideDecision,
     SourceMap,
     Witness,
+    short_name,
 )
 from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
 from netverify.model.matrix import MatrixCell
@@ -48,9 +50,15 @@ def describe_flow(flow: Flow) -> str:
 
 
 def describe_node_local(decision: FlowDecision) -> str:
-    """Why node-local traffic is allowed, naming the end that is the node."""
+    """Why node-local traffic is allowed (or, blocked by an admin policy, what NetworkPolicy
+    alone would do), naming the end that is the node."""
     flow = decision.flow
     node = flow.source if _is_host_network(flow.source) else flow.destination
+    if not decision.allowed:
+        return (
+            f"node-local: {describe_endpoint(node)} is a hostNetwork pod on the same node; "
+            "NetworkPolicy never blocks such traffic, but admin policies do"
+        )
     return (
         f"node-local: allowed ({describe_endpoint(node)} is a hostNetwork pod, so its traffic "
         "is its node's, and traffic between a node and the pods on it is always allowed, "
@@ -75,8 +83,26 @@ def describe_rule(ref: RuleRef, sources: SourceMap) -> str:
     return _located(name, sources.of_rule(ref))
 
 
+def describe_admin_rule(match: AdminMatch, sources: SourceMap) -> str:
+    """`cnp/NAME egress[1] "rule-name" Deny (file:line)`."""
+    ref = match.rule
+    text = f"{short_name(ref.policy)} {ref.direction.value.lower()}[{ref.index}]"
+    if match.name:
+        text += f' "{match.name}"'
+    return _located(f"{text} {match.action.value}", sources.of_rule(ref))
+
+
 def describe_side(side: SideDecision, decision: FlowDecision, sources: SourceMap) -> str:
-    """Why one side allows or blocks, naming policies and rules with file:line."""
+    """Why one side allows or blocks, naming policies and rules with file:line; an Admin
+    tier Pass that led there comes first (`admin tier: ... Pass -> ...`)."""
+    text = _side_reason(side, decision, sources)
+    if side.passed_by is None or decision.self_traffic:
+        return text
+    head, _, reason = text.partition(": ")
+    return f"{head}: admin tier: {describe_admin_rule(side.passed_by, sources)} -> {reason}"
+
+
+def _side_reason(side: SideDecision, decision: FlowDecision, sources: SourceMap) -> str:
     direction = side.direction.value.lower()
     endpoint = decision.flow.destination if direction == "ingress" else decision.flow.source
     if decision.self_traffic:
@@ -90,6 +116,10 @@ def describe_side(side: SideDecision, decision: FlowDecision, sources: SourceMap
         return f"{direction}: allowed ({what}: no policy applies)"
     if side.decided_by is None:
         return f"{direction}: allowed (no policy isolates it for {direction})"
+    if side.admin_rule is not None:
+        verdict = "allowed by" if side.allowed else "BLOCKED by"
+        tier = side.decided_by.value.lower()
+        return f"{direction}: {verdict} {tier}: {describe_admin_rule(side.admin_rule, sources)}"
     if side.allowed:
         rules = "; ".join(describe_rule(rule, sources) for rule in side.allowed_by)
         return f"{direction}: allowed by {rules}"

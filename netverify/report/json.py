@@ -85,13 +85,22 @@ def _rule(ref: RuleRef, sources: SourceMap) -> JsonObject:
 
 
 def _side(side: SideDecision, sources: SourceMap) -> JsonObject:
-    return {
+    """A side; `admin_rule` and `passed_by` appear only when an admin policy rule matched."""
+    fields: JsonObject = {
         "allowed": side.allowed,
         "governed": side.governed,
         "decided_by": None if side.decided_by is None else side.decided_by.value,
         "isolated_by": [_policy(ref, sources) for ref in side.isolated_by],
         "allowed_by": [_rule(ref, sources) for ref in side.allowed_by],
     }
+    for key, match in (("admin_rule", side.admin_rule), ("passed_by", side.passed_by)):
+        if match is not None:
+            fields[key] = {
+                **_rule(match.rule, sources),
+                "name": match.name,
+                "action": match.action.value,
+            }
+    return fields
 
 
 def decision_json(decision: FlowDecision, sources: SourceMap) -> JsonObject:

@@ -141,7 +141,7 @@ def format_explain(explanation: Explanation, sources: SourceMap) -> str:
     lines.append("  on the same node:")
     same_node_lines = (
         [describe_node_local(same_node)]
-        if same_node.node_local
+        if same_node.node_local and same_node.allowed
         else decision_lines(same_node, sources)
     )
     lines += [f"    {line}" for line in same_node_lines]
