@@ -4,12 +4,11 @@ Reference: kubernetes-sigs/network-policy-api `apis/v1alpha2/clusternetworkpolic
 and `apis/v1alpha1/` (doc comments).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from ipaddress import ip_address, ip_network
 
 from netverify.model import (
     ANP_API_VERSION,
-    CNP_API_VERSION,
     AdminAction,
     AdminPeer,
     AdminPolicy,
@@ -31,7 +30,9 @@ from netverify.semantics import evaluate
 from netverify.semantics.evaluator import possible_verdicts
 from tests.semantics.builders import (
     EVERYTHING,
+    admin_rule,
     cluster,
+    cnp,
     decide,
     external,
     namespace,
@@ -48,39 +49,7 @@ WEB = pod("dev", "web", {"app": "web"}, ip="10.0.0.1")
 DB = pod("prod", "db", {"app": "db"}, ip="10.0.1.1")
 AGENT = pod("kube-system", "agent", ip="192.168.0.5", host_network=True, node="n1")
 NODE = Node(name="n1", labels={"zone": "a"}, addresses=(ip_address("192.168.0.5"),))
-ALL_NAMESPACES = AdminPeer(namespaces=EVERYTHING)
 TO_PROD = AdminPeer(namespaces=selector(env="prod"))
-EVERY_POD = AdminSubject(namespaces=EVERYTHING)
-
-
-def admin_rule(
-    action: AdminAction,
-    *peers: AdminPeer,
-    name: str | None = None,
-    ports: Sequence[PolicyPort] = (),
-) -> AdminRule:
-    return AdminRule(name=name, action=action, peers=peers or (ALL_NAMESPACES,), ports=tuple(ports))
-
-
-def cnp(
-    name: str,
-    priority: int,
-    *,
-    tier: Tier = Tier.ADMIN,
-    subject: AdminSubject = EVERY_POD,
-    ingress: Iterable[AdminRule] = (),
-    egress: Iterable[AdminRule] = (),
-) -> AdminPolicy:
-    return AdminPolicy(
-        api_version=CNP_API_VERSION,
-        kind="ClusterNetworkPolicy",
-        name=name,
-        tier=tier,
-        priority=priority,
-        subject=subject,
-        ingress=tuple(ingress),
-        egress=tuple(egress),
-    )
 
 
 def banp(*, ingress: Iterable[AdminRule] = (), egress: Iterable[AdminRule] = ()) -> AdminPolicy:
