@@ -417,13 +417,19 @@ class ClusterEncoding:
             return z3.Or(self.self_traffic, self.flow.same_node, self.policies.allowed)
         return z3.Or(self.self_traffic, self.policies.allowed)
 
-    @cached_property
+    @property
     def blocked(self) -> z3.BoolRef:
         """The symbolic flow is blocked (in some order of the admin policies the API leaves
         open; without such policies, exactly not `allowed`)."""
+        # NOTE: built afresh per query, as before admin tiers: the order terms are built in
+        # steers which of many equally good flows the solver returns.
         if self.admin is not None:
-            return self._admin_verdict(allowed=False)
+            return self._admin_blocked
         return z3.Not(self.allowed)
+
+    @cached_property
+    def _admin_blocked(self) -> z3.BoolRef:
+        return self._admin_verdict(allowed=False)
 
     def _admin_verdict(self, allowed: bool) -> z3.BoolRef:
         """`allowed` or `blocked` through the admin tiers (`AdminEncoding.side`)."""

@@ -243,11 +243,7 @@ class _Builder:
         if span is None or policy is None:
             return
         self.policies.append(policy)
-        self.objects[ref] = span
-        for direction in Direction:
-            for index in range(len(policy.rules(direction))):
-                rule = RuleRef(policy=ref, direction=direction, index=index)
-                self.rules[rule] = fields.span(("spec", RULES_KEY[direction], index))
+        self._record(fields, ref, span, policy)
 
     def _add_admin_policy(
         self, fields: ObjectFields, data: dict[str, object], kind: AdminKind
@@ -261,6 +257,16 @@ class _Builder:
         if span is None or policy is None:
             return
         self.admin_policies.append(policy)
+        self._record(fields, ref, span, policy)
+
+    def _record(
+        self,
+        fields: ObjectFields,
+        ref: ObjectRef,
+        span: SourceSpan,
+        policy: NetworkPolicy | AdminPolicy,
+    ) -> None:
+        """Where a policy and each of its rules (`spec.ingress[i]`, `spec.egress[i]`) are."""
         self.objects[ref] = span
         for direction in Direction:
             for index in range(len(policy.rules(direction))):

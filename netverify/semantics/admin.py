@@ -16,6 +16,7 @@ from netverify.model import (
     Direction,
     Endpoint,
     Flow,
+    LabelSelector,
     NamespacedPods,
     Node,
     PodEndpoint,
@@ -25,9 +26,19 @@ from netverify.model import (
 from netverify.semantics.matching import governed_pod, port_matches, selector_matches
 
 
-def _pods_match(pods: NamespacedPods, endpoint: PodEndpoint) -> bool:
-    return selector_matches(pods.namespace_selector, endpoint.namespace.labels) and (
-        selector_matches(pods.pod_selector, endpoint.pod.labels)
+def _namespaces_or_pods(
+    namespaces: LabelSelector | None, pods: NamespacedPods | None, endpoint: Endpoint
+) -> bool:
+    """`namespaces` (every pod of the selected namespaces) or `pods` (namespace AND pod
+    selectors), whichever is set; never a host-network pod or an address."""
+    pod = governed_pod(endpoint)
+    if pod is None:
+        return False
+    if namespaces is not None:
+        return selector_matches(namespaces, pod.namespace.labels)
+    assert pods is not None
+    return selector_matches(pods.namespace_selector, pod.namespace.labels) and (
+        selector_matches(pods.pod_selector, pod.pod.labels)
     )
 
 
@@ -35,13 +46,7 @@ def subject_selects(subject: AdminSubject, endpoint: Endpoint) -> bool:
     """Whether the subject selects the endpoint.
 
     NOTE: host-network pods are never subjects (and addresses never are)."""
-    pod = governed_pod(endpoint)
-    if pod is None:
-        return False
-    if subject.namespaces is not None:
-        return selector_matches(subject.namespaces, pod.namespace.labels)
-    assert subject.pods is not None
-    return _pods_match(subject.pods, pod)
+    return _namespaces_or_pods(subject.namespaces, subject.pods, endpoint)
 
 
 def has_nodes_peers(cluster: Cluster) -> bool:
@@ -92,13 +97,7 @@ def admin_peer_matches(cluster: Cluster, peer: AdminPeer, endpoint: Endpoint) ->
         return node is not None and selector_matches(peer.nodes, node.labels)
     if peer.domain_names:
         return False
-    pod = governed_pod(endpoint)
-    if pod is None:
-        return False
-    if peer.namespaces is not None:
-        return selector_matches(peer.namespaces, pod.namespace.labels)
-    assert peer.pods is not None
-    return _pods_match(peer.pods, pod)
+    return _namespaces_or_pods(peer.namespaces, peer.pods, endpoint)
 
 
 def first_match(

@@ -32,6 +32,14 @@ DEV_TO_PROD = Invariant(
     pods=PodScope.ANY,
 )
 
+DEV_TO_AGENT = Invariant(
+    name="to-agent",
+    kind=InvariantKind.FORBID,
+    source=EndpointPattern(namespace_name="dev"),
+    destination=EndpointPattern(namespace_name="kube-system", pod_name="agent"),
+    pods=PodScope.EXISTING,
+)
+
 
 def _world(
     *admin: object, pods: tuple[Pod, ...] = (WEB, DB), nodes: tuple[Node, ...] = ()
@@ -103,20 +111,13 @@ def test_a_nodes_deny_blocks_host_network_pods_on_the_selected_nodes() -> None:
     deny = cnp(
         "deny-nodes", 1, egress=[admin_rule(AdminAction.DENY, AdminPeer(nodes=selector(zone="a")))]
     )
-    to_agent = Invariant(
-        name="to-agent",
-        kind=InvariantKind.FORBID,
-        source=EndpointPattern(namespace_name="dev"),
-        destination=EndpointPattern(namespace_name="kube-system", pod_name="agent"),
-        pods=PodScope.EXISTING,
-    )
     world = _world(deny, pods=(WEB, DB, agent), nodes=(node,))
-    assert prove_one(world, to_agent).status is Status.HOLDS
+    assert prove_one(world, DEV_TO_AGENT).status is Status.HOLDS
     other_zone = deny.model_copy(
         update={"egress": (admin_rule(AdminAction.DENY, AdminPeer(nodes=selector(zone="b"))),)}
     )
     world = _world(other_zone, pods=(WEB, DB, agent), nodes=(node,))
-    assert prove_one(world, to_agent).status is Status.VIOLATED
+    assert prove_one(world, DEV_TO_AGENT).status is Status.VIOLATED
 
 
 def test_an_unplaced_host_network_pod_may_be_on_any_node() -> None:
@@ -125,14 +126,7 @@ def test_an_unplaced_host_network_pod_may_be_on_any_node() -> None:
     deny = cnp(
         "deny-nodes", 1, egress=[admin_rule(AdminAction.DENY, AdminPeer(nodes=LabelSelector()))]
     )
-    to_agent = Invariant(
-        name="to-agent",
-        kind=InvariantKind.FORBID,
-        source=EndpointPattern(namespace_name="dev"),
-        destination=EndpointPattern(namespace_name="kube-system", pod_name="agent"),
-        pods=PodScope.EXISTING,
-    )
-    result = prove_one(_world(deny, pods=(WEB, DB, agent), nodes=(node,)), to_agent)
+    result = prove_one(_world(deny, pods=(WEB, DB, agent), nodes=(node,)), DEV_TO_AGENT)
     assert result.status is Status.UNKNOWN
     assert result.reason is not None and "kube-system/agent" in result.reason
 

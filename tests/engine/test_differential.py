@@ -60,16 +60,9 @@ DIFFERENTIAL = settings(
 )
 
 
-@DIFFERENTIAL
-@given(data=st.data())
-def test_single_flow_verdict_matches_evaluator(data: st.DataObject) -> None:
-    cluster = data.draw(clusters())
-    flow = data.draw(flows(cluster))
-    semantics = data.draw(settings_strategy())
-    assume(not is_self_traffic(flow.source, flow.destination))
-    verdicts = [evaluate(cluster, placed, semantics).allowed for placed in placements(flow)]
-    kind = data.draw(st.sampled_from([InvariantKind.FORBID, InvariantKind.REQUIRE]))
-    invariant = Invariant(
+def _one_flow_invariant(flow: Flow, kind: InvariantKind) -> Invariant:
+    """An invariant about exactly this flow's two ends, protocol and port."""
+    return Invariant(
         name="one-flow",
         kind=kind,
         source=exact_pattern(flow.source),
@@ -81,6 +74,18 @@ def test_single_flow_verdict_matches_evaluator(data: st.DataObject) -> None:
         ),
         pods=PodScope.EXISTING,
     )
+
+
+@DIFFERENTIAL
+@given(data=st.data())
+def test_single_flow_verdict_matches_evaluator(data: st.DataObject) -> None:
+    cluster = data.draw(clusters())
+    flow = data.draw(flows(cluster))
+    semantics = data.draw(settings_strategy())
+    assume(not is_self_traffic(flow.source, flow.destination))
+    verdicts = [evaluate(cluster, placed, semantics).allowed for placed in placements(flow)]
+    kind = data.draw(st.sampled_from([InvariantKind.FORBID, InvariantKind.REQUIRE]))
+    invariant = _one_flow_invariant(flow, kind)
     result = prove_one(cluster, invariant, semantics)
     # The invariant names the two ends, not their placement: it holds only on every one.
     holds = not any(verdicts) if kind is InvariantKind.FORBID else all(verdicts)
@@ -291,18 +296,7 @@ def test_admin_tiers_single_flow_verdict_matches_evaluator(data: st.DataObject) 
     assume(not is_self_traffic(flow.source, flow.destination))
     placed = placements(flow)
     kind = data.draw(st.sampled_from([InvariantKind.FORBID, InvariantKind.REQUIRE]))
-    invariant = Invariant(
-        name="one-flow",
-        kind=kind,
-        source=exact_pattern(flow.source),
-        destination=exact_pattern(flow.destination),
-        ports=(
-            PortPattern(
-                protocol=flow.protocol, port_range=PortRange(start=flow.port, end=flow.port)
-            ),
-        ),
-        pods=PodScope.EXISTING,
-    )
+    invariant = _one_flow_invariant(flow, kind)
     result = prove_one(cluster, invariant, semantics)
     if result.status is Status.UNKNOWN:
         assert _order_or_node_doubt(cluster, list(placed), semantics), result.reason
