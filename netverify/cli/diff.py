@@ -64,15 +64,18 @@ def diff(
 ) -> None:
     """Connectivity added and removed between two revisions of the manifests."""
     from netverify.engine.diff import diff as diff_sides
+    from netverify.engine.tiers import set_aside_admin_tiers
     from netverify.loading.diff_sides import load_diff_sides
 
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
     try:
         with long_lived(lambda: load_diff_sides(paths, base_ref, strict=strict)) as sides:
-            print_warnings((*sides.base.warnings, *sides.head.warnings))
+            base = set_aside_admin_tiers(sides.base, "diff")
+            head = set_aside_admin_tiers(sides.head, "diff")
+            print_warnings((*base.warnings, *head.warnings))
             report = diff_sides(
-                sides.base,
-                sides.head,
+                base,
+                head,
                 Settings(),
                 pods,
                 namespaces,

@@ -39,6 +39,7 @@ def lint(
 ) -> None:
     """Find policy mistakes (docs/lint.md); exit 1 when an error-severity finding exists."""
     from netverify.engine.lint import lint as run_lint
+    from netverify.engine.tiers import set_aside_admin_tiers
     from netverify.loading.arguments import parse_pod_cidr
 
     try:
@@ -46,6 +47,7 @@ def lint(
         cidrs = tuple(parse_pod_cidr(text) for text in pod_cidrs or [])
     except InputError as error:
         input_error(error)
+    loaded = set_aside_admin_tiers(loaded, "lint")
     print_warnings(loaded.warnings)
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
     report = run_lint(loaded, Settings(), limits, cidrs)

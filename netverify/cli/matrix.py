@@ -41,6 +41,7 @@ def matrix(
     """Who can reach whom among the existing pods (self traffic allowed, external addresses
     left out)."""
     from netverify.engine.matrix import connectivity_matrix
+    from netverify.engine.tiers import set_aside_admin_tiers
     from netverify.loading.arguments import parse_matrix_port
 
     try:
@@ -48,6 +49,7 @@ def matrix(
         asked = [parse_matrix_port(port) for port in ports or []]
     except InputError as error:
         input_error(error)
+    loaded = set_aside_admin_tiers(loaded, "matrix")
     print_warnings(loaded.warnings)
     result = connectivity_matrix(loaded, Settings(), group_by, asked)
     write(matrix_formatter(output_format).format_matrix(result), output)

@@ -87,6 +87,10 @@ class Explanation(Frozen):
     """The flow between pods on different nodes, or its only placement."""
     same_node: FlowDecision | None = None
     """The flow with both ends on the same node, when the manifests allow that placement."""
+    order_dependent: tuple[ObjectRef, ...] = ()
+    """Admin policies whose order the API leaves open (equal priorities, or both API
+    versions in one tier) and on whose order the verdict depends; the decisions above walk
+    them in netverify's order."""
 
     @property
     def allowed(self) -> bool:

@@ -303,12 +303,17 @@ def explanation_json(explanation: Explanation, sources: SourceMap) -> JsonObject
     """`explain`'s answer: the flow across nodes, and `same_node` (the flow placed on one
     node) when one end is a hostNetwork pod that may share a node with the other."""
     same_node = explanation.same_node
-    return {
+    answer: JsonObject = {
         **decision_json(explanation.decision, sources),
         "allowed": explanation.allowed,
         "across_nodes_allowed": explanation.decision.allowed,
         "same_node": None if same_node is None else decision_json(same_node, sources),
     }
+    if explanation.order_dependent:
+        answer["order_dependent"] = [
+            {"kind": ref.kind, **_policy(ref, sources)} for ref in explanation.order_dependent
+        ]
+    return answer
 
 
 def format_explain(explanation: Explanation, sources: SourceMap) -> str:

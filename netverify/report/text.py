@@ -12,6 +12,7 @@ from netverify.model import (
     SourceMap,
     Status,
     Witness,
+    short_name,
 )
 from netverify.model.diff import Change, DiffFinding, DiffReport
 from netverify.model.lint import FindingSeverity, LintReport
@@ -130,6 +131,12 @@ def format_explain(explanation: Explanation, sources: SourceMap) -> str:
     decision, same_node = explanation.decision, explanation.same_node
     verdict = "allowed" if decision.allowed else "blocked"
     lines = [f"{describe_flow(decision.flow)}: {verdict}"]
+    if explanation.order_dependent:
+        names = " and ".join(short_name(ref) for ref in explanation.order_dependent)
+        lines.append(
+            f"  note: the verdict depends on the order of {names}, which the API leaves open; "
+            "shown in netverify's order (priority, then ClusterNetworkPolicy, then name)"
+        )
     if same_node is None:
         lines += [f"  {line}" for line in decision_lines(decision, sources)]
         return "\n".join(lines) + "\n"

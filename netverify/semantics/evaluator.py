@@ -215,8 +215,23 @@ def placements(flow: Flow) -> tuple[Flow, ...]:
 
 def explain_flow(cluster: Cluster, flow: Flow, settings: Settings | None = None) -> Explanation:
     """The flow's verdict on each placement its ends can have (see `placements`)."""
-    first, *others = (evaluate(cluster, placed, settings) for placed in placements(flow))
-    return Explanation(decision=first, same_node=others[0] if others else None)
+    placed = placements(flow)
+    first, *others = (evaluate(cluster, one, settings) for one in placed)
+    undecided = [one for one in placed if len(possible_verdicts(cluster, one, settings)) > 1]
+    order_dependent = sorted(
+        {
+            match.rule.policy
+            for one in undecided
+            for options in open_choices(cluster, one)
+            for match in options
+        },
+        key=lambda ref: (ref.kind, ref.name),
+    )
+    return Explanation(
+        decision=first,
+        same_node=others[0] if others else None,
+        order_dependent=tuple(order_dependent),
+    )
 
 
 def open_choices(cluster: Cluster, flow: Flow) -> list[list[AdminMatch]]:
