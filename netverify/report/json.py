@@ -97,6 +97,7 @@ def _side(side: SideDecision, sources: SourceMap) -> JsonObject:
         if match is not None:
             fields[key] = {
                 **_rule(match.rule, sources),
+                "kind": match.rule.policy.kind,
                 "name": match.name,
                 "action": match.action.value,
             }
