@@ -57,6 +57,10 @@ def format_validate(summary: "ClusterSummary") -> str:
             f"isolated for {isolated.direction.value.lower()}: {len(isolated.pods)}"
             + (f" ({', '.join(isolated.pods)})" if isolated.pods else "")
         )
+    for tier, policies in summary.admin_tiers:
+        lines.append(f"{tier.value.lower()} tier: {len(policies)} ({', '.join(policies)})")
+    if summary.nodes:
+        lines.append(f"nodes: {summary.nodes}")
     if summary.host_network:
         lines.append(
             "hostNetwork pods (outside NetworkPolicy; their traffic is the node's): "

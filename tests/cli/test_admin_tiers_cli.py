@@ -98,3 +98,9 @@ def test_matrix_warns_that_it_leaves_admin_policies_out(devprod: Path) -> None:
     code, _, err = _run("matrix", ".")
     assert code == 0
     assert "`matrix` does not model admin policy tiers yet" in err
+
+
+def test_validate_summarises_the_tiers(devprod: Path) -> None:
+    code, out, _ = _run("validate", ".")
+    assert code == 0
+    assert "admin tier: 1 (cnp/dev-guard (priority 10))" in out.splitlines()
