@@ -21,6 +21,7 @@ from netverify.model import (
     Flow,
     Invariant,
     InvariantKind,
+    InvariantResult,
     LabelSelector,
     Namespace,
     NamespaceScope,
@@ -311,16 +312,25 @@ def test_admin_tiers_single_flow_verdict_matches_evaluator(data: st.DataObject) 
         assert result.counterexample.decision.flow in placed
 
 
-@DIFFERENTIAL
-@given(data=st.data())
-def test_admin_tiers_existing_pod_holds_survive_exhaustive_search(data: st.DataObject) -> None:
+def _admin_case(
+    data: st.DataObject, pods: PodScope
+) -> tuple[Cluster, Settings, Invariant, InvariantResult]:
+    """A small cluster with admin policies, a forbid/require over `pods`, and its result
+    (never an internal error)."""
     cluster = data.draw(clusters(max_pods=3, max_policies=2, max_admin_policies=3))
     semantics = data.draw(settings_strategy())
-    invariant = data.draw(invariants(PodScope.EXISTING)).model_copy(
+    invariant = data.draw(invariants(pods)).model_copy(
         update={"kind": data.draw(st.sampled_from([InvariantKind.FORBID, InvariantKind.REQUIRE]))}
     )
     result = prove_one(cluster, invariant, semantics)
     assert result.status is not Status.ERROR, result.reason
+    return cluster, semantics, invariant, result
+
+
+@DIFFERENTIAL
+@given(data=st.data())
+def test_admin_tiers_existing_pod_holds_survive_exhaustive_search(data: st.DataObject) -> None:
+    cluster, semantics, invariant, result = _admin_case(data, PodScope.EXISTING)
     if result.status is Status.HOLDS:
         found = _admin_violations(cluster, invariant, semantics)
         assert found == [], f"holds, but the evaluator finds {found[0]}"
@@ -341,13 +351,7 @@ def _admin_violations(cluster: Cluster, invariant: Invariant, semantics: Setting
 @DIFFERENTIAL
 @given(data=st.data())
 def test_admin_tiers_any_pod_holds_survives_new_pods(data: st.DataObject) -> None:
-    cluster = data.draw(clusters(max_pods=3, max_policies=2, max_admin_policies=3))
-    semantics = data.draw(settings_strategy())
-    invariant = data.draw(invariants(PodScope.ANY)).model_copy(
-        update={"kind": data.draw(st.sampled_from([InvariantKind.FORBID, InvariantKind.REQUIRE]))}
-    )
-    result = prove_one(cluster, invariant, semantics)
-    assert result.status is not Status.ERROR, result.reason
+    cluster, semantics, invariant, result = _admin_case(data, PodScope.ANY)
     if result.status is not Status.HOLDS:
         return
     extra = data.draw(new_pods(cluster, any_namespace=False))
