@@ -1,4 +1,4 @@
-"""Admin policies (`policy.networking.k8s.io`) and Nodes from raw manifests: validated as the
+"""Admin policies (`policy.networking.k8s.io`) from raw manifests: validated as the
 CRDs and their CEL rules validate them, then normalised (see `netverify.model.admin_policy`).
 
 The limits and rules are those of the kubebuilder markers in kubernetes-sigs/network-policy-api
@@ -8,36 +8,28 @@ The limits and rules are those of the kubebuilder markers in kubernetes-sigs/net
 import re
 from dataclasses import dataclass
 
+from netverify.loading.adminports import read_admin_ports
 from netverify.loading.fields import ObjectFields
-from netverify.loading.networkpolicy import RULES_KEY, read_protocol
+from netverify.loading.networkpolicy import RULES_KEY
 from netverify.loading.selectors import read_selector
 from netverify.loading.validation import (
     choice_error,
     cidr_error,
-    ip_address_error,
     parse_cidr,
-    parse_ip_address,
-    port_number_error,
 )
 from netverify.loading.yamlsource import Path
 from netverify.model import (
     ANP_API_VERSION,
     CNP_API_VERSION,
-    PROTOCOLS,
     AdminAction,
     AdminPeer,
     AdminPolicy,
     AdminRule,
     AdminSubject,
     Direction,
-    IPAddress,
     IPNetwork,
     LabelSelector,
     NamespacedPods,
-    Node,
-    PolicyPort,
-    PortRange,
-    Protocol,
     Tier,
 )
 
@@ -47,8 +39,6 @@ MAX_CIDR_LENGTH = 43
 MAX_LIST = 25
 """The most `networks` and `domainNames` entries of a peer (both versions)."""
 PEERS_KEY = {Direction.INGRESS: "from", Direction.EGRESS: "to"}
-NODE_ADDRESS_TYPES = ("InternalIP", "ExternalIP")
-"""The `status.addresses` types that carry a node IP (`nodes` peers match these)."""
 _DOMAIN_NAME = re.compile(
     r"^(\*\.)?([a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.)+[a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.?$"
 )
@@ -170,19 +160,6 @@ def _read_priority(fields: ObjectFields, spec: dict[str, object]) -> int | None:
     return priority
 
 
-def _one_of(
-    fields: ObjectFields, mapping: dict[str, object], path: Path, choices: tuple[str, ...]
-) -> str | None:
-    """The one key of `choices` that `mapping` sets, after checking it sets exactly one."""
-    fields.check_fields(mapping, path, choices)
-    given = [key for key in choices if mapping.get(key) is not None]
-    if len(given) != 1:
-        found = ", ".join(given) if given else "none"
-        fields.error(path, f"must set exactly one of {', '.join(choices)} (set: {found})")
-        return None
-    return given[0]
-
-
 def _read_subject(
     fields: ObjectFields, spec: dict[str, object], kind: AdminKind
 ) -> AdminSubject | None:
@@ -191,7 +168,7 @@ def _read_subject(
     subject = None if raw is None else fields.mapping(raw, path)
     if subject is None:
         return None
-    match _one_of(fields, subject, path, INGRESS_PEERS):
+    match fields.one_of(subject, path, INGRESS_PEERS):
         case "namespaces":
             selector = read_selector(fields, subject["namespaces"], (*path, "namespaces"))
             return None if selector is None else AdminSubject(namespaces=selector)
@@ -220,14 +197,6 @@ def _read_namespaced_pods(
     if namespaces is None or pod_selector is None:
         return None
     return NamespacedPods(namespace_selector=namespaces, pod_selector=pod_selector)
-
-
-def _check_count(fields: ObjectFields, items: list[object], path: Path, most: int) -> None:
-    """MinItems=1 and MaxItems=`most` of a list field."""
-    if not items:
-        fields.error(path, "must have at least 1 item")
-    elif len(items) > most:
-        fields.error(path, f"must have at most {most} items (has {len(items)})")
 
 
 def _read_rules(
@@ -266,12 +235,18 @@ def _read_rule(
     peers_path: Path = (*path, peers_key)
     peer_items = [] if raw_peers is None else fields.sequence(raw_peers, peers_path)
     if peer_items is not None and raw_peers is not None:
-        _check_count(fields, peer_items, peers_path, kind.max_items)
+        fields.check_count(peer_items, peers_path, kind.max_items)
         for index, raw_peer in enumerate(peer_items):
             peer = _read_peer(fields, raw_peer, (*peers_path, index), kind, direction)
             if peer is not None:
                 peers.append(peer)
-    ports = _read_ports(fields, rule, (*path, kind.ports_key), kind)
+    ports = read_admin_ports(
+        fields,
+        rule.get(kind.ports_key),
+        (*path, kind.ports_key),
+        kind.max_items,
+        v1alpha2=kind.api_version == CNP_API_VERSION,
+    )
     if any(peer.domain_names for peer in peers) and action is not AdminAction.ACCEPT:
         fields.error(peers_path, "domainNames peers are only supported for Accept/Allow rules")
     named = any(port.named_port is not None for port in ports)
@@ -306,7 +281,7 @@ def _read_peer(
     if peer is None:
         return None
     choices = kind.egress_peers if direction is Direction.EGRESS else INGRESS_PEERS
-    key = _one_of(fields, peer, path, choices)
+    key = fields.one_of(peer, path, choices)
     if key is None:
         return None
     value, field_path = peer[key], (*path, key)
@@ -329,7 +304,7 @@ def _read_networks(fields: ObjectFields, raw: object, path: Path) -> tuple[IPNet
     items = fields.sequence(raw, path)
     if items is None:
         return None
-    _check_count(fields, items, path, MAX_LIST)
+    fields.check_count(items, path, MAX_LIST)
     networks: list[IPNetwork] = []
     for index, raw_cidr in enumerate(items):
         text = fields.string(raw_cidr, (*path, index))
@@ -349,7 +324,7 @@ def _read_domain_names(fields: ObjectFields, raw: object, path: Path) -> tuple[s
     items = fields.sequence(raw, path)
     if items is None:
         return None
-    _check_count(fields, items, path, MAX_LIST)
+    fields.check_count(items, path, MAX_LIST)
     names: list[str] = []
     for index, raw_name in enumerate(items):
         text = fields.string(raw_name, (*path, index))
@@ -362,147 +337,3 @@ def _read_domain_names(fields: ObjectFields, raw: object, path: Path) -> tuple[s
             )
         names.append(text)
     return tuple(names)
-
-
-def _read_ports(
-    fields: ObjectFields, rule: dict[str, object], path: Path, kind: AdminKind
-) -> tuple[PolicyPort, ...]:
-    """`protocols` (v1alpha2) or `ports` (v1alpha1); absent means every protocol and port."""
-    raw = rule.get(kind.ports_key)
-    if raw is None:
-        return ()
-    items = fields.sequence(raw, path)
-    if items is None:
-        return ()
-    _check_count(fields, items, path, kind.max_items)
-    read = _read_protocol_entry if kind.api_version == CNP_API_VERSION else _read_port_entry
-    return tuple(
-        port for index, item in enumerate(items) for port in read(fields, item, (*path, index))
-    )
-
-
-def _named(name: str) -> list[PolicyPort]:
-    """A named port names no protocol: it matches the pod's port of that name, whichever
-    protocol the port has."""
-    return [PolicyPort(protocol=protocol, named_port=name) for protocol in PROTOCOLS]
-
-
-def _read_protocol_entry(fields: ObjectFields, raw: object, path: Path) -> list[PolicyPort]:
-    """One v1alpha2 `protocols` entry: `tcp`/`udp`/`sctp` with a `destinationPort`, or
-    `destinationNamedPort`."""
-    entry = fields.mapping(raw, path)
-    if entry is None:
-        return []
-    keys = ("tcp", "udp", "sctp", "destinationNamedPort")
-    key = _one_of(fields, entry, path, keys)
-    if key is None:
-        return []
-    if key == "destinationNamedPort":
-        name = fields.string(entry[key], (*path, key))
-        return [] if name is None else _named(name)
-    protocol = Protocol(key.upper())
-    attributes = fields.mapping(entry[key], (*path, key))
-    if attributes is None:
-        return []
-    fields.check_fields(attributes, (*path, key), ("destinationPort",))
-    port_path: Path = (*path, key, "destinationPort")
-    raw_port = fields.required(attributes, (*path, key), "destinationPort")
-    port = None if raw_port is None else fields.mapping(raw_port, port_path)
-    if port is None:
-        return []
-    match _one_of(fields, port, port_path, ("number", "range")):
-        case "number":
-            number = _read_port_number(fields, port, port_path, "number")
-            if number is None:
-                return []
-            return [PolicyPort(protocol=protocol, port_range=PortRange(start=number, end=number))]
-        case "range":
-            port_range = _read_range(fields, port["range"], (*port_path, "range"), ())
-            return (
-                [] if port_range is None else [PolicyPort(protocol=protocol, port_range=port_range)]
-            )
-    return []
-
-
-def _read_port_entry(fields: ObjectFields, raw: object, path: Path) -> list[PolicyPort]:
-    """One v1alpha1 `ports` entry: `portNumber`, `namedPort` or `portRange` (protocol
-    defaults to TCP)."""
-    entry = fields.mapping(raw, path)
-    if entry is None:
-        return []
-    key = _one_of(fields, entry, path, ("portNumber", "namedPort", "portRange"))
-    if key is None:
-        return []
-    if key == "namedPort":
-        name = fields.string(entry[key], (*path, key))
-        return [] if name is None else _named(name)
-    attributes = fields.mapping(entry[key], (*path, key))
-    if attributes is None:
-        return []
-    protocol = read_protocol(fields, attributes.get("protocol"), (*path, key, "protocol"))
-    if key == "portNumber":
-        fields.check_fields(attributes, (*path, key), ("protocol", "port"))
-        number = _read_port_number(fields, attributes, (*path, key), "port")
-        port_range = None if number is None else PortRange(start=number, end=number)
-    else:
-        port_range = _read_range(fields, attributes, (*path, key), ("protocol",))
-    if protocol is None or port_range is None:
-        return []
-    return [PolicyPort(protocol=protocol, port_range=port_range)]
-
-
-def _read_port_number(
-    fields: ObjectFields, mapping: dict[str, object], path: Path, key: str
-) -> int | None:
-    raw = fields.required(mapping, path, key)
-    number = None if raw is None else fields.integer(raw, (*path, key))
-    if number is not None and (problem := port_number_error(number)) is not None:
-        fields.error((*path, key), problem)
-        return None
-    return number
-
-
-def _read_range(
-    fields: ObjectFields, raw: object, path: Path, also_known: tuple[str, ...]
-) -> PortRange | None:
-    """A port range: `start` < `end`, both ports."""
-    port_range = fields.mapping(raw, path)
-    if port_range is None:
-        return None
-    fields.check_fields(port_range, path, (*also_known, "start", "end"))
-    start = _read_port_number(fields, port_range, path, "start")
-    end = _read_port_number(fields, port_range, path, "end")
-    if start is None or end is None:
-        return None
-    if start >= end:
-        fields.error((*path, "end"), f"must be greater than `start` ({start}) (got {end})")
-        return None
-    return PortRange(start=start, end=end)
-
-
-def read_node(
-    fields: ObjectFields, data: dict[str, object], name: str, labels: dict[str, str]
-) -> Node | None:
-    """A Node's labels and its InternalIP/ExternalIP `status.addresses`."""
-    addresses: list[IPAddress] = []
-    raw_status = data.get("status")
-    status = None if raw_status is None else fields.mapping(raw_status, ("status",))
-    raw_addresses = None if status is None else status.get("addresses")
-    path: Path = ("status", "addresses")
-    items = [] if raw_addresses is None else fields.sequence(raw_addresses, path) or []
-    for index, raw_address in enumerate(items):
-        entry = fields.mapping(raw_address, (*path, index))
-        if entry is None or entry.get("type") not in NODE_ADDRESS_TYPES:
-            continue
-        raw_text = fields.required(entry, (*path, index), "address")
-        text = None if raw_text is None else fields.string(raw_text, (*path, index, "address"))
-        if text is None:
-            continue
-        address = parse_ip_address(text)
-        if address is None:
-            fields.error((*path, index, "address"), ip_address_error(text) or "")
-        elif address not in addresses:
-            addresses.append(address)
-    if fields.failed:
-        return None
-    return Node(name=name, labels=labels, addresses=tuple(addresses))

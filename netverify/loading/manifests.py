@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TextIO
 
-from netverify.loading.adminpolicy import ADMIN_KINDS, AdminKind, read_admin_policy, read_node
+from netverify.loading.adminpolicy import ADMIN_KINDS, AdminKind, read_admin_policy
 from netverify.loading.fields import Diagnostics, ObjectFields, describe
 from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
+from netverify.loading.nodes import read_node
 from netverify.loading.pods import WORKLOAD_GROUPS, read_pod, read_workload
 from netverify.loading.selectors import read_labels
 from netverify.loading.validation import dns1123_label_error
