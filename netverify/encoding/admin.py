@@ -88,6 +88,26 @@ class AdminEncoding:
             ),
         )
 
+    def flow_verdict(
+        self, allowed: bool, self_traffic: z3.BoolRef, same_node: z3.BoolRef | None
+    ) -> z3.BoolRef:
+        """The flow may be allowed (`allowed`) or may be blocked (not `allowed`): both sides,
+        unless it is a pod's traffic to itself; node-local traffic (`same_node`, None when
+        no flow can be node-local) passes NetworkPolicy whatever it says."""
+
+        def both_sides(node_local: bool) -> z3.BoolRef:
+            sides = [self.side(direction, node_local) for direction in Direction]
+            if allowed:
+                return z3.And([side.may_allow for side in sides])
+            return z3.Or([side.may_block for side in sides])
+
+        verdict = both_sides(node_local=False)
+        if same_node is not None:
+            verdict = z3.If(same_node, both_sides(node_local=True), verdict)
+        if allowed:
+            return z3.Or(self_traffic, verdict)
+        return z3.And(z3.Not(self_traffic), verdict)
+
     # -- tiers -----------------------------------------------------------------------------
 
     def tier(self, tier: Tier, direction: Direction) -> TierTerms:

@@ -39,7 +39,6 @@ from netverify.model import (
     NAMESPACE_NAME_LABEL,
     PROTOCOLS,
     Cluster,
-    Direction,
     EndpointPattern,
     Invariant,
     Pod,
@@ -432,22 +431,9 @@ class ClusterEncoding:
         return self._admin_verdict(allowed=False)
 
     def _admin_verdict(self, allowed: bool) -> z3.BoolRef:
-        """`allowed` or `blocked` through the admin tiers (`AdminEncoding.side`)."""
-        admin = self.admin
-        assert admin is not None
-
-        def both_sides(node_local: bool) -> z3.BoolRef:
-            sides = [admin.side(direction, node_local) for direction in Direction]
-            if allowed:
-                return z3.And([side.may_allow for side in sides])
-            return z3.Or([side.may_block for side in sides])
-
-        verdict = both_sides(node_local=False)
-        if self.node_local_possible:
-            verdict = z3.If(self.flow.same_node, both_sides(node_local=True), verdict)
-        if allowed:
-            return z3.Or(self.self_traffic, verdict)
-        return z3.And(z3.Not(self.self_traffic), verdict)
+        assert self.admin is not None
+        same_node = self.flow.same_node if self.node_local_possible else None
+        return self.admin.flow_verdict(allowed, self.self_traffic, same_node)
 
 
 def _profiles(values: Iterable[_Profile]) -> dict[_Profile, int]:
