@@ -293,46 +293,42 @@ def _read_peer(
             pods = _read_namespaced_pods(fields, value, field_path, kind)
             return None if pods is None else AdminPeer(pods=pods)
         case "networks":
-            networks = _read_networks(fields, value, field_path)
-            return None if networks is None else AdminPeer(networks=networks)
+            return AdminPeer(networks=_read_networks(fields, value, field_path))
         case _:
-            names = _read_domain_names(fields, value, field_path)
-            return None if names is None else AdminPeer(domain_names=names)
+            return AdminPeer(domain_names=_read_domain_names(fields, value, field_path))
 
 
-def _read_networks(fields: ObjectFields, raw: object, path: Path) -> tuple[IPNetwork, ...] | None:
+def _strings(fields: ObjectFields, raw: object, path: Path) -> list[tuple[Path, str]] | None:
+    """A list of 1-25 strings (`networks`, `domainNames`), each with its path."""
     items = fields.sequence(raw, path)
     if items is None:
         return None
     fields.check_count(items, path, MAX_LIST)
+    texts = (
+        (((*path, index)), fields.string(item, (*path, index))) for index, item in enumerate(items)
+    )
+    return [(item_path, text) for item_path, text in texts if text is not None]
+
+
+def _read_networks(fields: ObjectFields, raw: object, path: Path) -> tuple[IPNetwork, ...]:
     networks: list[IPNetwork] = []
-    for index, raw_cidr in enumerate(items):
-        text = fields.string(raw_cidr, (*path, index))
-        if text is None:
-            continue
+    for item_path, text in _strings(fields, raw, path) or ():
         network = parse_cidr(text)
         if network is None or len(text) > MAX_CIDR_LENGTH:
             fields.error(
-                (*path, index), cidr_error(text) or f"must be at most {MAX_CIDR_LENGTH} characters"
+                item_path, cidr_error(text) or f"must be at most {MAX_CIDR_LENGTH} characters"
             )
         else:
             networks.append(network)
     return tuple(networks)
 
 
-def _read_domain_names(fields: ObjectFields, raw: object, path: Path) -> tuple[str, ...] | None:
-    items = fields.sequence(raw, path)
-    if items is None:
-        return None
-    fields.check_count(items, path, MAX_LIST)
+def _read_domain_names(fields: ObjectFields, raw: object, path: Path) -> tuple[str, ...]:
     names: list[str] = []
-    for index, raw_name in enumerate(items):
-        text = fields.string(raw_name, (*path, index))
-        if text is None:
-            continue
+    for item_path, text in _strings(fields, raw, path) or ():
         if not _DOMAIN_NAME.fullmatch(text):
             fields.error(
-                (*path, index),
+                item_path,
                 f'invalid domain name "{text}": must be a DNS name, optionally starting with "*."',
             )
         names.append(text)
