@@ -16,7 +16,15 @@ from typing import TypeVar
 from hypothesis import strategies as st
 
 from netverify.model import (
+    ANP_API_VERSION,
+    CNP_API_VERSION,
     NAMESPACE_NAME_LABEL,
+    PROTOCOLS,
+    AdminAction,
+    AdminPeer,
+    AdminPolicy,
+    AdminRule,
+    AdminSubject,
     Cluster,
     ContainerPort,
     Direction,
@@ -27,7 +35,9 @@ from netverify.model import (
     LabelRequirement,
     LabelSelector,
     Namespace,
+    NamespacedPods,
     NetworkPolicy,
+    Node,
     Operator,
     Pod,
     PodEndpoint,
@@ -37,6 +47,7 @@ from netverify.model import (
     PortRange,
     Protocol,
     Settings,
+    Tier,
 )
 from netverify.semantics import may_be_node_local
 
@@ -264,12 +275,15 @@ _NODE_NAMES = st.sampled_from((None, None, None, "node-a", "node-b"))
 
 
 @st.composite
-def clusters(draw: st.DrawFn, max_pods: int = 5, max_policies: int = 4) -> Cluster:
+def clusters(
+    draw: st.DrawFn, max_pods: int = 5, max_policies: int = 4, max_admin_policies: int = 0
+) -> Cluster:
     """1–3 namespaces `ns0`…, 1–`max_pods` pods and 0–`max_policies` policies, sorted.
 
     Pod names (`pod0`, … per namespace, so the same name recurs across namespaces) and policy
     names (`np0`, …) are unique per namespace; pods have 0–1 address, distinct across pods,
-    from POD_SUBNET and never one of EXTERNAL_IPS; hostNetwork pods are rare.
+    from POD_SUBNET and never one of EXTERNAL_IPS; hostNetwork pods are rare. With
+    `max_admin_policies`, also admin policies (`admin_policy_lists`) and the NODES.
     """
     names = draw(_NAMESPACE_COUNTS)
     namespaces = tuple(
@@ -311,11 +325,131 @@ def clusters(draw: st.DrawFn, max_pods: int = 5, max_policies: int = 4) -> Clust
         )
         policies_in[namespace] += 1
 
+    admin = draw(admin_policy_lists(names, max_admin_policies)) if max_admin_policies else ()
     return Cluster(
         namespaces=namespaces,
         pods=tuple(sorted(pods, key=lambda p: (p.namespace, p.name or ""))),
         policies=tuple(sorted(policies, key=lambda p: (p.namespace, p.name))),
+        admin_policies=admin,
+        nodes=NODES if admin else (),
     )
+
+
+NODES = (
+    Node(name="node-a", labels={"zone": "a"}, addresses=(IPv4Address("10.1.0.1"),)),
+    Node(name="node-b", labels={"zone": "b"}, addresses=(IPv4Address("192.168.1.1"),)),
+)
+"""The nodes of clusters with admin policies: their addresses are among EXTERNAL_IPS, so an
+external endpoint is sometimes a node."""
+_NODE_SELECTORS = _selectors(("zone",), ("a", "b"))
+
+
+def _admin_pods(namespace_names: Sequence[str]) -> st.SearchStrategy[NamespacedPods]:
+    return st.builds(
+        NamespacedPods,
+        namespace_selector=_namespace_selectors(namespace_names),
+        pod_selector=_SELECTORS,
+    )
+
+
+def _admin_peers(
+    namespace_names: Sequence[str], direction: Direction
+) -> st.SearchStrategy[AdminPeer]:
+    both = [
+        *[st.just(AdminPeer(namespaces=LabelSelector()))] * 3,
+        st.builds(AdminPeer, namespaces=_namespace_selectors(namespace_names)),
+        st.builds(AdminPeer, pods=_admin_pods(namespace_names)),
+    ]
+    if direction is Direction.INGRESS:
+        return st.one_of(*both)
+    return st.one_of(
+        *both,
+        st.just(AdminPeer(networks=(IPv4Network("0.0.0.0/0"),))),
+        st.builds(AdminPeer, nodes=_NODE_SELECTORS),
+        st.builds(
+            AdminPeer,
+            networks=st.lists(st.sampled_from(list(IP_BLOCK_EXCEPTS)), min_size=1, max_size=2).map(
+                tuple
+            ),
+        ),
+    )
+
+
+_ADMIN_PORTS = st.one_of(
+    st.builds(PolicyPort, protocol=_TCP_MOSTLY, port_range=_SINGLE_PORTS),
+    st.builds(PolicyPort, protocol=_TCP_MOSTLY, port_range=_PORT_RANGES),
+)
+
+
+def _admin_rules(
+    namespace_names: Sequence[str], direction: Direction, actions: Sequence[AdminAction]
+) -> st.SearchStrategy[AdminRule]:
+    named = st.sampled_from(PORT_NAMES).map(
+        lambda name: tuple(PolicyPort(protocol=p, named_port=name) for p in PROTOCOLS)
+    )
+    plain = st.builds(
+        AdminRule,
+        name=st.none() | st.sampled_from(("r-a", "r-b")),
+        action=st.sampled_from(actions),
+        peers=_tuples(_admin_peers(namespace_names, direction), (1, 1, 2)),
+        ports=_tuples(_ADMIN_PORTS, (0, 0, 0, 0, 1, 2)),
+    )
+    by_named_port = st.builds(
+        AdminRule,
+        action=st.sampled_from(actions),
+        peers=st.just((AdminPeer(namespaces=LabelSelector()),)),
+        ports=named,
+    )
+    return st.one_of(plain, plain, plain, by_named_port)
+
+
+@st.composite
+def admin_policy_lists(
+    draw: st.DrawFn, namespace_names: Sequence[str], max_policies: int
+) -> tuple[AdminPolicy, ...]:
+    """0-`max_policies` ClusterNetworkPolicies of both tiers with distinct priorities, and
+    sometimes a BaselineAdminNetworkPolicy (whose order against Baseline tier CNPs the API
+    leaves open)."""
+    count = draw(st.integers(0, max_policies))
+    priorities = draw(st.lists(st.integers(0, 9), min_size=count, max_size=count, unique=True))
+    subjects = st.one_of(
+        *[st.just(AdminSubject(namespaces=LabelSelector()))] * 3,
+        st.builds(AdminSubject, namespaces=_namespace_selectors(namespace_names)),
+        st.builds(AdminSubject, pods=_admin_pods(namespace_names)),
+    )
+    actions = tuple(AdminAction)
+
+    def rule_lists(direction: Direction, allowed: Sequence[AdminAction]) -> tuple[AdminRule, ...]:
+        return draw(_tuples(_admin_rules(namespace_names, direction, allowed), (1, 1, 2, 0)))
+
+    policies = [
+        AdminPolicy(
+            api_version=CNP_API_VERSION,
+            kind="ClusterNetworkPolicy",
+            name=f"cnp{index}",
+            tier=draw(st.sampled_from(Tier)),
+            priority=priority,
+            subject=draw(subjects),
+            ingress=rule_lists(Direction.INGRESS, actions),
+            egress=rule_lists(Direction.EGRESS, actions),
+        )
+        for index, priority in enumerate(priorities)
+    ]
+    if draw(_RARELY):
+        baseline = (AdminAction.ACCEPT, AdminAction.DENY)
+        policies.append(
+            AdminPolicy(
+                api_version=ANP_API_VERSION,
+                kind="BaselineAdminNetworkPolicy",
+                name="default",
+                tier=Tier.BASELINE,
+                priority=None,
+                subject=draw(subjects),
+                ingress=rule_lists(Direction.INGRESS, baseline),
+                egress=rule_lists(Direction.EGRESS, baseline),
+            )
+        )
+    return tuple(sorted(policies, key=lambda p: (p.kind, p.name)))
 
 
 def _pod_endpoint(cluster: Cluster, pod: Pod) -> PodEndpoint:

@@ -51,12 +51,14 @@ def lint(
 ) -> None:
     """Find policy mistakes (docs/lint.md); exit 1 when an error-severity finding exists."""
     from netverify.engine.lint import lint as run_lint
+    from netverify.engine.tiers import set_aside_admin_tiers
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
         loaded = load_input(paths, strict, cluster, context, kubeconfig, namespace)
     except InputError as error:
         input_error(error)
+    loaded = set_aside_admin_tiers(loaded, "lint")
     print_warnings(loaded.warnings)
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
     report = run_lint(loaded, settings, limits)

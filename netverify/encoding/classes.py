@@ -65,12 +65,18 @@ class _ClassKey(NamedTuple):
     host_network: bool
     address_segments: tuple[int, ...] | None
     pin: tuple[str, str, str | None] | None
+    node: str | None
+    """A host-network pod's node, when `nodes` peers can tell nodes apart."""
 
 
 def pod_classes(
-    pods: Iterable[Pod], universe: Universe, pinned: set[tuple[str, str, str | None]]
+    pods: Iterable[Pod],
+    universe: Universe,
+    pinned: set[tuple[str, str, str | None]],
+    by_node: bool = False,
 ) -> list[PodClass]:
-    """Group pods; each pinned pod (one an invariant names) gets a class of its own."""
+    """Group pods; each pinned pod (one an invariant names) gets a class of its own, and with
+    `by_node` host-network pods on different nodes are never in one class."""
     groups: dict[_ClassKey, list[Pod]] = defaultdict(list)
     for pod in pods:
         identity = pod_identity(pod)
@@ -83,6 +89,7 @@ def pod_classes(
                 tuple(sorted({universe.segment_of(ip) for ip in pod.ips})) if pod.ips else None
             ),
             pin=identity if identity in pinned else None,
+            node=pod.node_name if by_node and pod.host_network else None,
         )
         groups[key].append(pod)
     ordered = sorted(

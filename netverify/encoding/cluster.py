@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import z3
 
+from netverify.encoding.admin import AdminEncoding
 from netverify.encoding.capi import conj
 from netverify.encoding.classes import PodClass, is_single_pod, pod_classes, pod_identity
 from netverify.encoding.policies import PolicyEncoding, namespace_is
@@ -44,6 +45,7 @@ from netverify.model import (
     Protocol,
     Settings,
 )
+from netverify.semantics.admin import has_nodes_peers
 
 _Profile = TypeVar("_Profile", bound=Hashable)
 
@@ -86,12 +88,17 @@ class ClusterEncoding:
             for pod in cluster.pods
             if any(pattern_names_pod(p, pod) for p in named)
         }
-        self.classes: list[PodClass] = pod_classes(cluster.pods, self.universe, pinned)
+        self.classes: list[PodClass] = pod_classes(
+            cluster.pods, self.universe, pinned, by_node=has_nodes_peers(cluster)
+        )
         self.singleton_classes = sum(
             1 for pod_class in self.classes if is_single_pod(pod_class.pods)
         )
         self.flow: SymbolicFlow = symbolic_flow(self.universe)
         self.policies = PolicyEncoding(cluster.policies, self.universe, self.flow, settings)
+        self.admin = (
+            AdminEncoding(cluster, self.classes, self.policies) if cluster.admin_policies else None
+        )
 
     # -- small term builders -------------------------------------------------------------
 
@@ -407,10 +414,32 @@ class ClusterEncoding:
     @cached_property
     def allowed(self) -> z3.BoolRef:
         """The symbolic flow is allowed: egress at the source and ingress at the destination
-        (or it is a pod's traffic to itself, or node-local traffic)."""
+        (or it is a pod's traffic to itself, or node-local traffic). With admin policies
+        whose order the API leaves open: allowed in some order (see `blocked`)."""
+        if self.admin is not None:
+            return self._admin_verdict(allowed=True)
         if self.node_local_possible:
             return z3.Or(self.self_traffic, self.flow.same_node, self.policies.allowed)
         return z3.Or(self.self_traffic, self.policies.allowed)
+
+    @property
+    def blocked(self) -> z3.BoolRef:
+        """The symbolic flow is blocked (in some order of the admin policies the API leaves
+        open; without such policies, exactly not `allowed`)."""
+        # NOTE: built afresh per query, as before admin tiers: the order terms are built in
+        # steers which of many equally good flows the solver returns.
+        if self.admin is not None:
+            return self._admin_blocked
+        return z3.Not(self.allowed)
+
+    @cached_property
+    def _admin_blocked(self) -> z3.BoolRef:
+        return self._admin_verdict(allowed=False)
+
+    def _admin_verdict(self, allowed: bool) -> z3.BoolRef:
+        assert self.admin is not None
+        same_node = self.flow.same_node if self.node_local_possible else None
+        return self.admin.flow_verdict(allowed, self.self_traffic, same_node)
 
 
 def _profiles(values: Iterable[_Profile]) -> dict[_Profile, int]:

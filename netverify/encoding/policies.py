@@ -62,7 +62,7 @@ class PolicyEncoding:
         self.universe = universe
         self.flow = flow
         self.settings = settings
-        self._layers: tuple[Callable[[Direction], LayerTerms], ...] = (self._network_policy_layer,)
+        self._layers: tuple[Callable[[Direction], LayerTerms], ...] = (self.network_policy_layer,)
         self._memo: dict[tuple[str, ...], z3.BoolRef] = {}
 
     def _once(self, key: tuple[str, ...], build: Callable[[], z3.BoolRef]) -> z3.BoolRef:
@@ -112,7 +112,8 @@ class PolicyEncoding:
             ),
         )
 
-    def _network_policy_layer(self, direction: Direction) -> LayerTerms:
+    def network_policy_layer(self, direction: Direction) -> LayerTerms:
+        """NetworkPolicy: a selected endpoint is isolated and needs some rule to admit it."""
         subject = self._subject(direction)
         policies = [p for p in self.policies if direction in p.policy_types]
         selects = [self.policy_selects(policy, subject) for policy in policies]

@@ -8,19 +8,22 @@ values apart, so this is exact. Addresses become integers on one line: IPv4 in
 """
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from ipaddress import IPv4Address, IPv4Network, IPv6Address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_network
 
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
+    AdminPeer,
+    AdminPolicy,
     Cluster,
     EndpointPattern,
     Invariant,
     IPAddress,
     IPNetwork,
     LabelSelector,
+    NamespacedPods,
     PortPattern,
 )
 
@@ -170,6 +173,12 @@ def build_universe(
                     networks.add(peer.ip_block.cidr)
                     networks.update(peer.ip_block.excepts)
             port_names.update(port.named_port for port in rule.ports if port.named_port)
+    for admin in (admin for cluster in clusters for admin in cluster.admin_policies):
+        _mention_admin_policy(admin, pod_labels, namespace_labels, networks, port_names)
+    for cluster in clusters:
+        if any(peer.nodes is not None for peer in _admin_peers(cluster)):
+            # Every node address is a segment of its own: a `nodes` peer tells them apart.
+            networks.update(ip_network(a) for node in cluster.nodes for a in node.addresses)
     for invariant in invariants:
         for pattern in (invariant.source, invariant.destination):
             _mention_pattern(pattern, pod_labels, namespace_labels, networks)
@@ -182,6 +191,37 @@ def build_universe(
         port_names=sorted(port_names),
         networks=sorted(networks, key=lambda network: (network.version, network)),
     )
+
+
+def _admin_peers(cluster: Cluster) -> Iterator[AdminPeer]:
+    for policy in cluster.admin_policies:
+        for rule in (*policy.ingress, *policy.egress):
+            yield from rule.peers
+
+
+def _mention_pods(
+    pods: NamespacedPods | None, pod_labels: LabelUniverse, namespace_labels: LabelUniverse
+) -> None:
+    if pods is not None:
+        pod_labels.mention_selector(pods.pod_selector)
+        namespace_labels.mention_selector(pods.namespace_selector)
+
+
+def _mention_admin_policy(
+    policy: AdminPolicy,
+    pod_labels: LabelUniverse,
+    namespace_labels: LabelUniverse,
+    networks: set[IPNetwork],
+    port_names: set[str],
+) -> None:
+    namespace_labels.mention_selector(policy.subject.namespaces)
+    _mention_pods(policy.subject.pods, pod_labels, namespace_labels)
+    for rule in (*policy.ingress, *policy.egress):
+        for peer in rule.peers:
+            namespace_labels.mention_selector(peer.namespaces)
+            _mention_pods(peer.pods, pod_labels, namespace_labels)
+            networks.update(peer.networks)
+        port_names.update(port.named_port for port in rule.ports if port.named_port)
 
 
 def _mention_pattern(

@@ -15,6 +15,7 @@ from netverify.encoding.solver import SolverLimits, make_solver, unknown_reason
 from netverify.engine.readable import is_new_pod, readable_flow
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description, strict_caveats
+from netverify.engine.tiers import domain_doubt, flow_doubt
 from netverify.invariants import matching_flow, query_for
 from netverify.model import (
     Cluster,
@@ -196,10 +197,16 @@ class _InvariantProver:
         if outcome == z3.unknown:
             return self.result(Status.UNKNOWN, reason=self.unknown_reason)
         if flow is not None:
+            doubt = flow_doubt(self.cluster, self.settings, flow, query.expect_allowed)
+            if doubt is not None:
+                return self.result(Status.UNKNOWN, reason=doubt)
             witness = self._replay(flow, expect_allowed=query.expect_allowed)
             if query.found_means_violated:
                 return self.result(Status.VIOLATED, counterexample=witness)
             return self.result(Status.HOLDS, witness=witness)
+        doubt = domain_doubt(self.encoding, self.solver, self.invariant)
+        if doubt is not None:
+            return self.result(Status.UNKNOWN, reason=doubt)
         if query.found_means_violated:
             return self._holds()
         return self._unreachable()

@@ -25,6 +25,16 @@ def _may_be_an_end(invariant: Invariant, cluster: Cluster, pod: Pod) -> bool:
     )
 
 
+def _has_networks_peers(cluster: Cluster) -> bool:
+    """Whether an admin policy rule has a `networks` peer (it matches pod addresses too)."""
+    return any(
+        peer.networks
+        for policy in cluster.admin_policies
+        for rule in (*policy.ingress, *policy.egress)
+        for peer in rule.peers
+    )
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
@@ -60,12 +70,19 @@ def assumptions(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
         cidrs = ", ".join(str(cidr) for cidr in settings.pod_cidrs)
         notes.append(f"pods without a known address have one in the pod CIDRs {cidrs}")
     elif without_ip:
+        blocks = "ipBlock or networks peer" if _has_networks_peers(cluster) else "ipBlock"
         notes.append(
             f"{_plural(without_ip, 'existing pod')} and every pod that could exist have no "
-            "known address and match no ipBlock (set podCIDRs to change this)"
+            f"known address and match no {blocks} (set podCIDRs to change this)"
         )
     notes.append("pods that could exist do not use hostNetwork")
     host_network = [pod for pod in cluster.pods if pod.host_network]
+    if cluster.admin_policies:
+        notes.append(
+            "admin policy tiers (ClusterNetworkPolicy, AdminNetworkPolicy, "
+            "BaselineAdminNetworkPolicy) are evaluated as the policy.networking.k8s.io API "
+            "defines them; they also apply to node-local traffic"
+        )
     if host_network:
         names = ", ".join(f"{pod.namespace}/{pod.name}" for pod in host_network)
         notes.append(
@@ -106,7 +123,7 @@ def strict_caveats(cluster: Cluster, settings: Settings, invariant: Invariant) -
             "treats them beyond node-local traffic is up to the network plugin: "
             + ", ".join(host_network)
         )
-    has_ip_blocks = any(
+    has_ip_blocks = _has_networks_peers(cluster) or any(
         peer.ip_block is not None
         for policy in cluster.policies
         for rule in (*policy.ingress, *policy.egress)
@@ -118,8 +135,9 @@ def strict_caveats(cluster: Cluster, settings: Settings, invariant: Invariant) -
         and not settings.pod_cidrs
         and any(not pod.ips for pod in cluster.pods)
     ):
+        blocks = "ipBlock or networks peers" if _has_networks_peers(cluster) else "ipBlock"
         caveats.append(
-            "policies use ipBlock, and pods without a known address are assumed to match none "
-            "(set podCIDRs in the spec's settings)"
+            f"policies use {blocks}, and pods without a known address are assumed to match "
+            "none (set podCIDRs in the spec's settings)"
         )
     return tuple(caveats)

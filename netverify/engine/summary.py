@@ -6,7 +6,14 @@ text format only lays the summary out.
 
 from dataclasses import dataclass
 
-from netverify.model import Direction, LoadedCluster, PodEndpoint, UnmodelledObject
+from netverify.model import (
+    Direction,
+    LoadedCluster,
+    PodEndpoint,
+    Tier,
+    UnmodelledObject,
+    short_name,
+)
 from netverify.semantics import policy_selects
 
 
@@ -36,6 +43,10 @@ class ClusterSummary:
     host_network: tuple[str, ...]
     """hostNetwork pods (`namespace/name`): outside NetworkPolicy."""
     unmodelled: tuple[UnmodelledObject, ...]
+    admin_tiers: tuple[tuple[Tier, tuple[str, ...]], ...] = ()
+    """Per tier with policies, its admin policies in netverify's walk order
+    (`cnp/NAME (priority N)`)."""
+    nodes: int = 0
 
 
 def summarise(loaded: LoadedCluster) -> ClusterSummary:
@@ -65,4 +76,17 @@ def summarise(loaded: LoadedCluster) -> ClusterSummary:
             f"{pod.namespace}/{pod.name}" for pod in cluster.pods if pod.host_network
         ),
         unmodelled=cluster.unmodelled,
+        admin_tiers=tuple(
+            (
+                tier,
+                tuple(
+                    short_name(policy.ref)
+                    + ("" if policy.priority is None else f" (priority {policy.priority})")
+                    for policy in cluster.tier(tier)
+                ),
+            )
+            for tier in Tier
+            if cluster.tier(tier)
+        ),
+        nodes=len(cluster.nodes),
     )

@@ -40,7 +40,7 @@ def query_for(encoding: ClusterEncoding, invariant: Invariant) -> Query:
         case InvariantKind.FORBID:
             return Query(z3.And(matching, encoding.allowed), True, expect_allowed=True)
         case InvariantKind.REQUIRE:
-            return Query(z3.And(matching, z3.Not(encoding.allowed)), True, expect_allowed=False)
+            return Query(z3.And(matching, encoding.blocked), True, expect_allowed=False)
         case InvariantKind.REACHABLE:
             return Query(z3.And(matching, encoding.allowed), False, expect_allowed=True)
 

@@ -151,6 +151,26 @@ class ObjectFields:
         self.expected(path, "a boolean", value)
         return None
 
+    def one_of(
+        self, mapping: dict[str, object], path: Path, choices: tuple[str, ...]
+    ) -> str | None:
+        """The one key of `choices` that `mapping` sets (a union: MinProperties=1,
+        MaxProperties=1), or None after an error."""
+        self.check_fields(mapping, path, choices)
+        given = [key for key in choices if mapping.get(key) is not None]
+        if len(given) != 1:
+            found = ", ".join(given) if given else "none"
+            self.error(path, f"must set exactly one of {', '.join(choices)} (set: {found})")
+            return None
+        return given[0]
+
+    def check_count(self, items: list[object], path: Path, most: int) -> None:
+        """A list field's MinItems=1 and MaxItems=`most`."""
+        if not items:
+            self.error(path, "must have at least 1 item")
+        elif len(items) > most:
+            self.error(path, f"must have at most {most} items (has {len(items)})")
+
     def required(self, mapping: dict[str, object], path: Path, key: str) -> object:
         """`mapping[key]`, reporting it as missing when it is absent or null."""
         value = mapping.get(key)

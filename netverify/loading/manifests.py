@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TextIO, TypeVar
 
+from netverify.loading.adminpolicy import ADMIN_KINDS, AdminKind, read_admin_policy
 from netverify.loading.fields import Diagnostics, ObjectFields, describe
 from netverify.loading.inputfiles import (
     MANIFEST_SUFFIXES,
@@ -28,6 +29,7 @@ from netverify.loading.kinds import (
 )
 from netverify.loading.live import ClusterSource, read_cluster
 from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
+from netverify.loading.nodes import read_node
 from netverify.loading.pods import (
     OPERATOR_RENDERINGS,
     WORKLOAD_GROUPS,
@@ -42,6 +44,7 @@ from netverify.loading.yamlconvert import Path
 from netverify.loading.yamlsource import YamlDocument, parse_documents
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
+    AdminPolicy,
     Cluster,
     Diagnostic,
     Direction,
@@ -49,6 +52,7 @@ from netverify.model import (
     LoadedCluster,
     Namespace,
     NetworkPolicy,
+    Node,
     ObjectRef,
     Pod,
     RuleRef,
@@ -87,6 +91,8 @@ class _Builder:
     pods: list[Pod] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)
+    admin_policies: list[AdminPolicy] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
     unmodelled: list[UnmodelledObject] = field(default_factory=list)
     objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
     unmodelled_objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
@@ -135,6 +141,10 @@ class _Builder:
             self._add_service(fields, data)
         elif kind == "NetworkPolicy" and api_version == NETWORK_POLICY_API_VERSION:
             self._add_policy(fields, data)
+        elif (admin_kind := ADMIN_KINDS.get((api_version, kind))) is not None:
+            self._add_admin_policy(fields, data, admin_kind)
+        elif kind == "Node" and group == "":
+            self._add_node(fields, data)
         elif is_unmodelled(api_version, kind):
             self._add_unmodelled(fields, data, api_version, kind)
         elif may_create_pods(group, kind, data):
@@ -262,6 +272,27 @@ class _Builder:
             return
         ref, policy = added
         self.policies.append(policy)
+        self._record_rules(fields, ref, policy)
+
+    def _add_admin_policy(
+        self, fields: ObjectFields, data: dict[str, object], kind: AdminKind
+    ) -> None:
+        identified = self._identify(fields, data, kind.kind, namespaced=False)
+        if identified is None:
+            return
+        ref, _ = identified
+        span = self._claim(fields, ref, api_group(kind.api_version))
+        policy = read_admin_policy(fields, data, kind, ref.name)
+        if span is None or policy is None:
+            return
+        self.admin_policies.append(policy)
+        self.objects[ref] = span
+        self._record_rules(fields, ref, policy)
+
+    def _record_rules(
+        self, fields: ObjectFields, ref: ObjectRef, policy: NetworkPolicy | AdminPolicy
+    ) -> None:
+        """Where each rule of a policy (`spec.ingress[i]`, `spec.egress[i]`) is."""
         for direction in Direction:
             for index in range(len(policy.rules(direction))):
                 rule = RuleRef(policy=ref, direction=direction, index=index)
@@ -271,6 +302,17 @@ class _Builder:
         added = self._read_namespaced(fields, data, "Service", read_service)
         if added is not None:
             self.services.append(added[1])
+
+    def _add_node(self, fields: ObjectFields, data: dict[str, object]) -> None:
+        identified = self._identify(fields, data, "Node", namespaced=False)
+        if identified is None:
+            return
+        ref, labels = identified
+        span = self._claim(fields, ref)
+        node = read_node(fields, data, ref.name, labels)
+        if span is not None and node is not None:
+            self.nodes.append(node)
+            self.objects[ref] = span
 
     def _add_unmodelled(
         self, fields: ObjectFields, data: dict[str, object], api_version: str, kind: str
@@ -324,6 +366,8 @@ class _Builder:
             pods=tuple(sorted(self.pods, key=lambda p: (p.namespace, p.name or "", p.kind))),
             policies=tuple(sorted(self.policies, key=lambda p: (p.namespace, p.name))),
             services=tuple(sorted(self.services, key=lambda s: (s.namespace, s.name))),
+            admin_policies=tuple(sorted(self.admin_policies, key=lambda p: (p.kind, p.name))),
+            nodes=tuple(sorted(self.nodes, key=lambda n: n.name)),
             unmodelled=tuple(
                 sorted(
                     self.unmodelled,

@@ -1,8 +1,21 @@
 """Pure data: frozen pydantic models. Imports nothing else of netverify's."""
 
+from netverify.model.admin_policy import (
+    ANP_API_VERSION,
+    CNP_API_VERSION,
+    AdminAction,
+    AdminPeer,
+    AdminPolicy,
+    AdminRule,
+    AdminSubject,
+    NamespacedPods,
+    Node,
+    Tier,
+    short_name,
+)
 from netverify.model.base import Frozen
 from netverify.model.cluster import Cluster, LoadedCluster
-from netverify.model.decision import Explanation, FlowDecision, Layer, SideDecision
+from netverify.model.decision import AdminMatch, Explanation, FlowDecision, Layer, SideDecision
 from netverify.model.diagnostics import Diagnostic, InputError, Severity
 from netverify.model.flow import (
     Endpoint,
@@ -62,9 +75,17 @@ from netverify.model.services import (
 )
 
 __all__ = [
+    "ANP_API_VERSION",
+    "CNP_API_VERSION",
     "MAX_PORT",
     "NAMESPACE_NAME_LABEL",
     "PROTOCOLS",
+    "AdminAction",
+    "AdminMatch",
+    "AdminPeer",
+    "AdminPolicy",
+    "AdminRule",
+    "AdminSubject",
     "BackendFlow",
     "Cluster",
     "ContainerPort",
@@ -91,7 +112,9 @@ __all__ = [
     "LoadedSpec",
     "Namespace",
     "NamespaceScope",
+    "NamespacedPods",
     "NetworkPolicy",
+    "Node",
     "ObjectRef",
     "Operator",
     "Pod",
@@ -118,7 +141,9 @@ __all__ = [
     "SourceSpan",
     "Spec",
     "Status",
+    "Tier",
     "UnmodelledObject",
     "Witness",
     "pod_at_first_address",
+    "short_name",
 ]

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Self
 
+from netverify.model.admin_policy import AdminPolicy, Node, Tier
 from netverify.model.base import Frozen
 from netverify.model.diagnostics import Diagnostic
 from netverify.model.objects import IPAddress, Namespace, Pod, SkippedObject, UnmodelledObject
@@ -21,6 +22,20 @@ class Cluster(Frozen):
     services: tuple[Service, ...] = ()
     unmodelled: tuple[UnmodelledObject, ...] = ()
     """Objects whose policy effect verdicts do not account for."""
+    admin_policies: tuple[AdminPolicy, ...] = ()
+    """ClusterNetworkPolicies and (Baseline)AdminNetworkPolicies, sorted by kind and name."""
+    nodes: tuple[Node, ...] = ()
+
+    def tier(self, tier: Tier) -> tuple[AdminPolicy, ...]:
+        """The admin policies of one tier in the order netverify walks it (`sort_key`)."""
+        return self._tiers.get(tier, ())
+
+    def node(self, name: str) -> Node | None:
+        return self._nodes_by_name.get(name)
+
+    def node_at(self, address: IPAddress) -> Node | None:
+        """The node that has `address` in its `status.addresses`, if one was loaded."""
+        return self._nodes_by_address.get(address)
 
     def namespace(self, name: str) -> Namespace | None:
         return self._namespaces_by_name.get(name)
@@ -54,8 +69,34 @@ class Cluster(Frozen):
             grouped.setdefault(policy.namespace, []).append(policy)
         return {namespace: tuple(policies) for namespace, policies in grouped.items()}
 
+    @cached_property
+    def _tiers(self) -> dict[Tier, tuple[AdminPolicy, ...]]:
+        return {
+            tier: tuple(
+                sorted(
+                    (policy for policy in self.admin_policies if policy.tier is tier),
+                    key=lambda policy: policy.sort_key,
+                )
+            )
+            for tier in Tier
+        }
 
-_LOOKUP_TABLES = ("_namespaces_by_name", "_policies_by_namespace")
+    @cached_property
+    def _nodes_by_name(self) -> dict[str, Node]:
+        return {node.name: node for node in self.nodes}
+
+    @cached_property
+    def _nodes_by_address(self) -> dict[IPAddress, Node]:
+        return {address: node for node in self.nodes for address in node.addresses}
+
+
+_LOOKUP_TABLES = (
+    "_namespaces_by_name",
+    "_policies_by_namespace",
+    "_tiers",
+    "_nodes_by_name",
+    "_nodes_by_address",
+)
 
 
 class LoadedCluster(Frozen):

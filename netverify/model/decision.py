@@ -2,6 +2,7 @@
 
 from enum import StrEnum
 
+from netverify.model.admin_policy import AdminAction
 from netverify.model.base import Frozen
 from netverify.model.flow import Flow
 from netverify.model.policy import Direction
@@ -11,7 +12,22 @@ from netverify.model.refs import ObjectRef, RuleRef
 class Layer(StrEnum):
     """A policy layer that can decide a side of a flow."""
 
+    ADMIN_TIER = "Admin tier"
     NETWORK_POLICY = "NetworkPolicy"
+    BASELINE_TIER = "Baseline tier"
+
+
+ADMIN_LAYERS = frozenset({Layer.ADMIN_TIER, Layer.BASELINE_TIER})
+"""The layers of admin policies, which node-local traffic does not bypass."""
+
+
+class AdminMatch(Frozen):
+    """The first rule of an admin policy that matched the flow, and what it does."""
+
+    rule: RuleRef
+    name: str | None = None
+    """The rule's `name`, when it has one."""
+    action: AdminAction
 
 
 class SideDecision(Frozen):
@@ -31,6 +47,16 @@ class SideDecision(Frozen):
     decided_by: Layer | None = None
     """The layer whose opinion counted; None means nothing applied and the default allowed."""
     allowed: bool
+    admin_rule: AdminMatch | None = None
+    """The Admin or Baseline tier rule that decided (Accept or Deny), when one did."""
+    passed_by: AdminMatch | None = None
+    """The Admin tier Pass rule that sent the flow on to NetworkPolicy, when one did."""
+
+    @property
+    def allows_node_local(self) -> bool:
+        """Whether node-local traffic passes this side: NetworkPolicy never blocks it, admin
+        tiers can (see `netverify.semantics.evaluator.is_node_local`)."""
+        return self.allowed or self.decided_by not in ADMIN_LAYERS
 
 
 class FlowDecision(Frozen):
@@ -44,13 +70,15 @@ class FlowDecision(Frozen):
     node_local: bool = False
     """Traffic between a node (a hostNetwork pod) and a pod on that node, either way: always
     allowed, whatever the NetworkPolicies say ("traffic to and from the node where a Pod is
-    running is always allowed", kubernetes.io network-policies)."""
+    running is always allowed", kubernetes.io network-policies); admin tiers still apply."""
 
     @property
     def allowed(self) -> bool:
-        return (
-            self.self_traffic or self.node_local or (self.egress.allowed and self.ingress.allowed)
-        )
+        if self.self_traffic:
+            return True
+        if self.node_local:
+            return self.egress.allows_node_local and self.ingress.allows_node_local
+        return self.egress.allowed and self.ingress.allowed
 
 
 class Explanation(Frozen):
@@ -62,6 +90,10 @@ class Explanation(Frozen):
     """The flow between pods on different nodes, or its only placement."""
     same_node: FlowDecision | None = None
     """The flow with both ends on the same node, when the manifests allow that placement."""
+    order_dependent: tuple[ObjectRef, ...] = ()
+    """Admin policies whose order the API leaves open (equal priorities, or both API
+    versions in one tier) and on whose order the verdict depends; the decisions above walk
+    them in netverify's order."""
 
     @property
     def allowed(self) -> bool:

@@ -5,6 +5,7 @@ from collections import Counter
 
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
+    AdminMatch,
     Direction,
     Endpoint,
     Flow,
@@ -18,6 +19,7 @@ from netverify.model import (
     SourceMap,
     Status,
     Witness,
+    short_name,
 )
 from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
 from netverify.model.matrix import MatrixWitness
@@ -80,13 +82,19 @@ def describe_replicas(flow: Flow) -> str | None:
 
 
 def describe_node_local(decision: FlowDecision) -> str:
-    """Why node-local traffic is allowed, naming the end that is the node."""
+    """Why node-local traffic is allowed (or, blocked by an admin policy, that NetworkPolicy
+    alone would not block it), naming the end that is the node."""
     flow = decision.flow
     node = next(
         end.pod
         for end in (flow.source, flow.destination)
         if isinstance(end, PodEndpoint) and end.pod.host_network
     )
+    if not decision.allowed:
+        return (
+            f"node-local: {node.namespace}/{node.name} is a hostNetwork pod on the same node; "
+            "NetworkPolicy never blocks such traffic, but admin policies do"
+        )
     return (
         f"node-local: allowed ({node.namespace}/{node.name} is a hostNetwork pod, so its "
         "traffic is its node's, and traffic between a node and the pods on it is always "
@@ -117,8 +125,26 @@ def admitting_peers(side: SideDecision) -> tuple[int | None, ...]:
     return side.allowed_by_peer or (None,) * len(side.allowed_by)
 
 
+def describe_admin_rule(match: AdminMatch, sources: SourceMap) -> str:
+    """`cnp/NAME egress[1] "rule-name" Deny (file:line)`."""
+    ref = match.rule
+    text = f"{short_name(ref.policy)} {ref.direction.value.lower()}[{ref.index}]"
+    if match.name:
+        text += f' "{match.name}"'
+    return _located(f"{text} {match.action.value}", sources.of_rule(ref))
+
+
 def describe_side(side: SideDecision, decision: FlowDecision, sources: SourceMap) -> str:
-    """Why one side allows or blocks, naming policies and rules with file:line."""
+    """Why one side allows or blocks, naming policies and rules with file:line; an Admin
+    tier Pass that led there comes first (`admin tier: ... Pass -> ...`)."""
+    text = _side_reason(side, decision, sources)
+    if side.passed_by is None or decision.self_traffic:
+        return text
+    head, _, reason = text.partition(": ")
+    return f"{head}: admin tier: {describe_admin_rule(side.passed_by, sources)} -> {reason}"
+
+
+def _side_reason(side: SideDecision, decision: FlowDecision, sources: SourceMap) -> str:
     direction = side.direction.value.lower()
     endpoint = decision.flow.destination if direction == "ingress" else decision.flow.source
     if decision.self_traffic:
@@ -132,6 +158,10 @@ def describe_side(side: SideDecision, decision: FlowDecision, sources: SourceMap
         return f"{direction}: allowed ({what}: no policy applies)"
     if side.decided_by is None:
         return f"{direction}: allowed (no policy isolates it for {direction})"
+    if side.admin_rule is not None:
+        verdict = "allowed by" if side.allowed else "BLOCKED by"
+        tier = side.decided_by.value.lower()
+        return f"{direction}: {verdict} {tier}: {describe_admin_rule(side.admin_rule, sources)}"
     if side.allowed:
         rules = "; ".join(
             describe_rule(rule, sources, peer)

@@ -89,7 +89,8 @@ def _rule(ref: RuleRef, sources: SourceMap) -> JsonObject:
 
 
 def _side(side: SideDecision, sources: SourceMap) -> JsonObject:
-    return {
+    """A side; `admin_rule` and `passed_by` appear only when an admin policy rule matched."""
+    fields: JsonObject = {
         "allowed": side.allowed,
         "governed": side.governed,
         "decided_by": None if side.decided_by is None else side.decided_by.value,
@@ -99,6 +100,15 @@ def _side(side: SideDecision, sources: SourceMap) -> JsonObject:
             for ref, peer in zip(side.allowed_by, admitting_peers(side), strict=True)
         ],
     }
+    for key, match in (("admin_rule", side.admin_rule), ("passed_by", side.passed_by)):
+        if match is not None:
+            fields[key] = {
+                **_rule(match.rule, sources),
+                "kind": match.rule.policy.kind,
+                "name": match.name,
+                "action": match.action.value,
+            }
+    return fields
 
 
 def decision_json(decision: FlowDecision, sources: SourceMap) -> JsonObject:
@@ -350,12 +360,17 @@ def explanation_json(explanation: Explanation, sources: SourceMap) -> JsonObject
     """`explain`'s answer: the flow across nodes, and `same_node` (the flow placed on one
     node) when one end is a hostNetwork pod that may share a node with the other."""
     same_node = explanation.same_node
-    return {
+    answer: JsonObject = {
         **decision_json(explanation.decision, sources),
         "allowed": explanation.allowed,
         "across_nodes_allowed": explanation.decision.allowed,
         "same_node": None if same_node is None else decision_json(same_node, sources),
     }
+    if explanation.order_dependent:
+        answer["order_dependent"] = [
+            {"kind": ref.kind, **_policy(ref, sources)} for ref in explanation.order_dependent
+        ]
+    return answer
 
 
 def format_explain(explanation: Explanation, sources: SourceMap) -> str:

@@ -13,6 +13,7 @@ from netverify.model import (
     SourceMap,
     Status,
     Witness,
+    short_name,
 )
 from netverify.model.diff import Change, DiffFinding, DiffReport
 from netverify.model.lint import FindingSeverity, LintReport
@@ -60,6 +61,10 @@ def format_validate(summary: "ClusterSummary") -> str:
             f"isolated for {isolated.direction.value.lower()}: {len(isolated.pods)}"
             + (f" ({', '.join(isolated.pods)})" if isolated.pods else "")
         )
+    for tier, policies in summary.admin_tiers:
+        lines.append(f"{tier.value.lower()} tier: {len(policies)} ({', '.join(policies)})")
+    if summary.nodes:
+        lines.append(f"nodes: {summary.nodes}")
     if summary.host_network:
         lines.append(
             "hostNetwork pods (outside NetworkPolicy; their traffic is the node's): "
@@ -139,6 +144,12 @@ def format_explain(explanation: Explanation, sources: SourceMap) -> str:
     decision, same_node = explanation.decision, explanation.same_node
     verdict = "allowed" if decision.allowed else "blocked"
     lines = [f"{describe_flow(decision.flow)}: {verdict}"]
+    if explanation.order_dependent:
+        names = " and ".join(short_name(ref) for ref in explanation.order_dependent)
+        lines.append(
+            f"  note: the verdict depends on the order of {names}, which the API leaves open; "
+            "shown in netverify's order (priority, then ClusterNetworkPolicy, then name)"
+        )
     if same_node is None:
         lines += [f"  {line}" for line in decision_lines(decision, sources)]
         return "\n".join(lines) + "\n"
@@ -150,7 +161,7 @@ def format_explain(explanation: Explanation, sources: SourceMap) -> str:
     lines.append("  on the same node:")
     same_node_lines = (
         [describe_node_local(same_node)]
-        if same_node.node_local
+        if same_node.node_local and same_node.allowed
         else decision_lines(same_node, sources)
     )
     lines += [f"    {line}" for line in same_node_lines]

@@ -1,18 +1,24 @@
-"""Decide one concrete flow under the NetworkPolicy v1 rules.
+"""Decide one concrete flow under the admin policy tiers and the NetworkPolicy v1 rules.
 
 A connection is allowed when the source's egress side and the destination's ingress side
-both allow it. Each side is decided by an ordered list of policy layers; the first layer
-with an opinion decides, and with no opinion at all the flow is allowed (Kubernetes'
-default). Today the only layer is NetworkPolicy; AdminNetworkPolicy (before it) and
-BaselineAdminNetworkPolicy (after it) slot into `_LAYERS` as further entries.
+both allow it. Each side is decided by three layers in order: the Admin tier (policies by
+priority, rules in written order, the first matching rule decides: Accept and Deny are
+final, Pass skips the rest of the tier), NetworkPolicy (if any selects the pod for the
+direction, it decides), the Baseline tier (the same walk; Pass there is no opinion); with no
+opinion at all the flow is allowed (Kubernetes' default).
 
 Two kinds of traffic bypass the sides: a pod's traffic to itself, and node-local traffic
-between a node (its hostNetwork pods) and a pod on that node.
+between a node (its hostNetwork pods) and a pod on that node (the latter only as far as
+NetworkPolicy is concerned; see `is_node_local`).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from itertools import product
 
 from netverify.model import (
+    AdminAction,
+    AdminMatch,
+    AdminPolicy,
     Cluster,
     Direction,
     Endpoint,
@@ -27,7 +33,9 @@ from netverify.model import (
     RuleRef,
     Settings,
     SideDecision,
+    Tier,
 )
+from netverify.semantics.admin import possible_firsts, tier_matches
 from netverify.semantics.matching import (
     NO_PEER_MATCHES,
     first_matching_peer,
@@ -36,7 +44,14 @@ from netverify.semantics.matching import (
     port_matches,
 )
 
-LayerDecider = Callable[[Cluster, Settings, Flow, Direction], SideDecision | None]
+TierChoice = Callable[[list[tuple[AdminPolicy, AdminMatch]]], AdminMatch | None]
+"""Picks the deciding match of a tier among the matching policies (walk order)."""
+
+
+def walk_order(matches: list[tuple[AdminPolicy, AdminMatch]]) -> AdminMatch | None:
+    """netverify's order: priority, then ClusterNetworkPolicy before v1alpha1, then name.
+    Where the API leaves the order open, prove checks every order (`possible_verdicts`)."""
+    return matches[0][1] if matches else None
 
 
 def _network_policy_layer(
@@ -82,24 +97,37 @@ def _network_policy_layer(
     )
 
 
-_LAYERS: Sequence[LayerDecider] = (_network_policy_layer,)
-
-
 def _policy_ref(policy: NetworkPolicy) -> ObjectRef:
     return ObjectRef(kind="NetworkPolicy", namespace=policy.namespace, name=policy.name)
 
 
+def _tier_decision(direction: Direction, layer: Layer, match: AdminMatch) -> SideDecision:
+    return SideDecision(
+        direction=direction,
+        governed=True,
+        decided_by=layer,
+        admin_rule=match,
+        allowed=match.action is AdminAction.ACCEPT,
+    )
+
+
 def _decide_side(
-    cluster: Cluster, settings: Settings, flow: Flow, direction: Direction
+    cluster: Cluster, settings: Settings, flow: Flow, direction: Direction, choose: TierChoice
 ) -> SideDecision:
     subject = flow.destination if direction is Direction.INGRESS else flow.source
     if governed_pod(subject) is None:
         return SideDecision(direction=direction, governed=False, allowed=True)
-    for layer in _LAYERS:
-        decision = layer(cluster, settings, flow, direction)
-        if decision is not None:
-            return decision
-    return SideDecision(direction=direction, governed=True, allowed=True)
+    passed = choose(tier_matches(cluster, Tier.ADMIN, flow, direction))
+    if passed is not None and passed.action is not AdminAction.PASS:
+        return _tier_decision(direction, Layer.ADMIN_TIER, passed)
+    decision = _network_policy_layer(cluster, settings, flow, direction)
+    if decision is None:
+        baseline = choose(tier_matches(cluster, Tier.BASELINE, flow, direction))
+        if baseline is not None and baseline.action is not AdminAction.PASS:
+            decision = _tier_decision(direction, Layer.BASELINE_TIER, baseline)
+        else:
+            decision = SideDecision(direction=direction, governed=True, allowed=True)
+    return decision.model_copy(update={"passed_by": passed}) if passed else decision
 
 
 def is_self_traffic(source: Endpoint, destination: Endpoint) -> bool:
@@ -141,17 +169,33 @@ def is_node_local(flow: Flow) -> bool:
     NOTE: "traffic to and from the node where a Pod is running is always allowed, regardless
     of the IP address of the Pod or the node"
     (https://kubernetes.io/docs/concepts/services-networking/network-policies/).
+
+    That promise is NetworkPolicy's alone. The admin policy API makes none: its `nodes` peer
+    "selects the nodeIPs ... present in the node.Status.Addresses field" and for `networks`
+    "cluster-internal traffic will be checked against the rule as well", with no exception
+    for a pod's own node. So an Admin or Baseline tier rule that matches node-local traffic
+    (only `nodes` and `networks` peers can: host-network pods are no subjects and no
+    `namespaces`/`pods` peers) decides it, Deny included; only the NetworkPolicy layer and
+    the default let it through (`SideDecision.allows_node_local`).
     """
     return flow.same_node and may_be_node_local(flow.source, flow.destination)
 
 
-def evaluate(cluster: Cluster, flow: Flow, settings: Settings | None = None) -> FlowDecision:
-    """The verdict on one flow, with the policies and rules behind it on both sides."""
+def evaluate(
+    cluster: Cluster,
+    flow: Flow,
+    settings: Settings | None = None,
+    choose: TierChoice = walk_order,
+) -> FlowDecision:
+    """The verdict on one flow, with the policies and rules behind it on both sides.
+
+    `choose` picks a tier's deciding rule among the matching policies; by default the first
+    in netverify's walk order (see `possible_verdicts` for every order the API allows)."""
     settings = settings or Settings()
     return FlowDecision(
         flow=flow,
-        egress=_decide_side(cluster, settings, flow, Direction.EGRESS),
-        ingress=_decide_side(cluster, settings, flow, Direction.INGRESS),
+        egress=_decide_side(cluster, settings, flow, Direction.EGRESS, choose),
+        ingress=_decide_side(cluster, settings, flow, Direction.INGRESS, choose),
         self_traffic=is_self_traffic(flow.source, flow.destination),
         node_local=is_node_local(flow),
     )
@@ -174,5 +218,64 @@ def placements(flow: Flow) -> tuple[Flow, ...]:
 
 def explain_flow(cluster: Cluster, flow: Flow, settings: Settings | None = None) -> Explanation:
     """The flow's verdict on each placement its ends can have (see `placements`)."""
-    first, *others = (evaluate(cluster, placed, settings) for placed in placements(flow))
-    return Explanation(decision=first, same_node=others[0] if others else None)
+    placed = placements(flow)
+    first, *others = (evaluate(cluster, one, settings) for one in placed)
+    undecided = [one for one in placed if len(possible_verdicts(cluster, one, settings)) > 1]
+    order_dependent = sorted(
+        {
+            match.rule.policy
+            for one in undecided
+            for options in open_choices(cluster, one)
+            for match in options
+        },
+        key=lambda ref: (ref.kind, ref.name),
+    )
+    return Explanation(
+        decision=first,
+        same_node=others[0] if others else None,
+        order_dependent=tuple(order_dependent),
+    )
+
+
+def open_choices(cluster: Cluster, flow: Flow) -> list[list[AdminMatch]]:
+    """Per tier and direction where the API leaves it open, the matches that may come first."""
+    options: list[list[AdminMatch]] = []
+    for tier in Tier:
+        for direction in Direction:
+            firsts = [m for _, m in possible_firsts(tier_matches(cluster, tier, flow, direction))]
+            if len(firsts) > 1:
+                options.append(firsts)
+    return options
+
+
+def _choices(cluster: Cluster, flow: Flow) -> list[TierChoice]:
+    """One chooser per way to pick, in each tier and direction, the deciding match among
+    those some order puts first (`possible_firsts`); one chooser when the order is defined."""
+    options = open_choices(cluster, flow)
+    choosers: list[TierChoice] = [walk_order]
+    for picks in product(*options) if options else ():
+        chosen = {pick.rule: pick for pick in picks}
+
+        def choose(
+            matches: list[tuple[AdminPolicy, AdminMatch]],
+            chosen: dict[RuleRef, AdminMatch] = chosen,
+        ) -> AdminMatch | None:
+            firsts = possible_firsts(matches)
+            picked = [m for _, m in firsts if m.rule in chosen]
+            return picked[0] if picked else walk_order(firsts)
+
+        choosers.append(choose)
+    return choosers
+
+
+def possible_verdicts(
+    cluster: Cluster, flow: Flow, settings: Settings | None = None
+) -> dict[bool, FlowDecision]:
+    """The flow's verdict under every order of its tiers' policies the API allows (equal
+    priorities, or policies of both API versions, have no defined order), with a decision
+    that reaches it: two entries when the order decides the flow."""
+    verdicts: dict[bool, FlowDecision] = {}
+    for choose in _choices(cluster, flow):
+        decision = evaluate(cluster, flow, settings, choose)
+        verdicts.setdefault(decision.allowed, decision)
+    return verdicts

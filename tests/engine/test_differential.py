@@ -21,6 +21,7 @@ from netverify.model import (
     Flow,
     Invariant,
     InvariantKind,
+    InvariantResult,
     LabelSelector,
     Namespace,
     NamespaceScope,
@@ -34,7 +35,8 @@ from netverify.model import (
     Status,
 )
 from netverify.semantics import evaluate, placements
-from netverify.semantics.evaluator import is_self_traffic
+from netverify.semantics.admin import has_nodes_peers, node_is_unknown
+from netverify.semantics.evaluator import is_self_traffic, possible_verdicts
 from netverify.semantics.patterns import flow_matches
 from tests.engine.helpers import exact_pattern, prove_one
 from tests.strategies import (
@@ -61,16 +63,9 @@ DIFFERENTIAL = settings(
 )
 
 
-@DIFFERENTIAL
-@given(data=st.data())
-def test_single_flow_verdict_matches_evaluator(data: st.DataObject) -> None:
-    cluster = data.draw(clusters())
-    flow = data.draw(flows(cluster))
-    semantics = data.draw(settings_strategy())
-    assume(not is_self_traffic(flow.source, flow.destination))
-    verdicts = [evaluate(cluster, placed, semantics).allowed for placed in placements(flow)]
-    kind = data.draw(st.sampled_from([InvariantKind.FORBID, InvariantKind.REQUIRE]))
-    invariant = Invariant(
+def _one_flow_invariant(flow: Flow, kind: InvariantKind) -> Invariant:
+    """An invariant about exactly this flow's two ends, protocol and port."""
+    return Invariant(
         name="one-flow",
         kind=kind,
         source=exact_pattern(flow.source),
@@ -82,6 +77,18 @@ def test_single_flow_verdict_matches_evaluator(data: st.DataObject) -> None:
         ),
         pods=PodScope.EXISTING,
     )
+
+
+@DIFFERENTIAL
+@given(data=st.data())
+def test_single_flow_verdict_matches_evaluator(data: st.DataObject) -> None:
+    cluster = data.draw(clusters())
+    flow = data.draw(flows(cluster))
+    semantics = data.draw(settings_strategy())
+    assume(not is_self_traffic(flow.source, flow.destination))
+    verdicts = [evaluate(cluster, placed, semantics).allowed for placed in placements(flow)]
+    kind = data.draw(st.sampled_from([InvariantKind.FORBID, InvariantKind.REQUIRE]))
+    invariant = _one_flow_invariant(flow, kind)
     result = prove_one(cluster, invariant, semantics)
     # The invariant names the two ends, not their placement: it holds only on every one.
     holds = not any(verdicts) if kind is InvariantKind.FORBID else all(verdicts)
@@ -275,4 +282,93 @@ def test_any_pod_holds_survives_new_pods(data: st.DataObject) -> None:
         update={"pods": PodScope.EXISTING, "namespaces": NamespaceScope.EXISTING}
     )
     found = _violations(grown, existing_view, semantics)
+    assert found == [], f"holds for any pod, but a new pod breaks it: {found[0]}"
+
+
+def _order_or_node_doubt(cluster: Cluster, flows_: list[Flow], semantics: Settings) -> bool:
+    """Whether some flow's verdict depends on what netverify cannot know: an order of admin
+    policies the API leaves open, or the node of an unplaced host-network destination."""
+    return any(
+        len(possible_verdicts(cluster, flow, semantics)) > 1
+        or (has_nodes_peers(cluster) and node_is_unknown(cluster, flow.destination))
+        for flow in flows_
+    )
+
+
+@DIFFERENTIAL
+@given(data=st.data())
+def test_admin_tiers_single_flow_verdict_matches_evaluator(data: st.DataObject) -> None:
+    cluster = data.draw(clusters(max_pods=4, max_policies=2, max_admin_policies=3))
+    flow = data.draw(flows(cluster))
+    semantics = data.draw(settings_strategy())
+    assume(not is_self_traffic(flow.source, flow.destination))
+    placed = placements(flow)
+    kind = data.draw(st.sampled_from([InvariantKind.FORBID, InvariantKind.REQUIRE]))
+    invariant = _one_flow_invariant(flow, kind)
+    result = prove_one(cluster, invariant, semantics)
+    if result.status is Status.UNKNOWN:
+        assert _order_or_node_doubt(cluster, list(placed), semantics), result.reason
+        return
+    possible = {v for one in placed for v in possible_verdicts(cluster, one, semantics)}
+    if kind is InvariantKind.FORBID:
+        assert result.status is (Status.VIOLATED if True in possible else Status.HOLDS), result
+    else:
+        assert result.status is (Status.VIOLATED if False in possible else Status.HOLDS), result
+    if result.status is Status.VIOLATED:
+        assert result.counterexample is not None
+        assert result.counterexample.decision.flow in placed
+
+
+def _admin_case(
+    data: st.DataObject, pods: PodScope
+) -> tuple[Cluster, Settings, Invariant, InvariantResult]:
+    """A small cluster with admin policies, a forbid/require over `pods`, and its result
+    (never an internal error)."""
+    cluster = data.draw(clusters(max_pods=3, max_policies=2, max_admin_policies=3))
+    semantics = data.draw(settings_strategy())
+    invariant = data.draw(invariants(pods)).model_copy(
+        update={"kind": data.draw(st.sampled_from([InvariantKind.FORBID, InvariantKind.REQUIRE]))}
+    )
+    result = prove_one(cluster, invariant, semantics)
+    assert result.status is not Status.ERROR, result.reason
+    return cluster, semantics, invariant, result
+
+
+@DIFFERENTIAL
+@given(data=st.data())
+def test_admin_tiers_existing_pod_holds_survive_exhaustive_search(data: st.DataObject) -> None:
+    cluster, semantics, invariant, result = _admin_case(data, PodScope.EXISTING)
+    if result.status is Status.HOLDS:
+        found = _admin_violations(cluster, invariant, semantics)
+        assert found == [], f"holds, but the evaluator finds {found[0]}"
+
+
+def _admin_violations(cluster: Cluster, invariant: Invariant, semantics: Settings) -> list[Flow]:
+    """Sampled flows that break a forbid/require in some order the API allows."""
+    wants_blocked = invariant.kind is InvariantKind.REQUIRE
+    return [
+        placed
+        for flow in _all_flows(cluster, invariant)
+        if flow_matches(invariant, cluster, flow)
+        for placed in placements(flow)
+        if (not wants_blocked) in possible_verdicts(cluster, placed, semantics)
+    ]
+
+
+@DIFFERENTIAL
+@given(data=st.data())
+def test_admin_tiers_any_pod_holds_survives_new_pods(data: st.DataObject) -> None:
+    cluster, semantics, invariant, result = _admin_case(data, PodScope.ANY)
+    if result.status is not Status.HOLDS:
+        return
+    extra = data.draw(new_pods(cluster, any_namespace=False))
+    grown = cluster.model_copy(
+        update={
+            "pods": tuple(
+                sorted((*cluster.pods, *extra), key=lambda p: (p.namespace, p.name or ""))
+            )
+        }
+    )
+    existing_view = invariant.model_copy(update={"pods": PodScope.EXISTING})
+    found = _admin_violations(grown, existing_view, semantics)
     assert found == [], f"holds for any pod, but a new pod breaks it: {found[0]}"

@@ -465,9 +465,7 @@ def test_ports_normal_form(workdir: Path) -> None:
 @pytest.mark.parametrize(
     ("api_version", "kind", "namespace"),
     [
-        ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy", None),
-        ("policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy", None),
-        ("policy.networking.k8s.io/v1alpha2", "ClusterNetworkPolicy", None),
+        ("policy.networking.k8s.io/v1alpha3", "ClusterNetworkPolicy", None),
         ("crd.projectcalico.org/v1", "NetworkPolicy", "prod"),
         ("projectcalico.org/v3", "GlobalNetworkPolicy", None),
         ("projectcalico.org/v3", "StagedNetworkPolicy", "prod"),

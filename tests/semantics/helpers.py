@@ -4,7 +4,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from ipaddress import ip_address, ip_network
 
 from netverify.model import (
+    CNP_API_VERSION,
     NAMESPACE_NAME_LABEL,
+    AdminAction,
+    AdminPeer,
+    AdminPolicy,
+    AdminRule,
+    AdminSubject,
     Cluster,
     ContainerPort,
     Direction,
@@ -25,11 +31,15 @@ from netverify.model import (
     Protocol,
     RuleRef,
     Settings,
+    Tier,
 )
 from netverify.semantics import FlowDecision, evaluate
 
 EVERYTHING = LabelSelector()
 """The empty selector: every pod (as a podSelector) or every namespace (as a namespaceSelector)."""
+ALL_NAMESPACES = AdminPeer(namespaces=EVERYTHING)
+"""An admin peer: every (non-host-network) pod."""
+EVERY_POD = AdminSubject(namespaces=EVERYTHING)
 
 
 def selector(**match_labels: str) -> LabelSelector:
@@ -191,3 +201,35 @@ def ref(of: NetworkPolicy) -> ObjectRef:
 def rule_ref(of: NetworkPolicy, direction: Direction, index: int) -> RuleRef:
     """How decisions name one rule of a policy."""
     return RuleRef(policy=ref(of), direction=direction, index=index)
+
+
+def admin_rule(
+    action: AdminAction,
+    *peers: AdminPeer,
+    name: str | None = None,
+    ports: Sequence[PolicyPort] = (),
+) -> AdminRule:
+    """An admin rule (no peers given: every pod)."""
+    return AdminRule(name=name, action=action, peers=peers or (ALL_NAMESPACES,), ports=tuple(ports))
+
+
+def cnp(
+    name: str,
+    priority: int,
+    *,
+    tier: Tier = Tier.ADMIN,
+    subject: AdminSubject = EVERY_POD,
+    ingress: Iterable[AdminRule] = (),
+    egress: Iterable[AdminRule] = (),
+) -> AdminPolicy:
+    """A ClusterNetworkPolicy (by default of the Admin tier, selecting every pod)."""
+    return AdminPolicy(
+        api_version=CNP_API_VERSION,
+        kind="ClusterNetworkPolicy",
+        name=name,
+        tier=tier,
+        priority=priority,
+        subject=subject,
+        ingress=tuple(ingress),
+        egress=tuple(egress),
+    )

@@ -1,0 +1,161 @@
+"""When an admin policy verdict cannot be trusted as found: the doubts prove turns into
+`unknown` instead of `holds` or `violated`.
+
+Three things the reference evaluator cannot settle for one flow: the order of a tier's
+policies where the API leaves it open (equal priorities, or policies of both API versions),
+the addresses a `domainNames` peer resolves to, and the node of a host-network pod that
+netverify cannot place (a `nodes` peer may or may not match it).
+"""
+
+from ipaddress import ip_network
+
+import z3
+
+from netverify.encoding.cluster import ClusterEncoding
+from netverify.invariants import matching_flow
+from netverify.model import (
+    AdminPeer,
+    AdminPolicy,
+    Cluster,
+    Diagnostic,
+    Direction,
+    Endpoint,
+    Flow,
+    Invariant,
+    InvariantKind,
+    LoadedCluster,
+    PodEndpoint,
+    Settings,
+    Severity,
+    UnmodelledObject,
+    short_name,
+)
+from netverify.semantics.admin import has_nodes_peers, node_is_unknown
+from netverify.semantics.evaluator import open_choices, possible_verdicts
+
+ANY_ADDRESS = AdminPeer(networks=(ip_network("0.0.0.0/0"), ip_network("::/0")))
+"""What a `domainNames` peer may match, for all netverify knows."""
+
+
+def _endpoint_name(endpoint: Endpoint) -> str:
+    if isinstance(endpoint, PodEndpoint):
+        return f"{endpoint.namespace.name}/{endpoint.pod.name or '(a new pod)'}"
+    return str(endpoint.ip)
+
+
+def _flow_name(flow: Flow) -> str:
+    return (
+        f"{_endpoint_name(flow.source)} -> {_endpoint_name(flow.destination)} "
+        f"{flow.protocol.value}/{flow.port}"
+    )
+
+
+def domain_policies(cluster: Cluster) -> list[AdminPolicy]:
+    """The admin policies with a `domainNames` peer."""
+    return [
+        policy
+        for policy in cluster.admin_policies
+        if any(peer.domain_names for rule in policy.egress for peer in rule.peers)
+    ]
+
+
+def _domains_as_any_address(cluster: Cluster) -> Cluster:
+    """The cluster with every `domainNames` peer matching every address."""
+    policies = []
+    for policy in cluster.admin_policies:
+        egress = tuple(
+            rule.model_copy(
+                update={"peers": tuple(ANY_ADDRESS if p.domain_names else p for p in rule.peers)}
+            )
+            for rule in policy.egress
+        )
+        policies.append(policy.model_copy(update={"egress": egress}))
+    return cluster.model_copy(update={"admin_policies": tuple(policies)})
+
+
+def flow_doubt(
+    cluster: Cluster, settings: Settings, flow: Flow, expect_allowed: bool
+) -> str | None:
+    """Why the solver's flow is no definite answer, or None when it is one."""
+    verdicts = possible_verdicts(cluster, flow, settings)
+    if len(verdicts) > 1:
+        names = sorted({short_name(m.rule.policy) for o in open_choices(cluster, flow) for m in o})
+        return (
+            f"the verdict depends on the order of {' and '.join(names)}, which the API leaves "
+            f"open (equal priorities, or both API versions in one tier): {_flow_name(flow)} is "
+            "allowed in one order and blocked in another"
+        )
+    if has_nodes_peers(cluster) and node_is_unknown(cluster, flow.destination):
+        return (
+            f"the verdict depends on which node host-network pod "
+            f"{_endpoint_name(flow.destination)} runs on (no loaded Node is its `nodeName` or "
+            f"has its address), which a `nodes` peer may or may not select: {_flow_name(flow)}"
+        )
+    domains = domain_policies(cluster)
+    if (
+        not expect_allowed
+        and domains
+        and True in possible_verdicts(_domains_as_any_address(cluster), flow, settings)
+    ):
+        names = sorted(short_name(p.ref) for p in domains)
+        return (
+            f"{_flow_name(flow)} is blocked unless its destination is an address of a "
+            f"`domainNames` peer of {' and '.join(names)}, which netverify cannot resolve"
+        )
+    return None
+
+
+def domain_doubt(encoding: ClusterEncoding, solver: z3.Solver, invariant: Invariant) -> str | None:
+    """Why a `forbid` that holds, or a `reachable` with no allowed flow, is no proof: some
+    `domainNames` Accept rule (the only action they can have) may allow a matching flow,
+    as its policy can select the flow's source. (A `require` that holds stays proved:
+    such a rule can only allow more.)"""
+    if invariant.kind is InvariantKind.REQUIRE or encoding.admin is None:
+        return None
+    for policy in domain_policies(encoding.cluster):
+        solver.push()
+        try:
+            solver.add(matching_flow(encoding, invariant))
+            solver.add(encoding.admin.subject_selects(policy.subject, Direction.EGRESS))
+            if solver.check() != z3.unsat:
+                return (
+                    f"{short_name(policy.ref)} accepts egress to `domainNames` whose addresses "
+                    "netverify cannot resolve, from pods this invariant is about"
+                )
+        finally:
+            solver.pop()
+    return None
+
+
+def set_aside_admin_tiers(loaded: LoadedCluster, command: str) -> LoadedCluster:
+    """The loaded cluster for a command that does not model admin tiers yet (`matrix`,
+    `diff`, `lint`): its admin policies become unmodelled objects again, each with a warning,
+    so that the command's answer says what it leaves out instead of being silently wrong."""
+    cluster = loaded.cluster
+    if not cluster.admin_policies:
+        return loaded
+    unmodelled = tuple(
+        UnmodelledObject(api_version=p.api_version, kind=p.kind, namespace=None, name=p.name)
+        for p in cluster.admin_policies
+    )
+    warnings = tuple(
+        Diagnostic(
+            severity=Severity.WARNING,
+            message=f"`{command}` does not model admin policy tiers yet: its answer does not "
+            "account for this policy (prove and explain do)",
+            span=loaded.sources.of_object(policy.ref),
+            object=str(policy.ref),
+        )
+        for policy in cluster.admin_policies
+    )
+    return loaded.model_copy(
+        update={
+            "cluster": cluster.model_copy(
+                update={
+                    "admin_policies": (),
+                    "unmodelled": (*cluster.unmodelled, *unmodelled),
+                }
+            ),
+            "warnings": (*loaded.warnings, *warnings),
+        }
+    )
