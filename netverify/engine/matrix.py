@@ -46,8 +46,6 @@ EXPLAIN_LIMIT = 20_000
 """Matrices with more cells than this carry no witnesses (each costs a replay)."""
 DETAIL_LIMIT = 1_500
 """Clusters with more pods than this carry no pod-level detail."""
-WORKLOAD_LABELS = ("app.kubernetes.io/name", "app", "k8s-app")
-"""Labels that name a workload, in order of preference (`--group-by workload`)."""
 
 
 def pod_name(pod: Pod) -> str:
@@ -72,6 +70,7 @@ def _entities(cluster: Cluster, group_by: GroupBy) -> list[_Entity]:
             for pod in service.backends(cluster.pods):
                 _add(entities, f"{service.namespace}/Service/{service.name}", pod)
     grouped = {id(pod) for entity in entities.values() for pod in entity.pods}
+    workload_names = _workload_names(cluster.pods) if group_by is GroupBy.WORKLOAD else {}
     for pod in cluster.pods:
         match group_by:
             case GroupBy.NAMESPACE:
@@ -79,11 +78,34 @@ def _entities(cluster: Cluster, group_by: GroupBy) -> list[_Entity]:
             case GroupBy.POD | GroupBy.SERVICE:
                 name = pod_name(pod)
             case GroupBy.WORKLOAD:
-                label = next((pod.labels[k] for k in WORKLOAD_LABELS if k in pod.labels), None)
-                name = f"{pod.namespace}/{label if label is not None else pod.name}"
+                name = workload_names[_workload(pod)]
         if id(pod) not in grouped:
             _add(entities, name, pod)
     return [entities[name] for name in sorted(entities)]
+
+
+def _workload(pod: Pod) -> tuple[str, str, str]:
+    """The workload a pod belongs to, as (namespace, kind, name): a workload's template pod
+    is its own; a bare Pod belongs to the workload owning it, else to itself."""
+    if pod.kind == "Pod" and pod.owner is not None:
+        kind, _, name = pod.owner.partition("/")
+        return pod.namespace, kind, name
+    return pod.namespace, pod.kind, pod.name or ""
+
+
+def _workload_names(pods: Sequence[Pod]) -> dict[tuple[str, str, str], str]:
+    """Each workload's row name as `explain` and specs take it: `ns/name`, or `ns/Kind/name`
+    where workloads of different kinds share the name."""
+    workloads = {_workload(pod) for pod in pods}
+    kinds: dict[tuple[str, str], int] = {}
+    for namespace, _, name in workloads:
+        kinds[(namespace, name)] = kinds.get((namespace, name), 0) + 1
+    return {
+        (namespace, kind, name): (
+            f"{namespace}/{name}" if kinds[(namespace, name)] == 1 else f"{namespace}/{kind}/{name}"
+        )
+        for namespace, kind, name in workloads
+    }
 
 
 def _add(entities: dict[str, _Entity], name: str, pod: Pod) -> None:

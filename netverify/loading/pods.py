@@ -118,7 +118,7 @@ after the resource (not after its StatefulSet)."""
 def read_pod(
     fields: ObjectFields, data: dict[str, object], namespace: str, name: str, labels: dict[str, str]
 ) -> Pod | None:
-    """A `Pod` object, with the addresses its status reports."""
+    """A `Pod` object, with the addresses its status reports and the workload owning it."""
     spec = _read_pod_spec(fields, data.get("spec"), ("spec",))
     ips = _read_pod_ips(fields, data.get("status"))
     if fields.failed:
@@ -131,7 +131,26 @@ def read_pod(
         ips=ips,
         host_network=spec.host_network,
         node_name=spec.node_name,
+        owner=_owner(data.get("metadata"), labels),
     )
+
+
+def _owner(metadata: object, labels: dict[str, str]) -> str | None:
+    """`Kind/name` of the controller among the pod's `ownerReferences` (only grouping relies
+    on it, so a malformed entry is ignored, not an error). A Deployment's pods are owned by
+    a ReplicaSet named `<deployment>-<pod-template-hash>`: they stand for the Deployment."""
+    references = metadata.get("ownerReferences") if isinstance(metadata, dict) else None
+    for reference in references if isinstance(references, list) else ():
+        if not isinstance(reference, dict) or reference.get("controller") is not True:
+            continue
+        kind, name = reference.get("kind"), reference.get("name")
+        if not (isinstance(kind, str) and isinstance(name, str)):
+            continue
+        template_hash = labels.get("pod-template-hash")
+        if kind == "ReplicaSet" and template_hash and name.endswith(f"-{template_hash}"):
+            return f"Deployment/{name.removesuffix(f'-{template_hash}')}"
+        return f"{kind}/{name}"
+    return None
 
 
 def read_workload(

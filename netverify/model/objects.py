@@ -64,6 +64,9 @@ class Pod(Frozen):
     node_name: str | None = None
     """`spec.nodeName`: the node the pod is bound to; None when the manifests do not say, and
     then the pod may share a node with any other pod."""
+    owner: str | None = None
+    """The workload that owns a bare Pod (its controller `ownerReference`), as `Kind/name`;
+    a ReplicaSet with the pod's `pod-template-hash` stands for its Deployment."""
     replicas: int | None = None
     """How many pods a workload runs (`spec.replicas`, 1 when not written); None for a bare
     Pod and for a workload whose manifest does not fix it (DaemonSet, Job, CronJob)."""

@@ -225,3 +225,62 @@ spec:
     assert witness is not None and witness.node_local
     assert pair in allowed_pairs(same)
     assert pair not in allowed_pairs(matrix_on("node-b"))
+
+
+def test_group_by_workload_is_by_owning_workload(tmp_path: Path) -> None:
+    """Pods of `kubectl get pods` output join the workload owning them (a Deployment through
+    its ReplicaSet), two workloads with one app label stay two rows, and rows are named as
+    explain and specs name workloads."""
+    manifest = """
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-7f9c5-abcde
+  namespace: shop
+  labels: {app: web, pod-template-hash: 7f9c5}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7f9c5, uid: u1, controller: true}]
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-7f9c5-fghij
+  namespace: shop
+  labels: {app: web, pod-template-hash: 7f9c5}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7f9c5, uid: u1, controller: true}]
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web-canary, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web, track: canary}}
+  template:
+    metadata: {labels: {app: web, track: canary}}
+    spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: shop}
+spec: {containers: [{name: c, image: x}]}
+"""
+    path = tmp_path / "shop.yaml"
+    path.write_text(manifest, encoding="utf-8")
+
+    computation = MatrixComputation(load_manifests([str(path)]), Settings(), GroupBy.WORKLOAD)
+
+    rows = {entity.name: entity.pods for entity in computation.matrix.entities}
+    assert rows == {
+        "shop/debug": ("shop/debug",),
+        "shop/web": ("shop/web", "shop/web-7f9c5-abcde", "shop/web-7f9c5-fghij"),
+        "shop/web-canary": ("shop/web-canary",),
+    }
