@@ -238,7 +238,8 @@ metadata:
   name: web-7f9c5-abcde
   namespace: shop
   labels: {app: web, pod-template-hash: 7f9c5}
-  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7f9c5, uid: u1, controller: true}]
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: ReplicaSet, name: web-7f9c5, uid: u1, controller: true}
 spec: {containers: [{name: c, image: x}]}
 ---
 apiVersion: v1
@@ -247,7 +248,8 @@ metadata:
   name: web-7f9c5-fghij
   namespace: shop
   labels: {app: web, pod-template-hash: 7f9c5}
-  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7f9c5, uid: u1, controller: true}]
+  ownerReferences:
+  - {apiVersion: apps/v1, kind: ReplicaSet, name: web-7f9c5, uid: u1, controller: true}
 spec: {containers: [{name: c, image: x}]}
 ---
 apiVersion: apps/v1
