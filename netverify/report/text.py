@@ -37,6 +37,7 @@ from netverify.report.tables import matrix_tables
 
 if TYPE_CHECKING:
     # NOTE: only the type: importing the engine would load z3 for every text format.
+    from netverify.engine.equivalence import DifferingFlow, Equivalence
     from netverify.engine.summary import ClusterSummary
 
 _LEVEL = {
@@ -247,6 +248,41 @@ def format_lint(report: LintReport) -> str:
     suffix = f" ({len(report.suppressed)} suppressed)" if report.suppressed else ""
     lines.append(f"{len(report.findings)} findings: {summary}{suffix}")
     return "\n".join(lines) + "\n"
+
+
+def format_migrate(
+    written: Sequence[str], equivalence: "Equivalence", before: SourceMap, after: SourceMap
+) -> str:
+    """`migrate`'s answer: the files written, then the proof or each flow that differs with
+    the rules that decide it before (v1alpha1) and after (the ClusterNetworkPolicies)."""
+    lines = [f"migrate: wrote {path}" for path in written]
+    if equivalence.proved:
+        lines.append("migrate: equivalent (proved)")
+        return "\n".join(lines) + "\n"
+    if equivalence.differences:
+        lines.append(
+            f"migrate: not equivalent: {len(equivalence.differences)} flows decided differently "
+            "(one per protocol and pair of pod groups)"
+        )
+    for difference in equivalence.differences:
+        lines += _difference_lines(difference, before, after)
+    if equivalence.unknown_reason is not None:
+        lines.append(f"migrate: not proved: {equivalence.unknown_reason}")
+    return "\n".join(lines) + "\n"
+
+
+def _difference_lines(difference: "DifferingFlow", before: SourceMap, after: SourceMap) -> list[str]:
+    lines = [describe_flow(difference.flow)]
+    for label, decisions, sources in (
+        ("before", difference.before, before),
+        ("after", difference.after, after),
+    ):
+        verdicts = " or ".join("allowed" if d.allowed else "blocked" for d in decisions)
+        open_order = " (in an order the API leaves open)" if len(decisions) > 1 else ""
+        lines.append(f"  {label}: {verdicts}{open_order}")
+        for decision in decisions:
+            lines += [f"    {line}" for line in decision_lines(decision, sources)]
+    return lines
 
 
 def format_matrix(matrix: ConnectivityMatrix, rows: Iterable[MatrixRow]) -> Iterator[str]:
