@@ -15,15 +15,14 @@ import z3
 from netverify.encoding.admin import AdminEncoding
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.solver import SolverLimits, make_solver, unknown_reason
-from netverify.encoding.terms import protocol_code
 from netverify.encoding.universe import build_universe
 from netverify.engine.readable import readable_flow
 from netverify.engine.replay import ReplayMismatch
 from netverify.model import Cluster, Flow, FlowDecision, PodEndpoint, Settings
 from netverify.semantics.evaluator import possible_verdicts
 
-DEFAULT_MOST = 10
-"""The most differing flows listed (one per protocol and pair of pod classes)."""
+DEFAULT_MOST = 5
+"""The most differing flows listed (one per pair of pod classes)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,10 @@ def admin_equivalence(
     for cluster in (before, after):
         admin = AdminEncoding(cluster, encoding.classes, encoding.policies)
         verdicts.append(
-            [admin.flow_verdict(allowed, encoding.self_traffic, same_node) for allowed in (True, False)]
+            [
+                admin.flow_verdict(allowed, encoding.self_traffic, same_node)
+                for allowed in (True, False)
+            ]
         )
     (allowed_before, blocked_before), (allowed_after, blocked_after) = verdicts
     solver = make_solver(limits)
@@ -85,7 +87,7 @@ def admin_equivalence(
             return Equivalence(differences=tuple(differences))
         if outcome != z3.sat:
             return Equivalence(tuple(differences), unknown_reason(solver, limits))
-        flow = readable_flow(solver, encoding, prefer_existing=True)
+        flow = readable_flow(solver, encoding, prefer_existing=True, prefer_declared_port=True)
         differences.append(_replayed(before, after, flow, settings))
         solver.add(z3.Not(_same_kind(encoding, flow)))
     return Equivalence(differences=tuple(differences))
@@ -107,14 +109,17 @@ def _replayed(before: Cluster, after: Cluster, flow: Flow, settings: Settings) -
 
 
 def _same_kind(encoding: ClusterEncoding, flow: Flow) -> z3.BoolRef:
-    """A flow on the same protocol between the same pod classes (or between addresses and
-    pods that could exist, whose class is -1): one is listed, the others are alike."""
-    terms = [encoding.flow.protocol == protocol_code(flow.protocol)]
-    for symbolic, end in ((encoding.flow.source, flow.source), (encoding.flow.destination, flow.destination)):
-        is_pod = isinstance(end, PodEndpoint)
-        terms.append(symbolic.is_pod == is_pod)
-        if is_pod:
-            terms.append(symbolic.pod_class == _class_of(encoding, end))
+    """A flow between the same pod classes (pods that could exist are class -1), or
+    between the same class and an address: one is listed, the others are alike."""
+    terms: list[z3.BoolRef] = []
+    for symbolic, end in (
+        (encoding.flow.source, flow.source),
+        (encoding.flow.destination, flow.destination),
+    ):
+        if isinstance(end, PodEndpoint):
+            terms += [symbolic.is_pod, symbolic.pod_class == _class_of(encoding, end)]
+        else:
+            terms.append(z3.Not(symbolic.is_pod))
     return z3.And(terms)
 
 

@@ -141,9 +141,7 @@ def _v1alpha2_gaps(policy: AdminPolicy) -> list[tuple[RuleRef | None, str]]:
         rules = policy.rules(direction)
         key = _RULES_KEY[direction]
         if len(rules) > CNP_MAX_ITEMS:
-            gaps.append(
-                (None, f"{len(rules)} {key} rules (a ClusterNetworkPolicy has at most 25)")
-            )
+            gaps.append((None, f"{len(rules)} {key} rules (a ClusterNetworkPolicy has at most 25)"))
         for index, rule in enumerate(rules):
             where = RuleRef(policy=policy.ref, direction=direction, index=index)
             peers, protocols = len(rule.peers), len(_protocols(rule.ports))

@@ -262,7 +262,7 @@ def format_migrate(
     if equivalence.differences:
         lines.append(
             f"migrate: not equivalent: {len(equivalence.differences)} flows decided differently "
-            "(one per protocol and pair of pod groups)"
+            "(one per pair of pod groups)"
         )
     for difference in equivalence.differences:
         lines += _difference_lines(difference, before, after)
@@ -271,17 +271,23 @@ def format_migrate(
     return "\n".join(lines) + "\n"
 
 
-def _difference_lines(difference: "DifferingFlow", before: SourceMap, after: SourceMap) -> list[str]:
+def _difference_lines(
+    difference: "DifferingFlow", before: SourceMap, after: SourceMap
+) -> list[str]:
     lines = [describe_flow(difference.flow)]
     for label, decisions, sources in (
         ("before", difference.before, before),
         ("after", difference.after, after),
     ):
-        verdicts = " or ".join("allowed" if d.allowed else "blocked" for d in decisions)
-        open_order = " (in an order the API leaves open)" if len(decisions) > 1 else ""
-        lines.append(f"  {label}: {verdicts}{open_order}")
-        for decision in decisions:
-            lines += [f"    {line}" for line in decision_lines(decision, sources)]
+        verdicts = ["allowed" if decision.allowed else "blocked" for decision in decisions]
+        if len(decisions) == 1:
+            lines.append(f"  {label}: {verdicts[0]}")
+            lines += [f"    {line}" for line in decision_lines(decisions[0], sources)]
+            continue
+        lines.append(f"  {label}: {' or '.join(verdicts)}, by an order the API leaves open")
+        for verdict, decision in zip(verdicts, decisions, strict=True):
+            lines.append(f"    when {verdict}:")
+            lines += [f"      {line}" for line in decision_lines(decision, sources)]
     return lines
 
 
