@@ -22,6 +22,7 @@ from netverify.cli import (
     generate,
     lint,
     matrix,
+    migrate,
     prove,
     schema,
     snapshot,
@@ -69,6 +70,7 @@ app.command(name="diff")(diff.diff)
 app.command(name="generate")(generate.generate)
 app.command(name="matrix")(matrix.matrix)
 app.command(name="lint")(lint.lint)
+app.command(name="migrate")(migrate.migrate)
 app.command(name="schema")(schema.schema)
 app.command(name="snapshot")(snapshot.snapshot)
 

@@ -58,9 +58,11 @@ def lint(
         loaded = load_input(paths, strict, cluster, context, kubeconfig, namespace)
     except InputError as error:
         input_error(error)
+    # The admin checks read the admin policies; the others do not model the tiers yet.
+    admin_policies = loaded.cluster.admin_policies
     loaded = set_aside_admin_tiers(loaded, "lint")
     print_warnings(loaded.warnings)
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
-    report = run_lint(loaded, settings, limits)
+    report = run_lint(loaded, settings, limits, admin_policies)
     write(lint_formatter(output_format).format_lint(report), output)
     raise typer.Exit(EXIT_VIOLATED if report.has_errors else EXIT_HOLDS)

@@ -37,6 +37,7 @@ from netverify.report.tables import matrix_tables
 
 if TYPE_CHECKING:
     # NOTE: only the type: importing the engine would load z3 for every text format.
+    from netverify.engine.equivalence import DifferingFlow, Equivalence
     from netverify.engine.summary import ClusterSummary
 
 _LEVEL = {
@@ -247,6 +248,47 @@ def format_lint(report: LintReport) -> str:
     suffix = f" ({len(report.suppressed)} suppressed)" if report.suppressed else ""
     lines.append(f"{len(report.findings)} findings: {summary}{suffix}")
     return "\n".join(lines) + "\n"
+
+
+def format_migrate(
+    written: Sequence[str], equivalence: "Equivalence", before: SourceMap, after: SourceMap
+) -> str:
+    """`migrate`'s answer: the files written, then the proof or each flow that differs with
+    the rules that decide it before (v1alpha1) and after (the ClusterNetworkPolicies)."""
+    lines = [f"migrate: wrote {path}" for path in written]
+    if equivalence.proved:
+        lines.append("migrate: equivalent (proved)")
+        return "\n".join(lines) + "\n"
+    if equivalence.differences:
+        lines.append(
+            f"migrate: not equivalent: {len(equivalence.differences)} flows decided differently "
+            "(one per pair of pod groups)"
+        )
+    for difference in equivalence.differences:
+        lines += _difference_lines(difference, before, after)
+    if equivalence.unknown_reason is not None:
+        lines.append(f"migrate: not proved: {equivalence.unknown_reason}")
+    return "\n".join(lines) + "\n"
+
+
+def _difference_lines(
+    difference: "DifferingFlow", before: SourceMap, after: SourceMap
+) -> list[str]:
+    lines = [describe_flow(difference.flow)]
+    for label, decisions, sources in (
+        ("before", difference.before, before),
+        ("after", difference.after, after),
+    ):
+        verdicts = ["allowed" if decision.allowed else "blocked" for decision in decisions]
+        if len(decisions) == 1:
+            lines.append(f"  {label}: {verdicts[0]}")
+            lines += [f"    {line}" for line in decision_lines(decisions[0], sources)]
+            continue
+        lines.append(f"  {label}: {' or '.join(verdicts)}, by an order the API leaves open")
+        for verdict, decision in zip(verdicts, decisions, strict=True):
+            lines.append(f"    when {verdict}:")
+            lines += [f"      {line}" for line in decision_lines(decision, sources)]
+    return lines
 
 
 def format_matrix(matrix: ConnectivityMatrix, rows: Iterable[MatrixRow]) -> Iterator[str]:

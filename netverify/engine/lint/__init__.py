@@ -1,22 +1,23 @@
 """`netverify lint`: registered checks over a loaded cluster, with inline suppression.
 
 Check kinds live in `structural` (evaluated on the existing objects), `proved` and
-`redundancy` (proved with Z3 over every pod that could exist); each registers itself with a
-stable id. A finding on a policy is suppressed when the policy's `netverify.io/ignore`
-annotation lists its id.
+`redundancy` (proved with Z3 over every pod that could exist) and `admin` (admin policies,
+read off the manifests); each registers itself with a stable id. A finding on a policy is
+suppressed when the policy's `netverify.io/ignore` annotation lists its id.
 """
 
 from netverify.encoding.solver import SolverLimits
-from netverify.engine.lint import proved, redundancy, structural
+from netverify.engine.lint import admin, proved, redundancy, structural
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import REGISTRY, Check, DuplicateCheck, register
-from netverify.model import LoadedCluster, Settings
+from netverify.model import AdminPolicy, LoadedCluster, Settings
 from netverify.model.lint import Finding, LintReport
 
 __all__ = [
     "REGISTRY",
     "Check",
     "DuplicateCheck",
+    "admin",
     "lint",
     "proved",
     "redundancy",
@@ -29,9 +30,11 @@ def lint(
     loaded: LoadedCluster,
     settings: Settings,
     limits: SolverLimits,
+    admin_policies: tuple[AdminPolicy, ...] | None = None,
 ) -> LintReport:
-    """Run every registered check; findings sorted by file, line, check id and message."""
-    context = LintContext(loaded, settings, limits)
+    """Run every registered check; findings sorted by file, line, check id and message.
+    `admin_policies`: those the admin checks read (default: the cluster's)."""
+    context = LintContext(loaded, settings, limits, admin_policies)
     ignored = {
         (policy.namespace, policy.name): policy.ignored_checks for policy in loaded.cluster.policies
     }

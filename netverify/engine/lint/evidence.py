@@ -142,7 +142,7 @@ def policy_matters(context: LintContext, policy: NetworkPolicy) -> bool:
     return False
 
 
-def _selects_superset(wide: LabelSelector, narrow: LabelSelector) -> bool:
+def selects_superset(wide: LabelSelector, narrow: LabelSelector) -> bool:
     """Every requirement of `wide` is one of `narrow`'s: what `narrow` matches, `wide` does."""
     return all(narrow.match_labels.get(k) == v for k, v in wide.match_labels.items()) and all(
         requirement in narrow.match_expressions for requirement in wide.match_expressions
@@ -167,7 +167,7 @@ def syntactic_cover(
     for other, _, other_index, candidate in context.rules(others, direction, active=True):
         if other is policy and other_index == index:
             continue
-        if _selects_superset(other.pod_selector, policy.pod_selector) and _rule_covers(
+        if selects_superset(other.pod_selector, policy.pod_selector) and _rule_covers(
             candidate, rule
         ):
             return context.rule_ref(other, direction, other_index)
@@ -185,7 +185,7 @@ def syntactic_policy_cover(context: LintContext, policy: NetworkPolicy) -> list[
             for other in context.namespace_policies(policy.namespace)
             if other is not policy
             and direction in other.policy_types
-            and _selects_superset(other.pod_selector, policy.pod_selector)
+            and selects_superset(other.pod_selector, policy.pod_selector)
         ]
         if not isolating:
             return None
