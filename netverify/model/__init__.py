@@ -67,11 +67,15 @@ from netverify.model.results import (
     Witness,
 )
 from netverify.model.services import (
+    SERVICE_NAME_LABEL,
     BackendFlow,
+    EndpointSlice,
     Service,
     ServiceExplanation,
     ServiceFlows,
     ServicePort,
+    SliceEndpoint,
+    SlicePort,
 )
 
 __all__ = [
@@ -80,6 +84,7 @@ __all__ = [
     "MAX_PORT",
     "NAMESPACE_NAME_LABEL",
     "PROTOCOLS",
+    "SERVICE_NAME_LABEL",
     "AdminAction",
     "AdminMatch",
     "AdminPeer",
@@ -93,6 +98,7 @@ __all__ = [
     "Direction",
     "Endpoint",
     "EndpointPattern",
+    "EndpointSlice",
     "Explanation",
     "ExternalEndpoint",
     "Flow",
@@ -137,6 +143,8 @@ __all__ = [
     "Severity",
     "SideDecision",
     "SkippedObject",
+    "SliceEndpoint",
+    "SlicePort",
     "SourceMap",
     "SourceSpan",
     "Spec",
