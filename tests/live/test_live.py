@@ -5,11 +5,12 @@
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner, Result
 
 from netverify.cli.app import app
 from netverify.loading import load_manifests
-from netverify.loading.live import ClusterSource, read_cluster
+from netverify.loading.live import LISTED_KINDS, ClusterSource, read_cluster
 from netverify.model import InputError, ObjectRef
 from tests.live.apiserver import FakeCluster
 
@@ -234,3 +235,16 @@ def test_diff_takes_the_cluster_as_head(api: FakeCluster, tmp_path: Path) -> Non
     two = run("diff", str(folder), str(folder), "--cluster", *kubeconfig)
     assert two.exit_code == EXIT_INPUT_ERROR
     assert "diff with a live cluster takes BASE (one path) --cluster" in two.stderr
+
+
+def test_the_documented_cluster_role_grants_every_list() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "cluster.md").read_text()
+    role = next(yaml.safe_load_all(text.split("```yaml\n")[1].split("```")[0]))
+    granted = {
+        (group, resource)
+        for rule in role["rules"]
+        if "list" in rule["verbs"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
+    assert {(listed.group, listed.resource) for listed in LISTED_KINDS} <= granted
