@@ -23,13 +23,13 @@ from netverify.loading.validation import (
 from netverify.loading.yamlconvert import Path
 from netverify.model import (
     SERVICE_NAME_LABEL,
+    ContainerPort,
     Diagnostic,
     EndpointSlice,
     Pod,
     Service,
     Severity,
     SliceEndpoint,
-    SlicePort,
     SourceSpan,
 )
 
@@ -90,10 +90,9 @@ def _read_endpoint(
     fields: ObjectFields, raw: object, path: Path, address_type: object
 ) -> SliceEndpoint | None:
     """A ready endpoint; None for one that is not ready or after an error."""
-    entry = fields.mapping(raw, path)
+    entry = _entry(fields, raw, path, ENDPOINT_FIELDS)
     if entry is None:
         return None
-    fields.check_fields(entry, path, ENDPOINT_FIELDS)
     addresses = []
     raw_addresses = fields.required(entry, path, "addresses")
     for index, raw_address in enumerate(
@@ -132,11 +131,20 @@ def _target_pod(
     return None
 
 
-def _read_port(fields: ObjectFields, raw: object, path: Path) -> SlicePort | None:
+def _entry(
+    fields: ObjectFields, raw: object, path: Path, known: tuple[str, ...]
+) -> dict[str, object] | None:
+    """A list entry that must be a mapping, its fields checked against `known`."""
     entry = fields.mapping(raw, path)
+    if entry is not None:
+        fields.check_fields(entry, path, known)
+    return entry
+
+
+def _read_port(fields: ObjectFields, raw: object, path: Path) -> ContainerPort | None:
+    entry = _entry(fields, raw, path, PORT_FIELDS)
     if entry is None:
         return None
-    fields.check_fields(entry, path, PORT_FIELDS)
     protocol = read_protocol(fields, entry.get("protocol"), (*path, "protocol"))
     raw_name = entry.get("name")
     name = None if raw_name in (None, "") else fields.string(raw_name, (*path, "name"))
@@ -148,7 +156,7 @@ def _read_port(fields: ObjectFields, raw: object, path: Path) -> SlicePort | Non
     if number is not None and (problem := port_number_error(number)) is not None:
         fields.error((*path, "port"), problem)
         return None
-    return None if number is None else SlicePort(name=name, port=number, protocol=protocol)
+    return None if number is None else ContainerPort(name=name, port=number, protocol=protocol)
 
 
 def with_endpoint_slices(

@@ -75,7 +75,6 @@ from netverify.model.services import (
     ServiceFlows,
     ServicePort,
     SliceEndpoint,
-    SlicePort,
 )
 
 __all__ = [
@@ -144,7 +143,6 @@ __all__ = [
     "SideDecision",
     "SkippedObject",
     "SliceEndpoint",
-    "SlicePort",
     "SourceMap",
     "SourceSpan",
     "Spec",

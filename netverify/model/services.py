@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from netverify.model.base import Frozen
 from netverify.model.decision import Explanation
 from netverify.model.flow import Endpoint, Flow, PodEndpoint
-from netverify.model.objects import IPAddress, Pod, Protocol
+from netverify.model.objects import ContainerPort, IPAddress, Pod, Protocol
 
 
 class ServicePort(Frozen):
@@ -59,14 +59,6 @@ class SliceEndpoint(Frozen):
         return f"{self.pod[0]}/{self.pod[1]}" if self.pod else ", ".join(self.addresses)
 
 
-class SlicePort(Frozen):
-    """One entry of an EndpointSlice's `ports`: the Service port `name` is served on `port`."""
-
-    name: str | None = None
-    port: int
-    protocol: Protocol = Protocol.TCP
-
-
 class EndpointSlice(Frozen):
     """A `discovery.k8s.io/v1` EndpointSlice, as far as it names a Service's backends."""
 
@@ -76,7 +68,9 @@ class EndpointSlice(Frozen):
     """Its `kubernetes.io/service-name` label."""
     endpoints: tuple[SliceEndpoint, ...] = ()
     """Endpoints whose `conditions.ready` is not false (kube-proxy sends nothing to others)."""
-    ports: tuple[SlicePort, ...] = ()
+    ports: tuple[ContainerPort, ...] = ()
+    """Where its endpoints serve each Service port: an entry named like the Service port (no
+    name for an unnamed one), with the port number on the endpoint."""
 
     def __str__(self) -> str:
         return f"{self.namespace}/EndpointSlice/{self.name}"
