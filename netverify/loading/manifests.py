@@ -378,10 +378,6 @@ class _Builder:
         referenced += [service.namespace for service in self.services]
         pods = tuple(sorted(self.pods, key=lambda p: (p.namespace, p.name or "", p.kind)))
         services, slice_warnings = with_endpoint_slices(self.services, self.endpoint_slices, pods)
-        if self.diagnostics.strict and slice_warnings:
-            raise InputError(
-                [w.model_copy(update={"severity": Severity.ERROR}) for w in slice_warnings]
-            )
         for name in referenced:
             if name not in namespaces:
                 labels = {NAMESPACE_NAME_LABEL: name}

@@ -122,10 +122,3 @@ def test_slice_validation_names_the_field(tmp_path: Path) -> None:
         load_manifests([path])
     fields = sorted(str(d.field) for d in raised.value.diagnostics)
     assert fields == ["addressType", "endpoints[0].targetRef", "ports[0].port"]
-
-
-def test_external_endpoints_are_an_error_under_strict() -> None:
-    with pytest.raises(InputError) as raised:
-        load_manifests([str(SLICES)], strict=True)
-    assert [d.severity.value for d in raised.value.diagnostics] == ["error", "error"]
-    assert "external backends are not modelled" in str(raised.value)
