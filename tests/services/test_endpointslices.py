@@ -122,3 +122,8 @@ def test_slice_validation_names_the_field(tmp_path: Path) -> None:
         load_manifests([path])
     fields = sorted(str(d.field) for d in raised.value.diagnostics)
     assert fields == ["addressType", "endpoints[0].targetRef", "ports[0].port"]
+
+
+def test_external_endpoints_stay_a_warning_under_strict() -> None:
+    loaded = load_manifests([str(SLICES)], strict=True)  # default/kubernetes has them always
+    assert [w.severity.value for w in loaded.warnings] == ["warning", "warning"]
