@@ -16,6 +16,7 @@ from netverify.loading.validation import closest_match, did_you_mean, port_name_
 from netverify.model import (
     MAX_PORT,
     PROTOCOLS,
+    SERVICE_NAME_LABEL,
     Cluster,
     Diagnostic,
     Endpoint,
@@ -162,7 +163,7 @@ def service_flows(cluster: Cluster, source: Endpoint, service: Service, port: st
         raise _fail(f"--port {port}: {service} has no such port (its ports: {listed})")
     backends = []
     for pod in service.backends(cluster.pods):
-        target = service_port.target_on(pod)
+        target = service.target_on(service_port, pod)
         if target is not None:
             namespace = cluster.namespace(pod.namespace)
             assert namespace is not None, "every pod's namespace is loaded or implied"
@@ -172,14 +173,28 @@ def service_flows(cluster: Cluster, source: Endpoint, service: Service, port: st
             )
             backends.append(BackendFlow(backend=backend, flow=flow))
     if not backends:
-        raise _fail(no_backends_message(service, service_port))
+        raise _fail(no_backends_message(service, cluster.pods, service_port))
     return ServiceFlows(service=service, port=service_port, source=source, backends=tuple(backends))
 
 
-def no_backends_message(service: Service, port: ServicePort | None = None) -> str:
+def no_backends_message(
+    service: Service, pods: Sequence[Pod], port: ServicePort | None = None
+) -> str:
     """Why a Service has no backend to send a flow to."""
-    if not service.selector:
-        reason = "it has no selector (EndpointSlices are not read)"
+    if service.selector is None and not service.endpoint_slices:
+        reason = (
+            "it has no selector and no EndpointSlice labelled "
+            f"{SERVICE_NAME_LABEL}: {service.name} is loaded"
+        )
+    elif service.selector is None:
+        unmatched = ", ".join(str(endpoint) for endpoint in service.unmatched_endpoints(pods))
+        reason = "it has no selector and its EndpointSlices list no loaded pod"
+        if port is not None:
+            reason += f" with a {port.protocol.value} port named {port.name or '(unnamed)'}"
+        if unmatched:
+            reason += f" (external backends are not modelled: {unmatched})"
+    elif not service.selector:
+        reason = "its selector is empty"
     else:
         reason = f"no pod of namespace {service.namespace} matches its selector"
         if port is not None and isinstance(port.target_port, str):

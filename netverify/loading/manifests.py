@@ -12,6 +12,11 @@ from dataclasses import dataclass, field, replace
 from typing import TextIO, TypeVar
 
 from netverify.loading.adminpolicy import ADMIN_KINDS, AdminKind, read_admin_policy
+from netverify.loading.endpointslices import (
+    ENDPOINT_SLICE_API_VERSION,
+    read_endpoint_slice,
+    with_endpoint_slices,
+)
 from netverify.loading.fields import Diagnostics, ObjectFields, describe
 from netverify.loading.inputfiles import (
     MANIFEST_SUFFIXES,
@@ -48,6 +53,7 @@ from netverify.model import (
     Cluster,
     Diagnostic,
     Direction,
+    EndpointSlice,
     InputError,
     LoadedCluster,
     Namespace,
@@ -91,6 +97,7 @@ class _Builder:
     pods: list[Pod] = field(default_factory=list)
     policies: list[NetworkPolicy] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)
+    endpoint_slices: list[tuple[EndpointSlice, SourceSpan]] = field(default_factory=list)
     admin_policies: list[AdminPolicy] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)
     unmodelled: list[UnmodelledObject] = field(default_factory=list)
@@ -139,6 +146,8 @@ class _Builder:
             self._add_pod(fields, data, group, kind)
         elif kind == "Service" and api_version == "v1":
             self._add_service(fields, data)
+        elif kind == "EndpointSlice" and api_version == ENDPOINT_SLICE_API_VERSION:
+            self._add_endpoint_slice(fields, data)
         elif kind == "NetworkPolicy" and api_version == NETWORK_POLICY_API_VERSION:
             self._add_policy(fields, data)
         elif (admin_kind := ADMIN_KINDS.get((api_version, kind))) is not None:
@@ -303,6 +312,16 @@ class _Builder:
         if added is not None:
             self.services.append(added[1])
 
+    def _add_endpoint_slice(self, fields: ObjectFields, data: dict[str, object]) -> None:
+        claimed = self._claim_namespaced(fields, data, "EndpointSlice")
+        if claimed is None:
+            return
+        ref, namespace, labels, span = claimed
+        read = read_endpoint_slice(fields, data, namespace, ref.name, labels)
+        if span is not None and read is not None:
+            self.endpoint_slices.append((read, span))
+            self.objects[ref] = span
+
     def _add_node(self, fields: ObjectFields, data: dict[str, object]) -> None:
         identified = self._identify(fields, data, "Node", namespaced=False)
         if identified is None:
@@ -357,15 +376,17 @@ class _Builder:
         referenced = [pod.namespace for pod in self.pods]
         referenced += [policy.namespace for policy in self.policies]
         referenced += [service.namespace for service in self.services]
+        pods = tuple(sorted(self.pods, key=lambda p: (p.namespace, p.name or "", p.kind)))
+        services, slice_warnings = with_endpoint_slices(self.services, self.endpoint_slices, pods)
         for name in referenced:
             if name not in namespaces:
                 labels = {NAMESPACE_NAME_LABEL: name}
                 namespaces[name] = Namespace(name=name, labels=labels, defined=False)
         cluster = Cluster(
             namespaces=tuple(namespaces[name] for name in sorted(namespaces)),
-            pods=tuple(sorted(self.pods, key=lambda p: (p.namespace, p.name or "", p.kind))),
+            pods=pods,
             policies=tuple(sorted(self.policies, key=lambda p: (p.namespace, p.name))),
-            services=tuple(sorted(self.services, key=lambda s: (s.namespace, s.name))),
+            services=tuple(sorted(services, key=lambda s: (s.namespace, s.name))),
             admin_policies=tuple(sorted(self.admin_policies, key=lambda p: (p.kind, p.name))),
             nodes=tuple(sorted(self.nodes, key=lambda n: n.name)),
             unmodelled=tuple(
@@ -378,7 +399,7 @@ class _Builder:
         # A modelled object's position wins over an unmodelled one with the same kind and name
         # (a Calico and a Kubernetes NetworkPolicy may share both).
         sources = SourceMap(objects={**self.unmodelled_objects, **self.objects}, rules=self.rules)
-        warnings = list(self.diagnostics.warnings)
+        warnings = [*self.diagnostics.warnings, *slice_warnings]
         if (skipped := skipped_warning(self.skipped)) is not None:
             warnings.append(skipped)
         return LoadedCluster(

@@ -4,7 +4,8 @@ Validation follows `ValidateService` of the API server
 (https://github.com/kubernetes/kubernetes/blob/master/pkg/apis/core/validation/validation.go)
 for the fields that decide where traffic to the Service goes: type, selector, ports and
 cluster IPs. Defaulting follows `SetDefaults_Service` (type ClusterIP, protocol TCP,
-`targetPort` = `port`). EndpointSlices are not read: backends come from the selector.
+`targetPort` = `port`). A Service without a selector takes its backends from
+EndpointSlices (`endpointslices.py`).
 """
 
 from netverify.loading.fields import ObjectFields

@@ -327,7 +327,7 @@ class _Resolver:
             return [invariant]
         expanded = per_backend(invariant, service, chosen, self.cluster)
         if not expanded:
-            self.error(to_path, no_backends_message(service))
+            self.error(to_path, no_backends_message(service, self.cluster.pods))
         return expanded
 
     def endpoint(

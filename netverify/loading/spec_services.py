@@ -99,7 +99,9 @@ def per_backend(
     ports. Empty when the Service has no backend for them."""
     expanded = []
     for pod in service.backends(cluster.pods):
-        mapped = [(port, target) for port in ports if (target := port.target_on(pod)) is not None]
+        mapped = [
+            (port, target) for port in ports if (target := service.target_on(port, pod)) is not None
+        ]
         if not mapped:
             continue
         expanded.append(

@@ -67,11 +67,14 @@ from netverify.model.results import (
     Witness,
 )
 from netverify.model.services import (
+    SERVICE_NAME_LABEL,
     BackendFlow,
+    EndpointSlice,
     Service,
     ServiceExplanation,
     ServiceFlows,
     ServicePort,
+    SliceEndpoint,
 )
 
 __all__ = [
@@ -80,6 +83,7 @@ __all__ = [
     "MAX_PORT",
     "NAMESPACE_NAME_LABEL",
     "PROTOCOLS",
+    "SERVICE_NAME_LABEL",
     "AdminAction",
     "AdminMatch",
     "AdminPeer",
@@ -93,6 +97,7 @@ __all__ = [
     "Direction",
     "Endpoint",
     "EndpointPattern",
+    "EndpointSlice",
     "Explanation",
     "ExternalEndpoint",
     "Flow",
@@ -137,6 +142,7 @@ __all__ = [
     "Severity",
     "SideDecision",
     "SkippedObject",
+    "SliceEndpoint",
     "SourceMap",
     "SourceSpan",
     "Spec",

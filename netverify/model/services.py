@@ -2,8 +2,9 @@
 
 NetworkPolicy is enforced after a Service's address translation: a flow to a Service port
 is, to policies, a flow to one backend pod on the mapped target port. Backends come from the
-selector matched against the loaded pods of the Service's namespace (EndpointSlices are not
-read), hostNetwork pods included.
+selector matched against the loaded pods of the Service's namespace, hostNetwork pods
+included; a Service without a selector has the pods its EndpointSlices list (by `targetRef`,
+else by address), on the ports those slices give.
 """
 
 from collections.abc import Iterable
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 from netverify.model.base import Frozen
 from netverify.model.decision import Explanation
 from netverify.model.flow import Endpoint, Flow, PodEndpoint
-from netverify.model.objects import IPAddress, Pod, Protocol
+from netverify.model.objects import ContainerPort, IPAddress, Pod, Protocol
 
 
 class ServicePort(Frozen):
@@ -42,6 +43,39 @@ class ServicePort(Frozen):
         return f"{self.port}/{self.protocol.value}"
 
 
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+"""The label that ties an EndpointSlice to its Service."""
+
+
+class SliceEndpoint(Frozen):
+    """One ready endpoint of an EndpointSlice."""
+
+    addresses: tuple[str, ...]
+    """IP addresses, or domain names in an `FQDN` slice."""
+    pod: tuple[str, str] | None = None
+    """Namespace and name of the Pod its `targetRef` names; None without a Pod `targetRef`."""
+
+    def __str__(self) -> str:
+        return f"{self.pod[0]}/{self.pod[1]}" if self.pod else ", ".join(self.addresses)
+
+
+class EndpointSlice(Frozen):
+    """A `discovery.k8s.io/v1` EndpointSlice, as far as it names a Service's backends."""
+
+    namespace: str
+    name: str
+    service_name: str | None = None
+    """Its `kubernetes.io/service-name` label."""
+    endpoints: tuple[SliceEndpoint, ...] = ()
+    """Endpoints whose `conditions.ready` is not false (kube-proxy sends nothing to others)."""
+    ports: tuple[ContainerPort, ...] = ()
+    """Where its endpoints serve each Service port: an entry named like the Service port (no
+    name for an unnamed one), with the port number on the endpoint."""
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/EndpointSlice/{self.name}"
+
+
 class Service(Frozen):
     """A `v1` Service as far as traffic to it goes."""
 
@@ -53,13 +87,19 @@ class Service(Frozen):
     ports: tuple[ServicePort, ...] = ()
     cluster_ips: tuple[IPAddress, ...] = ()
     """`clusterIP`/`clusterIPs`; empty for a headless Service or when not written."""
+    endpoint_slices: tuple[EndpointSlice, ...] = ()
+    """The loaded EndpointSlices labelled with this Service's name, when it has no selector
+    (a selector's slices only repeat what the selector says)."""
 
     def __str__(self) -> str:
         return f"{self.namespace}/Service/{self.name}"
 
     def backends(self, pods: Iterable[Pod]) -> tuple[Pod, ...]:
         """The pods of the Service's namespace its selector matches (an empty selector
-        matches none: the API server manages no endpoints for it)."""
+        matches none: the API server manages no endpoints for it); without a selector, the
+        loaded bare pods its EndpointSlices list."""
+        if self.selector is None:
+            return tuple(pod for pod in pods if self._slice_with(pod) is not None)
         if not self.selector:
             return ()
         selector = self.selector
@@ -68,6 +108,49 @@ class Service(Frozen):
             for pod in pods
             if pod.namespace == self.namespace
             and all(pod.labels.get(key) == value for key, value in selector.items())
+        )
+
+    def target_on(self, port: ServicePort, pod: Pod) -> int | None:
+        """The port `port` reaches on the backend `pod`: its `targetPort` for a selector's
+        backend; for an EndpointSlice's, the slice port of the same name and protocol.
+        None when the pod serves no such port (it is then no backend of `port`)."""
+        if self.selector is not None:
+            return port.target_on(pod)
+        found = self._slice_with(pod)
+        if found is None:
+            return None
+        return next(
+            (
+                entry.port
+                for entry in found.ports
+                if entry.name == port.name and entry.protocol == port.protocol
+            ),
+            None,
+        )
+
+    def unmatched_endpoints(self, pods: Iterable[Pod]) -> tuple[SliceEndpoint, ...]:
+        """Endpoints of its EndpointSlices that are no loaded pod: addresses outside the
+        cluster's pods (external backends, which netverify does not model) or pods the
+        manifests do not have."""
+        bare = [pod for pod in pods if pod.kind == "Pod"]
+        return tuple(
+            endpoint
+            for found in self.endpoint_slices
+            for endpoint in found.endpoints
+            if not any(_lists(endpoint, pod) for pod in bare)
+        )
+
+    def _slice_with(self, pod: Pod) -> EndpointSlice | None:
+        """The first of its EndpointSlices that lists `pod` (a bare pod of its namespace)."""
+        if pod.kind != "Pod":
+            return None
+        return next(
+            (
+                found
+                for found in self.endpoint_slices
+                if any(_lists(endpoint, pod) for endpoint in found.endpoints)
+            ),
+            None,
         )
 
     def find_port(self, text: str, protocol: Protocol | None) -> ServicePort | None:
@@ -88,6 +171,14 @@ class Service(Frozen):
         """`53/UDP (dns), 53/TCP (dns-tcp)`, for messages."""
         listed = [str(port) + (f" ({port.name})" if port.name else "") for port in self.ports]
         return ", ".join(listed) or "none"
+
+
+def _lists(endpoint: SliceEndpoint, pod: Pod) -> bool:
+    """Whether `endpoint` is `pod`: its `targetRef` names it, or (without one) one of its
+    addresses is the pod's."""
+    if endpoint.pod is not None:
+        return endpoint.pod == (pod.namespace, pod.name)
+    return any(str(ip) in endpoint.addresses for ip in pod.ips)
 
 
 class BackendFlow(Frozen):

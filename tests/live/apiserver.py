@@ -81,6 +81,54 @@ PAGES: dict[str, list[dict[str, Any]]] = {
         _list("PodList", [_pod("prod", "db", "db", "10.244.0.11")]),
     ],
     "/api/v1/replicationcontrollers": [_list("ReplicationControllerList", [])],
+    # `db` selects prod/db; `legacy` has no selector: its EndpointSlice lists prod/web by
+    # targetRef and an address outside the cluster (not modelled).
+    "/api/v1/services": [
+        _list(
+            "ServiceList",
+            [
+                {
+                    "metadata": _meta("prod", "db"),
+                    "spec": {
+                        "selector": {"app": "db"},
+                        "clusterIP": "10.96.0.20",
+                        "clusterIPs": ["10.96.0.20"],
+                        "ports": [{"port": 80, "targetPort": "http", "protocol": "TCP"}],
+                    },
+                    "status": {"loadBalancer": {}},
+                },
+                {
+                    "metadata": _meta("prod", "legacy"),
+                    "spec": {"ports": [{"name": "http", "port": 80, "protocol": "TCP"}]},
+                },
+            ],
+        )
+    ],
+    "/apis/discovery.k8s.io/v1/endpointslices": [
+        _list(
+            "EndpointSliceList",
+            [
+                {
+                    "metadata": _meta(
+                        "prod",
+                        "legacy-x7k2p",
+                        labels={"kubernetes.io/service-name": "legacy"},
+                        ownerReferences=[{"kind": "Service", "name": "legacy", "controller": True}],
+                    ),
+                    "addressType": "IPv4",
+                    "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+                    "endpoints": [
+                        {
+                            "addresses": ["10.244.0.10"],
+                            "conditions": {"ready": True},
+                            "targetRef": {"kind": "Pod", "namespace": "prod", "name": "web"},
+                        },
+                        {"addresses": ["192.0.2.7"], "conditions": {"ready": True}},
+                    ],
+                }
+            ],
+        )
+    ],
     "/apis/apps/v1/deployments": [
         _list(
             "DeploymentList",

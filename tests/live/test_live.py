@@ -5,11 +5,12 @@
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner, Result
 
 from netverify.cli.app import app
 from netverify.loading import load_manifests
-from netverify.loading.live import ClusterSource, read_cluster
+from netverify.loading.live import LISTED_KINDS, ClusterSource, read_cluster
 from netverify.model import InputError, ObjectRef
 from tests.live.apiserver import FakeCluster
 
@@ -69,6 +70,27 @@ def test_objects_are_located_by_their_cluster_path(api: FakeCluster) -> None:
     assert [pod.name for pod in loaded.cluster.pods] == ["api", "db", "web"]
 
 
+def test_services_and_their_endpoint_slices_are_read(api: FakeCluster) -> None:
+    loaded = load_manifests([], clusters=[source(api)])
+    cluster = loaded.cluster
+    backends = {
+        service.name: [pod.name for pod in service.backends(cluster.pods)]
+        for service in cluster.services
+    }
+    assert backends == {"db": ["db"], "legacy": ["web"]}
+    assert ("/api/v1/services", "limit=500") in api.requests
+    assert any("192.0.2.7 of Service prod/legacy" in str(w) for w in loaded.warnings)
+
+
+def test_explain_through_a_service_of_the_cluster(api: FakeCluster) -> None:
+    result = run(
+        "explain", "--cluster", "--kubeconfig", str(api.kubeconfig), "--from", "prod/web",
+        "--to", "10.96.0.20", "--port", "80",
+    )  # fmt: skip
+    assert result.exit_code == EXIT_HOLDS, result.stderr
+    assert "prod/Service/db 80/TCP -> 1 backend on port 8080" in result.stdout
+
+
 def test_validate_reads_the_current_context(api: FakeCluster) -> None:
     result = run("validate", "--cluster", "--kubeconfig", str(api.kubeconfig))
     assert result.exit_code == EXIT_HOLDS, result.stderr
@@ -111,7 +133,7 @@ def test_snapshot_loads_as_the_cluster_it_was_read_from(api: FakeCluster, tmp_pa
         "snapshot", "--context", "test", "--kubeconfig", str(api.kubeconfig), "-o", str(folder)
     )
     assert result.exit_code == EXIT_HOLDS, result.stderr
-    assert "cluster:test: 7 objects written to 13 files" in result.stdout
+    assert "cluster:test: 10 objects written to 15 files" in result.stdout
     assert (
         "does not serve ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2)" in result.stderr
     )
@@ -120,6 +142,8 @@ def test_snapshot_loads_as_the_cluster_it_was_read_from(api: FakeCluster, tmp_pa
         .read_text()
         .startswith("# NetworkPolicy (networking.k8s.io/v1) read from cluster:test\napiVersion:")
     )
+    assert (folder / "services.yaml").read_text().startswith("# Service (v1) read from")
+    assert "legacy-x7k2p" in (folder / "endpointslices.yaml").read_text()
     live = load_manifests([], clusters=[source(api)])
     assert load_manifests([str(folder)]).cluster == live.cluster
 
@@ -211,3 +235,16 @@ def test_diff_takes_the_cluster_as_head(api: FakeCluster, tmp_path: Path) -> Non
     two = run("diff", str(folder), str(folder), "--cluster", *kubeconfig)
     assert two.exit_code == EXIT_INPUT_ERROR
     assert "diff with a live cluster takes BASE (one path) --cluster" in two.stderr
+
+
+def test_the_documented_cluster_role_grants_every_list() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "cluster.md").read_text()
+    role = next(yaml.safe_load_all(text.split("```yaml\n")[1].split("```")[0]))
+    granted = {
+        (group, resource)
+        for rule in role["rules"]
+        if "list" in rule["verbs"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
+    assert {(listed.group, listed.resource) for listed in LISTED_KINDS} <= granted

@@ -220,7 +220,8 @@ def test_translation_in_the_loader() -> None:
         (
             "default/Service/manual",
             "Service default/manual has no backends in the manifests for port 80/TCP: it has "
-            "no selector (EndpointSlices are not read)",
+            "no selector and no EndpointSlice labelled kubernetes.io/service-name: manual is "
+            "loaded",
         ),
         (
             "default/Service/nobody",

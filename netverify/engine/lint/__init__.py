@@ -1,13 +1,14 @@
 """`netverify lint`: registered checks over a loaded cluster, with inline suppression.
 
-Check kinds live in `structural` (evaluated on the existing objects), `proved` and
-`redundancy` (proved with Z3 over every pod that could exist) and `admin` (admin policies,
-read off the manifests); each registers itself with a stable id. A finding on a policy is
-suppressed when the policy's `netverify.io/ignore` annotation lists its id.
+Check kinds live in `structural` (evaluated on the existing objects), `services`
+(evaluated on the existing pods), `proved` and `redundancy` (proved with Z3 over every pod
+that could exist) and `admin` (admin policies, read off the manifests); each registers itself
+with a stable id. A finding on a policy is suppressed when the policy's
+`netverify.io/ignore` annotation lists its id.
 """
 
 from netverify.encoding.solver import SolverLimits
-from netverify.engine.lint import admin, proved, redundancy, structural
+from netverify.engine.lint import admin, proved, redundancy, services, structural
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import REGISTRY, Check, DuplicateCheck, register
 from netverify.model import AdminPolicy, LoadedCluster, Settings
@@ -22,6 +23,7 @@ __all__ = [
     "proved",
     "redundancy",
     "register",
+    "services",
     "structural",
 ]
 
