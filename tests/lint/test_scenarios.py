@@ -164,3 +164,14 @@ def test_the_standard_dns_egress_rule_is_not_flagged_without_kube_dns() -> None:
     assert ("NVL002", "egress[1].to[0]") in found  # a typo is still one
     assert not [f for f in report.findings if f.check == "NVL002" and "egress[0]" in f.message]
     assert not [f for f in report.findings if f.check == "NVL011"]
+
+
+def test_an_allow_all_is_redundant_by_itself_and_says_so() -> None:
+    """kube-prometheus's prometheus-adapter policy isolates its pods and admits everything
+    both ways: nothing covers it because it needs no cover (the message once ended in
+    "covered by " and nothing)."""
+    message = findings("allow-all", "NVL004")["monitoring/prometheus-adapter"].message
+    assert message.endswith(
+        "its rules admit every flow of the pods it isolates for Egress, Ingress (an allow-all)"
+    )
+    assert "covered by" not in message

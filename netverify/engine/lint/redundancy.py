@@ -216,14 +216,21 @@ def _covered_policies(context: LintContext, info: CheckInfo, with_rules: bool) -
             continue
         covers = ", ".join(covering)
         types = ", ".join(sorted(t.value for t in policy.policy_types))
-        if with_rules:
+        if with_rules and not covering:
+            # NOTE: nothing covers it because it needs no cover: its rules admit every flow
+            # of the pods it isolates (an allow-all), so it changes nothing on its own.
+            message = "removing this policy changes no flow: its rules admit every flow of the "
+            message += f"pods it isolates for {types} (an allow-all)"
+        elif with_rules:
             message = "removing this policy changes no flow: its isolation and every rule are "
             message += f"covered by {covers}"
         else:
             message = f"no rules, and every pod it isolates for {types} is already isolated by "
             message += covers
         guard = is_guard(policy)
-        if guard:
+        if guard and not covering:
+            message += f"; it selects every pod of namespace {policy.namespace}"
+        elif guard:
             verb = "changes" if len(covering) == 1 else "change"
             message += (
                 f"; but it selects every pod of namespace {policy.namespace}, so it also guards "
