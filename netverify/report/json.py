@@ -273,8 +273,12 @@ def lint_json(report: LintReport) -> JsonObject:
 
 
 def _matrix_rule(ref: RuleRef, sources: SourceMap) -> JsonObject:
+    """A rule behind a witness; its policy's `kind` appears only for admin policies."""
+    policy: JsonObject = {"namespace": ref.policy.namespace, "name": ref.policy.name}
+    if ref.policy.kind != "NetworkPolicy":
+        policy["kind"] = ref.policy.kind
     return {
-        "policy": {"namespace": ref.policy.namespace, "name": ref.policy.name},
+        "policy": policy,
         "direction": ref.direction.value,
         "rule": ref.index,
         "location": _span(sources.of_rule(ref)),
