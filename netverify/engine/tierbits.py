@@ -148,7 +148,7 @@ def class_verdicts(cluster: Cluster, settings: Settings) -> ClassVerdicts:
     )
 
 
-def _order_open(policies: Sequence[AdminPolicy]) -> bool:
+def order_open(policies: Sequence[AdminPolicy]) -> bool:
     """Whether two policies of one tier have no order the API defines."""
     return any(
         first.tier is second.tier and not first.precedes(second) and not second.precedes(first)
@@ -159,7 +159,7 @@ def _order_open(policies: Sequence[AdminPolicy]) -> bool:
 def tier_assumptions(cluster: Cluster) -> tuple[str, ...]:
     """What a matrix takes for granted about the admin tiers of the cluster."""
     notes = []
-    if _order_open(cluster.admin_policies):
+    if order_open(cluster.admin_policies):
         notes.append(
             "where the API leaves the order of admin policies open (equal priorities, or both "
             "API versions in one tier), a cell is allowed when some order allows it"
