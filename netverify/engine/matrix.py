@@ -155,7 +155,7 @@ class MatrixComputation:
             assumptions=(
                 *assumptions(cluster, settings),
                 "a pod with several addresses uses its first one",
-                *tier_assumptions(cluster),
+                *tier_assumptions(cluster, "a cell is allowed when some order allows it"),
             ),
             sources=loaded.sources,
         )

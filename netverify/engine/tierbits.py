@@ -156,16 +156,17 @@ def order_open(policies: Sequence[AdminPolicy]) -> bool:
     )
 
 
-def tier_assumptions(cluster: Cluster) -> tuple[str, ...]:
-    """What a matrix takes for granted about the admin tiers of the cluster."""
+def tier_assumptions(cluster: Cluster, on_open_order: str) -> tuple[str, ...]:
+    """What a command takes for granted about the admin tiers of the cluster;
+    `on_open_order` says what it does where the order of admin policies is left open."""
     notes = []
     if order_open(cluster.admin_policies):
         notes.append(
             "where the API leaves the order of admin policies open (equal priorities, or both "
-            "API versions in one tier), a cell is allowed when some order allows it"
+            f"API versions in one tier), {on_open_order}"
         )
     if domain_policies(cluster):
-        notes.append("domainNames peers resolve to no pod address")
+        notes.append("domainNames peers match no address (netverify does not resolve names)")
     namespaces = {namespace.name: namespace for namespace in cluster.namespaces}
     if has_nodes_peers(cluster) and any(
         node_is_unknown(cluster, pod_at_first_address(namespaces[pod.namespace], pod))

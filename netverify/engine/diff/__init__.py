@@ -36,6 +36,10 @@ from netverify.model.admin_policy import short_name
 from netverify.model.diff import DEFAULT_MAX_FINDINGS, Change, DiffFinding, DiffReport
 from netverify.semantics.evaluator import open_choices
 
+ON_OPEN_ORDER = (
+    "a change is one in every order, and the report is incomplete where it depends on the order"
+)
+
 
 def diff(
     base: LoadedCluster,
@@ -77,7 +81,11 @@ def diff(
         scope=scope_description(everything, revisions.merged),
         assumptions=(
             *assumptions(revisions.merged, settings),
-            *dict.fromkeys((*tier_assumptions(revisions.base), *tier_assumptions(revisions.head))),
+            *dict.fromkeys(
+                note
+                for cluster in (revisions.base, revisions.head)
+                for note in tier_assumptions(cluster, ON_OPEN_ORDER)
+            ),
         ),
         base_sources=base.sources,
         head_sources=head.sources,
