@@ -84,7 +84,6 @@ def diff(
     """Connectivity added and removed between two revisions of the manifests, or from the
     manifests (BASE) to a live cluster (HEAD: --cluster or --context)."""
     from netverify.engine.diff import diff as diff_sides
-    from netverify.engine.tiers import set_aside_admin_tiers
     from netverify.loading.diff_sides import load_diff_sides
 
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
@@ -97,8 +96,7 @@ def diff(
             )
         )
         with sides_loaded as sides:
-            base = set_aside_admin_tiers(sides.base, "diff")
-            head = set_aside_admin_tiers(sides.head, "diff")
+            base, head = sides.base, sides.head
             print_warnings((*base.warnings, *head.warnings))
             report = diff_sides(
                 base,

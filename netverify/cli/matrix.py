@@ -60,7 +60,6 @@ def matrix(
     left out). csv and json are written a row at a time, whatever the size; text, markdown,
     dot and html refuse a matrix too large to read."""
     from netverify.engine.matrix import MatrixComputation
-    from netverify.engine.tiers import set_aside_admin_tiers
     from netverify.loading.arguments import parse_matrix_port
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
@@ -69,7 +68,6 @@ def matrix(
         asked = [parse_matrix_port(port) for port in ports or []]
     except InputError as error:
         input_error(error)
-    loaded = set_aside_admin_tiers(loaded, "matrix")
     print_warnings(loaded.warnings)
     doing = f"computing the matrix of {len(loaded.cluster.pods):,} pods by {group_by.value}"
     with memory_hint(doing, "try --group-by namespace, or --format csv"):

@@ -51,6 +51,12 @@ class SideTerms:
     may_block: z3.BoolRef
 
 
+def on_node_choice(endpoint: SymbolicEndpoint, selector: LabelSelector) -> z3.BoolRef:
+    """Whether the endpoint, a host-network pod whose node netverify cannot tell, runs on a
+    node the `nodes` selector selects: the solver's free choice."""
+    return z3.Bool(f"{endpoint.role}.on_node[{selector.model_dump_json()}]")
+
+
 class AdminEncoding:
     """The Admin and Baseline tiers around a cluster's NetworkPolicy encoding."""
 
@@ -247,7 +253,7 @@ class AdminEncoding:
                 z3.Not(z3.And(endpoint.has_ip, z3.Or([endpoint.ip == a for a in all_addresses]))),
             ),
         )
-        choice = z3.Bool(f"{endpoint.role}.on_node[{selector.model_dump_json()}]")
+        choice = on_node_choice(endpoint, selector)
         return z3.Or(
             by_address,
             in_class(endpoint, bound_to_selected),

@@ -68,9 +68,12 @@ class ClusterEncoding:
         settings: Settings,
         invariants: Sequence[Invariant] = (),
         universe: Universe | None = None,
+        by_node: bool = False,
     ) -> None:
         """`universe` is given when several clusters share one (a diff); by default it is
-        what this cluster's policies and the invariants mention."""
+        what this cluster's policies and the invariants mention. Host-network pods are
+        classed by node when `by_node` (another revision's `nodes` peers tell nodes apart)
+        or this cluster's `nodes` peers do."""
         fresh_context()
         self.cluster = cluster
         self.settings = settings
@@ -89,7 +92,7 @@ class ClusterEncoding:
             if any(pattern_names_pod(p, pod) for p in named)
         }
         self.classes: list[PodClass] = pod_classes(
-            cluster.pods, self.universe, pinned, by_node=has_nodes_peers(cluster)
+            cluster.pods, self.universe, pinned, by_node=by_node or has_nodes_peers(cluster)
         )
         self.singleton_classes = sum(
             1 for pod_class in self.classes if is_single_pod(pod_class.pods)

@@ -21,19 +21,24 @@ from netverify.encoding.universe import build_universe, ip_number, network_inter
 from netverify.model import (
     Cluster,
     Direction,
+    Flow,
+    FlowDecision,
     IPBlock,
     IPNetwork,
     LabelSelector,
     NetworkPolicy,
     Operator,
     Pod,
+    PodEndpoint,
     PolicyPeer,
     PolicyPort,
     PolicyRule,
     Protocol,
     Settings,
+    pod_at_first_address,
 )
-from netverify.semantics import port_cuts, selector_matches
+from netverify.semantics import evaluate, port_cuts, selector_matches
+from netverify.semantics.admin import has_nodes_peers, node_of
 
 
 @dataclass
@@ -101,6 +106,15 @@ class ClassVerdicts:
         self._positions: dict[str, list[int]] | None = None
         """Where each namespace's policies are in the cluster's list, once asked."""
         self.rules = self._rules()
+        self.admin_port_sets = list(
+            dict.fromkeys(
+                rule.ports
+                for policy in cluster.admin_policies
+                for rule in (*policy.ingress, *policy.egress)
+                if rule.ports
+            )
+        )
+        """The distinct `ports` of the admin rules: probes are cut where they change too."""
         self.ported: list[list[BitRule]] = [[] for _ in self.port_sets]
         """The rules of each of the `port_sets`."""
         for rule in self.rules:
@@ -125,11 +139,13 @@ class ClassVerdicts:
     # -- classes and bit sets ------------------------------------------------------------
 
     def _group(self) -> list[list[Pod]]:
-        """Pods alike in namespace, label codes, named ports, hostNetwork and the networks
-        their first address is in."""
+        """Pods alike in namespace, label codes, named ports, hostNetwork, the networks
+        their first address is in and, when a `nodes` peer can tell nodes apart, the node of
+        a hostNetwork pod."""
         universe = build_universe([self.cluster], (), self.settings.pod_cidrs)
         groups: dict[tuple[object, ...], list[Pod]] = {}
         port_names = set(universe.port_names)
+        nodes_matter = has_nodes_peers(self.cluster)
         for pod in self.cluster.pods:
             first_ip = pod.ips[0] if pod.ips else None
             key = (
@@ -146,9 +162,14 @@ class ClassVerdicts:
                 None
                 if first_ip is None
                 else (first_ip.version, tuple(first_ip in n for n in universe.networks)),
+                self._node_name(pod) if nodes_matter else None,
             )
             groups.setdefault(key, []).append(pod)
         return list(groups.values())
+
+    def _node_name(self, pod: Pod) -> str | None:
+        node = node_of(self.cluster, pod_at_first_address(self.namespaces[pod.namespace], pod))
+        return None if node is None else node.name
 
     def _index_labels(self) -> None:
         self.by_label: dict[tuple[str, str], int] = {}
@@ -314,6 +335,14 @@ class ClassVerdicts:
         """`port_bits` of each of the `port_sets`."""
         return [self._entries_bits(entries, protocol, port) for entries in self.port_sets]
 
+    def probe_signature(self, protocol: Protocol, port: int) -> tuple[int, ...]:
+        """What every rule's `ports` (admin rules' included) admit on `protocol`/`port`: ports
+        with one signature are decided alike."""
+        return (
+            *self.port_set_bits(protocol, port),
+            *(self._entries_bits(entries, protocol, port) for entries in self.admin_port_sets),
+        )
+
     def _entries_bits(self, entries: tuple[PolicyPort, ...], protocol: Protocol, port: int) -> int:
         bits = 0
         for entry in entries:
@@ -404,6 +433,22 @@ class ClassVerdicts:
             and (self.port_bits(rule, protocol, port) >> destination) & 1
         ]
 
+    def node_local_allowed(
+        self, source: Pod, destination: Pod, protocol: Protocol, port: int
+    ) -> bool:
+        """Whether node-local traffic between two pods that may share a node is allowed:
+        NetworkPolicy never blocks it."""
+        return True
+
+    def decide(self, flow: Flow) -> FlowDecision:
+        """The reference evaluator's decision on a flow between pods of the cluster, with
+        the two namespaces' policies (the only ones that can select either end)."""
+        assert isinstance(flow.source, PodEndpoint) and isinstance(flow.destination, PodEndpoint)
+        policies = self.namespace_policies(
+            flow.source.pod.namespace, flow.destination.pod.namespace
+        )
+        return evaluate(Cluster.model_construct(policies=policies), flow, self.settings)
+
     def namespace_policies(self, *names: str) -> tuple[NetworkPolicy, ...]:
         """The policies of these namespaces, in the cluster's order (a matrix by namespace
         asks once per pair of namespaces: a scan of every policy each time was most of it)."""
@@ -438,7 +483,7 @@ def port_probes(revisions: Sequence[ClassVerdicts]) -> list[Probe]:
             (
                 entry.port_range
                 for verdicts in revisions
-                for entries in verdicts.port_sets
+                for entries in (*verdicts.port_sets, *verdicts.admin_port_sets)
                 for entry in entries
                 if entry.protocol == protocol and entry.port_range is not None
             ),
@@ -451,7 +496,7 @@ def port_probes(revisions: Sequence[ClassVerdicts]) -> list[Probe]:
         )
         segments: dict[tuple[tuple[int, ...], ...], list[tuple[int, int]]] = {}
         for start, end in itertools.pairwise(cuts):
-            signature = tuple(tuple(v.port_set_bits(protocol, start)) for v in revisions)
+            signature = tuple(v.probe_signature(protocol, start) for v in revisions)
             segments.setdefault(signature, []).append((start, end - 1))
         probes += [Probe(protocol, alike[0][0], tuple(alike)) for alike in segments.values()]
     return probes

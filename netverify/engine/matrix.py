@@ -9,7 +9,11 @@ Every allowed cell that is explained gets a witness flow between two concrete po
 through the reference evaluator; a disagreement is an internal error, never a verdict.
 
 A hostNetwork pod and a pod that may run on its node reach each other on every port
-(node-local traffic), whatever the bit sets say: such pairs are allowed cells too.
+(node-local traffic), whatever the bit sets say: such pairs are allowed cells too, unless an
+admin tier blocks it.
+
+With admin policies, the pairs they may decide are decided by the reference evaluator
+instead (`netverify.engine.tierbits`).
 
 The cells are not kept: a 5,000-pod matrix has 25 million. `MatrixComputation` keeps the
 verdicts per class and computes each source's row when it is asked for.
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from netverify.engine.bitsets import ClassVerdicts
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions
+from netverify.engine.tierbits import class_verdicts, tier_assumptions
 from netverify.model import (
     Cluster,
     Flow,
@@ -39,7 +44,6 @@ from netverify.model.matrix import (
     MatrixWitness,
     PodRows,
 )
-from netverify.semantics import evaluate
 from netverify.semantics.evaluator import may_share_node
 
 EXPLAIN_LIMIT = 20_000
@@ -135,7 +139,7 @@ class MatrixComputation:
         detail_limit: int = DETAIL_LIMIT,
     ) -> None:
         cluster = loaded.cluster
-        self._verdicts = verdicts = ClassVerdicts(cluster, settings)
+        self._verdicts = verdicts = class_verdicts(cluster, settings)
         self._entities = _entities(cluster, group_by)
         for entity in self._entities:
             for pod in entity.pods:
@@ -165,12 +169,15 @@ class MatrixComputation:
             ports=self._ports,
             explained=explained,
             pod_rows=(
-                _pod_rows(verdicts, self._row_sets) if len(cluster.pods) <= detail_limit else None
+                _pod_rows(verdicts, self._row_sets, self._asked)
+                if len(cluster.pods) <= detail_limit
+                else None
             ),
             classes=len(verdicts.classes),
             assumptions=(
                 *assumptions(cluster, settings),
                 "a pod with several addresses uses its first one",
+                *tier_assumptions(cluster, "a cell is allowed when some order allows it"),
             ),
             sources=loaded.sources,
         )
@@ -193,22 +200,21 @@ class MatrixComputation:
             or bool(reached & destination.class_bits)
             for destination in self._entities
         ]
-        node_pairs: dict[int, tuple[Pod, Pod]] = {}
+        probes = self._asked[port_index]
+        node_flows: dict[int, tuple[Pod, Pod, Protocol, int]] = {}
         for index, destination in enumerate(self._entities):
             if not allowed[index] and (source.host_network or destination.host_network):
-                pair = _node_local_pair(source, destination)
-                if pair is not None:
-                    node_pairs[index] = pair
+                node_flow = _node_local_flow(verdicts, source, destination, probes)
+                if node_flow is not None:
+                    node_flows[index] = node_flow
                     allowed[index] = True
         witnesses: list[MatrixWitness | None] = []
         if self.matrix.explained:
-            protocol, number = self._asked[port_index][0]
             for index, destination in enumerate(self._entities):
-                pair = node_pairs.get(index)
-                if pair is not None:
-                    witnesses.append(_confirmed(verdicts, *pair, protocol, number, same_node=True))
+                node_flow = node_flows.get(index)
+                if node_flow is not None:
+                    witnesses.append(_confirmed(verdicts, *node_flow, same_node=True))
                 elif allowed[index]:
-                    probes = self._asked[port_index]
                     witnesses.append(_witness(verdicts, rows, source, destination, probes))
                 else:
                     witnesses.append(None)
@@ -246,16 +252,24 @@ def _witness(
     return _confirmed(verdicts, pod, pod, protocol, number)
 
 
-def _node_local_pair(source: _Entity, destination: _Entity) -> tuple[Pod, Pod] | None:
-    """Two different pods of the entities whose traffic is node-local on some node."""
+def _node_local_flow(
+    verdicts: ClassVerdicts,
+    source: _Entity,
+    destination: _Entity,
+    probes: list[tuple[Protocol, int]],
+) -> tuple[Pod, Pod, Protocol, int] | None:
+    """Two different pods of the entities and a probe on which their traffic, node-local on
+    some node, is allowed."""
     return next(
         (
-            (first, second)
+            (first, second, protocol, number)
             for first in source.pods
             for second in destination.pods
             if first is not second
             and (first.host_network or second.host_network)
             and may_share_node(first, second)
+            for protocol, number in probes
+            if verdicts.node_local_allowed(first, second, protocol, number)
         ),
         None,
     )
@@ -269,8 +283,7 @@ def _confirmed(
     port: int,
     same_node: bool = False,
 ) -> MatrixWitness:
-    """Replay the flow through the reference evaluator (with the two namespaces' policies,
-    the only ones that can select either end)."""
+    """Replay the flow through the reference evaluator."""
     flow = Flow(
         source=pod_at_first_address(verdicts.namespaces[source.namespace], source),
         destination=pod_at_first_address(verdicts.namespaces[destination.namespace], destination),
@@ -278,8 +291,7 @@ def _confirmed(
         port=port,
         same_node=same_node,
     )
-    policies = verdicts.namespace_policies(source.namespace, destination.namespace)
-    decision = evaluate(Cluster.model_construct(policies=policies), flow, verdicts.settings)
+    decision = verdicts.decide(flow)
     if not decision.allowed:
         raise ReplayMismatch(
             f"the flow {pod_name(source)} -> {pod_name(destination)} {protocol.value}/{port} is "
@@ -296,32 +308,47 @@ def _confirmed(
         allowed_by=(
             ()
             if decision.self_traffic or decision.node_local
-            else (*decision.egress.allowed_by, *decision.ingress.allowed_by)
+            else tuple(
+                rule
+                for side in (decision.egress, decision.ingress)
+                for rule in (
+                    *side.allowed_by,
+                    *((side.admin_rule.rule,) if side.admin_rule is not None else ()),
+                )
+            )
         ),
     )
 
 
-def _node_local_rows(pods: list[Pod]) -> list[int]:
-    """Per pod, the bits of the other pods it reaches node-locally (on every port)."""
+def _node_local_rows(
+    verdicts: ClassVerdicts, pods: list[Pod], probes: list[tuple[Protocol, int]]
+) -> list[int]:
+    """Per pod, the bits of the other pods it reaches node-locally on some probe."""
     rows = [0] * len(pods)
     hosts = [index for index, pod in enumerate(pods) if pod.host_network]
     for host in hosts:
         for index, pod in enumerate(pods):
             if index != host and may_share_node(pods[host], pod):
-                rows[host] |= 1 << index
-                rows[index] |= 1 << host
+                for first, second, bit in ((host, index, 1 << index), (index, host, 1 << host)):
+                    if any(
+                        verdicts.node_local_allowed(pods[first], pods[second], *probe)
+                        for probe in probes
+                    ):
+                        rows[first] |= bit
     return rows
 
 
-def _pod_rows(verdicts: ClassVerdicts, row_sets: list[list[int]]) -> PodRows:
+def _pod_rows(
+    verdicts: ClassVerdicts, row_sets: list[list[int]], asked: list[list[tuple[Protocol, int]]]
+) -> PodRows:
     pods = sorted(verdicts.cluster.pods, key=pod_name)
     position = {id(pod): index for index, pod in enumerate(pods)}
     class_pods = [0] * len(verdicts.classes)
     for pod in pods:
         class_pods[verdicts.class_of[id(pod)]] |= 1 << position[id(pod)]
-    node_local = _node_local_rows(pods)
     rows = []
-    for class_rows in row_sets:
+    for class_rows, probes in zip(row_sets, asked, strict=True):
+        node_local = _node_local_rows(verdicts, pods, probes)
         by_class = [
             verdicts._or(class_pods[d] for d in verdicts.indices(row)) for row in class_rows
         ]

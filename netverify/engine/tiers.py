@@ -43,7 +43,8 @@ def _endpoint_name(endpoint: Endpoint) -> str:
     return str(endpoint.ip)
 
 
-def _flow_name(flow: Flow) -> str:
+def flow_name(flow: Flow) -> str:
+    """The flow on one line, for a message."""
     return (
         f"{_endpoint_name(flow.source)} -> {_endpoint_name(flow.destination)} "
         f"{flow.protocol.value}/{flow.port}"
@@ -82,14 +83,14 @@ def flow_doubt(
         names = sorted({short_name(m.rule.policy) for o in open_choices(cluster, flow) for m in o})
         return (
             f"the verdict depends on the order of {' and '.join(names)}, which the API leaves "
-            f"open (equal priorities, or both API versions in one tier): {_flow_name(flow)} is "
+            f"open (equal priorities, or both API versions in one tier): {flow_name(flow)} is "
             "allowed in one order and blocked in another"
         )
     if has_nodes_peers(cluster) and node_is_unknown(cluster, flow.destination):
         return (
             f"the verdict depends on which node host-network pod "
             f"{_endpoint_name(flow.destination)} runs on (no loaded Node is its `nodeName` or "
-            f"has its address), which a `nodes` peer may or may not select: {_flow_name(flow)}"
+            f"has its address), which a `nodes` peer may or may not select: {flow_name(flow)}"
         )
     domains = domain_policies(cluster)
     if (
@@ -99,7 +100,7 @@ def flow_doubt(
     ):
         names = sorted(short_name(p.ref) for p in domains)
         return (
-            f"{_flow_name(flow)} is blocked unless its destination is an address of a "
+            f"{flow_name(flow)} is blocked unless its destination is an address of a "
             f"`domainNames` peer of {' and '.join(names)}, which netverify cannot resolve"
         )
     return None

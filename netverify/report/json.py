@@ -71,12 +71,16 @@ def _endpoint(endpoint: Endpoint) -> JsonObject:
     }
 
 
+def _policy_name(ref: ObjectRef) -> JsonObject:
+    """A policy's namespace and name; its `kind` appears only for admin policies."""
+    name: JsonObject = {"namespace": ref.namespace, "name": ref.name}
+    if ref.kind != "NetworkPolicy":
+        name["kind"] = ref.kind
+    return name
+
+
 def _policy(ref: ObjectRef, sources: SourceMap) -> JsonObject:
-    return {
-        "namespace": ref.namespace,
-        "name": ref.name,
-        "location": _span(sources.of_object(ref)),
-    }
+    return {**_policy_name(ref), "location": _span(sources.of_object(ref))}
 
 
 def _rule(ref: RuleRef, sources: SourceMap) -> JsonObject:
@@ -274,7 +278,7 @@ def lint_json(report: LintReport) -> JsonObject:
 
 def _matrix_rule(ref: RuleRef, sources: SourceMap) -> JsonObject:
     return {
-        "policy": {"namespace": ref.policy.namespace, "name": ref.policy.name},
+        "policy": _policy_name(ref.policy),
         "direction": ref.direction.value,
         "rule": ref.index,
         "location": _span(sources.of_rule(ref)),

@@ -1,5 +1,6 @@
 """The command line with admin policy tiers: explain names the deciding admin rule, prove
-says `unknown` on an open order, and the commands that do not model tiers yet say so."""
+says `unknown` on an open order, matrix follows the tiers, and the commands that do not
+model tiers yet say so."""
 
 import json
 import shutil
@@ -94,10 +95,24 @@ def test_prove_holds_by_the_admin_tier_and_is_unknown_on_an_open_order(devprod: 
     assert "depends on the order of anp/allow-prod and cnp/dev-guard" in out
 
 
-def test_matrix_warns_that_it_leaves_admin_policies_out(devprod: Path) -> None:
-    code, _, err = _run("matrix", ".")
+def test_matrix_follows_the_tiers_and_an_open_order(devprod: Path) -> None:
+    code, out, err = _run("matrix", ".", "-f", "json")
     assert code == 0
-    assert "`matrix` does not model admin policy tiers yet" in err
+    assert "does not model admin policy tiers" not in err
+    cells = {(c["from"], c["to"]): c for c in json.loads(out)["cells"]}
+    assert not cells["dev/web", "prod/web"]["allowed"]
+    (devprod / "allow.yaml").write_text(ALLOW)
+    code, out, _ = _run("matrix", ".", "-f", "json")
+    assert code == 0
+    matrix = json.loads(out)
+    cell = next(c for c in matrix["cells"] if (c["from"], c["to"]) == ("dev/web", "prod/web"))
+    assert cell["allowed"]
+    assert cell["allowed_by"][0]["policy"] == {
+        "namespace": None,
+        "name": "allow-prod",
+        "kind": "AdminNetworkPolicy",
+    }
+    assert any("a cell is allowed when some order allows it" in a for a in matrix["assumptions"])
 
 
 def test_validate_summarises_the_tiers(devprod: Path) -> None:

@@ -17,7 +17,8 @@ from netverify.model.matrix import GroupBy, MatrixPort, MatrixWitness
 from netverify.report import csv, dot, html, markdown, text
 from netverify.report import json as json_format
 from netverify.report.formats import MatrixFormatter
-from netverify.semantics import evaluate, placements
+from netverify.semantics import placements
+from netverify.semantics.evaluator import possible_verdicts
 from tests.helpers import Golden
 from tests.strategies import clusters
 
@@ -152,20 +153,27 @@ def test_cli_text_and_bad_port(monkeypatch: pytest.MonkeyPatch) -> None:
 def _probe_ports(cluster: Cluster) -> list[int]:
     """Every port where some verdict could change, found independently of the engine."""
     ports = {1, 65535}
-    for policy in cluster.policies:
-        for rule in (*policy.ingress, *policy.egress):
-            for entry in rule.ports:
-                if entry.port_range is not None:
-                    ports |= {entry.port_range.start, entry.port_range.end}
-                    ports |= {entry.port_range.start - 1, entry.port_range.end + 1}
+    rules = [
+        rule
+        for policy in (*cluster.policies, *cluster.admin_policies)
+        for rule in (*policy.ingress, *policy.egress)
+    ]
+    for rule in rules:
+        for entry in rule.ports:
+            if entry.port_range is not None:
+                ports |= {entry.port_range.start, entry.port_range.end}
+                ports |= {entry.port_range.start - 1, entry.port_range.end + 1}
     for pod in cluster.pods:
         ports |= {port.port for port in pod.ports}
     return sorted(port for port in ports if 1 <= port <= 65535)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(clusters())
-def test_matrix_agrees_with_the_reference_evaluator(cluster: Cluster) -> None:
+def _can_reach(cluster: Cluster, flow: Flow) -> bool:
+    """Allowed under some order of the admin policies the API leaves open."""
+    return True in possible_verdicts(cluster, flow, Settings())
+
+
+def _check_against_the_reference_evaluator(cluster: Cluster) -> None:
     """A divergence is a soundness bug. A pair is allowed when some flow between them is, on
     any placement of the two (node-local traffic included)."""
     matrix = MatrixComputation(LoadedCluster(cluster=cluster), Settings())
@@ -182,7 +190,7 @@ def test_matrix_agrees_with_the_reference_evaluator(cluster: Cluster) -> None:
     ports = _probe_ports(cluster)
     for source, destination in itertools.product(names, names):
         expected = any(
-            evaluate(cluster, placed).allowed
+            _can_reach(cluster, placed)
             for s in endpoints[source]
             for d in endpoints[destination]
             for protocol in Protocol
@@ -190,6 +198,20 @@ def test_matrix_agrees_with_the_reference_evaluator(cluster: Cluster) -> None:
             for placed in placements(Flow(source=s, destination=d, protocol=protocol, port=port))
         )
         assert ((source, destination) in got) == expected, (source, destination)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clusters())
+def test_matrix_agrees_with_the_reference_evaluator(cluster: Cluster) -> None:
+    _check_against_the_reference_evaluator(cluster)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clusters(max_admin_policies=3))
+def test_tiered_matrix_agrees_with_the_reference_evaluator(cluster: Cluster) -> None:
+    """With Admin and Baseline tier policies (Pass, networks, nodes, named ports, a
+    BaselineAdminNetworkPolicy whose order against Baseline tier CNPs is open)."""
+    _check_against_the_reference_evaluator(cluster)
 
 
 def test_a_node_reaches_the_pods_that_may_share_it(tmp_path: Path) -> None:
@@ -286,3 +308,43 @@ spec: {containers: [{name: c, image: x}]}
         "shop/web": ("shop/web", "shop/web-7f9c5-abcde", "shop/web-7f9c5-fghij"),
         "shop/web-canary": ("shop/web-canary",),
     }
+
+
+NODE_LOCAL = """
+apiVersion: v1
+kind: Pod
+metadata: {name: node-exporter, namespace: monitoring}
+spec: {hostNetwork: true, nodeName: node-a, containers: [{name: c, image: x}]}
+status: {podIP: 10.1.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: grafana, namespace: monitoring}
+spec: {nodeName: node-a, containers: [{name: c, image: x}]}
+status: {podIP: 10.2.0.5}
+"""
+NO_EGRESS = """
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: no-egress}
+spec:
+  tier: Admin
+  priority: 5
+  subject: {namespaces: {}}
+  egress: [{action: Deny, to: [{networks: [0.0.0.0/0]}]}]
+"""
+
+
+def test_an_admin_deny_blocks_node_local_traffic(tmp_path: Path) -> None:
+    """Node-local traffic bypasses NetworkPolicy, not the admin tiers."""
+    pair = ("monitoring/grafana", "monitoring/node-exporter")
+    for extra, reached in (("", True), (NO_EGRESS, False)):
+        path = tmp_path / "cluster.yaml"
+        path.write_text(NODE_LOCAL + extra, encoding="utf-8")
+        matrix = MatrixComputation(load_manifests([str(path)]), Settings())
+        assert (pair in allowed_pairs(matrix)) is reached
+        assert (pair[::-1] in allowed_pairs(matrix)) is True
+        rows = matrix.matrix.pod_rows
+        assert rows is not None and rows.pods == pair
+        assert rows.rows[0][0] == ("3" if reached else "1")

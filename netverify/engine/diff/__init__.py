@@ -16,12 +16,14 @@ evaluator, the product confirmed by the solver) and blocked from the search, so 
 report lists groups, not pod pairs (`findings`).
 """
 
-from netverify.encoding.solver import SolverLimits
+from netverify.encoding.solver import SolverLimits, unknown_reason
 from netverify.engine.diff.revisions import Revisions
 from netverify.engine.diff.search import DiffSearch
-from netverify.engine.diff.symbolic import SymbolicDiff
+from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description
+from netverify.engine.tierbits import tier_assumptions
+from netverify.engine.tiers import domain_policies, flow_name
 from netverify.model import (
     Invariant,
     InvariantKind,
@@ -30,7 +32,13 @@ from netverify.model import (
     PodScope,
     Settings,
 )
+from netverify.model.admin_policy import short_name
 from netverify.model.diff import DEFAULT_MAX_FINDINGS, Change, DiffFinding, DiffReport
+from netverify.semantics.evaluator import open_choices
+
+ON_OPEN_ORDER = (
+    "a change is one in every order, and the report is incomplete where it depends on the order"
+)
 
 
 def diff(
@@ -59,6 +67,9 @@ def diff(
         findings += found
         if not change_complete:
             complete, reason = False, change_reason
+    if complete and error is None:
+        reason = tier_doubt(search.symbolic)
+        complete = reason is None
     everything = Invariant(name="diff", kind=InvariantKind.FORBID, pods=pods, namespaces=namespaces)
     return DiffReport(
         base_label=labels[0],
@@ -68,10 +79,54 @@ def diff(
         incomplete_reason=reason,
         error=error,
         scope=scope_description(everything, revisions.merged),
-        assumptions=assumptions(revisions.merged, settings),
+        assumptions=(
+            *assumptions(revisions.merged, settings),
+            *dict.fromkeys(
+                note
+                for cluster in (revisions.base, revisions.head)
+                for note in tier_assumptions(cluster, ON_OPEN_ORDER)
+            ),
+        ),
         base_sources=base.sources,
         head_sources=head.sources,
     )
+
+
+def tier_doubt(symbolic: SymbolicDiff) -> str | None:
+    """Why "no other change" is no proof for the admin tiers: a flow whose change depends
+    on an order of admin policies the API leaves open, or a changed `domainNames` peer,
+    whose addresses netverify cannot resolve."""
+    revisions = symbolic.revisions
+    flow = symbolic.undetermined_flow()
+    if isinstance(flow, Undecided):
+        return unknown_reason(symbolic.checker, symbolic.limits)
+    if flow is not None:
+        names = sorted(
+            {
+                short_name(match.rule.policy)
+                for cluster in (revisions.head, revisions.base)
+                for options in open_choices(
+                    cluster, revisions.as_in_base(flow) if cluster is revisions.base else flow
+                )
+                for match in options
+            }
+        )
+        return (
+            f"whether {flow_name(flow)} changed depends on the order of "
+            f"{' and '.join(names) or 'admin policies'}, which the API leaves open (equal "
+            "priorities, or both API versions in one tier)"
+        )
+    base, head = domain_policies(revisions.base), domain_policies(revisions.head)
+    changed = sorted(
+        {short_name(p.ref) for p in base if p not in head}
+        | {short_name(p.ref) for p in head if p not in base}
+    )
+    if changed:
+        return (
+            f"{' and '.join(changed)} changed `domainNames` peers, whose addresses netverify "
+            "cannot resolve: flows to them are not compared"
+        )
+    return None
 
 
 __all__ = ["diff"]

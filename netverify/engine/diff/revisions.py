@@ -13,6 +13,7 @@ from netverify.encoding.classes import pod_identity
 from netverify.engine.diff.classes import port_ranges
 from netverify.engine.replay import ReplayMismatch
 from netverify.model import (
+    AdminPolicy,
     Cluster,
     Direction,
     Endpoint,
@@ -27,6 +28,7 @@ from netverify.model import (
     Protocol,
     RuleRef,
     Settings,
+    SideDecision,
     pod_at_first_address,
 )
 from netverify.model.diff import Change, DiffCause, Revision
@@ -95,6 +97,21 @@ class Revisions:
         )
 
     @cached_property
+    def tiered(self) -> bool:
+        """Either revision has admin policies."""
+        return bool(self.base.admin_policies or self.head.admin_policies)
+
+    @cached_property
+    def tiers_changed(self) -> bool:
+        """The admin policies or the nodes (which `nodes` peers select) differ: then a flow
+        of any namespace may have changed."""
+        # NOTE: both are loaded sorted (admin policies by kind and name, nodes by name).
+        return (self.base.admin_policies, self.base.nodes) != (
+            self.head.admin_policies,
+            self.head.nodes,
+        )
+
+    @cached_property
     def changed_namespaces(self) -> set[str]:
         """The namespaces whose policies or labels changed."""
         return {
@@ -149,13 +166,21 @@ class Revisions:
         return ChangedFlow(change, flow, head, base, ports, self.cause(change, head, base))
 
     def cause(self, change: Change, head: FlowDecision, base: FlowDecision) -> DiffCause | None:
-        """What changed the flow, on a side the blocking revision blocks (egress first): a
-        rule that admits it in the allowing revision, of a policy that differs between the
-        revisions (widened or new in HEAD; for a removal, BASE's rule that HEAD narrowed or
-        deleted); else a policy that isolates it in the blocking revision and differs (new
-        in HEAD for a removal; for an addition, BASE's policy that HEAD changed, located in
-        HEAD, or deleted, located in BASE). None when no such policy differs."""
+        """What changed the flow, on a side the blocking revision blocks (egress first): an
+        admin rule of a policy that differs between the revisions and that decided the side
+        (the blocking revision's Deny first, then the allowing revision's Accept, then a Pass
+        of either), read in its revision; else a rule that admits it in the allowing
+        revision, of a policy that differs between the revisions (widened or new in HEAD;
+        for a removal, BASE's rule that HEAD narrowed or deleted); else a policy that
+        isolates it in the blocking revision and differs (new in HEAD for a removal; for an
+        addition, BASE's policy that HEAD changed, located in HEAD, or deleted, located in
+        BASE). None when no such policy differs."""
         allowing, blocking = (head, base) if change is Change.ADDED else (base, head)
+        blocking_revision, allowing_revision = (
+            (Revision.BASE, Revision.HEAD)
+            if change is Change.ADDED
+            else (Revision.HEAD, Revision.BASE)
+        )
         sides = [
             (allowing_side, blocking_side)
             for allowing_side, blocking_side in (
@@ -164,6 +189,20 @@ class Revisions:
             )
             if not blocking_side.allowed
         ]
+        admin_rules = [
+            (revision, match.rule)
+            for allowing_side, blocking_side in sides
+            for revision, match in (
+                (blocking_revision, blocking_side.admin_rule),
+                (allowing_revision, allowing_side.admin_rule),
+                (blocking_revision, blocking_side.passed_by),
+                (allowing_revision, allowing_side.passed_by),
+            )
+            if match is not None and self.policy_changed(match.rule.policy)
+        ]
+        if admin_rules:
+            revision, rule = admin_rules[0]
+            return DiffCause(revision=revision, what=rule)
         rules = [
             rule
             for allowing_side, _ in sides
@@ -185,7 +224,8 @@ class Revisions:
         return DiffCause(revision=Revision.HEAD if in_head else Revision.BASE, what=policies[0])
 
     def policy_changed(self, ref: ObjectRef) -> bool:
-        """The policy differs between BASE and HEAD (or only one of them has it)."""
+        """The policy (a NetworkPolicy or an admin policy) differs between BASE and HEAD (or
+        only one of them has it)."""
         return _policy(self.base, ref) != _policy(self.head, ref)
 
     def changes_at(self, flow: Flow, change: Change, port: int) -> bool:
@@ -218,22 +258,25 @@ class Revisions:
 
         Verdicts only change at `port_cuts` of the rules of either revision's policies of
         the flow's namespaces (only the source's egress policies and the destination's
-        ingress policies decide) and the destination's container ports, so one port per
-        segment between those points stands for the whole segment.
+        ingress policies decide) and admin policies, and the destination's container
+        ports, so one port per segment between those points stands for the whole segment.
         """
         namespaces = {
             end.namespace.name
             for end in (flow.source, flow.destination)
             if isinstance(end, PodEndpoint)
         }
-        ranges = [
-            entry.port_range
+        rules = [
+            rule
             for cluster in (self.base, self.head)
-            for policy in (p for ns in namespaces for p in cluster.policies_in(ns))
+            for policies in (
+                [p for ns in namespaces for p in cluster.policies_in(ns)],
+                cluster.admin_policies,
+            )
+            for policy in policies
             for rule in (*policy.ingress, *policy.egress)
-            for entry in rule.ports
-            if entry.port_range is not None
         ]
+        ranges = [entry.port_range for rule in rules for entry in rule.ports if entry.port_range]
         numbers = (
             [port.port for port in flow.destination.pod.ports]
             if isinstance(flow.destination, PodEndpoint)
@@ -302,19 +345,26 @@ class Revisions:
 
 
 def allowing_rules(decision: FlowDecision) -> tuple[tuple[RuleRef, ...], tuple[RuleRef, ...]]:
-    """The rules that allow an allowed flow, egress and ingress."""
-    return decision.egress.allowed_by, decision.ingress.allowed_by
+    """The rules that allow an allowed flow, egress and ingress (an admin Accept included)."""
+    return (_side_rules(decision.egress), _side_rules(decision.ingress))
+
+
+def _side_rules(side: SideDecision) -> tuple[RuleRef, ...]:
+    admin = () if side.admin_rule is None else (side.admin_rule.rule,)
+    return (*side.allowed_by, *admin)
 
 
 def _rule(cluster: Cluster, ref: RuleRef) -> tuple[NetworkPolicy, PolicyRule]:
     """The policy and the rule a reference names (the reference comes from the evaluator
     on `cluster`)."""
     policy = _policy(cluster, ref.policy)
-    assert policy is not None, "the evaluator names the cluster's own policies"
+    assert isinstance(policy, NetworkPolicy), "the evaluator names the cluster's own policies"
     return policy, policy.rules(ref.direction)[ref.index]
 
 
-def _policy(cluster: Cluster, ref: ObjectRef) -> NetworkPolicy | None:
-    """The cluster's policy a reference names, if it has one."""
-    assert ref.namespace is not None, "a NetworkPolicy is namespaced"
+def _policy(cluster: Cluster, ref: ObjectRef) -> NetworkPolicy | AdminPolicy | None:
+    """The cluster's policy a reference names, if it has one (admin policies are the
+    cluster-scoped ones)."""
+    if ref.namespace is None:
+        return next((p for p in cluster.admin_policies if p.ref == ref), None)
     return next((p for p in cluster.policies_in(ref.namespace) if p.name == ref.name), None)

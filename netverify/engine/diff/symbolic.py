@@ -7,12 +7,13 @@ each namespace has each revision's own labels, and each revision's policies are 
 a product of groups changed.
 """
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import cached_property
 
 import z3
 
+from netverify.encoding.admin import AdminEncoding, on_node_choice
 from netverify.encoding.capi import at_least, conj, disj, equals, negate
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.decode import decode_flow
@@ -22,8 +23,10 @@ from netverify.encoding.solver import SolverLimits, make_solver
 from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_code
 from netverify.encoding.universe import build_universe
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
-from netverify.model import NAMESPACE_NAME_LABEL, NamespaceScope, PodScope, Protocol
+from netverify.engine.tierbits import order_open
+from netverify.model import NAMESPACE_NAME_LABEL, Cluster, Flow, NamespaceScope, PodScope, Protocol
 from netverify.model.diff import Change
+from netverify.semantics.admin import has_nodes_peers
 
 
 class Undecided(Enum):
@@ -47,7 +50,9 @@ class SymbolicDiff:
         self.revisions, self.pods, self.limits = revisions, pods, limits
         base, merged, settings = revisions.base, revisions.merged, revisions.settings
         universe = build_universe([merged, base], (), settings.pod_cidrs)
-        self.encoding = ClusterEncoding(merged, settings, universe=universe)
+        self.encoding = ClusterEncoding(
+            merged, settings, universe=universe, by_node=has_nodes_peers(base)
+        )
         self.groups = GroupTerms(self.encoding)
         flow = self.encoding.flow
         # Where BASE labels every namespace as HEAD does, both revisions are judged on the
@@ -65,29 +70,56 @@ class SymbolicDiff:
                 port=flow.port,
                 same_node=flow.same_node,
             )
-        self.units = {
-            pod_class.index
-            for pod_class in self.encoding.classes
-            if len(pod_class.address_segments or ()) <= 1
-        }
-        """Classes whose flows to each other the bit sets compare; the solver searches the
-        other flows only."""
+        self.units = (
+            set()
+            if revisions.tiered
+            else {
+                pod_class.index
+                for pod_class in self.encoding.classes
+                if len(pod_class.address_segments or ()) <= 1
+            }
+        )
+        """Classes whose flows to each other the bit sets compare (none with admin policies,
+        which the bit sets do not know); the solver searches the other flows only."""
         solved = self._solver_namespaces()
-        self.head_allowed, self.base_allowed = (
+        encodings = [
             PolicyEncoding(
                 [p for p in cluster.policies if solved is None or p.namespace in solved],
                 universe,
                 symbolic_flow,
                 settings,
-            ).allowed
+            )
             for cluster, symbolic_flow in ((merged, flow), (base, base_flow))
-        )
+        ]
+        self.undetermined: z3.BoolRef | None = None
+        """With admin policies whose order the API leaves open: the flows whose change
+        depends on that order (None without such policies)."""
+        if revisions.tiered:
+            head, base_tiers = (
+                self._tier_verdict(cluster, policies)
+                for cluster, policies in zip((merged, base), encodings, strict=True)
+            )
+            self.head_allowed, self.head_possibly = head.allowed, head.possibly
+            self.base_allowed, self.base_possibly = base_tiers.allowed, base_tiers.possibly
+            if head.open or base_tiers.open:
+                self.undetermined = z3.And(
+                    z3.Or(
+                        z3.And(head.possibly, base_tiers.possibly_blocked),
+                        z3.And(head.possibly_blocked, base_tiers.possibly),
+                    ),
+                    z3.Not(z3.Or(*(_changes(*self.now_before(change)) for change in Change))),
+                )
+        else:
+            self.head_allowed, self.base_allowed = (e.allowed for e in encodings)
+            self.head_possibly, self.base_possibly = self.head_allowed, self.base_allowed
         self.space: list[z3.BoolRef] = [self.encoding.domain, z3.Not(self.encoding.self_traffic)]
         """The flows the diff is about (both revisions' namespace labels, the scope). A
-        pod's traffic to itself and node-local traffic are allowed whatever the policies
-        say, so they never change."""
-        if self.encoding.node_local_possible:
+        pod's traffic to itself is allowed whatever the policies say, and so is node-local
+        traffic without admin policies (which can block it): those never change."""
+        if self.encoding.node_local_possible and not revisions.tiered:
             self.space.append(z3.Not(flow.same_node))
+        if revisions.tiered:
+            self.space += self._unknown_nodes_match_no_selector()
         for symbolic, base_symbolic in (
             (flow.source, base_flow.source),
             (flow.destination, base_flow.destination),
@@ -105,14 +137,50 @@ class SymbolicDiff:
                 negate(conj([self._is_unit(flow.source), self._is_unit(flow.destination)]))
             )
 
-    def _where_changes_can_be(self) -> z3.BoolRef:
-        """A changed flow has a pod end in a namespace whose policies or labels changed.
+    def _tier_verdict(self, cluster: Cluster, policies: PolicyEncoding) -> "_TierVerdict":
+        """One revision's verdict with its admin tiers around its NetworkPolicies."""
+        admin = AdminEncoding(cluster, self.encoding.classes, policies)
+        same_node = self.encoding.flow.same_node if self.encoding.node_local_possible else None
+        may_allow = admin.flow_verdict(True, self.encoding.self_traffic, same_node)
+        if not order_open(cluster.admin_policies):
+            return _TierVerdict(may_allow, may_allow, z3.Not(may_allow), open=False)
+        may_block = admin.flow_verdict(False, self.encoding.self_traffic, same_node)
+        return _TierVerdict(
+            allowed=z3.And(may_allow, z3.Not(may_block)),
+            possibly=may_allow,
+            possibly_blocked=may_block,
+            open=True,
+        )
 
-        A side's verdict depends only on the policies of the side's pod's namespace and on
-        the labels of the namespaces of the two ends; where neither changed, neither verdict
-        did. Said to the search only (it prunes most of the cluster from it), not to the
-        `checker`, which must see unchanged flows.
+    def _unknown_nodes_match_no_selector(self) -> list[z3.BoolRef]:
+        """A host-network pod whose node netverify cannot tell is on no node a `nodes` peer
+        selects, as the reference evaluator has it (`tier_assumptions` says so)."""
+        selectors = {
+            peer.nodes.model_dump_json(): peer.nodes
+            for cluster in (self.revisions.base, self.revisions.head)
+            for policy in cluster.admin_policies
+            for rule in (*policy.ingress, *policy.egress)
+            for peer in rule.peers
+            if peer.nodes is not None
+        }
+        flow = self.encoding.flow
+        return [
+            z3.Not(on_node_choice(end, selector))
+            for selector in selectors.values()
+            for end in (flow.source, flow.destination)
+        ]
+
+    def _where_changes_can_be(self) -> z3.BoolRef:
+        """A changed flow has a pod end in a namespace whose policies or labels changed,
+        unless the admin policies or the nodes changed.
+
+        A side's verdict depends only on the admin tiers, the policies of the side's pod's
+        namespace and the labels of the namespaces of the two ends; where none changed,
+        neither verdict did. Said to the search only (it prunes most of the cluster from
+        it), not to the `checker`, which must see unchanged flows.
         """
+        if self.revisions.tiers_changed:
+            return z3.BoolVal(True)
         flow = self.encoding.flow
         return disj(
             [
@@ -131,7 +199,11 @@ class SymbolicDiff:
         of a changed namespace (`_where_changes_can_be`; the groups `odd_flow` asks about
         are of such flows too, as only they change): that namespace's policies decide
         them. A pull request touches a few namespaces: the formulas shrink with it."""
-        if self.pods is PodScope.ANY or len(self.units) < len(self.encoding.classes):
+        if (
+            self.pods is PodScope.ANY
+            or self.revisions.tiered
+            or len(self.units) < len(self.encoding.classes)
+        ):
             return None
         return self.revisions.changed_namespaces
 
@@ -175,10 +247,29 @@ class SymbolicDiff:
         return z3.And(terms)
 
     def now_before(self, change: Change) -> tuple[z3.BoolRef, z3.BoolRef]:
-        """ "Allowed" where the change says it is now, and where it was before."""
+        """ "Allowed" where the change says it is now, and "possibly allowed" where it was
+        before (the same but for a verdict that depends on an order of admin policies the
+        API leaves open: a change is one in every order)."""
         if change is Change.ADDED:
-            return self.head_allowed, self.base_allowed
-        return self.base_allowed, self.head_allowed
+            return self.head_allowed, self.base_possibly
+        return self.base_allowed, self.head_possibly
+
+    def undetermined_flow(self) -> Flow | Undecided | None:
+        """A flow whose change depends on an order of admin policies the API leaves open;
+        None when there is none."""
+        if self.undetermined is None:
+            return None
+        self.checker.push()
+        try:
+            self.checker.add(self._where_changes_can_be(), self.undetermined)
+            outcome = self.checker.check()
+            if outcome == z3.unsat:
+                return None
+            if outcome != z3.sat:
+                return Undecided.UNDECIDED
+            return decode_flow(self.encoding, self.checker.model())
+        finally:
+            self.checker.pop()
 
     def product(
         self, protocol: Protocol, sources: list[GroupKey], destinations: list[GroupKey]
@@ -230,6 +321,24 @@ class SymbolicDiff:
         solver = make_solver(self.limits)
         solver.add(*self.space)
         return solver
+
+
+def _changes(now: z3.BoolRef, before: z3.BoolRef) -> z3.BoolRef:
+    return z3.And(now, z3.Not(before))
+
+
+@dataclass(frozen=True)
+class _TierVerdict:
+    """One revision's verdict on the symbolic flow under its admin tiers."""
+
+    allowed: z3.BoolRef
+    """Allowed in every order the API allows."""
+    possibly: z3.BoolRef
+    """Allowed in some order."""
+    possibly_blocked: z3.BoolRef
+    """Blocked in some order."""
+    open: bool
+    """Some order is left open (else the three are exact)."""
 
 
 def _with_base_namespace_labels(endpoint: SymbolicEndpoint) -> SymbolicEndpoint:
