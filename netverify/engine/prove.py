@@ -2,8 +2,9 @@
 
 Invariants with the same slice of the cluster (`netverify.engine.slicing`; the whole cluster
 when it is small) share one encoding and one solver, each invariant in its own push/pop
-frame; parts with different slices may be proved in parallel processes. A model is decoded into a plain flow at once and replayed through the reference evaluator; if the
-two disagree the result is an internal error, never a verdict.
+frame; parts with different slices may be proved in parallel processes. A model is decoded
+into a plain flow at once and replayed through the reference evaluator on the whole
+cluster; if the two disagree the result is an internal error, never a verdict.
 """
 
 import multiprocessing
@@ -101,7 +102,7 @@ def prove_invariants(
     (`_parts`); with `jobs` > 1 parts are proved in that many processes at once. Each
     part's encoding lives in a fresh Z3 context, so its results do not depend on the
     process or on the parts before it."""
-    parts = _parts(cluster, invariants)
+    parts = _parts(cluster, settings, invariants)
     total = len(invariants)
     results: list[InvariantResult | None] = [None] * total
     if progress:
@@ -146,14 +147,14 @@ class _Part:
     slice: Slice | None
 
 
-def _parts(cluster: Cluster, invariants: Sequence[Invariant]) -> list[_Part]:
+def _parts(cluster: Cluster, settings: Settings, invariants: Sequence[Invariant]) -> list[_Part]:
     """The invariants grouped by slice, in order of their first invariant; one part of
     them all on the whole cluster when it is too small to be worth slicing."""
     if not worth_slicing(cluster):
         return [_Part(tuple(range(len(invariants))), None)]
     grouped: dict[Slice, list[int]] = {}
     for position, invariant in enumerate(invariants):
-        grouped.setdefault(slice_for(cluster, invariant), []).append(position)
+        grouped.setdefault(slice_for(cluster, settings, invariant), []).append(position)
     return [_Part(tuple(positions), part) for part, positions in grouped.items()]
 
 

@@ -17,8 +17,12 @@ from netverify.model import (
     Direction,
     EndpointPattern,
     Invariant,
+    IPNetwork,
     NamespaceScope,
+    NetworkPolicy,
     Pod,
+    PodScope,
+    Settings,
 )
 from netverify.semantics.matching import selector_matches
 
@@ -51,51 +55,100 @@ def worth_slicing(cluster: Cluster) -> bool:
     return len(cluster.pods) + len(cluster.policies) >= SLICING_THRESHOLD
 
 
-def slice_for(cluster: Cluster, invariant: Invariant) -> Slice:
-    """The policies and pods an invariant's verdict can depend on."""
-    ends = ((invariant.source, Direction.EGRESS), (invariant.destination, Direction.INGRESS))
+def slice_for(cluster: Cluster, settings: Settings, invariant: Invariant) -> Slice:
+    """The policies and pods an invariant's verdict can depend on: the pods either pattern
+    can match, and the policies of the direction that decides each end which can select a
+    pod that end can be (a loaded one, or under `pods: any` one that could exist)."""
+    ends = (
+        _End(cluster, settings, invariant, invariant.source, Direction.EGRESS),
+        _End(cluster, settings, invariant, invariant.destination, Direction.INGRESS),
+    )
     policies = tuple(
         index
         for index, policy in enumerate(cluster.policies)
-        if any(
-            direction in policy.policy_types
-            and _may_be_in(cluster, invariant, pattern, policy.namespace)
-            for pattern, direction in ends
+        if any(end.may_select(policy) for end in ends)
+    )
+    matching = {index for end in ends for index in end.pods}
+    return Slice(policies=policies, pods=tuple(sorted(matching)))
+
+
+class _End:
+    """One end of an invariant: the loaded pods it can be, by namespace, and whether it can
+    be a pod that could exist."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        settings: Settings,
+        invariant: Invariant,
+        pattern: EndpointPattern,
+        direction: Direction,
+    ) -> None:
+        self.cluster = cluster
+        self.invariant = invariant
+        self.pattern = pattern
+        self.direction = direction
+        self.pods = [
+            index
+            for index, pod in enumerate(cluster.pods)
+            if self._may_be_in(pod.namespace) and self._pod_may_match(settings, pod)
+        ]
+        self.by_namespace: dict[str, list[Pod]] = {}
+        for index in self.pods:
+            pod = cluster.pods[index]
+            self.by_namespace.setdefault(pod.namespace, []).append(pod)
+        self.new_pods = (
+            invariant.pods is PodScope.ANY
+            and pattern.pod_name is None
+            and (pattern.ip is None or _may_get_address_in(settings, pattern.ip))
         )
-    )
-    pods = tuple(
-        index
-        for index, pod in enumerate(cluster.pods)
-        if any(_pod_may_match(cluster, invariant, pattern, pod) for pattern, _ in ends)
-    )
-    return Slice(policies=policies, pods=pods)
+
+    def may_select(self, policy: NetworkPolicy) -> bool:
+        """Whether the policy decides this end's side of some flow the invariant is about."""
+        if self.direction not in policy.policy_types:
+            return False
+        if self.new_pods and self._may_be_in(policy.namespace):
+            return True
+        return any(
+            selector_matches(policy.pod_selector, pod.labels)
+            for pod in self.by_namespace.get(policy.namespace, ())
+        )
+
+    def _may_be_in(self, namespace: str) -> bool:
+        """Whether a pod the pattern matches can be in the namespace: a loaded one whose
+        name and labels the pattern allows, or, under `namespaces: any`, one that could be
+        created with that name (and any labels)."""
+        pattern = self.pattern
+        if pattern.external or pattern.namespace_name not in (None, namespace):
+            return False
+        loaded = self.cluster.namespace(namespace)
+        if loaded is None:
+            return self.invariant.namespaces is NamespaceScope.ANY
+        return pattern.namespace_selector is None or selector_matches(
+            pattern.namespace_selector, loaded.labels
+        )
+
+    def _pod_may_match(self, settings: Settings, pod: Pod) -> bool:
+        """Whether the pattern can match the loaded pod, at one of its addresses or, when
+        the manifests give none, at one the pod CIDRs may give it."""
+        pattern = self.pattern
+        if pattern.ip is None:
+            address = True
+        elif pod.ips:
+            address = any(ip in pattern.ip for ip in pod.ips)
+        else:
+            address = _may_get_address_in(settings, pattern.ip)
+        return (
+            address
+            and pattern.pod_name in (None, pod.name)
+            and pattern.pod_kind in (None, pod.kind)
+            and (pattern.pod_selector is None or selector_matches(pattern.pod_selector, pod.labels))
+        )
 
 
-def _may_be_in(
-    cluster: Cluster, invariant: Invariant, pattern: EndpointPattern, namespace: str
-) -> bool:
-    """Whether a pod the pattern matches can be in the namespace: a loaded one whose name
-    and labels the pattern allows, or, under `namespaces: any`, one that could be created
-    with that name (and any labels)."""
-    if pattern.external or pattern.namespace_name not in (None, namespace):
-        return False
-    loaded = cluster.namespace(namespace)
-    if loaded is None:
-        return invariant.namespaces is NamespaceScope.ANY
-    return pattern.namespace_selector is None or selector_matches(
-        pattern.namespace_selector, loaded.labels
-    )
-
-
-def _pod_may_match(
-    cluster: Cluster, invariant: Invariant, pattern: EndpointPattern, pod: Pod
-) -> bool:
-    """Whether the pattern can match the loaded pod (at any of its addresses; a pod whose
-    address the manifests do not give may get any)."""
-    return (
-        _may_be_in(cluster, invariant, pattern, pod.namespace)
-        and pattern.pod_name in (None, pod.name)
-        and pattern.pod_kind in (None, pod.kind)
-        and (pattern.pod_selector is None or selector_matches(pattern.pod_selector, pod.labels))
-        and (pattern.ip is None or not pod.ips or any(ip in pattern.ip for ip in pod.ips))
+def _may_get_address_in(settings: Settings, network: IPNetwork) -> bool:
+    """Whether a pod whose address the manifests do not give may get one in `network`."""
+    return any(
+        cidr.version == network.version and cidr.overlaps(network)
+        for cidr in settings.pod_cidrs
     )
