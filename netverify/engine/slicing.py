@@ -149,6 +149,5 @@ class _End:
 def _may_get_address_in(settings: Settings, network: IPNetwork) -> bool:
     """Whether a pod whose address the manifests do not give may get one in `network`."""
     return any(
-        cidr.version == network.version and cidr.overlaps(network)
-        for cidr in settings.pod_cidrs
+        cidr.version == network.version and cidr.overlaps(network) for cidr in settings.pod_cidrs
     )
