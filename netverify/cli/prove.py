@@ -1,5 +1,6 @@
 """`netverify prove`: prove or refute the invariants of spec files."""
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
@@ -54,11 +55,21 @@ def prove(
             help="Prove each invariant under every CNI profile and name those where it fails.",
         ),
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Processes proving invariants at once (default: the number of cores); the "
+            "output does not depend on it.",
+        ),
+    ] = None,
 ) -> None:
     """Prove or refute every invariant of the spec files (settings: docs/settings.md)."""
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
     sources = settings_sources(profile, pod_cidrs, config, no_config)
-    run = _Run(sources, strict, limits, all_profiles)
+    run = _Run(sources, strict, limits, all_profiles, jobs or os.cpu_count() or 1)
     try:
         with progress_line() as progress:
             reports = [run.prove_spec(spec_path, progress) for spec_path in specs]
@@ -76,6 +87,7 @@ class _Run:
     strict: bool
     limits: SolverLimits
     all_profiles: bool
+    jobs: int
 
     def prove_spec(self, spec_path: str, progress: Progress) -> Report:
         from netverify.engine.prove import prove
@@ -91,7 +103,13 @@ class _Run:
             print_warnings(loaded.warnings)
             spec = resolve_spec(raw, loaded.cluster, self.sources)
             return prove(
-                loaded, spec, self.limits, strict, progress, all_profiles=self.all_profiles
+                loaded,
+                spec,
+                self.limits,
+                strict,
+                progress,
+                all_profiles=self.all_profiles,
+                jobs=self.jobs,
             )
 
 

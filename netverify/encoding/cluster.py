@@ -69,13 +69,17 @@ class ClusterEncoding:
         invariants: Sequence[Invariant] = (),
         universe: Universe | None = None,
         by_node: bool = False,
+        whole: Cluster | None = None,
     ) -> None:
         """`universe` is given when several clusters share one (a diff); by default it is
         what this cluster's policies and the invariants mention. Host-network pods are
         classed by node when `by_node` (another revision's `nodes` peers tell nodes apart)
-        or this cluster's `nodes` peers do."""
+        or this cluster's `nodes` peers do. `whole` is given when `cluster` is a slice of
+        it (`netverify.engine.slicing`): the addresses of its pods and Services stay
+        taken, though only the slice's pods can be endpoints."""
         fresh_context()
         self.cluster = cluster
+        self.whole = whole or cluster
         self.settings = settings
         self.universe: Universe = universe or build_universe(
             [cluster], invariants, settings.pod_cidrs
@@ -267,11 +271,9 @@ class ClusterEncoding:
     @cached_property
     def _known_addresses(self) -> list[int]:
         """Every address a loaded pod has (hostNetwork pods: their node's) and every loaded
-        Service's ClusterIP: none is an external host's."""
-        pods = {ip_number(ip) for pod in self.cluster.pods for ip in pod.ips}
-        services = {
-            ip_number(ip) for service in self.cluster.services for ip in service.cluster_ips
-        }
+        Service's ClusterIP, in the whole cluster: none is an external host's."""
+        pods = {ip_number(ip) for pod in self.whole.pods for ip in pod.ips}
+        services = {ip_number(ip) for service in self.whole.services for ip in service.cluster_ips}
         return sorted(pods | services)
 
     def _not_known_address(self, endpoint: SymbolicEndpoint) -> str:

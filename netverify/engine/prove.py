@@ -1,11 +1,16 @@
 """Prove a spec's invariants against a loaded cluster.
 
-One encoding and one solver serve every invariant (each in its own push/pop frame). A model
-is decoded into a plain flow at once and replayed through the reference evaluator; if the
-two disagree the result is an internal error, never a verdict.
+Invariants with the same slice of the cluster (`netverify.engine.slicing`; the whole cluster
+when it is small) share one encoding and one solver, each invariant in its own push/pop
+frame; parts with different slices may be proved in parallel processes. A model is decoded
+into a plain flow at once and replayed through the reference evaluator on the whole
+cluster; if the two disagree the result is an internal error, never a verdict.
 """
 
+import multiprocessing
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from itertools import groupby
 
 import z3
@@ -15,6 +20,7 @@ from netverify.encoding.solver import SolverLimits, make_solver, unknown_reason
 from netverify.engine.readable import is_new_pod, readable_flow
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description, strict_caveats
+from netverify.engine.slicing import Slice, slice_for, worth_slicing
 from netverify.engine.tiers import domain_doubt, flow_doubt
 from netverify.invariants import matching_flow, query_for
 from netverify.model import (
@@ -46,37 +52,25 @@ def prove(
     strict: bool = False,
     progress: Progress | None = None,
     all_profiles: bool = False,
+    jobs: int = 1,
 ) -> Report:
     """One result per invariant, in spec order; one failing invariant does not stop the rest.
 
     With `strict`, a `holds` that rests on an assumption (see `strict_caveats`) is `unknown`.
     With `all_profiles`, each invariant is proved under every CNI profile (see
-    `_under_every_profile`).
+    `_under_every_profile`). `jobs` is how many processes prove at once (see
+    `prove_invariants`); the report does not depend on it.
     """
     if all_profiles:
         return _under_every_profile(
-            loaded_spec, lambda under: prove(loaded, under, limits, strict, progress)
+            loaded_spec, lambda under: prove(loaded, under, limits, strict, progress, jobs=jobs)
         )
     spec = loaded_spec.spec
-    total = len(spec.invariants)
-    if progress:
-        progress(0, total, "encoding")
-    encoding = ClusterEncoding(loaded.cluster, spec.settings, spec.invariants)
-    solver = make_solver(limits)
-    solver.add(encoding.domain)
+    proved = prove_invariants(
+        loaded.cluster, spec.settings, spec.invariants, limits, progress, jobs
+    )
     results = []
-    for done, invariant in enumerate(spec.invariants):
-        if progress:
-            progress(done, total, invariant.name)
-        prover = _InvariantProver(encoding, solver, invariant, limits)
-        try:
-            result = prover.prove()
-        except ReplayMismatch as mismatch:
-            result = prover.result(Status.ERROR, reason=f"internal error: {mismatch}")
-        except Exception as crash:
-            result = prover.result(
-                Status.ERROR, reason=f"internal error: {type(crash).__name__}: {crash}"
-            )
+    for invariant, result in zip(spec.invariants, proved, strict=True):
         caveats = strict_caveats(loaded.cluster, spec.settings, invariant) if strict else ()
         if result.status is Status.HOLDS and caveats:
             result = result.model_copy(
@@ -94,6 +88,127 @@ def prove(
         assumptions=assumptions(loaded.cluster, spec.settings),
         sources=loaded.sources,
     )
+
+
+def prove_invariants(
+    cluster: Cluster,
+    settings: Settings,
+    invariants: Sequence[Invariant],
+    limits: SolverLimits,
+    progress: Progress | None = None,
+    jobs: int = 1,
+) -> list[InvariantResult]:
+    """One result per invariant, in order. Invariants with the same slice share an encoding
+    (`_parts`); with `jobs` > 1 parts are proved in that many processes at once. Each
+    part's encoding lives in a fresh Z3 context, so its results do not depend on the
+    process or on the parts before it."""
+    parts = _parts(cluster, settings, invariants)
+    total = len(invariants)
+    results: list[InvariantResult | None] = [None] * total
+    if progress:
+        progress(0, total, "encoding")
+    if jobs <= 1 or len(parts) <= 1:
+        done = 0
+
+        def told(name: str) -> None:
+            nonlocal done
+            if progress:
+                progress(done, total, name)
+            done += 1
+
+        for part in parts:
+            part_results = _PartProver(cluster, settings, limits).prove(invariants, part, told)
+            for position, result in zip(part.positions, part_results, strict=True):
+                results[position] = result
+        return [result for result in results if result is not None]
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(parts)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(_PartProver(cluster, settings, limits),),
+    ) as pool:
+        futures = {pool.submit(_prove_in_worker, invariants, part): part for part in parts}
+        for future in as_completed(futures):
+            part = futures[future]
+            for position, result in zip(part.positions, future.result(), strict=True):
+                results[position] = result
+            if progress:
+                done = sum(1 for result in results if result is not None)
+                progress(done, total, invariants[part.positions[0]].name)
+    return [result for result in results if result is not None]
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Invariants proved on one encoding: their positions in the spec, and their slice of
+    the cluster or None for the whole cluster."""
+
+    positions: tuple[int, ...]
+    slice: Slice | None
+
+
+def _parts(cluster: Cluster, settings: Settings, invariants: Sequence[Invariant]) -> list[_Part]:
+    """The invariants grouped by slice, in order of their first invariant; one part of
+    them all on the whole cluster when it is too small to be worth slicing."""
+    if not worth_slicing(cluster):
+        return [_Part(tuple(range(len(invariants))), None)]
+    grouped: dict[Slice, list[int]] = {}
+    for position, invariant in enumerate(invariants):
+        grouped.setdefault(slice_for(cluster, settings, invariant), []).append(position)
+    return [_Part(tuple(positions), part) for part, positions in grouped.items()]
+
+
+@dataclass(frozen=True)
+class _PartProver:
+    """What every part of one spec is proved with; sent once to each worker process."""
+
+    cluster: Cluster
+    settings: Settings
+    limits: SolverLimits
+
+    def prove(
+        self,
+        invariants: Sequence[Invariant],
+        part: _Part,
+        told: Callable[[str], None] | None = None,
+    ) -> list[InvariantResult]:
+        """The part's results, in the order of its positions; `told` hears each invariant's
+        name before it is proved."""
+        members = [invariants[position] for position in part.positions]
+        sliced = self.cluster if part.slice is None else part.slice.of(self.cluster)
+        encoding = ClusterEncoding(sliced, self.settings, members, whole=self.cluster)
+        solver = make_solver(self.limits)
+        solver.add(encoding.domain)
+        results = []
+        for invariant in members:
+            if told:
+                told(invariant.name)
+            results.append(_prove_one(_InvariantProver(encoding, solver, invariant, self.limits)))
+        return results
+
+
+_worker: list[_PartProver] = []
+"""In a worker process of `prove_invariants`: the prover its parts are proved with."""
+
+
+def _start_worker(prover: _PartProver) -> None:
+    _worker.append(prover)
+
+
+def _prove_in_worker(invariants: Sequence[Invariant], part: _Part) -> list[InvariantResult]:
+    return _worker[0].prove(invariants, part)
+
+
+def _prove_one(prover: "_InvariantProver") -> InvariantResult:
+    """The invariant's result; a crash is an internal error, not the end of the run."""
+    try:
+        return prover.prove()
+    except ReplayMismatch as mismatch:
+        return prover.result(Status.ERROR, reason=f"internal error: {mismatch}")
+    except Exception as crash:
+        return prover.result(
+            Status.ERROR, reason=f"internal error: {type(crash).__name__}: {crash}"
+        )
 
 
 def combine_service_results(
@@ -173,7 +288,9 @@ class _InvariantProver:
 
     @property
     def cluster(self) -> Cluster:
-        return self.encoding.cluster
+        """The whole cluster (the encoding's may be a slice of it): scope, doubts and
+        replay are about it."""
+        return self.encoding.whole
 
     @property
     def settings(self) -> Settings:
