@@ -16,6 +16,7 @@ from netverify.engine.readable import is_new_pod, readable_flow
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description, strict_caveats
 from netverify.engine.tiers import domain_doubt, flow_doubt
+from netverify.engine.violations import violation_findings
 from netverify.invariants import matching_flow, query_for
 from netverify.model import (
     Cluster,
@@ -46,16 +47,19 @@ def prove(
     strict: bool = False,
     progress: Progress | None = None,
     all_profiles: bool = False,
+    max_findings: int | None = None,
 ) -> Report:
     """One result per invariant, in spec order; one failing invariant does not stop the rest.
 
     With `strict`, a `holds` that rests on an assumption (see `strict_caveats`) is `unknown`.
     With `all_profiles`, each invariant is proved under every CNI profile (see
-    `_under_every_profile`).
+    `_under_every_profile`). With `max_findings` (`prove --all`), a violated forbid or
+    require lists up to that many findings that cover its violating flows.
     """
     if all_profiles:
         return _under_every_profile(
-            loaded_spec, lambda under: prove(loaded, under, limits, strict, progress)
+            loaded_spec,
+            lambda under: prove(loaded, under, limits, strict, progress, max_findings=max_findings),
         )
     spec = loaded_spec.spec
     total = len(spec.invariants)
@@ -88,12 +92,40 @@ def prove(
         results.append(
             result.model_copy(update={"location": loaded_spec.locations.get(invariant.name)})
         )
+    if max_findings is not None:
+        # After every invariant is proved: each search builds its own encoding (and Z3
+        # context), which the shared encoding's terms must not meet.
+        results = [
+            _with_findings(loaded.cluster, spec.settings, invariant, result, limits, max_findings)
+            for invariant, result in zip(spec.invariants, results, strict=True)
+        ]
     return Report(
         spec_file=spec.file,
         results=combine_service_results(spec.invariants, results),
         assumptions=assumptions(loaded.cluster, spec.settings),
         sources=loaded.sources,
     )
+
+
+def _with_findings(
+    cluster: Cluster,
+    settings: Settings,
+    invariant: Invariant,
+    result: InvariantResult,
+    limits: SolverLimits,
+    max_findings: int,
+) -> InvariantResult:
+    """The result with every violating flow as findings, when it is a violated forbid or
+    require; an internal error when a finding's witness is not confirmed."""
+    if result.status is not Status.VIOLATED or invariant.kind is InvariantKind.REACHABLE:
+        return result
+    try:
+        found = violation_findings(cluster, settings, invariant, limits, max_findings)
+    except ReplayMismatch as mismatch:
+        return result.model_copy(
+            update={"status": Status.ERROR, "reason": f"internal error: {mismatch}"}
+        )
+    return result.model_copy(update={"all_findings": found})
 
 
 def combine_service_results(

@@ -221,19 +221,6 @@ class Revisions:
         ingress policies decide) and the destination's container ports, so one port per
         segment between those points stands for the whole segment.
         """
-        namespaces = {
-            end.namespace.name
-            for end in (flow.source, flow.destination)
-            if isinstance(end, PodEndpoint)
-        }
-        ranges = [
-            entry.port_range
-            for cluster in (self.base, self.head)
-            for policy in (p for ns in namespaces for p in cluster.policies_in(ns))
-            for rule in (*policy.ingress, *policy.egress)
-            for entry in rule.ports
-            if entry.port_range is not None
-        ]
         numbers = (
             [port.port for port in flow.destination.pod.ports]
             if isinstance(flow.destination, PodEndpoint)
@@ -241,9 +228,26 @@ class Revisions:
         )
         return port_ranges(
             (start, end - 1)
-            for start, end in itertools.pairwise(port_cuts(ranges, numbers))
+            for start, end in itertools.pairwise(port_cuts(self.deciding_ranges(flow), numbers))
             if self.changes_at(flow, change, start)
         )
+
+    def deciding_ranges(self, flow: Flow) -> list[PortRange]:
+        """The port ranges at whose ends the flow's verdicts can change: those of the rules
+        of either revision's policies of the flow's namespaces."""
+        namespaces = {
+            end.namespace.name
+            for end in (flow.source, flow.destination)
+            if isinstance(end, PodEndpoint)
+        }
+        return [
+            entry.port_range
+            for cluster in (self.base, self.head)
+            for policy in (p for ns in namespaces for p in cluster.policies_in(ns))
+            for rule in (*policy.ingress, *policy.egress)
+            for entry in rule.ports
+            if entry.port_range is not None
+        ]
 
     def rule_test(self, witness: ChangedFlow, at_source: bool) -> Callable[[Endpoint], bool]:
         """A cheap test every endpoint must pass to be allowed, at that end, by exactly the

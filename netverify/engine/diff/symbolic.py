@@ -22,7 +22,8 @@ from netverify.encoding.solver import SolverLimits, make_solver
 from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_code
 from netverify.encoding.universe import build_universe
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
-from netverify.model import NAMESPACE_NAME_LABEL, NamespaceScope, PodScope, Protocol
+from netverify.invariants import matching_flow
+from netverify.model import NAMESPACE_NAME_LABEL, Invariant, NamespaceScope, PodScope, Protocol
 from netverify.model.diff import Change
 
 
@@ -43,11 +44,15 @@ class SymbolicDiff:
         pods: PodScope,
         namespaces: NamespaceScope,
         limits: SolverLimits,
+        within: Invariant | None = None,
     ) -> None:
+        """`within`: only the flows the invariant matches (`prove --all`), all of them
+        searched by the solver (the bit sets know nothing of invariants)."""
         self.revisions, self.pods, self.limits = revisions, pods, limits
         base, merged, settings = revisions.base, revisions.merged, revisions.settings
-        universe = build_universe([merged, base], (), settings.pod_cidrs)
-        self.encoding = ClusterEncoding(merged, settings, universe=universe)
+        invariants = () if within is None else (within,)
+        universe = build_universe([merged, base], invariants, settings.pod_cidrs)
+        self.encoding = ClusterEncoding(merged, settings, invariants, universe=universe)
         self.groups = GroupTerms(self.encoding)
         flow = self.encoding.flow
         # Where BASE labels every namespace as HEAD does, both revisions are judged on the
@@ -68,7 +73,7 @@ class SymbolicDiff:
         self.units = {
             pod_class.index
             for pod_class in self.encoding.classes
-            if len(pod_class.address_segments or ()) <= 1
+            if within is None and len(pod_class.address_segments or ()) <= 1
         }
         """Classes whose flows to each other the bit sets compare; the solver searches the
         other flows only."""
@@ -88,6 +93,8 @@ class SymbolicDiff:
         say, so they never change."""
         if self.encoding.node_local_possible:
             self.space.append(z3.Not(flow.same_node))
+        if within is not None:
+            self.space.append(matching_flow(self.encoding, within))
         for symbolic, base_symbolic in (
             (flow.source, base_flow.source),
             (flow.destination, base_flow.destination),
