@@ -18,6 +18,8 @@ from netverify.model import (
     SideDecision,
     SourceMap,
     Status,
+    ViolationFinding,
+    ViolationFindings,
     Witness,
     short_name,
 )
@@ -218,7 +220,19 @@ def sources_of(finding: DiffFinding, report: DiffReport) -> SourceMap:
 MAX_NAMESPACES_SHOWN = 8
 
 
-def finding_title(finding: DiffFinding) -> str:
+GroupedFlows = DiffFinding | ViolationFinding
+"""A finding of `diff` or of `prove --all`: groups of sources and destinations, ports."""
+
+
+def findings_summary(found: ViolationFindings) -> str:
+    """How many findings `prove --all` lists, and whether they are every violating flow."""
+    count = _count(len(found.findings), "finding")
+    if found.complete:
+        return f"{count} cover every violating flow"
+    return f"{count} (incomplete: {found.incomplete_reason})"
+
+
+def finding_title(finding: GroupedFlows) -> str:
     return (
         f"{describe_group(finding.source)}{_more(finding.other_sources, 'source')} -> "
         f"{describe_group(finding.destination)}{_more(finding.other_destinations, 'destination')} "
@@ -230,7 +244,7 @@ def _more(others: tuple[EndpointGroup, ...], end: str) -> str:
     return f" and {_count(len(others), f'more {end} group')}" if others else ""
 
 
-def other_groups_lines(finding: DiffFinding) -> list[str]:
+def other_groups_lines(finding: GroupedFlows) -> list[str]:
     """The finding's further source and destination groups, counted per namespace (the
     first few named)."""
     return [
