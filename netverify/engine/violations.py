@@ -11,6 +11,7 @@ policies, on the same ports) that the solver confirms, and blocked from the sear
 from dataclasses import dataclass
 
 from netverify.encoding.solver import SolverLimits
+from netverify.engine.diff.findings import merged_protocols
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.engine.diff.search import DiffSearch
 from netverify.engine.diff.symbolic import SymbolicDiff
@@ -49,8 +50,9 @@ def violation_findings(
     """At most `max_findings` findings covering the invariant's violating flows, each once.
 
     Only `forbid` and `require` are asked (a `reachable` is violated by having no allowed
-    flow at all). Node-local traffic, which no NetworkPolicy decides, is left out as the
-    diff leaves it out; so are admin policy tiers, which the diff does not model.
+    flow at all). Flows no NetworkPolicy decides (node-local traffic, a hostNetwork pod's
+    traffic with an external address) are allowed in both revisions, so they are not
+    listed; admin policy tiers, which the diff does not model, are refused.
     """
     assert invariant.kind is not InvariantKind.REACHABLE, "only forbid and require"
     if cluster.admin_policies:
@@ -70,7 +72,7 @@ def violation_findings(
     change = Change.ADDED if forbid else Change.REMOVED
     found, complete, reason = DiffSearch(symbolic).changes(change, max_findings, max_findings)
     return ViolationFindings(
-        findings=tuple(_violation_finding(finding) for finding in found),
+        findings=tuple(_violation_finding(finding) for finding in merged_protocols(found)),
         complete=complete,
         incomplete_reason=reason,
     )
@@ -85,6 +87,7 @@ def _violation_finding(finding: DiffFinding) -> ViolationFinding:
         other_sources=finding.other_sources,
         other_destinations=finding.other_destinations,
         protocol=finding.protocol,
+        other_protocols=finding.other_protocols,
         ports=finding.ports,
         witness=Witness(
             decision=finding.head,

@@ -67,6 +67,12 @@ class ViolationFinding(Frozen):
     ports: tuple[PortRange, ...]
     witness: Witness
     """One flow of the group, replayed through the reference evaluator."""
+    other_protocols: tuple[Protocol, ...] = ()
+    """Further protocols on which the same groups violate alike (as `DiffFinding`'s)."""
+
+    @property
+    def protocols(self) -> tuple[Protocol, ...]:
+        return (self.protocol, *self.other_protocols)
 
 
 class ViolationFindings(Frozen):

@@ -14,6 +14,7 @@ from netverify.model import (
     ObjectRef,
     PodEndpoint,
     PortRange,
+    Protocol,
     RuleRef,
     SideDecision,
     SourceMap,
@@ -236,8 +237,19 @@ def finding_title(finding: GroupedFlows) -> str:
     return (
         f"{describe_group(finding.source)}{_more(finding.other_sources, 'source')} -> "
         f"{describe_group(finding.destination)}{_more(finding.other_destinations, 'destination')} "
-        f"{finding.protocol.value}/{describe_ports(finding.ports)}"
+        f"{describe_protocols_ports(finding.protocols, finding.ports)}"
     )
+
+
+def describe_protocols_ports(protocols: tuple[Protocol, ...], ports: tuple[PortRange, ...]) -> str:
+    """`TCP/80` for one protocol; several as a person says them: `TCP and UDP 53`, `every
+    protocol, every port`."""
+    if len(protocols) == 1:
+        return f"{protocols[0].value}/{describe_ports(ports)}"
+    every = set(protocols) == set(Protocol)
+    named = "every protocol," if every else " and ".join(p.value for p in protocols)
+    whole = [(r.start, r.end) for r in ports] == [(1, 65535)]
+    return f"{named} {'every port' if whole else describe_ports(ports)}"
 
 
 def _more(others: tuple[EndpointGroup, ...], end: str) -> str:

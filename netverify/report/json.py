@@ -176,6 +176,7 @@ def _groups(finding: GroupedFlows) -> JsonObject:
         "to": _group(finding.destination),
         "also_to": [_group(group) for group in finding.other_destinations],
         "protocol": finding.protocol.value,
+        "protocols": [protocol.value for protocol in finding.protocols],
         "ports": [{"start": port.start, "end": port.end} for port in finding.ports],
     }
 

@@ -58,7 +58,7 @@ def _covers(
     source, destination = flow.source, flow.destination
     matches = in_groups or _in_groups
     return (
-        finding.protocol == flow.protocol
+        flow.protocol in finding.protocols
         and matches(source, (finding.source, *finding.other_sources))
         and matches(destination, (finding.destination, *finding.other_destinations))
         and any(port.start <= flow.port <= port.end for port in finding.ports)
