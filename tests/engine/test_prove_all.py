@@ -2,12 +2,17 @@
 forbid or require is covered by exactly one finding, one rule's violations are one finding,
 and a finding limit marks the listing incomplete."""
 
+import json
 from itertools import product
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from netverify.cli.app import app
 from netverify.engine import SolverLimits
+from netverify.engine.diff import diff
 from netverify.engine.violations import violation_findings
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
@@ -19,7 +24,9 @@ from netverify.model import (
     Invariant,
     InvariantKind,
     LabelSelector,
+    LoadedCluster,
     Namespace,
+    NamespaceScope,
     NetworkPolicy,
     Pod,
     PodEndpoint,
@@ -30,6 +37,7 @@ from netverify.model import (
     Settings,
     ViolationFinding,
 )
+from netverify.report.describe import finding_title
 from netverify.semantics import evaluate
 from netverify.semantics.evaluator import is_self_traffic
 from netverify.semantics.patterns import flow_matches
@@ -209,3 +217,44 @@ def test_a_finding_limit_marks_the_listing_incomplete() -> None:
 def test_prove_lists_findings_only_when_asked() -> None:
     (plain,) = prove_invariants(_CLUSTER, [_DEV_TO_PROD])
     assert plain.all_findings is None
+
+
+def test_diff_merges_protocols_with_the_same_ports() -> None:
+    """A rule that opens every port is one diff finding, not one per protocol."""
+    base = _CLUSTER.model_copy(update={"policies": (_isolating("prod", "from-dev", ()),)})
+    report = diff(
+        LoadedCluster(cluster=base),
+        LoadedCluster(cluster=_CLUSTER),
+        Settings(),
+        PodScope.EXISTING,
+        NamespaceScope.EXISTING,
+        SolverLimits(),
+    )
+    (finding,) = report.findings
+    assert finding.protocols == tuple(Protocol)
+    assert finding_title(finding).endswith(" every protocol, every port")
+
+
+def test_prove_all_on_the_command_line() -> None:
+    """`--all` lists the findings in text and JSON and keeps exit 1; `--max-findings 1`
+    marks the listing incomplete."""
+    spec = Path(__file__).parents[2] / "specs" / "devprod.yaml"
+    text = CliRunner().invoke(app, ["prove", str(spec), "--all", "--max-findings", "1"])
+    assert text.exit_code == 1
+    assert "1 finding (incomplete: stopped at the limit of 1 findings)" in text.stdout
+    assert "[1] dev/<new pod> (tier=web) -> prod/{db} (app=db,tier=db) TCP/5432" in text.stdout
+    result = CliRunner().invoke(app, ["prove", str(spec), "--all", "--format", "json"])
+    assert result.exit_code == 1
+    violated, *holding = json.loads(result.stdout)["results"]
+    assert violated["counterexample"] is not None and violated["findings"]
+    assert list(violated["findings"][0]) == [
+        "from",
+        "also_from",
+        "to",
+        "also_to",
+        "protocol",
+        "protocols",
+        "ports",
+        "witness",
+    ]
+    assert all("findings" not in other for other in holding)
