@@ -6,7 +6,7 @@ import json
 from itertools import product
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -19,7 +19,6 @@ from netverify.model import (
     Cluster,
     Direction,
     EndpointPattern,
-    ExternalEndpoint,
     Flow,
     Invariant,
     InvariantKind,
@@ -39,26 +38,10 @@ from netverify.model import (
 )
 from netverify.report.describe import finding_title
 from netverify.semantics import evaluate
-from netverify.semantics.evaluator import is_self_traffic
 from netverify.semantics.patterns import flow_matches
-from tests.diff.test_diff_differential import _endpoints, _in_groups
+from tests.diff.test_diff_differential import DIFFERENTIAL, _covers, _endpoints, not_probed
 from tests.engine.helpers import prove_invariants
 from tests.strategies import INTERESTING_PORTS, clusters
-
-DIFFERENTIAL = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-
-
-def _covers(finding: ViolationFinding, flow: Flow) -> bool:
-    return (
-        flow.protocol in finding.protocols
-        and _in_groups(flow.source, (finding.source, *finding.other_sources))
-        and _in_groups(flow.destination, (finding.destination, *finding.other_destinations))
-        and any(port.start <= flow.port <= port.end for port in finding.ports)
-    )
 
 
 def _findings(
@@ -85,7 +68,7 @@ def _invariants(cluster: Cluster) -> st.SearchStrategy[Invariant]:
     )
 
 
-@DIFFERENTIAL
+@settings(DIFFERENTIAL, max_examples=40)
 @given(data=st.data())
 def test_findings_cover_exactly_the_violating_flows(data: st.DataObject) -> None:
     """Each violating flow between existing pods is covered by exactly one finding; each one
@@ -98,11 +81,9 @@ def test_findings_cover_exactly_the_violating_flows(data: st.DataObject) -> None
     ports = sorted({*INTERESTING_PORTS, *(p.port for pod in cluster.pods for p in pod.ports)})
     endpoints = _endpoints(cluster)
     for source, destination in product(endpoints, endpoints):
-        external = not isinstance(source, PodEndpoint) or not isinstance(destination, PodEndpoint)
-        if is_self_traffic(source, destination) or (
-            isinstance(source, ExternalEndpoint) and isinstance(destination, ExternalEndpoint)
-        ):
+        if not_probed(source, destination):
             continue
+        external = not isinstance(source, PodEndpoint) or not isinstance(destination, PodEndpoint)
         for protocol, port in product(Protocol, ports):
             flow = Flow(source=source, destination=destination, protocol=protocol, port=port)
             decision = evaluate(cluster, flow)
@@ -128,11 +109,14 @@ def _rule_from(namespace: str) -> PolicyRule:
     return PolicyRule(peers=(PolicyPeer(namespace_selector=selector),))
 
 
-def _isolating(namespace: str, name: str, rules: tuple[PolicyRule, ...]) -> NetworkPolicy:
+def _isolating(
+    namespace: str, name: str, rules: tuple[PolicyRule, ...], **labels: str
+) -> NetworkPolicy:
+    """An ingress policy of the pods with the labels (every pod, without any)."""
     return NetworkPolicy(
         namespace=namespace,
         name=name,
-        pod_selector=LabelSelector(),
+        pod_selector=LabelSelector(match_labels=labels),
         policy_types=frozenset({Direction.INGRESS}),
         ingress=rules,
     )
@@ -171,13 +155,7 @@ def test_one_rule_opening_many_pods_to_many_pods_is_one_finding() -> None:
 def test_two_rules_causing_violations_are_two_findings() -> None:
     """A second rule (of another policy) that admits dev to one prod pod too: the flows it
     admits are a finding of their own."""
-    second = NetworkPolicy(
-        namespace="prod",
-        name="db0-from-dev",
-        pod_selector=LabelSelector(match_labels={"app": "d0"}),
-        policy_types=frozenset({Direction.INGRESS}),
-        ingress=(_rule_from("dev"),),
-    )
+    second = _isolating("prod", "db0-from-dev", (_rule_from("dev"),), app="d0")
     cluster = _CLUSTER.model_copy(update={"policies": (*_CLUSTER.policies, second)})
     findings = _findings(cluster, _DEV_TO_PROD)
     assert len(findings) == 2
@@ -189,12 +167,8 @@ def test_two_rules_causing_violations_are_two_findings() -> None:
 
 def test_require_findings_are_grouped_by_the_isolating_policies() -> None:
     """qa is blocked from every prod pod by one policy: one finding."""
-    invariant = Invariant(
-        name="qa-reaches-prod",
-        kind=InvariantKind.REQUIRE,
-        source=EndpointPattern(namespace_name="qa"),
-        destination=EndpointPattern(namespace_name="prod"),
-        pods=PodScope.EXISTING,
+    invariant = _DEV_TO_PROD.model_copy(
+        update={"kind": InvariantKind.REQUIRE, "source": EndpointPattern(namespace_name="qa")}
     )
     (finding,) = _findings(_CLUSTER, invariant)
     assert [p.name for p in finding.witness.decision.ingress.isolated_by] == ["from-dev"]
