@@ -226,10 +226,12 @@ GroupedFlows = DiffFinding | ViolationFinding
 
 
 def findings_summary(found: ViolationFindings) -> str:
-    """How many findings `prove --all` lists, and whether they are every violating flow."""
+    """How many findings `prove --all` lists, and whether they are every violating flow
+    (node-local traffic and a hostNetwork pod's traffic with an external address, which no
+    NetworkPolicy decides, are never listed)."""
     count = _count(len(found.findings), "finding")
     if found.complete:
-        return f"{count} cover every violating flow"
+        return f"{count} cover every violating flow that NetworkPolicies decide"
     return f"{count} (incomplete: {found.incomplete_reason})"
 
 
