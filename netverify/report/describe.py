@@ -231,7 +231,8 @@ def findings_summary(found: ViolationFindings) -> str:
     NetworkPolicy decides, are never listed)."""
     count = _count(len(found.findings), "finding")
     if found.complete:
-        return f"{count} cover every violating flow that NetworkPolicies decide"
+        verb = "covers" if len(found.findings) == 1 else "cover"
+        return f"{count} {verb} every violating flow that NetworkPolicies decide"
     return f"{count} (incomplete: {found.incomplete_reason})"
 
 
