@@ -59,6 +59,7 @@ class DiffSearch:
                 for c in encoding.classes
                 if c.namespace in revisions.changed_namespaces
             ),
+            ends=self.symbolic.class_ends,
         )
 
     def changes(
@@ -76,7 +77,7 @@ class DiffSearch:
             solver.add(now, z3.Not(before))
             ends = (encoding.flow.source, encoding.flow.destination)
             solver.add(z3.Implies(existing_first, z3.And([encoding.existing_pod(e) for e in ends])))
-            for product in self.class_changes.products(change) if symbolic.units else ():
+            for product in self.class_changes.products(change):
                 if len(findings) >= budget:
                     return findings, False, f"stopped at the limit of {max_findings} findings"
                 findings.append(self._class_finding(change, product))

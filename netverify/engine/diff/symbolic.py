@@ -23,8 +23,16 @@ from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_co
 from netverify.encoding.universe import build_universe
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.invariants import matching_flow
-from netverify.model import NAMESPACE_NAME_LABEL, Invariant, NamespaceScope, PodScope, Protocol
+from netverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Invariant,
+    InvariantKind,
+    NamespaceScope,
+    PodScope,
+    Protocol,
+)
 from netverify.model.diff import Change
+from netverify.semantics.patterns import endpoint_matches
 
 
 class Undecided(Enum):
@@ -46,8 +54,9 @@ class SymbolicDiff:
         limits: SolverLimits,
         within: Invariant | None = None,
     ) -> None:
-        """`within`: only the flows the invariant matches (`prove --all`), all of them
-        searched by the solver (the bit sets know nothing of invariants)."""
+        """`within`: only the flows the invariant matches (`prove --all`); the bit sets
+        compare flows between classes only for a `forbid` that matches every port of every
+        protocol and names no address (`_class_ends`), the solver searches the rest."""
         self.revisions, self.pods, self.limits = revisions, pods, limits
         base, merged, settings = revisions.base, revisions.merged, revisions.settings
         invariants = () if within is None else (within,)
@@ -70,13 +79,23 @@ class SymbolicDiff:
                 port=flow.port,
                 same_node=flow.same_node,
             )
+        # NOTE: the bit sets group by admitting rules only: a `require`'s findings, grouped
+        # by the policies that isolate them, are the solver's.
+        bit_sets = within is None or not (
+            within.kind is not InvariantKind.FORBID
+            or within.ports
+            or within.source.ip
+            or within.destination.ip
+        )
         self.units = {
             pod_class.index
             for pod_class in self.encoding.classes
-            if within is None and len(pod_class.address_segments or ()) <= 1
+            if bit_sets and len(pod_class.address_segments or ()) <= 1
         }
         """Classes whose flows to each other the bit sets compare; the solver searches the
         other flows only."""
+        self.class_ends = (-1, -1) if within is None else self._class_ends(within)
+        """The classes the bit sets compare flows from and to (-1: every class)."""
         solved = self._solver_namespaces()
         self.head_allowed, self.base_allowed = (
             PolicyEncoding(
@@ -111,6 +130,20 @@ class SymbolicDiff:
             self.solver.add(
                 negate(conj([self._is_unit(flow.source), self._is_unit(flow.destination)]))
             )
+
+    def _class_ends(self, within: Invariant) -> tuple[int, int]:
+        """The classes whose pods the invariant's source and destination patterns match (a
+        class's pods alike: the encoding's classes tell apart what the invariant selects)."""
+        masks = []
+        for pattern in (within.source, within.destination):
+            masks.append(
+                sum(
+                    1 << pod_class.index
+                    for pod_class in self.encoding.classes
+                    if endpoint_matches(pattern, self.revisions.endpoint(pod_class.pods[0]))
+                )
+            )
+        return masks[0], masks[1]
 
     def _where_changes_can_be(self) -> z3.BoolRef:
         """A changed flow has a pod end in a namespace whose policies or labels changed.
