@@ -51,6 +51,9 @@ KubeconfigOption = Annotated[
         help="The kubeconfig of --cluster/--context (default: $KUBECONFIG, then ~/.kube/config).",
     ),
 ]
+MaxFindingsOption = Annotated[
+    int, typer.Option("--max-findings", min=1, help="Stop after this many findings.")
+]
 StrictOption = Annotated[
     bool,
     typer.Option(

@@ -15,6 +15,7 @@ from netverify.cli.common import (
     ContextOption,
     FormatOption,
     KubeconfigOption,
+    MaxFindingsOption,
     NamespaceOption,
     NoConfigOption,
     OutputOption,
@@ -64,9 +65,7 @@ def diff(
         FailOn | None,
         typer.Option("--fail-on", help="Exit 1 when findings of this kind exist."),
     ] = None,
-    max_findings: Annotated[
-        int, typer.Option("--max-findings", min=1, help="Stop after this many findings.")
-    ] = DEFAULT_MAX_FINDINGS,
+    max_findings: MaxFindingsOption = DEFAULT_MAX_FINDINGS,
     output_format: FormatOption = OutputFormat.TEXT,
     output: OutputOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,

@@ -13,6 +13,7 @@ from netverify.cli.common import (
     EXIT_VIOLATED,
     ConfigOption,
     FormatOption,
+    MaxFindingsOption,
     NoConfigOption,
     OutputOption,
     PodCidrOption,
@@ -30,6 +31,7 @@ from netverify.cli.common import (
 )
 from netverify.encoding.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
 from netverify.model import InputError, Report
+from netverify.model.diff import DEFAULT_MAX_FINDINGS
 from netverify.model.results import StatusRank
 from netverify.report.formats import OutputFormat, prove_formatter
 
@@ -65,11 +67,26 @@ def prove(
             "output does not depend on it.",
         ),
     ] = None,
+    all_findings: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="List every violating flow of a violated forbid or require, grouped.",
+        ),
+    ] = False,
+    max_findings: MaxFindingsOption = DEFAULT_MAX_FINDINGS,
 ) -> None:
     """Prove or refute every invariant of the spec files (settings: docs/settings.md)."""
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
     sources = settings_sources(profile, pod_cidrs, config, no_config)
-    run = _Run(sources, strict, limits, all_profiles, jobs or os.cpu_count() or 1)
+    run = _Run(
+        sources,
+        strict,
+        limits,
+        all_profiles,
+        jobs or os.cpu_count() or 1,
+        max_findings if all_findings else None,
+    )
     try:
         with progress_line() as progress:
             reports = [run.prove_spec(spec_path, progress) for spec_path in specs]
@@ -88,6 +105,8 @@ class _Run:
     limits: SolverLimits
     all_profiles: bool
     jobs: int
+    max_findings: int | None
+    """`--all`: list up to this many findings per violated invariant."""
 
     def prove_spec(self, spec_path: str, progress: Progress) -> Report:
         from netverify.engine.prove import prove
@@ -110,10 +129,13 @@ class _Run:
                 progress,
                 all_profiles=self.all_profiles,
                 jobs=self.jobs,
+                max_findings=self.max_findings,
             )
 
 
 def _exit_code(reports: list[Report]) -> int:
+    """The worst status's code (an incomplete `prove --all` listing is of a violated
+    invariant, whose 1 wins)."""
     worst = max((report.worst for report in reports), default=StatusRank.HOLDS)
     return {
         StatusRank.HOLDS: EXIT_HOLDS,

@@ -22,6 +22,7 @@ from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description, strict_caveats
 from netverify.engine.slicing import Slice, slice_for, worth_slicing
 from netverify.engine.tiers import domain_doubt, flow_doubt
+from netverify.engine.violations import violation_findings
 from netverify.invariants import matching_flow, query_for
 from netverify.model import (
     Cluster,
@@ -53,17 +54,23 @@ def prove(
     progress: Progress | None = None,
     all_profiles: bool = False,
     jobs: int = 1,
+    max_findings: int | None = None,
 ) -> Report:
     """One result per invariant, in spec order; one failing invariant does not stop the rest.
 
     With `strict`, a `holds` that rests on an assumption (see `strict_caveats`) is `unknown`.
     With `all_profiles`, each invariant is proved under every CNI profile (see
     `_under_every_profile`). `jobs` is how many processes prove at once (see
-    `prove_invariants`); the report does not depend on it.
+    `prove_invariants`); the report does not depend on it. With `max_findings`
+    (`prove --all`), a violated forbid or require lists up to that many findings that
+    cover its violating flows.
     """
     if all_profiles:
         return _under_every_profile(
-            loaded_spec, lambda under: prove(loaded, under, limits, strict, progress, jobs=jobs)
+            loaded_spec,
+            lambda under: prove(
+                loaded, under, limits, strict, progress, jobs=jobs, max_findings=max_findings
+            ),
         )
     spec = loaded_spec.spec
     proved = prove_invariants(
@@ -82,6 +89,13 @@ def prove(
         results.append(
             result.model_copy(update={"location": loaded_spec.locations.get(invariant.name)})
         )
+    if max_findings is not None:
+        # After every invariant is proved: each search builds its own encoding (and Z3
+        # context), which the shared encoding's terms must not meet.
+        results = [
+            _with_findings(loaded.cluster, spec.settings, invariant, result, limits, max_findings)
+            for invariant, result in zip(spec.invariants, results, strict=True)
+        ]
     return Report(
         spec_file=spec.file,
         results=combine_service_results(spec.invariants, results),
@@ -209,6 +223,27 @@ def _prove_one(prover: "_InvariantProver") -> InvariantResult:
         return prover.result(
             Status.ERROR, reason=f"internal error: {type(crash).__name__}: {crash}"
         )
+
+
+def _with_findings(
+    cluster: Cluster,
+    settings: Settings,
+    invariant: Invariant,
+    result: InvariantResult,
+    limits: SolverLimits,
+    max_findings: int,
+) -> InvariantResult:
+    """The result with every violating flow as findings, when it is a violated forbid or
+    require; an internal error when a finding's witness is not confirmed."""
+    if result.status is not Status.VIOLATED or invariant.kind is InvariantKind.REACHABLE:
+        return result
+    try:
+        found = violation_findings(cluster, settings, invariant, limits, max_findings)
+    except ReplayMismatch as mismatch:
+        return result.model_copy(
+            update={"status": Status.ERROR, "reason": f"internal error: {mismatch}"}
+        )
+    return result.model_copy(update={"all_findings": found})
 
 
 def combine_service_results(

@@ -64,6 +64,8 @@ from netverify.model.results import (
     InvariantResult,
     Report,
     Status,
+    ViolationFinding,
+    ViolationFindings,
     Witness,
 )
 from netverify.model.services import (
@@ -149,6 +151,8 @@ __all__ = [
     "Status",
     "Tier",
     "UnmodelledObject",
+    "ViolationFinding",
+    "ViolationFindings",
     "Witness",
     "pod_at_first_address",
     "short_name",

@@ -71,6 +71,13 @@ class DiffFinding(Frozen):
     cause: DiffCause | None = None
     """The witness's admitting rule or isolating policy that differs between BASE and HEAD;
     None when none does (namespace or pod labels changed instead)."""
+    other_protocols: tuple[Protocol, ...] = ()
+    """Further protocols on which the same groups changed alike, on the same ports and by
+    the same rules (one rule that opens every port is one finding, not one per protocol)."""
+
+    @property
+    def protocols(self) -> tuple[Protocol, ...]:
+        return (self.protocol, *self.other_protocols)
 
 
 class DiffReport(Frozen):

@@ -8,7 +8,10 @@ from enum import IntEnum, StrEnum
 
 from netverify.model.base import Frozen
 from netverify.model.decision import FlowDecision
+from netverify.model.diff import EndpointGroup
 from netverify.model.invariants import InvariantKind
+from netverify.model.objects import Protocol
+from netverify.model.policy import PortRange
 from netverify.model.refs import SourceMap, SourceSpan
 
 
@@ -49,6 +52,38 @@ class Witness(Frozen):
     destination_is_new_pod: bool
 
 
+class ViolationFinding(Frozen):
+    """One group of flows that violate an invariant alike (`prove --all`), with one witness:
+    every flow from a source group (`source` or one of `other_sources`) to a destination
+    group, on `protocol` and on exactly `ports` (of those the invariant matches), violates
+    it, allowed by the witness's rules at its port (a forbid) or isolated by the witness's
+    policies (a require)."""
+
+    source: EndpointGroup
+    destination: EndpointGroup
+    other_sources: tuple[EndpointGroup, ...] = ()
+    other_destinations: tuple[EndpointGroup, ...] = ()
+    protocol: Protocol
+    ports: tuple[PortRange, ...]
+    witness: Witness
+    """One flow of the group, replayed through the reference evaluator."""
+    other_protocols: tuple[Protocol, ...] = ()
+    """Further protocols on which the same groups violate alike (as `DiffFinding`'s)."""
+
+    @property
+    def protocols(self) -> tuple[Protocol, ...]:
+        return (self.protocol, *self.other_protocols)
+
+
+class ViolationFindings(Frozen):
+    """Every violating flow of an invariant, as findings (`prove --all`)."""
+
+    findings: tuple[ViolationFinding, ...]
+    complete: bool = True
+    """False when the search stopped early (finding limit or solver limit): more may exist."""
+    incomplete_reason: str | None = None
+
+
 class InvariantResult(Frozen):
     name: str
     kind: InvariantKind
@@ -68,6 +103,8 @@ class InvariantResult(Frozen):
     profiles: dict[str, Status] | None = None
     """The status under each CNI profile, in profile order (`prove --all-profiles`); the rest
     of the result is that of the first profile with the worst status."""
+    all_findings: ViolationFindings | None = None
+    """Every violating flow, grouped (`prove --all`, violated forbid and require only)."""
 
 
 class Report(Frozen):

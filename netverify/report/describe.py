@@ -14,10 +14,13 @@ from netverify.model import (
     ObjectRef,
     PodEndpoint,
     PortRange,
+    Protocol,
     RuleRef,
     SideDecision,
     SourceMap,
     Status,
+    ViolationFinding,
+    ViolationFindings,
     Witness,
     short_name,
 )
@@ -218,19 +221,45 @@ def sources_of(finding: DiffFinding, report: DiffReport) -> SourceMap:
 MAX_NAMESPACES_SHOWN = 8
 
 
-def finding_title(finding: DiffFinding) -> str:
+GroupedFlows = DiffFinding | ViolationFinding
+"""A finding of `diff` or of `prove --all`: groups of sources and destinations, ports."""
+
+
+def findings_summary(found: ViolationFindings) -> str:
+    """How many findings `prove --all` lists, and whether they are every violating flow
+    (node-local traffic and a hostNetwork pod's traffic with an external address, which no
+    NetworkPolicy decides, are never listed)."""
+    count = _count(len(found.findings), "finding")
+    if found.complete:
+        verb = "covers" if len(found.findings) == 1 else "cover"
+        return f"{count} {verb} every violating flow that NetworkPolicies decide"
+    return f"{count} (incomplete: {found.incomplete_reason})"
+
+
+def finding_title(finding: GroupedFlows) -> str:
     return (
         f"{describe_group(finding.source)}{_more(finding.other_sources, 'source')} -> "
         f"{describe_group(finding.destination)}{_more(finding.other_destinations, 'destination')} "
-        f"{finding.protocol.value}/{describe_ports(finding.ports)}"
+        f"{describe_protocols_ports(finding.protocols, finding.ports)}"
     )
+
+
+def describe_protocols_ports(protocols: tuple[Protocol, ...], ports: tuple[PortRange, ...]) -> str:
+    """`TCP/80` for one protocol; several as a person says them: `TCP and UDP 53`, `every
+    protocol, every port`."""
+    if len(protocols) == 1:
+        return f"{protocols[0].value}/{describe_ports(ports)}"
+    every = set(protocols) == set(Protocol)
+    named = "every protocol," if every else " and ".join(p.value for p in protocols)
+    whole = [(r.start, r.end) for r in ports] == [(1, 65535)]
+    return f"{named} {'every port' if whole else describe_ports(ports)}"
 
 
 def _more(others: tuple[EndpointGroup, ...], end: str) -> str:
     return f" and {_count(len(others), f'more {end} group')}" if others else ""
 
 
-def other_groups_lines(finding: DiffFinding) -> list[str]:
+def other_groups_lines(finding: GroupedFlows) -> list[str]:
     """The finding's further source and destination groups, counted per namespace (the
     first few named)."""
     return [

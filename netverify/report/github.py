@@ -1,6 +1,7 @@
 """GitHub Actions workflow commands: annotations on the lines responsible, without SARIF.
 
-One line per violated or undecided invariant, or per diff finding:
+One line per violated or undecided invariant (and per `prove --all` finding), or per diff
+finding:
 `::error file=F,line=L,title=T::message` (the level is the SARIF rule's: error, warning, or
 notice for note), at the same primary location as the SARIF result; then one `::notice` line
 with the summary. The message keeps its line breaks, escaped as GitHub's toolkit does.
@@ -12,9 +13,9 @@ from collections.abc import Sequence
 from netverify.model import InvariantResult, Report, Status
 from netverify.model.diff import Change, DiffFinding, DiffReport
 from netverify.report.describe import result_message
-from netverify.report.locations import Place, finding_places, result_places
+from netverify.report.locations import Place, finding_places, result_places, witness_places
 from netverify.report.rules import Rule, rule_for_finding, rule_for_result
-from netverify.report.text import decision_lines, finding_lines
+from netverify.report.text import decision_lines, finding_lines, violation_finding_lines
 
 _COMMANDS = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -61,6 +62,21 @@ def _result_line(result: InvariantResult, report: Report) -> str | None:
     )
 
 
+def _finding_lines(result: InvariantResult, report: Report) -> list[str]:
+    """`prove --all`: an annotation per finding, at the rule or policy that decides it."""
+    rule = rule_for_result(result)
+    if rule is None or result.all_findings is None:
+        return []
+    title = f"netverify {rule.id} [{result.kind.value}] {result.name}: finding"
+    annotations = []
+    for finding in result.all_findings.findings:
+        places = witness_places(finding.witness, result, report)
+        message = "\n".join(violation_finding_lines(finding, report.sources))
+        place = places[0] if places else None
+        annotations.append(_annotation(rule, title, message, place, report.spec_file))
+    return annotations
+
+
 def format_prove(reports: Sequence[Report]) -> str:
     lines = []
     counts = {status: 0 for status in Status}
@@ -70,6 +86,7 @@ def format_prove(reports: Sequence[Report]) -> str:
             line = _result_line(result, report)
             if line is not None:
                 lines.append(line)
+            lines += _finding_lines(result, report)
     total = sum(counts.values())
     summary = f"{total} invariants: " + ", ".join(
         f"{counts[status]} {status.value}" for status in Status

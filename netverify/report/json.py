@@ -2,7 +2,9 @@
 
 - `prove`: `{"results": [{"name", "kind", "status", "counterexample": null | {"from":
   {"namespace", "pod", "labels", "ip"}, "to": {...}, "protocol", "port", ...}, ...,
-  "spec"}], "summary": {...}, "specs": [{"file", "assumptions"}]}`.
+  "spec"}], "summary": {...}, "specs": [{"file", "assumptions"}]}`; with `--all`, a violated
+  forbid or require also has `"findings": [{"from", "also_from", "to", "also_to", "protocol",
+  "ports", "witness"}]`, `"findings_complete"` and `"findings_incomplete_reason"`.
 - `explain`: one decision, as a counterexample above.
 - `diff`: `{"base", "head", "findings": [{"change", "from", ..., "witness", "cause": null |
   {"revision": "base" | "head", "rule": null | {...}, "policy": null | {...}}}], "summary":
@@ -30,12 +32,14 @@ from netverify.model import (
     SourceMap,
     SourceSpan,
     Status,
+    ViolationFinding,
+    ViolationFindings,
     Witness,
 )
 from netverify.model.diff import Change, DiffCause, DiffFinding, DiffReport, EndpointGroup
 from netverify.model.lint import Finding, FindingSeverity, LintReport
 from netverify.model.matrix import ConnectivityMatrix, MatrixRow
-from netverify.report.describe import admitting_peers
+from netverify.report.describe import GroupedFlows, admitting_peers
 
 JsonObject = dict[str, object]
 """A JSON object as the formats build it: keys in the order they are written."""
@@ -149,8 +153,35 @@ def _result(result: InvariantResult, sources: SourceMap) -> JsonObject:
         "scope": result.scope,
         "reason": result.reason,
         "counterexample": _witness(result.counterexample, sources),
+        **({} if result.all_findings is None else _all_findings(result.all_findings, sources)),
         "witness": _witness(result.witness, sources),
         **profiles,
+    }
+
+
+def _all_findings(found: ViolationFindings, sources: SourceMap) -> JsonObject:
+    """`prove --all`: every finding, and whether they cover every violating flow."""
+    return {
+        "findings": [_violation_finding(finding, sources) for finding in found.findings],
+        "findings_complete": found.complete,
+        "findings_incomplete_reason": found.incomplete_reason,
+    }
+
+
+def _violation_finding(finding: ViolationFinding, sources: SourceMap) -> JsonObject:
+    return {**_groups(finding), "witness": decision_json(finding.witness.decision, sources)}
+
+
+def _groups(finding: GroupedFlows) -> JsonObject:
+    """The groups and ports of a finding of `diff` or `prove --all`."""
+    return {
+        "from": _group(finding.source),
+        "also_from": [_group(group) for group in finding.other_sources],
+        "to": _group(finding.destination),
+        "also_to": [_group(group) for group in finding.other_destinations],
+        "protocol": finding.protocol.value,
+        "protocols": [protocol.value for protocol in finding.protocols],
+        "ports": [{"start": port.start, "end": port.end} for port in finding.ports],
     }
 
 
@@ -193,12 +224,7 @@ def _group(group: EndpointGroup) -> JsonObject:
 def _finding(finding: DiffFinding, report: DiffReport) -> JsonObject:
     return {
         "change": finding.change.value,
-        "from": _group(finding.source),
-        "also_from": [_group(group) for group in finding.other_sources],
-        "to": _group(finding.destination),
-        "also_to": [_group(group) for group in finding.other_destinations],
-        "protocol": finding.protocol.value,
-        "ports": [{"start": port.start, "end": port.end} for port in finding.ports],
+        **_groups(finding),
         "witness": {
             "base": decision_json(finding.base, report.base_sources),
             "head": decision_json(finding.head, report.head_sources),

@@ -22,6 +22,7 @@ from netverify.model import (
     SourceMap,
     SourceSpan,
     Status,
+    Witness,
 )
 from netverify.model.diff import Change, DiffCause, DiffFinding, DiffReport, Revision
 from netverify.report.describe import describe_policy, describe_rule
@@ -81,6 +82,12 @@ def decision_places(decision: FlowDecision, sources: SourceMap) -> list[Place]:
 def result_places(result: InvariantResult, report: Report) -> list[Place]:
     """The primary location first, then the related ones (the spec entry among them)."""
     witness = result.counterexample if result.status is Status.VIOLATED else None
+    return witness_places(witness, result, report)
+
+
+def witness_places(witness: Witness | None, result: InvariantResult, report: Report) -> list[Place]:
+    """Where a flow of the result (its counterexample, or a `prove --all` finding's
+    witness) is decided, then the spec entry."""
     places = [] if witness is None else decision_places(witness.decision, report.sources)
     if result.location is not None:
         places.append(Place(result.location, f"invariant {result.name}"))

@@ -1,7 +1,8 @@
 """SARIF 2.1.0: `prove` (several Reports, one run), `diff` (a DiffReport, one run) and `lint`
 (a LintReport, one run), all built by one writer.
 
-`prove` and `diff` use the rules of `netverify.report.rules`. Invariants that hold produce no
+`prove` and `diff` use the rules of `netverify.report.rules`; `prove --all` gives one result
+per finding of an invariant that has findings. Invariants that hold produce no
 result (code scanning then closes their earlier alerts). A result's primary location is that
 of `netverify.report.locations` (the responsible rule or policy), falling back to the
 invariant in the spec; the spec entry and the other responsible rules and policies are
@@ -22,7 +23,7 @@ from netverify import __version__
 from netverify.model import InvariantResult, Report, Status
 from netverify.model.diff import DiffFinding, DiffReport
 from netverify.model.lint import Finding, LintReport
-from netverify.report.describe import finding_title, result_message
+from netverify.report.describe import finding_title, findings_summary, result_message
 from netverify.report.json import JsonObject, dumps
 from netverify.report.locations import (
     SOURCE_ROOT,
@@ -32,6 +33,7 @@ from netverify.report.locations import (
     finding_places,
     result_places,
     sarif_location,
+    witness_places,
 )
 from netverify.report.rules import (
     LINT_LEVELS,
@@ -40,7 +42,7 @@ from netverify.report.rules import (
     rule_for_finding,
     rule_for_result,
 )
-from netverify.report.text import decision_lines, finding_lines
+from netverify.report.text import decision_lines, finding_lines, violation_finding_lines
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -91,10 +93,27 @@ def _rule_result(
     return _result(rule.id, RULES.index(rule), rule.level, message, [primary], related, fingerprint)
 
 
-def _prove_result(result: InvariantResult, report: Report) -> JsonObject | None:
+def _prove_results(result: InvariantResult, report: Report) -> list[JsonObject]:
+    """One result per `prove --all` finding where there are findings, else the invariant's."""
     rule = rule_for_result(result)
     if rule is None:
-        return None
+        return []
+    if result.all_findings is None or not result.all_findings.findings:
+        return [_prove_result(rule, result, report)]
+    header = f"{result_message(result)} ({findings_summary(result.all_findings)})"
+    return [
+        _rule_result(
+            rule,
+            "\n".join([header, *violation_finding_lines(finding, report.sources)]),
+            witness_places(finding.witness, result, report),
+            report.spec_file,
+            f"{rule.id}:{report.spec_file}:{result.name}:{finding_title(finding)}",
+        )
+        for finding in result.all_findings.findings
+    ]
+
+
+def _prove_result(rule: Rule, result: InvariantResult, report: Report) -> JsonObject:
     lines = [result_message(result)]
     witness = result.counterexample
     if witness is not None:
@@ -173,9 +192,7 @@ def prove_log(reports: Sequence[Report]) -> JsonObject:
     specs: list[JsonObject] = []
     for report in reports:
         for result in report.results:
-            document = _prove_result(result, report)
-            if document is not None:
-                results.append(document)
+            results += _prove_results(result, report)
         summary: JsonObject = {"total": len(report.results)}
         for status in Status:
             summary[status.value] = sum(1 for r in report.results if r.status is status)

@@ -12,6 +12,7 @@ from netverify.model import (
     ServiceExplanation,
     SourceMap,
     Status,
+    ViolationFinding,
     Witness,
     short_name,
 )
@@ -26,6 +27,7 @@ from netverify.report.describe import (
     describe_rule,
     describe_side,
     finding_title,
+    findings_summary,
     other_groups_lines,
     profiles_phrase,
     responsible_rules,
@@ -115,8 +117,20 @@ def result_lines(result: InvariantResult, report: Report) -> list[str]:
         )
     if result.witness is not None:
         lines += _witness_lines("witness", result.witness, report.sources)
+    if result.all_findings is not None:
+        lines.append(f"  {findings_summary(result.all_findings)}")
+        for number, finding in enumerate(result.all_findings.findings, start=1):
+            first, *rest = violation_finding_lines(finding, report.sources)
+            lines += [f"  [{number}] {first}", *(f"  {line}" for line in rest)]
     lines.append(f"  over: {result.scope}")
     return lines
+
+
+def violation_finding_lines(finding: ViolationFinding, sources: SourceMap) -> list[str]:
+    """A `prove --all` finding as a diff finding reads: its groups and ports, then its
+    witness with the rules (or policies) that decide it, each at its file:line."""
+    lines = [finding_title(finding), *(f"  {line}" for line in other_groups_lines(finding))]
+    return lines + [f"  {line}" for line in _witness_lines("witness", finding.witness, sources)]
 
 
 def _witness_lines(label: str, witness: Witness, sources: SourceMap) -> list[str]:

@@ -71,8 +71,8 @@ def _cluster(*admin: AdminPolicy) -> Cluster:
 def test_an_added_admin_deny_removes_connectivity_located_at_it() -> None:
     report = _diff(_cluster(), _cluster(_policy("guard", 10, AdminAction.DENY)), PodScope.EXISTING)
     assert report.complete and report.error is None
-    assert {finding.protocol for finding in report.findings} == set(Protocol)
-    for finding in report.findings:  # one per protocol
+    assert [set(finding.protocols) for finding in report.findings] == [set(Protocol)]
+    for finding in report.findings:  # one for every protocol
         assert finding.change is Change.REMOVED
         assert (finding.source.namespace, finding.destination.namespace) == ("dev", "prod")
         assert finding.cause is not None and finding.cause.revision is Revision.HEAD
@@ -85,7 +85,7 @@ def test_a_priority_swap_that_changes_verdicts_is_found() -> None:
     swapped = accept.model_copy(update={"priority": 3})
     report = _diff(_cluster(accept, deny), _cluster(swapped, deny), PodScope.EXISTING)
     assert report.complete and report.error is None
-    assert {finding.protocol for finding in report.findings} == set(Protocol)
+    assert [set(finding.protocols) for finding in report.findings] == [set(Protocol)]
     for finding in report.findings:
         assert finding.change is Change.REMOVED
         assert finding.cause is not None

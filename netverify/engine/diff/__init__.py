@@ -17,6 +17,7 @@ report lists groups, not pod pairs (`findings`).
 """
 
 from netverify.encoding.solver import SolverLimits, unknown_reason
+from netverify.engine.diff.findings import merged_protocols
 from netverify.engine.diff.revisions import Revisions
 from netverify.engine.diff.search import DiffSearch
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
@@ -74,7 +75,7 @@ def diff(
     return DiffReport(
         base_label=labels[0],
         head_label=labels[1],
-        findings=tuple(findings),
+        findings=tuple(merged_protocols(findings)),
         complete=complete,
         incomplete_reason=reason,
         error=error,

@@ -34,12 +34,19 @@ class ClassChanges:
     """The changed pairs of classes of two revisions that share their classes."""
 
     def __init__(
-        self, head: ClassVerdicts, base: ClassVerdicts, units: int, single: int, focus: int
+        self,
+        head: ClassVerdicts,
+        base: ClassVerdicts,
+        units: int,
+        single: int,
+        focus: int,
+        ends: tuple[int, int] = (-1, -1),
     ) -> None:
         """Bit sets of classes: `units` to compare; `single`, classes of one bare Pod, whose
         pair with themselves is the pod talking to itself, which no policy governs; `focus`,
         the classes of the namespaces whose policies or labels changed: a changed flow has
-        an end there (its verdict depends on nothing else)."""
+        an end there (its verdict depends on nothing else); `ends`, the classes a changed
+        flow may come from and go to (an invariant's, for `prove --all`)."""
         self.verdicts = {Change.ADDED: head, Change.REMOVED: base}
         self.units = units
         self.probes = port_probes([head, base])
@@ -51,9 +58,9 @@ class ClassChanges:
             now = head.rows(probe.protocol, probe.port, focus)
             before = base.rows(probe.protocol, probe.port, focus)
             for source, (allowed, was_allowed) in enumerate(zip(now, before, strict=True)):
-                if allowed == was_allowed or not (units >> source) & 1:
+                if allowed == was_allowed or not ((units & ends[0]) >> source) & 1:
                     continue
-                others = units if (focus >> source) & 1 else units & focus
+                others = (units if (focus >> source) & 1 else units & focus) & ends[1]
                 if (single >> source) & 1:
                     others &= ~(1 << source)
                 if gained := allowed & ~was_allowed & others:

@@ -1,13 +1,14 @@
 """A confirmed change and its groups, as the `DiffFinding` people read.
 
 Group keys are the search's names (class indices, cells of networks, label codes); a finding
-names pods, namespaces and labels instead.
+names pods, namespaces and labels instead. Findings that differ only in their protocol are
+one finding (`merged_protocols`).
 """
 
 from netverify.encoding.classes import PodClass
 from netverify.encoding.groups import ClassGroup, ExternalGroup, GroupKey, GroupTerms, NewPodGroup
 from netverify.engine.diff.revisions import ChangedFlow
-from netverify.model import Endpoint, PodEndpoint
+from netverify.model import Endpoint, FlowDecision, PodEndpoint
 from netverify.model.diff import DiffFinding, EndpointGroup
 
 
@@ -79,4 +80,30 @@ def _class_group(pod_class: PodClass, labels: dict[str, str] | None) -> Endpoint
         namespace=pod_class.namespace,
         pods=tuple(pod.name or "" for pod in pod_class.pods),
         labels=pod_class.pods[0].labels if labels is None else labels,
+    )
+
+
+def merged_protocols(findings: list[DiffFinding]) -> list[DiffFinding]:
+    """The findings, each merged with the later ones that differ only in protocol (the same
+    groups, ports and cause, decided by the same rules and policies), in order."""
+    merged: dict[str, DiffFinding] = {}
+    for finding in findings:
+        key = finding.model_dump_json(exclude={"protocol", "other_protocols", "head", "base"})
+        key += _reasons(finding.head) + _reasons(finding.base)
+        first = merged.get(key)
+        merged[key] = (
+            finding
+            if first is None
+            else first.model_copy(
+                update={"other_protocols": (*first.protocols[1:], finding.protocol)}
+            )
+        )
+    return list(merged.values())
+
+
+def _reasons(decision: FlowDecision) -> str:
+    """What decided the flow on each side, whatever its protocol and port."""
+    return "".join(
+        f"{side.allowed}{side.allowed_by}{side.isolated_by}"
+        for side in (decision.egress, decision.ingress)
     )

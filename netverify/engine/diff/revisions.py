@@ -261,6 +261,20 @@ class Revisions:
         ingress policies decide) and admin policies, and the destination's container
         ports, so one port per segment between those points stands for the whole segment.
         """
+        numbers = (
+            [port.port for port in flow.destination.pod.ports]
+            if isinstance(flow.destination, PodEndpoint)
+            else []
+        )
+        return port_ranges(
+            (start, end - 1)
+            for start, end in itertools.pairwise(port_cuts(self.deciding_ranges(flow), numbers))
+            if self.changes_at(flow, change, start)
+        )
+
+    def deciding_ranges(self, flow: Flow) -> list[PortRange]:
+        """The port ranges at whose ends the flow's verdicts can change: those of the rules
+        of either revision's policies of the flow's namespaces and admin policies."""
         namespaces = {
             end.namespace.name
             for end in (flow.source, flow.destination)
@@ -276,17 +290,7 @@ class Revisions:
             for policy in policies
             for rule in (*policy.ingress, *policy.egress)
         ]
-        ranges = [entry.port_range for rule in rules for entry in rule.ports if entry.port_range]
-        numbers = (
-            [port.port for port in flow.destination.pod.ports]
-            if isinstance(flow.destination, PodEndpoint)
-            else []
-        )
-        return port_ranges(
-            (start, end - 1)
-            for start, end in itertools.pairwise(port_cuts(ranges, numbers))
-            if self.changes_at(flow, change, start)
-        )
+        return [entry.port_range for rule in rules for entry in rule.ports if entry.port_range]
 
     def rule_test(self, witness: ChangedFlow, at_source: bool) -> Callable[[Endpoint], bool]:
         """A cheap test every endpoint must pass to be allowed, at that end, by exactly the

@@ -59,6 +59,7 @@ class DiffSearch:
                 for c in encoding.classes
                 if c.namespace in revisions.changed_namespaces
             ),
+            ends=self.symbolic.class_ends,
         )
 
     def changes(

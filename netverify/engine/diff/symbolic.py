@@ -24,9 +24,20 @@ from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_co
 from netverify.encoding.universe import build_universe
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.engine.tierbits import order_open
-from netverify.model import NAMESPACE_NAME_LABEL, Cluster, Flow, NamespaceScope, PodScope, Protocol
+from netverify.invariants import matching_flow
+from netverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    Flow,
+    Invariant,
+    InvariantKind,
+    NamespaceScope,
+    PodScope,
+    Protocol,
+)
 from netverify.model.diff import Change
 from netverify.semantics.admin import has_nodes_peers
+from netverify.semantics.patterns import endpoint_matches
 
 
 class Undecided(Enum):
@@ -46,12 +57,17 @@ class SymbolicDiff:
         pods: PodScope,
         namespaces: NamespaceScope,
         limits: SolverLimits,
+        within: Invariant | None = None,
     ) -> None:
+        """`within`: only the flows the invariant matches (`prove --all`); the bit sets
+        compare flows between classes only for a `forbid` that matches every port of every
+        protocol and names no address (`_class_ends`), the solver searches the rest."""
         self.revisions, self.pods, self.limits = revisions, pods, limits
         base, merged, settings = revisions.base, revisions.merged, revisions.settings
-        universe = build_universe([merged, base], (), settings.pod_cidrs)
+        invariants = () if within is None else (within,)
+        universe = build_universe([merged, base], invariants, settings.pod_cidrs)
         self.encoding = ClusterEncoding(
-            merged, settings, universe=universe, by_node=has_nodes_peers(base)
+            merged, settings, invariants, universe=universe, by_node=has_nodes_peers(base)
         )
         self.groups = GroupTerms(self.encoding)
         flow = self.encoding.flow
@@ -70,17 +86,27 @@ class SymbolicDiff:
                 port=flow.port,
                 same_node=flow.same_node,
             )
-        self.units = (
-            set()
-            if revisions.tiered
-            else {
-                pod_class.index
-                for pod_class in self.encoding.classes
-                if len(pod_class.address_segments or ()) <= 1
-            }
+        # NOTE: the bit sets group by admitting rules only: a `require`'s findings, grouped
+        # by the policies that isolate them, are the solver's. They do not know admin
+        # policies either.
+        bit_sets = not revisions.tiered and (
+            within is None
+            or not (
+                within.kind is not InvariantKind.FORBID
+                or within.ports
+                or within.source.ip
+                or within.destination.ip
+            )
         )
-        """Classes whose flows to each other the bit sets compare (none with admin policies,
-        which the bit sets do not know); the solver searches the other flows only."""
+        self.units = {
+            pod_class.index
+            for pod_class in self.encoding.classes
+            if bit_sets and len(pod_class.address_segments or ()) <= 1
+        }
+        """Classes whose flows to each other the bit sets compare; the solver searches the
+        other flows only."""
+        self.class_ends = (-1, -1) if within is None else self._class_ends(within)
+        """The classes the bit sets compare flows from and to (-1: every class)."""
         solved = self._solver_namespaces()
         encodings = [
             PolicyEncoding(
@@ -120,6 +146,8 @@ class SymbolicDiff:
             self.space.append(z3.Not(flow.same_node))
         if revisions.tiered:
             self.space += self._unknown_nodes_match_no_selector()
+        if within is not None:
+            self.space.append(matching_flow(self.encoding, within))
         for symbolic, base_symbolic in (
             (flow.source, base_flow.source),
             (flow.destination, base_flow.destination),
@@ -151,6 +179,20 @@ class SymbolicDiff:
             possibly_blocked=may_block,
             open=True,
         )
+
+    def _class_ends(self, within: Invariant) -> tuple[int, int]:
+        """The classes whose pods the invariant's source and destination patterns match (a
+        class's pods alike: the encoding's classes tell apart what the invariant selects)."""
+        masks = []
+        for pattern in (within.source, within.destination):
+            masks.append(
+                sum(
+                    1 << pod_class.index
+                    for pod_class in self.encoding.classes
+                    if endpoint_matches(pattern, self.revisions.endpoint(pod_class.pods[0]))
+                )
+            )
+        return masks[0], masks[1]
 
     def _unknown_nodes_match_no_selector(self) -> list[z3.BoolRef]:
         """A host-network pod whose node netverify cannot tell is on no node a `nodes` peer
