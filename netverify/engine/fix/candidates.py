@@ -1,0 +1,383 @@
+"""Candidate repairs of one violated invariant, read off its counterexample.
+
+A forbid is violated by an allowed flow: the rules that admitted it are narrowed (the peer
+that matched excludes the violating endpoints, or the rule drops the port), or, when no
+policy isolates the endpoint, a new policy isolates it. A require or reachable is violated
+by a blocked flow: each blocking side gains a rule admitting exactly the invariant's other
+endpoint on its ports, in an isolating policy or in a new one. Candidates are only
+proposals: `netverify.engine.fix` proves each on the whole spec before showing it.
+"""
+
+from collections.abc import Iterator
+from itertools import product
+
+from netverify.model import Cluster, Invariant, InvariantKind
+from netverify.model.decision import FlowDecision, Layer, SideDecision
+from netverify.model.fix import Candidate, ChangeKind, PolicyEdit
+from netverify.model.flow import Endpoint, Flow, PodEndpoint
+from netverify.model.invariants import EndpointPattern, PortPattern
+from netverify.model.labels import LabelRequirement, LabelSelector, Operator
+from netverify.model.objects import NAMESPACE_NAME_LABEL, PROTOCOLS
+from netverify.model.policy import (
+    Direction,
+    IPBlock,
+    NetworkPolicy,
+    PolicyPeer,
+    PolicyPort,
+    PolicyRule,
+)
+
+_NEGATED = {
+    Operator.IN: Operator.NOT_IN,
+    Operator.NOT_IN: Operator.IN,
+    Operator.EXISTS: Operator.DOES_NOT_EXIST,
+    Operator.DOES_NOT_EXIST: Operator.EXISTS,
+}
+
+
+def candidates(
+    cluster: Cluster, invariant: Invariant, decision: FlowDecision, spec: tuple[Invariant, ...]
+) -> list[Candidate]:
+    """Repairs of `invariant`, whose counterexample is `decision` (allowed for a forbid,
+    blocked for a require or reachable); `spec` supplies the flows a new isolating policy
+    must keep admitting."""
+    if invariant.kind is InvariantKind.FORBID:
+        return list(_forbid_candidates(cluster, invariant, decision, spec))
+    return list(_require_candidates(cluster, invariant, decision))
+
+
+def _forbid_candidates(
+    cluster: Cluster, invariant: Invariant, decision: FlowDecision, spec: tuple[Invariant, ...]
+) -> Iterator[Candidate]:
+    flow = decision.flow
+    for side, other, pattern in (
+        (decision.ingress, flow.source, invariant.source),
+        (decision.egress, flow.destination, invariant.destination),
+    ):
+        if not side.governed:
+            continue
+        if side.decided_by is None:
+            yield from _isolating(cluster, invariant, flow, side.direction, spec)
+            continue
+        if side.decided_by is not Layer.NETWORK_POLICY:
+            continue
+        for rule_ref, peer_index in zip(side.allowed_by, side.allowed_by_peer, strict=True):
+            policy = _policy(cluster, rule_ref.policy.namespace, rule_ref.policy.name)
+            if policy is None:
+                continue
+            yield from _narrowed_peers(
+                invariant, policy, side.direction, rule_ref.index, peer_index, pattern, other
+            )
+            yield from _narrowed_ports(invariant, policy, side.direction, rule_ref.index, decision)
+
+
+def _narrowed_peers(
+    invariant: Invariant,
+    policy: NetworkPolicy,
+    direction: Direction,
+    index: int,
+    peer_index: int | None,
+    pattern: EndpointPattern,
+    other: Endpoint,
+) -> Iterator[Candidate]:
+    rule = policy.rules(direction)[index]
+    for on_namespace, requirement in _exclusions(pattern, other):
+        if peer_index is None:
+            peer = _excluding(PolicyPeer(namespace_selector=LabelSelector()), on_namespace, requirement)
+            peers: tuple[PolicyPeer, ...] = (peer,)
+        else:
+            matched = rule.peers[peer_index]
+            if matched.ip_block is not None or (on_namespace and matched.namespace_selector is None):
+                continue
+            peers = tuple(
+                _excluding(peer, on_namespace, requirement) if i == peer_index else peer
+                for i, peer in enumerate(rule.peers)
+            )
+        where = "namespace" if on_namespace else "pod"
+        yield _rule_edit(
+            invariant,
+            ChangeKind.NARROW_PEER,
+            policy,
+            direction,
+            index,
+            rule.model_copy(update={"peers": peers}),
+            f"the admitting {where} selector excludes {_describe(requirement)}",
+        )
+
+
+def _narrowed_ports(
+    invariant: Invariant, policy: NetworkPolicy, direction: Direction, index: int, decision: FlowDecision
+) -> Iterator[Candidate]:
+    rule = policy.rules(direction)[index]
+    flow = decision.flow
+    kept = tuple(port for port in rule.ports if not _may_admit(port, flow))
+    if kept and len(kept) < len(rule.ports):
+        yield _rule_edit(
+            invariant,
+            ChangeKind.NARROW_PORTS,
+            policy,
+            direction,
+            index,
+            rule.model_copy(update={"ports": kept}),
+            f"the admitting rule no longer names {flow.protocol.value}/{flow.port}",
+        )
+
+
+def _may_admit(port: PolicyPort, flow: Flow) -> bool:
+    if port.protocol is not flow.protocol:
+        return False
+    if port.port_range is not None:
+        return port.port_range.start <= flow.port <= port.port_range.end
+    return True
+
+
+def _isolating(
+    cluster: Cluster,
+    invariant: Invariant,
+    flow: Flow,
+    direction: Direction,
+    spec: tuple[Invariant, ...],
+) -> Iterator[Candidate]:
+    """A new policy isolating the unprotected end: admitting everything but the forbidden
+    endpoints, or only what the spec's require and reachable invariants need."""
+    own = flow.destination if direction is Direction.INGRESS else flow.source
+    if not isinstance(own, PodEndpoint):
+        return
+    own_pattern = invariant.destination if direction is Direction.INGRESS else invariant.source
+    other_pattern = invariant.source if direction is Direction.INGRESS else invariant.destination
+    other = flow.source if direction is Direction.INGRESS else flow.destination
+    selector = _selector(own_pattern, own) or LabelSelector()
+    name = _policy_name(cluster, own.namespace.name, f"isolate-{invariant.name}")
+    for on_namespace, requirement in _exclusions(other_pattern, other):
+        peer = _excluding(PolicyPeer(namespace_selector=LabelSelector()), on_namespace, requirement)
+        yield _new_policy(
+            invariant,
+            own.namespace.name,
+            name,
+            selector,
+            direction,
+            (PolicyRule(peers=(peer,)),),
+            f"isolates the unprotected endpoints and admits every pod but {_describe(requirement)}",
+        )
+    needed = tuple(
+        rule
+        for kept in spec
+        if kept.kind is not InvariantKind.FORBID
+        and (rule := _admitting_rule(kept, direction, own)) is not None
+    )
+    yield _new_policy(
+        invariant,
+        own.namespace.name,
+        name,
+        selector,
+        direction,
+        needed,
+        "isolates the unprotected endpoints and admits only what the spec requires",
+    )
+
+
+def _admitting_rule(kept: Invariant, direction: Direction, own: PodEndpoint) -> PolicyRule | None:
+    """The rule that admits `kept`'s flows on `own`'s side, or None when `kept` is about
+    other endpoints."""
+    own_pattern = kept.destination if direction is Direction.INGRESS else kept.source
+    other_pattern = kept.source if direction is Direction.INGRESS else kept.destination
+    if own_pattern.namespace_name not in (None, own.namespace.name):
+        return None
+    return PolicyRule(peers=_peers(other_pattern, None), ports=_ports(kept.ports))
+
+
+def _require_candidates(
+    cluster: Cluster, invariant: Invariant, decision: FlowDecision
+) -> Iterator[Candidate]:
+    blocked = [
+        side
+        for side in (decision.ingress, decision.egress)
+        if not side.allowed and side.decided_by is Layer.NETWORK_POLICY
+    ]
+    if not blocked or any(not side.allowed and side.decided_by is not Layer.NETWORK_POLICY for side in (decision.ingress, decision.egress)):
+        return
+    options = [list(_side_options(cluster, invariant, decision.flow, side)) for side in blocked]
+    for combination in product(*options):
+        edits = tuple(edit for _, edit in combination)
+        kinds = {kind for kind, _ in combination}
+        change = ChangeKind.ADD_POLICY if kinds == {ChangeKind.ADD_POLICY} else ChangeKind.ADD_RULE
+        where = " and ".join(
+            f"{edit.after.namespace}/{edit.after.name} {edit.direction.value.lower()}" for edit in edits
+        )
+        yield Candidate(
+            invariant=invariant.name,
+            change=change,
+            edits=edits,
+            why=f"{where} admits exactly the required flows",
+        )
+
+
+def _side_options(
+    cluster: Cluster, invariant: Invariant, flow: Flow, side: SideDecision
+) -> Iterator[tuple[ChangeKind, PolicyEdit]]:
+    ingress = side.direction is Direction.INGRESS
+    own = flow.destination if ingress else flow.source
+    other = flow.source if ingress else flow.destination
+    other_pattern = invariant.source if ingress else invariant.destination
+    own_pattern = invariant.destination if ingress else invariant.source
+    rule = PolicyRule(peers=_peers(other_pattern, other), ports=_ports(invariant.ports))
+    for ref in side.isolated_by:
+        policy = _policy(cluster, ref.namespace, ref.name)
+        if policy is None:
+            continue
+        rules = (*policy.rules(side.direction), rule)
+        field = "ingress" if ingress else "egress"
+        yield ChangeKind.ADD_RULE, PolicyEdit(
+            before=policy,
+            after=policy.model_copy(update={field: rules}),
+            direction=side.direction,
+            rule_index=len(rules) - 1,
+        )
+    if isinstance(own, PodEndpoint):
+        name = _policy_name(cluster, own.namespace.name, f"allow-{invariant.name}")
+        new = _policy_with(
+            own.namespace.name, name, _selector(own_pattern, own) or LabelSelector(), side.direction, (rule,)
+        )
+        yield ChangeKind.ADD_POLICY, PolicyEdit(before=None, after=new, direction=side.direction, rule_index=0)
+
+
+def _exclusions(pattern: EndpointPattern, endpoint: Endpoint) -> Iterator[tuple[bool, LabelRequirement]]:
+    """Requirements that the endpoints of `pattern` fail, each with whether it is on the
+    namespace (True) or the pod (False): the pattern's namespace or pod selector negated
+    when it is a single requirement, the named namespace, and each label of a named pod."""
+    if pattern.namespace_name is not None:
+        yield True, LabelRequirement(
+            key=NAMESPACE_NAME_LABEL, operator=Operator.NOT_IN, values=(pattern.namespace_name,)
+        )
+    if pattern.namespace_selector is not None and (negated := _negated(pattern.namespace_selector)):
+        yield True, negated
+    if pattern.pod_selector is not None and (negated := _negated(pattern.pod_selector)):
+        yield False, negated
+    if pattern.pod_name is not None and isinstance(endpoint, PodEndpoint):
+        for key, value in sorted(endpoint.pod.labels.items()):
+            yield False, LabelRequirement(key=key, operator=Operator.NOT_IN, values=(value,))
+
+
+def _negated(selector: LabelSelector) -> LabelRequirement | None:
+    """The one requirement every pod outside a single-requirement selector meets."""
+    requirements = [
+        *(LabelRequirement(key=k, operator=Operator.IN, values=(v,)) for k, v in selector.match_labels.items()),
+        *selector.match_expressions,
+    ]
+    if len(requirements) != 1:
+        return None
+    only = requirements[0]
+    return only.model_copy(update={"operator": _NEGATED[only.operator]})
+
+
+def _excluding(peer: PolicyPeer, on_namespace: bool, requirement: LabelRequirement) -> PolicyPeer:
+    field = "namespace_selector" if on_namespace else "pod_selector"
+    selector: LabelSelector = getattr(peer, field) or LabelSelector()
+    narrowed = selector.model_copy(
+        update={"match_expressions": (*selector.match_expressions, requirement)}
+    )
+    return peer.model_copy(update={field: narrowed})
+
+
+def _selector(pattern: EndpointPattern, endpoint: Endpoint | None) -> LabelSelector | None:
+    """The pod selector of a pattern's pods: its own, or a named pod's labels."""
+    if pattern.pod_selector is not None:
+        return pattern.pod_selector
+    if pattern.pod_name is not None and isinstance(endpoint, PodEndpoint):
+        return LabelSelector(match_labels=dict(endpoint.pod.labels))
+    return None
+
+
+def _peers(pattern: EndpointPattern, endpoint: Endpoint | None) -> tuple[PolicyPeer, ...]:
+    """The `from`/`to` entries matching exactly the endpoints of `pattern` (empty: every
+    endpoint)."""
+    if pattern.ip is not None:
+        return (PolicyPeer(ip_block=IPBlock(cidr=pattern.ip)),)
+    if not pattern.pods_only:
+        return ()
+    namespaces = pattern.namespace_selector or LabelSelector()
+    if pattern.namespace_name is not None:
+        namespaces = LabelSelector(match_labels={NAMESPACE_NAME_LABEL: pattern.namespace_name})
+    return (PolicyPeer(namespace_selector=namespaces, pod_selector=_selector(pattern, endpoint)),)
+
+
+def _ports(patterns: tuple[PortPattern, ...]) -> tuple[PolicyPort, ...]:
+    """Policy ports naming exactly the invariant's ports (a named port of any protocol on
+    every protocol)."""
+    return tuple(
+        PolicyPort(protocol=protocol, port_range=pattern.port_range, named_port=pattern.named_port)
+        for pattern in patterns
+        for protocol in ((pattern.protocol,) if pattern.protocol is not None else PROTOCOLS)
+    )
+
+
+def _rule_edit(
+    invariant: Invariant,
+    change: ChangeKind,
+    policy: NetworkPolicy,
+    direction: Direction,
+    index: int,
+    rule: PolicyRule,
+    why: str,
+) -> Candidate:
+    rules = list(policy.rules(direction))
+    rules[index] = rule
+    field = "ingress" if direction is Direction.INGRESS else "egress"
+    after = policy.model_copy(update={field: tuple(rules)})
+    edit = PolicyEdit(before=policy, after=after, direction=direction, rule_index=index)
+    return Candidate(invariant=invariant.name, change=change, edits=(edit,), why=why)
+
+
+def _new_policy(
+    invariant: Invariant,
+    namespace: str,
+    name: str,
+    selector: LabelSelector,
+    direction: Direction,
+    rules: tuple[PolicyRule, ...],
+    why: str,
+) -> Candidate:
+    policy = _policy_with(namespace, name, selector, direction, rules)
+    edit = PolicyEdit(before=None, after=policy, direction=direction, rule_index=None)
+    return Candidate(invariant=invariant.name, change=ChangeKind.ADD_POLICY, edits=(edit,), why=why)
+
+
+def _policy_with(
+    namespace: str, name: str, selector: LabelSelector, direction: Direction, rules: tuple[PolicyRule, ...]
+) -> NetworkPolicy:
+    field = "ingress" if direction is Direction.INGRESS else "egress"
+    return NetworkPolicy.model_validate(
+        {
+            "namespace": namespace,
+            "name": name,
+            "pod_selector": selector,
+            "policy_types": frozenset({direction}),
+            field: rules,
+        }
+    )
+
+
+def _policy_name(cluster: Cluster, namespace: str, wanted: str) -> str:
+    """`wanted` cut to a valid object name, made unique in the namespace."""
+    base = wanted[:60].rstrip("-")
+    taken = {policy.name for policy in cluster.policies_in(namespace)}
+    name, number = base, 2
+    while name in taken:
+        name, number = f"{base}-{number}", number + 1
+    return name
+
+
+def _policy(cluster: Cluster, namespace: str | None, name: str) -> NetworkPolicy | None:
+    return next(
+        (policy for policy in cluster.policies_in(namespace or "") if policy.name == name), None
+    )
+
+
+def _describe(requirement: LabelRequirement) -> str:
+    values = ",".join(requirement.values)
+    return {
+        Operator.NOT_IN: f"{requirement.key} in {{{values}}}",
+        Operator.IN: f"{requirement.key} not in {{{values}}}",
+        Operator.DOES_NOT_EXIST: f"labels {requirement.key}",
+        Operator.EXISTS: f"no label {requirement.key}",
+    }[requirement.operator]
