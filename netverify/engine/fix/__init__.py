@@ -5,7 +5,7 @@ in-memory copy of the cluster (`apply`) and proved with the whole spec by the pr
 one is kept only if its invariant now holds and every invariant that held still holds. A
 candidate after which the invariant is violated through another rule is extended from the
 new counterexample (up to `MAX_DEPTH` changes). The kept ones are ranked by the flows they
-change, counted by the semantic diff engine (`rank`), and written as patches (`patch`).
+change between existing pods, counted by the semantic diff engine (`rank`), and written as patches (`patch`).
 """
 
 from pathlib import Path
@@ -21,7 +21,6 @@ from netverify.model import (
     InvariantResult,
     LoadedCluster,
     LoadedSpec,
-    PodScope,
     Status,
 )
 from netverify.model.fix import Candidate, FixReport, InvariantFix, ProvedFix
@@ -60,10 +59,6 @@ class _Fixer:
         self.loaded_spec = loaded_spec
         self.limits = limits
         self.held = {result.name for result in before if result.status is Status.HOLDS}
-        invariants = loaded_spec.spec.invariants
-        self.pods = (
-            PodScope.ANY if any(i.pods is PodScope.ANY for i in invariants) else PodScope.EXISTING
-        )
         manifests = loaded_spec.spec.manifests
         self.new_folder = Path(manifests[0]) if manifests else Path(loaded_spec.spec.file).parent
         if self.new_folder.is_file():
@@ -125,7 +120,7 @@ class _Fixer:
 
     def _ranked(self, candidate: Candidate) -> ProvedFix:
         head = applied(self.loaded, candidate)
-        report = changed_flows(self.loaded, head, self.loaded_spec.spec.settings, self.pods, self.limits)
+        report = changed_flows(self.loaded, head, self.loaded_spec.spec.settings, self.limits)
         first = candidate.edits[0]
         location = None
         if first.before is not None:

@@ -11,17 +11,17 @@ def changed_flows(
     base: LoadedCluster,
     head: LoadedCluster,
     settings: Settings,
-    pods: PodScope,
     limits: SolverLimits,
 ) -> DiffReport:
-    """The diff between the cluster and the repaired one over `pods` (the widest scope of
-    the spec); admin tiers are set aside, as `netverify diff` does (they are the same on
-    both sides)."""
+    """The diff between the cluster and the repaired one over the existing pods: exact and
+    quick, where pods that could exist multiply findings by their named ports and labels
+    without making one fix more or less narrow than another. Admin tiers are set aside, as
+    `netverify diff` does (they are the same on both sides)."""
     return diff(
         set_aside_admin_tiers(base, "fix"),
         set_aside_admin_tiers(head, "fix"),
         settings,
-        pods,
+        PodScope.EXISTING,
         NamespaceScope.EXISTING,
         limits,
     )
