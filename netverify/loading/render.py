@@ -45,10 +45,12 @@ class _IndentedDumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
-def dump_yaml(document: dict[str, Any]) -> str:
-    """Block style, keys in the order built, as Kubernetes manifests are usually written."""
+def dump_yaml(document: dict[str, Any], indent_lists: bool = True) -> str:
+    """Block style, keys in the order built; lists indented under their key unless
+    `indent_lists` is False (`ingress:` then `- from:` at the same column)."""
+    dumper = _IndentedDumper if indent_lists else yaml.SafeDumper
     text: str = yaml.dump(
-        document, Dumper=_IndentedDumper, sort_keys=False, default_flow_style=False, width=100
+        document, Dumper=dumper, sort_keys=False, default_flow_style=False, width=100
     )
     return text
 
@@ -63,10 +65,24 @@ def with_spec_replaced(document: str, policy: NetworkPolicy) -> str | None:
         return None
     if metadata.get("name") != policy.name:
         return None
-    parsed["spec"] = policy_spec(policy)
+    written = parsed.get("spec")
+    spec = policy_spec(policy)
+    order = list(written) if isinstance(written, dict) else []
+    parsed["spec"] = {
+        **{key: spec[key] for key in order if key in spec},
+        **{key: value for key, value in spec.items() if key not in order},
+    }
     lines = document.splitlines(keepends=True)
     leading = "".join(line for line in _leading_comments(lines))
-    return leading + dump_yaml(parsed)
+    return leading + dump_yaml(parsed, indent_lists=not _indentless(lines))
+
+
+def _indentless(lines: list[str]) -> bool:
+    """Whether the document writes a list at its key's column (`ingress:` / `- from:`)."""
+    for key, item in zip(lines, lines[1:], strict=False):
+        if key.rstrip().endswith(":") and item.lstrip().startswith("- "):
+            return len(item) - len(item.lstrip()) == len(key) - len(key.lstrip())
+    return False
 
 
 def _leading_comments(lines: list[str]) -> list[str]:

@@ -85,6 +85,13 @@ class FixReport(Frozen):
 
     spec_file: str
     invariants: tuple[InvariantFix, ...] = ()
+    patches: tuple[FilePatch, ...] = ()
+    """The smallest fix of each invariant together (a fix editing a policy another one
+    already edits differently is left out), as `--format patch` writes it."""
+    left_out: tuple[str, ...] = ()
+    """Invariants whose smallest fix is not in `patches`."""
+    together_holds: bool = False
+    """Whether every invariant of the spec holds with `patches` applied (proved)."""
 
     @property
     def complete(self) -> bool:

@@ -26,15 +26,23 @@ def format_fix(reports: Sequence[FixReport], output_format: FixFormat) -> str:
         case FixFormat.JSON:
             return dumps({"specs": [_json(report) for report in reports]})
         case FixFormat.PATCH:
-            return "".join(
-                patch.diff
-                for report in reports
-                for entry in report.invariants
-                for fix in entry.fixes[:1]
-                for patch in fix.patches
-            )
+            return _patch(reports)
         case _:
             assert_never(output_format)
+
+
+def _patch(reports: Sequence[FixReport]) -> str:
+    """The smallest fixes of each spec together, after a comment saying whether they were
+    proved together (`git apply` skips text before the first `diff --git`)."""
+    chunks = []
+    for report in reports:
+        if not report.patches:
+            continue
+        verdict = "every invariant holds" if report.together_holds else "NOT every invariant holds"
+        chunks.append(f"# {report.spec_file}: with these changes together, {verdict} (proved)\n")
+        chunks += [f"# {name}: its fix edits a policy another fix edits; left out\n" for name in report.left_out]
+        chunks += [patch.diff for patch in report.patches]
+    return "".join(chunks)
 
 
 def proof_line(entry: InvariantFix) -> str:

@@ -39,12 +39,35 @@ def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) ->
     spec = loaded_spec.spec
     before = prove(loaded, loaded_spec, limits)
     fixer = _Fixer(loaded, loaded_spec, limits, before.results)
+    entries = tuple(
+        fixer.fixes(result) for result in before.results if result.status is Status.VIOLATED
+    )
+    together, left_out = _together([entry.fixes[0].candidate for entry in entries if entry.fixes])
+    if together is None:
+        return FixReport(spec_file=spec.file, invariants=entries)
+    results = prove(applied(loaded, together), loaded_spec, limits).results
     return FixReport(
         spec_file=spec.file,
-        invariants=tuple(
-            fixer.fixes(result) for result in before.results if result.status is Status.VIOLATED
-        ),
+        invariants=entries,
+        patches=file_patches(together, loaded.sources, fixer.new_folder),
+        left_out=left_out,
+        together_holds=all(result.status is Status.HOLDS for result in results),
     )
+
+
+def _together(smallest: list[Candidate]) -> tuple[Candidate | None, tuple[str, ...]]:
+    """The candidates as one, and the invariants whose candidate edits a policy an earlier
+    one already edits differently (the two cannot both be applied as proved)."""
+    if not smallest:
+        return None, ()
+    together, left_out = smallest[0], []
+    for candidate in smallest[1:]:
+        taken = {edit.key: edit.after for edit in together.edits}
+        if any(taken.get(edit.key, edit.after) != edit.after for edit in candidate.edits):
+            left_out.append(candidate.invariant)
+        else:
+            together = composed(together, candidate)
+    return together, tuple(left_out)
 
 
 class _Fixer:
@@ -59,10 +82,9 @@ class _Fixer:
         self.loaded_spec = loaded_spec
         self.limits = limits
         self.held = {result.name for result in before if result.status is Status.HOLDS}
-        manifests = loaded_spec.spec.manifests
-        self.new_folder = Path(manifests[0]) if manifests else Path(loaded_spec.spec.file).parent
-        if self.new_folder.is_file():
-            self.new_folder = self.new_folder.parent
+        folders = [Path(path) for path in loaded_spec.spec.manifests if Path(path).is_dir()]
+        self.new_folder = folders[0] if folders else None
+        """Where new policies go as files of their own: a folder the spec loads whole."""
 
     def fixes(self, result: InvariantResult) -> InvariantFix:
         invariant = next(i for i in self.loaded_spec.spec.invariants if i.name == result.name)
