@@ -4,6 +4,7 @@ The inverse of `networkpolicy.read_network_policy` on what the model keeps: a po
 back from its rendering is the same policy.
 """
 
+from itertools import pairwise
 from typing import Any
 
 import yaml
@@ -79,7 +80,7 @@ def with_spec_replaced(document: str, policy: NetworkPolicy) -> str | None:
 
 def _indentless(lines: list[str]) -> bool:
     """Whether the document writes a list at its key's column (`ingress:` / `- from:`)."""
-    for key, item in zip(lines, lines[1:], strict=False):
+    for key, item in pairwise(lines):
         if key.rstrip().endswith(":") and item.lstrip().startswith("- "):
             return len(item) - len(item.lstrip()) == len(key) - len(key.lstrip())
     return False

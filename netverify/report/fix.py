@@ -40,7 +40,10 @@ def _patch(reports: Sequence[FixReport]) -> str:
             continue
         verdict = "every invariant holds" if report.together_holds else "NOT every invariant holds"
         chunks.append(f"# {report.spec_file}: with these changes together, {verdict} (proved)\n")
-        chunks += [f"# {name}: its fix edits a policy another fix edits; left out\n" for name in report.left_out]
+        chunks += [
+            f"# {name}: its fix edits a policy another fix edits; left out\n"
+            for name in report.left_out
+        ]
         chunks += [patch.diff for patch in report.patches]
     return "".join(chunks)
 
@@ -65,7 +68,9 @@ def _text(report: FixReport) -> str:
             reason = entry.reason or f"none of {entry.tried} candidates could be proved"
             lines.append(f"{where}error: {entry.invariant}: no proved fix: {reason}")
             continue
-        lines.append(f"{where}note: {entry.invariant}: {len(entry.fixes)} proved fix(es), smallest first")
+        lines.append(
+            f"{where}note: {entry.invariant}: {len(entry.fixes)} proved fix(es), smallest first"
+        )
         for number, fix in enumerate(entry.fixes, 1):
             candidate = fix.candidate
             at = f" ({fix.location})" if fix.location else ""
@@ -84,7 +89,8 @@ def _text(report: FixReport) -> str:
             lines.append(f"     {proof_line(entry)}")
     fixed = sum(1 for entry in report.invariants if entry.fixes)
     lines.append(
-        f"{report.spec_file}: {len(report.invariants)} violated invariants, {fixed} with a proved fix"
+        f"{report.spec_file}: {len(report.invariants)} violated invariants, "
+        f"{fixed} with a proved fix"
     )
     return "\n".join(lines) + "\n"
 

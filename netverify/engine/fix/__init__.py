@@ -5,7 +5,8 @@ in-memory copy of the cluster (`apply`) and proved with the whole spec by the pr
 one is kept only if its invariant now holds and every invariant that held still holds. A
 candidate after which the invariant is violated through another rule is extended from the
 new counterexample (up to `MAX_DEPTH` changes). The kept ones are ranked by the flows they
-change between existing pods, counted by the semantic diff engine (`rank`), and written as patches (`patch`).
+change between existing pods, counted by the semantic diff engine (`rank`), and written as
+patches (`patch`).
 """
 
 from pathlib import Path
@@ -114,7 +115,12 @@ class _Fixer:
             ]
         ranked = sorted(
             (self._ranked(candidate) for candidate in _distinct(proved)),
-            key=lambda fix: (not fix.counted_all, fix.flows_changed, fix.findings, len(fix.candidate.edits)),
+            key=lambda fix: (
+                not fix.counted_all,
+                fix.flows_changed,
+                fix.findings,
+                len(fix.candidate.edits),
+            ),
         )
         return entry.model_copy(update={"fixes": tuple(ranked[:MAX_SHOWN]), "tried": tried})
 
@@ -136,7 +142,10 @@ class _Fixer:
         if depth >= MAX_DEPTH:
             return []
         further = candidates(
-            head.cluster, invariant, target.counterexample.decision, self.loaded_spec.spec.invariants
+            head.cluster,
+            invariant,
+            target.counterexample.decision,
+            self.loaded_spec.spec.invariants,
         )
         return [composed(candidate, then) for then in further]
 
@@ -146,7 +155,9 @@ class _Fixer:
         first = candidate.edits[0]
         location = None
         if first.before is not None:
-            ref = ObjectRef(kind="NetworkPolicy", namespace=first.after.namespace, name=first.after.name)
+            ref = ObjectRef(
+                kind="NetworkPolicy", namespace=first.after.namespace, name=first.after.name
+            )
             rule = RuleRef(policy=ref, direction=first.direction, index=first.rule_index or 0)
             location = self.loaded.sources.of_rule(rule)
         return ProvedFix(

@@ -83,11 +83,15 @@ def _narrowed_peers(
     rule = policy.rules(direction)[index]
     for on_namespace, requirement in _exclusions(pattern, other):
         if peer_index is None:
-            peer = _excluding(PolicyPeer(namespace_selector=LabelSelector()), on_namespace, requirement)
+            peer = _excluding(
+                PolicyPeer(namespace_selector=LabelSelector()), on_namespace, requirement
+            )
             peers: tuple[PolicyPeer, ...] = (peer,)
         else:
             matched = rule.peers[peer_index]
-            if matched.ip_block is not None or (on_namespace and matched.namespace_selector is None):
+            if matched.ip_block is not None or (
+                on_namespace and matched.namespace_selector is None
+            ):
                 continue
             peers = tuple(
                 _excluding(peer, on_namespace, requirement) if i == peer_index else peer
@@ -106,7 +110,11 @@ def _narrowed_peers(
 
 
 def _narrowed_ports(
-    invariant: Invariant, policy: NetworkPolicy, direction: Direction, index: int, decision: FlowDecision
+    invariant: Invariant,
+    policy: NetworkPolicy,
+    direction: Direction,
+    index: int,
+    decision: FlowDecision,
 ) -> Iterator[Candidate]:
     rule = policy.rules(direction)[index]
     flow = decision.flow
@@ -194,7 +202,10 @@ def _require_candidates(
         for side in (decision.ingress, decision.egress)
         if not side.allowed and side.decided_by is Layer.NETWORK_POLICY
     ]
-    if not blocked or any(not side.allowed and side.decided_by is not Layer.NETWORK_POLICY for side in (decision.ingress, decision.egress)):
+    if not blocked or any(
+        not side.allowed and side.decided_by is not Layer.NETWORK_POLICY
+        for side in (decision.ingress, decision.egress)
+    ):
         return
     options = [list(_side_options(cluster, invariant, decision.flow, side)) for side in blocked]
     for combination in product(*options):
@@ -202,7 +213,8 @@ def _require_candidates(
         kinds = {kind for kind, _ in combination}
         change = ChangeKind.ADD_POLICY if kinds == {ChangeKind.ADD_POLICY} else ChangeKind.ADD_RULE
         where = " and ".join(
-            f"{edit.after.namespace}/{edit.after.name} {edit.direction.value.lower()}" for edit in edits
+            f"{edit.after.namespace}/{edit.after.name} {edit.direction.value.lower()}"
+            for edit in edits
         )
         yield Candidate(
             invariant=invariant.name,
@@ -227,27 +239,42 @@ def _side_options(
             continue
         rules = (*policy.rules(side.direction), rule)
         field = "ingress" if ingress else "egress"
-        yield ChangeKind.ADD_RULE, PolicyEdit(
-            before=policy,
-            after=policy.model_copy(update={field: rules}),
-            direction=side.direction,
-            rule_index=len(rules) - 1,
+        yield (
+            ChangeKind.ADD_RULE,
+            PolicyEdit(
+                before=policy,
+                after=policy.model_copy(update={field: rules}),
+                direction=side.direction,
+                rule_index=len(rules) - 1,
+            ),
         )
     if isinstance(own, PodEndpoint):
         name = _policy_name(cluster, own.namespace.name, f"allow-{invariant.name}")
         new = _policy_with(
-            own.namespace.name, name, _selector(own_pattern, own) or LabelSelector(), side.direction, (rule,)
+            own.namespace.name,
+            name,
+            _selector(own_pattern, own) or LabelSelector(),
+            side.direction,
+            (rule,),
         )
-        yield ChangeKind.ADD_POLICY, PolicyEdit(before=None, after=new, direction=side.direction, rule_index=0)
+        yield (
+            ChangeKind.ADD_POLICY,
+            PolicyEdit(before=None, after=new, direction=side.direction, rule_index=0),
+        )
 
 
-def _exclusions(pattern: EndpointPattern, endpoint: Endpoint) -> Iterator[tuple[bool, LabelRequirement]]:
+def _exclusions(
+    pattern: EndpointPattern, endpoint: Endpoint
+) -> Iterator[tuple[bool, LabelRequirement]]:
     """Requirements that the endpoints of `pattern` fail, each with whether it is on the
     namespace (True) or the pod (False): the pattern's namespace or pod selector negated
     when it is a single requirement, the named namespace, and each label of a named pod."""
     if pattern.namespace_name is not None:
-        yield True, LabelRequirement(
-            key=NAMESPACE_NAME_LABEL, operator=Operator.NOT_IN, values=(pattern.namespace_name,)
+        yield (
+            True,
+            LabelRequirement(
+                key=NAMESPACE_NAME_LABEL, operator=Operator.NOT_IN, values=(pattern.namespace_name,)
+            ),
         )
     if pattern.namespace_selector is not None and (negated := _negated(pattern.namespace_selector)):
         yield True, negated
@@ -261,7 +288,10 @@ def _exclusions(pattern: EndpointPattern, endpoint: Endpoint) -> Iterator[tuple[
 def _negated(selector: LabelSelector) -> LabelRequirement | None:
     """The one requirement every pod outside a single-requirement selector meets."""
     requirements = [
-        *(LabelRequirement(key=k, operator=Operator.IN, values=(v,)) for k, v in selector.match_labels.items()),
+        *(
+            LabelRequirement(key=k, operator=Operator.IN, values=(v,))
+            for k, v in selector.match_labels.items()
+        ),
         *selector.match_expressions,
     ]
     if len(requirements) != 1:
@@ -343,7 +373,11 @@ def _new_policy(
 
 
 def _policy_with(
-    namespace: str, name: str, selector: LabelSelector, direction: Direction, rules: tuple[PolicyRule, ...]
+    namespace: str,
+    name: str,
+    selector: LabelSelector,
+    direction: Direction,
+    rules: tuple[PolicyRule, ...],
 ) -> NetworkPolicy:
     field = "ingress" if direction is Direction.INGRESS else "egress"
     return NetworkPolicy.model_validate(

@@ -8,8 +8,8 @@ else after the last document of a file that holds policies.
 """
 
 import difflib
-from collections.abc import Iterator
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from netverify.loading.render import dump_yaml, policy_manifest, with_spec_replaced
@@ -108,7 +108,9 @@ def _patch(path: str, before: str, after: str) -> FilePatch:
 
 def _terminated(lines: Iterator[str]) -> list[str]:
     """Diff lines, each ending in a newline (a last line without one is marked as `git` does)."""
-    return [row if row.endswith("\n") else row + "\n\\ No newline at end of file\n" for row in lines]
+    return [
+        row if row.endswith("\n") else row + "\n\\ No newline at end of file\n" for row in lines
+    ]
 
 
 def _relative(path: Path) -> str:
