@@ -14,6 +14,8 @@ class ChangeKind(StrEnum):
     """A `from`/`to` entry of an admitting rule excludes the violating endpoints."""
     NARROW_PORTS = "narrow-ports"
     """An admitting rule no longer names the violating port."""
+    REMOVE_RULE = "remove-rule"
+    """An admitting rule goes: it admits only the forbidden endpoints."""
     ADD_RULE = "add-rule"
     """An isolating policy gains a rule admitting the required flows."""
     ADD_POLICY = "add-policy"

@@ -93,6 +93,9 @@ def _narrowed_peers(
                 on_namespace and matched.namespace_selector is None
             ):
                 continue
+            if _contradicts(matched, on_namespace, requirement):
+                yield _dropped_peer(invariant, policy, direction, index, peer_index, requirement)
+                continue
             peers = tuple(
                 _excluding(peer, on_namespace, requirement) if i == peer_index else peer
                 for i, peer in enumerate(rule.peers)
@@ -107,6 +110,35 @@ def _narrowed_peers(
             rule.model_copy(update={"peers": peers}),
             f"the admitting {where} selector excludes {_describe(requirement)}",
         )
+
+
+def _contradicts(peer: PolicyPeer, on_namespace: bool, requirement: LabelRequirement) -> bool:
+    """Whether the peer's selector asks for the very label value the exclusion removes:
+    the peer then admits only the forbidden endpoints, and goes rather than narrows."""
+    selector = peer.namespace_selector if on_namespace else peer.pod_selector
+    return (
+        selector is not None
+        and requirement.operator is Operator.NOT_IN
+        and selector.match_labels.get(requirement.key) in requirement.values
+    )
+
+
+def _dropped_peer(
+    invariant: Invariant,
+    policy: NetworkPolicy,
+    direction: Direction,
+    index: int,
+    peer_index: int,
+    requirement: LabelRequirement,
+) -> Candidate:
+    rule = policy.rules(direction)[index]
+    peers = rule.peers[:peer_index] + rule.peers[peer_index + 1 :]
+    if not peers:
+        why = f"removes the rule, whose only peer admits just {_describe(requirement)}"
+        return _rule_edit(invariant, ChangeKind.REMOVE_RULE, policy, direction, index, None, why)
+    why = f"drops the peer that admits just {_describe(requirement)}"
+    narrowed = rule.model_copy(update={"peers": peers})
+    return _rule_edit(invariant, ChangeKind.NARROW_PEER, policy, direction, index, narrowed, why)
 
 
 def _narrowed_ports(
@@ -347,11 +379,15 @@ def _rule_edit(
     policy: NetworkPolicy,
     direction: Direction,
     index: int,
-    rule: PolicyRule,
+    rule: PolicyRule | None,
     why: str,
 ) -> Candidate:
+    """The policy with rule `index` of `direction` replaced, or removed when `rule` is None."""
     rules = list(policy.rules(direction))
-    rules[index] = rule
+    if rule is None:
+        del rules[index]
+    else:
+        rules[index] = rule
     field = "ingress" if direction is Direction.INGRESS else "egress"
     after = policy.model_copy(update={field: tuple(rules)})
     edit = PolicyEdit(before=policy, after=after, direction=direction, rule_index=index)
