@@ -87,13 +87,7 @@ invariants:
       ports: ["8080/TCP"]
 """
 
-FORBID_CLIENT_KEEP_OTHER = """\
-manifests: [cluster.yaml, policies.yaml]
-invariants:
-  - name: client-never-reaches-server
-    forbid:
-      from: {pod: a/client}
-      to: {pod: b/server}
+KEEP_OTHER = """\
   - name: other-reaches-server
     reachable:
       from: {pod: a/other}
@@ -101,18 +95,22 @@ invariants:
       ports: ["8080/TCP"]
 """
 
-FORBID_EVERYTHING_KEEP_OTHER = """\
+FORBID_CLIENT_KEEP_OTHER = f"""\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: client-never-reaches-server
+    forbid:
+      from: {{pod: a/client}}
+      to: {{pod: b/server}}
+{KEEP_OTHER}"""
+
+FORBID_EVERYTHING_KEEP_OTHER = f"""\
 manifests: [cluster.yaml, policies.yaml]
 invariants:
   - name: nothing-reaches-server
     forbid:
-      to: {pod: b/server}
-  - name: other-reaches-server
-    reachable:
-      from: {pod: a/other}
-      to: {pod: b/server}
-      ports: ["8080/TCP"]
-"""
+      to: {{pod: b/server}}
+{KEEP_OTHER}"""
 
 
 def _write(folder: Path, policies: str, spec: str) -> Path:

@@ -9,23 +9,28 @@ proposals: `netverify.engine.fix` proves each on the whole spec before showing i
 """
 
 from collections.abc import Iterator
+from functools import partial
 from itertools import product
 
-from netverify.model import Cluster, Invariant, InvariantKind
-from netverify.model.decision import FlowDecision, Layer, SideDecision
-from netverify.model.fix import Candidate, ChangeKind, PolicyEdit
-from netverify.model.flow import Endpoint, Flow, PodEndpoint
-from netverify.model.invariants import EndpointPattern, PortPattern
-from netverify.model.labels import LabelRequirement, LabelSelector, Operator
-from netverify.model.objects import NAMESPACE_NAME_LABEL, PROTOCOLS
-from netverify.model.policy import (
+from netverify.model import (
+    Cluster,
     Direction,
+    Invariant,
+    InvariantKind,
     IPBlock,
+    LabelRequirement,
+    LabelSelector,
     NetworkPolicy,
+    Operator,
     PolicyPeer,
     PolicyPort,
     PolicyRule,
 )
+from netverify.model.decision import FlowDecision, Layer, SideDecision
+from netverify.model.fix import Candidate, ChangeKind, PolicyEdit
+from netverify.model.flow import Endpoint, Flow, PodEndpoint
+from netverify.model.invariants import EndpointPattern, PortPattern
+from netverify.model.objects import NAMESPACE_NAME_LABEL, PROTOCOLS
 
 _NEGATED = {
     Operator.IN: Operator.NOT_IN,
@@ -188,14 +193,10 @@ def _isolating(
     other = flow.source if direction is Direction.INGRESS else flow.destination
     selector = _selector(own_pattern, own) or LabelSelector()
     name = _policy_name(cluster, own.namespace.name, f"isolate-{invariant.name}")
+    isolating = partial(_new_policy, invariant, own.namespace.name, name, selector, direction)
     for on_namespace, requirement in _exclusions(other_pattern, other):
         peer = _excluding(PolicyPeer(namespace_selector=LabelSelector()), on_namespace, requirement)
-        yield _new_policy(
-            invariant,
-            own.namespace.name,
-            name,
-            selector,
-            direction,
+        yield isolating(
             (PolicyRule(peers=(peer,)),),
             f"isolates the unprotected endpoints and admits every pod but {_describe(requirement)}",
         )
@@ -205,14 +206,8 @@ def _isolating(
         if kept.kind is not InvariantKind.FORBID
         and (rule := _admitting_rule(kept, direction, own)) is not None
     )
-    yield _new_policy(
-        invariant,
-        own.namespace.name,
-        name,
-        selector,
-        direction,
-        needed,
-        "isolates the unprotected endpoints and admits only what the spec requires",
+    yield isolating(
+        needed, "isolates the unprotected endpoints and admits only what the spec requires"
     )
 
 
