@@ -260,3 +260,19 @@ def test_json_lists_each_fix_with_its_patch_and_flow_count(
 def test_a_missing_spec_is_an_input_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["fix", str(tmp_path / "missing.yaml")])
     assert result.exit_code == 2
+
+
+def test_the_planted_leak_is_fixed_and_the_patch_makes_prove_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    generate = ["generate", "--out", "leak", "--namespaces", "6", "--pods", "40"]
+    result = CliRunner().invoke(app, [*generate, "--policies", "12", "--leak"])
+    assert result.exit_code == 0, result.output
+    assert _prove_exit("leak/spec.yaml") == 1
+    report = _fix(tmp_path / "leak" / "spec.yaml")
+    best = report.invariants[0].fixes[0]
+    assert best.candidate.change is ChangeKind.REMOVE_RULE
+    assert best.candidate.edits[0].after.name == "cart-backend-ingress"
+    _apply_patch(tmp_path, "leak/spec.yaml")
+    assert _prove_exit("leak/spec.yaml") == 0
