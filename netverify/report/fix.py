@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import assert_never
 
-from netverify.model.fix import FixReport, InvariantFix, ProvedFix
+from netverify.model.fix import ChangeKind, FixReport, InvariantFix, ProvedFix
 from netverify.report.json import JsonObject, dumps
 
 
@@ -77,6 +77,8 @@ def _text(report: FixReport) -> str:
             lines.append(f"  {number}. {candidate.change.value}{at}: {candidate.why}")
             for edit in candidate.edits:
                 verb = "new policy" if edit.before is None else "edits"
+                if candidate.change is ChangeKind.REMOVE_RULE:
+                    verb = "removes from"
                 rule = (
                     f" {edit.direction.value.lower()}[{edit.rule_index}]"
                     if edit.rule_index is not None
