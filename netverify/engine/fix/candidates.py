@@ -12,12 +12,19 @@ from collections.abc import Iterator
 from functools import partial
 from itertools import product
 
+from netverify.engine.fix.patterns import (
+    describe,
+    excluding,
+    exclusions,
+    matching_peers,
+    matching_ports,
+    pods_selector,
+)
 from netverify.model import (
     Cluster,
     Direction,
     Invariant,
     InvariantKind,
-    IPBlock,
     LabelRequirement,
     LabelSelector,
     NetworkPolicy,
@@ -29,15 +36,7 @@ from netverify.model import (
 from netverify.model.decision import FlowDecision, Layer, SideDecision
 from netverify.model.fix import Candidate, ChangeKind, PolicyEdit
 from netverify.model.flow import Endpoint, Flow, PodEndpoint
-from netverify.model.invariants import EndpointPattern, PortPattern
-from netverify.model.objects import NAMESPACE_NAME_LABEL, PROTOCOLS
-
-_NEGATED = {
-    Operator.IN: Operator.NOT_IN,
-    Operator.NOT_IN: Operator.IN,
-    Operator.EXISTS: Operator.DOES_NOT_EXIST,
-    Operator.DOES_NOT_EXIST: Operator.EXISTS,
-}
+from netverify.model.invariants import EndpointPattern
 
 
 def candidates(
@@ -86,9 +85,9 @@ def _narrowed_peers(
     other: Endpoint,
 ) -> Iterator[Candidate]:
     rule = policy.rules(direction)[index]
-    for on_namespace, requirement in _exclusions(pattern, other):
+    for on_namespace, requirement in exclusions(pattern, other):
         if peer_index is None:
-            peer = _excluding(
+            peer = excluding(
                 PolicyPeer(namespace_selector=LabelSelector()), on_namespace, requirement
             )
             peers: tuple[PolicyPeer, ...] = (peer,)
@@ -102,7 +101,7 @@ def _narrowed_peers(
                 yield _dropped_peer(invariant, policy, direction, index, peer_index, requirement)
                 continue
             peers = tuple(
-                _excluding(peer, on_namespace, requirement) if i == peer_index else peer
+                excluding(peer, on_namespace, requirement) if i == peer_index else peer
                 for i, peer in enumerate(rule.peers)
             )
         where = "namespace" if on_namespace else "pod"
@@ -113,7 +112,7 @@ def _narrowed_peers(
             direction,
             index,
             rule.model_copy(update={"peers": peers}),
-            f"the admitting {where} selector excludes {_describe(requirement)}",
+            f"the admitting {where} selector excludes {describe(requirement)}",
         )
 
 
@@ -139,9 +138,9 @@ def _dropped_peer(
     rule = policy.rules(direction)[index]
     peers = rule.peers[:peer_index] + rule.peers[peer_index + 1 :]
     if not peers:
-        why = f"removes the rule, whose only peer admits just {_describe(requirement)}"
+        why = f"removes the rule, whose only peer admits just {describe(requirement)}"
         return _rule_edit(invariant, ChangeKind.REMOVE_RULE, policy, direction, index, None, why)
-    why = f"drops the peer that admits just {_describe(requirement)}"
+    why = f"drops the peer that admits just {describe(requirement)}"
     narrowed = rule.model_copy(update={"peers": peers})
     return _rule_edit(invariant, ChangeKind.NARROW_PEER, policy, direction, index, narrowed, why)
 
@@ -191,14 +190,14 @@ def _isolating(
     own_pattern = invariant.destination if direction is Direction.INGRESS else invariant.source
     other_pattern = invariant.source if direction is Direction.INGRESS else invariant.destination
     other = flow.source if direction is Direction.INGRESS else flow.destination
-    selector = _selector(own_pattern, own) or LabelSelector()
+    selector = pods_selector(own_pattern, own) or LabelSelector()
     name = _policy_name(cluster, own.namespace.name, f"isolate-{invariant.name}")
     isolating = partial(_new_policy, invariant, own.namespace.name, name, selector, direction)
-    for on_namespace, requirement in _exclusions(other_pattern, other):
-        peer = _excluding(PolicyPeer(namespace_selector=LabelSelector()), on_namespace, requirement)
+    for on_namespace, requirement in exclusions(other_pattern, other):
+        peer = excluding(PolicyPeer(namespace_selector=LabelSelector()), on_namespace, requirement)
         yield isolating(
             (PolicyRule(peers=(peer,)),),
-            f"isolates the unprotected endpoints and admits every pod but {_describe(requirement)}",
+            f"isolates the unprotected endpoints and admits every pod but {describe(requirement)}",
         )
     needed = tuple(
         rule
@@ -218,7 +217,7 @@ def _admitting_rule(kept: Invariant, direction: Direction, own: PodEndpoint) -> 
     other_pattern = kept.source if direction is Direction.INGRESS else kept.destination
     if own_pattern.namespace_name not in (None, own.namespace.name):
         return None
-    return PolicyRule(peers=_peers(other_pattern, None), ports=_ports(kept.ports))
+    return PolicyRule(peers=matching_peers(other_pattern, None), ports=matching_ports(kept.ports))
 
 
 def _require_candidates(
@@ -259,7 +258,9 @@ def _side_options(
     other = flow.source if ingress else flow.destination
     other_pattern = invariant.source if ingress else invariant.destination
     own_pattern = invariant.destination if ingress else invariant.source
-    rule = PolicyRule(peers=_peers(other_pattern, other), ports=_ports(invariant.ports))
+    rule = PolicyRule(
+        peers=matching_peers(other_pattern, other), ports=matching_ports(invariant.ports)
+    )
     for ref in side.isolated_by:
         policy = _policy(cluster, ref.namespace, ref.name)
         if policy is None:
@@ -280,7 +281,7 @@ def _side_options(
         new = _policy_with(
             own.namespace.name,
             name,
-            _selector(own_pattern, own) or LabelSelector(),
+            pods_selector(own_pattern, own) or LabelSelector(),
             side.direction,
             (rule,),
         )
@@ -288,84 +289,6 @@ def _side_options(
             ChangeKind.ADD_POLICY,
             PolicyEdit(before=None, after=new, direction=side.direction, rule_index=0),
         )
-
-
-def _exclusions(
-    pattern: EndpointPattern, endpoint: Endpoint
-) -> Iterator[tuple[bool, LabelRequirement]]:
-    """Requirements that the endpoints of `pattern` fail, each with whether it is on the
-    namespace (True) or the pod (False): the pattern's namespace or pod selector negated
-    when it is a single requirement, the named namespace, and each label of a named pod."""
-    if pattern.namespace_name is not None:
-        yield (
-            True,
-            LabelRequirement(
-                key=NAMESPACE_NAME_LABEL, operator=Operator.NOT_IN, values=(pattern.namespace_name,)
-            ),
-        )
-    if pattern.namespace_selector is not None and (negated := _negated(pattern.namespace_selector)):
-        yield True, negated
-    if pattern.pod_selector is not None and (negated := _negated(pattern.pod_selector)):
-        yield False, negated
-    if pattern.pod_name is not None and isinstance(endpoint, PodEndpoint):
-        for key, value in sorted(endpoint.pod.labels.items()):
-            yield False, LabelRequirement(key=key, operator=Operator.NOT_IN, values=(value,))
-
-
-def _negated(selector: LabelSelector) -> LabelRequirement | None:
-    """The one requirement every pod outside a single-requirement selector meets."""
-    requirements = [
-        *(
-            LabelRequirement(key=k, operator=Operator.IN, values=(v,))
-            for k, v in selector.match_labels.items()
-        ),
-        *selector.match_expressions,
-    ]
-    if len(requirements) != 1:
-        return None
-    only = requirements[0]
-    return only.model_copy(update={"operator": _NEGATED[only.operator]})
-
-
-def _excluding(peer: PolicyPeer, on_namespace: bool, requirement: LabelRequirement) -> PolicyPeer:
-    field = "namespace_selector" if on_namespace else "pod_selector"
-    selector: LabelSelector = getattr(peer, field) or LabelSelector()
-    narrowed = selector.model_copy(
-        update={"match_expressions": (*selector.match_expressions, requirement)}
-    )
-    return peer.model_copy(update={field: narrowed})
-
-
-def _selector(pattern: EndpointPattern, endpoint: Endpoint | None) -> LabelSelector | None:
-    """The pod selector of a pattern's pods: its own, or a named pod's labels."""
-    if pattern.pod_selector is not None:
-        return pattern.pod_selector
-    if pattern.pod_name is not None and isinstance(endpoint, PodEndpoint):
-        return LabelSelector(match_labels=dict(endpoint.pod.labels))
-    return None
-
-
-def _peers(pattern: EndpointPattern, endpoint: Endpoint | None) -> tuple[PolicyPeer, ...]:
-    """The `from`/`to` entries matching exactly the endpoints of `pattern` (empty: every
-    endpoint)."""
-    if pattern.ip is not None:
-        return (PolicyPeer(ip_block=IPBlock(cidr=pattern.ip)),)
-    if not pattern.pods_only:
-        return ()
-    namespaces = pattern.namespace_selector or LabelSelector()
-    if pattern.namespace_name is not None:
-        namespaces = LabelSelector(match_labels={NAMESPACE_NAME_LABEL: pattern.namespace_name})
-    return (PolicyPeer(namespace_selector=namespaces, pod_selector=_selector(pattern, endpoint)),)
-
-
-def _ports(patterns: tuple[PortPattern, ...]) -> tuple[PolicyPort, ...]:
-    """Policy ports naming exactly the invariant's ports (a named port of any protocol on
-    every protocol)."""
-    return tuple(
-        PolicyPort(protocol=protocol, port_range=pattern.port_range, named_port=pattern.named_port)
-        for pattern in patterns
-        for protocol in ((pattern.protocol,) if pattern.protocol is not None else PROTOCOLS)
-    )
 
 
 def _rule_edit(
@@ -436,13 +359,3 @@ def _policy(cluster: Cluster, namespace: str | None, name: str) -> NetworkPolicy
     return next(
         (policy for policy in cluster.policies_in(namespace or "") if policy.name == name), None
     )
-
-
-def _describe(requirement: LabelRequirement) -> str:
-    values = ",".join(requirement.values)
-    return {
-        Operator.NOT_IN: f"{requirement.key} in {{{values}}}",
-        Operator.IN: f"{requirement.key} not in {{{values}}}",
-        Operator.DOES_NOT_EXIST: f"labels {requirement.key}",
-        Operator.EXISTS: f"no label {requirement.key}",
-    }[requirement.operator]
