@@ -19,6 +19,7 @@ from netverify import __version__
 from netverify.cli import (
     diff,
     explain,
+    fix,
     generate,
     lint,
     matrix,
@@ -67,6 +68,7 @@ app.command(name="validate")(validate.validate)
 app.command(name="explain")(explain.explain)
 app.command(name="prove")(prove.prove)
 app.command(name="diff")(diff.diff)
+app.command(name="fix")(fix.fix)
 app.command(name="generate")(generate.generate)
 app.command(name="matrix")(matrix.matrix)
 app.command(name="lint")(lint.lint)

@@ -1,0 +1,68 @@
+"""`netverify fix`: the smallest proved policy change for each violated invariant."""
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from netverify.cli.common import (
+    EXIT_HOLDS,
+    EXIT_VIOLATED,
+    ConfigOption,
+    NoConfigOption,
+    OutputOption,
+    PodCidrOption,
+    ProfileOption,
+    RlimitOption,
+    TimeoutOption,
+    input_error,
+    long_lived,
+    print_warnings,
+    settings_sources,
+    write,
+)
+from netverify.encoding.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
+from netverify.model import InputError
+from netverify.model.fix import FixReport
+from netverify.report.fix import FixFormat, format_fix
+
+if TYPE_CHECKING:
+    from netverify.loading.settings import SettingsSources
+
+
+def fix(
+    specs: Annotated[list[str], typer.Argument(help="Spec files (see docs/spec.md).")],
+    output_format: Annotated[
+        FixFormat,
+        typer.Option("--format", "-f", help="text, json, or patch (a diff for `git apply`)."),
+    ] = FixFormat.TEXT,
+    output: OutputOption = None,
+    timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
+    rlimit: RlimitOption = DEFAULT_RLIMIT,
+    profile: ProfileOption = None,
+    pod_cidrs: PodCidrOption = None,
+    config: ConfigOption = None,
+    no_config: NoConfigOption = False,
+) -> None:
+    """Propose, prove and rank the smallest policy change for each violated invariant
+    (docs/fix.md). Exit 0 when every violated invariant got a proved fix, 1 otherwise."""
+    limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
+    sources = settings_sources(profile, pod_cidrs, config, no_config)
+    try:
+        reports = [_fix_spec(spec_path, sources, limits) for spec_path in specs]
+    except InputError as error:
+        input_error(error)
+    write(format_fix(reports, output_format), output)
+    raise typer.Exit(EXIT_HOLDS if all(r.complete for r in reports) else EXIT_VIOLATED)
+
+
+def _fix_spec(spec_path: str, sources: "SettingsSources", limits: SolverLimits) -> FixReport:
+    from netverify.engine.fix import fix as fix_spec
+    from netverify.loading import load_manifests
+    from netverify.loading.spec import read_spec, resolve_spec
+
+    raw = read_spec(spec_path)
+    with long_lived(
+        lambda: load_manifests(raw.manifest_paths, strict=False, clusters=raw.clusters)
+    ) as loaded:
+        print_warnings(loaded.warnings)
+        return fix_spec(loaded, resolve_spec(raw, loaded.cluster, sources), limits)

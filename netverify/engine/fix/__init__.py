@@ -1,0 +1,185 @@
+"""`netverify fix`: for each violated invariant, the smallest proved policy change.
+
+Candidates (`candidates`) are read off the invariant's counterexample, applied to an
+in-memory copy of the cluster (`apply`) and proved with the whole spec by the prove engine:
+one is kept only if its invariant now holds and every invariant that held still holds. A
+candidate after which the invariant is violated through another rule is extended from the
+new counterexample (up to `MAX_DEPTH` changes). The kept ones are ranked by the flows they
+change between existing pods, counted by the semantic diff engine (`rank`), and written as
+patches (`patch`).
+"""
+
+from pathlib import Path
+
+from netverify.encoding.solver import SolverLimits
+from netverify.engine.fix.apply import applied, composed
+from netverify.engine.fix.candidates import candidates
+from netverify.engine.fix.patch import file_patches
+from netverify.engine.fix.rank import changed_flows, flow_count
+from netverify.engine.prove import prove
+from netverify.model import (
+    Invariant,
+    InvariantResult,
+    LoadedCluster,
+    LoadedSpec,
+    Status,
+)
+from netverify.model.fix import Candidate, FixReport, InvariantFix, ProvedFix
+from netverify.model.refs import ObjectRef, RuleRef
+
+MAX_DEPTH = 3
+"""The most changes one fix combines (a flow admitted by several rules needs one each)."""
+MAX_TRIED = 24
+"""The most candidates proved per invariant."""
+MAX_SHOWN = 3
+"""The most fixes shown per invariant, smallest first."""
+
+
+def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) -> FixReport:
+    """The proved fixes of every invariant the cluster violates, in spec order."""
+    spec = loaded_spec.spec
+    before = prove(loaded, loaded_spec, limits)
+    fixer = _Fixer(loaded, loaded_spec, limits, before.results)
+    entries = tuple(
+        fixer.fixes(result) for result in before.results if result.status is Status.VIOLATED
+    )
+    together, left_out = _together([entry.fixes[0].candidate for entry in entries if entry.fixes])
+    if together is None:
+        return FixReport(spec_file=spec.file, invariants=entries)
+    results = prove(applied(loaded, together), loaded_spec, limits).results
+    return FixReport(
+        spec_file=spec.file,
+        invariants=entries,
+        patches=file_patches(together, loaded.sources, fixer.new_folder),
+        left_out=left_out,
+        together_holds=all(result.status is Status.HOLDS for result in results),
+    )
+
+
+def _together(smallest: list[Candidate]) -> tuple[Candidate | None, tuple[str, ...]]:
+    """The candidates as one, and the invariants whose candidate edits a policy an earlier
+    one already edits differently (the two cannot both be applied as proved)."""
+    if not smallest:
+        return None, ()
+    together, left_out = smallest[0], []
+    for candidate in smallest[1:]:
+        taken = {edit.key: edit.after for edit in together.edits}
+        if any(taken.get(edit.key, edit.after) != edit.after for edit in candidate.edits):
+            left_out.append(candidate.invariant)
+        else:
+            together = composed(together, candidate)
+    return together, tuple(left_out)
+
+
+class _Fixer:
+    def __init__(
+        self,
+        loaded: LoadedCluster,
+        loaded_spec: LoadedSpec,
+        limits: SolverLimits,
+        before: tuple[InvariantResult, ...],
+    ) -> None:
+        self.loaded = loaded
+        self.loaded_spec = loaded_spec
+        self.limits = limits
+        self.held = {result.name for result in before if result.status is Status.HOLDS}
+        folders = [Path(path) for path in loaded_spec.spec.manifests if Path(path).is_dir()]
+        self.new_folder = folders[0] if folders else None
+        """Where new policies go as files of their own: a folder the spec loads whole."""
+
+    def fixes(self, result: InvariantResult) -> InvariantFix:
+        invariant = next(i for i in self.loaded_spec.spec.invariants if i.name == result.name)
+        entry = InvariantFix(invariant=result.name, location=result.location)
+        if result.counterexample is None:
+            return entry.model_copy(update={"reason": "no counterexample flow to repair"})
+        queue = [
+            (candidate, 1)
+            for candidate in candidates(
+                self.loaded.cluster,
+                invariant,
+                result.counterexample.decision,
+                self.loaded_spec.spec.invariants,
+            )
+        ]
+        if not queue:
+            return entry.model_copy(
+                update={"reason": "no policy change netverify can propose decides this flow"}
+            )
+        proved: list[Candidate] = []
+        tried = 0
+        while queue and tried < MAX_TRIED:
+            candidate, depth = queue.pop(0)
+            tried += 1
+            queue += [
+                (further, depth + 1) for further in self._try(candidate, invariant, depth, proved)
+            ]
+        ranked = sorted(
+            (self._ranked(candidate) for candidate in _distinct(proved)),
+            key=lambda fix: (
+                not fix.counted_all,
+                fix.flows_changed,
+                fix.findings,
+                len(fix.candidate.edits),
+            ),
+        )
+        return entry.model_copy(update={"fixes": tuple(ranked[:MAX_SHOWN]), "tried": tried})
+
+    def _try(
+        self, candidate: Candidate, invariant: Invariant, depth: int, proved: list[Candidate]
+    ) -> list[Candidate]:
+        """Prove the spec with `candidate` applied: keep it when it repairs the invariant and
+        breaks nothing; return its extensions when the invariant is violated another way."""
+        head = applied(self.loaded, candidate)
+        results = {r.name: r for r in prove(head, self.loaded_spec, self.limits).results}
+        if any(results[name].status is not Status.HOLDS for name in self.held):
+            return []
+        target = results[invariant.name]
+        if target.status is Status.HOLDS:
+            proved.append(candidate)
+            return []
+        if target.status is not Status.VIOLATED or target.counterexample is None:
+            return []
+        if depth >= MAX_DEPTH:
+            return []
+        further = candidates(
+            head.cluster,
+            invariant,
+            target.counterexample.decision,
+            self.loaded_spec.spec.invariants,
+        )
+        return [composed(candidate, then) for then in further]
+
+    def _ranked(self, candidate: Candidate) -> ProvedFix:
+        head = applied(self.loaded, candidate)
+        report = changed_flows(self.loaded, head, self.loaded_spec.spec.settings, self.limits)
+        first = candidate.edits[0]
+        location = None
+        if first.before is not None:
+            ref = ObjectRef(
+                kind="NetworkPolicy", namespace=first.after.namespace, name=first.after.name
+            )
+            rule = RuleRef(policy=ref, direction=first.direction, index=first.rule_index or 0)
+            location = self.loaded.sources.of_rule(rule)
+        return ProvedFix(
+            candidate=candidate,
+            flows_changed=flow_count(report),
+            findings=len(report.findings),
+            counted_all=report.complete,
+            location=location,
+            patches=file_patches(candidate, self.loaded.sources, self.new_folder),
+        )
+
+
+def _distinct(proved: list[Candidate]) -> list[Candidate]:
+    """The first of the candidates that make the same policies."""
+    seen: set[tuple[object, ...]] = set()
+    kept = []
+    for candidate in proved:
+        key = tuple(sorted((edit.key, edit.after.model_dump_json()) for edit in candidate.edits))
+        if key not in seen:
+            seen.add(key)
+            kept.append(candidate)
+    return kept
+
+
+__all__ = ["fix"]

@@ -1,0 +1,361 @@
+"""Candidate repairs of one violated invariant, read off its counterexample.
+
+A forbid is violated by an allowed flow: the rules that admitted it are narrowed (the peer
+that matched excludes the violating endpoints, or the rule drops the port), or, when no
+policy isolates the endpoint, a new policy isolates it. A require or reachable is violated
+by a blocked flow: each blocking side gains a rule admitting exactly the invariant's other
+endpoint on its ports, in an isolating policy or in a new one. Candidates are only
+proposals: `netverify.engine.fix` proves each on the whole spec before showing it.
+"""
+
+from collections.abc import Iterator
+from functools import partial
+from itertools import product
+
+from netverify.engine.fix.patterns import (
+    describe,
+    excluding,
+    exclusions,
+    matching_peers,
+    matching_ports,
+    pods_selector,
+)
+from netverify.model import (
+    Cluster,
+    Direction,
+    Invariant,
+    InvariantKind,
+    LabelRequirement,
+    LabelSelector,
+    NetworkPolicy,
+    Operator,
+    PolicyPeer,
+    PolicyPort,
+    PolicyRule,
+)
+from netverify.model.decision import FlowDecision, Layer, SideDecision
+from netverify.model.fix import Candidate, ChangeKind, PolicyEdit
+from netverify.model.flow import Endpoint, Flow, PodEndpoint
+from netverify.model.invariants import EndpointPattern
+
+
+def candidates(
+    cluster: Cluster, invariant: Invariant, decision: FlowDecision, spec: tuple[Invariant, ...]
+) -> list[Candidate]:
+    """Repairs of `invariant`, whose counterexample is `decision` (allowed for a forbid,
+    blocked for a require or reachable); `spec` supplies the flows a new isolating policy
+    must keep admitting."""
+    if invariant.kind is InvariantKind.FORBID:
+        return list(_forbid_candidates(cluster, invariant, decision, spec))
+    return list(_require_candidates(cluster, invariant, decision))
+
+
+def _forbid_candidates(
+    cluster: Cluster, invariant: Invariant, decision: FlowDecision, spec: tuple[Invariant, ...]
+) -> Iterator[Candidate]:
+    flow = decision.flow
+    for side, other, pattern in (
+        (decision.ingress, flow.source, invariant.source),
+        (decision.egress, flow.destination, invariant.destination),
+    ):
+        if not side.governed:
+            continue
+        if side.decided_by is None:
+            yield from _isolating(cluster, invariant, flow, side.direction, spec)
+            continue
+        if side.decided_by is not Layer.NETWORK_POLICY:
+            continue
+        for rule_ref, peer_index in zip(side.allowed_by, side.allowed_by_peer, strict=True):
+            policy = _policy(cluster, rule_ref.policy.namespace, rule_ref.policy.name)
+            if policy is None:
+                continue
+            yield from _narrowed_peers(
+                invariant, policy, side.direction, rule_ref.index, peer_index, pattern, other
+            )
+            yield from _narrowed_ports(invariant, policy, side.direction, rule_ref.index, decision)
+
+
+def _narrowed_peers(
+    invariant: Invariant,
+    policy: NetworkPolicy,
+    direction: Direction,
+    index: int,
+    peer_index: int | None,
+    pattern: EndpointPattern,
+    other: Endpoint,
+) -> Iterator[Candidate]:
+    rule = policy.rules(direction)[index]
+    for on_namespace, requirement in exclusions(pattern, other):
+        if peer_index is None:
+            peer = excluding(
+                PolicyPeer(namespace_selector=LabelSelector()), on_namespace, requirement
+            )
+            peers: tuple[PolicyPeer, ...] = (peer,)
+        else:
+            matched = rule.peers[peer_index]
+            if matched.ip_block is not None or (
+                on_namespace and matched.namespace_selector is None
+            ):
+                continue
+            if _contradicts(matched, on_namespace, requirement):
+                yield _dropped_peer(invariant, policy, direction, index, peer_index, requirement)
+                continue
+            peers = tuple(
+                excluding(peer, on_namespace, requirement) if i == peer_index else peer
+                for i, peer in enumerate(rule.peers)
+            )
+        where = "namespace" if on_namespace else "pod"
+        yield _rule_edit(
+            invariant,
+            ChangeKind.NARROW_PEER,
+            policy,
+            direction,
+            index,
+            rule.model_copy(update={"peers": peers}),
+            f"the admitting {where} selector excludes {describe(requirement)}",
+        )
+
+
+def _contradicts(peer: PolicyPeer, on_namespace: bool, requirement: LabelRequirement) -> bool:
+    """Whether the peer's selector asks for the very label value the exclusion removes:
+    the peer then admits only the forbidden endpoints, and goes rather than narrows."""
+    selector = peer.namespace_selector if on_namespace else peer.pod_selector
+    return (
+        selector is not None
+        and requirement.operator is Operator.NOT_IN
+        and selector.match_labels.get(requirement.key) in requirement.values
+    )
+
+
+def _dropped_peer(
+    invariant: Invariant,
+    policy: NetworkPolicy,
+    direction: Direction,
+    index: int,
+    peer_index: int,
+    requirement: LabelRequirement,
+) -> Candidate:
+    rule = policy.rules(direction)[index]
+    peers = rule.peers[:peer_index] + rule.peers[peer_index + 1 :]
+    if not peers:
+        why = f"removes the rule, whose only peer admits just {describe(requirement)}"
+        return _rule_edit(invariant, ChangeKind.REMOVE_RULE, policy, direction, index, None, why)
+    why = f"drops the peer that admits just {describe(requirement)}"
+    narrowed = rule.model_copy(update={"peers": peers})
+    return _rule_edit(invariant, ChangeKind.NARROW_PEER, policy, direction, index, narrowed, why)
+
+
+def _narrowed_ports(
+    invariant: Invariant,
+    policy: NetworkPolicy,
+    direction: Direction,
+    index: int,
+    decision: FlowDecision,
+) -> Iterator[Candidate]:
+    rule = policy.rules(direction)[index]
+    flow = decision.flow
+    kept = tuple(port for port in rule.ports if not _may_admit(port, flow))
+    if kept and len(kept) < len(rule.ports):
+        yield _rule_edit(
+            invariant,
+            ChangeKind.NARROW_PORTS,
+            policy,
+            direction,
+            index,
+            rule.model_copy(update={"ports": kept}),
+            f"the admitting rule no longer names {flow.protocol.value}/{flow.port}",
+        )
+
+
+def _may_admit(port: PolicyPort, flow: Flow) -> bool:
+    if port.protocol is not flow.protocol:
+        return False
+    if port.port_range is not None:
+        return port.port_range.start <= flow.port <= port.port_range.end
+    return True
+
+
+def _isolating(
+    cluster: Cluster,
+    invariant: Invariant,
+    flow: Flow,
+    direction: Direction,
+    spec: tuple[Invariant, ...],
+) -> Iterator[Candidate]:
+    """A new policy isolating the unprotected end: admitting everything but the forbidden
+    endpoints, or only what the spec's require and reachable invariants need."""
+    own = flow.destination if direction is Direction.INGRESS else flow.source
+    if not isinstance(own, PodEndpoint):
+        return
+    own_pattern = invariant.destination if direction is Direction.INGRESS else invariant.source
+    other_pattern = invariant.source if direction is Direction.INGRESS else invariant.destination
+    other = flow.source if direction is Direction.INGRESS else flow.destination
+    selector = pods_selector(own_pattern, own) or LabelSelector()
+    name = _policy_name(cluster, own.namespace.name, f"isolate-{invariant.name}")
+    isolating = partial(_new_policy, invariant, own.namespace.name, name, selector, direction)
+    for on_namespace, requirement in exclusions(other_pattern, other):
+        peer = excluding(PolicyPeer(namespace_selector=LabelSelector()), on_namespace, requirement)
+        yield isolating(
+            (PolicyRule(peers=(peer,)),),
+            f"isolates the unprotected endpoints and admits every pod but {describe(requirement)}",
+        )
+    needed = tuple(
+        rule
+        for kept in spec
+        if kept.kind is not InvariantKind.FORBID
+        and (rule := _admitting_rule(kept, direction, own)) is not None
+    )
+    yield isolating(
+        needed, "isolates the unprotected endpoints and admits only what the spec requires"
+    )
+
+
+def _admitting_rule(kept: Invariant, direction: Direction, own: PodEndpoint) -> PolicyRule | None:
+    """The rule that admits `kept`'s flows on `own`'s side, or None when `kept` is about
+    other endpoints."""
+    own_pattern = kept.destination if direction is Direction.INGRESS else kept.source
+    other_pattern = kept.source if direction is Direction.INGRESS else kept.destination
+    if own_pattern.namespace_name not in (None, own.namespace.name):
+        return None
+    return PolicyRule(peers=matching_peers(other_pattern, None), ports=matching_ports(kept.ports))
+
+
+def _require_candidates(
+    cluster: Cluster, invariant: Invariant, decision: FlowDecision
+) -> Iterator[Candidate]:
+    blocked = [
+        side
+        for side in (decision.ingress, decision.egress)
+        if not side.allowed and side.decided_by is Layer.NETWORK_POLICY
+    ]
+    if not blocked or any(
+        not side.allowed and side.decided_by is not Layer.NETWORK_POLICY
+        for side in (decision.ingress, decision.egress)
+    ):
+        return
+    options = [list(_side_options(cluster, invariant, decision.flow, side)) for side in blocked]
+    for combination in product(*options):
+        edits = tuple(edit for _, edit in combination)
+        kinds = {kind for kind, _ in combination}
+        change = ChangeKind.ADD_POLICY if kinds == {ChangeKind.ADD_POLICY} else ChangeKind.ADD_RULE
+        where = " and ".join(
+            f"{edit.after.namespace}/{edit.after.name} {edit.direction.value.lower()}"
+            for edit in edits
+        )
+        yield Candidate(
+            invariant=invariant.name,
+            change=change,
+            edits=edits,
+            why=f"{where} admits exactly the required flows",
+        )
+
+
+def _side_options(
+    cluster: Cluster, invariant: Invariant, flow: Flow, side: SideDecision
+) -> Iterator[tuple[ChangeKind, PolicyEdit]]:
+    ingress = side.direction is Direction.INGRESS
+    own = flow.destination if ingress else flow.source
+    other = flow.source if ingress else flow.destination
+    other_pattern = invariant.source if ingress else invariant.destination
+    own_pattern = invariant.destination if ingress else invariant.source
+    rule = PolicyRule(
+        peers=matching_peers(other_pattern, other), ports=matching_ports(invariant.ports)
+    )
+    for ref in side.isolated_by:
+        policy = _policy(cluster, ref.namespace, ref.name)
+        if policy is None:
+            continue
+        rules = (*policy.rules(side.direction), rule)
+        field = "ingress" if ingress else "egress"
+        yield (
+            ChangeKind.ADD_RULE,
+            PolicyEdit(
+                before=policy,
+                after=policy.model_copy(update={field: rules}),
+                direction=side.direction,
+                rule_index=len(rules) - 1,
+            ),
+        )
+    if isinstance(own, PodEndpoint):
+        name = _policy_name(cluster, own.namespace.name, f"allow-{invariant.name}")
+        new = _policy_with(
+            own.namespace.name,
+            name,
+            pods_selector(own_pattern, own) or LabelSelector(),
+            side.direction,
+            (rule,),
+        )
+        yield (
+            ChangeKind.ADD_POLICY,
+            PolicyEdit(before=None, after=new, direction=side.direction, rule_index=0),
+        )
+
+
+def _rule_edit(
+    invariant: Invariant,
+    change: ChangeKind,
+    policy: NetworkPolicy,
+    direction: Direction,
+    index: int,
+    rule: PolicyRule | None,
+    why: str,
+) -> Candidate:
+    """The policy with rule `index` of `direction` replaced, or removed when `rule` is None."""
+    rules = list(policy.rules(direction))
+    if rule is None:
+        del rules[index]
+    else:
+        rules[index] = rule
+    field = "ingress" if direction is Direction.INGRESS else "egress"
+    after = policy.model_copy(update={field: tuple(rules)})
+    edit = PolicyEdit(before=policy, after=after, direction=direction, rule_index=index)
+    return Candidate(invariant=invariant.name, change=change, edits=(edit,), why=why)
+
+
+def _new_policy(
+    invariant: Invariant,
+    namespace: str,
+    name: str,
+    selector: LabelSelector,
+    direction: Direction,
+    rules: tuple[PolicyRule, ...],
+    why: str,
+) -> Candidate:
+    policy = _policy_with(namespace, name, selector, direction, rules)
+    edit = PolicyEdit(before=None, after=policy, direction=direction, rule_index=None)
+    return Candidate(invariant=invariant.name, change=ChangeKind.ADD_POLICY, edits=(edit,), why=why)
+
+
+def _policy_with(
+    namespace: str,
+    name: str,
+    selector: LabelSelector,
+    direction: Direction,
+    rules: tuple[PolicyRule, ...],
+) -> NetworkPolicy:
+    field = "ingress" if direction is Direction.INGRESS else "egress"
+    return NetworkPolicy.model_validate(
+        {
+            "namespace": namespace,
+            "name": name,
+            "pod_selector": selector,
+            "policy_types": frozenset({direction}),
+            field: rules,
+        }
+    )
+
+
+def _policy_name(cluster: Cluster, namespace: str, wanted: str) -> str:
+    """`wanted` cut to a valid object name, made unique in the namespace."""
+    base = wanted[:60].rstrip("-")
+    taken = {policy.name for policy in cluster.policies_in(namespace)}
+    name, number = base, 2
+    while name in taken:
+        name, number = f"{base}-{number}", number + 1
+    return name
+
+
+def _policy(cluster: Cluster, namespace: str | None, name: str) -> NetworkPolicy | None:
+    return next(
+        (policy for policy in cluster.policies_in(namespace or "") if policy.name == name), None
+    )

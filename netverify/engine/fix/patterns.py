@@ -1,0 +1,114 @@
+"""From a spec's endpoint and port patterns to the policy pieces a fix writes: the peers
+and ports that match exactly the pattern, and the label requirements that its endpoints fail
+(to exclude them from a peer)."""
+
+from collections.abc import Iterator
+
+from netverify.model import (
+    IPBlock,
+    LabelRequirement,
+    LabelSelector,
+    Operator,
+    PolicyPeer,
+    PolicyPort,
+)
+from netverify.model.flow import Endpoint, PodEndpoint
+from netverify.model.invariants import EndpointPattern, PortPattern
+from netverify.model.objects import NAMESPACE_NAME_LABEL, PROTOCOLS
+
+_NEGATED = {
+    Operator.IN: Operator.NOT_IN,
+    Operator.NOT_IN: Operator.IN,
+    Operator.EXISTS: Operator.DOES_NOT_EXIST,
+    Operator.DOES_NOT_EXIST: Operator.EXISTS,
+}
+
+
+def exclusions(
+    pattern: EndpointPattern, endpoint: Endpoint
+) -> Iterator[tuple[bool, LabelRequirement]]:
+    """Requirements that the endpoints of `pattern` fail, each with whether it is on the
+    namespace (True) or the pod (False): the pattern's namespace or pod selector negated
+    when it is a single requirement, the named namespace, and each label of a named pod."""
+    if pattern.namespace_name is not None:
+        yield (
+            True,
+            LabelRequirement(
+                key=NAMESPACE_NAME_LABEL, operator=Operator.NOT_IN, values=(pattern.namespace_name,)
+            ),
+        )
+    if pattern.namespace_selector is not None and (negated := _negated(pattern.namespace_selector)):
+        yield True, negated
+    if pattern.pod_selector is not None and (negated := _negated(pattern.pod_selector)):
+        yield False, negated
+    if pattern.pod_name is not None and isinstance(endpoint, PodEndpoint):
+        for key, value in sorted(endpoint.pod.labels.items()):
+            yield False, LabelRequirement(key=key, operator=Operator.NOT_IN, values=(value,))
+
+
+def _negated(selector: LabelSelector) -> LabelRequirement | None:
+    """The one requirement every pod outside a single-requirement selector meets."""
+    requirements = [
+        *(
+            LabelRequirement(key=k, operator=Operator.IN, values=(v,))
+            for k, v in selector.match_labels.items()
+        ),
+        *selector.match_expressions,
+    ]
+    if len(requirements) != 1:
+        return None
+    only = requirements[0]
+    return only.model_copy(update={"operator": _NEGATED[only.operator]})
+
+
+def excluding(peer: PolicyPeer, on_namespace: bool, requirement: LabelRequirement) -> PolicyPeer:
+    field = "namespace_selector" if on_namespace else "pod_selector"
+    selector: LabelSelector = getattr(peer, field) or LabelSelector()
+    narrowed = selector.model_copy(
+        update={"match_expressions": (*selector.match_expressions, requirement)}
+    )
+    return peer.model_copy(update={field: narrowed})
+
+
+def pods_selector(pattern: EndpointPattern, endpoint: Endpoint | None) -> LabelSelector | None:
+    """The pod selector of a pattern's pods: its own, or a named pod's labels."""
+    if pattern.pod_selector is not None:
+        return pattern.pod_selector
+    if pattern.pod_name is not None and isinstance(endpoint, PodEndpoint):
+        return LabelSelector(match_labels=dict(endpoint.pod.labels))
+    return None
+
+
+def matching_peers(pattern: EndpointPattern, endpoint: Endpoint | None) -> tuple[PolicyPeer, ...]:
+    """The `from`/`to` entries matching exactly the endpoints of `pattern` (empty: every
+    endpoint)."""
+    if pattern.ip is not None:
+        return (PolicyPeer(ip_block=IPBlock(cidr=pattern.ip)),)
+    if not pattern.pods_only:
+        return ()
+    namespaces = pattern.namespace_selector or LabelSelector()
+    if pattern.namespace_name is not None:
+        namespaces = LabelSelector(match_labels={NAMESPACE_NAME_LABEL: pattern.namespace_name})
+    return (
+        PolicyPeer(namespace_selector=namespaces, pod_selector=pods_selector(pattern, endpoint)),
+    )
+
+
+def matching_ports(patterns: tuple[PortPattern, ...]) -> tuple[PolicyPort, ...]:
+    """Policy ports naming exactly the invariant's ports (a named port of any protocol on
+    every protocol)."""
+    return tuple(
+        PolicyPort(protocol=protocol, port_range=pattern.port_range, named_port=pattern.named_port)
+        for pattern in patterns
+        for protocol in ((pattern.protocol,) if pattern.protocol is not None else PROTOCOLS)
+    )
+
+
+def describe(requirement: LabelRequirement) -> str:
+    values = ",".join(requirement.values)
+    return {
+        Operator.NOT_IN: f"{requirement.key} in {{{values}}}",
+        Operator.IN: f"{requirement.key} not in {{{values}}}",
+        Operator.DOES_NOT_EXIST: f"labels {requirement.key}",
+        Operator.EXISTS: f"no label {requirement.key}",
+    }[requirement.operator]

@@ -1,0 +1,145 @@
+"""Model -> manifest: NetworkPolicies written back as Kubernetes YAML, for `netverify fix`.
+
+The inverse of `networkpolicy.read_network_policy` on what the model keeps: a policy read
+back from its rendering is the same policy.
+"""
+
+from itertools import pairwise
+from typing import Any
+
+import yaml
+
+from netverify.model.labels import LabelSelector
+from netverify.model.policy import Direction, NetworkPolicy, PolicyPeer, PolicyPort, PolicyRule
+
+_PEERS_KEY = {Direction.INGRESS: "from", Direction.EGRESS: "to"}
+
+
+def policy_manifest(policy: NetworkPolicy) -> dict[str, Any]:
+    """A whole NetworkPolicy object, as `kubectl apply` takes it."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": policy.name, "namespace": policy.namespace},
+        "spec": policy_spec(policy),
+    }
+
+
+def policy_spec(policy: NetworkPolicy) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "podSelector": _selector(policy.pod_selector),
+        "policyTypes": [d.value for d in Direction if d in policy.policy_types],
+    }
+    for direction in Direction:
+        if direction in policy.policy_types and policy.rules(direction):
+            spec[direction.value.lower()] = [
+                _rule(rule, _PEERS_KEY[direction]) for rule in policy.rules(direction)
+            ]
+    return spec
+
+
+class _IndentedDumper(yaml.SafeDumper):
+    """Lists indented under their key (`ingress:` then `  - from:`), as `kubectl` writes
+    them and as most manifests are written."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def dump_yaml(document: dict[str, Any], indent_lists: bool = True) -> str:
+    """Block style, keys in the order built; lists indented under their key unless
+    `indent_lists` is False (`ingress:` then `- from:` at the same column)."""
+    dumper = _IndentedDumper if indent_lists else yaml.SafeDumper
+    text: str = yaml.dump(
+        document, Dumper=dumper, sort_keys=False, default_flow_style=False, width=100
+    )
+    return text
+
+
+def with_spec_replaced(document: str, policy: NetworkPolicy) -> str | None:
+    """One YAML document's text with its `spec` replaced by the policy's: leading comment
+    lines and every other field kept (comments inside the document are not); None when the
+    document is not this NetworkPolicy (a List, say)."""
+    parsed = yaml.safe_load(document)
+    metadata = parsed.get("metadata") if isinstance(parsed, dict) else None
+    if not isinstance(metadata, dict) or parsed.get("kind") != "NetworkPolicy":
+        return None
+    if metadata.get("name") != policy.name:
+        return None
+    written = parsed.get("spec")
+    spec = policy_spec(policy)
+    order = list(written) if isinstance(written, dict) else []
+    parsed["spec"] = {
+        **{key: spec[key] for key in order if key in spec},
+        **{key: value for key, value in spec.items() if key not in order},
+    }
+    lines = document.splitlines(keepends=True)
+    leading = "".join(line for line in _leading_comments(lines))
+    return leading + dump_yaml(parsed, indent_lists=not _indentless(lines))
+
+
+def _indentless(lines: list[str]) -> bool:
+    """Whether the document writes a list at its key's column (`ingress:` / `- from:`)."""
+    for key, item in pairwise(lines):
+        if key.rstrip().endswith(":") and item.lstrip().startswith("- "):
+            return len(item) - len(item.lstrip()) == len(key) - len(key.lstrip())
+    return False
+
+
+def _leading_comments(lines: list[str]) -> list[str]:
+    kept = []
+    for line in lines:
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        kept.append(line)
+    return kept
+
+
+def _rule(rule: PolicyRule, peers_key: str) -> dict[str, Any]:
+    rendered: dict[str, Any] = {}
+    if rule.peers:
+        rendered[peers_key] = [_peer(peer) for peer in rule.peers]
+    if rule.ports:
+        rendered["ports"] = [_port(port) for port in rule.ports]
+    return rendered
+
+
+def _peer(peer: PolicyPeer) -> dict[str, Any]:
+    rendered: dict[str, Any] = {}
+    if peer.ip_block is not None:
+        block: dict[str, Any] = {"cidr": str(peer.ip_block.cidr)}
+        if peer.ip_block.excepts:
+            block["except"] = [str(network) for network in peer.ip_block.excepts]
+        rendered["ipBlock"] = block
+    if peer.namespace_selector is not None:
+        rendered["namespaceSelector"] = _selector(peer.namespace_selector)
+    if peer.pod_selector is not None:
+        rendered["podSelector"] = _selector(peer.pod_selector)
+    return rendered
+
+
+def _port(port: PolicyPort) -> dict[str, Any]:
+    rendered: dict[str, Any] = {"protocol": port.protocol.value}
+    if port.named_port is not None:
+        rendered["port"] = port.named_port
+    elif port.port_range is not None:
+        rendered["port"] = port.port_range.start
+        if port.port_range.end != port.port_range.start:
+            rendered["endPort"] = port.port_range.end
+    return rendered
+
+
+def _selector(selector: LabelSelector) -> dict[str, Any]:
+    rendered: dict[str, Any] = {}
+    if selector.match_labels:
+        rendered["matchLabels"] = dict(selector.match_labels)
+    if selector.match_expressions:
+        rendered["matchExpressions"] = [
+            {
+                "key": requirement.key,
+                "operator": requirement.operator.value,
+                **({"values": list(requirement.values)} if requirement.values else {}),
+            }
+            for requirement in selector.match_expressions
+        ]
+    return rendered

@@ -1,0 +1,101 @@
+"""Proposed repairs of a violated spec: policy edits, and the fixes that were proved."""
+
+from enum import StrEnum
+
+from netverify.model.base import Frozen
+from netverify.model.policy import Direction, NetworkPolicy
+from netverify.model.refs import SourceSpan
+
+
+class ChangeKind(StrEnum):
+    """What a fix does to the policies."""
+
+    NARROW_PEER = "narrow-peer"
+    """A `from`/`to` entry of an admitting rule excludes the violating endpoints."""
+    NARROW_PORTS = "narrow-ports"
+    """An admitting rule no longer names the violating port."""
+    REMOVE_RULE = "remove-rule"
+    """An admitting rule goes: it admits only the forbidden endpoints."""
+    ADD_RULE = "add-rule"
+    """An isolating policy gains a rule admitting the required flows."""
+    ADD_POLICY = "add-policy"
+    """A new policy isolates an endpoint or admits the required flows."""
+
+
+class PolicyEdit(Frozen):
+    """One policy before and after a fix."""
+
+    before: NetworkPolicy | None
+    """None when the fix creates the policy."""
+    after: NetworkPolicy
+    direction: Direction
+    rule_index: int | None
+    """The rule changed or added, in `direction`; None for a new policy as a whole."""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.after.namespace, self.after.name)
+
+
+class Candidate(Frozen):
+    """A proposed change that should make one invariant hold."""
+
+    invariant: str
+    change: ChangeKind
+    edits: tuple[PolicyEdit, ...]
+    why: str
+    """What the change does and why it repairs the invariant, in words."""
+
+
+class FilePatch(Frozen):
+    """One manifest file's change, as a unified diff (paths as `git diff` writes them)."""
+
+    path: str
+    diff: str
+
+
+class ProvedFix(Frozen):
+    """A candidate proved on the whole spec: its invariant holds and no other one got worse."""
+
+    candidate: Candidate
+    flows_changed: int
+    """Changed flows the semantic diff found: port-range widths x source groups x
+    destination groups, summed over its findings."""
+    findings: int
+    """How many diff findings the change makes."""
+    counted_all: bool = True
+    """False when the diff stopped at its finding limit: the change is at least that big."""
+    location: SourceSpan | None = None
+    """Where the edited policy (or rule) is written; None for a new policy."""
+    patches: tuple[FilePatch, ...] = ()
+
+
+class InvariantFix(Frozen):
+    """A violated invariant and its proved fixes, smallest first (empty when none proved)."""
+
+    invariant: str
+    location: SourceSpan | None = None
+    fixes: tuple[ProvedFix, ...] = ()
+    tried: int = 0
+    """How many candidates were proved on the whole spec."""
+    reason: str | None = None
+    """Why no candidate could be proposed, when none was."""
+
+
+class FixReport(Frozen):
+    """The fixes of one spec file."""
+
+    spec_file: str
+    invariants: tuple[InvariantFix, ...] = ()
+    patches: tuple[FilePatch, ...] = ()
+    """The smallest fix of each invariant together (a fix editing a policy another one
+    already edits differently is left out), as `--format patch` writes it."""
+    left_out: tuple[str, ...] = ()
+    """Invariants whose smallest fix is not in `patches`."""
+    together_holds: bool = False
+    """Whether every invariant of the spec holds with `patches` applied (proved)."""
+
+    @property
+    def complete(self) -> bool:
+        """Whether every violated invariant got a proved fix."""
+        return all(entry.fixes for entry in self.invariants)

@@ -1,0 +1,139 @@
+"""`netverify fix` reports in three formats: text (what changes, why, where, the proof),
+a unified diff of the manifests (`patch`, for `git apply`) and JSON.
+
+Kept apart from `text` and `json`, which are already large: a fix report shares nothing with
+the other results but the `path:line` form of its locations.
+"""
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import assert_never
+
+from netverify.model.fix import ChangeKind, FixReport, InvariantFix, ProvedFix
+from netverify.report.json import JsonObject, dumps
+
+
+class FixFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    PATCH = "patch"
+
+
+def format_fix(reports: Sequence[FixReport], output_format: FixFormat) -> str:
+    match output_format:
+        case FixFormat.TEXT:
+            return "".join(_text(report) for report in reports)
+        case FixFormat.JSON:
+            return dumps({"specs": [_json(report) for report in reports]})
+        case FixFormat.PATCH:
+            return _patch(reports)
+        case _:
+            assert_never(output_format)
+
+
+def _patch(reports: Sequence[FixReport]) -> str:
+    """The smallest fixes of each spec together, after a comment saying whether they were
+    proved together (`git apply` skips text before the first `diff --git`)."""
+    chunks = []
+    for report in reports:
+        if not report.patches:
+            continue
+        verdict = "every invariant holds" if report.together_holds else "NOT every invariant holds"
+        chunks.append(f"# {report.spec_file}: with these changes together, {verdict} (proved)\n")
+        chunks += [
+            f"# {name}: its fix edits a policy another fix edits; left out\n"
+            for name in report.left_out
+        ]
+        chunks += [patch.diff for patch in report.patches]
+    return "".join(chunks)
+
+
+def proof_line(entry: InvariantFix) -> str:
+    return f"proved: {entry.invariant} now holds; other invariants unchanged"
+
+
+def _flows(fix: ProvedFix) -> str:
+    at_least = "" if fix.counted_all else "at least "
+    return (
+        f"{at_least}{fix.flows_changed} flows between existing pods changed "
+        f"({fix.findings} diff findings)"
+    )
+
+
+def _text(report: FixReport) -> str:
+    lines = []
+    for entry in report.invariants:
+        where = f"{entry.location}: " if entry.location else f"{report.spec_file}: "
+        if not entry.fixes:
+            reason = entry.reason or f"none of {entry.tried} candidates could be proved"
+            lines.append(f"{where}error: {entry.invariant}: no proved fix: {reason}")
+            continue
+        lines.append(
+            f"{where}note: {entry.invariant}: {len(entry.fixes)} proved fix(es), smallest first"
+        )
+        for number, fix in enumerate(entry.fixes, 1):
+            candidate = fix.candidate
+            at = f" ({fix.location})" if fix.location else ""
+            lines.append(f"  {number}. {candidate.change.value}{at}: {candidate.why}")
+            for edit in candidate.edits:
+                verb = "new policy" if edit.before is None else "edits"
+                if candidate.change is ChangeKind.REMOVE_RULE:
+                    verb = "removes from"
+                rule = (
+                    f" {edit.direction.value.lower()}[{edit.rule_index}]"
+                    if edit.rule_index is not None
+                    else ""
+                )
+                lines.append(f"     {verb} {edit.after.namespace}/{edit.after.name}{rule}")
+            for patch in fix.patches:
+                lines.append(f"     file: {patch.path}")
+            lines.append(f"     {_flows(fix)}")
+            lines.append(f"     {proof_line(entry)}")
+    fixed = sum(1 for entry in report.invariants if entry.fixes)
+    lines.append(
+        f"{report.spec_file}: {len(report.invariants)} violated invariants, "
+        f"{fixed} with a proved fix"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _json(report: FixReport) -> JsonObject:
+    return {
+        "spec": report.spec_file,
+        "complete": report.complete,
+        "invariants": [
+            {
+                "invariant": entry.invariant,
+                "location": str(entry.location) if entry.location else None,
+                "tried": entry.tried,
+                "reason": entry.reason,
+                "fixes": [_fix_json(entry, fix) for fix in entry.fixes],
+            }
+            for entry in report.invariants
+        ],
+    }
+
+
+def _fix_json(entry: InvariantFix, fix: ProvedFix) -> JsonObject:
+    candidate = fix.candidate
+    return {
+        "invariant": entry.invariant,
+        "change": candidate.change.value,
+        "why": candidate.why,
+        "policies": [
+            {
+                "namespace": edit.after.namespace,
+                "name": edit.after.name,
+                "new": edit.before is None,
+                "direction": edit.direction.value,
+                "rule": edit.rule_index,
+            }
+            for edit in candidate.edits
+        ],
+        "location": str(fix.location) if fix.location else None,
+        "flows_changed": fix.flows_changed,
+        "flows_counted_completely": fix.counted_all,
+        "findings": fix.findings,
+        "proof": proof_line(entry),
+        "patch": "".join(patch.diff for patch in fix.patches),
+    }

@@ -1,0 +1,278 @@
+"""`netverify fix`: every fix shown is proved, and applying its patch makes `prove` pass.
+
+The clusters are small manifests written into `tmp_path`; the CLI runs from there, so the
+patch paths are relative to it, as `git apply` run there expects.
+"""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from netverify.cli.app import app
+from netverify.encoding.solver import SolverLimits
+from netverify.engine.fix import fix
+from netverify.engine.fix.candidates import candidates
+from netverify.engine.prove import prove
+from netverify.loading import load_manifests
+from netverify.loading.settings import SettingsSources
+from netverify.loading.spec import read_spec, resolve_spec
+from netverify.model import LoadedCluster, LoadedSpec, Status
+from netverify.model.fix import Candidate, ChangeKind, FixReport
+from netverify.model.labels import Operator
+from netverify.model.objects import NAMESPACE_NAME_LABEL
+
+REPO = Path(__file__).resolve().parents[2]
+LIMITS = SolverLimits(timeout_seconds=30, rlimit=10**8)
+
+NAMESPACES_AND_PODS = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: b}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: a, labels: {app: client}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: other, namespace: a, labels: {app: other}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: server, namespace: b, labels: {app: server}}
+spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 8080}]}]}
+"""
+
+DEFAULT_DENY = """\
+# Nothing gets into b.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: b}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+"""
+
+FROM_EVERY_NAMESPACE = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-everywhere, namespace: b}
+spec:
+  podSelector:
+    matchLabels: {app: server}
+  ingress:
+    - from:
+        - namespaceSelector: {}
+      ports:
+        - {protocol: TCP, port: 8080}
+"""
+
+REQUIRE_A = """\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: a-reaches-server
+    require:
+      from: {namespace: a}
+      to: {pod: b/server}
+      ports: ["8080/TCP"]
+"""
+
+KEEP_OTHER = """\
+  - name: other-reaches-server
+    reachable:
+      from: {pod: a/other}
+      to: {pod: b/server}
+      ports: ["8080/TCP"]
+"""
+
+FORBID_CLIENT_KEEP_OTHER = f"""\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: client-never-reaches-server
+    forbid:
+      from: {{pod: a/client}}
+      to: {{pod: b/server}}
+{KEEP_OTHER}"""
+
+FORBID_EVERYTHING_KEEP_OTHER = f"""\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: nothing-reaches-server
+    forbid:
+      to: {{pod: b/server}}
+{KEEP_OTHER}"""
+
+
+def _write(folder: Path, policies: str, spec: str) -> Path:
+    (folder / "cluster.yaml").write_text(NAMESPACES_AND_PODS)
+    (folder / "policies.yaml").write_text(policies)
+    (folder / "spec.yaml").write_text(spec)
+    return folder / "spec.yaml"
+
+
+def _load(spec_path: Path) -> tuple[LoadedCluster, LoadedSpec]:
+    raw = read_spec(str(spec_path))
+    loaded = load_manifests(raw.manifest_paths, strict=False, clusters=raw.clusters)
+    return loaded, resolve_spec(raw, loaded.cluster, SettingsSources())
+
+
+def _fix(spec_path: Path) -> FixReport:
+    return fix(*_load(spec_path), LIMITS)
+
+
+def _apply_patch(folder: Path, spec: str) -> None:
+    """`netverify fix --format patch` run in `folder`, then `git apply` there."""
+    result = CliRunner().invoke(app, ["fix", spec, "--format", "patch"])
+    assert result.exit_code == 0, result.output
+    assert "every invariant holds (proved)" in result.stdout
+    (folder / "fix.patch").write_text(result.stdout)
+    subprocess.run(["git", "apply", "fix.patch"], cwd=folder, check=True)
+
+
+def _prove_exit(spec: str) -> int:
+    return CliRunner().invoke(app, ["prove", spec]).exit_code
+
+
+def test_the_blog_example_gets_a_proved_fix_that_makes_prove_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(REPO / "examples" / "blog", tmp_path / "examples" / "blog")
+    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    monkeypatch.chdir(tmp_path)
+    assert _prove_exit("specs/isolation.yaml") == 1
+    text = CliRunner().invoke(app, ["fix", "specs/isolation.yaml"])
+    assert text.exit_code == 0, text.output
+    assert "qa-reaches-pod2-from-any-pod" in text.stdout
+    assert "examples/blog/policy.yaml:2" in text.stdout
+    assert "proved: qa-reaches-pod2-from-any-pod now holds; other invariants unchanged" in (
+        text.stdout
+    )
+    _apply_patch(tmp_path, "specs/isolation.yaml")
+    assert _prove_exit("specs/isolation.yaml") == 0
+
+
+def test_a_require_blocked_by_a_default_deny_gets_an_allow_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = _write(tmp_path, DEFAULT_DENY, REQUIRE_A)
+    report = _fix(spec)
+    (entry,) = report.invariants
+    best = entry.fixes[0]
+    assert best.candidate.change is ChangeKind.ADD_RULE
+    (edit,) = best.candidate.edits
+    assert edit.before is not None and edit.after.name == "default-deny"
+    (rule,) = edit.after.ingress
+    (peer,) = rule.peers
+    assert peer.namespace_selector is not None
+    assert peer.namespace_selector.match_labels == {NAMESPACE_NAME_LABEL: "a"}
+    assert [(p.protocol.value, p.port_range) for p in rule.ports] == [
+        ("TCP", rule.ports[0].port_range)
+    ]
+    assert rule.ports[0].port_range is not None and rule.ports[0].port_range.start == 8080
+    monkeypatch.chdir(tmp_path)
+    _apply_patch(tmp_path, "spec.yaml")
+    assert (tmp_path / "policies.yaml").read_text().startswith("# Nothing gets into b.\n")
+    assert _prove_exit("spec.yaml") == 0
+
+
+def test_a_candidate_that_breaks_another_invariant_is_rejected(tmp_path: Path) -> None:
+    spec = _write(tmp_path, FROM_EVERY_NAMESPACE, FORBID_CLIENT_KEEP_OTHER)
+    loaded, loaded_spec = _load(spec)
+    before = prove(loaded, loaded_spec, LIMITS).results
+    assert [r.status for r in before] == [Status.VIOLATED, Status.HOLDS]
+    assert before[0].counterexample is not None
+    proposed = candidates(
+        loaded.cluster,
+        loaded_spec.spec.invariants[0],
+        before[0].counterexample.decision,
+        loaded_spec.spec.invariants,
+    )
+    assert any(_excludes_namespace_a(c) for c in proposed), "proposed, though it breaks the other"
+
+    report = fix(loaded, loaded_spec, LIMITS)
+    shown = [fix.candidate for entry in report.invariants for fix in entry.fixes]
+    assert shown and not any(_excludes_namespace_a(c) for c in shown)
+    narrowed = shown[0].edits[0].after.ingress[0].peers[0]
+    assert narrowed.pod_selector is not None
+    (requirement,) = narrowed.pod_selector.match_expressions
+    assert (requirement.key, requirement.operator, requirement.values) == (
+        "app",
+        Operator.NOT_IN,
+        ("client",),
+    )
+
+
+def _excludes_namespace_a(candidate: Candidate) -> bool:
+    """Whether the candidate narrows `from-everywhere` to every namespace but a."""
+    return any(
+        requirement.key == NAMESPACE_NAME_LABEL and requirement.values == ("a",)
+        for edit in candidate.edits
+        if edit.after.name == "from-everywhere"
+        for rule in edit.after.ingress
+        for peer in rule.peers
+        if peer.namespace_selector is not None
+        for requirement in peer.namespace_selector.match_expressions
+    )
+
+
+def test_no_provable_fix_exits_1_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, FROM_EVERY_NAMESPACE, FORBID_EVERYTHING_KEEP_OTHER)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["fix", "spec.yaml"])
+    assert result.exit_code == 1
+    assert "nothing-reaches-server: no proved fix" in result.stdout
+
+
+def test_json_lists_each_fix_with_its_patch_and_flow_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, FROM_EVERY_NAMESPACE, FORBID_CLIENT_KEEP_OTHER)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["fix", "spec.yaml", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (spec,) = json.loads(result.stdout)["specs"]
+    first = spec["invariants"][0]["fixes"][0]
+    assert first["invariant"] == "client-never-reaches-server"
+    assert first["change"] == "narrow-peer"
+    assert first["policies"][0] == {
+        "namespace": "b",
+        "name": "from-everywhere",
+        "new": False,
+        "direction": "Ingress",
+        "rule": 0,
+    }
+    assert first["flows_changed"] == 1
+    assert "+++ b/policies.yaml" in first["patch"]
+
+
+def test_a_missing_spec_is_an_input_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["fix", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2
+
+
+def test_the_planted_leak_is_fixed_and_the_patch_makes_prove_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    generate = ["generate", "--out", "leak", "--namespaces", "6", "--pods", "40"]
+    result = CliRunner().invoke(app, [*generate, "--policies", "12", "--leak"])
+    assert result.exit_code == 0, result.output
+    assert _prove_exit("leak/spec.yaml") == 1
+    report = _fix(tmp_path / "leak" / "spec.yaml")
+    best = report.invariants[0].fixes[0]
+    assert best.candidate.change is ChangeKind.REMOVE_RULE
+    assert best.candidate.edits[0].after.name == "cart-backend-ingress"
+    _apply_patch(tmp_path, "leak/spec.yaml")
+    assert _prove_exit("leak/spec.yaml") == 0
