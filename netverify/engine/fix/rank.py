@@ -2,7 +2,6 @@
 
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.diff import diff
-from netverify.engine.tiers import set_aside_admin_tiers
 from netverify.model import LoadedCluster, NamespaceScope, PodScope, Settings
 from netverify.model.diff import DiffReport
 
@@ -15,11 +14,11 @@ def changed_flows(
 ) -> DiffReport:
     """The diff between the cluster and the repaired one over the existing pods: exact and
     quick, where pods that could exist multiply findings by their named ports and labels
-    without making one fix more or less narrow than another. Admin tiers are set aside, as
-    `netverify diff` does (they are the same on both sides)."""
+    without making one fix more or less narrow than another. Admin tiers count: a flow an
+    Admin Accept or Deny decides does not change whatever the NetworkPolicies say."""
     return diff(
-        set_aside_admin_tiers(base, "fix"),
-        set_aside_admin_tiers(head, "fix"),
+        base,
+        head,
         settings,
         PodScope.EXISTING,
         NamespaceScope.EXISTING,
