@@ -15,9 +15,12 @@ from typing import Any
 
 import yaml
 
+from benchmarks.admin import ADMIN_FILE, ADMIN_POLICIES, write_admin_policies
 from benchmarks.peer import nca_dev_to_prod_isolation
 from benchmarks.pr import write_diff_head
 from benchmarks.tiers import (
+    ADMIN_BASELINE_PHASE,
+    ADMIN_PHASE,
     DIFF_PHASE,
     ISOLATION_PHASE,
     LINT_PHASE,
@@ -308,3 +311,29 @@ def measure_lint(result: TierResult, tier: Tier, work: Path) -> None:
         work / f"{tier.name}-lint.json",
         lambda report: ", ".join(f"{key} {value}" for key, value in report["summary"].items()),
     )
+
+
+def measure_admin(result: TierResult, tier: Tier, work: Path, repeat: int) -> None:
+    """`prove` of the isolation spec with `ADMIN_POLICIES` admin policies added
+    (`benchmarks.admin`), runs interleaved with the same prove without them so that both
+    medians see the same machine load; the note gives the ratio and the verdict."""
+    plain = _cluster_folder(tier, False, work)
+    folder = work / f"{tier.name}-admin"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in MANIFEST_FILES:
+        shutil.copyfile(plain / name, folder / name)
+    write_admin_policies(folder)
+    spec = yaml.safe_load((plain / ISOLATION_SPEC).read_text(encoding="utf-8"))
+    spec["manifests"] = [*spec["manifests"], ADMIN_FILE]
+    (folder / ISOLATION_SPEC).write_text(yaml.safe_dump(spec, sort_keys=False), "utf-8")
+    command = _netverify("prove", ISOLATION_SPEC)
+    for _ in range(repeat):
+        _process_phase(result, ADMIN_PHASE, command, folder, 1)
+        _process_phase(result, ADMIN_BASELINE_PHASE, command, plain, 1)
+    phase, without = result.phase(ADMIN_PHASE), result.phase(ADMIN_BASELINE_PHASE)
+    assert phase.median is not None and without.median is not None
+    phase.note += (
+        f"; {ADMIN_POLICIES} admin policies; {phase.median / without.median:.2f}x the same "
+        "prove without them (interleaved)"
+    )
+    log(f"{result.tier}: {ADMIN_PHASE}: {phase.median:.2f} s, {phase.note}")

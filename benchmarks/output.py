@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.tiers import (
+    ADMIN_BASELINE_PHASE,
+    ADMIN_PHASE,
     DIFF_PHASE,
     ISOLATION_PHASE,
     LINT_PHASE,
@@ -32,6 +34,8 @@ TABLE_PHASES = (
     DIFF_PHASE,
     MATRIX_PHASE,
     LINT_PHASE,
+    ADMIN_PHASE,
+    ADMIN_BASELINE_PHASE,
 )
 
 
@@ -133,6 +137,11 @@ def _isolation_over_floor(result: TierResult) -> float | None:
     return None if isolation is None or not floor else isolation / floor
 
 
+def _admin_over_plain(result: TierResult) -> float | None:
+    admin, plain = result.median(ADMIN_PHASE), result.median(ADMIN_BASELINE_PHASE)
+    return None if admin is None or not plain else admin / plain
+
+
 def _median_of(name: str) -> Callable[[TierResult], float | None]:
     return lambda result: result.median(name)
 
@@ -154,6 +163,7 @@ TARGETS = (
     Target("xl", "slowest invariant (solve: ...)", 30, "s", _slowest_solve),
     Target("xl", "peak RSS of the `prove` processes", 8192, "MB", _prove_rss),
     Target("large", "diff of 20 changed policies (process)", 10, "s", _median_of(DIFF_PHASE)),
+    Target("large", "isolation with 100 admin policies over without", 1.5, "x", _admin_over_plain),
 )
 
 

@@ -15,7 +15,14 @@ from pathlib import Path
 if not __package__:  # `python benchmarks/run.py`: the repository root is not on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.measure import log, measure_diff, measure_lint, measure_matrix, measure_tier
+from benchmarks.measure import (
+    log,
+    measure_admin,
+    measure_diff,
+    measure_lint,
+    measure_matrix,
+    measure_tier,
+)
 from benchmarks.output import write_results
 from benchmarks.peer import find_nca
 from benchmarks.tiers import DEFAULT_TIERS, TIERS
@@ -49,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-matrix", action="store_true", help="skip `netverify matrix`")
     parser.add_argument("--no-lint", action="store_true", help="skip `netverify lint`")
     parser.add_argument(
+        "--no-admin", action="store_true", help="skip `prove` with 100 admin policies added"
+    )
+    parser.add_argument(
         "--work", type=Path, default=None, help="where clusters are generated (default: a temp dir)"
     )
     parser.add_argument(
@@ -79,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             measure_matrix(generated, tier, work)
         if tier.extras and not args.no_lint:
             measure_lint(generated, tier, work)
+        if tier.extras and not args.no_admin:
+            measure_admin(generated, tier, work, repeat)
     json_path, _markdown, plot = write_results(results, args.repeat, nca, args.out)
     log(f"wrote {json_path}, latest.md and {plot.name}")
     return 0

@@ -35,6 +35,8 @@ ISOLATION_PHASE = "prove isolation (process)"
 DIFF_PHASE = "diff, 20 policies changed (process)"
 MATRIX_PHASE = "matrix by namespace (process, 1 run)"
 LINT_PHASE = "lint (process, 1 run)"
+ADMIN_PHASE = "prove isolation + admin policies (process)"
+ADMIN_BASELINE_PHASE = "prove isolation, interleaved with the admin runs (process)"
 
 
 @dataclass
