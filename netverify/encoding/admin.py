@@ -33,6 +33,7 @@ from netverify.model import (
     Tier,
 )
 from netverify.semantics import selector_matches
+from netverify.semantics.admin import selects_every_node
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,9 @@ class AdminEncoding:
                 z3.Not(z3.And(endpoint.has_ip, z3.Or([endpoint.ip == a for a in all_addresses]))),
             ),
         )
-        choice = on_node_choice(endpoint, selector)
+        choice = (
+            z3.BoolVal(True) if selects_every_node(selector) else on_node_choice(endpoint, selector)
+        )
         return z3.Or(
             by_address,
             in_class(endpoint, bound_to_selected),

@@ -168,7 +168,7 @@ def tier_assumptions(cluster: Cluster, on_open_order: str) -> tuple[str, ...]:
     if domain_policies(cluster):
         notes.append("domainNames peers match no address (netverify does not resolve names)")
     namespaces = {namespace.name: namespace for namespace in cluster.namespaces}
-    if has_nodes_peers(cluster) and any(
+    if has_nodes_peers(cluster, selective=True) and any(
         node_is_unknown(cluster, pod_at_first_address(namespaces[pod.namespace], pod))
         for pod in cluster.pods
     ):

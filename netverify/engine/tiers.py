@@ -86,7 +86,7 @@ def flow_doubt(
             f"open (equal priorities, or both API versions in one tier): {flow_name(flow)} is "
             "allowed in one order and blocked in another"
         )
-    if has_nodes_peers(cluster) and node_is_unknown(cluster, flow.destination):
+    if has_nodes_peers(cluster, selective=True) and node_is_unknown(cluster, flow.destination):
         return (
             f"the verdict depends on which node host-network pod "
             f"{_endpoint_name(flow.destination)} runs on (no loaded Node is its `nodeName` or "

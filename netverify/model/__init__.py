@@ -59,7 +59,7 @@ from netverify.model.policy import (
     PolicyRule,
     PortRange,
 )
-from netverify.model.refs import ObjectRef, RuleRef, SourceMap, SourceSpan
+from netverify.model.refs import ObjectRef, RuleRef, SourceMap, SourceSpan, network_policy_ref
 from netverify.model.results import (
     InvariantResult,
     Report,
@@ -154,6 +154,7 @@ __all__ = [
     "ViolationFinding",
     "ViolationFindings",
     "Witness",
+    "network_policy_ref",
     "pod_at_first_address",
     "short_name",
 ]

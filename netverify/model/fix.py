@@ -2,9 +2,10 @@
 
 from enum import StrEnum
 
+from netverify.model.admin_policy import AdminPolicy
 from netverify.model.base import Frozen
 from netverify.model.policy import Direction, NetworkPolicy
-from netverify.model.refs import SourceSpan
+from netverify.model.refs import ObjectRef, SourceSpan, network_policy_ref
 
 
 class ChangeKind(StrEnum):
@@ -20,21 +21,28 @@ class ChangeKind(StrEnum):
     """An isolating policy gains a rule admitting the required flows."""
     ADD_POLICY = "add-policy"
     """A new policy isolates an endpoint or admits the required flows."""
+    ADD_ADMIN_DENY = "add-admin-deny"
+    """A new Admin tier ClusterNetworkPolicy denies the forbidden flows before anything
+    else decides them (what blocks node-local traffic and overrides an Admin Accept)."""
 
 
 class PolicyEdit(Frozen):
-    """One policy before and after a fix."""
+    """One policy before and after a fix: a NetworkPolicy edited or added, or a new admin
+    policy (fixes never edit an admin policy: they are the cluster admin's guardrails)."""
 
     before: NetworkPolicy | None
     """None when the fix creates the policy."""
-    after: NetworkPolicy
+    after: NetworkPolicy | AdminPolicy
     direction: Direction
     rule_index: int | None
     """The rule changed or added, in `direction`; None for a new policy as a whole."""
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.after.namespace, self.after.name)
+    def key(self) -> ObjectRef:
+        """The edited object."""
+        if isinstance(self.after, AdminPolicy):
+            return self.after.ref
+        return network_policy_ref(self.after)
 
 
 class Candidate(Frozen):

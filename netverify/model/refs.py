@@ -5,7 +5,7 @@ itself stays plain data.
 """
 
 from netverify.model.base import Frozen
-from netverify.model.policy import Direction
+from netverify.model.policy import Direction, NetworkPolicy
 
 
 class ObjectRef(Frozen):
@@ -18,6 +18,11 @@ class ObjectRef(Frozen):
     def __str__(self) -> str:
         scope = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind} {scope}{self.name}"
+
+
+def network_policy_ref(policy: NetworkPolicy) -> ObjectRef:
+    """The reference of a NetworkPolicy (admin policies have their own `ref`)."""
+    return ObjectRef(kind="NetworkPolicy", namespace=policy.namespace, name=policy.name)
 
 
 class RuleRef(Frozen):

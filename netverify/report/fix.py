@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import assert_never
 
-from netverify.model.fix import ChangeKind, FixReport, InvariantFix, ProvedFix
+from netverify.model.fix import ChangeKind, FixReport, InvariantFix, PolicyEdit, ProvedFix
 from netverify.report.json import JsonObject, dumps
 
 
@@ -37,6 +37,12 @@ def _patch(reports: Sequence[FixReport]) -> str:
     chunks = []
     for report in reports:
         if not report.patches:
+            if any(entry.fixes for entry in report.invariants):
+                chunks.append(
+                    f"# {report.spec_file}: no patch: the proved fixes have no manifest file to "
+                    "go to (objects read from a cluster or a JSON file, or no file holds "
+                    "policies); the text output shows them\n"
+                )
             continue
         verdict = "every invariant holds" if report.together_holds else "NOT every invariant holds"
         chunks.append(f"# {report.spec_file}: with these changes together, {verdict} (proved)\n")
@@ -84,7 +90,7 @@ def _text(report: FixReport) -> str:
                     if edit.rule_index is not None
                     else ""
                 )
-                lines.append(f"     {verb} {edit.after.namespace}/{edit.after.name}{rule}")
+                lines.append(f"     {verb} {_named(edit)}{rule}")
             for patch in fix.patches:
                 lines.append(f"     file: {patch.path}")
             lines.append(f"     {_flows(fix)}")
@@ -95,6 +101,12 @@ def _text(report: FixReport) -> str:
         f"{fixed} with a proved fix"
     )
     return "\n".join(lines) + "\n"
+
+
+def _named(edit: PolicyEdit) -> str:
+    """`ns/name` for a NetworkPolicy (as before admin policies), `Kind/name` otherwise."""
+    ref = edit.key
+    return f"{ref.namespace}/{ref.name}" if ref.namespace else f"{ref.kind}/{ref.name}"
 
 
 def _json(report: FixReport) -> JsonObject:
@@ -122,7 +134,8 @@ def _fix_json(entry: InvariantFix, fix: ProvedFix) -> JsonObject:
         "why": candidate.why,
         "policies": [
             {
-                "namespace": edit.after.namespace,
+                "kind": edit.key.kind,
+                "namespace": edit.key.namespace,
                 "name": edit.after.name,
                 "new": edit.before is None,
                 "direction": edit.direction.value,

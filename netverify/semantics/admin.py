@@ -49,14 +49,22 @@ def subject_selects(subject: AdminSubject, endpoint: Endpoint) -> bool:
     return _namespaces_or_pods(subject.namespaces, subject.pods, endpoint)
 
 
-def has_nodes_peers(cluster: Cluster) -> bool:
-    """Whether some admin rule has a `nodes` peer (host-network pods then need their node)."""
+def has_nodes_peers(cluster: Cluster, selective: bool = False) -> bool:
+    """Whether some admin rule has a `nodes` peer (host-network pods then need their node);
+    with `selective`, only one that does not select every node (only those depend on which
+    node a host-network pod runs on)."""
     return any(
-        peer.nodes is not None
+        peer.nodes is not None and not (selective and selects_every_node(peer.nodes))
         for policy in cluster.admin_policies
         for rule in (*policy.ingress, *policy.egress)
         for peer in rule.peers
     )
+
+
+def selects_every_node(selector: LabelSelector) -> bool:
+    """An empty `nodes` selector: every node, so every host-network pod, whichever node it
+    runs on."""
+    return not selector.match_labels and not selector.match_expressions
 
 
 def node_of(cluster: Cluster, endpoint: Endpoint) -> Node | None:
@@ -94,7 +102,9 @@ def admin_peer_matches(cluster: Cluster, peer: AdminPeer, endpoint: Endpoint) ->
         return endpoint.ip is not None and any(endpoint.ip in net for net in peer.networks)
     if peer.nodes is not None:
         node = node_of(cluster, endpoint)
-        return node is not None and selector_matches(peer.nodes, node.labels)
+        if node is None:
+            return selects_every_node(peer.nodes) and node_is_unknown(cluster, endpoint)
+        return selector_matches(peer.nodes, node.labels)
     if peer.domain_names:
         return False
     return _namespaces_or_pods(peer.namespaces, peer.pods, endpoint)

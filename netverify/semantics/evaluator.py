@@ -26,8 +26,6 @@ from netverify.model import (
     Flow,
     FlowDecision,
     Layer,
-    NetworkPolicy,
-    ObjectRef,
     Pod,
     PodEndpoint,
     RuleRef,
@@ -35,6 +33,7 @@ from netverify.model import (
     SideDecision,
     Tier,
 )
+from netverify.model.refs import network_policy_ref
 from netverify.semantics.admin import possible_firsts, tier_matches
 from netverify.semantics.matching import (
     NO_PEER_MATCHES,
@@ -83,22 +82,18 @@ def _network_policy_layer(
             )
             if peer_index is not NO_PEER_MATCHES and port_ok:
                 admitting.append(
-                    RuleRef(policy=_policy_ref(policy), direction=direction, index=index)
+                    RuleRef(policy=network_policy_ref(policy), direction=direction, index=index)
                 )
                 matched.append(peer_index)
     return SideDecision(
         direction=direction,
         governed=True,
-        isolated_by=tuple(_policy_ref(policy) for policy in isolating),
+        isolated_by=tuple(network_policy_ref(policy) for policy in isolating),
         allowed_by=tuple(admitting),
         allowed_by_peer=tuple(matched),
         decided_by=Layer.NETWORK_POLICY,
         allowed=bool(admitting),
     )
-
-
-def _policy_ref(policy: NetworkPolicy) -> ObjectRef:
-    return ObjectRef(kind="NetworkPolicy", namespace=policy.namespace, name=policy.name)
 
 
 def _tier_decision(direction: Direction, layer: Layer, match: AdminMatch) -> SideDecision:

@@ -247,6 +247,7 @@ def test_json_lists_each_fix_with_its_patch_and_flow_count(
     assert first["invariant"] == "client-never-reaches-server"
     assert first["change"] == "narrow-peer"
     assert first["policies"][0] == {
+        "kind": "NetworkPolicy",
         "namespace": "b",
         "name": "from-everywhere",
         "new": False,

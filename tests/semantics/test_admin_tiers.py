@@ -165,6 +165,19 @@ def test_host_network_pods_are_matched_only_by_nodes_and_networks_peers() -> Non
     assert not decide(world(by_node, pods=pods), WEB, external("192.168.0.5")).allowed
 
 
+def test_an_empty_nodes_selector_matches_a_host_network_pod_on_an_unknown_node() -> None:
+    """`nodes: {}` selects every node, so whichever node a host-network pod runs on; a
+    selector with labels cannot tell, and matches no pod on an unknown node (an assumption
+    `prove` turns into `unknown` where it matters)."""
+    roaming = pod("kube-system", "roaming", host_network=True, node="not-loaded")
+    every_node = cnp("every", 1, egress=[admin_rule(DENY, AdminPeer(nodes=EVERYTHING))])
+    zone_a = cnp("zone-a", 1, egress=[admin_rule(DENY, AdminPeer(nodes=selector(zone="a")))])
+    pods = (WEB, roaming)
+    assert not decide(world(every_node, pods=pods), WEB, roaming).allowed
+    assert decide(world(zone_a, pods=pods), WEB, roaming).allowed
+    assert decide(world(every_node, pods=pods), WEB, external("192.168.9.9")).allowed
+
+
 def test_host_network_pods_are_never_subjects() -> None:
     deny = cnp("deny", 1, egress=[admin_rule(DENY, AdminPeer(networks=(ip_network("0.0.0.0/0"),)))])
     assert decide(world(deny, pods=(WEB, AGENT)), AGENT, WEB).allowed

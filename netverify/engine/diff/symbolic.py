@@ -36,7 +36,7 @@ from netverify.model import (
     Protocol,
 )
 from netverify.model.diff import Change
-from netverify.semantics.admin import has_nodes_peers
+from netverify.semantics.admin import has_nodes_peers, selects_every_node
 from netverify.semantics.patterns import endpoint_matches
 
 
@@ -203,7 +203,7 @@ class SymbolicDiff:
             for policy in cluster.admin_policies
             for rule in (*policy.ingress, *policy.egress)
             for peer in rule.peers
-            if peer.nodes is not None
+            if peer.nodes is not None and not selects_every_node(peer.nodes)
         }
         flow = self.encoding.flow
         return [

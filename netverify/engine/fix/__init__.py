@@ -13,7 +13,7 @@ from pathlib import Path
 
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.fix.apply import applied, composed
-from netverify.engine.fix.candidates import candidates
+from netverify.engine.fix.candidates import candidates, no_candidate_reason
 from netverify.engine.fix.patch import file_patches
 from netverify.engine.fix.rank import changed_flows, flow_count
 from netverify.engine.prove import prove
@@ -25,7 +25,7 @@ from netverify.model import (
     Status,
 )
 from netverify.model.fix import Candidate, FixReport, InvariantFix, ProvedFix
-from netverify.model.refs import ObjectRef, RuleRef
+from netverify.model.refs import RuleRef
 
 MAX_DEPTH = 3
 """The most changes one fix combines (a flow admitted by several rules needs one each)."""
@@ -102,9 +102,8 @@ class _Fixer:
             )
         ]
         if not queue:
-            return entry.model_copy(
-                update={"reason": "no policy change netverify can propose decides this flow"}
-            )
+            reason = no_candidate_reason(result.counterexample.decision)
+            return entry.model_copy(update={"reason": reason})
         proved: list[Candidate] = []
         tried = 0
         while queue and tried < MAX_TRIED:
@@ -155,10 +154,7 @@ class _Fixer:
         first = candidate.edits[0]
         location = None
         if first.before is not None:
-            ref = ObjectRef(
-                kind="NetworkPolicy", namespace=first.after.namespace, name=first.after.name
-            )
-            rule = RuleRef(policy=ref, direction=first.direction, index=first.rule_index or 0)
+            rule = RuleRef(policy=first.key, direction=first.direction, index=first.rule_index or 0)
             location = self.loaded.sources.of_rule(rule)
         return ProvedFix(
             candidate=candidate,
@@ -175,7 +171,9 @@ def _distinct(proved: list[Candidate]) -> list[Candidate]:
     seen: set[tuple[object, ...]] = set()
     kept = []
     for candidate in proved:
-        key = tuple(sorted((edit.key, edit.after.model_dump_json()) for edit in candidate.edits))
+        key = tuple(
+            sorted((str(edit.key), edit.after.model_dump_json()) for edit in candidate.edits)
+        )
         if key not in seen:
             seen.add(key)
             kept.append(candidate)

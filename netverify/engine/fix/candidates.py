@@ -2,14 +2,20 @@
 
 A forbid is violated by an allowed flow: the rules that admitted it are narrowed (the peer
 that matched excludes the violating endpoints, or the rule drops the port), or, when no
-policy isolates the endpoint, a new policy isolates it. A require or reachable is violated
-by a blocked flow: each blocking side gains a rule admitting exactly the invariant's other
-endpoint on its ports, in an isolating policy or in a new one. Candidates are only
-proposals: `netverify.engine.fix` proves each on the whole spec before showing it.
+policy isolates the endpoint (nothing, or only the Baseline tier, decided it), a new policy
+isolates it. Where admin tiers are in use, or the flow is node-local (which NetworkPolicy
+cannot block), a new Admin tier Deny ahead of every Admin policy is a candidate too. A
+require or reachable is violated by a blocked flow: each blocking side gains a rule
+admitting exactly the invariant's other endpoint on its ports, in an isolating policy or in
+a new one (a new NetworkPolicy also overrides a Baseline tier Deny). A flow an Admin tier
+rule denies gets no candidate: fixes never weaken the cluster admin's guardrails.
+Candidates are only proposals: `netverify.engine.fix` proves each on the whole spec before
+showing it.
 """
 
 from collections.abc import Iterator
 from functools import partial
+from ipaddress import ip_network
 from itertools import product
 
 from netverify.engine.fix.patterns import (
@@ -21,22 +27,37 @@ from netverify.engine.fix.patterns import (
     pods_selector,
 )
 from netverify.model import (
+    CNP_API_VERSION,
+    AdminAction,
+    AdminPeer,
+    AdminPolicy,
+    AdminRule,
+    AdminSubject,
     Cluster,
     Direction,
     Invariant,
     InvariantKind,
     LabelRequirement,
     LabelSelector,
+    NamespacedPods,
     NetworkPolicy,
     Operator,
     PolicyPeer,
     PolicyPort,
     PolicyRule,
+    PortRange,
+    Tier,
 )
 from netverify.model.decision import FlowDecision, Layer, SideDecision
 from netverify.model.fix import Candidate, ChangeKind, PolicyEdit
 from netverify.model.flow import Endpoint, Flow, PodEndpoint
 from netverify.model.invariants import EndpointPattern
+from netverify.model.objects import MAX_PORT, NAMESPACE_NAME_LABEL
+
+ADMIN_DENY_PRIORITY = 100
+"""The priority of a new Admin tier Deny when the cluster has no Admin tier policy (any
+would do; this leaves room before and after it). With Admin tier policies, the new Deny
+comes just before the first of them."""
 
 
 def candidates(
@@ -50,6 +71,17 @@ def candidates(
     return list(_require_candidates(cluster, invariant, decision))
 
 
+def no_candidate_reason(decision: FlowDecision) -> str:
+    """Why `candidates` proposed nothing for this counterexample."""
+    for side in (decision.egress, decision.ingress):
+        if not side.allowed and side.decided_by is Layer.ADMIN_TIER and side.admin_rule:
+            return (
+                f"{side.direction.value.lower()} is denied by the Admin tier "
+                f"({side.admin_rule.rule}); fixes never weaken the cluster admin's guardrails"
+            )
+    return "no policy change netverify can propose decides this flow"
+
+
 def _forbid_candidates(
     cluster: Cluster, invariant: Invariant, decision: FlowDecision, spec: tuple[Invariant, ...]
 ) -> Iterator[Candidate]:
@@ -60,7 +92,7 @@ def _forbid_candidates(
     ):
         if not side.governed:
             continue
-        if side.decided_by is None:
+        if side.decided_by in (None, Layer.BASELINE_TIER):
             yield from _isolating(cluster, invariant, flow, side.direction, spec)
             continue
         if side.decided_by is not Layer.NETWORK_POLICY:
@@ -73,6 +105,111 @@ def _forbid_candidates(
                 invariant, policy, side.direction, rule_ref.index, peer_index, pattern, other
             )
             yield from _narrowed_ports(invariant, policy, side.direction, rule_ref.index, decision)
+    if cluster.admin_policies or decision.node_local:
+        for side in (decision.ingress, decision.egress):
+            if side.governed:
+                yield from _admin_deny(cluster, invariant, flow, side.direction)
+
+
+def _admin_deny(
+    cluster: Cluster, invariant: Invariant, flow: Flow, direction: Direction
+) -> Iterator[Candidate]:
+    """A new Admin tier ClusterNetworkPolicy denying the invariant's flows on one side,
+    before every Admin tier policy (none when one already has priority 0)."""
+    ingress = direction is Direction.INGRESS
+    own, other = (flow.destination, flow.source) if ingress else (flow.source, flow.destination)
+    own_pattern, other_pattern = (
+        (invariant.destination, invariant.source)
+        if ingress
+        else (invariant.source, invariant.destination)
+    )
+    priorities = [
+        policy.priority
+        for policy in cluster.admin_policies
+        if policy.tier is Tier.ADMIN and policy.priority is not None
+    ]
+    priority = min(priorities) - 1 if priorities else ADMIN_DENY_PRIORITY
+    peers = _admin_peers(other_pattern, other, ingress)
+    if priority < 0 or own_pattern.ip is not None or not peers:
+        return
+    names = {policy.name for policy in cluster.admin_policies}
+    name = _unique(f"deny-{invariant.name}", names)
+    rule = AdminRule(
+        name=invariant.name[:63],
+        action=AdminAction.DENY,
+        peers=peers,
+        ports=tuple(_numbered(port) for port in matching_ports(invariant.ports)),
+    )
+    policy = AdminPolicy.model_validate(
+        {
+            "api_version": CNP_API_VERSION,
+            "kind": "ClusterNetworkPolicy",
+            "name": name,
+            "tier": Tier.ADMIN,
+            "priority": priority,
+            "subject": _admin_subject(own_pattern, own),
+            "ingress" if ingress else "egress": (rule,),
+        }
+    )
+    edit = PolicyEdit(before=None, after=policy, direction=direction, rule_index=0)
+    yield Candidate(
+        invariant=invariant.name,
+        change=ChangeKind.ADD_ADMIN_DENY,
+        edits=(edit,),
+        why=(
+            f"an Admin tier Deny at priority {priority}, before every other admin policy, "
+            f"blocks the forbidden flows at {'ingress' if ingress else 'egress'}, whatever "
+            "NetworkPolicies say"
+        ),
+    )
+
+
+def _admin_subject(pattern: EndpointPattern, endpoint: Endpoint) -> AdminSubject:
+    """The subject selecting exactly the pattern's pods."""
+    namespaces = _namespaces_of(pattern)
+    pods = pods_selector(pattern, endpoint)
+    if pods is None:
+        return AdminSubject(namespaces=namespaces)
+    return AdminSubject(pods=NamespacedPods(namespace_selector=namespaces, pod_selector=pods))
+
+
+def _admin_peers(
+    pattern: EndpointPattern, endpoint: Endpoint, ingress: bool
+) -> tuple[AdminPeer, ...]:
+    """Peers matching the pattern's endpoints; an address range only as an egress peer
+    (ingress peers of admin policies select pods only), and a pattern of every endpoint as
+    every pod, and every address for egress. A host-network pod is its node to admin
+    policies: egress to it is egress to every node (the pattern says which pods, not
+    which nodes, so no narrower peer is sure to match it), and ingress from it has no peer."""
+    if isinstance(endpoint, PodEndpoint) and endpoint.pod.host_network:
+        return () if ingress else (AdminPeer(nodes=LabelSelector()),)
+    if pattern.ip is not None:
+        return () if ingress else (AdminPeer(networks=(pattern.ip,)),)
+    if not pattern.pods_only:
+        everywhere = () if ingress else (AdminPeer(networks=_EVERY_ADDRESS),)
+        return (AdminPeer(namespaces=LabelSelector()), *everywhere)
+    namespaces = _namespaces_of(pattern)
+    pods = pods_selector(pattern, endpoint)
+    if pods is None:
+        return (AdminPeer(namespaces=namespaces),)
+    return (AdminPeer(pods=NamespacedPods(namespace_selector=namespaces, pod_selector=pods)),)
+
+
+_EVERY_ADDRESS = (ip_network("0.0.0.0/0"), ip_network("::/0"))
+
+
+def _namespaces_of(pattern: EndpointPattern) -> LabelSelector:
+    if pattern.namespace_name is not None:
+        return LabelSelector(match_labels={NAMESPACE_NAME_LABEL: pattern.namespace_name})
+    return pattern.namespace_selector or LabelSelector()
+
+
+def _numbered(port: PolicyPort) -> PolicyPort:
+    """Admin policy ports always name a number, a range or a name: "every TCP port" is the
+    range of every port."""
+    if port.named_port is None and port.port_range is None:
+        return port.model_copy(update={"port_range": PortRange(start=1, end=MAX_PORT)})
+    return port
 
 
 def _narrowed_peers(
@@ -223,15 +360,8 @@ def _admitting_rule(kept: Invariant, direction: Direction, own: PodEndpoint) -> 
 def _require_candidates(
     cluster: Cluster, invariant: Invariant, decision: FlowDecision
 ) -> Iterator[Candidate]:
-    blocked = [
-        side
-        for side in (decision.ingress, decision.egress)
-        if not side.allowed and side.decided_by is Layer.NETWORK_POLICY
-    ]
-    if not blocked or any(
-        not side.allowed and side.decided_by is not Layer.NETWORK_POLICY
-        for side in (decision.ingress, decision.egress)
-    ):
+    blocked = [side for side in (decision.ingress, decision.egress) if not side.allowed]
+    if not blocked or any(side.decided_by not in _OVERRIDABLE for side in blocked):
         return
     options = [list(_side_options(cluster, invariant, decision.flow, side)) for side in blocked]
     for combination in product(*options):
@@ -239,8 +369,7 @@ def _require_candidates(
         kinds = {kind for kind, _ in combination}
         change = ChangeKind.ADD_POLICY if kinds == {ChangeKind.ADD_POLICY} else ChangeKind.ADD_RULE
         where = " and ".join(
-            f"{edit.after.namespace}/{edit.after.name} {edit.direction.value.lower()}"
-            for edit in edits
+            f"{edit.key.namespace}/{edit.key.name} {edit.direction.value.lower()}" for edit in edits
         )
         yield Candidate(
             invariant=invariant.name,
@@ -248,6 +377,11 @@ def _require_candidates(
             edits=edits,
             why=f"{where} admits exactly the required flows",
         )
+
+
+_OVERRIDABLE = (Layer.NETWORK_POLICY, Layer.BASELINE_TIER)
+"""The layers whose verdict a NetworkPolicy change can turn (a NetworkPolicy that selects
+a pod decides before the Baseline tier)."""
 
 
 def _side_options(
@@ -347,8 +481,12 @@ def _policy_with(
 
 def _policy_name(cluster: Cluster, namespace: str, wanted: str) -> str:
     """`wanted` cut to a valid object name, made unique in the namespace."""
+    return _unique(wanted, {policy.name for policy in cluster.policies_in(namespace)})
+
+
+def _unique(wanted: str, taken: set[str]) -> str:
+    """`wanted` cut to a valid object name, not one of `taken`."""
     base = wanted[:60].rstrip("-")
-    taken = {policy.name for policy in cluster.policies_in(namespace)}
     name, number = base, 2
     while name in taken:
         name, number = f"{base}-{number}", number + 1

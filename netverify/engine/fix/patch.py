@@ -3,8 +3,10 @@
 
 An edited policy's document is rewritten from its `spec` down (its other fields and the
 comment lines above it are kept; every other document of the file is left as written); a
-new policy goes to a new file `netverify-fix-NAME.yaml` when the spec loads a whole folder,
-else after the last document of a file that holds policies.
+new policy goes to a new file `netverify-fix-NAMESPACE-NAME.yaml` (admin policies:
+`netverify-fix-NAME.yaml`) when the spec loads a whole folder,
+else after the last document of a file that holds policies (of its kind, for a new admin
+policy, when there is one).
 """
 
 import difflib
@@ -12,10 +14,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from netverify.loading.migrate import cluster_network_policy
 from netverify.loading.render import dump_yaml, policy_manifest, with_spec_replaced
-from netverify.model.fix import Candidate, FilePatch
+from netverify.model import AdminPolicy
+from netverify.model.fix import Candidate, FilePatch, PolicyEdit
 from netverify.model.policy import NetworkPolicy
-from netverify.model.refs import ObjectRef, SourceMap, SourceSpan
+from netverify.model.refs import SourceMap, SourceSpan, network_policy_ref
 
 _SEPARATOR = "---"
 
@@ -29,25 +33,30 @@ def file_patches(
     be found (an object read from a live cluster, a List, a JSON file) gets no patch."""
     texts: dict[str, tuple[str, str | None]] = {}
     patches = []
-    edits = sorted(
-        (edit for edit in candidate.edits if edit.before is not None),
-        key=lambda edit: -_line(sources, edit.after),
+    edited = sorted(
+        (
+            edit.after
+            for edit in candidate.edits
+            if edit.before is not None and isinstance(edit.after, NetworkPolicy)
+        ),
+        key=lambda policy: -_line(sources, policy),
     )
-    for edit in edits:
-        span = _span(sources, edit.after)
+    for policy in edited:
+        span = _span(sources, policy)
         if span is None or not span.line or span.file.endswith(".json"):
             continue
         original, text = texts.get(span.file) or (_read(span.file),) * 2
-        texts[span.file] = (original, _replaced(text, span.line, edit.after) if text else None)
+        texts[span.file] = (original, _replaced(text, span.line, policy) if text else None)
     for edit in candidate.edits:
         if edit.before is not None:
             continue
-        document = dump_yaml(policy_manifest(edit.after))
+        document = dump_yaml(_manifest(edit))
         if new_folder is not None:
-            path = _relative(new_folder / f"netverify-fix-{edit.after.name}.yaml")
+            scope = f"{edit.key.namespace}-" if edit.key.namespace else ""
+            path = _relative(new_folder / f"netverify-fix-{scope}{edit.after.name}.yaml")
             patches.append(_patch(path, "", document))
             continue
-        file = _policy_file(sources, edit.after.namespace)
+        file = _policy_file(sources, edit)
         if file is None:
             continue
         original, text = texts.get(file) or (_read(file),) * 2
@@ -58,9 +67,14 @@ def file_patches(
     return tuple(sorted(patches, key=lambda patch: patch.path))
 
 
+def _manifest(edit: PolicyEdit) -> dict[str, object]:
+    if isinstance(edit.after, AdminPolicy):
+        return cluster_network_policy(edit.after)
+    return policy_manifest(edit.after)
+
+
 def _span(sources: SourceMap, policy: NetworkPolicy) -> SourceSpan | None:
-    ref = ObjectRef(kind="NetworkPolicy", namespace=policy.namespace, name=policy.name)
-    return sources.of_object(ref)
+    return sources.of_object(network_policy_ref(policy))
 
 
 def _line(sources: SourceMap, policy: NetworkPolicy) -> int:
@@ -68,14 +82,21 @@ def _line(sources: SourceMap, policy: NetworkPolicy) -> int:
     return span.line if span is not None else 0
 
 
-def _policy_file(sources: SourceMap, namespace: str) -> str | None:
-    """The file of the namespace's first policy, or of any policy."""
+def _policy_file(sources: SourceMap, edit: PolicyEdit) -> str | None:
+    """The file a new policy is appended to: for a NetworkPolicy, the file of its
+    namespace's first policy, or of any policy; for an admin policy, the file of the first
+    admin policy, or of any policy."""
+    ref = edit.key
     files = sorted(
-        (ref.namespace != namespace, span.file)
-        for ref, span in sources.objects.items()
-        if ref.kind == "NetworkPolicy" and span.line and not span.file.endswith(".json")
+        (
+            (other.kind != ref.kind, other.namespace != ref.namespace, span.file)
+            for other, span in sources.objects.items()
+            if other.kind in ("NetworkPolicy", ref.kind)
+            and span.line
+            and not span.file.endswith(".json")
+        )
     )
-    return files[0][1] if files else None
+    return files[0][2] if files else None
 
 
 def _read(file: str) -> str:

@@ -23,6 +23,7 @@ from netverify.model import (
     RuleRef,
     Settings,
     SourceSpan,
+    network_policy_ref,
     pod_at_first_address,
 )
 from netverify.semantics import policy_selects
@@ -130,7 +131,7 @@ class LintContext:
 
     @staticmethod
     def policy_ref(policy: NetworkPolicy) -> ObjectRef:
-        return ObjectRef(kind="NetworkPolicy", namespace=policy.namespace, name=policy.name)
+        return network_policy_ref(policy)
 
     def rule_ref(self, policy: NetworkPolicy, direction: Direction, index: int) -> RuleRef:
         return RuleRef(policy=self.policy_ref(policy), direction=direction, index=index)

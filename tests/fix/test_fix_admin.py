@@ -1,0 +1,180 @@
+"""`netverify fix` where admin policy tiers decide: a NetworkPolicy overrides the Baseline
+tier, an Admin tier Deny overrides an Admin Accept and blocks node-local traffic, and an
+Admin tier Deny is never weakened."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from netverify.cli.app import app
+from netverify.model import AdminAction, AdminPolicy, Direction, Tier
+from netverify.model.fix import ChangeKind
+from tests.fix.test_fix import NAMESPACES_AND_PODS, REPO, _apply_patch, _fix, _prove_exit
+
+ACCEPT_A_TO_B = """\
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: a-to-b}
+spec:
+  tier: Admin
+  priority: 5
+  subject:
+    namespaces:
+      matchLabels: {kubernetes.io/metadata.name: b}
+  ingress:
+    - name: from-a
+      action: ACTION
+      from:
+        - namespaces:
+            matchLabels: {kubernetes.io/metadata.name: a}
+"""
+
+FORBID_CLIENT = """\
+manifests: [cluster.yaml, policies.yaml, admin.yaml]
+invariants:
+  - name: client-never-reaches-server
+    forbid:
+      from: {pod: a/client}
+      to: {pod: b/server}
+"""
+
+REQUIRE_CLIENT = """\
+manifests: [cluster.yaml, policies.yaml, admin.yaml]
+invariants:
+  - name: client-reaches-server
+    require:
+      from: {pod: a/client}
+      to: {pod: b/server}
+      ports: ["8080/TCP"]
+"""
+
+NO_POLICIES = "# No NetworkPolicies yet.\n"
+
+
+def _write(
+    folder: Path,
+    admin: str,
+    spec: str,
+    cluster: str = NAMESPACES_AND_PODS,
+    policies: str = NO_POLICIES,
+) -> Path:
+    (folder / "cluster.yaml").write_text(cluster)
+    (folder / "policies.yaml").write_text(policies)
+    (folder / "admin.yaml").write_text(admin)
+    (folder / "spec.yaml").write_text(spec)
+    return folder / "spec.yaml"
+
+
+def test_a_forbid_an_admin_accept_lets_through_gets_an_earlier_admin_deny(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No NetworkPolicy can block what an Admin Accept accepts: the fix is a Deny before it."""
+    spec = _write(tmp_path, ACCEPT_A_TO_B.replace("ACTION", "Accept"), FORBID_CLIENT)
+    (entry,) = _fix(spec).invariants
+    assert entry.fixes, entry.reason
+    best = entry.fixes[0].candidate
+    assert best.change is ChangeKind.ADD_ADMIN_DENY
+    (edit,) = best.edits
+    assert isinstance(edit.after, AdminPolicy) and edit.before is None
+    assert (edit.after.tier, edit.after.priority) == (Tier.ADMIN, 4)
+    (rule,) = edit.after.rules(edit.direction)
+    assert rule.action is AdminAction.DENY
+    monkeypatch.chdir(tmp_path)
+    assert _prove_exit("spec.yaml") == 1
+    _apply_patch(tmp_path, "spec.yaml")
+    assert "kind: ClusterNetworkPolicy" in (tmp_path / "admin.yaml").read_text()
+    assert _prove_exit("spec.yaml") == 0
+
+
+def test_a_require_an_admin_deny_blocks_gets_no_fix_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, ACCEPT_A_TO_B.replace("ACTION", "Deny"), REQUIRE_CLIENT)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["fix", "spec.yaml"])
+    assert result.exit_code == 1
+    assert "denied by the Admin tier" in result.stdout
+    assert "never weaken" in result.stdout
+
+
+def test_a_require_the_baseline_tier_blocks_gets_a_network_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin-tiers example's violated require: a NetworkPolicy selecting the pod decides
+    before the Baseline tier's default deny; the patch makes prove pass."""
+    shutil.copytree(REPO / "examples" / "admin-tiers", tmp_path / "examples" / "admin-tiers")
+    (tmp_path / "specs").mkdir()
+    shutil.copy(REPO / "specs" / "admin-tiers.yaml", tmp_path / "specs")
+    monkeypatch.chdir(tmp_path)
+    assert _prove_exit("specs/admin-tiers.yaml") == 1
+    result = CliRunner().invoke(app, ["fix", "specs/admin-tiers.yaml"])
+    assert result.exit_code == 0, result.output
+    assert "qa-reaches-dev-web: 2 proved fix(es)" in result.stdout
+    _apply_patch(tmp_path, "specs/admin-tiers.yaml")
+    assert _prove_exit("specs/admin-tiers.yaml") == 0
+
+
+NODE_LOCAL = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: monitoring}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: node-exporter, namespace: monitoring, labels: {app: node-exporter}}
+spec:
+  hostNetwork: true
+  nodeName: node-a
+  containers: [{name: c, image: x, ports: [{containerPort: 9100}]}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: grafana, namespace: monitoring, labels: {app: grafana}}
+spec: {nodeName: node-a, containers: [{name: c, image: x}]}
+"""
+
+GRAFANA_EGRESS = """\
+# grafana may only call out on 443 (node-local traffic passes anyway).
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: grafana-egress, namespace: monitoring}
+spec:
+  podSelector:
+    matchLabels: {app: grafana}
+  policyTypes: [Egress]
+  egress:
+    - ports: [{protocol: TCP, port: 443}]
+"""
+
+FORBID_TO_NODE_EXPORTER = """\
+manifests: [cluster.yaml, policies.yaml, admin.yaml]
+invariants:
+  - name: grafana-never-reaches-node-exporter
+    forbid:
+      from: {pod: monitoring/grafana}
+      to: {pod: monitoring/node-exporter}
+"""
+
+
+def test_node_local_traffic_is_blocked_by_an_admin_deny_to_the_nodes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NetworkPolicy never blocks a pod's traffic to its own node; an Admin tier egress
+    Deny to the nodes does."""
+    spec = _write(tmp_path, "# none yet\n", FORBID_TO_NODE_EXPORTER, NODE_LOCAL, GRAFANA_EGRESS)
+    (entry,) = _fix(spec).invariants
+    assert entry.fixes, entry.reason
+    best = entry.fixes[0].candidate
+    assert best.change is ChangeKind.ADD_ADMIN_DENY
+    (edit,) = best.edits
+    assert edit.direction is Direction.EGRESS
+    assert isinstance(edit.after, AdminPolicy)
+    (peer,) = edit.after.egress[0].peers
+    assert peer.nodes is not None
+    monkeypatch.chdir(tmp_path)
+    assert _prove_exit("spec.yaml") == 1
+    _apply_patch(tmp_path, "spec.yaml")
+    assert "kind: ClusterNetworkPolicy" in (tmp_path / "policies.yaml").read_text()
+    assert _prove_exit("spec.yaml") == 0
