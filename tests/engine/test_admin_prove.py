@@ -121,14 +121,21 @@ def test_a_nodes_deny_blocks_host_network_pods_on_the_selected_nodes() -> None:
 
 
 def test_an_unplaced_host_network_pod_may_be_on_any_node() -> None:
+    """A selector with labels may or may not select the node it runs on: unknown. `nodes:
+    {}` selects every node, so its node too."""
     agent = pod("kube-system", "agent", ip="192.168.0.9", host_network=True)
     node = Node(name="n1", labels={"zone": "a"}, addresses=(ip_address("192.168.0.5"),))
     deny = cnp(
-        "deny-nodes", 1, egress=[admin_rule(AdminAction.DENY, AdminPeer(nodes=LabelSelector()))]
+        "deny-nodes", 1, egress=[admin_rule(AdminAction.DENY, AdminPeer(nodes=selector(zone="a")))]
     )
     result = prove_one(_world(deny, pods=(WEB, DB, agent), nodes=(node,)), DEV_TO_AGENT)
     assert result.status is Status.UNKNOWN
     assert result.reason is not None and "kube-system/agent" in result.reason
+    every_node = cnp(
+        "deny-nodes", 1, egress=[admin_rule(AdminAction.DENY, AdminPeer(nodes=LabelSelector()))]
+    )
+    world = _world(every_node, pods=(WEB, DB, agent), nodes=(node,))
+    assert prove_one(world, DEV_TO_AGENT).status is Status.HOLDS
 
 
 def test_the_baseline_tier_applies_only_where_no_network_policy_selects() -> None:
