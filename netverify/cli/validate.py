@@ -1,5 +1,7 @@
 """`netverify validate`: load the manifests and summarise them."""
 
+from typing import Annotated
+
 import typer
 
 from netverify.cli.common import (
@@ -14,6 +16,7 @@ from netverify.cli.common import (
     print_warnings,
 )
 from netverify.model import InputError
+from netverify.report.listing import NAMES_SHOWN
 
 
 def validate(
@@ -23,6 +26,14 @@ def validate(
     cluster: ClusterOption = False,
     context: ContextOption = None,
     kubeconfig: KubeconfigOption = None,
+    every_name: Annotated[
+        bool,
+        typer.Option(
+            "--all-names",
+            help=f"List every pod and policy name (by default a list stops after "
+            f"{NAMES_SHOWN} names and says how many more there are).",
+        ),
+    ] = False,
 ) -> None:
     """Load and validate manifests; summarise namespaces, pods, policies and isolation."""
     from netverify.engine.summary import summarise
@@ -33,4 +44,4 @@ def validate(
     except InputError as error:
         input_error(error)
     print_warnings(loaded.warnings)
-    typer.echo(format_validate(summarise(loaded)), nl=False)
+    typer.echo(format_validate(summarise(loaded), every_name), nl=False)

@@ -34,6 +34,7 @@ from netverify.report.describe import (
     sources_of,
     witness_label,
 )
+from netverify.report.listing import NAMES_SHOWN, names
 from netverify.report.locations import explained_places, invariant_where
 from netverify.report.tables import matrix_tables
 
@@ -50,7 +51,10 @@ _LEVEL = {
 }
 
 
-def format_validate(summary: "ClusterSummary") -> str:
+def format_validate(summary: "ClusterSummary", every_name: bool = False) -> str:
+    """The summary; lists of names stop after `NAMES_SHOWN` unless `every_name` (a 5,000-pod
+    cluster would otherwise print thousands of names on one line)."""
+    limit = None if every_name else NAMES_SHOWN
     implied = summary.implied_namespaces
     lines = [
         f"namespaces: {summary.namespaces}"
@@ -62,22 +66,24 @@ def format_validate(summary: "ClusterSummary") -> str:
     for isolated in summary.isolated:
         lines.append(
             f"isolated for {isolated.direction.value.lower()}: {len(isolated.pods)}"
-            + (f" ({', '.join(isolated.pods)})" if isolated.pods else "")
+            + (f" ({names(isolated.pods, limit)})" if isolated.pods else "")
         )
     for tier, policies in summary.admin_tiers:
-        lines.append(f"{tier.value.lower()} tier: {len(policies)} ({', '.join(policies)})")
+        lines.append(f"{tier.value.lower()} tier: {len(policies)} ({names(policies, limit)})")
     if summary.nodes:
         lines.append(f"nodes: {summary.nodes}")
     if summary.host_network:
         lines.append(
             "hostNetwork pods (outside NetworkPolicy; their traffic is the node's): "
-            + ", ".join(summary.host_network)
+            + names(summary.host_network, limit)
         )
     if summary.unmodelled:
         lines.append(
             "not modelled (verdicts do not account for them): "
             + ", ".join(f"{o.kind} {o.namespace or ''}/{o.name}" for o in summary.unmodelled)
         )
+    if any("... and" in line for line in lines):
+        lines.append(f"(lists stop after {NAMES_SHOWN} names; --all-names lists every one)")
     return "\n".join(lines) + "\n"
 
 

@@ -203,6 +203,20 @@ def test_validate_blog_prints_the_summary(in_repo: Path) -> None:
     assert result.stderr == ""
 
 
+def test_validate_cuts_long_name_lists_unless_asked(workdir: Path) -> None:
+    """A generated 40-pod cluster isolates more pods than a line should list."""
+    assert run("generate", "--out", "c", "--namespaces", "6", "--pods", "40").exit_code == 0
+    cut = run("validate", "c/namespaces.yaml", "c/pods.yaml", "c/policies.yaml")
+    assert cut.exit_code == 0, cut.output
+    (isolated,) = [line for line in cut.stdout.splitlines() if "isolated for ingress" in line]
+    count = int(isolated.split(":")[1].split()[0])
+    assert count > 10 and isolated.endswith(f", ... and {count - 10} more)")
+    assert "--all-names lists every one" in cut.stdout
+    whole = run("validate", "c/namespaces.yaml", "c/pods.yaml", "c/policies.yaml", "--all-names")
+    (isolated,) = [line for line in whole.stdout.splitlines() if "isolated for ingress" in line]
+    assert isolated.count(", ") == count - 1 and "more" not in whole.stdout
+
+
 def test_validate_invalid_manifest_exits_2_with_nothing_on_stdout(workdir: Path) -> None:
     Path("bad.yaml").write_text(
         "apiVersion: networking.k8s.io/v1\n"
