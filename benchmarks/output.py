@@ -116,11 +116,6 @@ def _slowest_solve(result: TierResult) -> float | None:
     return max((m for m in solves if m is not None), default=None)
 
 
-def _load_encode(result: TierResult) -> float | None:
-    load, encode = result.median("load"), result.median("encode")
-    return None if load is None or encode is None else load + encode
-
-
 def _prove_rss(result: TierResult) -> float | None:
     peaks = [p.peak_rss_mb for p in result.phases if p.name.startswith("prove ")]
     return max((m for m in peaks if m is not None), default=None)
@@ -150,20 +145,30 @@ TARGETS = (
     Target(
         "ci",
         "`prove` process, all invariants",
-        1.5,
+        1.0,
         "s",
         _median_of("prove all invariants (process)"),
     ),
-    Target("p600", "NCA / netverify, isolation (process)", 200, "x", _nca_speedup, True),
-    Target("large", "slowest invariant (solve: ...)", 2, "s", _slowest_solve),
-    Target("large", "load + encode", 5, "s", _load_encode),
-    Target("large", "peak RSS of the `prove` processes", 1024, "MB", _prove_rss),
-    Target("k10", "one invariant: `prove` isolation process", 3, "s", _median_of(ISOLATION_PHASE)),
-    Target("k10", "the same over the parse floor", 2, "x", _isolation_over_floor),
-    Target("xl", "slowest invariant (solve: ...)", 30, "s", _slowest_solve),
-    Target("xl", "peak RSS of the `prove` processes", 8192, "MB", _prove_rss),
-    Target("large", "diff of 20 changed policies (process)", 10, "s", _median_of(DIFF_PHASE)),
+    Target("p600", "NCA / netverify, isolation (process)", 300, "x", _nca_speedup, True),
+    Target("large", "slowest invariant (solve: ...)", 1, "s", _slowest_solve),
+    Target("large", "lint (process)", 20, "s", _median_of(LINT_PHASE)),
+    Target("large", "diff of 20 changed policies (process)", 3, "s", _median_of(DIFF_PHASE)),
+    Target("large", "matrix by namespace (process)", 3, "s", _median_of(MATRIX_PHASE)),
     Target("large", "isolation with 100 admin policies over without", 1.5, "x", _admin_over_plain),
+    Target("k10", "one invariant: `prove` over the parse floor", 1.0, "x", _isolation_over_floor),
+    Target("xl", "slowest invariant (solve: ...)", 15, "s", _slowest_solve),
+    Target(
+        "xl",
+        "`prove` process, all invariants",
+        60,
+        "s",
+        _median_of("prove all invariants (process)"),
+    ),
+    Target("xl", "peak RSS of the `prove` processes", 4096, "MB", _prove_rss),
+    Target(
+        "k100", "one invariant: `prove` isolation process", 60, "s", _median_of(ISOLATION_PHASE)
+    ),
+    Target("k100", "peak RSS of the `prove` processes", 4096, "MB", _prove_rss),
 )
 
 

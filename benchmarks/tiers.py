@@ -27,9 +27,11 @@ TIERS = {
     "k10": Tier("k10", 10_000, 2_000, 200, extras=False),
     "p600": Tier("p600", 1_000, 600, 20, extras=False),
     "xl": Tier("xl", 50_000, 10_000, 1_000, extras=False, max_repeat=1, pure_python_floor=False),
+    "k100": Tier("k100", 100_000, 10_000, 400, extras=False, max_repeat=1, pure_python_floor=False),
 }
 DEFAULT_TIERS = ("ci", "large")
-"""The others take long (xl: minutes per phase; p600: NCA alone ~130 s or more per run)."""
+"""The others take long (xl and k100: minutes per phase; p600: NCA alone ~130 s or more per
+run)."""
 
 ISOLATION_PHASE = "prove isolation (process)"
 DIFF_PHASE = "diff, 20 policies changed (process)"
