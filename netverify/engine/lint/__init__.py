@@ -11,7 +11,7 @@ from netverify.encoding.solver import SolverLimits
 from netverify.engine.lint import admin, proved, redundancy, services, structural
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import REGISTRY, Check, DuplicateCheck, register
-from netverify.model import AdminPolicy, LoadedCluster, Settings
+from netverify.model import LoadedCluster, Settings
 from netverify.model.lint import Finding, LintReport
 
 __all__ = [
@@ -28,15 +28,9 @@ __all__ = [
 ]
 
 
-def lint(
-    loaded: LoadedCluster,
-    settings: Settings,
-    limits: SolverLimits,
-    admin_policies: tuple[AdminPolicy, ...] | None = None,
-) -> LintReport:
-    """Run every registered check; findings sorted by file, line, check id and message.
-    `admin_policies`: those the admin checks read (default: the cluster's)."""
-    context = LintContext(loaded, settings, limits, admin_policies)
+def lint(loaded: LoadedCluster, settings: Settings, limits: SolverLimits) -> LintReport:
+    """Run every registered check; findings sorted by file, line, check id and message."""
+    context = LintContext(loaded, settings, limits)
     ignored = {
         (policy.namespace, policy.name): policy.ignored_checks for policy in loaded.cluster.policies
     }

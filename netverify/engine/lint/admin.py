@@ -30,7 +30,7 @@ def _rule_name(policy: AdminPolicy, direction: Direction, index: int) -> str:
 
 
 def _admin_sites(context: LintContext) -> Iterator[tuple[AdminPolicy, Direction, int, RuleRef]]:
-    for policy in context.admin_policies:
+    for policy in context.cluster.admin_policies:
         for direction in Direction:
             for index in range(len(policy.rules(direction))):
                 yield (
