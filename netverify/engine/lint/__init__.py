@@ -2,13 +2,14 @@
 
 Check kinds live in `structural` (evaluated on the existing objects), `services`
 (evaluated on the existing pods), `proved` and `redundancy` (proved with Z3 over every pod
-that could exist) and `admin` (admin policies, read off the manifests); each registers itself
+that could exist), `admin` (admin policies, read off the manifests) and `tiered` (admin
+policies, proved with Z3); each registers itself
 with a stable id. A finding on a policy is suppressed when the policy's
 `netverify.io/ignore` annotation lists its id.
 """
 
 from netverify.encoding.solver import SolverLimits
-from netverify.engine.lint import admin, proved, redundancy, services, structural
+from netverify.engine.lint import admin, proved, redundancy, services, structural, tiered
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import REGISTRY, Check, DuplicateCheck, register
 from netverify.model import LoadedCluster, Settings
@@ -25,6 +26,7 @@ __all__ = [
     "register",
     "services",
     "structural",
+    "tiered",
 ]
 
 

@@ -8,17 +8,27 @@ from netverify.model import Endpoint, Flow, PodEndpoint
 
 
 def witness(context: LintContext, *terms: z3.BoolRef) -> Flow | None:
-    """A flow that satisfies `terms`, decoded at once; None when none does (or the solver
-    gave up: no finding rests on an unknown)."""
+    """A flow that satisfies `terms`, decoded at once, between existing namespaces when one
+    is (a readable witness), else anywhere; None when none does (or the solver gave up: no
+    finding rests on an unknown)."""
+    encoding = context.encoding
+    existing = [
+        encoding.existing_namespace(end)
+        for end in (encoding.flow.source, encoding.flow.destination)
+    ]
     solver = context.solver
-    solver.push()
-    try:
-        solver.add(*terms)
-        if solver.check() != z3.sat:
+    for scope in (existing, []):
+        solver.push()
+        try:
+            solver.add(*terms, *scope)
+            outcome = solver.check()
+            if outcome == z3.sat:
+                return decode_flow(encoding, solver.model())
+        finally:
+            solver.pop()
+        if outcome == z3.unknown:
             return None
-        return decode_flow(context.encoding, solver.model())
-    finally:
-        solver.pop()
+    return None
 
 
 def new_pod_text(endpoint: PodEndpoint) -> str:
