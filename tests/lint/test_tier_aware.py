@@ -176,3 +176,31 @@ def test_an_accept_blocked_at_ingress_names_the_isolating_policy() -> None:
     (finding,) = [f for f in _lint(load_manifests([str(fires)])).findings if f.check == "NVL018"]
     assert "prod/default-deny" in finding.message
     assert finding.rule is not None and finding.rule.index == 0
+
+
+def test_a_backend_an_admin_deny_locks_is_unreachable(tmp_path: Path) -> None:
+    service = """
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shop, labels: {app: db}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: shop}
+spec:
+  selector: {app: db}
+  ports: [{port: 5432}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: lock}
+spec:
+  tier: Admin
+  priority: 5
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}
+  ingress: [{name: deny-all, action: Deny, from: [{namespaces: {}}]}]
+"""
+    loaded = _load(tmp_path, NAMESPACES, service)
+    assert "NVL014" not in _checks(_lint(_without_admin(loaded)))
+    (message,) = _checks(_lint(loaded))["NVL014"]
+    assert message.endswith("ingress blocked: denied by cnp/lock ingress[0] (Deny)")
