@@ -11,7 +11,7 @@ from netverify.cli.app import app
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.lint import lint
 from netverify.loading import load_manifests
-from netverify.model import Direction, LoadedCluster, Settings
+from netverify.model import LoadedCluster, Settings
 from netverify.model.lint import LintReport
 
 REPO = Path(__file__).parents[2]
@@ -158,17 +158,26 @@ def test_the_admin_tiers_example_has_no_tier_finding() -> None:
     assert "does not model admin policy tiers" not in result.stderr
 
 
-def test_the_example_without_its_dns_pass_cuts_dns() -> None:
+def _example_with_guard_rules(keep: slice) -> LoadedCluster:
+    """The example with only the `keep` egress rules of dev-guard (pass-dns, deny-outside-dev)."""
     loaded = load_manifests([str(EXAMPLE)])
     guard = next(p for p in loaded.cluster.admin_policies if p.name == "dev-guard")
-    assert guard.rules(Direction.EGRESS)[0].name == "pass-dns"
-    mutated = guard.model_copy(update={"egress": guard.egress[1:]})
+    assert [rule.name for rule in guard.egress] == ["pass-dns", "deny-outside-dev"]
+    mutated = guard.model_copy(update={"egress": guard.egress[keep]})
     others = tuple(p for p in loaded.cluster.admin_policies if p is not guard)
     cluster = loaded.cluster.model_copy(update={"admin_policies": (*others, mutated)})
-    found = _checks(_lint(loaded.model_copy(update={"cluster": cluster})))
-    (message,) = found["NVL017"]
+    return loaded.model_copy(update={"cluster": cluster})
+
+
+def test_the_example_without_its_dns_pass_cuts_dns() -> None:
+    (message,) = _checks(_lint(_example_with_guard_rules(slice(1, None))))["NVL017"]
     assert '"deny-outside-dev" denies DNS' in message
     assert "-> kube-system/" in message
+
+
+def test_the_example_without_its_deny_has_a_pass_without_effect() -> None:
+    (message,) = _checks(_lint(_example_with_guard_rules(slice(0, 1))))["NVL016"]
+    assert message.startswith('cnp/dev-guard egress[0] "pass-dns" has no effect')
 
 
 def test_an_accept_blocked_at_ingress_names_the_isolating_policy() -> None:
