@@ -11,8 +11,9 @@ from netverify.cli.app import app
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.lint import lint
 from netverify.loading import load_manifests
-from netverify.model import LoadedCluster, Settings
+from netverify.model import Flow, LoadedCluster, Protocol, Settings, pod_at_first_address
 from netverify.model.lint import LintReport
+from netverify.semantics.evaluator import possible_verdicts
 
 REPO = Path(__file__).parents[2]
 EXAMPLE = REPO / "examples" / "admin-tiers"
@@ -213,3 +214,36 @@ spec:
     assert "NVL014" not in _checks(_lint(_without_admin(loaded)))
     (message,) = _checks(_lint(loaded))["NVL014"]
     assert message.endswith("ingress blocked: denied by cnp/lock ingress[0] (Deny)")
+
+
+def test_deleting_a_pass_without_effect_changes_no_verdict(tmp_path: Path) -> None:
+    fires = REPO / "tests" / "lint" / "fixtures" / "admin-pass-without-effect" / "fires"
+    pods = """
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: dev, labels: {app: web}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: prod, labels: {app: db}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: coredns, namespace: kube-system, labels: {k8s-app: kube-dns}}
+"""
+    (tmp_path / "pods.yaml").write_text(pods)
+    loaded = load_manifests([str(fires), str(tmp_path / "pods.yaml")])
+    (found,) = [f for f in _lint(loaded).findings if f.check == "NVL016"]
+    assert found.rule is not None
+    (guard,) = loaded.cluster.admin_policies
+    without = loaded.cluster.model_copy(
+        update={"admin_policies": (guard.model_copy(update={"egress": guard.egress[1:]}),)}
+    )
+    namespaces = {namespace.name: namespace for namespace in loaded.cluster.namespaces}
+    ends = [pod_at_first_address(namespaces[pod.namespace], pod) for pod in loaded.cluster.pods]
+    for source in ends:
+        for destination in ends:
+            for protocol, port in ((Protocol.UDP, 53), (Protocol.TCP, 53), (Protocol.TCP, 80)):
+                flow = Flow(source=source, destination=destination, protocol=protocol, port=port)
+                before = possible_verdicts(loaded.cluster, flow).keys()
+                assert before == possible_verdicts(without, flow).keys(), flow

@@ -3,9 +3,8 @@
 Check kinds live in `structural` (evaluated on the existing objects), `services`
 (evaluated on the existing pods), `proved` and `redundancy` (proved with Z3 over every pod
 that could exist), `admin` (admin policies, read off the manifests) and `tiered` (admin
-policies, proved with Z3); each registers itself
-with a stable id. A finding on a policy is suppressed when the policy's
-`netverify.io/ignore` annotation lists its id.
+policies, proved with Z3); each registers itself with a stable id. A finding on a
+NetworkPolicy is suppressed when the policy's `netverify.io/ignore` annotation lists its id.
 """
 
 from netverify.encoding.solver import SolverLimits

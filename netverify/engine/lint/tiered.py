@@ -12,6 +12,7 @@ from netverify.encoding.admin import AdminEncoding
 from netverify.encoding.capi import conj, disj
 from netverify.encoding.terms import SymbolicEndpoint, protocol_code
 from netverify.encoding.universe import ip_number
+from netverify.engine.lint.admin import rule_name
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import finding, register
 from netverify.engine.lint.tierterms import may_decide, policy_matches, surely_decides
@@ -43,9 +44,8 @@ DNS_PORT = 53
 
 
 def _rule_name(policy: AdminPolicy, direction: Direction, index: int) -> str:
-    rule = policy.rules(direction)[index]
-    named = f' "{rule.name}"' if rule.name else ""
-    return f"{short_name(policy.ref)} {direction.value.lower()}[{index}]{named}"
+    """`cnp/NAME egress[1] "name"`."""
+    return f"{short_name(policy.ref)} {rule_name(policy, direction, index)}"
 
 
 def _rule_sites(
