@@ -19,7 +19,19 @@ REPO = Path(__file__).parents[2]
 EXAMPLE = REPO / "examples" / "admin-tiers"
 TIER_CHECKS = {"NVL015", "NVL016", "NVL017", "NVL018"}
 
-NAMESPACES = """
+
+def _pod(name: str, namespace: str, labels: str) -> str:
+    return f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}, namespace: {namespace}, labels: {{{labels}}}}}
+"""
+
+
+COREDNS = _pod("coredns", "kube-system", "k8s-app: kube-dns")
+NAMESPACES = "---".join(
+    [
+        """
 apiVersion: v1
 kind: Namespace
 metadata: {name: shop, labels: {env: dev}}
@@ -27,15 +39,11 @@ metadata: {name: shop, labels: {env: dev}}
 apiVersion: v1
 kind: Namespace
 metadata: {name: kube-system}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: coredns, namespace: kube-system, labels: {k8s-app: kube-dns}}
-"""
+""",
+        _pod("web", "shop", "app: web"),
+        COREDNS,
+    ]
+)
 
 BASELINE_DENY = """
 apiVersion: policy.networking.k8s.io/v1alpha2
@@ -191,10 +199,6 @@ def test_an_accept_blocked_at_ingress_names_the_isolating_policy() -> None:
 def test_a_backend_an_admin_deny_locks_is_unreachable(tmp_path: Path) -> None:
     service = """
 apiVersion: v1
-kind: Pod
-metadata: {name: db, namespace: shop, labels: {app: db}}
----
-apiVersion: v1
 kind: Service
 metadata: {name: db, namespace: shop}
 spec:
@@ -210,7 +214,7 @@ spec:
   subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}
   ingress: [{name: deny-all, action: Deny, from: [{namespaces: {}}]}]
 """
-    loaded = _load(tmp_path, NAMESPACES, service)
+    loaded = _load(tmp_path, NAMESPACES, _pod("db", "shop", "app: db"), service)
     assert "NVL014" not in _checks(_lint(_without_admin(loaded)))
     (message,) = _checks(_lint(loaded))["NVL014"]
     assert message.endswith("ingress blocked: denied by cnp/lock ingress[0] (Deny)")
@@ -218,19 +222,7 @@ spec:
 
 def test_deleting_a_pass_without_effect_changes_no_verdict(tmp_path: Path) -> None:
     fires = REPO / "tests" / "lint" / "fixtures" / "admin-pass-without-effect" / "fires"
-    pods = """
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: dev, labels: {app: web}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: db, namespace: prod, labels: {app: db}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: coredns, namespace: kube-system, labels: {k8s-app: kube-dns}}
-"""
+    pods = "---".join([_pod("web", "dev", "app: web"), _pod("db", "prod", "app: db"), COREDNS])
     (tmp_path / "pods.yaml").write_text(pods)
     loaded = load_manifests([str(fires), str(tmp_path / "pods.yaml")])
     (found,) = [f for f in _lint(loaded).findings if f.check == "NVL016"]
