@@ -129,9 +129,9 @@ def domain_doubt(encoding: ClusterEncoding, solver: z3.Solver, invariant: Invari
 
 
 def set_aside_admin_tiers(loaded: LoadedCluster, command: str) -> LoadedCluster:
-    """The loaded cluster for a command that does not model admin tiers yet (`fix`): its
-    admin policies become unmodelled objects again, each with a warning, so that the
-    command's answer says what it leaves out instead of being silently wrong."""
+    """The loaded cluster for a command that does not model admin tiers yet: its admin
+    policies become unmodelled objects again, each with a warning, so that the command's
+    answer says what it leaves out instead of being silently wrong."""
     cluster = loaded.cluster
     if not cluster.admin_policies:
         return loaded
