@@ -51,18 +51,14 @@ def lint(
 ) -> None:
     """Find policy mistakes (docs/lint.md); exit 1 when an error-severity finding exists."""
     from netverify.engine.lint import lint as run_lint
-    from netverify.engine.tiers import set_aside_admin_tiers
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
         loaded = load_input(paths, strict, cluster, context, kubeconfig, namespace)
     except InputError as error:
         input_error(error)
-    # The admin checks read the admin policies; the others do not model the tiers yet.
-    admin_policies = loaded.cluster.admin_policies
-    loaded = set_aside_admin_tiers(loaded, "lint")
     print_warnings(loaded.warnings)
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
-    report = run_lint(loaded, settings, limits, admin_policies)
+    report = run_lint(loaded, settings, limits)
     write(lint_formatter(output_format).format_lint(report), output)
     raise typer.Exit(EXIT_VIOLATED if report.has_errors else EXIT_HOLDS)

@@ -129,9 +129,9 @@ def domain_doubt(encoding: ClusterEncoding, solver: z3.Solver, invariant: Invari
 
 
 def set_aside_admin_tiers(loaded: LoadedCluster, command: str) -> LoadedCluster:
-    """The loaded cluster for a command that does not model admin tiers yet (`matrix`,
-    `diff`, `lint`): its admin policies become unmodelled objects again, each with a warning,
-    so that the command's answer says what it leaves out instead of being silently wrong."""
+    """The loaded cluster for a command that does not model admin tiers yet: its admin
+    policies become unmodelled objects again, each with a warning, so that the command's
+    answer says what it leaves out instead of being silently wrong."""
     cluster = loaded.cluster
     if not cluster.admin_policies:
         return loaded
@@ -143,8 +143,7 @@ def set_aside_admin_tiers(loaded: LoadedCluster, command: str) -> LoadedCluster:
         Diagnostic(
             severity=Severity.WARNING,
             message=f"`{command}` does not model admin policy tiers yet: its answer does not "
-            "account for this policy (prove and explain do"
-            + ("; lint's own admin checks NVL012/NVL013 read it)" if command == "lint" else ")"),
+            "account for this policy (prove and explain do)",
             span=loaded.sources.of_object(policy.ref),
             object=str(policy.ref),
         )

@@ -2,16 +2,16 @@
 
 Check kinds live in `structural` (evaluated on the existing objects), `services`
 (evaluated on the existing pods), `proved` and `redundancy` (proved with Z3 over every pod
-that could exist) and `admin` (admin policies, read off the manifests); each registers itself
-with a stable id. A finding on a policy is suppressed when the policy's
-`netverify.io/ignore` annotation lists its id.
+that could exist), `admin` (admin policies, read off the manifests) and `tiered` (admin
+policies, proved with Z3); each registers itself with a stable id. A finding on a
+NetworkPolicy is suppressed when the policy's `netverify.io/ignore` annotation lists its id.
 """
 
 from netverify.encoding.solver import SolverLimits
-from netverify.engine.lint import admin, proved, redundancy, services, structural
+from netverify.engine.lint import admin, proved, redundancy, services, structural, tiered
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import REGISTRY, Check, DuplicateCheck, register
-from netverify.model import AdminPolicy, LoadedCluster, Settings
+from netverify.model import LoadedCluster, Settings
 from netverify.model.lint import Finding, LintReport
 
 __all__ = [
@@ -25,18 +25,13 @@ __all__ = [
     "register",
     "services",
     "structural",
+    "tiered",
 ]
 
 
-def lint(
-    loaded: LoadedCluster,
-    settings: Settings,
-    limits: SolverLimits,
-    admin_policies: tuple[AdminPolicy, ...] | None = None,
-) -> LintReport:
-    """Run every registered check; findings sorted by file, line, check id and message.
-    `admin_policies`: those the admin checks read (default: the cluster's)."""
-    context = LintContext(loaded, settings, limits, admin_policies)
+def lint(loaded: LoadedCluster, settings: Settings, limits: SolverLimits) -> LintReport:
+    """Run every registered check; findings sorted by file, line, check id and message."""
+    context = LintContext(loaded, settings, limits)
     ignored = {
         (policy.namespace, policy.name): policy.ignored_checks for policy in loaded.cluster.policies
     }

@@ -23,14 +23,15 @@ from netverify.model.lint import CheckInfo, Finding, FindingSeverity
 _RULES_KEY = {Direction.INGRESS: "ingress", Direction.EGRESS: "egress"}
 
 
-def _rule_name(policy: AdminPolicy, direction: Direction, index: int) -> str:
+def rule_name(policy: AdminPolicy, direction: Direction, index: int) -> str:
+    """`egress[1] "name"`: a rule as messages name it."""
     rule = policy.rules(direction)[index]
     named = f' "{rule.name}"' if rule.name else ""
     return f"{_RULES_KEY[direction]}[{index}]{named}"
 
 
 def _admin_sites(context: LintContext) -> Iterator[tuple[AdminPolicy, Direction, int, RuleRef]]:
-    for policy in context.admin_policies:
+    for policy in context.cluster.admin_policies:
         for direction in Direction:
             for index in range(len(policy.rules(direction))):
                 yield (
@@ -60,8 +61,8 @@ def admin_rule_shadowed(context: LintContext, info: CheckInfo) -> Iterator[Findi
             continue
         yield finding(
             info,
-            f"{_rule_name(policy, direction, index)} never decides a flow: "
-            f"{_rule_name(policy, direction, earlier)} ({rules[earlier].action.value}) comes "
+            f"{rule_name(policy, direction, index)} never decides a flow: "
+            f"{rule_name(policy, direction, earlier)} ({rules[earlier].action.value}) comes "
             "first and matches every flow it matches",
             span=context.rule_span(ref),
             object=policy.ref,
@@ -88,7 +89,7 @@ def baseline_pass(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
         # Baseline tier "the default kubernetes policy is applied": all pods may communicate.
         yield finding(
             info,
-            f"{_rule_name(policy, direction, index)} is a Pass in the Baseline tier: no tier "
+            f"{rule_name(policy, direction, index)} is a Pass in the Baseline tier: no tier "
             "comes after it, so the flows it matches are allowed (Kubernetes' default), as "
             "with Accept",
             span=context.rule_span(ref),

@@ -11,7 +11,6 @@ import z3
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.solver import SolverLimits, make_solver
 from netverify.model import (
-    AdminPolicy,
     Direction,
     Endpoint,
     LoadedCluster,
@@ -35,23 +34,12 @@ RuleSite = tuple[NetworkPolicy, Direction, int, PolicyRule]
 
 
 class LintContext:
-    def __init__(
-        self,
-        loaded: LoadedCluster,
-        settings: Settings,
-        limits: SolverLimits,
-        admin_policies: tuple[AdminPolicy, ...] | None = None,
-    ) -> None:
-        """`admin_policies`: those the admin checks read (default: the cluster's), for a
-        caller that sets them aside from the cluster the other checks see."""
+    def __init__(self, loaded: LoadedCluster, settings: Settings, limits: SolverLimits) -> None:
         self.loaded = loaded
         self.cluster = loaded.cluster
         self.sources = loaded.sources
         self.settings = settings
         self.limits = limits
-        self.admin_policies = (
-            self.cluster.admin_policies if admin_policies is None else admin_policies
-        )
         self.namespaces: dict[str, Namespace] = {ns.name: ns for ns in self.cluster.namespaces}
         self._selected: dict[int, list[PodEndpoint]] = {}
         self._by_namespace: dict[str, list[NetworkPolicy]] = {}

@@ -11,9 +11,10 @@ from netverify.encoding.terms import SymbolicEndpoint, protocol_code
 from netverify.encoding.universe import ABSENT
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import finding, register
+from netverify.engine.lint.tierterms import egress_may_allow, side_may_allow
+from netverify.engine.lint.witness import new_pod_text
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
-    Cluster,
     Direction,
     Flow,
     LabelSelector,
@@ -25,7 +26,7 @@ from netverify.model import (
     Protocol,
 )
 from netverify.model.lint import CheckInfo, Finding, FindingSeverity
-from netverify.semantics import evaluate, peer_matches
+from netverify.semantics import peer_matches
 
 DNS_PORT = 53
 KUBE_DNS_LABEL = ("k8s-app", "kube-dns")
@@ -80,17 +81,13 @@ def egress_without_dns(context: LintContext, info: CheckInfo) -> Iterator[Findin
 
 def _reaches_dns(context: LintContext, pod: PodEndpoint, dns_pods: list[PodEndpoint]) -> bool:
     """Whether egress lets the pod send UDP/53 to a kube-dns pod (evaluated), or, when there
-    is none, to any endpoint that could exist (proved)."""
+    is none, to any endpoint that could exist (proved); through the admin tiers, in some
+    order of their policies."""
     if dns_pods:
-        local = Cluster.model_construct(
-            policies=tuple(context.namespace_policies(pod.pod.namespace))
-        )
         return any(
-            evaluate(
-                local,
-                Flow(source=pod, destination=dns, protocol=Protocol.UDP, port=DNS_PORT),
-                context.settings,
-            ).egress.allowed
+            egress_may_allow(
+                context, Flow(source=pod, destination=dns, protocol=Protocol.UDP, port=DNS_PORT)
+            )
             for dns in dns_pods
         )
     encoding = context.encoding
@@ -111,13 +108,14 @@ def _reaches_dns(context: LintContext, pod: PodEndpoint, dns_pods: list[PodEndpo
 
 def _dns_allowed(context: LintContext, *source: z3.BoolRef) -> bool | None:
     """Whether egress lets a source that satisfies `source` send UDP/53 to some endpoint
-    that could exist: True, False (proved for every such source) or None (unknown)."""
+    that could exist, through the admin tiers in some order of their policies: True, False
+    (proved for every such source) or None (unknown)."""
     flow = context.encoding.flow
     return context.satisfiable(
         *source,
         flow.protocol == protocol_code(Protocol.UDP),
         flow.port == DNS_PORT,
-        context.encoding.policies.side_allowed(Direction.EGRESS),
+        side_may_allow(context, Direction.EGRESS),
     )
 
 
@@ -227,7 +225,7 @@ def _future_pod(
             solver.pop()
         found = flow.source if endpoint is encoding.flow.source else flow.destination
         if isinstance(found, PodEndpoint):
-            text = _new_pod_text(found)
+            text = new_pod_text(found)
             return (text if scope else text + " in a namespace that could be created"), today
     return None
 
@@ -236,9 +234,3 @@ def peer_selects_every_namespace(peer: PolicyPeer) -> bool:
     """`namespaceSelector: {}`: every namespace, including ones that could be created."""
     selector = peer.namespace_selector
     return selector is not None and not selector.match_labels and not selector.match_expressions
-
-
-def _new_pod_text(endpoint: PodEndpoint) -> str:
-    """`ns/<new pod> (k=v,...)`."""
-    labels = ",".join(f"{key}={value}" for key, value in sorted(endpoint.pod.labels.items()))
-    return f"{endpoint.namespace.name}/<new pod>" + (f" ({labels})" if labels else "")

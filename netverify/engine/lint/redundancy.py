@@ -14,6 +14,7 @@ from netverify.engine.lint.evidence import (
     syntactic_policy_cover,
 )
 from netverify.engine.lint.registry import finding, register
+from netverify.engine.lint.tierterms import baseline_may_deny
 from netverify.model import Direction, NetworkPolicy
 from netverify.model.lint import CheckInfo, Finding, FindingSeverity
 
@@ -65,7 +66,11 @@ class _Cover:
     the flow, or where it admits a flow to a pod a rival isolates and no rival admits it; so
     a subset proves it when (a) wherever the policy isolates without admitting, a policy of
     the subset isolates too, and (b) whatever it admits to a pod any rival isolates, a
-    policy of the subset admits."""
+    policy of the subset admits.
+
+    With admin policies, a pod no NetworkPolicy isolates is left to the Baseline tier: where
+    the policy admits a flow that a Baseline rule may deny, removing it changes the verdict,
+    so (a) also asks for isolation there."""
 
     def __init__(
         self,
@@ -79,10 +84,13 @@ class _Cover:
         self.selects = context.selects(policy, direction)
         self.admits = self._admitted([policy])
         self.isolated = self._isolated(rivals)
+        self.baseline_denies = baseline_may_deny(context, direction)
 
     def proves(self, subset: list[NetworkPolicy]) -> bool:
         isolation = self.context.satisfiable(
-            self.selects, z3.Not(self.admits), z3.Not(self._isolated(subset))
+            self.selects,
+            z3.Or(z3.Not(self.admits), self.baseline_denies),
+            z3.Not(self._isolated(subset)),
         )
         if isolation is not False:
             return False

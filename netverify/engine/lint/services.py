@@ -4,9 +4,18 @@ from collections.abc import Iterator
 
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import finding, register
-from netverify.model import Endpoint, Flow, FlowDecision, ObjectRef, PodEndpoint, ServicePort
+from netverify.model import (
+    Endpoint,
+    Flow,
+    FlowDecision,
+    ObjectRef,
+    PodEndpoint,
+    ServicePort,
+    SideDecision,
+    short_name,
+)
 from netverify.model.lint import CheckInfo, Finding, FindingSeverity
-from netverify.semantics import evaluate
+from netverify.semantics.evaluator import possible_verdicts
 
 
 @register(
@@ -48,16 +57,17 @@ def _unreachable(
     """The decision on the first client's flow when no client reaches `backend` on `target`
     (by the reference evaluator); None when one does or there is no client. The clients are
     the existing pods other than the backend, hostNetwork pods left out: their traffic is
-    their node's, which always reaches the pods on it whatever the policies say."""
+    their node's, which always reaches the pods on it whatever the policies say. A flow that
+    some order of the admin policies allows (the API leaves equal priorities open) reaches."""
     first: FlowDecision | None = None
     for client in context.pods:
         if client.pod.host_network or client.pod.identity == backend.pod.identity:
             continue
         flow = Flow(source=client, destination=backend, protocol=port.protocol, port=target)
-        decision = evaluate(context.cluster, flow, context.settings)
-        if decision.allowed:
+        verdicts = possible_verdicts(context.cluster, flow, context.settings)
+        if True in verdicts:
             return None
-        first = first or decision
+        first = first or verdicts[False]
     return first
 
 
@@ -73,11 +83,18 @@ def _flow_text(flow: Flow) -> str:
 
 def _blocked_sides(decision: FlowDecision) -> str:
     """Which sides block, ingress first (the backend's own policies are the usual reason),
-    with the policies that isolate each."""
+    with the policies that isolate each, or the admin rule that denies it."""
     return "; ".join(
-        f"{side.direction.value.lower()} blocked: isolated by "
-        + ", ".join(f"{ref.namespace}/{ref.name}" for ref in side.isolated_by)
-        + (" and no rule admits it" if side.isolated_by else "")
+        f"{side.direction.value.lower()} blocked: {_blocker(side)}"
         for side in (decision.ingress, decision.egress)
         if not side.allowed
     )
+
+
+def _blocker(side: SideDecision) -> str:
+    if side.admin_rule is not None:
+        rule = side.admin_rule.rule
+        where = f"{rule.direction.value.lower()}[{rule.index}]"
+        return f"denied by {short_name(rule.policy)} {where} ({side.admin_rule.action})"
+    isolating = ", ".join(f"{ref.namespace}/{ref.name}" for ref in side.isolated_by)
+    return f"isolated by {isolating} and no rule admits it"
