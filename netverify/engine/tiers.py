@@ -17,17 +17,13 @@ from netverify.model import (
     AdminPeer,
     AdminPolicy,
     Cluster,
-    Diagnostic,
     Direction,
     Endpoint,
     Flow,
     Invariant,
     InvariantKind,
-    LoadedCluster,
     PodEndpoint,
     Settings,
-    Severity,
-    UnmodelledObject,
     short_name,
 )
 from netverify.semantics.admin import has_nodes_peers, node_is_unknown
@@ -126,37 +122,3 @@ def domain_doubt(encoding: ClusterEncoding, solver: z3.Solver, invariant: Invari
         finally:
             solver.pop()
     return None
-
-
-def set_aside_admin_tiers(loaded: LoadedCluster, command: str) -> LoadedCluster:
-    """The loaded cluster for a command that does not model admin tiers yet: its admin
-    policies become unmodelled objects again, each with a warning, so that the command's
-    answer says what it leaves out instead of being silently wrong."""
-    cluster = loaded.cluster
-    if not cluster.admin_policies:
-        return loaded
-    unmodelled = tuple(
-        UnmodelledObject(api_version=p.api_version, kind=p.kind, namespace=None, name=p.name)
-        for p in cluster.admin_policies
-    )
-    warnings = tuple(
-        Diagnostic(
-            severity=Severity.WARNING,
-            message=f"`{command}` does not model admin policy tiers yet: its answer does not "
-            "account for this policy (prove and explain do)",
-            span=loaded.sources.of_object(policy.ref),
-            object=str(policy.ref),
-        )
-        for policy in cluster.admin_policies
-    )
-    return loaded.model_copy(
-        update={
-            "cluster": cluster.model_copy(
-                update={
-                    "admin_policies": (),
-                    "unmodelled": (*cluster.unmodelled, *unmodelled),
-                }
-            ),
-            "warnings": (*loaded.warnings, *warnings),
-        }
-    )
