@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import yaml
 
 from netverify.loading.adminpolicy import MAX_PRIORITY
+from netverify.loading.render import selector_manifest
 from netverify.model import (
     ANP_API_VERSION,
     CNP_API_VERSION,
@@ -28,7 +29,6 @@ from netverify.model import (
     Diagnostic,
     Direction,
     InputError,
-    LabelSelector,
     LoadedCluster,
     NamespacedPods,
     PolicyPort,
@@ -163,32 +163,16 @@ def _rule(rule: AdminRule, direction: Direction) -> Manifest:
     return converted
 
 
-def _selector(selector: LabelSelector) -> Manifest:
-    converted: Manifest = {}
-    if selector.match_labels:
-        converted["matchLabels"] = dict(selector.match_labels)
-    if selector.match_expressions:
-        converted["matchExpressions"] = [
-            {
-                "key": requirement.key,
-                "operator": requirement.operator.value,
-                **({"values": list(requirement.values)} if requirement.values else {}),
-            }
-            for requirement in selector.match_expressions
-        ]
-    return converted
-
-
 def _pods(pods: NamespacedPods) -> Manifest:
     return {
-        "namespaceSelector": _selector(pods.namespace_selector),
-        "podSelector": _selector(pods.pod_selector),
+        "namespaceSelector": selector_manifest(pods.namespace_selector),
+        "podSelector": selector_manifest(pods.pod_selector),
     }
 
 
 def _subject(subject: AdminSubject) -> Manifest:
     if subject.namespaces is not None:
-        return {"namespaces": _selector(subject.namespaces)}
+        return {"namespaces": selector_manifest(subject.namespaces)}
     assert subject.pods is not None
     return {"pods": _pods(subject.pods)}
 
@@ -196,11 +180,11 @@ def _subject(subject: AdminSubject) -> Manifest:
 def _peer(peer: AdminPeer) -> Manifest:
     """The peer's one field, in v1alpha2's spelling (the same as v1alpha1's)."""
     if peer.namespaces is not None:
-        return {"namespaces": _selector(peer.namespaces)}
+        return {"namespaces": selector_manifest(peer.namespaces)}
     if peer.pods is not None:
         return {"pods": _pods(peer.pods)}
     if peer.nodes is not None:
-        return {"nodes": _selector(peer.nodes)}
+        return {"nodes": selector_manifest(peer.nodes)}
     if peer.networks:
         return {"networks": [str(network) for network in peer.networks]}
     return {"domainNames": list(peer.domain_names)}

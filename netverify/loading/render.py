@@ -27,7 +27,7 @@ def policy_manifest(policy: NetworkPolicy) -> dict[str, Any]:
 
 def policy_spec(policy: NetworkPolicy) -> dict[str, Any]:
     spec: dict[str, Any] = {
-        "podSelector": _selector(policy.pod_selector),
+        "podSelector": selector_manifest(policy.pod_selector),
         "policyTypes": [d.value for d in Direction if d in policy.policy_types],
     }
     for direction in Direction:
@@ -112,9 +112,9 @@ def _peer(peer: PolicyPeer) -> dict[str, Any]:
             block["except"] = [str(network) for network in peer.ip_block.excepts]
         rendered["ipBlock"] = block
     if peer.namespace_selector is not None:
-        rendered["namespaceSelector"] = _selector(peer.namespace_selector)
+        rendered["namespaceSelector"] = selector_manifest(peer.namespace_selector)
     if peer.pod_selector is not None:
-        rendered["podSelector"] = _selector(peer.pod_selector)
+        rendered["podSelector"] = selector_manifest(peer.pod_selector)
     return rendered
 
 
@@ -129,7 +129,8 @@ def _port(port: PolicyPort) -> dict[str, Any]:
     return rendered
 
 
-def _selector(selector: LabelSelector) -> dict[str, Any]:
+def selector_manifest(selector: LabelSelector) -> dict[str, Any]:
+    """A label selector as the API writes it (admin policies too: `loading.migrate`)."""
     rendered: dict[str, Any] = {}
     if selector.match_labels:
         rendered["matchLabels"] = dict(selector.match_labels)
