@@ -22,6 +22,7 @@ from netverify.cli.common import (
     TimeoutOption,
     input_error,
     load_input,
+    long_lived,
     print_warnings,
     settings_sources,
     write,
@@ -54,15 +55,18 @@ def lint(
     from netverify.engine.tiers import set_aside_admin_tiers
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
+    limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
     try:
-        loaded = load_input(paths, strict, cluster, context, kubeconfig, namespace)
+        inputs = long_lived(
+            lambda: load_input(paths, strict, cluster, context, kubeconfig, namespace)
+        )
+        with inputs as loaded:
+            # The admin checks read the admin policies; the others do not model the tiers yet.
+            admin_policies = loaded.cluster.admin_policies
+            loaded = set_aside_admin_tiers(loaded, "lint")
+            print_warnings(loaded.warnings)
+            report = run_lint(loaded, settings, limits, admin_policies)
     except InputError as error:
         input_error(error)
-    # The admin checks read the admin policies; the others do not model the tiers yet.
-    admin_policies = loaded.cluster.admin_policies
-    loaded = set_aside_admin_tiers(loaded, "lint")
-    print_warnings(loaded.warnings)
-    limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
-    report = run_lint(loaded, settings, limits, admin_policies)
     write(lint_formatter(output_format).format_lint(report), output)
     raise typer.Exit(EXIT_VIOLATED if report.has_errors else EXIT_HOLDS)

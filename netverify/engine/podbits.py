@@ -8,9 +8,17 @@ neither selects nor matches a hostNetwork pod. Used over classes of pods (one po
 for each, `netverify.engine.bitsets`) and over the existing pods one by one (lint).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from netverify.model import LabelSelector, Namespace, Operator, Pod, PolicyPeer, Protocol
+from netverify.model import (
+    LabelRequirement,
+    LabelSelector,
+    Namespace,
+    Operator,
+    Pod,
+    PolicyPeer,
+    Protocol,
+)
 from netverify.semantics import selector_matches
 
 
@@ -28,10 +36,6 @@ def union(parts: Iterable[int]) -> int:
     for part in parts:
         total |= part
     return total
-
-
-def selector_key(selector: LabelSelector) -> str:
-    return selector.model_dump_json()
 
 
 class PodBits:
@@ -58,15 +62,18 @@ class PodBits:
                 if port.name:
                     named = (port.name, port.protocol, port.port)
                     self.by_port[named] = self.by_port.get(named, 0) | bit
-        self._selector_cache: dict[str, int] = {}
-        self._namespace_cache: dict[str, int] = {}
+        self._pod_selectors = _SelectorCache(self._pod_selector_bits)
+        self._namespace_selectors = _SelectorCache(self._namespace_selector_bits)
 
     def pod_selector_bits(self, selector: LabelSelector) -> int:
         """Governed pods whose labels the selector matches."""
-        key = selector_key(selector)
-        cached = self._selector_cache.get(key)
-        if cached is not None:
-            return cached
+        return self._pod_selectors.bits(selector)
+
+    def namespace_selector_bits(self, selector: LabelSelector) -> int:
+        """Pods in namespaces whose labels the selector matches."""
+        return self._namespace_selectors.bits(selector)
+
+    def _pod_selector_bits(self, selector: LabelSelector) -> int:
         bits = self.governed
         for label, value in selector.match_labels.items():
             bits &= self.by_label.get((label, value), 0)
@@ -83,20 +90,14 @@ class PodBits:
                     bits &= self.by_key.get(requirement.key, 0)
                 case Operator.DOES_NOT_EXIST:
                     bits &= ~self.by_key.get(requirement.key, 0)
-        self._selector_cache[key] = bits
         return bits
 
-    def namespace_selector_bits(self, selector: LabelSelector) -> int:
-        """Pods in namespaces whose labels the selector matches."""
-        key = selector_key(selector)
-        cached = self._namespace_cache.get(key)
-        if cached is None:
-            cached = self._namespace_cache[key] = union(
-                self.by_namespace.get(namespace.name, 0)
-                for namespace in self.namespaces
-                if selector_matches(selector, namespace.labels)
-            )
-        return cached
+    def _namespace_selector_bits(self, selector: LabelSelector) -> int:
+        return union(
+            self.by_namespace.get(namespace.name, 0)
+            for namespace in self.namespaces
+            if selector_matches(selector, namespace.labels)
+        )
 
     def policy_bits(self, namespace: str, selector: LabelSelector) -> int:
         """The pods a policy in `namespace` with this `podSelector` selects."""
@@ -115,3 +116,21 @@ class PodBits:
             else self.pod_selector_bits(peer.pod_selector)
         )
         return in_namespace & pods & self.governed
+
+
+SelectorContent = tuple[tuple[tuple[str, str], ...], tuple[LabelRequirement, ...]]
+
+
+class _SelectorCache:
+    """Bits per selector content: thousands of policies repeat a few dozen selectors."""
+
+    def __init__(self, compute: Callable[[LabelSelector], int]) -> None:
+        self._compute = compute
+        self._bits: dict[SelectorContent, int] = {}
+
+    def bits(self, selector: LabelSelector) -> int:
+        content = (tuple(selector.match_labels.items()), selector.match_expressions)
+        bits = self._bits.get(content)
+        if bits is None:
+            bits = self._bits[content] = self._compute(selector)
+        return bits
