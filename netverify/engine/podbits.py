@@ -62,19 +62,23 @@ class PodBits:
                 if port.name:
                     named = (port.name, port.protocol, port.port)
                     self.by_port[named] = self.by_port.get(named, 0) | bit
-        self._pod_selectors = _SelectorCache(self._pod_selector_bits)
+        self._labels = _SelectorCache(self._labels_bits)
         self._namespace_selectors = _SelectorCache(self._namespace_selector_bits)
 
     def pod_selector_bits(self, selector: LabelSelector) -> int:
         """Governed pods whose labels the selector matches."""
-        return self._pod_selectors.bits(selector)
+        return self._labels.bits(selector) & self.governed
 
     def namespace_selector_bits(self, selector: LabelSelector) -> int:
         """Pods in namespaces whose labels the selector matches."""
         return self._namespace_selectors.bits(selector)
 
-    def _pod_selector_bits(self, selector: LabelSelector) -> int:
-        bits = self.governed
+    def labels_bits(self, selector: LabelSelector) -> int:
+        """Pods whose labels the selector matches, hostNetwork pods too."""
+        return self._labels.bits(selector)
+
+    def _labels_bits(self, selector: LabelSelector) -> int:
+        bits = self.all
         for label, value in selector.match_labels.items():
             bits &= self.by_label.get((label, value), 0)
         for requirement in selector.match_expressions:
