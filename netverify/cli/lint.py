@@ -22,6 +22,7 @@ from netverify.cli.common import (
     TimeoutOption,
     input_error,
     load_input,
+    long_lived,
     print_warnings,
     settings_sources,
     write,
@@ -53,12 +54,15 @@ def lint(
     from netverify.engine.lint import lint as run_lint
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
+    limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
     try:
-        loaded = load_input(paths, strict, cluster, context, kubeconfig, namespace)
+        inputs = long_lived(
+            lambda: load_input(paths, strict, cluster, context, kubeconfig, namespace)
+        )
+        with inputs as loaded:
+            print_warnings(loaded.warnings)
+            report = run_lint(loaded, settings, limits)
     except InputError as error:
         input_error(error)
-    print_warnings(loaded.warnings)
-    limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
-    report = run_lint(loaded, settings, limits)
     write(lint_formatter(output_format).format_lint(report), output)
     raise typer.Exit(EXIT_VIOLATED if report.has_errors else EXIT_HOLDS)

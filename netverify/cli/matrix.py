@@ -19,6 +19,7 @@ from netverify.cli.common import (
     StrictOption,
     input_error,
     load_input,
+    long_lived,
     memory_hint,
     print_warnings,
     settings_sources,
@@ -64,23 +65,28 @@ def matrix(
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
-        loaded = load_input(paths, strict, cluster, context, kubeconfig, namespace)
-        asked = [parse_matrix_port(port) for port in ports or []]
+        inputs = long_lived(
+            lambda: load_input(paths, strict, cluster, context, kubeconfig, namespace)
+        )
+        with inputs as loaded:
+            asked = [parse_matrix_port(port) for port in ports or []]
+            print_warnings(loaded.warnings)
+            doing = f"computing the matrix of {len(loaded.cluster.pods):,} pods by {group_by.value}"
+            with memory_hint(doing, "try --group-by namespace, or --format csv"):
+                computation = MatrixComputation(loaded, settings, group_by, asked)
+                entities = len(computation.matrix.entities)
+                limit = matrix_entity_limit(output_format)
+                if limit is not None and entities > limit:
+                    typer.echo(
+                        f"netverify: {entities:,} {group_by.value}s are too many for --format "
+                        f"{output_format.value} (at most {limit:,} stay readable); use --group-by "
+                        "workload or --group-by namespace, or --format csv",
+                        err=True,
+                    )
+                    raise typer.Exit(EXIT_INPUT_ERROR)
+                formatter = matrix_formatter(output_format)
+                write_stream(
+                    formatter.format_matrix(computation.matrix, computation.rows()), output
+                )
     except InputError as error:
         input_error(error)
-    print_warnings(loaded.warnings)
-    doing = f"computing the matrix of {len(loaded.cluster.pods):,} pods by {group_by.value}"
-    with memory_hint(doing, "try --group-by namespace, or --format csv"):
-        computation = MatrixComputation(loaded, settings, group_by, asked)
-        entities = len(computation.matrix.entities)
-        limit = matrix_entity_limit(output_format)
-        if limit is not None and entities > limit:
-            typer.echo(
-                f"netverify: {entities:,} {group_by.value}s are too many for --format "
-                f"{output_format.value} (at most {limit:,} stay readable); use --group-by "
-                "workload or --group-by namespace, or --format csv",
-                err=True,
-            )
-            raise typer.Exit(EXIT_INPUT_ERROR)
-        formatter = matrix_formatter(output_format)
-        write_stream(formatter.format_matrix(computation.matrix, computation.rows()), output)

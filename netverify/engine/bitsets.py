@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from netverify.encoding.universe import build_universe, ip_number, network_interval
+from netverify.engine.podbits import PodBits, bits_to_indices, union
 from netverify.model import (
     Cluster,
     Direction,
@@ -25,9 +26,7 @@ from netverify.model import (
     FlowDecision,
     IPBlock,
     IPNetwork,
-    LabelSelector,
     NetworkPolicy,
-    Operator,
     Pod,
     PodEndpoint,
     PolicyPeer,
@@ -37,7 +36,7 @@ from netverify.model import (
     Settings,
     pod_at_first_address,
 )
-from netverify.semantics import evaluate, port_cuts, selector_matches
+from netverify.semantics import evaluate, port_cuts
 from netverify.semantics.admin import has_nodes_peers, node_of
 
 
@@ -62,19 +61,6 @@ class BitRule:
     """The index of the rule's `ports` among the verdicts' `port_sets`; -1: every port."""
 
 
-def bits_to_indices(bits: int) -> list[int]:
-    indices = []
-    while bits:
-        low = bits & -bits
-        indices.append(low.bit_length() - 1)
-        bits ^= low
-    return indices
-
-
-def _selector_key(selector: LabelSelector) -> str:
-    return selector.model_dump_json()
-
-
 class ClassVerdicts:
     """Bit sets over the classes of one cluster, and the per-class verdict rows."""
 
@@ -97,10 +83,10 @@ class ClassVerdicts:
             id(pod): pod_class.index for pod_class in self.classes for pod in pod_class.pods
         }
         self.all = (1 << len(self.classes)) - 1
-        self.governed = sum(1 << c.index for c in self.classes if c.governed)
-        self._index_labels()
-        self._selector_cache: dict[str, int] = {}
-        self._namespace_cache: dict[str, int] = {}
+        self.labels = PodBits([c.pods[0] for c in self.classes], cluster.namespaces)
+        """Bit sets over the classes, one pod standing for each."""
+        self.governed = self.labels.governed
+        self.by_port = self.labels.by_port
         self._block_cache: dict[IPBlock, int] = {}
         self._indices_cache: dict[int, list[int]] = {}
         self._positions: dict[str, list[int]] | None = None
@@ -171,23 +157,6 @@ class ClassVerdicts:
         node = node_of(self.cluster, pod_at_first_address(self.namespaces[pod.namespace], pod))
         return None if node is None else node.name
 
-    def _index_labels(self) -> None:
-        self.by_label: dict[tuple[str, str], int] = {}
-        self.by_key: dict[str, int] = {}
-        self.by_namespace: dict[str, int] = {}
-        self.by_port: dict[tuple[str, Protocol, int], int] = {}
-        for pod_class in self.classes:
-            bit = 1 << pod_class.index
-            pod = pod_class.pods[0]
-            for key, value in pod.labels.items():
-                self.by_label[(key, value)] = self.by_label.get((key, value), 0) | bit
-                self.by_key[key] = self.by_key.get(key, 0) | bit
-            self.by_namespace[pod.namespace] = self.by_namespace.get(pod.namespace, 0) | bit
-            for port in pod.ports:
-                if port.name:
-                    key3 = (port.name, port.protocol, port.port)
-                    self.by_port[key3] = self.by_port.get(key3, 0) | bit
-
     def indices(self, bits: int) -> list[int]:
         cached = self._indices_cache.get(bits)
         if cached is None:
@@ -196,52 +165,10 @@ class ClassVerdicts:
 
     @staticmethod
     def _or(parts: Iterable[int]) -> int:
-        total = 0
-        for part in parts:
-            total |= part
-        return total
-
-    def pod_selector_bits(self, selector: LabelSelector) -> int:
-        """Governed classes whose labels the selector matches."""
-        key = _selector_key(selector)
-        cached = self._selector_cache.get(key)
-        if cached is not None:
-            return cached
-        bits = self.governed
-        for label, value in selector.match_labels.items():
-            bits &= self.by_label.get((label, value), 0)
-        for requirement in selector.match_expressions:
-            with_value = self._or(
-                self.by_label.get((requirement.key, v), 0) for v in requirement.values
-            )
-            match requirement.operator:
-                case Operator.IN:
-                    bits &= with_value
-                case Operator.NOT_IN:
-                    bits &= ~with_value
-                case Operator.EXISTS:
-                    bits &= self.by_key.get(requirement.key, 0)
-                case Operator.DOES_NOT_EXIST:
-                    bits &= ~self.by_key.get(requirement.key, 0)
-        self._selector_cache[key] = bits
-        return bits
-
-    def namespace_selector_bits(self, selector: LabelSelector) -> int:
-        """Classes in namespaces whose labels the selector matches."""
-        key = _selector_key(selector)
-        cached = self._namespace_cache.get(key)
-        if cached is None:
-            cached = self._namespace_cache[key] = self._or(
-                self.by_namespace.get(namespace.name, 0)
-                for namespace in self.cluster.namespaces
-                if selector_matches(selector, namespace.labels)
-            )
-        return cached
+        return union(parts)
 
     def _policy_subjects(self, policy: NetworkPolicy) -> int:
-        return self.by_namespace.get(policy.namespace, 0) & self.pod_selector_bits(
-            policy.pod_selector
-        )
+        return self.labels.policy_bits(policy.namespace, policy.pod_selector)
 
     def peer_bits(self, peer: PolicyPeer, policy_namespace: str) -> int:
         if peer.ip_block is not None:
@@ -257,17 +184,7 @@ class ClassVerdicts:
                     else 0
                 )
             return cached
-        in_namespace = (
-            self.by_namespace.get(policy_namespace, 0)
-            if peer.namespace_selector is None
-            else self.namespace_selector_bits(peer.namespace_selector)
-        )
-        pods = (
-            self.governed
-            if peer.pod_selector is None
-            else self.pod_selector_bits(peer.pod_selector)
-        )
-        return in_namespace & pods & self.governed
+        return self.labels.peer_bits(peer, policy_namespace)
 
     def _addressed(self, network: IPNetwork) -> int:
         """The classes whose first address is in the network."""

@@ -57,11 +57,11 @@ class TieredVerdicts(ClassVerdicts):
 
     def _subject_bits(self, subject: AdminSubject) -> int:
         if subject.namespaces is not None:
-            return self.namespace_selector_bits(subject.namespaces) & self.governed
+            return self.labels.namespace_selector_bits(subject.namespaces) & self.governed
         assert subject.pods is not None
-        return self.namespace_selector_bits(
+        return self.labels.namespace_selector_bits(
             subject.pods.namespace_selector
-        ) & self.pod_selector_bits(subject.pods.pod_selector)
+        ) & self.labels.pod_selector_bits(subject.pods.pod_selector)
 
     def _tiered(self, source: int) -> int:
         """The destination classes whose verdict from class `source` an admin policy may

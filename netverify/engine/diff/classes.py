@@ -12,7 +12,8 @@ that could exist, pods whose addresses ipBlocks tell apart.
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from netverify.engine.bitsets import BitRule, ClassVerdicts, Probe, bits_to_indices, port_probes
+from netverify.engine.bitsets import BitRule, ClassVerdicts, Probe, port_probes
+from netverify.engine.podbits import bits_to_indices
 from netverify.model import Direction, PortRange, Protocol
 from netverify.model.diff import Change
 

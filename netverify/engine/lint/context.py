@@ -10,6 +10,7 @@ import z3
 
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.solver import SolverLimits, make_solver
+from netverify.engine.podbits import PodBits, bits_to_indices
 from netverify.model import (
     Direction,
     Endpoint,
@@ -18,6 +19,7 @@ from netverify.model import (
     NetworkPolicy,
     ObjectRef,
     PodEndpoint,
+    PolicyPeer,
     PolicyRule,
     RuleRef,
     Settings,
@@ -25,7 +27,6 @@ from netverify.model import (
     network_policy_ref,
     pod_at_first_address,
 )
-from netverify.semantics import policy_selects
 
 T = TypeVar("T")
 
@@ -70,16 +71,26 @@ class LintContext:
             grouped.setdefault(endpoint.pod.namespace, []).append(endpoint)
         return grouped
 
+    @cached_property
+    def pod_bits(self) -> PodBits:
+        """Bit i for `pods[i]`: which existing pods each selector matches."""
+        return PodBits([endpoint.pod for endpoint in self.pods], self.cluster.namespaces)
+
     def selected(self, policy: NetworkPolicy) -> list[PodEndpoint]:
         """The existing pods the policy selects."""
         key = id(policy)
         if key not in self._selected:
-            self._selected[key] = [
-                pod
-                for pod in self.pods_by_namespace.get(policy.namespace, [])
-                if policy_selects(policy, pod)
-            ]
+            bits = self.pod_bits.policy_bits(policy.namespace, policy.pod_selector)
+            self._selected[key] = self.pods_of(bits)
         return self._selected[key]
+
+    def peer_pods(self, peer: PolicyPeer, namespace: str) -> list[PodEndpoint]:
+        """The existing pods a peer without an ipBlock, of a policy in `namespace`, matches,
+        in `pods` order."""
+        return self.pods_of(self.pod_bits.peer_bits(peer, namespace))
+
+    def pods_of(self, bits: int) -> list[PodEndpoint]:
+        return [self.pods[index] for index in bits_to_indices(bits)]
 
     def namespace_policies(self, namespace: str) -> list[NetworkPolicy]:
         if not self._by_namespace:

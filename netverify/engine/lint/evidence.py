@@ -21,7 +21,7 @@ from netverify.model import (
     Protocol,
     RuleRef,
 )
-from netverify.semantics import evaluate, ip_block_contains, peer_matches, policy_selects
+from netverify.semantics import evaluate, ip_block_contains, policy_selects
 
 SAMPLES = 3
 """How many subjects, peers and ports are tried per rule."""
@@ -64,11 +64,7 @@ def _peers(context: LintContext, policy: NetworkPolicy, rule: PolicyRule) -> lis
             continue
         key = (policy.namespace, peer.model_dump_json())
         if key not in context.peer_samples:
-            context.peer_samples[key] = _take(
-                pod
-                for pod in context.pods
-                if peer_matches(peer, policy.namespace, pod, context.settings)
-            )
+            context.peer_samples[key] = list(context.peer_pods(peer, policy.namespace)[:SAMPLES])
         found += context.peer_samples[key]
     return found
 

@@ -26,7 +26,6 @@ from netverify.model import (
     Protocol,
 )
 from netverify.model.lint import CheckInfo, Finding, FindingSeverity
-from netverify.semantics import peer_matches
 
 DNS_PORT = 53
 KUBE_DNS_LABEL = ("k8s-app", "kube-dns")
@@ -146,11 +145,7 @@ def peer_admits_future_pods(context: LintContext, info: CheckInfo) -> Iterator[F
             key = (policy.namespace, direction, peer.model_dump_json())
             if key not in witnesses:
                 today = sorted(
-                    {
-                        pod.pod.namespace
-                        for pod in context.pods
-                        if _peer_holds(context, policy, peer_index, rule, pod)
-                    }
+                    {pod.pod.namespace for pod in context.peer_pods(peer, policy.namespace)}
                 )
                 witnesses[key] = _future_pod(context, policy, peer_index, rule, endpoint, today)
             witness = witnesses[key]
@@ -177,12 +172,6 @@ def _pinned_by_name(selector: LabelSelector) -> bool:
         requirement.key == NAMESPACE_NAME_LABEL and requirement.operator is Operator.IN
         for requirement in selector.match_expressions
     )
-
-
-def _peer_holds(
-    context: LintContext, policy: NetworkPolicy, peer_index: int, rule: PolicyRule, pod: PodEndpoint
-) -> bool:
-    return peer_matches(rule.peers[peer_index], policy.namespace, pod, context.settings)
 
 
 def _future_pod(

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import finding, register
 from netverify.engine.lint.suggest import Labelled, did_you_mean, pod_target
+from netverify.engine.podbits import union
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
     Direction,
@@ -143,9 +144,11 @@ def _find_peer_problem(context: LintContext, namespace: str, peer: PolicyPeer) -
     selector = peer.pod_selector
     if selector is None or (not selector.match_labels and not selector.match_expressions):
         return None
-    candidates = [pod for ns in namespaces for pod in context.pods_by_namespace.get(ns.name, [])]
-    if any(selector_matches(selector, pod.pod.labels) for pod in candidates):
+    bits = context.pod_bits
+    in_namespaces = union(bits.by_namespace.get(ns.name, 0) for ns in namespaces)
+    if in_namespaces & bits.labels_bits(selector):
         return None
+    candidates = [pod for ns in namespaces for pod in context.pods_by_namespace.get(ns.name, [])]
     hint = did_you_mean(selector, _governed(candidates))
     where = ", ".join(ns.name for ns in namespaces)
     return f"podSelector matches no existing pod in {where}" + (f"; {hint}" if hint else "")
