@@ -43,10 +43,10 @@ _KEY_NOT_STRING = (
 """A key yaml-rs would not read as a string."""
 _READ_APART = re.compile(
     # Where a scalar or key may start (a line, after `:`, `- `, `[`, `{` or `,`), only what
-    # starts like one of them: a complex key, a plain scalar the two read differently, a key
-    # yaml-rs reads as no string.
-    rf"[\n:,\[{{-](?<![^\s-]-)[ ]*(?=[-+.0-9~?YyNnOoTtFf])"
-    rf"(?:\?(?: |$)|(?:{_BOOL_1_1}|(?!(?:{_SAFE_NUMBER}){_END}){_NUMBER_LIKE}){_END}"
+    # starts like one of them: a complex key, an empty key, a plain scalar the two read
+    # differently, a key yaml-rs reads as no string.
+    rf"[\n:,\[{{-](?<![^\s-]-)[ ]*(?=[-+.0-9~?:YyNnOoTtFf])"
+    rf"(?:[?:](?: |$)|(?:{_BOOL_1_1}|(?!(?:{_SAFE_NUMBER}){_END}){_NUMBER_LIKE}){_END}"
     rf"|{_KEY_NOT_STRING})",
     re.MULTILINE,
 )
