@@ -18,7 +18,7 @@ reference loader and its table used instead.
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import yaml_rs
 
@@ -104,8 +104,7 @@ class _Unsupported(Exception):
     """The block structure does not say a node's line for certain."""
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     """One line of a document that holds YAML content (not blank, not only a comment)."""
 
     line: int
@@ -164,18 +163,20 @@ def _segments(lines: list[str]) -> list[tuple[int, int]] | None:
             return None
     bounds = [*starts, len(lines)]
     segments = [(bounds[i], bounds[i + 1]) for i in range(len(starts))]
-    if not starts or _rows(lines, 0, starts[0]):
+    if not starts or _rows(lines, 0, starts[0], first_only=True):
         segments.insert(0, (0, bounds[0]))
     return segments
 
 
-def _rows(lines: list[str], start: int, end: int) -> list[_Row]:
+def _rows(lines: list[str], start: int, end: int, first_only: bool = False) -> list[_Row]:
     rows = []
     for number in range(start, end):
         line = lines[number]
         content = line.lstrip(" ")
         if content and not content.startswith("#") and not line.startswith("---"):
             rows.append(_Row(number + 1, len(line) - len(content), content.rstrip(" ")))
+            if first_only:
+                break
     return rows
 
 
@@ -206,17 +207,21 @@ class ScannedPositions(Mapping[Path, int]):
         return self._table
 
     def __getitem__(self, path: Path) -> int:
-        if self._table is None:
-            if self._rows is None:
-                self._rows = _rows(self._lines, self._start, self._end)
-            try:
-                line = _locate(self._rows, self._data, path)
-            except _Unsupported:
-                return self._referenced()[path]
-            if line is None:
-                raise KeyError(path)
-            return line
-        return self._table[path]
+        if self._table is not None:
+            return self._table[path]
+        if not path:
+            # Most lookups are of a document's own line: its first row, the others unread.
+            (first,) = _rows(self._lines, self._start, self._end, first_only=True)
+            return first.line
+        if self._rows is None:
+            self._rows = _rows(self._lines, self._start, self._end)
+        try:
+            line = _locate(self._rows, self._data, path)
+        except _Unsupported:
+            return self._referenced()[path]
+        if line is None:
+            raise KeyError(path)
+        return line
 
     def __iter__(self) -> Iterator[Path]:
         return iter(self._referenced())
