@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from typing import TextIO, TypeVar
 
 from netverify.loading.adminpolicy import ADMIN_KINDS, AdminKind, read_admin_policy
-from netverify.loading.collector import without_cycle_collection
 from netverify.loading.endpointslices import (
     ENDPOINT_SLICE_API_VERSION,
     read_endpoint_slice,
@@ -434,7 +433,6 @@ class ParseCache:
         ]
 
 
-@without_cycle_collection
 def load_manifests(
     paths: Sequence[str],
     *,
