@@ -56,7 +56,7 @@ other than `\\n`, and tabs (where PyYAML and yaml-rs count lines or columns apar
 
 
 _SHALLOW_COLUMN = (MAX_DEPTH - 20) // 2
-_DEEP_LINE = re.compile(rf"^[ -]{{{_SHALLOW_COLUMN}}}", re.MULTILINE)
+_DEEP_LINE = re.compile(rf"\n[ -]{{{_SHALLOW_COLUMN}}}")
 """A line whose content starts at column `_SHALLOW_COLUMN` or further."""
 
 
@@ -68,7 +68,7 @@ def _within_depth(text: str, documents: list[object]) -> bool:
     flow collection opened before it. Text that this does not bound is measured.
     """
     opened = text.count("[") + text.count("{") - text.count("[]") - text.count("{}")
-    if opened <= 10 and _DEEP_LINE.search(text) is None:
+    if opened <= 10 and _DEEP_LINE.search("\n" + text) is None:
         return True
     return all(_depth(document) <= MAX_DEPTH for document in documents)
 
