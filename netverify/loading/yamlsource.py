@@ -1,9 +1,10 @@
 """YAML and JSON text to plain Python documents that remember the line of every node.
 
-YAML is composed into nodes by one of the loaders of `yamlloaders` (libyaml's where safe),
-measured as if its aliases were expanded (`yamllimits`, so that an alias bomb or a
-self-referencing alias is refused at once), then converted to plain data while recording
-each node's line (`yamlconvert`).
+Text that yaml-rs reads exactly as PyYAML's safe loader does is parsed by it (`yamlfast`,
+lines found on demand). Other YAML is composed into nodes by one of the loaders of
+`yamlloaders` (libyaml's where safe), measured as if its aliases were expanded
+(`yamllimits`, so that an alias bomb or a self-referencing alias is refused at once), then
+converted to plain data while recording each node's line (`yamlconvert`).
 """
 
 import json
@@ -14,6 +15,7 @@ import yaml
 
 from netverify.loading.inputerrors import input_error, syntax_error, unprintable
 from netverify.loading.yamlconvert import Converter, Path
+from netverify.loading.yamlfast import fast_documents
 from netverify.loading.yamllimits import MAX_DEPTH, check_expansion
 from netverify.loading.yamlloaders import (
     FastLoader,
@@ -64,10 +66,25 @@ def _without_json_tabs(text: str) -> str:
 def parse_documents(text: str, file: str) -> list[YamlDocument]:
     """The non-empty documents of a YAML (or JSON) stream, each with its node positions.
 
-    libyaml reads input it can read safely; anything else, and every input it finds an error
-    in, goes through the pure-Python loader, whose messages and limits are the reference.
+    yaml-rs reads input it reads as the reference does, libyaml input it can read safely;
+    anything else, and every input they find an error in, goes through the pure-Python
+    loader, whose messages and limits are the reference.
     """
     prepared = _without_json_tabs(text)
+    fast = fast_documents(prepared, lambda part, first: _positions(part, first, file))
+    if fast is not None:
+        return [YamlDocument(data, file, index, positions) for data, index, positions in fast]
+    return _reference_documents(prepared, text, file)
+
+
+def _positions(part: str, first_line: int, file: str) -> Mapping[Path, int]:
+    """The reference loader's positions of the one document in `part`, which starts at
+    0-based line `first_line` of its file."""
+    (document,) = _reference_documents("\n" * first_line + part, "\n" * first_line + part, file)
+    return document.positions
+
+
+def _reference_documents(prepared: str, text: str, file: str) -> list[YamlDocument]:
     if fast_path_is_safe(prepared):
         try:
             return _documents(FastLoader, prepared, text, file)

@@ -1,0 +1,154 @@
+"""The yaml-rs fast path reads exactly what the reference loader reads: the same documents,
+the same line for every node, the same model (objects, rules, their lines, every message).
+
+A divergence is a bug of the fast path: it must send that text the reference way instead.
+"""
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from netverify.generate import MANIFEST_FILES, GeneratorOptions, write_cluster
+from netverify.loading import load_manifests, yamlfast, yamlsource
+from netverify.model import InputError, LoadedCluster
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = sorted(
+    path
+    for folder in (REPO / "examples", *(REPO / "tests").glob("**/fixtures"))
+    for path in folder.rglob("*")
+    if path.suffix in (".yaml", ".yml", ".json")
+)
+FOLDERS = sorted({path.parent for path in CORPUS})
+
+Reference = Callable[[str, int], Mapping[tuple[str | int, ...], int]]
+
+
+def _reference_of(file: str, calls: list[int] | None = None) -> Reference:
+    def reference(part: str, first_line: int) -> Mapping[tuple[str | int, ...], int]:
+        if calls is not None:
+            calls.append(first_line)
+        return yamlsource._positions(part, first_line, file)
+
+    return reference
+
+
+def _compare(text: str, file: str = "f.yaml", calls: list[int] | None = None) -> bool:
+    """Assert that the fast path reads `text` as the reference does, or leaves it to the
+    reference; whether it read it."""
+    fast = yamlfast.fast_documents(text, _reference_of(file, calls))
+    try:
+        reference = yamlsource._reference_documents(text, text, file)
+    except InputError:
+        assert fast is None, "the fast path read text the reference refuses"
+        return False
+    if fast is None:
+        return False
+    assert [(data, index) for data, index, _ in fast] == [(d.data, d.index) for d in reference]
+    for (_, _, positions), document in zip(fast, reference, strict=True):
+        for path, line in document.positions.items():
+            assert positions.get(path) == line, path
+            assert positions.get((*path, "absent")) is None
+    return True
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[str(p.relative_to(REPO)) for p in CORPUS])
+def test_the_corpus_reads_alike(path: Path) -> None:
+    _compare(path.read_text(encoding="utf-8"), str(path))
+
+
+def _load(paths: list[str], fast: bool, monkeypatch: pytest.MonkeyPatch) -> object:
+    with monkeypatch.context() as patch:
+        if not fast:
+            patch.setattr(yamlsource, "fast_documents", lambda text, reference: None)
+        try:
+            loaded: LoadedCluster = load_manifests(paths)
+        except InputError as error:
+            return error.diagnostics
+        return loaded
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=[str(p.relative_to(REPO)) for p in FOLDERS])
+def test_the_corpus_loads_the_same_model(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = _load([str(folder)], True, monkeypatch)
+    assert fast == _load([str(folder)], False, monkeypatch)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("leak", [False, True])
+def test_generated_clusters_take_the_fast_path_and_load_the_same_model(
+    seed: int, leak: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = write_cluster(GeneratorOptions(12, 120, 40, seed=seed, leak=leak), tmp_path)
+    paths = [str(written.folder / name) for name in MANIFEST_FILES]
+    for path in paths:
+        calls: list[int] = []
+        assert _compare(Path(path).read_text(encoding="utf-8"), path, calls), path
+        assert calls == [], "generated manifests need the reference for no line"
+    assert _load(paths, True, monkeypatch) == _load(paths, False, monkeypatch)
+
+
+SCALARS = [
+    # YAML 1.1 (the API server's reading) and 1.2 tell these apart: the fast path must not
+    # read them, or read them the 1.1 way.
+    *("yes", "no", "on", "off", "Yes", "NO", "On", "OFF", "y", "n", "true", "False"),
+    *("010", "0o10", "0x1F", "0b101", "1_000", "1:20", "12:30:45", "+12", "-0", "0755", "09"),
+    *("1e3", "1E3", "1.0e+3", "1.5", "6.", "-.5", ".5", "0.1_0", "01.5", ".inf", "-.Inf"),
+    *(".NaN", "~", "null", "Null", "NULL", "", "2001-12-14", "10.0.0.1", "10.0.0.0/8"),
+    *("1.2.3", "99999999999999999999", "8rqhnsgztj", "5d4f8", "--verbose", "-1", "=", "a b"),
+    *('"yes"', "'010'", '"\\x41\\u0041\\N\\_"', '"a\\/b"', "'it''s'", "2001:db8::1"),
+]
+
+
+@pytest.mark.parametrize("scalar", SCALARS)
+@pytest.mark.parametrize(
+    "template",
+    ["k: {}\n", "{}: v\n", "- {}\n", "a: [{}, x]\n", "a: {{b: {}}}\n", "a:\n  {}\n", "- a: {}\n"],
+)
+def test_scalars_read_alike(scalar: str, template: str) -> None:
+    _compare(template.format(scalar))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "---\n",
+        "# only a comment\n",
+        "a: 1\n---\n",
+        "a: 1\n---\n---\nb: 2\n",
+        "# c\n---\na: 1\n",
+        "--- # c\na: 1\n",
+        "a: 1\n...\n",
+        "--- a\n",
+        "- 1\n- 2\n",
+        "a:\n- b: 1\n  c:\n  - 2\n  - - 3\n    - 4\n",
+        "a:\n  b:\n    - x: 1\n      y: [1,\n  2]\n    - z\n",
+        "a: |\n  b: 1\n  - c\nd: >\n  e\n",
+        "a: plain\n  continued: here\nb: 2\n",
+        'a: "quoted\nb: 1"\nc: 2\n',
+        '"q": 1\nr: 2\n',
+        "-   a: 1\n    b: 2\n-\n  c: 3\n",
+        "a: 1 # comment\n# b: 2\nc: # comment\n  d: 4\n",
+        "a:\n\n  b: 1\n\n  c: 2\n",
+        "  a: 1\n  b:\n  - 2\n",
+        "a: &x 1\nb: *x\n",
+        "a: !!str 1\n",
+        "a: 1\na: 2\n",
+        "a: [1, 2\n",
+        "a:\tb\n",
+        "a: b\r\nc: d\r\n",
+        "k: " + "[" * 201 + "]" * 201 + "\n",
+        "k: " + "[" * 199 + "]" * 199 + "\n",
+        "k:\n" + "".join(" " * depth + f"k{depth}:\n" for depth in range(1, 205)) + "  end: 1\n",
+    ],
+)
+def test_structures_read_alike(text: str) -> None:
+    _compare(text)
+
+
+def test_deep_block_nesting_is_refused_on_the_fast_path_too() -> None:
+    text = "".join(" " * (2 * depth) + f"k{depth}:\n" for depth in range(205)) + " " * 410 + "x\n"
+    with pytest.raises(InputError, match="nests deeper than 200 levels"):
+        yamlsource.parse_documents(text, "deep.yaml")
