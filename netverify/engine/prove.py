@@ -406,8 +406,14 @@ class _InvariantProver:
         )
 
     def _holds(self) -> InvariantResult:
-        """Holds; say so loudly when it holds only because no flow matches at all."""
-        outcome, _ = self._solve(matching_flow(self.encoding, self.invariant))
+        """Holds; say so loudly when it holds only because no flow matches at all (a check
+        alone: no flow is shown, so none is decoded)."""
+        self.solver.push()
+        try:
+            self.solver.add(matching_flow(self.encoding, self.invariant))
+            outcome = self.solver.check()
+        finally:
+            self.solver.pop()
         if outcome == z3.unsat:
             return self.result(
                 Status.HOLDS,
