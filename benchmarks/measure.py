@@ -41,7 +41,8 @@ from netverify.generate import (
     write_cluster,
 )
 from netverify.loading import load_manifests
-from netverify.loading.spec import read_spec, resolve_spec
+from netverify.loading.spec import resolve_spec
+from netverify.loading.specfile import read_spec
 from netverify.model import LoadedCluster, LoadedSpec, Spec
 
 ISOLATION_SPEC = "spec-isolation.yaml"

@@ -58,7 +58,8 @@ def fix(
 def _fix_spec(spec_path: str, sources: "SettingsSources", limits: SolverLimits) -> FixReport:
     from netverify.engine.fix import fix as fix_spec
     from netverify.loading import load_manifests
-    from netverify.loading.spec import read_spec, resolve_spec
+    from netverify.loading.spec import resolve_spec
+    from netverify.loading.specfile import read_spec
 
     raw = read_spec(spec_path)
     with long_lived(

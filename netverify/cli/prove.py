@@ -111,7 +111,8 @@ class _Run:
     def prove_spec(self, spec_path: str, progress: Progress) -> Report:
         from netverify.engine.prove import prove
         from netverify.loading import load_manifests
-        from netverify.loading.spec import read_spec, resolve_spec
+        from netverify.loading.spec import resolve_spec
+        from netverify.loading.specfile import read_spec
 
         raw = read_spec(spec_path)
         progress(0, 0, f"loading {spec_path}")

@@ -19,7 +19,8 @@ from netverify.engine.fix.candidates import candidates
 from netverify.engine.prove import prove
 from netverify.loading import load_manifests
 from netverify.loading.settings import SettingsSources
-from netverify.loading.spec import read_spec, resolve_spec
+from netverify.loading.spec import resolve_spec
+from netverify.loading.specfile import read_spec
 from netverify.model import LoadedCluster, LoadedSpec, Status
 from netverify.model.fix import Candidate, ChangeKind, FixReport
 from netverify.model.labels import Operator

@@ -20,7 +20,8 @@ from netverify.generate import (
     write_cluster,
 )
 from netverify.loading import load_manifests
-from netverify.loading.spec import read_spec, resolve_spec
+from netverify.loading.spec import resolve_spec
+from netverify.loading.specfile import read_spec
 from netverify.model import Direction, ObjectRef, Report, RuleRef, Status
 
 SMALL = GeneratorOptions(namespaces=6, pods=60, policies=30, seed=7)

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netverify.loading import load_manifests
-from netverify.loading.spec import read_spec, resolve_spec
+from netverify.loading.spec import resolve_spec
+from netverify.loading.specfile import read_spec
 from netverify.model import Cluster, InputError, LoadedCluster
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import pytest
 
 from netverify.loading import load_manifests, read_text
 from netverify.loading.inputfiles import MAX_FILE_BYTES, MAX_FILE_BYTES_VARIABLE
-from netverify.loading.spec import read_spec
+from netverify.loading.specfile import read_spec
 from netverify.loading.yamllimits import MAX_DEPTH
 from netverify.model import InputError
 

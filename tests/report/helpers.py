@@ -18,7 +18,8 @@ from jsonschema import Draft4Validator
 from netverify.engine import SolverLimits, prove
 from netverify.engine.diff import diff
 from netverify.loading import load_manifests
-from netverify.loading.spec import read_spec, resolve_spec
+from netverify.loading.spec import resolve_spec
+from netverify.loading.specfile import read_spec
 from netverify.model import NamespaceScope, PodScope, Report, Settings
 from netverify.model.diff import DiffReport
 

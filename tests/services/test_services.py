@@ -19,7 +19,8 @@ from netverify.engine import prove
 from netverify.engine.matrix import MatrixComputation
 from netverify.loading import load_manifests
 from netverify.loading.flows import parse_request
-from netverify.loading.spec import read_spec, resolve_spec
+from netverify.loading.spec import resolve_spec
+from netverify.loading.specfile import read_spec
 from netverify.model import (
     ContainerPort,
     Flow,

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from netverify.loading import load_manifests
-from netverify.loading.spec import read_spec, resolve_spec
+from netverify.loading.spec import resolve_spec
+from netverify.loading.specfile import read_spec
 from netverify.model import (
     Cluster,
     Diagnostic,
