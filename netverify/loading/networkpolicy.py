@@ -48,16 +48,14 @@ def read_network_policy(
     if spec is None:
         return None
     fields.check_fields(spec, ("spec",), SPEC_FIELDS)
-    pod_selector = None
+    # NOTE: an absent or null `podSelector` is the empty selector: every pod of the namespace.
+    # The API server decodes it into a zero LabelSelector and accepts it, and the API says so
+    # since kubernetes/kubernetes#131354 ("podSelector ... can be omitted, defaulting to
+    # matching all pods"); upstream's admin-policy conformance manifests write `podSelector:`.
     raw_selector = spec.get("podSelector")
-    if raw_selector is None:
-        fields.error(
-            ("spec", "podSelector"),
-            'missing required field "podSelector"; '
-            "write `podSelector: {}` to select every pod in the namespace",
-        )
-    else:
-        pod_selector = read_selector(fields, raw_selector, ("spec", "podSelector"))
+    pod_selector = read_selector(
+        fields, {} if raw_selector is None else raw_selector, ("spec", "podSelector")
+    )
     rules = {direction: _read_rules(fields, spec, direction) for direction in Direction}
     policy_types = _read_policy_types(fields, spec.get("policyTypes"))
     if not policy_types:

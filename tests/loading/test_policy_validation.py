@@ -508,22 +508,17 @@ def test_duplicate_policy_type(workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("spec", ["policyTypes: [Ingress]", "podSelector: null"])
-def test_pod_selector_is_required(workdir: Path, spec: str) -> None:
-    text = policy(spec)
-    [diagnostic] = load_errors(workdir, text)
-    assert diagnostic == error(
-        'missing required field "podSelector"; '
-        "write `podSelector: {}` to select every pod in the namespace",
-        7 if spec.startswith("podSelector") else 6,
-        "spec.podSelector",
-    )
+def test_absent_or_null_pod_selector_selects_every_pod(workdir: Path, spec: str) -> None:
+    # kubernetes/kubernetes#131354: podSelector may be omitted; the API server stores `{}`.
+    [loaded] = load(workdir, policy(spec)).cluster.policies
+    assert loaded.pod_selector == LabelSelector()
+    assert loaded.policy_types == {Direction.INGRESS}
 
 
-def test_pod_selector_required_when_spec_is_absent(workdir: Path) -> None:
+def test_policy_without_spec_selects_every_pod(workdir: Path) -> None:
     text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\n"
-    [diagnostic] = load_errors(workdir, text)
-    assert (diagnostic.field, diagnostic.object) == ("spec.podSelector", "NetworkPolicy default/np")
-    assert diagnostic.span is not None and diagnostic.span.line == 1
+    [loaded] = load(workdir, text).cluster.policies
+    assert (loaded.namespace, loaded.pod_selector) == ("default", LabelSelector())
 
 
 @pytest.mark.parametrize(
