@@ -16,7 +16,12 @@ from itertools import groupby
 import z3
 
 from netverify.encoding.cluster import ClusterEncoding
-from netverify.encoding.solver import SolverLimits, make_solver, unknown_reason
+from netverify.encoding.solver import (
+    SolverLimits,
+    check_with_fallback,
+    make_solver,
+    unknown_reason,
+)
 from netverify.engine.readable import is_new_pod, readable_flow
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description, strict_caveats
@@ -346,8 +351,8 @@ class _InvariantProver:
     def prove(self) -> InvariantResult:
         query = query_for(self.encoding, self.invariant)
         outcome, flow = self._solve(query.formula)
-        if outcome == z3.unknown:
-            return self.result(Status.UNKNOWN, reason=self.unknown_reason)
+        if isinstance(outcome, str):
+            return self.result(Status.UNKNOWN, reason=outcome)
         if flow is not None:
             doubt = flow_doubt(self.cluster, self.settings, flow, query.expect_allowed)
             if doubt is not None:
@@ -363,21 +368,21 @@ class _InvariantProver:
             return self._holds()
         return self._unreachable()
 
-    @property
-    def unknown_reason(self) -> str:
-        return unknown_reason(self.solver, self.limits)
-
-    def _solve(self, formula: z3.BoolRef) -> tuple[z3.CheckSatResult, Flow | None]:
-        """Check the formula; on sat, decode the most readable flow that satisfies it."""
+    def _solve(self, formula: z3.BoolRef) -> tuple[z3.CheckSatResult | str, Flow | None]:
+        """Check the formula; on sat, decode the most readable flow that satisfies it (from
+        the solver that answered: a hard query may go to the general solver); on unknown,
+        the reason instead of the outcome."""
         self.solver.push()
         try:
             self.solver.add(formula)
-            outcome = self.solver.check()
+            outcome, answered = check_with_fallback(self.solver, self.limits)
+            if outcome == z3.unknown:
+                return unknown_reason(answered, self.limits), None
             if outcome != z3.sat:
                 return outcome, None
             prefer_existing = self.invariant.pods is PodScope.ANY
             return outcome, readable_flow(
-                self.solver,
+                answered,
                 self.encoding,
                 prefer_existing,
                 check_satisfied=True,
