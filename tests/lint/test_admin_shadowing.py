@@ -3,12 +3,21 @@ rule matches (its own policy's, a policy of lower priority number, and for the B
 the Admin tier and NetworkPolicy), named at file:line; never a policy that may come after."""
 
 import re
+from itertools import product
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from netverify.encoding.solver import SolverLimits
-from netverify.engine.lint import lint
+from netverify.engine.lint import REGISTRY, lint
+from netverify.engine.lint.context import LintContext
 from netverify.loading import load_manifests
-from netverify.model import Settings
+from netverify.model import Flow, LoadedCluster, Protocol, Settings
+from netverify.semantics import evaluate
+from netverify.semantics.evaluator import _choices, placements
+from tests.diff.test_diff_differential import DIFFERENTIAL, _endpoints, not_probed
+from tests.strategies import INTERESTING_PORTS, clusters
 
 FIXTURE = Path(__file__).parent / "fixtures" / "admin-rule-shadowed"
 
@@ -91,3 +100,28 @@ def test_a_baseline_rule_under_a_network_policy_is_shadowed(tmp_path: Path) -> N
             "dev-default egress[0]": ["NetworkPolicy dev/default-deny (where it selects the pod)"]
         }
         assert {rule: _unlocated(r) for rule, r in found.items()} == (expected if shadowed else {})
+
+
+@settings(DIFFERENTIAL, max_examples=30)
+@given(data=st.data())
+def test_a_shadowed_rule_decides_no_flow_in_any_order(data: st.DataObject) -> None:
+    """On generated clusters with admin policies, no rule NVL012 reports decides a flow
+    between existing pods and the strategies' addresses, in any order the API allows."""
+    cluster = data.draw(clusters(max_pods=4, max_policies=2, max_admin_policies=4))
+    check = REGISTRY["NVL012"]
+    context = LintContext(LoadedCluster(cluster=cluster), Settings(), SolverLimits())
+    shadowed = {found.rule for found in check.find(context, check.info)}
+    if not shadowed:
+        return
+    ports = sorted({*INTERESTING_PORTS, *(p.port for pod in cluster.pods for p in pod.ports)})
+    endpoints = _endpoints(cluster)
+    for source, destination, protocol, port in product(endpoints, endpoints, Protocol, ports):
+        if not_probed(source, destination):
+            continue
+        flow = Flow(source=source, destination=destination, protocol=protocol, port=port)
+        for placed in placements(flow):
+            for choose in _choices(cluster, placed):
+                decision = evaluate(cluster, placed, Settings(), choose)
+                for side in (decision.egress, decision.ingress):
+                    deciding = {m.rule for m in (side.admin_rule, side.passed_by) if m}
+                    assert not deciding & shadowed, (placed, deciding & shadowed)
