@@ -2,21 +2,29 @@
 
 A violation of a `forbid` is an "added" change between a revision that allows nothing and the
 cluster; a violation of a `require` is a "removed" change between a revision that allows
-everything and the cluster. So the diff's solver search finds them, restricted to the flows
-the invariant matches: each witness is replayed through the reference evaluator, widened
-into a product of groups that violate alike (the same admitting rules, or the same isolating
-policies, on the same ports) that the solver confirms, and blocked from the search.
+everything and the cluster. Neither revision has admin policies: an Admin Accept would allow
+in the one and a Deny block in the other, so "changed" would no longer be "violating". So the
+diff's solver search finds them, restricted to the flows the invariant matches: each witness
+is replayed through the reference evaluator, widened into a product of groups that violate
+alike (the same admitting rules, or the same isolating policies and denying admin rules, on
+the same ports) that the solver confirms, and blocked from the search.
+
+The revision that allows nothing cannot block what no NetworkPolicy decides (node-local
+traffic, and traffic with no end a policy selects): a `forbid` violated by such flows is
+reported incomplete, naming one of them, never as a complete listing.
 """
 
 from dataclasses import dataclass
 
-from netverify.encoding.solver import SolverLimits
+from netverify.encoding.solver import SolverLimits, unknown_reason
+from netverify.engine.diff import tier_doubt
 from netverify.engine.diff.findings import merged_protocols
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.engine.diff.search import DiffSearch
-from netverify.engine.diff.symbolic import SymbolicDiff
+from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
 from netverify.engine.readable import is_new_pod
 from netverify.engine.replay import ReplayMismatch
+from netverify.engine.tiers import flow_name
 from netverify.model import (
     Cluster,
     Direction,
@@ -28,6 +36,7 @@ from netverify.model import (
     NetworkPolicy,
     ObjectRef,
     PortRange,
+    RuleRef,
     Settings,
     ViolationFinding,
     ViolationFindings,
@@ -50,20 +59,14 @@ def violation_findings(
     """At most `max_findings` findings covering the invariant's violating flows, each once.
 
     Only `forbid` and `require` are asked (a `reachable` is violated by having no allowed
-    flow at all). Flows no NetworkPolicy decides (node-local traffic, a hostNetwork pod's
-    traffic with an external address) are allowed in both revisions, so they are not
-    listed; admin policy tiers, which the diff does not model, are refused.
+    flow at all). A violating flow no policy can block (node-local traffic, a hostNetwork
+    pod's traffic with an external address) is not listed: the findings are then marked
+    incomplete, naming one.
     """
     assert invariant.kind is not InvariantKind.REACHABLE, "only forbid and require"
-    if cluster.admin_policies:
-        return ViolationFindings(
-            findings=(),
-            complete=False,
-            incomplete_reason="prove --all does not group flows decided by admin policy tiers",
-        )
     forbid = invariant.kind is InvariantKind.FORBID
     revisions = _InvariantRevisions(
-        base=_allowing_nothing(cluster) if forbid else cluster.model_copy(update={"policies": ()}),
+        base=_allowing_nothing(cluster) if forbid else _without_policies(cluster),
         head=cluster,
         settings=settings,
         invariant=invariant,
@@ -71,10 +74,34 @@ def violation_findings(
     symbolic = SymbolicDiff(revisions, invariant.pods, invariant.namespaces, limits, invariant)
     change = Change.ADDED if forbid else Change.REMOVED
     found, complete, reason = DiffSearch(symbolic).changes(change, max_findings, max_findings)
+    if complete:
+        reason = tier_doubt(symbolic) or (_unlisted(revisions, symbolic) if forbid else None)
+        complete = reason is None
     return ViolationFindings(
         findings=tuple(_violation_finding(finding) for finding in merged_protocols(found)),
         complete=complete,
         incomplete_reason=reason,
+    )
+
+
+def _unlisted(revisions: "_InvariantRevisions", symbolic: SymbolicDiff) -> str | None:
+    """Why a `forbid`'s findings miss a violation: a violating flow that the revision
+    allowing nothing allows too (the evaluator's word); None when there is none."""
+    flow = symbolic.allowed_in_both()
+    if isinstance(flow, Undecided):
+        return unknown_reason(symbolic.flow_checker, symbolic.limits)
+    if flow is None:
+        return None
+    decision = revisions.replayed_unlisted(flow)
+    name = flow_name(flow)
+    if decision.node_local:
+        return (
+            "node-local traffic is not subject to NetworkPolicy: violating flows between a "
+            f"hostNetwork pod and a pod on its node, such as {name} (on one node), are not listed"
+        )
+    return (
+        "traffic with no end a policy selects (a hostNetwork pod or an external address) is "
+        f"not subject to policies: violating flows such as {name} are not listed"
     )
 
 
@@ -97,10 +124,17 @@ def _violation_finding(finding: DiffFinding) -> ViolationFinding:
     )
 
 
+def _without_policies(cluster: Cluster) -> Cluster:
+    """The cluster with no policy of any kind: everything is allowed."""
+    return cluster.model_copy(update={"policies": (), "admin_policies": ()})
+
+
 def _allowing_nothing(cluster: Cluster) -> Cluster:
-    """The cluster with every pod isolated both ways and nothing admitted."""
+    """The cluster with every pod isolated both ways, nothing admitted and no admin policy
+    (whose Accept would admit)."""
     return cluster.model_copy(
         update={
+            "admin_policies": (),
             "policies": tuple(
                 NetworkPolicy(
                     namespace=namespace.name,
@@ -109,7 +143,7 @@ def _allowing_nothing(cluster: Cluster) -> Cluster:
                     policy_types=frozenset(Direction),
                 )
                 for namespace in cluster.namespaces
-            )
+            ),
         }
     )
 
@@ -134,11 +168,30 @@ class _InvariantRevisions(Revisions):
             flow, change, port
         )
 
+    def replayed_unlisted(self, flow: Flow) -> FlowDecision:
+        """The cluster's decision on a violating flow of a `forbid` that the revision
+        allowing nothing allows too: it must match, be allowed in both and be node-local or
+        have no end a policy selects."""
+        head = self.decide(flow, in_head=True)
+        base = self.decide(flow, in_head=False)
+        governed = head.egress.governed or head.ingress.governed
+        if not (
+            self._matches(flow)
+            and head.allowed
+            and base.allowed
+            and (head.node_local or not governed)
+        ):
+            raise ReplayMismatch(
+                f"the solver's flow {flow.model_dump_json()} is no unlisted violation by "
+                "the reference evaluator (a soundness bug; please report it)"
+            )
+        return head
+
     def changes_alike(self, witness: ChangedFlow, probe: Flow) -> bool:
         return (
             self._matches(probe)
             and super().changes_alike(witness, probe)
-            and _isolating(self.decide(probe, in_head=True)) == _isolating(witness.head)
+            and _blocking(self.decide(probe, in_head=True)) == _blocking(witness.head)
         )
 
     def deciding_ranges(self, flow: Flow) -> list[PortRange]:
@@ -150,8 +203,17 @@ class _InvariantRevisions(Revisions):
         return flow_matches(self.invariant, self.head, flow)
 
 
-def _isolating(decision: FlowDecision) -> tuple[tuple[ObjectRef, ...], ...]:
-    """The policies that isolate the sides that block the flow (none where it is allowed)."""
+def _blocking(
+    decision: FlowDecision,
+) -> tuple[tuple[Direction, tuple[ObjectRef, ...], RuleRef | None], ...]:
+    """What blocks each side that blocks the flow (none where it is allowed): the policies
+    that isolate it and the admin rule that denies it."""
     return tuple(
-        side.isolated_by for side in (decision.egress, decision.ingress) if not side.allowed
+        (
+            side.direction,
+            side.isolated_by,
+            None if side.admin_rule is None else side.admin_rule.rule,
+        )
+        for side in (decision.egress, decision.ingress)
+        if not (side.allows_node_local if decision.node_local else side.allowed)
     )

@@ -227,12 +227,12 @@ GroupedFlows = DiffFinding | ViolationFinding
 
 def findings_summary(found: ViolationFindings) -> str:
     """How many findings `prove --all` lists, and whether they are every violating flow
-    (node-local traffic and a hostNetwork pod's traffic with an external address, which no
-    NetworkPolicy decides, are never listed)."""
+    (a violating flow no policy decides, such as node-local traffic, is not listed: the
+    findings are then incomplete, saying so)."""
     count = _count(len(found.findings), "finding")
     if found.complete:
         verb = "covers" if len(found.findings) == 1 else "cover"
-        return f"{count} {verb} every violating flow that NetworkPolicies decide"
+        return f"{count} {verb} every violating flow"
     return f"{count} (incomplete: {found.incomplete_reason})"
 
 

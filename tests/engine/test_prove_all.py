@@ -15,16 +15,25 @@ from netverify.engine import SolverLimits
 from netverify.engine.diff import diff
 from netverify.engine.violations import violation_findings
 from netverify.model import (
+    CNP_API_VERSION,
     NAMESPACE_NAME_LABEL,
+    AdminAction,
+    AdminPeer,
+    AdminPolicy,
+    AdminRule,
+    AdminSubject,
     Cluster,
     Direction,
+    Endpoint,
     EndpointPattern,
     Flow,
+    FlowDecision,
     Invariant,
     InvariantKind,
     LabelSelector,
     LoadedCluster,
     Namespace,
+    NamespacedPods,
     NamespaceScope,
     NetworkPolicy,
     Pod,
@@ -34,10 +43,12 @@ from netverify.model import (
     PolicyRule,
     Protocol,
     Settings,
+    Status,
+    Tier,
     ViolationFinding,
 )
 from netverify.report.describe import finding_title
-from netverify.semantics import evaluate
+from netverify.semantics.evaluator import placements, possible_verdicts
 from netverify.semantics.patterns import flow_matches
 from tests.diff.test_diff_differential import DIFFERENTIAL, _covers, _endpoints, not_probed
 from tests.engine.helpers import prove_invariants
@@ -71,33 +82,70 @@ def _invariants(cluster: Cluster) -> st.SearchStrategy[Invariant]:
 @settings(DIFFERENTIAL, max_examples=40)
 @given(data=st.data())
 def test_findings_cover_exactly_the_violating_flows(data: st.DataObject) -> None:
-    """Each violating flow between existing pods is covered by exactly one finding; each one
-    with an external address (named only as "external addresses") by at least one; no flow
-    between pods that does not violate is covered. Traffic no policy decides (node-local,
-    or between a hostNetwork pod and an external address) is not listed."""
-    cluster = data.draw(clusters(max_pods=4, max_policies=3))
+    """On clusters with admin policies and hostNetwork pods: each violating flow between
+    existing pods is covered by exactly one finding; each one with an external address
+    (named only as "external addresses") by at least one; no flow between pods that violates
+    in no placement is covered. A violating flow no policy can block (a forbid's node-local
+    or ungoverned flow) is not listed and makes the listing incomplete, and so does a flow
+    whose verdict depends on an order of admin policies the API leaves open."""
+    admin = data.draw(st.sampled_from((0, 3)))
+    cluster = data.draw(clusters(max_pods=4, max_policies=3, max_admin_policies=admin))
     invariant = data.draw(_invariants(cluster))
-    findings = _findings(cluster, invariant)
+    found = violation_findings(cluster, Settings(), invariant, SolverLimits(), 100)
+    # Only an unlisted violation or an open order leaves a complete search incomplete.
+    assert found.complete or any(
+        why in (found.incomplete_reason or "") for why in ("are not listed", "leaves open")
+    ), found.incomplete_reason
+    forbid = invariant.kind is InvariantKind.FORBID
     ports = sorted({*INTERESTING_PORTS, *(p.port for pod in cluster.pods for p in pod.ports)})
     endpoints = _endpoints(cluster)
     for source, destination in product(endpoints, endpoints):
-        if not_probed(source, destination):
+        if not_probed(source, destination) or _bound_host_pair(source, destination):
             continue
         external = not isinstance(source, PodEndpoint) or not isinstance(destination, PodEndpoint)
         for protocol, port in product(Protocol, ports):
             flow = Flow(source=source, destination=destination, protocol=protocol, port=port)
-            decision = evaluate(cluster, flow)
-            if decision.node_local or not (decision.egress.governed or decision.ingress.governed):
-                continue  # allowed whatever the policies say: not listed
-            forbid = invariant.kind is InvariantKind.FORBID
-            violates = flow_matches(invariant, cluster, flow) and decision.allowed == forbid
-            covering = [finding for finding in findings if _covers(finding, flow)]
-            if not violates:
+            if not flow_matches(invariant, cluster, flow):
+                continue
+            covering = [finding for finding in found.findings if _covers(finding, flow)]
+            verdicts = [possible_verdicts(cluster, placed) for placed in placements(flow)]
+            if any(len(verdict) > 1 for verdict in verdicts):
+                assert not found.complete, f"order-dependent flow, listing complete: {flow}"
+                continue
+            decisions = [decision for verdict in verdicts for decision in verdict.values()]
+            violating = [d for d in decisions if d.allowed == forbid]
+            listed = [d for d in violating if not (forbid and _unblockable(d))]
+            if len(listed) < len(violating):
+                assert not found.complete, f"unlisted violation, listing complete: {flow}"
+                assert found.incomplete_reason is not None
+                assert "are not listed" in found.incomplete_reason
+            if not violating:
                 assert external or not covering, flow
+            elif not listed:
+                assert len(covering) <= 1, flow
             elif external:
                 assert covering, f"violating flow not covered: {flow}"
             else:
                 assert len(covering) == 1, f"violating flow covered {len(covering)} times: {flow}"
+
+
+def _bound_host_pair(source: Endpoint, destination: Endpoint) -> bool:
+    """A hostNetwork pod and a pod both bound to nodes: their placement is fixed (node-local
+    on one node, across on two), but findings name pod classes, which do not tell node
+    bindings apart, so a finding of the class may claim the other placement for this pair
+    (a known limitation of the grouping, not checked here)."""
+    return (
+        isinstance(source, PodEndpoint)
+        and isinstance(destination, PodEndpoint)
+        and (source.pod.host_network or destination.pod.host_network)
+        and source.pod.node_name is not None
+        and destination.pod.node_name is not None
+    )
+
+
+def _unblockable(decision: FlowDecision) -> bool:
+    """No policy can block the flow: node-local, or with no end a policy selects."""
+    return decision.node_local or not (decision.egress.governed or decision.ingress.governed)
 
 
 def _namespace(name: str, **labels: str) -> Namespace:
@@ -232,3 +280,168 @@ def test_prove_all_on_the_command_line() -> None:
         "witness",
     ]
     assert all("findings" not in other for other in holding)
+
+
+def _admin(name: str, **rules: tuple[AdminRule, ...]) -> AdminPolicy:
+    """An Admin tier ClusterNetworkPolicy of every namespace."""
+    return AdminPolicy(
+        api_version=CNP_API_VERSION,
+        kind="ClusterNetworkPolicy",
+        name=name,
+        tier=Tier.ADMIN,
+        priority=1,
+        subject=AdminSubject(namespaces=LabelSelector()),
+        **rules,
+    )
+
+
+def _admin_rule(action: AdminAction, namespace: str) -> AdminRule:
+    selector = LabelSelector(match_labels={NAMESPACE_NAME_LABEL: namespace})
+    return AdminRule(action=action, peers=(AdminPeer(namespaces=selector),))
+
+
+def _pods(finding: ViolationFinding, at_source: bool) -> set[str]:
+    groups = (
+        (finding.source, *finding.other_sources)
+        if at_source
+        else (finding.destination, *finding.other_destinations)
+    )
+    return {pod for group in groups for pod in group.pods}
+
+
+def test_an_admin_deny_cutting_a_require_is_one_finding_naming_it() -> None:
+    """dev must reach prod; an Admin Deny cuts dev from db0 (before the NetworkPolicy that
+    admits dev): one finding of the flows it cuts, apart from none the NetworkPolicy cuts."""
+    deny = _admin(
+        "cut-db0",
+        egress=(
+            AdminRule(
+                action=AdminAction.DENY,
+                peers=(
+                    AdminPeer(
+                        pods=NamespacedPods(
+                            namespace_selector=LabelSelector(), pod_selector=_app("d0")
+                        )
+                    ),
+                ),
+            ),
+        ),
+    )
+    cluster = _CLUSTER.model_copy(update={"admin_policies": (deny,)})
+    invariant = _DEV_TO_PROD.model_copy(update={"kind": InvariantKind.REQUIRE})
+    (finding,) = _findings(cluster, invariant)
+    assert (_pods(finding, True), _pods(finding, False)) == ({"dev0", "dev1", "dev2"}, {"db0"})
+    rule = finding.witness.decision.egress.admin_rule
+    assert rule is not None and rule.action is AdminAction.DENY
+    assert rule.rule.policy.name == "cut-db0"
+
+
+def test_require_findings_are_grouped_by_the_denying_admin_rule() -> None:
+    """qa is cut from prod three ways: Admin Denies from qa on db0's and on db1's ingress
+    (two policies) and the NetworkPolicy isolating db2: three findings, one per reason."""
+    denies = tuple(
+        _admin(f"qa-out-{pod}", ingress=(_admin_rule(AdminAction.DENY, "qa"),)).model_copy(
+            update={
+                "priority": priority,
+                "subject": AdminSubject(
+                    pods=NamespacedPods(namespace_selector=LabelSelector(), pod_selector=_app(app))
+                ),
+            }
+        )
+        for priority, (pod, app) in enumerate((("db0", "d0"), ("db1", "d1")), start=1)
+    )
+    cluster = _CLUSTER.model_copy(update={"admin_policies": denies})
+    invariant = _DEV_TO_PROD.model_copy(
+        update={"kind": InvariantKind.REQUIRE, "source": EndpointPattern(namespace_name="qa")}
+    )
+    findings = _findings(cluster, invariant)
+    reasons = {
+        (
+            *sorted(_pods(f, False)),
+            f.witness.decision.ingress.admin_rule
+            and f.witness.decision.ingress.admin_rule.rule.policy.name,
+            *(p.name for p in f.witness.decision.ingress.isolated_by),
+        )
+        for f in findings
+    }
+    assert len(findings) == 3
+    assert reasons == {("db0", "qa-out-db0"), ("db1", "qa-out-db1"), ("db2", None, "from-dev")}
+
+
+def test_an_admin_accept_violating_a_forbid_that_network_policies_deny() -> None:
+    """qa may not reach prod, and no NetworkPolicy admits it; Admin Accepts on both sides
+    (qa's egress to prod, prod's ingress from qa) do: one finding, naming the Accepts."""
+    accept = _admin(
+        "qa-in",
+        ingress=(_admin_rule(AdminAction.ACCEPT, "qa"),),
+        egress=(_admin_rule(AdminAction.ACCEPT, "prod"),),
+    )
+    isolate_qa = NetworkPolicy(
+        namespace="qa",
+        name="no-egress",
+        pod_selector=LabelSelector(),
+        policy_types=frozenset({Direction.EGRESS}),
+    )
+    cluster = _CLUSTER.model_copy(
+        update={"admin_policies": (accept,), "policies": (*_CLUSTER.policies, isolate_qa)}
+    )
+    invariant = _DEV_TO_PROD.model_copy(update={"source": EndpointPattern(namespace_name="qa")})
+    (finding,) = _findings(cluster, invariant)
+    assert (_pods(finding, True), _pods(finding, False)) == ({"qa0"}, {"db0", "db1", "db2"})
+    decision = finding.witness.decision
+    assert decision.egress.admin_rule is not None and decision.ingress.admin_rule is not None
+    assert {decision.egress.admin_rule.action, decision.ingress.admin_rule.action} == {
+        AdminAction.ACCEPT
+    }
+
+
+def test_a_node_local_violation_marks_the_listing_incomplete() -> None:
+    """node-exporter (hostNetwork) reaches grafana only on grafana's node, which no policy
+    can stop: the forbid is violated, no finding lists it, and the listing says why."""
+    grafana = Pod(namespace="monitoring", name="grafana", labels={"app": "grafana"})
+    exporter = Pod(namespace="monitoring", name="node-exporter", host_network=True)
+    cluster = Cluster(
+        namespaces=(_namespace("monitoring"),),
+        pods=(grafana, exporter),
+        policies=(_isolating("monitoring", "grafana", (), app="grafana"),),
+    )
+    invariant = Invariant(
+        name="exporter-never-reaches-grafana",
+        kind=InvariantKind.FORBID,
+        source=EndpointPattern(namespace_name="monitoring", pod_name="node-exporter"),
+        destination=EndpointPattern(namespace_name="monitoring", pod_name="grafana"),
+        pods=PodScope.EXISTING,
+    )
+    (result,) = prove_invariants(cluster, [invariant])
+    assert result.status is Status.VIOLATED
+    found = violation_findings(cluster, Settings(), invariant, SolverLimits(), 100)
+    assert (found.findings, found.complete) == ((), False)
+    assert found.incomplete_reason is not None
+    assert found.incomplete_reason.startswith(
+        "node-local traffic is not subject to NetworkPolicy: violating flows between a "
+        "hostNetwork pod and a pod on its node, such as monitoring/node-exporter -> "
+        "monitoring/grafana"
+    )
+
+
+def _app(name: str) -> LabelSelector:
+    return LabelSelector(match_labels={"app": name})
+
+
+def test_a_group_never_takes_in_a_pair_that_cannot_have_the_witness_placement() -> None:
+    """An external address is cut from db (ingress isolated); the node's hostNetwork agent,
+    bound to db's node, reaches db only node-locally, which is always allowed: it violates
+    nothing and must not be taken into the external address's finding."""
+    db = Pod(namespace="prod", name="db", node_name="node-b")
+    agent = Pod(namespace="prod", name="agent", host_network=True, node_name="node-b")
+    cluster = Cluster(
+        namespaces=(_namespace("prod"),),
+        pods=(agent, db),
+        policies=(_isolating("prod", "isolated", ()),),
+    )
+    invariant = Invariant(
+        name="reach-everything", kind=InvariantKind.REQUIRE, pods=PodScope.EXISTING
+    )
+    (finding,) = _findings(cluster, invariant)
+    assert [group.kind for group in (finding.source, *finding.other_sources)] == ["external"]
+    assert _pods(finding, False) == {"db"}

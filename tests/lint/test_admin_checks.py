@@ -5,7 +5,7 @@ from ipaddress import ip_network
 
 import pytest
 
-from netverify.engine.lint.admin import _rule_covers
+from netverify.engine.lint.admin import rule_covers
 from netverify.model import (
     AdminAction,
     AdminPeer,
@@ -60,7 +60,7 @@ def _tcp(start: int, end: int) -> PolicyPort:
     ],
 )
 def test_peers(wide: AdminPeer, narrow: AdminPeer, covers: bool) -> None:
-    assert _rule_covers(_rule(wide), _rule(narrow)) is covers
+    assert rule_covers(_rule(wide), _rule(narrow)) is covers
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_peers(wide: AdminPeer, narrow: AdminPeer, covers: bool) -> None:
 )
 def test_ports(wide: tuple[PolicyPort, ...], narrow: tuple[PolicyPort, ...], covers: bool) -> None:
     every = AdminPeer(namespaces=LabelSelector())
-    assert _rule_covers(_rule(every, ports=wide), _rule(every, ports=narrow)) is covers
+    assert rule_covers(_rule(every, ports=wide), _rule(every, ports=narrow)) is covers
 
 
 def test_every_peer_must_be_covered() -> None:
@@ -89,5 +89,5 @@ def test_every_peer_must_be_covered() -> None:
         AdminPeer(namespaces=PROD),
         AdminPeer(namespaces=LabelSelector(match_labels={"env": "qa"})),
     )
-    assert _rule_covers(_rule(prod, qa), _rule(qa))
-    assert not _rule_covers(_rule(prod), _rule(prod, qa))
+    assert rule_covers(_rule(prod, qa), _rule(qa))
+    assert not rule_covers(_rule(prod), _rule(prod, qa))

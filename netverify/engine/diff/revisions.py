@@ -33,6 +33,7 @@ from netverify.model import (
 )
 from netverify.model.diff import Change, DiffCause, Revision
 from netverify.semantics import evaluate, port_cuts
+from netverify.semantics.evaluator import placements
 from netverify.semantics.matching import policy_selects, rule_peers_match
 
 
@@ -241,8 +242,13 @@ class Revisions:
         """The probe (the witness with one end replaced) changes like the witness: allowed
         by the same rules at its port, blocked before, and changed at both ends of every
         range of its ports (a cheap filter: whether it changes on every port between them
-        is the solver's question)."""
+        is the solver's question). The probe's ends must be able to have the witness's
+        placement: the solver, which knows no flow of the other placement, would confirm
+        the pair vacuously (two pods bound to one node, one of them a hostNetwork pod,
+        are never across nodes)."""
         change = witness.change
+        if probe not in placements(probe):
+            return False
         decision = self.decide(probe, in_head=change is Change.ADDED)
         ends = sorted({port for r in witness.ports for port in (r.start, r.end)} - {probe.port})
         return (

@@ -138,26 +138,33 @@ class SymbolicDiff:
         else:
             self.head_allowed, self.base_allowed = (e.allowed for e in encodings)
             self.head_possibly, self.base_possibly = self.head_allowed, self.base_allowed
-        self.space: list[z3.BoolRef] = [self.encoding.domain, z3.Not(self.encoding.self_traffic)]
-        """The flows the diff is about (both revisions' namespace labels, the scope). A
-        pod's traffic to itself is allowed whatever the policies say, and so is node-local
-        traffic without admin policies (which can block it): those never change."""
-        if self.encoding.node_local_possible and not revisions.tiered:
-            self.space.append(z3.Not(flow.same_node))
+        flows: list[z3.BoolRef] = [self.encoding.domain, z3.Not(self.encoding.self_traffic)]
         if revisions.tiered:
-            self.space += self._unknown_nodes_match_no_selector()
+            flows += self._unknown_nodes_match_no_selector()
         if within is not None:
-            self.space.append(matching_flow(self.encoding, within))
+            flows.append(matching_flow(self.encoding, within))
         for symbolic, base_symbolic in (
             (flow.source, base_flow.source),
             (flow.destination, base_flow.destination),
         ):
             if relabelled:
-                self.space.append(self._base_namespace_domain(symbolic, base_symbolic))
+                flows.append(self._base_namespace_domain(symbolic, base_symbolic))
             if pods is PodScope.EXISTING:
-                self.space.append(self.encoding.existing_pod(symbolic))
+                flows.append(self.encoding.existing_pod(symbolic))
             if namespaces is NamespaceScope.EXISTING:
-                self.space.append(self.encoding.existing_namespace(symbolic))
+                flows.append(self.encoding.existing_namespace(symbolic))
+        self.flows = flows
+        """The flows the diff is about (both revisions' namespace labels, the scope), but a
+        pod's traffic to itself, which is allowed whatever the policies say."""
+        self.node_local_unchanged = self.encoding.node_local_possible and not revisions.tiered
+        """Node-local traffic is allowed in both revisions: no admin policy can block it."""
+        self.space: list[z3.BoolRef] = [
+            *flows[:2],
+            *([z3.Not(flow.same_node)] if self.node_local_unchanged else []),
+            *flows[2:],
+        ]
+        """The flows where a change can be: `flows` without node-local traffic where it
+        never changes (the order kept: it steers which witnesses the solver finds)."""
         self.solver = make_solver(limits)
         self.solver.add(*self.space, self._where_changes_can_be())
         if self.units:
@@ -301,17 +308,22 @@ class SymbolicDiff:
         None when there is none."""
         if self.undetermined is None:
             return None
-        self.checker.push()
-        try:
-            self.checker.add(self._where_changes_can_be(), self.undetermined)
-            outcome = self.checker.check()
-            if outcome == z3.unsat:
-                return None
-            if outcome != z3.sat:
-                return Undecided.UNDECIDED
-            return decode_flow(self.encoding, self.checker.model())
-        finally:
-            self.checker.pop()
+        return self._decoded(self.checker, self._where_changes_can_be(), self.undetermined)
+
+    def allowed_in_both(self) -> Flow | Undecided | None:
+        """A flow of `flows` (node-local ones included) that both revisions allow in every
+        order the API leaves open, so that no change shows it; None when there is none."""
+        head, base = self.head_allowed, self.base_allowed
+        if self.node_local_unchanged:
+            head, base = (z3.Or(allowed, self.encoding.flow.same_node) for allowed in (head, base))
+        return self._decoded(self.flow_checker, head, base)
+
+    @cached_property
+    def flow_checker(self) -> z3.Solver:
+        """A solver over `flows`: the `checker`'s, node-local traffic included."""
+        solver = make_solver(self.limits)
+        solver.add(*self.flows)
+        return solver
 
     def product(
         self, protocol: Protocol, sources: list[GroupKey], destinations: list[GroupKey]
@@ -343,6 +355,14 @@ class SymbolicDiff:
 
     def _example(self, solver: z3.Solver, *terms: z3.BoolRef) -> Pair | Undecided | None:
         """The groups of a flow satisfying the terms; None when there is none."""
+        flow = self._decoded(solver, *terms)
+        if flow is None or isinstance(flow, Undecided):
+            return flow
+        return Pair(self.groups.key_of(flow.source), self.groups.key_of(flow.destination))
+
+    def _decoded(self, solver: z3.Solver, *terms: z3.BoolRef) -> Flow | Undecided | None:
+        """A flow satisfying the terms (asserted on top of the solver's); None when there
+        is none."""
         solver.push()
         try:
             solver.add(*terms)
@@ -351,10 +371,9 @@ class SymbolicDiff:
                 return None
             if outcome != z3.sat:
                 return Undecided.UNDECIDED
-            flow = decode_flow(self.encoding, solver.model())
+            return decode_flow(self.encoding, solver.model())
         finally:
             solver.pop()
-        return Pair(self.groups.key_of(flow.source), self.groups.key_of(flow.destination))
 
     @cached_property
     def checker(self) -> z3.Solver:

@@ -2,13 +2,22 @@
 
 Check kinds live in `structural` (evaluated on the existing objects), `services`
 (evaluated on the existing pods), `proved` and `redundancy` (proved with Z3 over every pod
-that could exist), `admin` (admin policies, read off the manifests) and `tiered` (admin
-policies, proved with Z3); each registers itself with a stable id. A finding on a
-NetworkPolicy is suppressed when the policy's `netverify.io/ignore` annotation lists its id.
+that could exist), `admin` (admin policies, read off the manifests), `tiered` and
+`shadowing` (admin policies, proved with Z3); each registers itself with a stable id. A
+finding on a NetworkPolicy is suppressed when the policy's `netverify.io/ignore` annotation
+lists its id.
 """
 
 from netverify.encoding.solver import SolverLimits
-from netverify.engine.lint import admin, proved, redundancy, services, structural, tiered
+from netverify.engine.lint import (
+    admin,
+    proved,
+    redundancy,
+    services,
+    shadowing,
+    structural,
+    tiered,
+)
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import REGISTRY, Check, DuplicateCheck, register
 from netverify.model import LoadedCluster, Settings
@@ -24,6 +33,7 @@ __all__ = [
     "redundancy",
     "register",
     "services",
+    "shadowing",
     "structural",
     "tiered",
 ]

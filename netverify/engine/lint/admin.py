@@ -1,6 +1,6 @@
 """Checks of admin policies (ClusterNetworkPolicy, AdminNetworkPolicy,
-BaselineAdminNetworkPolicy), read off the manifests: rules that can never decide a flow, and
-Pass rules in the Baseline tier."""
+BaselineAdminNetworkPolicy) read off the manifests: Pass rules in the Baseline tier, and the
+syntactic cover of one admin rule by another that `shadowing` (NVL012) tries first."""
 
 from collections.abc import Iterator
 
@@ -30,7 +30,7 @@ def rule_name(policy: AdminPolicy, direction: Direction, index: int) -> str:
     return f"{_RULES_KEY[direction]}[{index}]{named}"
 
 
-def _admin_sites(context: LintContext) -> Iterator[tuple[AdminPolicy, Direction, int, RuleRef]]:
+def admin_sites(context: LintContext) -> Iterator[tuple[AdminPolicy, Direction, int, RuleRef]]:
     for policy in context.cluster.admin_policies:
         for direction in Direction:
             for index in range(len(policy.rules(direction))):
@@ -43,35 +43,6 @@ def _admin_sites(context: LintContext) -> Iterator[tuple[AdminPolicy, Direction,
 
 
 @register(
-    "NVL012",
-    "admin-rule-shadowed",
-    "Admin policy rule that an earlier rule of its policy shadows",
-    FindingSeverity.WARNING,
-    "Delete the rule, or move it before the rule that shadows it (the first matching rule "
-    "decides, so a rule after one that matches all its flows never decides any).",
-)
-def admin_rule_shadowed(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
-    for policy, direction, index, ref in _admin_sites(context):
-        rules = policy.rules(direction)
-        earlier = next(
-            (i for i in range(index) if _rule_covers(rules[i], rules[index])),
-            None,
-        )
-        if earlier is None:
-            continue
-        yield finding(
-            info,
-            f"{rule_name(policy, direction, index)} never decides a flow: "
-            f"{rule_name(policy, direction, earlier)} ({rules[earlier].action.value}) comes "
-            "first and matches every flow it matches",
-            span=context.rule_span(ref),
-            object=policy.ref,
-            rule=ref,
-            related=(str(RuleRef(policy=policy.ref, direction=direction, index=earlier)),),
-        )
-
-
-@register(
     "NVL013",
     "baseline-pass",
     "Pass rule in the Baseline tier",
@@ -80,7 +51,7 @@ def admin_rule_shadowed(context: LintContext, info: CheckInfo) -> Iterator[Findi
     "Deny; Pass delegates only in the Admin tier, to NetworkPolicy.",
 )
 def baseline_pass(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
-    for policy, direction, index, ref in _admin_sites(context):
+    for policy, direction, index, ref in admin_sites(context):
         if policy.tier is not Tier.BASELINE:
             continue
         if policy.rules(direction)[index].action is not AdminAction.PASS:
@@ -98,7 +69,7 @@ def baseline_pass(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
         )
 
 
-def _rule_covers(wide: AdminRule, narrow: AdminRule) -> bool:
+def rule_covers(wide: AdminRule, narrow: AdminRule) -> bool:
     """Syntactically, every flow `narrow` matches `wide` matches too (both of one policy,
     so of one subject): each of its peers is within one of `wide`'s, each of its ports
     within one of `wide`'s (no ports: every port)."""
