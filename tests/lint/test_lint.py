@@ -88,6 +88,26 @@ def test_redundant_rule_names_the_covering_rule() -> None:
     assert any("shop/db-ingress ingress[0]" in related for related in found.related)
 
 
+def test_a_rule_whose_selector_matches_no_pod_is_redundant(tmp_path: Path) -> None:
+    # Found by a hypothesis test: the unsat core was empty and the message indexed it.
+    (tmp_path / "np.yaml").write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: db-ingress, namespace: shop}\n"
+        "spec:\n"
+        "  podSelector: {matchLabels: {app: db}}\n"
+        "  ingress:\n"
+        "    - from: [{podSelector: {matchLabels: {app: web}}}]\n"
+        "    - from:\n"
+        "      - podSelector:\n"
+        "          matchLabels: {app: b}\n"
+        "          matchExpressions: [{key: app, operator: In, values: [a]}]\n",
+        encoding="utf-8",
+    )
+    (found,) = [f for f in run(tmp_path).findings if f.check == "NVL003"]
+    assert found.rule is not None and found.rule.index == 1
+    assert "admits no flow at all" in found.message and found.related == ()
+
+
 def test_future_pod_witness_is_a_new_pod_outside_the_namespaces_matched_today() -> None:
     (found,) = [
         f

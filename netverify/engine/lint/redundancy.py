@@ -149,10 +149,11 @@ def redundant_rule(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
                 if position in covering_terms
             ]
         ref = context.rule_ref(policy, direction, index)
-        message = (
-            f"{direction.value.lower()}[{index}] is redundant: everything it admits, "
-            f"{'; '.join(covering) if len(covering) > 1 else covering[0]} admits"
+        message = f"{direction.value.lower()}[{index}] is redundant: " + (
+            f"everything it admits, {'; '.join(covering)} admits"
             + (" together" if len(covering) > 1 else "")
+            if covering
+            else "it admits no flow at all (its selectors can match no pod together)"
         )
         yield finding(info, message, **context.at_rule(ref), related=tuple(covering))
 
