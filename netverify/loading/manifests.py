@@ -33,7 +33,7 @@ from netverify.loading.kinds import (
     skipped_warning,
 )
 from netverify.loading.live import ClusterSource, read_cluster
-from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
+from netverify.loading.networkpolicy import read_network_policy
 from netverify.loading.nodes import read_node
 from netverify.loading.pods import (
     OPERATOR_RENDERINGS,
@@ -42,6 +42,7 @@ from netverify.loading.pods import (
     read_pod,
     read_workload,
 )
+from netverify.loading.rulelines import RuleLines
 from netverify.loading.selectors import read_labels
 from netverify.loading.services import read_service
 from netverify.loading.validation import dns1123_label_error
@@ -52,7 +53,6 @@ from netverify.model import (
     AdminPolicy,
     Cluster,
     Diagnostic,
-    Direction,
     EndpointSlice,
     InputError,
     LoadedCluster,
@@ -61,7 +61,6 @@ from netverify.model import (
     Node,
     ObjectRef,
     Pod,
-    RuleRef,
     Service,
     Severity,
     SkippedObject,
@@ -104,7 +103,7 @@ class _Builder:
     objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
     unmodelled_objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
     skipped: list[SkippedObject] = field(default_factory=list)
-    rules: dict[RuleRef, SourceSpan] = field(default_factory=dict)
+    rules: RuleLines = field(default_factory=RuleLines)
     seen: dict[tuple[str, ObjectRef], SourceSpan] = field(default_factory=dict)
     object_count: int = 0
     """Objects read, of any kind and valid or not (a `List` counts as its items)."""
@@ -281,7 +280,7 @@ class _Builder:
             return
         ref, policy = added
         self.policies.append(policy)
-        self._record_rules(fields, ref, policy)
+        self.rules.record(fields, ref, policy)
 
     def _add_admin_policy(
         self, fields: ObjectFields, data: dict[str, object], kind: AdminKind
@@ -296,16 +295,7 @@ class _Builder:
             return
         self.admin_policies.append(policy)
         self.objects[ref] = span
-        self._record_rules(fields, ref, policy)
-
-    def _record_rules(
-        self, fields: ObjectFields, ref: ObjectRef, policy: NetworkPolicy | AdminPolicy
-    ) -> None:
-        """Where each rule of a policy (`spec.ingress[i]`, `spec.egress[i]`) is."""
-        for direction in Direction:
-            for index in range(len(policy.rules(direction))):
-                rule = RuleRef(policy=ref, direction=direction, index=index)
-                self.rules[rule] = fields.span(("spec", RULES_KEY[direction], index))
+        self.rules.record(fields, ref, policy)
 
     def _add_service(self, fields: ObjectFields, data: dict[str, object]) -> None:
         added = self._read_namespaced(fields, data, "Service", read_service)
