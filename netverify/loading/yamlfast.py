@@ -90,14 +90,24 @@ def _depth(data: object) -> int:
     return deepest
 
 
-def _readable(text: str) -> bool:
-    """Whether yaml-rs reads `text` as PyYAML's safe loader does."""
+def _readable(text: str, lines: list[str]) -> bool:
+    """Whether yaml-rs reads `text` (split into `lines`) as PyYAML's safe loader does."""
     return (
         not any(mark in text for mark in _NOT_READ)
         and not text.startswith(("%", "..."))
         and printable(text)
-        and _READ_APART.search("\n" + text) is None
+        and _READ_APART.search(_distinct_lines(lines)) is None
     )
+
+
+def _distinct_lines(lines: list[str]) -> str:
+    """Each distinct line once, each after a line break.
+
+    `_READ_APART` matches within one line (and the line break before it), so it finds a
+    match here exactly when it finds one in the text; manifests repeat most of their lines
+    (`kind: Deployment`, `- port: 8080`), and the search is then about three times faster.
+    """
+    return "\n" + "\n".join(dict.fromkeys(lines))
 
 
 class _Unsupported(Exception):
@@ -124,13 +134,13 @@ def fast_documents(
     """(data, index, positions) of each non-empty document, or None when the text must go
     the reference way. `reference(text, first_line)` gives the reference loader's positions
     of the one document in `text` (which starts at 0-based line `first_line` of the file)."""
-    if not _readable(text):
+    lines = text.split("\n")
+    if not _readable(text, lines):
         return None
     try:
         parsed = yaml_rs.loads(text, parse_datetime=False)
     except (yaml_rs.YAMLDecodeError, ValueError, TypeError, RecursionError):
         return None
-    lines = text.split("\n")
     segments = _segments(lines)
     if segments is None:
         return None

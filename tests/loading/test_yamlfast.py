@@ -110,6 +110,20 @@ def test_scalars_read_alike(scalar: str, template: str) -> None:
     _compare(template.format(scalar))
 
 
+def test_the_distinct_lines_are_read_apart_where_the_text_is() -> None:
+    """The search for text the two read apart runs over each distinct line once."""
+    texts = [
+        "a: 1\n- b\n" * 2 + template.format(scalar) + "a: 1\n" * 2
+        for scalar in SCALARS
+        for template in ("k: {}\n", "- {}\n", "{}: v\n", "a: [x, {}]\n", "-{}\n")
+    ]
+    texts += [path.read_text(encoding="utf-8") for path in CORPUS]
+    for text in texts:
+        whole = yamlfast._READ_APART.search("\n" + text) is None
+        distinct = yamlfast._READ_APART.search(yamlfast._distinct_lines(text.split("\n")))
+        assert whole == (distinct is None), text
+
+
 @pytest.mark.parametrize(
     "text",
     [
