@@ -406,17 +406,19 @@ def _required_string(fields: ObjectFields, data: dict[str, object], key: str) ->
 
 
 class ParseCache:
-    """Parsed documents by file text: two revisions that share most files (a diff) parse
-    each shared file once. Parsing is most of the cost of loading; a document's data and
-    line numbers depend only on the text, so a hit only has to be renamed to its file."""
+    """Parsed documents by file text, and by document text: two revisions that share most
+    files (a diff) parse each shared file once, and of a file they both have but do not
+    share, only the documents that differ. Parsing is most of the cost of loading; a
+    document's data depends only on its text, and its lines are counted in its own file."""
 
     def __init__(self) -> None:
-        self._documents: dict[str, list[YamlDocument]] = {}
+        self._files: dict[str, list[YamlDocument]] = {}
+        self._documents: dict[str, object] = {}
 
     def parse(self, text: str, file: str) -> list[YamlDocument]:
-        cached = self._documents.get(text)
+        cached = self._files.get(text)
         if cached is None:
-            cached = self._documents[text] = parse_documents(text, file)
+            cached = self._files[text] = parse_documents(text, file, self._documents)
         return [
             document if document.file == file else replace(document, file=file)
             for document in cached

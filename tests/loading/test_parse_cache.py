@@ -3,8 +3,10 @@ own file."""
 
 from pathlib import Path
 
-from netverify.loading import ParseCache, load_manifests
-from netverify.model import ObjectRef
+import pytest
+
+from netverify.loading import ParseCache, load_manifests, yamlfast
+from netverify.model import Direction, ObjectRef, RuleRef, SourceSpan
 
 POD = """\
 apiVersion: v1
@@ -32,3 +34,51 @@ def test_shared_text_is_parsed_once_and_located_in_each_file(tmp_path: Path) -> 
     assert head_span is not None and head_span.file.endswith("head/pods.yaml")
     assert base_span is not None and base_span.file.endswith("base/pods.yaml")
     assert base_span.line == head_span.line == 5
+
+
+POLICY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: NAME, namespace: shop}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {app: web}}
+"""
+
+
+def test_a_changed_file_reuses_its_unchanged_documents_at_their_new_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HEAD inserts a policy before BASE's one: only the new document is parsed, and the
+    moved one's object and rule lines are where HEAD has them."""
+    old = POLICY.replace("NAME", "old")
+    texts = {
+        "base": POD + "---\n" + old,
+        "head": POD + "---\n" + POLICY.replace("NAME", "new") + "---\n" + old,
+    }
+    for side, text in texts.items():
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "all.yaml").write_text(text, encoding="utf-8")
+    cache = ParseCache()
+    load_manifests([str(tmp_path / "base")], parse_cache=cache)
+    parsed: list[str] = []
+    real_loads = yamlfast.yaml_rs.loads
+
+    def loads(text: str, **options: bool) -> object:
+        parsed.append(text)
+        return real_loads(text, **options)
+
+    monkeypatch.setattr(yamlfast.yaml_rs, "loads", loads)
+    head = load_manifests([str(tmp_path / "head")], parse_cache=cache)
+    assert parsed == ["---\n" + POLICY.replace("NAME", "new")]
+    uncached = load_manifests([str(tmp_path / "head")])
+    assert head.cluster == uncached.cluster
+    assert head.sources.objects == uncached.sources.objects
+    assert head.sources.rules == uncached.sources.rules
+    moved = ObjectRef(kind="NetworkPolicy", namespace="shop", name="old")
+    rule = RuleRef(policy=moved, direction=Direction.INGRESS, index=0)
+    assert [head.sources.of_object(moved), head.sources.of_rule(rule)] == [
+        SourceSpan(file=str(tmp_path / "head" / "all.yaml"), line=line) for line in (18, 24)
+    ]
