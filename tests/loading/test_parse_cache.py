@@ -82,3 +82,25 @@ def test_a_changed_file_reuses_its_unchanged_documents_at_their_new_lines(
     assert [head.sources.of_object(moved), head.sources.of_rule(rule)] == [
         SourceSpan(file=str(tmp_path / "head" / "all.yaml"), line=line) for line in (18, 24)
     ]
+
+
+def test_objects_of_shared_documents_are_read_once_unless_they_reported(
+    tmp_path: Path,
+) -> None:
+    """The second load takes the first's objects read from the same data; an object whose
+    read reported a warning is read again, so that the warning names its own file."""
+    warned = POLICY.replace("NAME", "warned").replace("spec:\n", "spec:\n  unknownField: 1\n")
+    text = POD + "---\n" + POLICY.replace("NAME", "clean") + "---\n" + warned
+    for side in ("base", "head"):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "all.yaml").write_text(text, encoding="utf-8")
+    cache = ParseCache()
+    base = load_manifests([str(tmp_path / "base")], parse_cache=cache)
+    head = load_manifests([str(tmp_path / "head")], parse_cache=cache)
+    assert head.cluster == base.cluster == load_manifests([str(tmp_path / "head")]).cluster
+    assert head.cluster.pods[0] is base.cluster.pods[0]
+    clean, warned_policy = head.cluster.policies
+    assert clean is base.cluster.policies[0]
+    assert warned_policy is not base.cluster.policies[1]
+    (warning,) = head.warnings
+    assert warning.span is not None and warning.span.file.endswith("head/all.yaml")
