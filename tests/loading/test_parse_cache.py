@@ -1,11 +1,10 @@
 """Loads sharing a ParseCache parse a shared text once and still place every object in its
 own file."""
 
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from netverify.loading import ParseCache, load_manifests, yamlfast
+from netverify.loading import ParseCache, load_manifests
 from netverify.model import Direction, ObjectRef, RuleRef, SourceSpan
 
 POD = """\
@@ -49,7 +48,7 @@ spec:
 
 
 def test_a_changed_file_reuses_its_unchanged_documents_at_their_new_lines(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, yaml_rs_parses: Callable[[], list[str]]
 ) -> None:
     """HEAD inserts a policy before BASE's one: only the new document is parsed, and the
     moved one's object and rule lines are where HEAD has them."""
@@ -63,14 +62,7 @@ def test_a_changed_file_reuses_its_unchanged_documents_at_their_new_lines(
         (tmp_path / side / "all.yaml").write_text(text, encoding="utf-8")
     cache = ParseCache()
     load_manifests([str(tmp_path / "base")], parse_cache=cache)
-    parsed: list[str] = []
-    real_loads = yamlfast.yaml_rs.loads
-
-    def loads(text: str, **options: bool) -> object:
-        parsed.append(text)
-        return real_loads(text, **options)
-
-    monkeypatch.setattr(yamlfast.yaml_rs, "loads", loads)
+    parsed = yaml_rs_parses()
     head = load_manifests([str(tmp_path / "head")], parse_cache=cache)
     assert parsed == ["---\n" + POLICY.replace("NAME", "new")]
     uncached = load_manifests([str(tmp_path / "head")])

@@ -170,7 +170,7 @@ def test_deep_block_nesting_is_refused_on_the_fast_path_too() -> None:
 
 
 def test_documents_parsed_before_are_reused_at_their_new_lines(
-    monkeypatch: pytest.MonkeyPatch,
+    yaml_rs_parses: Callable[[], list[str]],
 ) -> None:
     """A document whose text was parsed before (in another revision of the file) is not
     parsed again, and its lines are counted where it now is."""
@@ -179,14 +179,7 @@ def test_documents_parsed_before_are_reused_at_their_new_lines(
     head = "---\n".join([shared[0], "new: [1, 2]\n", "# moved\n" + shared[2], shared[1]])
     parsed: dict[str, object] = {}
     assert yamlfast.fast_documents(base, _reference_of("base.yaml"), parsed) is not None
-    texts: list[str] = []
-    real_loads = yamlfast.yaml_rs.loads
-
-    def loads(text: str, **options: bool) -> object:
-        texts.append(text)
-        return real_loads(text, **options)
-
-    monkeypatch.setattr(yamlfast.yaml_rs, "loads", loads)
+    texts = yaml_rs_parses()
     fast = yamlfast.fast_documents(head, _reference_of("head.yaml"), parsed)
     assert fast is not None
     assert texts == ["---\nnew: [1, 2]\n", "---\n# moved\nc:\n- 3\n"]
