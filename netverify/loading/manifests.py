@@ -478,8 +478,11 @@ def load_manifests(
             except InputError as exc:
                 diagnostics.errors.extend(exc.diagnostics)
                 continue
-            for document in documents:
-                builder.add_document(document)
+            # Each document's data is let go once it is read (unless a parse cache keeps
+            # it): the next file is parsed without the last one's data still in memory.
+            documents.reverse()
+            while documents:
+                builder.add_document(documents.pop())
     labels = []
     for source in clusters:
         try:
