@@ -22,11 +22,11 @@ from netverify.cli.common import (
 )
 from netverify.encoding.solver import DEFAULT_RLIMIT, DEFAULT_TIMEOUT_SECONDS, SolverLimits
 from netverify.model import InputError
-from netverify.model.fix import FixReport
-from netverify.report.fix import FixFormat, format_fix
+from netverify.report.formats import FixFormat
 
 if TYPE_CHECKING:
     from netverify.loading.settings import SettingsSources
+    from netverify.model.fix import FixReport
 
 
 def fix(
@@ -51,11 +51,13 @@ def fix(
         reports = [_fix_spec(spec_path, sources, limits) for spec_path in specs]
     except InputError as error:
         input_error(error)
+    from netverify.report.fix import format_fix
+
     write(format_fix(reports, output_format), output)
     raise typer.Exit(EXIT_HOLDS if all(r.complete for r in reports) else EXIT_VIOLATED)
 
 
-def _fix_spec(spec_path: str, sources: "SettingsSources", limits: SolverLimits) -> FixReport:
+def _fix_spec(spec_path: str, sources: "SettingsSources", limits: SolverLimits) -> "FixReport":
     from netverify.engine.fix import fix as fix_spec
     from netverify.loading import load_manifests
     from netverify.loading.spec import resolve_spec

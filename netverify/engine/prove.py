@@ -27,7 +27,6 @@ from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description, strict_caveats
 from netverify.engine.slicing import Slice, slice_for, worth_slicing
 from netverify.engine.tiers import domain_doubt, flow_doubt
-from netverify.engine.violations import violation_findings
 from netverify.invariants import matching_flow, query_for
 from netverify.model import (
     Cluster,
@@ -242,6 +241,9 @@ def _with_findings(
     require; an internal error when a finding's witness is not confirmed."""
     if result.status is not Status.VIOLATED or invariant.kind is InvariantKind.REACHABLE:
         return result
+    # NOTE: imported here: only `prove --all` needs the diff engine behind it.
+    from netverify.engine.violations import violation_findings
+
     try:
         found = violation_findings(cluster, settings, invariant, limits, max_findings)
     except ReplayMismatch as mismatch:

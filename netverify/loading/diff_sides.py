@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from netverify.loading.gitrev import paths_at_revision
 from netverify.loading.live import ClusterSource, resolve_context
-from netverify.loading.manifests import ParseCache, load_manifests
+from netverify.loading.manifests import load_manifests
+from netverify.loading.parsecache import ParseCache
 from netverify.model import Cluster, Diagnostic, InputError, LoadedCluster, Severity
 
 

@@ -8,7 +8,7 @@ may create pods netverify does not model. All other kinds are skipped.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TextIO, TypeVar
 
 from netverify.loading.adminpolicy import ADMIN_KINDS, AdminKind, read_admin_policy
@@ -33,8 +33,9 @@ from netverify.loading.kinds import (
     skipped_warning,
 )
 from netverify.loading.live import ClusterSource, read_cluster
-from netverify.loading.networkpolicy import RULES_KEY, read_network_policy
+from netverify.loading.networkpolicy import read_network_policy
 from netverify.loading.nodes import read_node
+from netverify.loading.parsecache import ParseCache
 from netverify.loading.pods import (
     OPERATOR_RENDERINGS,
     WORKLOAD_GROUPS,
@@ -42,6 +43,7 @@ from netverify.loading.pods import (
     read_pod,
     read_workload,
 )
+from netverify.loading.rulelines import RuleLines
 from netverify.loading.selectors import read_labels
 from netverify.loading.services import read_service
 from netverify.loading.validation import dns1123_label_error
@@ -52,7 +54,6 @@ from netverify.model import (
     AdminPolicy,
     Cluster,
     Diagnostic,
-    Direction,
     EndpointSlice,
     InputError,
     LoadedCluster,
@@ -61,7 +62,6 @@ from netverify.model import (
     Node,
     ObjectRef,
     Pod,
-    RuleRef,
     Service,
     Severity,
     SkippedObject,
@@ -104,9 +104,10 @@ class _Builder:
     objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
     unmodelled_objects: dict[ObjectRef, SourceSpan] = field(default_factory=dict)
     skipped: list[SkippedObject] = field(default_factory=list)
-    rules: dict[RuleRef, SourceSpan] = field(default_factory=dict)
+    rules: RuleLines = field(default_factory=RuleLines)
     seen: dict[tuple[str, ObjectRef], SourceSpan] = field(default_factory=dict)
     object_count: int = 0
+    parse_cache: ParseCache | None = None
     """Objects read, of any kind and valid or not (a `List` counts as its items)."""
 
     def add_document(self, document: YamlDocument) -> None:
@@ -248,11 +249,18 @@ class _Builder:
             return
         ref, namespace, labels, span = claimed
         if kind == "Pod" and group == "":
-            pod = read_pod(fields, data, namespace, ref.name, labels)
+            pod = self._read(
+                fields, data, namespace, lambda: read_pod(fields, data, namespace, ref.name, labels)
+            )
         elif (group, kind) in OPERATOR_RENDERINGS:
             pod = read_operator_pod(fields, data, group, kind, namespace, ref.name)
         else:
-            pod = read_workload(fields, data, kind, namespace, ref.name)
+            pod = self._read(
+                fields,
+                data,
+                namespace,
+                lambda: read_workload(fields, data, kind, namespace, ref.name),
+            )
         if span is not None and pod is not None:
             self.pods.append(pod)
             self.objects[ref] = span
@@ -269,11 +277,25 @@ class _Builder:
         if claimed is None:
             return None
         ref, namespace, _, span = claimed
-        read_object = read(fields, data, namespace, ref.name)
+        read_object = self._read(
+            fields, data, namespace, lambda: read(fields, data, namespace, ref.name)
+        )
         if span is None or read_object is None:
             return None
         self.objects[ref] = span
         return ref, read_object
+
+    def _read(
+        self,
+        fields: ObjectFields,
+        data: dict[str, object],
+        namespace: str,
+        read: Callable[[], _Read | None],
+    ) -> _Read | None:
+        """`read()`, or the same object's read of a load sharing the parse cache."""
+        if self.parse_cache is None:
+            return read()
+        return self.parse_cache.read(fields, data, namespace, read)
 
     def _add_policy(self, fields: ObjectFields, data: dict[str, object]) -> None:
         added = self._read_namespaced(fields, data, "NetworkPolicy", read_network_policy)
@@ -281,7 +303,7 @@ class _Builder:
             return
         ref, policy = added
         self.policies.append(policy)
-        self._record_rules(fields, ref, policy)
+        self.rules.record(fields, ref, policy)
 
     def _add_admin_policy(
         self, fields: ObjectFields, data: dict[str, object], kind: AdminKind
@@ -296,16 +318,7 @@ class _Builder:
             return
         self.admin_policies.append(policy)
         self.objects[ref] = span
-        self._record_rules(fields, ref, policy)
-
-    def _record_rules(
-        self, fields: ObjectFields, ref: ObjectRef, policy: NetworkPolicy | AdminPolicy
-    ) -> None:
-        """Where each rule of a policy (`spec.ingress[i]`, `spec.egress[i]`) is."""
-        for direction in Direction:
-            for index in range(len(policy.rules(direction))):
-                rule = RuleRef(policy=ref, direction=direction, index=index)
-                self.rules[rule] = fields.span(("spec", RULES_KEY[direction], index))
+        self.rules.record(fields, ref, policy)
 
     def _add_service(self, fields: ObjectFields, data: dict[str, object]) -> None:
         added = self._read_namespaced(fields, data, "Service", read_service)
@@ -415,24 +428,6 @@ def _required_string(fields: ObjectFields, data: dict[str, object], key: str) ->
     return None if raw is None else fields.string(raw, (key,))
 
 
-class ParseCache:
-    """Parsed documents by file text: two revisions that share most files (a diff) parse
-    each shared file once. Parsing is most of the cost of loading; a document's data and
-    line numbers depend only on the text, so a hit only has to be renamed to its file."""
-
-    def __init__(self) -> None:
-        self._documents: dict[str, list[YamlDocument]] = {}
-
-    def parse(self, text: str, file: str) -> list[YamlDocument]:
-        cached = self._documents.get(text)
-        if cached is None:
-            cached = self._documents[text] = parse_documents(text, file)
-        return [
-            document if document.file == file else replace(document, file=file)
-            for document in cached
-        ]
-
-
 def load_manifests(
     paths: Sequence[str],
     *,
@@ -453,11 +448,12 @@ def load_manifests(
     fields) are returned in `LoadedCluster.warnings`, and are errors under `strict`. A
     directory without any manifest file is an error, and so, under `require_objects`, is an
     input without any Kubernetes object at all (nothing to prove anything about). Loads that
-    share a `parse_cache` parse a text they have in common once.
+    share a `parse_cache` parse a text they have in common once, and read an object of it
+    once.
     """
     parse = parse_documents if parse_cache is None else parse_cache.parse
     diagnostics = Diagnostics(strict=strict)
-    builder = _Builder(diagnostics, namespace)
+    builder = _Builder(diagnostics, namespace, parse_cache=parse_cache)
     if namespace is not None and (problem := dns1123_label_error(namespace, "namespace")):
         raise InputError(
             [Diagnostic(severity=Severity.ERROR, message=f"--namespace {namespace}: {problem}")]
@@ -482,8 +478,11 @@ def load_manifests(
             except InputError as exc:
                 diagnostics.errors.extend(exc.diagnostics)
                 continue
-            for document in documents:
-                builder.add_document(document)
+            # Each document's data is let go once it is read (unless a parse cache keeps
+            # it): the next file is parsed without the last one's data still in memory.
+            documents.reverse()
+            while documents:
+                builder.add_document(documents.pop())
     labels = []
     for source in clusters:
         try:

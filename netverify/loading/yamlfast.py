@@ -17,7 +17,7 @@ reference loader and its table used instead.
 """
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import NamedTuple
 
 import yaml_rs
@@ -90,14 +90,24 @@ def _depth(data: object) -> int:
     return deepest
 
 
-def _readable(text: str) -> bool:
-    """Whether yaml-rs reads `text` as PyYAML's safe loader does."""
+def _readable(text: str, lines: list[str]) -> bool:
+    """Whether yaml-rs reads `text` (split into `lines`) as PyYAML's safe loader does."""
     return (
         not any(mark in text for mark in _NOT_READ)
         and not text.startswith(("%", "..."))
         and printable(text)
-        and _READ_APART.search("\n" + text) is None
+        and _READ_APART.search(_distinct_lines(lines)) is None
     )
+
+
+def _distinct_lines(lines: list[str]) -> str:
+    """Each distinct line once, each after a line break.
+
+    `_READ_APART` matches within one line (and the line break before it), so it finds a
+    match here exactly when it finds one in the text; manifests repeat most of their lines
+    (`kind: Deployment`, `- port: 8080`), and the search is then about three times faster.
+    """
+    return "\n" + "\n".join(dict.fromkeys(lines))
 
 
 class _Unsupported(Exception):
@@ -119,30 +129,39 @@ class _Row(NamedTuple):
 
 
 def fast_documents(
-    text: str, reference: Callable[[str, int], Mapping[Path, int]]
+    text: str,
+    reference: Callable[[str, int], Mapping[Path, int]],
+    parsed: MutableMapping[str, object] | None = None,
 ) -> list[tuple[object, int, Mapping[Path, int]]] | None:
     """(data, index, positions) of each non-empty document, or None when the text must go
     the reference way. `reference(text, first_line)` gives the reference loader's positions
-    of the one document in `text` (which starts at 0-based line `first_line` of the file)."""
-    if not _readable(text):
-        return None
-    try:
-        parsed = yaml_rs.loads(text, parse_datetime=False)
-    except (yaml_rs.YAMLDecodeError, ValueError, TypeError, RecursionError):
-        return None
+    of the one document in `text` (which starts at 0-based line `first_line` of the file).
+
+    Each document is parsed on its own (as fast as the whole stream at once), so a document
+    whose text is in `parsed` (data by document text, filled here) is not parsed again: the
+    revisions of a diff share most documents of a file they both have but do not share.
+    """
     lines = text.split("\n")
+    if not _readable(text, lines):
+        return None
     segments = _segments(lines)
     if segments is None:
         return None
-    datas: list[object]
-    if len(segments) == 1:
-        datas = [parsed]
-    elif isinstance(parsed, list) and len(parsed) == len(segments):
-        datas = list(parsed)
-    elif not segments and parsed is None:
-        datas = []
-    else:
-        return None
+    datas: list[object] = []
+    for start, end in segments:
+        # The document's text exactly as in the stream (with the line break before the next
+        # `---`: a `|+` block scalar at its end keeps it).
+        part = "\n".join(lines[start:end]) + ("\n" if end < len(lines) else "")
+        if parsed is not None and part in parsed:
+            datas.append(parsed[part])
+            continue
+        try:
+            read: object = yaml_rs.loads(part, parse_datetime=False)
+        except (yaml_rs.YAMLDecodeError, ValueError, TypeError, RecursionError):
+            return None
+        if parsed is not None:
+            parsed[part] = read
+        datas.append(read)
     if not _within_depth(text, datas):
         return None
     documents: list[tuple[object, int, Mapping[Path, int]]] = []

@@ -8,7 +8,7 @@ converted to plain data while recording each node's line (`yamlconvert`).
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 
 import yaml
@@ -63,15 +63,19 @@ def _without_json_tabs(text: str) -> str:
     return text.replace("\t", " ")
 
 
-def parse_documents(text: str, file: str) -> list[YamlDocument]:
+def parse_documents(
+    text: str, file: str, parsed: MutableMapping[str, object] | None = None
+) -> list[YamlDocument]:
     """The non-empty documents of a YAML (or JSON) stream, each with its node positions.
 
     yaml-rs reads input it reads as the reference does, libyaml input it can read safely;
     anything else, and every input they find an error in, goes through the pure-Python
-    loader, whose messages and limits are the reference.
+    loader, whose messages and limits are the reference. On the yaml-rs path a document
+    whose text is in `parsed` (data by document text, filled as documents are parsed) is
+    not parsed again.
     """
     prepared = _without_json_tabs(text)
-    fast = fast_documents(prepared, lambda part, first: _positions(part, first, file))
+    fast = fast_documents(prepared, lambda part, first: _positions(part, first, file), parsed)
     if fast is not None:
         return [YamlDocument(data, file, index, positions) for data, index, positions in fast]
     return _reference_documents(prepared, text, file)

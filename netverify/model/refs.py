@@ -4,6 +4,10 @@ Positions live in a side table (`SourceMap`) keyed by these references, so that 
 itself stays plain data.
 """
 
+from collections.abc import Mapping
+
+from pydantic import SkipValidation
+
 from netverify.model.base import Frozen
 from netverify.model.policy import Direction, NetworkPolicy
 
@@ -53,7 +57,8 @@ class SourceMap(Frozen):
     """Where each loaded object and rule was written."""
 
     objects: dict[ObjectRef, SourceSpan] = {}
-    rules: dict[RuleRef, SourceSpan] = {}
+    rules: SkipValidation[Mapping[RuleRef, SourceSpan]] = {}
+    """Kept as given: the loader's finds each rule's line on its first lookup."""
 
     def of_object(self, ref: ObjectRef) -> SourceSpan | None:
         return self.objects.get(ref)

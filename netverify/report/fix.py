@@ -6,17 +6,11 @@ the other results but the `path:line` form of its locations.
 """
 
 from collections.abc import Sequence
-from enum import StrEnum
 from typing import assert_never
 
 from netverify.model.fix import ChangeKind, FixReport, InvariantFix, PolicyEdit, ProvedFix
+from netverify.report.formats import FixFormat
 from netverify.report.json import JsonObject, dumps
-
-
-class FixFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-    PATCH = "patch"
 
 
 def format_fix(reports: Sequence[FixReport], output_format: FixFormat) -> str:

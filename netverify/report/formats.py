@@ -69,6 +69,12 @@ class LintFormat(StrEnum):
     SARIF = "sarif"
 
 
+class FixFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    PATCH = "patch"
+
+
 class ProveFormatter(Protocol):
     def format_prove(self, reports: Sequence[Report]) -> str: ...
 

@@ -16,7 +16,7 @@ from netverify.engine.matrix import MatrixComputation
 
 @pytest.fixture(autouse=True)
 def _restore_sigint() -> Iterator[None]:
-    """`main()` installs its own Ctrl-C handler; the test runner needs its own back."""
+    """`run()` installs its own Ctrl-C handler; the test runner needs its own back."""
     handler = signal.getsignal(signal.SIGINT)
     yield
     signal.signal(signal.SIGINT, handler)
@@ -25,7 +25,7 @@ def _restore_sigint() -> Iterator[None]:
 def _run_main(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> int:
     monkeypatch.setattr(sys, "argv", ["netverify", *argv])
     with pytest.raises(SystemExit) as exited:
-        cli.main()
+        cli.run()
     code = exited.value.code
     assert isinstance(code, int)
     return code

@@ -61,7 +61,7 @@ def test_the_corpus_reads_alike(path: Path) -> None:
 def _load(paths: list[str], fast: bool, monkeypatch: pytest.MonkeyPatch) -> object:
     with monkeypatch.context() as patch:
         if not fast:
-            patch.setattr(yamlsource, "fast_documents", lambda text, reference: None)
+            patch.setattr(yamlsource, "fast_documents", lambda text, reference, parsed: None)
         try:
             loaded: LoadedCluster = load_manifests(paths)
         except InputError as error:
@@ -110,6 +110,20 @@ def test_scalars_read_alike(scalar: str, template: str) -> None:
     _compare(template.format(scalar))
 
 
+def test_the_distinct_lines_are_read_apart_where_the_text_is() -> None:
+    """The search for text the two read apart runs over each distinct line once."""
+    texts = [
+        "a: 1\n- b\n" * 2 + template.format(scalar) + "a: 1\n" * 2
+        for scalar in SCALARS
+        for template in ("k: {}\n", "- {}\n", "{}: v\n", "a: [x, {}]\n", "-{}\n")
+    ]
+    texts += [path.read_text(encoding="utf-8") for path in CORPUS]
+    for text in texts:
+        whole = yamlfast._READ_APART.search("\n" + text) is None
+        distinct = yamlfast._READ_APART.search(yamlfast._distinct_lines(text.split("\n")))
+        assert whole == (distinct is None), text
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -126,6 +140,7 @@ def test_scalars_read_alike(scalar: str, template: str) -> None:
         "a:\n- b: 1\n  c:\n  - 2\n  - - 3\n    - 4\n",
         "a:\n  b:\n    - x: 1\n      y: [1,\n  2]\n    - z\n",
         "a: |\n  b: 1\n  - c\nd: >\n  e\n",
+        "a: |+\n  x\n\n---\nb: |+\n  y\n\n\n---\nc: >+\n  z\n\n",
         "a: plain\n  continued: here\nb: 2\n",
         'a: "quoted\nb: 1"\nc: 2\n',
         '"q": 1\nr: 2\n',
@@ -152,3 +167,24 @@ def test_deep_block_nesting_is_refused_on_the_fast_path_too() -> None:
     text = "".join(" " * (2 * depth) + f"k{depth}:\n" for depth in range(205)) + " " * 410 + "x\n"
     with pytest.raises(InputError, match="nests deeper than 200 levels"):
         yamlsource.parse_documents(text, "deep.yaml")
+
+
+def test_documents_parsed_before_are_reused_at_their_new_lines(
+    yaml_rs_parses: Callable[[], list[str]],
+) -> None:
+    """A document whose text was parsed before (in another revision of the file) is not
+    parsed again, and its lines are counted where it now is."""
+    shared = ["a: 1\n", "b: |+\n  x\n\n", "c:\n- 3\n"]
+    base = "---\n".join(shared)
+    head = "---\n".join([shared[0], "new: [1, 2]\n", "# moved\n" + shared[2], shared[1]])
+    parsed: dict[str, object] = {}
+    assert yamlfast.fast_documents(base, _reference_of("base.yaml"), parsed) is not None
+    texts = yaml_rs_parses()
+    fast = yamlfast.fast_documents(head, _reference_of("head.yaml"), parsed)
+    assert fast is not None
+    assert texts == ["---\nnew: [1, 2]\n", "---\n# moved\nc:\n- 3\n"]
+    reference = yamlsource._reference_documents(head, head, "head.yaml")
+    assert [(data, index) for data, index, _ in fast] == [(d.data, d.index) for d in reference]
+    for (_, _, positions), document in zip(fast, reference, strict=True):
+        for path, line in document.positions.items():
+            assert positions.get(path) == line, path
