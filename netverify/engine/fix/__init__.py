@@ -5,8 +5,8 @@ in-memory copy of the cluster (`apply`) and proved with the whole spec by the pr
 one is kept only if its invariant now holds and every invariant that held still holds. A
 candidate after which the invariant is violated through another rule is extended from the
 new counterexample (up to `MAX_DEPTH` changes). The kept ones are ranked by the flows they
-change between existing pods, counted by the semantic diff engine (`rank`), and written as
-patches (`patch`).
+change between existing pods (then with external addresses), counted by the semantic diff
+engine (`rank`), and written as patches (`patch`).
 """
 
 from pathlib import Path
@@ -15,7 +15,7 @@ from netverify.encoding.solver import SolverLimits
 from netverify.engine.fix.apply import applied, composed
 from netverify.engine.fix.candidates import candidates, no_candidate_reason
 from netverify.engine.fix.patch import file_patches
-from netverify.engine.fix.rank import changed_flows, flow_count
+from netverify.engine.fix.rank import changed_flows, external_flow_count, flow_count
 from netverify.engine.prove import prove
 from netverify.model import (
     Invariant,
@@ -117,6 +117,7 @@ class _Fixer:
             key=lambda fix: (
                 not fix.counted_all,
                 fix.flows_changed,
+                fix.external_flows,
                 fix.findings,
                 len(fix.candidate.edits),
             ),
@@ -158,7 +159,8 @@ class _Fixer:
             location = self.loaded.sources.of_rule(rule)
         return ProvedFix(
             candidate=candidate,
-            flows_changed=flow_count(report),
+            flows_changed=flow_count(report, self.loaded.cluster),
+            external_flows=external_flow_count(report),
             findings=len(report.findings),
             counted_all=report.complete,
             location=location,
