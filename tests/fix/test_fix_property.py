@@ -37,7 +37,7 @@ from netverify.model import (
 from netverify.model.fix import FixReport
 from netverify.model.objects import MAX_PORT
 from netverify.semantics import evaluate
-from netverify.semantics.evaluator import is_self_traffic
+from netverify.semantics.evaluator import is_self_traffic, placements
 from tests.strategies import INTERESTING_PORTS, clusters
 
 LIMITS = SolverLimits(timeout_seconds=30, rlimit=10**8)
@@ -160,7 +160,9 @@ def _check_together(
 
 def changed_flows_by_brute_force(base: Cluster, head: Cluster) -> int:
     """Flows between existing pods (ordered pairs, a pod's traffic to itself aside, every
-    protocol and port) that one cluster allows and the other blocks. Ports are taken in
+    protocol and port) that one cluster allows and the other blocks, on some placement (a
+    hostNetwork pod and another pod may share a node: an admin Deny blocks their
+    node-local traffic). Ports are taken in
     segments on which no policy or container port of either cluster changes anything, one
     evaluation per segment, weighted by its width."""
     segments = _port_segments(base, head)
@@ -175,17 +177,21 @@ def changed_flows_by_brute_force(base: Cluster, head: Cluster) -> int:
             continue
         for protocol, (start, width) in product(Protocol, segments):
             flow = Flow(source=source, destination=destination, protocol=protocol, port=start)
-            if evaluate(base, flow).allowed != evaluate(head, flow).allowed:
+            if any(
+                evaluate(base, placed).allowed != evaluate(head, placed).allowed
+                for placed in placements(flow)
+            ):
                 changed += width
     return changed
 
 
 def _port_segments(*revisions: Cluster) -> list[tuple[int, int]]:
-    """(first port, width) of the segments of 1..65535 cut at every port range end and
-    container port of the clusters."""
+    """(first port, width) of the segments of 1..65535 cut at every port range end of the
+    clusters' policies (admin policies too: a fix may add an admin Deny) and every
+    container port."""
     cuts = {1, MAX_PORT + 1}
     for cluster in revisions:
-        for policy in cluster.policies:
+        for policy in (*cluster.policies, *cluster.admin_policies):
             for rule in (*policy.ingress, *policy.egress):
                 for entry in rule.ports:
                     if entry.port_range is not None:
