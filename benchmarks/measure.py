@@ -22,9 +22,11 @@ from benchmarks.tiers import (
     ADMIN_BASELINE_PHASE,
     ADMIN_PHASE,
     DIFF_PHASE,
+    FIX_PHASE,
     ISOLATION_PHASE,
     LINT_PHASE,
     MATRIX_PHASE,
+    PROVE_ALL_PHASE,
     Phase,
     Tier,
     TierResult,
@@ -260,6 +262,7 @@ def measure_tier(
         log(f"{folder.name}: {name}: {phase.median:.2f} s")
     if leak:
         _whole_prove_check_isolation(result, written, isolation_spec)
+        _measure_leak_repair(result, written, work, repeat)
     if nca is not None:
         phase = result.phase("nca dev->prod isolation (process)")
         for _ in range(nca_repeat):
@@ -271,6 +274,58 @@ def measure_tier(
             phase.seconds.append(seconds)
         log(f"{folder.name}: nca: {phase.median} s, {result.nca_verdict}")
     return result
+
+
+def _measure_leak_repair(
+    result: TierResult, written: WrittenCluster, work: Path, repeat: int
+) -> None:
+    """`prove --all` and `fix` of the whole spec on the leak cluster: every violating flow
+    of the leak's invariants grouped, and a proved repair for each."""
+    name = result.tier
+    _report_phase(
+        result,
+        PROVE_ALL_PHASE,
+        _netverify("prove", written.spec.name, "--all", "--format", "json"),
+        written.folder,
+        repeat,
+        work / f"{name}-prove-all.json",
+        _summarise_prove_all,
+    )
+    _report_phase(
+        result,
+        FIX_PHASE,
+        _netverify("fix", written.spec.name, "--format", "json"),
+        written.folder,
+        repeat,
+        work / f"{name}-fix.json",
+        _summarise_fix,
+    )
+
+
+def _summarise_prove_all(report: dict[str, Any]) -> str:
+    listed = [r for r in report["results"] if r.get("findings") is not None]
+    return (
+        "; ".join(
+            f"{r['name']}: {len(r['findings'])} findings"
+            + ("" if r["findings_complete"] else " (incomplete)")
+            for r in listed
+        )
+        or "none"
+    )
+
+
+def _summarise_fix(report: dict[str, Any]) -> str:
+    entries = [entry for spec in report["specs"] for entry in spec["invariants"]]
+    return "; ".join(
+        f"{entry['invariant']}: "
+        + (
+            f"{entry['fixes'][0]['change']}, {entry['fixes'][0]['flows_changed']} flows"
+            if entry["fixes"]
+            else "no fix"
+        )
+        + f" ({entry['tried']} tried)"
+        for entry in entries
+    )
 
 
 def _whole_prove_check_isolation(

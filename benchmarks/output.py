@@ -14,9 +14,11 @@ from benchmarks.tiers import (
     ADMIN_BASELINE_PHASE,
     ADMIN_PHASE,
     DIFF_PHASE,
+    FIX_PHASE,
     ISOLATION_PHASE,
     LINT_PHASE,
     MATRIX_PHASE,
+    PROVE_ALL_PHASE,
     TIERS,
     TierResult,
 )
@@ -36,6 +38,8 @@ TABLE_PHASES = (
     LINT_PHASE,
     ADMIN_PHASE,
     ADMIN_BASELINE_PHASE,
+    PROVE_ALL_PHASE,
+    FIX_PHASE,
 )
 
 
@@ -109,6 +113,8 @@ class Target:
     measure: Callable[[TierResult], float | None]
     at_least: bool = False
     """The measured value must reach `limit` (a speed-up) instead of staying within it."""
+    leak: bool = False
+    """Measured on the tier's cluster with the planted leak (`--leak`)."""
 
 
 def _slowest_solve(result: TierResult) -> float | None:
@@ -155,6 +161,8 @@ TARGETS = (
     Target("large", "diff of 20 changed policies (process)", 3, "s", _median_of(DIFF_PHASE)),
     Target("large", "matrix by namespace (process)", 3, "s", _median_of(MATRIX_PHASE)),
     Target("large", "isolation with 100 admin policies over without", 1.5, "x", _admin_over_plain),
+    Target("large", "`prove --all` (process)", 10, "s", _median_of(PROVE_ALL_PHASE), leak=True),
+    Target("large", "`fix` (process)", 10, "s", _median_of(FIX_PHASE), leak=True),
     Target("k10", "one invariant: `prove` over the parse floor", 1.0, "x", _isolation_over_floor),
     Target("xl", "slowest invariant (solve: ...)", 15, "s", _slowest_solve),
     Target(
@@ -177,18 +185,19 @@ def targets_markdown(results: list[TierResult]) -> list[str]:
     lines = [
         "## Targets",
         "",
-        "Each target of the scale issue against this run's numbers (tiers without the leak).",
+        "Each target of the scale issue against this run's numbers (tiers without the leak, "
+        "unless the tier says `+ leak`).",
         "",
         "| tier | target | measured | result |",
         "|---|---|---:|---|",
     ]
-    by_tier = {r.tier: r for r in results if not r.leak}
+    by_tier = {(r.tier, r.leak): r for r in results}
     for target in TARGETS:
         digits = 0 if target.unit == "MB" else 2
         unit = target.unit if target.unit == "x" else f" {target.unit}"
         bound = "≥" if target.at_least else "≤"
         goal = f"{target.goal} {bound} {target.limit:g}{unit}"
-        tier = by_tier.get(target.tier)
+        tier = by_tier.get((target.tier, target.leak))
         value = None if tier is None else target.measure(tier)
         if value is None:
             measured, verdict = "", "not measured in this run"
@@ -196,7 +205,8 @@ def targets_markdown(results: list[TierResult]) -> list[str]:
             measured = f"{value:.{digits}f}{unit}"
             shortfall = target.limit - value if target.at_least else value - target.limit
             verdict = "met" if shortfall <= 0 else f"missed by {shortfall:.{digits}f}{unit}"
-        lines.append(f"| {target.tier} | {goal} | {measured} | {verdict} |")
+        label = f"{target.tier} + leak" if target.leak else target.tier
+        lines.append(f"| {label} | {goal} | {measured} | {verdict} |")
     return lines
 
 

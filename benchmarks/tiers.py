@@ -39,6 +39,8 @@ MATRIX_PHASE = "matrix by namespace (process, 1 run)"
 LINT_PHASE = "lint (process, 1 run)"
 ADMIN_PHASE = "prove isolation + admin policies (process)"
 ADMIN_BASELINE_PHASE = "prove isolation, interleaved with the admin runs (process)"
+PROVE_ALL_PHASE = "prove --all, every violation grouped (process)"
+FIX_PHASE = "fix, proved repairs (process)"
 
 
 @dataclass

@@ -10,6 +10,7 @@ pod); the encoding of a slice still keeps every loaded pod's address out of the 
 other endpoints may have (see `ClusterEncoding`'s `whole`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from netverify.model import (
@@ -59,10 +60,7 @@ def slice_for(cluster: Cluster, settings: Settings, invariant: Invariant) -> Sli
     """The policies and pods an invariant's verdict can depend on: the pods either pattern
     can match, and the policies of the direction that decides each end which can select a
     pod that end can be (a loaded one, or under `pods: any` one that could exist)."""
-    ends = (
-        _End(cluster, settings, invariant, invariant.source, Direction.EGRESS),
-        _End(cluster, settings, invariant, invariant.destination, Direction.INGRESS),
-    )
+    ends = _ends(cluster, settings, invariant)
     policies = tuple(
         index
         for index, policy in enumerate(cluster.policies)
@@ -70,6 +68,24 @@ def slice_for(cluster: Cluster, settings: Settings, invariant: Invariant) -> Sli
     )
     matching = {index for end in ends for index in end.pods}
     return Slice(policies=policies, pods=tuple(sorted(matching)))
+
+
+def depends_on(
+    cluster: Cluster, settings: Settings, invariant: Invariant
+) -> Callable[[NetworkPolicy], bool]:
+    """Whether the invariant's verdict can depend on a NetworkPolicy, loaded or not (the
+    test `slice_for` keeps policies by): `fix` re-proves only the invariants that a changed
+    policy, before or after the change, can decide. The cluster's pods and namespaces
+    must be those the policy is judged with."""
+    ends = _ends(cluster, settings, invariant)
+    return lambda policy: any(end.may_select(policy) for end in ends)
+
+
+def _ends(cluster: Cluster, settings: Settings, invariant: Invariant) -> tuple["_End", "_End"]:
+    return (
+        _End(cluster, settings, invariant, invariant.source, Direction.EGRESS),
+        _End(cluster, settings, invariant, invariant.destination, Direction.INGRESS),
+    )
 
 
 class _End:

@@ -67,8 +67,11 @@ class ProvedFix(Frozen):
 
     candidate: Candidate
     flows_changed: int
-    """Changed flows the semantic diff found: port-range widths x source groups x
-    destination groups, summed over its findings."""
+    """Changed flows between existing pods the semantic diff found: protocols x port-range
+    widths x (source pod, destination pod) pairs, summed over its findings."""
+    external_flows: int = 0
+    """Changed flows between existing pods and external addresses (the addresses counted
+    as one): protocols x port-range widths x pods, summed over its findings."""
     findings: int
     """How many diff findings the change makes."""
     counted_all: bool = True

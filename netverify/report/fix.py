@@ -54,8 +54,13 @@ def proof_line(entry: InvariantFix) -> str:
 
 def _flows(fix: ProvedFix) -> str:
     at_least = "" if fix.counted_all else "at least "
+    external = (
+        f", {at_least}{fix.external_flows} between existing pods and external addresses"
+        if fix.external_flows
+        else ""
+    )
     return (
-        f"{at_least}{fix.flows_changed} flows between existing pods changed "
+        f"{at_least}{fix.flows_changed} flows between existing pods changed{external} "
         f"({fix.findings} diff findings)"
     )
 
@@ -139,6 +144,7 @@ def _fix_json(entry: InvariantFix, fix: ProvedFix) -> JsonObject:
         ],
         "location": str(fix.location) if fix.location else None,
         "flows_changed": fix.flows_changed,
+        "external_flows": fix.external_flows,
         "flows_counted_completely": fix.counted_all,
         "findings": fix.findings,
         "proof": proof_line(entry),

@@ -114,6 +114,26 @@ invariants:
 {KEEP_OTHER}"""
 
 
+DENY_ALL_IN_A = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: a}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+"""
+
+REQUIRE_CLIENT_TO_OTHER = """\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: client-reaches-other
+    require:
+      from: {pod: a/client}
+      to: {pod: a/other}
+      ports: ["8080/TCP"]
+"""
+
+
 def _write(folder: Path, policies: str, spec: str) -> Path:
     (folder / "cluster.yaml").write_text(NAMESPACES_AND_PODS)
     (folder / "policies.yaml").write_text(policies)
@@ -183,6 +203,28 @@ def test_a_require_blocked_by_a_default_deny_gets_an_allow_rule(
     monkeypatch.chdir(tmp_path)
     _apply_patch(tmp_path, "spec.yaml")
     assert (tmp_path / "policies.yaml").read_text().startswith("# Nothing gets into b.\n")
+    assert _prove_exit("spec.yaml") == 0
+
+
+def test_a_policy_blocking_both_ends_gains_both_rules_in_one_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deny-all blocks the client's egress and the other pod's ingress: the fix adds a rule
+    to each direction of that one policy (two edits of it would make two policies of one
+    name: the proof and the patch would disagree)."""
+    spec = _write(tmp_path, DENY_ALL_IN_A, REQUIRE_CLIENT_TO_OTHER)
+    (entry,) = _fix(spec).invariants
+    best = entry.fixes[0].candidate
+    assert best.change is ChangeKind.ADD_RULE
+    (edit,) = best.edits
+    assert edit.after.name == "deny-all"
+    assert len(edit.after.ingress) == len(edit.after.egress) == 1
+    assert best.why == "a/deny-all ingress and egress admits exactly the required flows"
+    assert all(
+        len({e.key for e in fix.candidate.edits}) == len(fix.candidate.edits) for fix in entry.fixes
+    )
+    monkeypatch.chdir(tmp_path)
+    _apply_patch(tmp_path, "spec.yaml")
     assert _prove_exit("spec.yaml") == 0
 
 

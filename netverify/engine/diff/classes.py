@@ -12,10 +12,26 @@ that could exist, pods whose addresses ipBlocks tell apart.
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from netverify.encoding.classes import PodClass
 from netverify.engine.bitsets import BitRule, ClassVerdicts, Probe, port_probes
 from netverify.engine.podbits import bits_to_indices
 from netverify.model import Direction, PortRange, Protocol
 from netverify.model.diff import Change
+
+
+def always_node_local(classes: Sequence[PodClass]) -> dict[int, int]:
+    """Per class, the classes all of whose flows with it are node-local, as the encoding's
+    node domain has them: one of the two is hostNetwork and every pod of both is bound to
+    one and the same node. NetworkPolicy never decides such traffic (admin policies do)."""
+    together: dict[int, int] = {}
+    for host in classes:
+        if not host.host_network or host.node_names is None or len(host.node_names) != 1:
+            continue
+        for other in classes:
+            if other.node_names == host.node_names:
+                together[host.index] = together.get(host.index, 0) | 1 << other.index
+                together[other.index] = together.get(other.index, 0) | 1 << host.index
+    return together
 
 
 @dataclass(frozen=True)
@@ -42,12 +58,15 @@ class ClassChanges:
         single: int,
         focus: int,
         ends: tuple[int, int] = (-1, -1),
+        node_local: dict[int, int] | None = None,
     ) -> None:
         """Bit sets of classes: `units` to compare; `single`, classes of one bare Pod, whose
         pair with themselves is the pod talking to itself, which no policy governs; `focus`,
         the classes of the namespaces whose policies or labels changed: a changed flow has
         an end there (its verdict depends on nothing else); `ends`, the classes a changed
-        flow may come from and go to (an invariant's, for `prove --all`)."""
+        flow may come from and go to (an invariant's, for `prove --all`); `node_local`, per
+        class, the classes whose every flow with it is node-local (`always_node_local`):
+        the bit sets decide flows across nodes, which those never are."""
         self.verdicts = {Change.ADDED: head, Change.REMOVED: base}
         self.units = units
         self.probes = port_probes([head, base])
@@ -64,6 +83,7 @@ class ClassChanges:
                 others = (units if (focus >> source) & 1 else units & focus) & ends[1]
                 if (single >> source) & 1:
                     others &= ~(1 << source)
+                others &= ~(node_local or {}).get(source, 0)
                 if gained := allowed & ~was_allowed & others:
                     added[source] = gained
                 if lost := was_allowed & ~allowed & others:

@@ -14,7 +14,7 @@ from netverify.encoding.classes import is_single_pod
 from netverify.encoding.groups import ClassGroup
 from netverify.encoding.solver import unknown_reason
 from netverify.engine.bitsets import ClassVerdicts
-from netverify.engine.diff.classes import ClassChanges, ClassProduct
+from netverify.engine.diff.classes import ClassChanges, ClassProduct, always_node_local
 from netverify.engine.diff.findings import diff_finding
 from netverify.engine.diff.grouping import Grouping
 from netverify.engine.diff.symbolic import SymbolicDiff
@@ -60,6 +60,7 @@ class DiffSearch:
                 if c.namespace in revisions.changed_namespaces
             ),
             ends=self.symbolic.class_ends,
+            node_local={} if revisions.tiered else always_node_local(encoding.classes),
         )
 
     def changes(

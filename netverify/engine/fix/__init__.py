@@ -5,8 +5,8 @@ in-memory copy of the cluster (`apply`) and proved with the whole spec by the pr
 one is kept only if its invariant now holds and every invariant that held still holds. A
 candidate after which the invariant is violated through another rule is extended from the
 new counterexample (up to `MAX_DEPTH` changes). The kept ones are ranked by the flows they
-change between existing pods, counted by the semantic diff engine (`rank`), and written as
-patches (`patch`).
+change between existing pods (then with external addresses), counted by the semantic diff
+engine (`rank`), and written as patches (`patch`).
 """
 
 from pathlib import Path
@@ -15,13 +15,16 @@ from netverify.encoding.solver import SolverLimits
 from netverify.engine.fix.apply import applied, composed
 from netverify.engine.fix.candidates import candidates, no_candidate_reason
 from netverify.engine.fix.patch import file_patches
-from netverify.engine.fix.rank import changed_flows, flow_count
+from netverify.engine.fix.rank import changed_flows, external_flow_count, flow_count
 from netverify.engine.prove import prove
+from netverify.engine.slicing import depends_on
 from netverify.model import (
+    AdminPolicy,
     Invariant,
     InvariantResult,
     LoadedCluster,
     LoadedSpec,
+    NetworkPolicy,
     Status,
 )
 from netverify.model.fix import Candidate, FixReport, InvariantFix, ProvedFix
@@ -83,6 +86,11 @@ class _Fixer:
         self.loaded_spec = loaded_spec
         self.limits = limits
         self.held = {result.name for result in before if result.status is Status.HOLDS}
+        cluster, settings = loaded.cluster, loaded_spec.spec.settings
+        self.depends = [
+            depends_on(cluster, settings, invariant) for invariant in loaded_spec.spec.invariants
+        ]
+        """Per invariant of the spec: whether a policy can decide its verdict."""
         folders = [Path(path) for path in loaded_spec.spec.manifests if Path(path).is_dir()]
         self.new_folder = folders[0] if folders else None
         """Where new policies go as files of their own: a folder the spec loads whole."""
@@ -117,6 +125,7 @@ class _Fixer:
             key=lambda fix: (
                 not fix.counted_all,
                 fix.flows_changed,
+                fix.external_flows,
                 fix.findings,
                 len(fix.candidate.edits),
             ),
@@ -129,8 +138,8 @@ class _Fixer:
         """Prove the spec with `candidate` applied: keep it when it repairs the invariant and
         breaks nothing; return its extensions when the invariant is violated another way."""
         head = applied(self.loaded, candidate)
-        results = {r.name: r for r in prove(head, self.loaded_spec, self.limits).results}
-        if any(results[name].status is not Status.HOLDS for name in self.held):
+        results = self._proved(head, candidate, invariant)
+        if any(results[name].status is not Status.HOLDS for name in self.held & set(results)):
             return []
         target = results[invariant.name]
         if target.status is Status.HOLDS:
@@ -148,6 +157,34 @@ class _Fixer:
         )
         return [composed(candidate, then) for then in further]
 
+    def _proved(
+        self, head: LoadedCluster, candidate: Candidate, target: Invariant
+    ) -> dict[str, InvariantResult]:
+        """The results, with the candidate applied, of the target and of every invariant
+        whose verdict the changed policies (before or after the change) can decide; the
+        others' verdicts cannot change (as slicing has it), so they are not proved again.
+        A new admin policy can decide any flow: then the whole spec is proved."""
+        spec = self.loaded_spec.spec
+        if any(isinstance(edit.after, AdminPolicy) for edit in candidate.edits):
+            again = spec.invariants
+        else:
+            policies = [
+                policy
+                for edit in candidate.edits
+                for policy in (edit.before, edit.after)
+                if isinstance(policy, NetworkPolicy)
+            ]
+            names = {target.name} | {
+                invariant.name
+                for invariant, depends in zip(spec.invariants, self.depends, strict=True)
+                if any(depends(policy) for policy in policies)
+            }
+            again = tuple(i for i in spec.invariants if i.name in names)
+        part = self.loaded_spec.model_copy(
+            update={"spec": spec.model_copy(update={"invariants": again})}
+        )
+        return {result.name: result for result in prove(head, part, self.limits).results}
+
     def _ranked(self, candidate: Candidate) -> ProvedFix:
         head = applied(self.loaded, candidate)
         report = changed_flows(self.loaded, head, self.loaded_spec.spec.settings, self.limits)
@@ -158,7 +195,8 @@ class _Fixer:
             location = self.loaded.sources.of_rule(rule)
         return ProvedFix(
             candidate=candidate,
-            flows_changed=flow_count(report),
+            flows_changed=flow_count(report, self.loaded.cluster),
+            external_flows=external_flow_count(report),
             findings=len(report.findings),
             counted_all=report.complete,
             location=location,

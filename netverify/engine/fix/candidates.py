@@ -53,6 +53,7 @@ from netverify.model.fix import Candidate, ChangeKind, PolicyEdit
 from netverify.model.flow import Endpoint, Flow, PodEndpoint
 from netverify.model.invariants import EndpointPattern
 from netverify.model.objects import MAX_PORT, NAMESPACE_NAME_LABEL
+from netverify.model.refs import ObjectRef
 
 ADMIN_DENY_PRIORITY = 100
 """The priority of a new Admin tier Deny when the cluster has no Admin tier policy (any
@@ -365,11 +366,11 @@ def _require_candidates(
         return
     options = [list(_side_options(cluster, invariant, decision.flow, side)) for side in blocked]
     for combination in product(*options):
-        edits = tuple(edit for _, edit in combination)
+        edits = _one_per_policy(cluster, [edit for _, edit in combination])
         kinds = {kind for kind, _ in combination}
         change = ChangeKind.ADD_POLICY if kinds == {ChangeKind.ADD_POLICY} else ChangeKind.ADD_RULE
         where = " and ".join(
-            f"{edit.key.namespace}/{edit.key.name} {edit.direction.value.lower()}" for edit in edits
+            f"{edit.key.namespace}/{edit.key.name} {_directions(edit)}" for edit in edits
         )
         yield Candidate(
             invariant=invariant.name,
@@ -377,6 +378,39 @@ def _require_candidates(
             edits=edits,
             why=f"{where} admits exactly the required flows",
         )
+
+
+def _one_per_policy(cluster: Cluster, edits: list[PolicyEdit]) -> tuple[PolicyEdit, ...]:
+    """Both blocked sides' edits as one edit per policy: a policy that isolates both ends
+    (the ingress of one and the egress of the other) gains both rules in one edit, and a
+    second new policy is renamed; two edits of one policy would make two policies of one
+    name, which no manifest can hold (and which a patch could not write)."""
+    kept: dict[ObjectRef, PolicyEdit] = {}
+    for edit in edits:
+        earlier = kept.get(edit.key)
+        if earlier is None:
+            kept[edit.key] = edit
+        elif edit.before is None:
+            namespace = edit.key.namespace or ""
+            taken = {policy.name for policy in cluster.policies_in(namespace)}
+            taken |= {key.name for key in kept if key.namespace == namespace}
+            renamed = edit.after.model_copy(update={"name": _unique(edit.after.name, taken)})
+            renamed_edit = edit.model_copy(update={"after": renamed})
+            kept[renamed_edit.key] = renamed_edit
+        else:
+            field = "ingress" if edit.direction is Direction.INGRESS else "egress"
+            after = earlier.after.model_copy(update={field: edit.after.rules(edit.direction)})
+            kept[edit.key] = earlier.model_copy(update={"after": after})
+    return tuple(kept.values())
+
+
+def _directions(edit: PolicyEdit) -> str:
+    """The directions whose rules the edit changes, for people."""
+    before = edit.before
+    if before is None:
+        return edit.direction.value.lower()
+    changed = [d for d in Direction if before.rules(d) != edit.after.rules(d)]
+    return " and ".join(direction.value.lower() for direction in changed)
 
 
 _OVERRIDABLE = (Layer.NETWORK_POLICY, Layer.BASELINE_TIER)
