@@ -42,9 +42,17 @@ def fix(
     pod_cidrs: PodCidrOption = None,
     config: ConfigOption = None,
     no_config: NoConfigOption = False,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Write the proved fixes into the manifest files (every file or none).",
+        ),
+    ] = False,
 ) -> None:
     """Propose, prove and rank the smallest policy change for each violated invariant
-    (docs/fix.md). Exit 0 when every violated invariant got a proved fix, 1 otherwise."""
+    (docs/fix.md). Exit 0 when every violated invariant got a proved fix (and, with
+    `--apply`, it was written), 1 otherwise."""
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
     sources = settings_sources(profile, pod_cidrs, config, no_config)
     try:
@@ -54,7 +62,27 @@ def fix(
     from netverify.report.fix import format_fix
 
     write(format_fix(reports, output_format), output)
-    raise typer.Exit(EXIT_HOLDS if all(r.complete for r in reports) else EXIT_VIOLATED)
+    applied = _apply(reports) if apply else True
+    complete = applied and all(report.complete for report in reports)
+    raise typer.Exit(EXIT_HOLDS if complete else EXIT_VIOLATED)
+
+
+def _apply(reports: list["FixReport"]) -> bool:
+    """Write the fixes in place, naming each file written; False, with why, when they cannot
+    all be applied as proved (nothing is written then)."""
+    from netverify.cli.inplace import NotApplied, patches_to_apply, write_in_place
+
+    try:
+        patches = patches_to_apply(reports)
+        write_in_place(patches)
+    except NotApplied as refusal:
+        typer.echo(f"netverify: fix --apply: nothing written: {refusal}", err=True)
+        return False
+    except InputError as error:
+        input_error(error)
+    for patch in patches:
+        typer.echo(f"netverify: fixed {patch.path}", err=True)
+    return True
 
 
 def _fix_spec(spec_path: str, sources: "SettingsSources", limits: SolverLimits) -> "FixReport":

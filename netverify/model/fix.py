@@ -56,10 +56,14 @@ class Candidate(Frozen):
 
 
 class FilePatch(Frozen):
-    """One manifest file's change, as a unified diff (paths as `git diff` writes them)."""
+    """One manifest file's change, as a unified diff (paths as `git diff` writes them), and
+    the whole text before and after it, which `fix --apply` checks and writes."""
 
     path: str
     diff: str
+    original: str
+    """The file as it was read ("" for a new file)."""
+    patched: str
 
 
 class ProvedFix(Frozen):
@@ -105,6 +109,9 @@ class FixReport(Frozen):
     """Invariants whose smallest fix is not in `patches`."""
     together_holds: bool = False
     """Whether every invariant of the spec holds with `patches` applied (proved)."""
+    together_safe: bool = False
+    """Whether, with `patches` applied, every invariant that held still holds and every one
+    they fix holds (proved): what `--apply` needs, as some invariants may have no fix."""
 
     @property
     def complete(self) -> bool:

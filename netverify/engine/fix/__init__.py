@@ -50,12 +50,17 @@ def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) ->
     if together is None:
         return FixReport(spec_file=spec.file, invariants=entries)
     results = prove(applied(loaded, together), loaded_spec, limits).results
+    fixed = {entry.invariant for entry in entries if entry.fixes} - set(left_out)
+    kept = {result.name for result in before.results if result.status is Status.HOLDS}
     return FixReport(
         spec_file=spec.file,
         invariants=entries,
         patches=file_patches(together, loaded.sources, fixer.new_folder),
         left_out=left_out,
         together_holds=all(result.status is Status.HOLDS for result in results),
+        together_safe=all(
+            result.status is Status.HOLDS for result in results if result.name in fixed | kept
+        ),
     )
 
 

@@ -124,7 +124,9 @@ def _patch(path: str, before: str, after: str) -> FilePatch:
     lines = difflib.unified_diff(
         before.splitlines(keepends=True), after.splitlines(keepends=True), old, f"b/{path}"
     )
-    return FilePatch(path=path, diff=header + "".join(_terminated(lines)))
+    return FilePatch(
+        path=path, diff=header + "".join(_terminated(lines)), original=before, patched=after
+    )
 
 
 def _terminated(lines: Iterator[str]) -> list[str]:
