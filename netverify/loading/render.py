@@ -66,16 +66,54 @@ def with_spec_replaced(document: str, policy: NetworkPolicy) -> str | None:
         return None
     if metadata.get("name") != policy.name:
         return None
-    written = parsed.get("spec")
-    spec = policy_spec(policy)
-    order = list(written) if isinstance(written, dict) else []
-    parsed["spec"] = {
-        **{key: spec[key] for key in order if key in spec},
-        **{key: value for key, value in spec.items() if key not in order},
-    }
+    parsed["spec"] = as_written(parsed.get("spec"), policy_spec(policy))
     lines = document.splitlines(keepends=True)
     leading = "".join(line for line in _leading_comments(lines))
     return leading + dump_yaml(parsed, indent_lists=not _indentless(lines))
+
+
+def as_written(old: Any, new: Any) -> Any:
+    """`new`, written as `old` where the two say the same, so that a rewritten spec shows
+    only what changed: `old`'s keys in `old`'s order, `old`'s list where the two hold the
+    same items in another order (`policyTypes: [Egress, Ingress]`; every list of a
+    NetworkPolicy spec is a set), and in a list, an item of `old` that equals one of `new`
+    (else the item at the same place, for its key order). The result always equals `new` up
+    to key order and the order of a list's items."""
+    if _same(old, new):
+        return old
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {
+            **{key: as_written(old[key], new[key]) for key in old if key in new},
+            **{key: value for key, value in new.items() if key not in old},
+        }
+    if isinstance(old, list) and isinstance(new, list):
+        unused = list(old)
+        kept = []
+        for index, item in enumerate(new):
+            equal = next((o for o in unused if _same(o, item)), None)
+            if equal is not None:
+                unused.remove(equal)
+                kept.append(equal)
+            else:
+                kept.append(as_written(old[index], item) if index < len(old) else item)
+        return kept
+    return new
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal as YAML data, mappings and lists compared as unordered, and a scalar only to
+    one of its own type (`1`, `true` and `"1"` differ)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return old.keys() == new.keys() and all(_same(old[key], new[key]) for key in old)
+    if isinstance(old, list) and isinstance(new, list):
+        unmatched = list(new)
+        for item in old:
+            match = next((index for index, n in enumerate(unmatched) if _same(item, n)), None)
+            if match is None:
+                return False
+            del unmatched[match]
+        return not unmatched
+    return type(old) is type(new) and old == new
 
 
 def _indentless(lines: list[str]) -> bool:

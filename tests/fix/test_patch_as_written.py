@@ -1,0 +1,104 @@
+"""An edited policy's document is rewritten to show only what changed, and reads back as the
+policy that was proved (`loading/render.with_spec_replaced`)."""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from netverify.loading import load_manifests
+from netverify.loading.render import dump_yaml, policy_manifest, with_spec_replaced
+from netverify.model.policy import Direction, NetworkPolicy
+from tests.strategies import clusters
+
+# kube-prometheus' manifests/prometheus-networkPolicy.yaml: lists at their key's column,
+# `port` before `protocol`, and `policyTypes` in another order than netverify writes them.
+PROMETHEUS = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  labels:
+    app.kubernetes.io/name: prometheus
+  name: prometheus-k8s
+  namespace: monitoring
+spec:
+  egress:
+  - {}
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels:
+          app.kubernetes.io/name: prometheus
+    ports:
+    - port: 9090
+      protocol: TCP
+    - port: 8080
+      protocol: TCP
+  - from:
+    - podSelector:
+        matchLabels:
+          app.kubernetes.io/name: prometheus-adapter
+    ports:
+    - port: 9090
+      protocol: TCP
+  - from:
+    - podSelector:
+        matchLabels:
+          app.kubernetes.io/name: grafana
+    ports:
+    - port: 9090
+      protocol: TCP
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: prometheus
+  policyTypes:
+  - Egress
+  - Ingress
+"""
+
+
+def _read(folder: Path, text: str) -> NetworkPolicy:
+    path = folder / "policy.yaml"
+    path.write_text(text)
+    loaded = load_manifests([str(path)], strict=True)
+    (policy,) = loaded.cluster.policies
+    return policy
+
+
+def test_a_removed_rule_is_the_only_change_in_the_rewritten_document(tmp_path: Path) -> None:
+    before = _read(tmp_path, PROMETHEUS)
+    after = before.model_copy(update={"ingress": (before.ingress[0], before.ingress[2])})
+    rewritten = with_spec_replaced(PROMETHEUS, after)
+    assert rewritten is not None
+    lines = PROMETHEUS.splitlines(keepends=True)
+    removed = "".join(lines[20:27])
+    assert "prometheus-adapter" in removed
+    assert rewritten == PROMETHEUS.replace(removed, "", 1)
+    assert _read(tmp_path, rewritten) == after
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_rewritten_document_reads_back_as_the_new_policy(
+    data: st.DataObject, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Whatever the written policy and the new one, the rewritten document is the new
+    policy (key order and list order kept from the old text never change the meaning)."""
+    old, new = (
+        data.draw(clusters(max_pods=1, max_policies=2).filter(lambda c: len(c.policies) == 2))
+    ).policies
+    # Rules of a direction the policy does not isolate mean nothing and are not written.
+    new = new.model_copy(
+        update={
+            "name": old.name,
+            "namespace": old.namespace,
+            **{d.value.lower(): () for d in Direction if d not in new.policy_types},
+        }
+    )
+    document = dump_yaml(policy_manifest(old), indent_lists=data.draw(st.booleans()))
+    rewritten = with_spec_replaced(document, new)
+    assert rewritten is not None
+    folder = tmp_path_factory.mktemp("policy")
+    assert _read(folder, rewritten) == new
+    assert with_spec_replaced(document, old) == document
