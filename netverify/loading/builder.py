@@ -28,7 +28,7 @@ from netverify.loading.kinds import (
 )
 from netverify.loading.networkpolicy import read_network_policy
 from netverify.loading.nodes import read_node
-from netverify.loading.parsecache import ParseCache
+from netverify.loading.parsecache import ParseCache, read_once
 from netverify.loading.pods import (
     OPERATOR_RENDERINGS,
     WORKLOAD_GROUPS,
@@ -169,13 +169,18 @@ class ClusterBuilder:
             return
         ref, namespace, labels, span = claimed
         if kind == "Pod" and group == "":
-            pod = self._read(
-                fields, data, namespace, lambda: read_pod(fields, data, namespace, ref.name, labels)
+            pod = read_once(
+                self.parse_cache,
+                fields,
+                data,
+                namespace,
+                lambda: read_pod(fields, data, namespace, ref.name, labels),
             )
         elif (group, kind) in OPERATOR_RENDERINGS:
             pod = read_operator_pod(fields, data, group, kind, namespace, ref.name)
         else:
-            pod = self._read(
+            pod = read_once(
+                self.parse_cache,
                 fields,
                 data,
                 namespace,
@@ -197,25 +202,17 @@ class ClusterBuilder:
         if claimed is None:
             return None
         ref, namespace, _, span = claimed
-        read_object = self._read(
-            fields, data, namespace, lambda: read(fields, data, namespace, ref.name)
+        read_object = read_once(
+            self.parse_cache,
+            fields,
+            data,
+            namespace,
+            lambda: read(fields, data, namespace, ref.name),
         )
         if span is None or read_object is None:
             return None
         self.objects[ref] = span
         return ref, read_object
-
-    def _read(
-        self,
-        fields: ObjectFields,
-        data: dict[str, object],
-        namespace: str,
-        read: Callable[[], _Read | None],
-    ) -> _Read | None:
-        """`read()`, or the same object's read of a load sharing the parse cache."""
-        if self.parse_cache is None:
-            return read()
-        return self.parse_cache.read(fields, data, namespace, read)
 
     def _add_policy(self, fields: ObjectFields, data: dict[str, object]) -> None:
         added = self._read_namespaced(fields, data, "NetworkPolicy", read_network_policy)
