@@ -7,6 +7,6 @@ The public face, for `invariants/` and `engine/`:
 - `terms`: the symbolic flow's variables (`SymbolicFlow`, `SymbolicEndpoint`);
 - `decode`: `decode_flow`, a Z3 model turned into a `Flow` at once;
 - `groups`: the diff's endpoint groups and their terms.
-The rest (`universe`, `classes`, `policies`, `selectors`, `smtlib`, `capi`) are the
+The rest (`universe`, `classes`, `domain`, `policies`, `selectors`, `smtlib`, `capi`) are the
 encoding's own parts. Submodules are imported by name; this package imports none of them.
 """

@@ -25,7 +25,9 @@ class ParseCache:
     def __init__(self) -> None:
         self._files: dict[str, list[YamlDocument]] = {}
         self._documents: dict[str, object] = {}
-        self._reads: dict[tuple[int, str], tuple[object, object]] = {}
+        self.reads: dict[tuple[int, str], tuple[object, object]] = {}
+        """Objects read (`read_once`), with the data they were read from, by the data's id
+        and namespace."""
 
     def parse(self, text: str, file: str) -> list[YamlDocument]:
         cached = self._files.get(text)
@@ -36,21 +38,25 @@ class ParseCache:
             for document in cached
         ]
 
-    def read(
-        self,
-        fields: ObjectFields,
-        data: dict[str, object],
-        namespace: str,
-        read: Callable[[], _Read | None],
-    ) -> _Read | None:
-        """`read()` of the object `data` (in `fields`), or what it returned before."""
-        key = (id(data), namespace)
-        # The data is kept with its result, so its id is not reused while the entry exists.
-        known = self._reads.get(key)
-        if known is not None and known[0] is data:
-            return cast(_Read, known[1])
-        reported = len(fields.sink.errors) + len(fields.sink.warnings)
-        result = read()
-        if result is not None and len(fields.sink.errors) + len(fields.sink.warnings) == reported:
-            self._reads[key] = (data, result)
-        return result
+
+def read_once(
+    cache: ParseCache | None,
+    fields: ObjectFields,
+    data: dict[str, object],
+    namespace: str,
+    read: Callable[[], _Read | None],
+) -> _Read | None:
+    """`read()` of the object `data` (in `fields`), or, when a load shares `cache`, what it
+    returned before for the very same data in the same namespace."""
+    if cache is None:
+        return read()
+    key = (id(data), namespace)
+    # The data is kept with its result, so its id is not reused while the entry exists.
+    known = cache.reads.get(key)
+    if known is not None and known[0] is data:
+        return cast(_Read, known[1])
+    reported = len(fields.sink.errors) + len(fields.sink.warnings)
+    result = read()
+    if result is not None and len(fields.sink.errors) + len(fields.sink.warnings) == reported:
+        cache.reads[key] = (data, result)
+    return result

@@ -9,8 +9,6 @@ from netverify.engine.diff import diff
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
-    Direction,
-    LabelSelector,
     LoadedCluster,
     Namespace,
     NamespaceScope,
@@ -19,6 +17,7 @@ from netverify.model import (
     PodScope,
     Settings,
 )
+from tests.semantics.helpers import policy
 
 
 def _cluster(*policies: NetworkPolicy) -> Cluster:
@@ -39,12 +38,7 @@ def _cluster(*policies: NetworkPolicy) -> Cluster:
 
 
 def test_a_host_network_pod_and_a_pod_on_its_node_never_change() -> None:
-    deny_all = NetworkPolicy(
-        namespace="ns0",
-        name="deny-all",
-        pod_selector=LabelSelector(),
-        policy_types=frozenset({Direction.INGRESS}),
-    )
+    deny_all = policy("ns0", "deny-all", ingress=())
     report = diff(
         LoadedCluster(cluster=_cluster()),
         LoadedCluster(cluster=_cluster(deny_all)),
