@@ -229,7 +229,7 @@ def findings_summary(found: ViolationFindings) -> str:
     """How many findings `prove --all` lists, and whether they are every violating flow
     (a violating flow no policy decides, such as node-local traffic, is not listed: the
     findings are then incomplete, saying so)."""
-    count = _count(len(found.findings), "finding")
+    count = counted(len(found.findings), "finding")
     if found.complete:
         verb = "covers" if len(found.findings) == 1 else "cover"
         return f"{count} {verb} every violating flow"
@@ -256,14 +256,14 @@ def describe_protocols_ports(protocols: tuple[Protocol, ...], ports: tuple[PortR
 
 
 def _more(others: tuple[EndpointGroup, ...], end: str) -> str:
-    return f" and {_count(len(others), f'more {end} group')}" if others else ""
+    return f" and {counted(len(others), f'more {end} group')}" if others else ""
 
 
 def other_groups_lines(finding: GroupedFlows) -> list[str]:
     """The finding's further source and destination groups, counted per namespace (the
     first few named)."""
     return [
-        f"also {word} {_count(len(others), f'more {end} group')} in {_per_namespace(others)}"
+        f"also {word} {counted(len(others), f'more {end} group')} in {_per_namespace(others)}"
         for word, end, others in (
             ("from", "source", finding.other_sources),
             ("to", "destination", finding.other_destinations),
@@ -278,11 +278,11 @@ def _per_namespace(groups: tuple[EndpointGroup, ...]) -> str:
         f"{namespace} ({count})" for namespace, count in counts.most_common(MAX_NAMESPACES_SHOWN)
     )
     rest = len(counts) - MAX_NAMESPACES_SHOWN
-    more = f", and {_count(rest, 'more namespace')}" if rest > 0 else ""
-    return f"{_count(len(counts), 'namespace')}: {shown}{more}"
+    more = f", and {counted(rest, 'more namespace')}" if rest > 0 else ""
+    return f"{counted(len(counts), 'namespace')}: {shown}{more}"
 
 
-def _count(number: int, noun: str) -> str:
+def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 

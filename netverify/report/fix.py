@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import assert_never
 
 from netverify.model.fix import ChangeKind, FixReport, InvariantFix, PolicyEdit, ProvedFix
+from netverify.report.describe import counted
 from netverify.report.formats import FixFormat
 from netverify.report.json import JsonObject, dumps
 
@@ -60,8 +61,8 @@ def _flows(fix: ProvedFix) -> str:
         else ""
     )
     return (
-        f"{at_least}{fix.flows_changed} flows between existing pods changed{external} "
-        f"({fix.findings} diff findings)"
+        f"{at_least}{counted(fix.flows_changed, 'flow')} between existing pods changed{external} "
+        f"({counted(fix.findings, 'diff finding')})"
     )
 
 
@@ -82,7 +83,7 @@ def _text(report: FixReport) -> str:
             lines.append(f"  {number}. {candidate.change.value}{at}: {candidate.why}")
             for edit in candidate.edits:
                 verb = "new policy" if edit.before is None else "edits"
-                if candidate.change is ChangeKind.REMOVE_RULE:
+                if candidate.change is ChangeKind.REMOVE_RULE and edit.before is not None:
                     verb = "removes from"
                 rule = (
                     f" {edit.direction.value.lower()}[{edit.rule_index}]"

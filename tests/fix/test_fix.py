@@ -5,6 +5,7 @@ patch paths are relative to it, as `git apply` run there expects.
 """
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,6 +26,7 @@ from netverify.model import LoadedCluster, LoadedSpec, Status
 from netverify.model.fix import Candidate, ChangeKind, FixReport
 from netverify.model.labels import Operator
 from netverify.model.objects import NAMESPACE_NAME_LABEL
+from netverify.model.policy import Direction
 
 REPO = Path(__file__).resolve().parents[2]
 LIMITS = SolverLimits(timeout_seconds=30, rlimit=10**8)
@@ -320,3 +322,88 @@ def test_the_planted_leak_is_fixed_and_the_patch_makes_prove_pass(
     assert best.candidate.edits[0].after.name == "cart-backend-ingress"
     _apply_patch(tmp_path, "leak/spec.yaml")
     assert _prove_exit("leak/spec.yaml") == 0
+
+
+FORBID_CLIENT_REQUIRE_DB = """\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: client-never-reaches-server
+    forbid:
+      from: {pod: a/client}
+      to: {pod: b/server}
+  - name: other-reaches-db
+    require:
+      from: {pod: a/other}
+      to: {namespace: b, pod: {app: db}}
+      ports: ["5432/TCP"]
+"""
+
+
+def test_an_isolating_policy_admits_only_requires_about_the_pods_it_selects(
+    tmp_path: Path,
+) -> None:
+    """Found on kube-prometheus: isolating the grafana pods also admitted the spec's
+    `grafana -> prometheus` require, a rule no grafana pod needs."""
+    loaded, loaded_spec = _load(_write(tmp_path, "", FORBID_CLIENT_REQUIRE_DB))
+    violated = prove(loaded, loaded_spec, LIMITS).results[0]
+    assert violated.status is Status.VIOLATED and violated.counterexample is not None
+    proposed = candidates(
+        loaded.cluster,
+        loaded_spec.spec.invariants[0],
+        violated.counterexample.decision,
+        loaded_spec.spec.invariants,
+    )
+    isolating = [c for c in proposed if "only what the spec requires" in c.why]
+    assert isolating, [c.why for c in proposed]
+    isolated = {}
+    for candidate in isolating:
+        (edit,) = candidate.edits
+        isolated[edit.direction] = edit.after.pod_selector.match_labels
+        assert edit.after.rules(edit.direction) == (), candidate.why
+    assert isolated == {Direction.INGRESS: {"app": "server"}, Direction.EGRESS: {"app": "client"}}
+
+
+FROM_CLIENT_TO_LABELLED_SERVERS = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-client, namespace: b}
+spec:
+  podSelector:
+    matchLabels: {app: server, tier: web}
+  ingress:
+    - from:
+        - namespaceSelector: {}
+          podSelector:
+            matchLabels: {app: client}
+"""
+
+FORBID_CLIENT_TO_ANY_SERVER = """\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: client-never-reaches-servers
+    pods: any
+    forbid:
+      from: {namespace: a, pod: {app: client}}
+      to: {namespace: b, pod: {app: server}}
+"""
+
+
+def test_text_names_a_removed_rule_and_a_new_policy_each_by_what_happens_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A removal that also needs an isolating policy (new server pods without `tier: web`
+    are not selected) said "removes from" of the new policy too, and "1 flows"."""
+    cluster = NAMESPACES_AND_PODS.replace(
+        "labels: {app: server}", "labels: {app: server, tier: web}"
+    )
+    spec = _write(tmp_path, FROM_CLIENT_TO_LABELLED_SERVERS, FORBID_CLIENT_TO_ANY_SERVER)
+    (tmp_path / "cluster.yaml").write_text(cluster)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["fix", spec.name])
+    assert result.exit_code == 0, result.output
+    fixes = re.split(r"\n  (?=\d+\. )", result.stdout)
+    removal = next(block for block in fixes if ". remove-rule" in block)
+    assert "removes from b/from-client ingress[0]" in removal
+    assert "new policy b/isolate-client-never-reaches-servers" in removal
+    assert "removes from b/isolate" not in removal
+    assert "(1 diff finding)" in removal

@@ -24,6 +24,7 @@ from netverify.engine.fix.patterns import (
     exclusions,
     matching_peers,
     matching_ports,
+    may_select_alike,
     pods_selector,
 )
 from netverify.model import (
@@ -341,21 +342,44 @@ def _isolating(
         rule
         for kept in spec
         if kept.kind is not InvariantKind.FORBID
-        and (rule := _admitting_rule(kept, direction, own)) is not None
+        and (rule := _admitting_rule(cluster, kept, direction, own, selector)) is not None
     )
     yield isolating(
         needed, "isolates the unprotected endpoints and admits only what the spec requires"
     )
 
 
-def _admitting_rule(kept: Invariant, direction: Direction, own: PodEndpoint) -> PolicyRule | None:
+def _admitting_rule(
+    cluster: Cluster,
+    kept: Invariant,
+    direction: Direction,
+    own: PodEndpoint,
+    selected: LabelSelector,
+) -> PolicyRule | None:
     """The rule that admits `kept`'s flows on `own`'s side, or None when `kept` is about
-    other endpoints."""
+    other endpoints: another namespace, or pods the new policy's `selected` pods cannot be
+    (a rule for them would only admit flows nobody asked for)."""
     own_pattern = kept.destination if direction is Direction.INGRESS else kept.source
     other_pattern = kept.source if direction is Direction.INGRESS else kept.destination
     if own_pattern.namespace_name not in (None, own.namespace.name):
         return None
+    kept_pods = _pattern_pods(cluster, own_pattern)
+    if kept_pods is not None and not may_select_alike(selected, kept_pods):
+        return None
     return PolicyRule(peers=matching_peers(other_pattern, None), ports=matching_ports(kept.ports))
+
+
+def _pattern_pods(cluster: Cluster, pattern: EndpointPattern) -> LabelSelector | None:
+    """The labels a pattern's pods carry: its pod selector, or the named pod's labels (None:
+    any pod, or a name that is not one pod)."""
+    if pattern.pod_name is None:
+        return pattern.pod_selector
+    named = [
+        pod
+        for pod in cluster.pods
+        if pod.name == pattern.pod_name and pod.namespace == pattern.namespace_name
+    ]
+    return LabelSelector(match_labels=dict(named[0].labels)) if len(named) == 1 else None
 
 
 def _require_candidates(

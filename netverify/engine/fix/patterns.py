@@ -112,3 +112,33 @@ def describe(requirement: LabelRequirement) -> str:
         Operator.DOES_NOT_EXIST: f"labels {requirement.key}",
         Operator.EXISTS: f"no label {requirement.key}",
     }[requirement.operator]
+
+
+def may_select_alike(first: LabelSelector, second: LabelSelector) -> bool:
+    """Whether some label set matches both selectors. False only when they are provably
+    apart: a key one pins (matchLabels, In) to values the other rules out (another pinned
+    value, NotIn, DoesNotExist). Label values are unbounded, so NotIn or Exists alone never
+    rule a key out."""
+    requirements = [
+        *(
+            LabelRequirement(key=key, operator=Operator.IN, values=(value,))
+            for selector in (first, second)
+            for key, value in selector.match_labels.items()
+        ),
+        *first.match_expressions,
+        *second.match_expressions,
+    ]
+    for key in {requirement.key for requirement in requirements}:
+        on_key = [requirement for requirement in requirements if requirement.key == key]
+        operators = {requirement.operator for requirement in on_key}
+        if Operator.DOES_NOT_EXIST in operators and operators & {Operator.IN, Operator.EXISTS}:
+            return False
+        pinned = [set(r.values) for r in on_key if r.operator is Operator.IN]
+        if pinned:
+            allowed = set.intersection(*pinned)
+            for requirement in on_key:
+                if requirement.operator is Operator.NOT_IN:
+                    allowed -= set(requirement.values)
+            if not allowed:
+                return False
+    return True
