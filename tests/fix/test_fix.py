@@ -24,6 +24,7 @@ from netverify.loading.spec import resolve_spec
 from netverify.loading.specfile import read_spec
 from netverify.model import LoadedCluster, LoadedSpec, Status
 from netverify.model.fix import Candidate, ChangeKind, FixReport
+from netverify.model.flow import PodEndpoint
 from netverify.model.labels import Operator
 from netverify.model.objects import NAMESPACE_NAME_LABEL
 from netverify.model.policy import Direction
@@ -407,3 +408,38 @@ def test_text_names_a_removed_rule_and_a_new_policy_each_by_what_happens_to_it(
     assert "new policy b/isolate-client-never-reaches-servers" in removal
     assert "removes from b/isolate" not in removal
     assert "(1 diff finding)" in removal
+
+
+FORBID_NEW_NAMESPACES = """\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: nothing-outside-reaches-server
+    namespaces: any
+    forbid:
+      from:
+        namespace:
+          matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [a, b]}]
+      to: {pod: b/server}
+"""
+
+
+def test_no_policy_is_written_into_a_namespace_that_does_not_exist(tmp_path: Path) -> None:
+    """The witness's source is a pod of a namespace that could be created, named by a
+    stand-in; isolating its egress in that name (kube-prometheus: `other/isolate-...`) would
+    govern nothing."""
+    loaded, loaded_spec = _load(_write(tmp_path, "", FORBID_NEW_NAMESPACES))
+    violated = prove(loaded, loaded_spec, LIMITS).results[0]
+    assert violated.status is Status.VIOLATED and violated.counterexample is not None
+    source = violated.counterexample.decision.flow.source
+    assert (
+        isinstance(source, PodEndpoint) and loaded.cluster.namespace(source.namespace.name) is None
+    )
+    proposed = candidates(
+        loaded.cluster,
+        loaded_spec.spec.invariants[0],
+        violated.counterexample.decision,
+        loaded_spec.spec.invariants,
+    )
+    assert proposed
+    namespaces = {edit.key.namespace for c in proposed for edit in c.edits}
+    assert namespaces == {"b"}

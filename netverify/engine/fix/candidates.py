@@ -324,7 +324,9 @@ def _isolating(
     """A new policy isolating the unprotected end: admitting everything but the forbidden
     endpoints, or only what the spec's require and reachable invariants need."""
     own = flow.destination if direction is Direction.INGRESS else flow.source
-    if not isinstance(own, PodEndpoint):
+    if not isinstance(own, PodEndpoint) or cluster.namespace(own.namespace.name) is None:
+        # A namespace that could be created has no name yet: a policy written for the
+        # witness's stand-in name would govern nothing.
         return
     own_pattern = invariant.destination if direction is Direction.INGRESS else invariant.source
     other_pattern = invariant.source if direction is Direction.INGRESS else invariant.destination
