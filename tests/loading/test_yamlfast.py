@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netverify.generate import MANIFEST_FILES, GeneratorOptions, write_cluster
-from netverify.loading import load_manifests, yamlfast, yamlsource
+from netverify.loading import load_manifests, yamlalike, yamlfast, yamlsource
 from netverify.model import InputError, LoadedCluster
 
 REPO = Path(__file__).resolve().parents[2]
@@ -122,8 +122,8 @@ def test_the_distinct_lines_are_read_apart_where_the_text_is() -> None:
     ]
     texts += [path.read_text(encoding="utf-8") for path in CORPUS]
     for text in texts:
-        whole = yamlfast._READ_APART.search("\n" + text) is None
-        distinct = yamlfast._READ_APART.search(yamlfast._distinct_lines(text.split("\n")))
+        whole = yamlalike._READ_APART.search("\n" + text) is None
+        distinct = yamlalike._READ_APART.search(yamlalike._distinct_lines(text.split("\n")))
         assert whole == (distinct is None), text
 
 
