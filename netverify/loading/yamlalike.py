@@ -81,13 +81,13 @@ def _depth(data: object) -> int:
     return deepest
 
 
-def readable(text: str, lines: list[str]) -> bool:
-    """Whether yaml-rs reads `text` (split into `lines`) as PyYAML's safe loader does."""
+def readable(text: str) -> bool:
+    """Whether yaml-rs reads `text` as PyYAML's safe loader does."""
     if any(mark in text for mark in _NOT_READ) or text.startswith(("%", "...")):
         return False
     if not printable(text):
         return False
-    distinct = _distinct_lines(lines)
+    distinct = _distinct_lines(text.split("\n"))
     return (
         _READ_APART.search(distinct) is None
         and _SURROGATE_ESCAPE.search(distinct) is None
@@ -191,14 +191,20 @@ def _quoted_end(line: str, position: int, quote: str) -> int:
 _BLOCK_SCALAR_HEADER = re.compile(r"(?:^|[ ])[|>][-+0-9]*(?:[ ]+#.*)?$")
 
 
-def ends_with_a_block_scalar_header(lines: list[str], start: int, end: int) -> bool:
-    """Whether the document's last line of content may open a block scalar (`k: |`).
+def ends_with_a_block_scalar_header(document: str) -> bool:
+    """Whether the last line of content of `document` (the text of one document, from its
+    `---` line if it has one) may open a block scalar (`k: |`).
 
     Such a scalar is empty, or holds only blank lines and `#` lines; at the end of the
     document yaml-rs reads it as a line break, PyYAML as an empty string.
     """
-    for number in range(end - 1, start - 1, -1):
-        content = lines[number].strip(" ")
-        if content and not content.startswith("#") and not lines[number].startswith("---"):
+    rest = document
+    while True:
+        rest = rest.rstrip(" \n")
+        line_start = rest.rfind("\n") + 1
+        content = rest[line_start:].lstrip(" ")
+        if not content or (line_start == 0 and content.startswith("---")):
+            return False
+        if not content.startswith("#"):
             return _BLOCK_SCALAR_HEADER.search(content) is not None
-    return False
+        rest = rest[:line_start]

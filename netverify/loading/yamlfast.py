@@ -6,13 +6,14 @@ Any other text, and any text yaml-rs refuses, goes the reference way, whose mess
 the reference too.
 """
 
+import re
 from collections.abc import Callable, Mapping, MutableMapping
 
 import yaml_rs
 
 from netverify.loading.yamlalike import ends_with_a_block_scalar_header, readable, within_depth
 from netverify.loading.yamlconvert import Path
-from netverify.loading.yamllines import ScannedPositions, content_rows
+from netverify.loading.yamllines import ScannedPositions, first_content_line
 
 
 def fast_documents(
@@ -28,22 +29,21 @@ def fast_documents(
     whose text is in `parsed` (data by document text, filled here) is not parsed again: the
     revisions of a diff share most documents of a file they both have but do not share.
     """
-    lines = text.split("\n")
-    if not readable(text, lines):
+    if not readable(text):
         return None
-    segments = _segments(lines)
+    segments = _segments(text)
     if segments is None:
         return None
-    if any(ends_with_a_block_scalar_header(lines, start, end) for start, end in segments):
-        return None
     datas: list[object] = []
-    for start, end in segments:
+    for start, end, _ in segments:
         # The document's text exactly as in the stream (with the line break before the next
         # `---`: a `|+` block scalar at its end keeps it).
-        part = "\n".join(lines[start:end]) + ("\n" if end < len(lines) else "")
+        part = text[start:end]
         if parsed is not None and part in parsed:
             datas.append(parsed[part])
             continue
+        if ends_with_a_block_scalar_header(part):
+            return None
         try:
             read: object = yaml_rs.loads(part, parse_datetime=False)
         except (yaml_rs.YAMLDecodeError, ValueError, TypeError, RecursionError):
@@ -53,24 +53,32 @@ def fast_documents(
         datas.append(read)
     if not within_depth(text, datas):
         return None
-    documents: list[tuple[object, int, Mapping[Path, int]]] = []
-    for index, ((start, end), data) in enumerate(zip(segments, datas, strict=True)):
-        if data is not None:
-            documents.append((data, index, ScannedPositions(lines, start, end, data, reference)))
-    return documents
+    return [
+        (data, index, ScannedPositions(text, start, end, first_line, data, reference))
+        for index, ((start, end, first_line), data) in enumerate(zip(segments, datas, strict=True))
+        if data is not None
+    ]
 
 
-def _segments(lines: list[str]) -> list[tuple[int, int]] | None:
-    """The (first, past-last) 0-based lines of each document, as PyYAML counts documents
-    (an implicit first one only when content comes before the first `---`); None when a
-    document start line holds content."""
-    starts = [i for i, line in enumerate(lines) if line.startswith("---")]
-    for start in starts:
-        rest = lines[start][3:].lstrip(" ")
-        if rest and not rest.startswith("#"):
+_DOCUMENT_START = re.compile(r"^---([^\n]*)", re.MULTILINE)
+
+
+def _segments(text: str) -> list[tuple[int, int, int]] | None:
+    """(start, end, 0-based first line) of each document in `text`, as PyYAML counts
+    documents (an implicit first one only when content comes before the first `---`); None
+    when a line starting with `---` holds more than a document start and a comment."""
+    starts: list[int] = []
+    for found in _DOCUMENT_START.finditer(text):
+        rest = found.group(1)
+        comment = rest.lstrip(" ")
+        if rest and (rest[0] != " " or (comment and not comment.startswith("#"))):
             return None
-    bounds = [*starts, len(lines)]
-    segments = [(bounds[i], bounds[i + 1]) for i in range(len(starts))]
-    if not starts or content_rows(lines, 0, starts[0], first_only=True):
-        segments.insert(0, (0, bounds[0]))
+        starts.append(found.start())
+    if not starts or first_content_line(text, 0, starts[0], 0) is not None:
+        starts.insert(0, 0)
+    segments = []
+    first_line = text.count("\n", 0, starts[0])
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        segments.append((start, end, first_line))
+        first_line += text.count("\n", start, end)
     return segments

@@ -6,6 +6,7 @@ items); where that reading is not certain (flow collections spanning lines, quot
 ...) the document is parsed by the reference loader and its table used instead.
 """
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import NamedTuple
 
@@ -30,17 +31,34 @@ class _Row(NamedTuple):
         return self.content == "-" or self.content.startswith("- ")
 
 
-def content_rows(lines: list[str], start: int, end: int, first_only: bool = False) -> list[_Row]:
-    """The rows of `lines[start:end]` that hold content (only the first with `first_only`)."""
+def _content_rows(document: str, first_line: int) -> list[_Row]:
+    """The rows of `document` (the text of one document, from its `---` line if it has one,
+    which starts at 0-based line `first_line` of its file) that hold content."""
     rows = []
-    for number in range(start, end):
-        line = lines[number]
+    for number, line in enumerate(document.split("\n"), first_line + 1):
         content = line.lstrip(" ")
         if content and not content.startswith("#") and not line.startswith("---"):
-            rows.append(_Row(number + 1, len(line) - len(content), content.rstrip(" ")))
-            if first_only:
-                break
+            rows.append(_Row(number, len(line) - len(content), content.rstrip(" ")))
     return rows
+
+
+_CONTENT = re.compile(r"^[ ]*[^ \n#]", re.MULTILINE)
+"""The start of a line that holds content."""
+
+
+def first_content_line(text: str, start: int, end: int, first_line: int) -> int | None:
+    """The 1-based line of the first line of content of the document `text[start:end]`
+    (from its `---` line if it has one), which starts at 0-based line `first_line`; None
+    when it has none."""
+    position = start
+    if text.startswith("---", start):
+        position = text.find("\n", start, end)
+        if position < 0:
+            return None
+    found = _CONTENT.search(text, position, end)
+    if found is None:
+        return None
+    return first_line + text.count("\n", start, found.start()) + 1
 
 
 class ScannedPositions(Mapping[Path, int]):
@@ -49,15 +67,18 @@ class ScannedPositions(Mapping[Path, int]):
 
     def __init__(
         self,
-        lines: list[str],
+        text: str,
         start: int,
         end: int,
+        first_line: int,
         data: object,
         reference: Callable[[str, int], Mapping[Path, int]],
     ) -> None:
-        self._lines = lines
+        """The document is `text[start:end]`, starting at 0-based line `first_line`."""
+        self._text = text
         self._start = start
         self._end = end
+        self._first_line = first_line
         self._data = data
         self._reference = reference
         self._rows: list[_Row] | None = None
@@ -65,8 +86,7 @@ class ScannedPositions(Mapping[Path, int]):
 
     def _referenced(self) -> Mapping[Path, int]:
         if self._table is None:
-            part = "\n".join(self._lines[self._start : self._end])
-            self._table = self._reference(part, self._start)
+            self._table = self._reference(self._text[self._start : self._end], self._first_line)
         return self._table
 
     def __getitem__(self, path: Path) -> int:
@@ -74,10 +94,12 @@ class ScannedPositions(Mapping[Path, int]):
             return self._table[path]
         if not path:
             # Most lookups are of a document's own line: its first row, the others unread.
-            (first,) = content_rows(self._lines, self._start, self._end, first_only=True)
-            return first.line
+            line = first_content_line(self._text, self._start, self._end, self._first_line)
+            if line is None:
+                raise KeyError(path)
+            return line
         if self._rows is None:
-            self._rows = content_rows(self._lines, self._start, self._end)
+            self._rows = _content_rows(self._text[self._start : self._end], self._first_line)
         try:
             line = _locate(self._rows, self._data, path)
         except _Unsupported:
