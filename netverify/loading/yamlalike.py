@@ -38,7 +38,7 @@ _READ_APART = re.compile(
     rf"|{_KEY_NOT_STRING})",
     re.MULTILINE,
 )
-_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
+SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
 """An escaped UTF-16 surrogate (`"\\ud83d\\ude00"`): PyYAML keeps each half as a character
 of its own, yaml-rs joins a pair into one (and refuses a lone half)."""
 _NOT_READ = ("&", "*", "!", "\t", "\r", "\x85", "\u2028", "\u2029", "<<", "\n%", "\n...")
@@ -65,19 +65,19 @@ def within_depth(text: str, documents: list[object]) -> bool:
 
 
 def _depth(data: object) -> int:
-    """Levels of nesting of mappings and lists (0 for a scalar)."""
+    """Levels of nodes, the root's the first (as the reference loader counts them: a
+    scalar in a list at level 200 is at level 201)."""
     deepest = 0
-    pending: list[tuple[object, int]] = [(data, 0)]
+    pending: list[tuple[object, int]] = [(data, 1)]
     while pending:
-        node, depth = pending.pop()
+        node, level = pending.pop()
+        if level > MAX_DEPTH:
+            return level
+        deepest = max(deepest, level)
         if isinstance(node, dict):
             node = list(node.values())
         if isinstance(node, list):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return depth
-            deepest = max(deepest, depth)
-            pending.extend((child, depth) for child in node)
+            pending.extend((child, level + 1) for child in node)
     return deepest
 
 
@@ -90,7 +90,7 @@ def readable(text: str) -> bool:
     distinct = _distinct_lines(text.split("\n"))
     return (
         _READ_APART.search(distinct) is None
-        and _SURROGATE_ESCAPE.search(distinct) is None
+        and SURROGATE_ESCAPE.search(distinct) is None
         and _flows_read_alike(distinct)
     )
 

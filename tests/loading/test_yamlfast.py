@@ -176,6 +176,10 @@ def test_the_distinct_lines_are_read_apart_where_the_text_is() -> None:
         *("k: |\n", "k: >+\n\n", "k: |\n---\nb: 1\n", "- |-\n  # c\n"),
         "k: " + "[" * 201 + "]" * 201 + "\n",
         "k: " + "[" * 199 + "]" * 199 + "\n",
+        # A scalar in the 200th level of nesting is at the 201st.
+        "k: " + "[" * 199 + "x" + "]" * 199 + "\n",
+        "[" * 200 + "x" + "]" * 200 + "\n",
+        "[" * 199 + "x" + "]" * 199 + "\n",
         "k:\n" + "".join(" " * depth + f"k{depth}:\n" for depth in range(1, 205)) + "  end: 1\n",
     ],
 )
