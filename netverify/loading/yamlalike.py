@@ -85,7 +85,7 @@ def readable(text: str) -> bool:
     """Whether yaml-rs reads `text` as PyYAML's safe loader does."""
     if any(mark in text for mark in _NOT_READ) or text.startswith(("%", "...")):
         return False
-    if not printable(text):
+    if not printable(text) or _empty_block_scalar_at_the_end(text):
         return False
     distinct = _distinct_lines(text.split("\n"))
     return (
@@ -106,7 +106,7 @@ def _distinct_lines(lines: list[str]) -> str:
     return "\n" + "\n".join(dict.fromkeys(lines))
 
 
-_FLOW_LINE = re.compile(r"^.*[\[\]{}].*$", re.MULTILINE)
+_BRACKET = re.compile(r"[\[\]{}]")
 _OPENS = {"]": "[", "}": "{"}
 _NOT_IN_FLOW = frozenset("?|>~#%@`")
 """Outside quotes in a flow collection, PyYAML refuses or reads apart a scalar with these
@@ -122,7 +122,17 @@ def _flows_read_alike(distinct: str) -> bool:
     lines goes the reference way; so does text with a flow scalar yaml-rs reads more
     liberally (`[|x]`, `[:x]`, `[x?y]`).
     """
-    return all(_flow_line_reads_alike(match.group()) for match in _FLOW_LINE.finditer(distinct))
+    line_end = -1
+    for bracket in _BRACKET.finditer(distinct):
+        if bracket.start() < line_end:
+            continue  # a bracket of a line already read
+        line_start = distinct.rfind("\n", 0, bracket.start()) + 1
+        line_end = distinct.find("\n", bracket.start())
+        if line_end < 0:
+            line_end = len(distinct)
+        if not _flow_line_reads_alike(distinct[line_start:line_end]):
+            return False
+    return True
 
 
 def _flow_line_reads_alike(line: str) -> bool:
@@ -188,23 +198,18 @@ def _quoted_end(line: str, position: int, quote: str) -> int:
             return end + 1
 
 
-_BLOCK_SCALAR_HEADER = re.compile(r"(?:^|[ ])[|>][-+0-9]*(?:[ ]+#.*)?$")
+_EMPTY_BLOCK_SCALAR_AT_THE_END = re.compile(
+    r"[|>][-+0-9]*(?:[ ]+#[^\n]*)?[ ]*(?:\n[ ]*(?:#[^\n]*)?)*(?:\n---|\Z)"
+)
 
 
-def ends_with_a_block_scalar_header(document: str) -> bool:
-    """Whether the last line of content of `document` (the text of one document, from its
-    `---` line if it has one) may open a block scalar (`k: |`).
-
-    Such a scalar is empty, or holds only blank lines and `#` lines; at the end of the
-    document yaml-rs reads it as a line break, PyYAML as an empty string.
-    """
-    rest = document
-    while True:
-        rest = rest.rstrip(" \n")
-        line_start = rest.rfind("\n") + 1
-        content = rest[line_start:].lstrip(" ")
-        if not content or (line_start == 0 and content.startswith("---")):
-            return False
-        if not content.startswith("#"):
-            return _BLOCK_SCALAR_HEADER.search(content) is not None
-        rest = rest[:line_start]
+def _empty_block_scalar_at_the_end(text: str) -> bool:
+    """Whether a line of `text` ends with what may open a block scalar (`k: |`), and after
+    it only blank lines and `#` lines come up to the end of its document: that scalar is
+    empty, or holds only those lines; yaml-rs reads it as a line break, PyYAML as ""."""
+    if "|" not in text and ">" not in text:
+        return False
+    return any(
+        found.start() == 0 or text[found.start() - 1] in " \n"
+        for found in _EMPTY_BLOCK_SCALAR_AT_THE_END.finditer(text)
+    )

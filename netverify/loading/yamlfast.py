@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 
 import yaml_rs
 
-from netverify.loading.yamlalike import ends_with_a_block_scalar_header, readable, within_depth
+from netverify.loading.yamlalike import readable, within_depth
 from netverify.loading.yamlconvert import Path
 from netverify.loading.yamllines import ScannedPositions, first_content_line
 
@@ -42,8 +42,6 @@ def fast_documents(
         if parsed is not None and part in parsed:
             datas.append(parsed[part])
             continue
-        if ends_with_a_block_scalar_header(part):
-            return None
         try:
             read: object = yaml_rs.loads(part, parse_datetime=False)
         except (yaml_rs.YAMLDecodeError, ValueError, TypeError, RecursionError):
