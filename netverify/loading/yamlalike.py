@@ -143,10 +143,11 @@ def _flow_line_reads_alike(line: str) -> bool:
     its line exactly when the brackets after it nest and close there. A quote starts a
     quoted scalar only where a scalar starts (the line's start, after `- `, `? `, `: `, and
     in flow after a bracket, `,` or `:`); brackets of a plain scalar in block context are
-    counted too, which can only make a line look unclosed. Not vouched for: a comment sign,
-    a quote left open, `:` right before a quote, a collection as a key (`{}: a`, which
-    PyYAML reads as the string `{}`), and in flow any of `_NOT_IN_FLOW` or a scalar starting
-    with `:`.
+    counted too, which can only make a line look unclosed. A comment (`#` at the line's start
+    or after a space, outside quotes) ends what is read, and a collection still open there
+    spans lines. Not vouched for: a quote left open, `:` right before a quote, a collection
+    as a key (`{}: a`, which PyYAML reads as the string `{}`), and in flow any of
+    `_NOT_IN_FLOW` or a scalar starting with `:`.
     """
     stack: list[str] = []
     scalar_starts = True
@@ -162,7 +163,9 @@ def _flow_line_reads_alike(line: str) -> bool:
             if position < 0:
                 return False
             scalar_starts = False
-        elif char == "#" or (stack and char in _NOT_IN_FLOW):
+        elif char == "#" and line[position - 2 : position - 1] in ("", " "):
+            return not stack  # a comment: the rest of the line holds no flow collection
+        elif stack and char in _NOT_IN_FLOW:
             return False
         elif char in "[{":
             stack.append(char)

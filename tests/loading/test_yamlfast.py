@@ -195,6 +195,7 @@ def test_structures_read_alike(text: str) -> None:
         "a: {b: [1, 2], c: {d: x}}\ne:\n- [a, -1]\n",
         "ports: [{port: 80, protocol: TCP}]\n",
         'k: {"a": "x\\"}", b: c}\n',
+        "k: {} # every pod\n# namespaceSelector: {} admits [all]\nl: [a] #[\nm: a#b\n",
     ],
 )
 def test_flow_collections_on_one_line_take_the_fast_path(text: str) -> None:
@@ -215,6 +216,7 @@ _SCALAR = st.one_of(st.sampled_from(SCALARS), st.sampled_from(_WORDS), _QUOTED)
 _KEY = st.one_of(st.sampled_from(["a", "b", "name", "port", "x y", "a-b"]), _QUOTED, _SCALAR)
 _KEY_ENDS = [": ", ":\n  ", "\n  : ", ":", " : ", ": \n    ", ": # c\n  "]
 _ITEM_ENDS = [", ", ",", ",\n  ", "\n  , ", ",\n", " ,", " # c\n  , "]
+_TRAILING = ["", "", " # c", " #[{", "#]", " # }"]
 _BLOCK_SCALARS = ["|\n", ">-\n", "|+\n\n", "|\n  {i}# c\n", "|\n  {i}text\n", ">\n  {i}a\n  {i}b\n"]
 _BLOCK_SCALARS += ["|-\n  {i}x\n\n", "|+\n  {i}x\n\n", "|2\n  {i}  x\n", ">-\n  {i}a\n\n  {i}b\n"]
 
@@ -232,7 +234,9 @@ def _flow(depth: int) -> st.SearchStrategy[str]:
 
 
 def _value(indent: int, depth: int) -> st.SearchStrategy[str]:
-    inline = st.one_of(_SCALAR, _flow(0)).map(lambda value: f" {value}\n")
+    inline = st.tuples(st.one_of(_SCALAR, _flow(0)), st.sampled_from(_TRAILING)).map(
+        lambda drawn: f" {drawn[0]}{drawn[1]}\n"
+    )
     block_scalar = st.sampled_from(_BLOCK_SCALARS).map(lambda s: " " + s.format(i=" " * indent))
     if depth > 2:
         return st.one_of(inline, block_scalar)
@@ -242,7 +246,7 @@ def _value(indent: int, depth: int) -> st.SearchStrategy[str]:
 
 def _block(indent: int, depth: int, items_only: bool = False) -> st.SearchStrategy[str]:
     pad = " " * indent
-    comment = st.sampled_from(["", "", f"{pad}# c\n", "\n", f"{pad}#\n"])
+    comment = st.sampled_from(["", "", f"{pad}# c\n", "\n", f"{pad}#\n", f"{pad}# {{a: [\n"])
     entry = st.tuples(comment, _KEY, st.sampled_from([":", " :"]), _value(indent, depth)).map(
         lambda drawn: drawn[0] + pad + "".join(drawn[1:])
     )
