@@ -5,7 +5,7 @@ JSON is YAML, and PyYAML reads it as YAML 1.1: a number with an exponent but no 
 sign in it (`1e3`, `1.0e3`) is a string, `NaN` and `Infinity` are strings, a duplicate key is
 an error, nesting is bounded (`MAX_DEPTH`). The json module is made to read scalars so;
 text where the two read apart otherwise (an escaped surrogate pair, which PyYAML keeps as two
-characters; a key whose `:` is on a later line or over 1,000 characters on, which PyYAML
+characters; a key whose `:` is on a later line or over 1,024 characters on, which PyYAML
 refuses; a line break other than `\\n` or `\\r\\n`; a character the YAML reader refuses) goes
 the YAML way, as does anything the json module refuses.
 
