@@ -1,10 +1,11 @@
 """YAML and JSON text to plain Python documents that remember the line of every node.
 
-Text that yaml-rs reads exactly as PyYAML's safe loader does is parsed by it (`yamlfast`,
-lines found on demand). Other YAML is composed into nodes by one of the loaders of
-`yamlloaders` (libyaml's where safe), measured as if its aliases were expanded
-(`yamllimits`, so that an alias bomb or a self-referencing alias is refused at once), then
-converted to plain data while recording each node's line (`yamlconvert`).
+JSON that the json module reads exactly as PyYAML's safe loader does is read by it
+(`jsonfast`), YAML that yaml-rs reads so by yaml-rs (`yamlfast`), lines found on demand.
+Other text is composed into nodes by one of the loaders of `yamlloaders` (libyaml's where
+safe), measured as if its aliases were expanded (`yamllimits`, so that an alias bomb or a
+self-referencing alias is refused at once), then converted to plain data while recording
+each node's line (`yamlconvert`).
 """
 
 import json
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import yaml
 
 from netverify.loading.inputerrors import input_error, syntax_error, unprintable
+from netverify.loading.jsonfast import json_document
 from netverify.loading.yamlconvert import Converter, Path
 from netverify.loading.yamlfast import fast_documents
 from netverify.loading.yamllimits import MAX_DEPTH, check_expansion
@@ -68,12 +70,16 @@ def parse_documents(
 ) -> list[YamlDocument]:
     """The non-empty documents of a YAML (or JSON) stream, each with its node positions.
 
-    yaml-rs reads input it reads as the reference does, libyaml input it can read safely;
-    anything else, and every input they find an error in, goes through the pure-Python
-    loader, whose messages and limits are the reference. On the yaml-rs path a document
-    whose text is in `parsed` (data by document text, filled as documents are parsed) is
-    not parsed again.
+    The json module reads JSON that PyYAML reads alike, yaml-rs YAML it reads as the
+    reference does, libyaml input it can read safely; anything else, and every input they
+    find an error in, goes through the pure-Python loader, whose messages and limits are
+    the reference. On the yaml-rs path a document whose text is in `parsed` (data by
+    document text, filled as documents are parsed) is not parsed again.
     """
+    read_as_json = json_document(text)
+    if read_as_json is not None:
+        data, positions = read_as_json
+        return [YamlDocument(data, file, 0, positions)]
     prepared = _without_json_tabs(text)
     fast = fast_documents(prepared, lambda part, first: _positions(part, first, file), parsed)
     if fast is not None:

@@ -4,13 +4,16 @@ the same line for every node, the same model (objects, rules, their lines, every
 A divergence is a bug of the fast path: it must send that text the reference way instead.
 """
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from netverify.generate import MANIFEST_FILES, GeneratorOptions, write_cluster
-from netverify.loading import load_manifests, yamlfast, yamlsource
+from netverify.loading import load_manifests, yamlalike, yamlfast, yamlsource
 from netverify.model import InputError, LoadedCluster
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,8 +122,8 @@ def test_the_distinct_lines_are_read_apart_where_the_text_is() -> None:
     ]
     texts += [path.read_text(encoding="utf-8") for path in CORPUS]
     for text in texts:
-        whole = yamlfast._READ_APART.search("\n" + text) is None
-        distinct = yamlfast._READ_APART.search(yamlfast._distinct_lines(text.split("\n")))
+        whole = yamlalike._READ_APART.search("\n" + text) is None
+        distinct = yamlalike._READ_APART.search(yamlalike._distinct_lines(text.split("\n")))
         assert whole == (distinct is None), text
 
 
@@ -136,6 +139,8 @@ def test_the_distinct_lines_are_read_apart_where_the_text_is() -> None:
         "--- # c\na: 1\n",
         "a: 1\n...\n",
         "--- a\n",
+        # `---` followed by other than a space or a line break starts no document.
+        *("a: 1\n---#x\n", "---#x\n", "---#\na: 1\n", "---  \na: 1\n--- # c\n"),
         "- 1\n- 2\n",
         "a:\n- b: 1\n  c:\n  - 2\n  - - 3\n    - 4\n",
         "a:\n  b:\n    - x: 1\n      y: [1,\n  2]\n    - z\n",
@@ -154,12 +159,123 @@ def test_the_distinct_lines_are_read_apart_where_the_text_is() -> None:
         "a: [1, 2\n",
         "a:\tb\n",
         "a: b\r\nc: d\r\n",
+        # yaml-rs joins an escaped surrogate pair into one character, PyYAML does not.
+        '["\\ud83d\\ude00"]\n',
+        'a: "x\\U0000D83D\\uDE00"\n',
+        # yaml-rs reads a flow mapping key whose `:` is on a later line; PyYAML refuses it.
+        "{'\n': a}\n",
+        '{"a"\n: 1}\n',
+        "- {a\n  b: 1}\n",
+        "k: [{x\n  y: 1}]\n",
+        "k: {a # }\n b: 1} # {\n",
+        'k: {a: "}" \n b: 1}\n',
+        # Flow scalars yaml-rs reads more liberally than PyYAML.
+        *("[|x]\n", "{x: >y}\n", "[x?y]\n", "{?x: 1}\n", "[:x]\n", "[x, :]\n", "[~:]\n"),
+        *("{}: a\n", "- [a]: b\n", "{[a]: 1}\n", "{x: {a: 1}, y: b}\n"),
+        # An empty block scalar ending a document: a line break for yaml-rs, "" for PyYAML.
+        *("k: |\n", "k: >+\n\n", "k: |\n---\nb: 1\n", "- |-\n  # c\n"),
         "k: " + "[" * 201 + "]" * 201 + "\n",
         "k: " + "[" * 199 + "]" * 199 + "\n",
+        # A scalar in the 200th level of nesting is at the 201st.
+        "k: " + "[" * 199 + "x" + "]" * 199 + "\n",
+        "[" * 200 + "x" + "]" * 200 + "\n",
+        "[" * 199 + "x" + "]" * 199 + "\n",
         "k:\n" + "".join(" " * depth + f"k{depth}:\n" for depth in range(1, 205)) + "  end: 1\n",
     ],
 )
 def test_structures_read_alike(text: str) -> None:
+    _compare(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "k: {}\nl: []\n",
+        "values: [\"a\", \"b c\", 'd''e']\n",
+        "a: {b: [1, 2], c: {d: x}}\ne:\n- [a, -1]\n",
+        "ports: [{port: 80, protocol: TCP}]\n",
+        'k: {"a": "x\\"}", b: c}\n',
+        "k: {} # every pod\n# namespaceSelector: {} admits [all]\nl: [a] #[\nm: a#b\n",
+    ],
+)
+def test_flow_collections_on_one_line_take_the_fast_path(text: str) -> None:
+    assert _compare(text)
+
+
+_ESCAPES = ["\\ud83d\\ude00", "\\u00e9", "\\x41", "\\t", "\\/", "\\ ", "\\0", "\\L", "\\_", "\\N"]
+_ESCAPES += ["\\U0001F600", "\\ud83d", "\\\\", '\\"', "\\\n  ", "a", " ", "\n", "\n\n", "é"]
+_QUOTED = st.one_of(
+    st.lists(st.sampled_from(_ESCAPES), max_size=4).map(lambda parts: '"' + "".join(parts) + '"'),
+    st.lists(st.sampled_from(["a", "''", " ", "\n", "\n  ", "\\", '"', "#", "]"]), max_size=4).map(
+        lambda parts: "'" + "".join(parts) + "'"
+    ),
+)
+_WORDS = ["a", "x y", "k8s", "-", "-1", "- x", "a-b", "a:b", "a#b", "a #b", "http://x", "?x", "|x"]
+_WORDS += [">", ":x", "x?y", "~", "x,y", "@x", "a]", "[a", "{}", "[]", "a: b", "#c", "it's"]
+_SCALAR = st.one_of(st.sampled_from(SCALARS), st.sampled_from(_WORDS), _QUOTED)
+_KEY = st.one_of(st.sampled_from(["a", "b", "name", "port", "x y", "a-b"]), _QUOTED, _SCALAR)
+_KEY_ENDS = [": ", ":\n  ", "\n  : ", ":", " : ", ": \n    ", ": # c\n  "]
+_ITEM_ENDS = [", ", ",", ",\n  ", "\n  , ", ",\n", " ,", " # c\n  , "]
+_TRAILING = ["", "", " # c", " #[{", "#]", " # }"]
+_BLOCK_SCALARS = ["|\n", ">-\n", "|+\n\n", "|\n  {i}# c\n", "|\n  {i}text\n", ">\n  {i}a\n  {i}b\n"]
+_BLOCK_SCALARS += ["|-\n  {i}x\n\n", "|+\n  {i}x\n\n", "|2\n  {i}  x\n", ">-\n  {i}a\n\n  {i}b\n"]
+
+
+def _flow(depth: int) -> st.SearchStrategy[str]:
+    inner = _SCALAR if depth > 1 else st.one_of(_SCALAR, st.deferred(lambda: _flow(depth + 1)))
+    entries = st.lists(st.tuples(_KEY, st.sampled_from(_KEY_ENDS), inner), max_size=3)
+    mapping = st.tuples(entries, st.sampled_from(_ITEM_ENDS)).map(
+        lambda drawn: "{" + drawn[1].join(key + end + value for key, end, value in drawn[0]) + "}"
+    )
+    sequence = st.tuples(st.lists(inner, max_size=3), st.sampled_from(_ITEM_ENDS)).map(
+        lambda drawn: "[" + drawn[1].join(drawn[0]) + "]"
+    )
+    return st.one_of(mapping, sequence)
+
+
+def _value(indent: int, depth: int) -> st.SearchStrategy[str]:
+    inline = st.tuples(st.one_of(_SCALAR, _flow(0)), st.sampled_from(_TRAILING)).map(
+        lambda drawn: f" {drawn[0]}{drawn[1]}\n"
+    )
+    block_scalar = st.sampled_from(_BLOCK_SCALARS).map(lambda s: " " + s.format(i=" " * indent))
+    if depth > 2:
+        return st.one_of(inline, block_scalar)
+    nested = st.one_of(_block(indent + 2, depth + 1), _block(indent, depth + 1, items_only=True))
+    return st.one_of(inline, block_scalar, nested.map(lambda block: "\n" + block))
+
+
+def _block(indent: int, depth: int, items_only: bool = False) -> st.SearchStrategy[str]:
+    pad = " " * indent
+    comment = st.sampled_from(["", "", f"{pad}# c\n", "\n", f"{pad}#\n", f"{pad}# {{a: [\n"])
+    entry = st.tuples(comment, _KEY, st.sampled_from([":", " :"]), _value(indent, depth)).map(
+        lambda drawn: drawn[0] + pad + "".join(drawn[1:])
+    )
+    item = st.tuples(comment, _value(indent + 2, depth)).map(
+        lambda drawn: f"{drawn[0]}{pad}-{drawn[1]}"
+    )
+    entries = st.lists(item if items_only else st.one_of(entry, item), min_size=1, max_size=3)
+    return entries.map("".join)
+
+
+YAML_TEXTS = st.lists(
+    st.tuples(
+        st.sampled_from(["", "---\n", "--- # c\n", "---\n# c\n"]),
+        st.one_of(_block(0, 0), _flow(0).map(lambda flow: flow + "\n")),
+    ),
+    min_size=1,
+    max_size=3,
+).map(lambda documents: "".join(start + body for start, body in documents))
+"""YAML text shapes where yaml-rs and PyYAML may part: flow collections over lines, keys
+and scalars with indicators, escapes, block scalars, comments, several documents."""
+
+
+@settings(
+    max_examples=int(os.environ.get("NETVERIFY_DIFFERENTIAL_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(YAML_TEXTS)
+def test_generated_texts_read_alike(text: str) -> None:
     _compare(text)
 
 
