@@ -75,11 +75,29 @@ def _in_groups(endpoint: Endpoint, groups: tuple[EndpointGroup, ...]) -> bool:
 
 
 def _in_groups_or_new(endpoint: Endpoint, groups: tuple[EndpointGroup, ...]) -> bool:
-    """A pod that could exist is matched by namespace only (its group is "new pods like the
-    witness", which this test cannot see)."""
+    """A pod that could exist is matched by namespace and by the labels its group excludes
+    (the labels it pins are the witness's values, which stand for values the policies tell
+    apart only, and named ports depend on the flow's port: neither is checked here)."""
     if isinstance(endpoint, PodEndpoint) and endpoint.pod.name is None:
-        return any(g.kind == "new-pod" and g.namespace == endpoint.pod.namespace for g in groups)
+        return any(
+            g.kind == "new-pod"
+            and g.namespace == endpoint.pod.namespace
+            and not _excluded(endpoint.pod.labels, g)
+            for g in groups
+        )
     return _in_groups(endpoint, groups)
+
+
+def _excluded(labels: dict[str, str], group: EndpointGroup) -> bool:
+    """The labels are among those the group of new pods excludes (a value no policy
+    mentions, `(other)`, cannot be told here and excludes nothing)."""
+
+    def has(key: str, value: str) -> bool:
+        return labels.get(key) is None if value == "(none)" else labels.get(key) == value
+
+    return any(
+        has(key, value) for key, values in group.labels_not_in.items() for value in values
+    ) or any(all(has(k, v) for k, v in combination.items()) for combination in group.except_labels)
 
 
 def _diff(

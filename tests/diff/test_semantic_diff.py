@@ -29,7 +29,7 @@ from netverify.model import (
     SourceSpan,
 )
 from netverify.model.diff import Change, DiffReport, EndpointGroup
-from netverify.report.describe import responsible_rules, sources_of
+from netverify.report.describe import finding_title, responsible_rules, sources_of
 from netverify.report.text import format_diff
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -436,6 +436,55 @@ def test_existing_and_new_pods_a_rule_treats_alike_are_one_finding(tmp_path: Pat
     assert sources == {("pods", "dev"), ("new-pod", "dev"), ("new-pod", "dev-2")}
     assert destinations == {("pods", ("db",)), ("new-pod", ())}
     assert finding.ports == (PortRange(start=80, end=80),)
+
+
+NOT_DB_CLUSTER = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: mon}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: app}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: prom, namespace: mon, labels: {app: prom}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-only-from-api, namespace: app}
+spec:
+  podSelector: {matchLabels: {tier: db}}
+  policyTypes: [Ingress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: scrape, namespace: app}
+spec:
+  podSelector: {matchExpressions: [{key: tier, operator: NotIn, values: [db]}]}
+  policyTypes: [Ingress]
+"""
+NOT_DB_HEAD_RULES = """\
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: mon}}
+      ports:
+        - {protocol: TCP, port: 9100}
+"""
+
+
+def test_new_pods_a_rule_opens_are_described_by_what_they_exclude(tmp_path: Path) -> None:
+    """A rule opens port 9100 to every pod but the databases: the pods that could exist are
+    one group, "tier not in {db}", not one group per tier value."""
+    report = _engine_diff(*_sides(tmp_path, NOT_DB_CLUSTER, NOT_DB_HEAD_RULES), pods=PodScope.ANY)
+    assert report.complete and report.error is None
+    (finding,) = report.findings
+    destinations = (finding.destination, *finding.other_destinations)
+    assert [(g.kind, g.namespace, g.labels_not_in) for g in destinations] == [
+        ("new-pod", "app", {"tier": ("db",)})
+    ]
+    assert "app/<new pod> (tier not in {db})" in finding_title(finding)
 
 
 DUAL_STACK_CLUSTER = """\

@@ -12,7 +12,8 @@ pods that could exist like them is one finding, not one per group of pods.
 from dataclasses import dataclass
 
 from netverify.encoding.classes import PodClass
-from netverify.encoding.groups import ClassGroup, GroupKey, GroupTerms, NewPodGroup
+from netverify.encoding.groups import ClassGroup, GroupKey, GroupTerms, NewPodGroup, Wild
+from netverify.encoding.universe import ABSENT
 from netverify.engine.diff.revisions import ChangedFlow
 from netverify.model import Endpoint, FlowDecision, PodEndpoint, Protocol
 from netverify.model.diff import DiffFinding, EndpointGroup
@@ -49,37 +50,73 @@ def product_of(
 
 def _described(groups: GroupTerms, endpoint: Endpoint, keys: list[GroupKey]) -> Described:
     """Each group for people: the witness's (keys[0]) by its endpoint; each other class by
-    its pods; new pods by namespace, with the witness's labels (they are like it)."""
-    witness = _group(groups, endpoint, keys[0])
-    return (
-        (keys[0], witness),
-        *(
-            (
-                key,
-                _class_group(groups.encoding.classes[key.index], None)
-                if isinstance(key, ClassGroup)
-                else EndpointGroup(kind="new-pod", namespace=key.namespace, labels=witness.labels)
-                if isinstance(key, NewPodGroup)
-                else EndpointGroup(kind="external"),
-            )
-            for key in keys[1:]
-        ),
+    its pods; new pods by what their group asks of them, label values as the witness's
+    (they are like it)."""
+    return tuple(
+        (
+            key,
+            _class_group(groups.encoding.classes[key.index], None)
+            if isinstance(key, ClassGroup)
+            else _new_pod_group(groups, key, endpoint)
+            if isinstance(key, NewPodGroup) and isinstance(endpoint, PodEndpoint)
+            else _group(groups, endpoint)
+            if index == 0
+            else EndpointGroup(kind="external"),
+        )
+        for index, key in enumerate(keys)
     )
 
 
-def _group(groups: GroupTerms, endpoint: Endpoint, key: GroupKey) -> EndpointGroup:
-    """The witness's group for people; new pods with the witness's labels that the
-    group pins (a widened group takes pods with any value of the others)."""
+def _group(groups: GroupTerms, endpoint: Endpoint) -> EndpointGroup:
+    """The witness's group for people, where it is external addresses or existing pods."""
     if not isinstance(endpoint, PodEndpoint):
         return EndpointGroup(kind="external")
-    if isinstance(key, NewPodGroup):
-        label_keys = groups.encoding.universe.pod_labels.keys
-        codes = dict(zip(label_keys, key.label_codes, strict=True))
-        labels = {k: v for k, v in endpoint.pod.labels.items() if codes.get(k) is not None}
-        return EndpointGroup(kind="new-pod", namespace=endpoint.namespace.name, labels=labels)
     pod_class = groups.class_of(endpoint)
     assert pod_class is not None, "an existing pod's group is its class"
     return _class_group(pod_class, endpoint.pod.labels)
+
+
+def _new_pod_group(groups: GroupTerms, key: NewPodGroup, witness: PodEndpoint) -> EndpointGroup:
+    """New pods of the key's namespace, by what the group asks of them: the witness's
+    values of the labels it pins, the values and combinations of labels it excludes, and
+    its named ports (a widened group takes pods with any value of the rest)."""
+    universe = groups.encoding.universe.pod_labels
+    label_keys = universe.keys
+
+    def value(index: int, code: int) -> str:
+        label = label_keys[index]
+        if code == ABSENT:
+            return "(none)"
+        if code == universe.other(label):
+            return "(other)"
+        return universe.value(label, code) or ""
+
+    pinned = {label_keys[i] for i, code in enumerate(key.label_codes) if isinstance(code, int)}
+    ports = {}
+    for (name, protocol), number in zip(
+        groups.encoding.flow.source.named_ports, key.named_ports, strict=True
+    ):
+        if number is Wild.OUTSIDE:
+            ports[f"{name}/{protocol.value}"] = "undefined or not the flow's port"
+        elif number is None:
+            ports[f"{name}/{protocol.value}"] = "undefined"
+        elif isinstance(number, int):
+            ports[f"{name}/{protocol.value}"] = str(number)
+    return EndpointGroup(
+        kind="new-pod",
+        namespace=key.namespace,
+        labels={k: v for k, v in witness.pod.labels.items() if k in pinned},
+        labels_not_in={
+            label_keys[i]: tuple(value(i, c) for c in sorted(code))
+            for i, code in enumerate(key.label_codes)
+            if isinstance(code, frozenset)
+        },
+        except_labels=tuple(
+            {label_keys[i]: value(i, code) for i, code in combination}
+            for combination in key.excluded
+        ),
+        named_ports=ports,
+    )
 
 
 def _class_group(pod_class: PodClass, labels: dict[str, str] | None) -> EndpointGroup:

@@ -141,6 +141,7 @@ class DiffSearch:
         sources, destinations = self.grouping.groups(witness)
         blocked = self.symbolic.product(flow.protocol, sources, destinations)
         self.symbolic.solver.add(z3.Not(blocked))
+        self.grouping.reported.add(change, flow.protocol, sources, destinations, blocked)
         return product_of(self.symbolic.groups, witness, sources, destinations)
 
     def _class_product(self, change: Change, product: ClassProduct) -> Product:
