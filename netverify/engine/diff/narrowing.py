@@ -3,9 +3,10 @@
 A finding about pods that could exist starts from every new pod of the witness's namespace;
 each flow the solvers find in it that does not change like the witness (an odd flow) is told
 apart from the witness by one attribute of its new pod, a label or a named port, which the
-group then excludes. Which attribute is the reference evaluator's word where it can tell: the
-witness, its pod given the odd pod's value of that one attribute, no longer changes like it.
-Else the first attribute that differs, what the policies at hand mention first.
+group then excludes. Which attributes is the reference evaluator's word where it can tell:
+the fewest whose odd values, given to the witness's pod, make it change otherwise (labels
+that only together do so are excluded together). Else the first attribute that differs,
+what the policies at hand mention first.
 """
 
 from dataclasses import dataclass, replace
@@ -47,7 +48,7 @@ class Attributes:
         keys, names = mentioned
         ports = [
             Attribute("port", index)
-            for index, (name, _) in enumerate(self.named_ports)
+            for index in range(len(self.named_ports))
             if odd.named_ports[index] != own.named_ports[index]
         ]
         labels = [
