@@ -52,7 +52,12 @@ KubeconfigOption = Annotated[
     ),
 ]
 MaxFindingsOption = Annotated[
-    int, typer.Option("--max-findings", min=1, help="Stop after this many findings.")
+    int,
+    typer.Option(
+        "--max-findings",
+        min=1,
+        help="Stop after this many flow groups (merged into fewer findings for the listing).",
+    ),
 ]
 StrictOption = Annotated[
     bool,

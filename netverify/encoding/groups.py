@@ -46,21 +46,25 @@ class NewPodGroup:
     each step confirmed by the solver."""
 
     namespace: str
-    label_codes: tuple[int | None, ...]
-    """The code of each of the universe's label keys; None: any value or none."""
+    label_codes: tuple[int | frozenset[int] | None, ...]
+    """The code of each of the universe's label keys; a set: any code but those; None: any
+    value or none."""
     named_ports: tuple[int | Wild | None, ...]
     """The number of each of the universe's (name, protocol) ports; None: not defined."""
     segment: int | Wild | None
     """The address segment; None: no address."""
     outside: tuple[PortRange, ...] = ()
     """The ranges of `Wild.OUTSIDE`."""
+    excluded: tuple[tuple[tuple[int, int], ...], ...] = ()
+    """Combinations of labels, each (key index, code), that no pod of the group has all of
+    (a policy that selects them decides their flows otherwise)."""
 
     def covers(self, other: "NewPodGroup") -> bool:
         """Every pod of `other` is one of this group's."""
         return (
             self.namespace == other.namespace
             and all(
-                mine is None or mine == theirs
+                _label_covers(mine, theirs)
                 for mine, theirs in zip(self.label_codes, other.label_codes, strict=True)
             )
             and all(
@@ -68,6 +72,15 @@ class NewPodGroup:
                 for mine, theirs in zip(self.named_ports, other.named_ports, strict=True)
             )
             and (self.segment is Wild.ANY or self.segment == other.segment)
+            and all(other.rules_out(combination) for combination in self.excluded)
+        )
+
+    def rules_out(self, combination: tuple[tuple[int, int], ...]) -> bool:
+        """No pod of the group has every label of the combination."""
+        return combination in self.excluded or any(
+            (isinstance(code := self.label_codes[index], int) and code != wanted)
+            or (isinstance(code, frozenset) and wanted in code)
+            for index, wanted in combination
         )
 
     def _port_covers(
@@ -83,6 +96,17 @@ class NewPodGroup:
         return theirs is None or (
             isinstance(theirs, int) and not any(r.start <= theirs <= r.end for r in self.outside)
         )
+
+
+def _label_covers(mine: int | frozenset[int] | None, theirs: int | frozenset[int] | None) -> bool:
+    """Every code `theirs` allows, `mine` does."""
+    if mine is None:
+        return True
+    if isinstance(mine, int):
+        return mine == theirs
+    if isinstance(theirs, int):
+        return theirs not in mine
+    return theirs is not None and mine <= theirs
 
 
 @dataclass(frozen=True)
@@ -186,8 +210,21 @@ class GroupTerms:
             namespace_is(universe, end, key.namespace),
             *(
                 end.pod_labels[label] == code
+                if isinstance(code, int)
+                else z3.And([end.pod_labels[label] != other for other in sorted(code)])
                 for label, code in zip(universe.pod_labels.keys, key.label_codes, strict=True)
                 if code is not None
+            ),
+            *(
+                z3.Not(
+                    z3.And(
+                        [
+                            end.pod_labels[universe.pod_labels.keys[index]] == code
+                            for index, code in combination
+                        ]
+                    )
+                )
+                for combination in key.excluded
             ),
         ]
         for port, pin in zip(end.named_ports.values(), key.named_ports, strict=True):

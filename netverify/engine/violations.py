@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from netverify.encoding.solver import SolverLimits, unknown_reason
 from netverify.engine.diff import tier_doubt
-from netverify.engine.diff.findings import merged_protocols
+from netverify.engine.diff.findings import merged_findings
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
-from netverify.engine.diff.search import DiffSearch
+from netverify.engine.diff.search import DiffSearch, limit_reason
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
 from netverify.engine.readable import is_new_pod
 from netverify.engine.replay import ReplayMismatch
@@ -73,12 +73,16 @@ def violation_findings(
     )
     symbolic = SymbolicDiff(revisions, invariant.pods, invariant.namespaces, limits, invariant)
     change = Change.ADDED if forbid else Change.REMOVED
-    found, complete, reason = DiffSearch(symbolic).changes(change, max_findings, max_findings)
-    if complete:
+    searched = DiffSearch(symbolic).changes(change, max_findings)
+    findings = merged_findings(searched.products)
+    reason = searched.unknown
+    if searched.at_limit:
+        reason = limit_reason(max_findings, len(findings))
+    elif reason is None:
         reason = tier_doubt(symbolic) or (_unlisted(revisions, symbolic) if forbid else None)
-        complete = reason is None
+    complete = reason is None
     return ViolationFindings(
-        findings=tuple(_violation_finding(finding) for finding in merged_protocols(found)),
+        findings=tuple(_violation_finding(finding) for finding in findings),
         complete=complete,
         incomplete_reason=reason,
     )

@@ -46,6 +46,14 @@ class EndpointGroup(Frozen):
     """Names of the existing pods of the group."""
     labels: dict[str, str] = {}
     """The labels that matter (of the group's pods or of the witness pod)."""
+    labels_not_in: dict[str, tuple[str, ...]] = {}
+    """New pods: label values the group's pods do not have (`(none)`: the label is
+    absent; `(other)`: any value no policy mentions)."""
+    except_labels: tuple[dict[str, str], ...] = ()
+    """New pods: combinations of labels none of the group's pods has all of."""
+    named_ports: dict[str, str] = {}
+    """New pods: what each named port (`name/PROTOCOL`) the group constrains must be: a
+    number, `undefined`, or `undefined or not the flow's port`."""
 
 
 class DiffFinding(Frozen):

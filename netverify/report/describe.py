@@ -189,7 +189,19 @@ def result_message(result: InvariantResult) -> str:
 
 
 def describe_group(group: EndpointGroup) -> str:
-    labels = _labels(group.labels)
+    labels = ", ".join(
+        part
+        for part in (
+            _labels(group.labels),
+            *(f"{k} not in {{{', '.join(v)}}}" for k, v in sorted(group.labels_not_in.items())),
+            *(f"not {_labels(c)}" for c in group.except_labels),
+            *(
+                f"port {name} {'= ' if rule.isdigit() else ''}{rule}"
+                for name, rule in sorted(group.named_ports.items())
+            ),
+        )
+        if part
+    )
     suffix = f" ({labels})" if labels else ""
     match group.kind:
         case "external":

@@ -213,12 +213,20 @@ def dumps(document: object) -> str:
 
 
 def _group(group: EndpointGroup) -> JsonObject:
-    return {
+    """The group; for new pods, what it excludes and asks of named ports, where it does."""
+    found: JsonObject = {
         "kind": group.kind,
         "namespace": group.namespace,
         "pods": list(group.pods),
         "labels": dict(sorted(group.labels.items())),
     }
+    if group.labels_not_in:
+        found["labels_not_in"] = {k: list(v) for k, v in sorted(group.labels_not_in.items())}
+    if group.except_labels:
+        found["except_labels"] = [dict(sorted(c.items())) for c in group.except_labels]
+    if group.named_ports:
+        found["named_ports"] = dict(sorted(group.named_ports.items()))
+    return found
 
 
 def _finding(finding: DiffFinding, report: DiffReport) -> JsonObject:

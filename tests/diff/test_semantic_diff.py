@@ -29,7 +29,7 @@ from netverify.model import (
     SourceSpan,
 )
 from netverify.model.diff import Change, DiffReport, EndpointGroup
-from netverify.report.describe import responsible_rules, sources_of
+from netverify.report.describe import finding_title, responsible_rules, sources_of
 from netverify.report.text import format_diff
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -348,7 +348,9 @@ def test_finding_limit_is_reported_with_the_limit(tmp_path: Path) -> None:
     base, head = _sides(tmp_path, GROUPING_CLUSTER, GROUPING_HEAD_RULES)
     report = _engine_diff(base, head, max_findings=1)
     assert len(report.findings) == 1 and not report.complete
-    assert report.incomplete_reason == "stopped at the limit of 1 findings"
+    assert report.incomplete_reason == (
+        "stopped at the limit of 1 flow group (--max-findings), listed as 1 finding"
+    )
 
 
 NEW_PODS_CLUSTER = """\
@@ -404,13 +406,85 @@ def test_pods_that_could_exist_are_grouped_by_what_policies_see(tmp_path: Path) 
             frozenset(g.namespace for g in (finding.source, *finding.other_sources)),
         )
         for finding in report.findings
-        if finding.source.kind == "new-pod" and finding.destination.pods == ("db",)
+        if finding.source.kind == "new-pod"
+        and any(g.pods == ("db",) for g in (finding.destination, *finding.other_destinations))
     }
     both = frozenset({"dev", "dev-2"})
     assert new_pod_ports == {
         ("web", (PortRange(start=80, end=80),), both),
         ("api", (PortRange(start=443, end=443),), both),
     }
+
+
+def test_existing_and_new_pods_a_rule_treats_alike_are_one_finding(tmp_path: Path) -> None:
+    """An existing web pod, the web pods that could exist in either dev namespace, the
+    existing db pod and the db pods that could exist: one rule opens port 80 from every web
+    pod to every db pod, and that is one finding, not one per kind of pod."""
+    cluster = NEW_PODS_CLUSTER.replace(
+        "---\napiVersion: networking.k8s.io/v1",
+        "---\napiVersion: v1\nkind: Pod\n"
+        "metadata: {name: web, namespace: dev, labels: {app: web}}\n"
+        "---\napiVersion: networking.k8s.io/v1",
+    )
+    rules = NEW_PODS_HEAD_RULES.split("    - from:")
+    base, head = _sides(tmp_path, cluster, "    - from:".join(rules[:2]))
+    report = _engine_diff(base, head, pods=PodScope.ANY)
+    assert report.complete and report.error is None
+    (finding,) = report.findings
+    sources = {(g.kind, g.namespace) for g in (finding.source, *finding.other_sources)}
+    destinations = {(g.kind, g.pods) for g in (finding.destination, *finding.other_destinations)}
+    assert sources == {("pods", "dev"), ("new-pod", "dev"), ("new-pod", "dev-2")}
+    assert destinations == {("pods", ("db",)), ("new-pod", ())}
+    assert finding.ports == (PortRange(start=80, end=80),)
+
+
+NOT_DB_CLUSTER = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: mon}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: app}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: prom, namespace: mon, labels: {app: prom}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-only-from-api, namespace: app}
+spec:
+  podSelector: {matchLabels: {tier: db}}
+  policyTypes: [Ingress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: scrape, namespace: app}
+spec:
+  podSelector: {matchExpressions: [{key: tier, operator: NotIn, values: [db]}]}
+  policyTypes: [Ingress]
+"""
+NOT_DB_HEAD_RULES = """\
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: mon}}
+      ports:
+        - {protocol: TCP, port: 9100}
+"""
+
+
+def test_new_pods_a_rule_opens_are_described_by_what_they_exclude(tmp_path: Path) -> None:
+    """A rule opens port 9100 to every pod but the databases: the pods that could exist are
+    one group, "tier not in {db}", not one group per tier value."""
+    report = _engine_diff(*_sides(tmp_path, NOT_DB_CLUSTER, NOT_DB_HEAD_RULES), pods=PodScope.ANY)
+    assert report.complete and report.error is None
+    (finding,) = report.findings
+    destinations = (finding.destination, *finding.other_destinations)
+    assert [(g.kind, g.namespace, g.labels_not_in) for g in destinations] == [
+        ("new-pod", "app", {"tier": ("db",)})
+    ]
+    assert "app/<new pod> (tier not in {db})" in finding_title(finding)
 
 
 DUAL_STACK_CLUSTER = """\
@@ -459,8 +533,9 @@ def test_flows_of_pods_with_addresses_ipblocks_tell_apart_are_found_too(
     tmp_path: Path,
 ) -> None:
     """Flows between pods alike at every address are compared on bit sets, the rest by the
-    solver: a dual-stack pod gains 5432 at its IPv4 address only, and that is reported
-    beside the single-stack pod's and the external addresses' findings."""
+    solver: a dual-stack pod gains 5432 at its IPv4 address only, and that is reported in
+    one finding with the single-stack pod and the external addresses (one rule admits
+    them alike)."""
     report = _engine_diff(*_sides(tmp_path, DUAL_STACK_CLUSTER, DUAL_STACK_HEAD_RULES))
     assert report.complete and report.error is None
     sources = {
@@ -475,9 +550,8 @@ def test_flows_of_pods_with_addresses_ipblocks_tell_apart_are_found_too(
         and finding.ports == (PortRange(start=5432, end=5432),)
         for finding in report.findings
     )
-    dual = next(f for f in report.findings if f.source.pods == ("dual",))
-    assert isinstance(dual.head.flow.source, PodEndpoint)
-    assert str(dual.head.flow.source.ip) == "10.0.0.5"
+    # One rule admits all three alike: one finding.
+    assert len(report.findings) == 1
 
 
 WIDE_NEW_PODS_CLUSTER = (

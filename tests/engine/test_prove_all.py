@@ -24,7 +24,6 @@ from netverify.model import (
     AdminSubject,
     Cluster,
     Direction,
-    Endpoint,
     EndpointPattern,
     Flow,
     FlowDecision,
@@ -55,6 +54,7 @@ from tests.diff.test_diff_differential import (
     _covers,
     _endpoints,
     _in_groups_or_new,
+    bound_host_pair,
     not_probed,
 )
 from tests.engine.helpers import prove_invariants
@@ -106,7 +106,7 @@ def test_findings_cover_exactly_the_violating_flows(data: st.DataObject) -> None
     ports = sorted({*INTERESTING_PORTS, *(p.port for pod in cluster.pods for p in pod.ports)})
     endpoints = _endpoints(cluster)
     for source, destination in product(endpoints, endpoints):
-        if not_probed(source, destination) or _bound_host_pair(source, destination):
+        if not_probed(source, destination) or bound_host_pair(source, destination):
             continue
         external = not isinstance(source, PodEndpoint) or not isinstance(destination, PodEndpoint)
         for protocol, port in product(Protocol, ports):
@@ -135,20 +135,6 @@ def test_findings_cover_exactly_the_violating_flows(data: st.DataObject) -> None
                 assert len(covering) == 1, f"violating flow covered {len(covering)} times: {flow}"
 
 
-def _bound_host_pair(source: Endpoint, destination: Endpoint) -> bool:
-    """A hostNetwork pod and a pod both bound to nodes: their placement is fixed (node-local
-    on one node, across on two), but findings name pod classes, which do not tell node
-    bindings apart, so a finding of the class may claim the other placement for this pair
-    (a known limitation of the grouping, not checked here)."""
-    return (
-        isinstance(source, PodEndpoint)
-        and isinstance(destination, PodEndpoint)
-        and (source.pod.host_network or destination.pod.host_network)
-        and source.pod.node_name is not None
-        and destination.pod.node_name is not None
-    )
-
-
 def _unblockable(decision: FlowDecision) -> bool:
     """No policy can block the flow: node-local, or with no end a policy selects."""
     return decision.node_local or not (decision.egress.governed or decision.ingress.governed)
@@ -169,7 +155,9 @@ def test_findings_for_pods_that_could_exist_cover_the_violating_flows(
     found = violation_findings(cluster, Settings(), invariant, SolverLimits(), 40)
     if not found.complete and "are not listed" not in (found.incomplete_reason or ""):
         # A new pod's named ports may make one finding per port number it could give them.
-        assert found.incomplete_reason == "stopped at the limit of 40 findings"
+        assert (found.incomplete_reason or "").startswith(
+            "stopped at the limit of 40 flow groups (--max-findings), listed as "
+        )
         event("stopped at the finding limit")
         return
     event(f"findings: {min(len(found.findings), 3)}{'+' if len(found.findings) >= 3 else ''}")
@@ -194,7 +182,7 @@ def test_findings_for_pods_that_could_exist_cover_the_violating_flows(
         *((b, a) for a in new for b in existing),
     ]
     for (source, destination), protocol, port in product(pairs, Protocol, ports):
-        if not_probed(source, destination) or _bound_host_pair(source, destination):
+        if not_probed(source, destination) or bound_host_pair(source, destination):
             continue
         flow = Flow(source=source, destination=destination, protocol=protocol, port=port)
         decisions = [
@@ -301,7 +289,9 @@ def test_a_finding_limit_marks_the_listing_incomplete() -> None:
     cluster = _CLUSTER.model_copy(update={"policies": (*_CLUSTER.policies, second)})
     found = violation_findings(cluster, Settings(), invariant, SolverLimits(), 1)
     assert not found.complete
-    assert found.incomplete_reason == "stopped at the limit of 1 findings"
+    assert found.incomplete_reason == (
+        "stopped at the limit of 1 flow group (--max-findings), listed as 1 finding"
+    )
     assert len(found.findings) == 1
 
 
@@ -332,7 +322,10 @@ def test_prove_all_on_the_command_line() -> None:
     spec = Path(__file__).parents[2] / "specs" / "devprod.yaml"
     text = CliRunner().invoke(app, ["prove", str(spec), "--all", "--max-findings", "1"])
     assert text.exit_code == 1
-    assert "1 finding (incomplete: stopped at the limit of 1 findings)" in text.stdout
+    assert (
+        "1 finding (incomplete: stopped at the limit of 1 flow group (--max-findings), "
+        "listed as 1 finding)"
+    ) in text.stdout
     assert "[1] dev/<new pod> (tier=web) -> prod/{db} (app=db,tier=db) TCP/5432" in text.stdout
     result = CliRunner().invoke(app, ["prove", str(spec), "--all", "--format", "json"])
     assert result.exit_code == 1

@@ -17,9 +17,9 @@ report lists groups, not pod pairs (`findings`).
 """
 
 from netverify.encoding.solver import SolverLimits, unknown_reason
-from netverify.engine.diff.findings import merged_protocols
+from netverify.engine.diff.findings import Product, merged_findings
 from netverify.engine.diff.revisions import Revisions
-from netverify.engine.diff.search import DiffSearch
+from netverify.engine.diff.search import DiffSearch, limit_reason
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description
@@ -34,7 +34,7 @@ from netverify.model import (
     Settings,
 )
 from netverify.model.admin_policy import short_name
-from netverify.model.diff import DEFAULT_MAX_FINDINGS, Change, DiffFinding, DiffReport
+from netverify.model.diff import DEFAULT_MAX_FINDINGS, Change, DiffReport
 from netverify.semantics.evaluator import open_choices
 
 ON_OPEN_ORDER = (
@@ -55,19 +55,21 @@ def diff(
     """Connectivity added (allowed in HEAD only) and removed (allowed in BASE only)."""
     revisions = Revisions(base.cluster, head.cluster, settings)
     search = DiffSearch(SymbolicDiff(revisions, pods, namespaces, limits))
-    findings: list[DiffFinding] = []
-    complete, reason, error = True, None, None
+    products: list[Product] = []
+    at_limit, reason, error = False, None, None
     for change in Change:
         try:
-            found, change_complete, change_reason = search.changes(
-                change, max_findings - len(findings), max_findings
-            )
+            searched = search.changes(change, max_findings - len(products))
         except ReplayMismatch as mismatch:
             error = f"internal error: {mismatch}"
             break
-        findings += found
-        if not change_complete:
-            complete, reason = False, change_reason
+        products += searched.products
+        at_limit = at_limit or searched.at_limit
+        reason = reason or searched.unknown
+    findings = merged_findings(products)
+    if at_limit:
+        reason = limit_reason(max_findings, len(findings))
+    complete = reason is None
     if complete and error is None:
         reason = tier_doubt(search.symbolic)
         complete = reason is None
@@ -75,7 +77,7 @@ def diff(
     return DiffReport(
         base_label=labels[0],
         head_label=labels[1],
-        findings=tuple(merged_protocols(findings)),
+        findings=tuple(findings),
         complete=complete,
         incomplete_reason=reason,
         error=error,

@@ -1,75 +1,122 @@
-"""A confirmed change and its groups, as the `DiffFinding` people read.
+"""Confirmed changes and their groups, as the `DiffFinding` people read.
 
-Group keys are the search's names (class indices, cells of networks, label codes); a finding
-names pods, namespaces and labels instead. Findings that differ only in their protocol are
-one finding (`merged_protocols`).
+The search confirms products: a witness, its source groups and its destination groups, every
+flow between them changed like the witness on its protocol. Group keys are the search's
+names (class indices, cells of networks, label codes); a product names pods, namespaces and
+labels instead. Products that changed alike (the same change, ports, cause and deciding
+rules) are then one finding where they differ only in protocol, in sources or in
+destinations (`merged_findings`): one rule that opens a port to existing pods and to the
+pods that could exist like them is one finding, not one per group of pods.
 """
 
+from dataclasses import dataclass
+
 from netverify.encoding.classes import PodClass
-from netverify.encoding.groups import ClassGroup, ExternalGroup, GroupKey, GroupTerms, NewPodGroup
+from netverify.encoding.groups import ClassGroup, GroupKey, GroupTerms, NewPodGroup, Wild
+from netverify.encoding.universe import ABSENT
 from netverify.engine.diff.revisions import ChangedFlow
-from netverify.model import Endpoint, FlowDecision, PodEndpoint
+from netverify.model import Endpoint, FlowDecision, PodEndpoint, Protocol
 from netverify.model.diff import DiffFinding, EndpointGroup
 
+Described = tuple[tuple[GroupKey, EndpointGroup], ...]
+"""Groups of one end of a product, each with its description, the witness's first."""
 
-def diff_finding(
+
+@dataclass(frozen=True)
+class Product:
+    """Flows the search confirmed changed like one witness: on its protocol, on exactly its
+    ports, between any of the sources and any of the destinations (each such flow in no
+    other product of the same change)."""
+
+    witness: ChangedFlow
+    sources: Described
+    destinations: Described
+
+
+def product_of(
     groups: GroupTerms,
     witness: ChangedFlow,
     sources: list[GroupKey],
     destinations: list[GroupKey],
-) -> DiffFinding:
-    """The finding of a witness and the groups changed like it (the witness's first)."""
+) -> Product:
+    """The product of a witness and the groups changed like it (the witness's first)."""
     flow = witness.flow
-    source = _group(groups, flow.source, sources[0])
-    destination = _group(groups, flow.destination, destinations[0])
-    return DiffFinding(
-        change=witness.change,
-        source=source,
-        destination=destination,
-        protocol=flow.protocol,
-        ports=witness.ports,
-        head=witness.head,
-        base=witness.base,
-        other_sources=_described(groups, sources, source),
-        other_destinations=_described(groups, destinations, destination),
-        cause=witness.cause,
+    return Product(
+        witness=witness,
+        sources=_described(groups, flow.source, sources),
+        destinations=_described(groups, flow.destination, destinations),
     )
 
 
-def _described(
-    groups: GroupTerms, keys: list[GroupKey], witness: EndpointGroup
-) -> tuple[EndpointGroup, ...]:
-    """The groups after the witness's (keys[0]), for people: each class by its pods;
-    new pods by namespace, with the witness's labels (they are like it); external
-    addresses once (their cells mean nothing to a reader), unless the witness's group
-    is external addresses already."""
-    described = [
-        _class_group(groups.encoding.classes[key.index], None)
-        if isinstance(key, ClassGroup)
-        else EndpointGroup(kind="new-pod", namespace=key.namespace, labels=witness.labels)
-        for key in keys[1:]
-        if isinstance(key, ClassGroup | NewPodGroup)
-    ]
-    if not isinstance(keys[0], ExternalGroup) and any(
-        isinstance(key, ExternalGroup) for key in keys[1:]
-    ):
-        described.append(EndpointGroup(kind="external"))
-    return tuple(described)
+def _described(groups: GroupTerms, endpoint: Endpoint, keys: list[GroupKey]) -> Described:
+    """Each group for people: the witness's (keys[0]) by its endpoint; each other class by
+    its pods; new pods by what their group asks of them, label values as the witness's
+    (they are like it)."""
+    return tuple(
+        (
+            key,
+            _class_group(groups.encoding.classes[key.index], None)
+            if isinstance(key, ClassGroup)
+            else _new_pod_group(groups, key, endpoint)
+            if isinstance(key, NewPodGroup) and isinstance(endpoint, PodEndpoint)
+            else _group(groups, endpoint)
+            if index == 0
+            else EndpointGroup(kind="external"),
+        )
+        for index, key in enumerate(keys)
+    )
 
 
-def _group(groups: GroupTerms, endpoint: Endpoint, key: GroupKey) -> EndpointGroup:
-    """The witness's group for people; new pods with the witness's labels that the
-    group pins (a widened group takes pods with any value of the others)."""
+def _group(groups: GroupTerms, endpoint: Endpoint) -> EndpointGroup:
+    """The witness's group for people, where it is external addresses or existing pods."""
     if not isinstance(endpoint, PodEndpoint):
         return EndpointGroup(kind="external")
-    if isinstance(key, NewPodGroup):
-        label_keys = groups.encoding.universe.pod_labels.keys
-        codes = dict(zip(label_keys, key.label_codes, strict=True))
-        labels = {k: v for k, v in endpoint.pod.labels.items() if codes.get(k) is not None}
-        return EndpointGroup(kind="new-pod", namespace=endpoint.namespace.name, labels=labels)
     pod_class = groups.class_of(endpoint)
     assert pod_class is not None, "an existing pod's group is its class"
     return _class_group(pod_class, endpoint.pod.labels)
+
+
+def _new_pod_group(groups: GroupTerms, key: NewPodGroup, witness: PodEndpoint) -> EndpointGroup:
+    """New pods of the key's namespace, by what the group asks of them: the witness's
+    values of the labels it pins, the values and combinations of labels it excludes, and
+    its named ports (a widened group takes pods with any value of the rest)."""
+    universe = groups.encoding.universe.pod_labels
+    label_keys = universe.keys
+
+    def value(index: int, code: int) -> str:
+        label = label_keys[index]
+        if code == ABSENT:
+            return "(none)"
+        if code == universe.other(label):
+            return "(other)"
+        return universe.value(label, code) or ""
+
+    pinned = {label_keys[i] for i, code in enumerate(key.label_codes) if isinstance(code, int)}
+    ports = {}
+    for (name, protocol), number in zip(
+        groups.encoding.flow.source.named_ports, key.named_ports, strict=True
+    ):
+        if number is Wild.OUTSIDE:
+            ports[f"{name}/{protocol.value}"] = "undefined or not the flow's port"
+        elif number is None:
+            ports[f"{name}/{protocol.value}"] = "undefined"
+        elif isinstance(number, int):
+            ports[f"{name}/{protocol.value}"] = str(number)
+    return EndpointGroup(
+        kind="new-pod",
+        namespace=key.namespace,
+        labels={k: v for k, v in witness.pod.labels.items() if k in pinned},
+        labels_not_in={
+            label_keys[i]: tuple(value(i, c) for c in sorted(code))
+            for i, code in enumerate(key.label_codes)
+            if isinstance(code, frozenset)
+        },
+        except_labels=tuple(
+            {label_keys[i]: value(i, code) for i, code in combination}
+            for combination in key.excluded
+        ),
+        named_ports=ports,
+    )
 
 
 def _class_group(pod_class: PodClass, labels: dict[str, str] | None) -> EndpointGroup:
@@ -83,27 +130,122 @@ def _class_group(pod_class: PodClass, labels: dict[str, str] | None) -> Endpoint
     )
 
 
-def merged_protocols(findings: list[DiffFinding]) -> list[DiffFinding]:
-    """The findings, each merged with the later ones that differ only in protocol (the same
-    groups, ports and cause, decided by the same rules and policies), in order."""
-    merged: dict[str, DiffFinding] = {}
-    for finding in findings:
-        key = finding.model_dump_json(exclude={"protocol", "other_protocols", "head", "base"})
-        key += _reasons(finding.head) + _reasons(finding.base)
-        first = merged.get(key)
-        merged[key] = (
-            finding
-            if first is None
-            else first.model_copy(
-                update={"other_protocols": (*first.protocols[1:], finding.protocol)}
-            )
+@dataclass(frozen=True)
+class _Merged:
+    """Products merged so far: every flow on one of the protocols from one of the sources
+    to one of the destinations is one of theirs."""
+
+    first: Product
+    protocols: tuple[Protocol, ...]
+    sources: Described
+    destinations: Described
+
+    @property
+    def source_keys(self) -> frozenset[GroupKey]:
+        return frozenset(key for key, _ in self.sources)
+
+    @property
+    def destination_keys(self) -> frozenset[GroupKey]:
+        return frozenset(key for key, _ in self.destinations)
+
+
+def merged_findings(products: list[Product]) -> list[DiffFinding]:
+    """The products as findings, in order: products that changed alike are merged while two
+    differ only in their protocols, their sources or their destinations (as the products are
+    disjoint, each changed flow is still in exactly one finding)."""
+    merged = [_Merged(p, (p.witness.protocol,), p.sources, p.destinations) for p in products]
+    while True:
+        fewer = _merged_once(merged)
+        if len(fewer) == len(merged):
+            return [_finding(item) for item in merged]
+        merged = fewer
+
+
+def _merged_once(items: list[_Merged]) -> list[_Merged]:
+    """One pass: each item merged into the first earlier one it changed alike with that
+    has the same protocols and sources, or protocols and destinations, or sources and
+    destinations."""
+    kept: list[_Merged] = []
+    index: dict[tuple[object, ...], int] = {}
+    filed: list[list[tuple[object, ...]]] = []
+    for item in items:
+        alike = _alike(item.first.witness)
+        protocols = frozenset(item.protocols)
+        sources, destinations = item.source_keys, item.destination_keys
+        keys: list[tuple[object, ...]] = [
+            (alike, "protocols", sources, destinations),
+            (alike, "sources", protocols, destinations),
+            (alike, "destinations", protocols, sources),
+        ]
+        into = next((index[key] for key in keys if key in index), None)
+        if into is None:
+            index.update(dict.fromkeys(keys, len(kept)))
+            filed.append(keys)
+            kept.append(item)
+            continue
+        for key in filed[into]:
+            # Merged once per pass: its old keys no longer say what it covers.
+            del index[key]
+        filed[into] = []
+        first = kept[into]
+        kept[into] = _Merged(
+            first.first,
+            tuple(dict.fromkeys((*first.protocols, *item.protocols))),
+            _union(first.sources, item.sources),
+            _union(first.destinations, item.destinations),
         )
-    return list(merged.values())
+    return kept
+
+
+def _union(first: Described, second: Described) -> Described:
+    keys = {key for key, _ in first}
+    return (*first, *((key, group) for key, group in second if key not in keys))
+
+
+def _alike(witness: ChangedFlow) -> str:
+    """What products must share to be one finding: the change, its ports and cause, and
+    what decided the witness on each side in each revision."""
+    return (
+        f"{witness.change}{witness.ports}{witness.cause}"
+        f"{_reasons(witness.head)}{_reasons(witness.base)}"
+    )
 
 
 def _reasons(decision: FlowDecision) -> str:
     """What decided the flow on each side, whatever its protocol and port."""
     return "".join(
-        f"{side.allowed}{side.allowed_by}{side.isolated_by}"
+        f"{side.allowed}{side.allowed_by}{side.isolated_by}{side.admin_rule}{side.passed_by}"
         for side in (decision.egress, decision.ingress)
     )
+
+
+def _finding(item: _Merged) -> DiffFinding:
+    """The merged products as one finding, told by the first product's witness; groups
+    that read alike are told once (external addresses whatever their cells, new pods of a
+    namespace with the same labels whatever their named ports)."""
+    witness = item.first.witness
+    source, destination = item.sources[0][1], item.destinations[0][1]
+    return DiffFinding(
+        change=witness.change,
+        source=source,
+        destination=destination,
+        protocol=item.protocols[0],
+        ports=witness.ports,
+        head=witness.head,
+        base=witness.base,
+        other_sources=_others(item.sources),
+        other_destinations=_others(item.destinations),
+        cause=witness.cause,
+        other_protocols=item.protocols[1:],
+    )
+
+
+def _others(described: Described) -> tuple[EndpointGroup, ...]:
+    told = {described[0][1].model_dump_json()}
+    others = []
+    for _, group in described[1:]:
+        text = group.model_dump_json()
+        if text not in told:
+            told.add(text)
+            others.append(group)
+    return tuple(others)

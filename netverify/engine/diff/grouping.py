@@ -1,7 +1,9 @@
 """Which groups a solver witness's finding takes in, so that the report lists groups.
 
 A witness of a change names one source group and one destination group. Each group of new
-pods is first widened (pods that could exist differ in endless ways); then every candidate
+pods is first widened (pods that could exist differ in endless ways): from every new pod of
+its namespace, narrowed around the witness by the pods of the flows that do not change like
+it, each told apart by a label or a named port (`narrowing`); then every candidate
 group that, put at one end with the other kept, changes like the witness is collected (one
 representative of each replayed through the evaluator), and the product of sources and
 destinations is confirmed by the solver, dropping groups until every flow of it changes on
@@ -10,6 +12,8 @@ exactly the witness's ports and none was reported before.
 
 from dataclasses import replace
 from functools import cached_property
+
+import z3
 
 from netverify.encoding.groups import (
     ClassGroup,
@@ -21,14 +25,18 @@ from netverify.encoding.groups import (
     group_covers,
 )
 from netverify.encoding.universe import IPV4_INTERVAL, IPV6_OFFSET, ip_from_number
+from netverify.engine.diff.narrowing import Attributes
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
-from netverify.model import Endpoint, ExternalEndpoint, PodEndpoint, PortRange, Protocol
+from netverify.model import Endpoint, ExternalEndpoint, Flow, PodEndpoint, Protocol
 from netverify.model.diff import Change
 from netverify.semantics.evaluator import is_self_traffic
 
 MAX_GROUPING_ROUNDS = 12
 """Rounds of solver checks spent, per finding, dropping groups that do not change alike."""
+MAX_WIDENING_ROUNDS = 6
+"""Rounds of solver checks spent, per group of new pods, narrowing it from every new pod of
+its namespace to those that change like the witness."""
 
 
 class Reported:
@@ -42,11 +50,29 @@ class Reported:
         self.new_pods: dict[tuple[Change, Protocol, GroupKey | None], list[Pair]] = {}
         """The pairs of `pairs` with a group of new pods (a widened one covers other pairs
         than itself), filed by `_filing`."""
+        self.products: dict[tuple[Change, Protocol], z3.BoolRef] = {}
+        """The symbolic flow is in a product with a group of new pods, per change and
+        protocol: where a widened group may overlap an earlier one, which only the solver
+        can tell exactly."""
 
-    def add(self, change: Change, protocol: Protocol, pair: Pair) -> None:
-        self.pairs.add((change, protocol, pair))
-        if any(isinstance(key, NewPodGroup) for key in (pair.source, pair.destination)):
-            self.new_pods.setdefault((change, protocol, _filing(pair)), []).append(pair)
+    def add(
+        self,
+        change: Change,
+        protocol: Protocol,
+        sources: list[GroupKey],
+        destinations: list[GroupKey],
+        term: z3.BoolRef,
+    ) -> None:
+        """A finding's product, and `term`, the symbolic flow is in it."""
+        for source in sources:
+            for destination in destinations:
+                pair = Pair(source, destination)
+                self.pairs.add((change, protocol, pair))
+                if isinstance(source, NewPodGroup) or isinstance(destination, NewPodGroup):
+                    self.new_pods.setdefault((change, protocol, _filing(pair)), []).append(pair)
+        if any(isinstance(key, NewPodGroup) for key in (*sources, *destinations)):
+            earlier = self.products.get((change, protocol))
+            self.products[change, protocol] = term if earlier is None else z3.Or(earlier, term)
 
     def covers(self, change: Change, protocol: Protocol, pair: Pair) -> bool:
         """A finding covers the pair already: a solver finding's, or the bit sets' (which
@@ -62,14 +88,6 @@ class Reported:
             for wide in self.new_pods.get((change, protocol, _filing(pair)), ())
         )
 
-    def taken_in_by(self, change: Change, protocol: Protocol, pair: Pair) -> bool:
-        """The pair (with a widened group) takes in a pair a finding reported already."""
-        return any(
-            group_covers(pair.source, old.source)
-            and group_covers(pair.destination, old.destination)
-            for old in self.new_pods.get((change, protocol, _filing(pair)), ())
-        )
-
 
 class Grouping:
     """The groups a solver witness's finding takes in: it exists to keep the widening, the
@@ -81,18 +99,14 @@ class Grouping:
         self.reported = Reported(symbolic.units)
 
     def groups(self, witness: ChangedFlow) -> tuple[list[GroupKey], list[GroupKey]]:
-        """The sources and destinations of the witness's finding, the witness's first, now
-        reported."""
+        """The sources and destinations of the witness's finding, the witness's first (to
+        be `reported`)."""
         keys = self.symbolic.groups
         flow = witness.flow
         pair = self._widened(witness, Pair(keys.key_of(flow.source), keys.key_of(flow.destination)))
         sources = [pair.source, *self._alike(witness, pair, at_source=True)]
         destinations = [pair.destination, *self._alike(witness, pair, at_source=False)]
-        sources, destinations = self._confirmed(witness, sources, destinations)
-        for source in sources:
-            for destination in destinations:
-                self.reported.add(witness.change, witness.protocol, Pair(source, destination))
-        return sources, destinations
+        return self._confirmed(witness, sources, destinations)
 
     @cached_property
     def candidates(self) -> list[tuple[GroupKey, Endpoint]]:
@@ -146,43 +160,73 @@ class Grouping:
         ]
 
     def _widened(self, witness: ChangedFlow, pair: Pair) -> Pair:
-        """The witness's groups, each group of new pods widened to the first of a few wider
-        groups whose every flow (with the other end's group) still changes on exactly the
-        witness's ports: pods that could exist differ in endless ways, and a finding per way
-        would be noise. Named ports and address first (`_port_widenings`), then labels: any,
-        or else only the keys the policies of the flow's namespaces mention pinned."""
-        encoding = self.symbolic.encoding
-        keys, names = self.revisions.mentioned(witness.flow)
-        named = [name in names for name, _ in encoding.flow.source.named_ports]
-        labelled = [key in keys for key in encoding.universe.pod_labels.keys]
-        for at_source in (True, False):
-            key = pair.source if at_source else pair.destination
-            if not isinstance(key, NewPodGroup):
-                continue
-            end = "source" if at_source else "destination"
-            widest = self._first_alike(
-                witness, pair, end, _port_widenings(key, witness.ports, named)
-            )
-            pinned = tuple(c if m else None for c, m in zip(key.label_codes, labelled, strict=True))
-            labels = [replace(widest, label_codes=c) for c in ((None,) * len(pinned), pinned)]
-            pair = replace(pair, **{end: widest})
-            pair = replace(pair, **{end: self._first_alike(witness, pair, end, labels)})
+        """The witness's groups, each group of new pods widened (`_widest`): pods that
+        could exist differ in endless ways, and a finding per way would be noise."""
+        for end in ("source", "destination"):
+            own = getattr(pair, end)
+            if isinstance(own, NewPodGroup):
+                pair = replace(pair, **{end: self._widest(witness, pair, end, own)})
         return pair
 
-    def _first_alike(
-        self, witness: ChangedFlow, pair: Pair, end: str, groups: list[NewPodGroup]
-    ) -> NewPodGroup:
-        """The first of `groups` that, at the pair's `end` (a group of new pods), changes
-        like the witness; else the pair's own group there."""
-        for group in groups:
+    def _widest(self, witness: ChangedFlow, pair: Pair, end: str, own: NewPodGroup) -> NewPodGroup:
+        """The group of new pods, at the pair's `end`, found by narrowing every new pod of
+        its namespace until every flow of the pair changes on exactly the witness's ports
+        and none was reported before: each flow the solvers find that does not is told
+        apart from the witness by one of its pod's attributes (`narrowing`), which the
+        group then excludes. The witness's own group after a few rounds, or on a solver
+        limit."""
+        mentioned = self.revisions.mentioned(witness.flow)
+        group = replace(
+            own,
+            label_codes=(None,) * len(own.label_codes),
+            named_ports=(Wild.ANY,) * len(own.named_ports),
+            segment=Wild.ANY,
+            outside=witness.ports,
+        )
+        at_source = end == "source"
+        for _ in range(MAX_WIDENING_ROUNDS):
             trial = replace(pair, **{end: group})
-            if self.reported.taken_in_by(witness.change, witness.protocol, trial):
-                continue  # its flows there changed on other ports too, or were reported
-            if self.symbolic.odd_flow(witness, [trial.source], [trial.destination]) is None:
+            odd = self._odd_flow(witness, [trial.source], [trial.destination])
+            if odd is None:
                 return group
-        own = pair.source if end == "source" else pair.destination
-        assert isinstance(own, NewPodGroup)
+            if odd is Undecided.UNDECIDED:
+                break
+            odd_end = odd.source if at_source else odd.destination
+            odd_key = self.symbolic.groups.key_of(odd_end)
+            if not isinstance(odd_key, NewPodGroup) or not isinstance(odd_end, PodEndpoint):
+                break
+            order = self.attributes.order(own, odd_key, mentioned)
+            culprits = self.attributes.culprits(self.revisions, witness, at_source, odd_end, order)
+            narrower = self.attributes.narrowed(group, own, odd_key, witness.ports, culprits, order)
+            if narrower is None:
+                break
+            group = narrower
         return own
+
+    @cached_property
+    def attributes(self) -> Attributes:
+        """The labels and named ports of new pods, as the encoding orders them."""
+        encoding = self.symbolic.encoding
+        labels = encoding.universe.pod_labels
+        return Attributes(
+            labels.keys,
+            list(encoding.flow.source.named_ports),
+            [labels.other(key) + 1 for key in labels.keys],
+        )
+
+    def _odd_flow(
+        self, witness: ChangedFlow, sources: list[GroupKey], destinations: list[GroupKey]
+    ) -> Flow | Undecided | None:
+        """A flow of the product that does not change on exactly the witness's ports
+        (`odd_flow`) or that a finding with new pods reported already; None when there is
+        none."""
+        odd = self.symbolic.odd_flow(witness, sources, destinations)
+        if odd is not None:
+            return odd
+        reported = self.reported.products.get((witness.change, witness.protocol))
+        if reported is None:
+            return None
+        return self.symbolic.shared_flow(witness.protocol, sources, destinations, reported)
 
     def _alike(self, witness: ChangedFlow, pair: Pair, at_source: bool) -> list[GroupKey]:
         """Groups that, put at one end of the witness (`at_source`: its source) with the
@@ -233,10 +277,14 @@ class Grouping:
             sources, destinations = self._unreported(witness, sources, destinations)
             if len(sources) == 1 and len(destinations) == 1:
                 return sources, destinations
-            odd = self.symbolic.odd_flow(witness, sources, destinations)
-            if odd is None:
+            flow = self._odd_flow(witness, sources, destinations)
+            if flow is None:
                 return sources, destinations
-            if odd is Undecided.UNDECIDED or odd == own:
+            if flow is Undecided.UNDECIDED:
+                break
+            keys = self.symbolic.groups
+            odd = Pair(keys.key_of(flow.source), keys.key_of(flow.destination))
+            if odd == own:
                 break
             if odd.destination != own.destination:
                 destinations = [key for key in destinations if key != odd.destination]
@@ -258,33 +306,6 @@ class Grouping:
                 elif source != sources[0] and source in sources:
                     sources.remove(source)
         return sources, destinations
-
-
-def _port_widenings(
-    key: NewPodGroup, ports: tuple[PortRange, ...], mentioned: list[bool]
-) -> list[NewPodGroup]:
-    """Wider groups of new pods, widest first: any named ports and address; any named ports
-    but those the policies at hand mention (`mentioned`, per universe port), which must be
-    undefined or outside `ports` (or anything, where the witness's is inside them: the
-    witness is in every group), at any address, then at the witness's; those pinned as the
-    witness's, the others any."""
-    inside = [
-        isinstance(pin, int) and any(r.start <= pin <= r.end for r in ports)
-        for pin in key.named_ports
-    ]
-    outside = tuple(
-        Wild.OUTSIDE if named and not hit else Wild.ANY
-        for named, hit in zip(mentioned, inside, strict=True)
-    )
-    pinned = tuple(
-        pin if named else Wild.ANY for pin, named in zip(key.named_ports, mentioned, strict=True)
-    )
-    return [
-        replace(key, named_ports=(Wild.ANY,) * len(key.named_ports), segment=Wild.ANY),
-        replace(key, named_ports=outside, segment=Wild.ANY, outside=ports),
-        replace(key, named_ports=outside, outside=ports),
-        replace(key, named_ports=pinned),
-    ]
 
 
 def _filing(pair: Pair) -> GroupKey | None:

@@ -6,6 +6,7 @@ evaluator. The solver then searches the rest, one witness at a time: each is rep
 grouped with the other groups changed alike, and its product blocked from the search.
 """
 
+from dataclasses import dataclass
 from functools import cached_property
 
 import z3
@@ -15,13 +16,36 @@ from netverify.encoding.groups import ClassGroup
 from netverify.encoding.solver import unknown_reason
 from netverify.engine.bitsets import ClassVerdicts
 from netverify.engine.diff.classes import ClassChanges, ClassProduct, always_node_local
-from netverify.engine.diff.findings import diff_finding
+from netverify.engine.diff.findings import Product, product_of
 from netverify.engine.diff.grouping import Grouping
 from netverify.engine.diff.symbolic import SymbolicDiff
 from netverify.engine.readable import readable_flow
 from netverify.engine.replay import ReplayMismatch
 from netverify.model import Flow, PodScope
-from netverify.model.diff import Change, DiffFinding
+from netverify.model.diff import Change
+
+
+@dataclass(frozen=True)
+class Searched:
+    """What one search found, and whether it went to the end."""
+
+    products: list[Product]
+    at_limit: bool = False
+    """It stopped at its budget of products: more may exist."""
+    unknown: str | None = None
+    """The solver's reason for giving up, where it did: more may exist."""
+
+    @property
+    def complete(self) -> bool:
+        return not self.at_limit and self.unknown is None
+
+
+def limit_reason(limit: int, findings: int) -> str:
+    """Why a listing stopped at `--max-findings`, which counts the search's flow groups (its
+    products), not the findings they are merged into."""
+    groups = f"{limit} flow group{'' if limit == 1 else 's'}"
+    listed = f"{findings} finding{'' if findings == 1 else 's'}"
+    return f"stopped at the limit of {groups} (--max-findings), listed as {listed}"
 
 
 class DiffSearch:
@@ -63,26 +87,24 @@ class DiffSearch:
             node_local={} if revisions.tiered else always_node_local(encoding.classes),
         )
 
-    def changes(
-        self, change: Change, budget: int, max_findings: int
-    ) -> tuple[list[DiffFinding], bool, str | None]:
-        """At most `budget` findings of one kind (what `max_findings` in all leaves), the
-        search complete or not, and why not."""
+    def changes(self, change: Change, budget: int) -> Searched:
+        """At most `budget` products of one kind of change, the search complete or not, and
+        why not."""
         symbolic = self.symbolic
         solver, encoding = symbolic.solver, symbolic.encoding
         now, before = symbolic.now_before(change)
-        findings: list[DiffFinding] = []
+        products: list[Product] = []
         existing_first = z3.Bool(f"diff.{change.value}.existing_first")
         solver.push()
         try:
             solver.add(now, z3.Not(before))
             ends = (encoding.flow.source, encoding.flow.destination)
             solver.add(z3.Implies(existing_first, z3.And([encoding.existing_pod(e) for e in ends])))
-            products = self.class_changes.products(change) if symbolic.units else ()
-            for product in products:
-                if len(findings) >= budget:
-                    return findings, False, f"stopped at the limit of {max_findings} findings"
-                findings.append(self._class_finding(change, product))
+            class_products = self.class_changes.products(change) if symbolic.units else ()
+            for product in class_products:
+                if len(products) >= budget:
+                    return Searched(products, at_limit=True)
+                products.append(self._class_product(change, product))
             passes = [[existing_first], []] if symbolic.pods is PodScope.ANY else [[]]
             for assumptions in passes:
                 while True:
@@ -90,9 +112,9 @@ class DiffSearch:
                     if outcome == z3.unsat:
                         break
                     if outcome == z3.unknown:
-                        return findings, False, unknown_reason(solver, symbolic.limits)
-                    if len(findings) >= budget:
-                        return findings, False, f"stopped at the limit of {max_findings} findings"
+                        return Searched(products, unknown=unknown_reason(solver, symbolic.limits))
+                    if len(products) >= budget:
+                        return Searched(products, at_limit=True)
                     if assumptions:
                         # readable_flow's preferences are asserted: so must the assumptions be.
                         solver.push()
@@ -107,21 +129,22 @@ class DiffSearch:
                     )
                     if assumptions:
                         solver.pop()
-                    findings.append(self._finding(change, flow))
-            return findings, True, None
+                    products.append(self._product(change, flow))
+            return Searched(products)
         finally:
             solver.pop()
 
-    def _finding(self, change: Change, flow: Flow) -> DiffFinding:
-        """The solver's witness's finding, taking in the other groups changed alike; every
+    def _product(self, change: Change, flow: Flow) -> Product:
+        """The solver's witness's product, taking in the other groups changed alike; every
         flow it covers is then blocked from the search."""
         witness = self.revisions.replayed(change, flow)
         sources, destinations = self.grouping.groups(witness)
         blocked = self.symbolic.product(flow.protocol, sources, destinations)
         self.symbolic.solver.add(z3.Not(blocked))
-        return diff_finding(self.symbolic.groups, witness, sources, destinations)
+        self.grouping.reported.add(change, flow.protocol, sources, destinations, blocked)
+        return product_of(self.symbolic.groups, witness, sources, destinations)
 
-    def _class_finding(self, change: Change, product: ClassProduct) -> DiffFinding:
+    def _class_product(self, change: Change, product: ClassProduct) -> Product:
         """A product of `class_changes`, its witness (one pod of the first source class to
         one of the first destination class) replayed through the evaluator, which must agree
         on the verdicts and the ports."""
@@ -146,7 +169,7 @@ class DiffSearch:
                 f"{[r.model_dump() for r in product.ports]} by the bit-set verdicts "
                 "(a soundness bug; please report it)"
             )
-        return diff_finding(
+        return product_of(
             self.symbolic.groups,
             witness,
             [ClassGroup(index) for index in product.sources],

@@ -17,7 +17,7 @@ from netverify.encoding.admin import AdminEncoding, on_node_choice
 from netverify.encoding.capi import at_least, conj, disj, equals, negate
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.decode import decode_flow
-from netverify.encoding.groups import GroupKey, GroupTerms, Pair
+from netverify.encoding.groups import GroupKey, GroupTerms
 from netverify.encoding.policies import PolicyEncoding, namespace_is
 from netverify.encoding.solver import SolverLimits, make_solver
 from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_code
@@ -339,26 +339,30 @@ class SymbolicDiff:
 
     def odd_flow(
         self, witness: ChangedFlow, sources: list[GroupKey], destinations: list[GroupKey]
-    ) -> Pair | Undecided | None:
-        """The groups of a flow of the product, on the witness's protocol, that does not
-        change on exactly its ports: one that changes outside them (asked of the search,
-        which knows where changes can be) or one that does not change on them (asked of the
-        `checker`, which sees unchanged flows); None when there is none."""
+    ) -> Flow | Undecided | None:
+        """A flow of the product, on the witness's protocol, that does not change on exactly
+        its ports: one that changes outside them (asked of the search, which knows where
+        changes can be) or one that does not change on them (asked of the `checker`, which
+        sees unchanged flows); None when there is none."""
         now, before = self.now_before(witness.change)
         port = self.encoding.flow.port
         in_ports = z3.Or([z3.And(port >= r.start, port <= r.end) for r in witness.ports])
         group = self.product(witness.protocol, sources, destinations)
-        odd = self._example(self.solver, group, z3.Not(in_ports))
+        odd = self._decoded(self.solver, group, z3.Not(in_ports))
         if odd is None:
-            odd = self._example(self.checker, group, in_ports, z3.Not(z3.And(now, z3.Not(before))))
+            odd = self._decoded(self.checker, group, in_ports, z3.Not(z3.And(now, z3.Not(before))))
         return odd
 
-    def _example(self, solver: z3.Solver, *terms: z3.BoolRef) -> Pair | Undecided | None:
-        """The groups of a flow satisfying the terms; None when there is none."""
-        flow = self._decoded(solver, *terms)
-        if flow is None or isinstance(flow, Undecided):
-            return flow
-        return Pair(self.groups.key_of(flow.source), self.groups.key_of(flow.destination))
+    def shared_flow(
+        self,
+        protocol: Protocol,
+        sources: list[GroupKey],
+        destinations: list[GroupKey],
+        reported: z3.BoolRef,
+    ) -> Flow | Undecided | None:
+        """A flow of the product that is also one of `reported` (asked of the `checker`);
+        None when there is none."""
+        return self._decoded(self.checker, self.product(protocol, sources, destinations), reported)
 
     def _decoded(self, solver: z3.Solver, *terms: z3.BoolRef) -> Flow | Undecided | None:
         """A flow satisfying the terms (asserted on top of the solver's); None when there

@@ -1,0 +1,172 @@
+"""Narrowing a group of new pods around its witness: which attribute tells an odd pod apart.
+
+A finding about pods that could exist starts from every new pod of the witness's namespace;
+each flow the solvers find in it that does not change like the witness (an odd flow) is told
+apart from the witness by one attribute of its new pod, a label or a named port, which the
+group then excludes. Which attributes is the reference evaluator's word where it can tell:
+the fewest whose odd values, given to the witness's pod, make it change otherwise (labels
+that only together do so are excluded together). Else the first attribute that differs,
+what the policies at hand mention first.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from netverify.encoding.groups import NewPodGroup, Wild
+from netverify.engine.diff.revisions import ChangedFlow, Revisions
+from netverify.model import PodEndpoint, PortRange, Protocol
+
+MAX_EXCLUDED_VALUES = 3
+"""Values a group of new pods excludes for one label before it takes the witness's only."""
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A label key or a named port of a new pod, by its index in the universe's keys or
+    (name, protocol) ports."""
+
+    kind: Literal["label", "port"]
+    index: int
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """The attributes a group of new pods pins or frees, in the encoding's order: it exists
+    to build probe pods and orders of attributes without handing the universe around."""
+
+    label_keys: list[str]
+    named_ports: list[tuple[str, Protocol]]
+    label_codes: list[int]
+    """How many codes each label key has (absent, each mentioned value, any other)."""
+
+    def order(
+        self, own: NewPodGroup, odd: NewPodGroup, mentioned: tuple[set[str], set[str]]
+    ) -> list[Attribute]:
+        """The attributes on which the odd pod differs from the witness's: named ports,
+        then labels, those the policies at hand mention (`mentioned`: keys, port names)
+        first."""
+        keys, names = mentioned
+        ports = [
+            Attribute("port", index)
+            for index in range(len(self.named_ports))
+            if odd.named_ports[index] != own.named_ports[index]
+        ]
+        labels = [
+            Attribute("label", index)
+            for index in range(len(self.label_keys))
+            if odd.label_codes[index] != own.label_codes[index]
+        ]
+        return [
+            *sorted(ports, key=lambda a: self.named_ports[a.index][0] not in names),
+            *sorted(labels, key=lambda a: self.label_keys[a.index] not in keys),
+        ]
+
+    def culprits(
+        self,
+        revisions: Revisions,
+        witness: ChangedFlow,
+        at_source: bool,
+        odd: PodEndpoint,
+        order: list[Attribute],
+    ) -> list[Attribute]:
+        """The fewest attributes of `order` (each needed) that, given the odd pod's values,
+        make the witness change otherwise (the evaluator's word); none where even all of
+        them do not (the odd flow is odd at its other end, or was reported)."""
+        taken = list(order)
+        if self._changes_like(revisions, witness, at_source, odd, taken):
+            return []
+        for attribute in order:
+            fewer = [a for a in taken if a != attribute]
+            if not self._changes_like(revisions, witness, at_source, odd, fewer):
+                taken = fewer
+        return taken
+
+    def _changes_like(
+        self,
+        revisions: Revisions,
+        witness: ChangedFlow,
+        at_source: bool,
+        odd: PodEndpoint,
+        taken: list[Attribute],
+    ) -> bool:
+        """The witness, its pod given the odd pod's values of the `taken` attributes,
+        changes like it."""
+        own = witness.flow.source if at_source else witness.flow.destination
+        assert isinstance(own, PodEndpoint), "a group of new pods is pods"
+        labels = dict(own.pod.labels)
+        ports = list(own.pod.ports)
+        for attribute in taken:
+            if attribute.kind == "label":
+                key = self.label_keys[attribute.index]
+                labels.pop(key, None)
+                if key in odd.pod.labels:
+                    labels[key] = odd.pod.labels[key]
+            else:
+                named = self.named_ports[attribute.index]
+                ports = [p for p in ports if (p.name, p.protocol) != named]
+                ports += [p for p in odd.pod.ports if (p.name, p.protocol) == named]
+        pod = own.pod.model_copy(update={"labels": labels, "ports": tuple(ports)})
+        end = own.model_copy(update={"pod": pod})
+        probe = witness.flow.model_copy(update={"source" if at_source else "destination": end})
+        return revisions.changes_alike(witness, probe) and (
+            revisions.changed_ports(probe, witness.change) == witness.ports
+        )
+
+    def narrowed(
+        self,
+        group: NewPodGroup,
+        own: NewPodGroup,
+        odd: NewPodGroup,
+        ports: tuple[PortRange, ...],
+        culprits: list[Attribute],
+        order: list[Attribute],
+    ) -> NewPodGroup | None:
+        """`group` without the odd pod, keeping the witness's pod (`own`). Labels that only
+        together make the odd pod's flow change otherwise (`culprits`) are excluded together;
+        else the group is told apart by the first attribute, culprits first, that can: a named
+        port the odd pod numbers inside the ports, and the witness's pod not, becomes
+        "undefined or outside them"; a label first loses the odd pod's values ("tier not in
+        {db}"), then takes the witness's only; a named port else takes the witness's number (or
+        none). Else the address segment takes the witness's. None when nothing tells them
+        apart."""
+        if len(culprits) > 1 and all(a.kind == "label" for a in culprits):
+            combination = tuple(
+                (a.index, code)
+                for a in culprits
+                if isinstance(code := odd.label_codes[a.index], int)
+            )
+            if len(combination) == len(culprits):
+                return replace(group, excluded=(*group.excluded, combination))
+        numbers, codes = group.named_ports, group.label_codes
+
+        def inside(number: int | Wild | None) -> bool:
+            return isinstance(number, int) and any(r.start <= number <= r.end for r in ports)
+
+        for attribute in (*culprits, *order):
+            index = attribute.index
+            if attribute.kind == "port":
+                if numbers[index] not in (Wild.ANY, Wild.OUTSIDE):
+                    continue
+                number: int | Wild | None = own.named_ports[index]
+                if (
+                    numbers[index] is Wild.ANY
+                    and inside(odd.named_ports[index])
+                    and not inside(own.named_ports[index])
+                ):
+                    number = Wild.OUTSIDE
+                return replace(group, named_ports=(*numbers[:index], number, *numbers[index + 1 :]))
+            code, theirs, mine = codes[index], odd.label_codes[index], own.label_codes[index]
+            if not isinstance(theirs, int) or not isinstance(mine, int) or theirs == mine:
+                continue
+            if code is None:
+                narrower: int | frozenset[int] = frozenset({theirs})
+            elif isinstance(code, frozenset) and theirs not in code:
+                narrower = code | {theirs} if len(code) < MAX_EXCLUDED_VALUES else mine
+            else:
+                continue
+            if isinstance(narrower, frozenset) and len(narrower) == self.label_codes[index] - 1:
+                narrower = mine  # all values but the witness's: say which
+            return replace(group, label_codes=(*codes[:index], narrower, *codes[index + 1 :]))
+        if group.segment is Wild.ANY and odd.segment != own.segment:
+            return replace(group, segment=own.segment)
+        return None
