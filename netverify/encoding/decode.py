@@ -149,7 +149,7 @@ def _decode_namespace(
     existing = encoding.cluster.namespace(name)
     if existing is not None:
         return existing
-    return Namespace(name=name, labels=labels, defined=False)
+    return Namespace(name=name, labels=labels, defined=False, exists=False)
 
 
 def _decode_labels(

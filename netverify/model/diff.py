@@ -51,6 +51,8 @@ class EndpointGroup(Frozen):
     absent; `(other)`: any value no policy mentions)."""
     except_labels: tuple[dict[str, str], ...] = ()
     """New pods: combinations of labels none of the group's pods has all of."""
+    new_namespace: bool = False
+    """New pods of a namespace that could be created (`namespace` is a stand-in name)."""
     named_ports: dict[str, str] = {}
     """New pods: what each named port (`name/PROTOCOL`) the group constrains must be: a
     number, `undefined`, or `undefined or not the flow's port`."""

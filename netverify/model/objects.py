@@ -43,6 +43,9 @@ class Namespace(Frozen):
     defined: bool = True
     """False when no Namespace object was loaded and the namespace exists only because
     something in it was."""
+    exists: bool = True
+    """False for a namespace that could be created: a witness's stand-in, whose name is
+    only one such namespace could have."""
 
 
 class Pod(Frozen):

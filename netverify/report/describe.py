@@ -41,7 +41,7 @@ def describe_endpoint(endpoint: Endpoint) -> str:
         return str(endpoint.ip)
     pod = endpoint.pod
     namespace = endpoint.namespace.name
-    if not endpoint.namespace.defined and pod.name is None:
+    if not endpoint.namespace.exists:
         namespace_labels = _labels(
             {k: v for k, v in endpoint.namespace.labels.items() if k != NAMESPACE_NAME_LABEL}
         )
@@ -207,11 +207,17 @@ def describe_group(group: EndpointGroup) -> str:
         case "external":
             return "external addresses"
         case "new-pod":
-            return f"{group.namespace}/<new pod>{suffix}"
+            return f"{_namespace_of(group)}/<new pod>{suffix}"
         case _:
             shown = ", ".join(group.pods[:3]) + (", ..." if len(group.pods) > 3 else "")
             count = f" [{len(group.pods)} pods]" if len(group.pods) > 1 else ""
             return f"{group.namespace}/{{{shown}}}{count}{suffix}"
+
+
+def _namespace_of(group: EndpointGroup) -> str:
+    if group.new_namespace:
+        return f"<new namespace {group.namespace}>"
+    return group.namespace or "external addresses"
 
 
 def describe_ports(ports: tuple[PortRange, ...]) -> str:
@@ -285,7 +291,7 @@ def other_groups_lines(finding: GroupedFlows) -> list[str]:
 
 
 def _per_namespace(groups: tuple[EndpointGroup, ...]) -> str:
-    counts = Counter(group.namespace or "external addresses" for group in groups)
+    counts = Counter(_namespace_of(group) for group in groups)
     shown = ", ".join(
         f"{namespace} ({count})" for namespace, count in counts.most_common(MAX_NAMESPACES_SHOWN)
     )

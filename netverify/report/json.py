@@ -226,6 +226,8 @@ def _group(group: EndpointGroup) -> JsonObject:
         found["except_labels"] = [dict(sorted(c.items())) for c in group.except_labels]
     if group.named_ports:
         found["named_ports"] = dict(sorted(group.named_ports.items()))
+    if group.new_namespace:
+        found["new_namespace"] = True
     return found
 
 

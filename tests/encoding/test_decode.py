@@ -191,7 +191,10 @@ def test_a_pod_that_could_exist_in_a_namespace_that_does_not(built: ClusterEncod
     )
     assert got.source == PodEndpoint(
         namespace=Namespace(
-            name="other", labels={NAMESPACE_NAME_LABEL: "other", "team": "data"}, defined=False
+            name="other",
+            labels={NAMESPACE_NAME_LABEL: "other", "team": "data"},
+            defined=False,
+            exists=False,
         ),
         pod=Pod(namespace="other", name=None, labels={"app": "other"}),
     )

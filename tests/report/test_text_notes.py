@@ -1,6 +1,7 @@
 """The text format says what a counterexample rests on: the labels of a namespace that could
 be created, and that traffic between two replicas of a workload assumes it runs two."""
 
+import json
 import re
 from pathlib import Path
 
@@ -82,6 +83,40 @@ def test_a_new_namespace_shows_the_labels_that_let_it_in(tmp_path: Path) -> None
     # env (the spec looks at it) and team (the policy does), not the name label again
     assert re.search(r"<new namespace (\S+)> \{env=(?!prod)[^,}]+,team=dev\}/<new pod> ", line)
     assert "kubernetes.io/metadata.name" not in line
+
+
+UNDEFINED_NAMESPACE_SPEC = """\
+manifests: [cluster]
+invariants:
+  - name: new-pods-never-reach-db
+    pods: any
+    forbid:
+      from: {namespace: prod, pod: {role: x}}
+      to: {pod: prod/db}
+"""
+
+
+def test_a_new_pod_of_a_namespace_only_used_is_not_in_a_new_namespace(tmp_path: Path) -> None:
+    """No Namespace object for prod (kube manifests without one are common, e.g. argo-cd's
+    install.yaml): prod exists all the same, so its new pods are not in a new namespace."""
+    text = _prove(tmp_path, {"db.yaml": DB.replace("{team: dev}", "{}")}, UNDEFINED_NAMESPACE_SPEC)
+    (line,) = [line for line in text.splitlines() if "an allowed flow:" in line]
+    assert "prod/<new pod> (role=x) -> prod/db" in line, line
+    assert "<new namespace" not in line
+
+
+def test_a_finding_names_a_new_namespace_as_one(tmp_path: Path) -> None:
+    """prove --all groups: the stand-in name of a namespace that could be created is said to
+    be one, in text and in JSON (`new_namespace`)."""
+    _prove(tmp_path, {"ns.yaml": NAMESPACES, "db.yaml": DB}, NEW_NAMESPACE_SPEC)
+    spec = str(tmp_path / "spec.yaml")
+    text = CliRunner().invoke(app, ["prove", "--all", spec]).stdout
+    assert re.search(r"\[1\] <new namespace (\S+)>/<new pod> .*-> prod/", text), text
+    assert re.search(r"also from .* in 1 namespace: <new namespace \S+> ", text), text
+    result = CliRunner().invoke(app, ["prove", "--all", spec, "--format", "json"])
+    (finding,) = json.loads(result.stdout)["results"][0]["findings"]
+    assert finding["from"]["kind"] == "new-pod" and finding["from"]["new_namespace"] is True
+    assert "new_namespace" not in finding["to"]
 
 
 @pytest.mark.parametrize(

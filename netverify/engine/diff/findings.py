@@ -105,6 +105,7 @@ def _new_pod_group(groups: GroupTerms, key: NewPodGroup, witness: PodEndpoint) -
     return EndpointGroup(
         kind="new-pod",
         namespace=key.namespace,
+        new_namespace=not witness.namespace.exists,
         labels={k: v for k, v in witness.pod.labels.items() if k in pinned},
         labels_not_in={
             label_keys[i]: tuple(value(i, c) for c in sorted(code))
