@@ -11,8 +11,8 @@ policy, when there is one).
 
 import difflib
 import os
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from netverify.loading.migrate import cluster_network_policy
 from netverify.loading.render import dump_yaml, policy_manifest, with_spec_replaced
@@ -121,15 +121,91 @@ def _replaced(text: str, line: int, policy: NetworkPolicy) -> str | None:
 def _patch(path: str, before: str, after: str) -> FilePatch:
     old = "/dev/null" if not before else f"a/{path}"
     header = f"diff --git a/{path} b/{path}\n" + ("new file mode 100644\n" if not before else "")
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True), old, f"b/{path}"
-    )
+    lines = _hunks(before.splitlines(keepends=True), after.splitlines(keepends=True))
+    body = [f"--- {old}\n", f"+++ b/{path}\n", *lines] if lines else []
     return FilePatch(
-        path=path, diff=header + "".join(_terminated(lines)), original=before, patched=after
+        path=path, diff=header + "".join(_terminated(body)), original=before, patched=after
     )
 
 
-def _terminated(lines: Iterator[str]) -> list[str]:
+_CONTEXT = 3
+"""Unchanged lines shown around a change, as difflib and git show them."""
+_LONG = 200
+"""From this many lines, difflib's matcher sets popular lines aside (its `autojunk`)."""
+
+Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
+"""What `difflib.SequenceMatcher.get_opcodes` lists."""
+
+
+def _hunks(before: list[str], after: list[str]) -> list[str]:
+    """The hunks `difflib.unified_diff(before, after)` writes, after its two header lines.
+
+    A fix changes a few lines of a manifest file that may hold tens of thousands, and
+    difflib's matcher takes seconds on such a file. There (from `_LONG` lines, where it
+    sets aside lines repeated more than once per hundred as seeds of a match) its first
+    matches are the unchanged lines at the start, then those at the end: they are found by
+    comparing lines from either end, and only the lines between go to the matcher.
+    """
+    if len(after) < _LONG:
+        return list(difflib.unified_diff(before, after, n=_CONTEXT))[2:]
+    ahead = _same_run(before, after)
+    behind = _same_run(before[ahead:][::-1], after[ahead:][::-1])
+    between = difflib.SequenceMatcher(
+        None, before[ahead : len(before) - behind], after[ahead : len(after) - behind]
+    ).get_opcodes()
+    opcodes: list[Opcode] = [
+        ("equal", 0, ahead, 0, ahead),
+        *((tag, i + ahead, j + ahead, k + ahead, m + ahead) for tag, i, j, k, m in between),
+        ("equal", len(before) - behind, len(before), len(after) - behind, len(after)),
+    ]
+    rows = []
+    for group in _Matched(opcodes).get_grouped_opcodes(_CONTEXT):
+        first, last = group[0], group[-1]
+        rows.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+        for tag, start, end, new_start, new_end in group:
+            if tag == "equal":
+                rows += (" " + row for row in before[start:end])
+                continue
+            rows += ("-" + row for row in before[start:end])
+            rows += ("+" + row for row in after[new_start:new_end])
+    return rows
+
+
+class _Matched(difflib.SequenceMatcher[str]):
+    """difflib's grouping of changes into hunks, over opcodes found some other way."""
+
+    def __init__(self, opcodes: list[Opcode]) -> None:
+        super().__init__(None, [], [])
+        self._found = [code for code in opcodes if code[1] < code[2] or code[3] < code[4]]
+
+    def get_opcodes(self) -> list[Opcode]:
+        merged: list[Opcode] = []
+        for code in self._found:
+            if merged and merged[-1][0] == code[0] == "equal":
+                merged[-1] = ("equal", merged[-1][1], code[2], merged[-1][3], code[4])
+            else:
+                merged.append(code)
+        return merged
+
+
+def _same_run(before: list[str], after: list[str]) -> int:
+    """How many lines the two start with alike."""
+    run = 0
+    for old_line, new_line in zip(before, after, strict=False):
+        if old_line != new_line:
+            break
+        run += 1
+    return run
+
+
+def _range(start: int, end: int) -> str:
+    """A hunk's line range as unified diffs write it (difflib's `_format_range_unified`)."""
+    if end - start == 1:
+        return str(start + 1)
+    return f"{start + 1 if end > start else start},{end - start}"
+
+
+def _terminated(lines: list[str]) -> list[str]:
     """Diff lines, each ending in a newline (a last line without one is marked as `git` does)."""
     return [
         row if row.endswith("\n") else row + "\n\\ No newline at end of file\n" for row in lines
