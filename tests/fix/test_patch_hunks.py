@@ -56,6 +56,11 @@ EDITS: dict[str, Edit] = {
         *rows[_middle(3) :],
     ],
     "a document appended": lambda rows: rows + _policy(99),
+    "a rule removed and a document appended": lambda rows: [
+        *rows[:9],
+        *rows[14:],
+        *_policy(99),
+    ],
     "a document repeated": lambda rows: rows[:36] + _policy(2) + rows[36:],
     "the first line changed": lambda rows: ["# comment\n", *rows[1:]],
     "the last newline dropped": lambda rows: [*rows[:-1], rows[-1].rstrip("\n")],

@@ -11,8 +11,8 @@ policy, when there is one).
 
 import difflib
 import os
+from itertools import pairwise
 from pathlib import Path
-from typing import Literal
 
 from netverify.loading.migrate import cluster_network_policy
 from netverify.loading.render import dump_yaml, policy_manifest, with_spec_replaced
@@ -133,33 +133,14 @@ _CONTEXT = 3
 _LONG = 200
 """From this many lines, difflib's matcher sets popular lines aside (its `autojunk`)."""
 
-Opcode = tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]
-"""What `difflib.SequenceMatcher.get_opcodes` lists."""
-
 
 def _hunks(before: list[str], after: list[str]) -> list[str]:
-    """The hunks `difflib.unified_diff(before, after)` writes, after its two header lines.
-
-    A fix changes a few lines of a manifest file that may hold tens of thousands, and
-    difflib's matcher takes seconds on such a file. There (from `_LONG` lines, where it
-    sets aside lines repeated more than once per hundred as seeds of a match) its first
-    matches are the unchanged lines at the start, then those at the end: they are found by
-    comparing lines from either end, and only the lines between go to the matcher.
-    """
+    """The hunks `difflib.unified_diff(before, after)` writes, after its two header lines
+    (from `_LONG` lines, found by `_ManifestMatcher`)."""
     if len(after) < _LONG:
         return list(difflib.unified_diff(before, after, n=_CONTEXT))[2:]
-    ahead = _same_run(before, after)
-    behind = _same_run(before[ahead:][::-1], after[ahead:][::-1])
-    between = difflib.SequenceMatcher(
-        None, before[ahead : len(before) - behind], after[ahead : len(after) - behind]
-    ).get_opcodes()
-    opcodes: list[Opcode] = [
-        ("equal", 0, ahead, 0, ahead),
-        *((tag, i + ahead, j + ahead, k + ahead, m + ahead) for tag, i, j, k, m in between),
-        ("equal", len(before) - behind, len(before), len(after) - behind, len(after)),
-    ]
     rows = []
-    for group in _Matched(opcodes).get_grouped_opcodes(_CONTEXT):
+    for group in _ManifestMatcher(before, after).get_grouped_opcodes(_CONTEXT):
         first, last = group[0], group[-1]
         rows.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
         for tag, start, end, new_start, new_end in group:
@@ -171,31 +152,100 @@ def _hunks(before: list[str], after: list[str]) -> list[str]:
     return rows
 
 
-class _Matched(difflib.SequenceMatcher[str]):
-    """difflib's grouping of changes into hunks, over opcodes found some other way."""
-
-    def __init__(self, opcodes: list[Opcode]) -> None:
-        super().__init__(None, [], [])
-        self._found = [code for code in opcodes if code[1] < code[2] or code[3] < code[4]]
-
-    def get_opcodes(self) -> list[Opcode]:
-        merged: list[Opcode] = []
-        for code in self._found:
-            if merged and merged[-1][0] == code[0] == "equal":
-                merged[-1] = ("equal", merged[-1][1], code[2], merged[-1][3], code[4])
-            else:
-                merged.append(code)
-        return merged
+Block = tuple[int, int, int]
+"""Equal lines: where in the old file, where in the new one, how many (difflib's Match)."""
 
 
-def _same_run(before: list[str], after: list[str]) -> int:
-    """How many lines the two start with alike."""
-    run = 0
-    for old_line, new_line in zip(before, after, strict=False):
-        if old_line != new_line:
-            break
-        run += 1
-    return run
+class _ManifestMatcher(difflib.SequenceMatcher[str]):
+    """difflib's matcher, quick on a manifest file of which a fix changes a few documents.
+
+    difflib splits the lines at the longest match it finds, then each side likewise. In a
+    long range it scans every line for the longest run of equal lines that are not
+    "popular" (the seed of a match, which then grows both ways): seconds on a file of tens
+    of thousands of lines. There, the seed is sought only in the runs of unchanged
+    documents (compared whole) and in the equal lines at either end of the range, where it
+    lies when a few documents changed; short ranges are difflib's own."""
+
+    b2j: dict[str, list[int]]
+    """Set by difflib (typeshed leaves it out): where each line that may seed a match is."""
+
+    def __init__(self, before: list[str], after: list[str]) -> None:
+        super().__init__(None, before, after)
+        self.before, self.after = before, after
+        self.runs = _unchanged_documents(before, after)
+
+    def find_longest_match(
+        self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None
+    ) -> difflib.Match:
+        ahi = len(self.before) if ahi is None else ahi
+        bhi = len(self.after) if bhi is None else bhi
+        if ahi - alo + bhi - blo <= 2 * _LONG:
+            return super().find_longest_match(alo, ahi, blo, bhi)
+        runs = [self._grown((alo, blo, 0), alo, ahi, blo, bhi)]
+        runs.append(self._grown((ahi, bhi, 0), alo, ahi, blo, bhi))
+        runs += (
+            self._grown(clipped, alo, ahi, blo, bhi)
+            for run in self.runs
+            if (clipped := _clipped(run, alo, ahi, blo, bhi)) is not None
+        )
+        seeds = [seed for run in runs if (seed := self._seed(run)) is not None]
+        if not seeds:
+            return super().find_longest_match(alo, ahi, blo, bhi)
+        seed = min(seeds, key=lambda block: (-block[2], block[0], block[1]))
+        return difflib.Match(*self._grown(seed, alo, ahi, blo, bhi))
+
+    def _seed(self, run: Block) -> Block | None:
+        """The run's longest stretch of lines that may seed a match (those difflib keeps
+        in `b2j`: not popular), the first of equals."""
+        i, j, n = run
+        best: Block | None = None
+        start = None
+        for k in range(n + 1):
+            if k < n and self.after[j + k] in self.b2j:
+                start = k if start is None else start
+                continue
+            if start is not None and (best is None or k - start > best[2]):
+                best = (i + start, j + start, k - start)
+            start = None
+        return best
+
+    def _grown(self, block: Block, alo: int, ahi: int, blo: int, bhi: int) -> Block:
+        """The block grown both ways over equal lines, within the range."""
+        i, j, n = block
+        before, after = self.before, self.after
+        while i > alo and j > blo and before[i - 1] == after[j - 1]:
+            i, j, n = i - 1, j - 1, n + 1
+        while i + n < ahi and j + n < bhi and before[i + n] == after[j + n]:
+            n += 1
+        return i, j, n
+
+
+def _clipped(run: Block, alo: int, ahi: int, blo: int, bhi: int) -> Block | None:
+    """The part of the run within the range."""
+    i, j, n = run
+    start = max(alo - i, blo - j, 0)
+    end = min(n, ahi - i, bhi - j)
+    return (i + start, j + start, end - start) if end > start else None
+
+
+def _unchanged_documents(before: list[str], after: list[str]) -> list[Block]:
+    """The runs of documents the two files share, matched whole (as lines)."""
+    old_starts, new_starts = _document_starts(before), _document_starts(after)
+    old_documents = [tuple(before[i:j]) for i, j in pairwise(old_starts)]
+    new_documents = [tuple(after[i:j]) for i, j in pairwise(new_starts)]
+    matcher = difflib.SequenceMatcher(None, old_documents, new_documents, autojunk=False)
+    return [
+        (old_starts[i], new_starts[j], old_starts[i + n] - old_starts[i])
+        for i, j, n in matcher.get_matching_blocks()
+        if n
+    ]
+
+
+def _document_starts(lines: list[str]) -> list[int]:
+    """Where each document of the lines starts (the first line, and each `---` line), and
+    where the last ends."""
+    separators = [i for i, row in enumerate(lines) if i and row.rstrip() == _SEPARATOR]
+    return [0, *separators, len(lines)] if lines else [0]
 
 
 def _range(start: int, end: int) -> str:
