@@ -16,10 +16,12 @@ from netverify.encoding.capi import conj
 from netverify.encoding.classes import PodClass, is_single_pod, pod_classes, pod_identity
 from netverify.encoding.domain import FlowDomain
 from netverify.encoding.policies import PolicyEncoding, namespace_is
+from netverify.encoding.smtlib import literal, parse_assertions, symbol
 from netverify.encoding.solver import fresh_context
 from netverify.encoding.terms import (
     SymbolicEndpoint,
     SymbolicFlow,
+    protocol_code,
     symbolic_flow,
 )
 from netverify.encoding.universe import (
@@ -126,6 +128,33 @@ class ClusterEncoding:
         that could exist never use hostNetwork). Without one, `flow.same_node` is left out
         of every formula and decodes as False."""
         return any(pod_class.host_network for pod_class in self.classes)
+
+    @cached_property
+    def declared_port(self) -> z3.BoolRef | None:
+        """The flow's protocol and port are a containerPort of its destination, an existing
+        pod (None when no loaded pod declares a port). Built once per encoding, and as
+        SMT-LIB text (`netverify.encoding.smtlib`): a disjunct per class that declares ports,
+        thousands on a large cluster, each with its ports."""
+        flow = self.flow
+        destination, protocol, port = (
+            symbol(flow.destination.pod_class),
+            symbol(flow.protocol),
+            symbol(flow.port),
+        )
+        options = []
+        for pod_class in self.classes:
+            declared = sorted({(p.protocol, p.port) for pod in pod_class.pods for p in pod.ports})
+            if declared:
+                ports = " ".join(
+                    f"(and (= {protocol} {literal(protocol_code(code))}) (= {port} {literal(n)}))"
+                    for code, n in declared
+                )
+                options.append(f"(and (= {destination} {literal(pod_class.index)}) (or {ports}))")
+        if not options:
+            return None
+        constants = [flow.destination.pod_class, flow.protocol, flow.port]
+        (term,) = parse_assertions([f"(or {' '.join(options)})"], constants)
+        return term
 
     # -- scopes ----------------------------------------------------------------------------
 

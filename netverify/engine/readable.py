@@ -94,22 +94,6 @@ def _labels_of_new_pods(encoding: ClusterEncoding, flow: Flow) -> list[z3.ArithR
     ]
 
 
-def _declared_port(encoding: ClusterEncoding) -> z3.BoolRef | None:
-    """The flow's protocol and port are a containerPort of its destination, an existing pod
-    (None when no loaded pod declares a port)."""
-    flow = encoding.flow
-    options = []
-    for pod_class in encoding.classes:
-        declared = sorted({(p.protocol, p.port) for pod in pod_class.pods for p in pod.ports})
-        if declared:
-            ports = [
-                z3.And(flow.protocol == protocol_code(protocol), flow.port == number)
-                for protocol, number in declared
-            ]
-            options.append(z3.And(encoding.class_is(flow.destination, pod_class), z3.Or(ports)))
-    return z3.Or(options) if options else None
-
-
 def _preferences(
     encoding: ClusterEncoding,
     prefer_existing: bool,
@@ -122,7 +106,7 @@ def _preferences(
     if prefer_existing:
         preferences.append(z3.And([encoding.existing_pod(end) for end in ends]))
         preferences += [encoding.existing_pod(end) for end in ends]
-    declared = _declared_port(encoding) if prefer_declared_port else None
+    declared = encoding.declared_port if prefer_declared_port else None
     if declared is not None:
         preferences.append(declared)
     if prefer_tcp:

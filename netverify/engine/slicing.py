@@ -104,10 +104,14 @@ class _End:
         self.invariant = invariant
         self.pattern = pattern
         self.direction = direction
+        # Asked once per namespace, not once per pod: thousands of pods, a few namespaces.
+        may_be_in = {
+            name: self._may_be_in(name) for name in {pod.namespace for pod in cluster.pods}
+        }
         self.pods = [
             index
             for index, pod in enumerate(cluster.pods)
-            if self._may_be_in(pod.namespace) and self._pod_may_match(settings, pod)
+            if may_be_in[pod.namespace] and self._pod_may_match(settings, pod)
         ]
         self.by_namespace: dict[str, list[Pod]] = {}
         for index in self.pods:

@@ -150,6 +150,18 @@ class _ProductSearch:
             alike &= row.get(source, 0) if changed else ~row.get(source, 0)
         return alike
 
+    def _alike_at(self, source: int, signature: tuple[bool, ...], destination: int) -> bool:
+        """Whether `destination` is one of `_alike(source, signature)`: one bit of each row,
+        where the whole of `_alike` takes every row's every bit (asked of every source for
+        every product)."""
+        bit = 1 << destination
+        if not self.units & bit or self.covered.get(source, 0) & bit:
+            return False
+        return all(
+            bool(row.get(source, 0) & bit) == changed
+            for row, changed in zip(self.rows, signature, strict=True)
+        )
+
     def _product(self, source: int, destination: int) -> ClassProduct:
         """The witness pair's product: the destinations alike for the witness's source and
         the sources alike for its destination, then sources dropped (never the witness's)
@@ -171,7 +183,7 @@ class _ProductSearch:
         for other in self.sources:
             if (
                 other != source
-                and (self._alike(other, signature) >> destination) & 1
+                and self._alike_at(other, signature, destination)
                 and [id(r) for r in self._admitting(Direction.INGRESS, other, destination, port)]
                 == ingress
                 and (self._egress_alike(other, egress, port) >> destination) & 1

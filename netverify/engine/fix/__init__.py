@@ -9,6 +9,7 @@ change between existing pods (then with external addresses), counted by the sema
 engine (`rank`), and written as patches (`patch`).
 """
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from netverify.encoding.solver import SolverLimits
@@ -141,9 +142,20 @@ class _Fixer:
         self, candidate: Candidate, invariant: Invariant, depth: int, proved: list[Candidate]
     ) -> list[Candidate]:
         """Prove the spec with `candidate` applied: keep it when it repairs the invariant and
-        breaks nothing; return its extensions when the invariant is violated another way."""
+        breaks nothing; return its extensions when the invariant is violated another way.
+
+        At `MAX_DEPTH` there are no extensions, so only verdicts matter: the invariant is
+        proved first, on its own, and the others only if it now holds (most candidates
+        there leave it violated)."""
         head = applied(self.loaded, candidate)
-        results = self._proved(head, candidate, invariant)
+        again = self._again(candidate, invariant)
+        if depth >= MAX_DEPTH:
+            own = self._proved(head, [i for i in again if i.name == invariant.name])
+            if own[invariant.name].status is not Status.HOLDS:
+                return []
+            results = own | self._proved(head, [i for i in again if i.name != invariant.name])
+        else:
+            results = self._proved(head, again)
         if any(results[name].status is not Status.HOLDS for name in self.held & set(results)):
             return []
         target = results[invariant.name]
@@ -162,31 +174,36 @@ class _Fixer:
         )
         return [composed(candidate, then) for then in further]
 
-    def _proved(
-        self, head: LoadedCluster, candidate: Candidate, target: Invariant
-    ) -> dict[str, InvariantResult]:
-        """The results, with the candidate applied, of the target and of every invariant
-        whose verdict the changed policies (before or after the change) can decide; the
-        others' verdicts cannot change (as slicing has it), so they are not proved again.
-        A new admin policy can decide any flow: then the whole spec is proved."""
+    def _again(self, candidate: Candidate, target: Invariant) -> tuple[Invariant, ...]:
+        """The target and every invariant whose verdict the changed policies (before or
+        after the change) can decide, in spec order; the others' verdicts cannot change
+        (as slicing has it), so they are not proved again. A new admin policy can decide
+        any flow: then the whole spec."""
         spec = self.loaded_spec.spec
         if any(isinstance(edit.after, AdminPolicy) for edit in candidate.edits):
-            again = spec.invariants
-        else:
-            policies = [
-                policy
-                for edit in candidate.edits
-                for policy in (edit.before, edit.after)
-                if isinstance(policy, NetworkPolicy)
-            ]
-            names = {target.name} | {
-                invariant.name
-                for invariant, depends in zip(spec.invariants, self.depends, strict=True)
-                if any(depends(policy) for policy in policies)
-            }
-            again = tuple(i for i in spec.invariants if i.name in names)
+            return spec.invariants
+        policies = [
+            policy
+            for edit in candidate.edits
+            for policy in (edit.before, edit.after)
+            if isinstance(policy, NetworkPolicy)
+        ]
+        names = {target.name} | {
+            invariant.name
+            for invariant, depends in zip(spec.invariants, self.depends, strict=True)
+            if any(depends(policy) for policy in policies)
+        }
+        return tuple(i for i in spec.invariants if i.name in names)
+
+    def _proved(
+        self, head: LoadedCluster, invariants: Sequence[Invariant]
+    ) -> dict[str, InvariantResult]:
+        """The invariants' results with the candidate applied, by name."""
+        if not invariants:
+            return {}
+        spec = self.loaded_spec.spec
         part = self.loaded_spec.model_copy(
-            update={"spec": spec.model_copy(update={"invariants": again})}
+            update={"spec": spec.model_copy(update={"invariants": tuple(invariants)})}
         )
         return {result.name: result for result in prove(head, part, self.limits).results}
 

@@ -11,7 +11,7 @@ policy, when there is one).
 
 import difflib
 import os
-from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 from netverify.loading.migrate import cluster_network_policy
@@ -121,15 +121,141 @@ def _replaced(text: str, line: int, policy: NetworkPolicy) -> str | None:
 def _patch(path: str, before: str, after: str) -> FilePatch:
     old = "/dev/null" if not before else f"a/{path}"
     header = f"diff --git a/{path} b/{path}\n" + ("new file mode 100644\n" if not before else "")
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True), old, f"b/{path}"
-    )
+    lines = _hunks(before.splitlines(keepends=True), after.splitlines(keepends=True))
+    body = [f"--- {old}\n", f"+++ b/{path}\n", *lines] if lines else []
     return FilePatch(
-        path=path, diff=header + "".join(_terminated(lines)), original=before, patched=after
+        path=path, diff=header + "".join(_terminated(body)), original=before, patched=after
     )
 
 
-def _terminated(lines: Iterator[str]) -> list[str]:
+_CONTEXT = 3
+"""Unchanged lines shown around a change, as difflib and git show them."""
+_LONG = 200
+"""From this many lines, difflib's matcher sets popular lines aside (its `autojunk`)."""
+
+
+def _hunks(before: list[str], after: list[str]) -> list[str]:
+    """The hunks `difflib.unified_diff(before, after)` writes, after its two header lines
+    (from `_LONG` lines, found by `_ManifestMatcher`)."""
+    if len(after) < _LONG:
+        return list(difflib.unified_diff(before, after, n=_CONTEXT))[2:]
+    rows = []
+    for group in _ManifestMatcher(before, after).get_grouped_opcodes(_CONTEXT):
+        first, last = group[0], group[-1]
+        rows.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+        for tag, start, end, new_start, new_end in group:
+            if tag == "equal":
+                rows += (" " + row for row in before[start:end])
+                continue
+            rows += ("-" + row for row in before[start:end])
+            rows += ("+" + row for row in after[new_start:new_end])
+    return rows
+
+
+Block = tuple[int, int, int]
+"""Equal lines: where in the old file, where in the new one, how many (difflib's Match)."""
+
+
+class _ManifestMatcher(difflib.SequenceMatcher[str]):
+    """difflib's matcher, quick on a manifest file of which a fix changes a few documents.
+
+    difflib splits the lines at the longest match it finds, then each side likewise. In a
+    long range it scans every line for the longest run of equal lines that are not
+    "popular" (the seed of a match, which then grows both ways): seconds on a file of tens
+    of thousands of lines. There, the seed is sought only in the runs of unchanged
+    documents (compared whole) and in the equal lines at either end of the range, where it
+    lies when a few documents changed; short ranges are difflib's own."""
+
+    b2j: dict[str, list[int]]
+    """Set by difflib (typeshed leaves it out): where each line that may seed a match is."""
+
+    def __init__(self, before: list[str], after: list[str]) -> None:
+        super().__init__(None, before, after)
+        self.before, self.after = before, after
+        self.runs = _unchanged_documents(before, after)
+
+    def find_longest_match(
+        self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None
+    ) -> difflib.Match:
+        ahi = len(self.before) if ahi is None else ahi
+        bhi = len(self.after) if bhi is None else bhi
+        if ahi - alo + bhi - blo <= 2 * _LONG:
+            return super().find_longest_match(alo, ahi, blo, bhi)
+        runs = [self._grown((alo, blo, 0), alo, ahi, blo, bhi)]
+        runs.append(self._grown((ahi, bhi, 0), alo, ahi, blo, bhi))
+        runs += (
+            self._grown(clipped, alo, ahi, blo, bhi)
+            for run in self.runs
+            if (clipped := _clipped(run, alo, ahi, blo, bhi)) is not None
+        )
+        seeds = [seed for run in runs if (seed := self._seed(run)) is not None]
+        if not seeds:
+            return super().find_longest_match(alo, ahi, blo, bhi)
+        seed = min(seeds, key=lambda block: (-block[2], block[0], block[1]))
+        return difflib.Match(*self._grown(seed, alo, ahi, blo, bhi))
+
+    def _seed(self, run: Block) -> Block | None:
+        """The run's longest stretch of lines that may seed a match (those difflib keeps
+        in `b2j`: not popular), the first of equals."""
+        i, j, n = run
+        best: Block | None = None
+        start = None
+        for k in range(n + 1):
+            if k < n and self.after[j + k] in self.b2j:
+                start = k if start is None else start
+                continue
+            if start is not None and (best is None or k - start > best[2]):
+                best = (i + start, j + start, k - start)
+            start = None
+        return best
+
+    def _grown(self, block: Block, alo: int, ahi: int, blo: int, bhi: int) -> Block:
+        """The block grown both ways over equal lines, within the range."""
+        i, j, n = block
+        before, after = self.before, self.after
+        while i > alo and j > blo and before[i - 1] == after[j - 1]:
+            i, j, n = i - 1, j - 1, n + 1
+        while i + n < ahi and j + n < bhi and before[i + n] == after[j + n]:
+            n += 1
+        return i, j, n
+
+
+def _clipped(run: Block, alo: int, ahi: int, blo: int, bhi: int) -> Block | None:
+    """The part of the run within the range."""
+    i, j, n = run
+    start = max(alo - i, blo - j, 0)
+    end = min(n, ahi - i, bhi - j)
+    return (i + start, j + start, end - start) if end > start else None
+
+
+def _unchanged_documents(before: list[str], after: list[str]) -> list[Block]:
+    """The runs of documents the two files share, matched whole (as lines)."""
+    old_starts, new_starts = _document_starts(before), _document_starts(after)
+    old_documents = [tuple(before[i:j]) for i, j in pairwise(old_starts)]
+    new_documents = [tuple(after[i:j]) for i, j in pairwise(new_starts)]
+    matcher = difflib.SequenceMatcher(None, old_documents, new_documents, autojunk=False)
+    return [
+        (old_starts[i], new_starts[j], old_starts[i + n] - old_starts[i])
+        for i, j, n in matcher.get_matching_blocks()
+        if n
+    ]
+
+
+def _document_starts(lines: list[str]) -> list[int]:
+    """Where each document of the lines starts (the first line, and each `---` line), and
+    where the last ends."""
+    separators = [i for i, row in enumerate(lines) if i and row.rstrip() == _SEPARATOR]
+    return [0, *separators, len(lines)] if lines else [0]
+
+
+def _range(start: int, end: int) -> str:
+    """A hunk's line range as unified diffs write it (difflib's `_format_range_unified`)."""
+    if end - start == 1:
+        return str(start + 1)
+    return f"{start + 1 if end > start else start},{end - start}"
+
+
+def _terminated(lines: list[str]) -> list[str]:
     """Diff lines, each ending in a newline (a last line without one is marked as `git` does)."""
     return [
         row if row.endswith("\n") else row + "\n\\ No newline at end of file\n" for row in lines
