@@ -594,3 +594,30 @@ def test_new_pods_are_one_group_whatever_policies_cannot_tell_apart(tmp_path: Pa
     [finding] = to_db
     assert finding.ports == (PortRange(start=5432, end=5432),)
     assert {g.namespace for g in (finding.source, *finding.other_sources)} == {"dev", "dev-2"}
+
+
+API_ON_UDP_53 = """\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-on-udp-53, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress:
+    - ports: [{protocol: UDP, port: 53}]
+"""
+
+
+def test_added_flows_leave_part_of_the_limit_to_removed_ones(tmp_path: Path) -> None:
+    """HEAD opens api on UDP 53 (two flow groups) and closes api -> db: at a limit of two,
+    added flows used to take both and the report listed no removal at all."""
+    text = (FIXTURES / "base" / "policies.yaml").read_text(encoding="utf-8")
+    base = _variant(tmp_path / "base", text)
+    head = _variant(tmp_path / "head", _without_api_to_db(text) + API_ON_UDP_53)
+    everything = _engine_diff(base, head)
+    assert everything.complete
+    assert {f.change for f in everything.findings} == {Change.ADDED, Change.REMOVED}
+    limited = _engine_diff(base, head, max_findings=2)
+    assert not limited.complete
+    assert {f.change for f in limited.findings} == {Change.ADDED, Change.REMOVED}
+    assert _engine_diff(base, head, max_findings=3).complete

@@ -19,7 +19,7 @@ report lists groups, not pod pairs (`findings`).
 from netverify.encoding.solver import SolverLimits, unknown_reason
 from netverify.engine.diff.findings import Product, merged_findings
 from netverify.engine.diff.revisions import Revisions
-from netverify.engine.diff.search import DiffSearch, limit_reason
+from netverify.engine.diff.search import DiffSearch, Searched, limit_reason
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description
@@ -42,6 +42,20 @@ ON_OPEN_ORDER = (
 )
 
 
+def _both_changes(search: DiffSearch, max_findings: int) -> list[Searched]:
+    """Each kind of change, in `Change` order, sharing `max_findings` flow groups. Each is
+    first given half, so that added flows cannot use up the budget and leave removed ones
+    unsearched (a report that says "0 removed" when none were looked for); a kind stopped at
+    its half is searched again with what the other left."""
+    halves = (max_findings - max_findings // 2, max_findings // 2)
+    found = {change: search.changes(change, half) for change, half in zip(Change, halves)}
+    for change in Change:
+        others = sum(len(found[other].products) for other in Change if other is not change)
+        if found[change].at_limit and others + len(found[change].products) < max_findings:
+            found[change] = search.changes(change, max_findings - others)
+    return [found[change] for change in Change]
+
+
 def diff(
     base: LoadedCluster,
     head: LoadedCluster,
@@ -57,15 +71,13 @@ def diff(
     search = DiffSearch(SymbolicDiff(revisions, pods, namespaces, limits))
     products: list[Product] = []
     at_limit, reason, error = False, None, None
-    for change in Change:
-        try:
-            searched = search.changes(change, max_findings - len(products))
-        except ReplayMismatch as mismatch:
-            error = f"internal error: {mismatch}"
-            break
-        products += searched.products
-        at_limit = at_limit or searched.at_limit
-        reason = reason or searched.unknown
+    try:
+        for searched in _both_changes(search, max_findings):
+            products += searched.products
+            at_limit = at_limit or searched.at_limit
+            reason = reason or searched.unknown
+    except ReplayMismatch as mismatch:
+        error = f"internal error: {mismatch}"
     findings = merged_findings(products)
     if at_limit:
         reason = limit_reason(max_findings, len(findings))
