@@ -48,7 +48,9 @@ def _both_changes(search: DiffSearch, max_findings: int) -> list[Searched]:
     unsearched (a report that says "0 removed" when none were looked for); a kind stopped at
     its half is searched again with what the other left."""
     halves = (max_findings - max_findings // 2, max_findings // 2)
-    found = {change: search.changes(change, half) for change, half in zip(Change, halves)}
+    found = {
+        change: search.changes(change, half) for change, half in zip(Change, halves, strict=True)
+    }
     for change in Change:
         others = sum(len(found[other].products) for other in Change if other is not change)
         if found[change].at_limit and others + len(found[change].products) < max_findings:
