@@ -22,6 +22,8 @@ from netverify.model import (
     Pod,
     PodEndpoint,
     PodScope,
+    PolicyPort,
+    PortRange,
     Protocol,
     RuleRef,
     Tier,
@@ -43,8 +45,15 @@ NAMESPACES = tuple(
 PODS = (Pod(namespace="dev", name="web"), Pod(namespace="prod", name="db"))
 
 
-def _policy(name: str, priority: int, action: AdminAction, rule: str | None = None) -> AdminPolicy:
-    """A ClusterNetworkPolicy of the Admin tier on dev's egress to prod."""
+def _policy(
+    name: str,
+    priority: int,
+    action: AdminAction,
+    rule: str | None = None,
+    ports: tuple[PolicyPort, ...] = (),
+) -> AdminPolicy:
+    """A ClusterNetworkPolicy of the Admin tier on dev's egress to prod (on `ports`, by
+    default every port)."""
     return AdminPolicy(
         api_version=CNP_API_VERSION,
         kind="ClusterNetworkPolicy",
@@ -65,6 +74,7 @@ def _policy(name: str, priority: int, action: AdminAction, rule: str | None = No
                         )
                     ),
                 ),
+                ports=ports,
             ),
         ),
     )
@@ -116,6 +126,32 @@ def test_an_equal_priority_makes_the_report_incomplete() -> None:
     assert not report.complete
     assert report.incomplete_reason is not None
     assert "cnp/accept and cnp/deny" in report.incomplete_reason
+
+
+def test_a_port_whose_change_depends_on_an_open_order_is_in_no_finding() -> None:
+    """HEAD's Deny ties with BASE's Accept of TCP/1: dev -> prod is removed on every other
+    port, and on TCP/1 only in some orders; the finding leaves TCP/1 out, the report says
+    why it is incomplete."""
+    accept = _policy(
+        "z-accept", 2, AdminAction.ACCEPT, ports=(PolicyPort(port_range=PortRange(start=1, end=1)),)
+    )
+    deny = _policy("deny", 2, AdminAction.DENY)
+    report = _diff(_cluster(accept), _cluster(accept, deny), PodScope.EXISTING)
+    assert report.error is None and not report.complete
+    assert (
+        report.incomplete_reason is not None
+        and "dev/web -> prod/db TCP/1" in report.incomplete_reason
+    )
+    ports = {
+        protocol: [(r.start, r.end) for r in finding.ports]
+        for finding in report.findings
+        for protocol in finding.protocols
+    }
+    assert ports == {
+        Protocol.TCP: [(2, 65535)],
+        Protocol.UDP: [(1, 65535)],
+        Protocol.SCTP: [(1, 65535)],
+    }
 
 
 def _revised_tiers(data: st.DataObject, base: Cluster) -> Cluster:
