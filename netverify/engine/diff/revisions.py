@@ -33,7 +33,7 @@ from netverify.model import (
 )
 from netverify.model.diff import Change, DiffCause, Revision
 from netverify.semantics import evaluate, port_cuts
-from netverify.semantics.evaluator import placements
+from netverify.semantics.evaluator import placements, possible_verdicts
 from netverify.semantics.matching import policy_selects, rule_peers_match
 
 
@@ -157,8 +157,7 @@ class Revisions:
         which it changed."""
         head = self.decide(flow, in_head=True)
         base = self.decide(flow, in_head=False)
-        wanted = change is Change.ADDED
-        if not (head.allowed == wanted and base.allowed != wanted):
+        if not self.changes_at(flow, change, flow.port):
             raise ReplayMismatch(
                 f"the {change.value} flow {flow.model_dump_json()} is not confirmed by "
                 "the reference evaluator (a soundness bug; please report it)"
@@ -230,13 +229,22 @@ class Revisions:
         return _policy(self.base, ref) != _policy(self.head, ref)
 
     def changes_at(self, flow: Flow, change: Change, port: int) -> bool:
-        """The flow, moved to `port`, is allowed now and was blocked before (the evaluator's
-        word, asked of the revision that allows first: it usually settles it)."""
+        """The flow, moved to `port`, is allowed now and was blocked before, in every order
+        of admin policies the API leaves open (a change is one in every order; where it
+        depends on the order, the report says so instead). The evaluator's word, asked of
+        the revision that allows first: it usually settles it."""
         probe = flow.model_copy(update={"port": port})
-        return (
-            self.decide(probe, in_head=change is Change.ADDED).allowed
-            and not self.decide(probe, in_head=change is Change.REMOVED).allowed
-        )
+        now = change is Change.ADDED
+        return self.verdicts(probe, in_head=now) == {True} and self.verdicts(
+            probe, in_head=not now
+        ) == {False}
+
+    def verdicts(self, flow: Flow, in_head: bool) -> set[bool]:
+        """The flow's verdicts in HEAD or in BASE under every order of admin policies the
+        API allows: one, unless the order decides the flow."""
+        if in_head:
+            return set(possible_verdicts(self.head, flow, self.settings))
+        return set(possible_verdicts(self.base, self.as_in_base(flow), self.settings))
 
     def changes_alike(self, witness: ChangedFlow, probe: Flow) -> bool:
         """The probe (the witness with one end replaced) changes like the witness: allowed
@@ -249,12 +257,11 @@ class Revisions:
         change = witness.change
         if probe not in placements(probe):
             return False
-        decision = self.decide(probe, in_head=change is Change.ADDED)
         ends = sorted({port for r in witness.ports for port in (r.start, r.end)} - {probe.port})
         return (
-            decision.allowed
-            and allowing_rules(decision) == allowing_rules(witness.allowing)
-            and not self.decide(probe, in_head=change is Change.REMOVED).allowed
+            self.changes_at(probe, change, probe.port)
+            and allowing_rules(self.decide(probe, in_head=change is Change.ADDED))
+            == allowing_rules(witness.allowing)
             and all(self.changes_at(probe, change, port) for port in ends)
         )
 
