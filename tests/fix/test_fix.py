@@ -443,3 +443,42 @@ def test_no_policy_is_written_into_a_namespace_that_does_not_exist(tmp_path: Pat
     assert proposed
     namespaces = {edit.key.namespace for c in proposed for edit in c.edits}
     assert namespaces == {"b"}
+
+
+METRICS_FROM_EVERYWHERE = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: server-metrics, namespace: b}
+spec:
+  podSelector:
+    matchLabels: {app: server}
+  ingress:
+    - from:
+        - namespaceSelector: {}
+      ports:
+        - {protocol: TCP, port: 8080}
+"""
+
+FORBID_EVERYTHING_ON_8080 = """\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: nothing-reaches-server-8080
+    pods: any
+    namespaces: any
+    forbid:
+      to: {namespace: b, pod: {app: server}}
+      ports: ["8080/TCP"]
+"""
+
+
+def test_a_rule_that_cannot_be_narrowed_is_removed(tmp_path: Path) -> None:
+    """Found on argo-cd's install.yaml (dex's metrics port open to every namespace, forbid
+    of everything on it): no peer exclusion and no port left to keep, and no fix was
+    proposed at all."""
+    report = _fix(_write(tmp_path, METRICS_FROM_EVERYWHERE, FORBID_EVERYTHING_ON_8080))
+    (entry,) = report.invariants
+    assert entry.fixes, entry.reason
+    first = entry.fixes[0].candidate
+    assert first.change is ChangeKind.REMOVE_RULE
+    (edit,) = first.edits
+    assert edit.key.name == "server-metrics" and edit.after.ingress == ()

@@ -103,10 +103,27 @@ def _forbid_candidates(
             policy = _policy(cluster, rule_ref.policy.namespace, rule_ref.policy.name)
             if policy is None:
                 continue
-            yield from _narrowed_peers(
-                invariant, policy, side.direction, rule_ref.index, peer_index, pattern, other
-            )
-            yield from _narrowed_ports(invariant, policy, side.direction, rule_ref.index, decision)
+            narrowed = [
+                *_narrowed_peers(
+                    invariant, policy, side.direction, rule_ref.index, peer_index, pattern, other
+                ),
+                *_narrowed_ports(invariant, policy, side.direction, rule_ref.index, decision),
+            ]
+            # A rule admitting the flow on its every port, from peers the pattern cannot
+            # exclude (argo-cd's metrics rule from every namespace against a forbid of
+            # everything on that port), can only go.
+            yield from narrowed or [
+                _rule_edit(
+                    invariant,
+                    ChangeKind.REMOVE_RULE,
+                    policy,
+                    side.direction,
+                    rule_ref.index,
+                    None,
+                    "removes the rule: neither its peers nor its ports can leave the "
+                    "forbidden flows out",
+                )
+            ]
     if cluster.admin_policies or decision.node_local:
         for side in (decision.ingress, decision.egress):
             if side.governed:
