@@ -482,3 +482,51 @@ def test_a_rule_that_cannot_be_narrowed_is_removed(tmp_path: Path) -> None:
     assert first.change is ChangeKind.REMOVE_RULE
     (edit,) = first.edits
     assert edit.key.name == "server-metrics" and edit.after.ingress == ()
+
+
+SERVER_METRICS_ONLY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: server, namespace: b}
+spec:
+  podSelector:
+    matchLabels: {app: server}
+  ingress:
+    - from:
+        - namespaceSelector: {}
+      ports:
+        - {protocol: TCP, port: 9101}
+"""
+
+CLIENT_NEVER_OTHER_REACHES = """\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: client-never-reaches-server
+    forbid:
+      from: {pod: a/client}
+      to: {pod: b/server}
+  - name: other-reaches-server
+    require:
+      from: {pod: a/other}
+      to: {pod: b/server}
+      ports: ["8080/TCP"]
+"""
+
+
+def test_two_fixes_of_one_policy_in_different_rules_are_one_patch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found on argo-cd's install.yaml: a forbid narrows the metrics rule of a policy and a
+    require adds a rule to it; the patch left the forbid's fix out ("its fix edits a policy
+    another fix edits"). The edits touch different rules, so the patch carries both, proved
+    together, and the patched files prove."""
+    spec = _write(tmp_path, SERVER_METRICS_ONLY, CLIENT_NEVER_OTHER_REACHES)
+    report = _fix(spec)
+    assert [len(entry.fixes) > 0 for entry in report.invariants] == [True, True]
+    assert report.left_out == () and report.together_holds
+    (patch,) = report.patches
+    assert patch.path.endswith("policies.yaml")
+    monkeypatch.chdir(tmp_path)
+    subprocess.run(["git", "init", "-q"], check=True)
+    _apply_patch(tmp_path, "spec.yaml")
+    assert _prove_exit("spec.yaml") == 0

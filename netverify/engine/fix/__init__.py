@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from netverify.encoding.solver import SolverLimits
-from netverify.engine.fix.apply import applied, composed
+from netverify.engine.fix.apply import applied, composed, merged
 from netverify.engine.fix.candidates import candidates, no_candidate_reason
 from netverify.engine.fix.patch import file_patches
 from netverify.engine.fix.rank import changed_flows, external_flow_count, flow_count
@@ -67,16 +67,24 @@ def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) ->
 
 def _together(smallest: list[Candidate]) -> tuple[Candidate | None, tuple[str, ...]]:
     """The candidates as one, and the invariants whose candidate edits a policy an earlier
-    one already edits differently (the two cannot both be applied as proved)."""
+    one already edits differently, in the same rules (the two cannot both be applied).
+    Edits of one policy in different rules are merged; the caller proves the union."""
     if not smallest:
         return None, ()
     together, left_out = smallest[0], []
     for candidate in smallest[1:]:
-        taken = {edit.key: edit.after for edit in together.edits}
-        if any(taken.get(edit.key, edit.after) != edit.after for edit in candidate.edits):
+        taken = {edit.key: edit for edit in together.edits}
+        edits = [
+            edit
+            if edit.key not in taken or taken[edit.key].after == edit.after
+            else merged(taken[edit.key], edit)
+            for edit in candidate.edits
+        ]
+        if any(edit is None for edit in edits):
             left_out.append(candidate.invariant)
         else:
-            together = composed(together, candidate)
+            kept = tuple(edit for edit in edits if edit is not None)
+            together = composed(together, candidate.model_copy(update={"edits": kept}))
     return together, tuple(left_out)
 
 

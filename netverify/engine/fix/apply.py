@@ -1,6 +1,6 @@
 """A candidate applied to an in-memory copy of the loaded cluster."""
 
-from netverify.model import AdminPolicy, LoadedCluster
+from netverify.model import AdminPolicy, Direction, LoadedCluster, NetworkPolicy, PolicyRule
 from netverify.model.fix import Candidate, PolicyEdit
 from netverify.model.refs import ObjectRef, network_policy_ref
 
@@ -43,3 +43,68 @@ def composed(first: Candidate, then: Candidate) -> Candidate:
             "why": f"{first.why}; and {then.why}",
         }
     )
+
+
+def merged(first: PolicyEdit, second: PolicyEdit) -> PolicyEdit | None:
+    """Two edits of one existing NetworkPolicy as one, when they change different rules
+    (each replaces, removes or appends rules, and nothing else): two invariants' fixes often
+    touch one policy, and their union is what the user applies. None when they overlap or
+    either changes more than its rules; the caller proves the union with the whole spec."""
+    base = first.before
+    if base is None or second.before != base:
+        return None
+    if not isinstance(first.after, NetworkPolicy) or not isinstance(second.after, NetworkPolicy):
+        return None
+    after = base
+    for direction in Direction:
+        rules = _merged_rules(
+            base.rules(direction), first.after.rules(direction), second.after.rules(direction)
+        )
+        if rules is None:
+            return None
+        after = after.model_copy(update={_FIELDS[direction]: rules})
+    if any(_rules_aside(edited) != _rules_aside(base) for edited in (first.after, second.after)):
+        return None
+    return first.model_copy(update={"after": after})
+
+
+_FIELDS = {Direction.INGRESS: "ingress", Direction.EGRESS: "egress"}
+
+
+def _rules_aside(policy: NetworkPolicy) -> NetworkPolicy:
+    return policy.model_copy(update={"ingress": (), "egress": ()})
+
+
+_Changes = tuple[dict[int, PolicyRule | None], tuple[PolicyRule, ...]]
+"""Rules replaced (None: removed) by index of the original, and rules appended."""
+
+
+def _merged_rules(
+    base: tuple[PolicyRule, ...], ours: tuple[PolicyRule, ...], theirs: tuple[PolicyRule, ...]
+) -> tuple[PolicyRule, ...] | None:
+    if ours in (base, theirs):
+        return theirs
+    if theirs == base:
+        return ours
+    mine, other = _rule_changes(base, ours), _rule_changes(base, theirs)
+    if mine is None or other is None or mine[0].keys() & other[0].keys():
+        return None
+    replaced = {**mine[0], **other[0]}
+    kept = [replaced.get(index, rule) for index, rule in enumerate(base)]
+    return (*(rule for rule in kept if rule is not None), *mine[1], *other[1])
+
+
+def _rule_changes(base: tuple[PolicyRule, ...], after: tuple[PolicyRule, ...]) -> _Changes | None:
+    """How `after` came from `base`: rules replaced in place, one removed, or rules
+    appended (what fix candidates do); None for any other shape."""
+    if len(after) == len(base):
+        return {
+            i: rule for i, (old, rule) in enumerate(zip(base, after, strict=True)) if old != rule
+        }, ()
+    if len(after) > len(base) and after[: len(base)] == base:
+        return {}, after[len(base) :]
+    if len(after) == len(base) - 1:
+        for index in range(len(base)):
+            if base[:index] + base[index + 1 :] == after:
+                return {index: None}, ()
+    return None
