@@ -24,7 +24,7 @@ from netverify.loading.spec import resolve_spec
 from netverify.loading.specfile import read_spec
 from netverify.model import LoadedCluster, LoadedSpec, Status
 from netverify.model.fix import Candidate, ChangeKind, FixReport
-from netverify.model.flow import PodEndpoint
+from netverify.model.flow import Flow, PodEndpoint
 from netverify.model.labels import Operator
 from netverify.model.objects import NAMESPACE_NAME_LABEL
 from netverify.model.policy import Direction
@@ -152,6 +152,21 @@ def _load(spec_path: Path) -> tuple[LoadedCluster, LoadedSpec]:
 
 def _fix(spec_path: Path) -> FixReport:
     return fix(*_load(spec_path), LIMITS)
+
+
+def _first_candidates(spec_path: Path) -> tuple[LoadedCluster, Flow, list[Candidate]]:
+    """The counterexample of the spec's first invariant, which must be violated, and the
+    candidates read off it."""
+    loaded, loaded_spec = _load(spec_path)
+    violated = prove(loaded, loaded_spec, LIMITS).results[0]
+    assert violated.status is Status.VIOLATED and violated.counterexample is not None
+    proposed = candidates(
+        loaded.cluster,
+        loaded_spec.spec.invariants[0],
+        violated.counterexample.decision,
+        loaded_spec.spec.invariants,
+    )
+    return loaded, violated.counterexample.decision.flow, proposed
 
 
 def _apply_patch(folder: Path, spec: str) -> None:
@@ -345,15 +360,7 @@ def test_an_isolating_policy_admits_only_requires_about_the_pods_it_selects(
 ) -> None:
     """Found on kube-prometheus: isolating the grafana pods also admitted the spec's
     `grafana -> prometheus` require, a rule no grafana pod needs."""
-    loaded, loaded_spec = _load(_write(tmp_path, "", FORBID_CLIENT_REQUIRE_DB))
-    violated = prove(loaded, loaded_spec, LIMITS).results[0]
-    assert violated.status is Status.VIOLATED and violated.counterexample is not None
-    proposed = candidates(
-        loaded.cluster,
-        loaded_spec.spec.invariants[0],
-        violated.counterexample.decision,
-        loaded_spec.spec.invariants,
-    )
+    _, _, proposed = _first_candidates(_write(tmp_path, "", FORBID_CLIENT_REQUIRE_DB))
     isolating = [c for c in proposed if "only what the spec requires" in c.why]
     assert isolating, [c.why for c in proposed]
     isolated = {}
@@ -427,37 +434,13 @@ def test_no_policy_is_written_into_a_namespace_that_does_not_exist(tmp_path: Pat
     """The witness's source is a pod of a namespace that could be created, named by a
     stand-in; isolating its egress in that name (kube-prometheus: `other/isolate-...`) would
     govern nothing."""
-    loaded, loaded_spec = _load(_write(tmp_path, "", FORBID_NEW_NAMESPACES))
-    violated = prove(loaded, loaded_spec, LIMITS).results[0]
-    assert violated.status is Status.VIOLATED and violated.counterexample is not None
-    source = violated.counterexample.decision.flow.source
-    assert (
-        isinstance(source, PodEndpoint) and loaded.cluster.namespace(source.namespace.name) is None
-    )
-    proposed = candidates(
-        loaded.cluster,
-        loaded_spec.spec.invariants[0],
-        violated.counterexample.decision,
-        loaded_spec.spec.invariants,
-    )
+    loaded, flow, proposed = _first_candidates(_write(tmp_path, "", FORBID_NEW_NAMESPACES))
+    assert isinstance(flow.source, PodEndpoint)
+    assert loaded.cluster.namespace(flow.source.namespace.name) is None
     assert proposed
     namespaces = {edit.key.namespace for c in proposed for edit in c.edits}
     assert namespaces == {"b"}
 
-
-METRICS_FROM_EVERYWHERE = """\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: server-metrics, namespace: b}
-spec:
-  podSelector:
-    matchLabels: {app: server}
-  ingress:
-    - from:
-        - namespaceSelector: {}
-      ports:
-        - {protocol: TCP, port: 8080}
-"""
 
 FORBID_EVERYTHING_ON_8080 = """\
 manifests: [cluster.yaml, policies.yaml]
@@ -475,28 +458,16 @@ def test_a_rule_that_cannot_be_narrowed_is_removed(tmp_path: Path) -> None:
     """Found on argo-cd's install.yaml (dex's metrics port open to every namespace, forbid
     of everything on it): no peer exclusion and no port left to keep, and no fix was
     proposed at all."""
-    report = _fix(_write(tmp_path, METRICS_FROM_EVERYWHERE, FORBID_EVERYTHING_ON_8080))
+    report = _fix(_write(tmp_path, FROM_EVERY_NAMESPACE, FORBID_EVERYTHING_ON_8080))
     (entry,) = report.invariants
     assert entry.fixes, entry.reason
     first = entry.fixes[0].candidate
     assert first.change is ChangeKind.REMOVE_RULE
     (edit,) = first.edits
-    assert edit.key.name == "server-metrics" and edit.after.ingress == ()
+    assert edit.key.name == "from-everywhere" and edit.after.ingress == ()
 
 
-SERVER_METRICS_ONLY = """\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: server, namespace: b}
-spec:
-  podSelector:
-    matchLabels: {app: server}
-  ingress:
-    - from:
-        - namespaceSelector: {}
-      ports:
-        - {protocol: TCP, port: 9101}
-"""
+SERVER_METRICS_ONLY = FROM_EVERY_NAMESPACE.replace("port: 8080", "port: 9101")
 
 CLIENT_NEVER_OTHER_REACHES = """\
 manifests: [cluster.yaml, policies.yaml]
