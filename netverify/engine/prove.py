@@ -238,14 +238,16 @@ def _with_findings(
     max_findings: int,
 ) -> InvariantResult:
     """The result with every violating flow as findings, when it is a violated forbid or
-    require; an internal error when a finding's witness is not confirmed."""
+    require, searched on the invariant's slice where `prove` proves on slices; an internal
+    error when a finding's witness is not confirmed."""
     if result.status is not Status.VIOLATED or invariant.kind is InvariantKind.REACHABLE:
         return result
     # NOTE: imported here: only `prove --all` needs the diff engine behind it.
     from netverify.engine.violations import violation_findings
 
     try:
-        found = violation_findings(cluster, settings, invariant, limits, max_findings)
+        part = slice_for(cluster, settings, invariant) if worth_slicing(cluster) else None
+        found = violation_findings(cluster, settings, invariant, limits, max_findings, part)
     except ReplayMismatch as mismatch:
         return result.model_copy(
             update={"status": Status.ERROR, "reason": f"internal error: {mismatch}"}

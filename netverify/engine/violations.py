@@ -24,6 +24,7 @@ from netverify.engine.diff.search import DiffSearch, limit_reason
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
 from netverify.engine.readable import is_new_pod
 from netverify.engine.replay import ReplayMismatch
+from netverify.engine.slicing import Slice
 from netverify.engine.tiers import flow_name
 from netverify.model import (
     Cluster,
@@ -55,23 +56,29 @@ def violation_findings(
     invariant: Invariant,
     limits: SolverLimits,
     max_findings: int,
+    part: Slice | None = None,
 ) -> ViolationFindings:
     """At most `max_findings` findings covering the invariant's violating flows, each once.
 
     Only `forbid` and `require` are asked (a `reachable` is violated by having no allowed
     flow at all). A violating flow no policy can block (node-local traffic, a hostNetwork
     pod's traffic with an external address) is not listed: the findings are then marked
-    incomplete, naming one.
+    incomplete, naming one. With `part`, the invariant's slice (`slice_for`), the solver
+    sees only the slice, as `prove`'s does; the evaluator still decides on the cluster.
     """
     assert invariant.kind is not InvariantKind.REACHABLE, "only forbid and require"
     forbid = invariant.kind is InvariantKind.FORBID
+    revise = _allowing_nothing if forbid else _without_policies
     revisions = _InvariantRevisions(
-        base=_allowing_nothing(cluster) if forbid else _without_policies(cluster),
-        head=cluster,
-        settings=settings,
-        invariant=invariant,
+        base=revise(cluster), head=cluster, settings=settings, invariant=invariant
     )
-    symbolic = SymbolicDiff(revisions, invariant.pods, invariant.namespaces, limits, invariant)
+    encoded = None
+    if part is not None:
+        sliced = part.of(cluster)
+        encoded = Revisions(base=revise(sliced), head=sliced, settings=settings)
+    symbolic = SymbolicDiff(
+        revisions, invariant.pods, invariant.namespaces, limits, invariant, encoded
+    )
     change = Change.ADDED if forbid else Change.REMOVED
     searched = DiffSearch(symbolic).changes(change, max_findings)
     findings = merged_findings(searched.products)

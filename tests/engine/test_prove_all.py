@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from netverify.cli.app import app
 from netverify.engine import SolverLimits
 from netverify.engine.diff import diff
+from netverify.engine.slicing import Slice, slice_for
 from netverify.engine.violations import violation_findings
 from netverify.model import (
     CNP_API_VERSION,
@@ -70,9 +71,10 @@ def _findings(
 
 
 def _invariants(cluster: Cluster) -> st.SearchStrategy[Invariant]:
-    """A forbid or require over existing pods, between everything or out of one namespace."""
+    """A forbid or require over existing pods, between everything or out of or into one
+    namespace (which a slice of the cluster leaves the other pods out of)."""
     names = [namespace.name for namespace in cluster.namespaces]
-    sources = st.one_of(
+    ends = st.one_of(
         st.just(EndpointPattern()),
         st.sampled_from(names).map(lambda name: EndpointPattern(namespace_name=name)),
     )
@@ -80,9 +82,20 @@ def _invariants(cluster: Cluster) -> st.SearchStrategy[Invariant]:
         Invariant,
         name=st.just("generated"),
         kind=st.sampled_from((InvariantKind.FORBID, InvariantKind.REQUIRE)),
-        source=sources,
+        source=ends,
+        destination=ends,
         pods=st.just(PodScope.EXISTING),
     )
+
+
+def _part(data: st.DataObject, cluster: Cluster, invariant: Invariant) -> Slice | None:
+    """The invariant's slice, searched as `prove --all` does on large clusters, or None
+    (the whole cluster), half the time each: the findings must be the same flows."""
+    if not data.draw(st.booleans(), label="sliced"):
+        return None
+    part = slice_for(cluster, Settings(), invariant)
+    event("sliced, pods left out" if len(part.pods) < len(cluster.pods) else "sliced")
+    return part
 
 
 @settings(DIFFERENTIAL, max_examples=40)
@@ -97,7 +110,9 @@ def test_findings_cover_exactly_the_violating_flows(data: st.DataObject) -> None
     admin = data.draw(st.sampled_from((0, 3)))
     cluster = data.draw(clusters(max_pods=4, max_policies=3, max_admin_policies=admin))
     invariant = data.draw(_invariants(cluster))
-    found = violation_findings(cluster, Settings(), invariant, SolverLimits(), 100)
+    found = violation_findings(
+        cluster, Settings(), invariant, SolverLimits(), 100, _part(data, cluster, invariant)
+    )
     # Only an unlisted violation or an open order leaves a complete search incomplete.
     assert found.complete or any(
         why in (found.incomplete_reason or "") for why in ("are not listed", "leaves open")
@@ -152,7 +167,8 @@ def test_findings_for_pods_that_could_exist_cover_the_violating_flows(
     that does not violate is covered."""
     cluster = data.draw(clusters(max_pods=3, max_policies=3))
     invariant = data.draw(_invariants(cluster)).model_copy(update={"pods": PodScope.ANY})
-    found = violation_findings(cluster, Settings(), invariant, SolverLimits(), 40)
+    part = _part(data, cluster, invariant)
+    found = violation_findings(cluster, Settings(), invariant, SolverLimits(), 40, part)
     if not found.complete and "are not listed" not in (found.incomplete_reason or ""):
         # A new pod's named ports may make one finding per port number it could give them.
         assert (found.incomplete_reason or "").startswith(

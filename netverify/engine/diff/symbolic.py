@@ -58,16 +58,30 @@ class SymbolicDiff:
         namespaces: NamespaceScope,
         limits: SolverLimits,
         within: Invariant | None = None,
+        encoded: Revisions | None = None,
     ) -> None:
         """`within`: only the flows the invariant matches (`prove --all`); the bit sets
         compare flows between classes only for a `forbid` that matches every port of every
-        protocol and names no address (`_class_ends`), the solver searches the rest."""
+        protocol and names no address (`_class_ends`), the solver searches the rest.
+        `encoded`: slices of the revisions that decide every flow the diff is about
+        (`prove --all` on a slice): only their pods and policies are encoded, in the
+        revisions' universe, so that their classes and address cells are the revisions'
+        own restricted to the slices' pods; the revisions' pods' addresses stay taken."""
         self.revisions, self.pods, self.limits = revisions, pods, limits
-        base, merged, settings = revisions.base, revisions.merged, revisions.settings
+        settings = revisions.settings
         invariants = () if within is None else (within,)
-        universe = build_universe([merged, base], invariants, settings.pod_cidrs)
+        universe = build_universe(
+            [revisions.merged, revisions.base], invariants, settings.pod_cidrs
+        )
+        sliced = encoded or revisions
+        base, merged = sliced.base, sliced.merged
         self.encoding = ClusterEncoding(
-            merged, settings, invariants, universe=universe, by_node=has_nodes_peers(base)
+            merged,
+            settings,
+            invariants,
+            universe=universe,
+            by_node=has_nodes_peers(revisions.base),
+            whole=revisions.merged,
         )
         self.groups = GroupTerms(self.encoding)
         flow = self.encoding.flow
