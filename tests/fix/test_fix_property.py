@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from netverify.encoding.solver import SolverLimits
-from netverify.engine.fix import fix
-from netverify.engine.fix.apply import applied, composed
+from netverify.engine.fix import fix, fixes_together
+from netverify.engine.fix.apply import applied
 from netverify.engine.prove import prove
 from netverify.model import (
     Cluster,
@@ -144,13 +144,11 @@ def _check_together(
     them: every invariant that got a fix and every one that held holds, exactly when the
     report says so."""
     smallest = [entry.fixes[0].candidate for entry in report.invariants if entry.fixes]
-    if not smallest:
+    together, left_out = fixes_together(smallest)
+    if together is None:
         assert not report.patches
         return
-    together = smallest[0]
-    for candidate in smallest[1:]:
-        if candidate.invariant not in report.left_out:
-            together = composed(together, candidate)
+    assert left_out == report.left_out
     after = _statuses(applied(loaded, together), spec)
     fixed = {c.invariant for c in smallest} - set(report.left_out)
     assert report.together_holds == all(status is Status.HOLDS for status in after.values())

@@ -47,7 +47,9 @@ def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) ->
     entries = tuple(
         fixer.fixes(result) for result in before.results if result.status is Status.VIOLATED
     )
-    together, left_out = _together([entry.fixes[0].candidate for entry in entries if entry.fixes])
+    together, left_out = fixes_together(
+        [entry.fixes[0].candidate for entry in entries if entry.fixes]
+    )
     if together is None:
         return FixReport(spec_file=spec.file, invariants=entries)
     results = prove(applied(loaded, together), loaded_spec, limits).results
@@ -65,7 +67,7 @@ def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) ->
     )
 
 
-def _together(smallest: list[Candidate]) -> tuple[Candidate | None, tuple[str, ...]]:
+def fixes_together(smallest: list[Candidate]) -> tuple[Candidate | None, tuple[str, ...]]:
     """The candidates as one, and the invariants whose candidate edits a policy an earlier
     one already edits differently, in the same rules (the two cannot both be applied).
     Edits of one policy in different rules are merged; the caller proves the union."""
