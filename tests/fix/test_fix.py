@@ -99,14 +99,16 @@ KEEP_OTHER = """\
       ports: ["8080/TCP"]
 """
 
-FORBID_CLIENT_KEEP_OTHER = f"""\
+FORBID_CLIENT = """\
 manifests: [cluster.yaml, policies.yaml]
 invariants:
   - name: client-never-reaches-server
     forbid:
-      from: {{pod: a/client}}
-      to: {{pod: b/server}}
-{KEEP_OTHER}"""
+      from: {pod: a/client}
+      to: {pod: b/server}
+"""
+
+FORBID_CLIENT_KEEP_OTHER = FORBID_CLIENT + KEEP_OTHER
 
 FORBID_EVERYTHING_KEEP_OTHER = f"""\
 manifests: [cluster.yaml, policies.yaml]
@@ -340,19 +342,16 @@ def test_the_planted_leak_is_fixed_and_the_patch_makes_prove_pass(
     assert _prove_exit("leak/spec.yaml") == 0
 
 
-FORBID_CLIENT_REQUIRE_DB = """\
-manifests: [cluster.yaml, policies.yaml]
-invariants:
-  - name: client-never-reaches-server
-    forbid:
-      from: {pod: a/client}
-      to: {pod: b/server}
+FORBID_CLIENT_REQUIRE_DB = (
+    FORBID_CLIENT
+    + """\
   - name: other-reaches-db
     require:
       from: {pod: a/other}
       to: {namespace: b, pod: {app: db}}
       ports: ["5432/TCP"]
 """
+)
 
 
 def test_an_isolating_policy_admits_only_requires_about_the_pods_it_selects(
@@ -469,19 +468,16 @@ def test_a_rule_that_cannot_be_narrowed_is_removed(tmp_path: Path) -> None:
 
 SERVER_METRICS_ONLY = FROM_EVERY_NAMESPACE.replace("port: 8080", "port: 9101")
 
-CLIENT_NEVER_OTHER_REACHES = """\
-manifests: [cluster.yaml, policies.yaml]
-invariants:
-  - name: client-never-reaches-server
-    forbid:
-      from: {pod: a/client}
-      to: {pod: b/server}
+CLIENT_NEVER_OTHER_REACHES = (
+    FORBID_CLIENT
+    + """\
   - name: other-reaches-server
     require:
       from: {pod: a/other}
       to: {pod: b/server}
       ports: ["8080/TCP"]
 """
+)
 
 
 def test_two_fixes_of_one_policy_in_different_rules_are_one_patch(

@@ -15,9 +15,9 @@ showing it.
 
 from collections.abc import Iterator
 from functools import partial
-from ipaddress import ip_network
 from itertools import product
 
+from netverify.engine.fix.admin_deny import admin_deny
 from netverify.engine.fix.patterns import (
     describe,
     excluding,
@@ -26,40 +26,26 @@ from netverify.engine.fix.patterns import (
     matching_ports,
     may_select_alike,
     pods_selector,
+    unique_name,
 )
 from netverify.model import (
-    CNP_API_VERSION,
-    AdminAction,
-    AdminPeer,
-    AdminPolicy,
-    AdminRule,
-    AdminSubject,
     Cluster,
     Direction,
     Invariant,
     InvariantKind,
     LabelRequirement,
     LabelSelector,
-    NamespacedPods,
     NetworkPolicy,
     Operator,
     PolicyPeer,
     PolicyPort,
     PolicyRule,
-    PortRange,
-    Tier,
 )
 from netverify.model.decision import FlowDecision, Layer, SideDecision
 from netverify.model.fix import Candidate, ChangeKind, PolicyEdit
 from netverify.model.flow import Endpoint, Flow, PodEndpoint
 from netverify.model.invariants import EndpointPattern
-from netverify.model.objects import MAX_PORT, NAMESPACE_NAME_LABEL
 from netverify.model.refs import ObjectRef
-
-ADMIN_DENY_PRIORITY = 100
-"""The priority of a new Admin tier Deny when the cluster has no Admin tier policy (any
-would do; this leaves room before and after it). With Admin tier policies, the new Deny
-comes just before the first of them."""
 
 
 def candidates(
@@ -127,108 +113,7 @@ def _forbid_candidates(
     if cluster.admin_policies or decision.node_local:
         for side in (decision.ingress, decision.egress):
             if side.governed:
-                yield from _admin_deny(cluster, invariant, flow, side.direction)
-
-
-def _admin_deny(
-    cluster: Cluster, invariant: Invariant, flow: Flow, direction: Direction
-) -> Iterator[Candidate]:
-    """A new Admin tier ClusterNetworkPolicy denying the invariant's flows on one side,
-    before every Admin tier policy (none when one already has priority 0)."""
-    ingress = direction is Direction.INGRESS
-    own, other = (flow.destination, flow.source) if ingress else (flow.source, flow.destination)
-    own_pattern, other_pattern = (
-        (invariant.destination, invariant.source)
-        if ingress
-        else (invariant.source, invariant.destination)
-    )
-    priorities = [
-        policy.priority
-        for policy in cluster.admin_policies
-        if policy.tier is Tier.ADMIN and policy.priority is not None
-    ]
-    priority = min(priorities) - 1 if priorities else ADMIN_DENY_PRIORITY
-    peers = _admin_peers(other_pattern, other, ingress)
-    if priority < 0 or own_pattern.ip is not None or not peers:
-        return
-    names = {policy.name for policy in cluster.admin_policies}
-    name = _unique(f"deny-{invariant.name}", names)
-    rule = AdminRule(
-        name=invariant.name[:63],
-        action=AdminAction.DENY,
-        peers=peers,
-        ports=tuple(_numbered(port) for port in matching_ports(invariant.ports)),
-    )
-    policy = AdminPolicy.model_validate(
-        {
-            "api_version": CNP_API_VERSION,
-            "kind": "ClusterNetworkPolicy",
-            "name": name,
-            "tier": Tier.ADMIN,
-            "priority": priority,
-            "subject": _admin_subject(own_pattern, own),
-            "ingress" if ingress else "egress": (rule,),
-        }
-    )
-    edit = PolicyEdit(before=None, after=policy, direction=direction, rule_index=0)
-    yield Candidate(
-        invariant=invariant.name,
-        change=ChangeKind.ADD_ADMIN_DENY,
-        edits=(edit,),
-        why=(
-            f"an Admin tier Deny at priority {priority}, before every other admin policy, "
-            f"blocks the forbidden flows at {'ingress' if ingress else 'egress'}, whatever "
-            "NetworkPolicies say"
-        ),
-    )
-
-
-def _admin_subject(pattern: EndpointPattern, endpoint: Endpoint) -> AdminSubject:
-    """The subject selecting exactly the pattern's pods."""
-    namespaces = _namespaces_of(pattern)
-    pods = pods_selector(pattern, endpoint)
-    if pods is None:
-        return AdminSubject(namespaces=namespaces)
-    return AdminSubject(pods=NamespacedPods(namespace_selector=namespaces, pod_selector=pods))
-
-
-def _admin_peers(
-    pattern: EndpointPattern, endpoint: Endpoint, ingress: bool
-) -> tuple[AdminPeer, ...]:
-    """Peers matching the pattern's endpoints; an address range only as an egress peer
-    (ingress peers of admin policies select pods only), and a pattern of every endpoint as
-    every pod, and every address for egress. A host-network pod is its node to admin
-    policies: egress to it is egress to every node (the pattern says which pods, not
-    which nodes, so no narrower peer is sure to match it), and ingress from it has no peer."""
-    if isinstance(endpoint, PodEndpoint) and endpoint.pod.host_network:
-        return () if ingress else (AdminPeer(nodes=LabelSelector()),)
-    if pattern.ip is not None:
-        return () if ingress else (AdminPeer(networks=(pattern.ip,)),)
-    if not pattern.pods_only:
-        everywhere = () if ingress else (AdminPeer(networks=_EVERY_ADDRESS),)
-        return (AdminPeer(namespaces=LabelSelector()), *everywhere)
-    namespaces = _namespaces_of(pattern)
-    pods = pods_selector(pattern, endpoint)
-    if pods is None:
-        return (AdminPeer(namespaces=namespaces),)
-    return (AdminPeer(pods=NamespacedPods(namespace_selector=namespaces, pod_selector=pods)),)
-
-
-_EVERY_ADDRESS = (ip_network("0.0.0.0/0"), ip_network("::/0"))
-
-
-def _namespaces_of(pattern: EndpointPattern) -> LabelSelector:
-    if pattern.namespace_name is not None:
-        return LabelSelector(match_labels={NAMESPACE_NAME_LABEL: pattern.namespace_name})
-    return pattern.namespace_selector or LabelSelector()
-
-
-def _numbered(port: PolicyPort) -> PolicyPort:
-    """Admin policy ports always name a number, a range or a name: "every TCP port" is the
-    range of every port."""
-    if port.named_port is None and port.port_range is None:
-        return port.model_copy(update={"port_range": PortRange(start=1, end=MAX_PORT)})
-    return port
+                yield from admin_deny(cluster, invariant, flow, side.direction)
 
 
 def _narrowed_peers(
@@ -437,7 +322,7 @@ def _one_per_policy(cluster: Cluster, edits: list[PolicyEdit]) -> tuple[PolicyEd
             namespace = edit.key.namespace or ""
             taken = {policy.name for policy in cluster.policies_in(namespace)}
             taken |= {key.name for key in kept if key.namespace == namespace}
-            renamed = edit.after.model_copy(update={"name": _unique(edit.after.name, taken)})
+            renamed = edit.after.model_copy(update={"name": unique_name(edit.after.name, taken)})
             renamed_edit = edit.model_copy(update={"after": renamed})
             kept[renamed_edit.key] = renamed_edit
         else:
@@ -558,16 +443,7 @@ def _policy_with(
 
 def _policy_name(cluster: Cluster, namespace: str, wanted: str) -> str:
     """`wanted` cut to a valid object name, made unique in the namespace."""
-    return _unique(wanted, {policy.name for policy in cluster.policies_in(namespace)})
-
-
-def _unique(wanted: str, taken: set[str]) -> str:
-    """`wanted` cut to a valid object name, not one of `taken`."""
-    base = wanted[:60].rstrip("-")
-    name, number = base, 2
-    while name in taken:
-        name, number = f"{base}-{number}", number + 1
-    return name
+    return unique_name(wanted, {policy.name for policy in cluster.policies_in(namespace)})
 
 
 def _policy(cluster: Cluster, namespace: str | None, name: str) -> NetworkPolicy | None:

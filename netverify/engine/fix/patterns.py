@@ -142,3 +142,19 @@ def may_select_alike(first: LabelSelector, second: LabelSelector) -> bool:
             if not allowed:
                 return False
     return True
+
+
+def namespaces_of(pattern: EndpointPattern) -> LabelSelector:
+    """The namespaces of a pattern's pods, as a selector."""
+    if pattern.namespace_name is not None:
+        return LabelSelector(match_labels={NAMESPACE_NAME_LABEL: pattern.namespace_name})
+    return pattern.namespace_selector or LabelSelector()
+
+
+def unique_name(wanted: str, taken: set[str]) -> str:
+    """`wanted` cut to a valid object name, not one of `taken`."""
+    base = wanted[:60].rstrip("-")
+    name, number = base, 2
+    while name in taken:
+        name, number = f"{base}-{number}", number + 1
+    return name
