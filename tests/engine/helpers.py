@@ -18,12 +18,17 @@ from netverify.model import (
 
 
 def prove_invariants(
-    cluster: Cluster, invariants: list[Invariant], settings: Settings | None = None
+    cluster: Cluster,
+    invariants: list[Invariant],
+    settings: Settings | None = None,
+    max_findings: int | None = None,
 ) -> list[InvariantResult]:
+    """`prove`'s results; with `max_findings`, as `prove --all` lists every violation."""
     spec = Spec(
         file="<test>", manifests=(), settings=settings or Settings(), invariants=tuple(invariants)
     )
-    report = prove(LoadedCluster(cluster=cluster), LoadedSpec(spec=spec), SolverLimits())
+    loaded = LoadedCluster(cluster=cluster)
+    report = prove(loaded, LoadedSpec(spec=spec), SolverLimits(), max_findings=max_findings)
     return list(report.results)
 
 

@@ -5,13 +5,15 @@ and a finding limit marks the listing incomplete."""
 import json
 from itertools import product
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from netverify.cli.app import app
-from netverify.engine import SolverLimits
+from netverify.engine import SolverLimits, slicing, violations
 from netverify.engine.diff import diff
 from netverify.engine.slicing import Slice, slice_for
 from netverify.engine.violations import violation_findings
@@ -46,6 +48,7 @@ from netverify.model import (
     Status,
     Tier,
     ViolationFinding,
+    ViolationFindings,
 )
 from netverify.report.describe import finding_title
 from netverify.semantics.evaluator import placements, possible_verdicts
@@ -309,6 +312,35 @@ def test_a_finding_limit_marks_the_listing_incomplete() -> None:
         "stopped at the limit of 1 flow group (--max-findings), listed as 1 finding"
     )
     assert len(found.findings) == 1
+
+
+@pytest.mark.parametrize("large", [True, False])
+def test_prove_all_searches_the_slice_only_on_clusters_worth_slicing(
+    large: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`prove --all` searches the invariant's slice (here without qa's pod) exactly where
+    `prove` proves on slices, and the whole cluster below the size threshold; the findings
+    are the same either way."""
+    searched: list[Slice | None] = []
+
+    def recording(*args: Any) -> ViolationFindings:
+        searched.append(args[-1])
+        return violation_findings(*args)
+
+    monkeypatch.setattr(slicing, "SLICING_THRESHOLD", 0 if large else 10**9)
+    monkeypatch.setattr(violations, "violation_findings", recording)
+    (result,) = prove_invariants(_CLUSTER, [_DEV_TO_PROD], max_findings=100)
+    (part,) = searched
+    if large:
+        assert part is not None
+        assert {_CLUSTER.pods[index].name for index in part.pods} == {
+            *(f"dev{i}" for i in range(3)),
+            *(f"db{i}" for i in range(3)),
+        }
+    else:
+        assert part is None
+    assert result.all_findings is not None
+    assert result.all_findings.findings == _findings(_CLUSTER, _DEV_TO_PROD)
 
 
 def test_prove_lists_findings_only_when_asked() -> None:
