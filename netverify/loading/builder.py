@@ -153,21 +153,23 @@ class ClusterBuilder:
         ref, labels = identified
         if (problem := dns1123_label_error(ref.name, "namespace name")) is not None:
             fields.error(("metadata", "name"), problem)
-        span = self.identities.claim(fields, ref)
-        if span is None or fields.failed:
+        if fields.failed:
             return
         # The API server sets this label itself, overriding any value written in the manifest.
         labels[NAMESPACE_NAME_LABEL] = ref.name
-        self.namespaces[ref.name] = Namespace(name=ref.name, labels=labels, defined=True)
-        self.objects[ref] = span
+        namespace = Namespace(name=ref.name, labels=labels, defined=True)
+        span = self.identities.claim(fields, ref, namespace)
+        if span is not None:
+            self.namespaces[ref.name] = namespace
+            self.objects[ref] = span
 
     def _add_pod(
         self, fields: ObjectFields, data: dict[str, object], group: str, kind: str
     ) -> None:
-        claimed = self.identities.claim_namespaced(fields, data, kind)
-        if claimed is None:
+        identified = self.identities.identify_namespaced(fields, data, kind)
+        if identified is None:
             return
-        ref, namespace, labels, span = claimed
+        ref, namespace, labels = identified
         if kind == "Pod" and group == "":
             pod = read_once(
                 self.parse_cache,
@@ -186,7 +188,7 @@ class ClusterBuilder:
                 namespace,
                 lambda: read_workload(fields, data, kind, namespace, ref.name),
             )
-        if span is not None and pod is not None:
+        if pod is not None and (span := self.identities.claim(fields, ref, pod)) is not None:
             self.pods.append(pod)
             self.objects[ref] = span
 
@@ -198,10 +200,10 @@ class ClusterBuilder:
         read: Callable[[ObjectFields, dict[str, object], str, str], _Read | None],
     ) -> tuple[ObjectRef, _Read] | None:
         """Read a namespaced object with `read` and record where it is; None after an error."""
-        claimed = self.identities.claim_namespaced(fields, data, kind)
-        if claimed is None:
+        identified = self.identities.identify_namespaced(fields, data, kind)
+        if identified is None:
             return None
-        ref, namespace, _, span = claimed
+        ref, namespace, _ = identified
         read_object = read_once(
             self.parse_cache,
             fields,
@@ -209,7 +211,9 @@ class ClusterBuilder:
             namespace,
             lambda: read(fields, data, namespace, ref.name),
         )
-        if span is None or read_object is None:
+        if read_object is None:
+            return None
+        if (span := self.identities.claim(fields, ref, read_object)) is None:
             return None
         self.objects[ref] = span
         return ref, read_object
@@ -229,9 +233,11 @@ class ClusterBuilder:
         if identified is None:
             return
         ref, _ = identified
-        span = self.identities.claim(fields, ref, api_group(kind.api_version))
         policy = read_admin_policy(fields, data, kind, ref.name)
-        if span is None or policy is None:
+        if policy is None:
+            return
+        span = self.identities.claim(fields, ref, policy, api_group(kind.api_version))
+        if span is None:
             return
         self.admin_policies.append(policy)
         self.objects[ref] = span
@@ -243,12 +249,12 @@ class ClusterBuilder:
             self.services.append(added[1])
 
     def _add_endpoint_slice(self, fields: ObjectFields, data: dict[str, object]) -> None:
-        claimed = self.identities.claim_namespaced(fields, data, "EndpointSlice")
-        if claimed is None:
+        identified = self.identities.identify_namespaced(fields, data, "EndpointSlice")
+        if identified is None:
             return
-        ref, namespace, labels, span = claimed
+        ref, namespace, labels = identified
         read = read_endpoint_slice(fields, data, namespace, ref.name, labels)
-        if span is not None and read is not None:
+        if read is not None and (span := self.identities.claim(fields, ref, read)) is not None:
             self.endpoint_slices.append((read, span))
             self.objects[ref] = span
 
@@ -257,9 +263,8 @@ class ClusterBuilder:
         if identified is None:
             return
         ref, labels = identified
-        span = self.identities.claim(fields, ref)
         node = read_node(fields, data, ref.name, labels)
-        if span is not None and node is not None:
+        if node is not None and (span := self.identities.claim(fields, ref, node)) is not None:
             self.nodes.append(node)
             self.objects[ref] = span
 
@@ -271,7 +276,7 @@ class ClusterBuilder:
         if identified is None:
             return
         ref, _ = identified
-        span = self.identities.claim(fields, ref, api_group(api_version))
+        span = self.identities.claim(fields, ref, data, api_group(api_version))
         if span is None:
             return
         fields.warn_or_fail(

@@ -1,5 +1,7 @@
 """Who a manifest object is: its kind, namespace and name from its metadata, and where it is
-defined (each object once: a second definition is an error naming both places)."""
+defined. Each object is defined once: a second definition that reads differently is an error
+naming both places; one that reads the same (a copy-pasted manifest, which `kubectl apply`
+applies twice to the same effect) is a warning, and read once."""
 
 from dataclasses import dataclass, field
 
@@ -14,12 +16,13 @@ DEFAULT_NAMESPACE = "default"
 
 @dataclass
 class ObjectIdentities:
-    """Names objects from their metadata and remembers where each was first defined."""
+    """Names objects from their metadata and remembers where each was first defined, and
+    what it was read as."""
 
     namespace: str | None = None
     """The namespace given on the command line (`-n`): where objects without one land, and
     the only one an object may name."""
-    seen: dict[tuple[str, ObjectRef], SourceSpan] = field(default_factory=dict)
+    seen: dict[tuple[str, ObjectRef], tuple[SourceSpan, object]] = field(default_factory=dict)
 
     def identify(
         self, fields: ObjectFields, data: dict[str, object], kind: str, *, namespaced: bool
@@ -65,24 +68,30 @@ class ObjectIdentities:
             "perform this operation."
         )
 
-    def claim(self, fields: ObjectFields, ref: ObjectRef, group: str = "") -> SourceSpan | None:
-        """Record where `ref` is defined and return that; None (after an error) when it
-        already was."""
+    def claim(
+        self, fields: ObjectFields, ref: ObjectRef, read: object, group: str = ""
+    ) -> SourceSpan | None:
+        """Record where `ref` is defined and what it was `read` as, and return where; None
+        when it already was (an error, or a warning if both definitions read the same)."""
         span = fields.span()
-        first = self.seen.setdefault((group, ref), span)
+        first, first_read = self.seen.setdefault((group, ref), (span, read))
         if first is span:
             return span
-        fields.error((), f"{ref} is defined more than once: at {first} and at {span}")
+        if read == first_read:
+            fields.warn_or_fail(
+                (), f"{ref} is defined twice, the same both times: at {first} and at {span}"
+            )
+        else:
+            fields.error((), f"{ref} is defined more than once: at {first} and at {span}")
         return None
 
-    def claim_namespaced(
+    def identify_namespaced(
         self, fields: ObjectFields, data: dict[str, object], kind: str
-    ) -> tuple[ObjectRef, str, dict[str, str], SourceSpan | None] | None:
-        """A namespaced object's reference, namespace, labels and (unless it is defined twice)
-        where it is; None if it has no name."""
+    ) -> tuple[ObjectRef, str, dict[str, str]] | None:
+        """A namespaced object's reference, namespace and labels; None if it has no name."""
         identified = self.identify(fields, data, kind, namespaced=True)
         if identified is None:
             return None
         ref, labels = identified
         assert ref.namespace is not None
-        return ref, ref.namespace, labels, self.claim(fields, ref)
+        return ref, ref.namespace, labels

@@ -107,7 +107,9 @@ def test_directory_recursion_order_and_file_names(monkeypatch: pytest.MonkeyPatc
 
 def test_files_are_loaded_in_the_order_given(workdir: Path) -> None:
     (workdir / "b.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n")
-    (workdir / "a.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n")
+    (workdir / "a.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: web}}\n"
+    )
     with pytest.raises(InputError) as caught:
         load_manifests(["b.yaml", "a.yaml"])
     assert caught.value.diagnostics == [
@@ -134,7 +136,7 @@ def test_duplicates_in_one_file_and_list_items(workdir: Path) -> None:
         - apiVersion: networking.k8s.io/v1
           kind: NetworkPolicy
           metadata: {name: np, namespace: prod}
-          spec: {podSelector: {}}
+          spec: {podSelector: {}, policyTypes: [Egress]}
         """
     assert load_errors(workdir, text) == [
         error(
@@ -143,6 +145,38 @@ def test_duplicates_in_one_file_and_list_items(workdir: Path) -> None:
             None,
         )
     ]
+
+
+_TWICE_THE_SAME = """\
+    apiVersion: v1
+    kind: Service
+    metadata: {name: web, namespace: prod}
+    spec: {selector: {app: web}, ports: [{port: 80}]}
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata:
+      name: web
+      namespace: prod
+    spec:
+      ports:
+        - port: 80
+      selector:
+        app: web
+    """
+
+
+def test_an_object_defined_twice_the_same_is_a_warning_and_read_once(workdir: Path) -> None:
+    """A copy-pasted manifest (the same object twice, as `kubectl apply` takes it): one
+    object, and a warning naming both places; under --strict an error."""
+    loaded = load(workdir, _TWICE_THE_SAME, name="svc.yaml")
+    assert [service.name for service in loaded.cluster.services] == ["web"]
+    message = (
+        "Service prod/web is defined twice, the same both times: at svc.yaml:1 and at svc.yaml:6"
+    )
+    expected = error(message, 6, None, obj="Service prod/web", file="svc.yaml")
+    assert loaded.warnings == (expected.model_copy(update={"severity": Severity.WARNING}),)
+    assert load_errors(workdir, _TWICE_THE_SAME, name="svc.yaml", strict=True) == [expected]
 
 
 def test_same_name_in_different_kinds_or_namespaces_is_no_duplicate(workdir: Path) -> None:
