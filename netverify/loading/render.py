@@ -66,10 +66,24 @@ def with_spec_replaced(document: str, policy: NetworkPolicy) -> str | None:
         return None
     if metadata.get("name") != policy.name:
         return None
-    parsed["spec"] = as_written(parsed.get("spec"), policy_spec(policy))
+    parsed["spec"] = _without_implied_types(
+        parsed.get("spec"), as_written(parsed.get("spec"), policy_spec(policy))
+    )
     lines = document.splitlines(keepends=True)
     leading = "".join(line for line in _leading_comments(lines))
     return leading + dump_yaml(parsed, indent_lists=not _indentless(lines))
+
+
+def _without_implied_types(old: Any, new: dict[str, Any]) -> dict[str, Any]:
+    """`new` without `policyTypes` when `old` did not write them and the API server's
+    default gives the same (Ingress, plus Egress when `egress` has a rule), so that a fix
+    does not add a line that changes nothing."""
+    if isinstance(old, dict) and old.get("policyTypes"):
+        return new
+    implied = [Direction.INGRESS.value, *([Direction.EGRESS.value] if new.get("egress") else [])]
+    if sorted(new.get("policyTypes", ())) != sorted(implied):
+        return new
+    return {key: value for key, value in new.items() if key != "policyTypes"}
 
 
 def as_written(old: Any, new: Any) -> Any:

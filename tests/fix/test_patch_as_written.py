@@ -78,6 +78,31 @@ def test_a_removed_rule_is_the_only_change_in_the_rewritten_document(tmp_path: P
     assert _read(tmp_path, rewritten) == after
 
 
+def test_policy_types_the_document_left_out_stay_out_when_they_mean_the_same(
+    tmp_path: Path,
+) -> None:
+    """A fix that narrows a rule of a policy written without `policyTypes` (Ingress by the
+    API server's default) does not add them; one that makes the policy isolate egress
+    too writes both."""
+    document = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" + (
+        "metadata: {name: np, namespace: prod}\nspec:\n  podSelector: {}\n"
+        "  ingress:\n  - ports:\n    - port: 80\n"
+    )
+    before = _read(tmp_path, document)
+    narrowed = before.model_copy(update={"ingress": ()})
+    rewritten = with_spec_replaced(document, narrowed)
+    assert rewritten is not None
+    assert "policyTypes" not in rewritten
+    assert _read(tmp_path, rewritten) == narrowed
+    egress = before.model_copy(
+        update={"policy_types": frozenset(Direction), "egress": before.ingress}
+    )
+    rewritten = with_spec_replaced(document, egress)
+    assert rewritten is not None
+    assert _read(tmp_path, rewritten) == egress
+    assert "policyTypes" not in rewritten
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_rewritten_document_reads_back_as_the_new_policy(
@@ -96,7 +121,12 @@ def test_a_rewritten_document_reads_back_as_the_new_policy(
             **{d.value.lower(): () for d in Direction if d not in new.policy_types},
         }
     )
-    document = dump_yaml(policy_manifest(old), indent_lists=data.draw(st.booleans()))
+    manifest = policy_manifest(old)
+    if data.draw(st.booleans(), label="policyTypes left to the API server's default"):
+        implied = {Direction.INGRESS, *([Direction.EGRESS] if old.egress else [])}
+        if old.policy_types == implied:
+            del manifest["spec"]["policyTypes"]
+    document = dump_yaml(manifest, indent_lists=data.draw(st.booleans()))
     rewritten = with_spec_replaced(document, new)
     assert rewritten is not None
     folder = tmp_path_factory.mktemp("policy")
