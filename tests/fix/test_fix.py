@@ -497,3 +497,43 @@ def test_two_fixes_of_one_policy_in_different_rules_are_one_patch(
     subprocess.run(["git", "init", "-q"], check=True)
     _apply_patch(tmp_path, "spec.yaml")
     assert _prove_exit("spec.yaml") == 0
+
+
+FROM_SERVERS_AND_TEAM_A = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-servers-and-team-a, namespace: b}
+spec:
+  podSelector:
+    matchLabels: {app: server}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: server}
+        - namespaceSelector:
+            matchLabels: {team: a}
+      ports:
+        - {protocol: TCP, port: 8080}
+"""
+
+
+def test_a_peer_that_admits_only_the_forbidden_namespace_goes_rather_than_narrows(
+    tmp_path: Path,
+) -> None:
+    """Found on the Calico stars demo with a planted extra peer: a peer whose selector
+    (team=a) selects, of the existing namespaces, only the forbidden one was narrowed to
+    `team=a` less the namespace `a`, which selects nothing; a person drops the peer."""
+    spec = FORBID_CLIENT.replace("from: {pod: a/client}", "from: {namespace: a}")
+    spec_path = _write(tmp_path, FROM_SERVERS_AND_TEAM_A, spec)
+    (tmp_path / "cluster.yaml").write_text(
+        NAMESPACES_AND_PODS.replace("metadata: {name: a}", "metadata: {name: a, labels: {team: a}}")
+    )
+    report = _fix(spec_path)
+    (entry,) = report.invariants
+    first = entry.fixes[0].candidate
+    assert first.change is ChangeKind.NARROW_PEER
+    (edit,) = first.edits
+    (rule,) = edit.after.ingress
+    assert [peer.namespace_selector for peer in rule.peers] == [
+        edit.before.ingress[0].peers[0].namespace_selector
+    ]

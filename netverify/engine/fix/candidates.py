@@ -46,6 +46,7 @@ from netverify.model.fix import Candidate, ChangeKind, PolicyEdit
 from netverify.model.flow import Endpoint, Flow, PodEndpoint
 from netverify.model.invariants import EndpointPattern
 from netverify.model.refs import ObjectRef
+from netverify.semantics.matching import selector_matches
 
 
 def candidates(
@@ -91,7 +92,14 @@ def _forbid_candidates(
                 continue
             narrowed = [
                 *_narrowed_peers(
-                    invariant, policy, side.direction, rule_ref.index, peer_index, pattern, other
+                    cluster,
+                    invariant,
+                    policy,
+                    side.direction,
+                    rule_ref.index,
+                    peer_index,
+                    pattern,
+                    other,
                 ),
                 *_narrowed_ports(invariant, policy, side.direction, rule_ref.index, decision),
             ]
@@ -117,6 +125,7 @@ def _forbid_candidates(
 
 
 def _narrowed_peers(
+    cluster: Cluster,
     invariant: Invariant,
     policy: NetworkPolicy,
     direction: Direction,
@@ -138,12 +147,14 @@ def _narrowed_peers(
                 on_namespace and matched.namespace_selector is None
             ):
                 continue
-            if _contradicts(matched, on_namespace, requirement):
+            narrowed_peer = excluding(matched, on_namespace, requirement)
+            if _contradicts(matched, on_namespace, requirement) or (
+                on_namespace and not _selects_a_namespace(cluster, narrowed_peer)
+            ):
                 yield _dropped_peer(invariant, policy, direction, index, peer_index, requirement)
                 continue
             peers = tuple(
-                excluding(peer, on_namespace, requirement) if i == peer_index else peer
-                for i, peer in enumerate(rule.peers)
+                narrowed_peer if i == peer_index else peer for i, peer in enumerate(rule.peers)
             )
         where = "namespace" if on_namespace else "pod"
         yield _rule_edit(
@@ -155,6 +166,16 @@ def _narrowed_peers(
             rule.model_copy(update={"peers": peers}),
             f"the admitting {where} selector excludes {describe(requirement)}",
         )
+
+
+def _selects_a_namespace(cluster: Cluster, peer: PolicyPeer) -> bool:
+    """Whether the peer's namespace selector selects an existing namespace. Narrowed so that
+    it selects none (`role=client` less the namespace `client`), the peer admitted, of the
+    existing namespaces, just the forbidden ones: it goes rather than narrows, as a person
+    would write the fix."""
+    assert peer.namespace_selector is not None
+    selector = peer.namespace_selector
+    return any(selector_matches(selector, namespace.labels) for namespace in cluster.namespaces)
 
 
 def _contradicts(peer: PolicyPeer, on_namespace: bool, requirement: LabelRequirement) -> bool:
