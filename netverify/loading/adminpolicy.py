@@ -285,17 +285,82 @@ def _read_peer(
     if key is None:
         return None
     value, field_path = peer[key], (*path, key)
+    before_v015 = _written_before_v015(kind, key, value)
     match key:
         case "namespaces" | "nodes":
-            selector = read_selector(fields, value, field_path)
+            if before_v015:
+                selector = _read_namespaced_peer(fields, value, field_path)
+            else:
+                selector = read_selector(fields, value, field_path)
             return None if selector is None else AdminPeer.model_validate({key: selector})
         case "pods":
-            pods = _read_namespaced_pods(fields, value, field_path, kind)
+            if before_v015:
+                pods = _read_namespaced_pod_peer(fields, value, field_path)
+            else:
+                pods = _read_namespaced_pods(fields, value, field_path, kind)
             return None if pods is None else AdminPeer(pods=pods)
         case "networks":
             return AdminPeer(networks=_read_networks(fields, value, field_path))
         case _:
             return AdminPeer(domain_names=_read_domain_names(fields, value, field_path))
+
+
+OLD_NAMESPACED_PEER = ("namespaceSelector", "sameLabels", "notSameLabels")
+"""The fields of a peer's `namespaces` in v1alpha1 as released before network-policy-api
+v0.1.5 (a `NamespacedPeer`, exactly one of them; `namespaces` is a label selector since),
+as manifests written then (policy-assistant's walkthrough demo) still have them."""
+
+
+def _written_before_v015(kind: AdminKind, key: str, value: object) -> bool:
+    """Whether a v1alpha1 peer is written in the shape released before v0.1.5: `namespaces`
+    with a `NamespacedPeer` field, or `pods` with `namespaces` (not `namespaceSelector`).
+    Read as the label selector it was, not with the unknown field dropped, which would make
+    `namespaces: {namespaceSelector: {matchLabels: ...}}` select every namespace."""
+    if kind.api_version == CNP_API_VERSION or not isinstance(value, dict):
+        return False
+    if key == "namespaces":
+        return any(field in value for field in OLD_NAMESPACED_PEER)
+    return key == "pods" and "namespaces" in value
+
+
+def _read_namespaced_peer(fields: ObjectFields, raw: object, path: Path) -> LabelSelector | None:
+    """A `NamespacedPeer` (before v0.1.5) as the namespace selector it means; `sameLabels`
+    and `notSameLabels` (namespaces that share, or do not share, label values with the
+    subject's; removed in v0.1.5) are not modelled: an error, never a guess."""
+    peer = fields.mapping(raw, path)
+    if peer is None:
+        return None
+    key = fields.one_of(peer, path, OLD_NAMESPACED_PEER)
+    if key is None:
+        return None
+    if key != "namespaceSelector":
+        fields.error(
+            (*path, key),
+            f"{key} (v1alpha1 before network-policy-api v0.1.5, removed since) is not "
+            "modelled: select the namespaces with namespaceSelector",
+        )
+        return None
+    return read_selector(fields, peer[key], (*path, key))
+
+
+def _read_namespaced_pod_peer(
+    fields: ObjectFields, raw: object, path: Path
+) -> NamespacedPods | None:
+    """A `NamespacedPodPeer` (before v0.1.5): `namespaces` (a `NamespacedPeer`) and
+    `podSelector`, both required."""
+    pods = fields.mapping(raw, path)
+    if pods is None:
+        return None
+    fields.check_fields(pods, path, ("namespaces", "podSelector"))
+    raw_namespaces = fields.required(pods, path, "namespaces")
+    raw_pods = fields.required(pods, path, "podSelector")
+    if raw_namespaces is None or raw_pods is None:
+        return None
+    namespaces = _read_namespaced_peer(fields, raw_namespaces, (*path, "namespaces"))
+    pod_selector = read_selector(fields, raw_pods, (*path, "podSelector"))
+    if namespaces is None or pod_selector is None:
+        return None
+    return NamespacedPods(namespace_selector=namespaces, pod_selector=pod_selector)
 
 
 def _strings(fields: ObjectFields, raw: object, path: Path) -> list[tuple[Path, str]] | None:

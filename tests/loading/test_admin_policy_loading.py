@@ -11,6 +11,7 @@ from netverify.model import (
     AdminPeer,
     Direction,
     LabelSelector,
+    NamespacedPods,
     ObjectRef,
     PolicyPort,
     PortRange,
@@ -85,6 +86,59 @@ def test_v1alpha1_allow_is_accept_and_named_ports_name_no_protocol(workdir: Path
     assert policy.tier is Tier.ADMIN and policy.ingress[0].action is AdminAction.ACCEPT
     assert [port.protocol for port in policy.ingress[0].ports[:3]] == list(Protocol)
     assert policy.ingress[0].ports[3] == PolicyPort(port_range=PortRange(start=8080, end=8080))
+
+
+BEFORE_V015 = """\
+    apiVersion: policy.networking.k8s.io/v1alpha1
+    kind: AdminNetworkPolicy
+    metadata: {name: anp2}
+    spec:
+      priority: 2
+      subject: {namespaces: {}}
+      ingress:
+      - name: development-ns
+        action: Pass
+        from:
+        - namespaces:
+            namespaceSelector: {matchLabels: {development: "true"}}
+        - pods:
+            namespaces: {namespaceSelector: {matchLabels: {team: a}}}
+            podSelector: {matchLabels: {app: web}}
+    """
+
+
+def test_v1alpha1_peers_written_before_v0_1_5_keep_their_selectors(workdir: Path) -> None:
+    """policy-assistant's walkthrough demo writes a peer's `namespaces` as the
+    `NamespacedPeer` of v1alpha1 before v0.1.5. Dropping `namespaceSelector` as an unknown
+    field would make the peer select every namespace."""
+    loaded = load(workdir, BEFORE_V015)
+    (policy,) = loaded.cluster.admin_policies
+    assert policy.ingress[0].peers == (
+        AdminPeer(namespaces=LabelSelector(match_labels={"development": "true"})),
+        AdminPeer(
+            pods=NamespacedPods(
+                namespace_selector=LabelSelector(match_labels={"team": "a"}),
+                pod_selector=LabelSelector(match_labels={"app": "web"}),
+            )
+        ),
+    )
+    assert loaded.warnings == ()
+
+
+@pytest.mark.parametrize("field", ["sameLabels", "notSameLabels"])
+def test_same_labels_of_v1alpha1_before_v0_1_5_are_not_modelled(workdir: Path, field: str) -> None:
+    text = BEFORE_V015.replace(
+        'namespaceSelector: {matchLabels: {development: "true"}}', f"{field}: [env]"
+    )
+    assert load_errors(workdir, text) == [
+        error(
+            f"{field} (v1alpha1 before network-policy-api v0.1.5, removed since) is not "
+            "modelled: select the namespaces with namespaceSelector",
+            12,
+            f"spec.ingress[0].from[0].namespaces.{field}",
+            obj="AdminNetworkPolicy anp2",
+        )
+    ]
 
 
 def test_nodes_keep_their_internal_and_external_addresses(workdir: Path) -> None:
