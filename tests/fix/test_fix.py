@@ -537,3 +537,35 @@ def test_a_peer_that_admits_only_the_forbidden_namespace_goes_rather_than_narrow
     assert [peer.namespace_selector for peer in rule.peers] == [
         edit.before.ingress[0].peers[0].namespace_selector
     ]
+
+
+ONLY_OTHER_REACHES_SERVER = (
+    FORBID_CLIENT
+    + """\
+  - name: only-other-reaches-server
+    forbid:
+      from:
+        pod: {matchExpressions: [{key: app, operator: NotIn, values: [other]}]}
+      to: {pod: b/server}
+"""
+)
+
+
+def test_a_later_wider_fix_covers_an_earlier_one_that_edits_the_same_rule(
+    tmp_path: Path,
+) -> None:
+    """Found on Online Boutique (paymentservice opened to every pod; loadgenerator must not
+    reach it, and only checkoutservice may): the two smallest fixes narrow one rule, the
+    first (not client) was kept and the second (only other) left out, so the union did not
+    hold. Taken the other way round, the second alone makes both hold."""
+    report = _fix(_write(tmp_path, FROM_EVERY_NAMESPACE, ONLY_OTHER_REACHES_SERVER))
+    assert [entry.invariant for entry in report.invariants if entry.fixes] == [
+        "client-never-reaches-server",
+        "only-other-reaches-server",
+    ]
+    wider = report.invariants[1].fixes[0].candidate
+    assert "now admits only app in {other}" in wider.why
+    assert report.left_out == () and report.together_holds
+    (patch,) = report.patches
+    assert "matchLabels:\n              app: other" in patch.patched
+    assert "matchExpressions" not in patch.patched

@@ -47,12 +47,12 @@ def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) ->
     entries = tuple(
         fixer.fixes(result) for result in before.results if result.status is Status.VIOLATED
     )
-    together, left_out = fixes_together(
-        [entry.fixes[0].candidate for entry in entries if entry.fixes]
+    union = _union(
+        loaded, loaded_spec, limits, [entry.fixes[0].candidate for entry in entries if entry.fixes]
     )
-    if together is None:
+    if union is None:
         return FixReport(spec_file=spec.file, invariants=entries)
-    results = prove(applied(loaded, together), loaded_spec, limits).results
+    together, left_out, results = union
     fixed = {entry.invariant for entry in entries if entry.fixes} - set(left_out)
     kept = {result.name for result in before.results if result.status is Status.HOLDS}
     return FixReport(
@@ -65,6 +65,29 @@ def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) ->
             result.status is Status.HOLDS for result in results if result.name in fixed | kept
         ),
     )
+
+
+def _union(
+    loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits, smallest: list[Candidate]
+) -> tuple[Candidate, tuple[str, ...], tuple[InvariantResult, ...]] | None:
+    """The smallest fixes together, the invariants whose fix is left out and still violated,
+    and the spec's results with the union applied. When a fix is left out (it edits rules
+    another one edits), the fixes are also put together later ones first: a later, wider fix
+    often covers an earlier one's invariant (only checkoutservice may reach paymentservice,
+    so loadgenerator does not either). The order under which more invariants hold wins,
+    spec order on a tie; a left-out invariant that holds anyway is not reported."""
+    best: tuple[Candidate, tuple[str, ...], tuple[InvariantResult, ...]] | None = None
+    for order in (smallest, smallest[::-1]):
+        together, left_out = fixes_together(order)
+        if together is None:
+            return None
+        results = prove(applied(loaded, together), loaded_spec, limits).results
+        holding = {result.name for result in results if result.status is Status.HOLDS}
+        if best is None or len(holding) > sum(r.status is Status.HOLDS for r in best[2]):
+            best = together, tuple(name for name in left_out if name not in holding), results
+        if not left_out:
+            break
+    return best
 
 
 def fixes_together(smallest: list[Candidate]) -> tuple[Candidate | None, tuple[str, ...]]:

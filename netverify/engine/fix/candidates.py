@@ -19,6 +19,7 @@ from itertools import product
 
 from netverify.engine.fix.admin_deny import admin_deny
 from netverify.engine.fix.patterns import (
+    admitting,
     describe,
     excluding,
     exclusions,
@@ -164,7 +165,7 @@ def _narrowed_peers(
             direction,
             index,
             rule.model_copy(update={"peers": peers}),
-            f"the admitting {where} selector excludes {describe(requirement)}",
+            f"the admitting {where} selector now admits {admitting(requirement, where)}",
         )
 
 
@@ -261,7 +262,7 @@ def _isolating(
         peer = excluding(PolicyPeer(namespace_selector=LabelSelector()), on_namespace, requirement)
         yield isolating(
             (PolicyRule(peers=(peer,)),),
-            f"isolates the unprotected endpoints and admits every pod but {describe(requirement)}",
+            f"isolates the unprotected endpoints and admits {admitting(requirement)}",
         )
     needed = tuple(
         rule

@@ -62,12 +62,23 @@ def _negated(selector: LabelSelector) -> LabelRequirement | None:
 
 
 def excluding(peer: PolicyPeer, on_namespace: bool, requirement: LabelRequirement) -> PolicyPeer:
+    """The peer with `requirement` added to its namespace or pod selector; `key In (value)`
+    on a key the selector does not match yet is written `matchLabels: {key: value}`, as a
+    person writes it (the same selector)."""
     field = "namespace_selector" if on_namespace else "pod_selector"
     selector: LabelSelector = getattr(peer, field) or LabelSelector()
-    narrowed = selector.model_copy(
-        update={"match_expressions": (*selector.match_expressions, requirement)}
-    )
-    return peer.model_copy(update={field: narrowed})
+    if (
+        requirement.operator is Operator.IN
+        and len(requirement.values) == 1
+        and requirement.key not in selector.match_labels
+    ):
+        (value,) = requirement.values
+        update: dict[str, object] = {
+            "match_labels": {**selector.match_labels, requirement.key: value}
+        }
+    else:
+        update = {"match_expressions": (*selector.match_expressions, requirement)}
+    return peer.model_copy(update={field: selector.model_copy(update=update)})
 
 
 def pods_selector(pattern: EndpointPattern, endpoint: Endpoint | None) -> LabelSelector | None:
@@ -112,6 +123,15 @@ def describe(requirement: LabelRequirement) -> str:
         Operator.DOES_NOT_EXIST: f"labels {requirement.key}",
         Operator.EXISTS: f"no label {requirement.key}",
     }[requirement.operator]
+
+
+def admitting(requirement: LabelRequirement, noun: str = "pod") -> str:
+    """What a selector narrowed by `requirement` admits, in words: "only app in {web}" for
+    `In` (not the double negative "every pod but app not in {web}"), else "every pod but
+    ..." with what it leaves out."""
+    if requirement.operator is Operator.IN:
+        return f"only {requirement.key} in {{{','.join(requirement.values)}}}"
+    return f"every {noun} but {describe(requirement)}"
 
 
 def may_select_alike(first: LabelSelector, second: LabelSelector) -> bool:
