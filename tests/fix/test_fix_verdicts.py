@@ -101,9 +101,9 @@ def test_kept_encodings_give_the_verdicts_of_a_fresh_prove(data: st.DataObject) 
                 assert verdict == (result.status is Status.HOLDS), (invariant, version)
 
 
-def test_an_encoding_is_kept_per_universe() -> None:
-    """Versions whose policies mention nothing new share the first one's encoding; one that
-    mentions a new label value gets its own."""
+def _client_and_server() -> tuple[Invariant, list[tuple[Cluster, bool]]]:
+    """A forbid into namespace b, and versions of a cluster with whether it holds: one
+    policy admits the client from a, then from b (where it is not), then pods `app: new`."""
     namespaces = tuple(
         Namespace(name=name, labels={NAMESPACE_NAME_LABEL: name}) for name in ("a", "b")
     )
@@ -139,16 +139,39 @@ def test_an_encoding_is_kept_per_universe() -> None:
         destination=EndpointPattern(namespace_name="b"),
         pods=PodScope.EXISTING,
     )
-    settings_ = Spec(file="<generated>", manifests=(), invariants=(invariant,)).settings
-    verdicts = Verdicts(
-        cluster, settings_, (invariant,), [Slicer(cluster, settings_, invariant)], LIMITS
-    )
-    versions = [
+    return invariant, [
         (cluster, False),
         (cluster.model_copy(update={"policies": (admitting("client", namespace="b"),)}), True),
         (cluster.model_copy(update={"policies": (admitting("new"),)}), True),
     ]
+
+
+def _verdicts(cluster: Cluster, invariant: Invariant) -> Verdicts:
+    settings_ = Spec(file="<generated>", manifests=(), invariants=(invariant,)).settings
+    return Verdicts(
+        cluster, settings_, (invariant,), [Slicer(cluster, settings_, invariant)], LIMITS
+    )
+
+
+def test_an_encoding_is_kept_per_universe() -> None:
+    """Versions whose policies mention nothing new share the first one's encoding; one that
+    mentions a new label value gets its own."""
+    invariant, versions = _client_and_server()
+    verdicts = _verdicts(versions[0][0], invariant)
     assert [verdicts.holds(version, invariant) for version, _ in versions] == [
         holds for _, holds in versions
     ]
     assert len(verdicts.kept) == 2
+
+
+def test_a_reachable_holds_by_the_solvers_flow_replayed() -> None:
+    """A `reachable` with an allowed flow is settled by that flow, replayed through the
+    reference evaluator, not proved afresh for a flow to show."""
+    forbid, versions = _client_and_server()
+    reachable = forbid.model_copy(update={"name": "into-b", "kind": InvariantKind.REACHABLE})
+    verdicts = _verdicts(versions[0][0], reachable)
+    assert [verdicts.holds(version, reachable) for version, _ in versions] == [
+        True,
+        False,
+        False,
+    ]

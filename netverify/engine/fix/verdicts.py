@@ -9,9 +9,10 @@ asserted once) is kept per invariant and universe, and each candidate's policies
 asserted in a push/pop frame of their own; a candidate that changes the universe gets an
 encoding of its own, kept for the candidates after it with that universe.
 
-Only verdicts are read here, and only where the answer alone settles them: the flows a
-solver with a history returns may differ from a fresh one's, so a flow that is shown or
-searched from is proved afresh by the caller (None here).
+Only verdicts are read here, and only where the answer settles them (a `reachable`'s flow
+replayed through the reference evaluator): the flows a solver with a history returns may
+differ from a fresh one's, so a flow that is shown or searched from is proved afresh by
+the caller.
 """
 
 from collections.abc import Hashable
@@ -20,11 +21,15 @@ from dataclasses import dataclass
 import z3
 
 from netverify.encoding.cluster import ClusterEncoding
+from netverify.encoding.decode import decode_flow
 from netverify.encoding.solver import SolverLimits, check_with_fallback, in_context, make_solver
 from netverify.encoding.universe import Universe, build_universe
 from netverify.engine.slicing import Slicer, worth_slicing
+from netverify.engine.tiers import flow_doubt
 from netverify.invariants import query_for
-from netverify.model import Cluster, Invariant, InvariantKind, Settings
+from netverify.model import Cluster, Flow, Invariant, InvariantKind, Settings
+from netverify.semantics import evaluate
+from netverify.semantics.patterns import flow_matches
 
 
 @dataclass
@@ -59,7 +64,7 @@ class Verdicts:
     def holds(self, head: Cluster, invariant: Invariant) -> bool | None:
         """Whether the invariant holds on `head` (as `prove` would say: status `holds`), or
         None when the solver's answer alone does not settle it: an `unknown`, a `reachable`
-        with an allowed flow (its witness is replayed), a Service's backend, admin
+        whose flow the reference evaluator does not confirm, a Service's backend, admin
         policies."""
         if invariant.through is not None or head.admin_policies:
             return None
@@ -76,7 +81,12 @@ class Verdicts:
             kept.solver.push()
             try:
                 kept.solver.add(query.formula)
-                outcome, _ = check_with_fallback(kept.solver, self.limits)
+                outcome, answered = check_with_fallback(kept.solver, self.limits)
+                witness = (
+                    decode_flow(encoding, answered.model())
+                    if outcome == z3.sat and not query.found_means_violated
+                    else None
+                )
             finally:
                 kept.solver.pop()
         if outcome == z3.unknown:
@@ -85,10 +95,20 @@ class Verdicts:
             # NOTE: sat is never `holds` (violated, or unknown on a doubt); unsat is `holds`
             # (without admin policies there is no `domain_doubt`).
             return bool(outcome == z3.unsat)
-        if outcome == z3.sat:
-            return None
         assert invariant.kind is InvariantKind.REACHABLE
-        return False
+        if witness is None:
+            return False
+        return self._witnessed(head, invariant, witness) or None
+
+    def _witnessed(self, head: Cluster, invariant: Invariant, flow: Flow) -> bool:
+        """Whether the solver's flow, replayed through the reference evaluator, is a matching
+        flow that is allowed beyond doubt: then the `reachable` holds, whatever flow a fresh
+        solver would show."""
+        return (
+            evaluate(head, flow, self.settings).allowed
+            and flow_matches(invariant, head, flow)
+            and flow_doubt(head, self.settings, flow, expect_allowed=True) is None
+        )
 
     def _keep(
         self, sliced: Cluster, head: Cluster, invariant: Invariant, universe: Universe
