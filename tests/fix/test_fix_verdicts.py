@@ -155,12 +155,25 @@ def _verdicts(cluster: Cluster, invariant: Invariant) -> Verdicts:
 
 def test_an_encoding_is_kept_per_universe() -> None:
     """Versions whose policies mention nothing new share the first one's encoding; one that
-    mentions a new label value gets its own."""
+    mentions a new label value gets its own. Another invariant over the same pods and
+    universe shares them."""
     invariant, versions = _client_and_server()
-    verdicts = _verdicts(versions[0][0], invariant)
+    also = invariant.model_copy(update={"name": "also", "pods": PodScope.ANY})
+    cluster = versions[0][0]
+    settings_ = Spec(file="<generated>", manifests=(), invariants=(invariant, also)).settings
+    verdicts = Verdicts(
+        cluster,
+        settings_,
+        (invariant, also),
+        [Slicer(cluster, settings_, one) for one in (invariant, also)],
+        LIMITS,
+    )
+    verdicts.sliced = True
     assert [verdicts.holds(version, invariant) for version, _ in versions] == [
         holds for _, holds in versions
     ]
+    assert len(verdicts.kept) == 2
+    assert verdicts.holds(cluster, also) is False
     assert len(verdicts.kept) == 2
 
 

@@ -7,7 +7,8 @@ universe, the pod classes, the symbolic flow and the domain of a fresh encoding 
 same too: only the policies' terms differ. So one encoding and one solver (the domain
 asserted once) is kept per invariant and universe, and each candidate's policies are
 asserted in a push/pop frame of their own; a candidate that changes the universe gets an
-encoding of its own, kept for the candidates after it with that universe.
+encoding of its own, kept for the candidates after it with that universe. Invariants
+whose encodings would be the same (the same pods, universe and named pods) share one.
 
 Only verdicts are read here, and only where the answer settles them (a `reachable`'s flow
 replayed through the reference evaluator): the flows a solver with a history returns may
@@ -59,7 +60,10 @@ class Verdicts:
         self.slicers = slicers
         self.limits = limits
         self.sliced = worth_slicing(cluster)
-        self.kept: dict[tuple[int, Hashable], _Kept] = {}
+        self.kept: dict[Hashable, _Kept] = {}
+        """By what a fresh encoding of one invariant is made of besides the policies: its
+        slice's pods, its universe and the pods it names (each a class of its own); the
+        invariants with the same share one."""
 
     def holds(self, head: Cluster, invariant: Invariant) -> bool | None:
         """Whether the invariant holds on `head` (as `prove` would say: status `holds`), or
@@ -68,10 +72,15 @@ class Verdicts:
         policies."""
         if invariant.through is not None or head.admin_policies:
             return None
-        position = self.invariants.index(invariant)
-        sliced = self.slicers[position].slice(head).of(head) if self.sliced else head
+        part = self.slicers[self.invariants.index(invariant)].slice(head) if self.sliced else None
+        sliced = head if part is None else part.of(head)
         universe = build_universe([sliced], [invariant], self.settings.pod_cidrs)
-        key = (position, _universe_key(universe))
+        named = tuple(
+            (pattern.namespace_name, pattern.pod_name, pattern.pod_kind)
+            for pattern in (invariant.source, invariant.destination)
+            if pattern.pod_name is not None
+        )
+        key = (None if part is None else part.pods, _universe_key(universe), named)
         kept = self.kept.get(key)
         if kept is None:
             kept = self.kept[key] = self._keep(sliced, head, invariant, universe)
