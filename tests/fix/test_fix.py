@@ -9,10 +9,12 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+import netverify.engine.fix as fix_module
 from netverify.cli.app import app
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.fix import fix
@@ -23,6 +25,7 @@ from netverify.loading.settings import SettingsSources
 from netverify.loading.spec import resolve_spec
 from netverify.loading.specfile import read_spec
 from netverify.model import LoadedCluster, LoadedSpec, Status
+from netverify.model.diff import DiffReport
 from netverify.model.fix import Candidate, ChangeKind, FixReport
 from netverify.model.flow import Flow, PodEndpoint
 from netverify.model.labels import Operator
@@ -497,3 +500,28 @@ def test_two_fixes_of_one_policy_in_different_rules_are_one_patch(
     subprocess.run(["git", "init", "-q"], check=True)
     _apply_patch(tmp_path, "spec.yaml")
     assert _prove_exit("spec.yaml") == 0
+
+
+def test_a_candidate_two_invariants_share_is_counted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both forbids are violated through one rule, whose narrowing repairs both (and is
+    the smallest fix of each): the diff counts the flows that cluster changes once, and
+    both fixes show the count."""
+    spec = FORBID_CLIENT + FORBID_CLIENT.split("invariants:\n")[1].replace(
+        "client-never-reaches-server", "client-never-reaches-server-again"
+    )
+    spec_path = _write(tmp_path, FROM_EVERY_NAMESPACE, spec)
+    counted: list[str] = []
+    count = fix_module.changed_flows
+
+    def counting(base: LoadedCluster, head: LoadedCluster, *rest: Any) -> DiffReport:
+        counted.append(head.cluster.model_dump_json())
+        return count(base, head, *rest)
+
+    monkeypatch.setattr(fix_module, "changed_flows", counting)
+    report = _fix(spec_path)
+    first, second = (entry.fixes[0] for entry in report.invariants)
+    assert first.candidate.edits == second.candidate.edits
+    assert first.flows_changed == second.flows_changed
+    assert len(counted) == len(set(counted))

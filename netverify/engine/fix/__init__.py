@@ -111,6 +111,10 @@ class _Fixer:
         self.slicers = [Slicer(cluster, settings, invariant) for invariant in invariants]
         """Per invariant of the spec: its slice, and whether a policy can decide its verdict."""
         self.verdicts = Verdicts(cluster, settings, invariants, self.slicers, limits)
+        self.counts: dict[tuple[tuple[str, str], ...], tuple[int, int, int, bool]] = {}
+        """The diff's counts (flows, external flows, findings, complete) of each cluster a
+        ranked candidate makes: the candidates of two invariants violated through one rule
+        are often the same."""
         folders = [Path(path) for path in loaded_spec.spec.manifests if Path(path).is_dir()]
         self.new_folder = folders[0] if folders else None
         """Where new policies go as files of their own: a folder the spec loads whole."""
@@ -242,8 +246,16 @@ class _Fixer:
         return {result.name: result for result in prove(head, part, self.limits).results}
 
     def _ranked(self, candidate: Candidate) -> ProvedFix:
-        head = applied(self.loaded, candidate)
-        report = changed_flows(self.loaded, head, self.loaded_spec.spec.settings, self.limits)
+        counts = self.counts.get(key := _edits_key(candidate))
+        if counts is None:
+            head = applied(self.loaded, candidate)
+            report = changed_flows(self.loaded, head, self.loaded_spec.spec.settings, self.limits)
+            counts = self.counts[key] = (
+                flow_count(report, self.loaded.cluster),
+                external_flow_count(report),
+                len(report.findings),
+                report.complete,
+            )
         first = candidate.edits[0]
         location = None
         if first.before is not None:
@@ -251,10 +263,10 @@ class _Fixer:
             location = self.loaded.sources.of_rule(rule)
         return ProvedFix(
             candidate=candidate,
-            flows_changed=flow_count(report, self.loaded.cluster),
-            external_flows=external_flow_count(report),
-            findings=len(report.findings),
-            counted_all=report.complete,
+            flows_changed=counts[0],
+            external_flows=counts[1],
+            findings=counts[2],
+            counted_all=counts[3],
             location=location,
             patches=file_patches(candidate, self.loaded.sources, self.new_folder),
         )
@@ -262,16 +274,19 @@ class _Fixer:
 
 def _distinct(proved: list[Candidate]) -> list[Candidate]:
     """The first of the candidates that make the same policies."""
-    seen: set[tuple[object, ...]] = set()
+    seen: set[tuple[tuple[str, str], ...]] = set()
     kept = []
     for candidate in proved:
-        key = tuple(
-            sorted((str(edit.key), edit.after.model_dump_json()) for edit in candidate.edits)
-        )
+        key = _edits_key(candidate)
         if key not in seen:
             seen.add(key)
             kept.append(candidate)
     return kept
+
+
+def _edits_key(candidate: Candidate) -> tuple[tuple[str, str], ...]:
+    """The policies the candidate makes: candidates with the same make the same cluster."""
+    return tuple(sorted((str(edit.key), edit.after.model_dump_json()) for edit in candidate.edits))
 
 
 __all__ = ["fix"]
