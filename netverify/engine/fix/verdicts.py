@@ -5,10 +5,10 @@ whose pods, namespaces and Services stay as loaded. An invariant's slice then ke
 pods, and while the policies of its slice mention no label, port name or CIDR outside the
 universe, the pod classes, the symbolic flow and the domain of a fresh encoding are the
 same too: only the policies' terms differ. So one encoding and one solver (the domain
-asserted once) is kept per invariant and universe, and each candidate's policies are
-asserted in a push/pop frame of their own; a candidate that changes the universe gets an
-encoding of its own, kept for the candidates after it with that universe. Invariants
-whose encodings would be the same (the same pods, universe and named pods) share one.
+asserted once) is kept per slice and universe, and each candidate's policies are asserted
+in a push/pop frame of their own; a candidate that changes the universe gets an encoding
+of its own, kept for the candidates after it with that universe. Invariants whose
+encodings would be the same (the same pods, universe and named pods) share one.
 
 Only verdicts are read here, and only where the answer settles them (a `reachable`'s flow
 replayed through the reference evaluator): the flows a solver with a history returns may
@@ -54,7 +54,6 @@ class Verdicts:
         slicers: list[Slicer],
         limits: SolverLimits,
     ) -> None:
-        self.cluster = cluster
         self.settings = settings
         self.invariants = invariants
         self.slicers = slicers
