@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from netverify.encoding.solver import SolverLimits
+from netverify.encoding.universe import build_universe
 from netverify.engine.fix.apply import applied, composed, merged
 from netverify.engine.fix.candidates import candidates, no_candidate_reason
 from netverify.engine.fix.patch import file_patches
 from netverify.engine.fix.rank import changed_flows, external_flow_count, flow_count
-from netverify.engine.fix.verdicts import Verdicts
+from netverify.engine.fix.verdicts import Verdicts, encoding_key
 from netverify.engine.prove import prove
 from netverify.engine.slicing import Slicer, worth_slicing
 from netverify.model import (
@@ -204,13 +205,27 @@ class _Fixer:
     ) -> list[Invariant]:
         """The invariants of `again` that `prove` proves on one encoding with the target
         (the same slice), whose results, the target's flow among them, are the same without
-        the rest of `again`."""
-        if not worth_slicing(head.cluster):
-            return list(again)
+        the rest of `again`. Those after the target are proved after it on that solver and
+        change its flow only through the encoding: the ones that add nothing to it are left
+        out."""
         spec = self.loaded_spec.spec.invariants
-        slices = [self.slicers[spec.index(i)].slice(head.cluster) for i in again]
-        wanted = {part for i, part in zip(again, slices, strict=True) if i.name == target.name}
-        return [i for i, part in zip(again, slices, strict=True) if part in wanted]
+        if worth_slicing(head.cluster):
+            slices = [self.slicers[spec.index(i)].slice(head.cluster) for i in again]
+            wanted = {part for i, part in zip(again, slices, strict=True) if i.name == target.name}
+            members = [i for i, part in zip(again, slices, strict=True) if part in wanted]
+            if len(wanted) != 1:
+                return members
+            sliced = next(iter(wanted)).of(head.cluster)
+        else:
+            members, sliced = list(again), head.cluster
+        last = max(position for position, i in enumerate(members) if i.name == target.name)
+        cidrs = self.loaded_spec.spec.settings.pod_cidrs
+        prefix = members[: last + 1]
+        if encoding_key(build_universe([sliced], prefix, cidrs), prefix) == encoding_key(
+            build_universe([sliced], members, cidrs), members
+        ):
+            return prefix
+        return members
 
     def _again(self, candidate: Candidate, target: Invariant) -> tuple[Invariant, ...]:
         """The target and every invariant whose verdict the changed policies (before or

@@ -16,7 +16,7 @@ differ from a fresh one's, so a flow that is shown or searched from is proved af
 the caller.
 """
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import z3
@@ -74,12 +74,7 @@ class Verdicts:
         part = self.slicers[self.invariants.index(invariant)].slice(head) if self.sliced else None
         sliced = head if part is None else part.of(head)
         universe = build_universe([sliced], [invariant], self.settings.pod_cidrs)
-        named = tuple(
-            (pattern.namespace_name, pattern.pod_name, pattern.pod_kind)
-            for pattern in (invariant.source, invariant.destination)
-            if pattern.pod_name is not None
-        )
-        key = (None if part is None else part.pods, _universe_key(universe), named)
+        key = (None if part is None else part.pods, encoding_key(universe, [invariant]))
         kept = self.kept.get(key)
         if kept is None:
             kept = self.kept[key] = self._keep(sliced, head, invariant, universe)
@@ -127,6 +122,18 @@ class Verdicts:
         solver = make_solver(self.limits)
         solver.add(encoding.domain)
         return _Kept(encoding=encoding, solver=solver, context=z3.main_ctx())
+
+
+def encoding_key(universe: Universe, invariants: Sequence[Invariant]) -> Hashable:
+    """What a fresh encoding of one slice of a cluster takes from the invariants proved on
+    it: its universe and the pods they name (each a class of its own)."""
+    named = frozenset(
+        (pattern.namespace_name, pattern.pod_name, pattern.pod_kind)
+        for invariant in invariants
+        for pattern in (invariant.source, invariant.destination)
+        if pattern.pod_name is not None
+    )
+    return _universe_key(universe), named
 
 
 def _universe_key(universe: Universe) -> Hashable:
