@@ -7,6 +7,7 @@ layer has an opinion on is allowed. Today the only layer is NetworkPolicy.
 """
 
 from collections.abc import Iterable, Sequence
+from copy import copy
 from functools import cached_property
 
 import z3
@@ -32,6 +33,7 @@ from netverify.model import (
     Cluster,
     EndpointPattern,
     Invariant,
+    NetworkPolicy,
     Pod,
     Protocol,
     Settings,
@@ -95,6 +97,20 @@ class ClusterEncoding:
         self.admin = (
             AdminEncoding(cluster, self.classes, self.policies) if cluster.admin_policies else None
         )
+
+    def with_policies(self, policies: Sequence[NetworkPolicy]) -> "ClusterEncoding":
+        """This encoding (universe, pod classes, flow, domain, Z3 context) over other
+        NetworkPolicies, for a cluster that differs from this one in nothing else (`fix`'s
+        candidates): the same as a fresh encoding when the policies mention nothing outside
+        the universe, which the caller checks. Not for clusters with admin policies."""
+        assert self.admin is None
+        other = copy(self)
+        other.cluster = self.cluster.model_copy(update={"policies": tuple(policies)})
+        other.policies = PolicyEncoding(
+            policies, self.universe, self.flow, self.settings, memo=self.policies.memo
+        )
+        other.__dict__.pop("allowed", None)
+        return other
 
     # -- small term builders -------------------------------------------------------------
 

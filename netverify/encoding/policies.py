@@ -57,20 +57,23 @@ class PolicyEncoding:
         universe: Universe,
         flow: SymbolicFlow,
         settings: Settings,
+        memo: dict[tuple[str, ...], z3.BoolRef] | None = None,
     ) -> None:
+        """`memo` is another encoding's, over the same universe and flow, to share terms
+        with (see `_once`)."""
         self.policies = tuple(policies)
         self.universe = universe
         self.flow = flow
         self.settings = settings
         self._layers: tuple[Callable[[Direction], LayerTerms], ...] = (self.network_policy_layer,)
-        self._memo: dict[tuple[str, ...], z3.BoolRef] = {}
+        self.memo: dict[tuple[str, ...], z3.BoolRef] = {} if memo is None else memo
 
     def _once(self, key: tuple[str, ...], build: Callable[[], z3.BoolRef]) -> z3.BoolRef:
         """One term per distinct selector, peer or port: thousands of policies repeat a few
         dozen of them, and every z3py term costs."""
-        term = self._memo.get(key)
+        term = self.memo.get(key)
         if term is None:
-            term = self._memo[key] = build()
+            term = self.memo[key] = build()
         return term
 
     def namespace_is(self, endpoint: SymbolicEndpoint, name: str) -> z3.BoolRef:

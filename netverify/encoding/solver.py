@@ -2,6 +2,8 @@
 and the one place Z3's global context is replaced, both for deterministic answers."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import z3
@@ -95,3 +97,15 @@ def fresh_context() -> None:
     with later ones.
     """
     z3.z3._main_ctx = None
+
+
+@contextmanager
+def in_context(context: z3.Context) -> Iterator[None]:
+    """Make the terms built inside live in `context`, an earlier encoding's that is queried
+    again (`fresh_context` has moved on since); the main context is restored after."""
+    saved = z3.z3._main_ctx
+    z3.z3._main_ctx = context
+    try:
+        yield
+    finally:
+        z3.z3._main_ctx = saved

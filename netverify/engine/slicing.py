@@ -10,7 +10,6 @@ pod); the encoding of a slice still keeps every loaded pod's address out of the 
 other endpoints may have (see `ClusterEncoding`'s `whole`).
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from netverify.model import (
@@ -60,25 +59,29 @@ def slice_for(cluster: Cluster, settings: Settings, invariant: Invariant) -> Sli
     """The policies and pods an invariant's verdict can depend on: the pods either pattern
     can match, and the policies of the direction that decides each end which can select a
     pod that end can be (a loaded one, or under `pods: any` one that could exist)."""
-    ends = _ends(cluster, settings, invariant)
-    policies = tuple(
-        index
-        for index, policy in enumerate(cluster.policies)
-        if any(end.may_select(policy) for end in ends)
-    )
-    matching = {index for end in ends for index in end.pods}
-    return Slice(policies=policies, pods=tuple(sorted(matching)))
+    return Slicer(cluster, settings, invariant).slice(cluster)
 
 
-def depends_on(
-    cluster: Cluster, settings: Settings, invariant: Invariant
-) -> Callable[[NetworkPolicy], bool]:
-    """Whether the invariant's verdict can depend on a NetworkPolicy, loaded or not (the
-    test `slice_for` keeps policies by): `fix` re-proves only the invariants that a changed
-    policy, before or after the change, can decide. The cluster's pods and namespaces
-    must be those the policy is judged with."""
-    ends = _ends(cluster, settings, invariant)
-    return lambda policy: any(end.may_select(policy) for end in ends)
+class Slicer:
+    """`slice_for` of one invariant, for the clusters that differ from `cluster` only in
+    their policies (`fix`'s candidates): the pods each end can be are found once."""
+
+    def __init__(self, cluster: Cluster, settings: Settings, invariant: Invariant) -> None:
+        self.ends = _ends(cluster, settings, invariant)
+
+    def slice(self, cluster: Cluster) -> Slice:
+        """The invariant's slice of `cluster` (pods and namespaces as the slicer's)."""
+        policies = tuple(
+            index for index, policy in enumerate(cluster.policies) if self.depends_on(policy)
+        )
+        matching = {index for end in self.ends for index in end.pods}
+        return Slice(policies=policies, pods=tuple(sorted(matching)))
+
+    def depends_on(self, policy: NetworkPolicy) -> bool:
+        """Whether the invariant's verdict can depend on a NetworkPolicy, loaded or not (the
+        test `slice` keeps policies by): `fix` re-proves only the invariants that a changed
+        policy, before or after the change, can decide."""
+        return any(end.may_select(policy) for end in self.ends)
 
 
 def _ends(cluster: Cluster, settings: Settings, invariant: Invariant) -> tuple["_End", "_End"]:

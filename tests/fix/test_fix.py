@@ -9,10 +9,12 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+import netverify.engine.fix as fix_module
 from netverify.cli.app import app
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.fix import fix
@@ -23,6 +25,7 @@ from netverify.loading.settings import SettingsSources
 from netverify.loading.spec import resolve_spec
 from netverify.loading.specfile import read_spec
 from netverify.model import LoadedCluster, LoadedSpec, Status
+from netverify.model.diff import DiffReport
 from netverify.model.fix import Candidate, ChangeKind, FixReport
 from netverify.model.flow import Flow, PodEndpoint
 from netverify.model.labels import Operator
@@ -569,3 +572,50 @@ def test_a_later_wider_fix_covers_an_earlier_one_that_edits_the_same_rule(
     (patch,) = report.patches
     assert "matchLabels:\n              app: other" in patch.patched
     assert "matchExpressions" not in patch.patched
+
+
+def test_a_candidate_two_invariants_share_is_counted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both forbids are violated through one rule, whose narrowing repairs both (and is
+    the smallest fix of each): the diff counts the flows that cluster changes once, and
+    both fixes show the count."""
+    spec = FORBID_CLIENT + FORBID_CLIENT.split("invariants:\n")[1].replace(
+        "client-never-reaches-server", "client-never-reaches-server-again"
+    )
+    spec_path = _write(tmp_path, FROM_EVERY_NAMESPACE, spec)
+    counted: list[str] = []
+    count = fix_module.changed_flows
+
+    def counting(base: LoadedCluster, head: LoadedCluster, *rest: Any) -> DiffReport:
+        counted.append(head.cluster.model_dump_json())
+        return count(base, head, *rest)
+
+    monkeypatch.setattr(fix_module, "changed_flows", counting)
+    report = _fix(spec_path)
+    first, second = (entry.fixes[0] for entry in report.invariants)
+    assert first.candidate.edits == second.candidate.edits
+    assert first.flows_changed == second.flows_changed
+    assert len(counted) == len(set(counted))
+
+
+def test_the_counterexample_to_extend_is_proved_without_the_invariants_after_it(
+    tmp_path: Path,
+) -> None:
+    """The target's counterexample is proved afresh with the invariants `prove` encodes
+    with it: those before it, and those after it that add a label or a named pod to the
+    encoding (they would change the flow it returns); the others are left out."""
+    spec = (
+        FORBID_CLIENT
+        + KEEP_OTHER
+        + FORBID_CLIENT.split("invariants:\n")[1].replace(
+            "client-never-reaches-server", "client-never-reaches-server-again"
+        )
+    )
+    loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, spec))
+    forbid, keep_other, again = loaded_spec.spec.invariants
+    fixer = fix_module._Fixer(loaded, loaded_spec, LIMITS, ())
+    assert fixer._part_of(loaded, forbid, (forbid, again)) == [forbid]
+    assert fixer._part_of(loaded, again, (forbid, again)) == [forbid, again]
+    # a/other is a pod no invariant before names: its own class, another encoding.
+    assert fixer._part_of(loaded, forbid, (forbid, keep_other)) == [forbid, keep_other]

@@ -13,12 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from netverify.encoding.solver import SolverLimits
+from netverify.encoding.universe import build_universe
 from netverify.engine.fix.apply import applied, composed, merged
 from netverify.engine.fix.candidates import candidates, no_candidate_reason
 from netverify.engine.fix.patch import file_patches
 from netverify.engine.fix.rank import changed_flows, external_flow_count, flow_count
+from netverify.engine.fix.verdicts import Verdicts, encoding_key
 from netverify.engine.prove import prove
-from netverify.engine.slicing import depends_on
+from netverify.engine.slicing import Slicer, worth_slicing
 from netverify.model import (
     AdminPolicy,
     Invariant,
@@ -125,11 +127,18 @@ class _Fixer:
         self.loaded_spec = loaded_spec
         self.limits = limits
         self.held = {result.name for result in before if result.status is Status.HOLDS}
-        cluster, settings = loaded.cluster, loaded_spec.spec.settings
-        self.depends = [
-            depends_on(cluster, settings, invariant) for invariant in loaded_spec.spec.invariants
-        ]
-        """Per invariant of the spec: whether a policy can decide its verdict."""
+        cluster, settings, invariants = (
+            loaded.cluster,
+            loaded_spec.spec.settings,
+            loaded_spec.spec.invariants,
+        )
+        self.slicers = [Slicer(cluster, settings, invariant) for invariant in invariants]
+        """Per invariant of the spec: its slice, and whether a policy can decide its verdict."""
+        self.verdicts = Verdicts(cluster, settings, invariants, self.slicers, limits)
+        self.counts: dict[tuple[tuple[str, str], ...], tuple[int, int, int, bool]] = {}
+        """The diff's counts (flows, external flows, findings, complete) of each cluster a
+        ranked candidate makes: the candidates of two invariants violated through one rule
+        are often the same."""
         folders = [Path(path) for path in loaded_spec.spec.manifests if Path(path).is_dir()]
         self.new_folder = folders[0] if folders else None
         """Where new policies go as files of their own: a folder the spec loads whole."""
@@ -177,27 +186,24 @@ class _Fixer:
         """Prove the spec with `candidate` applied: keep it when it repairs the invariant and
         breaks nothing; return its extensions when the invariant is violated another way.
 
-        At `MAX_DEPTH` there are no extensions, so only verdicts matter: the invariant is
-        proved first, on its own, and the others only if it now holds (most candidates
-        there leave it violated)."""
+        The invariant is proved first, then the others that held (most candidates leave it
+        violated, and at `MAX_DEPTH` there are no extensions, so only verdicts matter).
+        Verdicts come from encodings kept across candidates where they can (`Verdicts`);
+        the counterexample extensions start from is proved afresh, as `prove` finds it."""
         head = applied(self.loaded, candidate)
         again = self._again(candidate, invariant)
-        if depth >= MAX_DEPTH:
-            own = self._proved(head, [i for i in again if i.name == invariant.name])
-            if own[invariant.name].status is not Status.HOLDS:
-                return []
-            results = own | self._proved(head, [i for i in again if i.name != invariant.name])
-        else:
-            results = self._proved(head, again)
-        if any(results[name].status is not Status.HOLDS for name in self.held & set(results)):
+        repaired = self._holds(head, [i for i in again if i.name == invariant.name])
+        if not repaired and depth >= MAX_DEPTH:
             return []
-        target = results[invariant.name]
-        if target.status is Status.HOLDS:
+        others = [i for i in again if i.name in self.held]
+        for name in dict.fromkeys(i.name for i in others):
+            if not self._holds(head, [i for i in others if i.name == name]):
+                return []
+        if repaired:
             proved.append(candidate)
             return []
+        target = self._proved(head, self._part_of(head, invariant, again))[invariant.name]
         if target.status is not Status.VIOLATED or target.counterexample is None:
-            return []
-        if depth >= MAX_DEPTH:
             return []
         further = candidates(
             head.cluster,
@@ -206,6 +212,43 @@ class _Fixer:
             self.loaded_spec.spec.invariants,
         )
         return [composed(candidate, then) for then in further]
+
+    def _holds(self, head: LoadedCluster, invariants: list[Invariant]) -> bool:
+        """Whether the invariant (one, or a Service's backends under one name) holds with
+        the candidate applied: from a kept encoding, else proved afresh."""
+        if len(invariants) == 1:
+            verdict = self.verdicts.holds(head.cluster, invariants[0])
+            if verdict is not None:
+                return verdict
+        (result,) = self._proved(head, invariants).values()
+        return result.status is Status.HOLDS
+
+    def _part_of(
+        self, head: LoadedCluster, target: Invariant, again: tuple[Invariant, ...]
+    ) -> list[Invariant]:
+        """The invariants of `again` that `prove` proves on one encoding with the target
+        (the same slice), whose results, the target's flow among them, are the same without
+        the rest of `again`. Those after the target are proved after it on that solver and
+        change its flow only through the encoding: the ones that add nothing to it are left
+        out."""
+        spec = self.loaded_spec.spec.invariants
+        if worth_slicing(head.cluster):
+            slices = [self.slicers[spec.index(i)].slice(head.cluster) for i in again]
+            wanted = {part for i, part in zip(again, slices, strict=True) if i.name == target.name}
+            members = [i for i, part in zip(again, slices, strict=True) if part in wanted]
+            if len(wanted) != 1:
+                return members
+            sliced = next(iter(wanted)).of(head.cluster)
+        else:
+            members, sliced = list(again), head.cluster
+        last = max(position for position, i in enumerate(members) if i.name == target.name)
+        cidrs = self.loaded_spec.spec.settings.pod_cidrs
+        prefix = members[: last + 1]
+        if encoding_key(build_universe([sliced], prefix, cidrs), prefix) == encoding_key(
+            build_universe([sliced], members, cidrs), members
+        ):
+            return prefix
+        return members
 
     def _again(self, candidate: Candidate, target: Invariant) -> tuple[Invariant, ...]:
         """The target and every invariant whose verdict the changed policies (before or
@@ -223,8 +266,8 @@ class _Fixer:
         ]
         names = {target.name} | {
             invariant.name
-            for invariant, depends in zip(spec.invariants, self.depends, strict=True)
-            if any(depends(policy) for policy in policies)
+            for invariant, slicer in zip(spec.invariants, self.slicers, strict=True)
+            if any(slicer.depends_on(policy) for policy in policies)
         }
         return tuple(i for i in spec.invariants if i.name in names)
 
@@ -241,8 +284,16 @@ class _Fixer:
         return {result.name: result for result in prove(head, part, self.limits).results}
 
     def _ranked(self, candidate: Candidate) -> ProvedFix:
-        head = applied(self.loaded, candidate)
-        report = changed_flows(self.loaded, head, self.loaded_spec.spec.settings, self.limits)
+        counts = self.counts.get(key := _edits_key(candidate))
+        if counts is None:
+            head = applied(self.loaded, candidate)
+            report = changed_flows(self.loaded, head, self.loaded_spec.spec.settings, self.limits)
+            counts = self.counts[key] = (
+                flow_count(report, self.loaded.cluster),
+                external_flow_count(report),
+                len(report.findings),
+                report.complete,
+            )
         first = candidate.edits[0]
         location = None
         if first.before is not None:
@@ -250,10 +301,10 @@ class _Fixer:
             location = self.loaded.sources.of_rule(rule)
         return ProvedFix(
             candidate=candidate,
-            flows_changed=flow_count(report, self.loaded.cluster),
-            external_flows=external_flow_count(report),
-            findings=len(report.findings),
-            counted_all=report.complete,
+            flows_changed=counts[0],
+            external_flows=counts[1],
+            findings=counts[2],
+            counted_all=counts[3],
             location=location,
             patches=file_patches(candidate, self.loaded.sources, self.new_folder),
         )
@@ -261,16 +312,19 @@ class _Fixer:
 
 def _distinct(proved: list[Candidate]) -> list[Candidate]:
     """The first of the candidates that make the same policies."""
-    seen: set[tuple[object, ...]] = set()
+    seen: set[tuple[tuple[str, str], ...]] = set()
     kept = []
     for candidate in proved:
-        key = tuple(
-            sorted((str(edit.key), edit.after.model_dump_json()) for edit in candidate.edits)
-        )
+        key = _edits_key(candidate)
         if key not in seen:
             seen.add(key)
             kept.append(candidate)
     return kept
+
+
+def _edits_key(candidate: Candidate) -> tuple[tuple[str, str], ...]:
+    """The policies the candidate makes: candidates with the same make the same cluster."""
+    return tuple(sorted((str(edit.key), edit.after.model_dump_json()) for edit in candidate.edits))
 
 
 __all__ = ["fix"]
