@@ -127,6 +127,7 @@ def _violation_finding(finding: DiffFinding) -> ViolationFinding:
         protocol=finding.protocol,
         other_protocols=finding.other_protocols,
         ports=finding.ports,
+        named_port=finding.named_port,
         witness=Witness(
             decision=finding.head,
             source_is_new_pod=is_new_pod(flow.source),

@@ -85,6 +85,11 @@ class DiffFinding(Frozen):
     """Further protocols on which the same groups changed alike, on the same ports and by
     the same rules (one rule that opens every port is one finding, not one per protocol)."""
 
+    named_port: str | None = None
+    """The destination pod's port of this name (on each protocol): every flow of the
+    finding changed on exactly that port of its destination, whatever its number (a rule
+    that names the port); `ports` is the witness's number for it."""
+
     @property
     def protocols(self) -> tuple[Protocol, ...]:
         return (self.protocol, *self.other_protocols)

@@ -258,7 +258,19 @@ def finding_title(finding: GroupedFlows) -> str:
     return (
         f"{describe_group(finding.source)}{_more(finding.other_sources, 'source')} -> "
         f"{describe_group(finding.destination)}{_more(finding.other_destinations, 'destination')} "
-        f"{describe_protocols_ports(finding.protocols, finding.ports)}"
+        f"{_finding_ports(finding)}"
+    )
+
+
+def _finding_ports(finding: GroupedFlows) -> str:
+    """The finding's protocols and ports; a named port the change follows as a person says
+    it: `TCP, the destination's port redis (6379 for the witness)`."""
+    if finding.named_port is None:
+        return describe_protocols_ports(finding.protocols, finding.ports)
+    protocols = " and ".join(p.value for p in finding.protocols)
+    return (
+        f"{protocols}, the destination's port {finding.named_port} "
+        f"({describe_ports(finding.ports)} for the witness)"
     )
 
 

@@ -182,6 +182,7 @@ def _groups(finding: GroupedFlows) -> JsonObject:
         "protocol": finding.protocol.value,
         "protocols": [protocol.value for protocol in finding.protocols],
         "ports": [{"start": port.start, "end": port.end} for port in finding.ports],
+        **({} if finding.named_port is None else {"named_port": finding.named_port}),
     }
 
 

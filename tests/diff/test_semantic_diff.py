@@ -13,13 +13,20 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from netverify.cli.app import app
+from netverify.encoding.groups import GroupKey
 from netverify.engine import SolverLimits
 from netverify.engine.diff import diff
+from netverify.engine.diff.findings import Product
+from netverify.engine.diff.revisions import Revisions
+from netverify.engine.diff.search import DiffSearch
+from netverify.engine.diff.symbolic import SymbolicDiff
 from netverify.loading import load_manifests
 from netverify.model import (
     Direction,
+    Flow,
     NamespaceScope,
     ObjectRef,
+    Pod,
     PodEndpoint,
     PodScope,
     PortRange,
@@ -621,3 +628,135 @@ def test_added_flows_leave_part_of_the_limit_to_removed_ones(tmp_path: Path) -> 
     assert not limited.complete
     assert {f.change for f in limited.findings} == {Change.ADDED, Change.REMOVED}
     assert _engine_diff(base, head, max_findings=3).complete
+
+
+NAMED_PORT_HEAD_RULES = """\
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {env: dev}}
+          podSelector: {matchLabels: {app: web}}
+      ports:
+        - {protocol: TCP, port: grpc}
+"""
+
+
+def test_a_rule_on_a_named_port_is_one_finding_whatever_the_number(tmp_path: Path) -> None:
+    """A rule opens the db pods' port `grpc` to web pods: the db pods that could exist
+    number it in endless ways, and that is one finding on "the destination's port grpc",
+    not one per number (which stopped at the limit)."""
+    base, head = _sides(tmp_path, NEW_PODS_CLUSTER, NAMED_PORT_HEAD_RULES)
+    report = _engine_diff(base, head, pods=PodScope.ANY, max_findings=20)
+    assert report.complete and report.error is None
+    (finding,) = report.findings
+    assert finding.named_port == "grpc"
+    assert finding.destination.kind == "new-pod" and finding.destination.namespace == "prod"
+    assert {g.namespace for g in (finding.source, *finding.other_sources)} == {"dev", "dev-2"}
+    (number,) = finding.ports
+    witness = finding.head.flow.destination
+    assert isinstance(witness, PodEndpoint)
+    assert [p.port for p in witness.pod.ports if p.name == "grpc"] == [number.start]
+    assert f"TCP, the destination's port grpc ({number.start} for the witness)" in (
+        finding_title(finding)
+    )
+
+
+def test_a_search_run_again_with_a_larger_budget_groups_as_before(tmp_path: Path) -> None:
+    """A kind of change stopped at its half of the limit is searched again with more: the
+    second search starts over, so it must not see the first one's findings as reported
+    (it then grouped nothing, one finding per pair of groups)."""
+    base, head = _sides(tmp_path, NEW_PODS_CLUSTER, NEW_PODS_HEAD_RULES)
+    revisions = Revisions(
+        load_manifests([str(base)]).cluster, load_manifests([str(head)]).cluster, Settings()
+    )
+    search = DiffSearch(
+        SymbolicDiff(revisions, PodScope.ANY, NamespaceScope.EXISTING, SolverLimits())
+    )
+    first, again = (search.changes(Change.ADDED, 100) for _ in range(2))
+    assert first.complete and again.complete
+    assert _groups_of(again.products) == _groups_of(first.products)
+
+
+def _groups_of(products: list[Product]) -> set[tuple[frozenset[GroupKey], frozenset[GroupKey]]]:
+    return {
+        (frozenset(k for k, _ in p.sources), frozenset(k for k, _ in p.destinations))
+        for p in products
+    }
+
+
+PINNED_CLUSTER = (
+    NEW_PODS_CLUSTER
+    + "".join(
+        f"""---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: only-{value}, namespace: prod}}
+spec:
+  podSelector: {{matchLabels: {{{key}: {value}}}}}
+  policyTypes: [Ingress]
+"""
+        for key, values in (("app", "abcdef"), ("tier", "uvwxyz"))
+        for value in values
+    )
+    + """---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: cache-ingress, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db, tier: cache}}
+  policyTypes: [Ingress]
+"""
+)
+"""NEW_PODS_CLUSTER with policies that mention six values of `app` and of `tier`, and one
+that selects the db cache pods."""
+PINNED_HEAD_RULES = """\
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {env: dev}}
+      ports:
+        - {protocol: TCP, port: 6379}
+"""
+
+
+def _new_pod(revisions: Revisions, namespace: str, labels: dict[str, str]) -> PodEndpoint:
+    found = revisions.merged.namespace(namespace)
+    assert found is not None
+    return PodEndpoint(namespace=found, pod=Pod(namespace=namespace, name=None, labels=labels))
+
+
+@pytest.mark.parametrize(
+    ("cluster", "head_rules", "ends", "key", "pinned"),
+    [
+        (PINNED_CLUSTER, PINNED_HEAD_RULES, ("dev", "prod"), "app", True),
+        (PINNED_CLUSTER, PINNED_HEAD_RULES, ("dev", "prod"), "tier", True),
+        (NOT_DB_CLUSTER, NOT_DB_HEAD_RULES, ("mon", "app"), "tier", False),
+    ],
+)
+def test_a_label_a_selector_asks_for_pins_the_group(
+    tmp_path: Path,
+    cluster: str,
+    head_rules: str,
+    ends: tuple[str, str],
+    key: str,
+    pinned: bool,
+) -> None:
+    """Narrowing takes the witness's value of a label at once where the witness's pod,
+    without the label or with a value no policy mentions, no longer changes (a selector's
+    `matchLabels`), and excludes odd values where it still does (`NotIn`)."""
+    base, head = _sides(tmp_path, cluster, head_rules)
+    revisions = Revisions(
+        load_manifests([str(base)]).cluster, load_manifests([str(head)]).cluster, Settings()
+    )
+    search = DiffSearch(
+        SymbolicDiff(revisions, PodScope.ANY, NamespaceScope.EXISTING, SolverLimits())
+    )
+    labels = {"app": "db", "tier": "cache"} if pinned else {"tier": "web"}
+    flow = Flow(
+        source=_new_pod(revisions, ends[0], {}),
+        destination=_new_pod(revisions, ends[1], labels),
+        protocol=Protocol.TCP,
+        port=6379 if pinned else 9100,
+    )
+    witness = revisions.replayed(Change.ADDED, flow)
+    attributes = search.grouping.attributes
+    index = attributes.label_keys.index(key)
+    assert attributes.pins(revisions, witness, at_source=False, index=index) is pinned

@@ -74,6 +74,12 @@ class Reported:
             earlier = self.products.get((change, protocol))
             self.products[change, protocol] = term if earlier is None else z3.Or(earlier, term)
 
+    def forget(self, change: Change) -> None:
+        """Drop the findings of one kind of change: its search starts over."""
+        self.pairs = {entry for entry in self.pairs if entry[0] is not change}
+        self.new_pods = {key: v for key, v in self.new_pods.items() if key[0] is not change}
+        self.products = {key: v for key, v in self.products.items() if key[0] is not change}
+
     def covers(self, change: Change, protocol: Protocol, pair: Pair) -> bool:
         """A finding covers the pair already: a solver finding's, or the bit sets' (which
         cover every changed flow between `units` classes)."""
@@ -176,14 +182,15 @@ class Grouping:
         group then excludes. The witness's own group after a few rounds, or on a solver
         limit."""
         mentioned = self.revisions.mentioned(witness.flow)
+        at_source = end == "source"
+        target = self.attributes.target(self.revisions, witness, at_source)
         group = replace(
             own,
             label_codes=(None,) * len(own.label_codes),
             named_ports=(Wild.ANY,) * len(own.named_ports),
             segment=Wild.ANY,
-            outside=witness.ports,
+            outside=witness.ports if target.followed is None else (),
         )
-        at_source = end == "source"
         for _ in range(MAX_WIDENING_ROUNDS):
             trial = replace(pair, **{end: group})
             odd = self._odd_flow(witness, [trial.source], [trial.destination])
@@ -197,7 +204,15 @@ class Grouping:
                 break
             order = self.attributes.order(own, odd_key, mentioned)
             culprits = self.attributes.culprits(self.revisions, witness, at_source, odd_end, order)
-            narrower = self.attributes.narrowed(group, own, odd_key, witness.ports, culprits, order)
+            narrower = self.attributes.narrowed(
+                group,
+                own,
+                odd_key,
+                target,
+                culprits,
+                order,
+                lambda index: self.attributes.pins(self.revisions, witness, at_source, index),
+            )
             if narrower is None:
                 break
             group = narrower
@@ -212,6 +227,7 @@ class Grouping:
             labels.keys,
             list(encoding.flow.source.named_ports),
             [labels.other(key) + 1 for key in labels.keys],
+            [labels.value(key, labels.other(key)) or "" for key in labels.keys],
         )
 
     def _odd_flow(
