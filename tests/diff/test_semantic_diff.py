@@ -7,21 +7,27 @@ BASE is tests/diff/fixtures/base; HEAD variants are written to tmp_path from its
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import z3
 from typer.testing import CliRunner, Result
 
 from netverify.cli.app import app
-from netverify.encoding.groups import GroupKey
+from netverify.encoding.groups import GroupKey, NewPodGroup, Wild
+from netverify.encoding.solver import make_solver
 from netverify.engine import SolverLimits
 from netverify.engine.diff import diff
 from netverify.engine.diff.findings import Product
+from netverify.engine.diff.narrowing import Attribute, pruned
 from netverify.engine.diff.revisions import Revisions
 from netverify.engine.diff.search import DiffSearch
 from netverify.engine.diff.symbolic import SymbolicDiff
+from netverify.engine.readable import readable_flow
 from netverify.loading import load_manifests
 from netverify.model import (
+    ContainerPort,
     Direction,
     Flow,
     NamespaceScope,
@@ -760,3 +766,154 @@ def test_a_label_a_selector_asks_for_pins_the_group(
     attributes = search.grouping.attributes
     index = attributes.label_keys.index(key)
     assert attributes.pins(revisions, witness, at_source=False, index=index) is pinned
+
+
+def _search(tmp_path: Path, cluster: str, head_rules: str) -> tuple[Revisions, DiffSearch]:
+    base, head = _sides(tmp_path, cluster, head_rules)
+    revisions = Revisions(
+        load_manifests([str(base)]).cluster, load_manifests([str(head)]).cluster, Settings()
+    )
+    symbolic = SymbolicDiff(revisions, PodScope.ANY, NamespaceScope.EXISTING, SolverLimits())
+    return revisions, DiffSearch(symbolic)
+
+
+def test_witnesses_of_new_pods_number_no_port_they_need_not(tmp_path: Path) -> None:
+    """A new pod's named ports are left undefined where the query allows it (`tidy_ports`):
+    a witness that numbers ports it need not makes a group split by those numbers."""
+    _, search = _search(tmp_path, NEW_PODS_CLUSTER, NAMED_PORT_HEAD_RULES)
+    encoding = search.symbolic.encoding
+    destination = encoding.flow.destination
+    solver = make_solver(SolverLimits())
+    solver.add(*search.symbolic.space, destination.is_pod, destination.pod_class == -1)
+    defined = destination.named_ports[("grpc", Protocol.TCP)].defined
+    for tidy, named in ((False, ["grpc"]), (True, [])):
+        assert solver.check(defined) == z3.sat
+        flow = readable_flow(solver, encoding, prefer_existing=False, tidy_ports=tidy)
+        assert isinstance(flow.destination, PodEndpoint)
+        assert [p.name for p in flow.destination.pod.ports] == named
+
+
+def test_the_named_port_a_change_follows_is_found_among_ports_of_one_number(
+    tmp_path: Path,
+) -> None:
+    """The witness's db pod numbers `grpc` and `http` alike; the rule names `grpc`: moving
+    `grpc` moves the change, so the change follows `grpc`."""
+    revisions, _ = _search(tmp_path, NEW_PODS_CLUSTER, NAMED_PORT_HEAD_RULES)
+    db = _new_pod(revisions, "prod", {"app": "db"}).model_copy()
+    db = db.model_copy(
+        update={
+            "pod": db.pod.model_copy(
+                update={
+                    "ports": (
+                        ContainerPort(name="http", port=8000),
+                        ContainerPort(name="grpc", port=8000),
+                    )
+                }
+            )
+        }
+    )
+    flow = Flow(
+        source=_new_pod(revisions, "dev", {"app": "web"}),
+        destination=db,
+        protocol=Protocol.TCP,
+        port=8000,
+    )
+    witness = revisions.on_named_port(revisions.replayed(Change.ADDED, flow))
+    assert witness.named_port == ("grpc", Protocol.TCP)
+
+
+def test_narrowing_orders_named_ports_of_the_flows_protocol_only(tmp_path: Path) -> None:
+    """A TCP flow's rules never name a UDP port: an odd pod that differs from the witness's
+    in a UDP named port and a label is told apart by the label."""
+    _, search = _search(tmp_path, NEW_PODS_CLUSTER, NAMED_PORT_HEAD_RULES + DNS_RULE)
+    attributes = search.grouping.attributes
+    udp = attributes.named_ports.index(("dns", Protocol.UDP))
+    app = attributes.label_keys.index("app")
+    own = NewPodGroup(
+        namespace="prod",
+        label_codes=tuple(1 if i == app else 0 for i in range(len(attributes.label_keys))),
+        named_ports=(None,) * len(attributes.named_ports),
+        segment=None,
+    )
+    odd = replace(
+        own,
+        label_codes=(0,) * len(attributes.label_keys),
+        named_ports=tuple(53 if i == udp else None for i in range(len(attributes.named_ports))),
+    )
+    order = attributes.order(own, odd, (set(), {"dns"}), Protocol.TCP)
+    assert order == [Attribute("label", app)]
+
+
+def test_combinations_a_selector_names_are_excluded_before_the_rounds(tmp_path: Path) -> None:
+    """A policy admits 6379 to the db cache pods already: new db cache pods do not gain it
+    when HEAD opens 6379 to every prod pod. The group of new pods excludes that
+    combination at once (a policy names it), and drops it where it pins a label that
+    rules it out."""
+    revisions, search = _search(tmp_path, CACHE_CLUSTER, CACHE_HEAD_RULES)
+    flow = Flow(
+        source=_new_pod(revisions, "dev", {}),
+        destination=_new_pod(revisions, "prod", {"app": "web"}),
+        protocol=Protocol.TCP,
+        port=6379,
+    )
+    witness = revisions.replayed(Change.ADDED, flow)
+    attributes = search.grouping.attributes
+    keys = attributes.label_keys
+    every = NewPodGroup(
+        namespace="prod",
+        label_codes=(None,) * len(keys),
+        named_ports=(Wild.ANY,) * len(attributes.named_ports),
+        segment=Wild.ANY,
+    )
+    seeded = attributes.seeded(revisions, witness, at_source=False, group=every)
+    cache = tuple(
+        (keys.index(key), attributes.mentioned_values[keys.index(key)].index(value) + 1)
+        for key, value in (("app", "db"), ("tier", "cache"))
+    )
+    assert seeded.excluded == (cache,)
+    assert pruned(seeded) == seeded
+    web = attributes.mentioned_values[keys.index("app")].index("web") + 1
+    pinned = replace(seeded, label_codes=tuple(web if k == "app" else None for k in keys))
+    assert pruned(pinned).excluded == ()
+
+
+DNS_RULE = """\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: dns, namespace: prod}
+spec:
+  podSelector: {}
+  ingress:
+    - ports: [{protocol: UDP, port: dns}]
+"""
+CACHE_CLUSTER = (
+    NEW_PODS_CLUSTER
+    + """---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: cache, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db, tier: cache}}
+  ingress:
+    - ports: [{protocol: TCP, port: 6379}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: isolated, namespace: prod}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+"""
+)
+CACHE_HEAD_RULES = """\
+  ingress:
+    - ports: [{protocol: TCP, port: 6379}]
+"""

@@ -60,18 +60,25 @@ class Attributes:
     """How many codes each label key has (absent, each mentioned value, any other)."""
     other_values: list[str]
     """Per label key, a value no policy mentions."""
+    mentioned_values: list[list[str]]
+    """Per label key, the values policies mention, in code order (from code 1)."""
 
     def order(
-        self, own: NewPodGroup, odd: NewPodGroup, mentioned: tuple[set[str], set[str]]
+        self,
+        own: NewPodGroup,
+        odd: NewPodGroup,
+        mentioned: tuple[set[str], set[str]],
+        protocol: Protocol,
     ) -> list[Attribute]:
-        """The attributes on which the odd pod differs from the witness's: named ports,
-        then labels, those the policies at hand mention (`mentioned`: keys, port names)
-        first."""
+        """The attributes on which the odd pod differs from the witness's: named ports of
+        the flow's protocol (a rule names a port of its own protocol only), then labels,
+        those the policies at hand mention (`mentioned`: keys, port names) first."""
         keys, names = mentioned
         ports = [
             Attribute("port", index)
             for index in range(len(self.named_ports))
             if odd.named_ports[index] != own.named_ports[index]
+            and self.named_ports[index][1] is protocol
         ]
         labels = [
             Attribute("label", index)
@@ -137,6 +144,33 @@ class Attributes:
             self.named_ports.index(witness.named_port),
             tuple(revisions.deciding_ranges(witness.flow)),
         )
+
+    def seeded(
+        self, revisions: Revisions, witness: ChangedFlow, at_source: bool, group: NewPodGroup
+    ) -> NewPodGroup:
+        """The group without the combinations of labels of the policies at hand
+        (`label_combinations`) that, given to the witness's pod, make it change otherwise
+        (the evaluator's word): each would otherwise cost the narrowing a solver round."""
+        own = _pod_end(witness, at_source)
+        excluded = list(group.excluded)
+        for labels in revisions.label_combinations(witness.flow):
+            if not all(
+                key in self.label_keys
+                and value in self.mentioned_values[self.label_keys.index(key)]
+                for key, value in labels.items()
+            ):
+                continue
+            indices = [self.label_keys.index(key) for key in labels]
+            combination = tuple(
+                (index, self.mentioned_values[index].index(value) + 1)
+                for index, value in zip(indices, labels.values(), strict=True)
+            )
+            if combination in excluded or own.pod.labels.items() >= labels.items():
+                continue
+            probe = {**own.pod.labels, **labels}
+            if not self._probe_alike(revisions, witness, at_source, probe, list(own.pod.ports)):
+                excluded.append(combination)
+        return replace(group, excluded=tuple(excluded))
 
     def pins(self, revisions: Revisions, witness: ChangedFlow, at_source: bool, index: int) -> bool:
         """The witness's pod, without the label or with a value no policy mentions,
@@ -255,3 +289,14 @@ def _pod_end(witness: ChangedFlow, at_source: bool) -> PodEndpoint:
     own = witness.flow.source if at_source else witness.flow.destination
     assert isinstance(own, PodEndpoint), "a group of new pods is pods"
     return own
+
+
+def pruned(group: NewPodGroup) -> NewPodGroup:
+    """The group without the excluded combinations its other terms rule out already
+    (seeded before the narrowing pinned a label): they exclude nothing and read as noise."""
+    kept: list[tuple[tuple[int, int], ...]] = []
+    for combination in group.excluded:
+        others = replace(group, excluded=tuple(c for c in group.excluded if c != combination))
+        if not others.rules_out(combination):
+            kept.append(combination)
+    return replace(group, excluded=tuple(kept))

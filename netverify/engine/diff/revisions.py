@@ -281,7 +281,7 @@ class Revisions:
 
     def on_named_port(self, witness: ChangedFlow) -> ChangedFlow:
         """The witness with the `named_port` its change follows, where its destination has
-        one numbered as its only changed port and that, renumbered to a port no rule names,
+        one numbered as its only changed port that, renumbered to a port no rule names,
         moves the change with it (the evaluator's word; the solver confirms the group)."""
         destination = witness.flow.destination
         if not isinstance(destination, PodEndpoint) or len(witness.ports) != 1:
@@ -289,31 +289,28 @@ class Revisions:
         changed = witness.ports[0]
         if changed.start != changed.end:
             return witness
-        named = [
-            port
-            for port in destination.pod.ports
-            if port.name and port.port == changed.start and port.protocol is witness.protocol
-        ]
-        if len(named) != 1:
-            return witness
-        key = (named[0].name or "", named[0].protocol)
         spare = _spare_port(witness.flow, self.deciding_ranges(witness.flow))
         if spare is None:
             return witness
-        pod = destination.pod.model_copy(
-            update={
-                "ports": tuple(
-                    p.model_copy(update={"port": spare}) if p is named[0] else p
-                    for p in destination.pod.ports
-                )
-            }
-        )
-        probe = witness.flow.model_copy(
-            update={"destination": destination.model_copy(update={"pod": pod}), "port": spare}
-        )
-        if self.changed_ports(probe, witness.change) != (PortRange(start=spare, end=spare),):
-            return witness
-        return replace(witness, named_port=key)
+        for named in destination.pod.ports:
+            if not (
+                named.name and named.port == changed.start and named.protocol is witness.protocol
+            ):
+                continue
+            pod = destination.pod.model_copy(
+                update={
+                    "ports": tuple(
+                        p.model_copy(update={"port": spare}) if p is named else p
+                        for p in destination.pod.ports
+                    )
+                }
+            )
+            probe = witness.flow.model_copy(
+                update={"destination": destination.model_copy(update={"pod": pod}), "port": spare}
+            )
+            if self.changed_ports(probe, witness.change) == (PortRange(start=spare, end=spare),):
+                return replace(witness, named_port=(named.name, named.protocol))
+        return witness
 
     def changed_ports(self, flow: Flow, change: Change) -> tuple[PortRange, ...]:
         """Every port on which the change holds for the flow's two endpoints (for a group of
@@ -409,6 +406,24 @@ class Revisions:
                         ):
                             names |= {e.named_port for e in rule.ports if e.named_port}
         return keys, names
+
+    def label_combinations(self, flow: Flow) -> list[dict[str, str]]:
+        """The `matchLabels` of two keys or more of every pod selector of the policies of
+        the flow's namespaces, in either revision, once each: the combinations of labels a
+        pod that could exist may be odd by."""
+        namespaces = {
+            e.namespace.name for e in (flow.source, flow.destination) if isinstance(e, PodEndpoint)
+        }
+        found: dict[str, dict[str, str]] = {}
+        for cluster in (self.base, self.head):
+            for policy in (p for namespace in namespaces for p in cluster.policies_in(namespace)):
+                rules = (*policy.ingress, *policy.egress)
+                peers = [peer.pod_selector for rule in rules for peer in rule.peers]
+                for selector in (policy.pod_selector, *peers):
+                    if selector is not None and len(selector.match_labels) > 1:
+                        labels = dict(sorted(selector.match_labels.items()))
+                        found.setdefault(repr(labels), labels)
+        return list(found.values())
 
 
 def _named_number(endpoint: Endpoint, named: tuple[str, Protocol]) -> int | None:

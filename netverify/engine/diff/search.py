@@ -128,6 +128,7 @@ class DiffSearch:
                         prefer_existing=False,
                         tidy_labels=symbolic.pods is PodScope.ANY,
                         prefer_tcp=False,
+                        tidy_ports=symbolic.pods is PodScope.ANY,
                     )
                     if assumptions:
                         solver.pop()
