@@ -51,6 +51,8 @@ class EndpointGroup(Frozen):
     absent; `(other)`: any value no policy mentions)."""
     except_labels: tuple[dict[str, str], ...] = ()
     """New pods: combinations of labels none of the group's pods has all of."""
+    labels_absent: tuple[str, ...] = ()
+    """New pods: label keys none of the group's pods has."""
     new_namespace: bool = False
     """New pods of a namespace that could be created (`namespace` is a stand-in name)."""
     named_ports: dict[str, str] = {}

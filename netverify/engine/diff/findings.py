@@ -82,10 +82,10 @@ def _new_pod_group(
     groups: GroupTerms, key: NewPodGroup, witness: PodEndpoint, ports_of_flow: tuple[PortRange, ...]
 ) -> EndpointGroup:
     """New pods of the key's namespace, by what the group asks of them: the witness's
-    values of the labels it pins, the values and combinations of labels it excludes, and
-    its named ports (a widened group takes pods with any value of the rest): "undefined or
-    not the flow's port" where the group's `outside` ranges are the witness's ports
-    (`ports_of_flow`), else those ranges."""
+    values of the labels it pins (or that it has none of them), the values and
+    combinations of labels it excludes, and its named ports (a widened group takes pods
+    with any value of the rest): "undefined or not the flow's port" where the group's
+    `outside` ranges are the witness's ports (`ports_of_flow`), else those ranges."""
     universe = groups.encoding.universe.pod_labels
     label_keys = universe.keys
 
@@ -115,6 +115,9 @@ def _new_pod_group(
         namespace=key.namespace,
         new_namespace=not witness.namespace.exists,
         labels={k: v for k, v in witness.pod.labels.items() if k in pinned},
+        labels_absent=tuple(
+            label_keys[i] for i, code in enumerate(key.label_codes) if code == ABSENT
+        ),
         labels_not_in={
             label_keys[i]: tuple(value(i, c) for c in sorted(code))
             for i, code in enumerate(key.label_codes)
