@@ -416,7 +416,9 @@ class Revisions:
         }
         found: dict[str, dict[str, str]] = {}
         for cluster in (self.base, self.head):
-            for policy in (p for namespace in namespaces for p in cluster.policies_in(namespace)):
+            for policy in (
+                p for namespace in sorted(namespaces) for p in cluster.policies_in(namespace)
+            ):
                 rules = (*policy.ingress, *policy.egress)
                 peers = [peer.pod_selector for rule in rules for peer in rule.peers]
                 for selector in (policy.pod_selector, *peers):
