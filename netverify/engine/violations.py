@@ -150,7 +150,8 @@ def _with_pattern_labels(group: EndpointGroup, pattern: EndpointPattern) -> Endp
     """A group of new pods with the labels the pattern's pod selector asks for (its
     `matchLabels`, and each `In` of one value): every pod of the group has them, as the
     findings hold only flows the invariant matches, but the group's own key leaves them
-    free (the solver needs not pin them)."""
+    free (the solver needs not pin them); the exclusions those labels rule out are
+    dropped."""
     selector = pattern.pod_selector
     if group.kind != "new-pod" or selector is None:
         return group
@@ -160,7 +161,18 @@ def _with_pattern_labels(group: EndpointGroup, pattern: EndpointPattern) -> Endp
             asked[requirement.key] = requirement.values[0]
     if not asked:
         return group
-    return group.model_copy(update={"labels": {**asked, **group.labels}})
+    return group.model_copy(
+        update={
+            "labels": {**asked, **group.labels},
+            # What the pattern rules out already is no exclusion worth saying.
+            "labels_not_in": {k: v for k, v in group.labels_not_in.items() if k not in asked},
+            "except_labels": tuple(
+                combination
+                for combination in group.except_labels
+                if all(asked.get(key, value) == value for key, value in combination.items())
+            ),
+        }
+    )
 
 
 def _without_policies(cluster: Cluster) -> Cluster:

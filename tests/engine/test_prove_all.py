@@ -14,7 +14,7 @@ from netverify.cli.app import app
 from netverify.engine import SolverLimits
 from netverify.engine.diff import diff
 from netverify.engine.slicing import Slice, slice_for
-from netverify.engine.violations import violation_findings
+from netverify.engine.violations import _with_pattern_labels, violation_findings
 from netverify.model import (
     CNP_API_VERSION,
     NAMESPACE_NAME_LABEL,
@@ -49,6 +49,7 @@ from netverify.model import (
     Tier,
     ViolationFinding,
 )
+from netverify.model.diff import EndpointGroup
 from netverify.report.describe import finding_title
 from netverify.semantics.evaluator import placements, possible_verdicts
 from netverify.semantics.patterns import flow_matches
@@ -572,3 +573,19 @@ def test_groups_of_new_pods_show_the_labels_the_invariant_asks_for() -> None:
     assert new_pods
     assert all(group.labels.get(name) == "prometheus" for group in new_pods)
     assert all(group.labels_not_in == {"component": ("alerts",)} for group in new_pods)
+
+
+def test_a_pattern_label_drops_the_exclusions_it_rules_out() -> None:
+    """Beside `name=prometheus` (the invariant's), excluding `name=alertmanager,...` or
+    `name not in {grafana}` says nothing: those go; exclusions it does not rule out stay."""
+    group = EndpointGroup(
+        kind="new-pod",
+        namespace="monitoring",
+        labels_not_in={"name": ("grafana",), "tier": ("db",)},
+        except_labels=({"name": "alertmanager", "part": "kp"}, {"name": "prometheus", "x": "y"}),
+    )
+    pattern = EndpointPattern(pod_selector=LabelSelector(match_labels={"name": "prometheus"}))
+    described = _with_pattern_labels(group, pattern)
+    assert described.labels == {"name": "prometheus"}
+    assert described.labels_not_in == {"tier": ("db",)}
+    assert described.except_labels == ({"name": "prometheus", "x": "y"},)
