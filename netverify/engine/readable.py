@@ -35,6 +35,7 @@ def readable_flow(
     prefer_tcp: bool = True,
     check_satisfied: bool = False,
     prefer_declared_port: bool = False,
+    tidy_ports: bool = False,
 ) -> Flow:
     """Call right after a `sat` check; leaves the solver's frames as it found them.
 
@@ -46,7 +47,9 @@ def readable_flow(
     the solver to another model and leaves it in another state for later queries, so a
     caller whose witnesses must not change (prove) checks every preference.
     `prefer_declared_port` prefers, before TCP, a port the destination pod declares (a
-    containerPort) when the query leaves the port free."""
+    containerPort) when the query leaves the port free. `tidy_ports` then leaves each
+    named port of a pod that could exist undefined where it can (a check each): a witness
+    whose pod numbers ports it need not is one whose group splits by those numbers."""
     frames = 0
     model = solver.model()
     flow = decode_flow(encoding, model)
@@ -66,6 +69,16 @@ def readable_flow(
                 flow = decode_flow(encoding, model)
         for label in _labels_of_new_pods(encoding, flow) if tidy_labels else ():
             if _still_satisfiable(solver, label == ABSENT):
+                frames += 1
+                flow = decode_flow(encoding, solver.model())
+        if tidy_ports and _named_ports_of_new_pods(encoding, flow):
+            # None at all first; else one at a time, as each check may define others.
+            if _still_satisfiable(solver, z3.Not(z3.Or(_every_named_port(encoding, flow)))):
+                frames += 1
+                flow = decode_flow(encoding, solver.model())
+            while defined := _named_ports_of_new_pods(encoding, flow):
+                if not any(_still_satisfiable(solver, z3.Not(term)) for term in defined):
+                    break
                 frames += 1
                 flow = decode_flow(encoding, solver.model())
         return flow
@@ -91,6 +104,28 @@ def _labels_of_new_pods(encoding: ClusterEncoding, flow: Flow) -> list[z3.ArithR
         for endpoint, terms in zip((flow.source, flow.destination), symbolic, strict=True)
         if isinstance(endpoint, PodEndpoint) and endpoint.pod.name is None
         for key in sorted(endpoint.pod.labels)
+    ]
+
+
+def _every_named_port(encoding: ClusterEncoding, flow: Flow) -> list[z3.BoolRef]:
+    """Each named port of each end of the flow that is a pod that could exist is defined."""
+    symbolic = (encoding.flow.source, encoding.flow.destination)
+    return [
+        port.defined
+        for endpoint, terms in zip((flow.source, flow.destination), symbolic, strict=True)
+        if is_new_pod(endpoint)
+        for port in terms.named_ports.values()
+    ]
+
+
+def _named_ports_of_new_pods(encoding: ClusterEncoding, flow: Flow) -> list[z3.BoolRef]:
+    symbolic = (encoding.flow.source, encoding.flow.destination)
+    return [
+        terms.named_ports[key].defined
+        for endpoint, terms in zip((flow.source, flow.destination), symbolic, strict=True)
+        if isinstance(endpoint, PodEndpoint) and endpoint.pod.name is None
+        for key in sorted({(p.name, p.protocol) for p in endpoint.pod.ports if p.name})
+        if key in terms.named_ports
     ]
 
 

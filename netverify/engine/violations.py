@@ -29,6 +29,7 @@ from netverify.engine.tiers import flow_name
 from netverify.model import (
     Cluster,
     Direction,
+    EndpointPattern,
     Flow,
     FlowDecision,
     Invariant,
@@ -36,6 +37,7 @@ from netverify.model import (
     LabelSelector,
     NetworkPolicy,
     ObjectRef,
+    Operator,
     PortRange,
     RuleRef,
     Settings,
@@ -43,7 +45,7 @@ from netverify.model import (
     ViolationFindings,
     Witness,
 )
-from netverify.model.diff import Change, DiffFinding
+from netverify.model.diff import Change, DiffFinding, EndpointGroup
 from netverify.semantics.patterns import flow_matches
 
 ISOLATING_POLICY = "netverify-isolates-everything"
@@ -89,7 +91,7 @@ def violation_findings(
         reason = tier_doubt(symbolic) or (_unlisted(revisions, symbolic) if forbid else None)
     complete = reason is None
     return ViolationFindings(
-        findings=tuple(_violation_finding(finding) for finding in findings),
+        findings=tuple(_violation_finding(finding, invariant) for finding in findings),
         complete=complete,
         incomplete_reason=reason,
     )
@@ -116,22 +118,60 @@ def _unlisted(revisions: "_InvariantRevisions", symbolic: SymbolicDiff) -> str |
     )
 
 
-def _violation_finding(finding: DiffFinding) -> ViolationFinding:
-    """The diff's finding as the invariant's: HEAD is the cluster."""
+def _violation_finding(finding: DiffFinding, invariant: Invariant) -> ViolationFinding:
+    """The diff's finding as the invariant's: HEAD is the cluster; groups of new pods
+    show the labels the invariant's pattern at their end asks of every pod."""
     flow = finding.head.flow
+
+    def asked(
+        groups: tuple[EndpointGroup, ...], pattern: EndpointPattern
+    ) -> tuple[EndpointGroup, ...]:
+        return tuple(_with_pattern_labels(group, pattern) for group in groups)
+
+    source, destination = invariant.source, invariant.destination
     return ViolationFinding(
-        source=finding.source,
-        destination=finding.destination,
-        other_sources=finding.other_sources,
-        other_destinations=finding.other_destinations,
+        source=_with_pattern_labels(finding.source, source),
+        destination=_with_pattern_labels(finding.destination, destination),
+        other_sources=asked(finding.other_sources, source),
+        other_destinations=asked(finding.other_destinations, destination),
         protocol=finding.protocol,
         other_protocols=finding.other_protocols,
         ports=finding.ports,
+        named_port=finding.named_port,
         witness=Witness(
             decision=finding.head,
             source_is_new_pod=is_new_pod(flow.source),
             destination_is_new_pod=is_new_pod(flow.destination),
         ),
+    )
+
+
+def _with_pattern_labels(group: EndpointGroup, pattern: EndpointPattern) -> EndpointGroup:
+    """A group of new pods with the labels the pattern's pod selector asks for (its
+    `matchLabels`, and each `In` of one value): every pod of the group has them, as the
+    findings hold only flows the invariant matches, but the group's own key leaves them
+    free (the solver needs not pin them); the exclusions those labels rule out are
+    dropped."""
+    selector = pattern.pod_selector
+    if group.kind != "new-pod" or selector is None:
+        return group
+    asked = dict(selector.match_labels)
+    for requirement in selector.match_expressions:
+        if requirement.operator is Operator.IN and len(requirement.values) == 1:
+            asked[requirement.key] = requirement.values[0]
+    if not asked:
+        return group
+    return group.model_copy(
+        update={
+            "labels": {**asked, **group.labels},
+            # What the pattern rules out already is no exclusion worth saying.
+            "labels_not_in": {k: v for k, v in group.labels_not_in.items() if k not in asked},
+            "except_labels": tuple(
+                combination
+                for combination in group.except_labels
+                if all(asked.get(key, value) == value for key, value in combination.items())
+            ),
+        }
     )
 
 

@@ -51,6 +51,8 @@ class EndpointGroup(Frozen):
     absent; `(other)`: any value no policy mentions)."""
     except_labels: tuple[dict[str, str], ...] = ()
     """New pods: combinations of labels none of the group's pods has all of."""
+    labels_absent: tuple[str, ...] = ()
+    """New pods: label keys none of the group's pods has."""
     new_namespace: bool = False
     """New pods of a namespace that could be created (`namespace` is a stand-in name)."""
     named_ports: dict[str, str] = {}
@@ -84,6 +86,11 @@ class DiffFinding(Frozen):
     other_protocols: tuple[Protocol, ...] = ()
     """Further protocols on which the same groups changed alike, on the same ports and by
     the same rules (one rule that opens every port is one finding, not one per protocol)."""
+
+    named_port: str | None = None
+    """The destination pod's port of this name (on each protocol): every flow of the
+    finding changed on exactly that port of its destination, whatever its number (a rule
+    that names the port); `ports` is the witness's number for it."""
 
     @property
     def protocols(self) -> tuple[Protocol, ...]:

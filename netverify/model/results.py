@@ -69,6 +69,9 @@ class ViolationFinding(Frozen):
     """One flow of the group, replayed through the reference evaluator."""
     other_protocols: tuple[Protocol, ...] = ()
     """Further protocols on which the same groups violate alike (as `DiffFinding`'s)."""
+    named_port: str | None = None
+    """The destination pod's port of this name, whatever its number (as `DiffFinding`'s):
+    `ports` is the witness's number for it."""
 
     @property
     def protocols(self) -> tuple[Protocol, ...]:

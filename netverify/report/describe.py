@@ -193,6 +193,7 @@ def describe_group(group: EndpointGroup) -> str:
         part
         for part in (
             _labels(group.labels),
+            *(f"no {key}" for key in sorted(group.labels_absent)),
             *(f"{k} not in {{{', '.join(v)}}}" for k, v in sorted(group.labels_not_in.items())),
             *(f"not {_labels(c)}" for c in group.except_labels),
             *(
@@ -258,7 +259,19 @@ def finding_title(finding: GroupedFlows) -> str:
     return (
         f"{describe_group(finding.source)}{_more(finding.other_sources, 'source')} -> "
         f"{describe_group(finding.destination)}{_more(finding.other_destinations, 'destination')} "
-        f"{describe_protocols_ports(finding.protocols, finding.ports)}"
+        f"{_finding_ports(finding)}"
+    )
+
+
+def _finding_ports(finding: GroupedFlows) -> str:
+    """The finding's protocols and ports; a named port the change follows as a person says
+    it: `TCP, the destination's port redis (6379 for the witness)`."""
+    if finding.named_port is None:
+        return describe_protocols_ports(finding.protocols, finding.ports)
+    protocols = " and ".join(p.value for p in finding.protocols)
+    return (
+        f"{protocols}, the destination's port {finding.named_port} "
+        f"({describe_ports(finding.ports)} for the witness)"
     )
 
 
@@ -277,17 +290,30 @@ def _more(others: tuple[EndpointGroup, ...], end: str) -> str:
     return f" and {counted(len(others), f'more {end} group')}" if others else ""
 
 
+MAX_NEW_POD_GROUPS_SHOWN = 4
+"""Further groups of new pods are each described up to this many (they differ by what they
+ask of labels and ports, which a count per namespace hides)."""
+
+
 def other_groups_lines(finding: GroupedFlows) -> list[str]:
     """The finding's further source and destination groups, counted per namespace (the
-    first few named)."""
+    first few named); groups of new pods, where few, each described."""
     return [
         f"also {word} {counted(len(others), f'more {end} group')} in {_per_namespace(others)}"
+        + _new_pod_groups(others)
         for word, end, others in (
             ("from", "source", finding.other_sources),
             ("to", "destination", finding.other_destinations),
         )
         if others
     ]
+
+
+def _new_pod_groups(groups: tuple[EndpointGroup, ...]) -> str:
+    new = [group for group in groups if group.kind == "new-pod"]
+    if not new or len(new) > MAX_NEW_POD_GROUPS_SHOWN:
+        return ""
+    return "; " + "; ".join(describe_group(group) for group in new)
 
 
 def _per_namespace(groups: tuple[EndpointGroup, ...]) -> str:

@@ -182,6 +182,7 @@ def _groups(finding: GroupedFlows) -> JsonObject:
         "protocol": finding.protocol.value,
         "protocols": [protocol.value for protocol in finding.protocols],
         "ports": [{"start": port.start, "end": port.end} for port in finding.ports],
+        **({} if finding.named_port is None else {"named_port": finding.named_port}),
     }
 
 
@@ -224,6 +225,8 @@ def _group(group: EndpointGroup) -> JsonObject:
         found["labels_not_in"] = {k: list(v) for k, v in sorted(group.labels_not_in.items())}
     if group.except_labels:
         found["except_labels"] = [dict(sorted(c.items())) for c in group.except_labels]
+    if group.labels_absent:
+        found["labels_absent"] = sorted(group.labels_absent)
     if group.named_ports:
         found["named_ports"] = dict(sorted(group.named_ports.items()))
     if group.new_namespace:

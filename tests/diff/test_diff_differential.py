@@ -64,7 +64,19 @@ def _covers(
         flow.protocol in finding.protocols
         and matches(source, (finding.source, *finding.other_sources))
         and matches(destination, (finding.destination, *finding.other_destinations))
-        and any(port.start <= flow.port <= port.end for port in finding.ports)
+        and _on_ports(finding, flow)
+    )
+
+
+def _on_ports(finding: GroupedFlows, flow: Flow) -> bool:
+    """The flow's port is one of the finding's: of its ranges, or its destination's number
+    for the named port the finding follows."""
+    if finding.named_port is None:
+        return any(port.start <= flow.port <= port.end for port in finding.ports)
+    destination = flow.destination
+    return isinstance(destination, PodEndpoint) and any(
+        (p.name, p.protocol, p.port) == (finding.named_port, flow.protocol, flow.port)
+        for p in destination.pod.ports
     )
 
 

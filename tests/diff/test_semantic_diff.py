@@ -7,19 +7,32 @@ BASE is tests/diff/fixtures/base; HEAD variants are written to tmp_path from its
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import z3
 from typer.testing import CliRunner, Result
 
 from netverify.cli.app import app
+from netverify.encoding.groups import GroupKey, NewPodGroup, Wild
+from netverify.encoding.solver import make_solver
 from netverify.engine import SolverLimits
 from netverify.engine.diff import diff
+from netverify.engine.diff.findings import Product
+from netverify.engine.diff.narrowing import Attribute, pruned
+from netverify.engine.diff.revisions import Revisions
+from netverify.engine.diff.search import DiffSearch
+from netverify.engine.diff.symbolic import SymbolicDiff
+from netverify.engine.readable import readable_flow
 from netverify.loading import load_manifests
 from netverify.model import (
+    ContainerPort,
     Direction,
+    Flow,
     NamespaceScope,
     ObjectRef,
+    Pod,
     PodEndpoint,
     PodScope,
     PortRange,
@@ -621,3 +634,286 @@ def test_added_flows_leave_part_of_the_limit_to_removed_ones(tmp_path: Path) -> 
     assert not limited.complete
     assert {f.change for f in limited.findings} == {Change.ADDED, Change.REMOVED}
     assert _engine_diff(base, head, max_findings=3).complete
+
+
+NAMED_PORT_HEAD_RULES = """\
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {env: dev}}
+          podSelector: {matchLabels: {app: web}}
+      ports:
+        - {protocol: TCP, port: grpc}
+"""
+
+
+def test_a_rule_on_a_named_port_is_one_finding_whatever_the_number(tmp_path: Path) -> None:
+    """A rule opens the db pods' port `grpc` to web pods: the db pods that could exist
+    number it in endless ways, and that is one finding on "the destination's port grpc",
+    not one per number (which stopped at the limit)."""
+    base, head = _sides(tmp_path, NEW_PODS_CLUSTER, NAMED_PORT_HEAD_RULES)
+    report = _engine_diff(base, head, pods=PodScope.ANY, max_findings=20)
+    assert report.complete and report.error is None
+    (finding,) = report.findings
+    assert finding.named_port == "grpc"
+    assert finding.destination.kind == "new-pod" and finding.destination.namespace == "prod"
+    assert {g.namespace for g in (finding.source, *finding.other_sources)} == {"dev", "dev-2"}
+    (number,) = finding.ports
+    witness = finding.head.flow.destination
+    assert isinstance(witness, PodEndpoint)
+    assert [p.port for p in witness.pod.ports if p.name == "grpc"] == [number.start]
+    assert f"TCP, the destination's port grpc ({number.start} for the witness)" in (
+        finding_title(finding)
+    )
+
+
+def test_a_search_run_again_with_a_larger_budget_groups_as_before(tmp_path: Path) -> None:
+    """A kind of change stopped at its half of the limit is searched again with more: the
+    second search starts over, so it must not see the first one's findings as reported
+    (it then grouped nothing, one finding per pair of groups)."""
+    base, head = _sides(tmp_path, NEW_PODS_CLUSTER, NEW_PODS_HEAD_RULES)
+    revisions = Revisions(
+        load_manifests([str(base)]).cluster, load_manifests([str(head)]).cluster, Settings()
+    )
+    search = DiffSearch(
+        SymbolicDiff(revisions, PodScope.ANY, NamespaceScope.EXISTING, SolverLimits())
+    )
+    first, again = (search.changes(Change.ADDED, 100) for _ in range(2))
+    assert first.complete and again.complete
+    assert _groups_of(again.products) == _groups_of(first.products)
+
+
+def _groups_of(products: list[Product]) -> set[tuple[frozenset[GroupKey], frozenset[GroupKey]]]:
+    return {
+        (frozenset(k for k, _ in p.sources), frozenset(k for k, _ in p.destinations))
+        for p in products
+    }
+
+
+PINNED_CLUSTER = (
+    NEW_PODS_CLUSTER
+    + "".join(
+        f"""---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: only-{value}, namespace: prod}}
+spec:
+  podSelector: {{matchLabels: {{{key}: {value}}}}}
+  policyTypes: [Ingress]
+"""
+        for key, values in (("app", "abcdef"), ("tier", "uvwxyz"))
+        for value in values
+    )
+    + """---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: cache-ingress, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db, tier: cache}}
+  policyTypes: [Ingress]
+"""
+)
+"""NEW_PODS_CLUSTER with policies that mention six values of `app` and of `tier`, and one
+that selects the db cache pods."""
+PINNED_HEAD_RULES = """\
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {env: dev}}
+      ports:
+        - {protocol: TCP, port: 6379}
+"""
+
+
+def _new_pod(revisions: Revisions, namespace: str, labels: dict[str, str]) -> PodEndpoint:
+    found = revisions.merged.namespace(namespace)
+    assert found is not None
+    return PodEndpoint(namespace=found, pod=Pod(namespace=namespace, name=None, labels=labels))
+
+
+@pytest.mark.parametrize(
+    ("cluster", "head_rules", "ends", "key", "pinned"),
+    [
+        (PINNED_CLUSTER, PINNED_HEAD_RULES, ("dev", "prod"), "app", True),
+        (PINNED_CLUSTER, PINNED_HEAD_RULES, ("dev", "prod"), "tier", True),
+        (NOT_DB_CLUSTER, NOT_DB_HEAD_RULES, ("mon", "app"), "tier", False),
+    ],
+)
+def test_a_label_a_selector_asks_for_pins_the_group(
+    tmp_path: Path,
+    cluster: str,
+    head_rules: str,
+    ends: tuple[str, str],
+    key: str,
+    pinned: bool,
+) -> None:
+    """Narrowing takes the witness's value of a label at once where the witness's pod,
+    without the label or with a value no policy mentions, no longer changes (a selector's
+    `matchLabels`), and excludes odd values where it still does (`NotIn`)."""
+    base, head = _sides(tmp_path, cluster, head_rules)
+    revisions = Revisions(
+        load_manifests([str(base)]).cluster, load_manifests([str(head)]).cluster, Settings()
+    )
+    search = DiffSearch(
+        SymbolicDiff(revisions, PodScope.ANY, NamespaceScope.EXISTING, SolverLimits())
+    )
+    labels = {"app": "db", "tier": "cache"} if pinned else {"tier": "web"}
+    flow = Flow(
+        source=_new_pod(revisions, ends[0], {}),
+        destination=_new_pod(revisions, ends[1], labels),
+        protocol=Protocol.TCP,
+        port=6379 if pinned else 9100,
+    )
+    witness = revisions.replayed(Change.ADDED, flow)
+    attributes = search.grouping.attributes
+    index = attributes.label_keys.index(key)
+    assert attributes.pins(revisions, witness, at_source=False, index=index) is pinned
+
+
+def _search(tmp_path: Path, cluster: str, head_rules: str) -> tuple[Revisions, DiffSearch]:
+    base, head = _sides(tmp_path, cluster, head_rules)
+    revisions = Revisions(
+        load_manifests([str(base)]).cluster, load_manifests([str(head)]).cluster, Settings()
+    )
+    symbolic = SymbolicDiff(revisions, PodScope.ANY, NamespaceScope.EXISTING, SolverLimits())
+    return revisions, DiffSearch(symbolic)
+
+
+def test_witnesses_of_new_pods_number_no_port_they_need_not(tmp_path: Path) -> None:
+    """A new pod's named ports are left undefined where the query allows it (`tidy_ports`):
+    a witness that numbers ports it need not makes a group split by those numbers."""
+    _, search = _search(tmp_path, NEW_PODS_CLUSTER, NAMED_PORT_HEAD_RULES)
+    encoding = search.symbolic.encoding
+    destination = encoding.flow.destination
+    solver = make_solver(SolverLimits())
+    solver.add(*search.symbolic.space, destination.is_pod, destination.pod_class == -1)
+    defined = destination.named_ports[("grpc", Protocol.TCP)].defined
+    for tidy, named in ((False, ["grpc"]), (True, [])):
+        assert solver.check(defined) == z3.sat
+        flow = readable_flow(solver, encoding, prefer_existing=False, tidy_ports=tidy)
+        assert isinstance(flow.destination, PodEndpoint)
+        assert [p.name for p in flow.destination.pod.ports] == named
+
+
+def test_the_named_port_a_change_follows_is_found_among_ports_of_one_number(
+    tmp_path: Path,
+) -> None:
+    """The witness's db pod numbers `grpc` and `http` alike; the rule names `grpc`: moving
+    `grpc` moves the change, so the change follows `grpc`."""
+    revisions, _ = _search(tmp_path, NEW_PODS_CLUSTER, NAMED_PORT_HEAD_RULES)
+    db = _new_pod(revisions, "prod", {"app": "db"}).model_copy()
+    db = db.model_copy(
+        update={
+            "pod": db.pod.model_copy(
+                update={
+                    "ports": (
+                        ContainerPort(name="http", port=8000),
+                        ContainerPort(name="grpc", port=8000),
+                    )
+                }
+            )
+        }
+    )
+    flow = Flow(
+        source=_new_pod(revisions, "dev", {"app": "web"}),
+        destination=db,
+        protocol=Protocol.TCP,
+        port=8000,
+    )
+    witness = revisions.on_named_port(revisions.replayed(Change.ADDED, flow))
+    assert witness.named_port == ("grpc", Protocol.TCP)
+
+
+def test_narrowing_orders_named_ports_of_the_flows_protocol_only(tmp_path: Path) -> None:
+    """A TCP flow's rules never name a UDP port: an odd pod that differs from the witness's
+    in a UDP named port and a label is told apart by the label."""
+    _, search = _search(tmp_path, NEW_PODS_CLUSTER, NAMED_PORT_HEAD_RULES + DNS_RULE)
+    attributes = search.grouping.attributes
+    udp = attributes.named_ports.index(("dns", Protocol.UDP))
+    app = attributes.label_keys.index("app")
+    own = NewPodGroup(
+        namespace="prod",
+        label_codes=tuple(1 if i == app else 0 for i in range(len(attributes.label_keys))),
+        named_ports=(None,) * len(attributes.named_ports),
+        segment=None,
+    )
+    odd = replace(
+        own,
+        label_codes=(0,) * len(attributes.label_keys),
+        named_ports=tuple(53 if i == udp else None for i in range(len(attributes.named_ports))),
+    )
+    order = attributes.order(own, odd, (set(), {"dns"}), Protocol.TCP)
+    assert order == [Attribute("label", app)]
+
+
+def test_combinations_a_selector_names_are_excluded_before_the_rounds(tmp_path: Path) -> None:
+    """A policy admits 6379 to the db cache pods already: new db cache pods do not gain it
+    when HEAD opens 6379 to every prod pod. The group of new pods excludes that
+    combination at once (a policy names it), and drops it where it pins a label that
+    rules it out."""
+    revisions, search = _search(tmp_path, CACHE_CLUSTER, CACHE_HEAD_RULES)
+    flow = Flow(
+        source=_new_pod(revisions, "dev", {}),
+        destination=_new_pod(revisions, "prod", {"app": "web"}),
+        protocol=Protocol.TCP,
+        port=6379,
+    )
+    witness = revisions.replayed(Change.ADDED, flow)
+    attributes = search.grouping.attributes
+    keys = attributes.label_keys
+    every = NewPodGroup(
+        namespace="prod",
+        label_codes=(None,) * len(keys),
+        named_ports=(Wild.ANY,) * len(attributes.named_ports),
+        segment=Wild.ANY,
+    )
+    seeded = attributes.seeded(revisions, witness, at_source=False, group=every)
+    cache = tuple(
+        (keys.index(key), attributes.mentioned_values[keys.index(key)].index(value) + 1)
+        for key, value in (("app", "db"), ("tier", "cache"))
+    )
+    assert seeded.excluded == (cache,)
+    assert pruned(seeded) == seeded
+    web = attributes.mentioned_values[keys.index("app")].index("web") + 1
+    pinned = replace(seeded, label_codes=tuple(web if k == "app" else None for k in keys))
+    assert pruned(pinned).excluded == ()
+
+
+DNS_RULE = """\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: dns, namespace: prod}
+spec:
+  podSelector: {}
+  ingress:
+    - ports: [{protocol: UDP, port: dns}]
+"""
+CACHE_CLUSTER = (
+    NEW_PODS_CLUSTER
+    + """---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: cache, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db, tier: cache}}
+  ingress:
+    - ports: [{protocol: TCP, port: 6379}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: isolated, namespace: prod}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+"""
+)
+CACHE_HEAD_RULES = """\
+  ingress:
+    - ports: [{protocol: TCP, port: 6379}]
+"""

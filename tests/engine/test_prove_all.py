@@ -16,7 +16,7 @@ from netverify.cli.app import app
 from netverify.engine import SolverLimits, slicing, violations
 from netverify.engine.diff import diff
 from netverify.engine.slicing import Slice, slice_for
-from netverify.engine.violations import violation_findings
+from netverify.engine.violations import _with_pattern_labels, violation_findings
 from netverify.model import (
     CNP_API_VERSION,
     NAMESPACE_NAME_LABEL,
@@ -32,12 +32,14 @@ from netverify.model import (
     FlowDecision,
     Invariant,
     InvariantKind,
+    LabelRequirement,
     LabelSelector,
     LoadedCluster,
     Namespace,
     NamespacedPods,
     NamespaceScope,
     NetworkPolicy,
+    Operator,
     Pod,
     PodEndpoint,
     PodScope,
@@ -50,6 +52,7 @@ from netverify.model import (
     ViolationFinding,
     ViolationFindings,
 )
+from netverify.model.diff import EndpointGroup
 from netverify.report.describe import finding_title
 from netverify.semantics.evaluator import placements, possible_verdicts
 from netverify.semantics.patterns import flow_matches
@@ -555,3 +558,66 @@ def test_a_group_never_takes_in_a_pair_that_cannot_have_the_witness_placement() 
     (finding,) = _findings(cluster, invariant)
     assert [group.kind for group in (finding.source, *finding.other_sources)] == ["external"]
     assert _pods(finding, False) == {"db"}
+
+
+def test_groups_of_new_pods_show_the_labels_the_invariant_asks_for() -> None:
+    """A forbid into the prometheus pods of monitoring (`app.kubernetes.io/name:
+    prometheus`), violated by a rule that admits dev to every monitoring pod but the
+    alertmanagers (which a default deny isolates): the new pods of the finding are
+    prometheus pods, and it says so beside what the rule excludes."""
+    name = "app.kubernetes.io/name"
+    selector = LabelSelector(
+        match_expressions=(
+            LabelRequirement(key="component", operator=Operator.NOT_IN, values=("alerts",)),
+        )
+    )
+    policy = NetworkPolicy(
+        namespace="monitoring",
+        name="from-dev",
+        pod_selector=selector,
+        policy_types=frozenset({Direction.INGRESS}),
+        ingress=(_rule_from("dev"),),
+    )
+    cluster = Cluster(
+        namespaces=(_namespace("dev"), _namespace("monitoring")),
+        pods=(
+            Pod(namespace="dev", name="dev0", labels={"app": "a0"}),
+            Pod(namespace="monitoring", name="prom0", labels={name: "prometheus"}),
+        ),
+        policies=(policy, _isolating("monitoring", "default-deny", ())),
+    )
+    invariant = Invariant(
+        name="dev-never-reaches-prometheus",
+        kind=InvariantKind.FORBID,
+        source=EndpointPattern(namespace_name="dev"),
+        destination=EndpointPattern(
+            namespace_name="monitoring",
+            pod_selector=LabelSelector(match_labels={name: "prometheus"}),
+        ),
+        pods=PodScope.ANY,
+    )
+    new_pods = [
+        group
+        for finding in _findings(cluster, invariant)
+        for group in (finding.destination, *finding.other_destinations)
+        if group.kind == "new-pod"
+    ]
+    assert new_pods
+    assert all(group.labels.get(name) == "prometheus" for group in new_pods)
+    assert all(group.labels_not_in == {"component": ("alerts",)} for group in new_pods)
+
+
+def test_a_pattern_label_drops_the_exclusions_it_rules_out() -> None:
+    """Beside `name=prometheus` (the invariant's), excluding `name=alertmanager,...` or
+    `name not in {grafana}` says nothing: those go; exclusions it does not rule out stay."""
+    group = EndpointGroup(
+        kind="new-pod",
+        namespace="monitoring",
+        labels_not_in={"name": ("grafana",), "tier": ("db",)},
+        except_labels=({"name": "alertmanager", "part": "kp"}, {"name": "prometheus", "x": "y"}),
+    )
+    pattern = EndpointPattern(pod_selector=LabelSelector(match_labels={"name": "prometheus"}))
+    described = _with_pattern_labels(group, pattern)
+    assert described.labels == {"name": "prometheus"}
+    assert described.labels_not_in == {"tier": ("db",)}
+    assert described.except_labels == ({"name": "prometheus", "x": "y"},)

@@ -181,3 +181,19 @@ def test_a_diff_witness_between_replicas_says_it_needs_two(
     lines = result.stdout.splitlines()
     witness = lines.index("  witness: prod/web (app=web) -> prod/web (app=web) TCP/1")
     assert lines[witness + 1] == f"    {NOTE.format(kind='Deployment')}"
+
+
+def test_further_groups_of_new_pods_say_what_tells_them_apart(tmp_path: Path) -> None:
+    """prove --all: the new pods of a new namespace are three groups (no `app` label, the
+    value a policy names, any other): each is described, not only counted, and the one
+    without the label says so (JSON `labels_absent`)."""
+    _prove(tmp_path, {"ns.yaml": NAMESPACES, "db.yaml": DB}, NEW_NAMESPACE_SPEC)
+    spec = str(tmp_path / "spec.yaml")
+    text = CliRunner().invoke(app, ["prove", "--all", spec]).stdout
+    (line,) = [line for line in text.splitlines() if "also from" in line]
+    assert line.count("<new namespace other>/<new pod> (") == 2, line
+    result = CliRunner().invoke(app, ["prove", "--all", spec, "--format", "json"])
+    (finding,) = json.loads(result.stdout)["results"][0]["findings"]
+    groups = [finding["from"], *finding["also_from"]]
+    assert [g.get("labels_absent") for g in groups].count(["app"]) == 1
+    assert "(no app)" in text

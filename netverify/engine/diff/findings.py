@@ -15,7 +15,7 @@ from netverify.encoding.classes import PodClass
 from netverify.encoding.groups import ClassGroup, GroupKey, GroupTerms, NewPodGroup, Wild
 from netverify.encoding.universe import ABSENT
 from netverify.engine.diff.revisions import ChangedFlow
-from netverify.model import Endpoint, FlowDecision, PodEndpoint, Protocol
+from netverify.model import Endpoint, FlowDecision, PodEndpoint, PortRange, Protocol
 from netverify.model.diff import DiffFinding, EndpointGroup
 
 Described = tuple[tuple[GroupKey, EndpointGroup], ...]
@@ -43,12 +43,14 @@ def product_of(
     flow = witness.flow
     return Product(
         witness=witness,
-        sources=_described(groups, flow.source, sources),
-        destinations=_described(groups, flow.destination, destinations),
+        sources=_described(groups, flow.source, sources, witness.ports),
+        destinations=_described(groups, flow.destination, destinations, witness.ports),
     )
 
 
-def _described(groups: GroupTerms, endpoint: Endpoint, keys: list[GroupKey]) -> Described:
+def _described(
+    groups: GroupTerms, endpoint: Endpoint, keys: list[GroupKey], ports: tuple[PortRange, ...]
+) -> Described:
     """Each group for people: the witness's (keys[0]) by its endpoint; each other class by
     its pods; new pods by what their group asks of them, label values as the witness's
     (they are like it)."""
@@ -57,7 +59,7 @@ def _described(groups: GroupTerms, endpoint: Endpoint, keys: list[GroupKey]) -> 
             key,
             _class_group(groups.encoding.classes[key.index], None)
             if isinstance(key, ClassGroup)
-            else _new_pod_group(groups, key, endpoint)
+            else _new_pod_group(groups, key, endpoint, ports)
             if isinstance(key, NewPodGroup) and isinstance(endpoint, PodEndpoint)
             else _group(groups, endpoint)
             if index == 0
@@ -76,10 +78,14 @@ def _group(groups: GroupTerms, endpoint: Endpoint) -> EndpointGroup:
     return _class_group(pod_class, endpoint.pod.labels)
 
 
-def _new_pod_group(groups: GroupTerms, key: NewPodGroup, witness: PodEndpoint) -> EndpointGroup:
+def _new_pod_group(
+    groups: GroupTerms, key: NewPodGroup, witness: PodEndpoint, ports_of_flow: tuple[PortRange, ...]
+) -> EndpointGroup:
     """New pods of the key's namespace, by what the group asks of them: the witness's
-    values of the labels it pins, the values and combinations of labels it excludes, and
-    its named ports (a widened group takes pods with any value of the rest)."""
+    values of the labels it pins (or that it has none of them), the values and
+    combinations of labels it excludes, and its named ports (a widened group takes pods
+    with any value of the rest): "undefined or not the flow's port" where the group's
+    `outside` ranges are the witness's ports (`ports_of_flow`), else those ranges."""
     universe = groups.encoding.universe.pod_labels
     label_keys = universe.keys
 
@@ -96,7 +102,9 @@ def _new_pod_group(groups: GroupTerms, key: NewPodGroup, witness: PodEndpoint) -
     for (name, protocol), number in zip(
         groups.encoding.flow.source.named_ports, key.named_ports, strict=True
     ):
-        if number is Wild.OUTSIDE:
+        if number is Wild.OUTSIDE and key.outside != ports_of_flow:
+            ports[f"{name}/{protocol.value}"] = f"undefined or not {_numbers(key.outside)}"
+        elif number is Wild.OUTSIDE:
             ports[f"{name}/{protocol.value}"] = "undefined or not the flow's port"
         elif number is None:
             ports[f"{name}/{protocol.value}"] = "undefined"
@@ -107,6 +115,9 @@ def _new_pod_group(groups: GroupTerms, key: NewPodGroup, witness: PodEndpoint) -
         namespace=key.namespace,
         new_namespace=not witness.namespace.exists,
         labels={k: v for k, v in witness.pod.labels.items() if k in pinned},
+        labels_absent=tuple(
+            label_keys[i] for i, code in enumerate(key.label_codes) if code == ABSENT
+        ),
         labels_not_in={
             label_keys[i]: tuple(value(i, c) for c in sorted(code))
             for i, code in enumerate(key.label_codes)
@@ -118,6 +129,10 @@ def _new_pod_group(groups: GroupTerms, key: NewPodGroup, witness: PodEndpoint) -
         ),
         named_ports=ports,
     )
+
+
+def _numbers(ranges: tuple[PortRange, ...]) -> str:
+    return ",".join(f"{r.start}" if r.start == r.end else f"{r.start}-{r.end}" for r in ranges)
 
 
 def _class_group(pod_class: PodClass, labels: dict[str, str] | None) -> EndpointGroup:
@@ -204,10 +219,12 @@ def _union(first: Described, second: Described) -> Described:
 
 
 def _alike(witness: ChangedFlow) -> str:
-    """What products must share to be one finding: the change, its ports and cause, and
+    """What products must share to be one finding: the change, its ports (or the name of
+    the destination's port it follows, whatever the protocol) and cause, and
     what decided the witness on each side in each revision."""
     return (
-        f"{witness.change}{witness.ports}{witness.cause}"
+        f"{witness.change}{witness.named_port[0] if witness.named_port else witness.ports}"
+        f"{witness.cause}"
         f"{_reasons(witness.head)}{_reasons(witness.base)}"
     )
 
@@ -238,6 +255,7 @@ def _finding(item: _Merged) -> DiffFinding:
         other_destinations=_others(item.destinations),
         cause=witness.cause,
         other_protocols=item.protocols[1:],
+        named_port=witness.named_port[0] if witness.named_port else None,
     )
 
 

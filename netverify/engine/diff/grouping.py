@@ -25,7 +25,7 @@ from netverify.encoding.groups import (
     group_covers,
 )
 from netverify.encoding.universe import IPV4_INTERVAL, IPV6_OFFSET, ip_from_number
-from netverify.engine.diff.narrowing import Attributes
+from netverify.engine.diff.narrowing import Attribute, Attributes, pruned
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
 from netverify.model import Endpoint, ExternalEndpoint, Flow, PodEndpoint, Protocol
@@ -73,6 +73,12 @@ class Reported:
         if any(isinstance(key, NewPodGroup) for key in (*sources, *destinations)):
             earlier = self.products.get((change, protocol))
             self.products[change, protocol] = term if earlier is None else z3.Or(earlier, term)
+
+    def forget(self, change: Change) -> None:
+        """Drop the findings of one kind of change: its search starts over."""
+        self.pairs = {entry for entry in self.pairs if entry[0] is not change}
+        self.new_pods = {key: v for key, v in self.new_pods.items() if key[0] is not change}
+        self.products = {key: v for key, v in self.products.items() if key[0] is not change}
 
     def covers(self, change: Change, protocol: Protocol, pair: Pair) -> bool:
         """A finding covers the pair already: a solver finding's, or the bit sets' (which
@@ -162,46 +168,109 @@ class Grouping:
     def _widened(self, witness: ChangedFlow, pair: Pair) -> Pair:
         """The witness's groups, each group of new pods widened (`_widest`): pods that
         could exist differ in endless ways, and a finding per way would be noise."""
+        owns = pair
         for end in ("source", "destination"):
-            own = getattr(pair, end)
-            if isinstance(own, NewPodGroup):
-                pair = replace(pair, **{end: self._widest(witness, pair, end, own)})
+            if isinstance(getattr(pair, end), NewPodGroup):
+                pair = self._widest(witness, pair, end, owns)
         return pair
 
-    def _widest(self, witness: ChangedFlow, pair: Pair, end: str, own: NewPodGroup) -> NewPodGroup:
-        """The group of new pods, at the pair's `end`, found by narrowing every new pod of
-        its namespace until every flow of the pair changes on exactly the witness's ports
-        and none was reported before: each flow the solvers find that does not is told
-        apart from the witness by one of its pod's attributes (`narrowing`), which the
-        group then excludes. The witness's own group after a few rounds, or on a solver
+    def _widest(self, witness: ChangedFlow, pair: Pair, end: str, owns: Pair) -> Pair:
+        """The pair with the group of new pods at its `end` found by narrowing every new
+        pod of its namespace until every flow of the pair changes on exactly the witness's
+        ports and none was reported before: each flow the solvers find that does not is
+        told apart from the witness by one of its pod's attributes (`narrowing`), which
+        the group then excludes; where the evaluator tells it apart at the other end only
+        (a group of new pods widened before), that group excludes it. The pair with the
+        witness's own group (`owns`) at the end after a few rounds, or on a solver
         limit."""
-        mentioned = self.revisions.mentioned(witness.flow)
-        group = replace(
+        own = getattr(owns, end)
+        assert isinstance(own, NewPodGroup)
+        target = self.attributes.target(self.revisions, witness, end == "source")
+        every = replace(
             own,
             label_codes=(None,) * len(own.label_codes),
             named_ports=(Wild.ANY,) * len(own.named_ports),
             segment=Wild.ANY,
-            outside=witness.ports,
+            outside=witness.ports if target.followed is None else (),
         )
-        at_source = end == "source"
+        seeded = self.attributes.seeded(self.revisions, witness, end == "source", every)
+        trial = replace(pair, **{end: seeded})
         for _ in range(MAX_WIDENING_ROUNDS):
-            trial = replace(pair, **{end: group})
             odd = self._odd_flow(witness, [trial.source], [trial.destination])
             if odd is None:
-                return group
+                group = getattr(trial, end)
+                assert isinstance(group, NewPodGroup)
+                return replace(trial, **{end: pruned(group)})
             if odd is Undecided.UNDECIDED:
                 break
-            odd_end = odd.source if at_source else odd.destination
-            odd_key = self.symbolic.groups.key_of(odd_end)
-            if not isinstance(odd_key, NewPodGroup) or not isinstance(odd_end, PodEndpoint):
-                break
-            order = self.attributes.order(own, odd_key, mentioned)
-            culprits = self.attributes.culprits(self.revisions, witness, at_source, odd_end, order)
-            narrower = self.attributes.narrowed(group, own, odd_key, witness.ports, culprits, order)
+            narrower = self._narrower(witness, trial, end, owns, odd)
             if narrower is None:
                 break
-            group = narrower
-        return own
+            trial = narrower
+        return replace(pair, **{end: own})
+
+    def _narrower(
+        self, witness: ChangedFlow, trial: Pair, end: str, owns: Pair, odd: Flow
+    ) -> Pair | None:
+        """The pair without the odd flow: its group at `end` narrowed by the attributes
+        the evaluator blames there; where it blames none there but some at the other end,
+        a group of new pods, that group; else the group at `end` by the first attribute
+        that differs. None when nothing tells the odd flow apart."""
+        other = "destination" if end == "source" else "source"
+        mine = self._culprits(witness, trial, end, owns, odd)
+        if mine is None:
+            return None
+        if not mine[1]:
+            theirs = self._culprits(witness, trial, other, owns, odd)
+            if theirs is not None and theirs[1]:
+                return self._narrowed(witness, trial, other, owns, odd, *theirs)
+        return self._narrowed(witness, trial, end, owns, odd, *mine)
+
+    def _culprits(
+        self, witness: ChangedFlow, trial: Pair, side: str, owns: Pair, odd: Flow
+    ) -> tuple[list[Attribute], list[Attribute]] | None:
+        """The attributes on which the odd flow's pod at `side` differs from the
+        witness's, and those the evaluator blames (`Attributes.culprits`); None where
+        `side` is no group of new pods."""
+        own, odd_end = getattr(owns, side), getattr(odd, side)
+        if not (
+            isinstance(getattr(trial, side), NewPodGroup)
+            and isinstance(own, NewPodGroup)
+            and isinstance(odd_end, PodEndpoint)
+            and isinstance(odd_key := self.symbolic.groups.key_of(odd_end), NewPodGroup)
+        ):
+            return None
+        mentioned = self.revisions.mentioned(witness.flow)
+        order = self.attributes.order(own, odd_key, mentioned, witness.protocol)
+        at_source = side == "source"
+        culprits = self.attributes.culprits(self.revisions, witness, at_source, odd_end, order)
+        return order, culprits
+
+    def _narrowed(
+        self,
+        witness: ChangedFlow,
+        trial: Pair,
+        side: str,
+        owns: Pair,
+        odd: Flow,
+        order: list[Attribute],
+        culprits: list[Attribute],
+    ) -> Pair | None:
+        group, own = getattr(trial, side), getattr(owns, side)
+        odd_key = self.symbolic.groups.key_of(getattr(odd, side))
+        assert isinstance(group, NewPodGroup) and isinstance(own, NewPodGroup)
+        assert isinstance(odd_key, NewPodGroup)
+        at_source = side == "source"
+        narrower = self.attributes.narrowed(
+            group,
+            own,
+            odd_key,
+            self.attributes.target(self.revisions, witness, at_source),
+            culprits,
+            order,
+            lambda index: self.attributes.pins(self.revisions, witness, at_source, index),
+        )
+        return None if narrower is None else replace(trial, **{side: narrower})
 
     @cached_property
     def attributes(self) -> Attributes:
@@ -212,6 +281,8 @@ class Grouping:
             labels.keys,
             list(encoding.flow.source.named_ports),
             [labels.other(key) + 1 for key in labels.keys],
+            [labels.value(key, labels.other(key)) or "" for key in labels.keys],
+            [labels.values[key] for key in labels.keys],
         )
 
     def _odd_flow(

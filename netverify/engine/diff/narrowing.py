@@ -9,12 +9,13 @@ that only together do so are excluded together). Else the first attribute that d
 what the policies at hand mention first.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from netverify.encoding.groups import NewPodGroup, Wild
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
-from netverify.model import PodEndpoint, PortRange, Protocol
+from netverify.model import ContainerPort, PodEndpoint, PortRange, Protocol
 
 MAX_EXCLUDED_VALUES = 3
 """Values a group of new pods excludes for one label before it takes the witness's only."""
@@ -30,6 +31,25 @@ class Attribute:
 
 
 @dataclass(frozen=True)
+class Target:
+    """The ports every flow of a group must change on, as the witness did: its `ports`;
+    or, where its change follows its destination's named port (`followed`, its index in
+    the named ports), that port whatever its number, except where another rule decides
+    the flow (a port of the `deciding` ranges)."""
+
+    ports: tuple[PortRange, ...]
+    followed: int | None = None
+    deciding: tuple[PortRange, ...] = ()
+
+    def taken(self, number: int) -> PortRange:
+        """The deciding range that holds the number, else the number alone."""
+        return next(
+            (r for r in self.deciding if r.start <= number <= r.end),
+            PortRange(start=number, end=number),
+        )
+
+
+@dataclass(frozen=True)
 class Attributes:
     """The attributes a group of new pods pins or frees, in the encoding's order: it exists
     to build probe pods and orders of attributes without handing the universe around."""
@@ -38,18 +58,27 @@ class Attributes:
     named_ports: list[tuple[str, Protocol]]
     label_codes: list[int]
     """How many codes each label key has (absent, each mentioned value, any other)."""
+    other_values: list[str]
+    """Per label key, a value no policy mentions."""
+    mentioned_values: list[list[str]]
+    """Per label key, the values policies mention, in code order (from code 1)."""
 
     def order(
-        self, own: NewPodGroup, odd: NewPodGroup, mentioned: tuple[set[str], set[str]]
+        self,
+        own: NewPodGroup,
+        odd: NewPodGroup,
+        mentioned: tuple[set[str], set[str]],
+        protocol: Protocol,
     ) -> list[Attribute]:
-        """The attributes on which the odd pod differs from the witness's: named ports,
-        then labels, those the policies at hand mention (`mentioned`: keys, port names)
-        first."""
+        """The attributes on which the odd pod differs from the witness's: named ports of
+        the flow's protocol (a rule names a port of its own protocol only), then labels,
+        those the policies at hand mention (`mentioned`: keys, port names) first."""
         keys, names = mentioned
         ports = [
             Attribute("port", index)
             for index in range(len(self.named_ports))
             if odd.named_ports[index] != own.named_ports[index]
+            and self.named_ports[index][1] is protocol
         ]
         labels = [
             Attribute("label", index)
@@ -91,8 +120,7 @@ class Attributes:
     ) -> bool:
         """The witness, its pod given the odd pod's values of the `taken` attributes,
         changes like it."""
-        own = witness.flow.source if at_source else witness.flow.destination
-        assert isinstance(own, PodEndpoint), "a group of new pods is pods"
+        own = _pod_end(witness, at_source)
         labels = dict(own.pod.labels)
         ports = list(own.pod.ports)
         for attribute in taken:
@@ -105,11 +133,81 @@ class Attributes:
                 named = self.named_ports[attribute.index]
                 ports = [p for p in ports if (p.name, p.protocol) != named]
                 ports += [p for p in odd.pod.ports if (p.name, p.protocol) == named]
+        return self._probe_alike(revisions, witness, at_source, labels, ports)
+
+    def target(self, revisions: Revisions, witness: ChangedFlow, at_source: bool) -> Target:
+        """What the group at one end of the witness must change on (`Target`)."""
+        if witness.named_port is None or at_source:
+            return Target(witness.ports)
+        return Target(
+            witness.ports,
+            self.named_ports.index(witness.named_port),
+            tuple(revisions.deciding_ranges(witness.flow)),
+        )
+
+    def seeded(
+        self, revisions: Revisions, witness: ChangedFlow, at_source: bool, group: NewPodGroup
+    ) -> NewPodGroup:
+        """The group without the combinations of labels of the policies at hand
+        (`label_combinations`) that, given to the witness's pod, make it change otherwise
+        (the evaluator's word): each would otherwise cost the narrowing a solver round."""
+        own = _pod_end(witness, at_source)
+        excluded = list(group.excluded)
+        for labels in revisions.label_combinations(witness.flow):
+            if not all(
+                key in self.label_keys
+                and value in self.mentioned_values[self.label_keys.index(key)]
+                for key, value in labels.items()
+            ):
+                continue
+            indices = [self.label_keys.index(key) for key in labels]
+            combination = tuple(
+                (index, self.mentioned_values[index].index(value) + 1)
+                for index, value in zip(indices, labels.values(), strict=True)
+            )
+            if combination in excluded or own.pod.labels.items() >= labels.items():
+                continue
+            probe = {**own.pod.labels, **labels}
+            if not self._probe_alike(revisions, witness, at_source, probe, list(own.pod.ports)):
+                excluded.append(combination)
+        return replace(group, excluded=tuple(excluded))
+
+    def pins(self, revisions: Revisions, witness: ChangedFlow, at_source: bool, index: int) -> bool:
+        """The witness's pod, without the label or with a value no policy mentions,
+        changes otherwise both times: the label's other values likely do too (a selector
+        that asks for the witness's value), so a group takes the witness's value at once
+        rather than excluding the values one odd pod at a time."""
+        own = _pod_end(witness, at_source)
+        key = self.label_keys[index]
+        for value in (None, self.other_values[index]):
+            labels = {k: v for k, v in own.pod.labels.items() if k != key}
+            if value is not None:
+                labels[key] = value
+            if self._probe_alike(revisions, witness, at_source, labels, list(own.pod.ports)):
+                return False
+        return True
+
+    def _probe_alike(
+        self,
+        revisions: Revisions,
+        witness: ChangedFlow,
+        at_source: bool,
+        labels: dict[str, str],
+        ports: list[ContainerPort],
+    ) -> bool:
+        """The witness, its pod given these labels and ports, changes like it."""
+        own = _pod_end(witness, at_source)
         pod = own.pod.model_copy(update={"labels": labels, "ports": tuple(ports)})
         end = own.model_copy(update={"pod": pod})
         probe = witness.flow.model_copy(update={"source" if at_source else "destination": end})
+        expected = revisions.expected_ports(witness, probe)
+        if witness.named_port is not None and not at_source:
+            # The change follows the destination's named port: so does the probe's port.
+            if not expected:
+                return not revisions.changed_ports(probe, witness.change)
+            probe = probe.model_copy(update={"port": expected[0].start})
         return revisions.changes_alike(witness, probe) and (
-            revisions.changed_ports(probe, witness.change) == witness.ports
+            revisions.changed_ports(probe, witness.change) == expected
         )
 
     def narrowed(
@@ -117,18 +215,21 @@ class Attributes:
         group: NewPodGroup,
         own: NewPodGroup,
         odd: NewPodGroup,
-        ports: tuple[PortRange, ...],
+        target: Target,
         culprits: list[Attribute],
         order: list[Attribute],
+        pins: Callable[[int], bool],
     ) -> NewPodGroup | None:
         """`group` without the odd pod, keeping the witness's pod (`own`). Labels that only
         together make the odd pod's flow change otherwise (`culprits`) are excluded together;
-        else the group is told apart by the first attribute, culprits first, that can: a named
+        else the group is told apart by the first attribute, culprits first, that can: the
+        named port the target follows, numbered by the odd pod where another rule decides,
+        becomes "undefined or outside" that rule's range (and the ranges before); a named
         port the odd pod numbers inside the ports, and the witness's pod not, becomes
         "undefined or outside them"; a label first loses the odd pod's values ("tier not in
-        {db}"), then takes the witness's only; a named port else takes the witness's number (or
-        none). Else the address segment takes the witness's. None when nothing tells them
-        apart."""
+        {db}"), then takes the witness's only, at once for a culprit the witness `pins` (its
+        index); a named port else takes the witness's number (or none). Else the address
+        segment takes the witness's. None when nothing tells them apart."""
         if len(culprits) > 1 and all(a.kind == "label" for a in culprits):
             combination = tuple(
                 (a.index, code)
@@ -139,7 +240,7 @@ class Attributes:
                 return replace(group, excluded=(*group.excluded, combination))
         numbers, codes = group.named_ports, group.label_codes
 
-        def inside(number: int | Wild | None) -> bool:
+        def inside(number: int | Wild | None, ports: tuple[PortRange, ...]) -> bool:
             return isinstance(number, int) and any(r.start <= number <= r.end for r in ports)
 
         for attribute in (*culprits, *order):
@@ -148,18 +249,29 @@ class Attributes:
                 if numbers[index] not in (Wild.ANY, Wild.OUTSIDE):
                     continue
                 number: int | Wild | None = own.named_ports[index]
-                if (
+                theirs_number = odd.named_ports[index]
+                if index == target.followed and isinstance(theirs_number, int):
+                    taken = target.taken(theirs_number)
+                    if not inside(number, (taken,)):
+                        return replace(
+                            group,
+                            named_ports=(*numbers[:index], Wild.OUTSIDE, *numbers[index + 1 :]),
+                            outside=(*group.outside, taken),
+                        )
+                elif (
                     numbers[index] is Wild.ANY
-                    and inside(odd.named_ports[index])
-                    and not inside(own.named_ports[index])
+                    and inside(theirs_number, target.ports)
+                    and not inside(number, target.ports)
                 ):
                     number = Wild.OUTSIDE
                 return replace(group, named_ports=(*numbers[:index], number, *numbers[index + 1 :]))
             code, theirs, mine = codes[index], odd.label_codes[index], own.label_codes[index]
             if not isinstance(theirs, int) or not isinstance(mine, int) or theirs == mine:
                 continue
-            if code is None:
-                narrower: int | frozenset[int] = frozenset({theirs})
+            if attribute in culprits and not isinstance(code, int) and pins(index):
+                narrower: int | frozenset[int] = mine
+            elif code is None:
+                narrower = frozenset({theirs})
             elif isinstance(code, frozenset) and theirs not in code:
                 narrower = code | {theirs} if len(code) < MAX_EXCLUDED_VALUES else mine
             else:
@@ -170,3 +282,21 @@ class Attributes:
         if group.segment is Wild.ANY and odd.segment != own.segment:
             return replace(group, segment=own.segment)
         return None
+
+
+def _pod_end(witness: ChangedFlow, at_source: bool) -> PodEndpoint:
+    """The witness's end that is the group of new pods."""
+    own = witness.flow.source if at_source else witness.flow.destination
+    assert isinstance(own, PodEndpoint), "a group of new pods is pods"
+    return own
+
+
+def pruned(group: NewPodGroup) -> NewPodGroup:
+    """The group without the excluded combinations its other terms rule out already
+    (seeded before the narrowing pinned a label): they exclude nothing and read as noise."""
+    kept: list[tuple[tuple[int, int], ...]] = []
+    for combination in group.excluded:
+        others = replace(group, excluded=tuple(c for c in group.excluded if c != combination))
+        if not others.rules_out(combination):
+            kept.append(combination)
+    return replace(group, excluded=tuple(kept))

@@ -6,7 +6,7 @@ rules) is the evaluator's word, asked here; the solver and the bit sets only pro
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from netverify.encoding.classes import pod_identity
@@ -49,6 +49,10 @@ class ChangedFlow:
     base: FlowDecision
     ports: tuple[PortRange, ...]
     cause: DiffCause | None
+    named_port: tuple[str, Protocol] | None = None
+    """The destination's named port (name, protocol) the change follows, where the
+    destination is a pod that could exist: the flow changed on exactly that port, whatever
+    its number (`ports` is the witness's number), as a rule that names the port says."""
 
     @property
     def protocol(self) -> Protocol:
@@ -257,13 +261,56 @@ class Revisions:
         change = witness.change
         if probe not in placements(probe):
             return False
-        ends = sorted({port for r in witness.ports for port in (r.start, r.end)} - {probe.port})
+        expected = self.expected_ports(witness, probe)
+        ends = sorted({port for r in expected for port in (r.start, r.end)} - {probe.port})
         return (
             self.changes_at(probe, change, probe.port)
             and allowing_rules(self.decide(probe, in_head=change is Change.ADDED))
             == allowing_rules(witness.allowing)
             and all(self.changes_at(probe, change, port) for port in ends)
         )
+
+    def expected_ports(self, witness: ChangedFlow, flow: Flow) -> tuple[PortRange, ...]:
+        """The ports on which a flow that changes like the witness changes: the witness's,
+        or the flow's destination's number for the witness's `named_port` (none where the
+        destination does not define it)."""
+        if witness.named_port is None:
+            return witness.ports
+        number = _named_number(flow.destination, witness.named_port)
+        return () if number is None else (PortRange(start=number, end=number),)
+
+    def on_named_port(self, witness: ChangedFlow) -> ChangedFlow:
+        """The witness with the `named_port` its change follows, where its destination has
+        one numbered as its only changed port that, renumbered to a port no rule names,
+        moves the change with it (the evaluator's word; the solver confirms the group)."""
+        destination = witness.flow.destination
+        if not isinstance(destination, PodEndpoint) or len(witness.ports) != 1:
+            return witness
+        changed = witness.ports[0]
+        if changed.start != changed.end:
+            return witness
+        spare = _spare_port(witness.flow, self.deciding_ranges(witness.flow))
+        if spare is None:
+            return witness
+        for named in destination.pod.ports:
+            if not (
+                named.name and named.port == changed.start and named.protocol is witness.protocol
+            ):
+                continue
+            pod = destination.pod.model_copy(
+                update={
+                    "ports": tuple(
+                        p.model_copy(update={"port": spare}) if p is named else p
+                        for p in destination.pod.ports
+                    )
+                }
+            )
+            probe = witness.flow.model_copy(
+                update={"destination": destination.model_copy(update={"pod": pod}), "port": spare}
+            )
+            if self.changed_ports(probe, witness.change) == (PortRange(start=spare, end=spare),):
+                return replace(witness, named_port=(named.name, named.protocol))
+        return witness
 
     def changed_ports(self, flow: Flow, change: Change) -> tuple[PortRange, ...]:
         """Every port on which the change holds for the flow's two endpoints (for a group of
@@ -359,6 +406,51 @@ class Revisions:
                         ):
                             names |= {e.named_port for e in rule.ports if e.named_port}
         return keys, names
+
+    def label_combinations(self, flow: Flow) -> list[dict[str, str]]:
+        """The `matchLabels` of two keys or more of every pod selector of the policies of
+        the flow's namespaces, in either revision, once each: the combinations of labels a
+        pod that could exist may be odd by."""
+        namespaces = {
+            e.namespace.name for e in (flow.source, flow.destination) if isinstance(e, PodEndpoint)
+        }
+        found: dict[str, dict[str, str]] = {}
+        for cluster in (self.base, self.head):
+            for policy in (
+                p for namespace in sorted(namespaces) for p in cluster.policies_in(namespace)
+            ):
+                rules = (*policy.ingress, *policy.egress)
+                peers = [peer.pod_selector for rule in rules for peer in rule.peers]
+                for selector in (policy.pod_selector, *peers):
+                    if selector is not None and len(selector.match_labels) > 1:
+                        labels = dict(sorted(selector.match_labels.items()))
+                        found.setdefault(repr(labels), labels)
+        return list(found.values())
+
+
+def _named_number(endpoint: Endpoint, named: tuple[str, Protocol]) -> int | None:
+    """The endpoint's number for a named port; None where it does not define it."""
+    if not isinstance(endpoint, PodEndpoint):
+        return None
+    return next(
+        (p.port for p in endpoint.pod.ports if (p.name, p.protocol) == named),
+        None,
+    )
+
+
+def _spare_port(flow: Flow, ranges: list[PortRange]) -> int | None:
+    """A port no deciding range and no port of the destination holds (None: none is
+    left), from the top of the port space down: where a named port can be moved to show
+    that a change follows it."""
+    taken = list(ranges)
+    if isinstance(flow.destination, PodEndpoint):
+        taken += [PortRange(start=p.port, end=p.port) for p in flow.destination.pod.ports]
+    number = 65535
+    for taken_range in sorted(taken, key=lambda r: r.end, reverse=True):
+        if taken_range.end < number:
+            return number
+        number = min(number, taken_range.start - 1)
+    return number if number >= 1 else None
 
 
 def allowing_rules(decision: FlowDecision) -> tuple[tuple[RuleRef, ...], tuple[RuleRef, ...]]:

@@ -19,7 +19,7 @@ from netverify.engine.diff.classes import ClassChanges, ClassProduct, always_nod
 from netverify.engine.diff.findings import Product, product_of
 from netverify.engine.diff.grouping import Grouping
 from netverify.engine.diff.symbolic import SymbolicDiff
-from netverify.engine.readable import readable_flow
+from netverify.engine.readable import is_new_pod, readable_flow
 from netverify.engine.replay import ReplayMismatch
 from netverify.model import Flow, PodScope
 from netverify.model.diff import Change
@@ -94,6 +94,8 @@ class DiffSearch:
         solver, encoding = symbolic.solver, symbolic.encoding
         now, before = symbolic.now_before(change)
         products: list[Product] = []
+        # A search of this change may have run before with a smaller budget: it starts over.
+        self.grouping.reported.forget(change)
         existing_first = z3.Bool(f"diff.{change.value}.existing_first")
         solver.push()
         try:
@@ -126,6 +128,7 @@ class DiffSearch:
                         prefer_existing=False,
                         tidy_labels=symbolic.pods is PodScope.ANY,
                         prefer_tcp=False,
+                        tidy_ports=symbolic.pods is PodScope.ANY,
                     )
                     if assumptions:
                         solver.pop()
@@ -138,6 +141,8 @@ class DiffSearch:
         """The solver's witness's product, taking in the other groups changed alike; every
         flow it covers is then blocked from the search."""
         witness = self.revisions.replayed(change, flow)
+        if is_new_pod(flow.destination):
+            witness = self.revisions.on_named_port(witness)
         sources, destinations = self.grouping.groups(witness)
         blocked = self.symbolic.product(flow.protocol, sources, destinations)
         self.symbolic.solver.add(z3.Not(blocked))

@@ -361,6 +361,10 @@ class SymbolicDiff:
         now, before = self.now_before(witness.change)
         port = self.encoding.flow.port
         in_ports = z3.Or([z3.And(port >= r.start, port <= r.end) for r in witness.ports])
+        if witness.named_port is not None:
+            named = self.encoding.flow.destination.named_ports.get(witness.named_port)
+            assert named is not None, "a new pod's named port is one the policies name"
+            in_ports = z3.And(named.defined, port == named.number)
         group = self.product(witness.protocol, sources, destinations)
         odd = self._decoded(self.solver, group, z3.Not(in_ports))
         if odd is None:
