@@ -195,7 +195,7 @@ def _in_process(result: TierResult, written: WrittenCluster, repeat: int) -> Non
 def _solve_sliced(
     result: TierResult, loaded: LoadedCluster, spec: Spec, limits: SolverLimits
 ) -> None:
-    from netverify.engine.prove import _InvariantProver
+    from netverify.engine.prove import ONE_SHOT_CLASSES, _InvariantProver
 
     cluster, settings = loaded.cluster, spec.settings
     total = 0.0
@@ -206,7 +206,9 @@ def _solve_sliced(
             encoding = ClusterEncoding(part, settings, [invariant], whole=cluster)  # noqa: B023
             solver = make_solver(limits)
             solver.add(encoding.domain)
-            return _InvariantProver(encoding, solver, invariant, limits).prove()  # noqa: B023
+            # Each slice is its own part here, and the invariant its first query.
+            alone = len(encoding.classes) >= ONE_SHOT_CLASSES
+            return _InvariantProver(encoding, solver, invariant, limits, alone).prove()  # noqa: B023
 
         seconds, outcome = _timed(sliced_prove)
         total += seconds
