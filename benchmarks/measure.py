@@ -229,7 +229,11 @@ def measure_tier(
     nca: list[str] | None,
     nca_limit: float,
     nca_repeat: int,
+    repair: bool = True,
 ) -> TierResult:
+    """The tier's cluster, with or without the planted leak, generated and timed phase by
+    phase; with the leak and `repair`, `prove --all` and `fix` too (minutes on the larger
+    tiers, so only the tiers with extras run them)."""
     folder = _cluster_folder(tier, leak, work)
     options = GeneratorOptions(
         namespaces=tier.namespaces, pods=tier.pods, policies=tier.policies, seed=0, leak=leak
@@ -264,7 +268,8 @@ def measure_tier(
         log(f"{folder.name}: {name}: {phase.median:.2f} s")
     if leak:
         _whole_prove_check_isolation(result, written, isolation_spec)
-        _measure_leak_repair(result, written, work, repeat)
+        if repair:
+            _measure_leak_repair(result, written, work, repeat)
     if nca is not None:
         phase = result.phase("nca dev->prod isolation (process)")
         for _ in range(nca_repeat):

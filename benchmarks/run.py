@@ -59,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-admin", action="store_true", help="skip `prove` with 100 admin policies added"
     )
     parser.add_argument(
+        "--no-repair", action="store_true", help="skip `prove --all` and `fix` on the leak"
+    )
+    parser.add_argument(
         "--work", type=Path, default=None, help="where clusters are generated (default: a temp dir)"
     )
     parser.add_argument(
@@ -78,8 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         repeat = min(args.repeat, tier.max_repeat or args.repeat)
         tier_nca = nca if args.nca_tier is None or tier.name in args.nca_tier else None
         nca_repeat = min(args.nca_repeat or repeat, repeat)
+        repair = tier.extras and not args.no_repair
         generated, leaked = (
-            measure_tier(tier, leak, work, repeat, tier_nca, args.nca_timeout, nca_repeat)
+            measure_tier(tier, leak, work, repeat, tier_nca, args.nca_timeout, nca_repeat, repair)
             for leak in (False, True)
         )
         results += [generated, leaked]
