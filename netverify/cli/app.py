@@ -33,6 +33,7 @@ from netverify.cli.common import (
     DEBUG,
     EXIT_INPUT_ERROR,
     EXIT_INTERRUPTED,
+    KEEP_UNTIL_EXIT,
     OutOfMemory,
     ran_out_of_memory,
 )
@@ -90,7 +91,8 @@ def main() -> None:
     """Entry point: `run`, then the process ends at once, as mypy's does. What a command
     built (the cluster, the encoding, Z3's context, the report) lives until the end, and the
     interpreter's teardown would only free it object by object (tens of milliseconds on a
-    10,000-pod cluster)."""
+    10,000-pod cluster), so the command keeps it (`KEEP_UNTIL_EXIT`)."""
+    KEEP_UNTIL_EXIT["enabled"] = True
     code = _exit_code(run)
     try:
         sys.stdout.flush()

@@ -23,6 +23,7 @@ from netverify.cli.common import (
     StrictOption,
     TimeoutOption,
     input_error,
+    keep_until_exit,
     long_lived,
     print_warnings,
     progress_line,
@@ -131,6 +132,7 @@ class _Run:
                 all_profiles=self.all_profiles,
                 jobs=self.jobs,
                 max_findings=self.max_findings,
+                keep=keep_until_exit,
             )
 
 

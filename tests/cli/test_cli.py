@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from netverify.cli import common
 from netverify.cli.app import app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -417,6 +418,19 @@ def test_the_real_entry_point_keeps_errors_off_stdout(workdir: Path) -> None:
     assert process.stdout == ""
     assert 'bad.yaml:2: error: unknown field "manifest"' in process.stderr
     assert "Traceback" not in process.stderr
+
+
+@pytest.mark.parametrize("ends_with_exit", [True, False])
+def test_what_prove_built_is_kept_only_when_the_process_ends_with_exit(
+    all_hold: str, monkeypatch: pytest.MonkeyPatch, ends_with_exit: bool
+) -> None:
+    """Under the real entry point (`os._exit` next) the cluster, encoding and solver are
+    not freed one by one; invoked in-process (as here by default) they are let go."""
+    monkeypatch.setitem(common.KEEP_UNTIL_EXIT, "enabled", ends_with_exit)
+    monkeypatch.setattr(common, "_kept", [])
+    assert run("prove", all_hold).exit_code == EXIT_HOLDS
+    kept = [type(value).__name__ for value in common._kept]
+    assert kept == (["ClusterEncoding", "Solver", "LoadedCluster"] if ends_with_exit else [])
 
 
 # --- schema ------------------------------------------------------------------------------------
