@@ -6,6 +6,7 @@ Tests that name `examples/blog` run from the repository root, so paths in the ou
 ones a user sees; everything they write goes to `tmp_path`.
 """
 
+import ctypes
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from netverify.cli import app as cli_app
 from netverify.cli import common
 from netverify.cli.app import app
 
@@ -431,6 +433,24 @@ def test_what_prove_built_is_kept_only_when_the_process_ends_with_exit(
     assert run("prove", all_hold).exit_code == EXIT_HOLDS
     kept = [type(value).__name__ for value in common._kept]
     assert kept == (["ClusterEncoding", "Solver", "LoadedCluster"] if ends_with_exit else [])
+
+
+def test_the_entry_point_pads_glibcs_heap_where_there_is_mallopt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[int, int]] = []
+
+    class _Glibc:
+        def mallopt(self, parameter: int, value: int) -> int:
+            calls.append((parameter, value))
+            return 1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: _Glibc())
+    cli_app._pad_the_heap()
+    assert calls == [(-2, 64 << 20)]  # M_TOP_PAD, 64 MiB
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: object())  # no mallopt: nothing
+    cli_app._pad_the_heap()
+    assert len(calls) == 1
 
 
 # --- schema ------------------------------------------------------------------------------------
