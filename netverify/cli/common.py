@@ -237,12 +237,13 @@ def write_stream(chunks: Iterable[str], output: Path | None) -> None:
 
 
 @contextmanager
-def long_lived(build: Callable[[], _Built]) -> Iterator[_Built]:
+def long_lived(build: Callable[[], _Built], kept: bool = True) -> Iterator[_Built]:
     """`build()`'s result (the loaded cluster), for the block. It is built with the cyclic
     garbage collector paused: a load makes no reference cycles, yet the collector's passes
     over its growing heap took about a fifth of a 10k-pod load. It is then left out of the
     collector's passes until the block ends (`gc.freeze`): it lives that long anyway, and
-    until the process ends when `keep_until_exit` keeps it."""
+    with `kept` until the process ends if `keep_until_exit` keeps it (a command that loads
+    several times keeps only its last load: memory must not grow with the loads)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -255,7 +256,8 @@ def long_lived(build: Callable[[], _Built]) -> Iterator[_Built]:
         yield built
     finally:
         gc.unfreeze()
-        keep_until_exit(built)
+        if kept:
+            keep_until_exit(built)
 
 
 def keep_until_exit(built: object) -> None:

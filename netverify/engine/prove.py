@@ -58,9 +58,10 @@ Progress = Callable[[int, int, str], None]
 """Told (invariants done, invariants in all, what comes next) as proving goes on."""
 
 Keep = Callable[[object], None]
-"""Given each encoding and solver once proving is done with them, by a caller that would
+"""Given the last encoding and solver once proving is done with them, by a caller that would
 rather keep them than free them: a command line about to end its process (freeing a
-10,000-pod cluster's solver and terms takes ~40 ms)."""
+10,000-pod cluster's solver and terms takes ~40 ms). Earlier parts' are freed as before, so
+that memory does not grow with the number of parts."""
 
 
 def prove(
@@ -81,20 +82,14 @@ def prove(
     `_under_every_profile`). `jobs` is how many processes prove at once (see
     `prove_invariants`); the report does not depend on it. With `max_findings`
     (`prove --all`), a violated forbid or require lists up to that many findings that
-    cover its violating flows. `keep`: see `Keep` (parts proved in this process only).
+    cover its violating flows. `keep`: see `Keep` (not under `all_profiles`, whose
+    profiles would each keep theirs).
     """
     if all_profiles:
         return _under_every_profile(
             loaded_spec,
             lambda under: prove(
-                loaded,
-                under,
-                limits,
-                strict,
-                progress,
-                jobs=jobs,
-                max_findings=max_findings,
-                keep=keep,
+                loaded, under, limits, strict, progress, jobs=jobs, max_findings=max_findings
             ),
         )
     spec = loaded_spec.spec
@@ -141,8 +136,8 @@ def prove_invariants(
     """One result per invariant, in order. Invariants with the same slice share an encoding
     (`_parts`); with `jobs` > 1 parts are proved in that many processes at once. Each
     part's encoding lives in a fresh Z3 context, so its results do not depend on the
-    process or on the parts before it. `keep` is given the encodings and solvers of the
-    parts proved in this process (see `Keep`)."""
+    process or on the parts before it. `keep` is given the last part's encoding and solver
+    when it is proved in this process (see `Keep`)."""
     parts = _parts(cluster, settings, invariants)
     total = len(invariants)
     results: list[InvariantResult | None] = [None] * total
@@ -157,9 +152,10 @@ def prove_invariants(
                 progress(done, total, name)
             done += 1
 
-        for part in parts:
+        for index, part in enumerate(parts):
             prover = _PartProver(cluster, settings, limits)
-            part_results = prover.prove(invariants, part, told, keep)
+            last = keep if index == len(parts) - 1 else None
+            part_results = prover.prove(invariants, part, told, last)
             for position, result in zip(part.positions, part_results, strict=True):
                 results[position] = result
         return [result for result in results if result is not None]

@@ -427,10 +427,11 @@ def test_what_prove_built_is_kept_only_when_the_process_ends_with_exit(
     all_hold: str, monkeypatch: pytest.MonkeyPatch, ends_with_exit: bool
 ) -> None:
     """Under the real entry point (`os._exit` next) the cluster, encoding and solver are
-    not freed one by one; invoked in-process (as here by default) they are let go."""
+    not freed one by one, those of the last spec only (memory must not grow with the
+    specs); invoked in-process (as here by default) they are let go."""
     monkeypatch.setitem(common.KEEP_UNTIL_EXIT, "enabled", ends_with_exit)
     monkeypatch.setattr(common, "_kept", [])
-    assert run("prove", all_hold).exit_code == EXIT_HOLDS
+    assert run("prove", all_hold, all_hold).exit_code == EXIT_HOLDS
     kept = [type(value).__name__ for value in common._kept]
     assert kept == (["ClusterEncoding", "Solver", "LoadedCluster"] if ends_with_exit else [])
 
