@@ -28,6 +28,12 @@ EXIT_INTERRUPTED = 130
 DEBUG = {"enabled": False}
 """Set by `--debug`: show tracebacks of internal errors."""
 
+KEEP_UNTIL_EXIT = {"enabled": False}
+"""Set by the entry point, which ends the process with `os._exit`: what a command built is
+then kept (`keep_until_exit`) rather than freed object by object just before the end."""
+
+_kept: list[object] = []
+
 PathsArgument = Annotated[
     list[str] | None,
     typer.Argument(help="Manifest files or folders; - for stdin (optional with --cluster)."),
@@ -231,11 +237,13 @@ def write_stream(chunks: Iterable[str], output: Path | None) -> None:
 
 
 @contextmanager
-def long_lived(build: Callable[[], _Built]) -> Iterator[_Built]:
+def long_lived(build: Callable[[], _Built], kept: bool = True) -> Iterator[_Built]:
     """`build()`'s result (the loaded cluster), for the block. It is built with the cyclic
     garbage collector paused: a load makes no reference cycles, yet the collector's passes
     over its growing heap took about a fifth of a 10k-pod load. It is then left out of the
-    collector's passes until the block ends (`gc.freeze`): it lives that long anyway."""
+    collector's passes until the block ends (`gc.freeze`): it lives that long anyway, and
+    with `kept` until the process ends if `keep_until_exit` keeps it (a command that loads
+    several times keeps only its last load: memory must not grow with the loads)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -248,6 +256,16 @@ def long_lived(build: Callable[[], _Built]) -> Iterator[_Built]:
         yield built
     finally:
         gc.unfreeze()
+        if kept:
+            keep_until_exit(built)
+
+
+def keep_until_exit(built: object) -> None:
+    """Keep `built` alive until the process ends, under `KEEP_UNTIL_EXIT`: freeing a
+    10,000-pod cluster took ~20 ms, its solver and terms ~40 ms, for nothing. Otherwise (a
+    test invoking the app) it is freed as usual."""
+    if KEEP_UNTIL_EXIT["enabled"]:
+        _kept.append(built)
 
 
 @contextmanager

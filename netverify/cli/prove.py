@@ -23,6 +23,7 @@ from netverify.cli.common import (
     StrictOption,
     TimeoutOption,
     input_error,
+    keep_until_exit,
     long_lived,
     print_warnings,
     progress_line,
@@ -89,7 +90,10 @@ def prove(
     )
     try:
         with progress_line() as progress:
-            reports = [run.prove_spec(spec_path, progress) for spec_path in specs]
+            reports = [
+                run.prove_spec(spec_path, progress, last=index == len(specs) - 1)
+                for index, spec_path in enumerate(specs)
+            ]
     except InputError as error:
         input_error(error)
     write(prove_formatter(output_format).format_prove(reports), output)
@@ -108,7 +112,9 @@ class _Run:
     max_findings: int | None
     """`--all`: list up to this many findings per violated invariant."""
 
-    def prove_spec(self, spec_path: str, progress: Progress) -> Report:
+    def prove_spec(self, spec_path: str, progress: Progress, last: bool) -> Report:
+        """The spec's report; what the `last` spec's proof built is kept until the process
+        ends (`keep_until_exit`), an earlier spec's is freed before the next is loaded."""
         from netverify.engine.prove import prove
         from netverify.loading import load_manifests
         from netverify.loading.spec import resolve_spec
@@ -118,7 +124,8 @@ class _Run:
         progress(0, 0, f"loading {spec_path}")
         strict = self.strict
         with long_lived(
-            lambda: load_manifests(raw.manifest_paths, strict=strict, clusters=raw.clusters)
+            lambda: load_manifests(raw.manifest_paths, strict=strict, clusters=raw.clusters),
+            kept=last,
         ) as loaded:
             print_warnings(loaded.warnings)
             spec = resolve_spec(raw, loaded.cluster, self.sources)
@@ -131,6 +138,7 @@ class _Run:
                 all_profiles=self.all_profiles,
                 jobs=self.jobs,
                 max_findings=self.max_findings,
+                keep=keep_until_exit if last else None,
             )
 
 

@@ -6,6 +6,7 @@ Tests that name `examples/blog` run from the repository root, so paths in the ou
 ones a user sees; everything they write goes to `tmp_path`.
 """
 
+import ctypes
 import json
 import os
 import re
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from netverify.cli import app as cli_app
+from netverify.cli import common
 from netverify.cli.app import app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -417,6 +420,38 @@ def test_the_real_entry_point_keeps_errors_off_stdout(workdir: Path) -> None:
     assert process.stdout == ""
     assert 'bad.yaml:2: error: unknown field "manifest"' in process.stderr
     assert "Traceback" not in process.stderr
+
+
+@pytest.mark.parametrize("ends_with_exit", [True, False])
+def test_what_prove_built_is_kept_only_when_the_process_ends_with_exit(
+    all_hold: str, monkeypatch: pytest.MonkeyPatch, ends_with_exit: bool
+) -> None:
+    """Under the real entry point (`os._exit` next) the cluster, encoding and solver are
+    not freed one by one, those of the last spec only (memory must not grow with the
+    specs); invoked in-process (as here by default) they are let go."""
+    monkeypatch.setitem(common.KEEP_UNTIL_EXIT, "enabled", ends_with_exit)
+    monkeypatch.setattr(common, "_kept", [])
+    assert run("prove", all_hold, all_hold).exit_code == EXIT_HOLDS
+    kept = [type(value).__name__ for value in common._kept]
+    assert kept == (["ClusterEncoding", "Solver", "LoadedCluster"] if ends_with_exit else [])
+
+
+def test_the_entry_point_pads_glibcs_heap_where_there_is_mallopt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[int, int]] = []
+
+    class _Glibc:
+        def mallopt(self, parameter: int, value: int) -> int:
+            calls.append((parameter, value))
+            return 1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: _Glibc())
+    cli_app._pad_the_heap()
+    assert calls == [(-2, 64 << 20)]  # M_TOP_PAD, 64 MiB
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: object())  # no mallopt: nothing
+    cli_app._pad_the_heap()
+    assert len(calls) == 1
 
 
 # --- schema ------------------------------------------------------------------------------------

@@ -421,3 +421,16 @@ def test_a_counterexample_uses_a_port_the_destination_declares() -> None:
     assert result.counterexample is not None
     flow = result.counterexample.decision.flow
     assert (flow.protocol, flow.port) == (Protocol.UDP, 53)
+
+
+def test_the_encoding_and_solver_are_given_to_keep_once_proved() -> None:
+    """A command line about to end its process keeps them rather than freeing them."""
+    spec = Spec(file="<test>", manifests=(), invariants=(_dev_to_prod(PodScope.ANY),))
+    kept: list[object] = []
+    prove(
+        LoadedCluster(cluster=_dev_prod_cluster()),
+        LoadedSpec(spec=spec),
+        SolverLimits(),
+        keep=kept.append,
+    )
+    assert [type(value).__name__ for value in kept] == ["ClusterEncoding", "Solver"]

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from netverify.cli.app import app
 from netverify.encoding import solver as solvers
+from netverify.encoding.cluster import ClusterEncoding
 from netverify.engine import SolverLimits, prove, slicing
 from netverify.generate import SPEC_FILE, GeneratorOptions, write_cluster
 from netverify.model import (
@@ -219,3 +220,24 @@ def test_solvers_that_disagree_give_unknown_never_holds() -> None:
         result = _prove(cluster, invariant, SolverLimits())
     assert result.status is Status.UNKNOWN
     assert result.reason is not None and "disagree" in result.reason
+
+
+def test_only_the_last_parts_encoding_and_solver_are_kept() -> None:
+    """Earlier parts' are freed as before: memory does not grow with the parts."""
+    cluster, dev_to_prod = _isolated_prod()
+    prod_to_dev = dev_to_prod.model_copy(
+        update={
+            "name": "prod-never-reaches-dev",
+            "source": dev_to_prod.destination,
+            "destination": dev_to_prod.source,
+        }
+    )
+    spec = Spec(file="<test>", manifests=(), invariants=(dev_to_prod, prod_to_dev))
+    kept: list[object] = []
+    with _slicing(always=True):
+        prove(
+            LoadedCluster(cluster=cluster), LoadedSpec(spec=spec), SolverLimits(), keep=kept.append
+        )
+    encoding, solver = kept
+    assert isinstance(encoding, ClusterEncoding) and isinstance(solver, z3.Solver)
+    assert encoding.cluster.policies == ()  # prod -> dev's slice: no policy decides it

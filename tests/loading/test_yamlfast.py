@@ -141,6 +141,8 @@ def test_the_distinct_lines_are_read_apart_where_the_text_is() -> None:
         "--- a\n",
         # `---` followed by other than a space or a line break starts no document.
         *("a: 1\n---#x\n", "---#x\n", "---#\na: 1\n", "---  \na: 1\n--- # c\n"),
+        # A `---` line at the very end, a longer dash line, one that is not at a line start.
+        *("a: 1\n---", "----\na: 1\n", "a: |\n  ---\n  x\nb: ---\n"),
         "- 1\n- 2\n",
         "a:\n- b: 1\n  c:\n  - 2\n  - - 3\n    - 4\n",
         "a:\n  b:\n    - x: 1\n      y: [1,\n  2]\n    - z\n",
