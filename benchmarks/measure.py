@@ -163,7 +163,7 @@ def _in_process(result: TierResult, written: WrittenCluster, repeat: int) -> Non
     clusters worth slicing, each `solve: NAME` is its slice's encoding and its solve (an
     upper bound: `prove` shares one encoding between invariants with the same slice), and
     there is no whole-cluster `encode` phase."""
-    from netverify.engine.prove import _InvariantProver
+    from netverify.engine.invariant_prover import InvariantProver
 
     paths = [str(p) for p in _manifests(written.folder)]
     limits = SolverLimits()
@@ -184,7 +184,7 @@ def _in_process(result: TierResult, written: WrittenCluster, repeat: int) -> Non
         solver.add(encoding.domain)
         total = 0.0
         for invariant in spec.invariants:
-            prover = _InvariantProver(encoding, solver, invariant, limits)
+            prover = InvariantProver(encoding, solver, invariant, limits)
             seconds, outcome = _timed(prover.prove)
             total += seconds
             result.phase(f"solve: {invariant.name}").seconds.append(seconds)
@@ -195,7 +195,8 @@ def _in_process(result: TierResult, written: WrittenCluster, repeat: int) -> Non
 def _solve_sliced(
     result: TierResult, loaded: LoadedCluster, spec: Spec, limits: SolverLimits
 ) -> None:
-    from netverify.engine.prove import ONE_SHOT_CLASSES, _InvariantProver
+    from netverify.engine.invariant_prover import InvariantProver
+    from netverify.engine.prove import ONE_SHOT_CLASSES
 
     cluster, settings = loaded.cluster, spec.settings
     total = 0.0
@@ -208,7 +209,7 @@ def _solve_sliced(
             solver.add(encoding.domain)
             # Each slice is its own part here, and the invariant its first query.
             alone = len(encoding.classes) >= ONE_SHOT_CLASSES
-            return _InvariantProver(encoding, solver, invariant, limits, alone).prove()  # noqa: B023
+            return InvariantProver(encoding, solver, invariant, limits, alone).prove()  # noqa: B023
 
         seconds, outcome = _timed(sliced_prove)
         total += seconds

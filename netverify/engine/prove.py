@@ -13,43 +13,31 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from itertools import groupby
 
-import z3
-
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.solver import (
     SolverLimits,
-    check_alone,
-    check_with_fallback,
     make_solver,
-    unknown_reason,
 )
-from netverify.engine.readable import is_new_pod, readable_flow
+from netverify.engine.invariant_prover import InvariantProver
 from netverify.engine.replay import ReplayMismatch
-from netverify.engine.scope import assumptions, scope_description, strict_caveats
+from netverify.engine.scope import assumptions, strict_caveats
 from netverify.engine.slicing import Slice, slice_for, worth_slicing
-from netverify.engine.tiers import domain_doubt, flow_doubt
-from netverify.invariants import matching_flow, query_for
 from netverify.model import (
     Cluster,
-    Flow,
     Invariant,
     InvariantKind,
     InvariantResult,
     LoadedCluster,
     LoadedSpec,
-    PodScope,
     Report,
     Settings,
     Status,
-    Witness,
 )
 from netverify.model.results import SEVERITY
-from netverify.semantics import evaluate
-from netverify.semantics.patterns import flow_matches
 
 ONE_SHOT_CLASSES = 10_000
 """A sliced part whose encoding has at least this many pod classes checks its first query
-on a solver of its own first (`_InvariantProver`'s `alone`). There taking in the domain is
+on a solver of its own first (`InvariantProver`'s `alone`). There taking in the domain is
 most of a query's work, and the general solver does it faster checked once: on the
 50,000-pod tier (14,600-28,900 classes per hard slice) the slowest invariant went from
 13.4 to 11.1 s of CPU. On the 5,000-pod tier (fewer classes than pods) it cost ~9%."""
@@ -222,7 +210,7 @@ class _PartProver:
         for position, invariant in enumerate(members):
             if told:
                 told(invariant.name)
-            prover = _InvariantProver(
+            prover = InvariantProver(
                 encoding,
                 solver,
                 invariant,
@@ -250,7 +238,7 @@ def _prove_in_worker(invariants: Sequence[Invariant], part: _Part) -> list[Invar
     return _worker[0].prove(invariants, part)
 
 
-def _prove_one(prover: "_InvariantProver") -> InvariantResult:
+def _prove_one(prover: InvariantProver) -> InvariantResult:
     """The invariant's result; a crash is an internal error, not the end of the run."""
     try:
         return prover.prove()
@@ -348,155 +336,3 @@ def _under_every_profile(
             ),
         }
     )
-
-
-class _InvariantProver:
-    def __init__(
-        self,
-        encoding: ClusterEncoding,
-        solver: z3.Solver,
-        invariant: Invariant,
-        limits: SolverLimits,
-        alone: bool = False,
-    ) -> None:
-        """`alone`: the query is first checked on a fresh solver of its own (`check_alone`;
-        see `_solve`). `_PartProver` asks for it for the first query of a large sliced part
-        only (`ONE_SHOT_CLASSES`): the shared solver has not taken in the domain yet then,
-        and one check of domain and query together on the general solver is the faster
-        way to do that work; the part's later queries find the shared solver warm. The choice
-        depends only on the input, so the same input takes the same path everywhere;
-        small (unsliced) clusters keep the shared solver only, and their witnesses."""
-        self.encoding = encoding
-        self.solver = solver
-        self.invariant = invariant
-        self.limits = limits
-        self.alone = alone
-
-    @property
-    def cluster(self) -> Cluster:
-        """The whole cluster (the encoding's may be a slice of it): scope, doubts and
-        replay are about it."""
-        return self.encoding.whole
-
-    @property
-    def settings(self) -> Settings:
-        return self.encoding.settings
-
-    def result(self, status: Status, **fields: object) -> InvariantResult:
-        return InvariantResult.model_validate(
-            {
-                "name": self.invariant.name,
-                "kind": self.invariant.kind,
-                "status": status,
-                "scope": scope_description(self.invariant, self.cluster),
-                "description": self.invariant.description,
-                **fields,
-            }
-        )
-
-    def prove(self) -> InvariantResult:
-        query = query_for(self.encoding, self.invariant)
-        outcome, flow = self._solve(query.formula)
-        if isinstance(outcome, str):
-            return self.result(Status.UNKNOWN, reason=outcome)
-        if flow is not None:
-            doubt = flow_doubt(self.cluster, self.settings, flow, query.expect_allowed)
-            if doubt is not None:
-                return self.result(Status.UNKNOWN, reason=doubt)
-            witness = self._replay(flow, expect_allowed=query.expect_allowed)
-            if query.found_means_violated:
-                return self.result(Status.VIOLATED, counterexample=witness)
-            return self.result(Status.HOLDS, witness=witness)
-        doubt = domain_doubt(self.encoding, self.solver, self.invariant)
-        if doubt is not None:
-            return self.result(Status.UNKNOWN, reason=doubt)
-        if query.found_means_violated:
-            return self._holds()
-        return self._unreachable()
-
-    def _solve(self, formula: z3.BoolRef) -> tuple[z3.CheckSatResult | str, Flow | None]:
-        """Check the formula; on sat, decode the most readable flow that satisfies it (from
-        the solver that answered: a hard query may go to the general solver); on unknown,
-        the reason instead of the outcome.
-
-        `alone`, the query is first checked on a solver of its own. Its `unsat` or
-        `unknown` stands; on `sat` the flow is found again, and decoded, in a frame of the
-        shared solver: `readable_flow`'s many small checks are cheap there and slow on a
-        solver checked once, and the flow shown is the one the shared solver shows without
-        `alone`. Should that solver then find none, the result is unknown, never a verdict."""
-        if self.alone:
-            outcome, answered = check_alone([self.encoding.domain, formula], self.limits)
-            if outcome != z3.sat:
-                return self._answer(outcome, answered)
-        self.solver.push()
-        try:
-            self.solver.add(formula)
-            outcome, answered = check_with_fallback(self.solver, self.limits)
-            if self.alone and outcome == z3.unsat:
-                return "solver gave up: two set-ups of Z3 disagree (please report it)", None
-            return self._answer(outcome, answered)
-        finally:
-            self.solver.pop()
-
-    def _answer(
-        self, outcome: z3.CheckSatResult, answered: z3.Solver
-    ) -> tuple[z3.CheckSatResult | str, Flow | None]:
-        if outcome == z3.unknown:
-            return unknown_reason(answered, self.limits), None
-        if outcome != z3.sat:
-            return outcome, None
-        prefer_existing = self.invariant.pods is PodScope.ANY
-        return outcome, readable_flow(
-            answered,
-            self.encoding,
-            prefer_existing,
-            check_satisfied=True,
-            prefer_declared_port=True,
-        )
-
-    def _replay(self, flow: Flow, expect_allowed: bool) -> Witness:
-        decision = evaluate(self.cluster, flow, self.settings)
-        if decision.allowed != expect_allowed:
-            verdict = "allowed" if decision.allowed else "blocked"
-            raise ReplayMismatch(
-                f"the solver's flow {flow.model_dump_json()} is {verdict} by the reference "
-                "evaluator (a soundness bug; please report it)"
-            )
-        if not flow_matches(self.invariant, self.cluster, flow):
-            raise ReplayMismatch(
-                f"the solver's flow {flow.model_dump_json()} does not match the invariant "
-                "(a soundness bug; please report it)"
-            )
-        return Witness(
-            decision=decision,
-            source_is_new_pod=is_new_pod(flow.source),
-            destination_is_new_pod=is_new_pod(flow.destination),
-        )
-
-    def _holds(self) -> InvariantResult:
-        """Holds; say so loudly when it holds only because no flow matches at all (a check
-        alone: no flow is shown, so none is decoded; `alone`, on a solver of its own too)."""
-        self.solver.push()
-        try:
-            self.solver.add(matching_flow(self.encoding, self.invariant))
-            outcome = self.solver.check()
-        finally:
-            self.solver.pop()
-        if outcome == z3.unsat:
-            return self.result(
-                Status.HOLDS,
-                reason="vacuous: no flow matches this invariant's endpoints and ports",
-            )
-        return self.result(Status.HOLDS)
-
-    def _unreachable(self) -> InvariantResult:
-        """No matching flow is allowed; show one matching flow and why it is blocked."""
-        outcome, flow = self._solve(matching_flow(self.encoding, self.invariant))
-        if flow is None:
-            reason = (
-                "no flow matches this invariant's endpoints and ports"
-                if outcome == z3.unsat
-                else None
-            )
-            return self.result(Status.VIOLATED, reason=reason)
-        return self.result(Status.VIOLATED, counterexample=self._replay(flow, expect_allowed=False))

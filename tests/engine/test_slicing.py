@@ -186,7 +186,7 @@ def test_first_query_of_a_sliced_part_is_checked_alone_first() -> None:
         calls.append(limits)
         return solvers.check_alone(assertions, limits)
 
-    with patch("netverify.engine.prove.check_alone", counted):
+    with patch("netverify.engine.invariant_prover.check_alone", counted):
         with _slicing(always=False):
             assert _prove(cluster, invariant, SolverLimits()).status is Status.HOLDS
         assert not calls
@@ -197,7 +197,7 @@ def test_first_query_of_a_sliced_part_is_checked_alone_first() -> None:
     assert [result.status for result in both] == [Status.HOLDS, Status.HOLDS]
     assert len(calls) == 2
     with (
-        patch("netverify.engine.prove.check_alone", counted),
+        patch("netverify.engine.invariant_prover.check_alone", counted),
         _slicing(always=True, one_shot=False),
     ):
         _prove(cluster, invariant, SolverLimits())
@@ -216,7 +216,7 @@ def test_solvers_that_disagree_give_unknown_never_holds() -> None:
     ) -> tuple[z3.CheckSatResult, z3.Solver]:
         return z3.sat, solvers.check_alone(assertions, limits)[1]
 
-    with patch("netverify.engine.prove.check_alone", says_sat), _slicing(always=True):
+    with patch("netverify.engine.invariant_prover.check_alone", says_sat), _slicing(always=True):
         result = _prove(cluster, invariant, SolverLimits())
     assert result.status is Status.UNKNOWN
     assert result.reason is not None and "disagree" in result.reason
