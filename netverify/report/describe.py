@@ -297,23 +297,29 @@ ask of labels and ports, which a count per namespace hides)."""
 
 def other_groups_lines(finding: GroupedFlows) -> list[str]:
     """The finding's further source and destination groups, counted per namespace (the
-    first few named); groups of new pods, where few, each described."""
-    return [
-        f"also {word} {counted(len(others), f'more {end} group')} in {_per_namespace(others)}"
-        + _new_pod_groups(others)
-        for word, end, others in (
-            ("from", "source", finding.other_sources),
-            ("to", "destination", finding.other_destinations),
-        )
-        if others
-    ]
+    first few named); groups of new pods, where few, each described (and only described
+    when they are all there is: a count of "1 group in client (1)" says nothing more)."""
+    lines = []
+    for word, end, others in (
+        ("from", "source", finding.other_sources),
+        ("to", "destination", finding.other_destinations),
+    ):
+        if not others:
+            continue
+        described = _new_pod_groups(others)
+        if described and len(described) == len(others):
+            lines.append(f"also {word} " + "; ".join(described))
+            continue
+        counts = f"{counted(len(others), f'more {end} group')} in {_per_namespace(others)}"
+        lines.append(f"also {word} {counts}" + "".join(f"; {text}" for text in described))
+    return lines
 
 
-def _new_pod_groups(groups: tuple[EndpointGroup, ...]) -> str:
+def _new_pod_groups(groups: tuple[EndpointGroup, ...]) -> list[str]:
     new = [group for group in groups if group.kind == "new-pod"]
-    if not new or len(new) > MAX_NEW_POD_GROUPS_SHOWN:
-        return ""
-    return "; " + "; ".join(describe_group(group) for group in new)
+    if len(new) > MAX_NEW_POD_GROUPS_SHOWN:
+        return []
+    return [describe_group(group) for group in new]
 
 
 def _per_namespace(groups: tuple[EndpointGroup, ...]) -> str:

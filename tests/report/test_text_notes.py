@@ -112,7 +112,7 @@ def test_a_finding_names_a_new_namespace_as_one(tmp_path: Path) -> None:
     spec = str(tmp_path / "spec.yaml")
     text = CliRunner().invoke(app, ["prove", "--all", spec]).stdout
     assert re.search(r"\[1\] <new namespace (\S+)>/<new pod> .*-> prod/", text), text
-    assert re.search(r"also from .* in 1 namespace: <new namespace \S+> ", text), text
+    assert re.search(r"also from <new namespace (\S+)>/<new pod> \(app=\w+\); ", text), text
     result = CliRunner().invoke(app, ["prove", "--all", spec, "--format", "json"])
     (finding,) = json.loads(result.stdout)["results"][0]["findings"]
     assert finding["from"]["kind"] == "new-pod" and finding["from"]["new_namespace"] is True
