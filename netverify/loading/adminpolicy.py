@@ -179,21 +179,26 @@ def _read_subject(
 
 
 def _read_namespaced_pods(
-    fields: ObjectFields, raw: object, path: Path, kind: AdminKind
+    fields: ObjectFields, raw: object, path: Path, kind: AdminKind, before_v015: bool = False
 ) -> NamespacedPods | None:
-    """`pods`: `podSelector` required; `namespaceSelector` required in v1alpha1 only."""
+    """`pods`: `podSelector` required; `namespaceSelector` required in v1alpha1 only. A
+    peer written `before_v015` has `namespaces` (a `NamespacedPeer`, required) instead."""
     pods = fields.mapping(raw, path)
     if pods is None:
         return None
-    fields.check_fields(pods, path, ("namespaceSelector", "podSelector"))
+    namespaces_key = "namespaces" if before_v015 else "namespaceSelector"
+    fields.check_fields(pods, path, (namespaces_key, "podSelector"))
     selectors: dict[str, LabelSelector | None] = {}
-    for key in ("namespaceSelector", "podSelector"):
+    for key in (namespaces_key, "podSelector"):
         optional = key == "namespaceSelector" and kind.api_version == CNP_API_VERSION
         value = pods.get(key) if optional else fields.required(pods, path, key)
-        selectors[key] = (
-            LabelSelector() if value is None else read_selector(fields, value, (*path, key))
-        )
-    namespaces, pod_selector = selectors["namespaceSelector"], selectors["podSelector"]
+        if value is None:
+            selectors[key] = LabelSelector()
+        elif key == "namespaces":
+            selectors[key] = _read_namespaced_peer(fields, value, (*path, key))
+        else:
+            selectors[key] = read_selector(fields, value, (*path, key))
+    namespaces, pod_selector = selectors[namespaces_key], selectors["podSelector"]
     if namespaces is None or pod_selector is None:
         return None
     return NamespacedPods(namespace_selector=namespaces, pod_selector=pod_selector)
@@ -294,10 +299,7 @@ def _read_peer(
                 selector = read_selector(fields, value, field_path)
             return None if selector is None else AdminPeer.model_validate({key: selector})
         case "pods":
-            if before_v015:
-                pods = _read_namespaced_pod_peer(fields, value, field_path)
-            else:
-                pods = _read_namespaced_pods(fields, value, field_path, kind)
+            pods = _read_namespaced_pods(fields, value, field_path, kind, before_v015)
             return None if pods is None else AdminPeer(pods=pods)
         case "networks":
             return AdminPeer(networks=_read_networks(fields, value, field_path))
@@ -341,26 +343,6 @@ def _read_namespaced_peer(fields: ObjectFields, raw: object, path: Path) -> Labe
         )
         return None
     return read_selector(fields, peer[key], (*path, key))
-
-
-def _read_namespaced_pod_peer(
-    fields: ObjectFields, raw: object, path: Path
-) -> NamespacedPods | None:
-    """A `NamespacedPodPeer` (before v0.1.5): `namespaces` (a `NamespacedPeer`) and
-    `podSelector`, both required."""
-    pods = fields.mapping(raw, path)
-    if pods is None:
-        return None
-    fields.check_fields(pods, path, ("namespaces", "podSelector"))
-    raw_namespaces = fields.required(pods, path, "namespaces")
-    raw_pods = fields.required(pods, path, "podSelector")
-    if raw_namespaces is None or raw_pods is None:
-        return None
-    namespaces = _read_namespaced_peer(fields, raw_namespaces, (*path, "namespaces"))
-    pod_selector = read_selector(fields, raw_pods, (*path, "podSelector"))
-    if namespaces is None or pod_selector is None:
-        return None
-    return NamespacedPods(namespace_selector=namespaces, pod_selector=pod_selector)
 
 
 def _strings(fields: ObjectFields, raw: object, path: Path) -> list[tuple[Path, str]] | None:
