@@ -38,6 +38,16 @@ PEERS_KEY = {Direction.INGRESS: "from", Direction.EGRESS: "to"}
 RULES_KEY = {Direction.INGRESS: "ingress", Direction.EGRESS: "egress"}
 
 
+def default_policy_types(spec: dict[str, object]) -> set[Direction]:
+    """The `policyTypes` of a spec that leaves them out (or empty), as the API server
+    defaults them: Ingress, plus Egress only when `egress` has at least one rule
+    (`egress: []` does not isolate)."""
+    raw_egress = spec.get("egress")
+    if isinstance(raw_egress, list) and raw_egress:
+        return {Direction.INGRESS, Direction.EGRESS}
+    return {Direction.INGRESS}
+
+
 def read_network_policy(
     fields: ObjectFields, data: dict[str, object], namespace: str, name: str
 ) -> NetworkPolicy | None:
@@ -59,12 +69,7 @@ def read_network_policy(
     rules = {direction: _read_rules(fields, spec, direction) for direction in Direction}
     policy_types = _read_policy_types(fields, spec.get("policyTypes"))
     if not policy_types:
-        # NOTE: as the API server defaults it, an absent or empty `policyTypes` means Ingress,
-        # plus Egress only when `egress` has at least one rule (`egress: []` does not isolate).
-        raw_egress = spec.get("egress")
-        policy_types = {Direction.INGRESS}
-        if isinstance(raw_egress, list) and raw_egress:
-            policy_types.add(Direction.EGRESS)
+        policy_types = default_policy_types(spec)
     if fields.failed or pod_selector is None:
         return None
     return NetworkPolicy(

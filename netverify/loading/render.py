@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from netverify.loading.networkpolicy import default_policy_types
 from netverify.model.labels import LabelSelector
 from netverify.model.policy import Direction, NetworkPolicy, PolicyPeer, PolicyPort, PolicyRule
 
@@ -80,8 +81,8 @@ def _without_implied_types(old: Any, new: dict[str, Any]) -> dict[str, Any]:
     does not add a line that changes nothing."""
     if isinstance(old, dict) and old.get("policyTypes"):
         return new
-    implied = [Direction.INGRESS.value, *([Direction.EGRESS.value] if new.get("egress") else [])]
-    if sorted(new.get("policyTypes", ())) != sorted(implied):
+    implied = {direction.value for direction in default_policy_types(new)}
+    if set(new.get("policyTypes", ())) != implied:
         return new
     return {key: value for key, value in new.items() if key != "policyTypes"}
 
