@@ -138,6 +138,7 @@ def _violation_finding(finding: DiffFinding, invariant: Invariant) -> ViolationF
         other_protocols=finding.other_protocols,
         ports=finding.ports,
         named_port=finding.named_port,
+        other_open_rules=finding.other_open_rules,
         witness=Witness(
             decision=finding.head,
             source_is_new_pod=is_new_pod(flow.source),

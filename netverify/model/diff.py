@@ -91,6 +91,11 @@ class DiffFinding(Frozen):
     """The destination pod's port of this name (on each protocol): every flow of the
     finding changed on exactly that port of its destination, whatever its number (a rule
     that names the port); `ports` is the witness's number for it."""
+    other_open_rules: tuple[RuleRef, ...] = ()
+    """Rules that admit the flows of further groups in place of the witness's, on a side
+    where each admits every endpoint at the other end (an egress rule without `to`, an
+    ingress rule without `from`): each source's own "allow all egress" is no cause of a
+    finding of its own. Read in the revision that allows the flows."""
 
     @property
     def protocols(self) -> tuple[Protocol, ...]:

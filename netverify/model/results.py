@@ -12,7 +12,7 @@ from netverify.model.diff import EndpointGroup
 from netverify.model.invariants import InvariantKind
 from netverify.model.objects import Protocol
 from netverify.model.policy import PortRange
-from netverify.model.refs import SourceMap, SourceSpan
+from netverify.model.refs import RuleRef, SourceMap, SourceSpan
 
 
 class Status(StrEnum):
@@ -72,6 +72,9 @@ class ViolationFinding(Frozen):
     named_port: str | None = None
     """The destination pod's port of this name, whatever its number (as `DiffFinding`'s):
     `ports` is the witness's number for it."""
+    other_open_rules: tuple[RuleRef, ...] = ()
+    """Rules that admit further groups' flows in place of the witness's, each admitting
+    every endpoint at the other end (as `DiffFinding`'s)."""
 
     @property
     def protocols(self) -> tuple[Protocol, ...]:

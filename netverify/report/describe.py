@@ -315,6 +315,32 @@ def other_groups_lines(finding: GroupedFlows) -> list[str]:
     return lines
 
 
+MAX_OPEN_RULES_SHOWN = 5
+"""Further groups' own rules that admit every peer, each named up to this many (JSON lists
+every one)."""
+
+
+def open_rules_lines(finding: GroupedFlows, sources: SourceMap) -> list[str]:
+    """The rules that let further groups' flows through in place of the witness's, on a
+    side where each admits every endpoint at the other end, the first few at file:line."""
+    lines = []
+    for direction, others, every in (
+        (Direction.EGRESS, "sources", "destination"),
+        (Direction.INGRESS, "destinations", "source"),
+    ):
+        rules = [rule for rule in finding.other_open_rules if rule.direction is direction]
+        if not rules:
+            continue
+        lines.append(
+            f"{direction.value.lower()} of the other {others}: each allowed by its own rule "
+            f"that admits every {every}:"
+        )
+        lines += [f"  {describe_rule(rule, sources)}" for rule in rules[:MAX_OPEN_RULES_SHOWN]]
+        if len(rules) > MAX_OPEN_RULES_SHOWN:
+            lines.append(f"  and {counted(len(rules) - MAX_OPEN_RULES_SHOWN, 'more rule')}")
+    return lines
+
+
 def _new_pod_groups(groups: tuple[EndpointGroup, ...]) -> list[str]:
     new = [group for group in groups if group.kind == "new-pod"]
     if len(new) > MAX_NEW_POD_GROUPS_SHOWN:

@@ -13,7 +13,12 @@ from collections.abc import Sequence
 from netverify.model import InvariantResult, Report, Status
 from netverify.model.diff import Change, DiffFinding, DiffReport
 from netverify.report.describe import result_message
-from netverify.report.locations import Place, finding_places, result_places, witness_places
+from netverify.report.locations import (
+    Place,
+    finding_places,
+    result_places,
+    violation_finding_places,
+)
 from netverify.report.rules import Rule, rule_for_finding, rule_for_result
 from netverify.report.text import decision_lines, finding_lines, violation_finding_lines
 
@@ -70,7 +75,7 @@ def _finding_lines(result: InvariantResult, report: Report) -> list[str]:
     title = f"netverify {rule.id} [{result.kind.value}] {result.name}: finding"
     annotations = []
     for finding in result.all_findings.findings:
-        places = witness_places(finding.witness, result, report)
+        places = violation_finding_places(finding, result, report)
         message = "\n".join(violation_finding_lines(finding, report.sources))
         place = places[0] if places else None
         annotations.append(_annotation(rule, title, message, place, report.spec_file))

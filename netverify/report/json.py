@@ -169,7 +169,19 @@ def _all_findings(found: ViolationFindings, sources: SourceMap) -> JsonObject:
 
 
 def _violation_finding(finding: ViolationFinding, sources: SourceMap) -> JsonObject:
-    return {**_groups(finding), "witness": decision_json(finding.witness.decision, sources)}
+    return {
+        **_groups(finding),
+        **_open_rules(finding, sources),
+        "witness": decision_json(finding.witness.decision, sources),
+    }
+
+
+def _open_rules(finding: GroupedFlows, sources: SourceMap) -> JsonObject:
+    """`other_open_rules`, where further groups are admitted by rules of their own that
+    admit every peer (located in the revision that allows the flows)."""
+    if not finding.other_open_rules:
+        return {}
+    return {"other_open_rules": [_rule(rule, sources) for rule in finding.other_open_rules]}
 
 
 def _groups(finding: GroupedFlows) -> JsonObject:
@@ -238,6 +250,10 @@ def _finding(finding: DiffFinding, report: DiffReport) -> JsonObject:
     return {
         "change": finding.change.value,
         **_groups(finding),
+        **_open_rules(
+            finding,
+            report.head_sources if finding.change is Change.ADDED else report.base_sources,
+        ),
         "witness": {
             "base": decision_json(finding.base, report.base_sources),
             "head": decision_json(finding.head, report.head_sources),

@@ -22,6 +22,7 @@ from netverify.model import (
     SourceMap,
     SourceSpan,
     Status,
+    ViolationFinding,
     Witness,
 )
 from netverify.model.diff import Change, DiffCause, DiffFinding, DiffReport, Revision
@@ -94,13 +95,37 @@ def witness_places(witness: Witness | None, result: InvariantResult, report: Rep
     return _unique(places)
 
 
+def violation_finding_places(
+    finding: ViolationFinding, result: InvariantResult, report: Report
+) -> list[Place]:
+    """`witness_places` of a `prove --all` finding, then the further groups' own rules that
+    admit every peer (`other_open_rules`)."""
+    places = witness_places(finding.witness, result, report)
+    return _unique(places + _open_rule_places(finding.other_open_rules, report.sources))
+
+
+def _open_rule_places(rules: Iterable[RuleRef], sources: SourceMap) -> list[Place]:
+    return _places(
+        ((sources.of_rule(rule), describe_rule(rule, SourceMap())) for rule in rules),
+        "also allowed by",
+    )
+
+
 def explained_places(finding: DiffFinding, report: DiffReport) -> list[Place]:
     """The finding's cause first, then HEAD's side (for an added flow the rules that admit
     it, for a removed one the policies that now isolate it), then BASE's; places in BASE
     labelled with BASE's name."""
     base = [_in_base(place, report) for place in decision_places(finding.base, report.base_sources)]
     cause = [] if finding.cause is None else _cause_places(finding, finding.cause, report)
-    return _unique(cause + decision_places(finding.head, report.head_sources) + base)
+    head = decision_places(finding.head, report.head_sources)
+    if finding.change is Change.ADDED:
+        head += _open_rule_places(finding.other_open_rules, report.head_sources)
+    else:
+        base += [
+            _in_base(place, report)
+            for place in _open_rule_places(finding.other_open_rules, report.base_sources)
+        ]
+    return _unique(cause + head + base)
 
 
 def finding_places(finding: DiffFinding, report: DiffReport) -> list[Place]:

@@ -33,7 +33,7 @@ from netverify.report.locations import (
     finding_places,
     result_places,
     sarif_location,
-    witness_places,
+    violation_finding_places,
 )
 from netverify.report.rules import (
     LINT_LEVELS,
@@ -105,7 +105,7 @@ def _prove_results(result: InvariantResult, report: Report) -> list[JsonObject]:
         _rule_result(
             rule,
             "\n".join([header, *violation_finding_lines(finding, report.sources)]),
-            witness_places(finding.witness, result, report),
+            violation_finding_places(finding, result, report),
             report.spec_file,
             f"{rule.id}:{report.spec_file}:{result.name}:{finding_title(finding)}",
         )

@@ -28,6 +28,7 @@ from netverify.report.describe import (
     describe_side,
     finding_title,
     findings_summary,
+    open_rules_lines,
     other_groups_lines,
     profiles_phrase,
     responsible_rules,
@@ -136,7 +137,8 @@ def violation_finding_lines(finding: ViolationFinding, sources: SourceMap) -> li
     """A `prove --all` finding as a diff finding reads: its groups and ports, then its
     witness with the rules (or policies) that decide it, each at its file:line."""
     lines = [finding_title(finding), *(f"  {line}" for line in other_groups_lines(finding))]
-    return lines + [f"  {line}" for line in _witness_lines("witness", finding.witness, sources)]
+    lines += [f"  {line}" for line in _witness_lines("witness", finding.witness, sources)]
+    return lines + [f"      {line}" for line in open_rules_lines(finding, sources)]
 
 
 def _witness_lines(label: str, witness: Witness, sources: SourceMap) -> list[str]:
@@ -219,6 +221,8 @@ def finding_lines(finding: DiffFinding, report: DiffReport) -> list[str]:
     ):
         lines.append(f"  {label}: {'allowed' if decision.allowed else 'blocked'}")
         lines += [f"    {line}" for line in decision_lines(decision, sources)]
+        if decision.allowed:
+            lines += [f"    {line}" for line in open_rules_lines(finding, sources)]
     rules = responsible_rules(finding)
     if rules:
         sources = sources_of(finding, report)

@@ -15,7 +15,15 @@ from netverify.encoding.classes import PodClass
 from netverify.encoding.groups import ClassGroup, GroupKey, GroupTerms, NewPodGroup, Wild
 from netverify.encoding.universe import ABSENT
 from netverify.engine.diff.revisions import ChangedFlow
-from netverify.model import Endpoint, FlowDecision, PodEndpoint, PortRange, Protocol
+from netverify.model import (
+    Endpoint,
+    FlowDecision,
+    PodEndpoint,
+    PortRange,
+    Protocol,
+    RuleRef,
+    SideDecision,
+)
 from netverify.model.diff import DiffFinding, EndpointGroup
 
 Described = tuple[tuple[GroupKey, EndpointGroup], ...]
@@ -155,6 +163,9 @@ class _Merged:
     protocols: tuple[Protocol, ...]
     sources: Described
     destinations: Described
+    open_rules: tuple[RuleRef, ...]
+    """The rules of every merged product's sides that admit every endpoint at the other end
+    (`_admits_every_peer`), the first product's first."""
 
     @property
     def source_keys(self) -> frozenset[GroupKey]:
@@ -169,7 +180,10 @@ def merged_findings(products: list[Product]) -> list[DiffFinding]:
     """The products as findings, in order: products that changed alike are merged while two
     differ only in their protocols, their sources or their destinations (as the products are
     disjoint, each changed flow is still in exactly one finding)."""
-    merged = [_Merged(p, (p.witness.protocol,), p.sources, p.destinations) for p in products]
+    merged = [
+        _Merged(p, (p.witness.protocol,), p.sources, p.destinations, _open_rules(p.witness))
+        for p in products
+    ]
     while True:
         fewer = _merged_once(merged)
         if len(fewer) == len(merged):
@@ -209,6 +223,7 @@ def _merged_once(items: list[_Merged]) -> list[_Merged]:
             tuple(dict.fromkeys((*first.protocols, *item.protocols))),
             _union(first.sources, item.sources),
             _union(first.destinations, item.destinations),
+            tuple(dict.fromkeys((*first.open_rules, *item.open_rules))),
         )
     return kept
 
@@ -221,19 +236,49 @@ def _union(first: Described, second: Described) -> Described:
 def _alike(witness: ChangedFlow) -> str:
     """What products must share to be one finding: the change, its ports (or the name of
     the destination's port it follows, whatever the protocol) and cause, and
-    what decided the witness on each side in each revision."""
+    what decided the witness on each side in each revision (in the revision that allows
+    it, a side whose rules admit every endpoint at the other end only as such)."""
     return (
         f"{witness.change}{witness.named_port[0] if witness.named_port else witness.ports}"
         f"{witness.cause}"
-        f"{_reasons(witness.head)}{_reasons(witness.base)}"
+        f"{_reasons(witness.head, witness.head is witness.allowing)}"
+        f"{_reasons(witness.base, witness.base is witness.allowing)}"
     )
 
 
-def _reasons(decision: FlowDecision) -> str:
-    """What decided the flow on each side, whatever its protocol and port."""
+def _reasons(decision: FlowDecision, allowing: bool) -> str:
+    """What decided the flow on each side, whatever its protocol and port; in the decision
+    that allows it, a side that admits every peer says only that: sources each let out by
+    their own "allow all egress" rule are let into a destination by one cause, its rule."""
     return "".join(
-        f"{side.allowed}{side.allowed_by}{side.isolated_by}{side.admin_rule}{side.passed_by}"
+        f"{side.allowed} every peer {side.passed_by}"
+        if allowing and _admits_every_peer(side)
+        else f"{side.allowed}{side.allowed_by}{side.isolated_by}{side.admin_rule}{side.passed_by}"
         for side in (decision.egress, decision.ingress)
+    )
+
+
+def _admits_every_peer(side: SideDecision) -> bool:
+    """The side is allowed by NetworkPolicy rules that each admit every endpoint at the
+    other end (no `to`/`from` entries; the evaluator names the entry that matched
+    otherwise)."""
+    return (
+        side.allowed
+        and side.admin_rule is None
+        and bool(side.allowed_by)
+        and len(side.allowed_by_peer) == len(side.allowed_by)
+        and all(peer is None for peer in side.allowed_by_peer)
+    )
+
+
+def _open_rules(witness: ChangedFlow) -> tuple[RuleRef, ...]:
+    """The rules of the allowing decision's sides that admit every peer."""
+    decision = witness.allowing
+    return tuple(
+        rule
+        for side in (decision.egress, decision.ingress)
+        if _admits_every_peer(side)
+        for rule in side.allowed_by
     )
 
 
@@ -256,6 +301,9 @@ def _finding(item: _Merged) -> DiffFinding:
         cause=witness.cause,
         other_protocols=item.protocols[1:],
         named_port=witness.named_port[0] if witness.named_port else None,
+        other_open_rules=tuple(
+            rule for rule in item.open_rules if rule not in _open_rules(witness)
+        ),
     )
 
 

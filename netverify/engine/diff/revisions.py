@@ -175,7 +175,8 @@ class Revisions:
         (the blocking revision's Deny first, then the allowing revision's Accept, then a Pass
         of either), read in its revision; else a rule that admits it in the allowing
         revision, of a policy that differs between the revisions (widened or new in HEAD;
-        for a removal, BASE's rule that HEAD narrowed or deleted); else a policy that
+        for a removal, BASE's rule that HEAD narrowed or deleted), one that names the peer
+        before one without `from`/`to` entries; else a policy that
         isolates it in the blocking revision and differs (new in HEAD for a removal; for an
         addition, BASE's policy that HEAD changed, located in HEAD, or deleted, located in
         BASE). None when no such policy differs."""
@@ -207,11 +208,20 @@ class Revisions:
         if admin_rules:
             revision, rule = admin_rules[0]
             return DiffCause(revision=revision, what=rule)
-        rules = [
-            rule
+        admitting = [
+            (rule, peer)
             for allowing_side, _ in sides
-            for rule in allowing_side.allowed_by
+            for rule, peer in zip(
+                allowing_side.allowed_by,
+                allowing_side.allowed_by_peer or (None,) * len(allowing_side.allowed_by),
+                strict=True,
+            )
             if self.policy_changed(rule.policy)
+        ]
+        # A rule that names the peer first: an end's own "allow all" rule lets it reach
+        # anything, the other rule is the one that chose this peer.
+        rules = [rule for rule, peer in admitting if peer is not None] + [
+            rule for rule, peer in admitting if peer is None
         ]
         if rules:
             in_head = change is Change.ADDED
