@@ -172,3 +172,27 @@ def test_a_diff_names_the_rule_that_chose_the_peer_as_the_cause(
     for finding in into_payment:
         assert finding["cause"]["rule"]["policy"]["name"] == "payment"
         assert finding["cause"]["rule"]["direction"] == "Ingress"
+
+
+def test_a_narrowed_rule_removing_flows_of_many_allow_all_sources_is_one_finding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fix of the first test, as a diff: every source keeps its own allow-all egress
+    rule in both revisions; payment's narrowed rule removes their flows, one finding."""
+    monkeypatch.chdir(tmp_path)
+    narrowed = _cluster({}).replace(
+        "    - from: [{podSelector: {}}]", "    - from: [{podSelector: {matchLabels: {app: x}}}]"
+    )
+    for revision, cluster in (("base", _cluster({})), ("head", narrowed)):
+        (tmp_path / revision).mkdir()
+        (tmp_path / revision / "cluster.yaml").write_text(cluster, encoding="utf-8")
+    result = CliRunner().invoke(app, ["diff", "base", "head", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["change"] == "removed"
+    sources = {group["pods"][0] for group in (finding["from"], *finding["also_from"])}
+    assert sources == set(SERVICES)
+    assert len(finding["other_open_rules"]) == len(SERVICES) - 1
+    assert {rule["location"]["file"] for rule in finding["other_open_rules"]} == {
+        "base/cluster.yaml"
+    }

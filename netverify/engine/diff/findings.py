@@ -236,23 +236,21 @@ def _union(first: Described, second: Described) -> Described:
 def _alike(witness: ChangedFlow) -> str:
     """What products must share to be one finding: the change, its ports (or the name of
     the destination's port it follows, whatever the protocol) and cause, and
-    what decided the witness on each side in each revision (in the revision that allows
-    it, a side whose rules admit every endpoint at the other end only as such)."""
+    what decided the witness on each side in each revision (a side whose rules admit every
+    endpoint at the other end only as such)."""
     return (
         f"{witness.change}{witness.named_port[0] if witness.named_port else witness.ports}"
-        f"{witness.cause}"
-        f"{_reasons(witness.head, witness.head is witness.allowing)}"
-        f"{_reasons(witness.base, witness.base is witness.allowing)}"
+        f"{witness.cause}{_reasons(witness.head)}{_reasons(witness.base)}"
     )
 
 
-def _reasons(decision: FlowDecision, allowing: bool) -> str:
-    """What decided the flow on each side, whatever its protocol and port; in the decision
-    that allows it, a side that admits every peer says only that: sources each let out by
-    their own "allow all egress" rule are let into a destination by one cause, its rule."""
+def _reasons(decision: FlowDecision) -> str:
+    """What decided the flow on each side, whatever its protocol and port; a side that
+    admits every peer says only that: sources each let out by their own "allow all egress"
+    rule are let into a destination by one cause, its rule."""
     return "".join(
         f"{side.allowed} every peer {side.passed_by}"
-        if allowing and _admits_every_peer(side)
+        if _admits_every_peer(side)
         else f"{side.allowed}{side.allowed_by}{side.isolated_by}{side.admin_rule}{side.passed_by}"
         for side in (decision.egress, decision.ingress)
     )
