@@ -38,6 +38,7 @@ from netverify.model import (
     NetworkPolicy,
     ObjectRef,
     Operator,
+    PodEndpoint,
     PortRange,
     RuleRef,
     Settings,
@@ -112,9 +113,22 @@ def _unlisted(revisions: "_InvariantRevisions", symbolic: SymbolicDiff) -> str |
             "node-local traffic is not subject to NetworkPolicy: violating flows between a "
             f"hostNetwork pod and a pod on its node, such as {name} (on one node), are not listed"
         )
+    if _in_new_namespace(flow):
+        return (
+            "pods in a namespace that could be created have no NetworkPolicy of the manifests: "
+            f"violating flows to or from them, such as {name}, are not listed"
+        )
     return (
         "traffic with no end a policy selects (a hostNetwork pod or an external address) is "
         f"not subject to policies: violating flows such as {name} are not listed"
+    )
+
+
+def _in_new_namespace(flow: Flow) -> bool:
+    """An end is a pod of a namespace that does not exist yet (`namespaces: any`)."""
+    return any(
+        isinstance(end, PodEndpoint) and not end.namespace.exists
+        for end in (flow.source, flow.destination)
     )
 
 
@@ -222,8 +236,10 @@ class _InvariantRevisions(Revisions):
 
     def replayed_unlisted(self, flow: Flow) -> FlowDecision:
         """The cluster's decision on a violating flow of a `forbid` that the revision
-        allowing nothing allows too: it must match, be allowed in both and be node-local or
-        have no end a policy selects."""
+        allowing nothing allows too: it must match, be allowed in both and be node-local,
+        have no end a policy selects, or have an end in a namespace that could be created
+        (no policy of the manifests is in it, and the revision isolates only the
+        namespaces that exist)."""
         head = self.decide(flow, in_head=True)
         base = self.decide(flow, in_head=False)
         governed = head.egress.governed or head.ingress.governed
@@ -231,7 +247,7 @@ class _InvariantRevisions(Revisions):
             self._matches(flow)
             and head.allowed
             and base.allowed
-            and (head.node_local or not governed)
+            and (head.node_local or not governed or _in_new_namespace(flow))
         ):
             raise ReplayMismatch(
                 f"the solver's flow {flow.model_dump_json()} is no unlisted violation by "
