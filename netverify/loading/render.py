@@ -93,7 +93,9 @@ def as_written(old: Any, new: Any) -> Any:
     same items in another order (`policyTypes: [Egress, Ingress]`; every list of a
     NetworkPolicy spec is a set), and in a list, an item of `old` that equals one of `new`
     (else the item at the same place, for its key order). The result always equals `new` up
-    to key order and the order of a list's items."""
+    to key order and the order of a list's items, and but for a key `old` left to the API
+    server's default (`protocol: TCP` of a port) where `new` says the default."""
+    new = _defaults_left_out(old, new)
     if _same(old, new):
         return old
     if isinstance(old, dict) and isinstance(new, dict):
@@ -115,10 +117,29 @@ def as_written(old: Any, new: Any) -> Any:
     return new
 
 
+API_DEFAULTS = {"protocol": "TCP"}
+"""Fields of a NetworkPolicy spec the API server fills in when left out (`protocol` only
+appears in `ports` entries), so a rewrite need not write them where the document did not."""
+
+
+def _defaults_left_out(old: Any, new: Any) -> Any:
+    """`new` without the keys `old` (a mapping) left out whose value in `new` is the API
+    server's default for them."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return new
+    return {
+        key: value
+        for key, value in new.items()
+        if key in old or key not in API_DEFAULTS or API_DEFAULTS[key] != value
+    }
+
+
 def _same(old: Any, new: Any) -> bool:
-    """Equal as YAML data, mappings and lists compared as unordered, and a scalar only to
-    one of its own type (`1`, `true` and `"1"` differ)."""
+    """Equal as YAML data, mappings and lists compared as unordered, a scalar only to one
+    of its own type (`1`, `true` and `"1"` differ), and a key `old` left out equal to the
+    API server's default `new` gives it."""
     if isinstance(old, dict) and isinstance(new, dict):
+        new = _defaults_left_out(old, new)
         return old.keys() == new.keys() and all(_same(old[key], new[key]) for key in old)
     if isinstance(old, list) and isinstance(new, list):
         unmatched = list(new)

@@ -126,9 +126,32 @@ def test_a_rewritten_document_reads_back_as_the_new_policy(
         implied = {Direction.INGRESS, *([Direction.EGRESS] if old.egress else [])}
         if old.policy_types == implied:
             del manifest["spec"]["policyTypes"]
+    if data.draw(st.booleans(), label="protocol: TCP left to the API server's default"):
+        for direction in ("ingress", "egress"):
+            for rule in manifest["spec"].get(direction, ()):
+                for port in rule.get("ports", ()):
+                    if port["protocol"] == "TCP":
+                        del port["protocol"]
     document = dump_yaml(manifest, indent_lists=data.draw(st.booleans()))
     rewritten = with_spec_replaced(document, new)
     assert rewritten is not None
     folder = tmp_path_factory.mktemp("policy")
     assert _read(folder, rewritten) == new
     assert with_spec_replaced(document, old) == document
+
+
+def test_a_port_the_document_wrote_without_protocol_stays_without_it(tmp_path: Path) -> None:
+    """Argo CD's repo-server policy writes `- port: 8084` (TCP by the API server's
+    default): a fix that narrows the rule's peer does not add `protocol: TCP` to it."""
+    document = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" + (
+        "metadata: {name: np, namespace: prod}\nspec:\n  podSelector: {}\n"
+        "  ingress:\n  - from:\n    - namespaceSelector: {}\n    ports:\n    - port: 8084\n"
+    )
+    before = _read(tmp_path, document)
+    narrowed = before.model_copy(
+        update={"ingress": (before.ingress[0].model_copy(update={"peers": ()}),)}
+    )
+    rewritten = with_spec_replaced(document, narrowed)
+    assert rewritten is not None
+    assert "protocol" not in rewritten
+    assert _read(tmp_path, rewritten) == narrowed
