@@ -241,3 +241,15 @@ def test_dns_blocked_by_a_policy_file_alone(policy: str, fires: bool, tmp_path: 
     assert bool(found) is fires
     if fires:
         assert "every pod this policy selects" in found[0].message
+
+
+def test_a_ports_entry_naming_only_a_protocol_says_what_it_admits() -> None:
+    (found,) = [
+        f
+        for f in run(FIXTURES / "port-entry-without-port" / "fires").findings
+        if f.check == "NVL019"
+    ]
+    assert found.message == (
+        "ingress[0].ports[1] names only TCP: it admits every TCP port, so ports[0] adds nothing"
+    )
+    assert found.span is not None and found.span.line == 20

@@ -308,3 +308,43 @@ def partial_isolation(context: LintContext, info: CheckInfo) -> Iterator[Finding
 
 def _namespace_ref(name: str) -> ObjectRef:
     return ObjectRef(kind="Namespace", namespace=None, name=name)
+
+
+@register(
+    "NVL019",
+    "port-entry-without-port",
+    "Ports entry that names only a protocol beside entries that name ports",
+    FindingSeverity.WARNING,
+    "If the entry was meant as the protocol of the port before it, write the two as one list "
+    "item (`- port: 5558` with `protocol: TCP` under it); an entry with only a protocol admits "
+    "every port of that protocol.",
+)
+def port_entry_without_port(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
+    """Argo CD's dex policy (argoproj/argo-cd#6420) wrote `- port: 5558` and `- protocol:
+    TCP` as two items, opening every TCP port to every namespace until the next PR fixed the
+    indentation. The API server takes it, and the rule is valid: only the mix says typo."""
+    for policy, direction, index, rule in context.rules():
+        numbered = [
+            position
+            for position, port in enumerate(rule.ports)
+            if port.port_range is not None or port.named_port is not None
+        ]
+        if not numbered:
+            continue
+        for position, port in enumerate(rule.ports):
+            if port.port_range is not None or port.named_port is not None:
+                continue
+            protocol = port.protocol.value
+            subsumed = [p for p in numbered if rule.ports[p].protocol is port.protocol]
+            effect = (
+                f"so ports[{subsumed[0]}] adds nothing"
+                if subsumed
+                else f"beside the ports that ports[{numbered[0]}] names"
+            )
+            ref = context.rule_ref(policy, direction, index)
+            yield finding(
+                info,
+                f"{_RULES_KEY[direction]}[{index}].ports[{position}] names only {protocol}: it "
+                f"admits every {protocol} port, {effect}",
+                **context.at_rule(ref),
+            )
