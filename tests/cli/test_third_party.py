@@ -292,3 +292,28 @@ def test_external_beside_a_pod_is_an_error(tmp_path: Path, monkeypatch: pytest.M
 def test_the_schema_has_external() -> None:
     schema = json.loads(run("schema").stdout)
     assert schema["$defs"]["EndpointSpec"]["properties"]["external"]["type"] == "boolean"
+
+
+ARGO_CD_6420 = Path(__file__).parent / "fixtures" / "argo-cd-6420"
+
+
+def test_argo_cd_6420_diff_shows_every_tcp_port_opened_not_only_the_metrics_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The PR said "allows access to dex metrics from any pod" (port 5558); what it merged
+    admits every TCP port: the diff over pods that could exist says so, and lint names the
+    ports entry."""
+    monkeypatch.chdir(ARGO_CD_6420)
+    result = run("diff", "base", "head", "--pods", "any", "--format", "json")
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.stdout)["findings"]
+    assert {finding["change"] for finding in findings} == {"added"}
+    ports = {
+        (finding["protocol"], port["start"], port["end"])
+        for finding in findings
+        for port in finding["ports"]
+    }
+    # From argocd-server (already admitted on 5556-5557) and from every other pod.
+    assert ports == {("TCP", 1, 5555), ("TCP", 5559, 65535), ("TCP", 1, 65535)}
+    lint = run("lint", "head", "--format", "json")
+    assert [finding["id"] for finding in json.loads(lint.stdout)["findings"]].count("NVL019") == 1
