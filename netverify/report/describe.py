@@ -268,7 +268,7 @@ def _finding_ports(finding: GroupedFlows) -> str:
     it: `TCP, the destination's port redis (6379 for the witness)`."""
     if finding.named_port is None:
         return describe_protocols_ports(finding.protocols, finding.ports)
-    protocols = " and ".join(p.value for p in finding.protocols)
+    protocols = _protocols(finding.protocols)
     return (
         f"{protocols}, the destination's port {finding.named_port} "
         f"({describe_ports(finding.ports)} for the witness)"
@@ -281,9 +281,15 @@ def describe_protocols_ports(protocols: tuple[Protocol, ...], ports: tuple[PortR
     if len(protocols) == 1:
         return f"{protocols[0].value}/{describe_ports(ports)}"
     every = set(protocols) == set(Protocol)
-    named = "every protocol," if every else " and ".join(p.value for p in protocols)
+    named = "every protocol," if every else _protocols(protocols)
     whole = [(r.start, r.end) for r in ports] == [(1, 65535)]
     return f"{named} {'every port' if whole else describe_ports(ports)}"
+
+
+def _protocols(protocols: tuple[Protocol, ...]) -> str:
+    """`TCP and UDP`, always in that order (TCP, UDP, SCTP), whichever the witness's."""
+    order = list(Protocol)
+    return " and ".join(p.value for p in sorted(protocols, key=order.index))
 
 
 def _more(others: tuple[EndpointGroup, ...], end: str) -> str:

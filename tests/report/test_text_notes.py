@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from netverify.cli.app import app
 from netverify.loading import load_manifests
-from netverify.model import Pod
+from netverify.model import Pod, PortRange, Protocol
+from netverify.report.describe import describe_protocols_ports
 
 NAMESPACES = """\
 apiVersion: v1
@@ -197,3 +198,20 @@ def test_further_groups_of_new_pods_say_what_tells_them_apart(tmp_path: Path) ->
     groups = [finding["from"], *finding["also_from"]]
     assert [g.get("labels_absent") for g in groups].count(["app"]) == 1
     assert "(no app)" in text
+
+
+@pytest.mark.parametrize(
+    ("protocols", "said"),
+    [
+        ((Protocol.UDP, Protocol.TCP), "TCP and UDP 53"),
+        ((Protocol.SCTP, Protocol.TCP), "TCP and SCTP 53"),
+        ((Protocol.UDP, Protocol.SCTP, Protocol.TCP), "every protocol, 53"),
+        ((Protocol.UDP,), "UDP/53"),
+    ],
+)
+def test_protocols_are_said_in_one_order_whichever_the_witness_has(
+    protocols: tuple[Protocol, ...], said: str
+) -> None:
+    """Two findings of one diff read "TCP and UDP 53" and "UDP and TCP 53" when their
+    witnesses had other protocols (Argo CD #11322)."""
+    assert describe_protocols_ports(protocols, (PortRange(start=53, end=53),)) == said
