@@ -22,6 +22,7 @@ from netverify.engine.invariant_prover import InvariantProver
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, strict_caveats
 from netverify.engine.slicing import Slice, slice_for, worth_slicing
+from netverify.engine.unmodelled import unmodelled_doubt
 from netverify.model import (
     Cluster,
     Invariant,
@@ -86,6 +87,7 @@ def prove(
     )
     results = []
     for invariant, result in zip(spec.invariants, proved, strict=True):
+        result = unmodelled_doubt(loaded.cluster, invariant, result)
         caveats = strict_caveats(loaded.cluster, spec.settings, invariant) if strict else ()
         if result.status is Status.HOLDS and caveats:
             result = result.model_copy(

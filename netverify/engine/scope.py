@@ -102,7 +102,7 @@ def assumptions(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
         kinds = ", ".join(sorted({f"{o.kind} ({o.api_version})" for o in cluster.unmodelled}))
         notes.append(
             f"IGNORED: {_plural(len(cluster.unmodelled), 'object')} of kinds netverify does "
-            f"not model yet: {kinds}; verdicts do not account for them"
+            f"not model yet: {kinds}; verdicts they may decide are unknown"
         )
     notes.append("traffic between two external addresses is not considered")
     return tuple(notes)

@@ -80,7 +80,7 @@ def format_validate(summary: "ClusterSummary", every_name: bool = False) -> str:
         )
     if summary.unmodelled:
         lines.append(
-            "not modelled (verdicts do not account for them): "
+            "not modelled (verdicts they may decide are unknown): "
             + ", ".join(f"{o.kind} {o.namespace or ''}/{o.name}" for o in summary.unmodelled)
         )
     if any("... and" in line for line in lines):

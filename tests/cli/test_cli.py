@@ -474,18 +474,40 @@ def with_cilium(all_hold: str) -> str:
     return all_hold
 
 
-def test_unmodelled_kind_warns_and_is_an_assumption(with_cilium: str) -> None:
+def test_unmodelled_kind_warns_and_makes_the_verdicts_it_may_decide_unknown(
+    with_cilium: str,
+) -> None:
+    """A CiliumNetworkPolicy in ns-2 may block what NetworkPolicy allows into pod2 there
+    (and allow what it blocks): neither "holds" stands. Never a holds the cluster may not
+    honour."""
     result = run("prove", with_cilium, "--format", "json")
-    assert result.exit_code == EXIT_HOLDS
+    assert result.exit_code == EXIT_UNKNOWN
     assert "blog/cilium.yaml:1: warning: " in result.stderr
     assert "CiliumNetworkPolicy ns-2/deny-all" in result.stderr
     document = json.loads(result.stdout)
     [spec] = document["specs"]
     assert any("CiliumNetworkPolicy" in note for note in spec["assumptions"])
+    forbid, reachable = document["results"]
+    assert (forbid["status"], reachable["status"]) == ("unknown", "unknown")
+    assert forbid["reason"].startswith(
+        "CiliumNetworkPolicy ns-2/deny-all (cilium.io/v2) is not modelled by netverify: may "
+        "allow flows this invariant matches"
+    )
+    assert reachable["reason"].startswith(
+        "CiliumNetworkPolicy ns-2/deny-all (cilium.io/v2) is not modelled by netverify: may "
+        "block ns-3/pod3 -> ns-2/pod2 TCP/80, which NetworkPolicy allows"
+    )
 
     text = run("prove", with_cilium)
     assumptions = text.stdout.split("assumptions:\n", 1)[1]
     assert "CiliumNetworkPolicy" in assumptions
+
+
+def test_an_unmodelled_policy_of_another_namespace_leaves_the_verdicts(all_hold: str) -> None:
+    Path("blog/cilium.yaml").write_text(CILIUM_POLICY.replace("ns-2", "ns-9"))
+    result = run("prove", all_hold)
+    assert result.exit_code == EXIT_HOLDS, result.output
+    assert "CiliumNetworkPolicy ns-9/deny-all" in result.stderr
 
 
 def test_unmodelled_kind_is_an_error_with_strict(with_cilium: str) -> None:

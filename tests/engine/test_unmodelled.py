@@ -1,0 +1,143 @@
+"""Verdicts that policy objects netverify does not model may overturn are `unknown`, and only
+those: a namespaced object decides flows with an end in its namespace, a cluster-wide one
+any flow; mesh authorization (Istio, Linkerd) and egress firewalls only block, so they leave
+a `forbid` that holds standing."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from netverify.cli.app import app
+
+PODS = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: a, labels: {app: web}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: b, labels: {app: db}}
+spec: {containers: [{name: c, image: i, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: tool, namespace: c, labels: {app: tool}}
+spec: {containers: [{name: c, image: i}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: b}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+  ingress:
+    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: a}}}]
+      ports: [{port: 5432}]
+"""
+SPEC = """\
+manifests: [cluster.yaml]
+invariants:
+  - name: tool-never-reaches-db
+    pods: existing
+    forbid: {from: {namespace: c}, to: {namespace: b}}
+  - name: web-reaches-db
+    require: {from: {namespace: a}, to: {namespace: b}, ports: ["5432/TCP"]}
+  - name: web-reaches-db-somehow
+    reachable: {from: {namespace: a}, to: {namespace: b}}
+  - name: web-reaches-db-on-80
+    require: {from: {namespace: a}, to: {namespace: b}, ports: ["80/TCP"]}
+  - name: tool-reaches-web
+    pods: existing
+    forbid: {from: {namespace: c}, to: {namespace: a}}
+"""
+CILIUM = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: x, namespace: NAMESPACE}
+spec: {endpointSelector: {}}
+"""
+ISTIO = """\
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: x, namespace: NAMESPACE}
+spec: {}
+"""
+CALICO_GLOBAL = """\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: x}
+spec: {selector: all()}
+"""
+
+
+def _statuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cluster.yaml").write_text(PODS + "---\n" + extra, encoding="utf-8")
+    (tmp_path / "spec.yaml").write_text(SPEC, encoding="utf-8")
+    result = CliRunner().invoke(app, ["prove", "spec.yaml", "--format", "json"])
+    assert result.exit_code in (1, 3), result.output
+    return {r["name"]: r["status"] for r in json.loads(result.stdout)["results"]}
+
+
+WITHOUT = {
+    "tool-never-reaches-db": "holds",
+    "web-reaches-db": "holds",
+    "web-reaches-db-somehow": "holds",
+    "web-reaches-db-on-80": "violated",
+    "tool-reaches-web": "violated",
+}
+
+
+def test_the_verdicts_without_unmodelled_objects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _statuses(tmp_path, monkeypatch, "") == WITHOUT
+
+
+def test_a_network_plugin_policy_in_the_destinations_namespace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It may allow and block anything into b; a -> c flows stand (tool reaches web)."""
+    statuses = _statuses(tmp_path, monkeypatch, CILIUM.replace("NAMESPACE", "b"))
+    assert statuses == {**dict.fromkeys(WITHOUT, "unknown"), "tool-reaches-web": "violated"}
+
+
+def test_a_network_plugin_policy_elsewhere_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statuses = _statuses(tmp_path, monkeypatch, CILIUM.replace("NAMESPACE", "z"))
+    assert statuses == WITHOUT
+
+
+def test_mesh_authorization_only_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An Istio policy in b cannot open what NetworkPolicy blocks: the forbid that holds and
+    the require whose counterexample is blocked stand; what rests on allowed flows into b
+    does not."""
+    statuses = _statuses(tmp_path, monkeypatch, ISTIO.replace("NAMESPACE", "b"))
+    assert statuses == {
+        **WITHOUT,
+        "web-reaches-db": "unknown",
+        "web-reaches-db-somehow": "unknown",
+    }
+
+
+def test_mesh_authorization_in_the_root_namespace_applies_to_the_mesh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statuses = _statuses(tmp_path, monkeypatch, ISTIO.replace("NAMESPACE", "istio-system"))
+    assert statuses == {
+        **WITHOUT,
+        "web-reaches-db": "unknown",
+        "web-reaches-db-somehow": "unknown",
+        "tool-reaches-web": "unknown",
+    }
+
+
+def test_a_cluster_wide_policy_may_decide_every_flow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statuses = _statuses(tmp_path, monkeypatch, CALICO_GLOBAL)
+    assert statuses == dict.fromkeys(WITHOUT, "unknown")
