@@ -1,11 +1,13 @@
 """`netverify explain`: decide one flow with the reference evaluator."""
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
 
 from netverify.cli.common import (
     EXIT_HOLDS,
+    EXIT_UNKNOWN,
     EXIT_VIOLATED,
     ClusterOption,
     ConfigOption,
@@ -23,7 +25,7 @@ from netverify.cli.common import (
     settings_sources,
     write,
 )
-from netverify.model import InputError
+from netverify.model import Explanation, InputError
 from netverify.report.formats import ExplainFormat, explain_formatter
 
 
@@ -56,7 +58,8 @@ def explain(
     kubeconfig: KubeconfigOption = None,
 ) -> None:
     """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
-    placement: traffic between a node and its pods is always allowed), 1 blocked.
+    placement: traffic between a node and its pods is always allowed), 1 blocked, 3 unknown
+    (a policy kind netverify does not model may decide it otherwise).
 
     A flow to a Service (by name or ClusterIP) is decided for each backend on its target
     port: exit 0 when some backend is reachable, 1 when none is, 2 when it has none."""
@@ -75,7 +78,7 @@ def explain(
     if isinstance(request, Flow):
         explanation = explain_flow(loaded.cluster, request, settings)
         write(formatter.format_explain(explanation, loaded.sources), None)
-        raise typer.Exit(EXIT_HOLDS if explanation.allowed else EXIT_VIOLATED)
+        raise typer.Exit(_exit_code([explanation]))
     translated = ServiceExplanation(
         flows=request,
         explanations=tuple(
@@ -83,4 +86,18 @@ def explain(
         ),
     )
     write(formatter.format_service_explain(translated, loaded.sources), None)
-    raise typer.Exit(EXIT_HOLDS if translated.allowed else EXIT_VIOLATED)
+    raise typer.Exit(_exit_code(translated.explanations))
+
+
+def _exit_code(explanations: Sequence[Explanation]) -> int:
+    """0 when some flow is allowed, 1 when none is; 3 (unknown) when every allowed flow,
+    or where none is, some blocked one, may be decided otherwise by a policy object
+    netverify does not model."""
+    allowed = [explanation for explanation in explanations if explanation.allowed]
+    if allowed:
+        sure = any(not explanation.may_be_decided_by for explanation in allowed)
+    else:
+        sure = not any(explanation.may_be_decided_by for explanation in explanations)
+    if not sure:
+        return EXIT_UNKNOWN
+    return EXIT_HOLDS if allowed else EXIT_VIOLATED

@@ -1,17 +1,10 @@
-"""Verdicts that policy objects netverify does not model may overturn.
-
-A CiliumNetworkPolicy, a Calico or Antrea policy, an Istio AuthorizationPolicy... is read no
-further than its kind, namespace and name. Whatever it says, it can only decide flows with an
-end among the pods it applies to: a namespaced policy applies to pods of its namespace (its
-subject, on either side), a cluster-wide one to any pod, and an Istio policy in the mesh's root
-namespace (`istio-system` unless configured otherwise) to the whole mesh. So a verdict stands
-only where no such object can reach the flows it rests on:
+"""Verdicts that policy objects netverify does not model may overturn
+(`semantics.unmodelled` says which flows they may decide):
 
 - a flow NetworkPolicy allows (a forbid's counterexample, a reachable's witness) stands unless
-  an object that can deny applies to one of its ends; every kind can deny;
+  an object that can block applies to one of its ends;
 - a flow NetworkPolicy blocks (a require's counterexample) stands unless an object that can
-  allow applies to an end: network plugins' own policies can (Cilium ORs its policies with
-  NetworkPolicy, Calico's tiers decide before it), mesh and egress-firewall kinds only deny;
+  allow applies to an end;
 - a statement about every matched flow (a forbid or require that holds, a reachable with no
   allowed flow) stands unless such an object applies to a pod the invariant can match.
 
@@ -19,15 +12,11 @@ Otherwise the verdict is `unknown`, naming the objects: never a `holds` the clus
 honour (`--strict` refuses such objects outright).
 """
 
-from collections.abc import Iterable
-
 from netverify.engine.tiers import flow_name
-from netverify.loading.kinds import api_group
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
     EndpointPattern,
-    Flow,
     Invariant,
     InvariantKind,
     InvariantResult,
@@ -39,15 +28,7 @@ from netverify.model import (
 )
 from netverify.semantics.matching import selector_matches
 from netverify.semantics.patterns import endpoint_matches
-
-DENY_ONLY_GROUPS = frozenset(
-    {"security.istio.io", "policy.linkerd.io", "k8s.ovn.org", "network.openshift.io"}
-)
-"""Groups whose policy kinds can only restrict what NetworkPolicy allows (service-mesh
-authorization, egress firewalls)."""
-
-MESH_ROOT_NAMESPACE = "istio-system"
-"""Istio's default root namespace: its AuthorizationPolicies apply to the whole mesh."""
+from netverify.semantics.unmodelled import able, object_scope, objects_deciding
 
 
 def unmodelled_doubt(
@@ -63,10 +44,10 @@ def unmodelled_doubt(
     )
     shown = result.counterexample if result.counterexample is not None else result.witness
     if flow_allowed and shown is not None:
-        deciding = _applying_to_flow(cluster, shown.decision.flow, can_allow=False)
+        deciding = objects_deciding(cluster, shown.decision.flow, can_allow=False)
         what = f"may block {flow_name(shown.decision.flow)}, which NetworkPolicy allows"
     elif kind is InvariantKind.REQUIRE and not holds and shown is not None:
-        deciding = _applying_to_flow(cluster, shown.decision.flow, can_allow=True)
+        deciding = objects_deciding(cluster, shown.decision.flow, can_allow=True)
         what = f"may allow {flow_name(shown.decision.flow)}, which NetworkPolicy blocks"
     else:
         # Every matched flow: blocked (forbid holds, reachable violated) or allowed.
@@ -75,26 +56,14 @@ def unmodelled_doubt(
         what = f"may {'allow' if can_allow else 'block'} flows this invariant matches"
     if not deciding:
         return result
+    verb = "is" if len(deciding) == 1 else "are"
     return result.model_copy(
         update={
             "status": Status.UNKNOWN,
-            "reason": f"{_names(deciding)} not modelled by netverify: {what} "
+            "reason": f"{', '.join(map(str, deciding))} {verb} not modelled by netverify: {what} "
             "(remove them from the input, or see what the network plugin enforces)",
         }
     )
-
-
-def _applying_to_flow(cluster: Cluster, flow: Flow, can_allow: bool) -> list[UnmodelledObject]:
-    namespaces = {
-        end.namespace.name
-        for end in (flow.source, flow.destination)
-        if isinstance(end, PodEndpoint)
-    }
-    return [
-        obj
-        for obj in _able(cluster.unmodelled, can_allow)
-        if (scope := _scope(obj)) is None or scope in namespaces
-    ]
 
 
 def _applying_to_invariant(
@@ -102,31 +71,13 @@ def _applying_to_invariant(
 ) -> list[UnmodelledObject]:
     return [
         obj
-        for obj in _able(cluster.unmodelled, can_allow)
-        if (scope := _scope(obj)) is None
+        for obj in able(cluster.unmodelled, can_allow)
+        if (scope := object_scope(obj)) is None
         or any(
             _may_match_in(cluster, invariant, pattern, scope)
             for pattern in (invariant.source, invariant.destination)
         )
     ]
-
-
-def _able(objects: Iterable[UnmodelledObject], can_allow: bool) -> list[UnmodelledObject]:
-    """The objects that can deny (all), or those that can also allow."""
-    return [
-        obj
-        for obj in objects
-        if not can_allow or api_group(obj.api_version) not in DENY_ONLY_GROUPS
-    ]
-
-
-def _scope(obj: UnmodelledObject) -> str | None:
-    """The namespace whose pods the object applies to; None for every pod."""
-    if obj.namespace is None:
-        return None
-    if api_group(obj.api_version) == "security.istio.io" and obj.namespace == MESH_ROOT_NAMESPACE:
-        return None
-    return obj.namespace
 
 
 def _may_match_in(
@@ -151,12 +102,3 @@ def _may_match_in(
         if pod.namespace == namespace
         for ip in pod.ips or (None,)
     )
-
-
-def _names(objects: list[UnmodelledObject]) -> str:
-    shown = [
-        f"{obj.kind} {obj.namespace + '/' if obj.namespace else ''}{obj.name} ({obj.api_version})"
-        for obj in objects[:3]
-    ]
-    more = f" and {len(objects) - 3} more" if len(objects) > 3 else ""
-    return ", ".join(shown) + more + (" is" if len(objects) == 1 else " are")

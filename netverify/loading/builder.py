@@ -280,7 +280,7 @@ class ClusterBuilder:
         if span is None:
             return
         fields.warn_or_fail(
-            (), f"{ref} ({api_version}) is not modelled: verdicts do not account for it"
+            (), f"{ref} ({api_version}) is not modelled: verdicts it may decide are unknown"
         )
         self.unmodelled.append(
             UnmodelledObject(

@@ -5,6 +5,7 @@ from enum import StrEnum
 from netverify.model.admin_policy import AdminAction
 from netverify.model.base import Frozen
 from netverify.model.flow import Flow
+from netverify.model.objects import UnmodelledObject
 from netverify.model.policy import Direction
 from netverify.model.refs import ObjectRef, RuleRef
 
@@ -94,6 +95,10 @@ class Explanation(Frozen):
     """Admin policies whose order the API leaves open (equal priorities, or both API
     versions in one tier) and on whose order the verdict depends; the decisions above walk
     them in netverify's order."""
+    may_be_decided_by: tuple[UnmodelledObject, ...] = ()
+    """Policy objects netverify does not model that apply to an end of the flow and could
+    decide it otherwise (block it where allowed, allow it where blocked): the verdict is then
+    unknown (`semantics.unmodelled`)."""
 
     @property
     def allowed(self) -> bool:

@@ -98,6 +98,10 @@ class ForeignObject(Frozen):
     namespace: str | None
     name: str
 
+    def __str__(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {where}{self.name} ({self.api_version})"
+
 
 class UnmodelledObject(ForeignObject):
     """An object that carries network policy netverify does not model (Calico, ANP, ...)."""

@@ -425,6 +425,11 @@ def explanation_json(explanation: Explanation, sources: SourceMap) -> JsonObject
         "across_nodes_allowed": explanation.decision.allowed,
         "same_node": None if same_node is None else decision_json(same_node, sources),
     }
+    if explanation.may_be_decided_by:
+        answer["may_be_decided_by"] = [
+            obj.model_dump(include={"api_version", "kind", "namespace", "name"})
+            for obj in explanation.may_be_decided_by
+        ]
     if explanation.order_dependent:
         answer["order_dependent"] = [
             {"kind": ref.kind, **_policy(ref, sources)} for ref in explanation.order_dependent

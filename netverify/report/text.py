@@ -167,6 +167,13 @@ def format_explain(explanation: Explanation, sources: SourceMap) -> str:
     decision, same_node = explanation.decision, explanation.same_node
     verdict = "allowed" if decision.allowed else "blocked"
     lines = [f"{describe_flow(decision.flow)}: {verdict}"]
+    if explanation.may_be_decided_by:
+        deciding = explanation.may_be_decided_by
+        lines.append(
+            f"  unknown: {', '.join(map(str, deciding))} "
+            f"{'is' if len(deciding) == 1 else 'are'} not modelled by netverify and may "
+            f"{'block' if explanation.allowed else 'allow'} this flow"
+        )
     if explanation.order_dependent:
         names = " and ".join(short_name(ref) for ref in explanation.order_dependent)
         lines.append(

@@ -42,6 +42,7 @@ from netverify.semantics.matching import (
     policy_selects,
     port_matches,
 )
+from netverify.semantics.unmodelled import objects_deciding
 
 TierChoice = Callable[[list[tuple[AdminPolicy, AdminMatch]]], AdminMatch | None]
 """Picks the deciding match of a tier among the matching policies (walk order)."""
@@ -225,11 +226,13 @@ def explain_flow(cluster: Cluster, flow: Flow, settings: Settings | None = None)
         },
         key=lambda ref: (ref.kind, ref.name),
     )
-    return Explanation(
+    explanation = Explanation(
         decision=first,
         same_node=others[0] if others else None,
         order_dependent=tuple(order_dependent),
     )
+    deciding = objects_deciding(cluster, flow, can_allow=not explanation.allowed)
+    return explanation.model_copy(update={"may_be_decided_by": tuple(deciding)})
 
 
 def open_choices(cluster: Cluster, flow: Flow) -> list[list[AdminMatch]]:

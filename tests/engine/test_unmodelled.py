@@ -141,3 +141,37 @@ def test_a_cluster_wide_policy_may_decide_every_flow(
 ) -> None:
     statuses = _statuses(tmp_path, monkeypatch, CALICO_GLOBAL)
     assert statuses == dict.fromkeys(WITHOUT, "unknown")
+
+
+@pytest.mark.parametrize(
+    ("extra", "flow", "code", "note"),
+    [
+        (CILIUM.replace("NAMESPACE", "b"), ("a/web", "b/db", "5432/TCP"), 3, "may block"),
+        (CILIUM.replace("NAMESPACE", "b"), ("c/tool", "b/db", "5432/TCP"), 3, "may allow"),
+        (CILIUM.replace("NAMESPACE", "b"), ("c/tool", "a/web", "80/TCP"), 0, None),
+        (ISTIO.replace("NAMESPACE", "b"), ("c/tool", "b/db", "5432/TCP"), 1, None),
+        (CALICO_GLOBAL, ("c/tool", "a/web", "80/TCP"), 3, "may block"),
+    ],
+)
+def test_explain_says_unknown_where_an_unmodelled_object_may_decide_the_flow(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: str,
+    flow: tuple[str, str, str],
+    code: int,
+    note: str | None,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cluster.yaml").write_text(PODS + "---\n" + extra, encoding="utf-8")
+    source, destination, port = flow
+    args = ["explain", "cluster.yaml", "--from", source, "--to", destination, "--port", port]
+    text = CliRunner().invoke(app, args)
+    assert text.exit_code == code, text.output
+    answer = json.loads(CliRunner().invoke(app, [*args, "--format", "json"]).stdout)
+    if note is None:
+        assert "unknown:" not in text.stdout
+        assert "may_be_decided_by" not in answer
+        return
+    assert f"is not modelled by netverify and {note} this flow" in text.stdout
+    (deciding,) = answer["may_be_decided_by"]
+    assert deciding["name"] == "x"

@@ -519,7 +519,7 @@ def test_unmodelled_policy_kinds_warn(
     text = f"apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: x\n  namespace: prod\n"
     loaded = load(workdir, text)
     ref = ObjectRef(kind=kind, namespace=namespace, name="x")
-    message = f"{ref} ({api_version}) is not modelled: verdicts do not account for it"
+    message = f"{ref} ({api_version}) is not modelled: verdicts it may decide are unknown"
     assert loaded.warnings == (error(message, 1, None, obj=str(ref), severity=Severity.WARNING),)
     assert loaded.cluster.unmodelled == (
         UnmodelledObject(api_version=api_version, kind=kind, namespace=namespace, name="x"),
@@ -533,7 +533,7 @@ def test_unmodelled_policy_kinds_are_errors_under_strict(workdir: Path) -> None:
     assert load_errors(workdir, text, strict=True) == [
         error(
             "CiliumNetworkPolicy default/x (cilium.io/v2) is not modelled: "
-            "verdicts do not account for it",
+            "verdicts it may decide are unknown",
             1,
             None,
             obj="CiliumNetworkPolicy default/x",
