@@ -102,3 +102,23 @@ def _may_match_in(
         if pod.namespace == namespace
         for ip in pod.ips or (None,)
     )
+
+
+def unmodelled_difference(base: Cluster, head: Cluster) -> str | None:
+    """Why a diff cannot be complete: policy objects netverify does not model that one
+    revision has and the other lacks, or has with another spec (their effect on
+    connectivity is not in the diff); None when they are the same in both."""
+    before = {str(obj): obj.digest for obj in base.unmodelled}
+    after = {str(obj): obj.digest for obj in head.unmodelled}
+    changed = [
+        f"{name}: {'added' if name not in before else 'deleted' if name not in after else 'edited'}"
+        for name in sorted(before.keys() | after.keys())
+        if before.get(name) != after.get(name)
+    ]
+    if not changed:
+        return None
+    return (
+        "policy objects netverify does not model differ between the revisions ("
+        + "; ".join(changed)
+        + "): what they change is not in this diff"
+    )

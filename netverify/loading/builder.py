@@ -6,6 +6,8 @@ are reported (a warning, or an error under `strict`), and custom resources that 
 pods are remembered for one warning. All other kinds are skipped.
 """
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -284,7 +286,11 @@ class ClusterBuilder:
         )
         self.unmodelled.append(
             UnmodelledObject(
-                api_version=api_version, kind=kind, namespace=ref.namespace, name=ref.name
+                api_version=api_version,
+                kind=kind,
+                namespace=ref.namespace,
+                name=ref.name,
+                digest=_digest(data.get("spec")),
             )
         )
         self.unmodelled_objects[ref] = span
@@ -348,3 +354,10 @@ class ClusterBuilder:
 def _required_string(fields: ObjectFields, data: dict[str, object], key: str) -> str | None:
     raw = fields.required(data, (), key)
     return None if raw is None else fields.string(raw, (key,))
+
+
+def _digest(spec: object) -> str:
+    """A hash of a spec as read (mapping keys in order; a value JSON has no type for, such
+    as a date, by its text)."""
+    text = json.dumps(spec, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -106,6 +106,10 @@ class ForeignObject(Frozen):
 class UnmodelledObject(ForeignObject):
     """An object that carries network policy netverify does not model (Calico, ANP, ...)."""
 
+    digest: str = ""
+    """A hash of its `spec` as read: two revisions of the object differ where it differs
+    (`diff` cannot say how, only that connectivity may have changed)."""
+
 
 class SkippedObject(ForeignObject):
     """A custom resource netverify does not turn into pods, though its controller may create

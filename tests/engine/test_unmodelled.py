@@ -175,3 +175,40 @@ def test_explain_says_unknown_where_an_unmodelled_object_may_decide_the_flow(
     assert f"is not modelled by netverify and {note} this flow" in text.stdout
     (deciding,) = answer["may_be_decided_by"]
     assert deciding["name"] == "x"
+
+
+@pytest.mark.parametrize(
+    ("base", "head", "said"),
+    [
+        ("", CILIUM.replace("NAMESPACE", "b"), "added"),
+        (CILIUM.replace("NAMESPACE", "b"), "", "deleted"),
+        (
+            CILIUM.replace("NAMESPACE", "b"),
+            CILIUM.replace("NAMESPACE", "b").replace("{}}", "{matchLabels: {app: db}}}"),
+            "edited",
+        ),
+        (CILIUM.replace("NAMESPACE", "b"), CILIUM.replace("NAMESPACE", "b"), None),
+    ],
+)
+def test_a_diff_is_incomplete_where_unmodelled_objects_differ(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base: str, head: str, said: str | None
+) -> None:
+    """No NetworkPolicy changed, so "no connectivity change" is all the diff could say, and
+    a CiliumNetworkPolicy added, deleted or edited may have changed it."""
+    monkeypatch.chdir(tmp_path)
+    for revision, extra in (("base", base), ("head", head)):
+        (tmp_path / revision).mkdir()
+        (tmp_path / revision / "cluster.yaml").write_text(PODS + "---\n" + extra)
+    result = CliRunner().invoke(app, ["diff", "base", "head", "--format", "json"])
+    report = json.loads(result.stdout)
+    assert report["findings"] == []
+    if said is None:
+        assert result.exit_code == 0, result.output
+        assert report["summary"]["complete"]
+        return
+    assert result.exit_code == 3, result.output
+    assert not report["summary"]["complete"]
+    assert report["summary"]["incomplete_reason"] == (
+        "policy objects netverify does not model differ between the revisions "
+        f"(CiliumNetworkPolicy b/x (cilium.io/v2): {said}): what they change is not in this diff"
+    )

@@ -25,6 +25,7 @@ from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description
 from netverify.engine.tierbits import tier_assumptions
 from netverify.engine.tiers import domain_policies, flow_name
+from netverify.engine.unmodelled import unmodelled_difference
 from netverify.model import (
     Invariant,
     InvariantKind,
@@ -85,7 +86,7 @@ def diff(
         reason = limit_reason(max_findings, len(findings))
     complete = reason is None
     if complete and error is None:
-        reason = tier_doubt(search.symbolic)
+        reason = tier_doubt(search.symbolic) or unmodelled_difference(base.cluster, head.cluster)
         complete = reason is None
     everything = Invariant(name="diff", kind=InvariantKind.FORBID, pods=pods, namespaces=namespaces)
     return DiffReport(
