@@ -521,9 +521,11 @@ def test_unmodelled_policy_kinds_warn(
     ref = ObjectRef(kind=kind, namespace=namespace, name="x")
     message = f"{ref} ({api_version}) is not modelled: verdicts it may decide are unknown"
     assert loaded.warnings == (error(message, 1, None, obj=str(ref), severity=Severity.WARNING),)
-    assert loaded.cluster.unmodelled == (
-        UnmodelledObject(api_version=api_version, kind=kind, namespace=namespace, name="x"),
+    (unmodelled,) = loaded.cluster.unmodelled
+    assert unmodelled == UnmodelledObject(
+        api_version=api_version, kind=kind, namespace=namespace, name="x", digest=unmodelled.digest
     )
+    assert len(unmodelled.digest) == 16
     assert loaded.sources.objects[ref] == SourceSpan(file="np.yaml", line=1)
     assert loaded.cluster.policies == ()
 
