@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.fix import fix, fixes_together
 from netverify.engine.fix.apply import applied
+from netverify.engine.fix.rank import flow_count_at_least
 from netverify.engine.prove import prove
 from netverify.model import (
     Cluster,
@@ -134,6 +135,9 @@ def test_every_fix_repairs_its_invariant_and_counts_the_flows_it_changes(
             assert all(after[name] is Status.HOLDS for name in held), shown.candidate.why
             assert shown.counted_all
             assert shown.flows_changed == changed_flows_by_brute_force(cluster, repaired.cluster)
+            # The bound that lets ranking skip a candidate's diff is one.
+            bound = flow_count_at_least(cluster, repaired.cluster, spec.spec.settings)
+            assert bound <= shown.flows_changed
     _check_together(loaded, spec, report, held)
 
 

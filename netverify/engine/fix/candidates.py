@@ -18,6 +18,7 @@ from functools import partial
 from itertools import product
 
 from netverify.engine.fix.admin_deny import admin_deny
+from netverify.engine.fix.alike import alike_rules, everywhere
 from netverify.engine.fix.patterns import (
     admitting,
     describe,
@@ -25,8 +26,11 @@ from netverify.engine.fix.patterns import (
     exclusions,
     matching_peers,
     matching_ports,
+    may_admit,
     may_select_alike,
+    only_forbidden,
     pods_selector,
+    port_text,
     unique_name,
 )
 from netverify.model import (
@@ -39,7 +43,6 @@ from netverify.model import (
     NetworkPolicy,
     Operator,
     PolicyPeer,
-    PolicyPort,
     PolicyRule,
 )
 from netverify.model.decision import FlowDecision, Layer, SideDecision
@@ -76,9 +79,11 @@ def _forbid_candidates(
     cluster: Cluster, invariant: Invariant, decision: FlowDecision, spec: tuple[Invariant, ...]
 ) -> Iterator[Candidate]:
     flow = decision.flow
-    for side, other, pattern in (
-        (decision.ingress, flow.source, invariant.source),
-        (decision.egress, flow.destination, invariant.destination),
+    everywhere_candidates: list[Candidate] = []
+    """The rule repairs made in every policy with the same rule, after all the others."""
+    for side, pattern, own in (
+        (decision.ingress, invariant.source, invariant.destination),
+        (decision.egress, invariant.destination, invariant.source),
     ):
         if not side.governed:
             continue
@@ -91,38 +96,52 @@ def _forbid_candidates(
             policy = _policy(cluster, rule_ref.policy.namespace, rule_ref.policy.name)
             if policy is None:
                 continue
-            narrowed = [
-                *_narrowed_peers(
-                    cluster,
-                    invariant,
-                    policy,
-                    side.direction,
-                    rule_ref.index,
-                    peer_index,
-                    pattern,
-                    other,
-                ),
-                *_narrowed_ports(invariant, policy, side.direction, rule_ref.index, decision),
-            ]
-            # A rule admitting the flow on its every port, from peers the pattern cannot
-            # exclude (argo-cd's metrics rule from every namespace against a forbid of
-            # everything on that port), can only go.
-            yield from narrowed or [
-                _rule_edit(
-                    invariant,
-                    ChangeKind.REMOVE_RULE,
-                    policy,
-                    side.direction,
-                    rule_ref.index,
-                    None,
-                    "removes the rule: neither its peers nor its ports can leave the "
-                    "forbidden flows out",
-                )
-            ]
+            repairs = partial(
+                _rule_repairs, cluster, invariant, side.direction, peer_index, pattern, decision
+            )
+            yield from repairs(policy, rule_ref.index)
+            alike = alike_rules(cluster, policy, side.direction, rule_ref.index, own, pattern)
+            everywhere_candidates += everywhere(repairs, policy, rule_ref.index, alike)
     if cluster.admin_policies or decision.node_local:
         for side in (decision.ingress, decision.egress):
             if side.governed:
                 yield from admin_deny(cluster, invariant, flow, side.direction)
+    yield from everywhere_candidates
+
+
+def _rule_repairs(
+    cluster: Cluster,
+    invariant: Invariant,
+    direction: Direction,
+    peer_index: int | None,
+    pattern: EndpointPattern,
+    decision: FlowDecision,
+    policy: NetworkPolicy,
+    index: int,
+) -> list[Candidate]:
+    """The repairs of the policy's rule that admitted the forbidden flow (through its peer
+    `peer_index`, from an endpoint of `pattern`): its peers or its ports narrowed, else the
+    rule removed."""
+    flow = decision.flow
+    other = flow.source if direction is Direction.INGRESS else flow.destination
+    narrowed = [
+        *_narrowed_peers(cluster, invariant, policy, direction, index, peer_index, pattern, other),
+        *_narrowed_ports(invariant, policy, direction, index, decision),
+    ]
+    # A rule admitting the flow on its every port, from peers the pattern cannot exclude
+    # (argo-cd's metrics rule from every namespace against a forbid of everything on that
+    # port), can only go.
+    return narrowed or [
+        _rule_edit(
+            invariant,
+            ChangeKind.REMOVE_RULE,
+            policy,
+            direction,
+            index,
+            None,
+            "removes the rule: neither its peers nor its ports can leave the forbidden flows out",
+        )
+    ]
 
 
 def _narrowed_peers(
@@ -215,10 +234,24 @@ def _narrowed_ports(
     index: int,
     decision: FlowDecision,
 ) -> Iterator[Candidate]:
+    """The rule without the port entries that admit the flow, nor those whose every port the
+    invariant forbids (kept, they would admit the forbidden peers there: a rule of ports
+    443 and 8443 against a forbid of every port loses both, or goes, not one per
+    counterexample)."""
     rule = policy.rules(direction)[index]
     flow = decision.flow
-    kept = tuple(port for port in rule.ports if not _may_admit(port, flow))
+    kept = tuple(
+        port
+        for port in rule.ports
+        if not may_admit(port, flow) and not only_forbidden(port, invariant)
+    )
     if kept and len(kept) < len(rule.ports):
+        also = [
+            port_text(port) for port in rule.ports if port not in kept and not may_admit(port, flow)
+        ]
+        why = f"the admitting rule no longer names {flow.protocol.value}/{flow.port}"
+        if also:
+            why += f" nor {', '.join(also)}, which the invariant forbids too"
         yield _rule_edit(
             invariant,
             ChangeKind.NARROW_PORTS,
@@ -226,16 +259,8 @@ def _narrowed_ports(
             direction,
             index,
             rule.model_copy(update={"ports": kept}),
-            f"the admitting rule no longer names {flow.protocol.value}/{flow.port}",
+            why,
         )
-
-
-def _may_admit(port: PolicyPort, flow: Flow) -> bool:
-    if port.protocol is not flow.protocol:
-        return False
-    if port.port_range is not None:
-        return port.port_range.start <= flow.port <= port.port_range.end
-    return True
 
 
 def _isolating(

@@ -5,16 +5,18 @@ and ports that match exactly the pattern, and the label requirements that its en
 from collections.abc import Iterator
 
 from netverify.model import (
+    Invariant,
     IPBlock,
     LabelRequirement,
     LabelSelector,
     Operator,
     PolicyPeer,
     PolicyPort,
+    PortRange,
 )
-from netverify.model.flow import Endpoint, PodEndpoint
+from netverify.model.flow import Endpoint, Flow, PodEndpoint
 from netverify.model.invariants import EndpointPattern, PortPattern
-from netverify.model.objects import NAMESPACE_NAME_LABEL, PROTOCOLS
+from netverify.model.objects import MAX_PORT, NAMESPACE_NAME_LABEL, PROTOCOLS
 
 _NEGATED = {
     Operator.IN: Operator.NOT_IN,
@@ -178,3 +180,38 @@ def unique_name(wanted: str, taken: set[str]) -> str:
     while name in taken:
         name, number = f"{base}-{number}", number + 1
     return name
+
+
+def may_admit(port: PolicyPort, flow: Flow) -> bool:
+    """Whether the rule's port entry may admit the flow's port (a named one may)."""
+    if port.protocol is not flow.protocol:
+        return False
+    if port.port_range is not None:
+        return port.port_range.start <= flow.port <= port.port_range.end
+    return True
+
+
+def only_forbidden(port: PolicyPort, invariant: Invariant) -> bool:
+    """Whether each port of the entry (a number or a range) is one the forbid is about."""
+    if port.named_port is not None:
+        return False
+    if not invariant.ports:
+        return True
+    ports = port.port_range or PortRange(start=1, end=MAX_PORT)
+    return any(
+        pattern.protocol in (None, port.protocol)
+        and pattern.named_port is None
+        and (
+            pattern.port_range is None
+            or pattern.port_range.start <= ports.start <= ports.end <= pattern.port_range.end
+        )
+        for pattern in invariant.ports
+    )
+
+
+def port_text(port: PolicyPort) -> str:
+    """A numbered port entry for people: `TCP/443`, `TCP/8000-8080`."""
+    if port.port_range is None:
+        return f"{port.protocol.value}/every port"
+    start, end = port.port_range.start, port.port_range.end
+    return f"{port.protocol.value}/{start}" + ("" if start == end else f"-{end}")

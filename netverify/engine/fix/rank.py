@@ -1,9 +1,12 @@
-"""How many flows a candidate changes, counted by the semantic diff engine."""
+"""How many flows a candidate changes, counted by the semantic diff engine, and a bound
+below that count from bit-set verdicts alone."""
 
 from netverify.encoding.solver import SolverLimits
+from netverify.engine.bitsets import ClassVerdicts
 from netverify.engine.diff import diff
+from netverify.engine.diff.classes import ClassChanges
 from netverify.model import Cluster, LoadedCluster, NamespaceScope, PodScope, Settings
-from netverify.model.diff import DiffFinding, DiffReport, EndpointGroup
+from netverify.model.diff import Change, DiffFinding, DiffReport, EndpointGroup
 
 
 def changed_flows(
@@ -76,3 +79,60 @@ def _pods(groups: tuple[EndpointGroup, ...]) -> set[tuple[str, str | None]]:
 
 def _ports(finding: DiffFinding) -> int:
     return len(finding.protocols) * sum(port.end - port.start + 1 for port in finding.ports)
+
+
+def flow_count_at_least(base: Cluster, head: Cluster, settings: Settings) -> int:
+    """At most the `flow_count` of a complete diff of two revisions that differ only in
+    their NetworkPolicies, from both revisions' bit-set verdicts, without the diff's
+    products, replays and solver: the changed flows between existing pods the bit sets
+    answer exactly (no hostNetwork pod, one address at most), a pod's traffic to itself
+    aside. A fix whose bound exceeds the count of three others cannot be shown, so its
+    diff need not be run. 0 where the bit sets do not decide: admin tiers, or two pods
+    the diff's count would take as one (the same namespace and name)."""
+    if base.admin_policies or head.admin_policies:
+        return 0
+    counted = [pod for pod in base.pods if not pod.host_network and len(pod.ips) <= 1]
+    names = {(pod.namespace, pod.name or "") for pod in counted}
+    if len(names) != len(counted):
+        return 0
+    both = base.model_copy(update={"policies": (*base.policies, *head.policies)})
+    groups = [c.pods for c in ClassVerdicts(both, settings).classes]
+    """Classes that neither revision's policies tell apart: the verdicts of each hold for
+    every pod of a class."""
+    weights = [sum(not p.host_network and len(p.ips) <= 1 for p in pods) for pods in groups]
+    bare = [
+        sum(not p.host_network and len(p.ips) <= 1 and p.kind == "Pod" for p in pods)
+        for pods in groups
+    ]
+    # A changed flow has an end selected by a changed policy; an unchanged one is the same
+    # object in both revisions (or taken as changed, which only widens the focus).
+    kept = {id(policy) for policy in base.policies} & {id(policy) for policy in head.policies}
+    changed_namespaces = {
+        policy.namespace for policy in (*base.policies, *head.policies) if id(policy) not in kept
+    }
+    changes = ClassChanges(
+        head=ClassVerdicts(head, settings, groups),
+        base=ClassVerdicts(base, settings, groups),
+        units=sum(1 << index for index, weight in enumerate(weights) if weight),
+        single=0,
+        focus=sum(
+            1 << index
+            for index, pods in enumerate(groups)
+            if pods[0].namespace in changed_namespaces
+        ),
+    )
+    by_weight: dict[int, int] = {}
+    for index, weight in enumerate(weights):
+        by_weight[weight] = by_weight.get(weight, 0) | 1 << index
+    total = 0
+    for change in Change:
+        for probe, rows in zip(changes.probes, changes.changed[change], strict=True):
+            width = sum(end - start + 1 for start, end in probe.segments)
+            for source, destinations in rows.items():
+                pairs = weights[source] * sum(
+                    weight * (destinations & mask).bit_count() for weight, mask in by_weight.items()
+                )
+                if (destinations >> source) & 1:
+                    pairs -= bare[source]
+                total += width * pairs
+    return total
