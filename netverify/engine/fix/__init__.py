@@ -185,6 +185,7 @@ class _Fixer:
         their bound until `MAX_SHOWN` completely counted fixes change fewer flows than the
         next bound: that candidate and the ones after it rank below those (fewer flows
         first, an incomplete count last), so they could not be shown."""
+        proved = _without_supersets(proved)
         bounds = [self._bound(candidate) for candidate in proved]
         ranked: dict[int, ProvedFix] = {}
         for index in sorted(range(len(proved)), key=lambda k: bounds[k]):
@@ -361,3 +362,18 @@ def _edits_key(candidate: Candidate) -> tuple[tuple[str, str], ...]:
 
 
 __all__ = ["fix"]
+
+
+def _without_supersets(proved: list[Candidate]) -> list[Candidate]:
+    """The candidates that do not make every edit of another proved candidate and more:
+    such a fix only adds changes the invariant does not need (narrowing loadgenerator's
+    egress on top of narrowing paymentservice's ingress, which alone repairs it)."""
+    edits = [
+        frozenset((edit.key, edit.after.model_dump_json()) for edit in candidate.edits)
+        for candidate in proved
+    ]
+    return [
+        candidate
+        for candidate, mine in zip(proved, edits, strict=True)
+        if not any(other < mine for other in edits)
+    ]
