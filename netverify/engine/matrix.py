@@ -26,6 +26,7 @@ from netverify.engine.bitsets import ClassVerdicts
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions
 from netverify.engine.tierbits import class_verdicts, tier_assumptions
+from netverify.engine.unmodelled import undecided_cells
 from netverify.model import (
     Cluster,
     Flow,
@@ -179,6 +180,7 @@ class MatrixComputation:
                 "a pod with several addresses uses its first one",
                 *tier_assumptions(cluster, "a cell is allowed when some order allows it"),
             ),
+            undecided=undecided_cells(cluster),
             sources=loaded.sources,
         )
 

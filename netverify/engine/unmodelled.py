@@ -122,3 +122,19 @@ def unmodelled_difference(base: Cluster, head: Cluster) -> str | None:
         + "; ".join(changed)
         + "): what they change is not in this diff"
     )
+
+
+def undecided_cells(cluster: Cluster) -> tuple[str, ...]:
+    """For `matrix`: which cells objects netverify does not model may decide otherwise than
+    the NetworkPolicy verdict they show, one note per scope (every cell, or the cells with an
+    end in one namespace)."""
+    scopes: dict[str | None, list[UnmodelledObject]] = {}
+    for obj in cluster.unmodelled:
+        scopes.setdefault(object_scope(obj), []).append(obj)
+    return tuple(
+        f"{', '.join(map(str, objects))} {'is' if len(objects) == 1 else 'are'} not modelled by "
+        "netverify and may decide "
+        + ("every cell" if scope is None else f"cells with an end in namespace {scope}")
+        + " otherwise than shown (NetworkPolicy's verdict)"
+        for scope, objects in sorted(scopes.items(), key=lambda item: item[0] or "")
+    )

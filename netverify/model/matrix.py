@@ -112,6 +112,9 @@ class ConnectivityMatrix(Frozen):
     classes: int = 0
     """How many groups of pods no policy can tell apart the verdicts were computed over."""
     assumptions: tuple[str, ...] = ()
+    undecided: tuple[str, ...] = ()
+    """Cells that policy objects netverify does not model may decide otherwise than shown,
+    in words (one note per namespace, or every cell)."""
     sources: SourceMap = SourceMap()
 
     @property

@@ -402,6 +402,7 @@ def format_matrix(matrix: ConnectivityMatrix, rows: Iterable[MatrixRow]) -> Iter
                 "explained": matrix.explained,
             },
             "assumptions": list(matrix.assumptions),
+            **({"undecided": list(matrix.undecided)} if matrix.undecided else {}),
         }
 
     head: JsonObject = {

@@ -196,3 +196,5 @@ def format_matrix(matrix: ConnectivityMatrix, rows: Iterable[MatrixRow]) -> Iter
         for row in table.rows:
             marks = ["X" if allowed else "." for allowed in row.allowed]
             yield f"| {_escape_pipes(row.source)} | " + " | ".join(marks) + " |\n"
+    for note in matrix.undecided:
+        yield f"\n> **Note:** {_plain(note)}\n"

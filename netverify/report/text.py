@@ -334,3 +334,5 @@ def format_matrix(matrix: ConnectivityMatrix, rows: Iterable[MatrixRow]) -> Iter
         for row in table.rows:
             marks = [("X" if allowed else ".").ljust(width) for allowed in row.allowed]
             yield "  ".join([row.source.ljust(width), *marks]).rstrip() + "\n"
+    for note in matrix.undecided:
+        yield f"note: {note}\n"

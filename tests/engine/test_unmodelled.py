@@ -212,3 +212,26 @@ def test_a_diff_is_incomplete_where_unmodelled_objects_differ(
         "policy objects netverify does not model differ between the revisions "
         f"(CiliumNetworkPolicy b/x (cilium.io/v2): {said}): what they change is not in this diff"
     )
+
+
+def test_matrix_says_which_cells_unmodelled_objects_may_decide(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cluster.yaml").write_text(
+        PODS + "---\n" + CILIUM.replace("NAMESPACE", "b") + "---\n" + CALICO_GLOBAL
+    )
+    text = CliRunner().invoke(app, ["matrix", "cluster.yaml"]).stdout
+    assert text.endswith(
+        "note: GlobalNetworkPolicy x (projectcalico.org/v3) is not modelled by netverify and "
+        "may decide every cell otherwise than shown (NetworkPolicy's verdict)\n"
+        "note: CiliumNetworkPolicy b/x (cilium.io/v2) is not modelled by netverify and may "
+        "decide cells with an end in namespace b otherwise than shown (NetworkPolicy's "
+        "verdict)\n"
+    )
+    answer = json.loads(CliRunner().invoke(app, ["matrix", "cluster.yaml", "-f", "json"]).stdout)
+    assert len(answer["undecided"]) == 2
+    (tmp_path / "cluster.yaml").write_text(PODS)
+    assert "note:" not in CliRunner().invoke(app, ["matrix", "cluster.yaml"]).stdout
+    answer = json.loads(CliRunner().invoke(app, ["matrix", "cluster.yaml", "-f", "json"]).stdout)
+    assert "undecided" not in answer
