@@ -75,6 +75,22 @@ class NewPodGroup:
             and all(other.rules_out(combination) for combination in self.excluded)
         )
 
+    def apart(self, other: "NewPodGroup") -> bool:
+        """No pod is in both groups, as their keys alone tell (False where only a solver
+        could: groups apart only by a combination one of them excludes, say)."""
+        return (
+            self.namespace != other.namespace
+            or any(
+                _labels_apart(mine, theirs)
+                for mine, theirs in zip(self.label_codes, other.label_codes, strict=True)
+            )
+            or any(
+                _pins_apart(mine, theirs)
+                for mine, theirs in zip(self.named_ports, other.named_ports, strict=True)
+            )
+            or _pins_apart(self.segment, other.segment)
+        )
+
     def rules_out(self, combination: tuple[tuple[int, int], ...]) -> bool:
         """No pod of the group has every label of the combination."""
         return combination in self.excluded or any(
@@ -135,6 +151,23 @@ def group_covers(group: GroupKey, other: GroupKey) -> bool:
     if isinstance(group, NewPodGroup) and isinstance(other, NewPodGroup):
         return group.covers(other)
     return group == other
+
+
+def _labels_apart(mine: int | frozenset[int] | None, theirs: int | frozenset[int] | None) -> bool:
+    """No code is allowed by both (a code pinned in one and excluded or other in the other)."""
+    if isinstance(mine, int) and isinstance(theirs, int):
+        return mine != theirs
+    if isinstance(mine, int) and isinstance(theirs, frozenset):
+        return mine in theirs
+    if isinstance(theirs, int) and isinstance(mine, frozenset):
+        return theirs in mine
+    return False
+
+
+def _pins_apart(mine: int | Wild | None, theirs: int | Wild | None) -> bool:
+    """A named port's number or an address segment pinned differently by each (None, no
+    port or no address, is a pin too); a wild one may meet anything."""
+    return not isinstance(mine, Wild) and not isinstance(theirs, Wild) and mine != theirs
 
 
 class GroupTerms:

@@ -10,7 +10,7 @@ destinations is confirmed by the solver, dropping groups until every flow of it 
 exactly the witness's ports and none was reported before.
 """
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import z3
@@ -50,10 +50,9 @@ class Reported:
         self.new_pods: dict[tuple[Change, Protocol, GroupKey | None], list[Pair]] = {}
         """The pairs of `pairs` with a group of new pods (a widened one covers other pairs
         than itself), filed by `_filing`."""
-        self.products: dict[tuple[Change, Protocol], z3.BoolRef] = {}
-        """The symbolic flow is in a product with a group of new pods, per change and
-        protocol: where a widened group may overlap an earlier one, which only the solver
-        can tell exactly."""
+        self.products: dict[tuple[Change, Protocol], list[_ReportedProduct]] = {}
+        """The products with a group of new pods, per change and protocol: where a widened
+        group may overlap an earlier one, which only the solver can tell exactly."""
 
     def add(
         self,
@@ -71,8 +70,28 @@ class Reported:
                 if isinstance(source, NewPodGroup) or isinstance(destination, NewPodGroup):
                     self.new_pods.setdefault((change, protocol, _filing(pair)), []).append(pair)
         if any(isinstance(key, NewPodGroup) for key in (*sources, *destinations)):
-            earlier = self.products.get((change, protocol))
-            self.products[change, protocol] = term if earlier is None else z3.Or(earlier, term)
+            reported = _ReportedProduct(_Ends(sources), _Ends(destinations), term)
+            self.products.setdefault((change, protocol), []).append(reported)
+
+    def meeting(
+        self,
+        change: Change,
+        protocol: Protocol,
+        sources: list[GroupKey],
+        destinations: list[GroupKey],
+    ) -> list[z3.BoolRef]:
+        """The terms of the `products` that may share a flow with the product of `sources`
+        and `destinations` (those their keys alone set apart left out: a solver check
+        spared, and a shorter disjunction for the others)."""
+        reported = self.products.get((change, protocol), [])
+        if not reported:
+            return []
+        ends = _Ends(sources), _Ends(destinations)
+        return [
+            product.term
+            for product in reported
+            if product.sources.meets(ends[0]) and product.destinations.meets(ends[1])
+        ]
 
     def forget(self, change: Change) -> None:
         """Drop the findings of one kind of change: its search starts over."""
@@ -294,10 +313,10 @@ class Grouping:
         odd = self.symbolic.odd_flow(witness, sources, destinations)
         if odd is not None:
             return odd
-        reported = self.reported.products.get((witness.change, witness.protocol))
-        if reported is None:
+        reported = self.reported.meeting(witness.change, witness.protocol, sources, destinations)
+        if not reported:
             return None
-        return self.symbolic.shared_flow(witness.protocol, sources, destinations, reported)
+        return self.symbolic.shared_flow(witness.protocol, sources, destinations, z3.Or(reported))
 
     def _alike(self, witness: ChangedFlow, pair: Pair, at_source: bool) -> list[GroupKey]:
         """Groups that, put at one end of the witness (`at_source`: its source) with the
@@ -377,6 +396,42 @@ class Grouping:
                 elif source != sources[0] and source in sources:
                     sources.remove(source)
         return sources, destinations
+
+
+class _Ends:
+    """The groups at one end of a product, filed to tell quickly whether they may meet
+    another product's: by class, by cell of external addresses, new pods by namespace."""
+
+    def __init__(self, keys: list[GroupKey]) -> None:
+        self.classes = {key.index for key in keys if isinstance(key, ClassGroup)}
+        self.external = {key for key in keys if isinstance(key, ExternalGroup)}
+        self.new_pods: dict[str, list[NewPodGroup]] = {}
+        for key in keys:
+            if isinstance(key, NewPodGroup):
+                self.new_pods.setdefault(key.namespace, []).append(key)
+
+    def meets(self, other: "_Ends") -> bool:
+        """Some endpoint may be in a group of each (a class's segments are not told apart:
+        a shared class is taken to meet)."""
+        return bool(
+            self.classes & other.classes
+            or self.external & other.external
+            or any(
+                not mine.apart(theirs)
+                for namespace in self.new_pods.keys() & other.new_pods.keys()
+                for mine in self.new_pods[namespace]
+                for theirs in other.new_pods[namespace]
+            )
+        )
+
+
+@dataclass(frozen=True)
+class _ReportedProduct:
+    """A reported product's ends and its term (the symbolic flow is in it)."""
+
+    sources: _Ends
+    destinations: _Ends
+    term: z3.BoolRef
 
 
 def _filing(pair: Pair) -> GroupKey | None:
