@@ -9,6 +9,7 @@ into its key and a key into the term "the symbolic endpoint is in this group".
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 
 import z3
 
@@ -206,11 +207,19 @@ class GroupTerms:
         return ExternalGroup(tuple(ip in network for network in self.encoding.universe.networks))
 
     def class_of(self, endpoint: PodEndpoint) -> PodClass | None:
-        """The class of an existing pod; None for a pod that could exist."""
+        """The class of an existing pod (that very pod object); None for a pod that could
+        exist."""
+        return self._classes_by_pod.get(id(endpoint.pod))
+
+    @cached_property
+    def _classes_by_pod(self) -> dict[int, PodClass]:
+        """Each class by the identity of each of its pods (the classes hold the pods, so
+        the identities stay theirs): a search asks for thousands of pods' classes."""
+        found: dict[int, PodClass] = {}
         for pod_class in self.encoding.classes:
-            if any(pod is endpoint.pod for pod in pod_class.pods):
-                return pod_class
-        return None
+            for pod in pod_class.pods:
+                found.setdefault(id(pod), pod_class)
+        return found
 
     def term(self, key: GroupKey, end: SymbolicEndpoint) -> z3.BoolRef:
         """The symbolic endpoint is in the group `key` names."""

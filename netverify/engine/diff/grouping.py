@@ -10,6 +10,7 @@ destinations is confirmed by the solver, dropping groups until every flow of it 
 exactly the witness's ports and none was reported before.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -45,9 +46,10 @@ class Reported:
 
     def __init__(self, units: set[int]) -> None:
         self.units = units
-        self.pairs: set[tuple[Change, Protocol, Pair]] = set()
-        """Every (change, protocol, source group, destination group) a finding covers."""
-        self.new_pods: dict[tuple[Change, Protocol, GroupKey | None], list[Pair]] = {}
+        self.pairs: dict[tuple[Change, Protocol], set[Pair]] = {}
+        """Every (source group, destination group) a finding covers, per change and
+        protocol."""
+        self.new_pods: dict[tuple[Change, Protocol], dict[GroupKey | None, list[Pair]]] = {}
         """The pairs of `pairs` with a group of new pods (a widened one covers other pairs
         than itself), filed by `_filing`."""
         self.products: dict[tuple[Change, Protocol], list[_ReportedProduct]] = {}
@@ -63,12 +65,14 @@ class Reported:
         term: z3.BoolRef,
     ) -> None:
         """A finding's product, and `term`, the symbolic flow is in it."""
+        pairs = self.pairs.setdefault((change, protocol), set())
+        filed = self.new_pods.setdefault((change, protocol), {})
         for source in sources:
             for destination in destinations:
                 pair = Pair(source, destination)
-                self.pairs.add((change, protocol, pair))
+                pairs.add(pair)
                 if isinstance(source, NewPodGroup) or isinstance(destination, NewPodGroup):
-                    self.new_pods.setdefault((change, protocol, _filing(pair)), []).append(pair)
+                    filed.setdefault(_filing(pair), []).append(pair)
         if any(isinstance(key, NewPodGroup) for key in (*sources, *destinations)):
             reported = _ReportedProduct(_Ends(sources), _Ends(destinations), term)
             self.products.setdefault((change, protocol), []).append(reported)
@@ -95,23 +99,33 @@ class Reported:
 
     def forget(self, change: Change) -> None:
         """Drop the findings of one kind of change: its search starts over."""
-        self.pairs = {entry for entry in self.pairs if entry[0] is not change}
+        self.pairs = {key: v for key, v in self.pairs.items() if key[0] is not change}
         self.new_pods = {key: v for key, v in self.new_pods.items() if key[0] is not change}
         self.products = {key: v for key, v in self.products.items() if key[0] is not change}
 
-    def covers(self, change: Change, protocol: Protocol, pair: Pair) -> bool:
-        """A finding covers the pair already: a solver finding's, or the bit sets' (which
-        cover every changed flow between `units` classes)."""
-        if all(
-            isinstance(key, ClassGroup) and key.index in self.units
-            for key in (pair.source, pair.destination)
-        ):
-            return True
-        return (change, protocol, pair) in self.pairs or any(
-            group_covers(wide.source, pair.source)
-            and group_covers(wide.destination, pair.destination)
-            for wide in self.new_pods.get((change, protocol, _filing(pair)), ())
-        )
+    def covering(self, change: Change, protocol: Protocol) -> Callable[[Pair], bool]:
+        """Whether a finding of the change on the protocol covers a pair already: a solver
+        finding's, or the bit sets' (which cover every changed flow between `units`
+        classes). What it looks in is found once: `_alike` asks of every candidate group."""
+        units = self.units
+        pairs = self.pairs.setdefault((change, protocol), set())
+        filed = self.new_pods.setdefault((change, protocol), {})
+
+        def covered(pair: Pair) -> bool:
+            source, destination = pair.source, pair.destination
+            if (
+                isinstance(source, ClassGroup)
+                and isinstance(destination, ClassGroup)
+                and source.index in units
+                and destination.index in units
+            ):
+                return True
+            return pair in pairs or any(
+                group_covers(wide.source, source) and group_covers(wide.destination, destination)
+                for wide in filed.get(_filing(pair), ())
+            )
+
+        return covered
 
 
 class Grouping:
@@ -338,12 +352,13 @@ class Grouping:
             else self.candidates
         )
         could_allow = self.revisions.rule_test(witness, at_source)
+        covered = self.reported.covering(witness.change, witness.protocol)
         alike: list[GroupKey] = []
         for key, endpoint in candidates:
             trial = Pair(key, kept_key) if at_source else Pair(kept_key, key)
             if (
                 key == replaced_key
-                or self.reported.covers(witness.change, witness.protocol, trial)
+                or covered(trial)
                 or not (isinstance(endpoint, PodEndpoint) or isinstance(kept, PodEndpoint))
                 or is_self_traffic(endpoint, kept)
                 or not could_allow(endpoint)
@@ -386,10 +401,10 @@ class Grouping:
         self, witness: ChangedFlow, sources: list[GroupKey], destinations: list[GroupKey]
     ) -> tuple[list[GroupKey], list[GroupKey]]:
         """Drop groups until no pair of the product was reported by an earlier finding."""
+        covered = self.reported.covering(witness.change, witness.protocol)
         for source in list(sources):
             for destination in list(destinations):
-                pair = Pair(source, destination)
-                if not self.reported.covers(witness.change, witness.protocol, pair):
+                if not covered(Pair(source, destination)):
                     continue
                 if destination != destinations[0]:
                     destinations.remove(destination)
