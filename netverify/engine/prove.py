@@ -243,11 +243,14 @@ class _PartProver:
                 self.with_findings(invariant, result, max_findings)
                 for invariant, result in zip(invariants, results, strict=True)
             ]
+        # A process per search: its listing must not depend on what ran before in the
+        # process (Z3 term ids, so its models, do) nor so on how the searches were shared out.
         with ProcessPoolExecutor(
             max_workers=min(jobs, len(searched)),
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
             initargs=(self,),
+            max_tasks_per_child=1,
         ) as pool:
             futures = {
                 position: pool.submit(
