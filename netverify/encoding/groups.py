@@ -9,6 +9,7 @@ into its key and a key into the term "the symbolic endpoint is in this group".
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 
 import z3
 
@@ -75,6 +76,22 @@ class NewPodGroup:
             and all(other.rules_out(combination) for combination in self.excluded)
         )
 
+    def apart(self, other: "NewPodGroup") -> bool:
+        """No pod is in both groups, as their keys alone tell (False where only a solver
+        could: groups apart only by a combination one of them excludes, say)."""
+        return (
+            self.namespace != other.namespace
+            or any(
+                _labels_apart(mine, theirs)
+                for mine, theirs in zip(self.label_codes, other.label_codes, strict=True)
+            )
+            or any(
+                _pins_apart(mine, theirs)
+                for mine, theirs in zip(self.named_ports, other.named_ports, strict=True)
+            )
+            or _pins_apart(self.segment, other.segment)
+        )
+
     def rules_out(self, combination: tuple[tuple[int, int], ...]) -> bool:
         """No pod of the group has every label of the combination."""
         return combination in self.excluded or any(
@@ -137,6 +154,23 @@ def group_covers(group: GroupKey, other: GroupKey) -> bool:
     return group == other
 
 
+def _labels_apart(mine: int | frozenset[int] | None, theirs: int | frozenset[int] | None) -> bool:
+    """No code is allowed by both (a code pinned in one and excluded or other in the other)."""
+    if isinstance(mine, int) and isinstance(theirs, int):
+        return mine != theirs
+    if isinstance(mine, int) and isinstance(theirs, frozenset):
+        return mine in theirs
+    if isinstance(theirs, int) and isinstance(mine, frozenset):
+        return theirs in mine
+    return False
+
+
+def _pins_apart(mine: int | Wild | None, theirs: int | Wild | None) -> bool:
+    """A named port's number or an address segment pinned differently by each (None, no
+    port or no address, is a pin too); a wild one may meet anything."""
+    return not isinstance(mine, Wild) and not isinstance(theirs, Wild) and mine != theirs
+
+
 class GroupTerms:
     """Keys of the groups of one cluster encoding, both ways: a concrete endpoint's key, and
     a key's term over a symbolic endpoint. It exists so that what a key means is written
@@ -173,11 +207,19 @@ class GroupTerms:
         return ExternalGroup(tuple(ip in network for network in self.encoding.universe.networks))
 
     def class_of(self, endpoint: PodEndpoint) -> PodClass | None:
-        """The class of an existing pod; None for a pod that could exist."""
+        """The class of an existing pod (that very pod object); None for a pod that could
+        exist."""
+        return self._classes_by_pod.get(id(endpoint.pod))
+
+    @cached_property
+    def _classes_by_pod(self) -> dict[int, PodClass]:
+        """Each class by the identity of each of its pods (the classes hold the pods, so
+        the identities stay theirs): a search asks for thousands of pods' classes."""
+        found: dict[int, PodClass] = {}
         for pod_class in self.encoding.classes:
-            if any(pod is endpoint.pod for pod in pod_class.pods):
-                return pod_class
-        return None
+            for pod in pod_class.pods:
+                found.setdefault(id(pod), pod_class)
+        return found
 
     def term(self, key: GroupKey, end: SymbolicEndpoint) -> z3.BoolRef:
         """The symbolic endpoint is in the group `key` names."""

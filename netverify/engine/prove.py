@@ -102,10 +102,8 @@ def prove(
     if max_findings is not None:
         # After every invariant is proved: each search builds its own encoding (and Z3
         # context), which the shared encoding's terms must not meet.
-        results = [
-            _with_findings(loaded.cluster, spec.settings, invariant, result, limits, max_findings)
-            for invariant, result in zip(spec.invariants, results, strict=True)
-        ]
+        prover = _PartProver(loaded.cluster, spec.settings, limits)
+        results = prover.with_all_findings(spec.invariants, results, max_findings, jobs)
     return Report(
         spec_file=spec.file,
         results=combine_service_results(spec.invariants, results),
@@ -227,6 +225,54 @@ class _PartProver:
             keep(solver)
         return results
 
+    def with_all_findings(
+        self,
+        invariants: Sequence[Invariant],
+        results: list[InvariantResult],
+        max_findings: int,
+        jobs: int,
+    ) -> list[InvariantResult]:
+        """The results, each violated forbid or require with its findings (`_with_findings`);
+        with `jobs` > 1, searches run in that many processes at once: each is one invariant's
+        own encoding and solver, and on a large cluster the costly ones take seconds each."""
+        searched = [
+            position
+            for position, (invariant, result) in enumerate(zip(invariants, results, strict=True))
+            if _lists_findings(invariant, result)
+        ]
+        if jobs <= 1 or len(searched) <= 1:
+            return [
+                self.with_findings(invariant, result, max_findings)
+                for invariant, result in zip(invariants, results, strict=True)
+            ]
+        # A process per search: its listing must not depend on what ran before in the
+        # process (Z3 term ids, so its models, do) nor so on how the searches were shared out.
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(searched)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(self,),
+            max_tasks_per_child=1,
+        ) as pool:
+            futures = {
+                position: pool.submit(
+                    _findings_in_worker, invariants[position], results[position], max_findings
+                )
+                for position in searched
+            }
+            return [
+                futures[position].result() if position in futures else result
+                for position, result in enumerate(results)
+            ]
+
+    def with_findings(
+        self, invariant: Invariant, result: InvariantResult, max_findings: int
+    ) -> InvariantResult:
+        """`_with_findings` on this prover's cluster, in a worker process or not."""
+        return _with_findings(
+            self.cluster, self.settings, invariant, result, self.limits, max_findings
+        )
+
 
 _worker: list[_PartProver] = []
 """In a worker process of `prove_invariants`: the prover its parts are proved with."""
@@ -238,6 +284,12 @@ def _start_worker(prover: _PartProver) -> None:
 
 def _prove_in_worker(invariants: Sequence[Invariant], part: _Part) -> list[InvariantResult]:
     return _worker[0].prove(invariants, part)
+
+
+def _findings_in_worker(
+    invariant: Invariant, result: InvariantResult, max_findings: int
+) -> InvariantResult:
+    return _worker[0].with_findings(invariant, result, max_findings)
 
 
 def _prove_one(prover: InvariantProver) -> InvariantResult:
@@ -263,7 +315,7 @@ def _with_findings(
     """The result with every violating flow as findings, when it is a violated forbid or
     require, searched on the invariant's slice where `prove` proves on slices; an internal
     error when a finding's witness is not confirmed."""
-    if result.status is not Status.VIOLATED or invariant.kind is InvariantKind.REACHABLE:
+    if not _lists_findings(invariant, result):
         return result
     # NOTE: imported here: only `prove --all` needs the diff engine behind it.
     from netverify.engine.violations import violation_findings
@@ -276,6 +328,11 @@ def _with_findings(
             update={"status": Status.ERROR, "reason": f"internal error: {mismatch}"}
         )
     return result.model_copy(update={"all_findings": found})
+
+
+def _lists_findings(invariant: Invariant, result: InvariantResult) -> bool:
+    """`prove --all` lists the violating flows of the result: a violated forbid or require."""
+    return result.status is Status.VIOLATED and invariant.kind is not InvariantKind.REACHABLE
 
 
 def combine_service_results(

@@ -2,7 +2,9 @@
 forbid or require is covered by exactly one finding, one rule's violations are one finding,
 and a finding limit marks the listing incomplete."""
 
+import importlib
 import json
+from concurrent.futures import ProcessPoolExecutor
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from netverify.cli.app import app
-from netverify.engine import SolverLimits, slicing, violations
+from netverify.engine import SolverLimits, prove, slicing, violations
 from netverify.engine.diff import diff
 from netverify.engine.slicing import Slice, slice_for
 from netverify.engine.violations import _with_pattern_labels, violation_findings
@@ -35,6 +37,7 @@ from netverify.model import (
     LabelRequirement,
     LabelSelector,
     LoadedCluster,
+    LoadedSpec,
     Namespace,
     NamespacedPods,
     NamespaceScope,
@@ -47,6 +50,7 @@ from netverify.model import (
     PolicyRule,
     Protocol,
     Settings,
+    Spec,
     Status,
     Tier,
     ViolationFinding,
@@ -344,6 +348,44 @@ def test_prove_all_searches_the_slice_only_on_clusters_worth_slicing(
         assert part is None
     assert result.all_findings is not None
     assert result.all_findings.findings == _findings(_CLUSTER, _DEV_TO_PROD)
+
+
+def test_prove_all_lists_the_same_findings_in_parallel_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With `jobs`, the violated invariants' searches run in worker processes: the same
+    complete listings as one after the other in this process."""
+    pools: list[int] = []
+
+    class Recording(ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **options: Any) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers, **options)
+
+    # The module, not the function `netverify.engine.prove` the package exports.
+    prove_module = importlib.import_module("netverify.engine.prove")
+    monkeypatch.setattr(prove_module, "ProcessPoolExecutor", Recording)
+    require = _DEV_TO_PROD.model_copy(
+        update={
+            "name": "qa-reaches-prod",
+            "kind": InvariantKind.REQUIRE,
+            "source": EndpointPattern(namespace_name="qa"),
+        }
+    )
+    spec = Spec(file="<test>", manifests=(), invariants=(_DEV_TO_PROD, require))
+    loaded = LoadedCluster(cluster=_CLUSTER)
+    one, two = (
+        prove(loaded, LoadedSpec(spec=spec), SolverLimits(), jobs=jobs, max_findings=100)
+        for jobs in (1, 2)
+    )
+    # The cluster is proved in one part (too small to slice): the one pool is the searches'.
+    assert pools == [2]
+    assert [result.all_findings for result in two.results] == [
+        result.all_findings for result in one.results
+    ]
+    assert all(
+        result.all_findings is not None and result.all_findings.complete for result in two.results
+    )
 
 
 def test_prove_lists_findings_only_when_asked() -> None:

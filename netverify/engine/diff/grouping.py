@@ -10,7 +10,8 @@ destinations is confirmed by the solver, dropping groups until every flow of it 
 exactly the witness's ports and none was reported before.
 """
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import z3
@@ -45,15 +46,15 @@ class Reported:
 
     def __init__(self, units: set[int]) -> None:
         self.units = units
-        self.pairs: set[tuple[Change, Protocol, Pair]] = set()
-        """Every (change, protocol, source group, destination group) a finding covers."""
-        self.new_pods: dict[tuple[Change, Protocol, GroupKey | None], list[Pair]] = {}
+        self.pairs: dict[tuple[Change, Protocol], set[Pair]] = {}
+        """Every (source group, destination group) a finding covers, per change and
+        protocol."""
+        self.new_pods: dict[tuple[Change, Protocol], dict[GroupKey | None, list[Pair]]] = {}
         """The pairs of `pairs` with a group of new pods (a widened one covers other pairs
         than itself), filed by `_filing`."""
-        self.products: dict[tuple[Change, Protocol], z3.BoolRef] = {}
-        """The symbolic flow is in a product with a group of new pods, per change and
-        protocol: where a widened group may overlap an earlier one, which only the solver
-        can tell exactly."""
+        self.products: dict[tuple[Change, Protocol], list[_ReportedProduct]] = {}
+        """The products with a group of new pods, per change and protocol: where a widened
+        group may overlap an earlier one, which only the solver can tell exactly."""
 
     def add(
         self,
@@ -64,35 +65,67 @@ class Reported:
         term: z3.BoolRef,
     ) -> None:
         """A finding's product, and `term`, the symbolic flow is in it."""
+        pairs = self.pairs.setdefault((change, protocol), set())
+        filed = self.new_pods.setdefault((change, protocol), {})
         for source in sources:
             for destination in destinations:
                 pair = Pair(source, destination)
-                self.pairs.add((change, protocol, pair))
+                pairs.add(pair)
                 if isinstance(source, NewPodGroup) or isinstance(destination, NewPodGroup):
-                    self.new_pods.setdefault((change, protocol, _filing(pair)), []).append(pair)
+                    filed.setdefault(_filing(pair), []).append(pair)
         if any(isinstance(key, NewPodGroup) for key in (*sources, *destinations)):
-            earlier = self.products.get((change, protocol))
-            self.products[change, protocol] = term if earlier is None else z3.Or(earlier, term)
+            reported = _ReportedProduct(_Ends(sources), _Ends(destinations), term)
+            self.products.setdefault((change, protocol), []).append(reported)
+
+    def meeting(
+        self,
+        change: Change,
+        protocol: Protocol,
+        sources: list[GroupKey],
+        destinations: list[GroupKey],
+    ) -> list[z3.BoolRef]:
+        """The terms of the `products` that may share a flow with the product of `sources`
+        and `destinations` (those their keys alone set apart left out: a solver check
+        spared, and a shorter disjunction for the others)."""
+        reported = self.products.get((change, protocol), [])
+        if not reported:
+            return []
+        ends = _Ends(sources), _Ends(destinations)
+        return [
+            product.term
+            for product in reported
+            if product.sources.meets(ends[0]) and product.destinations.meets(ends[1])
+        ]
 
     def forget(self, change: Change) -> None:
         """Drop the findings of one kind of change: its search starts over."""
-        self.pairs = {entry for entry in self.pairs if entry[0] is not change}
+        self.pairs = {key: v for key, v in self.pairs.items() if key[0] is not change}
         self.new_pods = {key: v for key, v in self.new_pods.items() if key[0] is not change}
         self.products = {key: v for key, v in self.products.items() if key[0] is not change}
 
-    def covers(self, change: Change, protocol: Protocol, pair: Pair) -> bool:
-        """A finding covers the pair already: a solver finding's, or the bit sets' (which
-        cover every changed flow between `units` classes)."""
-        if all(
-            isinstance(key, ClassGroup) and key.index in self.units
-            for key in (pair.source, pair.destination)
-        ):
-            return True
-        return (change, protocol, pair) in self.pairs or any(
-            group_covers(wide.source, pair.source)
-            and group_covers(wide.destination, pair.destination)
-            for wide in self.new_pods.get((change, protocol, _filing(pair)), ())
-        )
+    def covering(self, change: Change, protocol: Protocol) -> Callable[[Pair], bool]:
+        """Whether a finding of the change on the protocol covers a pair already: a solver
+        finding's, or the bit sets' (which cover every changed flow between `units`
+        classes). What it looks in is found once: `_alike` asks of every candidate group."""
+        units = self.units
+        pairs = self.pairs.setdefault((change, protocol), set())
+        filed = self.new_pods.setdefault((change, protocol), {})
+
+        def covered(pair: Pair) -> bool:
+            source, destination = pair.source, pair.destination
+            if (
+                isinstance(source, ClassGroup)
+                and isinstance(destination, ClassGroup)
+                and source.index in units
+                and destination.index in units
+            ):
+                return True
+            return pair in pairs or any(
+                group_covers(wide.source, source) and group_covers(wide.destination, destination)
+                for wide in filed.get(_filing(pair), ())
+            )
+
+        return covered
 
 
 class Grouping:
@@ -294,10 +327,10 @@ class Grouping:
         odd = self.symbolic.odd_flow(witness, sources, destinations)
         if odd is not None:
             return odd
-        reported = self.reported.products.get((witness.change, witness.protocol))
-        if reported is None:
+        reported = self.reported.meeting(witness.change, witness.protocol, sources, destinations)
+        if not reported:
             return None
-        return self.symbolic.shared_flow(witness.protocol, sources, destinations, reported)
+        return self.symbolic.shared_flow(witness.protocol, sources, destinations, z3.Or(reported))
 
     def _alike(self, witness: ChangedFlow, pair: Pair, at_source: bool) -> list[GroupKey]:
         """Groups that, put at one end of the witness (`at_source`: its source) with the
@@ -319,12 +352,13 @@ class Grouping:
             else self.candidates
         )
         could_allow = self.revisions.rule_test(witness, at_source)
+        covered = self.reported.covering(witness.change, witness.protocol)
         alike: list[GroupKey] = []
         for key, endpoint in candidates:
             trial = Pair(key, kept_key) if at_source else Pair(kept_key, key)
             if (
                 key == replaced_key
-                or self.reported.covers(witness.change, witness.protocol, trial)
+                or covered(trial)
                 or not (isinstance(endpoint, PodEndpoint) or isinstance(kept, PodEndpoint))
                 or is_self_traffic(endpoint, kept)
                 or not could_allow(endpoint)
@@ -367,16 +401,52 @@ class Grouping:
         self, witness: ChangedFlow, sources: list[GroupKey], destinations: list[GroupKey]
     ) -> tuple[list[GroupKey], list[GroupKey]]:
         """Drop groups until no pair of the product was reported by an earlier finding."""
+        covered = self.reported.covering(witness.change, witness.protocol)
         for source in list(sources):
             for destination in list(destinations):
-                pair = Pair(source, destination)
-                if not self.reported.covers(witness.change, witness.protocol, pair):
+                if not covered(Pair(source, destination)):
                     continue
                 if destination != destinations[0]:
                     destinations.remove(destination)
                 elif source != sources[0] and source in sources:
                     sources.remove(source)
         return sources, destinations
+
+
+class _Ends:
+    """The groups at one end of a product, filed to tell quickly whether they may meet
+    another product's: by class, by cell of external addresses, new pods by namespace."""
+
+    def __init__(self, keys: list[GroupKey]) -> None:
+        self.classes = {key.index for key in keys if isinstance(key, ClassGroup)}
+        self.external = {key for key in keys if isinstance(key, ExternalGroup)}
+        self.new_pods: dict[str, list[NewPodGroup]] = {}
+        for key in keys:
+            if isinstance(key, NewPodGroup):
+                self.new_pods.setdefault(key.namespace, []).append(key)
+
+    def meets(self, other: "_Ends") -> bool:
+        """Some endpoint may be in a group of each (a class's segments are not told apart:
+        a shared class is taken to meet)."""
+        return bool(
+            self.classes & other.classes
+            or self.external & other.external
+            or any(
+                not mine.apart(theirs)
+                for namespace in self.new_pods.keys() & other.new_pods.keys()
+                for mine in self.new_pods[namespace]
+                for theirs in other.new_pods[namespace]
+            )
+        )
+
+
+@dataclass(frozen=True)
+class _ReportedProduct:
+    """A reported product's ends and its term (the symbolic flow is in it)."""
+
+    sources: _Ends
+    destinations: _Ends
+    term: z3.BoolRef
 
 
 def _filing(pair: Pair) -> GroupKey | None:
