@@ -25,7 +25,7 @@ from netverify.encoding.groups import (
     group_covers,
 )
 from netverify.encoding.universe import IPV4_INTERVAL, IPV6_OFFSET, ip_from_number
-from netverify.engine.diff.narrowing import Attribute, Attributes, pruned
+from netverify.engine.diff.narrowing import Attribute, Attributes, apart, pruned
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
 from netverify.model import Endpoint, ExternalEndpoint, Flow, PodEndpoint, Protocol
@@ -88,10 +88,21 @@ class Reported:
             for key in (pair.source, pair.destination)
         ):
             return True
-        return (change, protocol, pair) in self.pairs or any(
-            group_covers(wide.source, pair.source)
-            and group_covers(wide.destination, pair.destination)
-            for wide in self.new_pods.get((change, protocol, _filing(pair)), ())
+        return (change, protocol, pair) in self.pairs or (
+            self.covering(change, protocol, pair) is not None
+        )
+
+    def covering(self, change: Change, protocol: Protocol, pair: Pair) -> Pair | None:
+        """The reported pair with a group of new pods that covers the pair; None when none
+        does."""
+        return next(
+            (
+                wide
+                for wide in self.new_pods.get((change, protocol, _filing(pair)), ())
+                if group_covers(wide.source, pair.source)
+                and group_covers(wide.destination, pair.destination)
+            ),
+            None,
         )
 
 
@@ -203,11 +214,37 @@ class Grouping:
                 return replace(trial, **{end: pruned(group)})
             if odd is Undecided.UNDECIDED:
                 break
-            narrower = self._narrower(witness, trial, end, owns, odd)
+            narrower = self._apart_from_reported(witness, trial, end, owns, odd)
+            if narrower is None:
+                narrower = self._narrower(witness, trial, end, owns, odd)
             if narrower is None:
                 break
             trial = narrower
         return replace(pair, **{end: own})
+
+    def _apart_from_reported(
+        self, witness: ChangedFlow, trial: Pair, end: str, owns: Pair, odd: Flow
+    ) -> Pair | None:
+        """The pair without the flows of the reported pair the odd flow is one of, where
+        its group of new pods at `end` (else at the other end) can be told apart from the
+        witness's pod there (`apart`): the evaluator blames no attribute for a flow that
+        changes like the witness, and the first attribute that differs would pin a named
+        port's number or a label's value that has nothing to do with the earlier finding
+        (one finding per number). None where the odd flow was not reported."""
+        keys = self.symbolic.groups
+        odd_pair = Pair(keys.key_of(odd.source), keys.key_of(odd.destination))
+        wide = self.reported.covering(witness.change, witness.protocol, odd_pair)
+        if wide is None:
+            return None
+        other = "destination" if end == "source" else "source"
+        for side in (end, other):
+            group, own, theirs = getattr(trial, side), getattr(owns, side), getattr(wide, side)
+            if not all(isinstance(g, NewPodGroup) for g in (group, own, theirs)):
+                continue
+            narrower = apart(group, own, theirs)
+            if narrower is not None:
+                return replace(trial, **{side: narrower})
+        return None
 
     def _narrower(
         self, witness: ChangedFlow, trial: Pair, end: str, owns: Pair, odd: Flow
@@ -354,13 +391,17 @@ class Grouping:
             if flow is Undecided.UNDECIDED:
                 break
             keys = self.symbolic.groups
-            odd = Pair(keys.key_of(flow.source), keys.key_of(flow.destination))
-            if odd == own:
+            # The groups the odd flow is in (a group of new pods holds the flow's pod).
+            odd_source = _holding(sources, keys.key_of(flow.source))
+            odd_destination = _holding(destinations, keys.key_of(flow.destination))
+            if odd_source is None or odd_destination is None:
                 break
-            if odd.destination != own.destination:
-                destinations = [key for key in destinations if key != odd.destination]
+            if Pair(odd_source, odd_destination) == own:
+                break
+            if odd_destination != own.destination:
+                destinations = [key for key in destinations if key != odd_destination]
             else:
-                sources = [key for key in sources if key != odd.source]
+                sources = [key for key in sources if key != odd_source]
         return [own.source], [own.destination]
 
     def _unreported(
@@ -377,6 +418,11 @@ class Grouping:
                 elif source != sources[0] and source in sources:
                     sources.remove(source)
         return sources, destinations
+
+
+def _holding(groups: list[GroupKey], key: GroupKey) -> GroupKey | None:
+    """The first of the groups that holds the endpoints of `key`; None when none does."""
+    return next((group for group in groups if group_covers(group, key)), None)
 
 
 def _filing(pair: Pair) -> GroupKey | None:

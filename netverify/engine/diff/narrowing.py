@@ -291,6 +291,51 @@ def _pod_end(witness: ChangedFlow, at_source: bool) -> PodEndpoint:
     return own
 
 
+def apart(group: NewPodGroup, own: NewPodGroup, reported: NewPodGroup) -> NewPodGroup | None:
+    """`group` narrowed so that no pod of it is one of `reported`'s, keeping the witness's
+    pod (`own`, every attribute pinned), by the widest step that does: a label the reported
+    group pins to another value loses that value ("tier not in {db}"); else a label whose
+    value it excludes, or a named port it leaves undefined or numbers outside ranges that
+    hold the witness's number ("the flow's port"), takes the witness's value; else the
+    labels of a combination it excludes that the witness's pod has. None when the witness's
+    pod is one of `reported`'s too: they cannot be told apart there."""
+    codes, numbers = group.label_codes, group.named_ports
+    for index, (theirs, mine) in enumerate(zip(reported.label_codes, own.label_codes, strict=True)):
+        code = codes[index]
+        if (
+            isinstance(theirs, int)
+            and theirs != mine
+            and (code is None or (isinstance(code, frozenset) and theirs not in code))
+        ):
+            narrower = frozenset({theirs}) if code is None else code | {theirs}
+            return replace(group, label_codes=(*codes[:index], narrower, *codes[index + 1 :]))
+    for index, (theirs, mine) in enumerate(zip(reported.label_codes, own.label_codes, strict=True)):
+        if isinstance(theirs, frozenset) and mine in theirs and not isinstance(codes[index], int):
+            return replace(group, label_codes=(*codes[:index], mine, *codes[index + 1 :]))
+    for index, (theirs_number, mine_number) in enumerate(
+        zip(reported.named_ports, own.named_ports, strict=True)
+    ):
+        if numbers[index] not in (Wild.ANY, Wild.OUTSIDE) or not isinstance(mine_number, int):
+            continue
+        if theirs_number is None or (
+            theirs_number is Wild.OUTSIDE
+            and any(r.start <= mine_number <= r.end for r in reported.outside)
+        ):
+            return replace(
+                group, named_ports=(*numbers[:index], mine_number, *numbers[index + 1 :])
+            )
+    for combination in reported.excluded:
+        if all(own.label_codes[index] == code for index, code in combination) and not all(
+            codes[index] == code for index, code in combination
+        ):
+            pinned = dict(combination)
+            return replace(
+                group,
+                label_codes=tuple(pinned.get(i, code) for i, code in enumerate(codes)),
+            )
+    return None
+
+
 def pruned(group: NewPodGroup) -> NewPodGroup:
     """The group without the excluded combinations its other terms rule out already
     (seeded before the narrowing pinned a label): they exclude nothing and read as noise."""
