@@ -1,11 +1,12 @@
 """`diff --pods any`: groups of pods that could exist merged where the policies treat them
 alike, so that one cause is one finding, not one per label value or port number."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import z3
 
-from netverify.encoding.groups import NewPodGroup, Wild
+from netverify.encoding.groups import NewPodGroup, Pair, Wild
 from netverify.engine import SolverLimits
 from netverify.engine.diff import diff
 from netverify.engine.diff.narrowing import apart
@@ -14,6 +15,7 @@ from netverify.engine.diff.search import DiffSearch
 from netverify.engine.diff.symbolic import SymbolicDiff
 from netverify.loading import load_manifests
 from netverify.model import (
+    ContainerPort,
     Flow,
     NamespaceScope,
     Pod,
@@ -162,13 +164,18 @@ def _group(
 def test_a_group_is_told_apart_from_a_reported_one_by_what_that_one_asks() -> None:
     """A group of new pods that overlaps a reported group is narrowed by what the reported
     group asks (its named port `undefined or not the flow's port`, a label value it pins
-    or excludes), keeping the witness's pod; not by the first attribute that differs."""
+    or excludes), keeping the witness's pod; not by the first attribute that differs. A
+    port the reported group leaves out of the group's own ranges is "inside them"."""
     every = _group((None, None), (Wild.ANY, Wild.ANY))
     own = _group((2, 1), (8443, None))
     not_the_flows_port = _group((None, None), (Wild.ANY, Wild.OUTSIDE))
     assert apart(every, own, not_the_flows_port) is None  # own's second port is undefined
     own_numbered = _group((2, 1), (1, 8443))
     narrowed = apart(every, own_numbered, not_the_flows_port)
+    assert narrowed is not None and narrowed.named_ports == (Wild.ANY, Wild.INSIDE)
+    assert narrowed.covers(own_numbered) and not narrowed.covers(own)
+    elsewhere = replace(not_the_flows_port, outside=(PortRange(start=8000, end=9000),))
+    narrowed = apart(every, own_numbered, elsewhere)  # not the group's ranges: the number
     assert narrowed is not None and narrowed.named_ports == (Wild.ANY, 8443)
     pinned_label = _group((3, None), (Wild.ANY, Wild.ANY))
     narrowed = apart(every, own, pinned_label)
@@ -186,3 +193,101 @@ def test_a_group_is_told_apart_from_a_reported_one_by_what_that_one_asks() -> No
     )
     narrowed = apart(every, own, without)
     assert narrowed is not None and narrowed.label_codes == (2, 1)
+
+
+SCRAPED_CLUSTER = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: dev, labels: {env: dev}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: prod, labels: {env: prod}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: tier-x, namespace: prod}
+spec:
+  podSelector: {matchLabels: {tier: x}}
+  ingress:
+    - from: [{podSelector: {matchLabels: {app: none}}}]
+      ports: [{protocol: TCP, port: grpc}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: scrape, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {env: dev}}
+          podSelector: {matchLabels: {app: prometheus}}
+      ports: [{protocol: TCP, port: http}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-ingress, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+"""
+"""New dev prometheus pods reach new web pods' port `http` already."""
+
+
+def _new(revisions: Revisions, namespace: str, labels: dict[str, str], **ports: int) -> PodEndpoint:
+    found = revisions.merged.namespace(namespace)
+    assert found is not None
+    pod = Pod(
+        namespace=namespace,
+        name=None,
+        labels=labels,
+        ports=tuple(ContainerPort(name=name, port=number) for name, number in ports.items()),
+    )
+    return PodEndpoint(namespace=found, pod=pod)
+
+
+def test_a_flow_odd_by_both_ends_together_is_told_apart_by_what_the_evaluator_blames(
+    tmp_path: Path,
+) -> None:
+    """HEAD opens 8080 of the web pods to every dev pod. A new prometheus pod to a new web
+    pod whose `http` is 8080 was allowed already: odd by both ends together, neither end
+    alone. The group of web pods excludes `http` as the flow's port (what the evaluator
+    blames there, facing the odd flow's source), not the first attribute that differs
+    (`grpc`, which no rule of the flow names: one group per number)."""
+    revisions, search = _search(tmp_path, SCRAPED_CLUSTER, SCRAPE_HEAD_RULES)
+    flow = Flow(
+        source=_new(revisions, "dev", {}),
+        destination=_new(revisions, "prod", {"app": "web"}),
+        protocol=Protocol.TCP,
+        port=8080,
+    )
+    odd = Flow(
+        source=_new(revisions, "dev", {"app": "prometheus"}),
+        destination=_new(revisions, "prod", {"app": "web", "tier": "x"}, grpc=9, http=8080),
+        protocol=Protocol.TCP,
+        port=8080,
+    )
+    witness = revisions.replayed(Change.ADDED, flow)
+    keys = search.symbolic.groups
+    owns = Pair(keys.key_of(flow.source), keys.key_of(flow.destination))
+    trial = Pair(*(_every(key, witness.ports) for key in (owns.source, owns.destination)))
+    narrower = search.grouping._narrower(witness, trial, "destination", owns, odd)
+    assert narrower is not None and narrower.source == trial.source
+    named = search.grouping.attributes.named_ports
+    destination = narrower.destination
+    assert isinstance(destination, NewPodGroup)
+    assert {named[i][0]: n for i, n in enumerate(destination.named_ports) if n is not Wild.ANY} == {
+        "http": Wild.OUTSIDE
+    }
+    assert destination.label_codes == trial.destination.label_codes  # type: ignore[union-attr]
+
+
+def _every(key: object, ports: tuple[PortRange, ...]) -> NewPodGroup:
+    assert isinstance(key, NewPodGroup)
+    return NewPodGroup(
+        namespace=key.namespace,
+        label_codes=(None,) * len(key.label_codes),
+        named_ports=(Wild.ANY,) * len(key.named_ports),
+        segment=Wild.ANY,
+        outside=ports,
+    )

@@ -252,7 +252,11 @@ class Grouping:
         """The pair without the odd flow: its group at `end` narrowed by the attributes
         the evaluator blames there; where it blames none there but some at the other end,
         a group of new pods, that group; else the group at `end` by the first attribute
-        that differs. None when nothing tells the odd flow apart."""
+        that differs. Where it blames neither end alone (the odd flow is odd by both its
+        ends together), the group at `end` by the attributes it blames there facing the odd
+        flow's other end: else the first attribute that differs, which may have nothing to
+        do with the flow (one group per number of an unrelated named port). None when
+        nothing tells the odd flow apart."""
         other = "destination" if end == "source" else "source"
         mine = self._culprits(witness, trial, end, owns, odd)
         if mine is None:
@@ -261,14 +265,24 @@ class Grouping:
             theirs = self._culprits(witness, trial, other, owns, odd)
             if theirs is not None and theirs[1]:
                 return self._narrowed(witness, trial, other, owns, odd, *theirs)
+            together = self._culprits(witness, trial, end, owns, odd, facing_odd=True)
+            if together is not None and together[1]:
+                mine = together
         return self._narrowed(witness, trial, end, owns, odd, *mine)
 
     def _culprits(
-        self, witness: ChangedFlow, trial: Pair, side: str, owns: Pair, odd: Flow
+        self,
+        witness: ChangedFlow,
+        trial: Pair,
+        side: str,
+        owns: Pair,
+        odd: Flow,
+        facing_odd: bool = False,
     ) -> tuple[list[Attribute], list[Attribute]] | None:
         """The attributes on which the odd flow's pod at `side` differs from the
-        witness's, and those the evaluator blames (`Attributes.culprits`); None where
-        `side` is no group of new pods."""
+        witness's, and those the evaluator blames (`Attributes.culprits`; `facing_odd`:
+        with the odd flow's other end, not the witness's); None where `side` is no group
+        of new pods."""
         own, odd_end = getattr(owns, side), getattr(odd, side)
         if not (
             isinstance(getattr(trial, side), NewPodGroup)
@@ -280,7 +294,10 @@ class Grouping:
         mentioned = self.revisions.mentioned(witness.flow)
         order = self.attributes.order(own, odd_key, mentioned, witness.protocol)
         at_source = side == "source"
-        culprits = self.attributes.culprits(self.revisions, witness, at_source, odd_end, order)
+        facing = getattr(odd, "destination" if at_source else "source") if facing_odd else None
+        culprits = self.attributes.culprits(
+            self.revisions, witness, at_source, odd_end, order, facing
+        )
         return order, culprits
 
     def _narrowed(
