@@ -17,6 +17,7 @@ from netverify.loading import load_manifests
 from netverify.model import (
     ContainerPort,
     Flow,
+    LoadedCluster,
     NamespaceScope,
     Pod,
     PodEndpoint,
@@ -27,7 +28,7 @@ from netverify.model import (
 )
 from netverify.model.diff import Change, DiffReport
 
-SCRAPE_CLUSTER = """\
+NAMESPACES = """\
 apiVersion: v1
 kind: Namespace
 metadata: {name: dev, labels: {env: dev}}
@@ -36,24 +37,8 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: prod, labels: {env: prod}}
 ---
-apiVersion: v1
-kind: Pod
-metadata: {name: api, namespace: dev, labels: {app: api}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: batch, namespace: dev, labels: {app: batch}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: prometheus, namespace: dev, labels: {app: prometheus}}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: api-ingress, namespace: dev}
-spec:
-  podSelector: {matchLabels: {app: api}}
-  ingress: [{}]
+"""
+SCRAPE_POLICIES = """\
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -73,6 +58,31 @@ spec:
   podSelector: {matchLabels: {app: web}}
   policyTypes: [Ingress]
 """
+"""prometheus of dev reaches the web pods' port `http`; the web pods admit nothing else."""
+SCRAPE_CLUSTER = (
+    NAMESPACES
+    + """\
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: dev, labels: {app: api}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: batch, namespace: dev, labels: {app: batch}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: prometheus, namespace: dev, labels: {app: prometheus}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-ingress, namespace: dev}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress: [{}]
+"""
+    + SCRAPE_POLICIES
+)
 """prometheus reaches the web pods' port `http` already; the other dev pods nothing (api
 and batch are two classes: a policy selects api)."""
 SCRAPE_HEAD_RULES = """\
@@ -84,15 +94,10 @@ SCRAPE_HEAD_RULES = """\
 
 
 def _diff(tmp_path: Path, cluster: str, head_rules: str) -> DiffReport:
-    sides = []
-    for name, text in (("base", cluster), ("head", cluster + head_rules)):
-        folder = tmp_path / name
-        folder.mkdir()
-        (folder / "cluster.yaml").write_text(text, encoding="utf-8")
-        sides.append(load_manifests([str(folder)]))
+    revisions, _ = _search(tmp_path, cluster, head_rules)
     return diff(
-        sides[0],
-        sides[1],
+        LoadedCluster(cluster=revisions.base),
+        LoadedCluster(cluster=revisions.head),
         Settings(),
         PodScope.ANY,
         NamespaceScope.EXISTING,
@@ -195,15 +200,9 @@ def test_a_group_is_told_apart_from_a_reported_one_by_what_that_one_asks() -> No
     assert narrowed is not None and narrowed.label_codes == (2, 1)
 
 
-SCRAPED_CLUSTER = """\
-apiVersion: v1
-kind: Namespace
-metadata: {name: dev, labels: {env: dev}}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: prod, labels: {env: prod}}
----
+SCRAPED_CLUSTER = (
+    NAMESPACES
+    + """\
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: tier-x, namespace: prod}
@@ -212,25 +211,9 @@ spec:
   ingress:
     - from: [{podSelector: {matchLabels: {app: none}}}]
       ports: [{protocol: TCP, port: grpc}]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: scrape, namespace: prod}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  ingress:
-    - from:
-        - namespaceSelector: {matchLabels: {env: dev}}
-          podSelector: {matchLabels: {app: prometheus}}
-      ports: [{protocol: TCP, port: http}]
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-ingress, namespace: prod}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Ingress]
 """
+    + SCRAPE_POLICIES
+)
 """New dev prometheus pods reach new web pods' port `http` already."""
 
 
