@@ -26,7 +26,8 @@ from netverify.model import (
     Protocol,
     Settings,
 )
-from netverify.model.diff import Change, DiffReport
+from netverify.model.diff import Change, DiffReport, EndpointGroup
+from netverify.report.describe import describe_group
 
 NAMESPACES = """\
 apiVersion: v1
@@ -274,3 +275,17 @@ def _every(key: object, ports: tuple[PortRange, ...]) -> NewPodGroup:
         segment=Wild.ANY,
         outside=ports,
     )
+
+
+def test_a_named_port_inside_the_flows_ports_reads_as_such() -> None:
+    """A group of new pods whose named port is numbered inside the flow's ports
+    (`Wild.INSIDE`) is told as "= the flow's port", a number as "= 8443"."""
+    group = EndpointGroup(
+        kind="new-pod",
+        namespace="prod",
+        named_ports={"metrics/TCP": "the flow's port", "grpc/TCP": "8443"},
+    )
+    text = describe_group(group)
+    assert "port metrics/TCP = the flow's port" in text and "port grpc/TCP = 8443" in text
+    ranges = group.model_copy(update={"named_ports": {"grpc/TCP": "one of the flow's ports"}})
+    assert "port grpc/TCP is one of the flow's ports" in describe_group(ranges)
