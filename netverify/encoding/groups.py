@@ -36,6 +36,9 @@ class Wild(Enum):
     """Any value (for a named port: any number, or undefined)."""
     OUTSIDE = "outside"
     """A named port undefined or numbered outside the group's `outside` ranges."""
+    INSIDE = "inside"
+    """A named port numbered inside the group's `outside` ranges (those OUTSIDE leaves
+    out)."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class NewPodGroup:
     segment: int | Wild | None
     """The address segment; None: no address."""
     outside: tuple[PortRange, ...] = ()
-    """The ranges of `Wild.OUTSIDE`."""
+    """The ranges of `Wild.OUTSIDE` and `Wild.INSIDE`."""
     excluded: tuple[tuple[tuple[int, int], ...], ...] = ()
     """Combinations of labels, each (key index, code), that no pod of the group has all of
     (a policy that selects them decides their flows otherwise)."""
@@ -106,13 +109,14 @@ class NewPodGroup:
         """Every number `theirs` (with its group's `outside`) allows, `mine` does."""
         if mine is Wild.ANY:
             return True
-        if mine is not Wild.OUTSIDE:
+        if mine not in (Wild.OUTSIDE, Wild.INSIDE):
             return mine == theirs
-        if theirs is Wild.OUTSIDE:
-            return outside == self.outside
-        return theirs is None or (
-            isinstance(theirs, int) and not any(r.start <= theirs <= r.end for r in self.outside)
-        )
+        if isinstance(theirs, Wild):
+            return theirs is mine and outside == self.outside
+        inside = isinstance(theirs, int) and any(r.start <= theirs <= r.end for r in self.outside)
+        if mine is Wild.INSIDE:
+            return inside
+        return not inside
 
 
 def _label_covers(mine: int | frozenset[int] | None, theirs: int | frozenset[int] | None) -> bool:
@@ -275,6 +279,9 @@ class GroupTerms:
             elif pin is Wild.OUTSIDE:
                 elsewhere = [z3.Or(port.number < r.start, port.number > r.end) for r in key.outside]
                 terms.append(z3.Or(z3.Not(port.defined), z3.And(elsewhere)))
+            elif pin is Wild.INSIDE:
+                within = [z3.And(port.number >= r.start, port.number <= r.end) for r in key.outside]
+                terms.append(z3.And(port.defined, z3.Or(within)))
             elif pin is not Wild.ANY:
                 terms.append(z3.And(port.defined, port.number == pin))
         if key.segment is None:

@@ -57,7 +57,8 @@ class EndpointGroup(Frozen):
     """New pods of a namespace that could be created (`namespace` is a stand-in name)."""
     named_ports: dict[str, str] = {}
     """New pods: what each named port (`name/PROTOCOL`) the group constrains must be: a
-    number, `undefined`, or `undefined or not the flow's port`."""
+    number, `undefined`, `undefined or not the flow's port` (or `... not 8081-8090`), or
+    `the flow's port` / `one of the flow's ports` (or `in 8081-8090`)."""
 
 
 class DiffFinding(Frozen):

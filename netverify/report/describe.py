@@ -188,6 +188,16 @@ def result_message(result: InvariantResult) -> str:
     return head + f": {witness_label(witness)}: {describe_flow(witness.decision.flow)}"
 
 
+def _port_rule(rule: str) -> str:
+    """A new pod's named port rule as text: `= 8443`, `= the flow's port`, `is one of the
+    flow's ports`, `undefined or not ...`, `in 8081-8090`."""
+    if rule.isdigit() or rule.startswith("the "):
+        return f"= {rule}"
+    if rule.startswith("one of "):
+        return f"is {rule}"
+    return rule
+
+
 def describe_group(group: EndpointGroup) -> str:
     labels = ", ".join(
         part
@@ -197,7 +207,7 @@ def describe_group(group: EndpointGroup) -> str:
             *(f"{k} not in {{{', '.join(v)}}}" for k, v in sorted(group.labels_not_in.items())),
             *(f"not {_labels(c)}" for c in group.except_labels),
             *(
-                f"port {name} {'= ' if rule.isdigit() else ''}{rule}"
+                f"port {name} {_port_rule(rule)}"
                 for name, rule in sorted(group.named_ports.items())
             ),
         )

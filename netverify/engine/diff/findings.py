@@ -92,8 +92,9 @@ def _new_pod_group(
     """New pods of the key's namespace, by what the group asks of them: the witness's
     values of the labels it pins (or that it has none of them), the values and
     combinations of labels it excludes, and its named ports (a widened group takes pods
-    with any value of the rest): "undefined or not the flow's port" where the group's
-    `outside` ranges are the witness's ports (`ports_of_flow`), else those ranges."""
+    with any value of the rest): "undefined or not the flow's port" or "the flow's port"
+    where the group's `outside` ranges are the witness's ports (`ports_of_flow`), else
+    those ranges."""
     universe = groups.encoding.universe.pod_labels
     label_keys = universe.keys
 
@@ -114,6 +115,13 @@ def _new_pod_group(
             ports[f"{name}/{protocol.value}"] = f"undefined or not {_numbers(key.outside)}"
         elif number is Wild.OUTSIDE:
             ports[f"{name}/{protocol.value}"] = "undefined or not the flow's port"
+        elif number is Wild.INSIDE and key.outside != ports_of_flow:
+            ports[f"{name}/{protocol.value}"] = f"in {_numbers(key.outside)}"
+        elif number is Wild.INSIDE:
+            single = len(key.outside) == 1 and key.outside[0].start == key.outside[0].end
+            ports[f"{name}/{protocol.value}"] = (
+                "the flow's port" if single else "one of the flow's ports"
+            )
         elif number is None:
             ports[f"{name}/{protocol.value}"] = "undefined"
         elif isinstance(number, int):

@@ -26,7 +26,7 @@ from netverify.encoding.groups import (
     group_covers,
 )
 from netverify.encoding.universe import IPV4_INTERVAL, IPV6_OFFSET, ip_from_number
-from netverify.engine.diff.narrowing import Attribute, Attributes, pruned
+from netverify.engine.diff.narrowing import Attribute, Attributes, apart, pruned
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
 from netverify.model import Endpoint, ExternalEndpoint, Flow, PodEndpoint, Protocol
@@ -120,12 +120,28 @@ class Reported:
                 and destination.index in units
             ):
                 return True
-            return pair in pairs or any(
-                group_covers(wide.source, source) and group_covers(wide.destination, destination)
-                for wide in filed.get(_filing(pair), ())
-            )
+            return pair in pairs or _wide_pair_covering(filed, pair) is not None
 
         return covered
+
+    def wide_pair_covering(self, change: Change, protocol: Protocol, pair: Pair) -> Pair | None:
+        """The reported pair with a group of new pods that covers the pair; None when none
+        does."""
+        return _wide_pair_covering(self.new_pods.get((change, protocol), {}), pair)
+
+
+def _wide_pair_covering(filed: dict[GroupKey | None, list[Pair]], pair: Pair) -> Pair | None:
+    """Of the pairs with a group of new pods filed by `_filing`, the first that covers the
+    pair; None when none does."""
+    return next(
+        (
+            wide
+            for wide in filed.get(_filing(pair), ())
+            if group_covers(wide.source, pair.source)
+            and group_covers(wide.destination, pair.destination)
+        ),
+        None,
+    )
 
 
 class Grouping:
@@ -236,11 +252,37 @@ class Grouping:
                 return replace(trial, **{end: pruned(group)})
             if odd is Undecided.UNDECIDED:
                 break
-            narrower = self._narrower(witness, trial, end, owns, odd)
+            narrower = self._apart_from_reported(witness, trial, end, owns, odd)
+            if narrower is None:
+                narrower = self._narrower(witness, trial, end, owns, odd)
             if narrower is None:
                 break
             trial = narrower
         return replace(pair, **{end: own})
+
+    def _apart_from_reported(
+        self, witness: ChangedFlow, trial: Pair, end: str, owns: Pair, odd: Flow
+    ) -> Pair | None:
+        """The pair without the flows of the reported pair the odd flow is one of, where
+        its group of new pods at `end` (else at the other end) can be told apart from the
+        witness's pod there (`apart`): the evaluator blames no attribute for a flow that
+        changes like the witness, and the first attribute that differs would pin a named
+        port's number or a label's value that has nothing to do with the earlier finding
+        (one finding per number). None where the odd flow was not reported."""
+        keys = self.symbolic.groups
+        odd_pair = Pair(keys.key_of(odd.source), keys.key_of(odd.destination))
+        wide = self.reported.wide_pair_covering(witness.change, witness.protocol, odd_pair)
+        if wide is None:
+            return None
+        other = "destination" if end == "source" else "source"
+        for side in (end, other):
+            group, own, theirs = getattr(trial, side), getattr(owns, side), getattr(wide, side)
+            if not all(isinstance(g, NewPodGroup) for g in (group, own, theirs)):
+                continue
+            narrower = apart(group, own, theirs)
+            if narrower is not None:
+                return replace(trial, **{side: narrower})
+        return None
 
     def _narrower(
         self, witness: ChangedFlow, trial: Pair, end: str, owns: Pair, odd: Flow
@@ -248,7 +290,11 @@ class Grouping:
         """The pair without the odd flow: its group at `end` narrowed by the attributes
         the evaluator blames there; where it blames none there but some at the other end,
         a group of new pods, that group; else the group at `end` by the first attribute
-        that differs. None when nothing tells the odd flow apart."""
+        that differs. Where it blames neither end alone (the odd flow is odd by both its
+        ends together), the group at `end` by the attributes it blames there facing the odd
+        flow's other end: else the first attribute that differs, which may have nothing to
+        do with the flow (one group per number of an unrelated named port). None when
+        nothing tells the odd flow apart."""
         other = "destination" if end == "source" else "source"
         mine = self._culprits(witness, trial, end, owns, odd)
         if mine is None:
@@ -257,14 +303,24 @@ class Grouping:
             theirs = self._culprits(witness, trial, other, owns, odd)
             if theirs is not None and theirs[1]:
                 return self._narrowed(witness, trial, other, owns, odd, *theirs)
+            together = self._culprits(witness, trial, end, owns, odd, facing_odd=True)
+            if together is not None and together[1]:
+                mine = together
         return self._narrowed(witness, trial, end, owns, odd, *mine)
 
     def _culprits(
-        self, witness: ChangedFlow, trial: Pair, side: str, owns: Pair, odd: Flow
+        self,
+        witness: ChangedFlow,
+        trial: Pair,
+        side: str,
+        owns: Pair,
+        odd: Flow,
+        facing_odd: bool = False,
     ) -> tuple[list[Attribute], list[Attribute]] | None:
         """The attributes on which the odd flow's pod at `side` differs from the
-        witness's, and those the evaluator blames (`Attributes.culprits`); None where
-        `side` is no group of new pods."""
+        witness's, and those the evaluator blames (`Attributes.culprits`; `facing_odd`:
+        with the odd flow's other end, not the witness's); None where `side` is no group
+        of new pods."""
         own, odd_end = getattr(owns, side), getattr(odd, side)
         if not (
             isinstance(getattr(trial, side), NewPodGroup)
@@ -276,7 +332,10 @@ class Grouping:
         mentioned = self.revisions.mentioned(witness.flow)
         order = self.attributes.order(own, odd_key, mentioned, witness.protocol)
         at_source = side == "source"
-        culprits = self.attributes.culprits(self.revisions, witness, at_source, odd_end, order)
+        facing = getattr(odd, "destination" if at_source else "source") if facing_odd else None
+        culprits = self.attributes.culprits(
+            self.revisions, witness, at_source, odd_end, order, facing
+        )
         return order, culprits
 
     def _narrowed(
@@ -388,13 +447,17 @@ class Grouping:
             if flow is Undecided.UNDECIDED:
                 break
             keys = self.symbolic.groups
-            odd = Pair(keys.key_of(flow.source), keys.key_of(flow.destination))
-            if odd == own:
+            # The groups the odd flow is in (a group of new pods holds the flow's pod).
+            odd_source = _holding(sources, keys.key_of(flow.source))
+            odd_destination = _holding(destinations, keys.key_of(flow.destination))
+            if odd_source is None or odd_destination is None:
                 break
-            if odd.destination != own.destination:
-                destinations = [key for key in destinations if key != odd.destination]
+            if Pair(odd_source, odd_destination) == own:
+                break
+            if odd_destination != own.destination:
+                destinations = [key for key in destinations if key != odd_destination]
             else:
-                sources = [key for key in sources if key != odd.source]
+                sources = [key for key in sources if key != odd_source]
         return [own.source], [own.destination]
 
     def _unreported(
@@ -447,6 +510,11 @@ class _ReportedProduct:
     sources: _Ends
     destinations: _Ends
     term: z3.BoolRef
+
+
+def _holding(groups: list[GroupKey], key: GroupKey) -> GroupKey | None:
+    """The first of the groups that holds the endpoints of `key`; None when none does."""
+    return next((group for group in groups if group_covers(group, key)), None)
 
 
 def _filing(pair: Pair) -> GroupKey | None:

@@ -15,7 +15,7 @@ from typing import Literal
 
 from netverify.encoding.groups import NewPodGroup, Wild
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
-from netverify.model import ContainerPort, PodEndpoint, PortRange, Protocol
+from netverify.model import ContainerPort, Endpoint, PodEndpoint, PortRange, Protocol
 
 MAX_EXCLUDED_VALUES = 3
 """Values a group of new pods excludes for one label before it takes the witness's only."""
@@ -97,16 +97,19 @@ class Attributes:
         at_source: bool,
         odd: PodEndpoint,
         order: list[Attribute],
+        facing: Endpoint | None = None,
     ) -> list[Attribute]:
         """The fewest attributes of `order` (each needed) that, given the odd pod's values,
         make the witness change otherwise (the evaluator's word); none where even all of
-        them do not (the odd flow is odd at its other end, or was reported)."""
+        them do not (the odd flow is odd at its other end, or was reported). `facing`: the
+        other end of the probes, where not the witness's (the odd flow's, for a flow odd
+        only by both its ends together)."""
         taken = list(order)
-        if self._changes_like(revisions, witness, at_source, odd, taken):
+        if self._changes_like(revisions, witness, at_source, odd, taken, facing):
             return []
         for attribute in order:
             fewer = [a for a in taken if a != attribute]
-            if not self._changes_like(revisions, witness, at_source, odd, fewer):
+            if not self._changes_like(revisions, witness, at_source, odd, fewer, facing):
                 taken = fewer
         return taken
 
@@ -117,9 +120,10 @@ class Attributes:
         at_source: bool,
         odd: PodEndpoint,
         taken: list[Attribute],
+        facing: Endpoint | None,
     ) -> bool:
-        """The witness, its pod given the odd pod's values of the `taken` attributes,
-        changes like it."""
+        """The witness, its pod given the odd pod's values of the `taken` attributes (and
+        its other end `facing`, where given), changes like it."""
         own = _pod_end(witness, at_source)
         labels = dict(own.pod.labels)
         ports = list(own.pod.ports)
@@ -133,7 +137,7 @@ class Attributes:
                 named = self.named_ports[attribute.index]
                 ports = [p for p in ports if (p.name, p.protocol) != named]
                 ports += [p for p in odd.pod.ports if (p.name, p.protocol) == named]
-        return self._probe_alike(revisions, witness, at_source, labels, ports)
+        return self._probe_alike(revisions, witness, at_source, labels, ports, facing)
 
     def target(self, revisions: Revisions, witness: ChangedFlow, at_source: bool) -> Target:
         """What the group at one end of the witness must change on (`Target`)."""
@@ -194,12 +198,17 @@ class Attributes:
         at_source: bool,
         labels: dict[str, str],
         ports: list[ContainerPort],
+        facing: Endpoint | None = None,
     ) -> bool:
-        """The witness, its pod given these labels and ports, changes like it."""
+        """The witness, its pod given these labels and ports (and its other end `facing`,
+        where given), changes like it."""
         own = _pod_end(witness, at_source)
         pod = own.pod.model_copy(update={"labels": labels, "ports": tuple(ports)})
         end = own.model_copy(update={"pod": pod})
-        probe = witness.flow.model_copy(update={"source" if at_source else "destination": end})
+        ends: dict[str, Endpoint] = {"source" if at_source else "destination": end}
+        if facing is not None:
+            ends["destination" if at_source else "source"] = facing
+        probe = witness.flow.model_copy(update=ends)
         expected = revisions.expected_ports(witness, probe)
         if witness.named_port is not None and not at_source:
             # The change follows the destination's named port: so does the probe's port.
@@ -289,6 +298,63 @@ def _pod_end(witness: ChangedFlow, at_source: bool) -> PodEndpoint:
     own = witness.flow.source if at_source else witness.flow.destination
     assert isinstance(own, PodEndpoint), "a group of new pods is pods"
     return own
+
+
+def apart(group: NewPodGroup, own: NewPodGroup, reported: NewPodGroup) -> NewPodGroup | None:
+    """`group` narrowed so that no pod of it is one of `reported`'s, keeping the witness's
+    pod (`own`, every attribute pinned), by the widest step that does: a label the reported
+    group pins to another value loses that value ("tier not in {db}"); else a label whose
+    value it excludes, or a named port it leaves undefined or numbers outside ranges that
+    hold the witness's number, takes the witness's value (a port numbered inside the same
+    ranges as the group's: any number inside them, "the flow's port"); else the
+    labels of a combination it excludes that the witness's pod has. None when the witness's
+    pod is one of `reported`'s too: they cannot be told apart there."""
+    codes, numbers = group.label_codes, group.named_ports
+    for index, (theirs, mine) in enumerate(zip(reported.label_codes, own.label_codes, strict=True)):
+        code = codes[index]
+        if (
+            isinstance(theirs, int)
+            and theirs != mine
+            and (code is None or (isinstance(code, frozenset) and theirs not in code))
+        ):
+            narrower = frozenset({theirs}) if code is None else code | {theirs}
+            return replace(group, label_codes=(*codes[:index], narrower, *codes[index + 1 :]))
+    for index, (theirs, mine) in enumerate(zip(reported.label_codes, own.label_codes, strict=True)):
+        if isinstance(theirs, frozenset) and mine in theirs and not isinstance(codes[index], int):
+            return replace(group, label_codes=(*codes[:index], mine, *codes[index + 1 :]))
+    for index, (theirs_number, mine_number) in enumerate(
+        zip(reported.named_ports, own.named_ports, strict=True)
+    ):
+        if numbers[index] not in (Wild.ANY, Wild.OUTSIDE) or not isinstance(mine_number, int):
+            continue
+        if not (
+            theirs_number is None
+            or (
+                theirs_number is Wild.OUTSIDE
+                and any(r.start <= mine_number <= r.end for r in reported.outside)
+            )
+        ):
+            continue
+        if (
+            theirs_number is Wild.OUTSIDE
+            and reported.outside == group.outside
+            and numbers[index] is Wild.ANY
+        ):
+            # Inside the ranges the reported group leaves out, whatever the number.
+            return replace(
+                group, named_ports=(*numbers[:index], Wild.INSIDE, *numbers[index + 1 :])
+            )
+        return replace(group, named_ports=(*numbers[:index], mine_number, *numbers[index + 1 :]))
+    for combination in reported.excluded:
+        if all(own.label_codes[index] == code for index, code in combination) and not all(
+            codes[index] == code for index, code in combination
+        ):
+            pinned = dict(combination)
+            return replace(
+                group,
+                label_codes=tuple(pinned.get(i, code) for i, code in enumerate(codes)),
+            )
+    return None
 
 
 def pruned(group: NewPodGroup) -> NewPodGroup:
