@@ -13,7 +13,7 @@ import z3
 
 from netverify.encoding.classes import is_single_pod
 from netverify.encoding.groups import ClassGroup
-from netverify.encoding.solver import unknown_reason
+from netverify.encoding.solver import unknown_reason, while_pushing
 from netverify.engine.bitsets import ClassVerdicts
 from netverify.engine.diff.classes import ClassChanges, ClassProduct, always_node_local
 from netverify.engine.diff.findings import Product, product_of
@@ -97,7 +97,12 @@ class DiffSearch:
         # A search of this change may have run before with a smaller budget: it starts over.
         self.grouping.reported.forget(change)
         existing_first = z3.Bool(f"diff.{change.value}.existing_first")
-        solver.push()
+        if symbolic.units and "class_changes" not in self.__dict__:
+            # Z3 takes in the search's formulas on its first push while the bit sets,
+            # which make no Z3 call, compare the classes.
+            while_pushing(solver, lambda: self.class_changes)
+        else:
+            solver.push()
         try:
             solver.add(now, z3.Not(before))
             ends = (encoding.flow.source, encoding.flow.destination)
