@@ -141,7 +141,8 @@ def while_pushing(solver: z3.Solver, work: Callable[[], object]) -> None:
     go of the last reference to a Z3 object (which calls into Z3): a Z3 context is not
     thread-safe. For that reason the cyclic garbage collector, which could free Z3 objects
     in this thread, is paused until both are done. The solver ends in the same state as
-    after a plain `push` (the same later answers and models)."""
+    after a plain `push` (the same later answers and models); when either raises, as it was
+    before (the push undone)."""
     failure: list[BaseException] = []
 
     def push() -> None:
@@ -157,8 +158,12 @@ def while_pushing(solver: z3.Solver, work: Callable[[], object]) -> None:
         pusher.start()
         try:
             work()
-        finally:
+        except BaseException:
             pusher.join()
+            if not failure:
+                solver.pop()
+            raise
+        pusher.join()
     finally:
         if collecting:
             gc.enable()

@@ -35,7 +35,7 @@ def test_while_pushing_pushes_once_and_runs_the_work() -> None:
     assert solver.check() == z3.sat
 
 
-def test_while_pushing_raises_the_works_error_after_the_push() -> None:
+def test_while_pushing_raises_the_works_error_and_undoes_the_push() -> None:
     solver = make_solver(SolverLimits())
 
     def fail() -> None:
@@ -43,7 +43,7 @@ def test_while_pushing_raises_the_works_error_after_the_push() -> None:
 
     with pytest.raises(ValueError, match="work failed"):
         while_pushing(solver, fail)
-    assert solver.num_scopes() == 1
+    assert solver.num_scopes() == 0  # the push is undone
     assert gc.isenabled()
 
 
