@@ -68,9 +68,12 @@ class ClassVerdicts:
         cluster: Cluster,
         settings: Settings,
         pod_groups: Sequence[Sequence[Pod]] | None = None,
+        like: "ClassVerdicts | None" = None,
     ) -> None:
         """`pod_groups` are the classes when the caller made them (diff: both revisions must
-        share them); by default the cluster's pods are grouped here."""
+        share them); by default the cluster's pods are grouped here. `like`: verdicts over
+        the very same `pod_groups` (another revision's), whose bit sets of pods and of
+        selectors are reused (only the namespaces' labels may differ)."""
         self.cluster = cluster
         self.settings = settings
         self.namespaces = {namespace.name: namespace for namespace in cluster.namespaces}
@@ -82,12 +85,19 @@ class ClassVerdicts:
             id(pod): pod_class.index for pod_class in self.classes for pod in pod_class.pods
         }
         self.all = (1 << len(self.classes)) - 1
-        self.labels = PodBits([c.pods[0] for c in self.classes], cluster.namespaces)
+        assert like is None or [c.pods[0] for c in like.classes] == [
+            c.pods[0] for c in self.classes
+        ], "`like` is over other classes"
+        self.labels: PodBits = (
+            PodBits([c.pods[0] for c in self.classes], cluster.namespaces)
+            if like is None
+            else like.labels.with_namespaces(cluster.namespaces)
+        )
         """Bit sets over the classes, one pod standing for each."""
         self.governed = self.labels.governed
         self.by_port = self.labels.by_port
         self._block_cache: dict[IPBlock, int] = {}
-        self._indices_cache: dict[int, list[int]] = {}
+        self._indices_cache: dict[int, list[int]] = {} if like is None else like._indices_cache
         self._positions: dict[str, list[int]] | None = None
         """Where each namespace's policies are in the cluster's list, once asked."""
         self.rules = self._rules()

@@ -73,9 +73,10 @@ class DiffSearch:
                 )
             }
         )
+        head = ClassVerdicts(revisions.merged, revisions.settings, pod_groups)
         return ClassChanges(
-            head=ClassVerdicts(revisions.merged, revisions.settings, pod_groups),
-            base=ClassVerdicts(base, revisions.settings, pod_groups),
+            head=head,
+            base=ClassVerdicts(base, revisions.settings, pod_groups, like=head),
             units=sum(1 << index for index in self.symbolic.units),
             single=sum(1 << c.index for c in encoding.classes if is_single_pod(c.pods)),
             focus=sum(
