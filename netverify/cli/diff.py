@@ -26,6 +26,7 @@ from netverify.cli.common import (
     TimeoutOption,
     cluster_source,
     input_error,
+    keep_until_exit,
     long_lived,
     print_warnings,
     settings_sources,
@@ -106,6 +107,7 @@ def diff(
                 limits,
                 sides.labels,
                 max_findings,
+                keep=keep_until_exit,
             )
     except InputError as error:  # from loading: the diff itself reports in `report.error`
         input_error(error)

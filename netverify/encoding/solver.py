@@ -1,8 +1,10 @@
 """The one place solvers are made (fixed seeds, a wall-clock timeout and a resource limit)
 and the one place Z3's global context is replaced, both for deterministic answers."""
 
+import gc
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -128,3 +130,42 @@ def in_context(context: z3.Context) -> Iterator[None]:
         yield
     finally:
         z3.z3._main_ctx = saved
+
+
+def while_pushing(solver: z3.Solver, work: Callable[[], object]) -> None:
+    """`solver.push()` in a second thread while `work()` runs in this one.
+
+    A first push makes Z3 take in (internalise) every assertion, a quarter of a second for a
+    large cluster's domain, in C, without Python's lock: on a machine with a second core,
+    Python work that needs no solver can run meanwhile. `work` must make no Z3 call, nor let
+    go of the last reference to a Z3 object (which calls into Z3): a Z3 context is not
+    thread-safe. For that reason the cyclic garbage collector, which could free Z3 objects
+    in this thread, is paused until both are done. The solver ends in the same state as
+    after a plain `push` (the same later answers and models); when either raises, as it was
+    before (the push undone)."""
+    failure: list[BaseException] = []
+
+    def push() -> None:
+        try:
+            solver.push()
+        except BaseException as error:  # re-raised in the caller's thread
+            failure.append(error)
+
+    collecting = gc.isenabled()
+    gc.disable()
+    pusher = threading.Thread(target=push, name="netverify-push")
+    try:
+        pusher.start()
+        try:
+            work()
+        except BaseException:
+            pusher.join()
+            if not failure:
+                solver.pop()
+            raise
+        pusher.join()
+    finally:
+        if collecting:
+            gc.enable()
+    if failure:
+        raise failure[0]

@@ -56,7 +56,6 @@ class BitRule:
     subjects: int
     peers: int
     subject_indices: list[int] = field(default_factory=list)
-    peer_indices: list[int] = field(default_factory=list)
     port_set: int = -1
     """The index of the rule's `ports` among the verdicts' `port_sets`; -1: every port."""
 
@@ -69,9 +68,12 @@ class ClassVerdicts:
         cluster: Cluster,
         settings: Settings,
         pod_groups: Sequence[Sequence[Pod]] | None = None,
+        like: "ClassVerdicts | None" = None,
     ) -> None:
         """`pod_groups` are the classes when the caller made them (diff: both revisions must
-        share them); by default the cluster's pods are grouped here."""
+        share them); by default the cluster's pods are grouped here. `like`: verdicts over
+        the very same `pod_groups` (another revision's), whose bit sets of pods and of
+        selectors are reused (only the namespaces' labels may differ)."""
         self.cluster = cluster
         self.settings = settings
         self.namespaces = {namespace.name: namespace for namespace in cluster.namespaces}
@@ -83,12 +85,19 @@ class ClassVerdicts:
             id(pod): pod_class.index for pod_class in self.classes for pod in pod_class.pods
         }
         self.all = (1 << len(self.classes)) - 1
-        self.labels = PodBits([c.pods[0] for c in self.classes], cluster.namespaces)
+        assert like is None or [c.pods[0] for c in like.classes] == [
+            c.pods[0] for c in self.classes
+        ], "`like` is over other classes"
+        self.labels: PodBits = (
+            PodBits([c.pods[0] for c in self.classes], cluster.namespaces)
+            if like is None
+            else like.labels.with_namespaces(cluster.namespaces)
+        )
         """Bit sets over the classes, one pod standing for each."""
         self.governed = self.labels.governed
         self.by_port = self.labels.by_port
         self._block_cache: dict[IPBlock, int] = {}
-        self._indices_cache: dict[int, list[int]] = {}
+        self._indices_cache: dict[int, list[int]] = {} if like is None else like._indices_cache
         self._positions: dict[str, list[int]] | None = None
         """Where each namespace's policies are in the cluster's list, once asked."""
         self.rules = self._rules()
@@ -228,7 +237,6 @@ class ClassVerdicts:
                             subjects=subjects,
                             peers=peers,
                             subject_indices=self.indices(subjects),
-                            peer_indices=self.indices(peers),
                             port_set=(
                                 port_sets.setdefault(rule.ports, len(port_sets))
                                 if rule.ports
@@ -288,28 +296,19 @@ class ClassVerdicts:
             for c in self.classes
         ]
         ingress = [~self.isolated[Direction.INGRESS] & self.all for _ in self.classes]
+        reach = _Reach()
         for rule in self.rules:
             if rule.port_set < 0:
-                self._add(rule, self.all, egress, ingress, self.all)
+                reach.add(rule, self.all, self.all)
+        self._spread(reach, egress, ingress)
         return egress, ingress
 
-    def _add(
-        self, rule: BitRule, ports: int, egress: list[int], ingress: list[int], focus: int
-    ) -> None:
-        if rule.direction is Direction.EGRESS:
-            reached = rule.peers & ports
-            if not rule.subjects & focus:
-                reached &= focus
-            if reached:
-                for index in rule.subject_indices:
-                    egress[index] |= reached
-        else:
-            reached = rule.subjects & ports
-            if not reached:
-                return
-            peers = rule.peer_indices if reached & focus else self.indices(rule.peers & focus)
-            for index in peers:
-                ingress[index] |= reached
+    def _spread(self, reach: "_Reach", egress: list[int], ingress: list[int]) -> None:
+        """Add what `reach` gathered to the rows: each source class of a gathered set once."""
+        for rows, gathered in ((egress, reach.egress), (ingress, reach.ingress)):
+            for sources, reached in gathered.items():
+                for index in self.indices(sources):
+                    rows[index] |= reached
 
     def rows(self, protocol: Protocol, port: int, focus: int | None = None) -> list[int]:
         """For each source class, the destination classes it reaches on `protocol`/`port`
@@ -321,10 +320,12 @@ class ClassVerdicts:
         is the few namespaces a change touched."""
         focus = self.all if focus is None else focus
         egress, ingress = list(self._base[0]), list(self._base[1])
+        reach = _Reach()
         for ports, rules in zip(self.port_set_bits(protocol, port), self.ported, strict=True):
             if ports:
                 for rule in rules:
-                    self._add(rule, ports, egress, ingress, focus)
+                    reach.add(rule, ports, focus)
+        self._spread(reach, egress, ingress)
         return [out & into for out, into in zip(egress, ingress, strict=True)]
 
     def pair_allowed(self, source: int, destination: int, protocol: Protocol, port: int) -> bool:
@@ -378,6 +379,34 @@ class ClassVerdicts:
             for index, policy in enumerate(self.cluster.policies):
                 self._positions.setdefault(policy.namespace, []).append(index)
         return self._positions.get(namespace, [])
+
+
+class _Reach:
+    """What rules add to the verdict rows, gathered by the source classes they add it to:
+    a row is an OR, and thousands of rules share a few hundred subject and peer sets, so
+    each source's row is widened once per set rather than once per rule (most of `rows`'s
+    time was those per-rule, per-class ORs of long bit sets)."""
+
+    def __init__(self) -> None:
+        self.egress: dict[int, int] = {}
+        """Source classes (a rule's subjects) -> the destinations their egress allows."""
+        self.ingress: dict[int, int] = {}
+        """Source classes (a rule's peers) -> the destinations whose ingress admits them."""
+
+    def add(self, rule: BitRule, ports: int, focus: int) -> None:
+        """The rule, admitting destinations `ports`; with `focus`, a rule's sources and
+        destinations outside it are left out where the rows' contract allows (`rows`)."""
+        if rule.direction is Direction.EGRESS:
+            reached = rule.peers & ports
+            if not rule.subjects & focus:
+                reached &= focus
+            if reached:
+                self.egress[rule.subjects] = self.egress.get(rule.subjects, 0) | reached
+        else:
+            reached = rule.subjects & ports
+            if reached:
+                sources = rule.peers if reached & focus else rule.peers & focus
+                self.ingress[sources] = self.ingress.get(sources, 0) | reached
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ for each, `netverify.engine.bitsets`) and over the existing pods one by one (lin
 """
 
 from collections.abc import Callable, Iterable, Sequence
+from copy import copy
 
 from netverify.model import (
     LabelRequirement,
@@ -64,6 +65,14 @@ class PodBits:
                     self.by_port[named] = self.by_port.get(named, 0) | bit
         self._labels = _SelectorCache(self._labels_bits)
         self._namespace_selectors = _SelectorCache(self._namespace_selector_bits)
+
+    def with_namespaces(self, namespaces: Sequence[Namespace]) -> "PodBits":
+        """The same pods in namespaces labelled otherwise (another revision's): the pods'
+        tables and their selectors' bits are shared, the namespace selectors' are not."""
+        other = copy(self)
+        other.namespaces = namespaces
+        other._namespace_selectors = _SelectorCache(other._namespace_selector_bits)
+        return other
 
     def pod_selector_bits(self, selector: LabelSelector) -> int:
         """Governed pods whose labels the selector matches."""

@@ -52,3 +52,33 @@ def test_selectors_policies_and_peers_match_as_the_evaluator_has_it(
                     for i, end in enumerate(ends)
                     if peer_matches(peer, policy.namespace, end, Settings())
                 ]
+
+
+@PROPERTY
+@given(cluster=clusters(max_pods=6, max_policies=4), data=st.data())
+def test_the_same_pods_in_relabelled_namespaces_answer_as_fresh_bits(
+    cluster: Cluster, data: st.DataObject
+) -> None:
+    """`with_namespaces` (a diff's other revision) shares the pods' tables and selector
+    answers, but answers namespace selectors over its own namespaces."""
+    relabelled = [
+        namespace.model_copy(update={"labels": {**namespace.labels, "env": "changed"}})
+        if data.draw(st.booleans())
+        else namespace
+        for namespace in cluster.namespaces
+    ]
+    first = PodBits(cluster.pods, cluster.namespaces)
+    drawn = data.draw(selectors())
+    first.namespace_selector_bits(drawn)  # answered over the first namespaces: not reused
+    first.labels_bits(drawn)
+    shared = first.with_namespaces(relabelled)
+    fresh = PodBits(cluster.pods, relabelled)
+    assert shared.labels_bits(drawn) == fresh.labels_bits(drawn)
+    assert shared.namespace_selector_bits(drawn) == fresh.namespace_selector_bits(drawn)
+    for policy in cluster.policies:
+        for rule in (*policy.ingress, *policy.egress):
+            for peer in rule.peers:
+                if peer.ip_block is None:
+                    assert shared.peer_bits(peer, policy.namespace) == fresh.peer_bits(
+                        peer, policy.namespace
+                    )

@@ -21,6 +21,7 @@ from netverify.engine.diff.findings import Product, merged_findings
 from netverify.engine.diff.revisions import Revisions
 from netverify.engine.diff.search import DiffSearch, Searched, limit_reason
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
+from netverify.engine.prove import Keep
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description
 from netverify.engine.tierbits import tier_assumptions
@@ -68,10 +69,15 @@ def diff(
     limits: SolverLimits,
     labels: tuple[str, str] = ("BASE", "HEAD"),
     max_findings: int = DEFAULT_MAX_FINDINGS,
+    keep: Keep | None = None,
 ) -> DiffReport:
-    """Connectivity added (allowed in HEAD only) and removed (allowed in BASE only)."""
+    """Connectivity added (allowed in HEAD only) and removed (allowed in BASE only).
+    `keep` is given the search (its encoding and solvers), for a caller that would rather
+    keep it than free it (`Keep`)."""
     revisions = Revisions(base.cluster, head.cluster, settings)
     search = DiffSearch(SymbolicDiff(revisions, pods, namespaces, limits))
+    if keep:
+        keep(search)
     products: list[Product] = []
     at_limit, reason, error = False, None, None
     try:

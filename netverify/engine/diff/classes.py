@@ -124,6 +124,8 @@ class _ProductSearch:
         self.covered: dict[int, int] = {}
         """Source class -> destination classes an earlier product covers."""
         self.sources = sorted({source for row in rows for source in row})
+        self._rows_of: dict[int, int] | None = None
+        self._row_vectors: list[tuple[int, ...]] = []
 
     def products(self) -> Iterator[ClassProduct]:
         for source in self.sources:
@@ -150,17 +152,39 @@ class _ProductSearch:
             alike &= row.get(source, 0) if changed else ~row.get(source, 0)
         return alike
 
-    def _alike_at(self, source: int, signature: tuple[bool, ...], destination: int) -> bool:
+    def _alike_at(
+        self, source: int, signature: tuple[bool, ...], destination: int, known: dict[int, bool]
+    ) -> bool:
         """Whether `destination` is one of `_alike(source, signature)`: one bit of each row,
         where the whole of `_alike` takes every row's every bit (asked of every source for
-        every product)."""
+        every product). `known`: the answers so far for this signature and destination, by
+        the sources' row vectors (`_row_vector`): sources whose rows are alike on every
+        probe answer alike, and most sources share their vector with many others."""
         bit = 1 << destination
         if not self.units & bit or self.covered.get(source, 0) & bit:
             return False
-        return all(
-            bool(row.get(source, 0) & bit) == changed
-            for row, changed in zip(self.rows, signature, strict=True)
-        )
+        vector = self._row_vector(source)
+        alike = known.get(vector)
+        if alike is None:
+            alike = known[vector] = all(
+                bool(changed_bits & bit) == changed
+                for changed_bits, changed in zip(self._row_vectors[vector], signature, strict=True)
+            )
+        return alike
+
+    def _row_vector(self, source: int) -> int:
+        """The number of the source's row vector (its changed destinations on each probe),
+        the same for sources whose vectors are equal; numbered once, on the first ask."""
+        if self._rows_of is None:
+            numbers: dict[tuple[int, ...], int] = {}
+            self._rows_of = {
+                other: numbers.setdefault(
+                    tuple(row.get(other, 0) for row in self.rows), len(numbers)
+                )
+                for other in self.sources
+            }
+            self._row_vectors = list(numbers)
+        return self._rows_of[source]
 
     def _product(self, source: int, destination: int) -> ClassProduct:
         """The witness pair's product: the destinations alike for the witness's source and
@@ -180,10 +204,11 @@ class _ProductSearch:
                 destinations &= ~(1 << other)
         # Sources: changed alike towards the witness's destination, by the same rules.
         sources = [source]
+        known: dict[int, bool] = {}
         for other in self.sources:
             if (
                 other != source
-                and self._alike_at(other, signature, destination)
+                and self._alike_at(other, signature, destination, known)
                 and [id(r) for r in self._admitting(Direction.INGRESS, other, destination, port)]
                 == ingress
                 and (self._egress_alike(other, egress, port) >> destination) & 1

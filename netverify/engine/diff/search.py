@@ -13,7 +13,7 @@ import z3
 
 from netverify.encoding.classes import is_single_pod
 from netverify.encoding.groups import ClassGroup
-from netverify.encoding.solver import unknown_reason
+from netverify.encoding.solver import unknown_reason, while_pushing
 from netverify.engine.bitsets import ClassVerdicts
 from netverify.engine.diff.classes import ClassChanges, ClassProduct, always_node_local
 from netverify.engine.diff.findings import Product, product_of
@@ -73,9 +73,10 @@ class DiffSearch:
                 )
             }
         )
+        head = ClassVerdicts(revisions.merged, revisions.settings, pod_groups)
         return ClassChanges(
-            head=ClassVerdicts(revisions.merged, revisions.settings, pod_groups),
-            base=ClassVerdicts(base, revisions.settings, pod_groups),
+            head=head,
+            base=ClassVerdicts(base, revisions.settings, pod_groups, like=head),
             units=sum(1 << index for index in self.symbolic.units),
             single=sum(1 << c.index for c in encoding.classes if is_single_pod(c.pods)),
             focus=sum(
@@ -93,20 +94,23 @@ class DiffSearch:
         symbolic = self.symbolic
         solver, encoding = symbolic.solver, symbolic.encoding
         now, before = symbolic.now_before(change)
-        products: list[Product] = []
         # A search of this change may have run before with a smaller budget: it starts over.
         self.grouping.reported.forget(change)
         existing_first = z3.Bool(f"diff.{change.value}.existing_first")
-        solver.push()
+        early: list[tuple[list[Product], bool]] = []
+        if symbolic.units and "class_changes" not in self.__dict__:
+            # Z3 takes in the search's formulas on its first push while the bit sets compare
+            # the classes and their products are replayed, none of which calls Z3.
+            while_pushing(solver, lambda: early.append(self._class_products(change, budget)))
+        else:
+            solver.push()
         try:
             solver.add(now, z3.Not(before))
             ends = (encoding.flow.source, encoding.flow.destination)
             solver.add(z3.Implies(existing_first, z3.And([encoding.existing_pod(e) for e in ends])))
-            class_products = self.class_changes.products(change) if symbolic.units else ()
-            for product in class_products:
-                if len(products) >= budget:
-                    return Searched(products, at_limit=True)
-                products.append(self._class_product(change, product))
+            products, at_limit = early[0] if early else self._class_products(change, budget)
+            if at_limit:
+                return Searched(products, at_limit=True)
             passes = [[existing_first], []] if symbolic.pods is PodScope.ANY else [[]]
             for assumptions in passes:
                 while True:
@@ -136,6 +140,16 @@ class DiffSearch:
             return Searched(products)
         finally:
             solver.pop()
+
+    def _class_products(self, change: Change, budget: int) -> tuple[list[Product], bool]:
+        """The bit sets' products of the change (`_class_product`), at most `budget`, and
+        whether more exist."""
+        products: list[Product] = []
+        for product in self.class_changes.products(change) if self.symbolic.units else ():
+            if len(products) >= budget:
+                return products, True
+            products.append(self._class_product(change, product))
+        return products, False
 
     def _product(self, change: Change, flow: Flow) -> Product:
         """The solver's witness's product, taking in the other groups changed alike; every
