@@ -140,9 +140,11 @@ def while_pushing(solver: z3.Solver, work: Callable[[], object]) -> None:
     Python work that needs no solver can run meanwhile. `work` must make no Z3 call, nor let
     go of the last reference to a Z3 object (which calls into Z3): a Z3 context is not
     thread-safe. For that reason the cyclic garbage collector, which could free Z3 objects
-    in this thread, is paused until both are done. The solver ends in the same state as
-    after a plain `push` (the same later answers and models); when either raises, as it was
-    before (the push undone)."""
+    in this thread, is paused until both are done. The solver ends with the assertions of a
+    plain `push`, so later answers are the same; later models may differ from a plain push's,
+    because pausing the collector moves when Z3 objects are freed and so the ids Z3 gives new
+    terms (a run is still reproducible: the same input, the same models). When either
+    raises, the solver is as it was before (the push undone)."""
     failure: list[BaseException] = []
 
     def push() -> None:
