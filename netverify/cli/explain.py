@@ -59,7 +59,8 @@ def explain(
 ) -> None:
     """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
     placement: traffic between a node and its pods is always allowed), 1 blocked, 3 unknown
-    (a policy kind netverify does not model may decide it otherwise).
+    (a policy kind netverify does not model may decide it otherwise, or the verdict depends
+    on an order of admin policies that the API leaves open).
 
     A flow to a Service (by name or ClusterIP) is decided for each backend on its target
     port: exit 0 when some backend is reachable, 1 when none is, 2 when it has none."""
@@ -91,13 +92,18 @@ def explain(
 
 def _exit_code(explanations: Sequence[Explanation]) -> int:
     """0 when some flow is allowed, 1 when none is; 3 (unknown) when every allowed flow,
-    or where none is, some blocked one, may be decided otherwise by a policy object
-    netverify does not model."""
+    or where none is, some blocked one, may be decided otherwise: by a policy object
+    netverify does not model, or by an order of admin policies the API leaves open."""
     allowed = [explanation for explanation in explanations if explanation.allowed]
     if allowed:
-        sure = any(not explanation.may_be_decided_by for explanation in allowed)
+        sure = any(_decided(explanation) for explanation in allowed)
     else:
-        sure = not any(explanation.may_be_decided_by for explanation in explanations)
+        sure = all(_decided(explanation) for explanation in explanations)
     if not sure:
         return EXIT_UNKNOWN
     return EXIT_HOLDS if allowed else EXIT_VIOLATED
+
+
+def _decided(explanation: Explanation) -> bool:
+    """Whether the verdict shown is the cluster's whatever netverify cannot know."""
+    return not explanation.may_be_decided_by and not explanation.order_dependent

@@ -119,3 +119,14 @@ def test_validate_summarises_the_tiers(devprod: Path) -> None:
     code, out, _ = _run("validate", ".")
     assert code == 0
     assert "admin tier: 1 (cnp/dev-guard (priority 10))" in out.splitlines()
+
+
+def test_explain_is_unknown_on_an_open_order(devprod: Path) -> None:
+    """The verdict shown follows netverify's order; where the API leaves the order open and
+    the verdict depends on it, explain exits 3 as prove says unknown, never 0 or 1."""
+    code, _, _ = _run("explain", ".", "--from", "dev/web", "--to", "prod/web", "--port", "8080")
+    assert code == 1
+    (devprod / "allow.yaml").write_text(ALLOW)
+    code, out, _ = _run("explain", ".", "--from", "dev/web", "--to", "prod/web", "--port", "8080")
+    assert code == 3, out
+    assert "depends on the order of anp/allow-prod and cnp/dev-guard" in out
