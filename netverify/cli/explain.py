@@ -60,7 +60,8 @@ def explain(
     """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
     placement: traffic between a node and its pods is always allowed), 1 blocked, 3 unknown
     (a policy kind netverify does not model may decide it otherwise, or the verdict depends
-    on an order of admin policies that the API leaves open).
+    on an order of admin policies that the API leaves open, or on the address in the pod
+    CIDRs of a pod whose address the manifests do not give).
 
     A flow to a Service (by name or ClusterIP) is decided for each backend on its target
     port: exit 0 when some backend is reachable, 1 when none is, 2 when it has none."""
@@ -105,5 +106,10 @@ def _exit_code(explanations: Sequence[Explanation]) -> int:
 
 
 def _decided(explanation: Explanation) -> bool:
-    """Whether the verdict shown is the cluster's whatever netverify cannot know."""
-    return not explanation.may_be_decided_by and not explanation.order_dependent
+    """Whether the verdict shown is the cluster's whatever netverify cannot know (the
+    policies it does not model, the order the API leaves open, the pods' addresses)."""
+    return (
+        not explanation.may_be_decided_by
+        and not explanation.order_dependent
+        and explanation.address_dependent is None
+    )

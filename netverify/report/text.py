@@ -162,6 +162,27 @@ def decision_lines(decision: FlowDecision, sources: SourceMap) -> list[str]:
     return [describe_node_local(decision), *sides] if decision.node_local else sides
 
 
+def _address_lines(explanation: Explanation, sources: SourceMap) -> list[str]:
+    """Last, where an end had no known address and the pod CIDRs gave it some: that the
+    verdict is the same at each, or the flow at addresses where it differs, with its
+    reasons."""
+    if not explanation.addresses:
+        return []
+    cidrs = ", ".join(map(str, explanation.addresses))
+    other = explanation.address_dependent
+    if other is None:
+        return [
+            f"  note: a pod without a known address was decided at every address in the pod "
+            f"CIDRs {cidrs} that the policies tell apart: the same verdict at each, shown at one"
+        ]
+    verdict = "allowed" if other.allowed else "blocked"
+    return [
+        f"  unknown: the verdict depends on pod addresses the manifests do not give (pod "
+        f"CIDRs {cidrs}): {verdict} at {describe_flow(other.flow)}",
+        *(f"    {line}" for line in decision_lines(other, sources)),
+    ]
+
+
 def format_explain(explanation: Explanation, sources: SourceMap) -> str:
     """`explain`'s answer for one flow; where the ends may share a node, per placement."""
     decision, same_node = explanation.decision, explanation.same_node
@@ -182,7 +203,7 @@ def format_explain(explanation: Explanation, sources: SourceMap) -> str:
         )
     if same_node is None:
         lines += [f"  {line}" for line in decision_lines(decision, sources)]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + _address_lines(explanation, sources)) + "\n"
     if same_node.allowed != decision.allowed:
         placed = "allowed" if same_node.allowed else "blocked"
         lines[0] = (
@@ -197,7 +218,7 @@ def format_explain(explanation: Explanation, sources: SourceMap) -> str:
     lines += [f"    {line}" for line in same_node_lines]
     lines.append("  across nodes:")
     lines += [f"    {line}" for line in decision_lines(decision, sources)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _address_lines(explanation, sources)) + "\n"
 
 
 def format_service_explain(explanation: ServiceExplanation, sources: SourceMap) -> str:

@@ -1,0 +1,105 @@
+"""Pods without a known address get one in `podCIDRs` on every command: explain decides the
+flow at every address the policies tell apart (network-policy-api's conformance test
+CNPAdminTierEgressInlineCIDRPeers denies 0.0.0.0/0 to pods whose addresses the manifests do
+not give: prove with podCIDRs said blocked, explain said allowed)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from netverify.cli.app import app
+
+MANIFESTS = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: default, labels: {app: client}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: server, namespace: default, labels: {app: server}}
+spec: {containers: [{name: web, ports: [{containerPort: 80}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-client-subnet, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: server}}
+  ingress:
+  - from: [{ipBlock: {cidr: 10.0.0.0/24}}]
+"""
+"""The server admits only 10.0.0.0/24; no pod has a known address."""
+
+DENY_EVERY_NETWORK = """\
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: no-internet}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: client}}}}
+  egress:
+  - {name: deny-every-network, action: Deny, to: [{networks: [0.0.0.0/0, "::/0"]}]}
+"""
+
+SPEC = """\
+manifests: [manifests.yaml]
+invariants:
+- name: client-reaches-server
+  require: {from: {pod: {app: client}}, to: {pod: {app: server}}, ports: [80]}
+"""
+FLOW = ["--from", "default/client", "--to", "default/server", "--port", "80"]
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "manifests.yaml").write_text(MANIFESTS)
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("pod_cidr", "verdict"),
+    [
+        ([], 1),  # no address: the ipBlock matches no pod
+        (["--pod-cidr", "10.0.0.0/24"], 0),  # every address is in the ipBlock
+        (["--pod-cidr", "10.1.0.0/16"], 1),  # none is
+        (["--pod-cidr", "10.0.0.0/23"], 3),  # half are: it depends on the address
+    ],
+)
+def test_explain_and_prove_agree_at_every_pod_address(
+    folder: Path, pod_cidr: list[str], verdict: int
+) -> None:
+    code, out = _run("explain", "manifests.yaml", *FLOW, *pod_cidr)
+    assert code == verdict, out
+    proved, proof = _run("prove", "spec.yaml", *pod_cidr)
+    assert proved == (0 if verdict == 0 else 1), proof
+
+
+def test_explain_says_which_addresses_decide_otherwise(folder: Path) -> None:
+    code, out = _run("explain", "manifests.yaml", *FLOW, "--pod-cidr", "10.0.0.0/23")
+    assert code == 3
+    assert "unknown: the verdict depends on pod addresses the manifests do not give" in out
+    assert "blocked at default/client (app=client) [10.0.1.0]" in out
+    _, out = _run("explain", "manifests.yaml", *FLOW, "--pod-cidr", "10.0.0.0/23", "-f", "json")
+    answer = json.loads(out)
+    assert answer["allowed"] is True
+    assert answer["addresses"] == ["10.0.0.0/23"]
+    assert answer["address_dependent"]["allowed"] is False
+    assert answer["address_dependent"]["from"]["ip"] == "10.0.1.0"
+
+
+def test_an_admin_deny_of_every_network_blocks_pods_given_addresses(folder: Path) -> None:
+    pods = MANIFESTS.split("---\napiVersion: networking.k8s.io/v1")[0]
+    (folder / "manifests.yaml").write_text(pods + "---\n" + DENY_EVERY_NETWORK)
+    code, out = _run("explain", "manifests.yaml", *FLOW, "--pod-cidr", "10.244.0.0/16")
+    assert code == 1, out
+    assert 'egress: BLOCKED by admin tier: cnp/no-internet egress[0] "deny-every-network"' in out
+    assert "the same verdict at each, shown at one" in out
