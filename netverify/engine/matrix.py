@@ -45,6 +45,7 @@ from netverify.model.matrix import (
     MatrixWitness,
     PodRows,
 )
+from netverify.semantics.addresses import mentioned_networks
 from netverify.semantics.evaluator import may_share_node
 
 EXPLAIN_LIMIT = 20_000
@@ -120,6 +121,29 @@ def _add(entities: dict[str, _Entity], name: str, pod: Pod) -> None:
     entity.host_network = entity.host_network or pod.host_network
 
 
+def _address_dependent(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
+    """A note when pods without a known address may match an ipBlock or networks peer at
+    the addresses `podCIDRs` give them: the bit sets leave them at no address (matching no
+    such peer), so the cells with such an end may differ from what is shown (`explain`
+    decides one at every address)."""
+    unknown = [pod for pod in cluster.pods if not pod.ips and not pod.host_network]
+    networks = mentioned_networks(cluster)
+    if not unknown or not any(
+        network.version == cidr.version and network.overlaps(cidr)
+        for network in networks
+        for cidr in settings.pod_cidrs
+    ):
+        return ()
+    cidrs = ", ".join(map(str, settings.pod_cidrs))
+    return (
+        f"cells with an end among the {len(unknown)} pod{'s' if len(unknown) > 1 else ''} "
+        "without a known address may differ from what is shown: they are shown matching no "
+        f"ipBlock or networks peer, but have addresses in the pod CIDRs {cidrs}, which such "
+        "peers overlap (explain decides a flow at every address; status.podIP gives a pod "
+        "its own)",
+    )
+
+
 class MatrixComputation:
     """A connectivity matrix being computed: its description (`matrix`) at once, its rows
     one at a time (`rows()`), so that a caller writing them out holds one row, not every
@@ -180,7 +204,7 @@ class MatrixComputation:
                 "a pod with several addresses uses its first one",
                 *tier_assumptions(cluster, "a cell is allowed when some order allows it"),
             ),
-            undecided=undecided_cells(cluster),
+            undecided=(*undecided_cells(cluster), *_address_dependent(cluster, settings)),
             sources=loaded.sources,
         )
 

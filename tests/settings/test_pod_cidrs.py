@@ -103,3 +103,18 @@ def test_an_admin_deny_of_every_network_blocks_pods_given_addresses(folder: Path
     assert code == 1, out
     assert 'egress: BLOCKED by admin tier: cnp/no-internet egress[0] "deny-every-network"' in out
     assert "the same verdict at each, shown at one" in out
+
+
+def test_matrix_says_which_cells_pod_addresses_may_decide(folder: Path) -> None:
+    """The bit sets leave pods without a known address at none: with podCIDRs that an
+    ipBlock overlaps, the matrix says its cells with such an end may differ (it showed the
+    network-policy-api conformance pods reaching each other through an Admin Deny of
+    0.0.0.0/0, under the assumption 'pods ... have one in the pod CIDRs')."""
+    code, out = _run("matrix", "manifests.yaml", "--pod-cidr", "10.0.0.0/23", "-f", "json")
+    assert code == 0
+    (note,) = json.loads(out)["undecided"]
+    assert note.startswith("cells with an end among the 2 pods without a known address")
+    _, out = _run("matrix", "manifests.yaml", "--pod-cidr", "10.1.0.0/16", "-f", "json")
+    assert "undecided" not in json.loads(out)
+    _, out = _run("matrix", "manifests.yaml", "-f", "json")
+    assert "undecided" not in json.loads(out)
