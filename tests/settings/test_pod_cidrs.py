@@ -118,3 +118,41 @@ def test_matrix_says_which_cells_pod_addresses_may_decide(folder: Path) -> None:
     assert "undecided" not in json.loads(out)
     _, out = _run("matrix", "manifests.yaml", "-f", "json")
     assert "undecided" not in json.loads(out)
+
+
+HOST_AGENT = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: agent, namespace: default, labels: {app: agent}}
+spec: {hostNetwork: true, containers: [{name: a, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: server, namespace: default, labels: {app: server}}
+spec: {containers: [{name: web, image: x, ports: [{containerPort: 80}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: pods-only, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: server}}
+  ingress:
+  - from: [{ipBlock: {cidr: 10.244.0.0/16}}]
+"""
+"""The server admits only the pod CIDR; the agent is a hostNetwork pod, whose address (its
+node's) the manifests do not give."""
+
+
+def test_a_host_network_pod_gets_no_address_in_the_pod_cidrs(folder: Path) -> None:
+    """A hostNetwork pod's address is its node's, not one of the pod CIDRs: prove gave the
+    agent 10.244.0.0, inside the server's ipBlock, and said the require holds, while across
+    nodes the agent (at its node's address) is blocked, as explain says."""
+    (folder / "manifests.yaml").write_text(HOST_AGENT)
+    (folder / "spec.yaml").write_text(SPEC.replace("app: client", "app: agent"))
+    code, out = _run("prove", "spec.yaml", "--pod-cidr", "10.244.0.0/16")
+    assert code == 1, out
+    assert "a blocked flow: default/agent (app=agent) -> default/server" in out
+    assert "(hostNetwork pods: their node's, outside them" in out
+    flow = ["--from", "default/agent", "--to", "default/server", "--port", "80"]
+    code, out = _run("explain", "manifests.yaml", *flow, "--pod-cidr", "10.244.0.0/16")
+    assert "blocked across nodes" in out
