@@ -659,3 +659,37 @@ def test_a_peer_narrowed_to_a_contradiction_goes_rather_than_narrows(tmp_path: P
     assert first.why.startswith("drops the peer that admits just app not in {other}"), whys
     (edit,) = first.edits
     assert edit.after.ingress == ()
+
+
+FROM_MONITOR_AND_PROBE = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: monitor-access, namespace: b}
+spec:
+  podSelector: {}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: monitor}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: probe-access, namespace: b}
+spec:
+  podSelector: {}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: probe}
+"""
+
+
+def test_a_fix_of_two_policies_says_which_policy_each_repair_edits(tmp_path: Path) -> None:
+    """Found on sock-shop: removing cortex-access's rule and carts-db-access's read 'removes
+    the rule, whose only peer admits just name not in {carts}; and removes the rule, whose
+    only peer admits just name not in {carts}', the two policies nowhere in the sentence."""
+    report = _fix(_write(tmp_path, FROM_MONITOR_AND_PROBE, ONLY_OTHER_REACHES_SERVER_ALONE))
+    (entry,) = report.invariants
+    both = next(fix.candidate for fix in entry.fixes if len(fix.candidate.edits) == 2)
+    removal = "removes the rule, whose only peer admits just app not in {other}"
+    assert both.why == f"{removal} (b/monitor-access); and {removal} (b/probe-access)"
