@@ -298,7 +298,8 @@ def format_lint(report: LintReport) -> str:
         counts[found.severity] += 1
     summary = ", ".join(f"{counts[severity]} {severity.value}" for severity in FindingSeverity)
     suffix = f" ({len(report.suppressed)} suppressed)" if report.suppressed else ""
-    lines.append(f"{len(report.findings)} findings: {summary}{suffix}")
+    count = len(report.findings)
+    lines.append(f"{count} finding{'' if count == 1 else 's'}: {summary}{suffix}")
     return "\n".join(lines) + "\n"
 
 
