@@ -116,12 +116,17 @@ def _said_as_template(
     errors: list[Diagnostic], first: int, file: str, path: str, text: str, charts: set[str]
 ) -> None:
     """The errors from `first` on, of a file that is a template rather than manifests, said
-    as one error: the Helm chart it is in (once per chart), or its first template action."""
-    top = path if os.path.isdir(path) else os.path.dirname(file)
-    chart = chart_of(file, top) if path != STDIN else None
+    as one error: the Helm chart it is in (once per chart), or its first template action. A
+    file under the folder given is in a chart when a folder up to that one has a Chart.yaml;
+    a file that fails on a template action, when any folder above it has one (a chart's
+    `templates` given)."""
     lines = [error.span.line for error in errors[first:] if error.span is not None]
-    name = display_name(file)
-    said = chart_error(chart) if chart is not None else template_error(text, name, lines)
+    template = template_error(text, display_name(file), lines)
+    chart = None
+    if path != STDIN:
+        top = path if os.path.isdir(path) else os.path.dirname(file)
+        chart = chart_of(file, top if template is None else os.sep)
+    said = chart_error(chart) if chart is not None else template
     if said is None:
         return
     del errors[first:]

@@ -60,6 +60,18 @@ def test_a_helm_chart_folder_is_one_error_at_its_chart_file(tmp_path: Path) -> N
     assert f"helm template {chart} | netverify validate -" in errors[0]
 
 
+def test_a_chart_s_templates_folder_is_the_chart_s_error(tmp_path: Path) -> None:
+    """ingress-nginx's charts/ingress-nginx/templates given: one error naming the chart, not
+    one per template."""
+    chart = tmp_path / "shop"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text(CHART)
+    (chart / "templates" / "web.yaml").write_text(TEMPLATE)
+    (chart / "templates" / "other.yaml").write_text(TEMPLATE.replace("web", "other"))
+    (error,) = _errors(chart / "templates")
+    assert f"{chart}/Chart.yaml:1" in error and "is a Helm chart" in error
+
+
 def test_a_template_file_is_one_error_at_its_first_action(tmp_path: Path) -> None:
     (tmp_path / "web.yaml").write_text(TEMPLATE)
     (error,) = _errors(tmp_path / "web.yaml")
