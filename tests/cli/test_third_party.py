@@ -343,3 +343,31 @@ def test_a_misspelt_pod_gets_the_closest_name(
         "no pod or workload matches; write namespace/name or an IP address; "
         'did you mean "sock-shop/carts"?' in misspelt.stderr
     )
+
+
+CNP_WITH_ALLOW = """\
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: gress-rules}
+spec:
+  tier: Admin
+  priority: 15
+  subject: {namespaces: {}}
+  egress:
+  - action: Allow
+    to: [{namespaces: {}}]
+  ingress:
+  - action: Allow
+    from: [{namespaces: {}}]
+"""
+
+
+def test_input_errors_come_in_line_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """network-policy-api's conformance CNPs of August 2025 (`Allow`, since `Accept`): the
+    errors came ingress first, at lines 87, 137, 14, 64 of the file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cnp.yaml").write_text(CNP_WITH_ALLOW)
+    result = run("validate", "cnp.yaml")
+    assert result.exit_code == EXIT_INPUT_ERROR
+    lines = [line.split(":")[1] for line in result.stderr.splitlines() if line.startswith("- ")]
+    assert lines == ["9", "12"], result.stderr
