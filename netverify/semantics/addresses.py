@@ -8,6 +8,7 @@ deciding a flow at one address per stretch decides it at every address the pod m
 Without `podCIDRs` the pod keeps no address, and matches no such peer.
 """
 
+from collections.abc import Iterable
 from ipaddress import ip_address
 
 from netverify.model import Cluster, Endpoint, IPAddress, IPNetwork, PodEndpoint, Settings
@@ -67,3 +68,14 @@ def _stretches(pod_cidr: IPNetwork, networks: set[IPNetwork]) -> list[tuple[int,
         cuts.update(cut for cut in (start, after) if low < cut <= high)
     starts = sorted(cuts)
     return [(start, end - 1) for start, end in zip(starts, [*starts[1:], high + 1], strict=True)]
+
+
+def alike_address(pod_cidrs: Iterable[IPNetwork], networks: set[IPNetwork]) -> IPAddress | None:
+    """The first address of the pod CIDRs when `networks` treat all their addresses alike
+    (each stretch in the same networks), so that it stands for every address a pod without
+    a known one may have; None when they tell some apart, or there are no pod CIDRs."""
+    firsts = [ip_address(low) for cidr in pod_cidrs for low, _ in _stretches(cidr, networks)]
+    if not firsts:
+        return None
+    memberships = {tuple(first in network for network in networks) for first in firsts}
+    return firsts[0] if len(memberships) == 1 else None

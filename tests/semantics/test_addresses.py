@@ -3,7 +3,7 @@
 from ipaddress import ip_address, ip_network
 
 from netverify.model import Settings
-from netverify.semantics.addresses import address_choices, mentioned_networks
+from netverify.semantics.addresses import address_choices, alike_address, mentioned_networks
 from tests.semantics.helpers import cluster, ip_block, pod, pod_endpoint, policy, rule
 
 
@@ -35,3 +35,13 @@ def test_a_known_address_or_no_pod_cidrs_leave_the_end_alone() -> None:
     assert address_choices(pod_endpoint(world, unknown), Settings(), set()) == (
         pod_endpoint(world, unknown),
     )
+
+
+def test_an_alike_address_stands_for_the_pod_cidrs_only_when_no_network_tells_them_apart() -> None:
+    pod_cidrs = (ip_network("10.244.0.0/16"),)
+    assert alike_address(pod_cidrs, {ip_network("0.0.0.0/0"), ip_network("::/0")}) == (
+        ip_address("10.244.0.0")
+    )
+    assert alike_address(pod_cidrs, {ip_network("192.168.0.0/16")}) == ip_address("10.244.0.0")
+    assert alike_address(pod_cidrs, {ip_network("10.244.0.0/17")}) is None
+    assert alike_address((), {ip_network("0.0.0.0/0")}) is None

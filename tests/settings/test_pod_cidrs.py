@@ -50,6 +50,7 @@ invariants:
   require: {from: {pod: {app: client}}, to: {pod: {app: server}}, ports: [80]}
 """
 FLOW = ["--from", "default/client", "--to", "default/server", "--port", "80"]
+FROM_CLIENT_TO_SERVER = ("default/client", "default/server")
 
 
 @pytest.fixture
@@ -114,10 +115,26 @@ def test_matrix_says_which_cells_pod_addresses_may_decide(folder: Path) -> None:
     assert code == 0
     (note,) = json.loads(out)["undecided"]
     assert note.startswith("cells with an end among the 2 pods without a known address")
-    _, out = _run("matrix", "manifests.yaml", "--pod-cidr", "10.1.0.0/16", "-f", "json")
-    assert "undecided" not in json.loads(out)
-    _, out = _run("matrix", "manifests.yaml", "-f", "json")
-    assert "undecided" not in json.loads(out)
+    for pod_cidr, allowed in (("10.1.0.0/16", False), ("10.0.0.0/24", True), (None, False)):
+        flags = ["--pod-cidr", pod_cidr] if pod_cidr else []
+        _, out = _run("matrix", "manifests.yaml", *flags, "-f", "json")
+        matrix = json.loads(out)
+        assert "undecided" not in matrix, pod_cidr
+        (cell,) = [c for c in matrix["cells"] if (c["from"], c["to"]) == FROM_CLIENT_TO_SERVER]
+        assert cell["allowed"] is allowed, pod_cidr
+
+
+def test_matrix_gives_pods_the_address_every_pod_cidr_address_is_alike_to(folder: Path) -> None:
+    """An Admin Deny of every network blocks pods at any address the pod CIDRs give them:
+    the matrix showed the client reaching the server (network-policy-api's conformance pods
+    reaching each other through a Deny of 0.0.0.0/0)."""
+    pods = MANIFESTS.split("---\napiVersion: networking.k8s.io/v1")[0]
+    (folder / "manifests.yaml").write_text(pods + "---\n" + DENY_EVERY_NETWORK)
+    _, out = _run("matrix", "manifests.yaml", "--pod-cidr", "10.244.0.0/16", "-f", "json")
+    matrix = json.loads(out)
+    (cell,) = [c for c in matrix["cells"] if (c["from"], c["to"]) == FROM_CLIENT_TO_SERVER]
+    assert cell["allowed"] is False
+    assert "undecided" not in matrix
 
 
 HOST_AGENT = """\
