@@ -172,7 +172,8 @@ def test_an_object_defined_twice_the_same_is_a_warning_and_read_once(workdir: Pa
     loaded = load(workdir, _TWICE_THE_SAME, name="svc.yaml")
     assert [service.name for service in loaded.cluster.services] == ["web"]
     message = (
-        "Service prod/web is defined twice, the same both times: at svc.yaml:1 and at svc.yaml:6"
+        "Service prod/web is defined twice, alike in all that netverify reads: at svc.yaml:1 "
+        "and at svc.yaml:6"
     )
     expected = error(message, 6, None, obj="Service prod/web", file="svc.yaml")
     assert loaded.warnings == (expected.model_copy(update={"severity": Severity.WARNING}),)
@@ -747,3 +748,26 @@ def test_an_extensions_v1beta1_network_policy_says_to_change_its_api_version(
     (warning,) = load(workdir, _BETA_POLICY).warnings
     assert "is not modelled" in warning.message
     assert "networking.k8s.io/v1 has the same fields: change the apiVersion" in warning.message
+
+
+_TWICE_DIFFERENT_ANNOTATIONS = """\
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: sock-shop}
+    ---
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: sock-shop, annotations: {team: shop}}
+    """
+
+
+def test_an_object_defined_twice_alike_but_for_annotations_is_not_called_the_same(
+    workdir: Path,
+) -> None:
+    """sock-shop defines its namespace twice, once annotated: the warning said "the same
+    both times"; the two are alike only in what netverify reads."""
+    (warning,) = load(workdir, _TWICE_DIFFERENT_ANNOTATIONS, name="ns.yaml").warnings
+    assert warning.message == (
+        "Namespace sock-shop is defined twice, alike in all that netverify reads: at ns.yaml:1 "
+        "and at ns.yaml:5"
+    )
