@@ -304,7 +304,10 @@ def test_ingress_peers_are_only_namespaces_and_pods(workdir: Path) -> None:
         '  ingress:\n  - action: Deny\n    from: [{networks: ["10.0.0.0/8"]}]\n'
     )
     diagnostics = load_errors(workdir, text)
-    assert diagnostics[0].message == "must set exactly one of namespaces, pods (set: none)"
+    # The unknown-field warning is not shown beside errors: the error names the field.
+    assert diagnostics[0].message == (
+        "must set exactly one of namespaces, pods (set: none; not allowed here: networks)"
+    )
     assert diagnostics[0].field == "spec.ingress[0].from[0]"
 
 
