@@ -25,7 +25,7 @@ from netverify.cli.common import (
     settings_sources,
     write,
 )
-from netverify.model import Explanation, InputError
+from netverify.model import Cluster, Explanation, InputError, Settings
 from netverify.report.formats import ExplainFormat, explain_formatter
 
 
@@ -60,7 +60,8 @@ def explain(
     """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
     placement: traffic between a node and its pods is always allowed), 1 blocked, 3 unknown
     (a policy kind netverify does not model may decide it otherwise, or the verdict depends
-    on an order of admin policies that the API leaves open, or on the address in the pod
+    on an order of admin policies that the API leaves open, on the node of a host-network end
+    that a `nodes` peer may select, on a `domainNames` peer, or on the address in the pod
     CIDRs of a pod whose address the manifests do not give).
 
     A flow to a Service (by name or ClusterIP) is decided for each backend on its target
@@ -78,17 +79,36 @@ def explain(
     print_warnings(loaded.warnings)
     formatter = explain_formatter(output_format)
     if isinstance(request, Flow):
-        explanation = explain_flow(loaded.cluster, request, settings)
+        explanation = _with_doubt(
+            loaded.cluster, settings, explain_flow(loaded.cluster, request, settings)
+        )
         write(formatter.format_explain(explanation, loaded.sources), None)
         raise typer.Exit(_exit_code([explanation]))
     translated = ServiceExplanation(
         flows=request,
         explanations=tuple(
-            explain_flow(loaded.cluster, backend.flow, settings) for backend in request.backends
+            _with_doubt(
+                loaded.cluster, settings, explain_flow(loaded.cluster, backend.flow, settings)
+            )
+            for backend in request.backends
         ),
     )
     write(formatter.format_service_explain(translated, loaded.sources), None)
     raise typer.Exit(_exit_code(translated.explanations))
+
+
+def _with_doubt(cluster: Cluster, settings: Settings, explanation: Explanation) -> Explanation:
+    """The explanation with why its verdict is no definite answer where admin policies leave
+    it open (the engine's `flow_doubt`, which makes prove's verdict on the flow `unknown`):
+    a `nodes` peer and a host-network end whose node is unknown, a `domainNames` peer.
+    Without admin policies there is none, and the solver's module is not imported."""
+    if not cluster.admin_policies or explanation.order_dependent:
+        return explanation
+    from netverify.engine.tiers import flow_doubt
+
+    flow = explanation.decision.flow
+    doubt = flow_doubt(cluster, settings, flow, expect_allowed=explanation.allowed)
+    return explanation if doubt is None else explanation.model_copy(update={"doubt": doubt})
 
 
 def _exit_code(explanations: Sequence[Explanation]) -> int:
@@ -111,5 +131,6 @@ def _decided(explanation: Explanation) -> bool:
     return (
         not explanation.may_be_decided_by
         and not explanation.order_dependent
+        and explanation.doubt is None
         and explanation.address_dependent is None
     )

@@ -99,6 +99,11 @@ class Explanation(Frozen):
     """Policy objects netverify does not model that apply to an end of the flow and could
     decide it otherwise (block it where allowed, allow it where blocked): the verdict is then
     unknown (`semantics.unmodelled`)."""
+    doubt: str | None = None
+    """Why the verdict shown is no definite answer where admin policies leave it open
+    beyond `order_dependent`: the node a host-network end runs on, which a `nodes` peer may
+    or may not select, or a `domainNames` peer netverify cannot resolve (prove's `unknown`
+    for the same flow)."""
     addresses: tuple[IPNetwork, ...] = ()
     """The pod CIDRs an end without a known address was given addresses in (one per stretch
     the policies' CIDRs cut, `semantics.addresses`): `decision` is at one of them, and the

@@ -431,6 +431,8 @@ def explanation_json(explanation: Explanation, sources: SourceMap) -> JsonObject
             obj.model_dump(include={"api_version", "kind", "namespace", "name"})
             for obj in explanation.may_be_decided_by
         ]
+    if explanation.doubt is not None:
+        answer["doubt"] = explanation.doubt
     if explanation.addresses:
         answer["addresses"] = [str(cidr) for cidr in explanation.addresses]
     if explanation.address_dependent is not None:

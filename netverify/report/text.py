@@ -195,6 +195,8 @@ def format_explain(explanation: Explanation, sources: SourceMap) -> str:
             f"{'is' if len(deciding) == 1 else 'are'} not modelled by netverify and may "
             f"{'block' if explanation.allowed else 'allow'} this flow"
         )
+    if explanation.doubt is not None:
+        lines.append(f"  unknown: {explanation.doubt}")
     if explanation.order_dependent:
         names = " and ".join(short_name(ref) for ref in explanation.order_dependent)
         lines.append(
