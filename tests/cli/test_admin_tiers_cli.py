@@ -166,3 +166,27 @@ def test_explain_is_unknown_where_a_nodes_peer_may_select_the_host_network_end(
         "explain", ".", "--from", "dev/web", "--to", "prod/agent", "--port", "80", "-f", "json"
     )
     assert "depends on which node" in json.loads(out)["doubt"]
+
+
+DOMAINS_ONLY = """\
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: dev-to-example-only}
+spec:
+  tier: Admin
+  priority: 5
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: dev}}}
+  egress:
+  - {name: example, action: Accept, to: [{domainNames: ["*.example.com"]}]}
+  - {name: nothing-else, action: Deny, to: [{networks: [0.0.0.0/0]}]}
+"""
+
+
+def test_explain_is_unknown_where_a_domain_names_peer_may_allow_a_blocked_flow(
+    devprod: Path,
+) -> None:
+    (devprod / "domains.yaml").write_text(DOMAINS_ONLY)
+    flow = ["--from", "dev/web", "--to", "198.51.100.7", "--port", "443"]
+    code, out, _ = _run("explain", ".", *flow)
+    assert code == 3, out
+    assert "unless its destination is an address of a `domainNames` peer" in out
