@@ -25,7 +25,7 @@ from netverify.cli.common import (
     settings_sources,
     write,
 )
-from netverify.model import Explanation, InputError
+from netverify.model import Cluster, Explanation, InputError, Settings
 from netverify.report.formats import ExplainFormat, explain_formatter
 
 
@@ -59,7 +59,10 @@ def explain(
 ) -> None:
     """Decide one flow and show the rules on both sides. Exit 0 allowed (on some node
     placement: traffic between a node and its pods is always allowed), 1 blocked, 3 unknown
-    (a policy kind netverify does not model may decide it otherwise).
+    (a policy kind netverify does not model may decide it otherwise, or the verdict depends
+    on an order of admin policies that the API leaves open, on the node of a host-network end
+    that a `nodes` peer may select, on a `domainNames` peer, or on the address in the pod
+    CIDRs of a pod whose address the manifests do not give).
 
     A flow to a Service (by name or ClusterIP) is decided for each backend on its target
     port: exit 0 when some backend is reachable, 1 when none is, 2 when it has none."""
@@ -76,28 +79,58 @@ def explain(
     print_warnings(loaded.warnings)
     formatter = explain_formatter(output_format)
     if isinstance(request, Flow):
-        explanation = explain_flow(loaded.cluster, request, settings)
+        explanation = _with_doubt(
+            loaded.cluster, settings, explain_flow(loaded.cluster, request, settings)
+        )
         write(formatter.format_explain(explanation, loaded.sources), None)
         raise typer.Exit(_exit_code([explanation]))
     translated = ServiceExplanation(
         flows=request,
         explanations=tuple(
-            explain_flow(loaded.cluster, backend.flow, settings) for backend in request.backends
+            _with_doubt(
+                loaded.cluster, settings, explain_flow(loaded.cluster, backend.flow, settings)
+            )
+            for backend in request.backends
         ),
     )
     write(formatter.format_service_explain(translated, loaded.sources), None)
     raise typer.Exit(_exit_code(translated.explanations))
 
 
+def _with_doubt(cluster: Cluster, settings: Settings, explanation: Explanation) -> Explanation:
+    """The explanation with why its verdict is no definite answer where admin policies leave
+    it open (the engine's `flow_doubt`, which makes prove's verdict on the flow `unknown`):
+    a `nodes` peer and a host-network end whose node is unknown, a `domainNames` peer.
+    Without admin policies there is none, and the solver's module is not imported."""
+    if not cluster.admin_policies or explanation.order_dependent:
+        return explanation
+    from netverify.engine.tiers import flow_doubt
+
+    flow = explanation.decision.flow
+    doubt = flow_doubt(cluster, settings, flow, expect_allowed=explanation.allowed)
+    return explanation if doubt is None else explanation.model_copy(update={"doubt": doubt})
+
+
 def _exit_code(explanations: Sequence[Explanation]) -> int:
     """0 when some flow is allowed, 1 when none is; 3 (unknown) when every allowed flow,
-    or where none is, some blocked one, may be decided otherwise by a policy object
-    netverify does not model."""
+    or where none is, some blocked one, may be decided otherwise: by a policy object
+    netverify does not model, or by an order of admin policies the API leaves open."""
     allowed = [explanation for explanation in explanations if explanation.allowed]
     if allowed:
-        sure = any(not explanation.may_be_decided_by for explanation in allowed)
+        sure = any(_decided(explanation) for explanation in allowed)
     else:
-        sure = not any(explanation.may_be_decided_by for explanation in explanations)
+        sure = all(_decided(explanation) for explanation in explanations)
     if not sure:
         return EXIT_UNKNOWN
     return EXIT_HOLDS if allowed else EXIT_VIOLATED
+
+
+def _decided(explanation: Explanation) -> bool:
+    """Whether the verdict shown is the cluster's whatever netverify cannot know (the
+    policies it does not model, the order the API leaves open, the pods' addresses)."""
+    return (
+        not explanation.may_be_decided_by
+        and not explanation.order_dependent
+        and explanation.doubt is None
+        and explanation.address_dependent is None
+    )

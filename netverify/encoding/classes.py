@@ -26,7 +26,9 @@ class PodClass:
     """(name, protocol, numbers) for every universe port name the pods define."""
     host_network: bool
     address_segments: tuple[int, ...] | None
-    """The segments of the pods' addresses; None when their addresses are unknown."""
+    """The segments of the pods' addresses; None when their addresses are unknown (in the
+    pod CIDRs, when set); empty for hostNetwork pods without a known address (their
+    node's, outside the pod CIDRs)."""
     node_names: frozenset[str] | None
     """The nodes the pods are bound to; None when some pod may run on any node."""
 
@@ -69,6 +71,15 @@ class _ClassKey(NamedTuple):
     """A host-network pod's node, when `nodes` peers can tell nodes apart."""
 
 
+def _address_segments(pod: Pod, universe: Universe) -> tuple[int, ...] | None:
+    """The segments of the pod's known addresses; None when unknown (pod CIDRs give it one);
+    empty for a hostNetwork pod without one: its address is its node's, outside the pod
+    CIDRs, and like every unknown address it matches no ipBlock."""
+    if pod.ips:
+        return tuple(sorted({universe.segment_of(ip) for ip in pod.ips}))
+    return () if pod.host_network else None
+
+
 def pod_classes(
     pods: Iterable[Pod],
     universe: Universe,
@@ -85,9 +96,7 @@ def pod_classes(
             label_codes=universe.pod_labels.codes(pod.labels),
             named_ports=_named_ports(pod, universe),
             host_network=pod.host_network,
-            address_segments=(
-                tuple(sorted({universe.segment_of(ip) for ip in pod.ips})) if pod.ips else None
-            ),
+            address_segments=_address_segments(pod, universe),
             pin=identity if identity in pinned else None,
             node=pod.node_name if by_node and pod.host_network else None,
         )

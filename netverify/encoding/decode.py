@@ -129,7 +129,7 @@ def _existing_pod(
     candidates = [pod for pod in pod_class.pods if pod is not avoid] or list(pod_class.pods)
     if only is not None:
         candidates = [only]
-    if pod_class.address_segments is None:
+    if not pod_class.address_segments:
         return PodEndpoint(namespace=namespace, pod=candidates[0], ip=ip)
     assert ip is not None, "a class with known addresses has an address"
     wanted = encoding.universe.segment_of(ip)

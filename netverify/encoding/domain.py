@@ -279,8 +279,11 @@ class FlowDomain:
         self, endpoint: SymbolicEndpoint, segments: tuple[int, ...] | None
     ) -> str:
         """Known addresses: in one of the segments; unknown: in the pod CIDRs and no loaded
-        pod's address (addresses never collide), or none."""
+        pod's address (addresses never collide), or none; a hostNetwork pod's unknown
+        address (no segments): none, as its node's is outside the pod CIDRs."""
         has_ip = symbol(endpoint.has_ip)
+        if segments == ():
+            return f"(not {has_ip})"
         if segments is None:
             if not self.settings.pod_cidrs:
                 return f"(not {has_ip})"

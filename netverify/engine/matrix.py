@@ -45,6 +45,7 @@ from netverify.model.matrix import (
     MatrixWitness,
     PodRows,
 )
+from netverify.semantics.addresses import alike_address, mentioned_networks
 from netverify.semantics.evaluator import may_share_node
 
 EXPLAIN_LIMIT = 20_000
@@ -120,6 +121,40 @@ def _add(entities: dict[str, _Entity], name: str, pod: Pod) -> None:
     entity.host_network = entity.host_network or pod.host_network
 
 
+def _given_addresses(cluster: Cluster, settings: Settings) -> tuple[Cluster, tuple[str, ...]]:
+    """The cluster as the bit sets should see it where `podCIDRs` give addresses to pods
+    without a known one (not hostNetwork pods: their node's): when the policies' ipBlock
+    and networks CIDRs treat every address of the pod CIDRs alike, such pods at one of them
+    (exact); when they tell them apart, as they are, at no address, with a note that cells
+    with such an end may differ (`explain` decides a flow at every address)."""
+    unknown = [pod for pod in cluster.pods if not pod.ips and not pod.host_network]
+    networks = mentioned_networks(cluster)
+    if not unknown or not any(
+        network.version == cidr.version and network.overlaps(cidr)
+        for network in networks
+        for cidr in settings.pod_cidrs
+    ):
+        return cluster, ()
+    address = alike_address(settings.pod_cidrs, networks)
+    if address is not None:
+        pods = tuple(
+            pod.model_copy(update={"ips": (address,)})
+            if not pod.ips and not pod.host_network
+            else pod
+            for pod in cluster.pods
+        )
+        return cluster.model_copy(update={"pods": pods}), ()
+    cidrs = ", ".join(map(str, settings.pod_cidrs))
+    count = len(unknown)
+    return cluster, (
+        f"cells with an end among the {count} pod{'s' if count > 1 else ''} "
+        "without a known address may differ from what is shown: they are shown matching no "
+        f"ipBlock or networks peer, but have addresses in the pod CIDRs {cidrs}, which such "
+        "peers tell apart (explain decides a flow at every address; status.podIP gives a pod "
+        "its own)",
+    )
+
+
 class MatrixComputation:
     """A connectivity matrix being computed: its description (`matrix`) at once, its rows
     one at a time (`rows()`), so that a caller writing them out holds one row, not every
@@ -139,7 +174,7 @@ class MatrixComputation:
         explain_limit: int = EXPLAIN_LIMIT,
         detail_limit: int = DETAIL_LIMIT,
     ) -> None:
-        cluster = loaded.cluster
+        cluster, address_notes = _given_addresses(loaded.cluster, settings)
         self._verdicts = verdicts = class_verdicts(cluster, settings)
         self._entities = _entities(cluster, group_by)
         for entity in self._entities:
@@ -180,7 +215,7 @@ class MatrixComputation:
                 "a pod with several addresses uses its first one",
                 *tier_assumptions(cluster, "a cell is allowed when some order allows it"),
             ),
-            undecided=undecided_cells(cluster),
+            undecided=(*undecided_cells(cluster), *address_notes),
             sources=loaded.sources,
         )
 

@@ -20,7 +20,7 @@ from netverify.encoding.solver import (
 )
 from netverify.engine.invariant_prover import InvariantProver
 from netverify.engine.replay import ReplayMismatch
-from netverify.engine.scope import assumptions, strict_caveats
+from netverify.engine.scope import assumptions, plural, strict_caveats
 from netverify.engine.slicing import Slice, slice_for, worth_slicing
 from netverify.engine.unmodelled import unmodelled_doubt
 from netverify.model import (
@@ -352,12 +352,14 @@ def combine_service_results(
         pick = min if members[0][0].kind is InvariantKind.REACHABLE else max
         invariant, result = pick(members, key=lambda pair: SEVERITY[pair[1].status])
         assert invariant.through is not None
+        backends = plural(len(members), "backend")
         note = (
-            f"through Service {invariant.through.service} ({len(members)} backends): backend "
+            f"through Service {invariant.through.service} ({backends}): backend "
             f"{invariant.through.backend} on {invariant.through.ports}"
         )
         if result.status is Status.HOLDS and invariant.kind is not InvariantKind.REACHABLE:
-            note = f"through Service {through.service}: holds for all {len(members)} backends"
+            every = "its" if len(members) == 1 else "all"
+            note = f"through Service {through.service}: holds for {every} {backends}"
         reason = note if result.reason is None else f"{note}; {result.reason}"
         combined.append(result.model_copy(update={"reason": reason}))
     return tuple(combined)

@@ -35,13 +35,14 @@ def _has_networks_peers(cluster: Cluster) -> bool:
     )
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """`1 pod`, `2 pods`."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def scope_description(invariant: Invariant, cluster: Cluster) -> str:
     """The pods quantified over, and external addresses when an end can be one."""
-    namespaces = _plural(len(cluster.namespaces), "existing namespace")
+    namespaces = plural(len(cluster.namespaces), "existing namespace")
     if invariant.pods is PodScope.ANY:
         where = (
             f"the {namespaces} and in any namespace that could be created"
@@ -50,10 +51,10 @@ def scope_description(invariant: Invariant, cluster: Cluster) -> str:
         )
         pods = f"every pod that could run in {where}"
     else:
-        pods = f"the {_plural(len(cluster.pods), 'existing pod')}"
+        pods = f"the {plural(len(cluster.pods), 'existing pod')}"
         workloads = sum(1 for pod in cluster.pods if pod.kind != "Pod")
         if workloads:
-            pods += f" ({_plural(workloads, 'workload')} counted as one pod each)"
+            pods += f" ({plural(workloads, 'workload')} counted as one pod each)"
     can_be_external = not (invariant.source.pods_only and invariant.destination.pods_only)
     return f"{pods}, and external addresses" if can_be_external else pods
 
@@ -68,11 +69,16 @@ def assumptions(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
     without_ip = sum(1 for pod in cluster.pods if not pod.ips)
     if settings.pod_cidrs:
         cidrs = ", ".join(str(cidr) for cidr in settings.pod_cidrs)
-        notes.append(f"pods without a known address have one in the pod CIDRs {cidrs}")
+        notes.append(
+            f"pods without a known address have one in the pod CIDRs {cidrs} (hostNetwork "
+            "pods: their node's, outside them, matching no ipBlock or networks peer)"
+            if any(pod.host_network and not pod.ips for pod in cluster.pods)
+            else f"pods without a known address have one in the pod CIDRs {cidrs}"
+        )
     elif without_ip:
         blocks = "ipBlock or networks peer" if _has_networks_peers(cluster) else "ipBlock"
         notes.append(
-            f"{_plural(without_ip, 'existing pod')} and every pod that could exist have no "
+            f"{plural(without_ip, 'existing pod')} and every pod that could exist have no "
             f"known address and match no {blocks} (set podCIDRs to change this)"
         )
     notes.append("pods that could exist do not use hostNetwork")
@@ -101,7 +107,7 @@ def assumptions(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
     if cluster.unmodelled:
         kinds = ", ".join(sorted({f"{o.kind} ({o.api_version})" for o in cluster.unmodelled}))
         notes.append(
-            f"IGNORED: {_plural(len(cluster.unmodelled), 'object')} of kinds netverify does "
+            f"IGNORED: {plural(len(cluster.unmodelled), 'object')} of kinds netverify does "
             f"not model yet: {kinds}; verdicts they may decide are unknown"
         )
     notes.append("traffic between two external addresses is not considered")

@@ -228,7 +228,8 @@ def _read_rule(
     if rule is None:
         return None
     peers_key = PEERS_KEY[direction]
-    fields.check_fields(rule, path, ("name", "action", peers_key, kind.ports_key))
+    ports_key = _ports_key(fields, rule, path, kind)
+    fields.check_fields(rule, path, ("name", "action", peers_key, ports_key))
     name = None
     if (raw_name := rule.get("name")) is not None:
         name = fields.string(raw_name, (*path, "name"))
@@ -246,24 +247,37 @@ def _read_rule(
             if peer is not None:
                 peers.append(peer)
     ports = read_admin_ports(
-        fields,
-        rule.get(kind.ports_key),
-        (*path, kind.ports_key),
-        kind.max_items,
-        v1alpha2=kind.api_version == CNP_API_VERSION,
+        fields, rule.get(ports_key), (*path, ports_key), kind.max_items, ports_key == "protocols"
     )
     if any(peer.domain_names for peer in peers) and action is not AdminAction.ACCEPT:
         fields.error(peers_path, "domainNames peers are only supported for Accept/Allow rules")
     named = any(port.named_port is not None for port in ports)
     if named and any(peer.nodes or peer.networks or peer.domain_names for peer in peers):
         fields.error(
-            (*path, kind.ports_key),
+            (*path, ports_key),
             "networks/nodes/domainNames peer cannot be set with named ports since there are "
             "no named ports for networks/nodes/domainNames",
         )
     if action is None or fields.failed:
         return None
     return AdminRule(name=name, action=action, peers=tuple(peers), ports=ports)
+
+
+def _ports_key(fields: ObjectFields, rule: dict[str, object], path: Path, kind: AdminKind) -> str:
+    """The key of the rule's ports: the kind's, or, in a ClusterNetworkPolicy rule written
+    with `ports` and no `protocols`, `ports`, as v1alpha2 named them before `protocols`
+    replaced them (network-policy-api, February 2026; the conformance tests' manifests until
+    then). Read as written (`portNumber`, `portRange`, `namedPort`, as in v1alpha1), not
+    dropped as an unknown field, which would make a rule of three ports match every port."""
+    if kind.ports_key != "protocols" or "ports" not in rule or "protocols" in rule:
+        return kind.ports_key
+    fields.warn_or_fail(
+        (*path, "ports"),
+        "the v1alpha2 schema before `protocols` replaced `ports`: read as written; a cluster "
+        "whose CRD has `protocols` refuses the rule, or (without field validation) drops "
+        "`ports` and applies the rule to every port",
+    )
+    return "ports"
 
 
 def _read_action(

@@ -157,6 +157,7 @@ class ClusterBuilder:
             fields.error(("metadata", "name"), problem)
         if fields.failed:
             return
+        _warn_of_beta_isolation(fields, data)
         # The API server sets this label itself, overriding any value written in the manifest.
         labels[NAMESPACE_NAME_LABEL] = ref.name
         namespace = Namespace(name=ref.name, labels=labels, defined=True)
@@ -281,9 +282,13 @@ class ClusterBuilder:
         span = self.identities.claim(fields, ref, data, api_group(api_version))
         if span is None:
             return
-        fields.warn_or_fail(
-            (), f"{ref} ({api_version}) is not modelled: verdicts it may decide are unknown"
-        )
+        message = f"{ref} ({api_version}) is not modelled: verdicts it may decide are unknown"
+        if (api_version, kind) == ("extensions/v1beta1", "NetworkPolicy"):
+            message += (
+                "; Kubernetes serves extensions/v1beta1 NetworkPolicies no more since 1.16, "
+                "and networking.k8s.io/v1 has the same fields: change the apiVersion"
+            )
+        fields.warn_or_fail((), message)
         self.unmodelled.append(
             UnmodelledObject(
                 api_version=api_version,
@@ -361,3 +366,22 @@ def _digest(spec: object) -> str:
     as a date, by its text)."""
     text = json.dumps(spec, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+BETA_ISOLATION = "net.beta.kubernetes.io/network-policy"
+"""The namespace annotation that opted a namespace into isolation before NetworkPolicy v1."""
+
+
+def _warn_of_beta_isolation(fields: ObjectFields, data: dict[str, object]) -> None:
+    """A namespace annotated for the isolation of Kubernetes 1.6 and before (sock-shop's
+    `{"ingress": {"isolation": "DefaultDeny"}}`): since 1.7 the annotation does nothing,
+    and a reader would take the namespace for isolated."""
+    metadata = data.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if isinstance(annotations, dict) and BETA_ISOLATION in annotations:
+        fields.warn(
+            ("metadata", "annotations", BETA_ISOLATION),
+            "has had no effect since Kubernetes 1.7: the namespace is not isolated by it "
+            "(netverify ignores it too); isolate its pods with a NetworkPolicy "
+            "(podSelector: {}, policyTypes: [Ingress])",
+        )

@@ -160,6 +160,11 @@ class ObjectFields:
         given = [key for key in choices if mapping.get(key) is not None]
         if len(given) != 1:
             found = ", ".join(given) if given else "none"
+            # The field set in the wrong place (an ingress peer's `networks`), which the
+            # unknown-field warning names only where loading goes on.
+            others = [key for key in mapping if key not in choices]
+            if not given and others:
+                found += f"; not allowed here: {', '.join(others)}"
             self.error(path, f"must set exactly one of {', '.join(choices)} (set: {found})")
             return None
         return given[0]

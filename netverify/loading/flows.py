@@ -6,6 +6,7 @@ as kube-proxy does before any policy sees the flow: to one flow per backend pod,
 target port its Service port maps to on that pod.
 """
 
+import difflib
 import ipaddress
 from collections.abc import Sequence
 
@@ -112,6 +113,17 @@ def _hints(
         for s in cluster.services
         if s.name == name and namespace in (None, s.namespace)
     ]
+    if not hints:
+        # A misspelt name (sock-shop's `cart` for the Deployment `carts`).
+        names = {
+            pod.name: f"{pod.namespace}/{pod.name}"
+            for pod in cluster.pods
+            if pod.name is not None and namespace in (None, pod.namespace)
+        }
+        hints += [
+            f'did you mean "{names[close]}"?'
+            for close in difflib.get_close_matches(name, list(names), n=1)
+        ]
     return "".join(f"; {hint}" for hint in hints)
 
 

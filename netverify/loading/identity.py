@@ -79,7 +79,9 @@ class ObjectIdentities:
             return span
         if read == first_read:
             fields.warn_or_fail(
-                (), f"{ref} is defined twice, the same both times: at {first} and at {span}"
+                (),
+                f"{ref} is defined twice, alike in all that netverify reads: at {first} and "
+                f"at {span}",
             )
         else:
             fields.error((), f"{ref} is defined more than once: at {first} and at {span}")

@@ -5,6 +5,7 @@ input is loaded, or one `InputError` carries every error of every file. What eac
 becomes is `builder.ClusterBuilder`'s job.
 """
 
+import os
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -13,12 +14,14 @@ from netverify.loading.fields import Diagnostics
 from netverify.loading.identity import ObjectIdentities
 from netverify.loading.inputfiles import (
     MANIFEST_SUFFIXES,
+    STDIN,
     collect_files,
     display_name,
     read_text,
 )
 from netverify.loading.live import ClusterSource, read_cluster
 from netverify.loading.parsecache import ParseCache
+from netverify.loading.templates import chart_error, chart_of, template_error
 from netverify.loading.validation import dns1123_label_error
 from netverify.loading.yamlsource import parse_documents
 from netverify.model import Diagnostic, InputError, LoadedCluster, Severity
@@ -68,17 +71,23 @@ def load_manifests(
                     "in this directory",
                 )
             )
+        charts: set[str] = set()
         for file in files:
+            errors = len(diagnostics.errors)
+            text = ""
             try:
-                documents = parse(read_text(file, stdin), display_name(file))
+                text = read_text(file, stdin)
+                documents = parse(text, display_name(file))
             except InputError as exc:
                 diagnostics.errors.extend(exc.diagnostics)
-                continue
+                documents = []
             # Each document's data is let go once it is read (unless a parse cache keeps
             # it): the next file is parsed without the last one's data still in memory.
             documents.reverse()
             while documents:
                 builder.add_document(documents.pop())
+            if len(diagnostics.errors) > errors:
+                _said_as_template(diagnostics.errors, errors, file, path, text, charts)
     labels = []
     for source in clusters:
         try:
@@ -101,3 +110,28 @@ def load_manifests(
     if diagnostics.errors:
         raise InputError(diagnostics.errors)
     return builder.build()
+
+
+def _said_as_template(
+    errors: list[Diagnostic], first: int, file: str, path: str, text: str, charts: set[str]
+) -> None:
+    """The errors from `first` on, of a file that is a template rather than manifests, said
+    as one error: the Helm chart it is in (once per chart), or its first template action. A
+    file under the folder given is in a chart when a folder up to that one has a Chart.yaml;
+    a file that fails on a template action, when any folder above it has one (a chart's
+    `templates` given)."""
+    lines = [error.span.line for error in errors[first:] if error.span is not None]
+    template = template_error(text, display_name(file), lines)
+    chart = None
+    if path != STDIN:
+        top = path if os.path.isdir(path) else os.path.dirname(file)
+        chart = chart_of(file, top if template is None else os.sep)
+    said = chart_error(chart) if chart is not None else template
+    if said is None:
+        return
+    del errors[first:]
+    if chart is not None:
+        if chart in charts:
+            return
+        charts.add(chart)
+    errors.append(said)

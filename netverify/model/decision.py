@@ -5,7 +5,7 @@ from enum import StrEnum
 from netverify.model.admin_policy import AdminAction
 from netverify.model.base import Frozen
 from netverify.model.flow import Flow
-from netverify.model.objects import UnmodelledObject
+from netverify.model.objects import IPNetwork, UnmodelledObject
 from netverify.model.policy import Direction
 from netverify.model.refs import ObjectRef, RuleRef
 
@@ -99,6 +99,19 @@ class Explanation(Frozen):
     """Policy objects netverify does not model that apply to an end of the flow and could
     decide it otherwise (block it where allowed, allow it where blocked): the verdict is then
     unknown (`semantics.unmodelled`)."""
+    doubt: str | None = None
+    """Why the verdict shown is no definite answer where admin policies leave it open
+    beyond `order_dependent`: the node a host-network end runs on, which a `nodes` peer may
+    or may not select, or a `domainNames` peer netverify cannot resolve (prove's `unknown`
+    for the same flow)."""
+    addresses: tuple[IPNetwork, ...] = ()
+    """The pod CIDRs an end without a known address was given addresses in (one per stretch
+    the policies' CIDRs cut, `semantics.addresses`): `decision` is at one of them, and the
+    verdict is the same at every other unless `address_dependent` says otherwise."""
+    address_dependent: FlowDecision | None = None
+    """The flow at other addresses in `addresses`, where its verdict differs from
+    `decision`'s: the verdict then depends on addresses the manifests do not give, and is
+    unknown."""
 
     @property
     def allowed(self) -> bool:

@@ -45,7 +45,8 @@ class EndpointGroup(Frozen):
     pods: tuple[str, ...] = ()
     """Names of the existing pods of the group."""
     labels: dict[str, str] = {}
-    """The labels that matter (of the group's pods or of the witness pod)."""
+    """Existing pods: the labels every pod of the group has; new pods: the labels that
+    matter, with the witness pod's values."""
     labels_not_in: dict[str, tuple[str, ...]] = {}
     """New pods: label values the group's pods do not have (`(none)`: the label is
     absent; `(other)`: any value no policy mentions)."""

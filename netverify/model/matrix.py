@@ -114,7 +114,9 @@ class ConnectivityMatrix(Frozen):
     assumptions: tuple[str, ...] = ()
     undecided: tuple[str, ...] = ()
     """Cells that policy objects netverify does not model may decide otherwise than shown,
-    in words (one note per namespace, or every cell)."""
+    in words (one note per namespace, or every cell), and cells with an end among pods
+    without a known address that an ipBlock or networks peer may match at the addresses
+    `podCIDRs` give them."""
     sources: SourceMap = SourceMap()
 
     @property

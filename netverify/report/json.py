@@ -431,6 +431,12 @@ def explanation_json(explanation: Explanation, sources: SourceMap) -> JsonObject
             obj.model_dump(include={"api_version", "kind", "namespace", "name"})
             for obj in explanation.may_be_decided_by
         ]
+    if explanation.doubt is not None:
+        answer["doubt"] = explanation.doubt
+    if explanation.addresses:
+        answer["addresses"] = [str(cidr) for cidr in explanation.addresses]
+    if explanation.address_dependent is not None:
+        answer["address_dependent"] = decision_json(explanation.address_dependent, sources)
     if explanation.order_dependent:
         answer["order_dependent"] = [
             {"kind": ref.kind, **_policy(ref, sources)} for ref in explanation.order_dependent

@@ -162,6 +162,27 @@ def decision_lines(decision: FlowDecision, sources: SourceMap) -> list[str]:
     return [describe_node_local(decision), *sides] if decision.node_local else sides
 
 
+def _address_lines(explanation: Explanation, sources: SourceMap) -> list[str]:
+    """Last, where an end had no known address and the pod CIDRs gave it some: that the
+    verdict is the same at each, or the flow at addresses where it differs, with its
+    reasons."""
+    if not explanation.addresses:
+        return []
+    cidrs = ", ".join(map(str, explanation.addresses))
+    other = explanation.address_dependent
+    if other is None:
+        return [
+            f"  note: a pod without a known address was decided at every address in the pod "
+            f"CIDRs {cidrs} that the policies tell apart: the same verdict at each, shown at one"
+        ]
+    verdict = "allowed" if other.allowed else "blocked"
+    return [
+        f"  unknown: the verdict depends on pod addresses the manifests do not give (pod "
+        f"CIDRs {cidrs}): {verdict} at {describe_flow(other.flow)}",
+        *(f"    {line}" for line in decision_lines(other, sources)),
+    ]
+
+
 def format_explain(explanation: Explanation, sources: SourceMap) -> str:
     """`explain`'s answer for one flow; where the ends may share a node, per placement."""
     decision, same_node = explanation.decision, explanation.same_node
@@ -174,6 +195,8 @@ def format_explain(explanation: Explanation, sources: SourceMap) -> str:
             f"{'is' if len(deciding) == 1 else 'are'} not modelled by netverify and may "
             f"{'block' if explanation.allowed else 'allow'} this flow"
         )
+    if explanation.doubt is not None:
+        lines.append(f"  unknown: {explanation.doubt}")
     if explanation.order_dependent:
         names = " and ".join(short_name(ref) for ref in explanation.order_dependent)
         lines.append(
@@ -182,7 +205,7 @@ def format_explain(explanation: Explanation, sources: SourceMap) -> str:
         )
     if same_node is None:
         lines += [f"  {line}" for line in decision_lines(decision, sources)]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + _address_lines(explanation, sources)) + "\n"
     if same_node.allowed != decision.allowed:
         placed = "allowed" if same_node.allowed else "blocked"
         lines[0] = (
@@ -197,7 +220,7 @@ def format_explain(explanation: Explanation, sources: SourceMap) -> str:
     lines += [f"    {line}" for line in same_node_lines]
     lines.append("  across nodes:")
     lines += [f"    {line}" for line in decision_lines(decision, sources)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _address_lines(explanation, sources)) + "\n"
 
 
 def format_service_explain(explanation: ServiceExplanation, sources: SourceMap) -> str:
@@ -277,7 +300,8 @@ def format_lint(report: LintReport) -> str:
         counts[found.severity] += 1
     summary = ", ".join(f"{counts[severity]} {severity.value}" for severity in FindingSeverity)
     suffix = f" ({len(report.suppressed)} suppressed)" if report.suppressed else ""
-    lines.append(f"{len(report.findings)} findings: {summary}{suffix}")
+    count = len(report.findings)
+    lines.append(f"{count} finding{'' if count == 1 else 's'}: {summary}{suffix}")
     return "\n".join(lines) + "\n"
 
 

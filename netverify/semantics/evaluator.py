@@ -34,6 +34,7 @@ from netverify.model import (
     Tier,
 )
 from netverify.model.refs import network_policy_ref
+from netverify.semantics.addresses import address_choices, given_an_address, mentioned_networks
 from netverify.semantics.admin import possible_firsts, tier_matches
 from netverify.semantics.matching import (
     NO_PEER_MATCHES,
@@ -213,7 +214,33 @@ def placements(flow: Flow) -> tuple[Flow, ...]:
 
 
 def explain_flow(cluster: Cluster, flow: Flow, settings: Settings | None = None) -> Explanation:
-    """The flow's verdict on each placement its ends can have (see `placements`)."""
+    """The flow's verdict on each placement its ends can have (see `placements`) and, where
+    an end is a pod without a known address and `podCIDRs` are set, at every address the
+    policies tell apart (`semantics.addresses`): shown at the first, with one where the
+    verdict differs."""
+    chosen = settings or Settings()
+    networks = mentioned_networks(cluster)
+    explanations = [
+        _explain_placed(
+            cluster, flow.model_copy(update={"source": source, "destination": dest}), chosen
+        )
+        for source in address_choices(flow.source, chosen, networks)
+        for dest in address_choices(flow.destination, chosen, networks, last=True)
+    ]
+    first = explanations[0]
+    if not any(given_an_address(end, chosen) for end in (flow.source, flow.destination)):
+        return first
+    differing = next((one for one in explanations if one.allowed != first.allowed), None)
+    return first.model_copy(
+        update={
+            "addresses": chosen.pod_cidrs,
+            "address_dependent": None if differing is None else differing.decision,
+        }
+    )
+
+
+def _explain_placed(cluster: Cluster, flow: Flow, settings: Settings) -> Explanation:
+    """The flow's verdict on each placement its ends can have, at the flow's addresses."""
     placed = placements(flow)
     first, *others = (evaluate(cluster, one, settings) for one in placed)
     undecided = [one for one in placed if len(possible_verdicts(cluster, one, settings)) > 1]

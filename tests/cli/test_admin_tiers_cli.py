@@ -119,3 +119,74 @@ def test_validate_summarises_the_tiers(devprod: Path) -> None:
     code, out, _ = _run("validate", ".")
     assert code == 0
     assert "admin tier: 1 (cnp/dev-guard (priority 10))" in out.splitlines()
+
+
+def test_explain_is_unknown_on_an_open_order(devprod: Path) -> None:
+    """The verdict shown follows netverify's order; where the API leaves the order open and
+    the verdict depends on it, explain exits 3 as prove says unknown, never 0 or 1."""
+    code, _, _ = _run("explain", ".", "--from", "dev/web", "--to", "prod/web", "--port", "8080")
+    assert code == 1
+    (devprod / "allow.yaml").write_text(ALLOW)
+    code, out, _ = _run("explain", ".", "--from", "dev/web", "--to", "prod/web", "--port", "8080")
+    assert code == 3, out
+    assert "depends on the order of anp/allow-prod and cnp/dev-guard" in out
+
+
+HOST_AGENT_AND_NODE_DENY = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: agent, namespace: prod, labels: {app: agent}}
+spec: {hostNetwork: true, containers: [{name: a, image: x}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: no-linux-nodes}
+spec:
+  tier: Admin
+  priority: 5
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: dev}}}
+  egress:
+  - name: deny-linux-nodes
+    action: Deny
+    to: [{nodes: {matchLabels: {kubernetes.io/os: linux}}}]
+"""
+
+
+def test_explain_is_unknown_where_a_nodes_peer_may_select_the_host_network_end(
+    devprod: Path,
+) -> None:
+    """network-policy-api's experimental egress test: a Deny of the linux nodes and a
+    host-network server whose node no loaded Node tells; prove said unknown, explain said
+    'allowed', exit 0."""
+    (devprod / "agent.yaml").write_text(HOST_AGENT_AND_NODE_DENY)
+    code, out, _ = _run("explain", ".", "--from", "dev/web", "--to", "prod/agent", "--port", "80")
+    assert code == 3, out
+    assert "unknown: the verdict depends on which node host-network pod prod/agent runs on" in out
+    code, out, _ = _run(
+        "explain", ".", "--from", "dev/web", "--to", "prod/agent", "--port", "80", "-f", "json"
+    )
+    assert "depends on which node" in json.loads(out)["doubt"]
+
+
+DOMAINS_ONLY = """\
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: dev-to-example-only}
+spec:
+  tier: Admin
+  priority: 5
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: dev}}}
+  egress:
+  - {name: example, action: Accept, to: [{domainNames: ["*.example.com"]}]}
+  - {name: nothing-else, action: Deny, to: [{networks: [0.0.0.0/0]}]}
+"""
+
+
+def test_explain_is_unknown_where_a_domain_names_peer_may_allow_a_blocked_flow(
+    devprod: Path,
+) -> None:
+    (devprod / "domains.yaml").write_text(DOMAINS_ONLY)
+    flow = ["--from", "dev/web", "--to", "198.51.100.7", "--port", "443"]
+    code, out, _ = _run("explain", ".", *flow)
+    assert code == 3, out
+    assert "unless its destination is an address of a `domainNames` peer" in out

@@ -317,3 +317,57 @@ def test_argo_cd_6420_diff_shows_every_tcp_port_opened_not_only_the_metrics_port
     assert ports == {("TCP", 1, 5555), ("TCP", 5559, 65535), ("TCP", 1, 65535)}
     lint = run("lint", "head", "--format", "json")
     assert [finding["id"] for finding in json.loads(lint.stdout)["findings"]].count("NVL019") == 1
+
+
+SOCK_SHOP_CARTS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: carts, namespace: sock-shop}
+spec:
+  selector: {matchLabels: {name: carts}}
+  template:
+    metadata: {labels: {name: carts}}
+    spec: {containers: [{name: carts, image: x, ports: [{containerPort: 80}]}]}
+"""
+
+
+def test_a_misspelt_pod_gets_the_closest_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sock-shop's policies say `cart` for the Deployment `carts`: so did a user."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "carts.yaml").write_text(SOCK_SHOP_CARTS)
+    misspelt = run("explain", "carts.yaml", "--from", "1.2.3.4", "--to", "cart", "--port", "80")
+    assert misspelt.exit_code == EXIT_INPUT_ERROR
+    assert (
+        "no pod or workload matches; write namespace/name or an IP address; "
+        'did you mean "sock-shop/carts"?' in misspelt.stderr
+    )
+
+
+CNP_WITH_ALLOW = """\
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: gress-rules}
+spec:
+  tier: Admin
+  priority: 15
+  subject: {namespaces: {}}
+  egress:
+  - action: Allow
+    to: [{namespaces: {}}]
+  ingress:
+  - action: Allow
+    from: [{namespaces: {}}]
+"""
+
+
+def test_input_errors_come_in_line_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """network-policy-api's conformance CNPs of August 2025 (`Allow`, since `Accept`): the
+    errors came ingress first, at lines 87, 137, 14, 64 of the file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cnp.yaml").write_text(CNP_WITH_ALLOW)
+    result = run("validate", "cnp.yaml")
+    assert result.exit_code == EXIT_INPUT_ERROR
+    lines = [line.split(":")[1] for line in result.stderr.splitlines() if line.startswith("- ")]
+    assert lines == ["9", "12"], result.stderr

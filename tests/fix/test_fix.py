@@ -619,3 +619,77 @@ def test_the_counterexample_to_extend_is_proved_without_the_invariants_after_it(
     assert fixer._part_of(loaded, again, (forbid, again)) == [forbid, again]
     # a/other is a pod no invariant before names: its own class, another encoding.
     assert fixer._part_of(loaded, forbid, (forbid, keep_other)) == [forbid, keep_other]
+
+
+FROM_MONITOR = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: monitor-access, namespace: b}
+spec:
+  podSelector: {}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: monitor}
+        - podSelector:
+            matchLabels: {app: server}
+"""
+
+ONLY_OTHER_REACHES_SERVER_ALONE = """\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: only-other-reaches-server
+    forbid:
+      from:
+        pod: {matchExpressions: [{key: app, operator: NotIn, values: [other]}]}
+      to: {pod: b/server}
+"""
+
+
+def test_a_peer_narrowed_to_a_contradiction_goes_rather_than_narrows(tmp_path: Path) -> None:
+    """Found on sock-shop: cortex-access admits `name=cortex` (no such pod yet) to every pod,
+    against "only front-end reaches catalogue". The peer narrowed to `name=cortex` and
+    `name in {front-end}` selects nothing, yet read "now admits only name in {front-end}";
+    a person drops the peer (here both peers, app=server too, so the rule goes)."""
+    report = _fix(_write(tmp_path, FROM_MONITOR, ONLY_OTHER_REACHES_SERVER_ALONE))
+    (entry,) = report.invariants
+    whys = [fix.candidate.why for fix in entry.fixes]
+    assert not any("now admits only app in {other}" in why for why in whys), whys
+    first = entry.fixes[0].candidate
+    assert first.why.startswith("drops the peer that admits just app not in {other}"), whys
+    (edit,) = first.edits
+    assert edit.after.ingress == ()
+
+
+FROM_MONITOR_AND_PROBE = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: monitor-access, namespace: b}
+spec:
+  podSelector: {}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: monitor}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: probe-access, namespace: b}
+spec:
+  podSelector: {}
+  ingress:
+    - from:
+        - podSelector:
+            matchLabels: {app: probe}
+"""
+
+
+def test_a_fix_of_two_policies_says_which_policy_each_repair_edits(tmp_path: Path) -> None:
+    """Found on sock-shop: removing cortex-access's rule and carts-db-access's read 'removes
+    the rule, whose only peer admits just name not in {carts}; and removes the rule, whose
+    only peer admits just name not in {carts}', the two policies nowhere in the sentence."""
+    report = _fix(_write(tmp_path, FROM_MONITOR_AND_PROBE, ONLY_OTHER_REACHES_SERVER_ALONE))
+    (entry,) = report.invariants
+    both = next(fix.candidate for fix in entry.fixes if len(fix.candidate.edits) == 2)
+    removal = "removes the rule, whose only peer admits just app not in {other}"
+    assert both.why == f"{removal} (b/monitor-access); and {removal} (b/probe-access)"

@@ -133,6 +133,12 @@ def test_text_is_compiler_style() -> None:
         re.M,
     ) or re.search(r"policies.yaml:\d+: error: \[NVL009\]", text)
     assert "  fix: " in text
+    assert text.endswith("\n2 findings: 1 error, 0 warning, 1 info\n")
+
+
+def test_one_finding_is_counted_in_the_singular() -> None:
+    text = format_lint_text(run(FIXTURES / "admin-deny-cuts-dns" / "fires"))
+    assert text.endswith("\n1 finding: 0 error, 1 warning, 0 info\n"), text
 
 
 def test_json_and_sarif_structure() -> None:

@@ -125,6 +125,37 @@ def test_v1alpha1_peers_written_before_v0_1_5_keep_their_selectors(workdir: Path
     assert loaded.warnings == ()
 
 
+CNP_WITH_PORTS = CNP.replace(
+    "    protocols:\n    - udp: {destinationPort: {number: 53}}\n",
+    "    ports:\n    - portNumber: {protocol: UDP, port: 53}\n    - namedPort: dns-tcp\n",
+).replace(
+    "    protocols:\n    - tcp: {destinationPort: {range: {start: 80, end: 90}}}\n",
+    "    ports:\n    - portRange: {start: 80, end: 90}\n",
+)
+
+
+def test_v1alpha2_rules_written_with_ports_before_protocols_keep_their_ports(
+    workdir: Path,
+) -> None:
+    """network-policy-api's conformance manifests wrote v1alpha2 rules with `ports` until
+    `protocols` replaced them (February 2026). Dropping `ports` as an unknown field made a
+    Deny of ports 80, 53 and 9003 deny every port: a diff across that change listed
+    connectivity that the old rules never blocked."""
+    loaded = load(workdir, CNP_WITH_PORTS)
+    (policy,) = loaded.cluster.admin_policies
+    assert policy.egress[0].ports == (
+        PolicyPort(protocol=Protocol.UDP, port_range=PortRange(start=53, end=53)),
+        *(PolicyPort(protocol=protocol, named_port="dns-tcp") for protocol in Protocol),
+    )
+    assert policy.egress[1].ports == (
+        PolicyPort(protocol=Protocol.TCP, port_range=PortRange(start=80, end=90)),
+    )
+    assert [warning.message.split(":")[0] for warning in loaded.warnings] == [
+        "the v1alpha2 schema before `protocols` replaced `ports`"
+    ] * 2
+    assert len(load_errors(workdir, CNP_WITH_PORTS, strict=True)) == 2
+
+
 @pytest.mark.parametrize("field", ["sameLabels", "notSameLabels"])
 def test_same_labels_of_v1alpha1_before_v0_1_5_are_not_modelled(workdir: Path, field: str) -> None:
     text = BEFORE_V015.replace(
@@ -273,7 +304,10 @@ def test_ingress_peers_are_only_namespaces_and_pods(workdir: Path) -> None:
         '  ingress:\n  - action: Deny\n    from: [{networks: ["10.0.0.0/8"]}]\n'
     )
     diagnostics = load_errors(workdir, text)
-    assert diagnostics[0].message == "must set exactly one of namespaces, pods (set: none)"
+    # The unknown-field warning is not shown beside errors: the error names the field.
+    assert diagnostics[0].message == (
+        "must set exactly one of namespaces, pods (set: none; not allowed here: networks)"
+    )
     assert diagnostics[0].field == "spec.ingress[0].from[0]"
 
 

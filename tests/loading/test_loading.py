@@ -172,7 +172,8 @@ def test_an_object_defined_twice_the_same_is_a_warning_and_read_once(workdir: Pa
     loaded = load(workdir, _TWICE_THE_SAME, name="svc.yaml")
     assert [service.name for service in loaded.cluster.services] == ["web"]
     message = (
-        "Service prod/web is defined twice, the same both times: at svc.yaml:1 and at svc.yaml:6"
+        "Service prod/web is defined twice, alike in all that netverify reads: at svc.yaml:1 "
+        "and at svc.yaml:6"
     )
     expected = error(message, 6, None, obj="Service prod/web", file="svc.yaml")
     assert loaded.warnings == (expected.model_copy(update={"severity": Severity.WARNING}),)
@@ -509,7 +510,6 @@ def test_ports_normal_form(workdir: Path) -> None:
         ("crd.antrea.io/v1beta1", "ClusterNetworkPolicy", None),
         ("security.istio.io/v1", "AuthorizationPolicy", "prod"),
         ("k8s.cni.cncf.io/v1beta1", "MultiNetworkPolicy", "prod"),
-        ("extensions/v1beta1", "NetworkPolicy", "prod"),
         ("networking.k8s.io/v1beta1", "NetworkPolicy", "prod"),
     ],
 )
@@ -711,3 +711,63 @@ def test_a_netverify_spec_beside_the_manifests_is_not_a_manifest(workdir: Path) 
     loaded = load_manifests(["."])
     assert [ns.name for ns in loaded.cluster.namespaces] == ["a"]
     assert loaded.warnings == ()
+
+
+_BETA_ISOLATION = """\
+    apiVersion: v1
+    kind: Namespace
+    metadata:
+      name: sock-shop
+      annotations:
+        net.beta.kubernetes.io/network-policy: |
+          {"ingress": {"isolation": "DefaultDeny"}}
+    """
+
+
+def test_the_isolation_annotation_of_kubernetes_1_6_is_a_warning(workdir: Path) -> None:
+    """sock-shop's manifests-policy still isolates its namespace with the annotation that
+    Kubernetes dropped in 1.7: the namespace is not isolated, and the warning says so."""
+    loaded = load(workdir, _BETA_ISOLATION, name="ns.yaml")
+    (warning,) = loaded.warnings
+    assert warning.span is not None and warning.span.line == 6
+    assert warning.message.startswith("has had no effect since Kubernetes 1.7")
+    assert loaded.cluster.namespaces[0].name == "sock-shop"
+
+
+_BETA_POLICY = """\
+    apiVersion: extensions/v1beta1
+    kind: NetworkPolicy
+    metadata: {name: np, namespace: prod}
+    spec: {podSelector: {}}
+    """
+
+
+def test_an_extensions_v1beta1_network_policy_says_to_change_its_api_version(
+    workdir: Path,
+) -> None:
+    (warning,) = load(workdir, _BETA_POLICY).warnings
+    assert "is not modelled" in warning.message
+    assert "networking.k8s.io/v1 has the same fields: change the apiVersion" in warning.message
+
+
+_TWICE_DIFFERENT_ANNOTATIONS = """\
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: sock-shop}
+    ---
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: sock-shop, annotations: {team: shop}}
+    """
+
+
+def test_an_object_defined_twice_alike_but_for_annotations_is_not_called_the_same(
+    workdir: Path,
+) -> None:
+    """sock-shop defines its namespace twice, once annotated: the warning said "the same
+    both times"; the two are alike only in what netverify reads."""
+    (warning,) = load(workdir, _TWICE_DIFFERENT_ANNOTATIONS, name="ns.yaml").warnings
+    assert warning.message == (
+        "Namespace sock-shop is defined twice, alike in all that netverify reads: at ns.yaml:1 "
+        "and at ns.yaml:5"
+    )

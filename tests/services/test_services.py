@@ -269,6 +269,8 @@ def test_spec_service_endpoint_verdicts() -> None:
     assert require.counterexample.decision.flow.port == 9090
     forbid = by_name["test-never-reaches-web"]
     assert forbid.reason is not None and "backend default/web-1" in forbid.reason
+    dns = by_name["test-resolves-names"]
+    assert dns.reason == "through Service kube-system/kube-dns: holds for all 2 backends"
 
 
 def write_spec(tmp_path: Path, body: str) -> Path:
@@ -376,3 +378,43 @@ def test_a_service_named_like_a_pod_gets_a_hint() -> None:
     result = explain("kube-system/kube-dns", "53/UDP")
     assert result.exit_code == EXIT_INPUT_ERROR
     assert "; a Service: write kube-system/Service/kube-dns" in result.stderr
+
+
+ONE_BACKEND = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: default, labels: {app: client}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: default, labels: {app: db}}
+spec: {containers: [{name: db, image: x, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: default}
+spec: {selector: {app: db}, ports: [{port: 5432}]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("require", "through Service default/db: holds for its 1 backend"),
+        (
+            "forbid",
+            "through Service default/db (1 backend): backend default/db on 5432/TCP -> 5432",
+        ),
+    ],
+)
+def test_one_backend_is_counted_in_the_singular(tmp_path: Path, kind: str, reason: str) -> None:
+    """sock-shop's databases have one backend each: "(1 backends)", "all 1 backends"."""
+    (tmp_path / "cluster.yaml").write_text(ONE_BACKEND)
+    (tmp_path / "spec.yaml").write_text(
+        "manifests: [cluster.yaml]\ninvariants:\n"
+        f"  - name: x\n    {kind}: {{from: {{pod: default/client}}, to: {{service: default/db}}}}\n"
+    )
+    loaded = load_manifests([str(tmp_path / "cluster.yaml")])
+    spec = resolve_spec(read_spec(str(tmp_path / "spec.yaml")), loaded.cluster)
+    (result,) = prove(loaded, spec, SolverLimits()).results
+    assert result.reason == reason

@@ -65,7 +65,7 @@ def _described(
     return tuple(
         (
             key,
-            _class_group(groups.encoding.classes[key.index], None)
+            _class_group(groups.encoding.classes[key.index])
             if isinstance(key, ClassGroup)
             else _new_pod_group(groups, key, endpoint, ports)
             if isinstance(key, NewPodGroup) and isinstance(endpoint, PodEndpoint)
@@ -83,7 +83,7 @@ def _group(groups: GroupTerms, endpoint: Endpoint) -> EndpointGroup:
         return EndpointGroup(kind="external")
     pod_class = groups.class_of(endpoint)
     assert pod_class is not None, "an existing pod's group is its class"
-    return _class_group(pod_class, endpoint.pod.labels)
+    return _class_group(pod_class)
 
 
 def _new_pod_group(
@@ -151,14 +151,20 @@ def _numbers(ranges: tuple[PortRange, ...]) -> str:
     return ",".join(f"{r.start}" if r.start == r.end else f"{r.start}-{r.end}" for r in ranges)
 
 
-def _class_group(pod_class: PodClass, labels: dict[str, str] | None) -> EndpointGroup:
-    """The class's pods, described with `labels` (one pod's, by default the first's: the
-    class shares the codes of the labels that matter, not every label value)."""
+def _class_group(pod_class: PodClass) -> EndpointGroup:
+    """The class's pods, described with the labels they all have: a class shares the codes
+    of the labels that matter, not every label value (sock-shop's carts and session-db, which
+    no policy names, are one class: not "name=carts" both)."""
+    first, *others = (pod.labels for pod in pod_class.pods)
     return EndpointGroup(
         kind="pods",
         namespace=pod_class.namespace,
         pods=tuple(pod.name or "" for pod in pod_class.pods),
-        labels=pod_class.pods[0].labels if labels is None else labels,
+        labels={
+            key: value
+            for key, value in first.items()
+            if all(labels.get(key) == value for labels in others)
+        },
     )
 
 

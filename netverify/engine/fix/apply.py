@@ -1,6 +1,7 @@
 """A candidate applied to an in-memory copy of the loaded cluster."""
 
 from netverify.model import AdminPolicy, Direction, LoadedCluster, NetworkPolicy, PolicyRule
+from netverify.model.admin_policy import short_name
 from netverify.model.fix import Candidate, PolicyEdit
 from netverify.model.refs import ObjectRef, network_policy_ref
 
@@ -40,9 +41,28 @@ def composed(first: Candidate, then: Candidate) -> Candidate:
         update={
             "change": first.change,
             "edits": tuple(edits.values()),
-            "why": f"{first.why}; and {then.why}",
+            "why": _joined(first, then),
         }
     )
+
+
+def _joined(first: Candidate, then: Candidate) -> str:
+    """Both whys; each says which policies it edits when the two edit different ones (two
+    like repairs of two policies read the same)."""
+    if {edit.key for edit in first.edits} == {edit.key for edit in then.edits}:
+        return f"{first.why}; and {then.why}"
+    return f"{first.why} ({_edited(first)}); and {then.why} ({_edited(then)})"
+
+
+def _edited(candidate: Candidate) -> str:
+    return ", ".join(
+        short_name(edit.key) if edit.key.kind != "NetworkPolicy" else _scoped(edit.key)
+        for edit in candidate.edits
+    )
+
+
+def _scoped(ref: ObjectRef) -> str:
+    return f"{ref.namespace}/{ref.name}"
 
 
 def merged(first: PolicyEdit, second: PolicyEdit) -> PolicyEdit | None:

@@ -41,7 +41,6 @@ from netverify.model import (
     LabelRequirement,
     LabelSelector,
     NetworkPolicy,
-    Operator,
     PolicyPeer,
     PolicyRule,
 )
@@ -168,7 +167,7 @@ def _narrowed_peers(
             ):
                 continue
             narrowed_peer = excluding(matched, on_namespace, requirement)
-            if _contradicts(matched, on_namespace, requirement) or (
+            if _selects_nothing(narrowed_peer, on_namespace) or (
                 on_namespace and not _selects_a_namespace(cluster, narrowed_peer)
             ):
                 yield _dropped_peer(invariant, policy, direction, index, peer_index, requirement)
@@ -198,15 +197,12 @@ def _selects_a_namespace(cluster: Cluster, peer: PolicyPeer) -> bool:
     return any(selector_matches(selector, namespace.labels) for namespace in cluster.namespaces)
 
 
-def _contradicts(peer: PolicyPeer, on_namespace: bool, requirement: LabelRequirement) -> bool:
-    """Whether the peer's selector asks for the very label value the exclusion removes:
-    the peer then admits only the forbidden endpoints, and goes rather than narrows."""
+def _selects_nothing(peer: PolicyPeer, on_namespace: bool) -> bool:
+    """Whether the narrowed peer's selector can select no label set at all: it asked for
+    label values the exclusion removes (`name=cortex` less `name not in {front-end}`), so
+    the peer admitted only the forbidden endpoints, and goes rather than narrows."""
     selector = peer.namespace_selector if on_namespace else peer.pod_selector
-    return (
-        selector is not None
-        and requirement.operator is Operator.NOT_IN
-        and selector.match_labels.get(requirement.key) in requirement.values
-    )
+    return selector is not None and not may_select_alike(selector, LabelSelector())
 
 
 def _dropped_peer(

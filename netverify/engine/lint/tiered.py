@@ -262,7 +262,10 @@ def admin_deny_cuts_dns(context: LintContext, info: CheckInfo) -> Iterator[Findi
                     *_pinned(context, flow_terms.destination, target),
                 )
                 if flow is not None:
-                    found = flow.model_copy(update={"destination": target, "same_node": False})
+                    # The target keeps the address the solver gave it where the manifests
+                    # give none (one of the pod CIDRs): a networks peer may match it there.
+                    placed = target.model_copy(update={"ip": target.ip or flow.destination.ip})
+                    found = flow.model_copy(update={"destination": placed, "same_node": False})
                     break
             if found is not None:
                 break
