@@ -242,6 +242,16 @@ class Grouping:
             segment=Wild.ANY,
             outside=witness.ports if target.followed is None else (),
         )
+        if target.followed is not None and witness.named_within:
+            # The change follows the port inside those numbers only: so do the group's pods.
+            every = replace(
+                every,
+                named_ports=tuple(
+                    Wild.INSIDE if index == target.followed else number
+                    for index, number in enumerate(every.named_ports)
+                ),
+                outside=witness.named_within,
+            )
         seeded = self.attributes.seeded(self.revisions, witness, end == "source", every)
         trial = replace(pair, **{end: seeded})
         for _ in range(MAX_WIDENING_ROUNDS):
@@ -406,7 +416,7 @@ class Grouping:
         replaced = flow.source if at_source else flow.destination
         replaced_key = pair.source if at_source else pair.destination
         candidates = (
-            self._new_pods_elsewhere(replaced, replaced_key)
+            [*self._new_pods_elsewhere(replaced, replaced_key), *self.candidates]
             if isinstance(replaced, PodEndpoint) and isinstance(replaced_key, NewPodGroup)
             else self.candidates
         )
