@@ -17,6 +17,7 @@ from netverify.model import (
     Pod,
     PodEndpoint,
     PodScope,
+    PortRange,
     Protocol,
     Settings,
 )
@@ -28,6 +29,10 @@ CLUSTER = """\
 apiVersion: v1
 kind: Namespace
 metadata: {name: prod}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: monitoring}
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -48,6 +53,10 @@ spec:
   ingress:
     - from: [{ipBlock: {cidr: 0.0.0.0/0}}]
       ports: [{protocol: TCP, port: http}]
+    - from:
+        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}
+          podSelector: {matchLabels: {app: prometheus}}
+      ports: [{protocol: TCP, port: metrics}]
     - ports:
 """
 BASE_TAIL = """\
@@ -106,6 +115,24 @@ def test_a_range_opened_to_a_named_port_is_one_finding_whatever_the_number(
     assert not any("http/TCP = 80" in title for title in titles), titles
 
 
+def test_new_pods_scraped_on_a_named_port_are_told_apart_by_who_scrapes(
+    tmp_path: Path,
+) -> None:
+    """Prometheus pods reach the web pods' port `metrics` already: a new monitoring pod's
+    flow to a web pod that numbers `metrics` inside the range is odd by both ends together.
+    The sources are told apart by their label (prometheus or not), not the web pods by
+    their number for `metrics` (which split each source's finding in two)."""
+    report, _, _ = _report(tmp_path)
+    assert report.complete
+    to_web = [
+        group
+        for finding in report.findings
+        for group in (finding.destination, *finding.other_destinations)
+        if group.labels.get("tier") == "web"
+    ]
+    assert to_web and not any("metrics/TCP" in group.named_ports for group in to_web)
+
+
 def test_every_changed_flow_of_sampled_new_pods_is_in_exactly_one_finding(
     tmp_path: Path,
 ) -> None:
@@ -128,7 +155,21 @@ def test_every_changed_flow_of_sampled_new_pods_is_in_exactly_one_finding(
 
     databases = [new_pod("db", {"mongodb": n}) for n in (27017, 27018, 27022, 27027, 27028)]
     webs = [new_pod("web", {"http": n}) for n in (8080, 8081, 8085, 8090, 9000)]
-    sources: list[Endpoint] = [new_pod("backend", {}), ExternalEndpoint(ip="203.0.113.9")]
+    webs += [new_pod("web", {"metrics": n, "http": 8085}) for n in (8081, 8090, 9100)]
+    monitoring = head.namespace("monitoring")
+    assert monitoring is not None
+    prometheus = new_pod("other", {}).model_copy(
+        update={
+            "namespace": monitoring,
+            "pod": Pod(namespace="monitoring", name=None, labels={"app": "prometheus"}),
+        }
+    )
+    sources: list[Endpoint] = [
+        new_pod("backend", {}),
+        ExternalEndpoint(ip="203.0.113.9"),
+        prometheus,
+        prometheus.model_copy(update={"pod": prometheus.pod.model_copy(update={"labels": {}})}),
+    ]
     destinations = [*databases, *webs, new_pod("db", {}), new_pod("web", {})]
     for source, destination, port in product(sources, destinations, PORTS):
         flow = Flow(source=source, destination=destination, protocol=Protocol.TCP, port=port)
@@ -156,13 +197,13 @@ def _covers(finding: DiffFinding, flow: Flow) -> bool:
         on_ports
         and any(_in(flow.source, g) for g in (finding.source, *finding.other_sources))
         and any(
-            _in(destination, g, flow.port)
+            _in(destination, g, finding.ports)
             for g in (finding.destination, *finding.other_destinations)
         )
     )
 
 
-def _in(endpoint: Endpoint, group: EndpointGroup, port: int = 0) -> bool:
+def _in(endpoint: Endpoint, group: EndpointGroup, ports: tuple[PortRange, ...] = ()) -> bool:
     """The endpoint is one of the group's (new pods: by namespace, the labels it pins and
     the named ports it asks for, as the findings of this cluster spell them)."""
     if isinstance(endpoint, ExternalEndpoint):
@@ -181,8 +222,12 @@ def _in(endpoint: Endpoint, group: EndpointGroup, port: int = 0) -> bool:
             low, high = (int(n) for n in rule[3:].split("-"))
             if number is None or not low <= number <= high:
                 return False
-        elif (rule == "undefined or not the flow's port" and number == port) or (
-            rule.isdigit() and number != int(rule)
+            continue
+        inside = number is not None and any(r.start <= number <= r.end for r in ports)
+        if (
+            (rule == "undefined or not the flow's port" and inside)
+            or (rule in ("the flow's port", "one of the flow's ports") and not inside)
+            or (rule.isdigit() and number != int(rule))
         ):
             return False
     return True

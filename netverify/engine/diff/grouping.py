@@ -302,9 +302,11 @@ class Grouping:
         a group of new pods, that group; else the group at `end` by the first attribute
         that differs. Where it blames neither end alone (the odd flow is odd by both its
         ends together), the group at `end` by the attributes it blames there facing the odd
-        flow's other end: else the first attribute that differs, which may have nothing to
-        do with the flow (one group per number of an unrelated named port). None when
-        nothing tells the odd flow apart."""
+        flow's other end, unless it blames named ports there and labels only at the other
+        end, a group of new pods, facing the odd flow's end here: then that group by them;
+        else the first attribute that differs, which may have nothing to do with the flow
+        (one group per number of an unrelated named port). None when nothing tells the odd
+        flow apart."""
         other = "destination" if end == "source" else "source"
         mine = self._culprits(witness, trial, end, owns, odd)
         if mine is None:
@@ -316,6 +318,16 @@ class Grouping:
             together = self._culprits(witness, trial, end, owns, odd, facing_odd=True)
             if together is not None and together[1]:
                 mine = together
+                if all(attribute.kind == "port" for attribute in together[1]):
+                    # Who the other end is (its labels) over the numbers a pod here gives
+                    # its named ports: a group of new pods at `end` stays whole.
+                    facing = self._culprits(witness, trial, other, owns, odd, facing_odd=True)
+                    if (
+                        facing is not None
+                        and facing[1]
+                        and all(attribute.kind == "label" for attribute in facing[1])
+                    ):
+                        return self._narrowed(witness, trial, other, owns, odd, *facing)
         return self._narrowed(witness, trial, end, owns, odd, *mine)
 
     def _culprits(
