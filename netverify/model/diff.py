@@ -69,7 +69,8 @@ class DiffFinding(Frozen):
     destination: EndpointGroup
     protocol: Protocol
     ports: tuple[PortRange, ...]
-    """Every changed port for the witness's endpoints (for existing pods, the group's)."""
+    """Every changed port for the witness's endpoints (for existing pods, the group's);
+    with `except_named_ports`, but the destination's numbers for those."""
     base: FlowDecision
     """The witness under BASE, with the rules that decided it there."""
     head: FlowDecision

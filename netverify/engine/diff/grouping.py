@@ -199,8 +199,9 @@ class Grouping:
     def _new_pods_elsewhere(
         self, endpoint: PodEndpoint, key: NewPodGroup
     ) -> list[tuple[GroupKey, Endpoint]]:
-        """The same new pod in each other existing namespace: the candidates to group with a
-        witness that is a pod that could exist."""
+        """The same new pod in each other existing namespace: with the `candidates`, those
+        to group with a witness that is a pod that could exist (the existing pods a rule
+        treats like it are one finding with it)."""
         return [
             (
                 replace(key, namespace=namespace.name),
