@@ -152,6 +152,7 @@ def _violation_finding(finding: DiffFinding, invariant: Invariant) -> ViolationF
         other_protocols=finding.other_protocols,
         ports=finding.ports,
         named_port=finding.named_port,
+        except_named_ports=finding.except_named_ports,
         other_open_rules=finding.other_open_rules,
         witness=Witness(
             decision=finding.head,

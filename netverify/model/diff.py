@@ -70,7 +70,8 @@ class DiffFinding(Frozen):
     destination: EndpointGroup
     protocol: Protocol
     ports: tuple[PortRange, ...]
-    """Every changed port for the witness's endpoints (for existing pods, the group's)."""
+    """Every changed port for the witness's endpoints (for existing pods, the group's);
+    with `except_named_ports`, but the destination's numbers for those."""
     base: FlowDecision
     """The witness under BASE, with the rules that decided it there."""
     head: FlowDecision
@@ -93,6 +94,12 @@ class DiffFinding(Frozen):
     """The destination pod's port of this name (on each protocol): every flow of the
     finding changed on exactly that port of its destination, whatever its number (a rule
     that names the port); `ports` is the witness's number for it."""
+    except_named_ports: tuple[str, ...] = ()
+    """The destination pod's ports of these names (on each protocol) are no port of the
+    finding: every flow of it changed on `ports` but on its destination's numbers for
+    them (another rule on the named port allowed those in both revisions), whatever the
+    numbers: `ports` are the change's but for those numbers (the witness's flow changed on
+    `ports` but its destination's numbers for them)."""
     other_open_rules: tuple[RuleRef, ...] = ()
     """Rules that admit the flows of further groups in place of the witness's, on a side
     where each admits every endpoint at the other end (an egress rule without `to`, an

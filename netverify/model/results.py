@@ -72,6 +72,9 @@ class ViolationFinding(Frozen):
     named_port: str | None = None
     """The destination pod's port of this name, whatever its number (as `DiffFinding`'s):
     `ports` is the witness's number for it."""
+    except_named_ports: tuple[str, ...] = ()
+    """The destination pod's ports of these names are no port of the finding, whatever
+    their numbers (as `DiffFinding`'s)."""
     other_open_rules: tuple[RuleRef, ...] = ()
     """Rules that admit further groups' flows in place of the witness's, each admitting
     every endpoint at the other end (as `DiffFinding`'s)."""

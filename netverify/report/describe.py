@@ -274,10 +274,16 @@ def finding_title(finding: GroupedFlows) -> str:
 
 
 def _finding_ports(finding: GroupedFlows) -> str:
-    """The finding's protocols and ports; a named port the change follows as a person says
-    it: `TCP, the destination's port redis (6379 for the witness)`."""
+    """The finding's protocols and ports; a named port the change follows, or named ports
+    it leaves out, as a person says them: `TCP, the destination's port redis (6379 for the
+    witness)`, `TCP/8081-8090 except the destination's port http`."""
     if finding.named_port is None:
-        return describe_protocols_ports(finding.protocols, finding.ports)
+        ports = describe_protocols_ports(finding.protocols, finding.ports)
+        excepted = finding.except_named_ports
+        if not excepted:
+            return ports
+        plural = "s" if len(excepted) > 1 else ""
+        return f"{ports} except the destination's port{plural} {' and '.join(excepted)}"
     protocols = _protocols(finding.protocols)
     return (
         f"{protocols}, the destination's port {finding.named_port} "

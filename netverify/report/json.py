@@ -195,6 +195,11 @@ def _groups(finding: GroupedFlows) -> JsonObject:
         "protocols": [protocol.value for protocol in finding.protocols],
         "ports": [{"start": port.start, "end": port.end} for port in finding.ports],
         **({} if finding.named_port is None else {"named_port": finding.named_port}),
+        **(
+            {"except_named_ports": list(finding.except_named_ports)}
+            if finding.except_named_ports
+            else {}
+        ),
     }
 
 

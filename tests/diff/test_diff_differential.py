@@ -69,11 +69,17 @@ def _covers(
 
 
 def _on_ports(finding: GroupedFlows, flow: Flow) -> bool:
-    """The flow's port is one of the finding's: of its ranges, or its destination's number
-    for the named port the finding follows."""
-    if finding.named_port is None:
-        return any(port.start <= flow.port <= port.end for port in finding.ports)
+    """The flow's port is one of the finding's: of its ranges but its destination's
+    numbers for the named ports the finding leaves out, or its destination's number for
+    the named port the finding follows."""
     destination = flow.destination
+    if finding.named_port is None:
+        left_out = isinstance(destination, PodEndpoint) and any(
+            (p.name, p.protocol, p.port) == (name, flow.protocol, flow.port)
+            for p in destination.pod.ports
+            for name in finding.except_named_ports
+        )
+        return not left_out and any(port.start <= flow.port <= port.end for port in finding.ports)
     return isinstance(destination, PodEndpoint) and any(
         (p.name, p.protocol, p.port) == (finding.named_port, flow.protocol, flow.port)
         for p in destination.pod.ports

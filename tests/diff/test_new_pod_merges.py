@@ -235,9 +235,11 @@ def test_a_flow_odd_by_both_ends_together_is_told_apart_by_what_the_evaluator_bl
 ) -> None:
     """HEAD opens 8080 of the web pods to every dev pod. A new prometheus pod to a new web
     pod whose `http` is 8080 was allowed already: odd by both ends together, neither end
-    alone. The group of web pods excludes `http` as the flow's port (what the evaluator
-    blames there, facing the odd flow's source), not the first attribute that differs
-    (`grpc`, which no rule of the flow names: one group per number)."""
+    alone. The evaluator blames `http` at the web pods facing the odd source, and the label
+    `app` at the sources facing the odd web pod: the sources exclude prometheus pods (who
+    they are), and the web pods stay whole, not split by their number for `http` (one
+    finding per kind of source, not two) nor by the first attribute that differs (`grpc`,
+    which no rule of the flow names: one group per number)."""
     revisions, search = _search(tmp_path, SCRAPED_CLUSTER, SCRAPE_HEAD_RULES)
     flow = Flow(
         source=_new(revisions, "dev", {}),
@@ -256,14 +258,21 @@ def test_a_flow_odd_by_both_ends_together_is_told_apart_by_what_the_evaluator_bl
     owns = Pair(keys.key_of(flow.source), keys.key_of(flow.destination))
     trial = Pair(*(_every(key, witness.ports) for key in (owns.source, owns.destination)))
     narrower = search.grouping._narrower(witness, trial, "destination", owns, odd)
-    assert narrower is not None and narrower.source == trial.source
-    named = search.grouping.attributes.named_ports
-    destination = narrower.destination
-    assert isinstance(destination, NewPodGroup)
-    assert {named[i][0]: n for i, n in enumerate(destination.named_ports) if n is not Wild.ANY} == {
-        "http": Wild.OUTSIDE
+    assert narrower is not None and narrower.destination == trial.destination
+    source = narrower.source
+    assert isinstance(source, NewPodGroup) and isinstance(trial.source, NewPodGroup)
+    assert source.named_ports == trial.source.named_ports
+    labels = search.grouping.attributes.label_keys
+    changed = {
+        labels[i]: code
+        for i, (code, before) in enumerate(
+            zip(source.label_codes, trial.source.label_codes, strict=True)
+        )
+        if code != before
     }
-    assert destination.label_codes == trial.destination.label_codes  # type: ignore[union-attr]
+    prometheus = keys.key_of(odd.source)
+    assert isinstance(prometheus, NewPodGroup)
+    assert changed == {"app": frozenset({prometheus.label_codes[labels.index("app")]})}
 
 
 def _every(key: object, ports: tuple[PortRange, ...]) -> NewPodGroup:

@@ -20,6 +20,7 @@ from netverify.encoding.solver import make_solver
 from netverify.engine import SolverLimits
 from netverify.engine.diff import diff
 from netverify.engine.diff.findings import Product
+from netverify.engine.diff.namedports import on_named_port
 from netverify.engine.diff.narrowing import Attribute, pruned
 from netverify.engine.diff.revisions import Revisions
 from netverify.engine.diff.search import DiffSearch
@@ -818,7 +819,7 @@ def test_the_named_port_a_change_follows_is_found_among_ports_of_one_number(
         protocol=Protocol.TCP,
         port=8000,
     )
-    witness = revisions.on_named_port(revisions.replayed(Change.ADDED, flow))
+    witness = on_named_port(revisions, revisions.replayed(Change.ADDED, flow))
     assert witness.named_port == ("grpc", Protocol.TCP)
 
 

@@ -249,11 +249,13 @@ def _union(first: Described, second: Described) -> Described:
 
 def _alike(witness: ChangedFlow) -> str:
     """What products must share to be one finding: the change, its ports (or the name of
-    the destination's port it follows, whatever the protocol) and cause, and
+    the destination's port it follows, whatever the protocol, and where), the names of the
+    destination's ports it leaves out, its cause, and
     what decided the witness on each side in each revision (a side whose rules admit every
     endpoint at the other end only as such)."""
     return (
         f"{witness.change}{witness.named_port[0] if witness.named_port else witness.ports}"
+        f"{witness.named_within}{[name for name, _ in witness.excepted]}"
         f"{witness.cause}{_reasons(witness.head)}{_reasons(witness.base)}"
     )
 
@@ -313,6 +315,7 @@ def _finding(item: _Merged) -> DiffFinding:
         cause=witness.cause,
         other_protocols=item.protocols[1:],
         named_port=witness.named_port[0] if witness.named_port else None,
+        except_named_ports=tuple(name for name, _ in witness.excepted),
         other_open_rules=tuple(
             rule for rule in item.open_rules if rule not in _open_rules(witness)
         ),

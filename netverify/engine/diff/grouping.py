@@ -199,8 +199,9 @@ class Grouping:
     def _new_pods_elsewhere(
         self, endpoint: PodEndpoint, key: NewPodGroup
     ) -> list[tuple[GroupKey, Endpoint]]:
-        """The same new pod in each other existing namespace: the candidates to group with a
-        witness that is a pod that could exist."""
+        """The same new pod in each other existing namespace: with the `candidates`, those
+        to group with a witness that is a pod that could exist (the existing pods a rule
+        treats like it are one finding with it)."""
         return [
             (
                 replace(key, namespace=namespace.name),
@@ -242,6 +243,16 @@ class Grouping:
             segment=Wild.ANY,
             outside=witness.ports if target.followed is None else (),
         )
+        if target.followed is not None and witness.named_within:
+            # The change follows the port inside those numbers only: so do the group's pods.
+            every = replace(
+                every,
+                named_ports=tuple(
+                    Wild.INSIDE if index == target.followed else number
+                    for index, number in enumerate(every.named_ports)
+                ),
+                outside=witness.named_within,
+            )
         seeded = self.attributes.seeded(self.revisions, witness, end == "source", every)
         trial = replace(pair, **{end: seeded})
         for _ in range(MAX_WIDENING_ROUNDS):
@@ -292,9 +303,11 @@ class Grouping:
         a group of new pods, that group; else the group at `end` by the first attribute
         that differs. Where it blames neither end alone (the odd flow is odd by both its
         ends together), the group at `end` by the attributes it blames there facing the odd
-        flow's other end: else the first attribute that differs, which may have nothing to
-        do with the flow (one group per number of an unrelated named port). None when
-        nothing tells the odd flow apart."""
+        flow's other end, unless it blames named ports there and labels only at the other
+        end, a group of new pods, facing the odd flow's end here: then that group by them;
+        else the first attribute that differs, which may have nothing to do with the flow
+        (one group per number of an unrelated named port). None when nothing tells the odd
+        flow apart."""
         other = "destination" if end == "source" else "source"
         mine = self._culprits(witness, trial, end, owns, odd)
         if mine is None:
@@ -306,6 +319,16 @@ class Grouping:
             together = self._culprits(witness, trial, end, owns, odd, facing_odd=True)
             if together is not None and together[1]:
                 mine = together
+                if all(attribute.kind == "port" for attribute in together[1]):
+                    # Who the other end is (its labels) over the numbers a pod here gives
+                    # its named ports: a group of new pods at `end` stays whole.
+                    facing = self._culprits(witness, trial, other, owns, odd, facing_odd=True)
+                    if (
+                        facing is not None
+                        and facing[1]
+                        and all(attribute.kind == "label" for attribute in facing[1])
+                    ):
+                        return self._narrowed(witness, trial, other, owns, odd, *facing)
         return self._narrowed(witness, trial, end, owns, odd, *mine)
 
     def _culprits(
@@ -406,7 +429,7 @@ class Grouping:
         replaced = flow.source if at_source else flow.destination
         replaced_key = pair.source if at_source else pair.destination
         candidates = (
-            self._new_pods_elsewhere(replaced, replaced_key)
+            [*self._new_pods_elsewhere(replaced, replaced_key), *self.candidates]
             if isinstance(replaced, PodEndpoint) and isinstance(replaced_key, NewPodGroup)
             else self.candidates
         )

@@ -6,7 +6,7 @@ rules) is the evaluator's word, asked here; the solver and the bit sets only pro
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 
 from netverify.encoding.classes import pod_identity
@@ -15,6 +15,7 @@ from netverify.engine.replay import ReplayMismatch
 from netverify.model import (
     AdminPolicy,
     Cluster,
+    ContainerPort,
     Direction,
     Endpoint,
     Flow,
@@ -53,6 +54,14 @@ class ChangedFlow:
     """The destination's named port (name, protocol) the change follows, where the
     destination is a pod that could exist: the flow changed on exactly that port, whatever
     its number (`ports` is the witness's number), as a rule that names the port says."""
+    named_within: tuple[PortRange, ...] = ()
+    """Where the change follows `named_port` only while it is numbered inside a range a
+    rule opened (a rule on a range to pods that name the port in another rule): those
+    numbers. Empty: any number (but where another rule decides the flow)."""
+    excepted: tuple[tuple[str, Protocol], ...] = ()
+    """Named ports (name, protocol) of the destination, a pod that could exist, whose
+    numbers are no changed port: the flow changed on `ports` but its destination's numbers
+    for these (another rule on the named port allows them in both revisions)."""
 
     @property
     def protocol(self) -> Protocol:
@@ -267,7 +276,8 @@ class Revisions:
         is the solver's question). The probe's ends must be able to have the witness's
         placement: the solver, which knows no flow of the other placement, would confirm
         the pair vacuously (two pods bound to one node, one of them a hostNetwork pod,
-        are never across nodes)."""
+        are never across nodes). Each named port the witness's change leaves out
+        (`excepted`) must take its number out of the probe's change too (`_leaves_out`)."""
         change = witness.change
         if probe not in placements(probe):
             return False
@@ -278,49 +288,41 @@ class Revisions:
             and allowing_rules(self.decide(probe, in_head=change is Change.ADDED))
             == allowing_rules(witness.allowing)
             and all(self.changes_at(probe, change, port) for port in ends)
+            and self._leaves_out(witness, probe, ends[0] if ends else probe.port)
         )
 
-    def expected_ports(self, witness: ChangedFlow, flow: Flow) -> tuple[PortRange, ...]:
-        """The ports on which a flow that changes like the witness changes: the witness's,
-        or the flow's destination's number for the witness's `named_port` (none where the
-        destination does not define it)."""
-        if witness.named_port is None:
-            return witness.ports
-        number = _named_number(flow.destination, witness.named_port)
-        return () if number is None else (PortRange(start=number, end=number),)
+    def _leaves_out(self, witness: ChangedFlow, probe: Flow, spare: int) -> bool:
+        """Each named port the witness's change leaves out (`excepted`) takes its number
+        out of the probe's change: the number the probe's destination gives it, else
+        `spare` (a port of the change) given to it."""
+        if not witness.excepted:
+            return True
+        if not isinstance(probe.destination, PodEndpoint):
+            return False
+        for named in witness.excepted:
+            number = named_number(probe.destination, named)
+            if number is None:
+                if self.changes_at(with_named(probe, named, spare), witness.change, spare):
+                    return False
+            elif self.changes_at(probe, witness.change, number):
+                return False
+        return True
 
-    def on_named_port(self, witness: ChangedFlow) -> ChangedFlow:
-        """The witness with the `named_port` its change follows, where its destination has
-        one numbered as its only changed port that, renumbered to a port no rule names,
-        moves the change with it (the evaluator's word; the solver confirms the group)."""
-        destination = witness.flow.destination
-        if not isinstance(destination, PodEndpoint) or len(witness.ports) != 1:
-            return witness
-        changed = witness.ports[0]
-        if changed.start != changed.end:
-            return witness
-        spare = _spare_port(witness.flow, self.deciding_ranges(witness.flow))
-        if spare is None:
-            return witness
-        for named in destination.pod.ports:
-            if not (
-                named.name and named.port == changed.start and named.protocol is witness.protocol
-            ):
-                continue
-            pod = destination.pod.model_copy(
-                update={
-                    "ports": tuple(
-                        p.model_copy(update={"port": spare}) if p is named else p
-                        for p in destination.pod.ports
-                    )
-                }
-            )
-            probe = witness.flow.model_copy(
-                update={"destination": destination.model_copy(update={"pod": pod}), "port": spare}
-            )
-            if self.changed_ports(probe, witness.change) == (PortRange(start=spare, end=spare),):
-                return replace(witness, named_port=(named.name, named.protocol))
-        return witness
+    def expected_ports(self, witness: ChangedFlow, flow: Flow) -> tuple[PortRange, ...]:
+        """The ports on which a flow that changes like the witness changes: the witness's
+        but the flow's destination's numbers for the `excepted` named ports; or the flow's
+        destination's number for the witness's `named_port` (none where the destination
+        does not define it, or numbers it outside `named_within`)."""
+        if witness.named_port is None:
+            numbers = (named_number(flow.destination, named) for named in witness.excepted)
+            return ports_but(witness.ports, {n for n in numbers if n is not None})
+        number = named_number(flow.destination, witness.named_port)
+        if number is None or (
+            witness.named_within
+            and not any(r.start <= number <= r.end for r in witness.named_within)
+        ):
+            return ()
+        return (PortRange(start=number, end=number),)
 
     def changed_ports(self, flow: Flow, change: Change) -> tuple[PortRange, ...]:
         """Every port on which the change holds for the flow's two endpoints (for a group of
@@ -438,7 +440,7 @@ class Revisions:
         return list(found.values())
 
 
-def _named_number(endpoint: Endpoint, named: tuple[str, Protocol]) -> int | None:
+def named_number(endpoint: Endpoint, named: tuple[str, Protocol]) -> int | None:
     """The endpoint's number for a named port; None where it does not define it."""
     if not isinstance(endpoint, PodEndpoint):
         return None
@@ -448,19 +450,29 @@ def _named_number(endpoint: Endpoint, named: tuple[str, Protocol]) -> int | None
     )
 
 
-def _spare_port(flow: Flow, ranges: list[PortRange]) -> int | None:
-    """A port no deciding range and no port of the destination holds (None: none is
-    left), from the top of the port space down: where a named port can be moved to show
-    that a change follows it."""
-    taken = list(ranges)
-    if isinstance(flow.destination, PodEndpoint):
-        taken += [PortRange(start=p.port, end=p.port) for p in flow.destination.pod.ports]
-    number = 65535
-    for taken_range in sorted(taken, key=lambda r: r.end, reverse=True):
-        if taken_range.end < number:
-            return number
-        number = min(number, taken_range.start - 1)
-    return number if number >= 1 else None
+def with_named(flow: Flow, named: tuple[str, Protocol], number: int) -> Flow:
+    """The flow with its destination, a pod, defining the named port at the number."""
+    destination = flow.destination
+    assert isinstance(destination, PodEndpoint)
+    port = ContainerPort(name=named[0], port=number, protocol=named[1])
+    pod = destination.pod.model_copy(update={"ports": (*destination.pod.ports, port)})
+    return flow.model_copy(update={"destination": destination.model_copy(update={"pod": pod})})
+
+
+def ports_but(ranges: tuple[PortRange, ...], numbers: set[int]) -> tuple[PortRange, ...]:
+    """The ports of the ranges but the numbers."""
+    if not numbers:
+        return ranges
+    segments = []
+    for port_range in ranges:
+        start = port_range.start
+        for number in sorted(n for n in numbers if port_range.start <= n <= port_range.end):
+            if start < number:
+                segments.append((start, number - 1))
+            start = number + 1
+        if start <= port_range.end:
+            segments.append((start, port_range.end))
+    return port_ranges(segments)
 
 
 def allowing_rules(decision: FlowDecision) -> tuple[tuple[RuleRef, ...], tuple[RuleRef, ...]]:

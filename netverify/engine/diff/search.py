@@ -18,6 +18,7 @@ from netverify.engine.bitsets import ClassVerdicts
 from netverify.engine.diff.classes import ClassChanges, ClassProduct, always_node_local
 from netverify.engine.diff.findings import Product, product_of
 from netverify.engine.diff.grouping import Grouping
+from netverify.engine.diff.namedports import on_excepted_ports, on_named_port
 from netverify.engine.diff.symbolic import SymbolicDiff
 from netverify.engine.readable import is_new_pod, readable_flow
 from netverify.engine.replay import ReplayMismatch
@@ -156,7 +157,7 @@ class DiffSearch:
         flow it covers is then blocked from the search."""
         witness = self.revisions.replayed(change, flow)
         if is_new_pod(flow.destination):
-            witness = self.revisions.on_named_port(witness)
+            witness = on_excepted_ports(self.revisions, on_named_port(self.revisions, witness))
         sources, destinations = self.grouping.groups(witness)
         blocked = self.symbolic.product(flow.protocol, sources, destinations)
         self.symbolic.solver.add(z3.Not(blocked))

@@ -361,10 +361,24 @@ class SymbolicDiff:
         now, before = self.now_before(witness.change)
         port = self.encoding.flow.port
         in_ports = z3.Or([z3.And(port >= r.start, port <= r.end) for r in witness.ports])
+        named_ports = self.encoding.flow.destination.named_ports
+        if witness.excepted:
+            taken = []
+            for excepted in witness.excepted:
+                named = named_ports.get(excepted)
+                assert named is not None, "a new pod's named port is one the policies name"
+                taken.append(z3.And(named.defined, port == named.number))
+            in_ports = z3.And(in_ports, z3.Not(z3.Or(taken)))
         if witness.named_port is not None:
-            named = self.encoding.flow.destination.named_ports.get(witness.named_port)
+            named = named_ports.get(witness.named_port)
             assert named is not None, "a new pod's named port is one the policies name"
             in_ports = z3.And(named.defined, port == named.number)
+            if witness.named_within:
+                within = [
+                    z3.And(named.number >= r.start, named.number <= r.end)
+                    for r in witness.named_within
+                ]
+                in_ports = z3.And(in_ports, z3.Or(within))
         group = self.product(witness.protocol, sources, destinations)
         odd = self._decoded(self.solver, group, z3.Not(in_ports))
         if odd is None:
