@@ -28,6 +28,7 @@ from netverify.engine.prove import prove
 from netverify.engine.slicing import Slicer, worth_slicing
 from netverify.model import (
     AdminPolicy,
+    Flow,
     Invariant,
     InvariantResult,
     LoadedCluster,
@@ -35,7 +36,14 @@ from netverify.model import (
     NetworkPolicy,
     Status,
 )
-from netverify.model.fix import Candidate, FixReport, InvariantFix, ProvedFix
+from netverify.model.fix import (
+    Candidate,
+    FailedCandidate,
+    FailReason,
+    FixReport,
+    InvariantFix,
+    ProvedFix,
+)
 from netverify.model.refs import RuleRef
 
 MAX_DEPTH = 3
@@ -44,6 +52,8 @@ MAX_TRIED = 24
 """The most candidates proved per invariant."""
 MAX_SHOWN = 3
 """The most fixes shown per invariant, smallest first."""
+MAX_FAILED = 5
+"""The most failed candidates shown, with why, for an invariant with no proved fix."""
 
 
 def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) -> FixReport:
@@ -168,15 +178,48 @@ class _Fixer:
             reason = no_candidate_reason(result.counterexample.decision)
             return entry.model_copy(update={"reason": reason})
         proved: list[Candidate] = []
+        failed: list[FailedCandidate] = []
         tried = 0
         while queue and tried < MAX_TRIED:
             candidate, depth = queue.pop(0)
             tried += 1
             queue += [
-                (further, depth + 1) for further in self._try(candidate, invariant, depth, proved)
+                (further, depth + 1)
+                for further in self._try(candidate, invariant, depth, proved, failed)
             ]
+        if not proved:
+            shown_failed = tuple(self._shown(failure) for failure in failed[:MAX_FAILED])
+            return entry.model_copy(update={"tried": tried, "failed": shown_failed})
         shown = self._smallest(_distinct(proved))
         return entry.model_copy(update={"fixes": shown, "tried": tried})
+
+    def _shown(self, failure: FailedCandidate) -> FailedCandidate:
+        """The failure with where its edits are written and the flow that shows it. The
+        flow is proved afresh here, only for the failures shown (the search reads only
+        verdicts); the fresh proof is what is said: an `unknown` there makes the failure
+        one."""
+        edits = failure.candidate.edits
+        locations = tuple(
+            None
+            if edit.before is None
+            else self.loaded.sources.of_rule(
+                RuleRef(policy=edit.key, direction=edit.direction, index=edit.rule_index)
+            )
+            if edit.rule_index is not None
+            else self.loaded.sources.of_object(edit.key)
+            for edit in edits
+        )
+        update: dict[str, object] = {"locations": locations}
+        if failure.flow is None and failure.reason is not FailReason.UNKNOWN:
+            head = applied(self.loaded, failure.candidate)
+            spec = self.loaded_spec.spec.invariants
+            result = self._proved(head, [i for i in spec if i.name == failure.invariant])
+            shown = result[failure.invariant]
+            if shown.status is Status.VIOLATED and shown.counterexample is not None:
+                update["flow"] = shown.counterexample.decision.flow
+            elif shown.status is not Status.VIOLATED:
+                update["reason"] = FailReason.UNKNOWN
+        return failure.model_copy(update=update)
 
     def _smallest(self, proved: list[Candidate]) -> tuple[ProvedFix, ...]:
         """The `MAX_SHOWN` smallest fixes, ranked by the diff's counts. The diff of every
@@ -215,10 +258,16 @@ class _Fixer:
         return bound
 
     def _try(
-        self, candidate: Candidate, invariant: Invariant, depth: int, proved: list[Candidate]
+        self,
+        candidate: Candidate,
+        invariant: Invariant,
+        depth: int,
+        proved: list[Candidate],
+        failed: list[FailedCandidate],
     ) -> list[Candidate]:
         """Prove the spec with `candidate` applied: keep it when it repairs the invariant and
-        breaks nothing; return its extensions when the invariant is violated another way.
+        breaks nothing (in `proved`, else in `failed` with the invariant that failed); return
+        its extensions when the invariant is violated another way.
 
         The invariant is proved first, then the others that held (most candidates leave it
         violated, and at `MAX_DEPTH` there are no extensions, so only verdicts matter).
@@ -226,19 +275,25 @@ class _Fixer:
         the counterexample extensions start from is proved afresh, as `prove` finds it."""
         head = applied(self.loaded, candidate)
         again = self._again(candidate, invariant)
-        repaired = self._holds(head, [i for i in again if i.name == invariant.name])
-        if not repaired and depth >= MAX_DEPTH:
+        status = self._status(head, [i for i in again if i.name == invariant.name])
+        if status is not Status.HOLDS and depth >= MAX_DEPTH:
+            failed.append(self._failure(candidate, invariant, invariant.name, status))
             return []
         others = [i for i in again if i.name in self.held]
         for name in dict.fromkeys(i.name for i in others):
-            if not self._holds(head, [i for i in others if i.name == name]):
+            other = self._status(head, [i for i in others if i.name == name])
+            if other is not Status.HOLDS:
+                failed.append(self._failure(candidate, invariant, name, other))
                 return []
-        if repaired:
+        if status is Status.HOLDS:
             proved.append(candidate)
             return []
         target = self._proved(head, self._part_of(head, invariant, again))[invariant.name]
         if target.status is not Status.VIOLATED or target.counterexample is None:
+            failed.append(self._failure(candidate, invariant, invariant.name, target.status))
             return []
+        flow = target.counterexample.decision.flow
+        failed.append(self._failure(candidate, invariant, invariant.name, target.status, flow))
         further = candidates(
             head.cluster,
             invariant,
@@ -247,15 +302,36 @@ class _Fixer:
         )
         return [composed(candidate, then) for then in further]
 
-    def _holds(self, head: LoadedCluster, invariants: list[Invariant]) -> bool:
-        """Whether the invariant (one, or a Service's backends under one name) holds with
-        the candidate applied: from a kept encoding, else proved afresh."""
+    def _status(self, head: LoadedCluster, invariants: list[Invariant]) -> Status:
+        """The status of the invariant (one, or a Service's backends under one name) with
+        the candidate applied: from a kept encoding (whose `violated` may be an `unknown` a
+        fresh proof would find; only `holds` is acted on), else proved afresh."""
         if len(invariants) == 1:
             verdict = self.verdicts.holds(head.cluster, invariants[0])
             if verdict is not None:
-                return verdict
+                return Status.HOLDS if verdict else Status.VIOLATED
         (result,) = self._proved(head, invariants).values()
-        return result.status is Status.HOLDS
+        return result.status
+
+    def _failure(
+        self,
+        candidate: Candidate,
+        target: Invariant,
+        name: str,
+        status: Status,
+        flow: Flow | None = None,
+    ) -> FailedCandidate:
+        """The candidate for `target`, failed because invariant `name` ended `status`."""
+        if status is not Status.VIOLATED:
+            reason = FailReason.UNKNOWN
+        elif name == target.name:
+            reason = FailReason.STILL_VIOLATED
+        else:
+            reason = FailReason.BREAKS_INVARIANT
+        kind = next(i.kind for i in self.loaded_spec.spec.invariants if i.name == name)
+        return FailedCandidate(
+            candidate=candidate, reason=reason, invariant=name, kind=kind, flow=flow
+        )
 
     def _part_of(
         self, head: LoadedCluster, target: Invariant, again: tuple[Invariant, ...]
