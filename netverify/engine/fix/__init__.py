@@ -55,6 +55,9 @@ MAX_SHOWN = 3
 MAX_FAILED = 5
 """The most failed candidates shown, with why, for an invariant with no proved fix."""
 
+_Made = tuple[tuple[str, str], ...]
+"""The policies a candidate makes, as `_edits_key` writes them."""
+
 
 def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) -> FixReport:
     """The proved fixes of every invariant the cluster violates, in spec order."""
@@ -150,11 +153,13 @@ class _Fixer:
         self.slicers = [Slicer(cluster, settings, invariant) for invariant in invariants]
         """Per invariant of the spec: its slice, and whether a policy can decide its verdict."""
         self.verdicts = Verdicts(cluster, settings, invariants, self.slicers, limits)
-        self.counts: dict[tuple[tuple[str, str], ...], tuple[int, int, int, bool]] = {}
+        self.statuses: dict[tuple[_Made, str], Status] = {}
+        """`_status` of each invariant asked about, by the cluster a candidate makes."""
+        self.counts: dict[_Made, tuple[int, int, int, bool]] = {}
         """The diff's counts (flows, external flows, findings, complete) of each cluster a
         ranked candidate makes: the candidates of two invariants violated through one rule
         are often the same."""
-        self.bounds: dict[tuple[tuple[str, str], ...], int] = {}
+        self.bounds: dict[_Made, int] = {}
         """`flow_count_at_least` of each cluster a proved candidate makes."""
         folders = [Path(path) for path in loaded_spec.spec.manifests if Path(path).is_dir()]
         self.new_folder = folders[0] if folders else None
@@ -275,13 +280,14 @@ class _Fixer:
         the counterexample extensions start from is proved afresh, as `prove` finds it."""
         head = applied(self.loaded, candidate)
         again = self._again(candidate, invariant)
-        status = self._status(head, [i for i in again if i.name == invariant.name])
+        made = _edits_key(candidate)
+        status = self._status(head, made, [i for i in again if i.name == invariant.name])
         if status is not Status.HOLDS and depth >= MAX_DEPTH:
             failed.append(self._failure(candidate, invariant, invariant.name, status))
             return []
         others = [i for i in again if i.name in self.held]
         for name in dict.fromkeys(i.name for i in others):
-            other = self._status(head, [i for i in others if i.name == name])
+            other = self._status(head, made, [i for i in others if i.name == name])
             if other is not Status.HOLDS:
                 failed.append(self._failure(candidate, invariant, name, other))
                 return []
@@ -302,10 +308,19 @@ class _Fixer:
         )
         return [composed(candidate, then) for then in further]
 
-    def _status(self, head: LoadedCluster, invariants: list[Invariant]) -> Status:
+    def _status(self, head: LoadedCluster, made: _Made, invariants: list[Invariant]) -> Status:
         """The status of the invariant (one, or a Service's backends under one name) with
         the candidate applied: from a kept encoding (whose `violated` may be an `unknown` a
-        fresh proof would find; only `holds` is acted on), else proved afresh."""
+        fresh proof would find; only `holds` is acted on), else proved afresh. Once per
+        cluster the candidate `made`: the invariants violated through one rule have the
+        same candidates, and each asks about the invariants that held."""
+        key = made, invariants[0].name
+        status = self.statuses.get(key)
+        if status is None:
+            status = self.statuses[key] = self._fresh_status(head, invariants)
+        return status
+
+    def _fresh_status(self, head: LoadedCluster, invariants: list[Invariant]) -> Status:
         if len(invariants) == 1:
             verdict = self.verdicts.holds(head.cluster, invariants[0])
             if verdict is not None:
@@ -422,7 +437,7 @@ class _Fixer:
 
 def _distinct(proved: list[Candidate]) -> list[Candidate]:
     """The first of the candidates that make the same policies."""
-    seen: set[tuple[tuple[str, str], ...]] = set()
+    seen: set[_Made] = set()
     kept = []
     for candidate in proved:
         key = _edits_key(candidate)
@@ -432,7 +447,7 @@ def _distinct(proved: list[Candidate]) -> list[Candidate]:
     return kept
 
 
-def _edits_key(candidate: Candidate) -> tuple[tuple[str, str], ...]:
+def _edits_key(candidate: Candidate) -> _Made:
     """The policies the candidate makes: candidates with the same make the same cluster."""
     return tuple(sorted((str(edit.key), edit.after.model_dump_json()) for edit in candidate.edits))
 
