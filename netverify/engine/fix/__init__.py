@@ -16,6 +16,7 @@ from netverify.encoding.solver import SolverLimits
 from netverify.encoding.universe import build_universe
 from netverify.engine.fix.apply import applied, composed, merged
 from netverify.engine.fix.candidates import candidates, no_candidate_reason
+from netverify.engine.fix.monotone import keeps_holding
 from netverify.engine.fix.patch import file_patches
 from netverify.engine.fix.rank import (
     changed_flows,
@@ -287,7 +288,10 @@ class _Fixer:
             return []
         others = [i for i in again if i.name in self.held]
         for name in dict.fromkeys(i.name for i in others):
-            other = self._status(head, made, [i for i in others if i.name == name])
+            named = [i for i in others if i.name == name]
+            if self._kept(candidate, named):
+                continue
+            other = self._status(head, made, named)
             if other is not Status.HOLDS:
                 failed.append(self._failure(candidate, invariant, name, other))
                 return []
@@ -307,6 +311,25 @@ class _Fixer:
             self.loaded_spec.spec.invariants,
         )
         return [composed(candidate, then) for then in further]
+
+    def _kept(self, candidate: Candidate, invariants: list[Invariant]) -> bool:
+        """Whether the invariant (held before) holds with the candidate for the shape of
+        the edits its verdict can depend on alone (`keeps_holding`): a rule narrowed or
+        removed keeps a `forbid`. Admin tiers are left to the proof."""
+        if self.loaded.cluster.admin_policies:
+            return False
+        spec = self.loaded_spec.spec.invariants
+        slicers = [self.slicers[spec.index(invariant)] for invariant in invariants]
+        edits = [
+            edit
+            for edit in candidate.edits
+            if any(
+                isinstance(policy, NetworkPolicy) and slicer.depends_on(policy)
+                for policy in (edit.before, edit.after)
+                for slicer in slicers
+            )
+        ]
+        return keeps_holding(invariants[0].kind, edits)
 
     def _status(self, head: LoadedCluster, made: _Made, invariants: list[Invariant]) -> Status:
         """The status of the invariant (one, or a Service's backends under one name) with
