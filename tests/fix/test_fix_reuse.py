@@ -1,5 +1,6 @@
 """What `fix` does once and reuses: an invariant's verdict per repaired cluster, a policy's
-slicing test, and the ranking diff run the same way whatever ran before it."""
+slicing test and term in the encodings of candidates, and the ranking diff run the same way
+whatever ran before it."""
 
 import gc
 from collections import Counter
@@ -8,9 +9,10 @@ from pathlib import Path
 import pytest
 
 import netverify.engine.fix.rank as rank_module
+from netverify.encoding.cluster import ClusterEncoding
 from netverify.engine.fix.verdicts import Verdicts
 from netverify.engine.slicing import Slicer
-from netverify.model import Cluster, Invariant
+from netverify.model import Cluster, Direction, Invariant
 from netverify.model.diff import DiffReport
 from tests.fix.test_fix import FROM_EVERY_NAMESPACE, KEEP_OTHER, _fix, _load, _write
 
@@ -76,3 +78,23 @@ def test_the_ranking_diff_runs_with_the_collector_paused(
     _fix(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
     assert collecting and not any(collecting)
     assert gc.isenabled()
+
+
+def test_encodings_of_candidates_share_the_terms_of_policies_left_alone(
+    tmp_path: Path,
+) -> None:
+    """`with_policies` encodings reuse the term of each policy object they share; a fresh
+    encoding builds its own (a term built again there would take other term ids)."""
+    loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
+    cluster = loaded.cluster
+    encoding = ClusterEncoding(cluster, loaded_spec.spec.settings)
+    assert encoding.policies.admits_memo is None
+    (policy,) = cluster.policies
+    first = encoding.with_policies([policy])
+    _ = first.allowed
+    again = encoding.with_policies([policy, policy.model_copy(update={"name": "copy"})])
+    _ = again.allowed
+    memo = encoding.policies.admits_memo
+    assert memo is not None and again.policies.admits_memo is memo
+    assert [key for key in memo if key[0] == id(policy)] == [(id(policy), Direction.INGRESS)]
+    assert len(memo) == 2
