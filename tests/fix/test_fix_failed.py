@@ -13,7 +13,7 @@ from netverify.cli.app import app
 from netverify.model import Flow, InvariantKind
 from netverify.model.fix import Candidate, ChangeKind, FailedCandidate, FailReason
 from netverify.report.fix import _failure_why
-from tests.fix.test_fix import FROM_EVERY_NAMESPACE, _fix, _write
+from tests.fix.test_fix import DEFAULT_DENY, FROM_EVERY_NAMESPACE, _fix, _write
 
 # Every pod of a must reach the server, and nothing may: no change can satisfy both.
 FORBID_AND_TWO_REQUIRES = """\
@@ -112,3 +112,36 @@ def test_an_unknown_says_the_solver_gave_up() -> None:
     assert _failure_why(_failure(FailReason.STILL_VIOLATED, "target")) == (
         "the invariant still fails"
     )
+
+
+# Every pod of a must reach the server, which nothing admits, and the client may not.
+REQUIRE_AGAINST_FORBID = """\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: a-reaches-server
+    require:
+      from: {namespace: a}
+      to: {pod: b/server}
+      ports: ["8080/TCP"]
+  - name: client-never-reaches-server
+    forbid:
+      from: {pod: a/client}
+      to: {pod: b/server}
+"""
+
+
+def test_a_failed_added_rule_is_located_at_its_policy(tmp_path: Path) -> None:
+    report = _fix(_write(tmp_path, DEFAULT_DENY, REQUIRE_AGAINST_FORBID))
+    (entry,) = report.invariants
+    assert entry.invariant == "a-reaches-server" and not entry.fixes
+    added = [
+        (failure, location)
+        for failure in entry.failed
+        for edit, location in zip(failure.candidate.edits, failure.locations, strict=True)
+        if edit.before is not None
+    ]
+    assert added
+    for failure, location in added:
+        assert failure.reason is FailReason.BREAKS_INVARIANT
+        assert failure.invariant == "client-never-reaches-server"
+        assert str(location).endswith("policies.yaml:2")

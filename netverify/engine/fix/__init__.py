@@ -43,9 +43,10 @@ from netverify.model.fix import (
     FailReason,
     FixReport,
     InvariantFix,
+    PolicyEdit,
     ProvedFix,
 )
-from netverify.model.refs import RuleRef
+from netverify.model.refs import RuleRef, SourceSpan
 
 MAX_DEPTH = 3
 """The most changes one fix combines (a flow admitted by several rules needs one each)."""
@@ -204,17 +205,7 @@ class _Fixer:
         flow is proved afresh here, only for the failures shown (the search reads only
         verdicts); the fresh proof is what is said: an `unknown` there makes the failure
         one."""
-        edits = failure.candidate.edits
-        locations = tuple(
-            None
-            if edit.before is None
-            else self.loaded.sources.of_rule(
-                RuleRef(policy=edit.key, direction=edit.direction, index=edit.rule_index)
-            )
-            if edit.rule_index is not None
-            else self.loaded.sources.of_object(edit.key)
-            for edit in edits
-        )
+        locations = tuple(self._written(edit) for edit in failure.candidate.edits)
         update: dict[str, object] = {"locations": locations}
         if failure.flow is None and failure.reason is not FailReason.UNKNOWN:
             head = applied(self.loaded, failure.candidate)
@@ -226,6 +217,16 @@ class _Fixer:
             elif shown.status is not Status.VIOLATED:
                 update["reason"] = FailReason.UNKNOWN
         return failure.model_copy(update=update)
+
+    def _written(self, edit: PolicyEdit) -> SourceSpan | None:
+        """Where the edited rule is written (its policy's line for a rule the edit adds,
+        as `of_rule` falls back); None for a new policy."""
+        if edit.before is None:
+            return None
+        if edit.rule_index is None:
+            return self.loaded.sources.of_object(edit.key)
+        ref = RuleRef(policy=edit.key, direction=edit.direction, index=edit.rule_index)
+        return self.loaded.sources.of_rule(ref)
 
     def _smallest(self, proved: list[Candidate]) -> tuple[ProvedFix, ...]:
         """The `MAX_SHOWN` smallest fixes, ranked by the diff's counts. The diff of every
