@@ -104,10 +104,17 @@ class ClusterEncoding:
         candidates): the same as a fresh encoding when the policies mention nothing outside
         the universe, which the caller checks. Not for clusters with admin policies."""
         assert self.admin is None
+        if self.policies.admits_memo is None:
+            self.policies.admits_memo = {}
         other = copy(self)
         other.cluster = self.cluster.model_copy(update={"policies": tuple(policies)})
         other.policies = PolicyEncoding(
-            policies, self.universe, self.flow, self.settings, memo=self.policies.memo
+            policies,
+            self.universe,
+            self.flow,
+            self.settings,
+            memo=self.policies.memo,
+            admits_memo=self.policies.admits_memo,
         )
         other.__dict__.pop("allowed", None)
         return other

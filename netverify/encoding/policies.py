@@ -58,15 +58,18 @@ class PolicyEncoding:
         flow: SymbolicFlow,
         settings: Settings,
         memo: dict[tuple[str, ...], z3.BoolRef] | None = None,
+        admits_memo: dict[tuple[int, Direction], tuple[NetworkPolicy, z3.BoolRef]] | None = None,
     ) -> None:
         """`memo` is another encoding's, over the same universe and flow, to share terms
-        with (see `_once`)."""
+        with (see `_once`); so is `admits_memo`, kept only by encodings that share it
+        (see `_policy_admits`)."""
         self.policies = tuple(policies)
         self.universe = universe
         self.flow = flow
         self.settings = settings
         self._layers: tuple[Callable[[Direction], LayerTerms], ...] = (self.network_policy_layer,)
         self.memo: dict[tuple[str, ...], z3.BoolRef] = {} if memo is None else memo
+        self.admits_memo = admits_memo
 
     def _once(self, key: tuple[str, ...], build: Callable[[], z3.BoolRef]) -> z3.BoolRef:
         """One term per distinct selector, peer or port: thousands of policies repeat a few
@@ -121,11 +124,30 @@ class PolicyEncoding:
         policies = [p for p in self.policies if direction in p.policy_types]
         selects = [self.policy_selects(policy, subject) for policy in policies]
         admits = [
-            conj([selected, disj([self.rule_admits(policy, rule, direction) for rule in rules])])
+            self._policy_admits(policy, selected, direction)
             for policy, selected in zip(policies, selects, strict=True)
-            if (rules := policy.rules(direction))
+            if policy.rules(direction)
         ]
         return LayerTerms(decides=disj(selects), allows=disj(admits))
+
+    def _policy_admits(
+        self, policy: NetworkPolicy, selected: z3.BoolRef, direction: Direction
+    ) -> z3.BoolRef:
+        """The policy selects the subject and a rule of it admits the flow. With an
+        `admits_memo`, kept per policy object (held, so that its id is not reused): the
+        encodings `fix` makes of one cluster's candidates (`with_policies`) share every
+        policy a candidate leaves alone, thousands. Not in a fresh encoding: a term built
+        again there takes term ids, and Z3 breaks ties between models by them, so the
+        flows `prove` shows would change."""
+        memo = self.admits_memo
+        known = None if memo is None else memo.get((id(policy), direction))
+        if known is not None and known[0] is policy:
+            return known[1]
+        rules = policy.rules(direction)
+        term = conj([selected, disj([self.rule_admits(policy, rule, direction) for rule in rules])])
+        if memo is not None:
+            memo[id(policy), direction] = (policy, term)
+        return term
 
     def rule_admits(
         self, policy: NetworkPolicy, rule: PolicyRule, direction: Direction

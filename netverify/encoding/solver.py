@@ -153,10 +153,8 @@ def while_pushing(solver: z3.Solver, work: Callable[[], object]) -> None:
         except BaseException as error:  # re-raised in the caller's thread
             failure.append(error)
 
-    collecting = gc.isenabled()
-    gc.disable()
     pusher = threading.Thread(target=push, name="netverify-push")
-    try:
+    with collector_paused():
         pusher.start()
         try:
             work()
@@ -166,8 +164,23 @@ def while_pushing(solver: z3.Solver, work: Callable[[], object]) -> None:
                 solver.pop()
             raise
         pusher.join()
+    if failure:
+        raise failure[0]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for the block (restored as it was after).
+
+    Z3 hands out term ids from a pool that freed terms return to, and breaks ties between
+    equally good models by those ids: terms the collector frees mid-search, at moments set
+    by every allocation made before, can change the models a search returns, and so a
+    listing that stops at a limit. Paused, the terms of a context built in the block are
+    freed as their last reference goes, the same way on every run."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if collecting:
             gc.enable()
-    if failure:
-        raise failure[0]

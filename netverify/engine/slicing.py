@@ -68,20 +68,30 @@ class Slicer:
 
     def __init__(self, cluster: Cluster, settings: Settings, invariant: Invariant) -> None:
         self.ends = _ends(cluster, settings, invariant)
+        self.pods = tuple(sorted({index for end in self.ends for index in end.pods}))
+        self.known: dict[int, tuple[NetworkPolicy, bool]] = {}
+        """`depends_on` of each policy asked about, by identity (the policy is kept, so its
+        id is not reused): the clusters `fix` slices share every policy a candidate does
+        not change, thousands of them."""
 
     def slice(self, cluster: Cluster) -> Slice:
         """The invariant's slice of `cluster` (pods and namespaces as the slicer's)."""
         policies = tuple(
             index for index, policy in enumerate(cluster.policies) if self.depends_on(policy)
         )
-        matching = {index for end in self.ends for index in end.pods}
-        return Slice(policies=policies, pods=tuple(sorted(matching)))
+        return Slice(policies=policies, pods=self.pods)
 
     def depends_on(self, policy: NetworkPolicy) -> bool:
         """Whether the invariant's verdict can depend on a NetworkPolicy, loaded or not (the
         test `slice` keeps policies by): `fix` re-proves only the invariants that a changed
         policy, before or after the change, can decide."""
-        return any(end.may_select(policy) for end in self.ends)
+        known = self.known.get(id(policy))
+        if known is None:
+            known = self.known[id(policy)] = (
+                policy,
+                any(end.may_select(policy) for end in self.ends),
+            )
+        return known[1]
 
 
 def _ends(cluster: Cluster, settings: Settings, invariant: Invariant) -> tuple["_End", "_End"]:

@@ -44,6 +44,10 @@ class Cluster(Frozen):
         """The policies of one namespace, in order (a policy selects only pods of its own)."""
         return self._policies_by_namespace.get(namespace, ())
 
+    def pods_in(self, namespace: str) -> tuple[Pod, ...]:
+        """The pods of one namespace, in order."""
+        return self._pods_by_namespace.get(namespace, ())
+
     def service(self, namespace: str, name: str) -> Service | None:
         return next((s for s in self.services if (s.namespace, s.name) == (namespace, name)), None)
 
@@ -70,6 +74,13 @@ class Cluster(Frozen):
         return {namespace: tuple(policies) for namespace, policies in grouped.items()}
 
     @cached_property
+    def _pods_by_namespace(self) -> dict[str, tuple[Pod, ...]]:
+        grouped: dict[str, list[Pod]] = {}
+        for pod in self.pods:
+            grouped.setdefault(pod.namespace, []).append(pod)
+        return {namespace: tuple(pods) for namespace, pods in grouped.items()}
+
+    @cached_property
     def _tiers(self) -> dict[Tier, tuple[AdminPolicy, ...]]:
         return {
             tier: tuple(
@@ -93,6 +104,7 @@ class Cluster(Frozen):
 _LOOKUP_TABLES = (
     "_namespaces_by_name",
     "_policies_by_namespace",
+    "_pods_by_namespace",
     "_tiers",
     "_nodes_by_name",
     "_nodes_by_address",

@@ -4,6 +4,8 @@ from enum import StrEnum
 
 from netverify.model.admin_policy import AdminPolicy
 from netverify.model.base import Frozen
+from netverify.model.flow import Flow
+from netverify.model.invariants import InvariantKind
 from netverify.model.policy import Direction, NetworkPolicy
 from netverify.model.refs import ObjectRef, SourceSpan, network_policy_ref
 
@@ -85,6 +87,35 @@ class ProvedFix(Frozen):
     patches: tuple[FilePatch, ...] = ()
 
 
+class FailReason(StrEnum):
+    """Why a candidate was not kept."""
+
+    STILL_VIOLATED = "still-violated"
+    """Its own invariant is still violated with it applied."""
+    BREAKS_INVARIANT = "breaks-invariant"
+    """An invariant that held is violated with it applied."""
+    UNKNOWN = "unknown"
+    """The solver gave up (or could not decide) on its invariant or on one that held."""
+
+
+class FailedCandidate(Frozen):
+    """A candidate that was proved and not kept, and what showed it: what a user reads to
+    see why an invariant got no fix."""
+
+    candidate: Candidate
+    reason: FailReason
+    invariant: str
+    """The invariant that failed: the candidate's own, or the one it breaks."""
+    kind: InvariantKind
+    """That invariant's kind (a broken forbid now allows its flow, a require blocks it)."""
+    flow: Flow | None = None
+    """The flow that shows the failure (allowed for a forbid, blocked otherwise); None when
+    the solver gave up."""
+    locations: tuple[SourceSpan | None, ...] = ()
+    """Per edit of the candidate, where the edited rule (or policy) is written; None for a
+    new policy."""
+
+
 class InvariantFix(Frozen):
     """A violated invariant and its proved fixes, smallest first (empty when none proved)."""
 
@@ -95,6 +126,9 @@ class InvariantFix(Frozen):
     """How many candidates were proved on the whole spec."""
     reason: str | None = None
     """Why no candidate could be proposed, when none was."""
+    failed: tuple[FailedCandidate, ...] = ()
+    """When no candidate was proved: the first ones tried and why each failed (the others
+    are `tried` less these)."""
 
 
 class FixReport(Frozen):

@@ -8,8 +8,17 @@ the other results but the `path:line` form of its locations.
 from collections.abc import Sequence
 from typing import assert_never
 
-from netverify.model.fix import ChangeKind, FixReport, InvariantFix, PolicyEdit, ProvedFix
-from netverify.report.describe import counted
+from netverify.model import InvariantKind
+from netverify.model.fix import (
+    ChangeKind,
+    FailedCandidate,
+    FailReason,
+    FixReport,
+    InvariantFix,
+    PolicyEdit,
+    ProvedFix,
+)
+from netverify.report.describe import counted, describe_flow
 from netverify.report.formats import FixFormat
 from netverify.report.json import JsonObject, dumps
 
@@ -73,6 +82,11 @@ def _text(report: FixReport) -> str:
         if not entry.fixes:
             reason = entry.reason or f"none of {entry.tried} candidates could be proved"
             lines.append(f"{where}error: {entry.invariant}: no proved fix: {reason}")
+            for failure in entry.failed:
+                lines.append(f"  failed: {_failed_text(failure)}")
+                lines.append(f"    why: {_failure_why(failure)}")
+            if entry.failed and entry.tried > len(entry.failed):
+                lines.append(f"  and {entry.tried - len(entry.failed)} more")
             continue
         lines.append(
             f"{where}note: {entry.invariant}: {len(entry.fixes)} proved fix(es), smallest first"
@@ -85,12 +99,7 @@ def _text(report: FixReport) -> str:
                 verb = "new policy" if edit.before is None else "edits"
                 if candidate.change is ChangeKind.REMOVE_RULE and edit.before is not None:
                     verb = "removes from"
-                rule = (
-                    f" {edit.direction.value.lower()}[{edit.rule_index}]"
-                    if edit.rule_index is not None
-                    else ""
-                )
-                lines.append(f"     {verb} {_named(edit)}{rule}")
+                lines.append(f"     {verb} {_named(edit)}{_rule(edit)}")
             for patch in fix.patches:
                 lines.append(f"     file: {patch.path}")
             lines.append(f"     {_flows(fix)}")
@@ -101,6 +110,49 @@ def _text(report: FixReport) -> str:
         f"{fixed} with a proved fix"
     )
     return "\n".join(lines) + "\n"
+
+
+SHOWN_EDITS = 3
+"""The most edits of a failed candidate named in its text line (a rule repaired in every
+policy with a rule like it edits dozens)."""
+
+
+def _failed_text(failure: FailedCandidate) -> str:
+    """`change policies (file:line): what it does`, on one line."""
+    candidate = failure.candidate
+    touched = [
+        f"{'new policy ' if edit.before is None else ''}{_named(edit)}{_rule(edit)}"
+        + (f" ({location})" if location else "")
+        for edit, location in zip(candidate.edits, failure.locations, strict=True)
+    ]
+    if len(touched) > SHOWN_EDITS:
+        touched = [*touched[:SHOWN_EDITS], f"{len(touched) - SHOWN_EDITS} more"]
+    return f"{candidate.change.value} {', '.join(touched)}: {candidate.why}"
+
+
+def _failure_why(failure: FailedCandidate) -> str:
+    """Why a candidate was not kept, in words, with the flow that shows it."""
+    flow = f": {describe_flow(failure.flow)}" if failure.flow is not None else ""
+    named = f"`{failure.kind.value} {failure.invariant}`"
+    match failure.reason:
+        case FailReason.STILL_VIOLATED:
+            return f"the invariant still fails{flow}"
+        case FailReason.BREAKS_INVARIANT:
+            now = "allowed" if failure.kind is InvariantKind.FORBID else "blocked"
+            return f"breaks {named} (now {now}{flow})"
+        case FailReason.UNKNOWN:
+            if failure.invariant == failure.candidate.invariant:
+                return "could not be proved (solver unknown)"
+            return f"could not prove {named} still holds (solver unknown)"
+        case _:
+            assert_never(failure.reason)
+
+
+def _rule(edit: PolicyEdit) -> str:
+    """` ingress[3]`: the rule an edit changes or adds ("" for a new policy as a whole)."""
+    if edit.rule_index is None:
+        return ""
+    return f" {edit.direction.value.lower()}[{edit.rule_index}]"
 
 
 def _named(edit: PolicyEdit) -> str:
@@ -121,8 +173,44 @@ def _json(report: FixReport) -> JsonObject:
                 "reason": entry.reason,
                 "fixes": [_fix_json(entry, fix) for fix in entry.fixes],
             }
+            | (
+                {"failed": [_failed_json(failure) for failure in entry.failed]}
+                if entry.failed
+                else {}
+            )
             for entry in report.invariants
         ],
+    }
+
+
+def _policies_json(edits: Sequence[PolicyEdit]) -> list[JsonObject]:
+    return [
+        {
+            "kind": edit.key.kind,
+            "namespace": edit.key.namespace,
+            "name": edit.after.name,
+            "new": edit.before is None,
+            "direction": edit.direction.value,
+            "rule": edit.rule_index,
+        }
+        for edit in edits
+    ]
+
+
+def _failed_json(failure: FailedCandidate) -> JsonObject:
+    candidate = failure.candidate
+    return {
+        "change": candidate.change.value,
+        "does": candidate.why,
+        "why": _failure_why(failure),
+        "policies": [
+            policy | {"location": str(location) if location else None}
+            for policy, location in zip(
+                _policies_json(candidate.edits), failure.locations, strict=True
+            )
+        ],
+        "reason": failure.reason.value,
+        "invariant": failure.invariant,
     }
 
 
@@ -132,17 +220,7 @@ def _fix_json(entry: InvariantFix, fix: ProvedFix) -> JsonObject:
         "invariant": entry.invariant,
         "change": candidate.change.value,
         "why": candidate.why,
-        "policies": [
-            {
-                "kind": edit.key.kind,
-                "namespace": edit.key.namespace,
-                "name": edit.after.name,
-                "new": edit.before is None,
-                "direction": edit.direction.value,
-                "rule": edit.rule_index,
-            }
-            for edit in candidate.edits
-        ],
+        "policies": _policies_json(candidate.edits),
         "location": str(fix.location) if fix.location else None,
         "flows_changed": fix.flows_changed,
         "external_flows": fix.external_flows,

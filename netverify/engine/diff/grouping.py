@@ -32,6 +32,7 @@ from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
 from netverify.model import Endpoint, ExternalEndpoint, Flow, PodEndpoint, Protocol
 from netverify.model.diff import Change
 from netverify.semantics.evaluator import is_self_traffic
+from netverify.semantics.matching import governed_pod
 
 MAX_GROUPING_ROUNDS = 12
 """Rounds of solver checks spent, per finding, dropping groups that do not change alike."""
@@ -194,6 +195,16 @@ class Grouping:
                     cells.add(key)
                     found.append((key, ExternalEndpoint(ip=ip)))
                 break
+        return found
+
+    @cached_property
+    def _candidates_in(self) -> dict[str, list[tuple[GroupKey, Endpoint]]]:
+        """`candidates` that a NetworkPolicy can select, by namespace, in their order."""
+        found: dict[str, list[tuple[GroupKey, Endpoint]]] = {}
+        for key, endpoint in self.candidates:
+            pod = governed_pod(endpoint)
+            if pod is not None:
+                found.setdefault(pod.namespace.name, []).append((key, endpoint))
         return found
 
     def _new_pods_elsewhere(
@@ -428,10 +439,18 @@ class Grouping:
         kept_key = pair.destination if at_source else pair.source
         replaced = flow.source if at_source else flow.destination
         replaced_key = pair.source if at_source else pair.destination
+        namespaces = self.revisions.selecting_namespaces(witness, at_source)
+        if len(namespaces) == 1 and "" not in namespaces:
+            # Only the pods of the namespace of the policies that allowed the witness there
+            # can pass `could_allow`: thousands of classes, a few dozen in it. (A
+            # cluster-scoped admin policy's subjects span namespaces: every class is tried.)
+            existing = self._candidates_in.get(namespaces.pop(), [])
+        else:
+            existing = self.candidates
         candidates = (
-            [*self._new_pods_elsewhere(replaced, replaced_key), *self.candidates]
+            [*self._new_pods_elsewhere(replaced, replaced_key), *existing]
             if isinstance(replaced, PodEndpoint) and isinstance(replaced_key, NewPodGroup)
-            else self.candidates
+            else existing
         )
         could_allow = self.revisions.rule_test(witness, at_source)
         covered = self.reported.covering(witness.change, witness.protocol)

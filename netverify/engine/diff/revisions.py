@@ -161,9 +161,9 @@ class Revisions:
         if not isinstance(endpoint, PodEndpoint):
             return endpoint
         namespace = self.base.namespace(endpoint.namespace.name)
-        return (
-            endpoint if namespace is None else endpoint.model_copy(update={"namespace": namespace})
-        )
+        if namespace is None or namespace is endpoint.namespace or namespace == endpoint.namespace:
+            return endpoint
+        return endpoint.model_copy(update={"namespace": namespace})
 
     def replayed(self, change: Change, flow: Flow) -> ChangedFlow:
         """The witness under HEAD and BASE, which must show the change, with the ports on
@@ -368,13 +368,9 @@ class Revisions:
         """A cheap test every endpoint must pass to be allowed, at that end, by exactly the
         witness's rules: the policy of each rule of the end's own side selects it; each rule
         of the other side has a peer that matches it (or none at all)."""
-        change, allowing = witness.change, witness.allowing
+        change = witness.change
         cluster = self.head if change is Change.ADDED else self.base
-        own, other = (
-            (allowing.egress, allowing.ingress)
-            if at_source
-            else (allowing.ingress, allowing.egress)
-        )
+        own, other = _sides(witness, at_source)
         selecting = [_rule(cluster, ref)[0] for ref in own.allowed_by]
         admitting = [_rule(cluster, ref) for ref in other.allowed_by]
 
@@ -387,6 +383,13 @@ class Revisions:
             )
 
         return test
+
+    def selecting_namespaces(self, witness: ChangedFlow, at_source: bool) -> set[str]:
+        """The namespaces of the policies whose rules allow the witness at that end: every
+        endpoint `rule_test` passes is a pod of each (a namespace's pods are all that need
+        testing), and none when they are two."""
+        own, _ = _sides(witness, at_source)
+        return {ref.policy.namespace or "" for ref in own.allowed_by}
 
     def mentioned(self, flow: Flow) -> tuple[set[str], set[str]]:
         """The pod label keys the policies of the flow's namespaces (in either revision)
@@ -483,6 +486,14 @@ def allowing_rules(decision: FlowDecision) -> tuple[tuple[RuleRef, ...], tuple[R
 def _side_rules(side: SideDecision) -> tuple[RuleRef, ...]:
     admin = () if side.admin_rule is None else (side.admin_rule.rule,)
     return (*side.allowed_by, *admin)
+
+
+def _sides(witness: ChangedFlow, at_source: bool) -> tuple[SideDecision, SideDecision]:
+    """The allowing decision's side at the end `at_source` names, and the other side."""
+    allowing = witness.allowing
+    if at_source:
+        return allowing.egress, allowing.ingress
+    return allowing.ingress, allowing.egress
 
 
 def _rule(cluster: Cluster, ref: RuleRef) -> tuple[NetworkPolicy, PolicyRule]:

@@ -16,6 +16,7 @@ from netverify.encoding.solver import SolverLimits
 from netverify.encoding.universe import build_universe
 from netverify.engine.fix.apply import applied, composed, merged
 from netverify.engine.fix.candidates import candidates, no_candidate_reason
+from netverify.engine.fix.monotone import keeps_holding
 from netverify.engine.fix.patch import file_patches
 from netverify.engine.fix.rank import (
     changed_flows,
@@ -28,6 +29,7 @@ from netverify.engine.prove import prove
 from netverify.engine.slicing import Slicer, worth_slicing
 from netverify.model import (
     AdminPolicy,
+    Flow,
     Invariant,
     InvariantResult,
     LoadedCluster,
@@ -35,8 +37,16 @@ from netverify.model import (
     NetworkPolicy,
     Status,
 )
-from netverify.model.fix import Candidate, FixReport, InvariantFix, ProvedFix
-from netverify.model.refs import RuleRef
+from netverify.model.fix import (
+    Candidate,
+    FailedCandidate,
+    FailReason,
+    FixReport,
+    InvariantFix,
+    PolicyEdit,
+    ProvedFix,
+)
+from netverify.model.refs import RuleRef, SourceSpan
 
 MAX_DEPTH = 3
 """The most changes one fix combines (a flow admitted by several rules needs one each)."""
@@ -44,6 +54,11 @@ MAX_TRIED = 24
 """The most candidates proved per invariant."""
 MAX_SHOWN = 3
 """The most fixes shown per invariant, smallest first."""
+MAX_FAILED = 5
+"""The most failed candidates shown, with why, for an invariant with no proved fix."""
+
+_Made = tuple[tuple[str, str], ...]
+"""The policies a candidate makes, as `_edits_key` writes them."""
 
 
 def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) -> FixReport:
@@ -140,11 +155,13 @@ class _Fixer:
         self.slicers = [Slicer(cluster, settings, invariant) for invariant in invariants]
         """Per invariant of the spec: its slice, and whether a policy can decide its verdict."""
         self.verdicts = Verdicts(cluster, settings, invariants, self.slicers, limits)
-        self.counts: dict[tuple[tuple[str, str], ...], tuple[int, int, int, bool]] = {}
+        self.statuses: dict[tuple[_Made, str], Status] = {}
+        """`_status` of each invariant asked about, by the cluster a candidate makes."""
+        self.counts: dict[_Made, tuple[int, int, int, bool]] = {}
         """The diff's counts (flows, external flows, findings, complete) of each cluster a
         ranked candidate makes: the candidates of two invariants violated through one rule
         are often the same."""
-        self.bounds: dict[tuple[tuple[str, str], ...], int] = {}
+        self.bounds: dict[_Made, int] = {}
         """`flow_count_at_least` of each cluster a proved candidate makes."""
         folders = [Path(path) for path in loaded_spec.spec.manifests if Path(path).is_dir()]
         self.new_folder = folders[0] if folders else None
@@ -168,15 +185,48 @@ class _Fixer:
             reason = no_candidate_reason(result.counterexample.decision)
             return entry.model_copy(update={"reason": reason})
         proved: list[Candidate] = []
+        failed: list[FailedCandidate] = []
         tried = 0
         while queue and tried < MAX_TRIED:
             candidate, depth = queue.pop(0)
             tried += 1
             queue += [
-                (further, depth + 1) for further in self._try(candidate, invariant, depth, proved)
+                (further, depth + 1)
+                for further in self._try(candidate, invariant, depth, proved, failed)
             ]
+        if not proved:
+            shown_failed = tuple(self._shown(failure) for failure in failed[:MAX_FAILED])
+            return entry.model_copy(update={"tried": tried, "failed": shown_failed})
         shown = self._smallest(_distinct(proved))
         return entry.model_copy(update={"fixes": shown, "tried": tried})
+
+    def _shown(self, failure: FailedCandidate) -> FailedCandidate:
+        """The failure with where its edits are written and the flow that shows it. The
+        flow is proved afresh here, only for the failures shown (the search reads only
+        verdicts); the fresh proof is what is said: an `unknown` there makes the failure
+        one."""
+        locations = tuple(self._written(edit) for edit in failure.candidate.edits)
+        update: dict[str, object] = {"locations": locations}
+        if failure.flow is None and failure.reason is not FailReason.UNKNOWN:
+            head = applied(self.loaded, failure.candidate)
+            spec = self.loaded_spec.spec.invariants
+            result = self._proved(head, [i for i in spec if i.name == failure.invariant])
+            shown = result[failure.invariant]
+            if shown.status is Status.VIOLATED and shown.counterexample is not None:
+                update["flow"] = shown.counterexample.decision.flow
+            elif shown.status is not Status.VIOLATED:
+                update["reason"] = FailReason.UNKNOWN
+        return failure.model_copy(update=update)
+
+    def _written(self, edit: PolicyEdit) -> SourceSpan | None:
+        """Where the edited rule is written (its policy's line for a rule the edit adds,
+        as `of_rule` falls back); None for a new policy."""
+        if edit.before is None:
+            return None
+        if edit.rule_index is None:
+            return self.loaded.sources.of_object(edit.key)
+        ref = RuleRef(policy=edit.key, direction=edit.direction, index=edit.rule_index)
+        return self.loaded.sources.of_rule(ref)
 
     def _smallest(self, proved: list[Candidate]) -> tuple[ProvedFix, ...]:
         """The `MAX_SHOWN` smallest fixes, ranked by the diff's counts. The diff of every
@@ -215,10 +265,16 @@ class _Fixer:
         return bound
 
     def _try(
-        self, candidate: Candidate, invariant: Invariant, depth: int, proved: list[Candidate]
+        self,
+        candidate: Candidate,
+        invariant: Invariant,
+        depth: int,
+        proved: list[Candidate],
+        failed: list[FailedCandidate],
     ) -> list[Candidate]:
         """Prove the spec with `candidate` applied: keep it when it repairs the invariant and
-        breaks nothing; return its extensions when the invariant is violated another way.
+        breaks nothing (in `proved`, else in `failed` with the invariant that failed); return
+        its extensions when the invariant is violated another way.
 
         The invariant is proved first, then the others that held (most candidates leave it
         violated, and at `MAX_DEPTH` there are no extensions, so only verdicts matter).
@@ -226,19 +282,29 @@ class _Fixer:
         the counterexample extensions start from is proved afresh, as `prove` finds it."""
         head = applied(self.loaded, candidate)
         again = self._again(candidate, invariant)
-        repaired = self._holds(head, [i for i in again if i.name == invariant.name])
-        if not repaired and depth >= MAX_DEPTH:
+        made = _edits_key(candidate)
+        status = self._status(head, made, [i for i in again if i.name == invariant.name])
+        if status is not Status.HOLDS and depth >= MAX_DEPTH:
+            failed.append(self._failure(candidate, invariant, invariant.name, status))
             return []
         others = [i for i in again if i.name in self.held]
         for name in dict.fromkeys(i.name for i in others):
-            if not self._holds(head, [i for i in others if i.name == name]):
+            named = [i for i in others if i.name == name]
+            if self._kept(candidate, named):
+                continue
+            other = self._status(head, made, named)
+            if other is not Status.HOLDS:
+                failed.append(self._failure(candidate, invariant, name, other))
                 return []
-        if repaired:
+        if status is Status.HOLDS:
             proved.append(candidate)
             return []
         target = self._proved(head, self._part_of(head, invariant, again))[invariant.name]
         if target.status is not Status.VIOLATED or target.counterexample is None:
+            failed.append(self._failure(candidate, invariant, invariant.name, target.status))
             return []
+        flow = target.counterexample.decision.flow
+        failed.append(self._failure(candidate, invariant, invariant.name, target.status, flow))
         further = candidates(
             head.cluster,
             invariant,
@@ -247,15 +313,64 @@ class _Fixer:
         )
         return [composed(candidate, then) for then in further]
 
-    def _holds(self, head: LoadedCluster, invariants: list[Invariant]) -> bool:
-        """Whether the invariant (one, or a Service's backends under one name) holds with
-        the candidate applied: from a kept encoding, else proved afresh."""
+    def _kept(self, candidate: Candidate, invariants: list[Invariant]) -> bool:
+        """Whether the invariant (held before) holds with the candidate for the shape of
+        the edits its verdict can depend on alone (`keeps_holding`): a rule narrowed or
+        removed keeps a `forbid`. Admin tiers are left to the proof."""
+        if self.loaded.cluster.admin_policies:
+            return False
+        spec = self.loaded_spec.spec.invariants
+        slicers = [self.slicers[spec.index(invariant)] for invariant in invariants]
+        edits = [
+            edit
+            for edit in candidate.edits
+            if any(
+                isinstance(policy, NetworkPolicy) and slicer.depends_on(policy)
+                for policy in (edit.before, edit.after)
+                for slicer in slicers
+            )
+        ]
+        return keeps_holding(invariants[0].kind, edits)
+
+    def _status(self, head: LoadedCluster, made: _Made, invariants: list[Invariant]) -> Status:
+        """The status of the invariant (one, or a Service's backends under one name) with
+        the candidate applied: from a kept encoding (whose `violated` may be an `unknown` a
+        fresh proof would find; only `holds` is acted on), else proved afresh. Once per
+        cluster the candidate `made`: the invariants violated through one rule have the
+        same candidates, and each asks about the invariants that held."""
+        key = made, invariants[0].name
+        status = self.statuses.get(key)
+        if status is None:
+            status = self.statuses[key] = self._fresh_status(head, invariants)
+        return status
+
+    def _fresh_status(self, head: LoadedCluster, invariants: list[Invariant]) -> Status:
         if len(invariants) == 1:
             verdict = self.verdicts.holds(head.cluster, invariants[0])
             if verdict is not None:
-                return verdict
+                return Status.HOLDS if verdict else Status.VIOLATED
         (result,) = self._proved(head, invariants).values()
-        return result.status is Status.HOLDS
+        return result.status
+
+    def _failure(
+        self,
+        candidate: Candidate,
+        target: Invariant,
+        name: str,
+        status: Status,
+        flow: Flow | None = None,
+    ) -> FailedCandidate:
+        """The candidate for `target`, failed because invariant `name` ended `status`."""
+        if status is not Status.VIOLATED:
+            reason = FailReason.UNKNOWN
+        elif name == target.name:
+            reason = FailReason.STILL_VIOLATED
+        else:
+            reason = FailReason.BREAKS_INVARIANT
+        kind = next(i.kind for i in self.loaded_spec.spec.invariants if i.name == name)
+        return FailedCandidate(
+            candidate=candidate, reason=reason, invariant=name, kind=kind, flow=flow
+        )
 
     def _part_of(
         self, head: LoadedCluster, target: Invariant, again: tuple[Invariant, ...]
@@ -346,7 +461,7 @@ class _Fixer:
 
 def _distinct(proved: list[Candidate]) -> list[Candidate]:
     """The first of the candidates that make the same policies."""
-    seen: set[tuple[tuple[str, str], ...]] = set()
+    seen: set[_Made] = set()
     kept = []
     for candidate in proved:
         key = _edits_key(candidate)
@@ -356,7 +471,7 @@ def _distinct(proved: list[Candidate]) -> list[Candidate]:
     return kept
 
 
-def _edits_key(candidate: Candidate) -> tuple[tuple[str, str], ...]:
+def _edits_key(candidate: Candidate) -> _Made:
     """The policies the candidate makes: candidates with the same make the same cluster."""
     return tuple(sorted((str(edit.key), edit.after.model_dump_json()) for edit in candidate.edits))
 

@@ -74,10 +74,9 @@ def _selects(cluster: Cluster, policy: NetworkPolicy, own: EndpointPattern) -> b
     if namespace is None:
         return False
     return any(
-        pod.namespace == policy.namespace
-        and selector_matches(policy.pod_selector, pod.labels)
+        selector_matches(policy.pod_selector, pod.labels)
         and endpoint_matches(own, PodEndpoint(namespace=namespace, pod=pod, ip=ip))
-        for pod in cluster.pods
+        for pod in cluster.pods_in(policy.namespace)
         for ip in pod.ips or (None,)
     )
 

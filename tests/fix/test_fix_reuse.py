@@ -1,0 +1,100 @@
+"""What `fix` does once and reuses: an invariant's verdict per repaired cluster, a policy's
+slicing test and term in the encodings of candidates, and the ranking diff run the same way
+whatever ran before it."""
+
+import gc
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import netverify.engine.fix.rank as rank_module
+from netverify.encoding.cluster import ClusterEncoding
+from netverify.engine.fix.verdicts import Verdicts
+from netverify.engine.slicing import Slicer
+from netverify.model import Cluster, Direction, Invariant
+from netverify.model.diff import DiffReport
+from tests.fix.test_fix import FROM_EVERY_NAMESPACE, KEEP_OTHER, _fix, _load, _write
+
+# Two forbids violated through the same rule: their candidates make the same clusters, and
+# each candidate is checked against the reachable that holds.
+TWO_FORBIDS_ONE_RULE = f"""\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: client-never-reaches-server
+    forbid:
+      from: {{pod: a/client}}
+      to: {{pod: b/server}}
+  - name: client-never-reaches-server-on-8080
+    forbid:
+      from: {{pod: a/client}}
+      to: {{pod: b/server}}
+      ports: ["8080/TCP"]
+{KEEP_OTHER}"""
+
+
+def test_a_verdict_is_asked_once_per_repaired_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: Counter[tuple[tuple[str, ...], str]] = Counter()
+    holds = Verdicts.holds
+
+    def counting(self: Verdicts, head: Cluster, invariant: Invariant) -> bool | None:
+        policies = tuple(policy.model_dump_json() for policy in head.policies)
+        asked[policies, invariant.name] += 1
+        return holds(self, head, invariant)
+
+    monkeypatch.setattr(Verdicts, "holds", counting)
+    report = _fix(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
+    assert all(entry.fixes for entry in report.invariants)
+    assert any(name == "other-reaches-server" for _, name in asked)
+    assert max(asked.values()) == 1
+
+
+def test_a_policy_is_tested_for_a_slice_once(tmp_path: Path) -> None:
+    loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
+    cluster = loaded.cluster
+    slicer = Slicer(cluster, loaded_spec.spec.settings, loaded_spec.spec.invariants[0])
+    first = slicer.slice(cluster)
+    ends = slicer.ends
+    slicer.ends = ()  # asked again, the ends would say no policy is depended on
+    assert slicer.slice(cluster) == first
+    slicer.ends = ends
+    assert first.policies
+
+
+def test_the_ranking_diff_runs_with_the_collector_paused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    collecting: list[bool] = []
+    diff = rank_module.diff
+
+    def recording(*args: object, **kwargs: object) -> DiffReport:
+        collecting.append(gc.isenabled())
+        return diff(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rank_module, "diff", recording)
+    assert gc.isenabled()
+    _fix(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
+    assert collecting and not any(collecting)
+    assert gc.isenabled()
+
+
+def test_encodings_of_candidates_share_the_terms_of_policies_left_alone(
+    tmp_path: Path,
+) -> None:
+    """`with_policies` encodings reuse the term of each policy object they share; a fresh
+    encoding builds its own (a term built again there would take other term ids)."""
+    loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
+    cluster = loaded.cluster
+    encoding = ClusterEncoding(cluster, loaded_spec.spec.settings)
+    assert encoding.policies.admits_memo is None
+    (policy,) = cluster.policies
+    first = encoding.with_policies([policy])
+    _ = first.allowed
+    again = encoding.with_policies([policy, policy.model_copy(update={"name": "copy"})])
+    _ = again.allowed
+    memo = encoding.policies.admits_memo
+    assert memo is not None and again.policies.admits_memo is memo
+    assert [key for key in memo if key[0] == id(policy)] == [(id(policy), Direction.INGRESS)]
+    assert len(memo) == 2
