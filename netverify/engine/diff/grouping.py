@@ -440,10 +440,9 @@ class Grouping:
         replaced = flow.source if at_source else flow.destination
         replaced_key = pair.source if at_source else pair.destination
         namespaces = self.revisions.selecting_namespaces(witness, at_source)
-        if len(namespaces) == 1 and "" not in namespaces:
+        if len(namespaces) == 1:
             # Only the pods of the namespace of the policies that allowed the witness there
-            # can pass `could_allow`: thousands of classes, a few dozen in it. (A
-            # cluster-scoped admin policy's subjects span namespaces: every class is tried.)
+            # can pass `could_allow`: thousands of classes, a few dozen in it.
             existing = self._candidates_in.get(namespaces.pop(), [])
         else:
             existing = self.candidates
