@@ -12,12 +12,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from netverify.engine.diff.classes import port_ranges
-from netverify.engine.diff.revisions import (
-    ChangedFlow,
-    Revisions,
-    ports_but,
-    with_named,
-)
+from netverify.engine.diff.flowports import ports_but, with_named
+from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.model import ContainerPort, Flow, PodEndpoint, PortRange, Protocol
 from netverify.model.diff import Change
 from netverify.semantics import port_cuts

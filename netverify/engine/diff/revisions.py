@@ -11,11 +11,11 @@ from functools import cached_property
 
 from netverify.encoding.classes import pod_identity
 from netverify.engine.diff.classes import port_ranges
+from netverify.engine.diff.flowports import named_number, ports_but, with_named
 from netverify.engine.replay import ReplayMismatch
 from netverify.model import (
     AdminPolicy,
     Cluster,
-    ContainerPort,
     Direction,
     Endpoint,
     Flow,
@@ -441,41 +441,6 @@ class Revisions:
                         labels = dict(sorted(selector.match_labels.items()))
                         found.setdefault(repr(labels), labels)
         return list(found.values())
-
-
-def named_number(endpoint: Endpoint, named: tuple[str, Protocol]) -> int | None:
-    """The endpoint's number for a named port; None where it does not define it."""
-    if not isinstance(endpoint, PodEndpoint):
-        return None
-    return next(
-        (p.port for p in endpoint.pod.ports if (p.name, p.protocol) == named),
-        None,
-    )
-
-
-def with_named(flow: Flow, named: tuple[str, Protocol], number: int) -> Flow:
-    """The flow with its destination, a pod, defining the named port at the number."""
-    destination = flow.destination
-    assert isinstance(destination, PodEndpoint)
-    port = ContainerPort(name=named[0], port=number, protocol=named[1])
-    pod = destination.pod.model_copy(update={"ports": (*destination.pod.ports, port)})
-    return flow.model_copy(update={"destination": destination.model_copy(update={"pod": pod})})
-
-
-def ports_but(ranges: tuple[PortRange, ...], numbers: set[int]) -> tuple[PortRange, ...]:
-    """The ports of the ranges but the numbers."""
-    if not numbers:
-        return ranges
-    segments = []
-    for port_range in ranges:
-        start = port_range.start
-        for number in sorted(n for n in numbers if port_range.start <= n <= port_range.end):
-            if start < number:
-                segments.append((start, number - 1))
-            start = number + 1
-        if start <= port_range.end:
-            segments.append((start, port_range.end))
-    return port_ranges(segments)
 
 
 def allowing_rules(decision: FlowDecision) -> tuple[tuple[RuleRef, ...], tuple[RuleRef, ...]]:
