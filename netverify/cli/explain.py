@@ -25,7 +25,7 @@ from netverify.cli.common import (
     settings_sources,
     write,
 )
-from netverify.model import Cluster, Explanation, InputError, Settings
+from netverify.model import Explanation, InputError
 from netverify.report.formats import ExplainFormat, explain_formatter
 
 
@@ -66,9 +66,9 @@ def explain(
 
     A flow to a Service (by name or ClusterIP) is decided for each backend on its target
     port: exit 0 when some backend is reachable, 1 when none is, 2 when it has none."""
+    from netverify.engine.explain import explained
     from netverify.loading.flows import parse_request
     from netverify.model import Flow, ServiceExplanation
-    from netverify.semantics import explain_flow
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
@@ -79,36 +79,17 @@ def explain(
     print_warnings(loaded.warnings)
     formatter = explain_formatter(output_format)
     if isinstance(request, Flow):
-        explanation = _with_doubt(
-            loaded.cluster, settings, explain_flow(loaded.cluster, request, settings)
-        )
+        explanation = explained(loaded.cluster, request, settings)
         write(formatter.format_explain(explanation, loaded.sources), None)
         raise typer.Exit(_exit_code([explanation]))
     translated = ServiceExplanation(
         flows=request,
         explanations=tuple(
-            _with_doubt(
-                loaded.cluster, settings, explain_flow(loaded.cluster, backend.flow, settings)
-            )
-            for backend in request.backends
+            explained(loaded.cluster, backend.flow, settings) for backend in request.backends
         ),
     )
     write(formatter.format_service_explain(translated, loaded.sources), None)
     raise typer.Exit(_exit_code(translated.explanations))
-
-
-def _with_doubt(cluster: Cluster, settings: Settings, explanation: Explanation) -> Explanation:
-    """The explanation with why its verdict is no definite answer where admin policies leave
-    it open (the engine's `flow_doubt`, which makes prove's verdict on the flow `unknown`):
-    a `nodes` peer and a host-network end whose node is unknown, a `domainNames` peer.
-    Without admin policies there is none, and the solver's module is not imported."""
-    if not cluster.admin_policies or explanation.order_dependent:
-        return explanation
-    from netverify.engine.tiers import flow_doubt
-
-    flow = explanation.decision.flow
-    doubt = flow_doubt(cluster, settings, flow, expect_allowed=explanation.allowed)
-    return explanation if doubt is None else explanation.model_copy(update={"doubt": doubt})
 
 
 def _exit_code(explanations: Sequence[Explanation]) -> int:
