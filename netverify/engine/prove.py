@@ -15,6 +15,7 @@ from itertools import groupby
 
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.solver import (
+    Keep,
     SolverLimits,
     make_solver,
 )
@@ -45,12 +46,6 @@ most of a query's work, and the general solver does it faster checked once: on t
 
 Progress = Callable[[int, int, str], None]
 """Told (invariants done, invariants in all, what comes next) as proving goes on."""
-
-Keep = Callable[[object], None]
-"""Given the last encoding and solver once proving is done with them, by a caller that would
-rather keep them than free them: a command line about to end its process (freeing a
-10,000-pod cluster's solver and terms takes ~40 ms). Earlier parts' are freed as before, so
-that memory does not grow with the number of parts."""
 
 
 def prove(

@@ -16,12 +16,11 @@ evaluator, the product confirmed by the solver) and blocked from the search, so 
 report lists groups, not pod pairs (`findings`).
 """
 
-from netverify.encoding.solver import SolverLimits, unknown_reason
+from netverify.encoding.solver import Keep, SolverLimits, unknown_reason
 from netverify.engine.diff.findings import Product, merged_findings
 from netverify.engine.diff.revisions import Revisions
 from netverify.engine.diff.search import DiffSearch, Searched, limit_reason
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
-from netverify.engine.prove import Keep
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, scope_description
 from netverify.engine.tierbits import tier_assumptions
