@@ -29,7 +29,15 @@ from netverify.encoding.universe import IPV4_INTERVAL, IPV6_OFFSET, ip_from_numb
 from netverify.engine.diff.narrowing import Attribute, Attributes, apart, pruned
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
-from netverify.model import Endpoint, ExternalEndpoint, Flow, PodEndpoint, Protocol
+from netverify.model import (
+    Endpoint,
+    ExternalEndpoint,
+    Flow,
+    Pod,
+    PodEndpoint,
+    PodScope,
+    Protocol,
+)
 from netverify.model.diff import Change
 from netverify.semantics.evaluator import is_self_traffic
 from netverify.semantics.matching import governed_pod
@@ -88,12 +96,23 @@ class Reported:
         """The terms of the `products` that may share a flow with the product of `sources`
         and `destinations` (those their keys alone set apart left out: a solver check
         spared, and a shorter disjunction for the others)."""
+        return [product.term for product in self.met(change, protocol, sources, destinations)]
+
+    def met(
+        self,
+        change: Change,
+        protocol: Protocol,
+        sources: list[GroupKey],
+        destinations: list[GroupKey],
+    ) -> list["_ReportedProduct"]:
+        """The `products` that may share a flow with the product of `sources` and
+        `destinations`, by their keys."""
         reported = self.products.get((change, protocol), [])
         if not reported:
             return []
         ends = _Ends(sources), _Ends(destinations)
         return [
-            product.term
+            product
             for product in reported
             if product.sources.meets(ends[0]) and product.destinations.meets(ends[1])
         ]
@@ -159,10 +178,52 @@ class Grouping:
         be `reported`)."""
         keys = self.symbolic.groups
         flow = witness.flow
-        pair = self._widened(witness, Pair(keys.key_of(flow.source), keys.key_of(flow.destination)))
+        owns = Pair(keys.key_of(flow.source), keys.key_of(flow.destination))
+        pair = self._widened(witness, owns)
         sources = [pair.source, *self._alike(witness, pair, at_source=True)]
         destinations = [pair.destination, *self._alike(witness, pair, at_source=False)]
-        return self._confirmed(witness, sources, destinations)
+        sources, destinations = self._confirmed(witness, sources, destinations)
+        # Tried after the confirmation, which it would cost a round of.
+        twin = self._new_twin(witness, pair, owns)
+        if twin is not None and self._odd_flow(witness, [twin], destinations) is None:
+            sources.append(twin)
+        return sources, destinations
+
+    def _new_twin(self, witness: ChangedFlow, pair: Pair, owns: Pair) -> GroupKey | None:
+        """Where the witness's source is an existing pod and pods that could exist are
+        searched: the group of new pods like it (its labels and named ports, in its
+        namespace), widened as a witness of its own would be; None where the widening
+        fails. A finding from existing pods found first would otherwise leave the same
+        rule's new pods to findings of their own (one per destination). Not at the
+        destination: the new pods like a destination found from external addresses first
+        narrow to the ports those admit, and the destination's other new pods then split
+        the later findings (106 flow groups on the CI PR where 95 with sources only)."""
+        source = witness.flow.source
+        if not (
+            self.symbolic.pods is PodScope.ANY
+            and isinstance(owns.source, ClassGroup)
+            and isinstance(source, PodEndpoint)
+            and not source.pod.host_network
+        ):
+            return None
+        pod = source.pod
+        twin = source.model_copy(
+            update={
+                "pod": Pod(namespace=pod.namespace, name=None, labels=pod.labels, ports=pod.ports),
+                "ip": None,
+            }
+        )
+        probe = witness.flow.model_copy(update={"source": twin})
+        if not self.revisions.changes_alike(witness, probe):
+            return None
+        key = self.symbolic.groups.key_of(twin)
+        widened = self._widest_or_none(
+            self.revisions.replayed(witness.change, probe),
+            replace(pair, source=key),
+            "source",
+            replace(owns, source=key),
+        )
+        return None if widened is None else widened.source
 
     @cached_property
     def candidates(self) -> list[tuple[GroupKey, Endpoint]]:
@@ -236,14 +297,21 @@ class Grouping:
         return pair
 
     def _widest(self, witness: ChangedFlow, pair: Pair, end: str, owns: Pair) -> Pair:
+        """The pair with the widest group of new pods at its `end` (`_widest_or_none`), or
+        the witness's own group there where none is found."""
+        widened = self._widest_or_none(witness, pair, end, owns)
+        return replace(pair, **{end: getattr(owns, end)}) if widened is None else widened
+
+    def _widest_or_none(
+        self, witness: ChangedFlow, pair: Pair, end: str, owns: Pair
+    ) -> Pair | None:
         """The pair with the group of new pods at its `end` found by narrowing every new
         pod of its namespace until every flow of the pair changes on exactly the witness's
         ports and none was reported before: each flow the solvers find that does not is
         told apart from the witness by one of its pod's attributes (`narrowing`), which
         the group then excludes; where the evaluator tells it apart at the other end only
-        (a group of new pods widened before), that group excludes it. The pair with the
-        witness's own group (`owns`) at the end after a few rounds, or on a solver
-        limit."""
+        (a group of new pods widened before), that group excludes it. None after a few
+        rounds, or on a solver limit."""
         own = getattr(owns, end)
         assert isinstance(own, NewPodGroup)
         target = self.attributes.target(self.revisions, witness, end == "source")
@@ -280,7 +348,7 @@ class Grouping:
             if narrower is None:
                 break
             trial = narrower
-        return replace(pair, **{end: own})
+        return None
 
     def _apart_from_reported(
         self, witness: ChangedFlow, trial: Pair, end: str, owns: Pair, odd: Flow
@@ -496,10 +564,13 @@ class Grouping:
                 break
             if Pair(odd_source, odd_destination) == own:
                 break
+            met = self.reported.met(
+                witness.change, witness.protocol, [odd_source], [odd_destination]
+            )
             if odd_destination != own.destination:
-                destinations = [key for key in destinations if key != odd_destination]
+                destinations = _without(destinations, own.destination, odd_destination, met, False)
             else:
-                sources = [key for key in sources if key != odd_source]
+                sources = _without(sources, own.source, odd_source, met, True)
         return [own.source], [own.destination]
 
     def _unreported(
@@ -567,3 +638,22 @@ def _filing(pair: Pair) -> GroupKey | None:
         if not isinstance(key, NewPodGroup):
             return key
     return None
+
+
+def _without(
+    keys: list[GroupKey],
+    own: GroupKey,
+    odd: GroupKey,
+    met: list[_ReportedProduct],
+    at_source: bool,
+) -> list[GroupKey]:
+    """The groups of one end of a product without the odd flow's, and without every group
+    (but the witness's) that may meet a reported product the odd flow's pair may meet at
+    that end: a product that takes in a reported finding's groups one by one would spend
+    a round on each (a dozen external cells an earlier finding from them took in)."""
+    ends = [product.sources if at_source else product.destinations for product in met]
+    return [
+        key
+        for key in keys
+        if key == own or (key != odd and not any(_Ends([key]).meets(end) for end in ends))
+    ]
