@@ -10,7 +10,7 @@ import z3
 
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.groups import ClassGroup, ExternalGroup, GroupTerms, NewPodGroup, Wild
-from netverify.engine.diff.grouping import Reported, _without
+from netverify.engine.diff.reported import Reported, without_meeting
 from netverify.model import (
     Cluster,
     Direction,
@@ -121,9 +121,9 @@ def test_a_confirmation_round_drops_every_group_meeting_the_reported_product() -
     own, other = ClassGroup(0), ClassGroup(1)
     assert len(met) == 1
     sources = [own, *cells, other, ExternalGroup((False, True))]
-    assert _without(sources, own, cells[0], met, at_source=True) == [
+    assert without_meeting(sources, own, cells[0], met, at_source=True) == [
         own,
         other,
         ExternalGroup((False, True)),
     ]
-    assert _without(sources, own, other, [], at_source=True) == [own, *cells, sources[-1]]
+    assert without_meeting(sources, own, other, [], at_source=True) == [own, *cells, sources[-1]]
