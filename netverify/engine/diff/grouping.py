@@ -7,7 +7,8 @@ it, each told apart by a label or a named port (`narrowing`); then every candida
 group that, put at one end with the other kept, changes like the witness is collected (one
 representative of each replayed through the evaluator), and the product of sources and
 destinations is confirmed by the solver, dropping groups until every flow of it changes on
-exactly the witness's ports and none was reported before.
+exactly the witness's ports and none was reported before. A source that is an existing pod
+then brings the new pods like it, widened the same way, where the solver confirms them.
 """
 
 from dataclasses import replace
