@@ -133,6 +133,60 @@ def test_sources_of_a_group_of_new_pods_are_dropped_by_the_group_that_holds_them
     assert destination[1].kind == "new-pod" and destination[1].labels == {"app": "web"}
 
 
+API_TO_WEB_CLUSTER = (
+    NAMESPACES
+    + """\
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: dev, labels: {app: api}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: batch, namespace: dev, labels: {app: batch}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-ingress, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+"""
+)
+"""The web pods of prod (none exists) admit nothing."""
+API_TO_WEB_RULES = """\
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {env: dev}}
+          podSelector: {matchLabels: {app: api}}
+      ports: [{protocol: TCP, port: 8080}]
+"""
+
+
+def test_a_finding_from_an_existing_pod_takes_in_the_new_pods_like_it(tmp_path: Path) -> None:
+    """HEAD opens 8080 of the web pods to the api pods of dev. The finding of the existing
+    api pod's witness takes in the new pods of dev with its label (the same rule's), which
+    were a finding of their own when found later; not batch."""
+    revisions, search = _search(tmp_path, API_TO_WEB_CLUSTER, API_TO_WEB_RULES)
+    prod = revisions.merged.namespace("prod")
+    assert prod is not None
+    web = PodEndpoint(namespace=prod, pod=Pod(namespace="prod", name=None, labels={"app": "web"}))
+    api = next(pod for pod in revisions.merged.pods if pod.name == "api")
+    flow = Flow(source=revisions.endpoint(api), destination=web, protocol=Protocol.TCP, port=8080)
+    solver = search.symbolic.solver
+    now, before = search.symbolic.now_before(Change.ADDED)
+    solver.push()  # as `changes` does around `_product`
+    solver.add(now, z3.Not(before))
+    product = search._product(Change.ADDED, flow)
+    solver.pop()
+    kinds = [(group.kind, group.labels, group.pods) for _, group in product.sources]
+    assert kinds == [("pods", {"app": "api"}, ("api",)), ("new-pod", {"app": "api"}, ())]
+    (new_pods,) = [key for key, _ in product.sources if isinstance(key, NewPodGroup)]
+    assert new_pods.namespace == "dev"
+    (tmp_path / "whole").mkdir()
+    report = _diff(tmp_path / "whole", API_TO_WEB_CLUSTER, API_TO_WEB_RULES)
+    assert report.complete and report.error is None and len(report.findings) == 1
+
+
 def test_new_pods_a_rule_treats_alike_are_few_findings(tmp_path: Path) -> None:
     """The whole diff: two findings (new web pods that number `http` as the flow's port,
     which prometheus reached already, and the others), each replayed, complete."""

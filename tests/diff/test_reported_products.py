@@ -10,7 +10,7 @@ import z3
 
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.groups import ClassGroup, ExternalGroup, GroupTerms, NewPodGroup, Wild
-from netverify.engine.diff.grouping import Reported
+from netverify.engine.diff.reported import Reported, without_meeting
 from netverify.model import (
     Cluster,
     Direction,
@@ -107,3 +107,23 @@ def test_reported_products_apart_by_their_keys_are_left_out(wild: Wild | None) -
     elsewhere = [ClassGroup(1), ExternalGroup((True,))]
     assert reported.meeting(Change.ADDED, Protocol.TCP, elsewhere, [asked]) == []
     assert reported.meeting(Change.ADDED, Protocol.UDP, [ClassGroup(0)], [asked]) == []
+
+
+def test_a_confirmation_round_drops_every_group_meeting_the_reported_product() -> None:
+    """A product's odd flow shared with a reported product of a dozen external cells drops
+    each cell of that product at once (one round, not one per cell; the rounds would run
+    out and leave the witness's groups alone), keeping the witness's and the others."""
+    reported = Reported(set())
+    key = _groups()[0]
+    cells = [ExternalGroup((True, False)), ExternalGroup((True, True))]
+    reported.add(Change.ADDED, Protocol.TCP, cells, [key], z3.Bool("reported"))
+    met = reported.met(Change.ADDED, Protocol.TCP, cells[:1], [key])
+    own, other = ClassGroup(0), ClassGroup(1)
+    assert len(met) == 1
+    sources = [own, *cells, other, ExternalGroup((False, True))]
+    assert without_meeting(sources, own, cells[0], met, at_source=True) == [
+        own,
+        other,
+        ExternalGroup((False, True)),
+    ]
+    assert without_meeting(sources, own, other, [], at_source=True) == [own, *cells, sources[-1]]

@@ -7,11 +7,11 @@ it, each told apart by a label or a named port (`narrowing`); then every candida
 group that, put at one end with the other kept, changes like the witness is collected (one
 representative of each replayed through the evaluator), and the product of sources and
 destinations is confirmed by the solver, dropping groups until every flow of it changes on
-exactly the witness's ports and none was reported before.
+exactly the witness's ports and none was reported before. A source that is an existing pod
+then brings the new pods like it, widened the same way, where the solver confirms them.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cached_property
 
 import z3
@@ -27,10 +27,17 @@ from netverify.encoding.groups import (
 )
 from netverify.encoding.universe import IPV4_INTERVAL, IPV6_OFFSET, ip_from_number
 from netverify.engine.diff.narrowing import Attribute, Attributes, apart, pruned
+from netverify.engine.diff.reported import Reported, without_meeting
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
-from netverify.model import Endpoint, ExternalEndpoint, Flow, PodEndpoint, Protocol
-from netverify.model.diff import Change
+from netverify.model import (
+    Endpoint,
+    ExternalEndpoint,
+    Flow,
+    Pod,
+    PodEndpoint,
+    PodScope,
+)
 from netverify.semantics.evaluator import is_self_traffic
 from netverify.semantics.matching import governed_pod
 
@@ -39,110 +46,6 @@ MAX_GROUPING_ROUNDS = 12
 MAX_WIDENING_ROUNDS = 6
 """Rounds of solver checks spent, per group of new pods, narrowing it from every new pod of
 its namespace to those that change like the witness."""
-
-
-class Reported:
-    """The pairs of groups earlier findings cover, per change and protocol: a pair is
-    reported once, and a finding never takes in a pair an earlier one did."""
-
-    def __init__(self, units: set[int]) -> None:
-        self.units = units
-        self.pairs: dict[tuple[Change, Protocol], set[Pair]] = {}
-        """Every (source group, destination group) a finding covers, per change and
-        protocol."""
-        self.new_pods: dict[tuple[Change, Protocol], dict[GroupKey | None, list[Pair]]] = {}
-        """The pairs of `pairs` with a group of new pods (a widened one covers other pairs
-        than itself), filed by `_filing`."""
-        self.products: dict[tuple[Change, Protocol], list[_ReportedProduct]] = {}
-        """The products with a group of new pods, per change and protocol: where a widened
-        group may overlap an earlier one, which only the solver can tell exactly."""
-
-    def add(
-        self,
-        change: Change,
-        protocol: Protocol,
-        sources: list[GroupKey],
-        destinations: list[GroupKey],
-        term: z3.BoolRef,
-    ) -> None:
-        """A finding's product, and `term`, the symbolic flow is in it."""
-        pairs = self.pairs.setdefault((change, protocol), set())
-        filed = self.new_pods.setdefault((change, protocol), {})
-        for source in sources:
-            for destination in destinations:
-                pair = Pair(source, destination)
-                pairs.add(pair)
-                if isinstance(source, NewPodGroup) or isinstance(destination, NewPodGroup):
-                    filed.setdefault(_filing(pair), []).append(pair)
-        if any(isinstance(key, NewPodGroup) for key in (*sources, *destinations)):
-            reported = _ReportedProduct(_Ends(sources), _Ends(destinations), term)
-            self.products.setdefault((change, protocol), []).append(reported)
-
-    def meeting(
-        self,
-        change: Change,
-        protocol: Protocol,
-        sources: list[GroupKey],
-        destinations: list[GroupKey],
-    ) -> list[z3.BoolRef]:
-        """The terms of the `products` that may share a flow with the product of `sources`
-        and `destinations` (those their keys alone set apart left out: a solver check
-        spared, and a shorter disjunction for the others)."""
-        reported = self.products.get((change, protocol), [])
-        if not reported:
-            return []
-        ends = _Ends(sources), _Ends(destinations)
-        return [
-            product.term
-            for product in reported
-            if product.sources.meets(ends[0]) and product.destinations.meets(ends[1])
-        ]
-
-    def forget(self, change: Change) -> None:
-        """Drop the findings of one kind of change: its search starts over."""
-        self.pairs = {key: v for key, v in self.pairs.items() if key[0] is not change}
-        self.new_pods = {key: v for key, v in self.new_pods.items() if key[0] is not change}
-        self.products = {key: v for key, v in self.products.items() if key[0] is not change}
-
-    def covering(self, change: Change, protocol: Protocol) -> Callable[[Pair], bool]:
-        """Whether a finding of the change on the protocol covers a pair already: a solver
-        finding's, or the bit sets' (which cover every changed flow between `units`
-        classes). What it looks in is found once: `_alike` asks of every candidate group."""
-        units = self.units
-        pairs = self.pairs.setdefault((change, protocol), set())
-        filed = self.new_pods.setdefault((change, protocol), {})
-
-        def covered(pair: Pair) -> bool:
-            source, destination = pair.source, pair.destination
-            if (
-                isinstance(source, ClassGroup)
-                and isinstance(destination, ClassGroup)
-                and source.index in units
-                and destination.index in units
-            ):
-                return True
-            return pair in pairs or _wide_pair_covering(filed, pair) is not None
-
-        return covered
-
-    def wide_pair_covering(self, change: Change, protocol: Protocol, pair: Pair) -> Pair | None:
-        """The reported pair with a group of new pods that covers the pair; None when none
-        does."""
-        return _wide_pair_covering(self.new_pods.get((change, protocol), {}), pair)
-
-
-def _wide_pair_covering(filed: dict[GroupKey | None, list[Pair]], pair: Pair) -> Pair | None:
-    """Of the pairs with a group of new pods filed by `_filing`, the first that covers the
-    pair; None when none does."""
-    return next(
-        (
-            wide
-            for wide in filed.get(_filing(pair), ())
-            if group_covers(wide.source, pair.source)
-            and group_covers(wide.destination, pair.destination)
-        ),
-        None,
-    )
 
 
 class Grouping:
@@ -159,10 +62,52 @@ class Grouping:
         be `reported`)."""
         keys = self.symbolic.groups
         flow = witness.flow
-        pair = self._widened(witness, Pair(keys.key_of(flow.source), keys.key_of(flow.destination)))
+        owns = Pair(keys.key_of(flow.source), keys.key_of(flow.destination))
+        pair = self._widened(witness, owns)
         sources = [pair.source, *self._alike(witness, pair, at_source=True)]
         destinations = [pair.destination, *self._alike(witness, pair, at_source=False)]
-        return self._confirmed(witness, sources, destinations)
+        sources, destinations = self._confirmed(witness, sources, destinations)
+        # Tried after the confirmation, which it would cost a round of.
+        twin = self._new_twin(witness, pair, owns)
+        if twin is not None and self._odd_flow(witness, [twin], destinations) is None:
+            sources.append(twin)
+        return sources, destinations
+
+    def _new_twin(self, witness: ChangedFlow, pair: Pair, owns: Pair) -> GroupKey | None:
+        """Where the witness's source is an existing pod and pods that could exist are
+        searched: the group of new pods like it (its labels and named ports, in its
+        namespace), widened as a witness of its own would be; None where the widening
+        fails. A finding from existing pods found first would otherwise leave the same
+        rule's new pods to findings of their own (one per destination). Not at the
+        destination: the new pods like a destination found from external addresses first
+        narrow to the ports those admit, and the destination's other new pods then split
+        the later findings (106 flow groups on the CI PR where 95 with sources only)."""
+        source = witness.flow.source
+        if not (
+            self.symbolic.pods is PodScope.ANY
+            and isinstance(owns.source, ClassGroup)
+            and isinstance(source, PodEndpoint)
+            and not source.pod.host_network
+        ):
+            return None
+        pod = source.pod
+        twin = source.model_copy(
+            update={
+                "pod": Pod(namespace=pod.namespace, name=None, labels=pod.labels, ports=pod.ports),
+                "ip": None,
+            }
+        )
+        probe = witness.flow.model_copy(update={"source": twin})
+        if not self.revisions.changes_alike(witness, probe):
+            return None
+        key = self.symbolic.groups.key_of(twin)
+        widened = self._widest_or_none(
+            self.revisions.replayed(witness.change, probe),
+            replace(pair, source=key),
+            "source",
+            replace(owns, source=key),
+        )
+        return None if widened is None else widened.source
 
     @cached_property
     def candidates(self) -> list[tuple[GroupKey, Endpoint]]:
@@ -236,14 +181,21 @@ class Grouping:
         return pair
 
     def _widest(self, witness: ChangedFlow, pair: Pair, end: str, owns: Pair) -> Pair:
+        """The pair with the widest group of new pods at its `end` (`_widest_or_none`), or
+        the witness's own group there where none is found."""
+        widened = self._widest_or_none(witness, pair, end, owns)
+        return replace(pair, **{end: getattr(owns, end)}) if widened is None else widened
+
+    def _widest_or_none(
+        self, witness: ChangedFlow, pair: Pair, end: str, owns: Pair
+    ) -> Pair | None:
         """The pair with the group of new pods at its `end` found by narrowing every new
         pod of its namespace until every flow of the pair changes on exactly the witness's
         ports and none was reported before: each flow the solvers find that does not is
         told apart from the witness by one of its pod's attributes (`narrowing`), which
         the group then excludes; where the evaluator tells it apart at the other end only
-        (a group of new pods widened before), that group excludes it. The pair with the
-        witness's own group (`owns`) at the end after a few rounds, or on a solver
-        limit."""
+        (a group of new pods widened before), that group excludes it. None after a few
+        rounds, or on a solver limit."""
         own = getattr(owns, end)
         assert isinstance(own, NewPodGroup)
         target = self.attributes.target(self.revisions, witness, end == "source")
@@ -280,7 +232,7 @@ class Grouping:
             if narrower is None:
                 break
             trial = narrower
-        return replace(pair, **{end: own})
+        return None
 
     def _apart_from_reported(
         self, witness: ChangedFlow, trial: Pair, end: str, owns: Pair, odd: Flow
@@ -495,10 +447,15 @@ class Grouping:
                 break
             if Pair(odd_source, odd_destination) == own:
                 break
+            met = self.reported.met(
+                witness.change, witness.protocol, [odd_source], [odd_destination]
+            )
             if odd_destination != own.destination:
-                destinations = [key for key in destinations if key != odd_destination]
+                destinations = without_meeting(
+                    destinations, own.destination, odd_destination, met, False
+                )
             else:
-                sources = [key for key in sources if key != odd_source]
+                sources = without_meeting(sources, own.source, odd_source, met, True)
         return [own.source], [own.destination]
 
     def _unreported(
@@ -517,52 +474,6 @@ class Grouping:
         return sources, destinations
 
 
-class _Ends:
-    """The groups at one end of a product, filed to tell quickly whether they may meet
-    another product's: by class, by cell of external addresses, new pods by namespace."""
-
-    def __init__(self, keys: list[GroupKey]) -> None:
-        self.classes = {key.index for key in keys if isinstance(key, ClassGroup)}
-        self.external = {key for key in keys if isinstance(key, ExternalGroup)}
-        self.new_pods: dict[str, list[NewPodGroup]] = {}
-        for key in keys:
-            if isinstance(key, NewPodGroup):
-                self.new_pods.setdefault(key.namespace, []).append(key)
-
-    def meets(self, other: "_Ends") -> bool:
-        """Some endpoint may be in a group of each (a class's segments are not told apart:
-        a shared class is taken to meet)."""
-        return bool(
-            self.classes & other.classes
-            or self.external & other.external
-            or any(
-                not mine.apart(theirs)
-                for namespace in self.new_pods.keys() & other.new_pods.keys()
-                for mine in self.new_pods[namespace]
-                for theirs in other.new_pods[namespace]
-            )
-        )
-
-
-@dataclass(frozen=True)
-class _ReportedProduct:
-    """A reported product's ends and its term (the symbolic flow is in it)."""
-
-    sources: _Ends
-    destinations: _Ends
-    term: z3.BoolRef
-
-
 def _holding(groups: list[GroupKey], key: GroupKey) -> GroupKey | None:
     """The first of the groups that holds the endpoints of `key`; None when none does."""
     return next((group for group in groups if group_covers(group, key)), None)
-
-
-def _filing(pair: Pair) -> GroupKey | None:
-    """Where `Reported` files a pair with a group of new pods: under its first end that is
-    no group of new pods (a pair with a group of new pods covers, or is covered by, only
-    pairs with that same end), else under None."""
-    for key in (pair.source, pair.destination):
-        if not isinstance(key, NewPodGroup):
-            return key
-    return None
