@@ -11,7 +11,15 @@ Without `podCIDRs` the pod keeps no address, and matches no such peer.
 from collections.abc import Iterable
 from ipaddress import ip_address
 
-from netverify.model import Cluster, Endpoint, IPAddress, IPNetwork, PodEndpoint, Settings
+from netverify.model import (
+    Cluster,
+    Endpoint,
+    Flow,
+    IPAddress,
+    IPNetwork,
+    PodEndpoint,
+    Settings,
+)
 
 
 def mentioned_networks(cluster: Cluster) -> set[IPNetwork]:
@@ -54,6 +62,17 @@ def address_choices(
         for low, high in _stretches(pod_cidr, networks):
             addresses[ip_address(high if last else low)] = None
     return tuple(endpoint.model_copy(update={"ip": address}) for address in addresses)
+
+
+def flow_at_addresses(flow: Flow, settings: Settings, networks: set[IPNetwork]) -> tuple[Flow, ...]:
+    """The flow with its ends at every pair of `address_choices` (the source at the first
+    address of each stretch, the destination at the last): deciding each decides the flow
+    at every address its ends may have; the flow alone when no end is given an address."""
+    return tuple(
+        flow.model_copy(update={"source": source, "destination": destination})
+        for source in address_choices(flow.source, settings, networks)
+        for destination in address_choices(flow.destination, settings, networks, last=True)
+    )
 
 
 def _stretches(pod_cidr: IPNetwork, networks: set[IPNetwork]) -> list[tuple[int, int]]:
