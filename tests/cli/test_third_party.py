@@ -363,11 +363,12 @@ spec:
 
 
 def test_input_errors_come_in_line_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """network-policy-api's conformance CNPs of August 2025 (`Allow`, since `Accept`): the
-    errors came ingress first, at lines 87, 137, 14, 64 of the file."""
+    """network-policy-api's conformance CNPs of August 2025 (`Allow`, since `Accept`; an
+    error under --strict): the errors came ingress first, at lines 87, 137, 14, 64 of the
+    file."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "cnp.yaml").write_text(CNP_WITH_ALLOW)
-    result = run("validate", "cnp.yaml")
+    result = run("validate", "--strict", "cnp.yaml")
     assert result.exit_code == EXIT_INPUT_ERROR
     lines = [line.split(":")[1] for line in result.stderr.splitlines() if line.startswith("- ")]
     assert lines == ["9", "12"], result.stderr
