@@ -34,7 +34,7 @@ from netverify.model import (
     Tier,
 )
 from netverify.model.refs import network_policy_ref
-from netverify.semantics.addresses import flow_at_addresses, given_an_address, mentioned_networks
+from netverify.semantics.addresses import AddressChoices, given_an_address, mentioned_networks
 from netverify.semantics.admin import possible_firsts, tier_matches
 from netverify.semantics.matching import (
     NO_PEER_MATCHES,
@@ -221,7 +221,7 @@ def explain_flow(cluster: Cluster, flow: Flow, settings: Settings | None = None)
     chosen = settings or Settings()
     explanations = [
         _explain_placed(cluster, addressed, chosen)
-        for addressed in flow_at_addresses(flow, chosen, mentioned_networks(cluster))
+        for addressed in AddressChoices(chosen, mentioned_networks(cluster)).flows(flow)
     ]
     first = explanations[0]
     if not any(given_an_address(end, chosen) for end in (flow.source, flow.destination)):

@@ -14,8 +14,6 @@ from netverify.engine.podbits import PodBits, bits_to_indices
 from netverify.model import (
     Direction,
     Endpoint,
-    Flow,
-    IPNetwork,
     LoadedCluster,
     Namespace,
     NetworkPolicy,
@@ -29,7 +27,7 @@ from netverify.model import (
     network_policy_ref,
     pod_at_first_address,
 )
-from netverify.semantics.addresses import address_choices, flow_at_addresses, mentioned_networks
+from netverify.semantics.addresses import AddressChoices, mentioned_networks
 
 T = TypeVar("T")
 
@@ -68,20 +66,11 @@ class LintContext:
         ]
 
     @cached_property
-    def networks(self) -> set[IPNetwork]:
-        """The CIDRs the policies name, which cut the pod CIDRs into the stretches a pod
-        without a known address is tried at (`semantics.addresses`)."""
-        return mentioned_networks(self.cluster)
-
-    def at_addresses(self, endpoint: Endpoint) -> tuple[Endpoint, ...]:
-        """The endpoint at every address `podCIDRs` may give it that the policies tell
-        apart (itself when its address is known or no `podCIDRs` are set): a check on
-        existing pods that holds at none of them or at all of them holds for the pod."""
-        return address_choices(endpoint, self.settings, self.networks)
-
-    def flows_at_addresses(self, flow: Flow) -> tuple[Flow, ...]:
-        """The flow at every pair of addresses its ends may have (see `at_addresses`)."""
-        return flow_at_addresses(flow, self.settings, self.networks)
+    def addresses(self) -> AddressChoices:
+        """Where a pod without a known address is tried: one address per stretch of the
+        pod CIDRs that the policies' CIDRs cut (`semantics.addresses`). A check on existing
+        pods that holds at none of them or at all of them holds for the pod."""
+        return AddressChoices(self.settings, mentioned_networks(self.cluster))
 
     @cached_property
     def pods_by_namespace(self) -> dict[str, list[PodEndpoint]]:

@@ -109,7 +109,7 @@ def sole_admissions(
                 continue
             for protocol, port in _ports(rule, destination):
                 flow = Flow(source=source, destination=destination, protocol=protocol, port=port)
-                for addressed in context.flows_at_addresses(flow):
+                for addressed in context.addresses.flows(flow):
                     decision = evaluate(local, addressed, context.settings)
                     side = decision.ingress if direction is Direction.INGRESS else decision.egress
                     if side.allowed_by == (ref,):

@@ -66,7 +66,7 @@ def _unreachable(
         if client.pod.host_network or client.pod.identity == backend.pod.identity:
             continue
         flow = Flow(source=client, destination=backend, protocol=port.protocol, port=target)
-        for addressed in context.flows_at_addresses(flow):
+        for addressed in context.addresses.flows(flow):
             verdicts = possible_verdicts(context.cluster, addressed, context.settings)
             if True in verdicts:
                 return None

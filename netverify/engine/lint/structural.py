@@ -184,7 +184,7 @@ def named_port_undefined(context: LintContext, info: CheckInfo) -> Iterator[Find
                 defined = any(
                     rule_peers_match(rule, policy.namespace, addressed, context.settings)
                     for pod in candidates
-                    for addressed in context.at_addresses(pod)
+                    for addressed in context.addresses.of(pod)
                 )
                 where = "no pod the rule's peers match"
             if defined:

@@ -94,5 +94,5 @@ def egress_may_allow(context: LintContext, flow: Flow) -> bool:
     return any(
         evaluate(context.cluster, addressed, context.settings).egress.allowed
         or bool(open_choices(context.cluster, addressed))
-        for addressed in context.flows_at_addresses(flow)
+        for addressed in context.addresses.flows(flow)
     )
