@@ -6,7 +6,8 @@ The limits and rules are those of the kubebuilder markers in kubernetes-sigs/net
 """
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from netverify.loading.adminports import read_admin_ports
 from netverify.loading.fields import ObjectFields
@@ -59,6 +60,9 @@ class AdminKind:
     ports_key: str
     fixed_tier: Tier | None
     """The tier of a v1alpha1 kind; None for ClusterNetworkPolicy, which says in `spec.tier`."""
+    renamed_actions: Mapping[str, str] = field(default_factory=dict)
+    """Action words an earlier schema of the kind used, by the word that replaced them with
+    the same meaning: read as the new word, with a warning (an error under `--strict`)."""
 
 
 _ACCEPT_DENY_PASS = {
@@ -76,6 +80,10 @@ ADMIN_KINDS = {
         egress_peers=(*INGRESS_PEERS, "nodes", "networks", "domainNames"),
         ports_key="protocols",
         fixed_tier=None,
+        # NOTE: network-policy-api renamed `Allow` to `Accept` in September 2025 (issue 291,
+        # commit c95036e): a name change only, both "accept the selected traffic; no
+        # further ClusterNetworkPolicy or NetworkPolicy rules will be processed".
+        renamed_actions={"Allow": "Accept"},
     ),
     (ANP_API_VERSION, "AdminNetworkPolicy"): AdminKind(
         api_version=ANP_API_VERSION,
@@ -287,6 +295,14 @@ def _read_action(
     text = None if raw is None else fields.string(raw, (*path, "action"))
     if text is None:
         return None
+    if (renamed := kind.renamed_actions.get(text)) is not None:
+        fields.warn_or_fail(
+            (*path, "action"),
+            f"`{text}` is the {kind.api_version} action renamed `{renamed}` in September 2025 "
+            f"(same meaning): read as `{renamed}`; write `action: {renamed}`, as a cluster "
+            f"whose CRD has `{renamed}` refuses `{text}`",
+        )
+        return kind.actions[renamed]
     if (problem := choice_error("action", text, kind.actions)) is not None:
         fields.error((*path, "action"), problem)
         return None
@@ -335,7 +351,7 @@ def _written_before_v015(kind: AdminKind, key: str, value: object) -> bool:
     if kind.api_version == CNP_API_VERSION or not isinstance(value, dict):
         return False
     if key == "namespaces":
-        return any(field in value for field in OLD_NAMESPACED_PEER)
+        return any(key in value for key in OLD_NAMESPACED_PEER)
     return key == "pods" and "namespaces" in value
 
 

@@ -8,6 +8,7 @@ target port its Service port maps to on that pod.
 
 import difflib
 import ipaddress
+import re
 from collections.abc import Sequence
 
 from netverify.loading.kinds import api_group
@@ -90,8 +91,8 @@ def parse_endpoint(
 def _hints(
     cluster: Cluster, skipped: Sequence[SkippedObject], namespace: str | None, name: str
 ) -> str:
-    """Why nothing is called `name`: a custom resource of that name netverify skipped, or the
-    StatefulSet name of an operator-rendered pod."""
+    """Why nothing is called `name`: a custom resource of that name netverify skipped, the
+    StatefulSet name of an operator-rendered pod, or a StatefulSet's pod name (`web-0`)."""
     hints = [
         f"{o.namespace or '-'}/{o.name} is a {o.kind} custom resource "
         f"({api_group(o.api_version)}); netverify does not model the pods it creates"
@@ -106,6 +107,15 @@ def _hints(
         if pod.kind in renderings
         and pod.name is not None
         and renderings[pod.kind].stateful_set(pod.name) == name
+        and namespace in (None, pod.namespace)
+    ]
+    hints += [
+        f"{name} is a replica of StatefulSet {pod.namespace}/{pod.name}, which stands for "
+        f"every replica: write {pod.namespace}/{pod.name}"
+        for pod in cluster.pods
+        if pod.kind == "StatefulSet"
+        and pod.name is not None
+        and re.fullmatch(rf"{re.escape(pod.name)}-\d+", name)
         and namespace in (None, pod.namespace)
     ]
     hints += [

@@ -46,6 +46,7 @@ ClusterNetworkPolicy written since, whose author meant it to be more specific.""
 CNP_MAX_ITEMS = 25
 """v1alpha2's most rules per direction, peers per rule and `protocols` per rule."""
 _ACTIONS = {AdminAction.ACCEPT: "Accept", AdminAction.DENY: "Deny", AdminAction.PASS: "Pass"}
+_V1ALPHA1_ACTIONS = {**_ACTIONS, AdminAction.ACCEPT: "Allow"}
 _PEERS_KEY = {Direction.INGRESS: "from", Direction.EGRESS: "to"}
 _RULES_KEY = {Direction.INGRESS: "ingress", Direction.EGRESS: "egress"}
 
@@ -125,6 +126,25 @@ def cluster_network_policy(policy: AdminPolicy) -> Manifest:
     }
 
 
+def admin_policy_manifest(policy: AdminPolicy) -> Manifest:
+    """The manifest of `policy` in its own API version: a ClusterNetworkPolicy as above, a
+    v1alpha1 policy with `Allow` and `ports` (`portNumber`, `portRange`, `namedPort`), as
+    `fix` writes a new Admin tier policy among v1alpha1 ones."""
+    if policy.api_version == CNP_API_VERSION:
+        return cluster_network_policy(policy)
+    spec: Manifest = {} if policy.priority is None else {"priority": policy.priority}
+    spec["subject"] = _subject(policy.subject)
+    for direction in Direction:
+        if rules := policy.rules(direction):
+            spec[_RULES_KEY[direction]] = [_rule(rule, direction, v1alpha1=True) for rule in rules]
+    return {
+        "apiVersion": ANP_API_VERSION,
+        "kind": policy.kind,
+        "metadata": {"name": policy.name},
+        "spec": spec,
+    }
+
+
 def _error(policy: AdminPolicy, problem: str, span: SourceSpan | None) -> Diagnostic:
     return Diagnostic(
         severity=Severity.ERROR,
@@ -154,11 +174,13 @@ def _v1alpha2_gaps(policy: AdminPolicy) -> list[tuple[RuleRef | None, str]]:
     return gaps
 
 
-def _rule(rule: AdminRule, direction: Direction) -> Manifest:
+def _rule(rule: AdminRule, direction: Direction, v1alpha1: bool = False) -> Manifest:
     converted: Manifest = {} if rule.name is None else {"name": rule.name}
-    converted["action"] = _ACTIONS[rule.action]
+    converted["action"] = (_V1ALPHA1_ACTIONS if v1alpha1 else _ACTIONS)[rule.action]
     converted[_PEERS_KEY[direction]] = [_peer(peer) for peer in rule.peers]
-    if rule.ports:
+    if rule.ports and v1alpha1:
+        converted["ports"] = _v1alpha1_ports(rule.ports)
+    elif rule.ports:
         converted["protocols"] = _protocols(rule.ports)
     return converted
 
@@ -208,4 +230,25 @@ def _protocols(ports: tuple[PolicyPort, ...]) -> list[Manifest]:
             {"number": start} if start == end else {"range": {"start": start, "end": end}}
         )
         entries.append({port.protocol.value.lower(): {"destinationPort": destination}})
+    return entries
+
+
+def _v1alpha1_ports(ports: tuple[PolicyPort, ...]) -> list[Manifest]:
+    """v1alpha1 `ports` entries: a named port (one `PolicyPort` per protocol) once, as
+    `namedPort`; a number or range with its protocol."""
+    entries: list[Manifest] = []
+    for port in ports:
+        if port.named_port is not None:
+            entry: Manifest = {"namedPort": port.named_port}
+            if entry not in entries:
+                entries.append(entry)
+            continue
+        assert port.port_range is not None, "v1alpha1 ports name a number or a range"
+        start, end = port.port_range.start, port.port_range.end
+        protocol = port.protocol.value
+        entries.append(
+            {"portNumber": {"protocol": protocol, "port": start}}
+            if start == end
+            else {"portRange": {"protocol": protocol, "start": start, "end": end}}
+        )
     return entries

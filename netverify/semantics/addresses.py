@@ -11,7 +11,15 @@ Without `podCIDRs` the pod keeps no address, and matches no such peer.
 from collections.abc import Iterable
 from ipaddress import ip_address
 
-from netverify.model import Cluster, Endpoint, IPAddress, IPNetwork, PodEndpoint, Settings
+from netverify.model import (
+    Cluster,
+    Endpoint,
+    Flow,
+    IPAddress,
+    IPNetwork,
+    PodEndpoint,
+    Settings,
+)
 
 
 def mentioned_networks(cluster: Cluster) -> set[IPNetwork]:
@@ -40,20 +48,42 @@ def given_an_address(endpoint: Endpoint, settings: Settings) -> bool:
     )
 
 
-def address_choices(
-    endpoint: Endpoint, settings: Settings, networks: set[IPNetwork], last: bool = False
-) -> tuple[Endpoint, ...]:
-    """The endpoint at one address per stretch of the pod CIDRs that `networks` do not cut
-    (the stretch's first address, or its `last`, so that two ends in one stretch read
-    apart); the endpoint alone when its address is known, when it is no pod or a
-    hostNetwork pod (the node's address), or when no `podCIDRs` are set."""
-    if not given_an_address(endpoint, settings):
-        return (endpoint,)
-    addresses: dict[IPAddress, None] = {}
-    for pod_cidr in settings.pod_cidrs:
-        for low, high in _stretches(pod_cidr, networks):
-            addresses[ip_address(high if last else low)] = None
-    return tuple(endpoint.model_copy(update={"ip": address}) for address in addresses)
+class AddressChoices:
+    """The addresses a pod without a known one is tried at, for one `settings` and the
+    `networks` the policies name: worked out once, as lint tries every existing pod."""
+
+    def __init__(self, settings: Settings, networks: set[IPNetwork]) -> None:
+        self.settings = settings
+        self._addresses = {
+            last: tuple(
+                {
+                    ip_address(high if last else low): None
+                    for pod_cidr in settings.pod_cidrs
+                    for low, high in _stretches(pod_cidr, networks)
+                }
+            )
+            for last in (False, True)
+        }
+
+    def of(self, endpoint: Endpoint, last: bool = False) -> tuple[Endpoint, ...]:
+        """The endpoint at one address per stretch of the pod CIDRs that the networks do
+        not cut (the stretch's first address, or its `last`, so that two ends in one
+        stretch read apart); the endpoint alone when its address is known, when it is no
+        pod or a hostNetwork pod (the node's address), or when no `podCIDRs` are set."""
+        if not given_an_address(endpoint, self.settings):
+            return (endpoint,)
+        return tuple(endpoint.model_copy(update={"ip": ip}) for ip in self._addresses[last])
+
+    def flows(self, flow: Flow) -> tuple[Flow, ...]:
+        """The flow with its ends at every pair of addresses `of` gives them (the source at
+        the first address of each stretch, the destination at the last): deciding each
+        decides the flow at every address its ends may have; the flow alone when no end is
+        given an address."""
+        return tuple(
+            flow.model_copy(update={"source": source, "destination": destination})
+            for source in self.of(flow.source)
+            for destination in self.of(flow.destination, last=True)
+        )
 
 
 def _stretches(pod_cidr: IPNetwork, networks: set[IPNetwork]) -> list[tuple[int, int]]:

@@ -34,7 +34,7 @@ from netverify.model import (
     Tier,
 )
 from netverify.model.refs import network_policy_ref
-from netverify.semantics.addresses import address_choices, given_an_address, mentioned_networks
+from netverify.semantics.addresses import AddressChoices, given_an_address, mentioned_networks
 from netverify.semantics.admin import possible_firsts, tier_matches
 from netverify.semantics.matching import (
     NO_PEER_MATCHES,
@@ -219,13 +219,9 @@ def explain_flow(cluster: Cluster, flow: Flow, settings: Settings | None = None)
     policies tell apart (`semantics.addresses`): shown at the first, with one where the
     verdict differs."""
     chosen = settings or Settings()
-    networks = mentioned_networks(cluster)
     explanations = [
-        _explain_placed(
-            cluster, flow.model_copy(update={"source": source, "destination": dest}), chosen
-        )
-        for source in address_choices(flow.source, chosen, networks)
-        for dest in address_choices(flow.destination, chosen, networks, last=True)
+        _explain_placed(cluster, addressed, chosen)
+        for addressed in AddressChoices(chosen, mentioned_networks(cluster)).flows(flow)
     ]
     first = explanations[0]
     if not any(given_an_address(end, chosen) for end in (flow.source, flow.destination)):

@@ -363,11 +363,42 @@ spec:
 
 
 def test_input_errors_come_in_line_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """network-policy-api's conformance CNPs of August 2025 (`Allow`, since `Accept`): the
-    errors came ingress first, at lines 87, 137, 14, 64 of the file."""
+    """network-policy-api's conformance CNPs of August 2025 (`Allow`, since `Accept`; an
+    error under --strict): the errors came ingress first, at lines 87, 137, 14, 64 of the
+    file."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "cnp.yaml").write_text(CNP_WITH_ALLOW)
-    result = run("validate", "cnp.yaml")
+    result = run("validate", "--strict", "cnp.yaml")
     assert result.exit_code == EXIT_INPUT_ERROR
     lines = [line.split(":")[1] for line in result.stderr.splitlines() if line.startswith("- ")]
     assert lines == ["9", "12"], result.stderr
+
+
+CONFORMANCE_STATEFULSET = """\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: harry-potter, namespace: network-policy-conformance-gryffindor}
+spec:
+  replicas: 2
+  template:
+    metadata:
+      labels: {conformance-house: gryffindor}
+"""
+
+
+def test_a_stateful_set_pod_name_points_at_its_stateful_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """network-policy-api's conformance tests name the pods `harry-potter-0`: the
+    StatefulSet stands for both replicas, and the error said only 'did you mean'."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sts.yaml").write_text(CONFORMANCE_STATEFULSET)
+    result = run(
+        "explain", "sts.yaml", "--from", "harry-potter-0", "--to", "1.2.3.4", "--port", "80"
+    )
+    assert result.exit_code == EXIT_INPUT_ERROR
+    assert (
+        "harry-potter-0 is a replica of StatefulSet network-policy-conformance-gryffindor/"
+        "harry-potter, which stands for every replica: write "
+        "network-policy-conformance-gryffindor/harry-potter" in result.stderr
+    )

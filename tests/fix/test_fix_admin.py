@@ -1,6 +1,6 @@
 """`netverify fix` where admin policy tiers decide: a NetworkPolicy overrides the Baseline
 tier, an Admin tier Deny overrides an Admin Accept and blocks node-local traffic, and an
-Admin tier Deny is never weakened."""
+Admin tier Deny is never weakened; among v1alpha1 policies the Deny is one of them."""
 
 import shutil
 from pathlib import Path
@@ -85,6 +85,46 @@ def test_a_forbid_an_admin_accept_lets_through_gets_an_earlier_admin_deny(
     assert _prove_exit("spec.yaml") == 1
     _apply_patch(tmp_path, "spec.yaml")
     assert "kind: ClusterNetworkPolicy" in (tmp_path / "admin.yaml").read_text()
+    assert _prove_exit("spec.yaml") == 0
+
+
+ALLOW_A_TO_B_V1ALPHA1 = """\
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: a-to-b}
+spec:
+  priority: 5
+  subject:
+    namespaces:
+      matchLabels: {kubernetes.io/metadata.name: b}
+  ingress:
+    - name: from-a
+      action: Allow
+      from:
+        - namespaces:
+            matchLabels: {kubernetes.io/metadata.name: a}
+"""
+
+
+def test_an_admin_deny_among_v1alpha1_policies_is_an_admin_network_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ClusterNetworkPolicy has no defined order with AdminNetworkPolicies, whatever its
+    priority: the Deny "before every other admin policy" was left unknown by the proof (no
+    fix; network-policy-api's v1alpha1 conformance manifests). As an AdminNetworkPolicy it
+    comes first, and its ports are written in v1alpha1's syntax."""
+    ports = '      ports: ["8080/TCP", "9000-9100/UDP"]\n'
+    spec = _write(tmp_path, ALLOW_A_TO_B_V1ALPHA1, FORBID_CLIENT + ports)
+    (entry,) = _fix(spec).invariants
+    assert entry.fixes, entry.failed
+    (edit,) = entry.fixes[0].candidate.edits
+    assert isinstance(edit.after, AdminPolicy)
+    assert (edit.after.kind, edit.after.priority) == ("AdminNetworkPolicy", 4)
+    monkeypatch.chdir(tmp_path)
+    assert _prove_exit("spec.yaml") == 1
+    _apply_patch(tmp_path, "spec.yaml")
+    written = (tmp_path / "admin.yaml").read_text()
+    assert "kind: AdminNetworkPolicy" in written and "portRange:" in written
     assert _prove_exit("spec.yaml") == 0
 
 

@@ -156,6 +156,22 @@ def test_v1alpha2_rules_written_with_ports_before_protocols_keep_their_ports(
     assert len(load_errors(workdir, CNP_WITH_PORTS, strict=True)) == 2
 
 
+def test_v1alpha2_allow_before_its_rename_to_accept_is_read_as_accept(workdir: Path) -> None:
+    """network-policy-api's manifests until September 2025 wrote `action: Allow`, renamed
+    `Accept` with the same meaning: an exit-2 error (not one of Accept, Deny, Pass)."""
+    text = CNP.replace("action: Pass", "action: Allow")
+    loaded = load(workdir, text)
+    (policy,) = loaded.cluster.admin_policies
+    assert policy.egress[0].action is AdminAction.ACCEPT
+    assert [warning.message for warning in loaded.warnings] == [
+        "`Allow` is the policy.networking.k8s.io/v1alpha2 action renamed `Accept` in September "
+        "2025 (same meaning): read as `Accept`; write `action: Accept`, as a cluster whose CRD "
+        "has `Accept` refuses `Allow`"
+    ]
+    (strict,) = load_errors(workdir, text, strict=True)
+    assert strict.field == "spec.egress[0].action"
+
+
 @pytest.mark.parametrize("field", ["sameLabels", "notSameLabels"])
 def test_same_labels_of_v1alpha1_before_v0_1_5_are_not_modelled(workdir: Path, field: str) -> None:
     text = BEFORE_V015.replace(
@@ -207,8 +223,8 @@ def test_nodes_keep_their_internal_and_external_addresses(workdir: Path) -> None
         ),
         (
             "action: Pass",
-            "action: Allow",
-            'unsupported action "Allow": must be one of "Accept", "Deny", "Pass"',
+            "action: Reject",
+            'unsupported action "Reject": must be one of "Accept", "Deny", "Pass"',
             12,
             "spec.egress[0].action",
         ),

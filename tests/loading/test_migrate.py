@@ -7,7 +7,12 @@ import pytest
 import yaml
 
 from netverify.loading import load_manifests
-from netverify.loading.migrate import BASELINE_PRIORITY, convert_v1alpha1, migrated_cluster
+from netverify.loading.migrate import (
+    BASELINE_PRIORITY,
+    admin_policy_manifest,
+    convert_v1alpha1,
+    migrated_cluster,
+)
 from netverify.model import CNP_API_VERSION, AdminPolicy, InputError, SourceSpan, Tier
 from tests.loading.helpers import load, write
 
@@ -70,6 +75,20 @@ def test_converted_policies_load_back_to_the_same_rules(workdir: Path) -> None:
         Tier.BASELINE,
         BASELINE_PRIORITY,
     )
+
+
+def test_v1alpha1_policies_written_in_their_own_version_load_back_the_same(
+    workdir: Path,
+) -> None:
+    """`fix` writes a new Admin tier policy among v1alpha1 ones as an AdminNetworkPolicy:
+    `Allow`, and `ports` with `portNumber`, `portRange` and `namedPort`."""
+    loaded = load(workdir, ANP)
+    text = yaml.safe_dump_all(
+        [admin_policy_manifest(policy) for policy in loaded.cluster.admin_policies]
+    )
+    assert "Accept" not in text and "protocols" not in text
+    again = load(workdir, text, name="again.yaml")
+    assert again.cluster.admin_policies == loaded.cluster.admin_policies
 
 
 def test_ports_become_protocols_in_v1alpha2_spelling(workdir: Path) -> None:

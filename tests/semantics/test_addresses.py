@@ -3,22 +3,22 @@
 from ipaddress import ip_address, ip_network
 
 from netverify.model import Settings
-from netverify.semantics.addresses import address_choices, alike_address, mentioned_networks
+from netverify.semantics.addresses import AddressChoices, alike_address, mentioned_networks
 from tests.semantics.helpers import cluster, ip_block, pod, pod_endpoint, policy, rule
 
 
-def test_address_choices_cut_the_pod_cidrs_where_policy_cidrs_start_and_end() -> None:
+def test_addresses_cut_the_pod_cidrs_where_policy_cidrs_start_and_end() -> None:
     client = pod("default", "client", {"app": "client"})
     server = policy("default", "server", ingress=[rule(ip_block("10.0.1.0/24", "10.0.1.128/25"))])
     world = cluster([client], [server])
     end = pod_endpoint(world, client)
     networks = mentioned_networks(world) | {ip_network("0.0.0.0/0")}
     settings = Settings(pod_cidrs=(ip_network("10.0.0.0/16"), ip_network("fd00::/64")))
-    firsts = [one.ip for one in address_choices(end, settings, networks)]
+    firsts = [one.ip for one in AddressChoices(settings, networks).of(end)]
     assert firsts == [
         ip_address(a) for a in ("10.0.0.0", "10.0.1.0", "10.0.1.128", "10.0.2.0", "fd00::")
     ]
-    lasts = [one.ip for one in address_choices(end, settings, networks, last=True)]
+    lasts = [one.ip for one in AddressChoices(settings, networks).of(end, last=True)]
     assert lasts[:4] == [
         ip_address(a) for a in ("10.0.0.255", "10.0.1.127", "10.0.1.255", "10.0.255.255")
     ]
@@ -29,10 +29,10 @@ def test_a_known_address_or_no_pod_cidrs_leave_the_end_alone() -> None:
     unknown = pod("default", "unknown")
     world = cluster([known, unknown])
     settings = Settings(pod_cidrs=(ip_network("10.0.0.0/16"),))
-    assert address_choices(pod_endpoint(world, known), settings, set()) == (
+    assert AddressChoices(settings, set()).of(pod_endpoint(world, known)) == (
         pod_endpoint(world, known),
     )
-    assert address_choices(pod_endpoint(world, unknown), Settings(), set()) == (
+    assert AddressChoices(Settings(), set()).of(pod_endpoint(world, unknown)) == (
         pod_endpoint(world, unknown),
     )
 

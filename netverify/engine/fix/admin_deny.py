@@ -7,6 +7,7 @@ from ipaddress import ip_network
 
 from netverify.engine.fix.patterns import matching_ports, namespaces_of, pods_selector, unique_name
 from netverify.model import (
+    ANP_API_VERSION,
     CNP_API_VERSION,
     AdminAction,
     AdminPeer,
@@ -37,7 +38,9 @@ def admin_deny(
     cluster: Cluster, invariant: Invariant, flow: Flow, direction: Direction
 ) -> Iterator[Candidate]:
     """A new Admin tier ClusterNetworkPolicy denying the invariant's flows on one side,
-    before every Admin tier policy (none when one already has priority 0)."""
+    before every Admin tier policy (none when one already has priority 0); an
+    AdminNetworkPolicy when those are all v1alpha1, which come in no defined order with a
+    ClusterNetworkPolicy."""
     ingress = direction is Direction.INGRESS
     own, other = (flow.destination, flow.source) if ingress else (flow.source, flow.destination)
     own_pattern, other_pattern = (
@@ -45,12 +48,16 @@ def admin_deny(
         if ingress
         else (invariant.source, invariant.destination)
     )
-    priorities = [
-        policy.priority
-        for policy in cluster.admin_policies
-        if policy.tier is Tier.ADMIN and policy.priority is not None
-    ]
+    admin_tier = [policy for policy in cluster.admin_policies if policy.tier is Tier.ADMIN]
+    priorities = [policy.priority for policy in admin_tier if policy.priority is not None]
     priority = min(priorities) - 1 if priorities else ADMIN_DENY_PRIORITY
+    # NOTE: the API orders policies of one version only: among v1alpha1 Admin tier policies
+    # a new ClusterNetworkPolicy has no defined place, whatever its priority.
+    kind = (
+        (ANP_API_VERSION, "AdminNetworkPolicy")
+        if admin_tier and all(policy.api_version == ANP_API_VERSION for policy in admin_tier)
+        else (CNP_API_VERSION, "ClusterNetworkPolicy")
+    )
     peers = _admin_peers(other_pattern, other, ingress)
     if priority < 0 or own_pattern.ip is not None or not peers:
         return
@@ -64,8 +71,8 @@ def admin_deny(
     )
     policy = AdminPolicy.model_validate(
         {
-            "api_version": CNP_API_VERSION,
-            "kind": "ClusterNetworkPolicy",
+            "api_version": kind[0],
+            "kind": kind[1],
             "name": name,
             "tier": Tier.ADMIN,
             "priority": priority,

@@ -14,7 +14,7 @@ import os
 from itertools import pairwise
 from pathlib import Path
 
-from netverify.loading.migrate import cluster_network_policy
+from netverify.loading.migrate import admin_policy_manifest
 from netverify.loading.render import dump_yaml, policy_manifest, with_spec_replaced
 from netverify.model import AdminPolicy
 from netverify.model.fix import Candidate, FilePatch, PolicyEdit
@@ -66,7 +66,7 @@ def file_patches(
 
 def _manifest(edit: PolicyEdit) -> dict[str, object]:
     if isinstance(edit.after, AdminPolicy):
-        return cluster_network_policy(edit.after)
+        return admin_policy_manifest(edit.after)
     return policy_manifest(edit.after)
 
 

@@ -27,6 +27,7 @@ from netverify.model import (
     network_policy_ref,
     pod_at_first_address,
 )
+from netverify.semantics.addresses import AddressChoices, mentioned_networks
 
 T = TypeVar("T")
 
@@ -63,6 +64,13 @@ class LintContext:
         return [
             pod_at_first_address(self.namespaces[pod.namespace], pod) for pod in self.cluster.pods
         ]
+
+    @cached_property
+    def addresses(self) -> AddressChoices:
+        """Where a pod without a known address is tried: one address per stretch of the
+        pod CIDRs that the policies' CIDRs cut (`semantics.addresses`). A check on existing
+        pods that holds at none of them or at all of them holds for the pod."""
+        return AddressChoices(self.settings, mentioned_networks(self.cluster))
 
     @cached_property
     def pods_by_namespace(self) -> dict[str, list[PodEndpoint]]:

@@ -92,7 +92,9 @@ def sole_admissions(
     context: LintContext, policy: NetworkPolicy, direction: Direction, index: int
 ) -> Iterator[tuple[PodEndpoint, Flow]]:
     """Flows between existing endpoints (or an example address) that rule `index` admits and
-    no other rule of a policy selecting the same subject does, with their subject."""
+    no other rule of a policy selecting the same subject does, with their subject; a pod
+    without a known address at some address `podCIDRs` may give it (an ipBlock peer may
+    match it there)."""
     rule = policy.rules(direction)[index]
     ref = context.rule_ref(policy, direction, index)
     local = Cluster.model_construct(policies=tuple(context.namespace_policies(policy.namespace)))
@@ -107,10 +109,11 @@ def sole_admissions(
                 continue
             for protocol, port in _ports(rule, destination):
                 flow = Flow(source=source, destination=destination, protocol=protocol, port=port)
-                decision = evaluate(local, flow, context.settings)
-                side = decision.ingress if direction is Direction.INGRESS else decision.egress
-                if side.allowed_by == (ref,):
-                    yield subject, flow
+                for addressed in context.addresses.flows(flow):
+                    decision = evaluate(local, addressed, context.settings)
+                    side = decision.ingress if direction is Direction.INGRESS else decision.egress
+                    if side.allowed_by == (ref,):
+                        yield subject, addressed
 
 
 def rule_matters(

@@ -58,16 +58,19 @@ def _unreachable(
     (by the reference evaluator); None when one does or there is no client. The clients are
     the existing pods other than the backend, hostNetwork pods left out: their traffic is
     their node's, which always reaches the pods on it whatever the policies say. A flow that
-    some order of the admin policies allows (the API leaves equal priorities open) reaches."""
+    some order of the admin policies allows (the API leaves equal priorities open) reaches,
+    and so does one that some address `podCIDRs` may give an end allows (prove and explain
+    try them too)."""
     first: FlowDecision | None = None
     for client in context.pods:
         if client.pod.host_network or client.pod.identity == backend.pod.identity:
             continue
         flow = Flow(source=client, destination=backend, protocol=port.protocol, port=target)
-        verdicts = possible_verdicts(context.cluster, flow, context.settings)
-        if True in verdicts:
-            return None
-        first = first or verdicts[False]
+        for addressed in context.addresses.flows(flow):
+            verdicts = possible_verdicts(context.cluster, addressed, context.settings)
+            if True in verdicts:
+                return None
+            first = first or verdicts[False]
     return first
 
 

@@ -182,8 +182,9 @@ def named_port_undefined(context: LintContext, info: CheckInfo) -> Iterator[Find
                 where = f"none of the {len(selected)} pods the policy selects"
             else:
                 defined = any(
-                    rule_peers_match(rule, policy.namespace, pod, context.settings)
+                    rule_peers_match(rule, policy.namespace, addressed, context.settings)
                     for pod in candidates
+                    for addressed in context.addresses.of(pod)
                 )
                 where = "no pod the rule's peers match"
             if defined:

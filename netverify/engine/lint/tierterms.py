@@ -90,6 +90,9 @@ def baseline_may_deny(context: LintContext, direction: Direction) -> z3.BoolRef:
 def egress_may_allow(context: LintContext, flow: Flow) -> bool:
     """Whether the source's egress lets the concrete flow through in some order of the admin
     policies: in netverify's walk order, or whenever the order is open for the flow (then
-    no check claims it blocked)."""
-    decision = evaluate(context.cluster, flow, context.settings)
-    return decision.egress.allowed or bool(open_choices(context.cluster, flow))
+    no check claims it blocked), at some address `podCIDRs` may give its ends."""
+    return any(
+        evaluate(context.cluster, addressed, context.settings).egress.allowed
+        or bool(open_choices(context.cluster, addressed))
+        for addressed in context.addresses.flows(flow)
+    )
