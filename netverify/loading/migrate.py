@@ -11,6 +11,7 @@ unchanged. What v1alpha2 cannot say (more than 25 rules, peers or ports, where v
 allows 100) is an error, never a silent change.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import yaml
@@ -32,6 +33,7 @@ from netverify.model import (
     LoadedCluster,
     NamespacedPods,
     PolicyPort,
+    Protocol,
     RuleRef,
     Severity,
     SourceSpan,
@@ -213,42 +215,44 @@ def _peer(peer: AdminPeer) -> Manifest:
 
 
 def _protocols(ports: tuple[PolicyPort, ...]) -> list[Manifest]:
-    """`protocols` entries: a named port was normalised to one `PolicyPort` per protocol,
-    and becomes one `destinationNamedPort` again."""
-    entries: list[Manifest] = []
-    for port in ports:
-        if port.named_port is not None:
-            entry: Manifest = {"destinationNamedPort": port.named_port}
-            if entry not in entries:
-                entries.append(entry)
-            continue
-        # NOTE: v1alpha1 ports always name a number or a range (there is no "every port of
-        # a protocol" entry), so `port_range` is set.
-        assert port.port_range is not None
-        start, end = port.port_range.start, port.port_range.end
-        destination: Manifest = (
-            {"number": start} if start == end else {"range": {"start": start, "end": end}}
-        )
-        entries.append({port.protocol.value.lower(): {"destinationPort": destination}})
-    return entries
+    """v1alpha2 `protocols` entries: a named port once, as `destinationNamedPort`; a number
+    or range under its protocol."""
+
+    def numbered(protocol: Protocol, start: int, end: int) -> Manifest:
+        destination = {"number": start} if start == end else {"range": {"start": start, "end": end}}
+        return {protocol.value.lower(): {"destinationPort": destination}}
+
+    return _port_entries(ports, "destinationNamedPort", numbered)
 
 
 def _v1alpha1_ports(ports: tuple[PolicyPort, ...]) -> list[Manifest]:
-    """v1alpha1 `ports` entries: a named port (one `PolicyPort` per protocol) once, as
-    `namedPort`; a number or range with its protocol."""
+    """v1alpha1 `ports` entries: a named port once, as `namedPort`; a number or range with
+    its protocol."""
+
+    def numbered(protocol: Protocol, start: int, end: int) -> Manifest:
+        if start == end:
+            return {"portNumber": {"protocol": protocol.value, "port": start}}
+        return {"portRange": {"protocol": protocol.value, "start": start, "end": end}}
+
+    return _port_entries(ports, "namedPort", numbered)
+
+
+def _port_entries(
+    ports: tuple[PolicyPort, ...],
+    named_key: str,
+    numbered: Callable[[Protocol, int, int], Manifest],
+) -> list[Manifest]:
+    """The ports as either API version writes them: a named port was normalised to one
+    `PolicyPort` per protocol and is written once; a number or range by `numbered`."""
     entries: list[Manifest] = []
     for port in ports:
         if port.named_port is not None:
-            entry: Manifest = {"namedPort": port.named_port}
+            entry: Manifest = {named_key: port.named_port}
             if entry not in entries:
                 entries.append(entry)
             continue
-        assert port.port_range is not None, "v1alpha1 ports name a number or a range"
-        start, end = port.port_range.start, port.port_range.end
-        protocol = port.protocol.value
-        entries.append(
-            {"portNumber": {"protocol": protocol, "port": start}}
-            if start == end
-            else {"portRange": {"protocol": protocol, "start": start, "end": end}}
-        )
+        # NOTE: admin policies' ports always name a number or a range (there is no "every
+        # port of a protocol" entry), so `port_range` is set.
+        assert port.port_range is not None
+        entries.append(numbered(port.protocol, port.port_range.start, port.port_range.end))
     return entries
