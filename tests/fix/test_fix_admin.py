@@ -2,6 +2,7 @@
 tier, an Admin tier Deny overrides an Admin Accept and blocks node-local traffic, and an
 Admin tier Deny is never weakened; among v1alpha1 policies the Deny is one of them."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,14 @@ from typer.testing import CliRunner
 from netverify.cli.app import app
 from netverify.model import AdminAction, AdminPolicy, Direction, Tier
 from netverify.model.fix import ChangeKind
-from tests.fix.test_fix import NAMESPACES_AND_PODS, REPO, _apply_patch, _fix, _prove_exit
+from tests.fix.test_fix import (
+    DEFAULT_DENY,
+    NAMESPACES_AND_PODS,
+    REPO,
+    _apply_patch,
+    _fix,
+    _prove_exit,
+)
 
 ACCEPT_A_TO_B = """\
 apiVersion: policy.networking.k8s.io/v1alpha2
@@ -218,3 +226,32 @@ def test_node_local_traffic_is_blocked_by_an_admin_deny_to_the_nodes(
     _apply_patch(tmp_path, "spec.yaml")
     assert "kind: ClusterNetworkPolicy" in (tmp_path / "policies.yaml").read_text()
     assert _prove_exit("spec.yaml") == 0
+
+
+PASS_AND_DENY_A_TO_B = (
+    ACCEPT_A_TO_B.replace("a-to-b", "a-pass").replace("ACTION", "Pass")
+    + "---\n"
+    + ACCEPT_A_TO_B.replace("a-to-b", "b-deny").replace("ACTION", "Deny")
+)
+"""Two Admin tier policies of one priority, a Pass and a Deny of a's ingress to b: blocked in
+either order while no NetworkPolicy admits it, allowed in one order once one does."""
+
+
+def test_a_candidate_unknown_by_an_open_admin_order_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failure carries prove's reason (the order the API leaves open), not "solver
+    unknown"; JSON keeps `reason: unknown` and adds it as `detail`."""
+    _write(tmp_path, PASS_AND_DENY_A_TO_B, REQUIRE_CLIENT, policies=DEFAULT_DENY)
+    monkeypatch.chdir(tmp_path)
+    text = CliRunner().invoke(app, ["fix", "spec.yaml"])
+    assert text.exit_code == 1, text.output
+    whys = [line for line in text.stdout.splitlines() if line.startswith("    why: ")]
+    assert whys and "solver unknown" not in text.stdout
+    opened = "the verdict depends on the order of cnp/a-pass and cnp/b-deny, which the API"
+    assert all(why.startswith(f"    why: could not be proved: {opened}") for why in whys)
+    result = CliRunner().invoke(app, ["fix", "spec.yaml", "--format", "json"])
+    (entry,) = json.loads(result.stdout)["specs"][0]["invariants"]
+    assert entry["failed"]
+    for item in entry["failed"]:
+        assert item["reason"] == "unknown" and item["detail"].startswith(opened)
