@@ -114,6 +114,9 @@ class FailedCandidate(Frozen):
     locations: tuple[SourceSpan | None, ...] = ()
     """Per edit of the candidate, where the edited rule (or policy) is written; None for a
     new policy."""
+    detail: str | None = None
+    """For an `unknown`: prove's reason, in its words (a solver limit, or an order of admin
+    policies the API leaves open); None when there is none."""
 
 
 class InvariantFix(Frozen):

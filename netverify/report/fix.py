@@ -141,9 +141,12 @@ def _failure_why(failure: FailedCandidate) -> str:
             now = "allowed" if failure.kind is InvariantKind.FORBID else "blocked"
             return f"breaks {named} (now {now}{flow})"
         case FailReason.UNKNOWN:
+            # prove's reason where it gave one (an order of admin policies the API leaves
+            # open is no solver limit a user could raise).
+            why = f": {failure.detail}" if failure.detail else " (solver unknown)"
             if failure.invariant == failure.candidate.invariant:
-                return "could not be proved (solver unknown)"
-            return f"could not prove {named} still holds (solver unknown)"
+                return f"could not be proved{why}"
+            return f"could not prove {named} still holds{why}"
         case _:
             assert_never(failure.reason)
 
@@ -210,6 +213,7 @@ def _failed_json(failure: FailedCandidate) -> JsonObject:
             )
         ],
         "reason": failure.reason.value,
+        "detail": failure.detail,
         "invariant": failure.invariant,
     }
 

@@ -2,6 +2,7 @@
 tier, an Admin tier Deny overrides an Admin Accept and blocks node-local traffic, and an
 Admin tier Deny is never weakened; among v1alpha1 policies the Deny is one of them."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,16 @@ from typer.testing import CliRunner
 from netverify.cli.app import app
 from netverify.model import AdminAction, AdminPolicy, Direction, Tier
 from netverify.model.fix import ChangeKind
-from tests.fix.test_fix import NAMESPACES_AND_PODS, REPO, _apply_patch, _fix, _prove_exit
+from tests.fix.test_fix import (
+    DEFAULT_DENY,
+    FROM_EVERY_NAMESPACE,
+    NAMESPACES_AND_PODS,
+    REPO,
+    _apply_patch,
+    _first_candidates,
+    _fix,
+    _prove_exit,
+)
 
 ACCEPT_A_TO_B = """\
 apiVersion: policy.networking.k8s.io/v1alpha2
@@ -218,3 +228,93 @@ def test_node_local_traffic_is_blocked_by_an_admin_deny_to_the_nodes(
     _apply_patch(tmp_path, "spec.yaml")
     assert "kind: ClusterNetworkPolicy" in (tmp_path / "policies.yaml").read_text()
     assert _prove_exit("spec.yaml") == 0
+
+
+PASS_AND_DENY_A_TO_B = (
+    ACCEPT_A_TO_B.replace("a-to-b", "a-pass").replace("ACTION", "Pass")
+    + "---\n"
+    + ACCEPT_A_TO_B.replace("a-to-b", "b-deny").replace("ACTION", "Deny")
+)
+"""Two Admin tier policies of one priority, a Pass and a Deny of a's ingress to b: blocked in
+either order while no NetworkPolicy admits it, allowed in one order once one does."""
+
+
+def test_a_candidate_unknown_by_an_open_admin_order_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failure carries prove's reason (the order the API leaves open), not "solver
+    unknown"; JSON keeps `reason: unknown` and adds it as `detail`."""
+    _write(tmp_path, PASS_AND_DENY_A_TO_B, REQUIRE_CLIENT, policies=DEFAULT_DENY)
+    monkeypatch.chdir(tmp_path)
+    text = CliRunner().invoke(app, ["fix", "spec.yaml"])
+    assert text.exit_code == 1, text.output
+    whys = [line for line in text.stdout.splitlines() if line.startswith("    why: ")]
+    assert whys and "solver unknown" not in text.stdout
+    opened = "the verdict depends on the order of cnp/a-pass and cnp/b-deny, which the API"
+    assert all(why.startswith(f"    why: could not be proved: {opened}") for why in whys)
+    result = CliRunner().invoke(app, ["fix", "spec.yaml", "--format", "json"])
+    (entry,) = json.loads(result.stdout)["specs"][0]["invariants"]
+    assert entry["failed"]
+    for item in entry["failed"]:
+        assert item["reason"] == "unknown" and item["detail"].startswith(opened)
+
+
+PASS_CNP = ACCEPT_A_TO_B.replace("a-to-b", "cnp-pass").replace("ACTION", "Pass")
+PASS_ANP = ALLOW_A_TO_B_V1ALPHA1.replace("a-to-b", "anp-pass").replace("Allow", "Pass")
+PASS_CNP_EGRESS = (
+    PASS_CNP.replace("cnp-pass", "cnp-egress")
+    .replace("name: b}", "name: TO}")
+    .replace("name: a}", "name: b}")
+    .replace("name: TO}", "name: a}")
+    .replace("ingress:", "egress:")
+    .replace("from:", "to:")
+)
+"""A's egress to b passed on by a ClusterNetworkPolicy."""
+
+
+@pytest.mark.parametrize(
+    ("admin", "ingress_kind", "egress_kind"),
+    [
+        (PASS_CNP, "ClusterNetworkPolicy", "ClusterNetworkPolicy"),
+        (PASS_ANP, "AdminNetworkPolicy", "AdminNetworkPolicy"),
+        (PASS_CNP + "---\n" + PASS_ANP, None, "ClusterNetworkPolicy"),
+        (PASS_CNP_EGRESS + "---\n" + PASS_ANP, "AdminNetworkPolicy", "ClusterNetworkPolicy"),
+    ],
+    ids=["v1alpha2", "v1alpha1", "both", "one-per-side"],
+)
+def test_no_admin_deny_is_proposed_where_its_order_would_be_undefined(
+    tmp_path: Path, admin: str, ingress_kind: str | None, egress_kind: str
+) -> None:
+    """With ingress rules of both API versions in the Admin tier, no ingress Deny has a
+    defined place before them (its proof could only end unknown): it is not proposed. The
+    egress Deny, which no admin egress rule competes with, is, and so are the NetworkPolicy
+    candidates (the admin policies pass the flow on): the same as without admin policies.
+    Each side's Deny is of the version of the policies with rules on that side."""
+    spec = _write(tmp_path, admin, FORBID_CLIENT, policies=FROM_EVERY_NAMESPACE)
+    *_, proposed = _first_candidates(spec)
+    denies = {
+        edit.direction: edit.after.kind
+        for deny in proposed
+        if deny.change is ChangeKind.ADD_ADMIN_DENY
+        for edit in deny.edits
+    }
+    expected = {Direction.INGRESS: ingress_kind, Direction.EGRESS: egress_kind}
+    assert denies == {direction: kind for direction, kind in expected.items() if kind}
+    others = [c for c in proposed if c.change is not ChangeKind.ADD_ADMIN_DENY]
+    without_admin = tmp_path / "plain"
+    without_admin.mkdir()
+    plain = _write(without_admin, "# none\n", FORBID_CLIENT, policies=FROM_EVERY_NAMESPACE)
+    *_, plain_proposed = _first_candidates(plain)
+    assert others and [c.why for c in others] == [c.why for c in plain_proposed]
+
+
+def test_an_egress_admin_deny_is_proved_beside_ingress_rules_of_both_versions(
+    tmp_path: Path,
+) -> None:
+    """The two versions' order is left open at ingress only: a Deny at the client's egress
+    comes before every admin policy that decides there (none), and is proved."""
+    accept = ACCEPT_A_TO_B.replace("a-to-b", "cnp-accept").replace("ACTION", "Accept")
+    spec = _write(tmp_path, accept + "---\n" + ALLOW_A_TO_B_V1ALPHA1, FORBID_CLIENT)
+    (entry,) = _fix(spec).invariants
+    denies = [f for f in entry.fixes if f.candidate.change is ChangeKind.ADD_ADMIN_DENY]
+    assert [edit.direction for f in denies for edit in f.candidate.edits] == [Direction.EGRESS]

@@ -114,6 +114,12 @@ def test_an_unknown_says_the_solver_gave_up() -> None:
     )
 
 
+def test_an_unknown_with_a_reason_says_it() -> None:
+    """Prove's reason, when the failure has one, replaces "solver unknown"."""
+    failure = _failure(FailReason.UNKNOWN, "keep").model_copy(update={"detail": "why"})
+    assert _failure_why(failure) == "could not prove `require keep` still holds: why"
+
+
 # Every pod of a must reach the server, which nothing admits, and the client may not.
 REQUIRE_AGAINST_FORBID = """\
 manifests: [cluster.yaml, policies.yaml]

@@ -155,7 +155,7 @@ class _Fixer:
         self.slicers = [Slicer(cluster, settings, invariant) for invariant in invariants]
         """Per invariant of the spec: its slice, and whether a policy can decide its verdict."""
         self.verdicts = Verdicts(cluster, settings, invariants, self.slicers, limits)
-        self.statuses: dict[tuple[_Made, str], Status] = {}
+        self.statuses: dict[tuple[_Made, str], tuple[Status, str | None]] = {}
         """`_status` of each invariant asked about, by the cluster a candidate makes."""
         self.counts: dict[_Made, tuple[int, int, int, bool]] = {}
         """The diff's counts (flows, external flows, findings, complete) of each cluster a
@@ -215,7 +215,7 @@ class _Fixer:
             if shown.status is Status.VIOLATED and shown.counterexample is not None:
                 update["flow"] = shown.counterexample.decision.flow
             elif shown.status is not Status.VIOLATED:
-                update["reason"] = FailReason.UNKNOWN
+                update |= {"reason": FailReason.UNKNOWN, "detail": shown.reason}
         return failure.model_copy(update=update)
 
     def _written(self, edit: PolicyEdit) -> SourceSpan | None:
@@ -283,28 +283,30 @@ class _Fixer:
         head = applied(self.loaded, candidate)
         again = self._again(candidate, invariant)
         made = _edits_key(candidate)
-        status = self._status(head, made, [i for i in again if i.name == invariant.name])
+        status, detail = self._status(head, made, [i for i in again if i.name == invariant.name])
         if status is not Status.HOLDS and depth >= MAX_DEPTH:
-            failed.append(self._failure(candidate, invariant, invariant.name, status))
+            failed.append(self._failure(candidate, invariant, invariant.name, status, detail))
             return []
         others = [i for i in again if i.name in self.held]
         for name in dict.fromkeys(i.name for i in others):
             named = [i for i in others if i.name == name]
             if self._kept(candidate, named):
                 continue
-            other = self._status(head, made, named)
+            other, why = self._status(head, made, named)
             if other is not Status.HOLDS:
-                failed.append(self._failure(candidate, invariant, name, other))
+                failed.append(self._failure(candidate, invariant, name, other, why))
                 return []
         if status is Status.HOLDS:
             proved.append(candidate)
             return []
         target = self._proved(head, self._part_of(head, invariant, again))[invariant.name]
         if target.status is not Status.VIOLATED or target.counterexample is None:
-            failed.append(self._failure(candidate, invariant, invariant.name, target.status))
+            failed.append(
+                self._failure(candidate, invariant, invariant.name, target.status, target.reason)
+            )
             return []
         flow = target.counterexample.decision.flow
-        failed.append(self._failure(candidate, invariant, invariant.name, target.status, flow))
+        failed.append(self._failure(candidate, invariant, invariant.name, target.status, flow=flow))
         further = candidates(
             head.cluster,
             invariant,
@@ -332,25 +334,31 @@ class _Fixer:
         ]
         return keeps_holding(invariants[0].kind, edits)
 
-    def _status(self, head: LoadedCluster, made: _Made, invariants: list[Invariant]) -> Status:
+    def _status(
+        self, head: LoadedCluster, made: _Made, invariants: list[Invariant]
+    ) -> tuple[Status, str | None]:
         """The status of the invariant (one, or a Service's backends under one name) with
         the candidate applied: from a kept encoding (whose `violated` may be an `unknown` a
         fresh proof would find; only `holds` is acted on), else proved afresh. Once per
         cluster the candidate `made`: the invariants violated through one rule have the
-        same candidates, and each asks about the invariants that held."""
+        same candidates, and each asks about the invariants that held. With it, prove's
+        reason when a proof gave one (an unknown's)."""
         key = made, invariants[0].name
         status = self.statuses.get(key)
         if status is None:
             status = self.statuses[key] = self._fresh_status(head, invariants)
         return status
 
-    def _fresh_status(self, head: LoadedCluster, invariants: list[Invariant]) -> Status:
+    def _fresh_status(
+        self, head: LoadedCluster, invariants: list[Invariant]
+    ) -> tuple[Status, str | None]:
+        """The status, and prove's reason when a proof gave it."""
         if len(invariants) == 1:
             verdict = self.verdicts.holds(head.cluster, invariants[0])
             if verdict is not None:
-                return Status.HOLDS if verdict else Status.VIOLATED
+                return Status.HOLDS if verdict else Status.VIOLATED, None
         (result,) = self._proved(head, invariants).values()
-        return result.status
+        return result.status, result.reason
 
     def _failure(
         self,
@@ -358,9 +366,11 @@ class _Fixer:
         target: Invariant,
         name: str,
         status: Status,
+        detail: str | None = None,
         flow: Flow | None = None,
     ) -> FailedCandidate:
-        """The candidate for `target`, failed because invariant `name` ended `status`."""
+        """The candidate for `target`, failed because invariant `name` ended `status`
+        (`detail`: prove's reason, kept for an unknown)."""
         if status is not Status.VIOLATED:
             reason = FailReason.UNKNOWN
         elif name == target.name:
@@ -369,7 +379,12 @@ class _Fixer:
             reason = FailReason.BREAKS_INVARIANT
         kind = next(i.kind for i in self.loaded_spec.spec.invariants if i.name == name)
         return FailedCandidate(
-            candidate=candidate, reason=reason, invariant=name, kind=kind, flow=flow
+            candidate=candidate,
+            reason=reason,
+            invariant=name,
+            kind=kind,
+            flow=flow,
+            detail=detail if reason is FailReason.UNKNOWN else None,
         )
 
     def _part_of(

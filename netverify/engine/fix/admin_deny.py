@@ -39,8 +39,15 @@ def admin_deny(
 ) -> Iterator[Candidate]:
     """A new Admin tier ClusterNetworkPolicy denying the invariant's flows on one side,
     before every Admin tier policy (none when one already has priority 0); an
-    AdminNetworkPolicy when those are all v1alpha1, which come in no defined order with a
-    ClusterNetworkPolicy."""
+    AdminNetworkPolicy when those with rules on that side (else all of them) are v1alpha1,
+    which come in no defined order with a ClusterNetworkPolicy.
+
+    None either when the API would not order the Deny before every Admin tier policy with
+    rules on its side (the others decide nothing there): with policies of both API versions
+    among them, the API orders policies of one version only, so a Deny of either version
+    has no defined order with the other version's. Its proof could then only end unknown
+    (it blocks the flows only in the orders the API leaves open where it comes first), so
+    proposing it would spend a proof on a candidate never kept."""
     ingress = direction is Direction.INGRESS
     own, other = (flow.destination, flow.source) if ingress else (flow.source, flow.destination)
     own_pattern, other_pattern = (
@@ -51,11 +58,13 @@ def admin_deny(
     admin_tier = [policy for policy in cluster.admin_policies if policy.tier is Tier.ADMIN]
     priorities = [policy.priority for policy in admin_tier if policy.priority is not None]
     priority = min(priorities) - 1 if priorities else ADMIN_DENY_PRIORITY
+    deciding = [policy for policy in admin_tier if policy.rules(direction)]
     # NOTE: the API orders policies of one version only: among v1alpha1 Admin tier policies
     # a new ClusterNetworkPolicy has no defined place, whatever its priority.
+    versions = {policy.api_version for policy in deciding or admin_tier}
     kind = (
         (ANP_API_VERSION, "AdminNetworkPolicy")
-        if admin_tier and all(policy.api_version == ANP_API_VERSION for policy in admin_tier)
+        if versions == {ANP_API_VERSION}
         else (CNP_API_VERSION, "ClusterNetworkPolicy")
     )
     peers = _admin_peers(other_pattern, other, ingress)
@@ -80,6 +89,8 @@ def admin_deny(
             "ingress" if ingress else "egress": (rule,),
         }
     )
+    if not all(policy.precedes(existing) for existing in deciding):
+        return
     edit = PolicyEdit(before=None, after=policy, direction=direction, rule_index=0)
     yield Candidate(
         invariant=invariant.name,
