@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from netverify.encoding.solver import SolverLimits
-from netverify.engine.fix import fix, fixes_together
+from netverify.engine.fix import fix
 from netverify.engine.fix.apply import applied
 from netverify.engine.fix.rank import flow_count_at_least
+from netverify.engine.fix.selection import fixes_together
 from netverify.engine.prove import prove
 from netverify.model import (
     Cluster,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from netverify.encoding.solver import SolverLimits
 from netverify.encoding.universe import build_universe
-from netverify.engine.fix.apply import applied, composed, merged
+from netverify.engine.fix.apply import applied, composed
 from netverify.engine.fix.candidates import candidates, no_candidate_reason
 from netverify.engine.fix.monotone import keeps_holding
 from netverify.engine.fix.patch import file_patches
@@ -23,6 +23,13 @@ from netverify.engine.fix.rank import (
     external_flow_count,
     flow_count,
     flow_count_at_least,
+)
+from netverify.engine.fix.selection import (
+    Made,
+    distinct,
+    edits_key,
+    fixes_together,
+    without_supersets,
 )
 from netverify.engine.fix.verdicts import Verdicts, encoding_key
 from netverify.engine.prove import prove
@@ -56,9 +63,6 @@ MAX_SHOWN = 3
 """The most fixes shown per invariant, smallest first."""
 MAX_FAILED = 5
 """The most failed candidates shown, with why, for an invariant with no proved fix."""
-
-_Made = tuple[tuple[str, str], ...]
-"""The policies a candidate makes, as `_edits_key` writes them."""
 
 
 def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) -> FixReport:
@@ -112,29 +116,6 @@ def _union(
     return best
 
 
-def fixes_together(smallest: list[Candidate]) -> tuple[Candidate | None, tuple[str, ...]]:
-    """The candidates as one, and the invariants whose candidate edits a policy an earlier
-    one already edits differently, in the same rules (the two cannot both be applied).
-    Edits of one policy in different rules are merged; the caller proves the union."""
-    if not smallest:
-        return None, ()
-    together, left_out = smallest[0], []
-    for candidate in smallest[1:]:
-        taken = {edit.key: edit for edit in together.edits}
-        edits = [
-            edit
-            if edit.key not in taken or taken[edit.key].after == edit.after
-            else merged(taken[edit.key], edit)
-            for edit in candidate.edits
-        ]
-        if any(edit is None for edit in edits):
-            left_out.append(candidate.invariant)
-        else:
-            kept = tuple(edit for edit in edits if edit is not None)
-            together = composed(together, candidate.model_copy(update={"edits": kept}))
-    return together, tuple(left_out)
-
-
 class _Fixer:
     def __init__(
         self,
@@ -155,13 +136,13 @@ class _Fixer:
         self.slicers = [Slicer(cluster, settings, invariant) for invariant in invariants]
         """Per invariant of the spec: its slice, and whether a policy can decide its verdict."""
         self.verdicts = Verdicts(cluster, settings, invariants, self.slicers, limits)
-        self.statuses: dict[tuple[_Made, str], tuple[Status, str | None]] = {}
+        self.statuses: dict[tuple[Made, str], tuple[Status, str | None]] = {}
         """`_status` of each invariant asked about, by the cluster a candidate makes."""
-        self.counts: dict[_Made, tuple[int, int, int, bool]] = {}
+        self.counts: dict[Made, tuple[int, int, int, bool]] = {}
         """The diff's counts (flows, external flows, findings, complete) of each cluster a
         ranked candidate makes: the candidates of two invariants violated through one rule
         are often the same."""
-        self.bounds: dict[_Made, int] = {}
+        self.bounds: dict[Made, int] = {}
         """`flow_count_at_least` of each cluster a proved candidate makes."""
         folders = [Path(path) for path in loaded_spec.spec.manifests if Path(path).is_dir()]
         self.new_folder = folders[0] if folders else None
@@ -197,7 +178,7 @@ class _Fixer:
         if not proved:
             shown_failed = tuple(self._shown(failure) for failure in failed[:MAX_FAILED])
             return entry.model_copy(update={"tried": tried, "failed": shown_failed})
-        shown = self._smallest(_distinct(proved))
+        shown = self._smallest(distinct(proved))
         return entry.model_copy(update={"fixes": shown, "tried": tried})
 
     def _shown(self, failure: FailedCandidate) -> FailedCandidate:
@@ -235,7 +216,7 @@ class _Fixer:
         their bound until `MAX_SHOWN` completely counted fixes change fewer flows than the
         next bound: that candidate and the ones after it rank below those (fewer flows
         first, an incomplete count last), so they could not be shown."""
-        proved = _without_supersets(proved)
+        proved = without_supersets(proved)
         bounds = [self._bound(candidate) for candidate in proved]
         ranked: dict[int, ProvedFix] = {}
         for index in sorted(range(len(proved)), key=lambda k: bounds[k]):
@@ -257,7 +238,7 @@ class _Fixer:
 
     def _bound(self, candidate: Candidate) -> int:
         """`flow_count_at_least` of the cluster the candidate makes (once per cluster)."""
-        bound = self.bounds.get(key := _edits_key(candidate))
+        bound = self.bounds.get(key := edits_key(candidate))
         if bound is None:
             head = applied(self.loaded, candidate).cluster
             settings = self.loaded_spec.spec.settings
@@ -282,7 +263,7 @@ class _Fixer:
         the counterexample extensions start from is proved afresh, as `prove` finds it."""
         head = applied(self.loaded, candidate)
         again = self._again(candidate, invariant)
-        made = _edits_key(candidate)
+        made = edits_key(candidate)
         status, detail = self._status(head, made, [i for i in again if i.name == invariant.name])
         if status is not Status.HOLDS and depth >= MAX_DEPTH:
             failed.append(self._failure(candidate, invariant, invariant.name, status, detail))
@@ -335,7 +316,7 @@ class _Fixer:
         return keeps_holding(invariants[0].kind, edits)
 
     def _status(
-        self, head: LoadedCluster, made: _Made, invariants: list[Invariant]
+        self, head: LoadedCluster, made: Made, invariants: list[Invariant]
     ) -> tuple[Status, str | None]:
         """The status of the invariant (one, or a Service's backends under one name) with
         the candidate applied: from a kept encoding (whose `violated` may be an `unknown` a
@@ -448,7 +429,7 @@ class _Fixer:
         return {result.name: result for result in prove(head, part, self.limits).results}
 
     def _ranked(self, candidate: Candidate) -> ProvedFix:
-        counts = self.counts.get(key := _edits_key(candidate))
+        counts = self.counts.get(key := edits_key(candidate))
         if counts is None:
             head = applied(self.loaded, candidate)
             report = changed_flows(self.loaded, head, self.loaded_spec.spec.settings, self.limits)
@@ -474,36 +455,4 @@ class _Fixer:
         )
 
 
-def _distinct(proved: list[Candidate]) -> list[Candidate]:
-    """The first of the candidates that make the same policies."""
-    seen: set[_Made] = set()
-    kept = []
-    for candidate in proved:
-        key = _edits_key(candidate)
-        if key not in seen:
-            seen.add(key)
-            kept.append(candidate)
-    return kept
-
-
-def _edits_key(candidate: Candidate) -> _Made:
-    """The policies the candidate makes: candidates with the same make the same cluster."""
-    return tuple(sorted((str(edit.key), edit.after.model_dump_json()) for edit in candidate.edits))
-
-
 __all__ = ["fix"]
-
-
-def _without_supersets(proved: list[Candidate]) -> list[Candidate]:
-    """The candidates that do not make every edit of another proved candidate and more:
-    such a fix only adds changes the invariant does not need (narrowing loadgenerator's
-    egress on top of narrowing paymentservice's ingress, which alone repairs it)."""
-    edits = [
-        frozenset((edit.key, edit.after.model_dump_json()) for edit in candidate.edits)
-        for candidate in proved
-    ]
-    return [
-        candidate
-        for candidate, mine in zip(proved, edits, strict=True)
-        if not any(other < mine for other in edits)
-    ]
