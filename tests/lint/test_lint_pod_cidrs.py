@@ -11,24 +11,19 @@ from netverify.encoding.solver import SolverLimits
 from netverify.engine.lint import lint
 from netverify.loading import load_manifests
 from netverify.model import Settings
+from tests.settings.test_pod_cidrs import DENY_EVERY_NETWORK as ADMIN_DENY_OF_EVERY_NETWORK
 
 POD_CIDRS = Settings(pod_cidrs=(ip_network("10.244.0.0/16"),))
 
-DENY_EVERY_NETWORK = """\
+DENY_EVERY_NETWORK = (
+    """\
 apiVersion: v1
 kind: Pod
 metadata: {name: client, namespace: default, labels: {app: client}}
 ---
-apiVersion: policy.networking.k8s.io/v1alpha2
-kind: ClusterNetworkPolicy
-metadata: {name: no-internet}
-spec:
-  tier: Admin
-  priority: 10
-  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: client}}}}
-  egress:
-  - {name: deny-every-network, action: Deny, to: [{networks: [0.0.0.0/0, "::/0"]}]}
 """
+    + ADMIN_DENY_OF_EVERY_NETWORK
+)
 
 
 def test_an_admin_deny_of_every_network_cuts_dns_at_the_pod_cidrs(tmp_path: Path) -> None:
@@ -38,8 +33,7 @@ def test_an_admin_deny_of_every_network_cuts_dns_at_the_pod_cidrs(tmp_path: Path
     instead of the finding."""
     (tmp_path / "cluster.yaml").write_text(DENY_EVERY_NETWORK)
     loaded = load_manifests([str(tmp_path / "cluster.yaml")])
-    settings = Settings(pod_cidrs=(ip_network("10.244.0.0/16"),))
-    report = lint(loaded, settings, SolverLimits())
+    report = lint(loaded, POD_CIDRS, SolverLimits())
     (finding,) = [found for found in report.findings if found.check == "NVL017"]
     assert "kube-system/kube-dns" in finding.message
 
