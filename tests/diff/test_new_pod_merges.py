@@ -60,9 +60,7 @@ spec:
   policyTypes: [Ingress]
 """
 """prometheus of dev reaches the web pods' port `http`; the web pods admit nothing else."""
-SCRAPE_CLUSTER = (
-    NAMESPACES
-    + """\
+DEV_PODS = """\
 apiVersion: v1
 kind: Pod
 metadata: {name: api, namespace: dev, labels: {app: api}}
@@ -71,6 +69,12 @@ apiVersion: v1
 kind: Pod
 metadata: {name: batch, namespace: dev, labels: {app: batch}}
 ---
+"""
+"""Two pods of dev, api and batch."""
+SCRAPE_CLUSTER = (
+    NAMESPACES
+    + DEV_PODS
+    + """\
 apiVersion: v1
 kind: Pod
 metadata: {name: prometheus, namespace: dev, labels: {app: prometheus}}
@@ -135,15 +139,8 @@ def test_sources_of_a_group_of_new_pods_are_dropped_by_the_group_that_holds_them
 
 API_TO_WEB_CLUSTER = (
     NAMESPACES
+    + DEV_PODS
     + """\
-apiVersion: v1
-kind: Pod
-metadata: {name: api, namespace: dev, labels: {app: api}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: batch, namespace: dev, labels: {app: batch}}
----
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: web-ingress, namespace: prod}
