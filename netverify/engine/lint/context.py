@@ -18,6 +18,7 @@ from netverify.model import (
     Namespace,
     NetworkPolicy,
     ObjectRef,
+    Pod,
     PodEndpoint,
     PolicyPeer,
     PolicyRule,
@@ -71,6 +72,25 @@ class LintContext:
         pod CIDRs that the policies' CIDRs cut (`semantics.addresses`). A check on existing
         pods that holds at none of them or at all of them holds for the pod."""
         return AddressChoices(self.settings, mentioned_networks(self.cluster))
+
+    @cached_property
+    def unplaced_pods(self) -> list[Pod]:
+        """The existing pods no pod of the encoding stands for, in `pods` order: those with
+        a known address outside the pod CIDRs (a pod that could exist has an address only
+        in them, and none without them) and the host-network ones (a pod that could exist
+        is never one). A check that needs a flow end to be matched both by its namespace or
+        labels and by its address cannot find such a pod in the encoding."""
+        return [
+            pod
+            for pod in self.cluster.pods
+            if pod.host_network
+            or any(
+                not any(
+                    ip in cidr for cidr in self.settings.pod_cidrs if ip.version == cidr.version
+                )
+                for ip in pod.ips
+            )
+        ]
 
     @cached_property
     def pods_by_namespace(self) -> dict[str, list[PodEndpoint]]:
