@@ -188,7 +188,9 @@ class LintContext:
         exist or an external address. That covers the existing pods: a pod that could exist
         with an existing pod's namespace and labels, or an external address at its IP, is
         matched by every peer that matches the existing pod, and by no other peer (which
-        keeps the proofs sound), and the domain stays small however many pods there are."""
+        keeps the proofs sound), and the domain stays small however many pods there are.
+        No one endpoint is both, though: a check that needs an existing pod matched by its
+        labels and by its address at once minds `unplaced_pods`."""
         return ClusterEncoding(self.cluster.model_copy(update={"pods": ()}), self.settings)
 
     def selects(self, policy: NetworkPolicy, direction: Direction) -> z3.BoolRef:
