@@ -2,11 +2,12 @@
 NPEP-133's FQDN examples, the "Getting started with ANP" blog post): what their manifests,
 as written there, make netverify say."""
 
+import json
 from pathlib import Path
 
 import pytest
 
-from .test_cli import EXIT_HOLDS, run
+from .test_cli import EXIT_HOLDS, EXIT_UNKNOWN, run
 
 NPEP_133_V1ALPHA1_CNP = """\
 apiVersion: policy.networking.k8s.io/v1alpha1
@@ -41,3 +42,57 @@ def test_validate_names_an_unmodelled_cluster_scoped_object_with_its_version(
         "allow-my-service-egress (policy.networking.k8s.io/v1alpha1)\n"
     )
     assert expected in result.stdout
+
+
+NPEP_133_ALLOWLIST = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: monitoring}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent, namespace: monitoring}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: prod}
+status: {podIP: 10.244.1.5}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: allow-my-service-egress}
+spec:
+  priority: 55
+  tier: Admin
+  subject:
+    namespaces:
+      matchLabels: {kubernetes.io/metadata.name: monitoring}
+  egress:
+  - name: allow-to-my-service
+    action: Accept
+    to: [{domainNames: ["my-service.com", "*.cloud-provider.io"]}]
+  - name: default-deny
+    action: Deny
+    to: [{namespaces: {}}]
+"""
+"""NPEP-133's allowlist of domains in one ClusterNetworkPolicy (its default deny narrowed to
+pods): a name may resolve to a pod's address (a pod's or a headless Service's DNS name)."""
+
+
+def test_matrix_notes_the_cells_a_domain_names_accept_may_decide(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cell is shown blocked (names match no address), with a note in text as in JSON,
+    as explain's verdict is unknown."""
+    monkeypatch.chdir(tmp_path)
+    Path("fqdn.yaml").write_text(NPEP_133_ALLOWLIST)
+    note = "cnp/allow-my-service-egress accepts egress to `domainNames`, which netverify cannot"
+    text = run("matrix", "fqdn.yaml")
+    assert text.exit_code == EXIT_HOLDS, text.output
+    assert f"note: {note}" in text.stdout
+    data = json.loads(run("matrix", "fqdn.yaml", "-f", "json").stdout)
+    assert any(line.startswith(note) for line in data["undecided"])
+    explained = run(
+        "explain", "fqdn.yaml", "--from", "monitoring/agent", "--to", "prod/db", "--port", "443"
+    )
+    assert explained.exit_code == EXIT_UNKNOWN, explained.output
