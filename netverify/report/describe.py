@@ -266,9 +266,12 @@ def findings_summary(found: ViolationFindings) -> str:
 
 
 def finding_title(finding: GroupedFlows) -> str:
+    """`source -> destination PORTS`; with further destination groups, a comma before the
+    ports (`... and 2 more destination groups, every protocol, every port`)."""
+    more = _more(finding.other_destinations, "destination")
     return (
         f"{describe_group(finding.source)}{_more(finding.other_sources, 'source')} -> "
-        f"{describe_group(finding.destination)}{_more(finding.other_destinations, 'destination')} "
+        f"{describe_group(finding.destination)}{more}{',' if more else ''} "
         f"{_finding_ports(finding)}"
     )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_cli import EXIT_HOLDS, EXIT_UNKNOWN, run
+from .test_cli import EXIT_HOLDS, EXIT_UNKNOWN, EXIT_VIOLATED, run
 
 NPEP_133_V1ALPHA1_CNP = """\
 apiVersion: policy.networking.k8s.io/v1alpha1
@@ -96,3 +96,76 @@ def test_matrix_notes_the_cells_a_domain_names_accept_may_decide(
         "explain", "fqdn.yaml", "--from", "monitoring/agent", "--to", "prod/db", "--port", "443"
     )
     assert explained.exit_code == EXIT_UNKNOWN, explained.output
+
+
+BLOG_MONITORING = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: monitoring-ns}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: prober, namespace: monitoring-ns}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: s1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: s2}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: cluster-basic-allow}
+spec:
+  tier: Admin
+  priority: 5
+  subject: {namespaces: {}}
+  ingress:
+  - action: Accept
+    from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: monitoring-ns}}}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: default}
+spec:
+  tier: Baseline
+  priority: 20
+  subject: {namespaces: {}}
+  egress:
+  - action: Deny
+    to: [{namespaces: {}}]
+"""
+"""The "Getting started with ANP" blog post's claim 4, "traffic from the monitoring-ns
+towards any namespace is always allowed", reduced: its ingress Accept leaves the prober's
+egress to the Baseline tier's Deny."""
+
+BLOG_MONITORING_SPEC = """\
+manifests: [cluster.yaml]
+invariants:
+  - name: monitoring-always
+    require:
+      from: {namespace: monitoring-ns}
+      to:
+        namespace:
+          matchExpressions:
+            - {key: kubernetes.io/metadata.name, operator: NotIn, values: [monitoring-ns]}
+"""
+
+
+def test_a_finding_with_more_destination_groups_puts_a_comma_before_its_ports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("cluster.yaml").write_text(BLOG_MONITORING)
+    Path("spec.yaml").write_text(BLOG_MONITORING_SPEC)
+    result = run("prove", "--all", "spec.yaml")
+    assert result.exit_code == EXIT_VIOLATED, result.output
+    assert (
+        "  [1] monitoring-ns/{prober} -> s1/{web} and 1 more destination group, every protocol, "
+        "every port\n" in result.stdout
+    ) or (
+        "  [1] monitoring-ns/{prober} -> s2/{db} and 1 more destination group, every protocol, "
+        "every port\n" in result.stdout
+    ), result.stdout
