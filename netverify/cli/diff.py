@@ -84,6 +84,7 @@ def diff(
     """Connectivity added and removed between two revisions of the manifests, or from the
     manifests (BASE) to a live cluster (HEAD: --cluster or --context)."""
     from netverify.engine.diff import diff as diff_sides
+    from netverify.engine.scope import enforced
     from netverify.loading.diff_sides import load_diff_sides
 
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
@@ -96,7 +97,7 @@ def diff(
             )
         )
         with sides_loaded as sides:
-            base, head = sides.base, sides.head
+            base, head = enforced(sides.base, settings), enforced(sides.head, settings)
             print_warnings((*base.warnings, *head.warnings))
             report = diff_sides(
                 base,

@@ -67,12 +67,15 @@ def explain(
     A flow to a Service (by name or ClusterIP) is decided for each backend on its target
     port: exit 0 when some backend is reachable, 1 when none is, 2 when it has none."""
     from netverify.engine.explain import explained
+    from netverify.engine.scope import enforced
     from netverify.loading.flows import parse_request
     from netverify.model import Flow, ServiceExplanation
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
-        loaded = load_input(paths, strict, cluster, context, kubeconfig, namespace)
+        loaded = enforced(
+            load_input(paths, strict, cluster, context, kubeconfig, namespace), settings
+        )
         request = parse_request(loaded.cluster, source, destination, port, loaded.skipped)
     except InputError as error:
         input_error(error)

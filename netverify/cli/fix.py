@@ -87,6 +87,7 @@ def _apply(reports: list["FixReport"]) -> bool:
 
 def _fix_spec(spec_path: str, sources: "SettingsSources", limits: SolverLimits) -> "FixReport":
     from netverify.engine.fix import fix as fix_spec
+    from netverify.engine.scope import enforced
     from netverify.loading import load_manifests
     from netverify.loading.spec import resolve_spec
     from netverify.loading.specfile import read_spec
@@ -95,5 +96,7 @@ def _fix_spec(spec_path: str, sources: "SettingsSources", limits: SolverLimits) 
     with long_lived(
         lambda: load_manifests(raw.manifest_paths, strict=False, clusters=raw.clusters)
     ) as loaded:
+        spec = resolve_spec(raw, loaded.cluster, sources)
+        loaded = enforced(loaded, spec.spec.settings)
         print_warnings(loaded.warnings)
-        return fix_spec(loaded, resolve_spec(raw, loaded.cluster, sources), limits)
+        return fix_spec(loaded, spec, limits)

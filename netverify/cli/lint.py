@@ -52,12 +52,15 @@ def lint(
 ) -> None:
     """Find policy mistakes (docs/lint.md); exit 1 when an error-severity finding exists."""
     from netverify.engine.lint import lint as run_lint
+    from netverify.engine.scope import enforced
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
     try:
         inputs = long_lived(
-            lambda: load_input(paths, strict, cluster, context, kubeconfig, namespace)
+            lambda: enforced(
+                load_input(paths, strict, cluster, context, kubeconfig, namespace), settings
+            )
         )
         with inputs as loaded:
             print_warnings(loaded.warnings)

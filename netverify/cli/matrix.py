@@ -61,12 +61,15 @@ def matrix(
     left out). csv and json are written a row at a time, whatever the size; text, markdown,
     dot and html refuse a matrix too large to read."""
     from netverify.engine.matrix import MatrixComputation
+    from netverify.engine.scope import enforced
     from netverify.loading.arguments import parse_matrix_port
 
     settings = settings_sources(profile, pod_cidrs, config, no_config).settings()
     try:
         inputs = long_lived(
-            lambda: load_input(paths, strict, cluster, context, kubeconfig, namespace)
+            lambda: enforced(
+                load_input(paths, strict, cluster, context, kubeconfig, namespace), settings
+            )
         )
         with inputs as loaded:
             asked = [parse_matrix_port(port) for port in ports or []]

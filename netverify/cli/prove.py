@@ -116,6 +116,7 @@ class _Run:
         """The spec's report; what the `last` spec's proof built is kept until the process
         ends (`keep_until_exit`), an earlier spec's is freed before the next is loaded."""
         from netverify.engine.prove import prove
+        from netverify.engine.scope import enforced
         from netverify.loading import load_manifests
         from netverify.loading.spec import resolve_spec
         from netverify.loading.specfile import read_spec
@@ -127,8 +128,8 @@ class _Run:
             lambda: load_manifests(raw.manifest_paths, strict=strict, clusters=raw.clusters),
             kept=last,
         ) as loaded:
-            print_warnings(loaded.warnings)
             spec = resolve_spec(raw, loaded.cluster, self.sources)
+            print_warnings(enforced(loaded, spec.spec.settings).warnings)
             return prove(
                 loaded,
                 spec,

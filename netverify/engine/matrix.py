@@ -26,6 +26,7 @@ from netverify.engine.bitsets import ClassVerdicts
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions
 from netverify.engine.tierbits import class_verdicts, tier_assumptions
+from netverify.engine.tiers import domain_policies
 from netverify.engine.unmodelled import undecided_cells
 from netverify.model import (
     Cluster,
@@ -35,6 +36,7 @@ from netverify.model import (
     Protocol,
     Settings,
     pod_at_first_address,
+    short_name,
 )
 from netverify.model.matrix import (
     ConnectivityMatrix,
@@ -155,6 +157,18 @@ def _given_addresses(cluster: Cluster, settings: Settings) -> tuple[Cluster, tup
     )
 
 
+def _domain_notes(cluster: Cluster) -> tuple[str, ...]:
+    """One note per admin policy with `domainNames` peers: the cells are computed with them
+    matching no address, and a name may resolve to a pod's (NPEP-133: a pod's or a headless
+    Service's DNS name) or to any external one."""
+    return tuple(
+        f"{short_name(policy.ref)} accepts egress to `domainNames`, which netverify cannot "
+        "resolve: a cell from a pod it selects shown blocked may be allowed (explain says "
+        "unknown where a name's address would decide)"
+        for policy in domain_policies(cluster)
+    )
+
+
 class MatrixComputation:
     """A connectivity matrix being computed: its description (`matrix`) at once, its rows
     one at a time (`rows()`), so that a caller writing them out holds one row, not every
@@ -215,7 +229,7 @@ class MatrixComputation:
                 "a pod with several addresses uses its first one",
                 *tier_assumptions(cluster, "a cell is allowed when some order allows it"),
             ),
-            undecided=(*undecided_cells(cluster), *address_notes),
+            undecided=(*undecided_cells(cluster), *_domain_notes(cluster), *address_notes),
             sources=loaded.sources,
         )
 

@@ -21,7 +21,7 @@ from netverify.encoding.solver import (
 )
 from netverify.engine.invariant_prover import InvariantProver
 from netverify.engine.replay import ReplayMismatch
-from netverify.engine.scope import assumptions, plural, strict_caveats
+from netverify.engine.scope import assumptions, enforced, plural, strict_caveats, unenforced
 from netverify.engine.slicing import Slice, slice_for, worth_slicing
 from netverify.engine.unmodelled import unmodelled_doubt
 from netverify.model import (
@@ -72,11 +72,13 @@ def prove(
     if all_profiles:
         return _under_every_profile(
             loaded_spec,
+            loaded.cluster,
             lambda under: prove(
                 loaded, under, limits, strict, progress, jobs=jobs, max_findings=max_findings
             ),
         )
     spec = loaded_spec.spec
+    loaded = enforced(loaded, spec.settings)
     proved = prove_invariants(
         loaded.cluster, spec.settings, spec.invariants, limits, progress, jobs, keep
     )
@@ -361,14 +363,17 @@ def combine_service_results(
 
 
 def _under_every_profile(
-    loaded_spec: LoadedSpec, prove_under: Callable[[LoadedSpec], Report]
+    loaded_spec: LoadedSpec, cluster: Cluster, prove_under: Callable[[LoadedSpec], Report]
 ) -> Report:
     """Each invariant proved under every CNI profile (`loaded_spec.profile_settings`); each
     result is that of the first profile where the invariant fares worst, with every
-    profile's status in `profiles`. Profiles with the same settings are proved once."""
+    profile's status in `profiles`. Profiles whose settings say the same of `cluster` are
+    proved once (a priority limit that leaves out no policy says nothing)."""
     by_settings: dict[Settings, Report] = {}
     reports: dict[str, Report] = {}
     for name, settings in loaded_spec.profile_settings.items():
+        if not unenforced(cluster, settings):
+            settings = settings.model_copy(update={"admin_priority_max": None})
         if settings not in by_settings:
             spec = loaded_spec.spec.model_copy(update={"settings": settings})
             under = loaded_spec.model_copy(update={"spec": spec})

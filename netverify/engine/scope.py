@@ -1,13 +1,19 @@
 """What a verdict quantified over and what it took for granted, in words."""
 
 from netverify.model import (
+    ANP_API_VERSION,
+    AdminPolicy,
     Cluster,
+    Diagnostic,
     Invariant,
+    LoadedCluster,
     NamespaceScope,
     Pod,
     PodEndpoint,
     PodScope,
     Settings,
+    Severity,
+    Tier,
 )
 from netverify.semantics.patterns import endpoint_matches
 
@@ -22,6 +28,52 @@ def _may_be_an_end(invariant: Invariant, cluster: Cluster, pod: Pod) -> bool:
         endpoint_matches(pattern, end)
         for pattern in (invariant.source, invariant.destination)
         for end in ends
+    )
+
+
+def unenforced(cluster: Cluster, settings: Settings) -> list[AdminPolicy]:
+    """The AdminNetworkPolicies the network plugin does not enforce: those of a priority
+    above `settings.admin_priority_max` (OVN-Kubernetes refuses them)."""
+    limit = settings.admin_priority_max
+    if limit is None:
+        return []
+    return [
+        policy
+        for policy in cluster.admin_policies
+        if policy.api_version == ANP_API_VERSION
+        and policy.tier is Tier.ADMIN
+        and policy.priority is not None
+        and policy.priority > limit
+    ]
+
+
+def enforced(loaded: LoadedCluster, settings: Settings) -> LoadedCluster:
+    """The cluster as the network plugin enforces it: without the AdminNetworkPolicies it
+    does not enforce (`unenforced`), each named in a warning. Every command decides flows
+    on it, so that none contradicts another under one profile."""
+    left_out = unenforced(loaded.cluster, settings)
+    if not left_out:
+        return loaded
+    warnings = tuple(
+        Diagnostic(
+            severity=Severity.WARNING,
+            message=(
+                f"priority {policy.priority} is above {settings.admin_priority_max}, the "
+                "highest the CNI profile's network plugin enforces (its controller refuses "
+                "the policy): left out of every verdict"
+            ),
+            span=loaded.sources.of_object(policy.ref),
+            object=f"{policy.kind} {policy.name}",
+            field="spec.priority",
+        )
+        for policy in left_out
+    )
+    kept = tuple(policy for policy in loaded.cluster.admin_policies if policy not in left_out)
+    return loaded.model_copy(
+        update={
+            "cluster": loaded.cluster.model_copy(update={"admin_policies": kept}),
+            "warnings": (*loaded.warnings, *warnings),
+        }
     )
 
 
@@ -88,6 +140,11 @@ def assumptions(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
             "admin policy tiers (ClusterNetworkPolicy, AdminNetworkPolicy, "
             "BaselineAdminNetworkPolicy) are evaluated as the policy.networking.k8s.io API "
             "defines them; they also apply to node-local traffic"
+        )
+    if settings.admin_priority_max is not None:
+        notes.append(
+            f"AdminNetworkPolicies of priority above {settings.admin_priority_max} are left "
+            "out: the network plugin does not enforce them (CNI profile)"
         )
     if host_network:
         names = ", ".join(f"{pod.namespace}/{pod.name}" for pod in host_network)

@@ -58,9 +58,11 @@ def dump_yaml(document: dict[str, Any], indent_lists: bool = True) -> str:
 
 
 def with_spec_replaced(document: str, policy: NetworkPolicy) -> str | None:
-    """One YAML document's text with its `spec` replaced by the policy's: leading comment
-    lines and every other field kept (comments inside the document are not); None when the
-    document is not this NetworkPolicy (a List, say)."""
+    """One YAML document's text with its `spec` replaced by the policy's: the text of every
+    other field kept as written (quotes, flow style, comments) where the spec is a block of
+    its own (`spec:` at the start of a line), else the document written anew but for its
+    leading comment lines; comments inside the spec are lost. None when the document is not
+    this NetworkPolicy (a List, say)."""
     parsed = yaml.safe_load(document)
     metadata = parsed.get("metadata") if isinstance(parsed, dict) else None
     if not isinstance(metadata, dict) or parsed.get("kind") != "NetworkPolicy":
@@ -71,8 +73,33 @@ def with_spec_replaced(document: str, policy: NetworkPolicy) -> str | None:
         parsed.get("spec"), as_written(parsed.get("spec"), policy_spec(policy))
     )
     lines = document.splitlines(keepends=True)
+    indent_lists = not _indentless(lines)
+    block = _spec_block(lines)
+    if block is not None:
+        start, end = block
+        spec = dump_yaml({"spec": parsed["spec"]}, indent_lists=indent_lists)
+        kept = "".join(lines[:start]) + spec + "".join(lines[end:])
+        if yaml.safe_load(kept) == parsed:
+            return kept
     leading = "".join(line for line in _leading_comments(lines))
-    return leading + dump_yaml(parsed, indent_lists=not _indentless(lines))
+    return leading + dump_yaml(parsed, indent_lists=indent_lists)
+
+
+def _spec_block(lines: list[str]) -> tuple[int, int] | None:
+    """The lines of the document's one top-level `spec:` block: from its key to the next
+    top-level key, less the blank and comment lines before that key; None when no line, or
+    more than one, starts with `spec:`."""
+    starts = [i for i, line in enumerate(lines) if line.startswith("spec:")]
+    if len(starts) != 1:
+        return None
+    (start,) = starts
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i][:1] not in ("", *" \t\r\n#")),
+        len(lines),
+    )
+    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].startswith("#")):
+        end -= 1
+    return start, end
 
 
 def _without_implied_types(old: Any, new: dict[str, Any]) -> dict[str, Any]:

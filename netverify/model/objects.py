@@ -88,6 +88,9 @@ class Settings(Frozen):
     pod_cidrs: tuple[IPNetwork, ...] = ()
     """Where pods without a known IP get their addresses; empty means such pods never match
     an `ipBlock`."""
+    admin_priority_max: int | None = None
+    """The highest AdminNetworkPolicy priority the plugin enforces (OVN-Kubernetes: 99);
+    None: every priority the API allows. Only a profile sets it."""
 
 
 class ForeignObject(Frozen):

@@ -23,6 +23,10 @@ DEFAULT_PROFILE = "upstream"
 
 _SAME_AS_UPSTREAM = "no documented difference netverify models: upstream semantics"
 
+OVN_ADMIN_PRIORITY_MAX = 99
+"""OVN-Kubernetes maps AdminNetworkPolicy priorities 0-99 to its ACL tiers and refuses
+higher ones (event `ANPWithUnsupportedPriority`), though the API allows up to 1000."""
+
 PROFILES: dict[str, Profile] = {
     profile.name: profile
     for profile in (
@@ -39,7 +43,13 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(name="calico", settings=Settings(), note=_SAME_AS_UPSTREAM),
         Profile(name="antrea", settings=Settings(), note=_SAME_AS_UPSTREAM),
-        Profile(name="ovn-kubernetes", settings=Settings(), note=_SAME_AS_UPSTREAM),
+        Profile(
+            name="ovn-kubernetes",
+            settings=Settings(admin_priority_max=OVN_ADMIN_PRIORITY_MAX),
+            note=f"an AdminNetworkPolicy of priority above {OVN_ADMIN_PRIORITY_MAX} is not "
+            "enforced: the controller refuses it (ovn-org/ovn-kubernetes docs/features/"
+            "network-security-controls/admin-network-policy.md)",
+        ),
     )
 }
 """Every profile by name, upstream first (the order `prove --all-profiles` reports in)."""

@@ -266,9 +266,12 @@ def findings_summary(found: ViolationFindings) -> str:
 
 
 def finding_title(finding: GroupedFlows) -> str:
+    """`source -> destination PORTS`; with further destination groups, a comma before the
+    ports (`... and 2 more destination groups, every protocol, every port`)."""
+    more = _more(finding.other_destinations, "destination")
     return (
         f"{describe_group(finding.source)}{_more(finding.other_sources, 'source')} -> "
-        f"{describe_group(finding.destination)}{_more(finding.other_destinations, 'destination')} "
+        f"{describe_group(finding.destination)}{more}{',' if more else ''} "
         f"{_finding_ports(finding)}"
     )
 
@@ -332,7 +335,7 @@ def other_groups_lines(finding: GroupedFlows) -> list[str]:
         if described and len(described) == len(others):
             lines.append(f"also {word} " + "; ".join(described))
             continue
-        counts = f"{counted(len(others), f'more {end} group')} in {_per_namespace(others)}"
+        counts = f"{counted(len(others), f'more {end} group')} {_per_namespace(others)}"
         lines.append(f"also {word} {counts}" + "".join(f"; {text}" for text in described))
     return lines
 
@@ -371,13 +374,20 @@ def _new_pod_groups(groups: tuple[EndpointGroup, ...]) -> list[str]:
 
 
 def _per_namespace(groups: tuple[EndpointGroup, ...]) -> str:
-    counts = Counter(_namespace_of(group) for group in groups)
+    """`in 2 namespaces: a (3), b (1)`, external addresses apart (they are in none):
+    `in 1 namespace: a (1), and external addresses (1)`, or `of external addresses (1)`."""
+    external = sum(1 for group in groups if group.kind == "external")
+    counts = Counter(_namespace_of(group) for group in groups if group.kind != "external")
     shown = ", ".join(
         f"{namespace} ({count})" for namespace, count in counts.most_common(MAX_NAMESPACES_SHOWN)
     )
     rest = len(counts) - MAX_NAMESPACES_SHOWN
     more = f", and {counted(rest, 'more namespace')}" if rest > 0 else ""
-    return f"{counted(len(counts), 'namespace')}: {shown}{more}"
+    outside = f"external addresses ({external})" if external else ""
+    if not counts:
+        return f"of {outside}"
+    inside = f"in {counted(len(counts), 'namespace')}: {shown}{more}"
+    return f"{inside}, and {outside}" if outside else inside
 
 
 def counted(number: int, noun: str) -> str:

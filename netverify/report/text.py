@@ -81,7 +81,7 @@ def format_validate(summary: "ClusterSummary", every_name: bool = False) -> str:
     if summary.unmodelled:
         lines.append(
             "not modelled (verdicts they may decide are unknown): "
-            + ", ".join(f"{o.kind} {o.namespace or ''}/{o.name}" for o in summary.unmodelled)
+            + ", ".join(str(o) for o in summary.unmodelled)
         )
     if any("... and" in line for line in lines):
         lines.append(f"(lists stop after {NAMES_SHOWN} names; --all-names lists every one)")

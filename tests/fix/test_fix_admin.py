@@ -318,3 +318,36 @@ def test_an_egress_admin_deny_is_proved_beside_ingress_rules_of_both_versions(
     (entry,) = _fix(spec).invariants
     denies = [f for f in entry.fixes if f.candidate.change is ChangeKind.ADD_ADMIN_DENY]
     assert [edit.direction for f in denies for edit in f.candidate.edits] == [Direction.EGRESS]
+
+
+EGRESS_CNP_FIRST = (
+    PASS_CNP_EGRESS.replace("cnp-egress", "cnp-first")
+    .replace("priority: 5", "priority: PRIORITY")
+    .replace("action: Pass", "action: Accept")
+)
+"""A ClusterNetworkPolicy ahead of every other admin policy, with egress rules only."""
+
+
+@pytest.mark.parametrize("priority", [0, 3])
+def test_an_admin_deny_comes_before_the_policies_deciding_its_side_and_says_only_that(
+    tmp_path: Path, priority: int
+) -> None:
+    """Among an AdminNetworkPolicy accepting a's ingress to b (priority 5) and an egress-only
+    ClusterNetworkPolicy at a lower priority, the ingress Deny is an AdminNetworkPolicy just
+    before the first: the API leaves its order with the ClusterNetworkPolicy open, which
+    decides nothing at ingress, so its why names only the policies it comes before, and a
+    ClusterNetworkPolicy at priority 0 does not keep it from being proposed."""
+    admin = EGRESS_CNP_FIRST.replace("PRIORITY", str(priority)) + "---\n" + ALLOW_A_TO_B_V1ALPHA1
+    spec = _write(tmp_path, admin, FORBID_CLIENT)
+    (entry,) = _fix(spec).invariants
+    (deny,) = [
+        f.candidate
+        for f in entry.fixes
+        for edit in f.candidate.edits
+        if f.candidate.change is ChangeKind.ADD_ADMIN_DENY and edit.direction is Direction.INGRESS
+    ]
+    (edit,) = deny.edits
+    assert isinstance(edit.after, AdminPolicy)
+    assert (edit.after.kind, edit.after.priority) == ("AdminNetworkPolicy", 4)
+    assert "before every Admin tier policy with ingress rules" in deny.why
+    assert "every other admin policy" not in deny.why

@@ -172,3 +172,51 @@ def test_a_port_the_document_wrote_without_protocol_stays_without_it(tmp_path: P
     assert rewritten is not None
     assert "protocol" not in rewritten
     assert _read(tmp_path, rewritten) == narrowed
+
+
+# ingress-nginx's chart-rendered controller policy: quoted label values (as every Helm chart
+# writes `app.kubernetes.io/version`), a comment among the labels, a field after `spec`.
+HELM_RENDERED = """\
+# Source: ingress-nginx/templates/controller-networkpolicy.yaml
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  labels:
+    app.kubernetes.io/version: "1.15.1"
+    build: "0123"   # a number unless quoted
+    app.kubernetes.io/component: controller
+  annotations: {note: 'kept as written'}
+  name: ingress-nginx-controller
+  namespace: ingress-nginx
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/component: controller
+  policyTypes:
+    - Ingress
+    - Egress
+  ingress:
+    - ports:
+        - protocol: TCP
+          port: 80
+        - protocol: TCP
+          port: 10254
+  egress:
+    - {}
+# after the spec
+status: {}
+"""
+
+
+def test_only_the_spec_of_a_helm_rendered_document_is_rewritten(tmp_path: Path) -> None:
+    """A fix that drops a port changes that port's lines only: metadata keeps its quotes,
+    flow style and comments, and what follows the spec stays."""
+    before = _read(tmp_path, HELM_RENDERED)
+    rule = before.ingress[0]
+    after = before.model_copy(
+        update={"ingress": (rule.model_copy(update={"ports": rule.ports[:1]}),)}
+    )
+    rewritten = with_spec_replaced(HELM_RENDERED, after)
+    dropped = "        - protocol: TCP\n          port: 10254\n"
+    assert rewritten == HELM_RENDERED.replace(dropped, "", 1)
+    assert _read(tmp_path, rewritten) == after

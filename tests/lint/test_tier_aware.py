@@ -239,3 +239,66 @@ def test_deleting_a_pass_without_effect_changes_no_verdict(tmp_path: Path) -> No
                 flow = Flow(source=source, destination=destination, protocol=protocol, port=port)
                 before = possible_verdicts(loaded.cluster, flow).keys()
                 assert before == possible_verdicts(without, flow).keys(), flow
+
+
+PASS_BEFORE_DENY_EVERY_NETWORK = """
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: guard}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {}}
+  egress:
+  - name: pass-to-restricted
+    action: Pass
+    to: [{namespaces: {matchLabels: {tenant: restricted}}}]
+  - {name: default-deny, action: Deny, to: [{networks: [0.0.0.0/0]}]}
+"""
+"""OVN-Kubernetes' AdminNetworkPolicy page example, reduced: a Pass to the restricted tenants
+before a Deny of every IPv4 address, which pod addresses are in."""
+
+ADDRESSED_PODS = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: r, labels: {tenant: restricted}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: shop}
+status: {podIP: 10.244.0.7}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: server, namespace: r}
+status: {podIP: 10.244.2.5}
+"""
+
+
+def test_a_pass_before_a_deny_of_the_addresses_of_existing_pods_has_an_effect(
+    tmp_path: Path,
+) -> None:
+    """The Deny matches the existing pods by their addresses: deleting the Pass blocks
+    shop/client -> r/server, so NVL016 must not say it has no effect (a pod that could exist
+    has no address without podCIDRs, and no such flow is found among them). Without
+    addresses the pods are like those that could exist, and the Pass does nothing."""
+    loaded = _load(tmp_path, NAMESPACES, ADDRESSED_PODS, PASS_BEFORE_DENY_EVERY_NETWORK)
+    assert "NVL016" not in _checks(_lint(loaded))
+    (guard,) = loaded.cluster.admin_policies
+    without = loaded.cluster.model_copy(
+        update={"admin_policies": (guard.model_copy(update={"egress": guard.egress[1:]}),)}
+    )
+    namespaces = {namespace.name: namespace for namespace in loaded.cluster.namespaces}
+    ends = {
+        pod.name: pod_at_first_address(namespaces[pod.namespace], pod)
+        for pod in loaded.cluster.pods
+    }
+    flow = Flow(source=ends["client"], destination=ends["server"], protocol=Protocol.TCP, port=80)
+    assert possible_verdicts(loaded.cluster, flow).keys() != possible_verdicts(without, flow).keys()
+    unaddressed = _load(
+        tmp_path,
+        NAMESPACES,
+        ADDRESSED_PODS.replace("status: {podIP: ", "# "),
+        PASS_BEFORE_DENY_EVERY_NETWORK,
+    )
+    assert "NVL016" in _checks(_lint(unaddressed))

@@ -31,16 +31,16 @@ from netverify.model.objects import MAX_PORT
 ADMIN_DENY_PRIORITY = 100
 """The priority of a new Admin tier Deny when the cluster has no Admin tier policy (any
 would do; this leaves room before and after it). With Admin tier policies, the new Deny
-comes just before the first of them."""
+comes just before the first of those with rules on its side."""
 
 
 def admin_deny(
     cluster: Cluster, invariant: Invariant, flow: Flow, direction: Direction
 ) -> Iterator[Candidate]:
     """A new Admin tier ClusterNetworkPolicy denying the invariant's flows on one side,
-    before every Admin tier policy (none when one already has priority 0); an
-    AdminNetworkPolicy when those with rules on that side (else all of them) are v1alpha1,
-    which come in no defined order with a ClusterNetworkPolicy.
+    before every Admin tier policy with rules on that side (none when one of them has
+    priority 0); an AdminNetworkPolicy when those (else all Admin tier policies) are
+    v1alpha1, which come in no defined order with a ClusterNetworkPolicy.
 
     None either when the API would not order the Deny before every Admin tier policy with
     rules on its side (the others decide nothing there): with policies of both API versions
@@ -56,9 +56,8 @@ def admin_deny(
         else (invariant.source, invariant.destination)
     )
     admin_tier = [policy for policy in cluster.admin_policies if policy.tier is Tier.ADMIN]
-    priorities = [policy.priority for policy in admin_tier if policy.priority is not None]
-    priority = min(priorities) - 1 if priorities else ADMIN_DENY_PRIORITY
     deciding = [policy for policy in admin_tier if policy.rules(direction)]
+    priority = _priority(deciding, admin_tier)
     # NOTE: the API orders policies of one version only: among v1alpha1 Admin tier policies
     # a new ClusterNetworkPolicy has no defined place, whatever its priority.
     versions = {policy.api_version for policy in deciding or admin_tier}
@@ -68,7 +67,7 @@ def admin_deny(
         else (CNP_API_VERSION, "ClusterNetworkPolicy")
     )
     peers = _admin_peers(other_pattern, other, ingress)
-    if priority < 0 or own_pattern.ip is not None or not peers:
+    if priority is None or own_pattern.ip is not None or not peers:
         return
     names = {policy.name for policy in cluster.admin_policies}
     name = unique_name(f"deny-{invariant.name}", names)
@@ -97,11 +96,37 @@ def admin_deny(
         change=ChangeKind.ADD_ADMIN_DENY,
         edits=(edit,),
         why=(
-            f"an Admin tier Deny at priority {priority}, before every other admin policy, "
-            f"blocks the forbidden flows at {'ingress' if ingress else 'egress'}, whatever "
+            f"an Admin tier Deny at priority {priority}, {_placement(deciding, direction)}, "
+            f"blocks the forbidden flows at {direction.value.lower()}, whatever "
             "NetworkPolicies say"
         ),
     )
+
+
+def _priority(deciding: list[AdminPolicy], admin_tier: list[AdminPolicy]) -> int | None:
+    """The new Deny's priority: just before the first Admin tier policy with rules on its
+    side (None when that one has priority 0). With none, before the first Admin tier policy
+    but at 0 at least (it need not come before policies deciding nothing on its side), or
+    ADMIN_DENY_PRIORITY in an empty tier."""
+    priorities = [
+        policy.priority for policy in deciding or admin_tier if policy.priority is not None
+    ]
+    if not priorities:
+        return ADMIN_DENY_PRIORITY
+    first = min(priorities)
+    if deciding:
+        return first - 1 if first > 0 else None
+    return max(first - 1, 0)
+
+
+def _placement(deciding: list[AdminPolicy], direction: Direction) -> str:
+    """Where the Deny comes in the Admin tier as the API orders it: before the policies with
+    rules on its side (all of its own API version); a policy of the other version, which has
+    no defined order with it, decides nothing there."""
+    side = direction.value.lower()
+    if deciding:
+        return f"before every Admin tier policy with {side} rules"
+    return f"where no Admin tier policy has {side} rules"
 
 
 def _admin_subject(pattern: EndpointPattern, endpoint: Endpoint) -> AdminSubject:

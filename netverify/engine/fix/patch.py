@@ -1,8 +1,8 @@
 """A candidate as unified diffs of the manifest files, with paths as `git diff` writes them
 (relative to the current directory, `a/` and `b/` prefixes), which `git apply` accepts.
 
-An edited policy's document is rewritten from its `spec` down (its other fields and the
-comment lines above it are kept; every other document of the file is left as written); a
+An edited policy's document has its `spec` rewritten (the rest of its text is kept as
+written: `loading.render.with_spec_replaced`; every other document of the file is too); a
 new policy goes to a new file `netverify-fix-NAMESPACE-NAME.yaml` (admin policies:
 `netverify-fix-NAME.yaml`) when the spec loads a whole folder,
 else after the last document of a file that holds policies (of its kind, for a new admin

@@ -18,6 +18,7 @@ from netverify.model import (
     Namespace,
     NetworkPolicy,
     ObjectRef,
+    Pod,
     PodEndpoint,
     PolicyPeer,
     PolicyRule,
@@ -71,6 +72,25 @@ class LintContext:
         pod CIDRs that the policies' CIDRs cut (`semantics.addresses`). A check on existing
         pods that holds at none of them or at all of them holds for the pod."""
         return AddressChoices(self.settings, mentioned_networks(self.cluster))
+
+    @cached_property
+    def unplaced_pods(self) -> list[Pod]:
+        """The existing pods no pod of the encoding stands for, in `pods` order: those with
+        a known address outside the pod CIDRs (a pod that could exist has an address only
+        in them, and none without them) and the host-network ones (a pod that could exist
+        is never one). A check that needs a flow end to be matched both by its namespace or
+        labels and by its address cannot find such a pod in the encoding."""
+        return [
+            pod
+            for pod in self.cluster.pods
+            if pod.host_network
+            or any(
+                not any(
+                    ip in cidr for cidr in self.settings.pod_cidrs if ip.version == cidr.version
+                )
+                for ip in pod.ips
+            )
+        ]
 
     @cached_property
     def pods_by_namespace(self) -> dict[str, list[PodEndpoint]]:
@@ -168,7 +188,9 @@ class LintContext:
         exist or an external address. That covers the existing pods: a pod that could exist
         with an existing pod's namespace and labels, or an external address at its IP, is
         matched by every peer that matches the existing pod, and by no other peer (which
-        keeps the proofs sound), and the domain stays small however many pods there are."""
+        keeps the proofs sound), and the domain stays small however many pods there are.
+        No one endpoint is both, though: a check that needs an existing pod matched by its
+        labels and by its address at once minds `unplaced_pods`."""
         return ClusterEncoding(self.cluster.model_copy(update={"pods": ()}), self.settings)
 
     def selects(self, policy: NetworkPolicy, direction: Direction) -> z3.BoolRef:

@@ -180,6 +180,8 @@ def admin_pass_without_effect(context: LintContext, info: CheckInfo) -> Iterator
             flow = witness(context, decides)
             if flow is None or context.satisfiable(decides, later) is not False:
                 continue
+            if _addresses_matter(context, policy, direction, index):
+                continue
             match = first_match(context.cluster, policy, flow, direction)
             if match is None or match.rule != ref:
                 raise _mismatch(info.id, flow)
@@ -192,6 +194,41 @@ def admin_pass_without_effect(context: LintContext, info: CheckInfo) -> Iterator
                 **context.at_rule(ref),
                 related=(flow_text(flow),),
             )
+
+
+def _addresses_matter(
+    context: LintContext, policy: AdminPolicy, direction: Direction, index: int
+) -> bool:
+    """Whether a flow the Pass rule `index` passes and a later rule matches may need an end
+    the encoding has no stand-in for: an existing pod matched by its namespace or labels in
+    one rule and by its address in another (`networks` holding it, `nodes` matching a
+    host-network pod). The encoding's pods have no such address, so no such flow is found
+    there: `admin_pass_without_effect` cannot tell, and says nothing."""
+    unplaced = context.unplaced_pods
+    if not unplaced:
+        return False
+    rules = [
+        *policy.rules(direction)[index:],
+        *[
+            rule
+            for other in context.cluster.tier(Tier.ADMIN)
+            if other is not policy and not other.precedes(policy)
+            for rule in other.rules(direction)
+        ],
+    ]
+    peers = [peer for rule in rules for peer in rule.peers]
+    host_network = any(pod.host_network for pod in unplaced)
+    return any(
+        (peer.nodes is not None and host_network)
+        or any(
+            ip in network
+            for network in peer.networks
+            for pod in unplaced
+            for ip in pod.ips
+            if ip.version == network.version
+        )
+        for peer in peers
+    )
 
 
 # -- Admin Deny cuts DNS -------------------------------------------------------------------
