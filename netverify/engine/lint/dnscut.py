@@ -145,10 +145,11 @@ def baseline_deny_cuts_dns(context: LintContext, info: CheckInfo) -> Iterator[Fi
     encoding = context.encoding
     source = encoding.flow.source
     for direction in Direction:
+        sites = list(rule_sites(context, Tier.BASELINE, direction, AdminAction.DENY))
+        if not sites:
+            continue
         network_policy = encoding.policies.network_policy_layer(direction)
-        for admin, policy, index, ref in rule_sites(
-            context, Tier.BASELINE, direction, AdminAction.DENY
-        ):
+        for admin, policy, index, ref in sites:
             admin_tier = admin.tier(Tier.ADMIN, direction)
             # The Admin tier passes the side on in every order, NetworkPolicy leaves it
             # alone, and the Deny decides the Baseline tier in every order.
