@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from netverify.engine.bitsets import ClassVerdicts
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions
-from netverify.engine.tierbits import class_verdicts, tier_assumptions
+from netverify.engine.tierbits import class_verdicts, tier_assumptions, unordered_policies
 from netverify.engine.tiers import domain_policies
 from netverify.engine.unmodelled import undecided_cells
 from netverify.model import (
@@ -35,6 +35,7 @@ from netverify.model import (
     Pod,
     Protocol,
     Settings,
+    Tier,
     pod_at_first_address,
     short_name,
 )
@@ -169,6 +170,25 @@ def _domain_notes(cluster: Cluster) -> tuple[str, ...]:
     )
 
 
+ON_OPEN_ORDER = "a cell is allowed when some order allows it"
+
+
+def _open_order_notes(cluster: Cluster) -> tuple[str, ...]:
+    """One note per tier whose policies the API leaves (partly) unordered, naming them: a
+    cell they decide differently is shown allowed when some order allows it."""
+    notes = []
+    for tier in Tier:
+        unordered = unordered_policies(cluster.tier(tier))
+        if unordered:
+            names = ", ".join(short_name(policy.ref) for policy in unordered)
+            notes.append(
+                f"{tier} tier policies with no defined order against another (equal "
+                f"priority, or the other API version): {names}; {ON_OPEN_ORDER} (explain "
+                "shows each order)"
+            )
+    return tuple(notes)
+
+
 class MatrixComputation:
     """A connectivity matrix being computed: its description (`matrix`) at once, its rows
     one at a time (`rows()`), so that a caller writing them out holds one row, not every
@@ -227,9 +247,14 @@ class MatrixComputation:
             assumptions=(
                 *assumptions(cluster, settings),
                 "a pod with several addresses uses its first one",
-                *tier_assumptions(cluster, "a cell is allowed when some order allows it"),
+                *tier_assumptions(cluster, ON_OPEN_ORDER),
             ),
-            undecided=(*undecided_cells(cluster), *_domain_notes(cluster), *address_notes),
+            undecided=(
+                *undecided_cells(cluster),
+                *_open_order_notes(cluster),
+                *_domain_notes(cluster),
+                *address_notes,
+            ),
             sources=loaded.sources,
         )
 

@@ -69,9 +69,12 @@ def enforced(loaded: LoadedCluster, settings: Settings) -> LoadedCluster:
         for policy in left_out
     )
     kept = tuple(policy for policy in loaded.cluster.admin_policies if policy not in left_out)
+    cluster = loaded.cluster.model_copy(
+        update={"admin_policies": kept, "unenforced": tuple(p.ref for p in left_out)}
+    )
     return loaded.model_copy(
         update={
-            "cluster": loaded.cluster.model_copy(update={"admin_policies": kept}),
+            "cluster": cluster,
             "warnings": (*loaded.warnings, *warnings),
         }
     )
@@ -141,10 +144,14 @@ def assumptions(cluster: Cluster, settings: Settings) -> tuple[str, ...]:
             "BaselineAdminNetworkPolicy) are evaluated as the policy.networking.k8s.io API "
             "defines them; they also apply to node-local traffic"
         )
-    if settings.admin_priority_max is not None:
+    if cluster.unenforced:
+        count = len(cluster.unenforced)
+        which = "1 AdminNetworkPolicy" if count == 1 else f"{count} AdminNetworkPolicies"
+        names = ", ".join(ref.name for ref in cluster.unenforced)
         notes.append(
-            f"AdminNetworkPolicies of priority above {settings.admin_priority_max} are left "
-            "out: the network plugin does not enforce them (CNI profile)"
+            f"{which} of priority above {settings.admin_priority_max} "
+            f"{'is' if count == 1 else 'are'} left out, as the network plugin does not "
+            f"enforce {'it' if count == 1 else 'them'} (CNI profile): {names}"
         )
     if host_network:
         names = ", ".join(f"{pod.namespace}/{pod.name}" for pod in host_network)

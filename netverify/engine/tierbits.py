@@ -148,12 +148,23 @@ def class_verdicts(cluster: Cluster, settings: Settings) -> ClassVerdicts:
     )
 
 
+def _unordered(first: AdminPolicy, second: AdminPolicy) -> bool:
+    return first.tier is second.tier and not first.precedes(second) and not second.precedes(first)
+
+
 def order_open(policies: Sequence[AdminPolicy]) -> bool:
     """Whether two policies of one tier have no order the API defines."""
-    return any(
-        first.tier is second.tier and not first.precedes(second) and not second.precedes(first)
-        for first, second in itertools.combinations(policies, 2)
-    )
+    return any(_unordered(first, second) for first, second in itertools.combinations(policies, 2))
+
+
+def unordered_policies(policies: Sequence[AdminPolicy]) -> list[AdminPolicy]:
+    """The policies that have no order the API defines with some other policy of their tier,
+    in the order given."""
+    return [
+        policy
+        for policy in policies
+        if any(other is not policy and _unordered(policy, other) for other in policies)
+    ]
 
 
 def tier_assumptions(cluster: Cluster, on_open_order: str) -> tuple[str, ...]:

@@ -282,7 +282,7 @@ class ClusterBuilder:
         span = self.identities.claim(fields, ref, data, api_group(api_version))
         if span is None:
             return
-        message = f"{ref} ({api_version}) is not modelled: verdicts it may decide are unknown"
+        message = f"not modelled ({api_version}): verdicts it may decide are unknown"
         if (api_version, kind) == ("extensions/v1beta1", "NetworkPolicy"):
             message += (
                 "; Kubernetes serves extensions/v1beta1 NetworkPolicies no more since 1.16, "

@@ -72,7 +72,8 @@ class ObjectIdentities:
         self, fields: ObjectFields, ref: ObjectRef, read: object, group: str = ""
     ) -> SourceSpan | None:
         """Record where `ref` is defined and what it was `read` as, and return where; None
-        when it already was (an error, or a warning if both definitions read the same)."""
+        when it already was (an error, or a warning if both definitions read the same). The
+        messages leave the name to the diagnostic's object, which `identify` set."""
         span = fields.span()
         first, first_read = self.seen.setdefault((group, ref), (span, read))
         if first is span:
@@ -80,11 +81,10 @@ class ObjectIdentities:
         if read == first_read:
             fields.warn_or_fail(
                 (),
-                f"{ref} is defined twice, alike in all that netverify reads: at {first} and "
-                f"at {span}",
+                f"defined twice, alike in all that netverify reads: at {first} and at {span}",
             )
         else:
-            fields.error((), f"{ref} is defined more than once: at {first} and at {span}")
+            fields.error((), f"defined more than once: at {first} and at {span}")
         return None
 
     def identify_namespaced(

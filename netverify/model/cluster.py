@@ -9,7 +9,7 @@ from netverify.model.base import Frozen
 from netverify.model.diagnostics import Diagnostic
 from netverify.model.objects import IPAddress, Namespace, Pod, SkippedObject, UnmodelledObject
 from netverify.model.policy import NetworkPolicy
-from netverify.model.refs import SourceMap
+from netverify.model.refs import ObjectRef, SourceMap
 from netverify.model.services import Service
 
 
@@ -25,6 +25,9 @@ class Cluster(Frozen):
     admin_policies: tuple[AdminPolicy, ...] = ()
     """ClusterNetworkPolicies and (Baseline)AdminNetworkPolicies, sorted by kind and name."""
     nodes: tuple[Node, ...] = ()
+    unenforced: tuple[ObjectRef, ...] = ()
+    """Admin policies left out of `admin_policies` because the CNI profile's network plugin
+    does not enforce them (`netverify.engine.scope.enforced`)."""
 
     def tier(self, tier: Tier) -> tuple[AdminPolicy, ...]:
         """The admin policies of one tier in the order netverify walks it (`sort_key`)."""

@@ -114,9 +114,10 @@ class ConnectivityMatrix(Frozen):
     assumptions: tuple[str, ...] = ()
     undecided: tuple[str, ...] = ()
     """Cells that policy objects netverify does not model may decide otherwise than shown,
-    in words (one note per namespace, or every cell), and cells with an end among pods
-    without a known address that an ipBlock or networks peer may match at the addresses
-    `podCIDRs` give them."""
+    in words (one note per namespace, or every cell); admin policies whose order the API
+    leaves open (a cell shown allowed may be blocked in another order) and those with
+    `domainNames` peers; and cells with an end among pods without a known address that an
+    ipBlock or networks peer may match at the addresses `podCIDRs` give them."""
     sources: SourceMap = SourceMap()
 
     @property

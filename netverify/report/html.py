@@ -3,7 +3,9 @@ JavaScript as inline SVG. No network access: no CDN, no fonts, no external URL.
 
 Hovering a cell shows its witness flow and the rules that allow it. More than
 `COLLAPSE_ABOVE` entities collapse to namespaces; clicking a namespace cell drills down to the
-entities (or, for a namespace matrix, to the pods) of the two namespaces.
+entities (or, for a namespace matrix, to the pods) of the two namespaces. The matrix's notes
+on cells that may be decided otherwise than shown (`undecided`) are listed below the views,
+its assumptions in a collapsed section.
 """
 
 import html
@@ -55,6 +57,7 @@ def _page_data(
         },
         "collapseAbove": COLLAPSE_ABOVE,
         "assumptions": list(matrix.assumptions),
+        "undecided": list(matrix.undecided),
     }
 
 
@@ -97,6 +100,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <section><h2>graph</h2><div id="graph"></div></section>
 </div>
 <div id="tip" hidden></div>
+<ul id="undecided"></ul>
 <details><summary>assumptions</summary><ul id="assumptions"></ul></details>
 <script type="application/json" id="matrix-data">@DATA@</script>
 <script>@SCRIPT@</script>
@@ -270,6 +274,11 @@ DATA.ports.forEach((label, k) => {
 });
 select.addEventListener("change", () => { state.port = +select.value; render(); });
 document.getElementById("up").addEventListener("click", () => { state.drill = null; render(); });
+DATA.undecided.forEach((note) => {
+  const item = document.createElement("li");
+  item.textContent = "Note: " + note;
+  document.getElementById("undecided").appendChild(item);
+});
 DATA.assumptions.forEach((note) => {
   const item = document.createElement("li");
   item.textContent = note;

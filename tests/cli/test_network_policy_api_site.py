@@ -169,3 +169,88 @@ def test_a_finding_with_more_destination_groups_puts_a_comma_before_its_ports(
         "  [1] monitoring-ns/{prober} -> s2/{db} and 1 more destination group, every protocol, "
         "every port\n" in result.stdout
     ), result.stdout
+
+
+def _open_order(deny_header: str) -> str:
+    """A Deny of a -> b (with `deny_header`: its apiVersion, kind, tier and priority) beside
+    an Accept of it, a ClusterNetworkPolicy of the Admin tier of priority 10."""
+    return f"""\
+apiVersion: v1
+kind: Pod
+metadata: {{name: client, namespace: a}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: server, namespace: b}}
+---
+{deny_header}
+  subject: {{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: b}}}}}}
+  ingress:
+  - name: from-a
+    action: Deny
+    from: [{{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: a}}}}}}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {{name: allow-a}}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: b}}}}}}
+  ingress:
+  - name: from-a
+    action: Accept
+    from: [{{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: a}}}}}}]
+"""
+
+
+ANP_DENY = """\
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: deny-a}
+spec:
+  priority: 10"""
+
+CNP_DENY = """\
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: deny-a}
+spec:
+  tier: Admin
+  priority: PRIORITY"""
+
+
+@pytest.mark.parametrize(
+    ("deny", "expected"),
+    [
+        (ANP_DENY, "cnp/allow-a, anp/deny-a"),
+        (CNP_DENY.replace("PRIORITY", "10"), "cnp/allow-a, cnp/deny-a"),
+        (CNP_DENY.replace("PRIORITY", "5"), None),
+    ],
+    ids=["api-versions", "equal-priorities", "ordered"],
+)
+def test_the_human_matrix_notes_admin_policies_whose_order_is_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deny: str, expected: str | None
+) -> None:
+    """Text, markdown and html say what JSON's assumptions say (a cell is allowed when some
+    order allows it), naming the policies; nothing when the order is defined."""
+    monkeypatch.chdir(tmp_path)
+    Path("cluster.yaml").write_text(_open_order(deny))
+    note = (
+        "Admin tier policies with no defined order against another (equal priority, or the "
+        f"other API version): {expected}; a cell is allowed when some order allows it "
+        "(explain shows each order)"
+    )
+    text = run("matrix", "cluster.yaml").stdout
+    markdown = run("matrix", "cluster.yaml", "-f", "markdown").stdout
+    page = run("matrix", "cluster.yaml", "-f", "html").stdout
+    data = json.loads(run("matrix", "cluster.yaml", "-f", "json").stdout)
+    if expected is None:
+        assert "no defined order" not in text + markdown + page
+        assert "undecided" not in data
+        return
+    assert f"note: {note}\n" in text
+    assert f"> **Note:** {note}\n" in markdown
+    assert json.dumps(note) in page
+    assert note in data["undecided"]
+    assert any("a cell is allowed when some order allows it" in n for n in data["assumptions"])

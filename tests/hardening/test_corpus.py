@@ -67,6 +67,15 @@ def test_the_corpus_is_large_and_every_folder_is_a_case() -> None:
         assert case.command in ("validate", "prove"), case.name
 
 
+def test_no_diagnostic_repeats_its_object_name() -> None:
+    """A diagnostic prints as `OBJECT: message`: a message naming its object again read
+    `NetworkPolicy prod/np: NetworkPolicy prod/np is defined more than once`."""
+    for case in CASES:
+        for expected in case.expected:
+            if expected.object is not None:
+                assert expected.object not in expected.message, (case.name, str(expected))
+
+
 @pytest.mark.parametrize("case", case_params())
 def test_case_is_refused_with_its_diagnostics(
     case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -17,7 +17,7 @@ from netverify.semantics.evaluator import possible_verdicts
 
 REPO = Path(__file__).parents[2]
 EXAMPLE = REPO / "examples" / "admin-tiers"
-TIER_CHECKS = {"NVL015", "NVL016", "NVL017", "NVL018"}
+TIER_CHECKS = {"NVL015", "NVL016", "NVL017", "NVL018", "NVL020"}
 
 
 def _pod(name: str, namespace: str, labels: str) -> str:

@@ -114,7 +114,7 @@ def test_files_are_loaded_in_the_order_given(workdir: Path) -> None:
         load_manifests(["b.yaml", "a.yaml"])
     assert caught.value.diagnostics == [
         error(
-            "Pod default/web is defined more than once: at b.yaml:1 and at a.yaml:1",
+            "defined more than once: at b.yaml:1 and at a.yaml:1",
             1,
             None,
             obj="Pod default/web",
@@ -140,7 +140,7 @@ def test_duplicates_in_one_file_and_list_items(workdir: Path) -> None:
         """
     assert load_errors(workdir, text) == [
         error(
-            "NetworkPolicy prod/np is defined more than once: at np.yaml:1 and at np.yaml:9",
+            "defined more than once: at np.yaml:1 and at np.yaml:9",
             9,
             None,
         )
@@ -171,10 +171,7 @@ def test_an_object_defined_twice_the_same_is_a_warning_and_read_once(workdir: Pa
     object, and a warning naming both places; under --strict an error."""
     loaded = load(workdir, _TWICE_THE_SAME, name="svc.yaml")
     assert [service.name for service in loaded.cluster.services] == ["web"]
-    message = (
-        "Service prod/web is defined twice, alike in all that netverify reads: at svc.yaml:1 "
-        "and at svc.yaml:6"
-    )
+    message = "defined twice, alike in all that netverify reads: at svc.yaml:1 and at svc.yaml:6"
     expected = error(message, 6, None, obj="Service prod/web", file="svc.yaml")
     assert loaded.warnings == (expected.model_copy(update={"severity": Severity.WARNING}),)
     assert load_errors(workdir, _TWICE_THE_SAME, name="svc.yaml", strict=True) == [expected]
@@ -519,7 +516,7 @@ def test_unmodelled_policy_kinds_warn(
     text = f"apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: x\n  namespace: prod\n"
     loaded = load(workdir, text)
     ref = ObjectRef(kind=kind, namespace=namespace, name="x")
-    message = f"{ref} ({api_version}) is not modelled: verdicts it may decide are unknown"
+    message = f"not modelled ({api_version}): verdicts it may decide are unknown"
     assert loaded.warnings == (error(message, 1, None, obj=str(ref), severity=Severity.WARNING),)
     (unmodelled,) = loaded.cluster.unmodelled
     assert unmodelled == UnmodelledObject(
@@ -534,8 +531,7 @@ def test_unmodelled_policy_kinds_are_errors_under_strict(workdir: Path) -> None:
     text = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: x}\n"
     assert load_errors(workdir, text, strict=True) == [
         error(
-            "CiliumNetworkPolicy default/x (cilium.io/v2) is not modelled: "
-            "verdicts it may decide are unknown",
+            "not modelled (cilium.io/v2): verdicts it may decide are unknown",
             1,
             None,
             obj="CiliumNetworkPolicy default/x",
@@ -746,7 +742,7 @@ def test_an_extensions_v1beta1_network_policy_says_to_change_its_api_version(
     workdir: Path,
 ) -> None:
     (warning,) = load(workdir, _BETA_POLICY).warnings
-    assert "is not modelled" in warning.message
+    assert warning.message.startswith("not modelled (extensions/v1beta1)")
     assert "networking.k8s.io/v1 has the same fields: change the apiVersion" in warning.message
 
 
@@ -768,6 +764,5 @@ def test_an_object_defined_twice_alike_but_for_annotations_is_not_called_the_sam
     both times"; the two are alike only in what netverify reads."""
     (warning,) = load(workdir, _TWICE_DIFFERENT_ANNOTATIONS, name="ns.yaml").warnings
     assert warning.message == (
-        "Namespace sock-shop is defined twice, alike in all that netverify reads: at ns.yaml:1 "
-        "and at ns.yaml:5"
+        "defined twice, alike in all that netverify reads: at ns.yaml:1 and at ns.yaml:5"
     )

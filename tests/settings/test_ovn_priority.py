@@ -2,11 +2,12 @@
 only (its docs' AdminNetworkPolicy page; the controller refuses a higher one), so every
 command leaves a higher one out, with a warning, where upstream enforces it."""
 
+import json
 from pathlib import Path
 
 import pytest
 
-from netverify.engine.scope import unenforced
+from netverify.engine.scope import assumptions, enforced, unenforced
 from netverify.loading import load_manifests
 from netverify.model import Settings
 from netverify.model.profiles import PROFILES
@@ -41,6 +42,10 @@ invariants:
 """
 
 WARNING = "priority 150 is above 99, the highest the CNI profile's network plugin enforces"
+LEFT_OUT = (
+    "1 AdminNetworkPolicy of priority above 99 is left out, as the network plugin does not "
+    "enforce it (CNI profile)"
+)
 
 
 @pytest.fixture
@@ -59,7 +64,7 @@ def test_prove_holds_upstream_and_is_violated_under_ovn(cluster: Path) -> None:
     assert f"cluster.yaml:9: warning: AdminNetworkPolicy deny-a-to-b: spec.priority: {WARNING}" in (
         ovn.stderr
     )
-    assert "AdminNetworkPolicies of priority above 99 are left out" in ovn.stdout
+    assert f"{LEFT_OUT}: deny-a-to-b" in ovn.stdout
     every = run("prove", "spec.yaml", "--all-profiles")
     assert "holds under upstream, cilium, calico, antrea; violated under ovn-kubernetes" in (
         every.stdout
@@ -101,6 +106,7 @@ def test_diff_sees_no_change_where_ovn_enforces_neither_revision(cluster: Path) 
     Path("head/cluster.yaml").write_text(DENY_A_TO_B.replace("PRIORITY", "200"))
     same = run("diff", "cluster.yaml", "head/cluster.yaml", "--profile", "ovn-kubernetes")
     assert "no connectivity change" in same.stdout, same.output
+    assert f"{LEFT_OUT}: deny-a-to-b" in same.stdout
     Path("head/cluster.yaml").write_text(DENY_A_TO_B.replace("PRIORITY", "99"))
     cut = run("diff", "cluster.yaml", "head/cluster.yaml", "--profile", "ovn-kubernetes")
     assert "0 added, 1 removed" in cut.stdout, cut.output
@@ -113,3 +119,41 @@ def test_only_admin_network_policies_above_the_limit_are_left_out(cluster: Path)
     assert unenforced(loaded.cluster, Settings()) == []
     Path("cluster.yaml").write_text(DENY_A_TO_B.replace("PRIORITY", "99"))
     assert unenforced(load_manifests(["cluster.yaml"]).cluster, ovn) == []
+
+
+@pytest.mark.parametrize("priority", ["150", "99"])
+def test_the_assumption_line_names_what_is_left_out_and_only_then(
+    cluster: Path, priority: str
+) -> None:
+    """In prove's text and JSON and in matrix's JSON: the line with the count and names
+    when a policy is left out, none when nothing is (priority 99 is enforced)."""
+    Path("cluster.yaml").write_text(DENY_A_TO_B.replace("PRIORITY", priority))
+    left_out = priority == "150"
+    text = run("prove", "spec.yaml", "--profile", "ovn-kubernetes").stdout
+    data = json.loads(run("prove", "spec.yaml", "--profile", "ovn-kubernetes", "-f", "json").stdout)
+    matrix = json.loads(
+        run("matrix", "cluster.yaml", "--profile", "ovn-kubernetes", "-f", "json").stdout
+    )
+    assert (LEFT_OUT in text) is left_out, text
+    assert "priority above 99" in text or not left_out
+    for notes in (data["specs"][0]["assumptions"], matrix["assumptions"]):
+        lines = [line for line in notes if "priority above" in line]
+        assert lines == ([f"{LEFT_OUT}: deny-a-to-b"] if left_out else []), notes
+
+
+def test_the_assumption_line_counts_every_policy_left_out(tmp_path: Path) -> None:
+    second = DENY_A_TO_B.split("---\n")[-1].replace("deny-a-to-b", "deny-more")
+    path = tmp_path / "cluster.yaml"
+    path.write_text(
+        DENY_A_TO_B.replace("PRIORITY", "150") + "---\n" + second.replace("PRIORITY", "500")
+    )
+    loaded = enforced(load_manifests([str(path)]), PROFILES["ovn-kubernetes"].settings)
+    (line,) = [
+        line
+        for line in assumptions(loaded.cluster, PROFILES["ovn-kubernetes"].settings)
+        if "priority above" in line
+    ]
+    assert line == (
+        "2 AdminNetworkPolicies of priority above 99 are left out, as the network plugin does "
+        "not enforce them (CNI profile): deny-a-to-b, deny-more"
+    )

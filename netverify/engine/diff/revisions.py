@@ -85,7 +85,8 @@ class Revisions:
 
     @cached_property
     def merged(self) -> Cluster:
-        """HEAD's namespaces and pods plus those only BASE has; HEAD's policies."""
+        """HEAD's namespaces and pods plus those only BASE has; HEAD's policies; the objects
+        either revision leaves out of its verdicts."""
         base, head = self.base, self.head
         head_namespaces = {ns.name for ns in head.namespaces}
         head_pods = {pod_identity(pod) for pod in head.pods}
@@ -107,6 +108,10 @@ class Revisions:
                     )
                 ),
                 "unmodelled": (*head.unmodelled, *base.unmodelled),
+                "unenforced": (
+                    *head.unenforced,
+                    *(ref for ref in base.unenforced if ref not in head.unenforced),
+                ),
             }
         )
 

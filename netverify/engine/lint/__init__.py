@@ -2,7 +2,7 @@
 
 Check kinds live in `structural` (evaluated on the existing objects), `services`
 (evaluated on the existing pods), `proved` and `redundancy` (proved with Z3 over every pod
-that could exist), `admin` (admin policies, read off the manifests), `tiered` and
+that could exist), `admin` (admin policies, read off the manifests), `tiered`, `dnscut` and
 `shadowing` (admin policies, proved with Z3); each registers itself with a stable id. A
 finding on a NetworkPolicy is suppressed when the policy's `netverify.io/ignore` annotation
 lists its id.
@@ -11,6 +11,7 @@ lists its id.
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.lint import (
     admin,
+    dnscut,
     proved,
     redundancy,
     services,
@@ -28,6 +29,7 @@ __all__ = [
     "Check",
     "DuplicateCheck",
     "admin",
+    "dnscut",
     "lint",
     "proved",
     "redundancy",

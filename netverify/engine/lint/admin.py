@@ -17,6 +17,7 @@ from netverify.model import (
     PolicyPort,
     RuleRef,
     Tier,
+    short_name,
 )
 from netverify.model.lint import CheckInfo, Finding, FindingSeverity
 
@@ -28,6 +29,11 @@ def rule_name(policy: AdminPolicy, direction: Direction, index: int) -> str:
     rule = policy.rules(direction)[index]
     named = f' "{rule.name}"' if rule.name else ""
     return f"{_RULES_KEY[direction]}[{index}]{named}"
+
+
+def qualified_rule_name(policy: AdminPolicy, direction: Direction, index: int) -> str:
+    """`cnp/NAME egress[1] "name"`: a rule with its policy, as messages name it."""
+    return f"{short_name(policy.ref)} {rule_name(policy, direction, index)}"
 
 
 def admin_sites(context: LintContext) -> Iterator[tuple[AdminPolicy, Direction, int, RuleRef]]:

@@ -1,7 +1,7 @@
 """Checks of admin policies proved with Z3 over every pod that could exist, each with a
 witness flow replayed through the reference evaluator: same-priority overlaps that change a
-verdict, Pass rules with no effect, Admin Deny rules that cut DNS, and egress Accept rules
-that the destination's NetworkPolicy blocks anyway."""
+verdict, Pass rules with no effect, and egress Accept rules that the destination's
+NetworkPolicy blocks anyway (Deny rules that cut DNS are `dnscut`'s)."""
 
 from collections.abc import Iterator
 from itertools import combinations
@@ -10,68 +10,28 @@ import z3
 
 from netverify.encoding.admin import AdminEncoding
 from netverify.encoding.capi import conj, disj
-from netverify.encoding.terms import SymbolicEndpoint, protocol_code
-from netverify.encoding.universe import ip_number
-from netverify.engine.lint.admin import rule_name
+from netverify.engine.lint.admin import qualified_rule_name
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import finding, register
-from netverify.engine.lint.tierterms import may_decide, policy_matches, surely_decides
-from netverify.engine.lint.witness import flow_text, witness
-from netverify.engine.replay import ReplayMismatch
+from netverify.engine.lint.tierterms import (
+    may_decide,
+    policy_matches,
+    rule_sites,
+    surely_decides,
+)
+from netverify.engine.lint.witness import flow_text, replay_mismatch, witness
 from netverify.model import (
-    NAMESPACE_NAME_LABEL,
     AdminAction,
     AdminPolicy,
     Direction,
-    Flow,
     Layer,
-    Namespace,
-    Pod,
-    PodEndpoint,
-    Protocol,
-    RuleRef,
     Tier,
-    pod_at_first_address,
     short_name,
 )
 from netverify.model.lint import CheckInfo, Finding, FindingSeverity
-from netverify.model.system import SYSTEM_WORKLOADS
 from netverify.semantics import evaluate
 from netverify.semantics.admin import first_match, possible_firsts, tier_matches
 from netverify.semantics.evaluator import possible_verdicts
-
-DNS_PORT = 53
-
-
-def _rule_name(policy: AdminPolicy, direction: Direction, index: int) -> str:
-    """`cnp/NAME egress[1] "name"`."""
-    return f"{short_name(policy.ref)} {rule_name(policy, direction, index)}"
-
-
-def _rule_sites(
-    context: LintContext, tier: Tier, direction: Direction, action: AdminAction
-) -> Iterator[tuple[AdminEncoding, AdminPolicy, int, RuleRef]]:
-    """Every rule of `tier` and `direction` with `action`, with the admin encoding."""
-    admin = context.encoding.admin
-    if admin is None:
-        return
-    for policy in context.cluster.tier(tier):
-        for index, rule in enumerate(policy.rules(direction)):
-            if rule.action is action:
-                yield (
-                    admin,
-                    policy,
-                    index,
-                    RuleRef(policy=policy.ref, direction=direction, index=index),
-                )
-
-
-def _mismatch(check: str, flow: Flow) -> ReplayMismatch:
-    return ReplayMismatch(
-        f"lint {check}: the reference evaluator disagrees with the solver on {flow_text(flow)} "
-        "(a soundness bug; please report it)"
-    )
-
 
 # -- same-priority overlap --------------------------------------------------------------------
 
@@ -126,7 +86,7 @@ def admin_priority_overlap(context: LintContext, info: CheckInfo) -> Iterator[Fi
             )
             one, other = matches.get(first.ref), matches.get(second.ref)
             if one is None or other is None or len(possible_verdicts(context.cluster, flow)) < 2:
-                raise _mismatch(info.id, flow)
+                raise replay_mismatch(info.id, flow)
             why = (
                 f"both priority {first.priority}"
                 if first.api_version == second.api_version
@@ -136,9 +96,9 @@ def admin_priority_overlap(context: LintContext, info: CheckInfo) -> Iterator[Fi
                 info,
                 f"{short_name(first.ref)} and {short_name(second.ref)} ({first.tier} tier, {why}) "
                 f"have no defined order and decide {flow_text(flow)} differently: "
-                f"{_rule_name(first, direction, one.rule.index)} {one.action} and "
-                f"{_rule_name(second, direction, other.rule.index)} {other.action}; the flow "
-                "is allowed in one order and blocked in the other",
+                f"{qualified_rule_name(first, direction, one.rule.index)} {one.action} and "
+                f"{qualified_rule_name(second, direction, other.rule.index)} {other.action}; "
+                "the flow is allowed in one order and blocked in the other",
                 span=context.sources.of_object(first.ref),
                 object=first.ref,
                 related=(str(second.ref), flow_text(flow)),
@@ -160,7 +120,7 @@ def admin_priority_overlap(context: LintContext, info: CheckInfo) -> Iterator[Fi
 )
 def admin_pass_without_effect(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
     for direction in Direction:
-        for admin, policy, index, ref in _rule_sites(
+        for admin, policy, index, ref in rule_sites(
             context, Tier.ADMIN, direction, AdminAction.PASS
         ):
             decides = may_decide(admin, policy, direction, index)
@@ -184,10 +144,10 @@ def admin_pass_without_effect(context: LintContext, info: CheckInfo) -> Iterator
                 continue
             match = first_match(context.cluster, policy, flow, direction)
             if match is None or match.rule != ref:
-                raise _mismatch(info.id, flow)
+                raise replay_mismatch(info.id, flow)
             yield finding(
                 info,
-                f"{_rule_name(policy, direction, index)} has no effect: no later rule of "
+                f"{qualified_rule_name(policy, direction, index)} has no effect: no later rule of "
                 f"{short_name(policy.ref)} and no Admin tier policy that may come after it "
                 f"matches a flow it passes (e.g. {flow_text(flow)}), so without it those flows "
                 "reach NetworkPolicy all the same",
@@ -231,96 +191,6 @@ def _addresses_matter(
     )
 
 
-# -- Admin Deny cuts DNS -------------------------------------------------------------------
-
-
-def dns_endpoints(context: LintContext) -> list[PodEndpoint]:
-    """The existing cluster DNS pods (the well-known kube-dns/CoreDNS workloads); when the
-    manifests hold none, one kube-dns pod in kube-system as every cluster runs it."""
-    found = [
-        pod
-        for pod in context.pods
-        for workload in SYSTEM_WORKLOADS
-        if pod.pod.namespace == workload.namespace
-        and workload.labels.items() <= pod.pod.labels.items()
-        and not pod.pod.host_network
-    ]
-    if found:
-        return found
-    workload = SYSTEM_WORKLOADS[0]
-    namespace = context.namespaces.get(workload.namespace) or Namespace(
-        name=workload.namespace, labels={NAMESPACE_NAME_LABEL: workload.namespace}
-    )
-    pod = Pod(namespace=workload.namespace, name=workload.name, labels=workload.labels)
-    return [pod_at_first_address(namespace, pod)]
-
-
-def _pinned(context: LintContext, endpoint: SymbolicEndpoint, pod: PodEndpoint) -> list[z3.BoolRef]:
-    """The symbolic endpoint is a pod with the concrete pod's namespace labels, labels and
-    (when known) address: every peer matches it exactly when it matches the concrete pod."""
-    universe = context.encoding.universe
-    terms = [endpoint.is_pod, z3.Not(endpoint.host_network)]
-    for symbols, labels, values in (
-        (endpoint.namespace_labels, universe.namespace_labels, pod.namespace.labels),
-        (endpoint.pod_labels, universe.pod_labels, pod.pod.labels),
-    ):
-        codes = labels.codes(values)
-        terms += [symbols[key] == code for key, code in zip(labels.keys, codes, strict=True)]
-    if pod.ip is not None:
-        terms += [endpoint.has_ip, endpoint.ip == ip_number(pod.ip)]
-    return terms
-
-
-@register(
-    "NVL017",
-    "admin-deny-cuts-dns",
-    "Admin tier Deny that blocks DNS for the pods it applies to",
-    FindingSeverity.WARNING,
-    "Put a Pass (or Accept) rule for UDP and TCP port 53 to the cluster DNS pods (kube-system, "
-    "k8s-app=kube-dns) before the Deny, or narrow the Deny's peers; without DNS the pods "
-    "cannot resolve names.",
-    proved=True,
-)
-def admin_deny_cuts_dns(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
-    flow_terms = context.encoding.flow
-    targets = dns_endpoints(context)
-    for admin, policy, index, ref in _rule_sites(
-        context, Tier.ADMIN, Direction.EGRESS, AdminAction.DENY
-    ):
-        decides = surely_decides(admin, policy, Direction.EGRESS, index)
-        found = None
-        for target in targets:
-            for protocol in (Protocol.UDP, Protocol.TCP):
-                flow = witness(
-                    context,
-                    decides,
-                    flow_terms.port == DNS_PORT,
-                    flow_terms.protocol == protocol_code(protocol),
-                    *_pinned(context, flow_terms.destination, target),
-                )
-                if flow is not None:
-                    # The target keeps the address the solver gave it where the manifests
-                    # give none (one of the pod CIDRs): a networks peer may match it there.
-                    placed = target.model_copy(update={"ip": target.ip or flow.destination.ip})
-                    found = flow.model_copy(update={"destination": placed, "same_node": False})
-                    break
-            if found is not None:
-                break
-        if found is None:
-            continue
-        egress = evaluate(context.cluster, found, context.settings).egress
-        if egress.allowed or egress.admin_rule is None or egress.admin_rule.rule != ref:
-            raise _mismatch(info.id, found)
-        yield finding(
-            info,
-            f"{_rule_name(policy, Direction.EGRESS, index)} denies DNS whichever order the "
-            f"admin policies take: {flow_text(found)} is blocked, so the pods it applies to "
-            "cannot resolve names",
-            **context.at_rule(ref),
-            related=(flow_text(found),),
-        )
-
-
 # -- egress Accept blocked at ingress -----------------------------------------------------
 
 
@@ -337,7 +207,7 @@ def admin_deny_cuts_dns(context: LintContext, info: CheckInfo) -> Iterator[Findi
 def admin_accept_blocked_at_ingress(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
     encoding = context.encoding
     network_policy = encoding.policies.network_policy_layer(Direction.INGRESS)
-    for admin, policy, index, ref in _rule_sites(
+    for admin, policy, index, ref in rule_sites(
         context, Tier.ADMIN, Direction.EGRESS, AdminAction.ACCEPT
     ):
         ingress_tier = admin.tier(Tier.ADMIN, Direction.INGRESS)
@@ -361,12 +231,12 @@ def admin_accept_blocked_at_ingress(context: LintContext, info: CheckInfo) -> It
             or ingress.decided_by is not Layer.NETWORK_POLICY
             or ingress.allowed
         ):
-            raise _mismatch(info.id, flow)
+            raise replay_mismatch(info.id, flow)
         isolating = ", ".join(f"{r.namespace}/{r.name}" for r in ingress.isolated_by)
         yield finding(
             info,
-            f"{_rule_name(policy, Direction.EGRESS, index)} accepts {flow_text(flow)} at the "
-            f"source, but the destination's ingress is isolated by {isolating} and no rule "
+            f"{qualified_rule_name(policy, Direction.EGRESS, index)} accepts {flow_text(flow)} at "
+            f"the source, but the destination's ingress is isolated by {isolating} and no rule "
             "admits it: the flow is blocked anyway (an egress Accept does not skip the "
             "destination's ingress)",
             **context.at_rule(ref),

@@ -3,14 +3,34 @@ flow (which rule of a policy decides, whether a policy may or surely does come f
 tier, a side's verdict through every tier), and a concrete flow's egress verdict in every
 order the API allows."""
 
+from collections.abc import Iterator
+
 import z3
 
 from netverify.encoding.admin import AdminEncoding
 from netverify.encoding.capi import conj, disj, negate
 from netverify.engine.lint.context import LintContext
-from netverify.model import AdminPolicy, Direction, Flow, Tier
+from netverify.model import AdminAction, AdminPolicy, Direction, Flow, RuleRef, Tier
 from netverify.semantics import evaluate
 from netverify.semantics.evaluator import open_choices
+
+
+def rule_sites(
+    context: LintContext, tier: Tier, direction: Direction, action: AdminAction
+) -> Iterator[tuple[AdminEncoding, AdminPolicy, int, RuleRef]]:
+    """Every rule of `tier` and `direction` with `action`, with the admin encoding."""
+    admin = context.encoding.admin
+    if admin is None:
+        return
+    for policy in context.cluster.tier(tier):
+        for index, rule in enumerate(policy.rules(direction)):
+            if rule.action is action:
+                yield (
+                    admin,
+                    policy,
+                    index,
+                    RuleRef(policy=policy.ref, direction=direction, index=index),
+                )
 
 
 def first_rule(

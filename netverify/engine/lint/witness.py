@@ -4,6 +4,7 @@ import z3
 
 from netverify.encoding.decode import decode_flow
 from netverify.engine.lint.context import LintContext
+from netverify.engine.replay import ReplayMismatch
 from netverify.model import Endpoint, Flow, PodEndpoint
 
 
@@ -51,4 +52,12 @@ def flow_text(flow: Flow) -> str:
     return (
         f"{endpoint_text(flow.source)} -> {endpoint_text(flow.destination)} "
         f"{flow.protocol.value}/{flow.port}"
+    )
+
+
+def replay_mismatch(check: str, flow: Flow) -> ReplayMismatch:
+    """The error for a witness the reference evaluator does not confirm."""
+    return ReplayMismatch(
+        f"lint {check}: the reference evaluator disagrees with the solver on {flow_text(flow)} "
+        "(a soundness bug; please report it)"
     )
