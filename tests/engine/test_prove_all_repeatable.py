@@ -6,18 +6,31 @@ listing cut at its limit; `--jobs` would then change the output, as worker proce
 different searches before."""
 
 import gc
+import importlib
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from netverify.engine import SolverLimits
+import pytest
+
+from netverify.engine import SolverLimits, prove, slicing
 from netverify.engine.violations import violation_findings
 from netverify.generate import SPEC_FILE, GeneratorOptions, write_cluster
 from netverify.loading import load_manifests
 from netverify.loading.settings import SettingsSources
 from netverify.loading.spec import resolve_spec
 from netverify.loading.specfile import read_spec
-from netverify.model import Cluster, InvariantKind, Spec, ViolationFindings
+from netverify.model import (
+    Cluster,
+    InvariantKind,
+    LoadedCluster,
+    LoadedSpec,
+    Spec,
+    Status,
+    ViolationFindings,
+)
 
 
 @contextmanager
@@ -61,3 +74,40 @@ def test_a_search_lists_the_same_findings_after_other_searches(tmp_path: Path) -
             again.append(listing())
     assert first.findings
     assert again == [first] * len(again)
+
+
+def test_parts_and_searches_share_one_pool_of_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `jobs` and several parts, the parts' proofs and then the violation searches run
+    in one pool of worker processes (each start imports netverify and unpickles the
+    cluster), and every violated forbid still lists its findings."""
+    pools: list[int] = []
+
+    class Recording(ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **options: Any) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers, **options)
+
+    # The module, not the function `netverify.engine.prove` the package exports.
+    prove_module = importlib.import_module("netverify.engine.prove")
+    monkeypatch.setattr(prove_module, "ProcessPoolExecutor", Recording)
+    monkeypatch.setattr(slicing, "SLICING_THRESHOLD", 0)
+    cluster, spec = _generated(tmp_path)
+    report = prove(
+        LoadedCluster(cluster=cluster),
+        LoadedSpec(spec=spec),
+        SolverLimits(),
+        jobs=2,
+        max_findings=5,
+    )
+    assert pools == [2]
+    violated = [
+        result
+        for result in report.results
+        if result.status is Status.VIOLATED and result.kind is InvariantKind.FORBID
+    ]
+    assert len(violated) >= 2
+    assert all(
+        result.all_findings is not None and result.all_findings.findings for result in violated
+    )
