@@ -64,7 +64,7 @@ def prove(
     With `strict`, a `holds` that rests on an assumption (see `strict_caveats`) is `unknown`.
     With `all_profiles`, each invariant is proved under every CNI profile (see
     `_under_every_profile`). `jobs` is how many processes prove at once (see
-    `prove_invariants`); the report does not depend on it. With `max_findings`
+    `_PartProver.prove_all`); the report does not depend on it. With `max_findings`
     (`prove --all`), a violated forbid or require lists up to that many findings that
     cover its violating flows. `keep`: see `Keep` (not under `all_profiles`, whose
     profiles would each keep theirs).
@@ -79,9 +79,35 @@ def prove(
         )
     spec = loaded_spec.spec
     loaded = enforced(loaded, spec.settings)
-    proved = prove_invariants(
-        loaded.cluster, spec.settings, spec.invariants, limits, progress, jobs, keep
+    prover = _PartProver(loaded.cluster, spec.settings, limits)
+    with _Workers(prover, jobs) as workers:
+        results = _settled(loaded, loaded_spec, strict, prover, workers, progress, keep)
+        if max_findings is not None:
+            # After every invariant is proved: each search builds its own encoding (and Z3
+            # context), which the shared encoding's terms must not meet.
+            results = prover.with_all_findings(spec.invariants, results, max_findings, workers)
+    return Report(
+        spec_file=spec.file,
+        results=combine_service_results(spec.invariants, results),
+        assumptions=assumptions(loaded.cluster, spec.settings),
+        sources=loaded.sources,
     )
+
+
+def _settled(
+    loaded: LoadedCluster,
+    loaded_spec: LoadedSpec,
+    strict: bool,
+    prover: "_PartProver",
+    workers: "_Workers",
+    progress: Progress | None,
+    keep: Keep | None,
+) -> list[InvariantResult]:
+    """`prove`'s result of each invariant, in spec order, before findings are listed: what
+    the solver found, with the doubts of unmodelled objects and `strict`'s assumptions, and
+    the invariant's place in its spec file."""
+    spec = loaded_spec.spec
+    proved = prover.prove_all(spec.invariants, workers, progress, keep)
     results = []
     for invariant, result in zip(spec.invariants, proved, strict=True):
         result = unmodelled_doubt(loaded.cluster, invariant, result)
@@ -96,69 +122,7 @@ def prove(
         results.append(
             result.model_copy(update={"location": loaded_spec.locations.get(invariant.name)})
         )
-    if max_findings is not None:
-        # After every invariant is proved: each search builds its own encoding (and Z3
-        # context), which the shared encoding's terms must not meet.
-        prover = _PartProver(loaded.cluster, spec.settings, limits)
-        results = prover.with_all_findings(spec.invariants, results, max_findings, jobs)
-    return Report(
-        spec_file=spec.file,
-        results=combine_service_results(spec.invariants, results),
-        assumptions=assumptions(loaded.cluster, spec.settings),
-        sources=loaded.sources,
-    )
-
-
-def prove_invariants(
-    cluster: Cluster,
-    settings: Settings,
-    invariants: Sequence[Invariant],
-    limits: SolverLimits,
-    progress: Progress | None = None,
-    jobs: int = 1,
-    keep: Keep | None = None,
-) -> list[InvariantResult]:
-    """One result per invariant, in order. Invariants with the same slice share an encoding
-    (`_parts`); with `jobs` > 1 parts are proved in that many processes at once. Each
-    part's encoding lives in a fresh Z3 context, so its results do not depend on the
-    process or on the parts before it. `keep` is given the last part's encoding and solver
-    when it is proved in this process (see `Keep`)."""
-    parts = _parts(cluster, settings, invariants)
-    total = len(invariants)
-    results: list[InvariantResult | None] = [None] * total
-    if progress:
-        progress(0, total, "encoding")
-    if jobs <= 1 or len(parts) <= 1:
-        done = 0
-
-        def told(name: str) -> None:
-            nonlocal done
-            if progress:
-                progress(done, total, name)
-            done += 1
-
-        for index, part in enumerate(parts):
-            prover = _PartProver(cluster, settings, limits)
-            last = keep if index == len(parts) - 1 else None
-            part_results = prover.prove(invariants, part, told, last)
-            for position, result in zip(part.positions, part_results, strict=True):
-                results[position] = result
-        return [result for result in results if result is not None]
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(parts)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(_PartProver(cluster, settings, limits),),
-    ) as pool:
-        futures = {pool.submit(_prove_in_worker, invariants, part): part for part in parts}
-        for future in as_completed(futures):
-            part = futures[future]
-            for position, result in zip(part.positions, future.result(), strict=True):
-                results[position] = result
-            if progress:
-                done = sum(1 for result in results if result is not None)
-                progress(done, total, invariants[part.positions[0]].name)
-    return [result for result in results if result is not None]
+    return results
 
 
 @dataclass(frozen=True)
@@ -188,6 +152,49 @@ class _PartProver:
     cluster: Cluster
     settings: Settings
     limits: SolverLimits
+
+    def prove_all(
+        self,
+        invariants: Sequence[Invariant],
+        workers: "_Workers",
+        progress: Progress | None = None,
+        keep: Keep | None = None,
+    ) -> list[InvariantResult]:
+        """One result per invariant, in order. Invariants with the same slice share an
+        encoding (`_parts`); where there are several parts, they are proved in the worker
+        processes when there are any. Each part's encoding lives in a fresh Z3 context, so its
+        results do not depend on the process or on the parts before it. `keep` is given the
+        last part's encoding and solver when it is proved in this process (see `Keep`)."""
+        parts = _parts(self.cluster, self.settings, invariants)
+        total = len(invariants)
+        results: list[InvariantResult | None] = [None] * total
+        if progress:
+            progress(0, total, "encoding")
+        pool = workers.pool(len(parts))
+        if pool is None:
+            done = 0
+
+            def told(name: str) -> None:
+                nonlocal done
+                if progress:
+                    progress(done, total, name)
+                done += 1
+
+            for index, part in enumerate(parts):
+                last = keep if index == len(parts) - 1 else None
+                part_results = self.prove(invariants, part, told, last)
+                for position, result in zip(part.positions, part_results, strict=True):
+                    results[position] = result
+            return [result for result in results if result is not None]
+        futures = {pool.submit(_prove_in_worker, invariants, part): part for part in parts}
+        for future in as_completed(futures):
+            part = futures[future]
+            for position, result in zip(part.positions, future.result(), strict=True):
+                results[position] = result
+            if progress:
+                done = sum(1 for result in results if result is not None)
+                progress(done, total, invariants[part.positions[0]].name)
+        return [result for result in results if result is not None]
 
     def prove(
         self,
@@ -227,40 +234,34 @@ class _PartProver:
         invariants: Sequence[Invariant],
         results: list[InvariantResult],
         max_findings: int,
-        jobs: int,
+        workers: "_Workers",
     ) -> list[InvariantResult]:
         """The results, each violated forbid or require with its findings (`_with_findings`);
-        with `jobs` > 1, searches run in that many processes at once: each is one invariant's
-        own encoding and solver, and on a large cluster the costly ones take seconds each."""
+        where there are several, the searches run in the worker processes when there are any:
+        each is one invariant's own encoding and solver, and on a large cluster the costly
+        ones take seconds each. A search's listing does not depend on what ran before it in
+        the process (`violation_findings`), so neither on how the searches are shared out."""
         searched = [
             position
             for position, (invariant, result) in enumerate(zip(invariants, results, strict=True))
             if _lists_findings(invariant, result)
         ]
-        if jobs <= 1 or len(searched) <= 1:
+        pool = workers.pool(len(searched))
+        if pool is None:
             return [
                 self.with_findings(invariant, result, max_findings)
                 for invariant, result in zip(invariants, results, strict=True)
             ]
-        # A process per search: its listing must not depend on what ran before in the
-        # process (Z3 term ids, so its models, do) nor so on how the searches were shared out.
-        with ProcessPoolExecutor(
-            max_workers=min(jobs, len(searched)),
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(self,),
-            max_tasks_per_child=1,
-        ) as pool:
-            futures = {
-                position: pool.submit(
-                    _findings_in_worker, invariants[position], results[position], max_findings
-                )
-                for position in searched
-            }
-            return [
-                futures[position].result() if position in futures else result
-                for position, result in enumerate(results)
-            ]
+        futures = {
+            position: pool.submit(
+                _findings_in_worker, invariants[position], results[position], max_findings
+            )
+            for position in searched
+        }
+        return [
+            futures[position].result() if position in futures else result
+            for position, result in enumerate(results)
+        ]
 
     def with_findings(
         self, invariant: Invariant, result: InvariantResult, max_findings: int
@@ -271,8 +272,41 @@ class _PartProver:
         )
 
 
+class _Workers:
+    """The worker processes of one `prove`, started when first needed and shared by the
+    parts' proofs and the violation searches: each start imports netverify and unpickles the
+    cluster (about 0.8 s of CPU on the 5,000-pod tier). A context manager that ends them."""
+
+    def __init__(self, prover: _PartProver, jobs: int) -> None:
+        self.prover = prover
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+
+    def pool(self, tasks: int) -> ProcessPoolExecutor | None:
+        """The pool to run `tasks` tasks in, None to run them in this process: with one
+        job, or one task and no pool started yet."""
+        if self._pool is None and (self.jobs <= 1 or tasks <= 1):
+            return None
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self.prover,),
+            )
+        return self._pool
+
+    def __enter__(self) -> "_Workers":
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
 _worker: list[_PartProver] = []
-"""In a worker process of `prove_invariants`: the prover its parts are proved with."""
+"""In a worker process of `_Workers`: the prover its parts are proved and its violations
+searched with."""
 
 
 def _start_worker(prover: _PartProver) -> None:

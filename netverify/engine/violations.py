@@ -16,7 +16,7 @@ reported incomplete, naming one of them, never as a complete listing.
 
 from dataclasses import dataclass
 
-from netverify.encoding.solver import SolverLimits, unknown_reason
+from netverify.encoding.solver import SolverLimits, collector_paused, unknown_reason
 from netverify.engine.diff import tier_doubt
 from netverify.engine.diff.findings import merged_findings
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
@@ -68,8 +68,26 @@ def violation_findings(
     pod's traffic with an external address) is not listed: the findings are then marked
     incomplete, naming one. With `part`, the invariant's slice (`slice_for`), the solver
     sees only the slice, as `prove`'s does; the evaluator still decides on the cluster.
+
+    The listing does not depend on what ran before in the process: the search builds its
+    encodings in a fresh Z3 context and runs with the cyclic collector paused
+    (`collector_paused`), so its terms get the same ids, and its solvers give the same
+    models, every time; a listing cut at `max_findings` lists the same subset.
     """
     assert invariant.kind is not InvariantKind.REACHABLE, "only forbid and require"
+    with collector_paused():
+        return _searched_findings(cluster, settings, invariant, limits, max_findings, part)
+
+
+def _searched_findings(
+    cluster: Cluster,
+    settings: Settings,
+    invariant: Invariant,
+    limits: SolverLimits,
+    max_findings: int,
+    part: Slice | None,
+) -> ViolationFindings:
+    """`violation_findings`, searched."""
     forbid = invariant.kind is InvariantKind.FORBID
     revise = _allowing_nothing if forbid else _without_policies
     revisions = _InvariantRevisions(

@@ -259,8 +259,11 @@ def _explain_placed(cluster: Cluster, flow: Flow, settings: Settings) -> Explana
 
 
 def open_choices(cluster: Cluster, flow: Flow) -> list[list[AdminMatch]]:
-    """Per tier and direction where the API leaves it open, the matches that may come first."""
+    """Per tier and direction where the API leaves it open, the matches that may come first
+    (none without admin policies: the diff asks this of every flow it replays)."""
     options: list[list[AdminMatch]] = []
+    if not cluster.admin_policies:
+        return options
     for tier in Tier:
         for direction in Direction:
             firsts = [m for _, m in possible_firsts(tier_matches(cluster, tier, flow, direction))]
