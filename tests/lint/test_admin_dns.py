@@ -8,7 +8,8 @@ from pathlib import Path
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.lint import lint
 from netverify.loading import load_manifests
-from netverify.model import Settings
+from netverify.model import ObjectRef, Settings
+from netverify.model.lint import Finding
 
 CLUSTER = """
 apiVersion: v1
@@ -105,23 +106,28 @@ spec:
 """
 
 
-def _dns_cuts(tmp_path: Path, *documents: str) -> list[str]:
+def _dns_cuts(tmp_path: Path, *documents: str) -> list[Finding]:
     path = tmp_path / "cluster.yaml"
     path.write_text("---".join([CLUSTER, *documents]))
     report = lint(load_manifests([str(path)]), Settings(), SolverLimits())
-    return [found.message for found in report.findings if found.check == "NVL017"]
+    return [found for found in report.findings if found.check == "NVL017"]
 
 
 def test_a_v1alpha2_admin_ingress_deny_at_the_dns_pods_cuts_dns(tmp_path: Path) -> None:
-    (message,) = _dns_cuts(tmp_path, CNP_INGRESS_DENY)
-    assert message.startswith('cnp/lock-system ingress[0] "deny-all" denies DNS')
+    (found,) = _dns_cuts(tmp_path, CNP_INGRESS_DENY)
+    assert found.object == ObjectRef(
+        kind="ClusterNetworkPolicy", namespace=None, name="lock-system"
+    )
+    message = found.message
+    assert message.startswith('ingress[0] "deny-all" denies DNS')
     assert "-> kube-system/coredns UDP/53 is blocked" in message
     assert message.endswith("so the pods whose queries it blocks cannot resolve names")
 
 
 def test_a_v1alpha1_admin_ingress_deny_at_the_dns_pods_cuts_dns(tmp_path: Path) -> None:
-    (message,) = _dns_cuts(tmp_path, ANP_INGRESS_DENY)
-    assert message.startswith('anp/lock-system ingress[0] "deny-all" denies DNS')
+    (found,) = _dns_cuts(tmp_path, ANP_INGRESS_DENY)
+    assert found.object == ObjectRef(kind="AdminNetworkPolicy", namespace=None, name="lock-system")
+    assert found.message.startswith('ingress[0] "deny-all" denies DNS')
 
 
 def test_nothing_but_the_admin_tier_keeps_dns_from_an_admin_ingress_deny(tmp_path: Path) -> None:
@@ -141,9 +147,9 @@ def test_an_earlier_accept_or_pass_of_dns_in_its_policy_keeps_it_quiet(tmp_path:
     assert not _dns_cuts(tmp_path, accept_first.replace("action: Accept", "action: Pass"))
     # Only UDP accepted: the Deny still takes TCP/53.
     udp_only = accept_first.replace(", {tcp: {destinationPort: {number: 53}}}", "")
-    (message,) = _dns_cuts(tmp_path, udp_only)
-    assert 'ingress[1] "deny-all"' in message
-    assert "kube-system/coredns TCP/53 is blocked" in message
+    (found,) = _dns_cuts(tmp_path, udp_only)
+    assert found.message.startswith('ingress[1] "deny-all"')
+    assert "kube-system/coredns TCP/53 is blocked" in found.message
 
 
 def test_an_admin_accept_of_higher_precedence_keeps_it_quiet(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import z3
 from netverify.encoding.capi import conj
 from netverify.encoding.terms import SymbolicEndpoint, protocol_code
 from netverify.encoding.universe import ip_number
-from netverify.engine.lint.admin import qualified_rule_name
+from netverify.engine.lint.admin import rule_name
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import finding, register
 from netverify.engine.lint.tierterms import rule_sites, surely_decides
@@ -131,7 +131,7 @@ def admin_deny_cuts_dns(context: LintContext, info: CheckInfo) -> Iterator[Findi
             )
             yield finding(
                 info,
-                f"{qualified_rule_name(policy, direction, index)} denies DNS whichever order "
+                f"{rule_name(policy, direction, index)} denies DNS whichever order "
                 f"the admin policies take: {flow_text(found)} is blocked, so {cut} cannot "
                 "resolve names",
                 **context.at_rule(ref),
@@ -179,7 +179,7 @@ def baseline_deny_cuts_dns(context: LintContext, info: CheckInfo) -> Iterator[Fi
             )
             yield finding(
                 info,
-                f"{qualified_rule_name(policy, direction, index)} denies DNS whichever order "
+                f"{rule_name(policy, direction, index)} denies DNS whichever order "
                 f"the admin policies take, where {where}: {flow_text(found)} is blocked, so "
                 "the pods it blocks cannot resolve names",
                 **context.at_rule(ref),
