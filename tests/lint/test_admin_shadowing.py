@@ -102,6 +102,38 @@ def test_a_baseline_rule_under_a_network_policy_is_shadowed(tmp_path: Path) -> N
         assert {rule: _unlocated(r) for rule, r in found.items()} == (expected if shadowed else {})
 
 
+HALVES_OF_ITS_OWN = """
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: halves}
+spec:
+  tier: Admin
+  priority: 7
+  subject: {namespaces: {matchLabels: {team: qa}}}
+  ingress:
+    - {name: from-prod, action: Pass, from: [{namespaces: {matchLabels: {env: prod}}}]}
+    - name: from-non-prod
+      action: Deny
+      from: [{namespaces: {matchExpressions: [{key: env, operator: NotIn, values: [prod]}]}}]
+    - {name: allow-any, action: Accept, from: [{namespaces: {}}]}
+"""
+
+
+def test_rules_of_its_own_policy_are_named_without_the_policy(tmp_path: Path) -> None:
+    """The finding names its policy already; `related` names each rule on its own."""
+    (tmp_path / "cluster.yaml").write_text(HALVES_OF_ITS_OWN)
+    report = lint(load_manifests([str(tmp_path)]), Settings(), SolverLimits())
+    (found,) = [f for f in report.findings if f.check == "NVL012"]
+    assert found.message.startswith(
+        'ingress[2] "allow-any" never decides a flow: ingress[0] "from-prod" (Pass); '
+        'ingress[1] "from-non-prod" (Deny) come first and decide every flow it matches'
+    )
+    assert _unlocated(list(found.related)) == [
+        'cnp/halves ingress[0] "from-prod" (Pass)',
+        'cnp/halves ingress[1] "from-non-prod" (Deny)',
+    ]
+
+
 @settings(DIFFERENTIAL, max_examples=30)
 @given(data=st.data())
 def test_a_shadowed_rule_decides_no_flow_in_any_order(data: st.DataObject) -> None:

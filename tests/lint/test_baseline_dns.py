@@ -96,7 +96,7 @@ def _dns_cuts(tmp_path: Path, *documents: str) -> list[str]:
 
 def test_a_v1alpha2_baseline_egress_deny_cuts_dns(tmp_path: Path) -> None:
     (message,) = _dns_cuts(tmp_path, CNP_BASELINE_EGRESS_DENY)
-    assert message.startswith('cnp/default-deny egress[0] "deny-all" denies DNS')
+    assert message.startswith('egress[0] "deny-all" denies DNS')
     assert "where no NetworkPolicy isolates the client for egress: shop/" in message
     assert message.endswith(
         "-> kube-system/coredns UDP/53 is blocked, so the pods it blocks cannot resolve names"
@@ -117,7 +117,7 @@ def test_stories_2_and_5_cut_dns_at_the_dns_pods_ingress(tmp_path: Path) -> None
     """Story 2 accepts the clients' egress to kube-dns; story 5's Baseline ingress Deny
     still decides kube-dns's own ingress."""
     (message,) = _dns_cuts(tmp_path, STORY_2_ADMIN_ALLOW, STORY_5_BASELINE_INGRESS_DENY)
-    assert message.startswith('banp/default ingress[0] "default-deny" denies DNS')
+    assert message.startswith('ingress[0] "default-deny" denies DNS')
     assert "where no NetworkPolicy isolates kube-system/coredns for ingress: " in message
 
 

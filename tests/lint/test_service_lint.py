@@ -26,7 +26,7 @@ def write(tmp_path: Path, extra: str) -> Path:
 
 def test_the_message_names_the_backend_port_and_a_witness_flow() -> None:
     assert messages(FIXTURE / "fires") == [
-        "no existing pod can reach backend default/db-0 of default/Service/db through port "
+        "no existing pod can reach backend default/db-0 of this Service through port "
         "5432/TCP (target port 5432), e.g. default/web -> default/db-0 TCP/5432: ingress "
         "blocked: isolated by default/db-from-web and no rule admits it"
     ]

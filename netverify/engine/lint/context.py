@@ -173,10 +173,12 @@ class LintContext:
         """The location fields of a finding about one rule: its span, policy and rule."""
         return {"span": self.rule_span(ref), "object": ref.policy, "rule": ref}
 
-    def describe_rule(self, ref: RuleRef) -> str:
-        name = (
-            f"{ref.policy.namespace}/{ref.policy.name} {ref.direction.value.lower()}[{ref.index}]"
-        )
+    def describe_rule(self, ref: RuleRef, within: ObjectRef | None = None) -> str:
+        """`ns/name ingress[0] (file:line)`; a rule of `within` (the policy a finding is
+        about, which it names already) without `ns/name`."""
+        name = f"{ref.direction.value.lower()}[{ref.index}]"
+        if ref.policy != within:
+            name = f"{ref.policy.namespace}/{ref.policy.name} {name}"
         span = self.sources.of_rule(ref)
         return f"{name} ({span})" if span is not None else name
 

@@ -1,7 +1,7 @@
 """Admin policy Deny rules that cut cluster DNS, proved with Z3 over every pod that could
-exist and replayed through the reference evaluator: an Admin tier egress Deny (`NVL017`),
-and a Baseline tier Deny on either side of the flow where NetworkPolicy leaves the side to
-it (`NVL020`)."""
+exist and replayed through the reference evaluator: an Admin tier Deny on either side of the
+flow (`NVL017`: final, whatever NetworkPolicy says), and a Baseline tier Deny on either side
+where the Admin tier and NetworkPolicy leave the side to it (`NVL020`)."""
 
 from collections.abc import Iterator
 
@@ -10,7 +10,7 @@ import z3
 from netverify.encoding.capi import conj
 from netverify.encoding.terms import SymbolicEndpoint, protocol_code
 from netverify.encoding.universe import ip_number
-from netverify.engine.lint.admin import qualified_rule_name
+from netverify.engine.lint.admin import rule_name
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import finding, register
 from netverify.engine.lint.tierterms import rule_sites, surely_decides
@@ -72,18 +72,20 @@ def _pinned(context: LintContext, endpoint: SymbolicEndpoint, pod: PodEndpoint) 
     return terms
 
 
-def _dns_cut(
-    context: LintContext, check: str, ref: RuleRef, decides: z3.BoolRef, *terms: z3.BoolRef
-) -> Flow | None:
-    """A DNS query (UDP/53, else TCP/53) from a pod to a cluster DNS pod on which `decides`
-    holds (with `terms`), replayed: the side of `ref`'s direction must be denied by `ref`."""
-    flow_terms = context.encoding.flow
+def _dns_cut(context: LintContext, check: str, ref: RuleRef, decides: z3.BoolRef) -> Flow | None:
+    """A DNS query (UDP/53, else TCP/53) from a pod (not host-network, not the DNS pod
+    itself: its traffic to itself bypasses both sides) to a cluster DNS pod on which
+    `decides` holds, replayed: the side of `ref`'s direction must be denied by `ref`."""
+    encoding = context.encoding
+    flow_terms = encoding.flow
     for target in dns_endpoints(context):
         for protocol in (Protocol.UDP, Protocol.TCP):
             flow = witness(
                 context,
                 decides,
-                *terms,
+                flow_terms.source.is_pod,
+                z3.Not(flow_terms.source.host_network),
+                z3.Not(encoding.self_traffic),
                 flow_terms.port == DNS_PORT,
                 flow_terms.protocol == protocol_code(protocol),
                 *_pinned(context, flow_terms.destination, target),
@@ -105,29 +107,36 @@ def _dns_cut(
 @register(
     "NVL017",
     "admin-deny-cuts-dns",
-    "Admin tier Deny that blocks DNS for the pods it applies to",
+    "Admin tier Deny that blocks DNS, at the clients or at the DNS pods",
     FindingSeverity.WARNING,
     "Put a Pass (or Accept) rule for UDP and TCP port 53 to the cluster DNS pods (kube-system, "
-    "k8s-app=kube-dns) before the Deny, or narrow the Deny's peers; without DNS the pods "
-    "cannot resolve names.",
+    "k8s-app=kube-dns), or for an ingress Deny at them from the pods that query them, before "
+    "the Deny, or narrow the Deny's peers; without DNS the pods cannot resolve names.",
     proved=True,
 )
 def admin_deny_cuts_dns(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
-    for admin, policy, index, ref in rule_sites(
-        context, Tier.ADMIN, Direction.EGRESS, AdminAction.DENY
-    ):
-        decides = surely_decides(admin, policy, Direction.EGRESS, index)
-        found = _dns_cut(context, info.id, ref, decides)
-        if found is None:
-            continue
-        yield finding(
-            info,
-            f"{qualified_rule_name(policy, Direction.EGRESS, index)} denies DNS whichever order "
-            f"the admin policies take: {flow_text(found)} is blocked, so the pods it applies to "
-            "cannot resolve names",
-            **context.at_rule(ref),
-            related=(flow_text(found),),
-        )
+    for direction in Direction:
+        for admin, policy, index, ref in rule_sites(
+            context, Tier.ADMIN, direction, AdminAction.DENY
+        ):
+            found = _dns_cut(context, info.id, ref, surely_decides(admin, policy, direction, index))
+            if found is None:
+                continue
+            # NOTE: an Admin tier Deny is final: no NetworkPolicy, and no Accept of the
+            # other side, lets the flow through.
+            cut = (
+                "the pods it applies to"
+                if direction is Direction.EGRESS
+                else "the pods whose queries it blocks"
+            )
+            yield finding(
+                info,
+                f"{rule_name(policy, direction, index)} denies DNS whichever order "
+                f"the admin policies take: {flow_text(found)} is blocked, so {cut} cannot "
+                "resolve names",
+                **context.at_rule(ref),
+                related=(flow_text(found),),
+            )
 
 
 @register(
@@ -143,7 +152,6 @@ def admin_deny_cuts_dns(context: LintContext, info: CheckInfo) -> Iterator[Findi
 )
 def baseline_deny_cuts_dns(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
     encoding = context.encoding
-    source = encoding.flow.source
     for direction in Direction:
         sites = list(rule_sites(context, Tier.BASELINE, direction, AdminAction.DENY))
         if not sites:
@@ -161,15 +169,7 @@ def baseline_deny_cuts_dns(context: LintContext, info: CheckInfo) -> Iterator[Fi
                     surely_decides(admin, policy, direction, index),
                 ]
             )
-            found = _dns_cut(
-                context,
-                info.id,
-                ref,
-                decides,
-                source.is_pod,
-                z3.Not(source.host_network),
-                z3.Not(encoding.self_traffic),
-            )
+            found = _dns_cut(context, info.id, ref, decides)
             if found is None:
                 continue
             where = (
@@ -179,7 +179,7 @@ def baseline_deny_cuts_dns(context: LintContext, info: CheckInfo) -> Iterator[Fi
             )
             yield finding(
                 info,
-                f"{qualified_rule_name(policy, direction, index)} denies DNS whichever order "
+                f"{rule_name(policy, direction, index)} denies DNS whichever order "
                 f"the admin policies take, where {where}: {flow_text(found)} is blocked, so "
                 "the pods it blocks cannot resolve names",
                 **context.at_rule(ref),

@@ -136,7 +136,7 @@ def redundant_rule(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
             continue
         cover = syntactic_cover(context, policy, direction, index)
         if cover is not None:
-            covering = [context.describe_rule(cover)]
+            covering = [cover]
         else:
             this = context.admits(policy, index, direction)
             rest = [context.admits(o, i, direction) for o, i in competitors]
@@ -144,18 +144,19 @@ def redundant_rule(context: LintContext, info: CheckInfo) -> Iterator[Finding]:
             if covering_terms is None:
                 continue
             covering = [
-                context.describe_rule(context.rule_ref(o, direction, i))
+                context.rule_ref(o, direction, i)
                 for position, (o, i) in enumerate(competitors)
                 if position in covering_terms
             ]
         ref = context.rule_ref(policy, direction, index)
+        named = "; ".join(context.describe_rule(c, within=ref.policy) for c in covering)
         message = f"{direction.value.lower()}[{index}] is redundant: " + (
-            f"everything it admits, {'; '.join(covering)} admits"
-            + (" together" if len(covering) > 1 else "")
+            f"everything it admits, {named} admits" + (" together" if len(covering) > 1 else "")
             if covering
             else "it admits no flow at all (its selectors can match no pod together)"
         )
-        yield finding(info, message, **context.at_rule(ref), related=tuple(covering))
+        related = tuple(context.describe_rule(c) for c in covering)
+        yield finding(info, message, **context.at_rule(ref), related=related)
 
 
 def _covering(context: LintContext, this: z3.BoolRef, rest: list[z3.BoolRef]) -> set[int] | None:

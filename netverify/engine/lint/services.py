@@ -43,7 +43,7 @@ def service_unreachable(context: LintContext, info: CheckInfo) -> Iterator[Findi
                 yield finding(
                     info,
                     f"no existing pod can reach backend {_pod_name(witness.flow.destination)} "
-                    f"of {service} through port {port} (target port {target}), e.g. {flow}: "
+                    f"of this Service through port {port} (target port {target}), e.g. {flow}: "
                     f"{_blocked_sides(witness)}",
                     span=context.sources.of_object(ref),
                     object=ref,

@@ -48,7 +48,11 @@ class _Before:
     what: RuleRef | ObjectRef | Direction
     """The rule or policy (for "admin tier", the direction)."""
     description: str
+    """It named on its own (`cnp/NAME egress[0] "name" (Deny)`), as `related` lists it."""
     term: z3.BoolRef
+    in_message: str | None = None
+    """How the finding's message names it, where shorter: a rule of the finding's own
+    policy without the policy's name, which the finding names already."""
 
 
 @register(
@@ -75,8 +79,8 @@ def admin_rule_shadowed(context: LintContext, info: CheckInfo) -> Iterator[Findi
                 yield finding(
                     info,
                     f"{rule_name(policy, direction, index)} never decides a flow: "
-                    f"{rule_name(policy, direction, earlier)} ({rules[earlier].action.value}) "
-                    "comes first and matches every flow it matches",
+                    f"{_own_rule_text(policy, direction, earlier)} comes first and matches "
+                    "every flow it matches",
                     **context.at_rule(ref),
                     related=(_located(context, before, _rule_text(policy, direction, earlier)),),
                 )
@@ -89,7 +93,8 @@ def admin_rule_shadowed(context: LintContext, info: CheckInfo) -> Iterator[Findi
             yield finding(
                 info,
                 f"{rule_name(policy, direction, index)} never decides a flow: "
-                f"{'; '.join(b.description for b in names)} {verbs} every flow it matches "
+                f"{'; '.join(b.in_message or b.description for b in names)} {verbs} every flow "
+                "it matches "
                 f"(e.g. {example})",
                 **context.at_rule(ref),
                 related=tuple(_located(context, b.what, b.description) for b in names),
@@ -185,6 +190,7 @@ class _Proofs:
                 RuleRef(policy=policy.ref, direction=direction, index=earlier),
                 _rule_text(policy, direction, earlier),
                 self.rule(policy, direction, earlier),
+                _own_rule_text(policy, direction, earlier),
             )
             for earlier in range(index)
         ]
@@ -287,9 +293,13 @@ def _rule_text(
     policy: AdminPolicy, direction: Direction, index: int, priority: bool = False
 ) -> str:
     """`cnp/NAME egress[1] "name" (Deny)`, with `(priority N)` after the policy's name."""
-    action = policy.rules(direction)[index].action.value
     ordered = f" (priority {policy.priority})" if priority and policy.priority is not None else ""
-    return f"{short_name(policy.ref)}{ordered} {rule_name(policy, direction, index)} ({action})"
+    return f"{short_name(policy.ref)}{ordered} {_own_rule_text(policy, direction, index)}"
+
+
+def _own_rule_text(policy: AdminPolicy, direction: Direction, index: int) -> str:
+    """`egress[1] "name" (Deny)`: a rule of the policy a finding is about."""
+    return f"{rule_name(policy, direction, index)} ({policy.rules(direction)[index].action.value})"
 
 
 def _located(context: LintContext, what: RuleRef | ObjectRef | Direction, description: str) -> str:

@@ -10,7 +10,7 @@ import z3
 
 from netverify.encoding.admin import AdminEncoding
 from netverify.encoding.capi import conj, disj
-from netverify.engine.lint.admin import qualified_rule_name
+from netverify.engine.lint.admin import qualified_rule_name, rule_name
 from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import finding, register
 from netverify.engine.lint.tierterms import (
@@ -94,9 +94,9 @@ def admin_priority_overlap(context: LintContext, info: CheckInfo) -> Iterator[Fi
             )
             yield finding(
                 info,
-                f"{short_name(first.ref)} and {short_name(second.ref)} ({first.tier} tier, {why}) "
-                f"have no defined order and decide {flow_text(flow)} differently: "
-                f"{qualified_rule_name(first, direction, one.rule.index)} {one.action} and "
+                f"this policy and {short_name(second.ref)} ({first.tier} tier, {why}) have no "
+                f"defined order and decide {flow_text(flow)} differently: its "
+                f"{rule_name(first, direction, one.rule.index)} {one.action} and "
                 f"{qualified_rule_name(second, direction, other.rule.index)} {other.action}; "
                 "the flow is allowed in one order and blocked in the other",
                 span=context.sources.of_object(first.ref),
@@ -147,8 +147,8 @@ def admin_pass_without_effect(context: LintContext, info: CheckInfo) -> Iterator
                 raise replay_mismatch(info.id, flow)
             yield finding(
                 info,
-                f"{qualified_rule_name(policy, direction, index)} has no effect: no later rule of "
-                f"{short_name(policy.ref)} and no Admin tier policy that may come after it "
+                f"{rule_name(policy, direction, index)} has no effect: no later rule of this "
+                "policy and no Admin tier policy that may come after it "
                 f"matches a flow it passes (e.g. {flow_text(flow)}), so without it those flows "
                 "reach NetworkPolicy all the same",
                 **context.at_rule(ref),
@@ -235,7 +235,7 @@ def admin_accept_blocked_at_ingress(context: LintContext, info: CheckInfo) -> It
         isolating = ", ".join(f"{r.namespace}/{r.name}" for r in ingress.isolated_by)
         yield finding(
             info,
-            f"{qualified_rule_name(policy, Direction.EGRESS, index)} accepts {flow_text(flow)} at "
+            f"{rule_name(policy, Direction.EGRESS, index)} accepts {flow_text(flow)} at "
             f"the source, but the destination's ingress is isolated by {isolating} and no rule "
             "admits it: the flow is blocked anyway (an egress Accept does not skip the "
             "destination's ingress)",
