@@ -215,9 +215,10 @@ class _Fixer:
         changed flows from below in a fraction of it. Candidates are diffed in order of
         their bound until `MAX_SHOWN` completely counted fixes change fewer flows than the
         next bound: that candidate and the ones after it rank below those (fewer flows
-        first, an incomplete count last), so they could not be shown."""
+        first, an incomplete count last), so they could not be shown. With `MAX_SHOWN`
+        candidates or fewer every one is shown: none is bounded, each is diffed."""
         proved = without_supersets(proved)
-        bounds = [self._bound(candidate) for candidate in proved]
+        bounds = [self._bound(candidate) if len(proved) > MAX_SHOWN else 0 for candidate in proved]
         ranked: dict[int, ProvedFix] = {}
         for index in sorted(range(len(proved)), key=lambda k: bounds[k]):
             counted = sorted(fix.flows_changed for fix in ranked.values() if fix.counted_all)
