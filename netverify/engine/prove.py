@@ -7,9 +7,7 @@ into a plain flow at once and replayed through the reference evaluator on the wh
 cluster; if the two disagree the result is an internal error, never a verdict.
 """
 
-import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from itertools import groupby
 
@@ -24,6 +22,7 @@ from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, plural, strict_caveats
 from netverify.engine.slicing import Slice, slice_for, worth_slicing
 from netverify.engine.unmodelled import unmodelled_doubt
+from netverify.engine.workers import in_workers
 from netverify.model import (
     Cluster,
     Invariant,
@@ -142,20 +141,20 @@ def prove_invariants(
             for position, result in zip(part.positions, part_results, strict=True):
                 results[position] = result
         return [result for result in results if result is not None]
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(parts)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(_PartProver(cluster, settings, limits),),
-    ) as pool:
-        futures = {pool.submit(_prove_in_worker, invariants, part): part for part in parts}
-        for future in as_completed(futures):
-            part = futures[future]
-            for position, result in zip(part.positions, future.result(), strict=True):
-                results[position] = result
-            if progress:
-                done = sum(1 for result in results if result is not None)
-                progress(done, total, invariants[part.positions[0]].name)
+    done = 0
+
+    def finished(index: int) -> None:
+        nonlocal done
+        done += len(parts[index].positions)
+        if progress:
+            progress(done, total, invariants[parts[index].positions[0]].name)
+
+    prover = _PartProver(cluster, settings, limits)
+    items = [(invariants, part) for part in parts]
+    proved = in_workers(prover, _prove_part, items, jobs, done=finished)
+    for part, part_results in zip(parts, proved, strict=True):
+        for position, result in zip(part.positions, part_results, strict=True):
+            results[position] = result
     return [result for result in results if result is not None]
 
 
@@ -242,23 +241,15 @@ class _PartProver:
             ]
         # A process per search: its listing must not depend on what ran before in the
         # process (Z3 term ids, so its models, do) nor so on how the searches were shared out.
-        with ProcessPoolExecutor(
-            max_workers=min(jobs, len(searched)),
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(self,),
-            max_tasks_per_child=1,
-        ) as pool:
-            futures = {
-                position: pool.submit(
-                    _findings_in_worker, invariants[position], results[position], max_findings
-                )
-                for position in searched
-            }
-            return [
-                futures[position].result() if position in futures else result
-                for position, result in enumerate(results)
-            ]
+        items = [(invariants[position], results[position], max_findings) for position in searched]
+        found = dict(
+            zip(
+                searched,
+                in_workers(self, _findings_of, items, jobs, one_per_process=True),
+                strict=True,
+            )
+        )
+        return [found.get(position, result) for position, result in enumerate(results)]
 
     def with_findings(
         self, invariant: Invariant, result: InvariantResult, max_findings: int
@@ -269,22 +260,18 @@ class _PartProver:
         )
 
 
-_worker: list[_PartProver] = []
-"""In a worker process of `prove_invariants`: the prover its parts are proved with."""
+def _prove_part(
+    prover: _PartProver, item: tuple[Sequence[Invariant], _Part]
+) -> list[InvariantResult]:
+    """`_PartProver.prove` of one part, in a worker process (`in_workers`)."""
+    return prover.prove(*item)
 
 
-def _start_worker(prover: _PartProver) -> None:
-    _worker.append(prover)
-
-
-def _prove_in_worker(invariants: Sequence[Invariant], part: _Part) -> list[InvariantResult]:
-    return _worker[0].prove(invariants, part)
-
-
-def _findings_in_worker(
-    invariant: Invariant, result: InvariantResult, max_findings: int
+def _findings_of(
+    prover: _PartProver, item: tuple[Invariant, InvariantResult, int]
 ) -> InvariantResult:
-    return _worker[0].with_findings(invariant, result, max_findings)
+    """`_PartProver.with_findings` of one result, in a worker process (`in_workers`)."""
+    return prover.with_findings(*item)
 
 
 def _prove_one(prover: InvariantProver) -> InvariantResult:

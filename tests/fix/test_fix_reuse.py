@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import netverify.engine.fix as fix_module
 import netverify.engine.fix.rank as rank_module
+import netverify.engine.fix.search as search_module
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.engine.fix.verdicts import Verdicts
 from netverify.engine.slicing import Slicer
@@ -112,11 +112,11 @@ def test_no_candidate_is_bounded_when_every_proved_one_is_shown(
         bounded.append(head)
         return 0
 
-    monkeypatch.setattr(fix_module, "flow_count_at_least", bounding)
-    monkeypatch.setattr(fix_module, "MAX_SHOWN", 10)
+    monkeypatch.setattr(search_module, "flow_count_at_least", bounding)
+    monkeypatch.setattr(search_module, "MAX_SHOWN", 10)
     report = _fix(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
-    assert all(1 < len(entry.fixes) < fix_module.MAX_SHOWN for entry in report.invariants)
+    assert all(1 < len(entry.fixes) < search_module.MAX_SHOWN for entry in report.invariants)
     assert not bounded
-    monkeypatch.setattr(fix_module, "MAX_SHOWN", 1)
+    monkeypatch.setattr(search_module, "MAX_SHOWN", 1)
     _fix(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
     assert bounded
