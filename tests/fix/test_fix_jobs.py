@@ -14,19 +14,22 @@ from tests.fix.test_fix import FROM_EVERY_NAMESPACE, LIMITS, _load, _write
 from tests.fix.test_fix_failed import FORBID_AND_TWO_REQUIRES
 from tests.fix.test_fix_reuse import TWO_FORBIDS_ONE_RULE
 
-# The forbid twice: two violated invariants, neither with a proved fix.
-TWO_FORBIDS_NO_FIX = FORBID_AND_TWO_REQUIRES + FORBID_AND_TWO_REQUIRES.split("invariants:\n")[
-    1
-].split("  - name: client-reaches-server")[0].replace(
-    "nothing-from-a-reaches-server", "nothing-from-a-reaches-server-again"
+# A forbid with no proved fix, and a require on a port nothing admits: their candidates
+# (narrowing the rule that admits a; a rule admitting 9090) have nothing in common.
+NO_FIX_AND_A_FIX = (
+    FORBID_AND_TWO_REQUIRES
+    + """\
+  - name: other-reaches-server-on-9090
+    require:
+      from: {pod: a/other}
+      to: {pod: b/server}
+      ports: ["9090/TCP"]
+"""
 )
 
 
-@pytest.mark.parametrize("spec", [TWO_FORBIDS_ONE_RULE, TWO_FORBIDS_NO_FIX])
-def test_the_report_does_not_depend_on_jobs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec: str
-) -> None:
-    loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, spec))
+def _recorded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of jobs of each `in_workers` call of `fix`."""
     in_workers = fix_module.in_workers
     searched: list[int] = []
 
@@ -35,21 +38,41 @@ def test_the_report_does_not_depend_on_jobs(
         return in_workers(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(fix_module, "in_workers", recording)
+    return searched
+
+
+def test_the_report_does_not_depend_on_jobs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, NO_FIX_AND_A_FIX))
+    searched = _recorded(monkeypatch)
     one = fix(loaded, loaded_spec, LIMITS, jobs=1)
     assert not searched
     two = fix(loaded, loaded_spec, LIMITS, jobs=2)
     assert searched == [2]
     assert two == one
-    entries = two.invariants
-    assert len(entries) == 2
-    assert all(entry.fixes for entry in entries) or all(entry.failed for entry in entries)
-    for entry in entries:
-        for shown in entry.fixes:
-            assert shown.patches
-            assert (shown.location is None) == (shown.candidate.edits[0].before is None)
-        for failure in entry.failed:
-            assert len(failure.locations) == len(failure.candidate.edits)
-            assert any(failure.locations) or failure.candidate.edits[0].before is None
+    failing, fixed = two.invariants
+    assert failing.failed and not failing.fixes
+    for failure in failing.failed:
+        assert len(failure.locations) == len(failure.candidate.edits)
+        assert any(failure.locations) or failure.candidate.edits[0].before is None
+    assert fixed.fixes
+    for shown in fixed.fixes:
+        assert shown.patches
+        assert (shown.location is None) == (shown.candidate.edits[0].before is None)
+    assert any(shown.location is not None for shown in fixed.fixes)
+
+
+def test_invariants_violated_through_one_rule_are_searched_in_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their candidates are the same: one process asks each verdict and diff once."""
+    loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
+    searched = _recorded(monkeypatch)
+    two = fix(loaded, loaded_spec, LIMITS, jobs=2)
+    assert not searched
+    assert len(two.invariants) == 2 and all(entry.fixes for entry in two.invariants)
+    assert two == fix(loaded, loaded_spec, LIMITS, jobs=1)
 
 
 def test_fix_takes_jobs_as_prove_does() -> None:

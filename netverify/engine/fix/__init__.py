@@ -16,9 +16,10 @@ from pathlib import Path
 
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.fix.apply import applied
+from netverify.engine.fix.candidates import candidates
 from netverify.engine.fix.patch import file_patches
 from netverify.engine.fix.search import MAX_DEPTH, Fixer
-from netverify.engine.fix.selection import fixes_together
+from netverify.engine.fix.selection import Made, edits_key, fixes_together
 from netverify.engine.prove import prove
 from netverify.engine.workers import in_workers
 from netverify.model import (
@@ -43,11 +44,17 @@ def fix(
     before = prove(loaded, loaded_spec, limits, jobs=jobs)
     violated = [result for result in before.results if result.status is Status.VIOLATED]
     search = _Search(loaded.cluster, loaded_spec, limits, before.results)
-    if jobs <= 1 or len(violated) <= 1:
+    groups = _sharing(loaded.cluster, loaded_spec, violated)
+    if jobs <= 1 or len(groups) <= 1:
         fixer = search.fixer()
         found = [fixer.fixes(result) for result in violated]
     else:
-        found = in_workers(search, _fixes_in_worker, violated, jobs)
+        by_name = {
+            entry.invariant: entry
+            for entries in in_workers(search, _fixes_in_worker, groups, jobs)
+            for entry in entries
+        }
+        found = [by_name[result.name] for result in violated]
     folder = _new_folder(loaded_spec)
     entries = tuple(_placed(entry, loaded.sources, folder) for entry in found)
     smallest = [entry.fixes[0].candidate for entry in entries if entry.fixes]
@@ -87,11 +94,36 @@ _fixer: list[Fixer] = []
 """In a worker process: the fixer of its searches, whose caches they share."""
 
 
-def _fixes_in_worker(search: _Search, result: InvariantResult) -> InvariantFix:
-    """One violated invariant's fixes, in a worker process (`in_workers`)."""
+def _fixes_in_worker(search: _Search, group: list[InvariantResult]) -> list[InvariantFix]:
+    """The fixes of a group of violated invariants (`_sharing`), in a worker process
+    (`in_workers`)."""
     if not _fixer:
         _fixer.append(search.fixer())
-    return _fixer[0].fixes(result)
+    return [_fixer[0].fixes(result) for result in group]
+
+
+def _sharing(
+    cluster: Cluster, loaded_spec: LoadedSpec, violated: list[InvariantResult]
+) -> list[list[InvariantResult]]:
+    """The violated invariants in groups, each searched in one process: those with a first
+    candidate in common (violated through one rule, as the two dev-to-prod forbids of the
+    planted leak are) ask the same verdicts of the same repaired clusters and diff the same
+    fix, which a process of its own would do again."""
+    spec = loaded_spec.spec.invariants
+    groups: list[tuple[set[Made], list[InvariantResult]]] = []
+    for result in violated:
+        made: set[Made] = set()
+        if result.counterexample is not None:
+            invariant = next(i for i in spec if i.name == result.name)
+            decision = result.counterexample.decision
+            made = {edits_key(c) for c in candidates(cluster, invariant, decision, spec)}
+        meeting = [group for group in groups if group[0] & made]
+        groups = [group for group in groups if not group[0] & made]
+        joined = made.union(*(group[0] for group in meeting))
+        groups.append((joined, [r for group in meeting for r in group[1]] + [result]))
+    order = {result.name: position for position, result in enumerate(violated)}
+    ordered = [sorted(group, key=lambda result: order[result.name]) for _, group in groups]
+    return sorted(ordered, key=lambda group: order[group[0].name])
 
 
 def _new_folder(loaded_spec: LoadedSpec) -> Path | None:
