@@ -65,6 +65,23 @@ MaxFindingsOption = Annotated[
         help="Stop after this many flow groups (merged into fewer findings for the listing).",
     ),
 ]
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        help="Processes proving invariants at once (default: the number of cores); the "
+        "output does not depend on it.",
+    ),
+]
+
+
+def jobs_or_cores(jobs: int | None) -> int:
+    """`--jobs`, or the number of cores when it is not given."""
+    return jobs or os.cpu_count() or 1
+
+
 StrictOption = Annotated[
     bool,
     typer.Option(

@@ -8,6 +8,7 @@ from netverify.cli.common import (
     EXIT_HOLDS,
     EXIT_VIOLATED,
     ConfigOption,
+    JobsOption,
     NoConfigOption,
     OutputOption,
     PodCidrOption,
@@ -15,6 +16,7 @@ from netverify.cli.common import (
     RlimitOption,
     TimeoutOption,
     input_error,
+    jobs_or_cores,
     long_lived,
     print_warnings,
     settings_sources,
@@ -49,6 +51,7 @@ def fix(
             help="Write the proved fixes into the manifest files (every file or none).",
         ),
     ] = False,
+    jobs: JobsOption = None,
 ) -> None:
     """Propose, prove and rank the smallest policy change for each violated invariant
     (docs/fix.md). Exit 0 when every violated invariant got a proved fix (and, with
@@ -56,7 +59,9 @@ def fix(
     limits = SolverLimits(timeout_seconds=timeout, rlimit=rlimit)
     sources = settings_sources(profile, pod_cidrs, config, no_config)
     try:
-        reports = [_fix_spec(spec_path, sources, limits) for spec_path in specs]
+        reports = [
+            _fix_spec(spec_path, sources, limits, jobs_or_cores(jobs)) for spec_path in specs
+        ]
     except InputError as error:
         input_error(error)
     from netverify.report.fix import format_fix
@@ -85,7 +90,9 @@ def _apply(reports: list["FixReport"]) -> bool:
     return True
 
 
-def _fix_spec(spec_path: str, sources: "SettingsSources", limits: SolverLimits) -> "FixReport":
+def _fix_spec(
+    spec_path: str, sources: "SettingsSources", limits: SolverLimits, jobs: int
+) -> "FixReport":
     from netverify.engine.fix import fix as fix_spec
     from netverify.engine.scope import enforced
     from netverify.loading import load_manifests
@@ -99,4 +106,4 @@ def _fix_spec(spec_path: str, sources: "SettingsSources", limits: SolverLimits) 
         spec = resolve_spec(raw, loaded.cluster, sources)
         loaded = enforced(loaded, spec.spec.settings)
         print_warnings(loaded.warnings)
-        return fix_spec(loaded, spec, limits)
+        return fix_spec(loaded, spec, limits, jobs)

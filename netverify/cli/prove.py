@@ -1,6 +1,5 @@
 """`netverify prove`: prove or refute the invariants of spec files."""
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,6 +12,7 @@ from netverify.cli.common import (
     EXIT_VIOLATED,
     ConfigOption,
     FormatOption,
+    JobsOption,
     MaxFindingsOption,
     NoConfigOption,
     OutputOption,
@@ -23,6 +23,7 @@ from netverify.cli.common import (
     StrictOption,
     TimeoutOption,
     input_error,
+    jobs_or_cores,
     keep_until_exit,
     long_lived,
     print_warnings,
@@ -58,16 +59,7 @@ def prove(
             help="Prove each invariant under every CNI profile and name those where it fails.",
         ),
     ] = False,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            help="Processes proving invariants at once (default: the number of cores); the "
-            "output does not depend on it.",
-        ),
-    ] = None,
+    jobs: JobsOption = None,
     all_findings: Annotated[
         bool,
         typer.Option(
@@ -85,7 +77,7 @@ def prove(
         strict,
         limits,
         all_profiles,
-        jobs or os.cpu_count() or 1,
+        jobs_or_cores(jobs),
         max_findings if all_findings else None,
     )
     try:

@@ -7,9 +7,7 @@ into a plain flow at once and replayed through the reference evaluator on the wh
 cluster; if the two disagree the result is an internal error, never a verdict.
 """
 
-import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from itertools import groupby
 
@@ -24,6 +22,7 @@ from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, enforced, plural, strict_caveats, unenforced
 from netverify.engine.slicing import Slice, slice_for, worth_slicing
 from netverify.engine.unmodelled import unmodelled_doubt
+from netverify.engine.workers import Workers
 from netverify.model import (
     Cluster,
     Invariant,
@@ -80,7 +79,7 @@ def prove(
     spec = loaded_spec.spec
     loaded = enforced(loaded, spec.settings)
     prover = _PartProver(loaded.cluster, spec.settings, limits)
-    with _Workers(prover, jobs) as workers:
+    with Workers(prover, jobs) as workers:
         results = _settled(loaded, loaded_spec, strict, prover, workers, progress, keep)
         if max_findings is not None:
             # After every invariant is proved: each search builds its own encoding (and Z3
@@ -99,7 +98,7 @@ def _settled(
     loaded_spec: LoadedSpec,
     strict: bool,
     prover: "_PartProver",
-    workers: "_Workers",
+    workers: "Workers[_PartProver]",
     progress: Progress | None,
     keep: Keep | None,
 ) -> list[InvariantResult]:
@@ -156,7 +155,7 @@ class _PartProver:
     def prove_all(
         self,
         invariants: Sequence[Invariant],
-        workers: "_Workers",
+        workers: "Workers[_PartProver]",
         progress: Progress | None = None,
         keep: Keep | None = None,
     ) -> list[InvariantResult]:
@@ -170,8 +169,7 @@ class _PartProver:
         results: list[InvariantResult | None] = [None] * total
         if progress:
             progress(0, total, "encoding")
-        pool = workers.pool(len(parts))
-        if pool is None:
+        if not workers.worth(len(parts)):
             done = 0
 
             def told(name: str) -> None:
@@ -186,14 +184,19 @@ class _PartProver:
                 for position, result in zip(part.positions, part_results, strict=True):
                     results[position] = result
             return [result for result in results if result is not None]
-        futures = {pool.submit(_prove_in_worker, invariants, part): part for part in parts}
-        for future in as_completed(futures):
-            part = futures[future]
-            for position, result in zip(part.positions, future.result(), strict=True):
-                results[position] = result
+        finished_count = 0
+
+        def finished(index: int) -> None:
+            nonlocal finished_count
+            finished_count += len(parts[index].positions)
             if progress:
-                done = sum(1 for result in results if result is not None)
-                progress(done, total, invariants[part.positions[0]].name)
+                progress(finished_count, total, invariants[parts[index].positions[0]].name)
+
+        items = [(invariants, part) for part in parts]
+        proved = workers.map(_prove_part, items, done=finished)
+        for part, part_results in zip(parts, proved, strict=True):
+            for position, result in zip(part.positions, part_results, strict=True):
+                results[position] = result
         return [result for result in results if result is not None]
 
     def prove(
@@ -234,7 +237,7 @@ class _PartProver:
         invariants: Sequence[Invariant],
         results: list[InvariantResult],
         max_findings: int,
-        workers: "_Workers",
+        workers: "Workers[_PartProver]",
     ) -> list[InvariantResult]:
         """The results, each violated forbid or require with its findings (`_with_findings`);
         where there are several, the searches run in the worker processes when there are any:
@@ -246,22 +249,14 @@ class _PartProver:
             for position, (invariant, result) in enumerate(zip(invariants, results, strict=True))
             if _lists_findings(invariant, result)
         ]
-        pool = workers.pool(len(searched))
-        if pool is None:
+        if not workers.worth(len(searched)):
             return [
                 self.with_findings(invariant, result, max_findings)
                 for invariant, result in zip(invariants, results, strict=True)
             ]
-        futures = {
-            position: pool.submit(
-                _findings_in_worker, invariants[position], results[position], max_findings
-            )
-            for position in searched
-        }
-        return [
-            futures[position].result() if position in futures else result
-            for position, result in enumerate(results)
-        ]
+        items = [(invariants[position], results[position], max_findings) for position in searched]
+        found = dict(zip(searched, workers.map(_findings_of, items), strict=True))
+        return [found.get(position, result) for position, result in enumerate(results)]
 
     def with_findings(
         self, invariant: Invariant, result: InvariantResult, max_findings: int
@@ -272,55 +267,18 @@ class _PartProver:
         )
 
 
-class _Workers:
-    """The worker processes of one `prove`, started when first needed and shared by the
-    parts' proofs and the violation searches: each start imports netverify and unpickles the
-    cluster (about 0.8 s of CPU on the 5,000-pod tier). A context manager that ends them."""
-
-    def __init__(self, prover: _PartProver, jobs: int) -> None:
-        self.prover = prover
-        self.jobs = jobs
-        self._pool: ProcessPoolExecutor | None = None
-
-    def pool(self, tasks: int) -> ProcessPoolExecutor | None:
-        """The pool to run `tasks` tasks in, None to run them in this process: with one
-        job, or one task and no pool started yet."""
-        if self._pool is None and (self.jobs <= 1 or tasks <= 1):
-            return None
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.jobs,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(self.prover,),
-            )
-        return self._pool
-
-    def __enter__(self) -> "_Workers":
-        return self
-
-    def __exit__(self, *exception: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+def _prove_part(
+    prover: _PartProver, item: tuple[Sequence[Invariant], _Part]
+) -> list[InvariantResult]:
+    """`_PartProver.prove` of one part, in a worker process (`Workers`)."""
+    return prover.prove(*item)
 
 
-_worker: list[_PartProver] = []
-"""In a worker process of `_Workers`: the prover its parts are proved and its violations
-searched with."""
-
-
-def _start_worker(prover: _PartProver) -> None:
-    _worker.append(prover)
-
-
-def _prove_in_worker(invariants: Sequence[Invariant], part: _Part) -> list[InvariantResult]:
-    return _worker[0].prove(invariants, part)
-
-
-def _findings_in_worker(
-    invariant: Invariant, result: InvariantResult, max_findings: int
+def _findings_of(
+    prover: _PartProver, item: tuple[Invariant, InvariantResult, int]
 ) -> InvariantResult:
-    return _worker[0].with_findings(invariant, result, max_findings)
+    """`_PartProver.with_findings` of one result, in a worker process (`Workers`)."""
+    return prover.with_findings(*item)
 
 
 def _prove_one(prover: InvariantProver) -> InvariantResult:

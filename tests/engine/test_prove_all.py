@@ -2,7 +2,6 @@
 forbid or require is covered by exactly one finding, one rule's violations are one finding,
 and a finding limit marks the listing incomplete."""
 
-import importlib
 import json
 from concurrent.futures import ProcessPoolExecutor
 from itertools import product
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from netverify.cli.app import app
-from netverify.engine import SolverLimits, prove, slicing, violations
+from netverify.engine import SolverLimits, prove, slicing, violations, workers
 from netverify.engine.diff import diff
 from netverify.engine.slicing import Slice, slice_for
 from netverify.engine.violations import _with_pattern_labels, violation_findings
@@ -365,9 +364,7 @@ def test_prove_all_lists_the_same_findings_in_parallel_processes(
             pools.append(max_workers)
             super().__init__(max_workers, **options)
 
-    # The module, not the function `netverify.engine.prove` the package exports.
-    prove_module = importlib.import_module("netverify.engine.prove")
-    monkeypatch.setattr(prove_module, "ProcessPoolExecutor", Recording)
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", Recording)
     require = _DEV_TO_PROD.model_copy(
         update={
             "name": "qa-reaches-prod",

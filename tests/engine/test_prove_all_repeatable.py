@@ -6,7 +6,6 @@ listing cut at its limit; `--jobs` would then change the output, as worker proce
 different searches before."""
 
 import gc
-import importlib
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from netverify.engine import SolverLimits, prove, slicing
+from netverify.engine import SolverLimits, prove, slicing, workers
 from netverify.engine.violations import violation_findings
 from netverify.generate import SPEC_FILE, GeneratorOptions, write_cluster
 from netverify.loading import load_manifests
@@ -89,9 +88,7 @@ def test_parts_and_searches_share_one_pool_of_workers(
             pools.append(max_workers)
             super().__init__(max_workers, **options)
 
-    # The module, not the function `netverify.engine.prove` the package exports.
-    prove_module = importlib.import_module("netverify.engine.prove")
-    monkeypatch.setattr(prove_module, "ProcessPoolExecutor", Recording)
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", Recording)
     monkeypatch.setattr(slicing, "SLICING_THRESHOLD", 0)
     cluster, spec = _generated(tmp_path)
     report = prove(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import netverify.engine.fix as fix_module
+import netverify.engine.fix.search as search_module
 from netverify.cli.app import app
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.fix import fix
@@ -585,13 +585,13 @@ def test_a_candidate_two_invariants_share_is_counted_once(
     )
     spec_path = _write(tmp_path, FROM_EVERY_NAMESPACE, spec)
     counted: list[str] = []
-    count = fix_module.changed_flows
+    count = search_module.changed_flows
 
     def counting(base: LoadedCluster, head: LoadedCluster, *rest: Any) -> DiffReport:
         counted.append(head.cluster.model_dump_json())
         return count(base, head, *rest)
 
-    monkeypatch.setattr(fix_module, "changed_flows", counting)
+    monkeypatch.setattr(search_module, "changed_flows", counting)
     report = _fix(spec_path)
     first, second = (entry.fixes[0] for entry in report.invariants)
     assert first.candidate.edits == second.candidate.edits
@@ -614,7 +614,7 @@ def test_the_counterexample_to_extend_is_proved_without_the_invariants_after_it(
     )
     loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, spec))
     forbid, keep_other, again = loaded_spec.spec.invariants
-    fixer = fix_module._Fixer(loaded, loaded_spec, LIMITS, ())
+    fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, ())
     assert fixer._part_of(loaded, forbid, (forbid, again)) == [forbid]
     assert fixer._part_of(loaded, again, (forbid, again)) == [forbid, again]
     # a/other is a pod no invariant before names: its own class, another encoding.

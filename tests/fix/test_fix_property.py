@@ -146,15 +146,22 @@ def _check_together(
     loaded: LoadedCluster, spec: LoadedSpec, report: FixReport, held: set[str]
 ) -> None:
     """The smallest fix of every invariant applied together, as `--format patch` writes
-    them: every invariant that got a fix and every one that held holds, exactly when the
-    report says so."""
+    them, in spec order and (when one is left out) later ones first, the order under
+    which more invariants hold winning (spec order on a tie; docs/fix.md): a fix left out
+    is reported when its invariant still fails, and every invariant that got a fix and
+    every one that held holds, exactly when the report says so."""
     smallest = [entry.fixes[0].candidate for entry in report.invariants if entry.fixes]
-    together, left_out = fixes_together(smallest)
-    if together is None:
-        assert not report.patches
-        return
-    assert left_out == report.left_out
-    after = _statuses(applied(loaded, together), spec)
+    tried: list[tuple[tuple[str, ...], dict[str, Status]]] = []
+    for order in (smallest, smallest[::-1]):
+        together, left_out = fixes_together(order)
+        if together is None:
+            assert not report.patches
+            return
+        tried.append((left_out, _statuses(applied(loaded, together), spec)))
+        if not left_out:
+            break
+    left_out, after = max(tried, key=lambda t: sum(s is Status.HOLDS for s in t[1].values()))
+    assert report.left_out == tuple(n for n in left_out if after[n] is not Status.HOLDS)
     fixed = {c.invariant for c in smallest} - set(report.left_out)
     assert report.together_holds == all(status is Status.HOLDS for status in after.values())
     if report.together_holds:

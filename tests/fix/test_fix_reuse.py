@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import netverify.engine.fix.rank as rank_module
+import netverify.engine.fix.search as search_module
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.engine.fix.verdicts import Verdicts
 from netverify.engine.slicing import Slicer
@@ -98,3 +99,24 @@ def test_encodings_of_candidates_share_the_terms_of_policies_left_alone(
     assert memo is not None and again.policies.admits_memo is memo
     assert [key for key in memo if key[0] == id(policy)] == [(id(policy), Direction.INGRESS)]
     assert len(memo) == 2
+
+
+def test_no_candidate_is_bounded_when_every_proved_one_is_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound below a candidate's count only decides which candidates are diffed: with
+    `MAX_SHOWN` or fewer proved, each is diffed and shown anyway."""
+    bounded: list[Cluster] = []
+
+    def bounding(base: Cluster, head: Cluster, *rest: object) -> int:
+        bounded.append(head)
+        return 0
+
+    monkeypatch.setattr(search_module, "flow_count_at_least", bounding)
+    monkeypatch.setattr(search_module, "MAX_SHOWN", 10)
+    report = _fix(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
+    assert all(1 < len(entry.fixes) < search_module.MAX_SHOWN for entry in report.invariants)
+    assert not bounded
+    monkeypatch.setattr(search_module, "MAX_SHOWN", 1)
+    _fix(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
+    assert bounded

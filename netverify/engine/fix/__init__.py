@@ -6,76 +6,61 @@ one is kept only if its invariant now holds and every invariant that held still 
 candidate after which the invariant is violated through another rule is extended from the
 new counterexample (up to `MAX_DEPTH` changes). The kept ones are ranked by the flows they
 change between existing pods (then with external addresses), counted by the semantic diff
-engine (`rank`), and written as patches (`patch`).
+engine (`rank`), and written as patches (`patch`). The searches of the violated invariants
+(`search`) are independent: with `jobs` they run in worker processes, which are sent the
+cluster alone; where each fix is written is said here.
 """
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from netverify.encoding.solver import SolverLimits
-from netverify.encoding.universe import build_universe
-from netverify.engine.fix.apply import applied, composed
-from netverify.engine.fix.candidates import candidates, no_candidate_reason
-from netverify.engine.fix.monotone import keeps_holding
+from netverify.engine.fix.apply import applied
+from netverify.engine.fix.candidates import candidates
 from netverify.engine.fix.patch import file_patches
-from netverify.engine.fix.rank import (
-    changed_flows,
-    external_flow_count,
-    flow_count,
-    flow_count_at_least,
-)
-from netverify.engine.fix.selection import (
-    Made,
-    distinct,
-    edits_key,
-    fixes_together,
-    without_supersets,
-)
-from netverify.engine.fix.verdicts import Verdicts, encoding_key
+from netverify.engine.fix.search import MAX_DEPTH, Fixer
+from netverify.engine.fix.selection import Made, edits_key, fixes_together
 from netverify.engine.prove import prove
-from netverify.engine.slicing import Slicer, worth_slicing
+from netverify.engine.workers import in_workers
 from netverify.model import (
-    AdminPolicy,
-    Flow,
-    Invariant,
+    Cluster,
     InvariantResult,
     LoadedCluster,
     LoadedSpec,
-    NetworkPolicy,
+    SourceMap,
     Status,
 )
-from netverify.model.fix import (
-    Candidate,
-    FailedCandidate,
-    FailReason,
-    FixReport,
-    InvariantFix,
-    PolicyEdit,
-    ProvedFix,
-)
+from netverify.model.fix import Candidate, FixReport, InvariantFix, PolicyEdit
 from netverify.model.refs import RuleRef, SourceSpan
 
-MAX_DEPTH = 3
-"""The most changes one fix combines (a flow admitted by several rules needs one each)."""
-MAX_TRIED = 24
-"""The most candidates proved per invariant."""
-MAX_SHOWN = 3
-"""The most fixes shown per invariant, smallest first."""
-MAX_FAILED = 5
-"""The most failed candidates shown, with why, for an invariant with no proved fix."""
 
-
-def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) -> FixReport:
-    """The proved fixes of every invariant the cluster violates, in spec order."""
+def fix(
+    loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits, jobs: int = 1
+) -> FixReport:
+    """The proved fixes of every invariant the cluster violates, in spec order. `jobs` is
+    how many processes search at once (`in_workers`); the report does not depend on it.
+    The spec itself is proved in this process, before and with the fixes together: a
+    worker's start (imports, the cluster unpickled: ~1 s of CPU on the 5,000-pod tier)
+    costs about what proving its parts at once would save there."""
     spec = loaded_spec.spec
     before = prove(loaded, loaded_spec, limits)
-    fixer = _Fixer(loaded, loaded_spec, limits, before.results)
-    entries = tuple(
-        fixer.fixes(result) for result in before.results if result.status is Status.VIOLATED
-    )
-    union = _union(
-        loaded, loaded_spec, limits, [entry.fixes[0].candidate for entry in entries if entry.fixes]
-    )
+    violated = [result for result in before.results if result.status is Status.VIOLATED]
+    search = _Search(loaded.cluster, loaded_spec, limits, before.results)
+    groups = _sharing(loaded.cluster, loaded_spec, violated)
+    if jobs <= 1 or len(groups) <= 1:
+        fixer = search.fixer()
+        found = [fixer.fixes(result) for result in violated]
+    else:
+        by_name = {
+            entry.invariant: entry
+            for entries in in_workers(search, _fixes_in_worker, groups, jobs)
+            for entry in entries
+        }
+        found = [by_name[result.name] for result in violated]
+    folder = _new_folder(loaded_spec)
+    entries = tuple(_placed(entry, loaded.sources, folder) for entry in found)
+    smallest = [entry.fixes[0].candidate for entry in entries if entry.fixes]
+    union = _union(loaded, loaded_spec, limits, smallest)
     if union is None:
         return FixReport(spec_file=spec.file, invariants=entries)
     together, left_out, results = union
@@ -84,7 +69,7 @@ def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) ->
     return FixReport(
         spec_file=spec.file,
         invariants=entries,
-        patches=file_patches(together, loaded.sources, fixer.new_folder),
+        patches=file_patches(together, loaded.sources, folder),
         left_out=left_out,
         together_holds=all(result.status is Status.HOLDS for result in results),
         together_safe=all(
@@ -93,8 +78,103 @@ def fix(loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits) ->
     )
 
 
+@dataclass(frozen=True)
+class _Search:
+    """What the search of every violated invariant of one spec starts from; sent once to
+    each worker process."""
+
+    cluster: Cluster
+    loaded_spec: LoadedSpec
+    limits: SolverLimits
+    before: tuple[InvariantResult, ...]
+
+    def fixer(self) -> Fixer:
+        return Fixer(self.cluster, self.loaded_spec, self.limits, self.before)
+
+
+_fixer: list[Fixer] = []
+"""In a worker process: the fixer of its searches, whose caches they share."""
+
+
+def _fixes_in_worker(search: _Search, group: list[InvariantResult]) -> list[InvariantFix]:
+    """The fixes of a group of violated invariants (`_sharing`), in a worker process
+    (`in_workers`)."""
+    if not _fixer:
+        _fixer.append(search.fixer())
+    return [_fixer[0].fixes(result) for result in group]
+
+
+def _sharing(
+    cluster: Cluster, loaded_spec: LoadedSpec, violated: list[InvariantResult]
+) -> list[list[InvariantResult]]:
+    """The violated invariants in groups, each searched in one process: those with a first
+    candidate in common (violated through one rule, as the two dev-to-prod forbids of the
+    planted leak are) ask the same verdicts of the same repaired clusters and diff the same
+    fix, which a process of its own would do again."""
+    spec = loaded_spec.spec.invariants
+    groups: list[tuple[set[Made], list[InvariantResult]]] = []
+    for result in violated:
+        made: set[Made] = set()
+        if result.counterexample is not None:
+            invariant = next(i for i in spec if i.name == result.name)
+            decision = result.counterexample.decision
+            made = {edits_key(c) for c in candidates(cluster, invariant, decision, spec)}
+        meeting = [group for group in groups if group[0] & made]
+        groups = [group for group in groups if not group[0] & made]
+        joined = made.union(*(group[0] for group in meeting))
+        groups.append((joined, [r for group in meeting for r in group[1]] + [result]))
+    order = {result.name: position for position, result in enumerate(violated)}
+    ordered = [sorted(group, key=lambda result: order[result.name]) for _, group in groups]
+    return sorted(ordered, key=lambda group: order[group[0].name])
+
+
+def _new_folder(loaded_spec: LoadedSpec) -> Path | None:
+    """Where new policies go as files of their own: a folder the spec loads whole."""
+    folders = [Path(path) for path in loaded_spec.spec.manifests if Path(path).is_dir()]
+    return folders[0] if folders else None
+
+
+def _placed(entry: InvariantFix, sources: SourceMap, folder: Path | None) -> InvariantFix:
+    """The invariant's fixes with the rule each is written at and its patches, and its
+    failed candidates with where each edit is written."""
+    fixes = tuple(
+        fix.model_copy(
+            update={
+                "location": _written(fix.candidate.edits[0], sources, rule_of_policy=True),
+                "patches": file_patches(fix.candidate, sources, folder),
+            }
+        )
+        for fix in entry.fixes
+    )
+    failed = tuple(
+        failure.model_copy(
+            update={"locations": tuple(_written(e, sources) for e in failure.candidate.edits)}
+        )
+        for failure in entry.failed
+    )
+    return entry.model_copy(update={"fixes": fixes, "failed": failed})
+
+
+def _written(
+    edit: PolicyEdit, sources: SourceMap, rule_of_policy: bool = False
+) -> SourceSpan | None:
+    """Where the edited rule is written (its policy's line for a rule the edit adds, as
+    `of_rule` falls back); None for a new policy. A fix's own location is its first
+    edit's rule, the policy's first rule for an edit of the policy as a whole
+    (`rule_of_policy`); a failed candidate's, the policy."""
+    if edit.before is None:
+        return None
+    if edit.rule_index is None and not rule_of_policy:
+        return sources.of_object(edit.key)
+    ref = RuleRef(policy=edit.key, direction=edit.direction, index=edit.rule_index or 0)
+    return sources.of_rule(ref)
+
+
 def _union(
-    loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits, smallest: list[Candidate]
+    loaded: LoadedCluster,
+    loaded_spec: LoadedSpec,
+    limits: SolverLimits,
+    smallest: list[Candidate],
 ) -> tuple[Candidate, tuple[str, ...], tuple[InvariantResult, ...]] | None:
     """The smallest fixes together, the invariants whose fix is left out and still violated,
     and the spec's results with the union applied. When a fix is left out (it edits rules
@@ -116,343 +196,4 @@ def _union(
     return best
 
 
-class _Fixer:
-    def __init__(
-        self,
-        loaded: LoadedCluster,
-        loaded_spec: LoadedSpec,
-        limits: SolverLimits,
-        before: tuple[InvariantResult, ...],
-    ) -> None:
-        self.loaded = loaded
-        self.loaded_spec = loaded_spec
-        self.limits = limits
-        self.held = {result.name for result in before if result.status is Status.HOLDS}
-        cluster, settings, invariants = (
-            loaded.cluster,
-            loaded_spec.spec.settings,
-            loaded_spec.spec.invariants,
-        )
-        self.slicers = [Slicer(cluster, settings, invariant) for invariant in invariants]
-        """Per invariant of the spec: its slice, and whether a policy can decide its verdict."""
-        self.verdicts = Verdicts(cluster, settings, invariants, self.slicers, limits)
-        self.statuses: dict[tuple[Made, str], tuple[Status, str | None]] = {}
-        """`_status` of each invariant asked about, by the cluster a candidate makes."""
-        self.counts: dict[Made, tuple[int, int, int, bool]] = {}
-        """The diff's counts (flows, external flows, findings, complete) of each cluster a
-        ranked candidate makes: the candidates of two invariants violated through one rule
-        are often the same."""
-        self.bounds: dict[Made, int] = {}
-        """`flow_count_at_least` of each cluster a proved candidate makes."""
-        folders = [Path(path) for path in loaded_spec.spec.manifests if Path(path).is_dir()]
-        self.new_folder = folders[0] if folders else None
-        """Where new policies go as files of their own: a folder the spec loads whole."""
-
-    def fixes(self, result: InvariantResult) -> InvariantFix:
-        invariant = next(i for i in self.loaded_spec.spec.invariants if i.name == result.name)
-        entry = InvariantFix(invariant=result.name, location=result.location)
-        if result.counterexample is None:
-            return entry.model_copy(update={"reason": "no counterexample flow to repair"})
-        queue = [
-            (candidate, 1)
-            for candidate in candidates(
-                self.loaded.cluster,
-                invariant,
-                result.counterexample.decision,
-                self.loaded_spec.spec.invariants,
-            )
-        ]
-        if not queue:
-            reason = no_candidate_reason(result.counterexample.decision)
-            return entry.model_copy(update={"reason": reason})
-        proved: list[Candidate] = []
-        failed: list[FailedCandidate] = []
-        tried = 0
-        while queue and tried < MAX_TRIED:
-            candidate, depth = queue.pop(0)
-            tried += 1
-            queue += [
-                (further, depth + 1)
-                for further in self._try(candidate, invariant, depth, proved, failed)
-            ]
-        if not proved:
-            shown_failed = tuple(self._shown(failure) for failure in failed[:MAX_FAILED])
-            return entry.model_copy(update={"tried": tried, "failed": shown_failed})
-        shown = self._smallest(distinct(proved))
-        return entry.model_copy(update={"fixes": shown, "tried": tried})
-
-    def _shown(self, failure: FailedCandidate) -> FailedCandidate:
-        """The failure with where its edits are written and the flow that shows it. The
-        flow is proved afresh here, only for the failures shown (the search reads only
-        verdicts); the fresh proof is what is said: an `unknown` there makes the failure
-        one."""
-        locations = tuple(self._written(edit) for edit in failure.candidate.edits)
-        update: dict[str, object] = {"locations": locations}
-        if failure.flow is None and failure.reason is not FailReason.UNKNOWN:
-            head = applied(self.loaded, failure.candidate)
-            spec = self.loaded_spec.spec.invariants
-            result = self._proved(head, [i for i in spec if i.name == failure.invariant])
-            shown = result[failure.invariant]
-            if shown.status is Status.VIOLATED and shown.counterexample is not None:
-                update["flow"] = shown.counterexample.decision.flow
-            elif shown.status is not Status.VIOLATED:
-                update |= {"reason": FailReason.UNKNOWN, "detail": shown.reason}
-        return failure.model_copy(update=update)
-
-    def _written(self, edit: PolicyEdit) -> SourceSpan | None:
-        """Where the edited rule is written (its policy's line for a rule the edit adds,
-        as `of_rule` falls back); None for a new policy."""
-        if edit.before is None:
-            return None
-        if edit.rule_index is None:
-            return self.loaded.sources.of_object(edit.key)
-        ref = RuleRef(policy=edit.key, direction=edit.direction, index=edit.rule_index)
-        return self.loaded.sources.of_rule(ref)
-
-    def _smallest(self, proved: list[Candidate]) -> tuple[ProvedFix, ...]:
-        """The `MAX_SHOWN` smallest fixes, ranked by the diff's counts. The diff of every
-        candidate is most of `fix`'s time; the bit sets bound each candidate's count of
-        changed flows from below in a fraction of it. Candidates are diffed in order of
-        their bound until `MAX_SHOWN` completely counted fixes change fewer flows than the
-        next bound: that candidate and the ones after it rank below those (fewer flows
-        first, an incomplete count last), so they could not be shown."""
-        proved = without_supersets(proved)
-        bounds = [self._bound(candidate) for candidate in proved]
-        ranked: dict[int, ProvedFix] = {}
-        for index in sorted(range(len(proved)), key=lambda k: bounds[k]):
-            counted = sorted(fix.flows_changed for fix in ranked.values() if fix.counted_all)
-            if len(counted) >= MAX_SHOWN and counted[MAX_SHOWN - 1] < bounds[index]:
-                break
-            ranked[index] = self._ranked(proved[index])
-        smallest = sorted(
-            (ranked[index] for index in sorted(ranked)),
-            key=lambda fix: (
-                not fix.counted_all,
-                fix.flows_changed,
-                fix.external_flows,
-                fix.findings,
-                len(fix.candidate.edits),
-            ),
-        )
-        return tuple(smallest[:MAX_SHOWN])
-
-    def _bound(self, candidate: Candidate) -> int:
-        """`flow_count_at_least` of the cluster the candidate makes (once per cluster)."""
-        bound = self.bounds.get(key := edits_key(candidate))
-        if bound is None:
-            head = applied(self.loaded, candidate).cluster
-            settings = self.loaded_spec.spec.settings
-            bound = self.bounds[key] = flow_count_at_least(self.loaded.cluster, head, settings)
-        return bound
-
-    def _try(
-        self,
-        candidate: Candidate,
-        invariant: Invariant,
-        depth: int,
-        proved: list[Candidate],
-        failed: list[FailedCandidate],
-    ) -> list[Candidate]:
-        """Prove the spec with `candidate` applied: keep it when it repairs the invariant and
-        breaks nothing (in `proved`, else in `failed` with the invariant that failed); return
-        its extensions when the invariant is violated another way.
-
-        The invariant is proved first, then the others that held (most candidates leave it
-        violated, and at `MAX_DEPTH` there are no extensions, so only verdicts matter).
-        Verdicts come from encodings kept across candidates where they can (`Verdicts`);
-        the counterexample extensions start from is proved afresh, as `prove` finds it."""
-        head = applied(self.loaded, candidate)
-        again = self._again(candidate, invariant)
-        made = edits_key(candidate)
-        status, detail = self._status(head, made, [i for i in again if i.name == invariant.name])
-        if status is not Status.HOLDS and depth >= MAX_DEPTH:
-            failed.append(self._failure(candidate, invariant, invariant.name, status, detail))
-            return []
-        others = [i for i in again if i.name in self.held]
-        for name in dict.fromkeys(i.name for i in others):
-            named = [i for i in others if i.name == name]
-            if self._kept(candidate, named):
-                continue
-            other, why = self._status(head, made, named)
-            if other is not Status.HOLDS:
-                failed.append(self._failure(candidate, invariant, name, other, why))
-                return []
-        if status is Status.HOLDS:
-            proved.append(candidate)
-            return []
-        target = self._proved(head, self._part_of(head, invariant, again))[invariant.name]
-        if target.status is not Status.VIOLATED or target.counterexample is None:
-            failed.append(
-                self._failure(candidate, invariant, invariant.name, target.status, target.reason)
-            )
-            return []
-        flow = target.counterexample.decision.flow
-        failed.append(self._failure(candidate, invariant, invariant.name, target.status, flow=flow))
-        further = candidates(
-            head.cluster,
-            invariant,
-            target.counterexample.decision,
-            self.loaded_spec.spec.invariants,
-        )
-        return [composed(candidate, then) for then in further]
-
-    def _kept(self, candidate: Candidate, invariants: list[Invariant]) -> bool:
-        """Whether the invariant (held before) holds with the candidate for the shape of
-        the edits its verdict can depend on alone (`keeps_holding`): a rule narrowed or
-        removed keeps a `forbid`. Admin tiers are left to the proof."""
-        if self.loaded.cluster.admin_policies:
-            return False
-        spec = self.loaded_spec.spec.invariants
-        slicers = [self.slicers[spec.index(invariant)] for invariant in invariants]
-        edits = [
-            edit
-            for edit in candidate.edits
-            if any(
-                isinstance(policy, NetworkPolicy) and slicer.depends_on(policy)
-                for policy in (edit.before, edit.after)
-                for slicer in slicers
-            )
-        ]
-        return keeps_holding(invariants[0].kind, edits)
-
-    def _status(
-        self, head: LoadedCluster, made: Made, invariants: list[Invariant]
-    ) -> tuple[Status, str | None]:
-        """The status of the invariant (one, or a Service's backends under one name) with
-        the candidate applied: from a kept encoding (whose `violated` may be an `unknown` a
-        fresh proof would find; only `holds` is acted on), else proved afresh. Once per
-        cluster the candidate `made`: the invariants violated through one rule have the
-        same candidates, and each asks about the invariants that held. With it, prove's
-        reason when a proof gave one (an unknown's)."""
-        key = made, invariants[0].name
-        status = self.statuses.get(key)
-        if status is None:
-            status = self.statuses[key] = self._fresh_status(head, invariants)
-        return status
-
-    def _fresh_status(
-        self, head: LoadedCluster, invariants: list[Invariant]
-    ) -> tuple[Status, str | None]:
-        """The status, and prove's reason when a proof gave it."""
-        if len(invariants) == 1:
-            verdict = self.verdicts.holds(head.cluster, invariants[0])
-            if verdict is not None:
-                return Status.HOLDS if verdict else Status.VIOLATED, None
-        (result,) = self._proved(head, invariants).values()
-        return result.status, result.reason
-
-    def _failure(
-        self,
-        candidate: Candidate,
-        target: Invariant,
-        name: str,
-        status: Status,
-        detail: str | None = None,
-        flow: Flow | None = None,
-    ) -> FailedCandidate:
-        """The candidate for `target`, failed because invariant `name` ended `status`
-        (`detail`: prove's reason, kept for an unknown)."""
-        if status is not Status.VIOLATED:
-            reason = FailReason.UNKNOWN
-        elif name == target.name:
-            reason = FailReason.STILL_VIOLATED
-        else:
-            reason = FailReason.BREAKS_INVARIANT
-        kind = next(i.kind for i in self.loaded_spec.spec.invariants if i.name == name)
-        return FailedCandidate(
-            candidate=candidate,
-            reason=reason,
-            invariant=name,
-            kind=kind,
-            flow=flow,
-            detail=detail if reason is FailReason.UNKNOWN else None,
-        )
-
-    def _part_of(
-        self, head: LoadedCluster, target: Invariant, again: tuple[Invariant, ...]
-    ) -> list[Invariant]:
-        """The invariants of `again` that `prove` proves on one encoding with the target
-        (the same slice), whose results, the target's flow among them, are the same without
-        the rest of `again`. Those after the target are proved after it on that solver and
-        change its flow only through the encoding: the ones that add nothing to it are left
-        out."""
-        spec = self.loaded_spec.spec.invariants
-        if worth_slicing(head.cluster):
-            slices = [self.slicers[spec.index(i)].slice(head.cluster) for i in again]
-            wanted = {part for i, part in zip(again, slices, strict=True) if i.name == target.name}
-            members = [i for i, part in zip(again, slices, strict=True) if part in wanted]
-            if len(wanted) != 1:
-                return members
-            sliced = next(iter(wanted)).of(head.cluster)
-        else:
-            members, sliced = list(again), head.cluster
-        last = max(position for position, i in enumerate(members) if i.name == target.name)
-        cidrs = self.loaded_spec.spec.settings.pod_cidrs
-        prefix = members[: last + 1]
-        if encoding_key(build_universe([sliced], prefix, cidrs), prefix) == encoding_key(
-            build_universe([sliced], members, cidrs), members
-        ):
-            return prefix
-        return members
-
-    def _again(self, candidate: Candidate, target: Invariant) -> tuple[Invariant, ...]:
-        """The target and every invariant whose verdict the changed policies (before or
-        after the change) can decide, in spec order; the others' verdicts cannot change
-        (as slicing has it), so they are not proved again. A new admin policy can decide
-        any flow: then the whole spec."""
-        spec = self.loaded_spec.spec
-        if any(isinstance(edit.after, AdminPolicy) for edit in candidate.edits):
-            return spec.invariants
-        policies = [
-            policy
-            for edit in candidate.edits
-            for policy in (edit.before, edit.after)
-            if isinstance(policy, NetworkPolicy)
-        ]
-        names = {target.name} | {
-            invariant.name
-            for invariant, slicer in zip(spec.invariants, self.slicers, strict=True)
-            if any(slicer.depends_on(policy) for policy in policies)
-        }
-        return tuple(i for i in spec.invariants if i.name in names)
-
-    def _proved(
-        self, head: LoadedCluster, invariants: Sequence[Invariant]
-    ) -> dict[str, InvariantResult]:
-        """The invariants' results with the candidate applied, by name."""
-        if not invariants:
-            return {}
-        spec = self.loaded_spec.spec
-        part = self.loaded_spec.model_copy(
-            update={"spec": spec.model_copy(update={"invariants": tuple(invariants)})}
-        )
-        return {result.name: result for result in prove(head, part, self.limits).results}
-
-    def _ranked(self, candidate: Candidate) -> ProvedFix:
-        counts = self.counts.get(key := edits_key(candidate))
-        if counts is None:
-            head = applied(self.loaded, candidate)
-            report = changed_flows(self.loaded, head, self.loaded_spec.spec.settings, self.limits)
-            counts = self.counts[key] = (
-                flow_count(report, self.loaded.cluster),
-                external_flow_count(report),
-                len(report.findings),
-                report.complete,
-            )
-        first = candidate.edits[0]
-        location = None
-        if first.before is not None:
-            rule = RuleRef(policy=first.key, direction=first.direction, index=first.rule_index or 0)
-            location = self.loaded.sources.of_rule(rule)
-        return ProvedFix(
-            candidate=candidate,
-            flows_changed=counts[0],
-            external_flows=counts[1],
-            findings=counts[2],
-            counted_all=counts[3],
-            location=location,
-            patches=file_patches(candidate, self.loaded.sources, self.new_folder),
-        )
-
-
-__all__ = ["fix"]
+__all__ = ["MAX_DEPTH", "fix"]
