@@ -5,29 +5,9 @@ earlier Accept or Pass of its policy, a policy ordered before it) keeps DNS out 
 
 from pathlib import Path
 
-from netverify.encoding.solver import SolverLimits
-from netverify.engine.lint import lint
-from netverify.loading import load_manifests
-from netverify.model import ObjectRef, Settings
+from netverify.model import ObjectRef
 from netverify.model.lint import Finding
-
-CLUSTER = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: kube-system}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: coredns, namespace: kube-system, labels: {k8s-app: kube-dns}}
-"""
+from tests.lint.test_baseline_dns import KUBE_DNS_INGRESS, dns_findings
 
 CNP_INGRESS_DENY = """
 apiVersion: policy.networking.k8s.io/v1alpha2
@@ -79,18 +59,6 @@ spec:
       protocols: [{udp: {destinationPort: {number: 53}}}, {tcp: {destinationPort: {number: 53}}}]
 """
 
-KUBE_DNS_INGRESS = """
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: dns, namespace: kube-system}
-spec:
-  podSelector: {matchLabels: {k8s-app: kube-dns}}
-  policyTypes: [Ingress]
-  ingress:
-    - from: [{namespaceSelector: {}}]
-      ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
-"""
-
 CLIENTS_ACCEPT_DNS_EGRESS = """
 apiVersion: policy.networking.k8s.io/v1alpha2
 kind: ClusterNetworkPolicy
@@ -107,10 +75,7 @@ spec:
 
 
 def _dns_cuts(tmp_path: Path, *documents: str) -> list[Finding]:
-    path = tmp_path / "cluster.yaml"
-    path.write_text("---".join([CLUSTER, *documents]))
-    report = lint(load_manifests([str(path)]), Settings(), SolverLimits())
-    return [found for found in report.findings if found.check == "NVL017"]
+    return dns_findings(tmp_path, "NVL017", *documents)
 
 
 def test_a_v1alpha2_admin_ingress_deny_at_the_dns_pods_cuts_dns(tmp_path: Path) -> None:

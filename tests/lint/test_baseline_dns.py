@@ -8,6 +8,7 @@ from netverify.encoding.solver import SolverLimits
 from netverify.engine.lint import lint
 from netverify.loading import load_manifests
 from netverify.model import Settings
+from netverify.model.lint import Finding
 
 CLUSTER = """
 apiVersion: v1
@@ -87,11 +88,16 @@ spec:
 """
 
 
-def _dns_cuts(tmp_path: Path, *documents: str) -> list[str]:
+def dns_findings(tmp_path: Path, check: str, *documents: str) -> list[Finding]:
+    """The findings of `check` when CLUSTER with `documents` is linted (NVL017's tests too)."""
     path = tmp_path / "cluster.yaml"
     path.write_text("---".join([CLUSTER, *documents]))
     report = lint(load_manifests([str(path)]), Settings(), SolverLimits())
-    return [found.message for found in report.findings if found.check == "NVL020"]
+    return [found for found in report.findings if found.check == check]
+
+
+def _dns_cuts(tmp_path: Path, *documents: str) -> list[str]:
+    return [found.message for found in dns_findings(tmp_path, "NVL020", *documents)]
 
 
 def test_a_v1alpha2_baseline_egress_deny_cuts_dns(tmp_path: Path) -> None:
