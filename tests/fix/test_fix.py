@@ -18,6 +18,7 @@ import netverify.engine.fix.search as search_module
 from netverify.cli.app import app
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.fix import fix
+from netverify.engine.fix.apply import composed
 from netverify.engine.fix.candidates import candidates
 from netverify.engine.prove import prove
 from netverify.loading import load_manifests
@@ -693,3 +694,31 @@ def test_a_fix_of_two_policies_says_which_policy_each_repair_edits(tmp_path: Pat
     both = next(fix.candidate for fix in entry.fixes if len(fix.candidate.edits) == 2)
     removal = "removes the rule, whose only peer admits just app not in {other}"
     assert both.why == f"{removal} (b/monitor-access); and {removal} (b/probe-access)"
+
+
+def test_a_why_names_at_most_three_policies_of_each_repair(tmp_path: Path) -> None:
+    """A rule repaired in every policy with a rule like it edits dozens (90 on Large with the
+    planted leak): the why named them all in one line; the fix's own lines name each."""
+    report = _fix(_write(tmp_path, FROM_MONITOR_AND_PROBE, ONLY_OTHER_REACHES_SERVER_ALONE))
+    (entry,) = report.invariants
+    both = next(fix.candidate for fix in entry.fixes if len(fix.candidate.edits) == 2)
+    first, then = (
+        both.model_copy(
+            update={
+                "why": "repairs",
+                "edits": tuple(
+                    edit.model_copy(
+                        update={
+                            "before": None,
+                            "after": edit.after.model_copy(update={"name": f"{name}-{i}"}),
+                        }
+                    )
+                    for i in range(count)
+                ),
+            }
+        )
+        for edit, name, count in ((both.edits[0], "a", 5), (both.edits[1], "b", 3))
+    )
+    assert composed(first, then).why == (
+        "repairs (b/a-0, b/a-1, b/a-2 and 2 more); and repairs (b/b-0, b/b-1, b/b-2)"
+    )

@@ -54,11 +54,19 @@ def _joined(first: Candidate, then: Candidate) -> str:
     return f"{first.why} ({_edited(first)}); and {then.why} ({_edited(then)})"
 
 
+NAMED_EDITS = 3
+"""The most policies a why names: a rule repaired in every policy with a rule like it edits
+dozens, each of which the fix's own lines name."""
+
+
 def _edited(candidate: Candidate) -> str:
-    return ", ".join(
+    names = [
         short_name(edit.key) if edit.key.kind != "NetworkPolicy" else _scoped(edit.key)
         for edit in candidate.edits
-    )
+    ]
+    if len(names) > NAMED_EDITS:
+        return f"{', '.join(names[:NAMED_EDITS])} and {len(names) - NAMED_EDITS} more"
+    return ", ".join(names)
 
 
 def _scoped(ref: ObjectRef) -> str:
