@@ -23,7 +23,7 @@ from netverify.engine.diff.findings import Product
 from netverify.engine.diff.namedports import on_named_port
 from netverify.engine.diff.narrowing import Attribute, pruned
 from netverify.engine.diff.revisions import Revisions
-from netverify.engine.diff.search import DiffSearch
+from netverify.engine.diff.search import DiffSearch, Searched
 from netverify.engine.diff.symbolic import SymbolicDiff
 from netverify.engine.readable import readable_flow
 from netverify.loading import load_manifests
@@ -635,6 +635,30 @@ def test_added_flows_leave_part_of_the_limit_to_removed_ones(tmp_path: Path) -> 
     assert not limited.complete
     assert {f.change for f in limited.findings} == {Change.ADDED, Change.REMOVED}
     assert _engine_diff(base, head, max_findings=3).complete
+
+
+@pytest.mark.parametrize(("change", "groups"), [(Change.ADDED, 2), (Change.REMOVED, 3)])
+def test_one_kind_of_change_is_searched_once_with_the_whole_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Change, groups: int
+) -> None:
+    """HEAD only opens (two flow groups) or only closes (three) flows to new pods: at a
+    limit of all of them, that kind of change used to be searched with half of it, stopped
+    there, and searched again from scratch with all of it."""
+    base, head = _sides(tmp_path, NEW_PODS_CLUSTER, NEW_PODS_HEAD_RULES)
+    if change is Change.REMOVED:
+        base, head = head, base
+    searches: list[tuple[Change, int]] = []
+    changes = DiffSearch.changes
+
+    def counted(search: DiffSearch, kind: Change, budget: int) -> Searched:
+        searches.append((kind, budget))
+        return changes(search, kind, budget)
+
+    monkeypatch.setattr(DiffSearch, "changes", counted)
+    report = _engine_diff(base, head, pods=PodScope.ANY, max_findings=groups)
+    assert report.complete
+    assert [f.change for f in report.findings] == [change, change]
+    assert [budget for kind, budget in searches if kind is change] == [groups]
 
 
 NAMED_PORT_HEAD_RULES = """\

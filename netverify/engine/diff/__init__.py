@@ -44,19 +44,21 @@ ON_OPEN_ORDER = (
 
 
 def _both_changes(search: DiffSearch, max_findings: int) -> list[Searched]:
-    """Each kind of change, in `Change` order, sharing `max_findings` flow groups. Each is
-    first given half, so that added flows cannot use up the budget and leave removed ones
-    unsearched (a report that says "0 removed" when none were looked for); a kind stopped at
-    its half is searched again with what the other left."""
-    halves = (max_findings - max_findings // 2, max_findings // 2)
-    found = {
-        change: search.changes(change, half) for change, half in zip(Change, halves, strict=True)
-    }
-    for change in Change:
-        others = sum(len(found[other].products) for other in Change if other is not change)
-        if found[change].at_limit and others + len(found[change].products) < max_findings:
-            found[change] = search.changes(change, max_findings - others)
-    return [found[change] for change in Change]
+    """Each kind of change, in `Change` order, sharing `max_findings` flow groups.
+
+    Added flows are given half, so that they cannot use up the budget and leave removed ones
+    unsearched (a report that says "0 removed" when none were looked for), unless no flow
+    was removed (`none_changed`, a question far cheaper than a search): then they are given
+    all of it. Removed flows are given what added ones left, and added ones, stopped at
+    their half, are searched again with what removed ones left."""
+    added, removed = Change
+    if search.none_changed(removed):
+        return [search.changes(added, max_findings), Searched([])]
+    first = search.changes(added, max_findings - max_findings // 2)
+    second = search.changes(removed, max_findings - len(first.products))
+    if first.at_limit and len(first.products) + len(second.products) < max_findings:
+        first = search.changes(added, max_findings - len(second.products))
+    return [first, second]
 
 
 def diff(
