@@ -46,14 +46,12 @@ ON_OPEN_ORDER = (
 def _both_changes(search: DiffSearch, max_findings: int) -> list[Searched]:
     """Each kind of change, in `Change` order, sharing `max_findings` flow groups.
 
-    Added flows are given half, so that they cannot use up the budget and leave removed ones
-    unsearched (a report that says "0 removed" when none were looked for), unless no flow
-    was removed (`none_changed`, a question far cheaper than a search): then they are given
-    all of it. Removed flows are given what added ones left, and added ones, stopped at
-    their half, are searched again with what removed ones left."""
+    Added flows are searched first with half, so that they cannot use up the budget and
+    leave removed ones unsearched (a report that says "0 removed" when none were looked
+    for); removed flows are then given all that added ones left, in one search (a fix that
+    only narrows: all of it). Added flows stopped at their half are searched again, from
+    scratch, with what removed ones left."""
     added, removed = Change
-    if search.none_changed(removed):
-        return [search.changes(added, max_findings), Searched([])]
     first = search.changes(added, max_findings - max_findings // 2)
     second = search.changes(removed, max_findings - len(first.products))
     if first.at_limit and len(first.products) + len(second.products) < max_findings:

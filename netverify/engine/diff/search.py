@@ -89,26 +89,6 @@ class DiffSearch:
             node_local={} if revisions.tiered else always_node_local(encoding.classes),
         )
 
-    def none_changed(self, change: Change) -> bool:
-        """Whether no flow changed this way: the bit sets find no product of the change and
-        the solver none of the rest (unsat; a solver that gives up says nothing). Cheap
-        beside a search, which replays and groups every witness it finds."""
-        symbolic = self.symbolic
-        solver = symbolic.solver
-        now, before = symbolic.now_before(change)
-        if symbolic.units and "class_changes" not in self.__dict__:
-            # As in `changes`: Z3 takes in the formulas while the bit sets compare classes.
-            while_pushing(solver, lambda: self.class_changes)
-        else:
-            solver.push()
-        try:
-            if symbolic.units and next(self.class_changes.products(change), None) is not None:
-                return False
-            solver.add(now, z3.Not(before))
-            return bool(solver.check() == z3.unsat)
-        finally:
-            solver.pop()
-
     def changes(self, change: Change, budget: int) -> Searched:
         """At most `budget` products of one kind of change, the search complete or not, and
         why not."""
