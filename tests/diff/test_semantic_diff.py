@@ -23,7 +23,7 @@ from netverify.engine.diff.findings import Product
 from netverify.engine.diff.namedports import on_named_port
 from netverify.engine.diff.narrowing import Attribute, pruned
 from netverify.engine.diff.revisions import Revisions
-from netverify.engine.diff.search import DiffSearch
+from netverify.engine.diff.search import DiffSearch, Searched
 from netverify.engine.diff.symbolic import SymbolicDiff
 from netverify.engine.readable import readable_flow
 from netverify.loading import load_manifests
@@ -635,6 +635,27 @@ def test_added_flows_leave_part_of_the_limit_to_removed_ones(tmp_path: Path) -> 
     assert not limited.complete
     assert {f.change for f in limited.findings} == {Change.ADDED, Change.REMOVED}
     assert _engine_diff(base, head, max_findings=3).complete
+
+
+def test_removed_flows_are_searched_once_with_what_added_ones_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HEAD only closes flows to new pods (three flow groups): at a limit of three, removed
+    flows used to be searched with half of it, stopped there, and searched again from
+    scratch with the rest (as `fix` ranks a fix that only narrows)."""
+    head, base = _sides(tmp_path, NEW_PODS_CLUSTER, NEW_PODS_HEAD_RULES)
+    searches: list[tuple[Change, int]] = []
+    changes = DiffSearch.changes
+
+    def counted(search: DiffSearch, change: Change, budget: int) -> Searched:
+        searches.append((change, budget))
+        return changes(search, change, budget)
+
+    monkeypatch.setattr(DiffSearch, "changes", counted)
+    report = _engine_diff(base, head, pods=PodScope.ANY, max_findings=3)
+    assert report.complete
+    assert [f.change for f in report.findings] == [Change.REMOVED, Change.REMOVED]
+    assert searches == [(Change.ADDED, 2), (Change.REMOVED, 3)]
 
 
 NAMED_PORT_HEAD_RULES = """\

@@ -44,19 +44,19 @@ ON_OPEN_ORDER = (
 
 
 def _both_changes(search: DiffSearch, max_findings: int) -> list[Searched]:
-    """Each kind of change, in `Change` order, sharing `max_findings` flow groups. Each is
-    first given half, so that added flows cannot use up the budget and leave removed ones
-    unsearched (a report that says "0 removed" when none were looked for); a kind stopped at
-    its half is searched again with what the other left."""
-    halves = (max_findings - max_findings // 2, max_findings // 2)
-    found = {
-        change: search.changes(change, half) for change, half in zip(Change, halves, strict=True)
-    }
-    for change in Change:
-        others = sum(len(found[other].products) for other in Change if other is not change)
-        if found[change].at_limit and others + len(found[change].products) < max_findings:
-            found[change] = search.changes(change, max_findings - others)
-    return [found[change] for change in Change]
+    """Each kind of change, in `Change` order, sharing `max_findings` flow groups.
+
+    Added flows are searched first with half, so that they cannot use up the budget and
+    leave removed ones unsearched (a report that says "0 removed" when none were looked
+    for); removed flows are then given all that added ones left, in one search (a fix that
+    only narrows: all of it). Added flows stopped at their half are searched again, from
+    scratch, with what removed ones left."""
+    added, removed = Change
+    first = search.changes(added, max_findings - max_findings // 2)
+    second = search.changes(removed, max_findings - len(first.products))
+    if first.at_limit and len(first.products) + len(second.products) < max_findings:
+        first = search.changes(added, max_findings - len(second.products))
+    return [first, second]
 
 
 def diff(
