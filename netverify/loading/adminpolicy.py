@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from netverify.loading.adminports import read_admin_ports
 from netverify.loading.fields import ObjectFields
-from netverify.loading.networkpolicy import RULES_KEY
+from netverify.loading.networkpolicy import RULES_KEY, ignored_checks
 from netverify.loading.selectors import read_selector
 from netverify.loading.validation import (
     choice_error,
@@ -143,6 +143,7 @@ def read_admin_policy(
         subject=subject,
         ingress=rules[Direction.INGRESS],
         egress=rules[Direction.EGRESS],
+        ignored_checks=ignored_checks(data),
     )
 
 

@@ -86,6 +86,8 @@ class AdminPolicy(Frozen):
     subject: AdminSubject
     ingress: tuple[AdminRule, ...] = ()
     egress: tuple[AdminRule, ...] = ()
+    ignored_checks: frozenset[str] = frozenset()
+    """Lint check ids silenced on this policy by the `netverify.io/ignore` annotation."""
 
     def rules(self, direction: Direction) -> tuple[AdminRule, ...]:
         """The rules of one direction, in written order."""

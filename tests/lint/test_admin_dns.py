@@ -5,9 +5,12 @@ earlier Accept or Pass of its policy, a policy ordered before it) keeps DNS out 
 
 from pathlib import Path
 
-from netverify.model import ObjectRef
+from netverify.encoding.solver import SolverLimits
+from netverify.engine.lint import lint
+from netverify.loading import load_manifests
+from netverify.model import ObjectRef, Settings
 from netverify.model.lint import Finding
-from tests.lint.test_baseline_dns import KUBE_DNS_INGRESS, dns_findings
+from tests.lint.test_baseline_dns import CLUSTER, KUBE_DNS_INGRESS, dns_findings
 
 CNP_INGRESS_DENY = """
 apiVersion: policy.networking.k8s.io/v1alpha2
@@ -145,3 +148,20 @@ def test_a_deny_of_other_ports_or_other_pods_keeps_it_quiet(tmp_path: Path) -> N
         "subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: api}}}}",
     )
     assert not _dns_cuts(tmp_path, other_pods)
+
+
+def test_an_admin_policys_finding_is_suppressed_by_its_ignore_annotation(
+    tmp_path: Path,
+) -> None:
+    """`netverify.io/ignore` silences a check on an admin policy as on a NetworkPolicy: the
+    finding moves to `suppressed`; another check's id leaves it."""
+    annotated = CNP_INGRESS_DENY.replace(
+        "metadata: {name: lock-system}",
+        'metadata: {name: lock-system, annotations: {netverify.io/ignore: "NVL017"}}',
+    )
+    path = tmp_path / "cluster.yaml"
+    path.write_text("---".join([CLUSTER, annotated]))
+    report = lint(load_manifests([str(path)]), Settings(), SolverLimits())
+    assert [found.check for found in report.suppressed] == ["NVL017"]
+    assert not [found for found in report.findings if found.check == "NVL017"]
+    assert len(_dns_cuts(tmp_path, annotated.replace('"NVL017"', '"NVL020"'))) == 1

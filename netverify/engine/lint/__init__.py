@@ -23,6 +23,7 @@ from netverify.engine.lint.context import LintContext
 from netverify.engine.lint.registry import REGISTRY, Check, DuplicateCheck, register
 from netverify.model import LoadedCluster, Settings
 from netverify.model.lint import Finding, LintReport
+from netverify.model.refs import network_policy_ref
 
 __all__ = [
     "REGISTRY",
@@ -44,8 +45,10 @@ __all__ = [
 def lint(loaded: LoadedCluster, settings: Settings, limits: SolverLimits) -> LintReport:
     """Run every registered check; findings sorted by file, line, check id and message."""
     context = LintContext(loaded, settings, limits)
+    cluster = loaded.cluster
     ignored = {
-        (policy.namespace, policy.name): policy.ignored_checks for policy in loaded.cluster.policies
+        **{network_policy_ref(policy): policy.ignored_checks for policy in cluster.policies},
+        **{admin.ref: admin.ignored_checks for admin in cluster.admin_policies},
     }
     kept: list[Finding] = []
     suppressed: list[Finding] = []
@@ -53,11 +56,7 @@ def lint(loaded: LoadedCluster, settings: Settings, limits: SolverLimits) -> Lin
         check = REGISTRY[check_id]
         for found in check.find(context, check.info):
             target = found.object
-            silenced = (
-                target is not None
-                and target.kind == "NetworkPolicy"
-                and check_id in ignored.get((target.namespace or "", target.name), frozenset())
-            )
+            silenced = target is not None and check_id in ignored.get(target, frozenset())
             (suppressed if silenced else kept).append(found)
     return LintReport(
         checks=tuple(REGISTRY[check_id].info for check_id in sorted(REGISTRY)),
