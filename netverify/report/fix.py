@@ -63,15 +63,18 @@ def proof_line(entry: InvariantFix) -> str:
 
 
 def _flows(fix: ProvedFix) -> str:
+    """The flows a fix changes: between existing pods, then with external addresses; a
+    fix that changes only the latter does not say "0 flows between existing pods" (nor
+    "at least 0", where the count stopped at the limit)."""
     at_least = "" if fix.counted_all else "at least "
-    external = (
-        f", {at_least}{fix.external_flows} between existing pods and external addresses"
-        if fix.external_flows
-        else ""
-    )
+    findings = f"({counted(fix.findings, 'diff finding')})"
+    external = "between existing pods and external addresses"
+    if fix.external_flows and not fix.flows_changed:
+        return f"{at_least}{counted(fix.external_flows, 'flow')} {external} changed {findings}"
+    also = f", {at_least}{fix.external_flows} {external}" if fix.external_flows else ""
     return (
-        f"{at_least}{counted(fix.flows_changed, 'flow')} between existing pods changed{external} "
-        f"({counted(fix.findings, 'diff finding')})"
+        f"{at_least}{counted(fix.flows_changed, 'flow')} between existing pods changed{also} "
+        f"{findings}"
     )
 
 

@@ -32,6 +32,8 @@ from netverify.model.flow import Flow, PodEndpoint
 from netverify.model.labels import Operator
 from netverify.model.objects import NAMESPACE_NAME_LABEL
 from netverify.model.policy import Direction
+from netverify.report.fix import format_fix
+from netverify.report.formats import FixFormat
 
 REPO = Path(__file__).resolve().parents[2]
 LIMITS = SolverLimits(timeout_seconds=30, rlimit=10**8)
@@ -722,3 +724,34 @@ def test_a_why_names_at_most_three_policies_of_each_repair(tmp_path: Path) -> No
     assert composed(first, then).why == (
         "repairs (b/a-0, b/a-1, b/a-2 and 2 more); and repairs (b/b-0, b/b-1, b/b-2)"
     )
+
+
+@pytest.mark.parametrize(
+    ("flows", "external", "counted_all", "line"),
+    [
+        (0, 428, False, "at least 428 flows between existing pods and external addresses changed"),
+        (0, 1, True, "1 flow between existing pods and external addresses changed"),
+        (7, 12, True, "7 flows between existing pods changed, 12 between existing pods and"),
+        (0, 0, True, "0 flows between existing pods changed (3 diff findings)"),
+    ],
+)
+def test_a_fix_says_which_flows_it_changes(
+    tmp_path: Path, flows: int, external: int, counted_all: bool, line: str
+) -> None:
+    """Found on Large with the planted leak: a fix that only closes flows from external
+    addresses read 'at least 0 flows between existing pods changed, at least 488 between
+    existing pods and external addresses'."""
+    report = _fix(_write(tmp_path, FROM_MONITOR_AND_PROBE, ONLY_OTHER_REACHES_SERVER_ALONE))
+    (entry,) = report.invariants
+    shown = entry.fixes[0].model_copy(
+        update={
+            "flows_changed": flows,
+            "external_flows": external,
+            "counted_all": counted_all,
+            "findings": 3,
+        }
+    )
+    changed = report.model_copy(
+        update={"invariants": (entry.model_copy(update={"fixes": (shown,)}),)}
+    )
+    assert f"     {line}" in format_fix([changed], FixFormat.TEXT)
