@@ -9,6 +9,7 @@ import z3
 from netverify.encoding.groups import NewPodGroup, Pair, Wild
 from netverify.engine import SolverLimits
 from netverify.engine.diff import diff
+from netverify.engine.diff.findings import Product
 from netverify.engine.diff.narrowing import apart
 from netverify.engine.diff.revisions import Revisions
 from netverify.engine.diff.search import DiffSearch
@@ -119,18 +120,7 @@ def test_sources_of_a_group_of_new_pods_are_dropped_by_the_group_that_holds_them
     pod) drops prometheus, the group that holds the solver's odd flow (to a new pod that
     numbers `http`), and keeps batch; it used to look for the odd flow's own new pod among
     the groups, find none, and fall back to api alone."""
-    revisions, search = _search(tmp_path, SCRAPE_CLUSTER, SCRAPE_HEAD_RULES)
-    prod = revisions.merged.namespace("prod")
-    assert prod is not None
-    web = PodEndpoint(namespace=prod, pod=Pod(namespace="prod", name=None, labels={"app": "web"}))
-    api = next(pod for pod in revisions.merged.pods if pod.name == "api")
-    flow = Flow(source=revisions.endpoint(api), destination=web, protocol=Protocol.TCP, port=8080)
-    solver = search.symbolic.solver
-    now, before = search.symbolic.now_before(Change.ADDED)
-    solver.push()  # as `changes` does around `_product`
-    solver.add(now, z3.Not(before))
-    product = search._product(Change.ADDED, flow)
-    solver.pop()
+    product = _api_to_a_new_web_pod(tmp_path, SCRAPE_CLUSTER, SCRAPE_HEAD_RULES)
     names = {pod for _, group in product.sources for pod in group.pods}
     assert names == {"api", "batch"}
     (destination,) = product.destinations
@@ -163,18 +153,7 @@ def test_a_finding_from_an_existing_pod_takes_in_the_new_pods_like_it(tmp_path: 
     """HEAD opens 8080 of the web pods to the api pods of dev. The finding of the existing
     api pod's witness takes in the new pods of dev with its label (the same rule's), which
     were a finding of their own when found later; not batch."""
-    revisions, search = _search(tmp_path, API_TO_WEB_CLUSTER, API_TO_WEB_RULES)
-    prod = revisions.merged.namespace("prod")
-    assert prod is not None
-    web = PodEndpoint(namespace=prod, pod=Pod(namespace="prod", name=None, labels={"app": "web"}))
-    api = next(pod for pod in revisions.merged.pods if pod.name == "api")
-    flow = Flow(source=revisions.endpoint(api), destination=web, protocol=Protocol.TCP, port=8080)
-    solver = search.symbolic.solver
-    now, before = search.symbolic.now_before(Change.ADDED)
-    solver.push()  # as `changes` does around `_product`
-    solver.add(now, z3.Not(before))
-    product = search._product(Change.ADDED, flow)
-    solver.pop()
+    product = _api_to_a_new_web_pod(tmp_path, API_TO_WEB_CLUSTER, API_TO_WEB_RULES)
     kinds = [(group.kind, group.labels, group.pods) for _, group in product.sources]
     assert kinds == [("pods", {"app": "api"}, ("api",)), ("new-pod", {"app": "api"}, ())]
     (new_pods,) = [key for key, _ in product.sources if isinstance(key, NewPodGroup)]
@@ -192,6 +171,24 @@ def test_new_pods_a_rule_treats_alike_are_few_findings(tmp_path: Path) -> None:
     assert len(report.findings) <= 3
     assert all(f.ports == (PortRange(start=8080, end=8080),) for f in report.findings)
     assert {f.change for f in report.findings} == {Change.ADDED}
+
+
+def _api_to_a_new_web_pod(tmp_path: Path, cluster: str, head_rules: str) -> Product:
+    """The product `_product` makes of the added flow from dev's api pod to a new web pod of
+    prod on TCP/8080, on the solver as `changes` sets it up around `_product`."""
+    revisions, search = _search(tmp_path, cluster, head_rules)
+    prod = revisions.merged.namespace("prod")
+    assert prod is not None
+    web = PodEndpoint(namespace=prod, pod=Pod(namespace="prod", name=None, labels={"app": "web"}))
+    api = next(pod for pod in revisions.merged.pods if pod.name == "api")
+    flow = Flow(source=revisions.endpoint(api), destination=web, protocol=Protocol.TCP, port=8080)
+    solver = search.symbolic.solver
+    now, before = search.symbolic.now_before(Change.ADDED)
+    solver.push()
+    solver.add(now, z3.Not(before))
+    product = search._product(Change.ADDED, flow)
+    solver.pop()
+    return product
 
 
 def _search(tmp_path: Path, cluster: str, head_rules: str) -> tuple[Revisions, DiffSearch]:
