@@ -30,12 +30,13 @@ from netverify.model import (
 from netverify.model.diff import (
     DEFAULT_MAX_FINDINGS,
     Change,
+    DiffFinding,
     DiffReport,
     EndpointGroup,
 )
 from netverify.report.describe import GroupedFlows
 from netverify.semantics import evaluate
-from netverify.semantics.evaluator import is_self_traffic, placements
+from netverify.semantics.evaluator import is_node_local, is_self_traffic, placements
 from tests.semantics.helpers import policy
 from tests.strategies import (
     EXTERNAL_IPS,
@@ -66,6 +67,13 @@ def _covers(
         and matches(destination, (finding.destination, *finding.other_destinations))
         and _on_ports(finding, flow)
     )
+
+
+def covers_placed(finding: GroupedFlows, placed: Flow) -> bool:
+    """The finding covers the flow on its placement (one of `placements`): a finding's flows
+    are all node-local or none are, as a pair may change apart on each placement."""
+    witness = finding.head if isinstance(finding, DiffFinding) else finding.witness.decision
+    return witness.node_local == is_node_local(placed) and _covers(finding, placed)
 
 
 def _on_ports(finding: GroupedFlows, flow: Flow) -> bool:

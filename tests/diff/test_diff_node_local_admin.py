@@ -1,22 +1,18 @@
-"""A KNOWN BUG, found by tests/fix/test_fix_property.py on 2026-12-06 (it fails on main at
-the session's start, bf372ae, too): the diff misses node-local flows an admin Deny of `nodes`
-blocks. Pods of ns0 reach the hostNetwork pod `host` through their node on every port in
-BASE (node-local traffic: NetworkPolicy never governs it); HEAD adds an Admin tier Deny of
-egress to `nodes: {}`, which blocks it on every protocol and port. The diff says complete
-but lists node-local UDP and SCTP 1-65535 and TCP only on port 1 (the port the egress rule
-opened): TCP 2-65535 node-local is missing (2 x 65,534 flows short of the brute force:
-262,144 counted, 393,212 changed).
-
-Marked `xfail(strict=True)`: it turns red once the diff is fixed, so the marker goes then."""
+"""A pair of a hostNetwork pod and a pod that may share its node changes apart on each
+placement (found by tests/fix/test_fix_property.py): pods of ns0 reach the hostNetwork pod
+`host` through their node on every port in BASE (node-local traffic: NetworkPolicy never
+governs it), and across nodes on TCP/1 only (the egress rule); HEAD adds an Admin tier Deny
+of egress to `nodes: {}`, which blocks both. The diff used to block a witness's product on
+every placement: the across-nodes TCP/1 finding hid node-local TCP 2-65535, and the diff
+said complete 2 x 65,534 flows short of the brute force."""
 
 from pathlib import Path
-
-import pytest
 
 from netverify.engine import SolverLimits
 from netverify.engine.fix.rank import changed_flows, flow_count
 from netverify.loading import load_manifests
 from netverify.model import Settings
+from netverify.report.describe import finding_title
 from tests.fix.test_fix_property import changed_flows_by_brute_force
 
 PODS = """
@@ -68,7 +64,6 @@ spec:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: node-local TCP 2-65535 missing (see above)")
 def test_the_diff_counts_the_node_local_flows_an_admin_deny_of_nodes_blocks(
     tmp_path: Path,
 ) -> None:
@@ -79,3 +74,21 @@ def test_the_diff_counts_the_node_local_flows_an_admin_deny_of_nodes_blocks(
     assert report.complete
     expected = changed_flows_by_brute_force(base.cluster, head.cluster)
     assert flow_count(report, base.cluster) == expected
+
+
+def test_a_finding_is_of_one_placement_and_says_so(tmp_path: Path) -> None:
+    """The across-nodes TCP/1 finding and the node-local one of every protocol and port are
+    apart, the node-local one titled so (it would read as overlapping the other)."""
+    (tmp_path / "base.yaml").write_text(PODS + "---" + EGRESS_ISOLATED + ONE_PORT_OUT)
+    (tmp_path / "head.yaml").write_text(PODS + "---" + EGRESS_ISOLATED + "---" + DENY_NODES)
+    base, head = (load_manifests([str(tmp_path / f"{name}.yaml")]) for name in ("base", "head"))
+    report = changed_flows(base, head, Settings(), SolverLimits())
+    to_host = [
+        finding_title(finding)
+        for finding in report.findings
+        if finding.destination.pods == ("host",)
+    ]
+    assert sorted(to_host) == [
+        "ns0/{pod0, pod1} [2 pods] -> ns0/{host} and 1 more destination group, TCP/1",
+        "ns0/{pod0, pod1} [2 pods] -> ns0/{host} every protocol, every port on the same node",
+    ]

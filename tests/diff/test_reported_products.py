@@ -11,6 +11,7 @@ import z3
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.groups import ClassGroup, ExternalGroup, GroupTerms, NewPodGroup, Wild
 from netverify.engine.diff.reported import Reported, without_meeting
+from netverify.engine.diff.revisions import FlowKind
 from netverify.model import (
     Cluster,
     Direction,
@@ -45,6 +46,8 @@ _CLUSTER = Cluster(
         ),
     ),
 )
+
+ADDED_TCP = FlowKind(Change.ADDED, Protocol.TCP, same_node=False)
 
 
 def _groups(ports: int = 1, http: int = 0) -> list[NewPodGroup]:
@@ -98,15 +101,20 @@ def test_reported_products_apart_by_their_keys_are_left_out(wild: Wild | None) -
     terms = [z3.Bool("eighty"), z3.Bool("eighty-one")]
     for number, term in zip((80, 81), terms, strict=True):
         group = NewPodGroup(key.namespace, key.label_codes, (number,), key.segment)
-        reported.add(Change.ADDED, Protocol.TCP, [ClassGroup(0)], [group], term)
+        reported.add(ADDED_TCP, [ClassGroup(0)], [group], term)
     asked = NewPodGroup(key.namespace, key.label_codes, (wild,), key.segment)
-    meeting = reported.meeting(Change.ADDED, Protocol.TCP, [ClassGroup(0)], [asked])
+    meeting = reported.meeting(ADDED_TCP, [ClassGroup(0)], [asked])
     assert meeting == (terms if wild is Wild.ANY else [])
     port81 = NewPodGroup(key.namespace, key.label_codes, (81,), key.segment)
-    assert reported.meeting(Change.ADDED, Protocol.TCP, [ClassGroup(0)], [port81]) == terms[1:]
+    assert reported.meeting(ADDED_TCP, [ClassGroup(0)], [port81]) == terms[1:]
     elsewhere = [ClassGroup(1), ExternalGroup((True,))]
-    assert reported.meeting(Change.ADDED, Protocol.TCP, elsewhere, [asked]) == []
-    assert reported.meeting(Change.ADDED, Protocol.UDP, [ClassGroup(0)], [asked]) == []
+    assert reported.meeting(ADDED_TCP, elsewhere, [asked]) == []
+    assert (
+        reported.meeting(
+            FlowKind(Change.ADDED, Protocol.UDP, same_node=False), [ClassGroup(0)], [asked]
+        )
+        == []
+    )
 
 
 def test_a_confirmation_round_drops_every_group_meeting_the_reported_product() -> None:
@@ -116,8 +124,8 @@ def test_a_confirmation_round_drops_every_group_meeting_the_reported_product() -
     reported = Reported(set())
     key = _groups()[0]
     cells = [ExternalGroup((True, False)), ExternalGroup((True, True))]
-    reported.add(Change.ADDED, Protocol.TCP, cells, [key], z3.Bool("reported"))
-    met = reported.met(Change.ADDED, Protocol.TCP, cells[:1], [key])
+    reported.add(ADDED_TCP, cells, [key], z3.Bool("reported"))
+    met = reported.met(ADDED_TCP, cells[:1], [key])
     own, other = ClassGroup(0), ClassGroup(1)
     assert len(met) == 1
     sources = [own, *cells, other, ExternalGroup((False, True))]

@@ -65,6 +65,7 @@ from tests.diff.test_diff_differential import (
     _endpoints,
     _in_groups_or_new,
     bound_host_pair,
+    covers_placed,
     not_probed,
 )
 from tests.engine.helpers import prove_invariants
@@ -111,7 +112,8 @@ def _part(data: st.DataObject, cluster: Cluster, invariant: Invariant) -> Slice 
 @given(data=st.data())
 def test_findings_cover_exactly_the_violating_flows(data: st.DataObject) -> None:
     """On clusters with admin policies and hostNetwork pods: each violating flow between
-    existing pods is covered by exactly one finding; each one with an external address
+    existing pods, on each placement its ends can have, is covered by exactly one finding
+    of that placement; each one with an external address
     (named only as "external addresses") by at least one; no flow between pods that violates
     in no placement is covered. A violating flow no policy can block (a forbid's node-local
     or ungoverned flow) is not listed and makes the listing incomplete, and so does a flow
@@ -137,26 +139,26 @@ def test_findings_cover_exactly_the_violating_flows(data: st.DataObject) -> None
             flow = Flow(source=source, destination=destination, protocol=protocol, port=port)
             if not flow_matches(invariant, cluster, flow):
                 continue
-            covering = [finding for finding in found.findings if _covers(finding, flow)]
-            verdicts = [possible_verdicts(cluster, placed) for placed in placements(flow)]
-            if any(len(verdict) > 1 for verdict in verdicts):
-                assert not found.complete, f"order-dependent flow, listing complete: {flow}"
-                continue
-            decisions = [decision for verdict in verdicts for decision in verdict.values()]
-            violating = [d for d in decisions if d.allowed == forbid]
-            listed = [d for d in violating if not (forbid and _unblockable(d))]
-            if len(listed) < len(violating):
-                assert not found.complete, f"unlisted violation, listing complete: {flow}"
-                assert found.incomplete_reason is not None
-                assert "are not listed" in found.incomplete_reason
-            if not violating:
-                assert external or not covering, flow
-            elif not listed:
-                assert len(covering) <= 1, flow
-            elif external:
-                assert covering, f"violating flow not covered: {flow}"
-            else:
-                assert len(covering) == 1, f"violating flow covered {len(covering)} times: {flow}"
+            for placed in placements(flow):
+                verdict = possible_verdicts(cluster, placed)
+                if len(verdict) > 1:
+                    assert not found.complete, f"order-dependent flow, listing complete: {placed}"
+                    continue
+                (decision,) = verdict.values()
+                covering = [f for f in found.findings if covers_placed(f, placed)]
+                violating = decision.allowed == forbid
+                if violating and forbid and _unblockable(decision):
+                    assert not found.complete, f"unlisted violation, listing complete: {placed}"
+                    assert "are not listed" in (found.incomplete_reason or "")
+                    assert not covering, placed
+                elif not violating:
+                    assert external or not covering, placed
+                elif external:
+                    assert covering, f"violating flow not covered: {placed}"
+                else:
+                    assert len(covering) == 1, (
+                        f"violating flow covered {len(covering)} times: {placed}"
+                    )
 
 
 def _unblockable(decision: FlowDecision) -> bool:

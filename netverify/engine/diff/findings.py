@@ -250,20 +250,27 @@ def _union(first: Described, second: Described) -> Described:
 def _alike(witness: ChangedFlow) -> str:
     """What products must share to be one finding: the change, its ports (or the name of
     the destination's port it follows, whatever the protocol, and where), the names of the
-    destination's ports it leaves out, its cause, and
+    destination's ports it leaves out, its cause, whether it is node-local, and
     what decided the witness on each side in each revision (a side whose rules admit every
     endpoint at the other end only as such)."""
     return (
         f"{witness.change}{witness.named_port[0] if witness.named_port else witness.ports}"
         f"{witness.named_within}{[name for name, _ in witness.excepted]}"
-        f"{witness.cause}{_reasons(witness.head)}{_reasons(witness.base)}"
+        f"{witness.cause}{witness.head.node_local}"
+        f"{_reasons(witness.head)}{_reasons(witness.base)}"
     )
 
 
 def _reasons(decision: FlowDecision) -> str:
     """What decided the flow on each side, whatever its protocol and port; a side that
     admits every peer says only that: sources each let out by their own "allow all egress"
-    rule are let into a destination by one cause, its rule."""
+    rule are let into a destination by one cause, its rule. Node-local traffic is decided
+    by the admin tiers alone (NetworkPolicy lets it through whatever its rules say)."""
+    if decision.node_local:
+        return "".join(
+            f"{side.allows_node_local}{side.admin_rule}"
+            for side in (decision.egress, decision.ingress)
+        )
     return "".join(
         f"{side.allowed} every peer {side.passed_by}"
         if _admits_every_peer(side)

@@ -245,7 +245,7 @@ class Grouping:
         (one finding per number). None where the odd flow was not reported."""
         keys = self.symbolic.groups
         odd_pair = Pair(keys.key_of(odd.source), keys.key_of(odd.destination))
-        wide = self.reported.wide_pair_covering(witness.change, witness.protocol, odd_pair)
+        wide = self.reported.wide_pair_covering(witness.kind, odd_pair)
         if wide is None:
             return None
         other = "destination" if end == "source" else "source"
@@ -372,10 +372,10 @@ class Grouping:
         odd = self.symbolic.odd_flow(witness, sources, destinations)
         if odd is not None:
             return odd
-        reported = self.reported.meeting(witness.change, witness.protocol, sources, destinations)
+        reported = self.reported.meeting(witness.kind, sources, destinations)
         if not reported:
             return None
-        return self.symbolic.shared_flow(witness.protocol, sources, destinations, z3.Or(reported))
+        return self.symbolic.shared_flow(witness, sources, destinations, z3.Or(reported))
 
     def _alike(self, witness: ChangedFlow, pair: Pair, at_source: bool) -> list[GroupKey]:
         """Groups that, put at one end of the witness (`at_source`: its source) with the
@@ -404,7 +404,7 @@ class Grouping:
             else existing
         )
         could_allow = self.revisions.rule_test(witness, at_source)
-        covered = self.reported.covering(witness.change, witness.protocol)
+        covered = self.reported.covering(witness.kind)
         alike: list[GroupKey] = []
         for key, endpoint in candidates:
             trial = Pair(key, kept_key) if at_source else Pair(kept_key, key)
@@ -447,9 +447,7 @@ class Grouping:
                 break
             if Pair(odd_source, odd_destination) == own:
                 break
-            met = self.reported.met(
-                witness.change, witness.protocol, [odd_source], [odd_destination]
-            )
+            met = self.reported.met(witness.kind, [odd_source], [odd_destination])
             if odd_destination != own.destination:
                 destinations = without_meeting(
                     destinations, own.destination, odd_destination, met, False
@@ -462,7 +460,7 @@ class Grouping:
         self, witness: ChangedFlow, sources: list[GroupKey], destinations: list[GroupKey]
     ) -> tuple[list[GroupKey], list[GroupKey]]:
         """Drop groups until no pair of the product was reported by an earlier finding."""
-        covered = self.reported.covering(witness.change, witness.protocol)
+        covered = self.reported.covering(witness.kind)
         for source in list(sources):
             for destination in list(destinations):
                 if not covered(Pair(source, destination)):

@@ -16,7 +16,7 @@ from netverify.encoding.groups import (
     Pair,
     group_covers,
 )
-from netverify.model import Protocol
+from netverify.engine.diff.revisions import FlowKind
 from netverify.model.diff import Change
 
 
@@ -26,27 +26,26 @@ class Reported:
 
     def __init__(self, units: set[int]) -> None:
         self.units = units
-        self.pairs: dict[tuple[Change, Protocol], set[Pair]] = {}
-        """Every (source group, destination group) a finding covers, per change and
-        protocol."""
-        self.new_pods: dict[tuple[Change, Protocol], dict[GroupKey | None, list[Pair]]] = {}
+        self.pairs: dict[FlowKind, set[Pair]] = {}
+        """Every (source group, destination group) a finding covers, per kind of flow."""
+        self.new_pods: dict[FlowKind, dict[GroupKey | None, list[Pair]]] = {}
         """The pairs of `pairs` with a group of new pods (a widened one covers other pairs
         than itself), filed by `_filing`."""
-        self.products: dict[tuple[Change, Protocol], list[ReportedProduct]] = {}
-        """The products with a group of new pods, per change and protocol: where a widened
+        self.products: dict[FlowKind, list[ReportedProduct]] = {}
+        """The products with a group of new pods, per kind of flow: where a widened
         group may overlap an earlier one, which only the solver can tell exactly."""
 
     def add(
         self,
-        change: Change,
-        protocol: Protocol,
+        kind: FlowKind,
         sources: list[GroupKey],
         destinations: list[GroupKey],
         term: z3.BoolRef,
     ) -> None:
-        """A finding's product, and `term`, the symbolic flow is in it."""
-        pairs = self.pairs.setdefault((change, protocol), set())
-        filed = self.new_pods.setdefault((change, protocol), {})
+        """A finding's product, of the kind, and `term`, the symbolic flow is in
+        it."""
+        pairs = self.pairs.setdefault(kind, set())
+        filed = self.new_pods.setdefault(kind, {})
         for source in sources:
             for destination in destinations:
                 pair = Pair(source, destination)
@@ -55,30 +54,22 @@ class Reported:
                     filed.setdefault(_filing(pair), []).append(pair)
         if any(isinstance(key, NewPodGroup) for key in (*sources, *destinations)):
             reported = ReportedProduct(_Ends(sources), _Ends(destinations), term)
-            self.products.setdefault((change, protocol), []).append(reported)
+            self.products.setdefault(kind, []).append(reported)
 
     def meeting(
-        self,
-        change: Change,
-        protocol: Protocol,
-        sources: list[GroupKey],
-        destinations: list[GroupKey],
+        self, kind: FlowKind, sources: list[GroupKey], destinations: list[GroupKey]
     ) -> list[z3.BoolRef]:
         """The terms of the `products` that may share a flow with the product of `sources`
         and `destinations` (those their keys alone set apart left out: a solver check
         spared, and a shorter disjunction for the others)."""
-        return [product.term for product in self.met(change, protocol, sources, destinations)]
+        return [product.term for product in self.met(kind, sources, destinations)]
 
     def met(
-        self,
-        change: Change,
-        protocol: Protocol,
-        sources: list[GroupKey],
-        destinations: list[GroupKey],
+        self, kind: FlowKind, sources: list[GroupKey], destinations: list[GroupKey]
     ) -> list["ReportedProduct"]:
-        """The `products` that may share a flow with the product of `sources` and
-        `destinations`, by their keys."""
-        reported = self.products.get((change, protocol), [])
+        """The `products` of the kind that may share a flow with the product of
+        `sources` and `destinations`, by their keys."""
+        reported = self.products.get(kind, [])
         if not reported:
             return []
         ends = _Ends(sources), _Ends(destinations)
@@ -89,18 +80,18 @@ class Reported:
         ]
 
     def forget(self, change: Change) -> None:
-        """Drop the findings of one kind of change: its search starts over."""
+        """Drop the findings of one change (added or removed): its search starts over."""
         self.pairs = {key: v for key, v in self.pairs.items() if key[0] is not change}
         self.new_pods = {key: v for key, v in self.new_pods.items() if key[0] is not change}
         self.products = {key: v for key, v in self.products.items() if key[0] is not change}
 
-    def covering(self, change: Change, protocol: Protocol) -> Callable[[Pair], bool]:
-        """Whether a finding of the change on the protocol covers a pair already: a solver
+    def covering(self, kind: FlowKind) -> Callable[[Pair], bool]:
+        """Whether a finding of the kind covers a pair already: a solver
         finding's, or the bit sets' (which cover every changed flow between `units`
         classes). What it looks in is found once: `_alike` asks of every candidate group."""
         units = self.units
-        pairs = self.pairs.setdefault((change, protocol), set())
-        filed = self.new_pods.setdefault((change, protocol), {})
+        pairs = self.pairs.setdefault(kind, set())
+        filed = self.new_pods.setdefault(kind, {})
 
         def covered(pair: Pair) -> bool:
             source, destination = pair.source, pair.destination
@@ -115,10 +106,10 @@ class Reported:
 
         return covered
 
-    def wide_pair_covering(self, change: Change, protocol: Protocol, pair: Pair) -> Pair | None:
-        """The reported pair with a group of new pods that covers the pair; None when none
-        does."""
-        return _wide_pair_covering(self.new_pods.get((change, protocol), {}), pair)
+    def wide_pair_covering(self, kind: FlowKind, pair: Pair) -> Pair | None:
+        """The reported pair of the kind with a group of new pods that covers the
+        pair; None when none does."""
+        return _wide_pair_covering(self.new_pods.get(kind, {}), pair)
 
 
 def _wide_pair_covering(filed: dict[GroupKey | None, list[Pair]], pair: Pair) -> Pair | None:

@@ -8,6 +8,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from netverify.encoding.classes import pod_identity
 from netverify.engine.diff.classes import port_ranges
@@ -38,6 +39,17 @@ from netverify.semantics.evaluator import placements, possible_verdicts
 from netverify.semantics.matching import policy_selects, rule_peers_match
 
 
+class FlowKind(NamedTuple):
+    """What a product's flows share but their ends and ports: a product covers flows of
+    one kind (`SymbolicDiff.product`), and a pair of groups is reported once per kind."""
+
+    change: Change
+    protocol: Protocol
+    same_node: bool
+    """Node-local (`Flow.same_node`): a pair's node-local flows may change on other ports
+    than its flows across nodes."""
+
+
 @dataclass(frozen=True)
 class ChangedFlow:
     """A witness of one change, with both revisions' decisions and every port on which it
@@ -66,6 +78,10 @@ class ChangedFlow:
     @property
     def protocol(self) -> Protocol:
         return self.flow.protocol
+
+    @property
+    def kind(self) -> FlowKind:
+        return FlowKind(self.change, self.flow.protocol, self.flow.same_node)
 
     @property
     def allowing(self) -> FlowDecision:

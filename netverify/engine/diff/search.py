@@ -159,9 +159,11 @@ class DiffSearch:
         if is_new_pod(flow.destination):
             witness = on_excepted_ports(self.revisions, on_named_port(self.revisions, witness))
         sources, destinations = self.grouping.groups(witness)
-        blocked = self.symbolic.product(flow.protocol, sources, destinations)
+        blocked = self.symbolic.product(
+            witness.protocol, witness.flow.same_node, sources, destinations
+        )
         self.symbolic.solver.add(z3.Not(blocked))
-        self.grouping.reported.add(change, flow.protocol, sources, destinations, blocked)
+        self.grouping.reported.add(witness.kind, sources, destinations, blocked)
         return product_of(self.symbolic.groups, witness, sources, destinations)
 
     def _class_product(self, change: Change, product: ClassProduct) -> Product:

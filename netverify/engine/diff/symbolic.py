@@ -172,6 +172,10 @@ class SymbolicDiff:
         pod's traffic to itself, which is allowed whatever the policies say."""
         self.node_local_unchanged = self.encoding.node_local_possible and not revisions.tiered
         """Node-local traffic is allowed in both revisions: no admin policy can block it."""
+        self.placed = self.encoding.node_local_possible and revisions.tiered
+        """A product's flows are on one placement (`product`): a pair's node-local flows may
+        change on other ports than its flows across nodes (an admin Deny of `nodes` blocks
+        every port on the node, and a NetworkPolicy rule's port across it)."""
         self.space: list[z3.BoolRef] = [
             *flows[:2],
             *([z3.Not(flow.same_node)] if self.node_local_unchanged else []),
@@ -340,13 +344,19 @@ class SymbolicDiff:
         return solver
 
     def product(
-        self, protocol: Protocol, sources: list[GroupKey], destinations: list[GroupKey]
+        self,
+        protocol: Protocol,
+        same_node: bool,
+        sources: list[GroupKey],
+        destinations: list[GroupKey],
     ) -> z3.BoolRef:
         """The symbolic flow is on the protocol from one of the sources to one of the
-        destinations."""
+        destinations, on the placement `same_node` says where node-local traffic may change
+        (`placed`; else on any, as node-local traffic never changes)."""
         symbolic = self.encoding.flow
         return z3.And(
             symbolic.protocol == protocol_code(protocol),
+            *([symbolic.same_node == same_node] if self.placed else []),
             self.groups.any_term(sources, symbolic.source),
             self.groups.any_term(destinations, symbolic.destination),
         )
@@ -354,10 +364,10 @@ class SymbolicDiff:
     def odd_flow(
         self, witness: ChangedFlow, sources: list[GroupKey], destinations: list[GroupKey]
     ) -> Flow | Undecided | None:
-        """A flow of the product, on the witness's protocol, that does not change on exactly
-        its ports: one that changes outside them (asked of the search, which knows where
-        changes can be) or one that does not change on them (asked of the `checker`, which
-        sees unchanged flows); None when there is none."""
+        """A flow of the product, on the witness's protocol and placement, that does not
+        change on exactly its ports: one that changes outside them (asked of the search,
+        which knows where changes can be) or one that does not change on them (asked of the
+        `checker`, which sees unchanged flows); None when there is none."""
         now, before = self.now_before(witness.change)
         port = self.encoding.flow.port
         in_ports = z3.Or([z3.And(port >= r.start, port <= r.end) for r in witness.ports])
@@ -379,7 +389,7 @@ class SymbolicDiff:
                     for r in witness.named_within
                 ]
                 in_ports = z3.And(in_ports, z3.Or(within))
-        group = self.product(witness.protocol, sources, destinations)
+        group = self.product(witness.protocol, witness.flow.same_node, sources, destinations)
         odd = self._decoded(self.solver, group, z3.Not(in_ports))
         if odd is None:
             odd = self._decoded(self.checker, group, in_ports, z3.Not(z3.And(now, z3.Not(before))))
@@ -387,14 +397,15 @@ class SymbolicDiff:
 
     def shared_flow(
         self,
-        protocol: Protocol,
+        witness: ChangedFlow,
         sources: list[GroupKey],
         destinations: list[GroupKey],
         reported: z3.BoolRef,
     ) -> Flow | Undecided | None:
-        """A flow of the product that is also one of `reported` (asked of the `checker`);
-        None when there is none."""
-        return self._decoded(self.checker, self.product(protocol, sources, destinations), reported)
+        """A flow of the product, on the witness's protocol and placement, that is also one
+        of `reported` (asked of the `checker`); None when there is none."""
+        group = self.product(witness.protocol, witness.flow.same_node, sources, destinations)
+        return self._decoded(self.checker, group, reported)
 
     def _decoded(self, solver: z3.Solver, *terms: z3.BoolRef) -> Flow | Undecided | None:
         """A flow satisfying the terms (asserted on top of the solver's); None when there

@@ -39,10 +39,38 @@ def flow_count(report: DiffReport, cluster: Cluster) -> int:
     """The changed flows between existing pods: per finding, protocols x port-range widths
     x (source pod, destination pod) pairs of its groups, a bare Pod's traffic to itself
     aside (always allowed, so never changed, though a group may be both source and
-    destination)."""
+    destination).
+
+    A flow is counted once whatever its placement: a pair of a hostNetwork pod and a pod
+    that may share its node can change both across nodes and on the node, in two findings
+    (a finding's flows are of one placement, and findings of one placement are disjoint),
+    so what a node-local finding shares with one across nodes is taken off once."""
     bare = {(pod.namespace, pod.name) for pod in cluster.pods if pod.kind == "Pod"}
     bare -= {(pod.namespace, pod.name) for pod in cluster.pods if pod.kind != "Pod"}
-    return sum(_pod_pairs(finding, bare) * _ports(finding) for finding in report.findings)
+    total = sum(_pod_pairs(finding, bare) * _ports(finding) for finding in report.findings)
+    node_local = [finding for finding in report.findings if finding.head.node_local]
+    across = [finding for finding in report.findings if not finding.head.node_local]
+    return total - sum(
+        _shared_flows(first, second, bare) for first in node_local for second in across
+    )
+
+
+def _shared_flows(
+    first: DiffFinding, second: DiffFinding, bare: set[tuple[str, str | None]]
+) -> int:
+    """The flows between existing pods two findings both cover."""
+    protocols = len(set(first.protocols) & set(second.protocols))
+    ports = sum(
+        max(0, min(mine.end, theirs.end) - max(mine.start, theirs.start) + 1)
+        for mine in first.ports
+        for theirs in second.ports
+    )
+    if not protocols or not ports:
+        return 0
+    sources = _pods(_sources(first)) & _pods(_sources(second))
+    destinations = _pods(_destinations(first)) & _pods(_destinations(second))
+    pairs = len(sources) * len(destinations) - len(sources & destinations & bare)
+    return protocols * ports * pairs
 
 
 def external_flow_count(report: DiffReport) -> int:
