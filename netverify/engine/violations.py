@@ -172,6 +172,7 @@ def _violation_finding(finding: DiffFinding, invariant: Invariant) -> ViolationF
         named_port=finding.named_port,
         except_named_ports=finding.except_named_ports,
         other_open_rules=finding.other_open_rules,
+        also_node_local=finding.also_node_local,
         witness=Witness(
             decision=finding.head,
             source_is_new_pod=is_new_pod(flow.source),

@@ -105,6 +105,12 @@ class DiffFinding(Frozen):
     where each admits every endpoint at the other end (an egress rule without `to`, an
     ingress rule without `from`): each source's own "allow all egress" is no cause of a
     finding of its own. Read in the revision that allows the flows."""
+    also_node_local: bool = False
+    """Its flows changed alike on the same node too (the witness is across nodes): one
+    finding for both placements of a hostNetwork pod and a pod that may share its node.
+    A finding whose witness is node-local (`head.node_local`) holds node-local flows only,
+    and one without either, flows across nodes only (where a pair may change apart on each
+    placement, its node-local flows are in another finding)."""
 
     @property
     def protocols(self) -> tuple[Protocol, ...]:

@@ -78,6 +78,8 @@ class ViolationFinding(Frozen):
     other_open_rules: tuple[RuleRef, ...] = ()
     """Rules that admit further groups' flows in place of the witness's, each admitting
     every endpoint at the other end (as `DiffFinding`'s)."""
+    also_node_local: bool = False
+    """Its flows violate alike on the same node too (as `DiffFinding`'s)."""
 
     @property
     def protocols(self) -> tuple[Protocol, ...]:

@@ -268,15 +268,20 @@ def findings_summary(found: ViolationFindings) -> str:
 def finding_title(finding: GroupedFlows) -> str:
     """`source -> destination PORTS`; with further destination groups, a comma before the
     ports (`... and 2 more destination groups, every protocol, every port`); `on the same
-    node` for node-local flows (a finding's flows are all node-local or none are: the same
-    pair may change otherwise across nodes, in another finding)."""
+    node` for a finding of node-local flows only (the same pair may change otherwise
+    across nodes, in another finding)."""
     more = _more(finding.other_destinations, "destination")
-    witness = finding.head if isinstance(finding, DiffFinding) else finding.witness.decision
     return (
         f"{describe_group(finding.source)}{_more(finding.other_sources, 'source')} -> "
         f"{describe_group(finding.destination)}{more}{',' if more else ''} "
-        f"{_finding_ports(finding)}{' on the same node' if witness.node_local else ''}"
+        f"{_finding_ports(finding)}{' on the same node' if only_node_local(finding) else ''}"
     )
+
+
+def only_node_local(finding: GroupedFlows) -> bool:
+    """The finding's flows are node-local only (see `DiffFinding.also_node_local`)."""
+    witness = finding.head if isinstance(finding, DiffFinding) else finding.witness.decision
+    return witness.node_local
 
 
 def _finding_ports(finding: GroupedFlows) -> str:

@@ -39,7 +39,7 @@ from netverify.model import (
 from netverify.model.diff import Change, DiffCause, DiffFinding, DiffReport, EndpointGroup
 from netverify.model.lint import Finding, FindingSeverity, LintReport
 from netverify.model.matrix import ConnectivityMatrix, MatrixRow
-from netverify.report.describe import GroupedFlows, admitting_peers
+from netverify.report.describe import GroupedFlows, admitting_peers, only_node_local
 
 JsonObject = dict[str, object]
 """A JSON object as the formats build it: keys in the order they are written."""
@@ -200,7 +200,17 @@ def _groups(finding: GroupedFlows) -> JsonObject:
             if finding.except_named_ports
             else {}
         ),
+        **_node_local(finding),
     }
+
+
+def _node_local(finding: GroupedFlows) -> JsonObject:
+    """`"node_local": "only"` for a finding of node-local flows only, `"also"` for one of
+    flows that changed alike across nodes and on the same node; nothing for flows across
+    nodes only, or that are never node-local."""
+    if only_node_local(finding):
+        return {"node_local": "only"}
+    return {"node_local": "also"} if finding.also_node_local else {}
 
 
 def prove_json(reports: Sequence[Report]) -> JsonObject:

@@ -30,11 +30,10 @@ from netverify.model import (
 from netverify.model.diff import (
     DEFAULT_MAX_FINDINGS,
     Change,
-    DiffFinding,
     DiffReport,
     EndpointGroup,
 )
-from netverify.report.describe import GroupedFlows
+from netverify.report.describe import GroupedFlows, only_node_local
 from netverify.semantics import evaluate
 from netverify.semantics.evaluator import is_node_local, is_self_traffic, placements
 from tests.semantics.helpers import policy
@@ -70,10 +69,12 @@ def _covers(
 
 
 def covers_placed(finding: GroupedFlows, placed: Flow) -> bool:
-    """The finding covers the flow on its placement (one of `placements`): a finding's flows
-    are all node-local or none are, as a pair may change apart on each placement."""
-    witness = finding.head if isinstance(finding, DiffFinding) else finding.witness.decision
-    return witness.node_local == is_node_local(placed) and _covers(finding, placed)
+    """The finding covers the flow on its placement (one of `placements`): a finding holds
+    node-local flows only, flows across nodes only, or both (`also_node_local`), as a pair
+    may change apart on each placement."""
+    node_local = only_node_local(finding)
+    placement_held = finding.also_node_local or node_local == is_node_local(placed)
+    return placement_held and _covers(finding, placed)
 
 
 def _on_ports(finding: GroupedFlows, flow: Flow) -> bool:

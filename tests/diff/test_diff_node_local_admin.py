@@ -13,6 +13,7 @@ from netverify.engine.fix.rank import changed_flows, flow_count
 from netverify.loading import load_manifests
 from netverify.model import Settings
 from netverify.report.describe import finding_title
+from netverify.report.json import diff_json
 from tests.fix.test_fix_property import changed_flows_by_brute_force
 
 PODS = """
@@ -88,7 +89,44 @@ def test_a_finding_is_of_one_placement_and_says_so(tmp_path: Path) -> None:
         for finding in report.findings
         if finding.destination.pods == ("host",)
     ]
+    only = [f for f in report.findings if f.head.node_local]
+    assert [f["node_local"] for f in diff_json(report)["findings"] if "node_local" in f] == [
+        "only"
+    ] * len(only)
     assert sorted(to_host) == [
         "ns0/{pod0, pod1} [2 pods] -> ns0/{host} and 1 more destination group, TCP/1",
         "ns0/{pod0, pod1} [2 pods] -> ns0/{host} every protocol, every port on the same node",
     ]
+
+
+DENY_NODE_EXPORTER_PORT = """
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: deny-node-port}
+spec:
+  tier: Admin
+  priority: 100
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: ns0}}}
+  egress:
+  - name: node-exporter
+    action: Deny
+    to: [{nodes: {}}]
+    protocols: [{tcp: {destinationPort: {number: 9100}}}]
+"""
+
+
+def test_flows_that_change_alike_on_both_placements_are_one_finding(tmp_path: Path) -> None:
+    """An Admin Deny of the nodes' TCP/9100 (node-exporter's port) cuts the pods from the
+    hostNetwork pod wherever they run: one finding, for both placements, counted once."""
+    (tmp_path / "base.yaml").write_text(PODS)
+    (tmp_path / "head.yaml").write_text(PODS + "---" + DENY_NODE_EXPORTER_PORT)
+    base, head = (load_manifests([str(tmp_path / f"{name}.yaml")]) for name in ("base", "head"))
+    report = changed_flows(base, head, Settings(), SolverLimits())
+    assert report.complete
+    (finding,) = report.findings
+    assert finding.also_node_local and not finding.head.node_local
+    assert finding_title(finding) == "ns0/{pod0, pod1} [2 pods] -> ns0/{host} TCP/9100"
+    assert flow_count(report, base.cluster) == 2
+    assert changed_flows_by_brute_force(base.cluster, head.cluster) == 2
+    (json_finding,) = diff_json(report)["findings"]
+    assert json_finding["node_local"] == "also"

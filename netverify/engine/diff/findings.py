@@ -9,7 +9,7 @@ destinations (`merged_findings`): one rule that opens a port to existing pods an
 pods that could exist like them is one finding, not one per group of pods.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from netverify.encoding.classes import PodClass
 from netverify.encoding.groups import ClassGroup, GroupKey, GroupTerms, NewPodGroup, Wild
@@ -180,6 +180,8 @@ class _Merged:
     open_rules: tuple[RuleRef, ...]
     """The rules of every merged product's sides that admit every endpoint at the other end
     (`_admits_every_peer`), the first product's first."""
+    also_node_local: bool = False
+    """Node-local products that changed like it were merged in (`_placements_merged`)."""
 
     @property
     def source_keys(self) -> frozenset[GroupKey]:
@@ -201,8 +203,45 @@ def merged_findings(products: list[Product]) -> list[DiffFinding]:
     while True:
         fewer = _merged_once(merged)
         if len(fewer) == len(merged):
-            return [_finding(item) for item in merged]
+            return [_finding(item) for item in _placements_merged(merged)]
         merged = fewer
+
+
+def _placements_merged(items: list[_Merged]) -> list[_Merged]:
+    """Each node-local item that changed like an item across nodes with the same groups
+    and protocols merged into it: a hostNetwork pod's flows that changed alike wherever the
+    pods run are one finding, not one per placement (products are of one placement, as a
+    pair's node-local flows may change on other ports than its flows across nodes)."""
+    across = {
+        _placement_free(item): index
+        for index, item in enumerate(items)
+        if not item.first.witness.head.node_local
+    }
+    both: set[int] = set()
+    kept: dict[int, _Merged] = {}
+    for index, item in enumerate(items):
+        into = across.get(_placement_free(item)) if item.first.witness.head.node_local else None
+        if into is None or into in both:
+            kept[index] = item
+        else:
+            both.add(into)
+    return [
+        replace(item, also_node_local=True) if index in both else item
+        for index, item in kept.items()
+    ]
+
+
+def _placement_free(item: _Merged) -> tuple[object, ...]:
+    """What an item across nodes and a node-local one must share to be one finding: the
+    change, its ports and cause (`_change`), the protocols and the groups; not the rules
+    that decided each side, which differ by placement (NetworkPolicy lets node-local
+    traffic through whatever its rules say)."""
+    return (
+        _change(item.first.witness),
+        frozenset(item.protocols),
+        item.source_keys,
+        item.destination_keys,
+    )
 
 
 def _merged_once(items: list[_Merged]) -> list[_Merged]:
@@ -248,16 +287,22 @@ def _union(first: Described, second: Described) -> Described:
 
 
 def _alike(witness: ChangedFlow) -> str:
-    """What products must share to be one finding: the change, its ports (or the name of
-    the destination's port it follows, whatever the protocol, and where), the names of the
-    destination's ports it leaves out, its cause, whether it is node-local, and
-    what decided the witness on each side in each revision (a side whose rules admit every
-    endpoint at the other end only as such)."""
+    """What products must share to be one finding: the change (`_change`), whether it is
+    node-local, and what decided the witness on each side in each revision (a side whose
+    rules admit every endpoint at the other end only as such)."""
+    return (
+        f"{_change(witness)}{witness.head.node_local}"
+        f"{_reasons(witness.head)}{_reasons(witness.base)}"
+    )
+
+
+def _change(witness: ChangedFlow) -> str:
+    """The change, its ports (or the name of the destination's port it follows, whatever
+    the protocol, and where), the names of the destination's ports it leaves out, and its
+    cause."""
     return (
         f"{witness.change}{witness.named_port[0] if witness.named_port else witness.ports}"
-        f"{witness.named_within}{[name for name, _ in witness.excepted]}"
-        f"{witness.cause}{witness.head.node_local}"
-        f"{_reasons(witness.head)}{_reasons(witness.base)}"
+        f"{witness.named_within}{[name for name, _ in witness.excepted]}{witness.cause}"
     )
 
 
@@ -326,6 +371,7 @@ def _finding(item: _Merged) -> DiffFinding:
         other_open_rules=tuple(
             rule for rule in item.open_rules if rule not in _open_rules(witness)
         ),
+        also_node_local=item.also_node_local,
     )
 
 

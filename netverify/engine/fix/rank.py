@@ -42,15 +42,17 @@ def flow_count(report: DiffReport, cluster: Cluster) -> int:
     destination).
 
     A flow is counted once whatever its placement: a pair of a hostNetwork pod and a pod
-    that may share its node can change both across nodes and on the node, in two findings
-    (a finding's flows are of one placement, and findings of one placement are disjoint),
-    so what a node-local finding shares with one across nodes is taken off once."""
+    that may share its node can change both across nodes and on the node. The findings'
+    node-local parts are disjoint, and so are their parts across nodes (a finding has one
+    part, or both where it is `also_node_local`): each flow is in at most one of each, so
+    the parts' counts less what each node-local part shares with each part across nodes
+    count it once."""
     bare = {(pod.namespace, pod.name) for pod in cluster.pods if pod.kind == "Pod"}
     bare -= {(pod.namespace, pod.name) for pod in cluster.pods if pod.kind != "Pod"}
-    total = sum(_pod_pairs(finding, bare) * _ports(finding) for finding in report.findings)
-    node_local = [finding for finding in report.findings if finding.head.node_local]
-    across = [finding for finding in report.findings if not finding.head.node_local]
-    return total - sum(
+    node_local = [f for f in report.findings if f.head.node_local or f.also_node_local]
+    across = [f for f in report.findings if not f.head.node_local]
+    parts = sum(_pod_pairs(finding, bare) * _ports(finding) for finding in node_local + across)
+    return parts - sum(
         _shared_flows(first, second, bare) for first in node_local for second in across
     )
 
