@@ -100,7 +100,25 @@ def main() -> None:
         sys.stderr.flush()
     except OSError:  # a closed pipe: what was left unwritten is lost either way
         code = code or EXIT_INPUT_ERROR
+    _end_the_resource_tracker()
     os._exit(code)
+
+
+def _end_the_resource_tracker() -> None:
+    """End multiprocessing's resource tracker, when worker processes started one, and reap
+    it: the command leaves no process behind.
+
+    A `spawn` pool (`engine.workers`) starts the tracker with its first worker and hands
+    each worker its pipe; the pool's queues register their named semaphores with it. It
+    unlinks those a process failed to, once every holder of its pipe has ended, so it ends
+    after this process unless this process closes its end and waits, which Python does
+    neither at `os._exit` nor at a normal exit. By now every pool is shut down (workers
+    joined, semaphores unlinked): the tracker only ends (about 20 ms, its interpreter's
+    teardown)."""
+    module = sys.modules.get("multiprocessing.resource_tracker")
+    stop = getattr(getattr(module, "_resource_tracker", None), "_stop", None)
+    if stop is not None:
+        stop()  # returns at once when no tracker was started
 
 
 M_TOP_PAD = -2

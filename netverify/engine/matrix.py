@@ -160,12 +160,13 @@ def _given_addresses(cluster: Cluster, settings: Settings) -> tuple[Cluster, tup
 
 def _domain_notes(cluster: Cluster) -> tuple[str, ...]:
     """One note per admin policy with `domainNames` peers: the cells are computed with them
-    matching no address, and a name may resolve to a pod's (NPEP-133: a pod's or a headless
-    Service's DNS name) or to any external one."""
+    matching no address, and a name may resolve to any external address or to a pod's
+    (`tiers.ANY_DESTINATION`), whether or not the manifests give it."""
     return tuple(
         f"{short_name(policy.ref)} accepts egress to `domainNames`, which netverify cannot "
-        "resolve: a cell from a pod it selects shown blocked may be allowed (explain says "
-        "unknown where a name's address would decide)"
+        "resolve: a cell from a pod it selects shown blocked may be allowed, to a pod too, "
+        "whether or not its address is known (a pod's or a headless Service's DNS name "
+        "resolves to pod addresses; explain says unknown where a name's address would decide)"
         for policy in domain_policies(cluster)
     )
 

@@ -22,6 +22,7 @@ from netverify.model import (
     Flow,
     Invariant,
     InvariantKind,
+    LabelSelector,
     PodEndpoint,
     Settings,
     short_name,
@@ -29,8 +30,20 @@ from netverify.model import (
 from netverify.semantics.admin import has_nodes_peers, node_is_unknown
 from netverify.semantics.evaluator import open_choices, possible_verdicts
 
-ANY_ADDRESS = AdminPeer(networks=(ip_network("0.0.0.0/0"), ip_network("::/0")))
-"""What a `domainNames` peer may match, for all netverify knows."""
+ANY_DESTINATION = (
+    AdminPeer(networks=(ip_network("0.0.0.0/0"), ip_network("::/0"))),
+    AdminPeer(namespaces=LabelSelector()),
+    AdminPeer(nodes=LabelSelector()),
+)
+"""What a `domainNames` peer may match, for all netverify knows: every address, and every
+pod, its address known or not (host-network pods through their node).
+
+NOTE: no name can be ruled out. NPEP-133 matches pods by their DNS records
+(`<address>.<namespace>.pod.<cluster domain>`) and by a headless Service's
+(`<service>.<namespace>.svc.<cluster domain>`, its pods' addresses); the cluster domain is
+the kubelet's setting, not always `cluster.local`; and any other zone may publish a pod's
+or a node's address (https://github.com/kubernetes-sigs/network-policy-api,
+npeps/npep-133-fqdn-egress-selector.md, "Expected Behavior")."""
 
 
 def _endpoint_name(endpoint: Endpoint) -> str:
@@ -56,13 +69,20 @@ def domain_policies(cluster: Cluster) -> list[AdminPolicy]:
     ]
 
 
-def _domains_as_any_address(cluster: Cluster) -> Cluster:
-    """The cluster with every `domainNames` peer matching every address."""
+def _domains_as_any_destination(cluster: Cluster) -> Cluster:
+    """The cluster with every `domainNames` peer matching every destination
+    (`ANY_DESTINATION`)."""
     policies = []
     for policy in cluster.admin_policies:
         egress = tuple(
             rule.model_copy(
-                update={"peers": tuple(ANY_ADDRESS if p.domain_names else p for p in rule.peers)}
+                update={
+                    "peers": tuple(
+                        peer
+                        for written in rule.peers
+                        for peer in (ANY_DESTINATION if written.domain_names else (written,))
+                    )
+                }
             )
             for rule in policy.egress
         )
@@ -92,12 +112,19 @@ def flow_doubt(
     if (
         not expect_allowed
         and domains
-        and True in possible_verdicts(_domains_as_any_address(cluster), flow, settings)
+        and True in possible_verdicts(_domains_as_any_destination(cluster), flow, settings)
     ):
         names = sorted(short_name(p.ref) for p in domains)
+        pods = (
+            " (a name may resolve to a pod's address, whether or not the manifests give it: "
+            "its DNS record `*.pod.<cluster domain>`, a headless Service's "
+            "`*.svc.<cluster domain>`)"
+            if isinstance(flow.destination, PodEndpoint)
+            else ""
+        )
         return (
             f"{flow_name(flow)} is blocked unless its destination is an address of a "
-            f"`domainNames` peer of {' and '.join(names)}, which netverify cannot resolve"
+            f"`domainNames` peer of {' and '.join(names)}, which netverify cannot resolve{pods}"
         )
     return None
 
