@@ -62,7 +62,9 @@ def explain(
     (a policy kind netverify does not model may decide it otherwise, or the verdict depends
     on an order of admin policies that the API leaves open, on the node of a host-network end
     that a `nodes` peer may select, on a `domainNames` peer, or on the address in the pod
-    CIDRs of a pod whose address the manifests do not give).
+    CIDRs of a pod whose address the manifests do not give). Without pod CIDRs such a pod
+    matches no ipBlock or networks peer, as prove assumes: a note says where the verdict
+    rests on that.
 
     A flow to a Service (by name or ClusterIP) is decided for each backend on its target
     port: exit 0 when some backend is reachable, 1 when none is, 2 when it has none."""

@@ -4,7 +4,7 @@ from enum import StrEnum
 
 from netverify.model.admin_policy import AdminAction
 from netverify.model.base import Frozen
-from netverify.model.flow import Flow
+from netverify.model.flow import Flow, PodEndpoint
 from netverify.model.objects import IPNetwork, UnmodelledObject
 from netverify.model.policy import Direction
 from netverify.model.refs import ObjectRef, RuleRef
@@ -112,6 +112,10 @@ class Explanation(Frozen):
     """The flow at other addresses in `addresses`, where its verdict differs from
     `decision`'s: the verdict then depends on addresses the manifests do not give, and is
     unknown."""
+    unaddressed: tuple[PodEndpoint, ...] = ()
+    """Ends that are pods without a known address, with no `podCIDRs` to give them one, on
+    which the verdict rests: taken to match no ipBlock or networks peer (as prove assumes),
+    they leave the flow with the verdict shown; at some address they would turn it."""
 
     @property
     def allowed(self) -> bool:

@@ -8,6 +8,7 @@ from netverify.model import (
     AdminMatch,
     Direction,
     Endpoint,
+    Explanation,
     Flow,
     FlowDecision,
     InvariantResult,
@@ -65,6 +66,23 @@ def describe_flow(flow: Flow) -> str:
         f"{flow.protocol.value}/{flow.port}"
     )
     return f"{text} on the same node" if flow.same_node else text
+
+
+def unaddressed_note(explanation: Explanation) -> str | None:
+    """That the verdict rests on ends without a known address matching no ipBlock or
+    networks peer (prove's assumption without `podCIDRs`), and what it would be otherwise;
+    None when it does not."""
+    ends = explanation.unaddressed
+    if not ends:
+        return None
+    other = "blocked" if explanation.allowed else "allowed"
+    one = len(ends) == 1
+    return (
+        f"{' and '.join(map(describe_endpoint, ends))} {'has' if one else 'have'} no known "
+        f"address: taken to match no ipBlock or networks peer, though at some "
+        f"{'address' if one else 'addresses'} the flow would be {other} (set podCIDRs in the "
+        f"settings to decide by {'its address' if one else 'their addresses'})"
+    )
 
 
 def describe_replicas(flow: Flow) -> str | None:

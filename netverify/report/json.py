@@ -39,7 +39,12 @@ from netverify.model import (
 from netverify.model.diff import Change, DiffCause, DiffFinding, DiffReport, EndpointGroup
 from netverify.model.lint import Finding, FindingSeverity, LintReport
 from netverify.model.matrix import ConnectivityMatrix, MatrixRow
-from netverify.report.describe import GroupedFlows, admitting_peers, only_node_local
+from netverify.report.describe import (
+    GroupedFlows,
+    admitting_peers,
+    only_node_local,
+    unaddressed_note,
+)
 
 JsonObject = dict[str, object]
 """A JSON object as the formats build it: keys in the order they are written."""
@@ -452,6 +457,8 @@ def explanation_json(explanation: Explanation, sources: SourceMap) -> JsonObject
         answer["addresses"] = [str(cidr) for cidr in explanation.addresses]
     if explanation.address_dependent is not None:
         answer["address_dependent"] = decision_json(explanation.address_dependent, sources)
+    if (note := unaddressed_note(explanation)) is not None:
+        answer["assumptions"] = [note]
     if explanation.order_dependent:
         answer["order_dependent"] = [
             {"kind": ref.kind, **_policy(ref, sources)} for ref in explanation.order_dependent

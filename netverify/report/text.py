@@ -33,6 +33,7 @@ from netverify.report.describe import (
     profiles_phrase,
     responsible_rules,
     sources_of,
+    unaddressed_note,
     witness_label,
 )
 from netverify.report.listing import NAMES_SHOWN, names
@@ -165,9 +166,10 @@ def decision_lines(decision: FlowDecision, sources: SourceMap) -> list[str]:
 def _address_lines(explanation: Explanation, sources: SourceMap) -> list[str]:
     """Last, where an end had no known address and the pod CIDRs gave it some: that the
     verdict is the same at each, or the flow at addresses where it differs, with its
-    reasons."""
+    reasons; without pod CIDRs, that the verdict rests on such an end having none."""
     if not explanation.addresses:
-        return []
+        note = unaddressed_note(explanation)
+        return [] if note is None else [f"  note: {note}"]
     cidrs = ", ".join(map(str, explanation.addresses))
     other = explanation.address_dependent
     if other is None:

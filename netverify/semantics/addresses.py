@@ -5,47 +5,72 @@ With `podCIDRs` set, such a pod has some address in them (`docs/settings.md`), a
 `ipBlock` or `networks` peer may match it or not depending on which. The CIDRs the policies
 mention cut the pod CIDRs into stretches whose addresses every peer treats alike, so
 deciding a flow at one address per stretch decides it at every address the pod may have.
-Without `podCIDRs` the pod keeps no address, and matches no such peer.
+Without `podCIDRs` the pod keeps no address, and matches no such peer; `explain` says where
+its verdict rests on that, by deciding the flow at one address per stretch of the whole
+address space that the peers which could match the pod cut.
 """
 
 from collections.abc import Iterable
-from ipaddress import ip_address
+from ipaddress import ip_address, ip_network
 
 from netverify.model import (
+    AdminPolicy,
     Cluster,
+    Direction,
     Endpoint,
     Flow,
     IPAddress,
     IPNetwork,
+    NetworkPolicy,
     PodEndpoint,
     Settings,
 )
+from netverify.semantics.admin import subject_selects
+from netverify.semantics.matching import policy_selects
+
+EVERY_ADDRESS = (ip_network("0.0.0.0/0"), ip_network("::/0"))
+"""Where a pod without a known address may be when no `podCIDRs` say where."""
 
 
 def mentioned_networks(cluster: Cluster) -> set[IPNetwork]:
     """Every CIDR an `ipBlock` (with its `except`s) or an admin `networks` peer names."""
+    return _networks_named(cluster.policies, cluster.admin_policies, tuple(Direction))
+
+
+def _networks_named(
+    policies: Iterable[NetworkPolicy],
+    admin_policies: Iterable[AdminPolicy],
+    directions: tuple[Direction, ...],
+) -> set[IPNetwork]:
+    """Every CIDR an `ipBlock` (with its `except`s) of `policies` or a `networks` peer of
+    `admin_policies` names in their rules of `directions`."""
     networks: set[IPNetwork] = set()
-    for policy in cluster.policies:
-        for rule in (*policy.ingress, *policy.egress):
-            for peer in rule.peers:
-                if peer.ip_block is not None:
-                    networks.add(peer.ip_block.cidr)
-                    networks.update(peer.ip_block.excepts)
-    for admin in cluster.admin_policies:
-        for admin_rule in (*admin.ingress, *admin.egress):
-            for admin_peer in admin_rule.peers:
-                networks.update(admin_peer.networks)
+    for policy in policies:
+        for direction in directions:
+            for rule in policy.rules(direction):
+                for peer in rule.peers:
+                    if peer.ip_block is not None:
+                        networks.add(peer.ip_block.cidr)
+                        networks.update(peer.ip_block.excepts)
+    for admin in admin_policies:
+        for direction in directions:
+            for admin_rule in admin.rules(direction):
+                for admin_peer in admin_rule.peers:
+                    networks.update(admin_peer.networks)
     return networks
+
+
+def _unaddressed_pod(endpoint: Endpoint) -> bool:
+    """A pod without a known address that is not a hostNetwork pod (whose address is its
+    node's, outside the pod CIDRs)."""
+    return (
+        isinstance(endpoint, PodEndpoint) and endpoint.ip is None and not endpoint.pod.host_network
+    )
 
 
 def given_an_address(endpoint: Endpoint, settings: Settings) -> bool:
     """Whether the endpoint is a pod without a known address that `podCIDRs` give one."""
-    return (
-        isinstance(endpoint, PodEndpoint)
-        and endpoint.ip is None
-        and not endpoint.pod.host_network
-        and bool(settings.pod_cidrs)
-    )
+    return _unaddressed_pod(endpoint) and bool(settings.pod_cidrs)
 
 
 class AddressChoices:
@@ -84,6 +109,73 @@ class AddressChoices:
             for source in self.of(flow.source)
             for destination in self.of(flow.destination, last=True)
         )
+
+
+def _taken_unaddressed(endpoint: Endpoint, settings: Settings) -> bool:
+    """Whether the endpoint is a pod without a known address that no `podCIDRs` give one:
+    it then matches no ipBlock or networks peer, wherever the pod really is."""
+    return _unaddressed_pod(endpoint) and not settings.pod_cidrs
+
+
+def _facing_networks(
+    cluster: Cluster, flow: Flow, direction: Direction, settings: Settings
+) -> set[IPNetwork]:
+    """The CIDRs of the peers that could match the flow's other end on its `direction` side
+    (the source on the ingress side, the destination on the egress side): the ipBlocks,
+    when they match pods, of the NetworkPolicies that select the side's pod, and the
+    networks of the admin policies whose subject it is. Only these can decide that side
+    by the other end's address."""
+    subject = flow.destination if direction is Direction.INGRESS else flow.source
+    if not isinstance(subject, PodEndpoint):
+        return set()
+    policies = [
+        policy
+        for policy in cluster.policies_in(subject.pod.namespace)
+        if settings.ip_block_matches_pods
+        and direction in policy.policy_types
+        and policy_selects(policy, subject)
+    ]
+    admin_policies = [
+        admin for admin in cluster.admin_policies if subject_selects(admin.subject, subject)
+    ]
+    return _networks_named(policies, admin_policies, (direction,))
+
+
+def addressed_flows(cluster: Cluster, flow: Flow, settings: Settings) -> list[Flow]:
+    """The flow with its ends that are `_taken_unaddressed` given addresses: such an end at
+    one address per stretch of the address space that the CIDRs `_facing_networks` it cut,
+    the source alone first, then the destination alone, then both. Deciding each tells
+    whether the verdict rests on those ends having no address; empty when no end is such a
+    pod or no peer could match one."""
+    sources = _everywhere(cluster, flow, Direction.INGRESS, settings)
+    destinations = _everywhere(cluster, flow, Direction.EGRESS, settings)
+    return [
+        *(flow.model_copy(update={"source": source}) for source in sources),
+        *(flow.model_copy(update={"destination": destination}) for destination in destinations),
+        *(
+            flow.model_copy(update={"source": source, "destination": destination})
+            for source in sources
+            for destination in destinations
+        ),
+    ]
+
+
+def _everywhere(
+    cluster: Cluster, flow: Flow, direction: Direction, settings: Settings
+) -> tuple[Endpoint, ...]:
+    """The flow's end that the `direction` side's peers match (the source for ingress), at
+    the first address of each stretch of its family's address space that the networks
+    facing it cut; none when it is not `_taken_unaddressed` or no network faces it."""
+    end = flow.source if direction is Direction.INGRESS else flow.destination
+    if not _taken_unaddressed(end, settings):
+        return ()
+    networks = _facing_networks(cluster, flow, direction, settings)
+    return tuple(
+        end.model_copy(update={"ip": ip_address(low)})
+        for space in EVERY_ADDRESS
+        if any(network.version == space.version for network in networks)
+        for low, _ in _stretches(space, networks)
+    )
 
 
 def _stretches(pod_cidr: IPNetwork, networks: set[IPNetwork]) -> list[tuple[int, int]]:

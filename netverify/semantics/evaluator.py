@@ -34,7 +34,12 @@ from netverify.model import (
     Tier,
 )
 from netverify.model.refs import network_policy_ref
-from netverify.semantics.addresses import AddressChoices, given_an_address, mentioned_networks
+from netverify.semantics.addresses import (
+    AddressChoices,
+    addressed_flows,
+    given_an_address,
+    mentioned_networks,
+)
 from netverify.semantics.admin import possible_firsts, tier_matches
 from netverify.semantics.matching import (
     NO_PEER_MATCHES,
@@ -217,7 +222,8 @@ def explain_flow(cluster: Cluster, flow: Flow, settings: Settings | None = None)
     """The flow's verdict on each placement its ends can have (see `placements`) and, where
     an end is a pod without a known address and `podCIDRs` are set, at every address the
     policies tell apart (`semantics.addresses`): shown at the first, with one where the
-    verdict differs."""
+    verdict differs. Without `podCIDRs` such an end has no address; where the verdict rests
+    on that, `unaddressed` names the ends."""
     chosen = settings or Settings()
     explanations = [
         _explain_placed(cluster, addressed, chosen)
@@ -225,7 +231,8 @@ def explain_flow(cluster: Cluster, flow: Flow, settings: Settings | None = None)
     ]
     first = explanations[0]
     if not any(given_an_address(end, chosen) for end in (flow.source, flow.destination)):
-        return first
+        unaddressed = _resting_on_no_address(cluster, flow, chosen, first.allowed)
+        return first.model_copy(update={"unaddressed": unaddressed}) if unaddressed else first
     differing = next((one for one in explanations if one.allowed != first.allowed), None)
     return first.model_copy(
         update={
@@ -233,6 +240,27 @@ def explain_flow(cluster: Cluster, flow: Flow, settings: Settings | None = None)
             "address_dependent": None if differing is None else differing.decision,
         }
     )
+
+
+def _resting_on_no_address(
+    cluster: Cluster, flow: Flow, settings: Settings, allowed: bool
+) -> tuple[PodEndpoint, ...]:
+    """The ends without a known address that would turn the verdict (`allowed` without
+    them) at some address (`addressed_flows`): those the first such flow gives one."""
+    for addressed in addressed_flows(cluster, flow, settings):
+        if (
+            any(evaluate(cluster, one, settings).allowed for one in placements(addressed))
+            != allowed
+        ):
+            return tuple(
+                end
+                for end, placed in (
+                    (flow.source, addressed.source),
+                    (flow.destination, addressed.destination),
+                )
+                if isinstance(end, PodEndpoint) and placed.ip != end.ip
+            )
+    return ()
 
 
 def _explain_placed(cluster: Cluster, flow: Flow, settings: Settings) -> Explanation:
