@@ -163,11 +163,11 @@ class _PartProver:
         several parts, they are proved by the `workers` (this process among them), and a
         part's searches are queued behind the parts not yet proved as its results come in
         (in the pool's thread for a worker's): a costly search starts while the other parts
-        are proved, not after them all. Each
-        part's encoding lives in a fresh Z3 context, and a search's listing does not depend
-        on what ran before it in the process (`violation_findings`), so the results do not
-        depend on which process did what. `keep` is given the last part's encoding and
-        solver when the parts are proved one after the other here (see `Keep`)."""
+        are proved, not after them all. Each part's encoding, and each search's, lives in a
+        fresh Z3 context, and a search's listing does not depend on what ran before it in
+        the process (`violation_findings`), so the results do not depend on which process
+        did what. `keep` is given the last part's encoding and solver when the parts are
+        proved one after the other here (see `Keep`)."""
         parts = _parts(self.cluster, self.settings, invariants)
         total = len(invariants)
         settled: list[InvariantResult | None] = [None] * total

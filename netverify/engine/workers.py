@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Generic, TypeVar
 
+from netverify.encoding.solver import collector_paused
+
 S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
@@ -98,7 +100,12 @@ class Workers(Generic[S]):
             if not done:
                 job = self._next()
                 if job is not None:
-                    job.finish(partial(job.work, self.shared, job.item))
+                    # NOTE: the collector runs in whichever thread allocates, the pool's
+                    # too (it unpickles the workers' results): there it could free the
+                    # job's Z3 objects while the job calls into Z3, and a Z3 context is not
+                    # thread-safe. Paused, nothing frees them but this thread.
+                    with collector_paused():
+                        job.finish(partial(job.work, self.shared, job.item))
                     continue
                 wait(pending, return_when=FIRST_COMPLETED)
                 done = [future for future in pending if future.done()]
