@@ -2,6 +2,7 @@
 result where it belongs whatever finishes first, and a job queued while others run is
 taken by whichever process is free first."""
 
+import gc
 import os
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -98,3 +99,15 @@ def test_in_workers_keeps_the_order_of_the_items() -> None:
         "slow",
         "fast",
     ]
+
+
+def _collecting(shared: str, item: int) -> bool:
+    return gc.isenabled()
+
+
+def test_the_collector_is_paused_while_this_process_runs_a_job() -> None:
+    """The pool's thread must not free a running job's Z3 objects (see `completed`)."""
+    with Workers("shared", jobs=1) as pool:
+        (done,) = list(pool.completed([pool.submit(_collecting, 0)]))
+    assert done.result() is False
+    assert gc.isenabled()
