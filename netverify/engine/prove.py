@@ -8,7 +8,9 @@ cluster; if the two disagree the result is an internal error, never a verdict.
 """
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from itertools import groupby
 
 from netverify.encoding.cluster import ClusterEncoding
@@ -79,12 +81,9 @@ def prove(
     spec = loaded_spec.spec
     loaded = enforced(loaded, spec.settings)
     prover = _PartProver(loaded.cluster, spec.settings, limits)
+    settle = _Settling(loaded, loaded_spec, strict)
     with Workers(prover, jobs) as workers:
-        results = _settled(loaded, loaded_spec, strict, prover, workers, progress, keep)
-        if max_findings is not None:
-            # After every invariant is proved: each search builds its own encoding (and Z3
-            # context), which the shared encoding's terms must not meet.
-            results = prover.with_all_findings(spec.invariants, results, max_findings, workers)
+        results = prover.prove_all(spec.invariants, workers, settle, progress, keep, max_findings)
     return Report(
         spec_file=spec.file,
         results=combine_service_results(spec.invariants, results),
@@ -93,24 +92,20 @@ def prove(
     )
 
 
-def _settled(
-    loaded: LoadedCluster,
-    loaded_spec: LoadedSpec,
-    strict: bool,
-    prover: "_PartProver",
-    workers: "Workers[_PartProver]",
-    progress: Progress | None,
-    keep: Keep | None,
-) -> list[InvariantResult]:
-    """`prove`'s result of each invariant, in spec order, before findings are listed: what
-    the solver found, with the doubts of unmodelled objects and `strict`'s assumptions, and
-    the invariant's place in its spec file."""
-    spec = loaded_spec.spec
-    proved = prover.prove_all(spec.invariants, workers, progress, keep)
-    results = []
-    for invariant, result in zip(spec.invariants, proved, strict=True):
-        result = unmodelled_doubt(loaded.cluster, invariant, result)
-        caveats = strict_caveats(loaded.cluster, spec.settings, invariant) if strict else ()
+@dataclass(frozen=True)
+class _Settling:
+    """What `prove` adds to the solver's result of an invariant before its findings are
+    listed: the doubts of unmodelled objects, `strict`'s assumptions, and the invariant's
+    place in its spec file."""
+
+    loaded: LoadedCluster
+    loaded_spec: LoadedSpec
+    strict: bool
+
+    def __call__(self, invariant: Invariant, result: InvariantResult) -> InvariantResult:
+        cluster, settings = self.loaded.cluster, self.loaded_spec.spec.settings
+        result = unmodelled_doubt(cluster, invariant, result)
+        caveats = strict_caveats(cluster, settings, invariant) if self.strict else ()
         if result.status is Status.HOLDS and caveats:
             result = result.model_copy(
                 update={
@@ -118,10 +113,9 @@ def _settled(
                     "reason": "--strict: holds only by assumption: " + "; ".join(caveats),
                 }
             )
-        results.append(
-            result.model_copy(update={"location": loaded_spec.locations.get(invariant.name)})
+        return result.model_copy(
+            update={"location": self.loaded_spec.locations.get(invariant.name)}
         )
-    return results
 
 
 @dataclass(frozen=True)
@@ -156,17 +150,37 @@ class _PartProver:
         self,
         invariants: Sequence[Invariant],
         workers: "Workers[_PartProver]",
+        settle: Callable[[Invariant, InvariantResult], InvariantResult],
         progress: Progress | None = None,
         keep: Keep | None = None,
+        max_findings: int | None = None,
     ) -> list[InvariantResult]:
-        """One result per invariant, in order. Invariants with the same slice share an
-        encoding (`_parts`); where there are several parts, they are proved in the worker
-        processes when there are any. Each part's encoding lives in a fresh Z3 context, so its
-        results do not depend on the process or on the parts before it. `keep` is given the
-        last part's encoding and solver when it is proved in this process (see `Keep`)."""
+        """One result per invariant, in order, each `settle`d as its part is proved. With
+        `max_findings`, each violated forbid or require with its findings
+        (`_with_findings`), searched as soon as its part is proved.
+
+        Invariants with the same slice share an encoding (`_parts`); where there are
+        several parts, they are proved by the `workers` (this process among them), and a
+        part's searches are queued behind the parts not yet proved as its results come in
+        (in the pool's thread for a worker's): a costly search starts while the other parts
+        are proved, not after them all. Each part's encoding, and each search's, lives in a
+        fresh Z3 context, and a search's listing does not depend on what ran before it in
+        the process (`violation_findings`), so the results do not depend on which process
+        did what. `keep` is given the last part's encoding and solver when the parts are
+        proved one after the other here (see `Keep`)."""
         parts = _parts(self.cluster, self.settings, invariants)
         total = len(invariants)
-        results: list[InvariantResult | None] = [None] * total
+        settled: list[InvariantResult | None] = [None] * total
+        searches: dict[Future[InvariantResult], int] = {}
+
+        def proved(part: _Part, results: list[InvariantResult]) -> None:
+            for position, result in zip(part.positions, results, strict=True):
+                invariant = invariants[position]
+                settled[position] = result = settle(invariant, result)
+                if max_findings is not None and _lists_findings(invariant, result):
+                    search = workers.submit(_findings_of, (invariant, result, max_findings))
+                    searches[search] = position
+
         if progress:
             progress(0, total, "encoding")
         if not workers.worth(len(parts)):
@@ -180,24 +194,22 @@ class _PartProver:
 
             for index, part in enumerate(parts):
                 last = keep if index == len(parts) - 1 else None
-                part_results = self.prove(invariants, part, told, last)
-                for position, result in zip(part.positions, part_results, strict=True):
-                    results[position] = result
-            return [result for result in results if result is not None]
-        finished_count = 0
-
-        def finished(index: int) -> None:
-            nonlocal finished_count
-            finished_count += len(parts[index].positions)
-            if progress:
-                progress(finished_count, total, invariants[parts[index].positions[0]].name)
-
-        items = [(invariants, part) for part in parts]
-        proved = workers.map(_prove_part, items, done=finished)
-        for part, part_results in zip(parts, proved, strict=True):
-            for position, result in zip(part.positions, part_results, strict=True):
-                results[position] = result
-        return [result for result in results if result is not None]
+                proved(part, self.prove(invariants, part, told, last))
+        else:
+            proofs = {
+                workers.submit(_prove_part, (invariants, part), partial(proved, part)): part
+                for part in parts
+            }
+            finished = 0
+            for proof in workers.completed(proofs):
+                part = proofs[proof]
+                proof.result()
+                finished += len(part.positions)
+                if progress:
+                    progress(finished, total, invariants[part.positions[0]].name)
+        for search in workers.completed(searches):
+            settled[searches[search]] = search.result()
+        return [result for result in settled if result is not None]
 
     def prove(
         self,
@@ -231,32 +243,6 @@ class _PartProver:
             keep(encoding)
             keep(solver)
         return results
-
-    def with_all_findings(
-        self,
-        invariants: Sequence[Invariant],
-        results: list[InvariantResult],
-        max_findings: int,
-        workers: "Workers[_PartProver]",
-    ) -> list[InvariantResult]:
-        """The results, each violated forbid or require with its findings (`_with_findings`);
-        where there are several, the searches run in the worker processes when there are any:
-        each is one invariant's own encoding and solver, and on a large cluster the costly
-        ones take seconds each. A search's listing does not depend on what ran before it in
-        the process (`violation_findings`), so neither on how the searches are shared out."""
-        searched = [
-            position
-            for position, (invariant, result) in enumerate(zip(invariants, results, strict=True))
-            if _lists_findings(invariant, result)
-        ]
-        if not workers.worth(len(searched)):
-            return [
-                self.with_findings(invariant, result, max_findings)
-                for invariant, result in zip(invariants, results, strict=True)
-            ]
-        items = [(invariants[position], results[position], max_findings) for position in searched]
-        found = dict(zip(searched, workers.map(_findings_of, items), strict=True))
-        return [found.get(position, result) for position, result in enumerate(results)]
 
     def with_findings(
         self, invariant: Invariant, result: InvariantResult, max_findings: int

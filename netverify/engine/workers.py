@@ -5,29 +5,64 @@ them, each job taking seconds on a large cluster. Workers are started with `spaw
 would copy whatever Z3 contexts the parent holds) and each is handed what every job shares
 once, when it starts; a job then sends only its own item. A start imports netverify and
 unpickles what is shared (about 0.8 s of CPU on the 5,000-pod tier), so one command's jobs
-share one pool (`Workers`), started when first needed.
+share one pool (`Workers`), started when first needed, and the process that waits for them
+runs queued jobs too rather than sit idle: with two cores, one worker and this process.
 """
 
 import multiprocessing
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Generic, TypeVar
+
+from netverify.encoding.solver import collector_paused
 
 S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
 
 
+@dataclass(frozen=True)
+class _Job(Generic[S]):
+    """`work(shared, item)`, queued; its result goes to `then`, then to `future`."""
+
+    work: Callable[[S, Any], Any]
+    item: Any
+    then: Callable[[Any], None] | None
+    future: "Future[Any]" = field(default_factory=Future)
+
+    def finish(self, outcome: Callable[[], Any]) -> None:
+        """The future done with `outcome()` (or its error), after `then` heard it: what
+        `then` queues is queued before anyone waiting for the future wakes."""
+        try:
+            result = outcome()
+            if self.then:
+                self.then(result)
+        except Exception as error:
+            self.future.set_exception(error)
+        else:
+            self.future.set_result(result)
+
+
 class Workers(Generic[S]):
-    """At most `jobs` worker processes of one command, each handed `shared` when it starts;
-    a context manager that ends them. Jobs whose result could depend on what ran before
-    them in the process (Z3's term ids, so its models) must make it not depend on it (see
-    `collector_paused`): jobs share processes here."""
+    """At most `jobs` processes working for one command: this one and up to `jobs - 1`
+    workers, each handed `shared` when it starts; a context manager that ends them. Jobs
+    whose result could depend on what ran before them in the process (Z3's term ids, so its
+    models) must make it not depend on it (see `collector_paused`): jobs share processes
+    here, this one included."""
 
     def __init__(self, shared: S, jobs: int) -> None:
         self.shared = shared
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
+        self._queue: deque[_Job[S]] = deque()
+        self._lock = threading.Lock()
+        self._sent = 0
+        """Jobs in the worker processes now."""
+        self._closed = False
 
     def worth(self, tasks: int) -> bool:
         """Whether `tasks` jobs go to the worker processes rather than this one: when the
@@ -35,45 +70,110 @@ class Workers(Generic[S]):
         more than one task."""
         return self._pool is not None or (self.jobs > 1 and tasks > 1)
 
-    def map(
+    def submit(
         self,
         work: Callable[[S, T], R],
-        items: Sequence[T],
-        done: Callable[[int], None] | None = None,
-    ) -> list[R]:
-        """`work(shared, item)` for each item in the worker processes (started now if they
-        are not yet); the results in the order of `items`. `work` must be a module-level
-        function (it is sent by name). `done` is told each item's index as its result
-        comes in."""
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.jobs,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start,
-                initargs=(self.shared,),
-            )
-        futures = {self._pool.submit(_run, work, item): index for index, item in enumerate(items)}
-        results: dict[int, R] = {}
-        for future in as_completed(futures):
-            index = futures[future]
-            results[index] = future.result()
-            if done:
-                done(index)
-        return [results[index] for index in range(len(items))]
+        item: T,
+        then: Callable[[R], None] | None = None,
+    ) -> "Future[R]":
+        """Queue `work(shared, item)`: it runs in a worker process that is free, or in this
+        one while it waits for results (`completed`), jobs taken in the order queued.
+        Workers start when two jobs are queued at once, so that one can run beside this
+        process; `work` must be a module-level function (it is sent by name).
+
+        `then` is told the result as it comes in, before the future is done, in this
+        process (in the pool's thread for a worker's result): what it queues is taken by
+        the next process free, even while this one is busy with a job of its own."""
+        job: _Job[S] = _Job(work, item, then)
+        with self._lock:
+            self._queue.append(job)
+        self._send()
+        return job.future
+
+    def completed(self, futures: Iterable["Future[R]"]) -> Iterator["Future[R]"]:
+        """The futures, each as it is done (those done together in the order given). While
+        none is done, this process runs the next queued job itself rather than wait idle:
+        with `jobs` 2 it is one of the two processes, and one worker fewer is started."""
+        pending = list(futures)
+        while pending:
+            done = [future for future in pending if future.done()]
+            if not done:
+                job = self._next()
+                if job is not None:
+                    # NOTE: the collector runs in whichever thread allocates, the pool's
+                    # too (it unpickles the workers' results): there it could free the
+                    # job's Z3 objects while the job calls into Z3, and a Z3 context is not
+                    # thread-safe. Paused, nothing frees them but this thread.
+                    with collector_paused():
+                        job.finish(partial(job.work, self.shared, job.item))
+                    continue
+                wait(pending, return_when=FIRST_COMPLETED)
+                done = [future for future in pending if future.done()]
+            for future in done:
+                pending.remove(future)
+                yield future
+
+    def _next(self) -> "_Job[S] | None":
+        with self._lock:
+            return self._queue.popleft() if self._queue else None
+
+    def _send(self) -> None:
+        """Queued jobs to the worker processes free for one, if workers are worth
+        starting; called as a job is queued and as a worker's job ends (in the pool's
+        thread then)."""
+        while True:
+            with self._lock:
+                if (
+                    self._closed
+                    or not self._queue
+                    or self._sent >= self.jobs - 1
+                    or (self._pool is None and len(self._queue) < 2)
+                ):
+                    return
+                job = self._queue.popleft()
+                self._sent += 1
+                if self._pool is None:
+                    self._pool = _pool(self.shared, self.jobs - 1)
+                pool = self._pool
+            pool.submit(_run, job.work, job.item).add_done_callback(partial(self._ended, job))
+
+    def _ended(self, job: "_Job[S]", ended: "Future[Any]") -> None:
+        with self._lock:
+            self._sent -= 1
+        if ended.cancelled():
+            job.future.cancel()
+        else:
+            job.finish(ended.result)
+        self._send()
 
     def __enter__(self) -> "Workers[S]":
         return self
 
     def __exit__(self, *exception: object) -> None:
+        with self._lock:
+            self._closed = True
+            self._queue.clear()
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
 
 def in_workers(shared: S, work: Callable[[S, T], R], items: Sequence[T], jobs: int) -> list[R]:
-    """`Workers.map` in a pool of its own, of at most `jobs` processes (fewer for fewer
-    items), ended when the results are in."""
-    with Workers(shared, min(jobs, len(items))) as workers:
-        return workers.map(work, items)
+    """`work(shared, item)` for each item in a pool of its own, of at most `jobs` worker
+    processes (fewer for fewer items), ended when the results are in; the results in the
+    order of `items`. `work` must be a module-level function (it is sent by name)."""
+    with _pool(shared, min(jobs, len(items))) as pool:
+        futures = [pool.submit(_run, work, item) for item in items]
+        return [future.result() for future in futures]
+
+
+def _pool(shared: object, workers: int) -> ProcessPoolExecutor:
+    """`workers` processes, started as jobs come, each handed `shared` as it starts."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start,
+        initargs=(shared,),
+    )
 
 
 _shared: list[object] = []

@@ -407,13 +407,14 @@ class Grouping:
         covered = self.reported.covering(witness.kind)
         alike: list[GroupKey] = []
         for key, endpoint in candidates:
-            trial = Pair(key, kept_key) if at_source else Pair(kept_key, key)
+            # NOTE: the rule test first: it turns away all but a few candidates, and the
+            # tests are pure, so their order changes only the time.
             if (
                 key == replaced_key
-                or covered(trial)
                 or not (isinstance(endpoint, PodEndpoint) or isinstance(kept, PodEndpoint))
-                or is_self_traffic(endpoint, kept)
                 or not could_allow(endpoint)
+                or is_self_traffic(endpoint, kept)
+                or covered(Pair(key, kept_key) if at_source else Pair(kept_key, key))
             ):
                 continue
             probe = flow.model_copy(update={"source" if at_source else "destination": endpoint})
