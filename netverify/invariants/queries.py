@@ -34,8 +34,13 @@ class Query:
     """What the reference evaluator must say about a decoded model's flow."""
 
 
-def query_for(encoding: ClusterEncoding, invariant: Invariant) -> Query:
-    matching = matching_flow(encoding, invariant)
+def query_for(
+    encoding: ClusterEncoding, invariant: Invariant, matching: z3.BoolRef | None = None
+) -> Query:
+    """The invariant's query; `matching` is its `matching_flow` where the caller kept it
+    from an encoding that differs from this one only in its policies."""
+    if matching is None:
+        matching = matching_flow(encoding, invariant)
     match invariant.kind:
         case InvariantKind.FORBID:
             return Query(z3.And(matching, encoding.allowed), True, expect_allowed=True)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netverify.loading import load_manifests
+from netverify.loading import load_manifests, render
 from netverify.loading.render import dump_yaml, policy_manifest, with_spec_replaced
 from netverify.model.policy import Direction, NetworkPolicy
 from tests.strategies import clusters
@@ -220,3 +220,17 @@ def test_only_the_spec_of_a_helm_rendered_document_is_rewritten(tmp_path: Path) 
     dropped = "        - protocol: TCP\n          port: 10254\n"
     assert rewritten == HELM_RENDERED.replace(dropped, "", 1)
     assert _read(tmp_path, rewritten) == after
+
+
+@pytest.mark.parametrize("document", [PROMETHEUS, HELM_RENDERED])
+def test_libyaml_and_the_pure_python_loader_rewrite_a_document_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, document: str
+) -> None:
+    """The documents are parsed by libyaml where it is safe: the pure-Python loader, which
+    text libyaml may not be given falls back to, rewrites them the same."""
+    before = _read(tmp_path, document)
+    after = before.model_copy(update={"ingress": before.ingress[:1]})
+    fast = with_spec_replaced(document, after)
+    monkeypatch.setattr(render, "fast_path_is_safe", lambda text: False)
+    assert with_spec_replaced(document, after) == fast
+    assert fast is not None and _read(tmp_path, fast) == after

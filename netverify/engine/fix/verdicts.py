@@ -17,7 +17,7 @@ the caller.
 """
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import z3
 
@@ -27,7 +27,7 @@ from netverify.encoding.solver import SolverLimits, check_with_fallback, in_cont
 from netverify.encoding.universe import Universe, build_universe
 from netverify.engine.slicing import Slicer, worth_slicing
 from netverify.engine.tiers import flow_doubt
-from netverify.invariants import query_for
+from netverify.invariants import matching_flow, query_for
 from netverify.model import Cluster, Flow, Invariant, InvariantKind, Settings
 from netverify.semantics import evaluate
 from netverify.semantics.patterns import flow_matches
@@ -40,6 +40,10 @@ class _Kept:
     encoding: ClusterEncoding
     solver: z3.Solver
     context: z3.Context
+    matching: dict[str, z3.BoolRef] = field(default_factory=dict)
+    """`matching_flow` of each invariant asked about, by name: it depends on the flow, the
+    universe and the namespaces, which every candidate's encoding shares, not on the
+    policies (the scope's `Or` over the namespaces took a tenth of `holds`)."""
 
 
 class Verdicts:
@@ -80,7 +84,10 @@ class Verdicts:
             kept = self.kept[key] = self._keep(sliced, head, invariant, universe)
         with in_context(kept.context):
             encoding = kept.encoding.with_policies(sliced.policies)
-            query = query_for(encoding, invariant)
+            matching = kept.matching.get(invariant.name)
+            if matching is None:
+                matching = kept.matching[invariant.name] = matching_flow(encoding, invariant)
+            query = query_for(encoding, invariant, matching)
             kept.solver.push()
             try:
                 kept.solver.add(query.formula)
