@@ -1,8 +1,12 @@
 """Run the engine on model objects directly, without files."""
 
+from concurrent.futures import ProcessPoolExecutor
 from ipaddress import ip_network
+from typing import Any
 
-from netverify.engine import SolverLimits, prove
+import pytest
+
+from netverify.engine import SolverLimits, prove, workers
 from netverify.model import (
     Cluster,
     Endpoint,
@@ -44,3 +48,16 @@ def exact_pattern(endpoint: Endpoint) -> EndpointPattern:
     if isinstance(endpoint, PodEndpoint):
         return EndpointPattern(namespace_name=endpoint.pod.namespace, pod_name=endpoint.pod.name)
     return EndpointPattern(ip=ip_network(endpoint.ip))
+
+
+def recorded_pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The `max_workers` of each pool of worker processes started from now on."""
+    pools: list[int] = []
+
+    class Recording(ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **options: Any) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers, **options)
+
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", Recording)
+    return pools

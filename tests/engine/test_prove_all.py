@@ -3,7 +3,6 @@ forbid or require is covered by exactly one finding, one rule's violations are o
 and a finding limit marks the listing incomplete."""
 
 import json
-from concurrent.futures import ProcessPoolExecutor
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from netverify.cli.app import app
-from netverify.engine import SolverLimits, prove, slicing, violations, workers
+from netverify.engine import SolverLimits, prove, slicing, violations
 from netverify.engine.diff import diff
 from netverify.engine.slicing import Slice, slice_for
 from netverify.engine.violations import _with_pattern_labels, violation_findings
@@ -68,7 +67,7 @@ from tests.diff.test_diff_differential import (
     covers_placed,
     not_probed,
 )
-from tests.engine.helpers import prove_invariants
+from tests.engine.helpers import prove_invariants, recorded_pools
 from tests.strategies import INTERESTING_PORTS, clusters, container_ports, labels
 
 
@@ -359,14 +358,7 @@ def test_prove_all_lists_the_same_findings_in_parallel_processes(
 ) -> None:
     """With `jobs`, the violated invariants' searches run in a worker process and this one:
     the same complete listings as one after the other in this process."""
-    pools: list[int] = []
-
-    class Recording(ProcessPoolExecutor):
-        def __init__(self, max_workers: int, **options: Any) -> None:
-            pools.append(max_workers)
-            super().__init__(max_workers, **options)
-
-    monkeypatch.setattr(workers, "ProcessPoolExecutor", Recording)
+    pools = recorded_pools(monkeypatch)
     require = _DEV_TO_PROD.model_copy(
         update={
             "name": "qa-reaches-prod",

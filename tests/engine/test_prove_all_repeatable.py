@@ -7,14 +7,12 @@ different searches before."""
 
 import gc
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from netverify.engine import SolverLimits, prove, slicing, workers
+from netverify.engine import SolverLimits, prove, slicing
 from netverify.engine.violations import violation_findings
 from netverify.generate import SPEC_FILE, GeneratorOptions, write_cluster
 from netverify.loading import load_manifests
@@ -30,6 +28,7 @@ from netverify.model import (
     Status,
     ViolationFindings,
 )
+from tests.engine.helpers import recorded_pools
 
 
 @contextmanager
@@ -82,14 +81,7 @@ def test_parts_and_searches_share_one_pool_of_workers(
     one pool of worker processes (each start imports netverify and unpickles the cluster)
     and in this process, one worker fewer than `jobs`, and every violated forbid still
     lists its findings."""
-    pools: list[int] = []
-
-    class Recording(ProcessPoolExecutor):
-        def __init__(self, max_workers: int, **options: Any) -> None:
-            pools.append(max_workers)
-            super().__init__(max_workers, **options)
-
-    monkeypatch.setattr(workers, "ProcessPoolExecutor", Recording)
+    pools = recorded_pools(monkeypatch)
     monkeypatch.setattr(slicing, "SLICING_THRESHOLD", 0)
     cluster, spec = _generated(tmp_path)
     report = prove(

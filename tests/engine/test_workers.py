@@ -5,13 +5,12 @@ taken by whichever process is free first."""
 import gc
 import os
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from concurrent.futures import Future
 
 import pytest
 
-from netverify.engine import workers
 from netverify.engine.workers import Workers, in_workers
+from tests.engine.helpers import recorded_pools
 
 
 def _slept(shared: str, item: tuple[str, float]) -> tuple[str, str, int]:
@@ -21,21 +20,8 @@ def _slept(shared: str, item: tuple[str, float]) -> tuple[str, str, int]:
     return shared, name, os.getpid()
 
 
-def _pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The `max_workers` of each pool started from now on."""
-    pools: list[int] = []
-
-    class Recording(ProcessPoolExecutor):
-        def __init__(self, max_workers: int, **options: Any) -> None:
-            pools.append(max_workers)
-            super().__init__(max_workers, **options)
-
-    monkeypatch.setattr(workers, "ProcessPoolExecutor", Recording)
-    return pools
-
-
 def test_one_job_at_a_time_runs_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    pools = _pools(monkeypatch)
+    pools = recorded_pools(monkeypatch)
     with Workers("shared", jobs=1) as pool:
         futures = [pool.submit(_slept, (name, 0.0)) for name in "abc"]
         done = [future.result() for future in pool.completed(futures)]
@@ -46,7 +32,7 @@ def test_one_job_at_a_time_runs_in_this_process(monkeypatch: pytest.MonkeyPatch)
 def test_this_process_takes_jobs_beside_one_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     """With two jobs at once: one worker process and this one. The first job, sent to the
     worker, ends last; its result is still its own."""
-    pools = _pools(monkeypatch)
+    pools = recorded_pools(monkeypatch)
     with Workers("shared", jobs=2) as pool:
         slow = pool.submit(_slept, ("slow", 1.0))
         fast = pool.submit(_slept, ("fast", 0.0))
@@ -64,7 +50,7 @@ def test_a_job_queued_by_then_runs_while_this_process_is_busy(
 ) -> None:
     """A job queued by `then` as a worker's result comes in (a search after its part's
     proof) is taken by that worker while this process is still busy with a long job."""
-    _pools(monkeypatch)
+    recorded_pools(monkeypatch)
     later: list[Future[tuple[str, str, int]]] = []
     with Workers("shared", jobs=2) as pool:
 
