@@ -8,10 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from netverify.cli.app import app
 from tests.report.helpers import REPO
+from tests.settings.helpers import run_cli
 
 DENY_EVERY_NETWORK = """\
 apiVersion: policy.networking.k8s.io/v1alpha2
@@ -64,11 +63,6 @@ def devprod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout
-
-
 @pytest.mark.parametrize(
     ("extra", "code", "other"), [(DENY_EVERY_NETWORK, 0, "blocked"), (EGRESS_TO_10, 1, "allowed")]
 )
@@ -76,30 +70,30 @@ def test_explain_says_its_verdict_rests_on_an_end_without_an_address(
     devprod: Path, extra: str, code: int, other: str
 ) -> None:
     (devprod / "extra.yaml").write_text(extra)
-    explained, out = _run("explain", ".", *FLOW)
+    explained, out = run_cli("explain", ".", *FLOW)
     assert explained == code, out
     assert out.splitlines()[-1] == "  " + NOTE.format(other=other)
-    explained, out = _run("explain", ".", *FLOW, "--format", "json")
+    explained, out = run_cli("explain", ".", *FLOW, "--format", "json")
     assert explained == code, out
     answer = json.loads(out)
     assert answer["allowed"] is (code == 0)
     assert answer["assumptions"] == [NOTE.format(other=other).removeprefix("note: ")]
-    proved, proof = _run("prove", "spec.yaml")
+    proved, proof = run_cli("prove", "spec.yaml")
     assert proved == code, proof
     assert "have no known address and match no" in proof
 
 
 def test_no_note_where_no_ipblock_or_networks_peer_could_match_the_end(devprod: Path) -> None:
-    explained, out = _run("explain", ".", *FLOW)
+    explained, out = run_cli("explain", ".", *FLOW)
     assert explained == 0, out
     assert "note:" not in out
-    _, out = _run("explain", ".", *FLOW, "--format", "json")
+    _, out = run_cli("explain", ".", *FLOW, "--format", "json")
     assert "assumptions" not in json.loads(out)
 
 
 def test_pod_cidrs_decide_by_the_address_instead(devprod: Path) -> None:
     (devprod / "extra.yaml").write_text(DENY_EVERY_NETWORK)
-    explained, out = _run("explain", ".", *FLOW, "--pod-cidr", "10.244.0.0/16")
+    explained, out = run_cli("explain", ".", *FLOW, "--pod-cidr", "10.244.0.0/16")
     assert explained == 1, out
     assert "no known address" not in out
     assert "the same verdict at each, shown at one" in out

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from netverify.cli.app import app
+from tests.settings.helpers import run_cli
 
 MANIFESTS = """\
 apiVersion: v1
@@ -61,11 +60,6 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout
-
-
 @pytest.mark.parametrize(
     ("pod_cidr", "verdict"),
     [
@@ -78,18 +72,18 @@ def _run(*args: str) -> tuple[int, str]:
 def test_explain_and_prove_agree_at_every_pod_address(
     folder: Path, pod_cidr: list[str], verdict: int
 ) -> None:
-    code, out = _run("explain", "manifests.yaml", *FLOW, *pod_cidr)
+    code, out = run_cli("explain", "manifests.yaml", *FLOW, *pod_cidr)
     assert code == verdict, out
-    proved, proof = _run("prove", "spec.yaml", *pod_cidr)
+    proved, proof = run_cli("prove", "spec.yaml", *pod_cidr)
     assert proved == (0 if verdict == 0 else 1), proof
 
 
 def test_explain_says_which_addresses_decide_otherwise(folder: Path) -> None:
-    code, out = _run("explain", "manifests.yaml", *FLOW, "--pod-cidr", "10.0.0.0/23")
+    code, out = run_cli("explain", "manifests.yaml", *FLOW, "--pod-cidr", "10.0.0.0/23")
     assert code == 3
     assert "unknown: the verdict depends on pod addresses the manifests do not give" in out
     assert "blocked at default/client (app=client) [10.0.1.0]" in out
-    _, out = _run("explain", "manifests.yaml", *FLOW, "--pod-cidr", "10.0.0.0/23", "-f", "json")
+    _, out = run_cli("explain", "manifests.yaml", *FLOW, "--pod-cidr", "10.0.0.0/23", "-f", "json")
     answer = json.loads(out)
     assert answer["allowed"] is True
     assert answer["addresses"] == ["10.0.0.0/23"]
@@ -100,7 +94,7 @@ def test_explain_says_which_addresses_decide_otherwise(folder: Path) -> None:
 def test_an_admin_deny_of_every_network_blocks_pods_given_addresses(folder: Path) -> None:
     pods = MANIFESTS.split("---\napiVersion: networking.k8s.io/v1")[0]
     (folder / "manifests.yaml").write_text(pods + "---\n" + DENY_EVERY_NETWORK)
-    code, out = _run("explain", "manifests.yaml", *FLOW, "--pod-cidr", "10.244.0.0/16")
+    code, out = run_cli("explain", "manifests.yaml", *FLOW, "--pod-cidr", "10.244.0.0/16")
     assert code == 1, out
     assert 'egress: BLOCKED by admin tier: cnp/no-internet egress[0] "deny-every-network"' in out
     assert "the same verdict at each, shown at one" in out
@@ -111,13 +105,13 @@ def test_matrix_says_which_cells_pod_addresses_may_decide(folder: Path) -> None:
     ipBlock overlaps, the matrix says its cells with such an end may differ (it showed the
     network-policy-api conformance pods reaching each other through an Admin Deny of
     0.0.0.0/0, under the assumption 'pods ... have one in the pod CIDRs')."""
-    code, out = _run("matrix", "manifests.yaml", "--pod-cidr", "10.0.0.0/23", "-f", "json")
+    code, out = run_cli("matrix", "manifests.yaml", "--pod-cidr", "10.0.0.0/23", "-f", "json")
     assert code == 0
     (note,) = json.loads(out)["undecided"]
     assert note.startswith("cells with an end among the 2 pods without a known address")
     for pod_cidr, allowed in (("10.1.0.0/16", False), ("10.0.0.0/24", True), (None, False)):
         flags = ["--pod-cidr", pod_cidr] if pod_cidr else []
-        _, out = _run("matrix", "manifests.yaml", *flags, "-f", "json")
+        _, out = run_cli("matrix", "manifests.yaml", *flags, "-f", "json")
         matrix = json.loads(out)
         assert "undecided" not in matrix, pod_cidr
         (cell,) = [c for c in matrix["cells"] if (c["from"], c["to"]) == FROM_CLIENT_TO_SERVER]
@@ -130,7 +124,7 @@ def test_matrix_gives_pods_the_address_every_pod_cidr_address_is_alike_to(folder
     reaching each other through a Deny of 0.0.0.0/0)."""
     pods = MANIFESTS.split("---\napiVersion: networking.k8s.io/v1")[0]
     (folder / "manifests.yaml").write_text(pods + "---\n" + DENY_EVERY_NETWORK)
-    _, out = _run("matrix", "manifests.yaml", "--pod-cidr", "10.244.0.0/16", "-f", "json")
+    _, out = run_cli("matrix", "manifests.yaml", "--pod-cidr", "10.244.0.0/16", "-f", "json")
     matrix = json.loads(out)
     (cell,) = [c for c in matrix["cells"] if (c["from"], c["to"]) == FROM_CLIENT_TO_SERVER]
     assert cell["allowed"] is False
@@ -166,10 +160,10 @@ def test_a_host_network_pod_gets_no_address_in_the_pod_cidrs(folder: Path) -> No
     nodes the agent (at its node's address) is blocked, as explain says."""
     (folder / "manifests.yaml").write_text(HOST_AGENT)
     (folder / "spec.yaml").write_text(SPEC.replace("app: client", "app: agent"))
-    code, out = _run("prove", "spec.yaml", "--pod-cidr", "10.244.0.0/16")
+    code, out = run_cli("prove", "spec.yaml", "--pod-cidr", "10.244.0.0/16")
     assert code == 1, out
     assert "a blocked flow: default/agent (app=agent) -> default/server" in out
     assert "(hostNetwork pods: their node's, outside them" in out
     flow = ["--from", "default/agent", "--to", "default/server", "--port", "80"]
-    code, out = _run("explain", "manifests.yaml", *flow, "--pod-cidr", "10.244.0.0/16")
+    code, out = run_cli("explain", "manifests.yaml", *flow, "--pod-cidr", "10.244.0.0/16")
     assert "blocked across nodes" in out
