@@ -75,18 +75,24 @@ class Workers(Generic[S]):
         work: Callable[[S, T], R],
         item: T,
         then: Callable[[R], None] | None = None,
+        first: bool = False,
     ) -> "Future[R]":
         """Queue `work(shared, item)`: it runs in a worker process that is free, or in this
-        one while it waits for results (`completed`), jobs taken in the order queued.
-        Workers start when two jobs are queued at once, so that one can run beside this
-        process; `work` must be a module-level function (it is sent by name).
+        one while it waits for results (`completed`), jobs taken in the order queued, a
+        `first` job ahead of those queued already (a job known to be long: started early,
+        it runs beside the short ones rather than after them all). Workers start when two
+        jobs are queued at once, so that one can run beside this process; `work` must be a
+        module-level function (it is sent by name).
 
         `then` is told the result as it comes in, before the future is done, in this
         process (in the pool's thread for a worker's result): what it queues is taken by
         the next process free, even while this one is busy with a job of its own."""
         job: _Job[S] = _Job(work, item, then)
         with self._lock:
-            self._queue.append(job)
+            if first:
+                self._queue.appendleft(job)
+            else:
+                self._queue.append(job)
         self._send()
         return job.future
 

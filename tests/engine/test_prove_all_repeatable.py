@@ -6,6 +6,7 @@ listing cut at its limit; `--jobs` would then change the output, as worker proce
 different searches before."""
 
 import gc
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from netverify.loading.spec import resolve_spec
 from netverify.loading.specfile import read_spec
 from netverify.model import (
     Cluster,
+    Invariant,
     InvariantKind,
     LoadedCluster,
     LoadedSpec,
@@ -101,3 +103,28 @@ def test_parts_and_searches_share_one_pool_of_workers(
     assert all(
         result.all_findings is not None and result.all_findings.findings for result in violated
     )
+
+
+def test_a_search_of_flows_from_external_addresses_runs_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search of a violated forbid from 0.0.0.0/0 (the solver's alone, the slowest)
+    runs before the searches queued ahead of it, the others in the order their parts were
+    proved."""
+    # The module, not the function `netverify.engine.prove` names.
+    proving = importlib.import_module("netverify.engine.prove")
+    monkeypatch.setattr(slicing, "SLICING_THRESHOLD", 0)
+    searched: list[str] = []
+    search = proving._findings_of
+
+    def recorded(prover: object, item: tuple[Invariant, object, int]) -> object:
+        searched.append(item[0].name)
+        return search(prover, item)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(proving, "_findings_of", recorded)
+    cluster, spec = _generated(tmp_path)
+    prove(LoadedCluster(cluster=cluster), LoadedSpec(spec=spec), SolverLimits(), max_findings=5)
+    external = [i.name for i in spec.invariants if i.source.ip is not None and i.name in searched]
+    assert external == ["internet-never-reaches-prod-frontends"]
+    assert searched[0] == external[0]
+    assert len(searched) >= 3

@@ -71,6 +71,20 @@ def test_a_job_queued_by_then_runs_while_this_process_is_busy(
     assert here == os.getpid() != worker == first.result()[2]
 
 
+def test_a_first_job_runs_ahead_of_those_queued_already() -> None:
+    """A job known to be long (`first`) is taken before the jobs queued before it."""
+    ran: list[str] = []
+    with Workers("shared", jobs=1) as pool:
+        futures = [
+            pool.submit(_slept, (name, 0.0), then=lambda r: ran.append(r[1])) for name in "ab"
+        ]
+        futures.append(
+            pool.submit(_slept, ("long", 0.0), then=lambda r: ran.append(r[1]), first=True)
+        )
+        list(pool.completed(futures))
+    assert ran == ["long", "a", "b"]
+
+
 def test_an_error_in_a_job_is_raised_by_its_result() -> None:
     with Workers("shared", jobs=1) as pool:
         future = pool.submit(_slept, ("negative", -1.0))
