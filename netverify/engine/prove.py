@@ -138,6 +138,18 @@ def _parts(cluster: Cluster, settings: Settings, invariants: Sequence[Invariant]
     return [_Part(tuple(positions), part) for part, positions in grouped.items()]
 
 
+def _slowest_searches_first(parts: list[_Part], invariants: Sequence[Invariant]) -> list[_Part]:
+    """The parts holding an invariant whose search may be the slowest
+    (`_may_have_an_external_end`) first, the others after them, each in its order: its
+    search can start only once its part is proved. The results do not depend on the order."""
+    return sorted(
+        parts,
+        key=lambda part: (
+            not any(_may_have_an_external_end(invariants[position]) for position in part.positions)
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class _PartProver:
     """What every part of one spec is proved with; sent once to each worker process."""
@@ -202,9 +214,10 @@ class _PartProver:
                 last = keep if index == len(parts) - 1 else None
                 proved(part, self.prove(invariants, part, told, last))
         else:
+            order = parts if max_findings is None else _slowest_searches_first(parts, invariants)
             proofs = {
                 workers.submit(_prove_part, (invariants, part), partial(proved, part)): part
-                for part in parts
+                for part in order
             }
             finished = 0
             for proof in workers.completed(proofs):

@@ -119,7 +119,7 @@ def test_a_search_of_flows_from_external_addresses_runs_first(
 
     def recorded(prover: object, item: tuple[Invariant, object, int]) -> object:
         searched.append(item[0].name)
-        return search(prover, item)  # type: ignore[arg-type]
+        return search(prover, item)
 
     monkeypatch.setattr(proving, "_findings_of", recorded)
     cluster, spec = _generated(tmp_path)
@@ -128,3 +128,26 @@ def test_a_search_of_flows_from_external_addresses_runs_first(
     assert external == ["internet-never-reaches-prod-frontends"]
     assert searched[0] == external[0]
     assert len(searched) >= 3
+
+
+def test_parts_searched_from_external_addresses_are_proved_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With several parts, those holding an invariant from external addresses are queued
+    first (their searches can start only once they are proved), the others in their order."""
+    from netverify.engine.prove import _Part, _parts, _slowest_searches_first
+
+    monkeypatch.setattr(slicing, "SLICING_THRESHOLD", 0)
+    cluster, spec = _generated(tmp_path)
+    invariants = spec.invariants
+    parts = _parts(cluster, spec.settings, invariants)
+    order = _slowest_searches_first(parts, invariants)
+
+    def external(part: _Part) -> bool:
+        return any(invariants[p].source.ip is not None for p in part.positions)
+
+    assert sorted(map(id, order)) == sorted(map(id, parts))
+    firsts = [part for part in order if external(part)]
+    assert firsts and order[: len(firsts)] == firsts
+    assert not external(parts[0])
+    assert [p for p in order if not external(p)] == [p for p in parts if not external(p)]
