@@ -64,7 +64,8 @@ def explain(
     that a `nodes` peer may select, on a `domainNames` peer, or on the address in the pod
     CIDRs of a pod whose address the manifests do not give). Without pod CIDRs such a pod
     matches no ipBlock or networks peer, as prove assumes: a note says where the verdict
-    rests on that.
+    rests on that, and with --strict the verdict is then unknown (exit 3), as prove
+    --strict makes a "holds" resting on an assumption unknown.
 
     A flow to a Service (by name or ClusterIP) is decided for each backend on its target
     port: exit 0 when some backend is reachable, 1 when none is, 2 when it has none."""
@@ -86,7 +87,7 @@ def explain(
     if isinstance(request, Flow):
         explanation = explained(loaded.cluster, request, settings)
         write(formatter.format_explain(explanation, loaded.sources), None)
-        raise typer.Exit(_exit_code([explanation]))
+        raise typer.Exit(_exit_code([explanation], strict))
     translated = ServiceExplanation(
         flows=request,
         explanations=tuple(
@@ -94,29 +95,33 @@ def explain(
         ),
     )
     write(formatter.format_service_explain(translated, loaded.sources), None)
-    raise typer.Exit(_exit_code(translated.explanations))
+    raise typer.Exit(_exit_code(translated.explanations, strict))
 
 
-def _exit_code(explanations: Sequence[Explanation]) -> int:
+def _exit_code(explanations: Sequence[Explanation], strict: bool) -> int:
     """0 when some flow is allowed, 1 when none is; 3 (unknown) when every allowed flow,
     or where none is, some blocked one, may be decided otherwise: by a policy object
-    netverify does not model, or by an order of admin policies the API leaves open."""
+    netverify does not model, or by an order of admin policies the API leaves open (with
+    `strict`, also where the verdict rests on an end without a known address)."""
     allowed = [explanation for explanation in explanations if explanation.allowed]
     if allowed:
-        sure = any(_decided(explanation) for explanation in allowed)
+        sure = any(_decided(explanation, strict) for explanation in allowed)
     else:
-        sure = all(_decided(explanation) for explanation in explanations)
+        sure = all(_decided(explanation, strict) for explanation in explanations)
     if not sure:
         return EXIT_UNKNOWN
     return EXIT_HOLDS if allowed else EXIT_VIOLATED
 
 
-def _decided(explanation: Explanation) -> bool:
+def _decided(explanation: Explanation, strict: bool) -> bool:
     """Whether the verdict shown is the cluster's whatever netverify cannot know (the
-    policies it does not model, the order the API leaves open, the pods' addresses)."""
+    policies it does not model, the order the API leaves open, the pods' addresses; with
+    `strict`, whether a pod without a known address matches an ipBlock or networks peer,
+    which is otherwise assumed it does not, as prove assumes)."""
     return (
         not explanation.may_be_decided_by
         and not explanation.order_dependent
         and explanation.doubt is None
         and explanation.address_dependent is None
+        and not (strict and explanation.unaddressed)
     )

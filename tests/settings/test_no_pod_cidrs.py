@@ -81,11 +81,16 @@ def test_explain_says_its_verdict_rests_on_an_end_without_an_address(
     proved, proof = run_cli("prove", "spec.yaml")
     assert proved == code, proof
     assert "have no known address and match no" in proof
+    # --strict: a verdict resting on the assumption is unknown, either way.
+    explained, out = run_cli("explain", ".", *FLOW, "--strict")
+    assert explained == 3, out
+    assert out.splitlines()[-1] == "  " + NOTE.format(other=other)
 
 
 def test_no_note_where_no_ipblock_or_networks_peer_could_match_the_end(devprod: Path) -> None:
     explained, out = run_cli("explain", ".", *FLOW)
     assert explained == 0, out
+    assert run_cli("explain", ".", *FLOW, "--strict")[0] == 0
     assert "note:" not in out
     _, out = run_cli("explain", ".", *FLOW, "--format", "json")
     assert "assumptions" not in json.loads(out)
