@@ -20,7 +20,7 @@ from netverify.model.fix import (
 )
 from netverify.report.describe import counted, describe_flow
 from netverify.report.formats import FixFormat
-from netverify.report.json import JsonObject, dumps
+from netverify.report.jsonparts import JsonObject, dumps
 
 
 def format_fix(reports: Sequence[FixReport], output_format: FixFormat) -> str:

@@ -19,18 +19,13 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from netverify.model import (
-    Endpoint,
     Explanation,
-    FlowDecision,
     InvariantResult,
     ObjectRef,
-    PodEndpoint,
     Report,
     RuleRef,
     ServiceExplanation,
-    SideDecision,
     SourceMap,
-    SourceSpan,
     Status,
     ViolationFinding,
     ViolationFindings,
@@ -39,104 +34,16 @@ from netverify.model import (
 from netverify.model.diff import Change, DiffCause, DiffFinding, DiffReport, EndpointGroup
 from netverify.model.lint import Finding, FindingSeverity, LintReport
 from netverify.model.matrix import ConnectivityMatrix, MatrixRow
-from netverify.report.describe import (
-    GroupedFlows,
-    admitting_peers,
-    only_node_local,
-    unaddressed_note,
+from netverify.report.describe import GroupedFlows, only_node_local, unaddressed_note
+from netverify.report.jsonparts import (
+    JsonObject,
+    decision_json,
+    dumps,
+    policy_json,
+    policy_name_json,
+    rule_json,
+    span_json,
 )
-
-JsonObject = dict[str, object]
-"""A JSON object as the formats build it: keys in the order they are written."""
-
-
-def _span(span: SourceSpan | None) -> JsonObject | None:
-    return None if span is None else {"file": span.file, "line": span.line}
-
-
-def _endpoint(endpoint: Endpoint) -> JsonObject:
-    if not isinstance(endpoint, PodEndpoint):
-        return {
-            "kind": "external",
-            "namespace": None,
-            "pod": None,
-            "labels": {},
-            "ip": str(endpoint.ip),
-        }
-    return {
-        "kind": "pod",
-        "namespace": endpoint.namespace.name,
-        "pod": endpoint.pod.name,
-        "exists": endpoint.pod.name is not None,
-        "workload_kind": endpoint.pod.kind if endpoint.pod.name is not None else None,
-        "labels": dict(sorted(endpoint.pod.labels.items())),
-        "namespace_labels": dict(sorted(endpoint.namespace.labels.items())),
-        "named_ports": [
-            {"name": port.name, "port": port.port, "protocol": port.protocol.value}
-            for port in endpoint.pod.ports
-            if port.name
-        ],
-        "ip": None if endpoint.ip is None else str(endpoint.ip),
-    }
-
-
-def _policy_name(ref: ObjectRef) -> JsonObject:
-    """A policy's namespace and name; its `kind` appears only for admin policies."""
-    name: JsonObject = {"namespace": ref.namespace, "name": ref.name}
-    if ref.kind != "NetworkPolicy":
-        name["kind"] = ref.kind
-    return name
-
-
-def _policy(ref: ObjectRef, sources: SourceMap) -> JsonObject:
-    return {**_policy_name(ref), "location": _span(sources.of_object(ref))}
-
-
-def _rule(ref: RuleRef, sources: SourceMap) -> JsonObject:
-    return {
-        "policy": _policy(ref.policy, sources),
-        "direction": ref.direction.value,
-        "rule": ref.index,
-        "location": _span(sources.of_rule(ref)),
-    }
-
-
-def _side(side: SideDecision, sources: SourceMap) -> JsonObject:
-    """A side; `admin_rule` and `passed_by` appear only when an admin policy rule matched."""
-    fields: JsonObject = {
-        "allowed": side.allowed,
-        "governed": side.governed,
-        "decided_by": None if side.decided_by is None else side.decided_by.value,
-        "isolated_by": [_policy(ref, sources) for ref in side.isolated_by],
-        "allowed_by": [
-            {**_rule(ref, sources), "peer": peer}
-            for ref, peer in zip(side.allowed_by, admitting_peers(side), strict=True)
-        ],
-    }
-    for key, match in (("admin_rule", side.admin_rule), ("passed_by", side.passed_by)):
-        if match is not None:
-            fields[key] = {
-                **_rule(match.rule, sources),
-                "kind": match.rule.policy.kind,
-                "name": match.name,
-                "action": match.action.value,
-            }
-    return fields
-
-
-def decision_json(decision: FlowDecision, sources: SourceMap) -> JsonObject:
-    flow = decision.flow
-    return {
-        "from": _endpoint(flow.source),
-        "to": _endpoint(flow.destination),
-        "protocol": flow.protocol.value,
-        "port": flow.port,
-        "allowed": decision.allowed,
-        "self_traffic": decision.self_traffic,
-        "node_local": decision.node_local,
-        "egress": _side(decision.egress, sources),
-        "ingress": _side(decision.ingress, sources),
-    }
 
 
 def _witness(witness: Witness | None, sources: SourceMap) -> JsonObject | None:
@@ -154,7 +61,7 @@ def _result(result: InvariantResult, sources: SourceMap) -> JsonObject:
         "kind": result.kind.value,
         "status": result.status.value,
         "description": result.description,
-        "location": _span(result.location),
+        "location": span_json(result.location),
         "scope": result.scope,
         "reason": result.reason,
         "counterexample": _witness(result.counterexample, sources),
@@ -186,7 +93,7 @@ def _open_rules(finding: GroupedFlows, sources: SourceMap) -> JsonObject:
     admit every peer (located in the revision that allows the flows)."""
     if not finding.other_open_rules:
         return {}
-    return {"other_open_rules": [_rule(rule, sources) for rule in finding.other_open_rules]}
+    return {"other_open_rules": [rule_json(rule, sources) for rule in finding.other_open_rules]}
 
 
 def _groups(finding: GroupedFlows) -> JsonObject:
@@ -240,11 +147,6 @@ def prove_json(reports: Sequence[Report]) -> JsonObject:
     }
 
 
-def dumps(document: object) -> str:
-    """Deterministic JSON: stable key order as built, two-space indent, trailing newline."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
 def _group(group: EndpointGroup) -> JsonObject:
     """The group; for new pods, what it excludes and asks of named ports, where it does."""
     found: JsonObject = {
@@ -288,8 +190,8 @@ def _cause(cause: DiffCause, report: DiffReport) -> JsonObject:
     what = cause.what
     return {
         "revision": cause.revision.value,
-        "rule": _rule(what, sources) if isinstance(what, RuleRef) else None,
-        "policy": _policy(what, sources) if isinstance(what, ObjectRef) else None,
+        "rule": rule_json(what, sources) if isinstance(what, RuleRef) else None,
+        "policy": policy_json(what, sources) if isinstance(what, ObjectRef) else None,
     }
 
 
@@ -318,7 +220,7 @@ def _lint_finding(found: Finding, remediation: str) -> JsonObject:
         "name": found.name,
         "severity": found.severity.value,
         "message": found.message,
-        "location": _span(found.span),
+        "location": span_json(found.span),
         "object": None
         if target is None
         else {"kind": target.kind, "namespace": target.namespace, "name": target.name},
@@ -353,10 +255,10 @@ def lint_json(report: LintReport) -> JsonObject:
 
 def _matrix_rule(ref: RuleRef, sources: SourceMap) -> JsonObject:
     return {
-        "policy": _policy_name(ref.policy),
+        "policy": policy_name_json(ref.policy),
         "direction": ref.direction.value,
         "rule": ref.index,
-        "location": _span(sources.of_rule(ref)),
+        "location": span_json(sources.of_rule(ref)),
     }
 
 
@@ -461,7 +363,7 @@ def explanation_json(explanation: Explanation, sources: SourceMap) -> JsonObject
         answer["assumptions"] = [note]
     if explanation.order_dependent:
         answer["order_dependent"] = [
-            {"kind": ref.kind, **_policy(ref, sources)} for ref in explanation.order_dependent
+            {"kind": ref.kind, **policy_json(ref, sources)} for ref in explanation.order_dependent
         ]
     return answer
 

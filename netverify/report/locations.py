@@ -27,7 +27,7 @@ from netverify.model import (
 )
 from netverify.model.diff import Change, DiffCause, DiffFinding, DiffReport, Revision
 from netverify.report.describe import describe_policy, describe_rule
-from netverify.report.json import JsonObject
+from netverify.report.jsonparts import JsonObject
 
 SOURCE_ROOT = "%SRCROOT%"
 """The SARIF base id of relative file names: the directory netverify ran in."""

@@ -24,7 +24,7 @@ from netverify.model import InvariantResult, Report, Status
 from netverify.model.diff import DiffFinding, DiffReport
 from netverify.model.lint import Finding, LintReport
 from netverify.report.describe import finding_title, findings_summary, result_message
-from netverify.report.json import JsonObject, dumps
+from netverify.report.jsonparts import JsonObject, dumps
 from netverify.report.locations import (
     SOURCE_ROOT,
     Place,
