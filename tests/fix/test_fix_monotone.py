@@ -80,9 +80,21 @@ def test_what_may_admit_more_or_isolate_other_pods_is_left_to_the_proof() -> Non
     any_namespace = _with(POLICY.ingress[0], PolicyRule(peers=(FROM_ALL,)))
     for after in (every_port, every_peer, other_pods, any_namespace):
         assert not keeps_holding(FORBID, [_edit(after)])
-    assert not keeps_holding(FORBID, [_edit(_with(POLICY.ingress[1]), before=None)])
+    new = _edit(_with(POLICY.ingress[1]), before=None)
+    assert not keeps_holding(FORBID, [new], isolating={("b", Direction.INGRESS)})
+    assert not keeps_holding(REQUIRE, [new])
     assert not keeps_holding(REQUIRE, [_edit(other_pods)])
     assert not keeps_holding(FORBID, [])
+
+
+def test_a_new_policy_where_no_pod_is_isolated_keeps_a_forbid() -> None:
+    new = _edit(_with(POLICY.ingress[1]), before=None)
+    assert keeps_holding(FORBID, [new])
+    elsewhere = {("b", Direction.EGRESS), ("a", Direction.INGRESS)}
+    assert keeps_holding(FORBID, [new], isolating=elsewhere)
+    assert keeps_holding(FORBID, [new, _edit(_with(POLICY.ingress[1]))], isolating=elsewhere)
+    widened = _with(*POLICY.ingress, PolicyRule(peers=(FROM_ALL,)))
+    assert not keeps_holding(FORBID, [new, _edit(widened)])
 
 
 def _narrowed(policy: NetworkPolicy, data: st.DataObject) -> NetworkPolicy:
@@ -122,6 +134,32 @@ def test_a_kept_forbid_admits_no_new_flow(cluster: Cluster, data: st.DataObject)
     head = cluster.model_copy(
         update={"policies": tuple(after if p is before else p for p in cluster.policies)}
     )
+    _assert_admits_no_new_flow(cluster, head)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cluster=clusters(), data=st.data())
+def test_a_new_policy_said_to_keep_a_forbid_admits_no_new_flow(
+    cluster: Cluster, data: st.DataObject
+) -> None:
+    """Whenever `keeps_holding` says a new policy (one of the cluster's, moved to a
+    namespace of a pod) keeps a forbid, no pair of pods is allowed after and not before."""
+    if not cluster.policies or not cluster.pods:
+        return
+    model = data.draw(st.sampled_from(cluster.policies))
+    namespace = data.draw(st.sampled_from(sorted({pod.namespace for pod in cluster.pods})))
+    added = model.model_copy(update={"namespace": namespace, "name": "added"})
+    isolating = {(p.namespace, d) for p in cluster.policies for d in p.policy_types}
+    edit = PolicyEdit(before=None, after=added, direction=Direction.INGRESS, rule_index=None)
+    if not keeps_holding(FORBID, [edit], isolating):
+        return
+    _assert_admits_no_new_flow(
+        cluster, cluster.model_copy(update={"policies": (*cluster.policies, added)})
+    )
+
+
+def _assert_admits_no_new_flow(cluster: Cluster, head: Cluster) -> None:
+    """No pair of `cluster`'s pods, on a few ports, is allowed in `head` and not in it."""
     namespaces = {namespace.name: namespace for namespace in cluster.namespaces}
     ends = [pod_at_first_address(namespaces[pod.namespace], pod) for pod in cluster.pods]
     for source in ends:

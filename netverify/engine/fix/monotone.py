@@ -4,13 +4,16 @@ such an edit still holds after it, without a proof.
 Most of `fix`'s candidates narrow a rule or remove it, and each is checked against every
 invariant that held and whose slice holds the edited policy. A policy that still selects
 the same pods in the same directions, each of whose rules admits no more than a rule it
-had, allows a subset of the flows it allowed: a `forbid` that held still holds. One that
-keeps every rule it had and gains others allows a superset: a `require` or `reachable`
-that held still holds. Anything else (a new policy, which may isolate pods, an admin
-policy) is proved as before.
+had, allows a subset of the flows it allowed: a `forbid` that held still holds. So does a
+new policy in a namespace where no loaded policy isolates pods in its directions (`fix`'s
+isolating candidates): every pod it selects was open in those directions, and its rules
+admit only some flows. One that keeps every rule it had and gains others allows a
+superset: a `require` or `reachable` that held still holds. Anything else (a new policy
+where pods may be isolated already, whose rules may then admit more, an admin policy) is
+proved as before.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from netverify.model import (
     Direction,
@@ -23,20 +26,39 @@ from netverify.model import (
 from netverify.model.fix import PolicyEdit
 
 
-def keeps_holding(kind: InvariantKind, edits: Sequence[PolicyEdit]) -> bool:
+def keeps_holding(
+    kind: InvariantKind,
+    edits: Sequence[PolicyEdit],
+    isolating: Collection[tuple[str, Direction]] = (),
+) -> bool:
     """Whether an invariant of `kind` that held still holds after `edits` (the edits of
     policies its verdict can depend on), for the edits' shape alone; False when that
-    cannot tell."""
+    cannot tell. `isolating`: the (namespace, direction) pairs in which a policy of the
+    cluster the edits start from isolates pods."""
     if not edits:
         return False
-    changed = []
+    changed, added = [], []
     for edit in edits:
-        if edit.before is None or not isinstance(edit.after, NetworkPolicy):
+        if not isinstance(edit.after, NetworkPolicy):
             return False
-        changed.append((edit.before, edit.after))
+        if edit.before is None:
+            added.append(edit.after)
+        else:
+            changed.append((edit.before, edit.after))
     if kind is InvariantKind.FORBID:
-        return all(_narrows(before, after) for before, after in changed)
-    return all(_widens(before, after) for before, after in changed)
+        return all(_narrows(before, after) for before, after in changed) and all(
+            _isolates_open_pods(policy, isolating) for policy in added
+        )
+    return not added and all(_widens(before, after) for before, after in changed)
+
+
+def _isolates_open_pods(
+    policy: NetworkPolicy, isolating: Collection[tuple[str, Direction]]
+) -> bool:
+    """A new policy allows no flow that was not allowed: no policy of its namespace
+    isolated pods in its directions, so each pod it selects admitted every flow there (an
+    edited policy keeps its directions, as `_narrows` asks)."""
+    return not any((policy.namespace, direction) in isolating for direction in policy.policy_types)
 
 
 def _same_subjects(before: NetworkPolicy, after: NetworkPolicy) -> bool:

@@ -74,6 +74,12 @@ class Fixer:
         self.slicers = [Slicer(cluster, settings, invariant) for invariant in invariants]
         """Per invariant of the spec: its slice, and whether a policy can decide its verdict."""
         self.verdicts = Verdicts(cluster, settings, invariants, self.slicers, limits)
+        self.isolating = frozenset(
+            (policy.namespace, direction)
+            for policy in cluster.policies
+            for direction in policy.policy_types
+        )
+        """The namespaces and directions in which a loaded policy isolates pods (`_kept`)."""
         self.statuses: dict[tuple[Made, str], tuple[Status, str | None]] = {}
         """`_status` of each invariant asked about, by the cluster a candidate makes."""
         self.counts: dict[Made, tuple[int, int, int, bool]] = {}
@@ -223,7 +229,8 @@ class Fixer:
     def _kept(self, candidate: Candidate, invariants: list[Invariant]) -> bool:
         """Whether the invariant (held before) holds with the candidate for the shape of
         the edits its verdict can depend on alone (`keeps_holding`): a rule narrowed or
-        removed keeps a `forbid`. Admin tiers are left to the proof."""
+        removed keeps a `forbid`, and so does a new policy where no loaded one isolates pods.
+        Admin tiers are left to the proof."""
         if self.loaded.cluster.admin_policies:
             return False
         spec = self.loaded_spec.spec.invariants
@@ -237,7 +244,7 @@ class Fixer:
                 for slicer in slicers
             )
         ]
-        return keeps_holding(invariants[0].kind, edits)
+        return keeps_holding(invariants[0].kind, edits, self.isolating)
 
     def _status(
         self, head: LoadedCluster, made: Made, invariants: list[Invariant]
