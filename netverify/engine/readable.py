@@ -105,8 +105,8 @@ def readable_flow(
 def _still_satisfiable(
     solver: z3.Solver, assumptions: Sequence[z3.BoolRef], preference: z3.BoolRef
 ) -> bool:
-    """Add the preference in a new frame if the assertions stay satisfiable with it (and
-    the assumptions)."""
+    """Add the preference in a new frame if the assertions stay satisfiable with it, on
+    the assumptions."""
     solver.push()
     solver.add(preference)
     if solver.check(*assumptions) == z3.sat:

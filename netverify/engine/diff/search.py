@@ -229,11 +229,12 @@ class _Preferred:
 
     @property
     def kept(self) -> list[z3.BoolRef]:
-        """The literals the last `sat` check assumed."""
-        return [literal for literal, _ in self.preferred] if self.assumed else []
+        """The literals of the preferences the last `sat` check's model satisfies, whether
+        it assumed them or not: `readable_flow` keeps those preferences."""
+        return [literal for literal, _ in self.preferred]
 
     def check(self) -> z3.CheckSatResult:
-        """Check the solver on the assumptions and, where assumed, the literals kept."""
+        """Check the solver on the assumptions and, once assumed, the literals `kept`."""
         solver = self.solver
         if not self.assumed:
             outcome = solver.check(*self.assumptions)
