@@ -8,6 +8,7 @@ labels, or at least without invented label values, then each remaining label of 
 dropped if it does not matter.
 """
 
+from collections.abc import Sequence
 from ipaddress import IPv4Network
 
 import z3
@@ -36,8 +37,11 @@ def readable_flow(
     check_satisfied: bool = False,
     prefer_declared_port: bool = False,
     tidy_ports: bool = False,
+    prefer_addresses: bool = True,
+    assumptions: Sequence[z3.BoolRef] = (),
 ) -> Flow:
-    """Call right after a `sat` check; leaves the solver's frames as it found them.
+    """Call right after a `sat` check on the `assumptions`, which every later check assumes
+    too; leaves the solver's frames as it found them.
 
     `tidy_labels` False skips the label preferences (a check each), for callers that decode
     many witnesses between existing pods, such as diff. `prefer_tcp` False keeps the
@@ -49,13 +53,20 @@ def readable_flow(
     `prefer_declared_port` prefers, before TCP, a port the destination pod declares (a
     containerPort) when the query leaves the port free. `tidy_ports` then leaves each
     named port of a pod that could exist undefined where it can (a check each): a witness
-    whose pod numbers ports it need not is one whose group splits by those numbers."""
+    whose pod numbers ports it need not is one whose group splits by those numbers.
+    `prefer_addresses` False skips `address_preferences`, for a caller that assumed them
+    in its own check (where satisfiable) and passes them on in `assumptions`."""
     frames = 0
     model = solver.model()
     flow = decode_flow(encoding, model)
     try:
         preferences = _preferences(
-            encoding, prefer_existing, tidy_labels, prefer_tcp, prefer_declared_port
+            encoding,
+            prefer_existing,
+            tidy_labels,
+            prefer_tcp,
+            prefer_declared_port,
+            prefer_addresses,
         )
         for preference in preferences:
             if not check_satisfied and z3.is_true(model.eval(preference, model_completion=True)):
@@ -63,21 +74,25 @@ def readable_flow(
                 solver.push()
                 solver.add(preference)
                 frames += 1
-            elif _still_satisfiable(solver, preference):
+            elif _still_satisfiable(solver, assumptions, preference):
                 frames += 1
                 model = solver.model()
                 flow = decode_flow(encoding, model)
         for label in _labels_of_new_pods(encoding, flow) if tidy_labels else ():
-            if _still_satisfiable(solver, label == ABSENT):
+            if _still_satisfiable(solver, assumptions, label == ABSENT):
                 frames += 1
                 flow = decode_flow(encoding, solver.model())
         if tidy_ports and _named_ports_of_new_pods(encoding, flow):
             # None at all first; else one at a time, as each check may define others.
-            if _still_satisfiable(solver, z3.Not(z3.Or(_every_named_port(encoding, flow)))):
+            if _still_satisfiable(
+                solver, assumptions, z3.Not(z3.Or(_every_named_port(encoding, flow)))
+            ):
                 frames += 1
                 flow = decode_flow(encoding, solver.model())
             while defined := _named_ports_of_new_pods(encoding, flow):
-                if not any(_still_satisfiable(solver, z3.Not(term)) for term in defined):
+                if not any(
+                    _still_satisfiable(solver, assumptions, z3.Not(term)) for term in defined
+                ):
                     break
                 frames += 1
                 flow = decode_flow(encoding, solver.model())
@@ -87,11 +102,14 @@ def readable_flow(
             solver.pop(frames)
 
 
-def _still_satisfiable(solver: z3.Solver, preference: z3.BoolRef) -> bool:
-    """Add the preference in a new frame if the assertions stay satisfiable with it."""
+def _still_satisfiable(
+    solver: z3.Solver, assumptions: Sequence[z3.BoolRef], preference: z3.BoolRef
+) -> bool:
+    """Add the preference in a new frame if the assertions stay satisfiable with it, on
+    the assumptions."""
     solver.push()
     solver.add(preference)
-    if solver.check() == z3.sat:
+    if solver.check(*assumptions) == z3.sat:
         return True
     solver.pop()
     return False
@@ -129,12 +147,23 @@ def _named_ports_of_new_pods(encoding: ClusterEncoding, flow: Flow) -> list[z3.B
     ]
 
 
+def address_preferences(encoding: ClusterEncoding) -> list[z3.BoolRef]:
+    """`readable_flow`'s preferences for the ends that are external addresses, in its order:
+    IPv4, then 203.0.113.0/24. Vacuous for pods."""
+    ends = (encoding.flow.source, encoding.flow.destination)
+    return [
+        z3.And([z3.Implies(z3.Not(end.is_pod), in_network(end.ip, network)) for end in ends])
+        for network in (IPv4Network("0.0.0.0/0"), EXAMPLE_NETWORK)
+    ]
+
+
 def _preferences(
     encoding: ClusterEncoding,
     prefer_existing: bool,
     tidy_labels: bool,
     prefer_tcp: bool,
     prefer_declared_port: bool,
+    prefer_addresses: bool,
 ) -> list[z3.BoolRef]:
     ends = (encoding.flow.source, encoding.flow.destination)
     preferences = []
@@ -146,10 +175,8 @@ def _preferences(
         preferences.append(declared)
     if prefer_tcp:
         preferences.append(encoding.flow.protocol == protocol_code(Protocol.TCP))
-    for network in (IPv4Network("0.0.0.0/0"), EXAMPLE_NETWORK):
-        preferences.append(
-            z3.And([z3.Implies(z3.Not(end.is_pod), in_network(end.ip, network)) for end in ends])
-        )
+    if prefer_addresses:
+        preferences += address_preferences(encoding)
     if not tidy_labels:
         return preferences
     new_pod_labels = [(end, key, label) for end in ends for key, label in end.pod_labels.items()]

@@ -20,7 +20,7 @@ from netverify.engine.diff.findings import Product, product_of
 from netverify.engine.diff.grouping import Grouping
 from netverify.engine.diff.namedports import on_excepted_ports, on_named_port
 from netverify.engine.diff.symbolic import SymbolicDiff
-from netverify.engine.readable import is_new_pod, readable_flow
+from netverify.engine.readable import address_preferences, is_new_pod, readable_flow
 from netverify.engine.replay import ReplayMismatch
 from netverify.model import Flow, PodScope
 from netverify.model.diff import Change
@@ -113,20 +113,23 @@ class DiffSearch:
             if at_limit:
                 return Searched(products, at_limit=True)
             passes = [[existing_first], []] if symbolic.pods is PodScope.ANY else [[]]
+            preferences = address_preferences(encoding)
+            literals = [
+                z3.Bool(f"diff.{change.value}.prefer.{index}") for index in range(len(preferences))
+            ]
+            solver.add(*map(z3.Implies, literals, preferences))
             for assumptions in passes:
+                preferred = _Preferred(
+                    solver, assumptions, list(zip(literals, preferences, strict=True))
+                )
                 while True:
-                    outcome = solver.check(*assumptions)
+                    outcome = preferred.check()
                     if outcome == z3.unsat:
                         break
                     if outcome == z3.unknown:
                         return Searched(products, unknown=unknown_reason(solver, symbolic.limits))
                     if len(products) >= budget:
                         return Searched(products, at_limit=True)
-                    if assumptions:
-                        # readable_flow's preferences are asserted: so must the assumptions be.
-                        solver.push()
-                        solver.add(*assumptions)
-                        solver.check()
                     flow = readable_flow(
                         solver,
                         encoding,
@@ -134,9 +137,9 @@ class DiffSearch:
                         tidy_labels=symbolic.pods is PodScope.ANY,
                         prefer_tcp=False,
                         tidy_ports=symbolic.pods is PodScope.ANY,
+                        prefer_addresses=False,
+                        assumptions=[*assumptions, *preferred.kept],
                     )
-                    if assumptions:
-                        solver.pop()
                     products.append(self._product(change, flow))
             return Searched(products)
         finally:
@@ -197,3 +200,60 @@ class DiffSearch:
             [ClassGroup(index) for index in product.sources],
             [ClassGroup(index) for index in product.destinations],
         )
+
+
+class _Preferred:
+    """One pass of the search's checks, on its assumptions and on `readable_flow`'s address
+    preferences (IPv4, then 203.0.113.0/24), each with a literal that implies it: where
+    the literals are assumed and the check is `sat`, `readable_flow`, given them, keeps
+    those preferences without a check per preference per witness.
+
+    The literals are assumed from the first model that misses a preference on: from the
+    start, they would steer Z3 to other witnesses between pods, which they do not
+    constrain. Where they make a check `unsat` (its core names some), the last of them the
+    core names is dropped, as `readable_flow` drops a preference, and the check made
+    again. A dropped literal stays dropped for the rest of the pass, as it would be
+    unsatisfiable again: the search's assertions only grow (each witness's product is
+    blocked), and a preference is dropped before the one it implies (an address of
+    203.0.113.0/24 is one in IPv4). Where they make it `unknown`, all are dropped: a
+    preference never costs a finding."""
+
+    def __init__(
+        self,
+        solver: z3.Solver,
+        assumptions: list[z3.BoolRef],
+        preferred: list[tuple[z3.BoolRef, z3.BoolRef]],
+    ) -> None:
+        self.solver, self.assumptions, self.preferred = solver, assumptions, preferred
+        self.assumed = False
+
+    @property
+    def kept(self) -> list[z3.BoolRef]:
+        """The literals of the preferences the last `sat` check's model satisfies, whether
+        it assumed them or not: `readable_flow` keeps those preferences."""
+        return [literal for literal, _ in self.preferred]
+
+    def check(self) -> z3.CheckSatResult:
+        """Check the solver on the assumptions and, once assumed, the literals `kept`."""
+        solver = self.solver
+        if not self.assumed:
+            outcome = solver.check(*self.assumptions)
+            if outcome != z3.sat or not self.preferred:
+                return outcome
+            model = solver.model()
+            if all(z3.is_true(model.eval(p, model_completion=True)) for _, p in self.preferred):
+                return outcome
+            self.assumed = True
+        while self.preferred:
+            outcome = solver.check(*self.assumptions, *self.kept)
+            if outcome == z3.sat:
+                return outcome
+            if outcome == z3.unknown:
+                break
+            core = solver.unsat_core()
+            named = [pair for pair in self.preferred if any(pair[0].eq(c) for c in core)]
+            if not named:
+                return outcome
+            self.preferred.remove(named[-1])
+        self.preferred.clear()
+        return solver.check(*self.assumptions)
