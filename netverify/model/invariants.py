@@ -109,6 +109,12 @@ class Invariant(Frozen):
     `name`, and their verdicts combine into one (forbid, require: every backend's must hold;
     reachable: some backend's)."""
 
+    @property
+    def pods_only(self) -> bool:
+        """Whether only pods can be at either end (both patterns name a namespace or pod):
+        no flow it matches has an external address."""
+        return self.source.pods_only and self.destination.pods_only
+
 
 class Spec(Frozen):
     """A spec file: which manifests, which settings, which invariants."""

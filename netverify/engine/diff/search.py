@@ -113,7 +113,9 @@ class DiffSearch:
             if at_limit:
                 return Searched(products, at_limit=True)
             passes = [[existing_first], []] if symbolic.pods is PodScope.ANY else [[]]
-            preferences = address_preferences(encoding)
+            # Between pods, the address preferences are vacuous: left to readable_flow, as
+            # asserting them would steer Z3 to other witnesses (another listing) for nothing.
+            preferences = address_preferences(encoding) if symbolic.external_ends else []
             literals = [
                 z3.Bool(f"diff.{change.value}.prefer.{index}") for index in range(len(preferences))
             ]
@@ -137,7 +139,7 @@ class DiffSearch:
                         tidy_labels=symbolic.pods is PodScope.ANY,
                         prefer_tcp=False,
                         tidy_ports=symbolic.pods is PodScope.ANY,
-                        prefer_addresses=False,
+                        prefer_addresses=not symbolic.external_ends,
                         assumptions=[*assumptions, *preferred.kept],
                     )
                     products.append(self._product(change, flow))

@@ -120,6 +120,8 @@ class SymbolicDiff:
         """Classes whose flows to each other the bit sets compare; the solver searches the
         other flows only."""
         self.class_ends = (-1, -1) if within is None else self._class_ends(within)
+        self.external_ends = within is None or not within.pods_only
+        """Whether a flow of the diff may have an external address at an end."""
         """The classes the bit sets compare flows from and to (-1: every class)."""
         solved = self._solver_namespaces()
         encodings = [
