@@ -5,20 +5,17 @@ that matched excludes the violating endpoints, or the rule drops the port), or, 
 policy isolates the endpoint (nothing, or only the Baseline tier, decided it), a new policy
 isolates it. Where admin tiers are in use, or the flow is node-local (which NetworkPolicy
 cannot block), a new Admin tier Deny ahead of every Admin policy is a candidate too. A
-require or reachable is violated by a blocked flow: each blocking side gains a rule
-admitting exactly the invariant's other endpoint on its ports, in an isolating policy or in
-a new one (a new NetworkPolicy also overrides a Baseline tier Deny). A flow an Admin tier
-rule denies gets no candidate: fixes never weaken the cluster admin's guardrails.
+require or reachable is violated by a blocked flow: its candidates open it (`openings`).
 Candidates are only proposals: `netverify.engine.fix` proves each on the whole spec before
 showing it.
 """
 
 from collections.abc import Iterator
 from functools import partial
-from itertools import product
 
 from netverify.engine.fix.admin_deny import admin_deny
 from netverify.engine.fix.alike import alike_rules, everywhere
+from netverify.engine.fix.openings import require_candidates
 from netverify.engine.fix.patterns import (
     admitting,
     describe,
@@ -31,8 +28,8 @@ from netverify.engine.fix.patterns import (
     only_forbidden,
     pods_selector,
     port_text,
-    unique_name,
 )
+from netverify.engine.fix.policies import free_policy_name, policy_named, policy_with
 from netverify.model import (
     Cluster,
     Direction,
@@ -44,11 +41,10 @@ from netverify.model import (
     PolicyPeer,
     PolicyRule,
 )
-from netverify.model.decision import FlowDecision, Layer, SideDecision
+from netverify.model.decision import FlowDecision, Layer
 from netverify.model.fix import Candidate, ChangeKind, PolicyEdit
 from netverify.model.flow import Endpoint, Flow, PodEndpoint
 from netverify.model.invariants import EndpointPattern
-from netverify.model.refs import ObjectRef
 from netverify.semantics.matching import selector_matches
 
 
@@ -60,7 +56,7 @@ def candidates(
     must keep admitting."""
     if invariant.kind is InvariantKind.FORBID:
         return list(_forbid_candidates(cluster, invariant, decision, spec))
-    return list(_require_candidates(cluster, invariant, decision))
+    return list(require_candidates(cluster, invariant, decision))
 
 
 def no_candidate_reason(decision: FlowDecision) -> str:
@@ -92,7 +88,7 @@ def _forbid_candidates(
         if side.decided_by is not Layer.NETWORK_POLICY:
             continue
         for rule_ref, peer_index in zip(side.allowed_by, side.allowed_by_peer, strict=True):
-            policy = _policy(cluster, rule_ref.policy.namespace, rule_ref.policy.name)
+            policy = policy_named(cluster, rule_ref.policy.namespace, rule_ref.policy.name)
             if policy is None:
                 continue
             repairs = partial(
@@ -277,7 +273,7 @@ def _isolating(
     other_pattern = invariant.source if direction is Direction.INGRESS else invariant.destination
     other = flow.source if direction is Direction.INGRESS else flow.destination
     selector = pods_selector(own_pattern, own) or LabelSelector()
-    name = _policy_name(cluster, own.namespace.name, f"isolate-{invariant.name}")
+    name = free_policy_name(cluster, own.namespace.name, f"isolate-{invariant.name}")
     isolating = partial(_new_policy, invariant, own.namespace.name, name, selector, direction)
     for on_namespace, requirement in exclusions(other_pattern, other):
         peer = excluding(PolicyPeer(namespace_selector=LabelSelector()), on_namespace, requirement)
@@ -329,107 +325,6 @@ def _pattern_pods(cluster: Cluster, pattern: EndpointPattern) -> LabelSelector |
     return LabelSelector(match_labels=dict(named[0].labels)) if len(named) == 1 else None
 
 
-def _require_candidates(
-    cluster: Cluster, invariant: Invariant, decision: FlowDecision
-) -> Iterator[Candidate]:
-    blocked = [side for side in (decision.ingress, decision.egress) if not side.allowed]
-    if not blocked or any(side.decided_by not in _OVERRIDABLE for side in blocked):
-        return
-    options = [list(_side_options(cluster, invariant, decision.flow, side)) for side in blocked]
-    for combination in product(*options):
-        edits = _one_per_policy(cluster, [edit for _, edit in combination])
-        kinds = {kind for kind, _ in combination}
-        change = ChangeKind.ADD_POLICY if kinds == {ChangeKind.ADD_POLICY} else ChangeKind.ADD_RULE
-        where = " and ".join(
-            f"{edit.key.namespace}/{edit.key.name} {_directions(edit)}" for edit in edits
-        )
-        yield Candidate(
-            invariant=invariant.name,
-            change=change,
-            edits=edits,
-            why=f"{where} admits exactly the required flows",
-        )
-
-
-def _one_per_policy(cluster: Cluster, edits: list[PolicyEdit]) -> tuple[PolicyEdit, ...]:
-    """Both blocked sides' edits as one edit per policy: a policy that isolates both ends
-    (the ingress of one and the egress of the other) gains both rules in one edit, and a
-    second new policy is renamed; two edits of one policy would make two policies of one
-    name, which no manifest can hold (and which a patch could not write)."""
-    kept: dict[ObjectRef, PolicyEdit] = {}
-    for edit in edits:
-        earlier = kept.get(edit.key)
-        if earlier is None:
-            kept[edit.key] = edit
-        elif edit.before is None:
-            namespace = edit.key.namespace or ""
-            taken = {policy.name for policy in cluster.policies_in(namespace)}
-            taken |= {key.name for key in kept if key.namespace == namespace}
-            renamed = edit.after.model_copy(update={"name": unique_name(edit.after.name, taken)})
-            renamed_edit = edit.model_copy(update={"after": renamed})
-            kept[renamed_edit.key] = renamed_edit
-        else:
-            field = "ingress" if edit.direction is Direction.INGRESS else "egress"
-            after = earlier.after.model_copy(update={field: edit.after.rules(edit.direction)})
-            kept[edit.key] = earlier.model_copy(update={"after": after})
-    return tuple(kept.values())
-
-
-def _directions(edit: PolicyEdit) -> str:
-    """The directions whose rules the edit changes, for people."""
-    before = edit.before
-    if before is None:
-        return edit.direction.value.lower()
-    changed = [d for d in Direction if before.rules(d) != edit.after.rules(d)]
-    return " and ".join(direction.value.lower() for direction in changed)
-
-
-_OVERRIDABLE = (Layer.NETWORK_POLICY, Layer.BASELINE_TIER)
-"""The layers whose verdict a NetworkPolicy change can turn (a NetworkPolicy that selects
-a pod decides before the Baseline tier)."""
-
-
-def _side_options(
-    cluster: Cluster, invariant: Invariant, flow: Flow, side: SideDecision
-) -> Iterator[tuple[ChangeKind, PolicyEdit]]:
-    ingress = side.direction is Direction.INGRESS
-    own = flow.destination if ingress else flow.source
-    other = flow.source if ingress else flow.destination
-    other_pattern = invariant.source if ingress else invariant.destination
-    own_pattern = invariant.destination if ingress else invariant.source
-    rule = PolicyRule(
-        peers=matching_peers(other_pattern, other), ports=matching_ports(invariant.ports)
-    )
-    for ref in side.isolated_by:
-        policy = _policy(cluster, ref.namespace, ref.name)
-        if policy is None:
-            continue
-        rules = (*policy.rules(side.direction), rule)
-        field = "ingress" if ingress else "egress"
-        yield (
-            ChangeKind.ADD_RULE,
-            PolicyEdit(
-                before=policy,
-                after=policy.model_copy(update={field: rules}),
-                direction=side.direction,
-                rule_index=len(rules) - 1,
-            ),
-        )
-    if isinstance(own, PodEndpoint):
-        name = _policy_name(cluster, own.namespace.name, f"allow-{invariant.name}")
-        new = _policy_with(
-            own.namespace.name,
-            name,
-            pods_selector(own_pattern, own) or LabelSelector(),
-            side.direction,
-            (rule,),
-        )
-        yield (
-            ChangeKind.ADD_POLICY,
-            PolicyEdit(before=None, after=new, direction=side.direction, rule_index=0),
-        )
-
-
 def _rule_edit(
     invariant: Invariant,
     change: ChangeKind,
@@ -460,36 +355,6 @@ def _new_policy(
     rules: tuple[PolicyRule, ...],
     why: str,
 ) -> Candidate:
-    policy = _policy_with(namespace, name, selector, direction, rules)
+    policy = policy_with(namespace, name, selector, direction, rules)
     edit = PolicyEdit(before=None, after=policy, direction=direction, rule_index=None)
     return Candidate(invariant=invariant.name, change=ChangeKind.ADD_POLICY, edits=(edit,), why=why)
-
-
-def _policy_with(
-    namespace: str,
-    name: str,
-    selector: LabelSelector,
-    direction: Direction,
-    rules: tuple[PolicyRule, ...],
-) -> NetworkPolicy:
-    field = "ingress" if direction is Direction.INGRESS else "egress"
-    return NetworkPolicy.model_validate(
-        {
-            "namespace": namespace,
-            "name": name,
-            "pod_selector": selector,
-            "policy_types": frozenset({direction}),
-            field: rules,
-        }
-    )
-
-
-def _policy_name(cluster: Cluster, namespace: str, wanted: str) -> str:
-    """`wanted` cut to a valid object name, made unique in the namespace."""
-    return unique_name(wanted, {policy.name for policy in cluster.policies_in(namespace)})
-
-
-def _policy(cluster: Cluster, namespace: str | None, name: str) -> NetworkPolicy | None:
-    return next(
-        (policy for policy in cluster.policies_in(namespace or "") if policy.name == name), None
-    )
