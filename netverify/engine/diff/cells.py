@@ -19,10 +19,16 @@ from netverify.encoding.capi import conj, disj, equals, negate
 from netverify.encoding.classes import PodClass
 from netverify.encoding.groups import ClassGroup, ExternalGroup, GroupTerms, Pair
 from netverify.encoding.terms import SymbolicEndpoint
-from netverify.encoding.universe import IPV4_INTERVAL, IPV6_OFFSET, ip_from_number
+from netverify.encoding.universe import (
+    IPV4_INTERVAL,
+    IPV6_OFFSET,
+    ip_from_number,
+    network_interval,
+)
 from netverify.engine.bitsets import BitRule, ClassVerdicts, Probe, port_probes
 from netverify.engine.diff.classes import port_ranges
 from netverify.engine.podbits import bits_to_indices
+from netverify.engine.readable import EXAMPLE_NETWORK
 from netverify.model import (
     Cluster,
     Direction,
@@ -47,8 +53,9 @@ class Cell:
 
     key: ExternalGroup
     endpoint: ExternalEndpoint
-    """The cell's address of the first segment that has one: outside the pod CIDRs, and no
-    pod's address nor a Service's ClusterIP (those are not external)."""
+    """An address of the cell outside the pod CIDRs, and no pod's address nor a Service's
+    ClusterIP (those are not external): in 203.0.113.0/24 where the cell has one there,
+    else the first the cell's segments have."""
 
 
 def taken_addresses(cluster: Cluster) -> set[IPAddress]:
@@ -60,7 +67,8 @@ def taken_addresses(cluster: Cluster) -> set[IPAddress]:
 
 class ExternalCells:
     """Every cell of external addresses that has an external address the search can find,
-    with a representative each, in the order of the line of addresses."""
+    with a representative each: those in 203.0.113.0/24 first, then in the order of the
+    line of addresses."""
 
     def __init__(
         self, groups: GroupTerms, taken: set[IPAddress], pod_cidrs: Iterable[IPNetwork]
@@ -92,6 +100,26 @@ class ExternalCells:
                     keys.add(key)
                     self.cells.append(Cell(key, ExternalEndpoint(ip=ip)))
                 break
+        self._prefer_example_addresses(taken, cidrs)
+        # A product's witness is its first cell's representative: one in the example network
+        # where the product has one.
+        self.cells.sort(key=lambda cell: cell.endpoint.ip not in EXAMPLE_NETWORK)
+
+    def _prefer_example_addresses(
+        self, taken: set[IPAddress], cidrs: tuple[IPNetwork, ...]
+    ) -> None:
+        """A cell's representative in 203.0.113.0/24 where it has an address there, as
+        `readable_flow` prefers for a solver's witness: it names no real host."""
+        example_low, example_high = network_interval(EXAMPLE_NETWORK)
+        where = {cell.key: index for index, cell in enumerate(self.cells)}
+        for key, low, high in self._segments:
+            for number in range(max(low, example_low), min(high, example_high) + 1):
+                ip = ip_from_number(number)
+                if ip not in taken and not any(ip in cidr for cidr in cidrs):
+                    index = where[key]
+                    if self.cells[index].endpoint.ip not in EXAMPLE_NETWORK:
+                        self.cells[index] = Cell(key, ExternalEndpoint(ip=ip))
+                    break
 
     def intervals(self, keys: set[ExternalGroup]) -> list[tuple[int, int]]:
         """The inclusive intervals of the line that the cells of `keys` span (every segment
