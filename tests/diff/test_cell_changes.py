@@ -10,6 +10,7 @@ from itertools import product
 from hypothesis import given
 from hypothesis import strategies as st
 
+from netverify.encoding.groups import Pair
 from netverify.engine import SolverLimits
 from netverify.engine.diff.cells import CellProduct, CellRegion
 from netverify.engine.diff.revisions import Revisions
@@ -126,7 +127,31 @@ def _assert_exact(
                     ]
                     expected = 1 if revisions.changes_at(flow, change, port) else 0
                     assert len(covering) == expected, (change, flow, covering)
+    _assert_solver_leaves_region_out(base, head, settings, products)
     return products
+
+
+def _assert_solver_leaves_region_out(
+    base: Cluster, head: Cluster, settings: Settings, products: dict[Change, list[CellProduct]]
+) -> None:
+    """The whole search lists the cell products, and no other product (the solver's)
+    takes in a pair of groups of the region."""
+    symbolic = SymbolicDiff(
+        Revisions(base, head, settings), PodScope.EXISTING, NamespaceScope.EXISTING, SolverLimits()
+    )
+    region = symbolic.cells
+    assert region is not None
+    search = DiffSearch(symbolic)
+    for change in Change:
+        searched = search.changes(change, 1000)
+        assert searched.complete
+        pairs = [
+            [Pair(s, d) for s, _ in found.sources for d, _ in found.destinations]
+            for found in searched.products
+        ]
+        # Every pair of a cell product is the region's: no other product takes one in.
+        cell_pairs = sum(len(p.cells) * len(p.classes) for p in products[change])
+        assert sum(map(region.covers, [pair for some in pairs for pair in some])) == cell_pairs
 
 
 def _flows(products: list[CellProduct]) -> int:
