@@ -257,3 +257,22 @@ def test_every_changed_flow_with_an_external_address_is_in_one_product(
     head = _revised(data, base)
     settings = Settings(pod_cidrs=data.draw(st.sampled_from(((), (POD_SUBNET,)))))
     _assert_exact(base, head, settings, EXTERNAL_IPS)
+
+
+def test_a_cell_whose_segment_ends_are_pods_gets_an_address_between_them() -> None:
+    """203.0.113.0/24 is one segment whose two ends are pods' addresses: its cell's
+    representative is an address between them."""
+    ends = tuple(
+        Pod(namespace="ns0", name=f"edge{n}", ips=(IPv4Address(f"203.0.113.{n}"),))
+        for n in (0, 255)
+    )
+    pods = (_WEB, *ends)
+    selected = LabelSelector(match_labels={"app": "web"})
+    head = _cluster(
+        policy("ns0", "web", selected, ingress=(_from_block("203.0.113.0/24"),)), pods=pods
+    )
+    base = _cluster(policy("ns0", "web", selected, ingress=()), pods=pods)
+    _assert_exact(base, head, Settings(), [ip_address("203.0.113.7")])
+    symbolic, _ = _searched(base, head, Settings())
+    representatives = {cell.endpoint.ip for cell in symbolic.external_cells.cells}
+    assert ip_address("203.0.113.1") in representatives

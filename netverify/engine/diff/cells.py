@@ -109,16 +109,20 @@ class ExternalCells:
         self, taken: set[IPAddress], cidrs: tuple[IPNetwork, ...]
     ) -> None:
         """A cell's representative in 203.0.113.0/24 where it has an address there, as
-        `readable_flow` prefers for a solver's witness: it names no real host."""
+        `readable_flow` prefers for a solver's witness: it names no real host. (A cell
+        whose segments' ends are all taken may get its only representative here.)"""
         example_low, example_high = network_interval(EXAMPLE_NETWORK)
         where = {cell.key: index for index, cell in enumerate(self.cells)}
         for key, low, high in self._segments:
             for number in range(max(low, example_low), min(high, example_high) + 1):
                 ip = ip_from_number(number)
                 if ip not in taken and not any(ip in cidr for cidr in cidrs):
-                    index = where[key]
-                    if self.cells[index].endpoint.ip not in EXAMPLE_NETWORK:
-                        self.cells[index] = Cell(key, ExternalEndpoint(ip=ip))
+                    cell = Cell(key, ExternalEndpoint(ip=ip))
+                    index = where.setdefault(key, len(self.cells))
+                    if index == len(self.cells):
+                        self.cells.append(cell)
+                    elif self.cells[index].endpoint.ip not in EXAMPLE_NETWORK:
+                        self.cells[index] = cell
                     break
 
     def intervals(self, keys: set[ExternalGroup]) -> list[tuple[int, int]]:
