@@ -121,19 +121,21 @@ class SymbolicDiff:
         """Classes whose flows to each other the bit sets compare; the solver searches the
         other flows only."""
         self.class_ends = (-1, -1) if within is None else self._class_ends(within)
+        """The classes the bit sets compare flows from and to (-1: every class)."""
         self.cells: CellRegion | None = None
         """The flows between external addresses and existing pods that the bit sets compare
-        (the solver searches the others); None with admin policies, or within an invariant
-        that bit sets cannot tell (`bit_sets`, but for its addresses)."""
+        (the solver searches the others); None with admin policies, within an invariant
+        that bit sets cannot tell (`bit_sets`, but for its addresses), or one whose ends
+        match no external address."""
         if not revisions.tiered and (
             within is None or (within.kind is InvariantKind.FORBID and not within.ports)
         ):
-            self.cells = cell_region(
+            region = cell_region(
                 self.external_cells, self.encoding.classes, revisions.endpoint, within
             )
+            self.cells = region if region.inward or region.outward else None
         self.external_ends = within is None or not within.pods_only
         """Whether a flow of the diff may have an external address at an end."""
-        """The classes the bit sets compare flows from and to (-1: every class)."""
         solved = self._solver_namespaces()
         encodings = [
             PolicyEncoding(
