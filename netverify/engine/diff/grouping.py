@@ -18,21 +18,18 @@ import z3
 
 from netverify.encoding.groups import (
     ClassGroup,
-    ExternalGroup,
     GroupKey,
     NewPodGroup,
     Pair,
     Wild,
     group_covers,
 )
-from netverify.encoding.universe import IPV4_INTERVAL, IPV6_OFFSET, ip_from_number
 from netverify.engine.diff.narrowing import Attribute, Attributes, apart, pruned
 from netverify.engine.diff.reported import Reported, without_meeting
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.engine.diff.symbolic import SymbolicDiff, Undecided
 from netverify.model import (
     Endpoint,
-    ExternalEndpoint,
     Flow,
     Pod,
     PodEndpoint,
@@ -55,7 +52,7 @@ class Grouping:
     def __init__(self, symbolic: SymbolicDiff) -> None:
         self.symbolic = symbolic
         self.revisions: Revisions = symbolic.revisions
-        self.reported = Reported(symbolic.units)
+        self.reported = Reported(symbolic.units, symbolic.cells)
 
     def groups(self, witness: ChangedFlow) -> tuple[list[GroupKey], list[GroupKey]]:
         """The sources and destinations of the witness's finding, the witness's first (to
@@ -113,33 +110,14 @@ class Grouping:
     def candidates(self) -> list[tuple[GroupKey, Endpoint]]:
         """One representative endpoint per group a finding may take in: each existing class
         whose pods have at most one address segment, and each cell of external addresses
-        (an address of it that is outside the pod CIDRs and no pod's)."""
+        (`ExternalCells`)."""
         encoding = self.symbolic.encoding
         found: list[tuple[GroupKey, Endpoint]] = []
         for pod_class in encoding.classes:
             if len(pod_class.address_segments or ()) > 1:
                 continue
             found.append((ClassGroup(pod_class.index), self.revisions.endpoint(pod_class.pods[0])))
-        pod_addresses = {ip for pod in self.revisions.merged.pods for ip in pod.ips}
-        cells: set[ExternalGroup] = set()
-        universe = encoding.universe
-        for segment in range(len(universe.segment_starts) - 1):
-            low, high = universe.segment_interval(segment)
-            for number in (low, high, max(low, IPV6_OFFSET)):
-                if not (
-                    low <= number <= high
-                    and (IPV4_INTERVAL[0] <= number <= IPV4_INTERVAL[1] or number >= IPV6_OFFSET)
-                ):
-                    continue
-                ip = ip_from_number(number)
-                pod_cidrs = self.revisions.settings.pod_cidrs
-                if ip in pod_addresses or any(ip in cidr for cidr in pod_cidrs):
-                    continue
-                key = self.symbolic.groups.external(ip)
-                if key not in cells:
-                    cells.add(key)
-                    found.append((key, ExternalEndpoint(ip=ip)))
-                break
+        found += [(cell.key, cell.endpoint) for cell in self.symbolic.external_cells.cells]
         return found
 
     @cached_property

@@ -16,6 +16,7 @@ from netverify.encoding.groups import (
     Pair,
     group_covers,
 )
+from netverify.engine.diff.cells import CellRegion
 from netverify.engine.diff.revisions import FlowKind
 from netverify.model.diff import Change
 
@@ -24,8 +25,10 @@ class Reported:
     """The pairs of groups earlier findings cover, per change and protocol: a pair is
     reported once, and a finding never takes in a pair an earlier one did."""
 
-    def __init__(self, units: set[int]) -> None:
+    def __init__(self, units: set[int], cells: CellRegion | None = None) -> None:
+        """`units` and `cells`: the flows the bit sets report (`SymbolicDiff`'s)."""
         self.units = units
+        self.cells = cells
         self.pairs: dict[FlowKind, set[Pair]] = {}
         """Every (source group, destination group) a finding covers, per kind of flow."""
         self.new_pods: dict[FlowKind, dict[GroupKey | None, list[Pair]]] = {}
@@ -88,8 +91,9 @@ class Reported:
     def covering(self, kind: FlowKind) -> Callable[[Pair], bool]:
         """Whether a finding of the kind covers a pair already: a solver
         finding's, or the bit sets' (which cover every changed flow between `units`
-        classes). What it looks in is found once: `_alike` asks of every candidate group."""
-        units = self.units
+        classes, and every flow of the `cells` region). What it looks in is found once:
+        `_alike` asks of every candidate group."""
+        units, cells = self.units, self.cells
         pairs = self.pairs.setdefault(kind, set())
         filed = self.new_pods.setdefault(kind, {})
 
@@ -101,6 +105,8 @@ class Reported:
                 and source.index in units
                 and destination.index in units
             ):
+                return True
+            if cells is not None and cells.covers(pair):
                 return True
             return pair in pairs or _wide_pair_covering(filed, pair) is not None
 

@@ -12,9 +12,10 @@ from functools import cached_property
 import z3
 
 from netverify.encoding.classes import is_single_pod
-from netverify.encoding.groups import ClassGroup
+from netverify.encoding.groups import ClassGroup, GroupKey
 from netverify.encoding.solver import unknown_reason, while_pushing
 from netverify.engine.bitsets import ClassVerdicts
+from netverify.engine.diff.cells import CellChanges, CellProduct
 from netverify.engine.diff.classes import ClassChanges, ClassProduct, always_node_local
 from netverify.engine.diff.findings import Product, product_of
 from netverify.engine.diff.grouping import Grouping
@@ -22,7 +23,7 @@ from netverify.engine.diff.namedports import on_excepted_ports, on_named_port
 from netverify.engine.diff.symbolic import SymbolicDiff
 from netverify.engine.readable import address_preferences, is_new_pod, readable_flow
 from netverify.engine.replay import ReplayMismatch
-from netverify.model import Flow, PodScope
+from netverify.model import Flow, PodScope, PortRange
 from netverify.model.diff import Change
 
 
@@ -60,11 +61,11 @@ class DiffSearch:
         self.grouping = Grouping(symbolic)
 
     @cached_property
-    def class_changes(self) -> ClassChanges:
-        """The changed flows between `units` classes, on both revisions' bit-set verdicts
-        over the same classes (BASE's namespace labels where BASE defines the namespace)."""
-        revisions, encoding = self.revisions, self.symbolic.encoding
-        pod_groups = [pod_class.pods for pod_class in encoding.classes]
+    def verdicts(self) -> tuple[ClassVerdicts, ClassVerdicts]:
+        """HEAD's and BASE's bit-set verdicts over the encoding's classes (BASE's namespace
+        labels where BASE defines the namespace)."""
+        revisions = self.revisions
+        pod_groups = [pod_class.pods for pod_class in self.symbolic.encoding.classes]
         base_names = {namespace.name for namespace in revisions.base.namespaces}
         base = revisions.base.model_copy(
             update={
@@ -75,19 +76,37 @@ class DiffSearch:
             }
         )
         head = ClassVerdicts(revisions.merged, revisions.settings, pod_groups)
+        return head, ClassVerdicts(base, revisions.settings, pod_groups, like=head)
+
+    @cached_property
+    def focus(self) -> int:
+        """The classes of the namespaces whose policies or labels changed (a bit set)."""
+        return sum(
+            1 << c.index
+            for c in self.symbolic.encoding.classes
+            if c.namespace in self.revisions.changed_namespaces
+        )
+
+    @cached_property
+    def class_changes(self) -> ClassChanges:
+        """The changed flows between `units` classes, on both revisions' bit-set verdicts."""
+        encoding = self.symbolic.encoding
+        head, base = self.verdicts
         return ClassChanges(
             head=head,
-            base=ClassVerdicts(base, revisions.settings, pod_groups, like=head),
+            base=base,
             units=sum(1 << index for index in self.symbolic.units),
             single=sum(1 << c.index for c in encoding.classes if is_single_pod(c.pods)),
-            focus=sum(
-                1 << c.index
-                for c in encoding.classes
-                if c.namespace in revisions.changed_namespaces
-            ),
+            focus=self.focus,
             ends=self.symbolic.class_ends,
-            node_local={} if revisions.tiered else always_node_local(encoding.classes),
+            node_local={} if self.revisions.tiered else always_node_local(encoding.classes),
         )
+
+    @cached_property
+    def cell_changes(self) -> CellChanges | None:
+        """The changed flows of the `cells` region, on both revisions' bit-set verdicts."""
+        cells = self.symbolic.cells
+        return None if cells is None else CellChanges(*self.verdicts, cells, self.focus)
 
     def changes(self, change: Change, budget: int) -> Searched:
         """At most `budget` products of one kind of change, the search complete or not, and
@@ -99,7 +118,7 @@ class DiffSearch:
         self.grouping.reported.forget(change)
         existing_first = z3.Bool(f"diff.{change.value}.existing_first")
         early: list[tuple[list[Product], bool]] = []
-        if symbolic.units and "class_changes" not in self.__dict__:
+        if (symbolic.units or symbolic.cells) and "verdicts" not in self.__dict__:
             # Z3 takes in the search's formulas on its first push while the bit sets compare
             # the classes and their products are replayed, none of which calls Z3.
             while_pushing(solver, lambda: early.append(self._class_products(change, budget)))
@@ -148,13 +167,19 @@ class DiffSearch:
             solver.pop()
 
     def _class_products(self, change: Change, budget: int) -> tuple[list[Product], bool]:
-        """The bit sets' products of the change (`_class_product`), at most `budget`, and
-        whether more exist."""
+        """The bit sets' products of the change, between classes (`_class_product`), then
+        between cells and classes (`_cell_product`), at most `budget`, and whether more
+        exist."""
         products: list[Product] = []
         for product in self.class_changes.products(change) if self.symbolic.units else ():
             if len(products) >= budget:
                 return products, True
             products.append(self._class_product(change, product))
+        cells = self.cell_changes
+        for cell_product in cells.products(change) if cells is not None else ():
+            if len(products) >= budget:
+                return products, True
+            products.append(self._cell_product(change, cell_product))
         return products, False
 
     def _product(self, change: Change, flow: Flow) -> Product:
@@ -188,20 +213,53 @@ class DiffSearch:
             protocol=product.protocol,
             port=product.port,
         )
-        witness = self.revisions.replayed(change, flow)
-        if witness.ports != product.ports:
-            raise ReplayMismatch(
-                f"the {change.value} flow {flow.model_dump_json()} changed on ports "
-                f"{[r.model_dump() for r in witness.ports]} by the reference evaluator but on "
-                f"{[r.model_dump() for r in product.ports]} by the bit-set verdicts "
-                "(a soundness bug; please report it)"
-            )
-        return product_of(
-            self.symbolic.groups,
-            witness,
+        return self._replayed_product(
+            change,
+            flow,
+            product.ports,
             [ClassGroup(index) for index in product.sources],
             [ClassGroup(index) for index in product.destinations],
         )
+
+    def _cell_product(self, change: Change, product: CellProduct) -> Product:
+        """A product of `cell_changes`, its witness (the first cell's representative and
+        a pod of the first class) replayed through the evaluator, which must agree on the
+        verdicts and the ports."""
+        cells = self.symbolic.cells
+        assert cells is not None, "cell products come from the cells region"
+        cell = cells.cells.cells[product.cells[0]]
+        pod = self.revisions.endpoint(self.symbolic.encoding.classes[product.classes[0]].pods[0])
+        keys: list[GroupKey] = [cells.cells.cells[index].key for index in product.cells]
+        classes: list[GroupKey] = [ClassGroup(index) for index in product.classes]
+        if product.outward:
+            flow = Flow(
+                source=pod, destination=cell.endpoint, protocol=product.protocol, port=product.port
+            )
+            return self._replayed_product(change, flow, product.ports, classes, keys)
+        flow = Flow(
+            source=cell.endpoint, destination=pod, protocol=product.protocol, port=product.port
+        )
+        return self._replayed_product(change, flow, product.ports, keys, classes)
+
+    def _replayed_product(
+        self,
+        change: Change,
+        flow: Flow,
+        ports: tuple[PortRange, ...],
+        sources: list[GroupKey],
+        destinations: list[GroupKey],
+    ) -> Product:
+        """The bit sets' product of the witness `flow`, changed on `ports` by the bit-set
+        verdicts, which the reference evaluator must confirm."""
+        witness = self.revisions.replayed(change, flow)
+        if witness.ports != ports:
+            raise ReplayMismatch(
+                f"the {change.value} flow {flow.model_dump_json()} changed on ports "
+                f"{[r.model_dump() for r in witness.ports]} by the reference evaluator but on "
+                f"{[r.model_dump() for r in ports]} by the bit-set verdicts "
+                "(a soundness bug; please report it)"
+            )
+        return product_of(self.symbolic.groups, witness, sources, destinations)
 
 
 class _Preferred:

@@ -22,6 +22,7 @@ from netverify.encoding.policies import PolicyEncoding, namespace_is
 from netverify.encoding.solver import SolverLimits, make_solver
 from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow, protocol_code
 from netverify.encoding.universe import build_universe
+from netverify.engine.diff.cells import CellRegion, ExternalCells, cell_region, taken_addresses
 from netverify.engine.diff.revisions import ChangedFlow, Revisions
 from netverify.engine.tierbits import order_open
 from netverify.invariants import matching_flow
@@ -120,9 +121,21 @@ class SymbolicDiff:
         """Classes whose flows to each other the bit sets compare; the solver searches the
         other flows only."""
         self.class_ends = (-1, -1) if within is None else self._class_ends(within)
+        """The classes the bit sets compare flows from and to (-1: every class)."""
+        self.cells: CellRegion | None = None
+        """The flows between external addresses and existing pods that the bit sets compare
+        (the solver searches the others); None with admin policies, within an invariant
+        that bit sets cannot tell (`bit_sets`, but for its addresses), or one whose ends
+        match no external address."""
+        if not revisions.tiered and (
+            within is None or (within.kind is InvariantKind.FORBID and not within.ports)
+        ):
+            region = cell_region(
+                self.external_cells, self.encoding.classes, revisions.endpoint, within
+            )
+            self.cells = region if region.inward or region.outward else None
         self.external_ends = within is None or not within.pods_only
         """Whether a flow of the diff may have an external address at an end."""
-        """The classes the bit sets compare flows from and to (-1: every class)."""
         solved = self._solver_namespaces()
         encodings = [
             PolicyEncoding(
@@ -191,6 +204,17 @@ class SymbolicDiff:
             self.solver.add(
                 negate(conj([self._is_unit(flow.source), self._is_unit(flow.destination)]))
             )
+        if self.cells is not None:
+            self.solver.add(
+                negate(self.cells.term(flow.source, flow.destination, self.encoding.classes))
+            )
+
+    @cached_property
+    def external_cells(self) -> ExternalCells:
+        """The cells of external addresses the search can find, a representative each."""
+        revisions = self.revisions
+        taken = taken_addresses(revisions.merged)
+        return ExternalCells(self.groups, taken, revisions.settings.pod_cidrs)
 
     def _tier_verdict(self, cluster: Cluster, policies: PolicyEncoding) -> "_TierVerdict":
         """One revision's verdict with its admin tiers around its NetworkPolicies."""
