@@ -11,18 +11,17 @@ from functools import cached_property
 from typing import NamedTuple
 
 from netverify.encoding.classes import pod_identity
+from netverify.engine.diff.causes import change_cause, policy_in
 from netverify.engine.diff.classes import port_ranges
 from netverify.engine.diff.flowports import named_number, ports_but, with_named
 from netverify.engine.replay import ReplayMismatch
 from netverify.model import (
-    AdminPolicy,
     Cluster,
     Direction,
     Endpoint,
     Flow,
     FlowDecision,
     NetworkPolicy,
-    ObjectRef,
     Pod,
     PodEndpoint,
     PolicyRule,
@@ -33,7 +32,7 @@ from netverify.model import (
     SideDecision,
     pod_at_first_address,
 )
-from netverify.model.diff import Change, DiffCause, Revision
+from netverify.model.diff import Change, DiffCause
 from netverify.semantics import evaluate, port_cuts
 from netverify.semantics.evaluator import placements, possible_verdicts
 from netverify.semantics.matching import policy_selects, rule_peers_match
@@ -197,80 +196,8 @@ class Revisions:
                 "the reference evaluator (a soundness bug; please report it)"
             )
         ports = self.changed_ports(flow, change)
-        return ChangedFlow(change, flow, head, base, ports, self.cause(change, head, base))
-
-    def cause(self, change: Change, head: FlowDecision, base: FlowDecision) -> DiffCause | None:
-        """What changed the flow, on a side the blocking revision blocks (egress first): an
-        admin rule of a policy that differs between the revisions and that decided the side
-        (the blocking revision's Deny first, then the allowing revision's Accept, then a Pass
-        of either), read in its revision; else a rule that admits it in the allowing
-        revision, of a policy that differs between the revisions (widened or new in HEAD;
-        for a removal, BASE's rule that HEAD narrowed or deleted), one that names the peer
-        before one without `from`/`to` entries; else a policy that
-        isolates it in the blocking revision and differs (new in HEAD for a removal; for an
-        addition, BASE's policy that HEAD changed, located in HEAD, or deleted, located in
-        BASE). None when no such policy differs."""
-        allowing, blocking = (head, base) if change is Change.ADDED else (base, head)
-        blocking_revision, allowing_revision = (
-            (Revision.BASE, Revision.HEAD)
-            if change is Change.ADDED
-            else (Revision.HEAD, Revision.BASE)
-        )
-        sides = [
-            (allowing_side, blocking_side)
-            for allowing_side, blocking_side in (
-                (allowing.egress, blocking.egress),
-                (allowing.ingress, blocking.ingress),
-            )
-            if not blocking_side.allowed
-        ]
-        admin_rules = [
-            (revision, match.rule)
-            for allowing_side, blocking_side in sides
-            for revision, match in (
-                (blocking_revision, blocking_side.admin_rule),
-                (allowing_revision, allowing_side.admin_rule),
-                (blocking_revision, blocking_side.passed_by),
-                (allowing_revision, allowing_side.passed_by),
-            )
-            if match is not None and self.policy_changed(match.rule.policy)
-        ]
-        if admin_rules:
-            revision, rule = admin_rules[0]
-            return DiffCause(revision=revision, what=rule)
-        admitting = [
-            (rule, peer)
-            for allowing_side, _ in sides
-            for rule, peer in zip(
-                allowing_side.allowed_by,
-                allowing_side.allowed_by_peer or (None,) * len(allowing_side.allowed_by),
-                strict=True,
-            )
-            if self.policy_changed(rule.policy)
-        ]
-        # A rule that names the peer first: an end's own "allow all" rule lets it reach
-        # anything, the other rule is the one that chose this peer.
-        rules = [rule for rule, peer in admitting if peer is not None] + [
-            rule for rule, peer in admitting if peer is None
-        ]
-        if rules:
-            in_head = change is Change.ADDED
-            return DiffCause(revision=Revision.HEAD if in_head else Revision.BASE, what=rules[0])
-        policies = [
-            policy
-            for _, blocking_side in sides
-            for policy in blocking_side.isolated_by
-            if self.policy_changed(policy)
-        ]
-        if not policies:
-            return None
-        in_head = _policy(self.head, policies[0]) is not None
-        return DiffCause(revision=Revision.HEAD if in_head else Revision.BASE, what=policies[0])
-
-    def policy_changed(self, ref: ObjectRef) -> bool:
-        """The policy (a NetworkPolicy or an admin policy) differs between BASE and HEAD (or
-        only one of them has it)."""
-        return _policy(self.base, ref) != _policy(self.head, ref)
+        cause = change_cause(self.base, self.head, change, head, base)
+        return ChangedFlow(change, flow, head, base, ports, cause)
 
     def changes_at(self, flow: Flow, change: Change, port: int) -> bool:
         """The flow, moved to `port`, is allowed now and was blocked before, in every order
@@ -485,14 +412,6 @@ def _sides(witness: ChangedFlow, at_source: bool) -> tuple[SideDecision, SideDec
 def _rule(cluster: Cluster, ref: RuleRef) -> tuple[NetworkPolicy, PolicyRule]:
     """The policy and the rule a reference names (the reference comes from the evaluator
     on `cluster`)."""
-    policy = _policy(cluster, ref.policy)
+    policy = policy_in(cluster, ref.policy)
     assert isinstance(policy, NetworkPolicy), "the evaluator names the cluster's own policies"
     return policy, policy.rules(ref.direction)[ref.index]
-
-
-def _policy(cluster: Cluster, ref: ObjectRef) -> NetworkPolicy | AdminPolicy | None:
-    """The cluster's policy a reference names, if it has one (admin policies are the
-    cluster-scoped ones)."""
-    if ref.namespace is None:
-        return next((p for p in cluster.admin_policies if p.ref == ref), None)
-    return next((p for p in cluster.policies_in(ref.namespace) if p.name == ref.name), None)
