@@ -45,6 +45,9 @@ class PortSet:
         """The ports from `start` to `end`, both included."""
         return cls(((1 << (end + 1)) - 1) ^ ((1 << start) - 1))
 
+    def __bool__(self) -> bool:
+        return bool(self.mask)
+
     def __contains__(self, port: int) -> bool:
         return bool(self.mask >> port & 1)
 

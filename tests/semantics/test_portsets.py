@@ -115,6 +115,7 @@ def test_port_set_operations_and_runs() -> None:
     assert list(EVERY_PORT.ranges()) == [(1, MAX_PORT)]
     assert 20 in low and 21 not in low and 0 not in EVERY_PORT
     assert list(NO_PORT.ranges()) == []
+    assert EVERY_PORT and not NO_PORT
 
 
 def test_pods_without_a_policy_are_allowed_on_every_port() -> None:

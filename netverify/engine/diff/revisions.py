@@ -7,7 +7,7 @@ rules) is the evaluator's word, asked here; the solver and the bit sets only pro
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import NamedTuple
 
 from netverify.encoding.classes import pod_identity
@@ -36,6 +36,7 @@ from netverify.model.diff import Change, DiffCause
 from netverify.semantics import evaluate, port_cuts
 from netverify.semantics.evaluator import placements, possible_verdicts
 from netverify.semantics.matching import policy_selects, rule_peers_match
+from netverify.semantics.portsets import PortSet, allowed_ports
 
 
 class FlowKind(NamedTuple):
@@ -231,11 +232,15 @@ class Revisions:
             return False
         expected = self.expected_ports(witness, probe)
         ends = sorted({port for r in expected for port in (r.start, r.end)} - {probe.port})
+        known = self.changed_port_set(probe, change)
+        changes = (
+            known.__contains__ if known is not None else partial(self.changes_at, probe, change)
+        )
         return (
-            self.changes_at(probe, change, probe.port)
+            changes(probe.port)
             and allowing_rules(self.decide(probe, in_head=change is Change.ADDED))
             == allowing_rules(witness.allowing)
-            and all(self.changes_at(probe, change, port) for port in ends)
+            and all(changes(port) for port in ends)
             and self._leaves_out(witness, probe, ends[0] if ends else probe.port)
         )
 
@@ -280,7 +285,11 @@ class Revisions:
         the flow's namespaces (only the source's egress policies and the destination's
         ingress policies decide) and admin policies, and the destination's container
         ports, so one port per segment between those points stands for the whole segment.
+        Without admin policies, `changed_port_set` finds them in one pass instead.
         """
+        known = self.changed_port_set(flow, change)
+        if known is not None:
+            return port_ranges(known.ranges())
         numbers = (
             [port.port for port in flow.destination.pod.ports]
             if isinstance(flow.destination, PodEndpoint)
@@ -291,6 +300,23 @@ class Revisions:
             for start, end in itertools.pairwise(port_cuts(self.deciding_ranges(flow), numbers))
             if self.changes_at(flow, change, start)
         )
+
+    def changed_port_set(self, flow: Flow, change: Change) -> PortSet | None:
+        """The ports on which the change holds for the flow: those the revision that allows
+        it allows (`allowed_ports`) but the other does not; None where admin policies leave
+        it to `changes_at`, port by port."""
+        now = change is Change.ADDED
+        allowing = self.allowed_ports(flow, in_head=now)
+        if not allowing:
+            return allowing
+        blocking = self.allowed_ports(flow, in_head=not now)
+        return None if blocking is None else allowing - blocking
+
+    def allowed_ports(self, flow: Flow, in_head: bool) -> PortSet | None:
+        """The ports on which HEAD or BASE allows the flow (`semantics.allowed_ports`)."""
+        if in_head:
+            return allowed_ports(self.head, flow, self.settings)
+        return allowed_ports(self.base, self.as_in_base(flow), self.settings)
 
     def deciding_ranges(self, flow: Flow) -> list[PortRange]:
         """The port ranges at whose ends the flow's verdicts can change: those of the rules
