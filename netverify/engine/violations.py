@@ -256,8 +256,9 @@ class _InvariantRevisions(Revisions):
         )
 
     def changed_port_set(self, flow: Flow, change: Change) -> PortSet | None:
+        """The change's ports at which the invariant matches the flow (`matched_ports`)."""
         changed = super().changed_port_set(flow, change)
-        return None if changed is None else changed & matched_ports(self.invariant, self.head, flow)
+        return changed & matched_ports(self.invariant, self.head, flow) if changed else changed
 
     def replayed_unlisted(self, flow: Flow) -> FlowDecision:
         """The cluster's decision on a violating flow of a `forbid` that the revision
