@@ -1,7 +1,8 @@
 """BASE and HEAD as the reference evaluator sees them: one flow decided under each side.
 
 Everything the diff claims about a concrete flow (it changed, on which ports, by which
-rules) is the evaluator's word, asked here; the solver and the bit sets only propose.
+rules) is the evaluator's word, asked here (on which ports: without admin policies, its
+rules in one pass, `semantics.allowed_ports`); the solver and the bit sets only propose.
 """
 
 import itertools
