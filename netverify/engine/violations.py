@@ -47,7 +47,8 @@ from netverify.model import (
     Witness,
 )
 from netverify.model.diff import Change, DiffFinding, EndpointGroup
-from netverify.semantics.patterns import flow_matches
+from netverify.semantics.patterns import flow_matches, matched_ports
+from netverify.semantics.portsets import PortSet
 
 ISOLATING_POLICY = "netverify-isolates-everything"
 """The name of the deny-all policy of each namespace of the revision that allows nothing."""
@@ -253,6 +254,11 @@ class _InvariantRevisions(Revisions):
         return self._matches(flow.model_copy(update={"port": port})) and super().changes_at(
             flow, change, port
         )
+
+    def changed_port_set(self, flow: Flow, change: Change) -> PortSet | None:
+        """The change's ports at which the invariant matches the flow (`matched_ports`)."""
+        changed = super().changed_port_set(flow, change)
+        return changed & matched_ports(self.invariant, self.head, flow) if changed else changed
 
     def replayed_unlisted(self, flow: Flow) -> FlowDecision:
         """The cluster's decision on a violating flow of a `forbid` that the revision

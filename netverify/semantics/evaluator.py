@@ -26,6 +26,7 @@ from netverify.model import (
     Flow,
     FlowDecision,
     Layer,
+    NetworkPolicy,
     Pod,
     PodEndpoint,
     RuleRef,
@@ -60,22 +61,34 @@ def walk_order(matches: list[tuple[AdminPolicy, AdminMatch]]) -> AdminMatch | No
     return matches[0][1] if matches else None
 
 
-def _network_policy_layer(
-    cluster: Cluster, settings: Settings, flow: Flow, direction: Direction
-) -> SideDecision | None:
-    """NetworkPolicy: a selected endpoint is isolated and needs some rule to admit the flow."""
-    subject, peer = (
-        (flow.destination, flow.source)
-        if direction is Direction.INGRESS
-        else (flow.source, flow.destination)
-    )
+def side_ends(flow: Flow, direction: Direction) -> tuple[Endpoint, Endpoint]:
+    """The end whose policies decide the side (the source for egress, the destination for
+    ingress), then the other end, the peer its rules must match."""
+    if direction is Direction.INGRESS:
+        return flow.destination, flow.source
+    return flow.source, flow.destination
+
+
+def isolating_policies(
+    cluster: Cluster, subject: Endpoint, direction: Direction
+) -> list[NetworkPolicy]:
+    """The NetworkPolicies that select the endpoint for the direction, in order: with none,
+    NetworkPolicy has no opinion on its side."""
     pod = governed_pod(subject)
     candidates = cluster.policies_in(pod.pod.namespace) if pod is not None else ()
-    isolating = [
+    return [
         policy
         for policy in candidates
         if direction in policy.policy_types and policy_selects(policy, subject)
     ]
+
+
+def _network_policy_layer(
+    cluster: Cluster, settings: Settings, flow: Flow, direction: Direction
+) -> SideDecision | None:
+    """NetworkPolicy: a selected endpoint is isolated and needs some rule to admit the flow."""
+    subject, peer = side_ends(flow, direction)
+    isolating = isolating_policies(cluster, subject, direction)
     if not isolating:
         return None
     admitting: list[RuleRef] = []
@@ -116,7 +129,7 @@ def _tier_decision(direction: Direction, layer: Layer, match: AdminMatch) -> Sid
 def _decide_side(
     cluster: Cluster, settings: Settings, flow: Flow, direction: Direction, choose: TierChoice
 ) -> SideDecision:
-    subject = flow.destination if direction is Direction.INGRESS else flow.source
+    subject, _ = side_ends(flow, direction)
     if governed_pod(subject) is None:
         return SideDecision(direction=direction, governed=False, allowed=True)
     passed = choose(tier_matches(cluster, Tier.ADMIN, flow, direction))

@@ -11,9 +11,11 @@ from netverify.model import (
     PodEndpoint,
     PodScope,
     PortPattern,
+    Protocol,
 )
 from netverify.semantics.evaluator import is_self_traffic
 from netverify.semantics.matching import selector_matches
+from netverify.semantics.portsets import EVERY_PORT, NO_PORT, PortSet, ports_where
 
 
 def endpoint_matches(pattern: EndpointPattern, endpoint: Endpoint) -> bool:
@@ -34,19 +36,20 @@ def endpoint_matches(pattern: EndpointPattern, endpoint: Endpoint) -> bool:
     return all(checks)
 
 
-def port_pattern_matches(pattern: PortPattern, flow: Flow) -> bool:
+def port_pattern_matches(
+    pattern: PortPattern, protocol: Protocol, port: int, destination: Endpoint
+) -> bool:
     """A destination port pattern; a named port is looked up on the destination pod."""
-    if pattern.protocol is not None and flow.protocol != pattern.protocol:
+    if pattern.protocol is not None and protocol != pattern.protocol:
         return False
     if pattern.port_range is not None:
-        return pattern.port_range.start <= flow.port <= pattern.port_range.end
+        return pattern.port_range.start <= port <= pattern.port_range.end
     if pattern.named_port is not None:
-        destination = flow.destination
         return isinstance(destination, PodEndpoint) and any(
-            port.name == pattern.named_port
-            and port.port == flow.port
-            and port.protocol == flow.protocol
-            for port in destination.pod.ports
+            container_port.name == pattern.named_port
+            and container_port.port == port
+            and container_port.protocol == protocol
+            for container_port in destination.pod.ports
         )
     return True
 
@@ -64,11 +67,36 @@ def in_scope(invariant: Invariant, cluster: Cluster, endpoint: Endpoint) -> bool
 
 def flow_matches(invariant: Invariant, cluster: Cluster, flow: Flow) -> bool:
     """Whether the invariant talks about this flow (never a pod's traffic to itself)."""
+    return _ends_match(invariant, cluster, flow) and (
+        not invariant.ports
+        or any(
+            port_pattern_matches(p, flow.protocol, flow.port, flow.destination)
+            for p in invariant.ports
+        )
+    )
+
+
+def matched_ports(invariant: Invariant, cluster: Cluster, flow: Flow) -> PortSet:
+    """The ports at which `flow_matches` holds for the flow (its own port aside)."""
+    if not _ends_match(invariant, cluster, flow):
+        return NO_PORT
+    if not invariant.ports:
+        return EVERY_PORT
+    return ports_where(
+        lambda port: any(
+            port_pattern_matches(p, flow.protocol, port, flow.destination) for p in invariant.ports
+        ),
+        (p.port_range for p in invariant.ports if p.port_range is not None),
+        flow.destination,
+    )
+
+
+def _ends_match(invariant: Invariant, cluster: Cluster, flow: Flow) -> bool:
+    """`flow_matches` but for the ports: what holds of the flow's ends whatever its port."""
     return (isinstance(flow.source, PodEndpoint) or isinstance(flow.destination, PodEndpoint)) and (
         not is_self_traffic(flow.source, flow.destination)
         and endpoint_matches(invariant.source, flow.source)
         and endpoint_matches(invariant.destination, flow.destination)
-        and (not invariant.ports or any(port_pattern_matches(p, flow) for p in invariant.ports))
         and in_scope(invariant, cluster, flow.source)
         and in_scope(invariant, cluster, flow.destination)
     )

@@ -1,28 +1,28 @@
 """BASE and HEAD as the reference evaluator sees them: one flow decided under each side.
 
 Everything the diff claims about a concrete flow (it changed, on which ports, by which
-rules) is the evaluator's word, asked here; the solver and the bit sets only propose.
+rules) is the evaluator's word, asked here (on which ports: without admin policies, its
+rules in one pass, `semantics.allowed_ports`); the solver and the bit sets only propose.
 """
 
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import NamedTuple
 
 from netverify.encoding.classes import pod_identity
+from netverify.engine.diff.causes import change_cause, policy_in
 from netverify.engine.diff.classes import port_ranges
 from netverify.engine.diff.flowports import named_number, ports_but, with_named
 from netverify.engine.replay import ReplayMismatch
 from netverify.model import (
-    AdminPolicy,
     Cluster,
     Direction,
     Endpoint,
     Flow,
     FlowDecision,
     NetworkPolicy,
-    ObjectRef,
     Pod,
     PodEndpoint,
     PolicyRule,
@@ -33,10 +33,11 @@ from netverify.model import (
     SideDecision,
     pod_at_first_address,
 )
-from netverify.model.diff import Change, DiffCause, Revision
+from netverify.model.diff import Change, DiffCause
 from netverify.semantics import evaluate, port_cuts
 from netverify.semantics.evaluator import placements, possible_verdicts
 from netverify.semantics.matching import policy_selects, rule_peers_match
+from netverify.semantics.portsets import PortSet, allowed_ports
 
 
 class FlowKind(NamedTuple):
@@ -197,80 +198,8 @@ class Revisions:
                 "the reference evaluator (a soundness bug; please report it)"
             )
         ports = self.changed_ports(flow, change)
-        return ChangedFlow(change, flow, head, base, ports, self.cause(change, head, base))
-
-    def cause(self, change: Change, head: FlowDecision, base: FlowDecision) -> DiffCause | None:
-        """What changed the flow, on a side the blocking revision blocks (egress first): an
-        admin rule of a policy that differs between the revisions and that decided the side
-        (the blocking revision's Deny first, then the allowing revision's Accept, then a Pass
-        of either), read in its revision; else a rule that admits it in the allowing
-        revision, of a policy that differs between the revisions (widened or new in HEAD;
-        for a removal, BASE's rule that HEAD narrowed or deleted), one that names the peer
-        before one without `from`/`to` entries; else a policy that
-        isolates it in the blocking revision and differs (new in HEAD for a removal; for an
-        addition, BASE's policy that HEAD changed, located in HEAD, or deleted, located in
-        BASE). None when no such policy differs."""
-        allowing, blocking = (head, base) if change is Change.ADDED else (base, head)
-        blocking_revision, allowing_revision = (
-            (Revision.BASE, Revision.HEAD)
-            if change is Change.ADDED
-            else (Revision.HEAD, Revision.BASE)
-        )
-        sides = [
-            (allowing_side, blocking_side)
-            for allowing_side, blocking_side in (
-                (allowing.egress, blocking.egress),
-                (allowing.ingress, blocking.ingress),
-            )
-            if not blocking_side.allowed
-        ]
-        admin_rules = [
-            (revision, match.rule)
-            for allowing_side, blocking_side in sides
-            for revision, match in (
-                (blocking_revision, blocking_side.admin_rule),
-                (allowing_revision, allowing_side.admin_rule),
-                (blocking_revision, blocking_side.passed_by),
-                (allowing_revision, allowing_side.passed_by),
-            )
-            if match is not None and self.policy_changed(match.rule.policy)
-        ]
-        if admin_rules:
-            revision, rule = admin_rules[0]
-            return DiffCause(revision=revision, what=rule)
-        admitting = [
-            (rule, peer)
-            for allowing_side, _ in sides
-            for rule, peer in zip(
-                allowing_side.allowed_by,
-                allowing_side.allowed_by_peer or (None,) * len(allowing_side.allowed_by),
-                strict=True,
-            )
-            if self.policy_changed(rule.policy)
-        ]
-        # A rule that names the peer first: an end's own "allow all" rule lets it reach
-        # anything, the other rule is the one that chose this peer.
-        rules = [rule for rule, peer in admitting if peer is not None] + [
-            rule for rule, peer in admitting if peer is None
-        ]
-        if rules:
-            in_head = change is Change.ADDED
-            return DiffCause(revision=Revision.HEAD if in_head else Revision.BASE, what=rules[0])
-        policies = [
-            policy
-            for _, blocking_side in sides
-            for policy in blocking_side.isolated_by
-            if self.policy_changed(policy)
-        ]
-        if not policies:
-            return None
-        in_head = _policy(self.head, policies[0]) is not None
-        return DiffCause(revision=Revision.HEAD if in_head else Revision.BASE, what=policies[0])
-
-    def policy_changed(self, ref: ObjectRef) -> bool:
-        """The policy (a NetworkPolicy or an admin policy) differs between BASE and HEAD (or
-        only one of them has it)."""
-        return _policy(self.base, ref) != _policy(self.head, ref)
+        cause = change_cause(self.base, self.head, change, head, base)
+        return ChangedFlow(change, flow, head, base, ports, cause)
 
     def changes_at(self, flow: Flow, change: Change, port: int) -> bool:
         """The flow, moved to `port`, is allowed now and was blocked before, in every order
@@ -304,11 +233,15 @@ class Revisions:
             return False
         expected = self.expected_ports(witness, probe)
         ends = sorted({port for r in expected for port in (r.start, r.end)} - {probe.port})
+        known = self.changed_port_set(probe, change)
+        changes = (
+            known.__contains__ if known is not None else partial(self.changes_at, probe, change)
+        )
         return (
-            self.changes_at(probe, change, probe.port)
+            changes(probe.port)
             and allowing_rules(self.decide(probe, in_head=change is Change.ADDED))
             == allowing_rules(witness.allowing)
-            and all(self.changes_at(probe, change, port) for port in ends)
+            and all(changes(port) for port in ends)
             and self._leaves_out(witness, probe, ends[0] if ends else probe.port)
         )
 
@@ -353,7 +286,11 @@ class Revisions:
         the flow's namespaces (only the source's egress policies and the destination's
         ingress policies decide) and admin policies, and the destination's container
         ports, so one port per segment between those points stands for the whole segment.
+        Without admin policies, `changed_port_set` finds them in one pass instead.
         """
+        known = self.changed_port_set(flow, change)
+        if known is not None:
+            return port_ranges(known.ranges())
         numbers = (
             [port.port for port in flow.destination.pod.ports]
             if isinstance(flow.destination, PodEndpoint)
@@ -364,6 +301,23 @@ class Revisions:
             for start, end in itertools.pairwise(port_cuts(self.deciding_ranges(flow), numbers))
             if self.changes_at(flow, change, start)
         )
+
+    def changed_port_set(self, flow: Flow, change: Change) -> PortSet | None:
+        """The ports on which the change holds for the flow: those the revision that allows
+        it allows (`allowed_ports`) but the other does not; None where admin policies leave
+        it to `changes_at`, port by port."""
+        now = change is Change.ADDED
+        allowing = self.allowed_ports(flow, in_head=now)
+        if not allowing:
+            return allowing
+        blocking = self.allowed_ports(flow, in_head=not now)
+        return None if blocking is None else allowing - blocking
+
+    def allowed_ports(self, flow: Flow, in_head: bool) -> PortSet | None:
+        """The ports on which HEAD or BASE allows the flow (`semantics.allowed_ports`)."""
+        if in_head:
+            return allowed_ports(self.head, flow, self.settings)
+        return allowed_ports(self.base, self.as_in_base(flow), self.settings)
 
     def deciding_ranges(self, flow: Flow) -> list[PortRange]:
         """The port ranges at whose ends the flow's verdicts can change: those of the rules
@@ -485,14 +439,6 @@ def _sides(witness: ChangedFlow, at_source: bool) -> tuple[SideDecision, SideDec
 def _rule(cluster: Cluster, ref: RuleRef) -> tuple[NetworkPolicy, PolicyRule]:
     """The policy and the rule a reference names (the reference comes from the evaluator
     on `cluster`)."""
-    policy = _policy(cluster, ref.policy)
+    policy = policy_in(cluster, ref.policy)
     assert isinstance(policy, NetworkPolicy), "the evaluator names the cluster's own policies"
     return policy, policy.rules(ref.direction)[ref.index]
-
-
-def _policy(cluster: Cluster, ref: ObjectRef) -> NetworkPolicy | AdminPolicy | None:
-    """The cluster's policy a reference names, if it has one (admin policies are the
-    cluster-scoped ones)."""
-    if ref.namespace is None:
-        return next((p for p in cluster.admin_policies if p.ref == ref), None)
-    return next((p for p in cluster.policies_in(ref.namespace) if p.name == ref.name), None)
