@@ -27,6 +27,7 @@ from netverify.engine.unmodelled import unmodelled_doubt
 from netverify.engine.workers import Workers
 from netverify.model import (
     Cluster,
+    Direction,
     Invariant,
     InvariantKind,
     InvariantResult,
@@ -35,8 +36,11 @@ from netverify.model import (
     Report,
     Settings,
     Status,
+    pod_at_first_address,
 )
 from netverify.model.results import SEVERITY
+from netverify.semantics.matching import selector_matches
+from netverify.semantics.patterns import endpoint_matches
 
 ONE_SHOT_CLASSES = 10_000
 """A sliced part whose encoding has at least this many pod classes checks its first query
@@ -138,16 +142,11 @@ def _parts(cluster: Cluster, settings: Settings, invariants: Sequence[Invariant]
     return [_Part(tuple(positions), part) for part, positions in grouped.items()]
 
 
-def _slowest_searches_first(parts: list[_Part], invariants: Sequence[Invariant]) -> list[_Part]:
-    """The parts holding an invariant whose search may be the slowest
-    (`_may_have_an_external_end`) first, the others after them, each in its order: its
-    search can start only once its part is proved. The results do not depend on the order."""
-    return sorted(
-        parts,
-        key=lambda part: (
-            not any(_may_have_an_external_end(invariants[position]) for position in part.positions)
-        ),
-    )
+def _slowest_searches_first(parts: list[_Part], ranks: Sequence[int]) -> list[_Part]:
+    """The parts by the lowest `_search_rank` of their invariants (`ranks`, by position),
+    each rank in its order: a part's search can start only once the part is proved. The
+    results do not depend on the order."""
+    return sorted(parts, key=lambda part: min(ranks[position] for position in part.positions))
 
 
 @dataclass(frozen=True)
@@ -175,14 +174,19 @@ class _PartProver:
         several parts, they are proved by the `workers` (this process among them), and a
         part's searches are queued behind the parts not yet proved as its results come in
         (in the pool's thread for a worker's): a costly search starts while the other parts
-        are proved, not after them all. A search of flows with a possibly external end, the
-        slowest kind (`_may_have_an_external_end`), goes ahead of every queued job: last in
-        line, it would run alone after the others. Each part's encoding, and each search's,
-        lives in a fresh Z3 context, and a search's listing does not depend on what ran
-        before it in the process (`violation_findings`), so the results do not depend on
-        which process did what. `keep` is given the last part's encoding and solver when
-        the parts are proved one after the other here (see `Keep`)."""
+        are proved, not after them all. A search likely to be among the slowest
+        (`_search_rank` at most `SLOW`) goes ahead of every queued job, and its part is
+        proved first: last in line, it would run alone after the others. Each part's
+        encoding, and each search's, lives in a fresh Z3 context, and a search's listing
+        does not depend on what ran before it in the process (`violation_findings`), so
+        the results do not depend on which process did what. `keep` is given the last
+        part's encoding and solver when the parts are proved one after the other here
+        (see `Keep`)."""
         parts = _parts(self.cluster, self.settings, invariants)
+        ranks = [
+            SLOW + 1 if max_findings is None else _search_rank(self.cluster, invariant)
+            for invariant in invariants
+        ]
         total = len(invariants)
         settled: list[InvariantResult | None] = [None] * total
         searches: dict[Future[InvariantResult], int] = {}
@@ -195,7 +199,7 @@ class _PartProver:
                     search = workers.submit(
                         _findings_of,
                         (invariant, result, max_findings),
-                        first=_may_have_an_external_end(invariant),
+                        first=ranks[position] <= SLOW,
                     )
                     searches[search] = position
 
@@ -214,7 +218,7 @@ class _PartProver:
                 last = keep if index == len(parts) - 1 else None
                 proved(part, self.prove(invariants, part, told, last))
         else:
-            order = parts if max_findings is None else _slowest_searches_first(parts, invariants)
+            order = _slowest_searches_first(parts, ranks)
             proofs = {
                 workers.submit(_prove_part, (invariants, part), partial(proved, part)): part
                 for part in order
@@ -324,15 +328,51 @@ def _with_findings(
     return result.model_copy(update={"all_findings": found})
 
 
+def _search_rank(cluster: Cluster, invariant: Invariant) -> int:
+    """How early the invariant's search (`prove --all`) should start, a guess of how long it
+    takes (the listing is the same in any order): 0, a forbid into a namespace where no
+    NetworkPolicy isolates for ingress (`_into_unguarded_namespace`); 1, a forbid whose
+    flows may have an external end (`_may_have_an_external_end`); 2, any other."""
+    if invariant.kind is not InvariantKind.FORBID:
+        return 2
+    if _into_unguarded_namespace(cluster, invariant):
+        return 0
+    return 1 if _may_have_an_external_end(invariant) else 2
+
+
+SLOW = 1
+"""The highest `_search_rank` of a search that goes ahead of the queued jobs."""
+
+
 def _may_have_an_external_end(invariant: Invariant) -> bool:
     """Whether the invariant's flows may have an external address at an end: the bit sets
-    answer those only between existing pods and only for a forbid without ports and no
-    admin policy (`CellRegion`); the rest, pods that could exist among them, the solver
-    finds a witness at a time, its slowest way. (On the Large tier, before the cells, the
-    search of a forbid from 0.0.0.0/0 took longer than the three other searches together;
-    now a pod-to-pod search of pods that could exist is the longest, and ordering the
-    searches otherwise measured no faster.)"""
+    answer those only between existing pods, for a forbid without ports and no admin
+    policy (`CellRegion`); the rest the solver finds a witness at a time, its slowest way."""
     return not invariant.pods_only
+
+
+def _into_unguarded_namespace(cluster: Cluster, invariant: Invariant) -> bool:
+    """Whether the invariant's destinations include existing pods of a namespace where no
+    NetworkPolicy isolates for ingress: every source that may send reaches them, so its
+    violating flows form a product per group of sources alike (their egress policies, their
+    labels, the pods that could exist among them). On the Large tier, the search of `dev`
+    into `kube-system` (no policy) takes as long as the three other searches together."""
+    pattern = invariant.destination
+    guarded = {
+        policy.namespace for policy in cluster.policies if Direction.INGRESS in policy.policy_types
+    }
+    return any(
+        endpoint_matches(pattern, pod_at_first_address(namespace, pod))
+        for namespace in cluster.namespaces
+        # The namespace's own fields first: its pods are not looked at one by one for nothing.
+        if namespace.name not in guarded
+        and pattern.namespace_name in (None, namespace.name)
+        and (
+            pattern.namespace_selector is None
+            or selector_matches(pattern.namespace_selector, namespace.labels)
+        )
+        for pod in cluster.pods_in(namespace.name)
+    )
 
 
 def _lists_findings(invariant: Invariant, result: InvariantResult) -> bool:

@@ -105,12 +105,12 @@ def test_parts_and_searches_share_one_pool_of_workers(
     )
 
 
-def test_a_search_of_flows_from_external_addresses_runs_first(
+def test_the_searches_likely_slowest_run_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The search of a violated forbid from 0.0.0.0/0 (the solver's alone, the slowest)
-    runs before the searches queued ahead of it, the others in the order their parts were
-    proved."""
+    """The searches of a violated forbid into a namespace without a policy (dev into
+    kube-system) and of one from 0.0.0.0/0 (`_search_rank` 0 and 1) run before the
+    searches queued ahead of them, the others in the order their parts were proved."""
     # The module, not the function `netverify.engine.prove` names.
     proving = importlib.import_module("netverify.engine.prove")
     monkeypatch.setattr(slicing, "SLICING_THRESHOLD", 0)
@@ -124,30 +124,50 @@ def test_a_search_of_flows_from_external_addresses_runs_first(
     monkeypatch.setattr(proving, "_findings_of", recorded)
     cluster, spec = _generated(tmp_path)
     prove(LoadedCluster(cluster=cluster), LoadedSpec(spec=spec), SolverLimits(), max_findings=5)
-    external = [i.name for i in spec.invariants if i.source.ip is not None and i.name in searched]
-    assert external == ["internet-never-reaches-prod-frontends"]
-    assert searched[0] == external[0]
-    assert len(searched) >= 3
+    slow = ["dev-reaches-kube-system-only-for-dns", "internet-never-reaches-prod-frontends"]
+    assert sorted(searched[:2]) == slow
+    others = [i.name for i in spec.invariants if i.name in searched and i.name not in slow]
+    assert searched[2:] == others and others
 
 
-def test_parts_searched_from_external_addresses_are_proved_first(
+def test_search_ranks(tmp_path: Path) -> None:
+    """A forbid into a namespace no NetworkPolicy isolates for ingress ranks 0, one from
+    external addresses 1, the others 2 (requires and reachables too)."""
+    from netverify.engine.prove import _search_rank
+
+    cluster, spec = _generated(tmp_path)
+    ranks = {invariant.name: _search_rank(cluster, invariant) for invariant in spec.invariants}
+    assert ranks["dev-reaches-kube-system-only-for-dns"] == 0
+    assert ranks["internet-never-reaches-prod-frontends"] == 1
+    assert ranks["internet-never-reaches-prod-databases"] == 1
+    assert ranks["dev-never-reaches-prod"] == 2
+    assert ranks["dev-pod-resolves-dns"] == 2  # a reachable into kube-system
+    assert all(
+        ranks[invariant.name] == 2
+        for invariant in spec.invariants
+        if invariant.kind is not InvariantKind.FORBID
+    )
+
+
+def test_parts_of_the_slowest_searches_are_proved_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With several parts, those holding an invariant from external addresses are queued
-    first (their searches can start only once they are proved), the others in their order."""
-    from netverify.engine.prove import _Part, _parts, _slowest_searches_first
+    """With several parts, those holding an invariant of a lower `_search_rank` are queued
+    first (their searches can start only once they are proved), each rank in its order."""
+    from netverify.engine.prove import _Part, _parts, _search_rank, _slowest_searches_first
 
     monkeypatch.setattr(slicing, "SLICING_THRESHOLD", 0)
     cluster, spec = _generated(tmp_path)
     invariants = spec.invariants
     parts = _parts(cluster, spec.settings, invariants)
-    order = _slowest_searches_first(parts, invariants)
+    ranks = [_search_rank(cluster, invariant) for invariant in invariants]
+    order = _slowest_searches_first(parts, ranks)
 
-    def external(part: _Part) -> bool:
-        return any(invariants[p].source.ip is not None for p in part.positions)
+    def rank(part: _Part) -> int:
+        return min(ranks[position] for position in part.positions)
 
     assert sorted(map(id, order)) == sorted(map(id, parts))
-    firsts = [part for part in order if external(part)]
-    assert firsts and order[: len(firsts)] == firsts
-    assert not external(parts[0])
-    assert [p for p in order if not external(p)] == [p for p in parts if not external(p)]
+    assert [rank(part) for part in order] == sorted(rank(part) for part in parts)
+    assert rank(parts[0]) == 2 and rank(order[0]) == 0
+    for each in (0, 1, 2):
+        assert [p for p in order if rank(p) == each] == [p for p in parts if rank(p) == each]
