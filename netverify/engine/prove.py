@@ -39,8 +39,7 @@ from netverify.model import (
     pod_at_first_address,
 )
 from netverify.model.results import SEVERITY
-from netverify.semantics.matching import selector_matches
-from netverify.semantics.patterns import endpoint_matches
+from netverify.semantics.patterns import endpoint_matches, namespace_matches
 
 ONE_SHOT_CLASSES = 10_000
 """A sliced part whose encoding has at least this many pod classes checks its first query
@@ -365,12 +364,7 @@ def _into_unguarded_namespace(cluster: Cluster, invariant: Invariant) -> bool:
         endpoint_matches(pattern, pod_at_first_address(namespace, pod))
         for namespace in cluster.namespaces
         # The namespace's own fields first: its pods are not looked at one by one for nothing.
-        if namespace.name not in guarded
-        and pattern.namespace_name in (None, namespace.name)
-        and (
-            pattern.namespace_selector is None
-            or selector_matches(pattern.namespace_selector, namespace.labels)
-        )
+        if namespace.name not in guarded and namespace_matches(pattern, namespace)
         for pod in cluster.pods_in(namespace.name)
     )
 

@@ -7,6 +7,7 @@ from netverify.model import (
     EndpointPattern,
     Flow,
     Invariant,
+    Namespace,
     NamespaceScope,
     PodEndpoint,
     PodScope,
@@ -22,18 +23,25 @@ def endpoint_matches(pattern: EndpointPattern, endpoint: Endpoint) -> bool:
     """Every given field of the pattern matches; the empty pattern matches everything."""
     if not isinstance(endpoint, PodEndpoint):
         return not pattern.pods_only and (pattern.ip is None or endpoint.ip in pattern.ip)
-    namespace, pod = endpoint.namespace, endpoint.pod
+    pod = endpoint.pod
     checks = (
         not pattern.external,
-        pattern.namespace_name is None or namespace.name == pattern.namespace_name,
-        pattern.namespace_selector is None
-        or selector_matches(pattern.namespace_selector, namespace.labels),
+        namespace_matches(pattern, endpoint.namespace),
         pattern.pod_name is None or pod.name == pattern.pod_name,
         pattern.pod_kind is None or pod.kind == pattern.pod_kind,
         pattern.pod_selector is None or selector_matches(pattern.pod_selector, pod.labels),
         pattern.ip is None or (endpoint.ip is not None and endpoint.ip in pattern.ip),
     )
     return all(checks)
+
+
+def namespace_matches(pattern: EndpointPattern, namespace: Namespace) -> bool:
+    """The pattern's namespace fields (its name, its selector) match the namespace: a pod
+    the pattern matches is in one such namespace."""
+    return (pattern.namespace_name is None or namespace.name == pattern.namespace_name) and (
+        pattern.namespace_selector is None
+        or selector_matches(pattern.namespace_selector, namespace.labels)
+    )
 
 
 def port_pattern_matches(

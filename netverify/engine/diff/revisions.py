@@ -5,7 +5,6 @@ rules) is the evaluator's word, asked here (on which ports: without admin polici
 rules in one pass, `semantics.allowed_ports`); the solver and the bit sets only propose.
 """
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
@@ -34,10 +33,10 @@ from netverify.model import (
     pod_at_first_address,
 )
 from netverify.model.diff import Change, DiffCause
-from netverify.semantics import evaluate, port_cuts
+from netverify.semantics import evaluate
 from netverify.semantics.evaluator import placements, possible_verdicts
 from netverify.semantics.matching import policy_selects, rule_peers_match
-from netverify.semantics.portsets import PortSet, allowed_ports
+from netverify.semantics.portsets import PortSet, allowed_ports, ports_where
 
 
 class FlowKind(NamedTuple):
@@ -289,18 +288,10 @@ class Revisions:
         Without admin policies, `changed_port_set` finds them in one pass instead.
         """
         known = self.changed_port_set(flow, change)
-        if known is not None:
-            return port_ranges(known.ranges())
-        numbers = (
-            [port.port for port in flow.destination.pod.ports]
-            if isinstance(flow.destination, PodEndpoint)
-            else []
-        )
-        return port_ranges(
-            (start, end - 1)
-            for start, end in itertools.pairwise(port_cuts(self.deciding_ranges(flow), numbers))
-            if self.changes_at(flow, change, start)
-        )
+        if known is None:
+            test = partial(self.changes_at, flow, change)
+            known = ports_where(test, self.deciding_ranges(flow), flow.destination)
+        return port_ranges(known.ranges())
 
     def changed_port_set(self, flow: Flow, change: Change) -> PortSet | None:
         """The ports on which the change holds for the flow: those the revision that allows
