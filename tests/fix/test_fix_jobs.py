@@ -10,6 +10,7 @@ import typer.main
 
 from netverify.cli.app import app
 from netverify.engine.fix import fix
+from netverify.engine.fix.jobs import fixes_of_group
 from netverify.engine.workers import Workers
 from tests.fix.test_fix import FROM_EVERY_NAMESPACE, LIMITS, _load, _write
 from tests.fix.test_fix_failed import FORBID_AND_TWO_REQUIRES
@@ -35,7 +36,7 @@ def _recorded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     searched: list[int] = []
 
     def recording(self: Workers[object], work: Any, item: Any, *rest: Any) -> object:
-        if work.__name__ == "_fixes_of_group":
+        if work is fixes_of_group:
             searched.append(len(item[1]))
         return submit(self, work, item, *rest)
 

@@ -6,9 +6,13 @@ from pathlib import Path
 import pytest
 
 import netverify.engine.fix as fix_module
+import netverify.engine.fix.jobs as jobs_module
 from netverify.engine.fix import fix
 from netverify.engine.fix.apply import applied
+from netverify.engine.fix.jobs import Shared
+from netverify.engine.fix.union import union
 from netverify.engine.prove import prove
+from netverify.engine.workers import Workers
 from netverify.model import LoadedCluster, LoadedSpec, Report
 from tests.fix.test_fix import (
     FORBID_CLIENT,
@@ -38,6 +42,7 @@ def _proved_names(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         return prove(loaded, loaded_spec, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(fix_module, "prove", recording)
+    monkeypatch.setattr(jobs_module, "prove", recording)
     return calls
 
 
@@ -67,8 +72,9 @@ def test_the_unions_verdicts_are_a_whole_proofs(tmp_path: Path, spec: str) -> No
     report = fix(loaded, loaded_spec, LIMITS)
     smallest = [entry.fixes[0].candidate for entry in report.invariants if entry.fixes]
     before = prove(loaded, loaded_spec, LIMITS).results
-    union = fix_module._union(loaded, loaded_spec, LIMITS, smallest, before)
-    assert union is not None
-    together, _, results = union
+    with Workers(Shared(loaded.cluster, loaded_spec, LIMITS), jobs=1) as workers:
+        proved = union(workers, loaded, smallest, before)
+    assert proved is not None
+    together, _, results = proved
     whole = prove(applied(loaded, together), loaded_spec, LIMITS).results
     assert [(r.name, r.status) for r in results] == [(r.name, r.status) for r in whole]

@@ -6,23 +6,23 @@ one is kept only if its invariant now holds and every invariant that held still 
 candidate after which the invariant is violated through another rule is extended from the
 new counterexample (up to `MAX_DEPTH` changes). The kept ones are ranked by the flows they
 change between existing pods (then with external addresses), counted by the semantic diff
-engine (`rank`), and written as patches (`patch`). The searches of the violated invariants
-(`search`) are independent: with `jobs` they run in worker processes (`Workers`), which are
-sent the cluster alone; where each fix is written is said here.
+engine (`rank`), and written as patches (`patch`); the smallest of every invariant are
+proved together (`union`). The searches of the violated invariants (`search`) are
+independent: with `jobs` they run in worker processes (`Workers`, `jobs`), which are sent
+the cluster alone; where each fix is written is said here.
 """
 
 from pathlib import Path
-from typing import Any
 
 from netverify.encoding.solver import SolverLimits, collector_paused
-from netverify.engine.fix.apply import applied
 from netverify.engine.fix.candidates import candidates
-from netverify.engine.fix.deciding import changeable
+from netverify.engine.fix.jobs import Shared, fixes_of_group
 from netverify.engine.fix.patch import file_patches
-from netverify.engine.fix.search import MAX_DEPTH, Fixer
-from netverify.engine.fix.selection import Made, edits_key, fixes_together
+from netverify.engine.fix.search import MAX_DEPTH
+from netverify.engine.fix.selection import Made, edits_key
+from netverify.engine.fix.union import union
 from netverify.engine.prove import prove
-from netverify.engine.slicing import Slicer, worth_slicing
+from netverify.engine.slicing import worth_slicing
 from netverify.engine.workers import Workers
 from netverify.model import (
     Cluster,
@@ -32,7 +32,7 @@ from netverify.model import (
     SourceMap,
     Status,
 )
-from netverify.model.fix import Candidate, FixReport, InvariantFix, PolicyEdit
+from netverify.model.fix import FixReport, InvariantFix, PolicyEdit
 from netverify.model.refs import RuleRef, SourceSpan
 
 
@@ -43,13 +43,13 @@ def fix(
     how many processes search at once (`Workers`: this one and `jobs - 1` workers); the
     report does not depend on it. On a cluster large enough to be sliced the workers start
     while this process proves the spec (a start is ~1 s on the 5,000-pod tier: imports,
-    the cluster unpickled), each search group is a job, and each group's fixes are placed
-    (patches written) as they come in; the spec is proved in this process, before and with
-    the fixes together."""
+    the cluster unpickled); each search group is a job (`jobs`), each group's fixes are
+    placed (patches written) as they come in, and the spec is proved with the fixes
+    together (`union`) by jobs too."""
     spec = loaded_spec.spec
     folder = _new_folder(loaded_spec)
     placed: dict[str, InvariantFix] = {}
-    with Workers(_Search(loaded.cluster, loaded_spec, limits), jobs) as workers:
+    with Workers(Shared(loaded.cluster, loaded_spec, limits), jobs) as workers:
         if worth_slicing(loaded.cluster):
             workers.start()
         # NOTE: paused, the collector frees no term of the proof at a moment the workers'
@@ -58,64 +58,28 @@ def fix(
             before = prove(loaded, loaded_spec, limits)
         violated = [result for result in before.results if result.status is Status.VIOLATED]
         groups = _sharing(loaded.cluster, loaded_spec, violated)
-        searches = [workers.submit(_fixes_of_group, (before.results, group)) for group in groups]
+        searches = [workers.submit(fixes_of_group, (before.results, group)) for group in groups]
         for search in workers.completed(searches):
             for entry in search.result():
                 placed[entry.invariant] = _placed(entry, loaded.sources, folder)
-    entries = tuple(placed[result.name] for result in violated)
-    smallest = [entry.fixes[0].candidate for entry in entries if entry.fixes]
-    union = _union(loaded, loaded_spec, limits, smallest, before.results)
-    if union is None:
+        entries = tuple(placed[result.name] for result in violated)
+        smallest = [entry.fixes[0].candidate for entry in entries if entry.fixes]
+        together = union(workers, loaded, smallest, before.results)
+    if together is None:
         return FixReport(spec_file=spec.file, invariants=entries)
-    together, left_out, results = union
+    candidate, left_out, results = together
     fixed = {entry.invariant for entry in entries if entry.fixes} - set(left_out)
     kept = {result.name for result in before.results if result.status is Status.HOLDS}
     return FixReport(
         spec_file=spec.file,
         invariants=entries,
-        patches=file_patches(together, loaded.sources, folder),
+        patches=file_patches(candidate, loaded.sources, folder),
         left_out=left_out,
         together_holds=all(result.status is Status.HOLDS for result in results),
         together_safe=all(
             result.status is Status.HOLDS for result in results if result.name in fixed | kept
         ),
     )
-
-
-class _Search:
-    """What the search of every violated invariant of one spec starts from, shared with the
-    worker processes (sent once to each), and, in each process, the one `Fixer` its
-    searches share (its caches: verdicts, kept encodings, the diff's counts)."""
-
-    def __init__(self, cluster: Cluster, loaded_spec: LoadedSpec, limits: SolverLimits) -> None:
-        self.cluster = cluster
-        self.loaded_spec = loaded_spec
-        self.limits = limits
-        self._fixer: Fixer | None = None
-
-    def fixer(self, before: tuple[InvariantResult, ...]) -> Fixer:
-        """This process's fixer; `before` (the spec's results) is the same for every
-        search of one `fix`."""
-        if self._fixer is None:
-            self._fixer = Fixer(self.cluster, self.loaded_spec, self.limits, before)
-        return self._fixer
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Sent without the fixer: a worker makes its own."""
-        return {"cluster": self.cluster, "loaded_spec": self.loaded_spec, "limits": self.limits}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state)  # type: ignore[misc]
-
-
-def _fixes_of_group(
-    search: _Search, item: tuple[tuple[InvariantResult, ...], list[InvariantResult]]
-) -> list[InvariantFix]:
-    """The fixes of a group of violated invariants (`_sharing`), given the spec's results,
-    in whichever process is free (`Workers`)."""
-    before, group = item
-    fixer = search.fixer(before)
-    return [fixer.fixes(result) for result in group]
 
 
 def _sharing(
@@ -182,56 +146,6 @@ def _written(
         return sources.of_object(edit.key)
     ref = RuleRef(policy=edit.key, direction=edit.direction, index=edit.rule_index or 0)
     return sources.of_rule(ref)
-
-
-def _union(
-    loaded: LoadedCluster,
-    loaded_spec: LoadedSpec,
-    limits: SolverLimits,
-    smallest: list[Candidate],
-    before: tuple[InvariantResult, ...],
-) -> tuple[Candidate, tuple[str, ...], tuple[InvariantResult, ...]] | None:
-    """The smallest fixes together, the invariants whose fix is left out and still violated,
-    and the spec's results with the union applied (`before`: without it). When a fix is
-    left out (it edits rules another one edits), the fixes are also put together later ones
-    first: a later, wider fix often covers an earlier one's invariant (only checkoutservice
-    may reach paymentservice, so loadgenerator does not either). The order under which more
-    invariants hold wins, spec order on a tie; a left-out invariant that holds anyway is not
-    reported."""
-    best: tuple[Candidate, tuple[str, ...], tuple[InvariantResult, ...]] | None = None
-    for order in (smallest, smallest[::-1]):
-        together, left_out = fixes_together(order)
-        if together is None:
-            return None
-        results = _results_with(loaded, loaded_spec, limits, together, before)
-        holding = {result.name for result in results if result.status is Status.HOLDS}
-        if best is None or len(holding) > sum(r.status is Status.HOLDS for r in best[2]):
-            best = together, tuple(name for name in left_out if name not in holding), results
-        if not left_out:
-            break
-    return best
-
-
-def _results_with(
-    loaded: LoadedCluster,
-    loaded_spec: LoadedSpec,
-    limits: SolverLimits,
-    together: Candidate,
-    before: tuple[InvariantResult, ...],
-) -> tuple[InvariantResult, ...]:
-    """The spec's results with the fixes `together` applied: the invariants whose verdict
-    they can change (`changeable`) proved again, the others' results as `before`."""
-    spec = loaded_spec.spec
-    slicers = [Slicer(loaded.cluster, spec.settings, invariant) for invariant in spec.invariants]
-    names = {invariant.name for invariant in changeable(together, spec.invariants, slicers)}
-    again = tuple(invariant for invariant in spec.invariants if invariant.name in names)
-    if not again:
-        return before
-    part = loaded_spec.model_copy(update={"spec": spec.model_copy(update={"invariants": again})})
-    proved = {
-        result.name: result for result in prove(applied(loaded, together), part, limits).results
-    }
-    return tuple(proved.get(result.name, result) for result in before)
 
 
 __all__ = ["MAX_DEPTH", "fix"]
