@@ -5,14 +5,18 @@ them, each job taking seconds on a large cluster. Workers are started with `spaw
 would copy whatever Z3 contexts the parent holds) and each is handed what every job shares
 once, when it starts; a job then sends only its own item. A start imports netverify and
 unpickles what is shared (about 0.8 s of CPU on the 5,000-pod tier), so one command's jobs
-share one pool (`Workers`), started when first needed, and the process that waits for them
-runs queued jobs too rather than sit idle: with two cores, one worker and this process.
+share one pool (`Workers`), started when first needed or ahead of need (`Workers.start`),
+and the process that waits for them runs queued jobs too rather than sit idle: with two
+cores, one worker and this process.
 """
 
+import atexit
 import multiprocessing
+import os
+import pickle
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
@@ -58,11 +62,45 @@ class Workers(Generic[S]):
         self.shared = shared
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
+        self._starting: threading.Thread | None = None
+        self._ready = False
+        """The worker processes are started: jobs may be sent to them."""
         self._queue: deque[_Job[S]] = deque()
         self._lock = threading.Lock()
         self._sent = 0
         """Jobs in the worker processes now."""
         self._closed = False
+
+    def start(self) -> None:
+        """Start the worker processes now, ahead of the jobs, in a thread of this process.
+
+        Starting a worker is not free for the process that starts it: `spawn` writes what is
+        shared to the new process, which reads it only once it has imported Python (~0.7 s
+        of waiting on the 5,000-pod tier, seconds on a loaded machine). A command that knows
+        it will queue jobs later (`fix`, before its searches) starts them here and goes on
+        with its own work meanwhile; until they are up, queued jobs are taken by this
+        process (`completed`), none is sent to a worker still starting. What is shared is
+        pickled here, in the calling thread: the starting thread then allocates next to
+        nothing, so it cannot move the moments this process's collector runs at (see
+        `collector_paused`)."""
+        with self._lock:
+            if self._pool is not None or self.jobs <= 1 or self._closed:
+                return
+            shared = pickle.dumps(self.shared, protocol=pickle.HIGHEST_PROTOCOL)
+            pool = self._pool = _pool(shared, self.jobs - 1)
+            self._starting = threading.Thread(target=self._start_workers, args=(pool,))
+        self._starting.start()
+
+    def _start_workers(self, pool: ProcessPoolExecutor) -> None:
+        """Each worker process started and handed what is shared (one no-op job each: the
+        pool starts a process per job while none is idle), then the queued jobs sent."""
+        try:
+            wait([pool.submit(_started) for _ in range(self.jobs - 1)])
+        except RuntimeError:
+            return  # NOTE: the pool was shut down meanwhile (`__exit__`): nothing to send.
+        with self._lock:
+            self._ready = True
+        self._send()
 
     def worth(self, tasks: int) -> bool:
         """Whether `tasks` jobs go to the worker processes rather than this one: when the
@@ -80,9 +118,9 @@ class Workers(Generic[S]):
         """Queue `work(shared, item)`: it runs in a worker process that is free, or in this
         one while it waits for results (`completed`), jobs taken in the order queued, a
         `first` job ahead of those queued already (a job known to be long: started early,
-        it runs beside the short ones rather than after them all). Workers start when two
-        jobs are queued at once, so that one can run beside this process; `work` must be a
-        module-level function (it is sent by name).
+        it runs beside the short ones rather than after them all). Workers start (`start`)
+        when two jobs are queued at once, so that one can run beside this process; `work`
+        must be a module-level function (it is sent by name).
 
         `then` is told the result as it comes in, before the future is done, in this
         process (in the pool's thread for a worker's result): what it queues is taken by
@@ -124,24 +162,23 @@ class Workers(Generic[S]):
             return self._queue.popleft() if self._queue else None
 
     def _send(self) -> None:
-        """Queued jobs to the worker processes free for one, if workers are worth
-        starting; called as a job is queued and as a worker's job ends (in the pool's
-        thread then)."""
+        """Queued jobs to the worker processes free for one, once they are started (and
+        they are started when two jobs wait); called as a job is queued, as the workers are
+        up (in their starting thread) and as a worker's job ends (in the pool's thread)."""
         while True:
             with self._lock:
-                if (
-                    self._closed
-                    or not self._queue
-                    or self._sent >= self.jobs - 1
-                    or (self._pool is None and len(self._queue) < 2)
-                ):
+                if self._closed or not self._queue or self._sent >= self.jobs - 1:
                     return
+                if not self._ready:
+                    wanted = self._pool is None and len(self._queue) >= 2
+                    break
                 job = self._queue.popleft()
                 self._sent += 1
-                if self._pool is None:
-                    self._pool = _pool(self.shared, self.jobs - 1)
                 pool = self._pool
+            assert pool is not None
             pool.submit(_run, job.work, job.item).add_done_callback(partial(self._ended, job))
+        if wanted:
+            self.start()
 
     def _ended(self, job: "_Job[S]", ended: "Future[Any]") -> None:
         with self._lock:
@@ -159,21 +196,15 @@ class Workers(Generic[S]):
         with self._lock:
             self._closed = True
             self._queue.clear()
+        if self._starting is not None:
+            self._starting.join()
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 
 
-def in_workers(shared: S, work: Callable[[S, T], R], items: Sequence[T], jobs: int) -> list[R]:
-    """`work(shared, item)` for each item in a pool of its own, of at most `jobs` worker
-    processes (fewer for fewer items), ended when the results are in; the results in the
-    order of `items`. `work` must be a module-level function (it is sent by name)."""
-    with _pool(shared, min(jobs, len(items))) as pool:
-        futures = [pool.submit(_run, work, item) for item in items]
-        return [future.result() for future in futures]
-
-
-def _pool(shared: object, workers: int) -> ProcessPoolExecutor:
-    """`workers` processes, started as jobs come, each handed `shared` as it starts."""
+def _pool(shared: bytes, workers: int) -> ProcessPoolExecutor:
+    """`workers` processes, started as jobs come, each handed `shared` (pickled) as it
+    starts."""
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
@@ -186,8 +217,16 @@ _shared: list[object] = []
 """In a worker process: what every job shares, as `Workers` was given it."""
 
 
-def _start(shared: object) -> None:
-    _shared.append(shared)
+def _start(shared: bytes) -> None:
+    _shared.append(pickle.loads(shared))
+    # NOTE: a worker's interpreter, at its exit, frees what it holds object by object (the
+    # cluster, the Z3 contexts of its jobs): ~2.5 s on the 5,000-pod tier, which the command
+    # waits for. Its results are sent by then; nothing is left to free but memory.
+    atexit.register(os._exit, 0)
+
+
+def _started() -> None:
+    """The no-op job that starts a worker process (`Workers.start`)."""
 
 
 def _run(work: Callable[[Any, T], R], item: T) -> R:

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 
 import pytest
 
-from netverify.engine.workers import Workers, in_workers
+from netverify.engine.workers import Workers
 from tests.engine.helpers import recorded_pools
 
 
@@ -30,26 +30,26 @@ def test_one_job_at_a_time_runs_in_this_process(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_this_process_takes_jobs_beside_one_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With two jobs at once: one worker process and this one. The first job, sent to the
-    worker, ends last; its result is still its own."""
+    """With two jobs at once: one worker process and this one. The first job is taken by
+    this process while the worker starts, the second sent to the worker once it is up;
+    each result is still its own."""
     pools = recorded_pools(monkeypatch)
     with Workers("shared", jobs=2) as pool:
-        slow = pool.submit(_slept, ("slow", 1.0))
+        slow = pool.submit(_slept, ("slow", 3.0))
         fast = pool.submit(_slept, ("fast", 0.0))
-        order = [future for future in pool.completed([slow, fast])]
+        list(pool.completed([slow, fast]))
     assert pools == [1]
-    assert order == [fast, slow]
-    assert fast.result() == ("shared", "fast", os.getpid())
-    shared, name, worker = slow.result()
-    assert (shared, name) == ("shared", "slow")
+    assert slow.result() == ("shared", "slow", os.getpid())
+    shared, name, worker = fast.result()
+    assert (shared, name) == ("shared", "fast")
     assert worker != os.getpid()
 
 
 def test_a_job_queued_by_then_runs_while_this_process_is_busy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A job queued by `then` as a worker's result comes in (a search after its part's
-    proof) is taken by that worker while this process is still busy with a long job."""
+    """A job queued by `then` as a result comes in (a search after its part's proof) is
+    taken by the worker while this process is still busy with a long job."""
     recorded_pools(monkeypatch)
     later: list[Future[tuple[str, str, int]]] = []
     with Workers("shared", jobs=2) as pool:
@@ -68,7 +68,7 @@ def test_a_job_queued_by_then_runs_while_this_process_is_busy(
         assert after.done()
     _, _, here = long.result()
     _, _, worker = after.result()
-    assert here == os.getpid() != worker == first.result()[2]
+    assert here == os.getpid() != worker
 
 
 def test_a_first_job_runs_ahead_of_those_queued_already() -> None:
@@ -93,12 +93,44 @@ def test_an_error_in_a_job_is_raised_by_its_result() -> None:
         done.result()
 
 
-def test_in_workers_keeps_the_order_of_the_items() -> None:
-    items = [("slow", 0.5), ("fast", 0.0)]
-    assert [name for _, name, _ in in_workers("shared", _slept, items, jobs=2)] == [
-        "slow",
-        "fast",
-    ]
+def test_workers_start_before_any_job_is_queued(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`start` starts the worker processes ahead of the jobs: one job then goes to a worker
+    once they are up, which two jobs queued at once would have needed otherwise."""
+    pools = recorded_pools(monkeypatch)
+    with Workers("shared", jobs=2) as pool:
+        pool.start()
+        pool.start()
+        futures = [pool.submit(_slept, (name, 0.0)) for name in "ab"]
+        done = {future.result()[1] for future in pool.completed(futures)}
+    assert pools == [1]
+    assert done == {"a", "b"}
+
+
+class _SlowToReceive:
+    """Shared with the workers, and slow to unpickle: the workers are still starting."""
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"slow": True}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        time.sleep(3.0)
+
+
+def _pid(shared: _SlowToReceive, item: str) -> int:
+    return os.getpid()
+
+
+def test_this_process_takes_the_jobs_while_the_workers_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No job waits for a worker that is still starting: this process runs them."""
+    pools = recorded_pools(monkeypatch)
+    with Workers(_SlowToReceive(), jobs=2) as pool:
+        pool.start()
+        futures = [pool.submit(_pid, name) for name in "abc"]
+        ran = [future.result() for future in pool.completed(futures)]
+    assert pools == [1]
+    assert ran == [os.getpid()] * 3
 
 
 def _collecting(shared: str, item: int) -> bool:

@@ -1,15 +1,17 @@
-"""`fix --jobs`: the violated invariants' searches run in worker processes, which are sent
-the cluster alone; the report (where each fix and failed edit is written among it) is the
-same as one process's."""
+"""`fix --jobs`: the violated invariants' searches are jobs for worker processes (which are
+sent the cluster alone) and this one; the report (where each fix and failed edit is written
+among it) is the same as one process's."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer.main
 
-import netverify.engine.fix as fix_module
 from netverify.cli.app import app
 from netverify.engine.fix import fix
+from netverify.engine.fix.jobs import fixes_of_group
+from netverify.engine.workers import Workers
 from tests.fix.test_fix import FROM_EVERY_NAMESPACE, LIMITS, _load, _write
 from tests.fix.test_fix_failed import FORBID_AND_TWO_REQUIRES
 from tests.fix.test_fix_reuse import TWO_FORBIDS_ONE_RULE
@@ -29,15 +31,16 @@ NO_FIX_AND_A_FIX = (
 
 
 def _recorded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The number of jobs of each `in_workers` call of `fix`."""
-    in_workers = fix_module.in_workers
+    """The number of invariants of each search job `fix` queues (a group of them)."""
+    submit = Workers.submit
     searched: list[int] = []
 
-    def recording(*args: object, **kwargs: object) -> object:
-        searched.append(len(args[2]))  # type: ignore[arg-type]
-        return in_workers(*args, **kwargs)  # type: ignore[arg-type]
+    def recording(self: Workers[object], work: Any, item: Any, *rest: Any) -> object:
+        if work is fixes_of_group:
+            searched.append(len(item[1]))
+        return submit(self, work, item, *rest)
 
-    monkeypatch.setattr(fix_module, "in_workers", recording)
+    monkeypatch.setattr(Workers, "submit", recording)
     return searched
 
 
@@ -47,9 +50,8 @@ def test_the_report_does_not_depend_on_jobs(
     loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, NO_FIX_AND_A_FIX))
     searched = _recorded(monkeypatch)
     one = fix(loaded, loaded_spec, LIMITS, jobs=1)
-    assert not searched
     two = fix(loaded, loaded_spec, LIMITS, jobs=2)
-    assert searched == [2]
+    assert searched == [1, 1, 1, 1]
     assert two == one
     failing, fixed = two.invariants
     assert failing.failed and not failing.fixes
@@ -70,7 +72,7 @@ def test_invariants_violated_through_one_rule_are_searched_in_one_process(
     loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
     searched = _recorded(monkeypatch)
     two = fix(loaded, loaded_spec, LIMITS, jobs=2)
-    assert not searched
+    assert searched == [2]
     assert len(two.invariants) == 2 and all(entry.fixes for entry in two.invariants)
     assert two == fix(loaded, loaded_spec, LIMITS, jobs=1)
 

@@ -287,6 +287,9 @@ class CellChanges:
         self._matches: dict[tuple[int, int], bool] = {}
         """(id of a rule, cell index) -> the rule's peers match the cell."""
         self._selecting: dict[tuple[int, Direction], list[BitRule]] = {}
+        self._matching: dict[tuple[int, Direction, int], list[BitRule]] = {}
+        """(id of verdicts, side, cell index) -> the rules of `_rules` whose peers match
+        the cell."""
 
     def products(self, change: Change) -> Iterator[CellProduct]:
         """Products covering every changed flow of the region exactly once, by protocol,
@@ -314,7 +317,7 @@ class CellChanges:
         direction = Direction.EGRESS if outward else Direction.INGRESS
         ends = (self.region.sources if outward else self.region.destinations) & self.focus
         allowed = ends & ~verdicts.isolated[direction]
-        for rule in self._rules(verdicts, direction, ends):
+        for rule in self._matching_cell(verdicts, direction, ends, cell):
             if self._admits(verdicts, rule, cell, probe.protocol, probe.port):
                 allowed |= rule.subjects & (
                     verdicts.all
@@ -335,11 +338,22 @@ class CellChanges:
             ]
         return rules
 
-    def _admits(
-        self, verdicts: ClassVerdicts, rule: BitRule, cell: int, protocol: Protocol, port: int
-    ) -> bool:
-        """The rule's peers match the cell and, for egress to it, its ports the port
-        (ingress: `port_bits` says which destinations' ports it admits)."""
+    def _matching_cell(
+        self, verdicts: ClassVerdicts, direction: Direction, ends: int, cell: int
+    ) -> list[BitRule]:
+        """The rules of `_rules` whose peers match the cell: few of them (an ipBlock, or a
+        rule open to every peer), asked at every probe."""
+        key = (id(verdicts), direction, cell)
+        rules = self._matching.get(key)
+        if rules is None:
+            rules = self._matching[key] = [
+                rule
+                for rule in self._rules(verdicts, direction, ends)
+                if self._peers_match(verdicts, rule, cell)
+            ]
+        return rules
+
+    def _peers_match(self, verdicts: ClassVerdicts, rule: BitRule, cell: int) -> bool:
         key = (id(rule), cell)
         matches = self._matches.get(key)
         if matches is None:
@@ -347,6 +361,14 @@ class CellChanges:
             matches = self._matches[key] = rule_peers_match(
                 rule.rule, rule.policy.namespace, endpoint, verdicts.settings
             )
+        return matches
+
+    def _admits(
+        self, verdicts: ClassVerdicts, rule: BitRule, cell: int, protocol: Protocol, port: int
+    ) -> bool:
+        """The rule's peers match the cell and, for egress to it, its ports the port
+        (ingress: `port_bits` says which destinations' ports it admits)."""
+        matches = self._peers_match(verdicts, rule, cell)
         if not matches or rule.direction is Direction.INGRESS:
             return matches
         endpoint = self.region.cells.cells[cell].endpoint

@@ -6,22 +6,24 @@ one is kept only if its invariant now holds and every invariant that held still 
 candidate after which the invariant is violated through another rule is extended from the
 new counterexample (up to `MAX_DEPTH` changes). The kept ones are ranked by the flows they
 change between existing pods (then with external addresses), counted by the semantic diff
-engine (`rank`), and written as patches (`patch`). The searches of the violated invariants
-(`search`) are independent: with `jobs` they run in worker processes, which are sent the
-cluster alone; where each fix is written is said here.
+engine (`rank`), and written as patches (`patch`); the smallest of every invariant are
+proved together (`union`). The searches of the violated invariants (`search`) are
+independent: with `jobs` they run in worker processes (`Workers`, `jobs`), which are sent
+the cluster alone; where each fix is written is said here.
 """
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from netverify.encoding.solver import SolverLimits
-from netverify.engine.fix.apply import applied
+from netverify.encoding.solver import SolverLimits, collector_paused
 from netverify.engine.fix.candidates import candidates
+from netverify.engine.fix.jobs import Shared, fixes_of_group
 from netverify.engine.fix.patch import file_patches
-from netverify.engine.fix.search import MAX_DEPTH, Fixer
-from netverify.engine.fix.selection import Made, edits_key, fixes_together
+from netverify.engine.fix.search import MAX_DEPTH
+from netverify.engine.fix.selection import Made, edits_key
+from netverify.engine.fix.union import union
 from netverify.engine.prove import prove
-from netverify.engine.workers import in_workers
+from netverify.engine.slicing import worth_slicing
+from netverify.engine.workers import Workers
 from netverify.model import (
     Cluster,
     InvariantResult,
@@ -30,7 +32,7 @@ from netverify.model import (
     SourceMap,
     Status,
 )
-from netverify.model.fix import Candidate, FixReport, InvariantFix, PolicyEdit
+from netverify.model.fix import FixReport, InvariantFix, PolicyEdit
 from netverify.model.refs import RuleRef, SourceSpan
 
 
@@ -38,70 +40,46 @@ def fix(
     loaded: LoadedCluster, loaded_spec: LoadedSpec, limits: SolverLimits, jobs: int = 1
 ) -> FixReport:
     """The proved fixes of every invariant the cluster violates, in spec order. `jobs` is
-    how many processes search at once (`in_workers`); the report does not depend on it.
-    The spec itself is proved in this process, before and with the fixes together: a
-    worker's start (imports, the cluster unpickled: ~1 s of CPU on the 5,000-pod tier)
-    costs about what proving its parts at once would save there."""
+    how many processes search at once (`Workers`: this one and `jobs - 1` workers); the
+    report does not depend on it. On a cluster large enough to be sliced the workers start
+    while this process proves the spec (a start is ~1 s on the 5,000-pod tier: imports,
+    the cluster unpickled); each search group is a job (`jobs`), each group's fixes are
+    placed (patches written) as they come in, and the spec is proved with the fixes
+    together (`union`) by jobs too."""
     spec = loaded_spec.spec
-    before = prove(loaded, loaded_spec, limits)
-    violated = [result for result in before.results if result.status is Status.VIOLATED]
-    search = _Search(loaded.cluster, loaded_spec, limits, before.results)
-    groups = _sharing(loaded.cluster, loaded_spec, violated)
-    if jobs <= 1 or len(groups) <= 1:
-        fixer = search.fixer()
-        found = [fixer.fixes(result) for result in violated]
-    else:
-        by_name = {
-            entry.invariant: entry
-            for entries in in_workers(search, _fixes_in_worker, groups, jobs)
-            for entry in entries
-        }
-        found = [by_name[result.name] for result in violated]
     folder = _new_folder(loaded_spec)
-    entries = tuple(_placed(entry, loaded.sources, folder) for entry in found)
-    smallest = [entry.fixes[0].candidate for entry in entries if entry.fixes]
-    union = _union(loaded, loaded_spec, limits, smallest)
-    if union is None:
+    placed: dict[str, InvariantFix] = {}
+    with Workers(Shared(loaded.cluster, loaded_spec, limits), jobs) as workers:
+        if worth_slicing(loaded.cluster):
+            workers.start()
+        # NOTE: paused, the collector frees no term of the proof at a moment the workers'
+        # starting thread could move (see `collector_paused`, `Workers.start`).
+        with collector_paused():
+            before = prove(loaded, loaded_spec, limits)
+        violated = [result for result in before.results if result.status is Status.VIOLATED]
+        groups = _sharing(loaded.cluster, loaded_spec, violated)
+        searches = [workers.submit(fixes_of_group, (before.results, group)) for group in groups]
+        for search in workers.completed(searches):
+            for entry in search.result():
+                placed[entry.invariant] = _placed(entry, loaded.sources, folder)
+        entries = tuple(placed[result.name] for result in violated)
+        smallest = [entry.fixes[0].candidate for entry in entries if entry.fixes]
+        together = union(workers, loaded, smallest, before.results)
+    if together is None:
         return FixReport(spec_file=spec.file, invariants=entries)
-    together, left_out, results = union
+    candidate, left_out, results = together
     fixed = {entry.invariant for entry in entries if entry.fixes} - set(left_out)
     kept = {result.name for result in before.results if result.status is Status.HOLDS}
     return FixReport(
         spec_file=spec.file,
         invariants=entries,
-        patches=file_patches(together, loaded.sources, folder),
+        patches=file_patches(candidate, loaded.sources, folder),
         left_out=left_out,
         together_holds=all(result.status is Status.HOLDS for result in results),
         together_safe=all(
             result.status is Status.HOLDS for result in results if result.name in fixed | kept
         ),
     )
-
-
-@dataclass(frozen=True)
-class _Search:
-    """What the search of every violated invariant of one spec starts from; sent once to
-    each worker process."""
-
-    cluster: Cluster
-    loaded_spec: LoadedSpec
-    limits: SolverLimits
-    before: tuple[InvariantResult, ...]
-
-    def fixer(self) -> Fixer:
-        return Fixer(self.cluster, self.loaded_spec, self.limits, self.before)
-
-
-_fixer: list[Fixer] = []
-"""In a worker process: the fixer of its searches, whose caches they share."""
-
-
-def _fixes_in_worker(search: _Search, group: list[InvariantResult]) -> list[InvariantFix]:
-    """The fixes of a group of violated invariants (`_sharing`), in a worker process
-    (`in_workers`)."""
-    if not _fixer:
-        _fixer.append(search.fixer())
-    return [_fixer[0].fixes(result) for result in group]
 
 
 def _sharing(
@@ -168,32 +146,6 @@ def _written(
         return sources.of_object(edit.key)
     ref = RuleRef(policy=edit.key, direction=edit.direction, index=edit.rule_index or 0)
     return sources.of_rule(ref)
-
-
-def _union(
-    loaded: LoadedCluster,
-    loaded_spec: LoadedSpec,
-    limits: SolverLimits,
-    smallest: list[Candidate],
-) -> tuple[Candidate, tuple[str, ...], tuple[InvariantResult, ...]] | None:
-    """The smallest fixes together, the invariants whose fix is left out and still violated,
-    and the spec's results with the union applied. When a fix is left out (it edits rules
-    another one edits), the fixes are also put together later ones first: a later, wider fix
-    often covers an earlier one's invariant (only checkoutservice may reach paymentservice,
-    so loadgenerator does not either). The order under which more invariants hold wins,
-    spec order on a tie; a left-out invariant that holds anyway is not reported."""
-    best: tuple[Candidate, tuple[str, ...], tuple[InvariantResult, ...]] | None = None
-    for order in (smallest, smallest[::-1]):
-        together, left_out = fixes_together(order)
-        if together is None:
-            return None
-        results = prove(applied(loaded, together), loaded_spec, limits).results
-        holding = {result.name for result in results if result.status is Status.HOLDS}
-        if best is None or len(holding) > sum(r.status is Status.HOLDS for r in best[2]):
-            best = together, tuple(name for name in left_out if name not in holding), results
-        if not left_out:
-            break
-    return best
 
 
 __all__ = ["MAX_DEPTH", "fix"]

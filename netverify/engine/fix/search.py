@@ -8,6 +8,7 @@ from netverify.encoding.solver import SolverLimits
 from netverify.encoding.universe import build_universe
 from netverify.engine.fix.apply import applied, composed
 from netverify.engine.fix.candidates import candidates, no_candidate_reason
+from netverify.engine.fix.deciding import changeable
 from netverify.engine.fix.monotone import keeps_holding
 from netverify.engine.fix.rank import (
     changed_flows,
@@ -25,7 +26,6 @@ from netverify.engine.fix.verdicts import Verdicts, encoding_key
 from netverify.engine.prove import prove
 from netverify.engine.slicing import Slicer, worth_slicing
 from netverify.model import (
-    AdminPolicy,
     Cluster,
     Flow,
     Invariant,
@@ -327,25 +327,11 @@ class Fixer:
         return members
 
     def _again(self, candidate: Candidate, target: Invariant) -> tuple[Invariant, ...]:
-        """The target and every invariant whose verdict the changed policies (before or
-        after the change) can decide, in spec order; the others' verdicts cannot change
-        (as slicing has it), so they are not proved again. A new admin policy can decide
-        any flow: then the whole spec."""
-        spec = self.loaded_spec.spec
-        if any(isinstance(edit.after, AdminPolicy) for edit in candidate.edits):
-            return spec.invariants
-        policies = [
-            policy
-            for edit in candidate.edits
-            for policy in (edit.before, edit.after)
-            if isinstance(policy, NetworkPolicy)
-        ]
-        names = {target.name} | {
-            invariant.name
-            for invariant, slicer in zip(spec.invariants, self.slicers, strict=True)
-            if any(slicer.depends_on(policy) for policy in policies)
-        }
-        return tuple(i for i in spec.invariants if i.name in names)
+        """The target and every invariant whose verdict the candidate can change
+        (`changeable`), in spec order; the others are not proved again."""
+        spec = self.loaded_spec.spec.invariants
+        names = {target.name} | {i.name for i in changeable(candidate, spec, self.slicers)}
+        return tuple(i for i in spec if i.name in names)
 
     def _proved(
         self, head: LoadedCluster, invariants: Sequence[Invariant]

@@ -1,0 +1,80 @@
+"""The fixes together: only the invariants they can change (`changeable`) are proved again;
+the others keep their verdicts, and the union's verdicts are a whole proof's."""
+
+from pathlib import Path
+
+import pytest
+
+import netverify.engine.fix as fix_module
+import netverify.engine.fix.jobs as jobs_module
+from netverify.engine.fix import fix
+from netverify.engine.fix.apply import applied
+from netverify.engine.fix.jobs import Shared
+from netverify.engine.fix.union import union
+from netverify.engine.prove import prove
+from netverify.engine.workers import Workers
+from netverify.model import LoadedCluster, LoadedSpec, Report
+from tests.fix.test_fix import (
+    FORBID_CLIENT,
+    FORBID_CLIENT_KEEP_OTHER,
+    FROM_EVERY_NAMESPACE,
+    LIMITS,
+    _load,
+    _write,
+)
+
+CLIENT_REACHES_OTHER = """\
+  - name: client-reaches-other
+    require:
+      from: {pod: a/client}
+      to: {pod: a/other}
+      ports: ["8080/TCP"]
+"""
+"""Holds (nothing isolates namespace a), and no policy of namespace b can decide it."""
+
+
+def _proved_names(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The invariants of each `prove` that `fix` itself calls (the spec, then the union)."""
+    calls: list[list[str]] = []
+
+    def recording(loaded: LoadedCluster, loaded_spec: LoadedSpec, *rest: object) -> Report:
+        calls.append([invariant.name for invariant in loaded_spec.spec.invariants])
+        return prove(loaded, loaded_spec, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fix_module, "prove", recording)
+    monkeypatch.setattr(jobs_module, "prove", recording)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("spec", "union_proves"),
+    [
+        (FORBID_CLIENT + CLIENT_REACHES_OTHER, ["client-never-reaches-server"]),
+        (FORBID_CLIENT_KEEP_OTHER, ["client-never-reaches-server", "other-reaches-server"]),
+    ],
+)
+def test_the_union_proves_again_only_what_it_can_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spec: str, union_proves: list[str]
+) -> None:
+    loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, spec))
+    calls = _proved_names(monkeypatch)
+    report = fix(loaded, loaded_spec, LIMITS)
+    every = [invariant.name for invariant in loaded_spec.spec.invariants]
+    assert calls == [every, union_proves]
+    assert report.together_holds and report.together_safe
+    (entry,) = report.invariants
+    assert entry.fixes
+
+
+@pytest.mark.parametrize("spec", [FORBID_CLIENT + CLIENT_REACHES_OTHER, FORBID_CLIENT_KEEP_OTHER])
+def test_the_unions_verdicts_are_a_whole_proofs(tmp_path: Path, spec: str) -> None:
+    loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, spec))
+    report = fix(loaded, loaded_spec, LIMITS)
+    smallest = [entry.fixes[0].candidate for entry in report.invariants if entry.fixes]
+    before = prove(loaded, loaded_spec, LIMITS).results
+    with Workers(Shared(loaded.cluster, loaded_spec, LIMITS), jobs=1) as workers:
+        proved = union(workers, loaded, smallest, before)
+    assert proved is not None
+    together, _, results = proved
+    whole = prove(applied(loaded, together), loaded_spec, LIMITS).results
+    assert [(r.name, r.status) for r in results] == [(r.name, r.status) for r in whole]
