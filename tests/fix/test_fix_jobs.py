@@ -4,14 +4,29 @@ among it) is the same as one process's."""
 
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 import typer.main
 
+import netverify.engine.fix.jobs as jobs_module
 from netverify.cli.app import app
+from netverify.engine import slicing
 from netverify.engine.fix import fix
-from netverify.engine.fix.jobs import fixes_of_group
+from netverify.engine.fix.jobs import Shared, fixes_of_group, proved
+from netverify.engine.prove import prove
+from netverify.engine.slicing import Slicer
 from netverify.engine.workers import Workers
+from netverify.generate import SPEC_FILE, GeneratorOptions, write_cluster
+from netverify.model import (
+    Cluster,
+    EndpointPattern,
+    Invariant,
+    InvariantKind,
+    PodScope,
+    Settings,
+    Status,
+)
 from tests.fix.test_fix import FROM_EVERY_NAMESPACE, LIMITS, _load, _write
 from tests.fix.test_fix_failed import FORBID_AND_TWO_REQUIRES
 from tests.fix.test_fix_reuse import TWO_FORBIDS_ONE_RULE
@@ -85,3 +100,42 @@ def test_fix_takes_jobs_as_prove_does() -> None:
         return option.opts, option.help, option.default
 
     assert jobs("fix") == jobs("prove")
+
+
+def test_the_spec_proved_a_part_a_job_is_proved_as_prove_proves_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fix` proves the spec one job per slice (`proved`): the results are `prove`'s, to the
+    counterexample, which the searches start from."""
+    folder = tmp_path / "cluster"
+    write_cluster(GeneratorOptions(namespaces=8, pods=120, policies=40, seed=5, leak=True), folder)
+    monkeypatch.setattr(slicing, "SLICING_THRESHOLD", 0)
+    monkeypatch.setattr(jobs_module, "worth_slicing", slicing.worth_slicing)
+    loaded, loaded_spec = _load(folder / SPEC_FILE)
+    invariants = loaded_spec.spec.invariants
+    slicers = [Slicer(loaded.cluster, loaded_spec.spec.settings, i) for i in invariants]
+    parts = jobs_module._parts(loaded.cluster, invariants, slicers)
+    assert len(parts) > 1
+    assert sorted(i.name for part in parts for i in part) == sorted(i.name for i in invariants)
+    with Workers(Shared(loaded.cluster, loaded_spec, LIMITS), jobs=1) as workers:
+        by_name = proved(workers, None, invariants, slicers)
+    whole = prove(loaded, loaded_spec, LIMITS).results
+    assert any(result.status is Status.VIOLATED for result in whole)
+    assert [by_name[result.name] for result in whole] == list(whole)
+
+
+def test_invariants_of_one_name_are_one_part() -> None:
+    """A Service's backends are one invariant each, under its name: `prove` combines them,
+    so they are proved in one job, and so is the rest of the spec."""
+    loaded_cluster = Cluster(namespaces=(), pods=())
+    same = Invariant(
+        name="via-service",
+        kind=InvariantKind.FORBID,
+        source=EndpointPattern(),
+        destination=EndpointPattern(),
+        pods=PodScope.EXISTING,
+    )
+    invariants = [same, same.model_copy(update={"pods": PodScope.ANY})]
+    slicers = [Slicer(loaded_cluster, Settings(), i) for i in invariants]
+    with patch.object(jobs_module, "worth_slicing", lambda cluster: True):
+        assert jobs_module._parts(loaded_cluster, invariants, slicers) == [tuple(invariants)]

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-import netverify.engine.fix as fix_module
 import netverify.engine.fix.jobs as jobs_module
 from netverify.engine.fix import fix
 from netverify.engine.fix.apply import applied
 from netverify.engine.fix.jobs import Shared
 from netverify.engine.fix.union import union
 from netverify.engine.prove import prove
+from netverify.engine.slicing import Slicer
 from netverify.engine.workers import Workers
 from netverify.model import LoadedCluster, LoadedSpec, Report
 from tests.fix.test_fix import (
@@ -41,7 +41,6 @@ def _proved_names(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         calls.append([invariant.name for invariant in loaded_spec.spec.invariants])
         return prove(loaded, loaded_spec, *rest)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(fix_module, "prove", recording)
     monkeypatch.setattr(jobs_module, "prove", recording)
     return calls
 
@@ -72,8 +71,10 @@ def test_the_unions_verdicts_are_a_whole_proofs(tmp_path: Path, spec: str) -> No
     report = fix(loaded, loaded_spec, LIMITS)
     smallest = [entry.fixes[0].candidate for entry in report.invariants if entry.fixes]
     before = prove(loaded, loaded_spec, LIMITS).results
+    spec_invariants = loaded_spec.spec.invariants
     with Workers(Shared(loaded.cluster, loaded_spec, LIMITS), jobs=1) as workers:
-        proved = union(workers, loaded, smallest, before)
+        slicers = [Slicer(loaded.cluster, loaded_spec.spec.settings, i) for i in spec_invariants]
+        proved = union(workers, smallest, before, slicers)
     assert proved is not None
     together, _, results = proved
     whole = prove(applied(loaded, together), loaded_spec, LIMITS).results

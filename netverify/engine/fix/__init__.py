@@ -14,15 +14,14 @@ the cluster alone; where each fix is written is said here.
 
 from pathlib import Path
 
-from netverify.encoding.solver import SolverLimits, collector_paused
+from netverify.encoding.solver import SolverLimits
 from netverify.engine.fix.candidates import candidates
-from netverify.engine.fix.jobs import Shared, fixes_of_group
+from netverify.engine.fix.jobs import Shared, fixes_of_group, proved
 from netverify.engine.fix.patch import file_patches
 from netverify.engine.fix.search import MAX_DEPTH
 from netverify.engine.fix.selection import Made, edits_key
 from netverify.engine.fix.union import union
-from netverify.engine.prove import prove
-from netverify.engine.slicing import worth_slicing
+from netverify.engine.slicing import Slicer, worth_slicing
 from netverify.engine.workers import Workers
 from netverify.model import (
     Cluster,
@@ -41,35 +40,34 @@ def fix(
 ) -> FixReport:
     """The proved fixes of every invariant the cluster violates, in spec order. `jobs` is
     how many processes search at once (`Workers`: this one and `jobs - 1` workers); the
-    report does not depend on it. On a cluster large enough to be sliced the workers start
-    while this process proves the spec (a start is ~1 s on the 5,000-pod tier: imports,
-    the cluster unpickled); each search group is a job (`jobs`), each group's fixes are
-    placed (patches written) as they come in, and the spec is proved with the fixes
-    together (`union`) by jobs too."""
+    report does not depend on it. The spec is proved by jobs (`jobs`: a part each), as
+    loaded and with the fixes together (`union`), and each search group is a job, its fixes
+    placed (patches written) as they come in. On a cluster large enough to be sliced the
+    workers start at once (a start is ~1 s on the 5,000-pod tier: imports, the cluster
+    unpickled), while this process takes the first parts."""
     spec = loaded_spec.spec
     folder = _new_folder(loaded_spec)
+    slicers = [Slicer(loaded.cluster, spec.settings, invariant) for invariant in spec.invariants]
     placed: dict[str, InvariantFix] = {}
     with Workers(Shared(loaded.cluster, loaded_spec, limits), jobs) as workers:
         if worth_slicing(loaded.cluster):
             workers.start()
-        # NOTE: paused, the collector frees no term of the proof at a moment the workers'
-        # starting thread could move (see `collector_paused`, `Workers.start`).
-        with collector_paused():
-            before = prove(loaded, loaded_spec, limits)
-        violated = [result for result in before.results if result.status is Status.VIOLATED]
+        by_name = proved(workers, None, spec.invariants, slicers)
+        before = tuple(by_name[name] for name in dict.fromkeys(i.name for i in spec.invariants))
+        violated = [result for result in before if result.status is Status.VIOLATED]
         groups = _sharing(loaded.cluster, loaded_spec, violated)
-        searches = [workers.submit(fixes_of_group, (before.results, group)) for group in groups]
+        searches = [workers.submit(fixes_of_group, (before, group)) for group in groups]
         for search in workers.completed(searches):
             for entry in search.result():
                 placed[entry.invariant] = _placed(entry, loaded.sources, folder)
         entries = tuple(placed[result.name] for result in violated)
         smallest = [entry.fixes[0].candidate for entry in entries if entry.fixes]
-        together = union(workers, loaded, smallest, before.results)
+        together = union(workers, smallest, before, slicers)
     if together is None:
         return FixReport(spec_file=spec.file, invariants=entries)
     candidate, left_out, results = together
     fixed = {entry.invariant for entry in entries if entry.fixes} - set(left_out)
-    kept = {result.name for result in before.results if result.status is Status.HOLDS}
+    kept = {result.name for result in before if result.status is Status.HOLDS}
     return FixReport(
         spec_file=spec.file,
         invariants=entries,

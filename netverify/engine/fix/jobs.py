@@ -1,13 +1,17 @@
 """`fix`'s jobs for `Workers`: what they share (the cluster and spec, sent once to each
 worker process) and the jobs themselves, which run in whichever process is free: a group of
-violated invariants searched, and a part of the spec proved with the fixes together."""
+violated invariants searched, and a part of the spec proved (as loaded, or with the fixes
+together)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.fix.apply import applied
 from netverify.engine.fix.search import Fixer
 from netverify.engine.prove import prove
+from netverify.engine.slicing import Slice, Slicer, worth_slicing
+from netverify.engine.workers import Workers
 from netverify.model import Cluster, Invariant, InvariantResult, LoadedCluster, LoadedSpec
 from netverify.model.fix import Candidate, InvariantFix
 
@@ -47,12 +51,50 @@ def fixes_of_group(
     return [fixer.fixes(result) for result in group]
 
 
-def proved_with(
-    shared: Shared, item: tuple[Candidate, tuple[Invariant, ...]]
+def proved(
+    workers: Workers[Shared],
+    candidate: Candidate | None,
+    invariants: Sequence[Invariant],
+    slicers: Sequence[Slicer],
+) -> dict[str, InvariantResult]:
+    """The invariants' results (`slicers`: each one's) with the candidate applied, or on the
+    cluster as loaded, by name: one job per part `prove` would prove them in (`_parts`), so
+    that the processes share them. A part's results do not depend on the others: `prove`
+    proves each part in a Z3 context of its own."""
+    cluster = workers.shared.cluster
+    if candidate is not None:
+        cluster = applied(LoadedCluster(cluster=cluster), candidate).cluster
+    jobs = [
+        workers.submit(_proved_part, (candidate, part))
+        for part in _parts(cluster, invariants, slicers)
+    ]
+    return {result.name: result for job in workers.completed(jobs) for result in job.result()}
+
+
+def _parts(
+    cluster: Cluster, invariants: Sequence[Invariant], slicers: Sequence[Slicer]
+) -> list[tuple[Invariant, ...]]:
+    """The invariants by their slice of the cluster, as `prove` groups them (on a cluster
+    too small to slice, all of them). Invariants of one name (a Service's backends, each
+    maybe in a slice of its own) are combined by `prove` into one result: a spec with such
+    names is one part."""
+    names = [invariant.name for invariant in invariants]
+    if not worth_slicing(cluster) or len(set(names)) < len(names):
+        return [tuple(invariants)]
+    parts: dict[Slice, list[Invariant]] = {}
+    for invariant, slicer in zip(invariants, slicers, strict=True):
+        parts.setdefault(slicer.slice(cluster), []).append(invariant)
+    return [tuple(part) for part in parts.values()]
+
+
+def _proved_part(
+    shared: Shared, item: tuple[Candidate | None, tuple[Invariant, ...]]
 ) -> list[InvariantResult]:
-    """The invariants' results with the candidate applied."""
-    together, invariants = item
-    head = applied(LoadedCluster(cluster=shared.cluster), together)
+    """The invariants' results with the candidate applied (or on the cluster as loaded)."""
+    candidate, invariants = item
+    head = LoadedCluster(cluster=shared.cluster)
+    if candidate is not None:
+        head = applied(head, candidate)
     spec = shared.loaded_spec.spec
     part = shared.loaded_spec.model_copy(
         update={"spec": spec.model_copy(update={"invariants": invariants})}
