@@ -47,11 +47,11 @@ def fix(
     unpickled), while this process takes the first parts."""
     spec = loaded_spec.spec
     folder = _new_folder(loaded_spec)
-    slicers = [Slicer(loaded.cluster, spec.settings, invariant) for invariant in spec.invariants]
     placed: dict[str, InvariantFix] = {}
     with Workers(Shared(loaded.cluster, loaded_spec, limits), jobs) as workers:
         if worth_slicing(loaded.cluster):
             workers.start()
+        slicers = [Slicer(loaded.cluster, spec.settings, i) for i in spec.invariants]
         by_name = proved(workers, None, spec.invariants, slicers)
         before = tuple(by_name[name] for name in dict.fromkeys(i.name for i in spec.invariants))
         violated = [result for result in before if result.status is Status.VIOLATED]
