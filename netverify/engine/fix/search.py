@@ -19,6 +19,7 @@ from netverify.engine.fix.selection import (
     Made,
     distinct,
     edits_key,
+    makes_more_than,
     new_names,
     unnamed_key,
     without_supersets,
@@ -197,11 +198,21 @@ class Fixer:
         The invariant is proved first, then the others that held (most candidates leave it
         violated, and at `MAX_DEPTH` there are no extensions, so only verdicts matter).
         Verdicts come from encodings kept across candidates where they can (`Verdicts`);
-        the counterexample extensions start from is proved afresh, as `prove` finds it."""
+        the counterexample extensions start from is proved afresh, as `prove` finds it.
+
+        A candidate that makes every edit of a proved one and more would not be shown, nor
+        its failure (some fix is proved): it is proved only as far as needed to know its
+        extensions (`tried` counts them), not at all at `MAX_DEPTH`, not beyond its
+        invariant's verdict when that holds."""
+        beyond = makes_more_than(candidate, proved)
+        if beyond and depth >= MAX_DEPTH:
+            return []
         head = applied(self.loaded, candidate)
         again = self._again(candidate, invariant)
         made = edits_key(candidate)
         status, detail = self._status(head, made, [i for i in again if i.name == invariant.name])
+        if beyond and status is Status.HOLDS:
+            return []
         if status is not Status.HOLDS and depth >= MAX_DEPTH:
             failed.append(self._failure(candidate, invariant, invariant.name, status, detail))
             return []

@@ -6,6 +6,7 @@ more, and the smallest fixes as one change where their edits can be merged.
 from netverify.engine.fix.apply import composed, merged
 from netverify.model import Cluster, NetworkPolicy
 from netverify.model.fix import Candidate
+from netverify.model.refs import ObjectRef
 
 Made = tuple[tuple[str, str], ...]
 """The policies a candidate makes, as `edits_key` writes them."""
@@ -88,12 +89,20 @@ def without_supersets(proved: list[Candidate]) -> list[Candidate]:
     """The candidates that do not make every edit of another proved candidate and more:
     such a fix only adds changes the invariant does not need (narrowing loadgenerator's
     egress on top of narrowing paymentservice's ingress, which alone repairs it)."""
-    edits = [
-        frozenset((edit.key, edit.after.model_dump_json()) for edit in candidate.edits)
-        for candidate in proved
-    ]
+    edits = [_edit_set(candidate) for candidate in proved]
     return [
         candidate
         for candidate, mine in zip(proved, edits, strict=True)
         if not any(other < mine for other in edits)
     ]
+
+
+def makes_more_than(candidate: Candidate, proved: list[Candidate]) -> bool:
+    """Whether the candidate makes every edit of a proved one and more: proved too, it would
+    not be shown (`without_supersets`)."""
+    mine = _edit_set(candidate)
+    return any(_edit_set(other) < mine for other in proved)
+
+
+def _edit_set(candidate: Candidate) -> frozenset[tuple[ObjectRef, str]]:
+    return frozenset((edit.key, edit.after.model_dump_json()) for edit in candidate.edits)
