@@ -370,9 +370,9 @@ class Fixer:
         )
         cidrs = self.loaded_spec.spec.settings.pod_cidrs
         prefix = members[: last + 1]
-        if encoding_key(build_universe([sliced], prefix, cidrs), prefix) == encoding_key(
-            build_universe([sliced], members, cidrs), members
-        ):
+        if len(prefix) == len(members) or encoding_key(
+            build_universe([sliced], prefix, cidrs), prefix
+        ) == encoding_key(build_universe([sliced], members, cidrs), members):
             return prefix
         return members
 
