@@ -4,6 +4,7 @@ whatever ran before it."""
 
 import gc
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -12,18 +13,21 @@ import netverify.engine.fix.rank as rank_module
 import netverify.engine.fix.search as search_module
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.solver import SolverLimits
+from netverify.engine.fix.candidates import candidates
 from netverify.engine.fix.verdicts import Verdicts
 from netverify.engine.slicing import Slicer
 from netverify.model import (
     Cluster,
     Direction,
     Invariant,
+    InvariantResult,
     LoadedCluster,
     LoadedSpec,
     Report,
     Status,
 )
 from netverify.model.diff import DiffReport
+from netverify.model.fix import ChangeKind
 from tests.fix.test_fix import FROM_EVERY_NAMESPACE, KEEP_OTHER, LIMITS, _fix, _load, _write
 
 # Two forbids violated through the same rule: their candidates make the same clusters, and
@@ -206,3 +210,52 @@ def test_a_counterexample_proved_in_one_search_serves_a_later_one_named_otherwis
     alone = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before[1:])
     assert alone.fixes(before[1]).model_dump_json() == shared.model_dump_json()
     assert proved
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_a_fresh_result_that_names_a_new_policy_is_not_shared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: bool
+) -> None:
+    """Two candidates alike but for their new policy's name share a fresh proof only when
+    no result of it names the new policy (a policy named otherwise would be named there)."""
+    (tmp_path / "cluster.yaml").write_text(TWO_DEV_NAMESPACES)
+    (tmp_path / "policies.yaml").write_text(FROM_EVERY_NAMESPACE)
+    (tmp_path / "spec.yaml").write_text(DEV_NEVER_REACHES_PROD_TWICE)
+    loaded, loaded_spec = _load(tmp_path / "spec.yaml")
+    before = search_module.prove(loaded, loaded_spec, LIMITS).results
+    fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
+    invariant = loaded_spec.spec.invariants[0]
+    assert before[0].counterexample is not None
+    decision = before[0].counterexample.decision
+    spec = loaded_spec.spec.invariants
+    isolating = next(
+        c
+        for c in candidates(loaded.cluster, invariant, decision, spec)
+        if c.change is ChangeKind.ADD_POLICY
+    )
+    (edit,) = isolating.edits
+    renamed = isolating.model_copy(
+        update={
+            "edits": (
+                edit.model_copy(
+                    update={"after": edit.after.model_copy(update={"name": "isolate-other"})}
+                ),
+            )
+        }
+    )
+    proved: list[LoadedCluster] = []
+    prove = fixer._proved
+
+    def saying(head: LoadedCluster, part: Sequence[Invariant]) -> dict[str, InvariantResult]:
+        proved.append(head)
+        results = prove(head, part)
+        if not named:
+            return results
+        name = next(p.name for p in head.cluster.policies if p.name.startswith("isolate-"))
+        return {k: r.model_copy(update={"reason": f"by {name}"}) for k, r in results.items()}
+
+    monkeypatch.setattr(fixer, "_proved", saying)
+    for candidate in (isolating, renamed):
+        head = search_module.applied(loaded, candidate)
+        fixer._fresh_target(candidate, head, invariant, fixer._again(candidate, invariant))
+    assert len(proved) == (2 if named else 1)
