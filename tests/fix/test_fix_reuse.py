@@ -4,6 +4,7 @@ whatever ran before it."""
 
 import gc
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,23 @@ import pytest
 import netverify.engine.fix.rank as rank_module
 import netverify.engine.fix.search as search_module
 from netverify.encoding.cluster import ClusterEncoding
+from netverify.encoding.solver import SolverLimits
+from netverify.engine.fix.candidates import candidates
 from netverify.engine.fix.verdicts import Verdicts
 from netverify.engine.slicing import Slicer
-from netverify.model import Cluster, Direction, Invariant
+from netverify.model import (
+    Cluster,
+    Direction,
+    Invariant,
+    InvariantResult,
+    LoadedCluster,
+    LoadedSpec,
+    Report,
+    Status,
+)
 from netverify.model.diff import DiffReport
-from tests.fix.test_fix import FROM_EVERY_NAMESPACE, KEEP_OTHER, _fix, _load, _write
+from netverify.model.fix import ChangeKind
+from tests.fix.test_fix import FROM_EVERY_NAMESPACE, KEEP_OTHER, LIMITS, _fix, _load, _write
 
 # Two forbids violated through the same rule: their candidates make the same clusters, and
 # each candidate is checked against the reachable that holds.
@@ -120,3 +133,129 @@ def test_no_candidate_is_bounded_when_every_proved_one_is_shown(
     monkeypatch.setattr(search_module, "MAX_SHOWN", 1)
     _fix(_write(tmp_path, FROM_EVERY_NAMESPACE, TWO_FORBIDS_ONE_RULE))
     assert bounded
+
+
+TWO_DEV_NAMESPACES = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: a1, labels: {env: dev}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: a2, labels: {env: dev}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: b, labels: {env: prod}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: a1, labels: {app: client}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: a2, labels: {app: client}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: server, namespace: b, labels: {app: server}}
+spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 8080}]}]}
+"""
+
+# Two forbids alike but for their names: a dev namespace isolated leaves the other's flow,
+# so both searches prove afresh the same clusters, their new policies named apart.
+DEV_NEVER_REACHES_PROD_TWICE = """\
+manifests: [cluster.yaml, policies.yaml]
+invariants:
+  - name: dev-never-reaches-prod
+    forbid:
+      from: {namespace: {env: dev}}
+      to: {namespace: {env: prod}}
+  - name: dev-does-not-reach-prod-today
+    pods: existing
+    forbid:
+      from: {namespace: {env: dev}}
+      to: {namespace: {env: prod}}
+"""
+
+
+def test_a_counterexample_proved_in_one_search_serves_a_later_one_named_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first search proves the second's invariant with its own (`_part_of`), and the
+    second takes that result for its cluster, whose new policies have other names: it
+    proves nothing afresh, and finds what a search of its own finds."""
+    (tmp_path / "cluster.yaml").write_text(TWO_DEV_NAMESPACES)
+    (tmp_path / "policies.yaml").write_text(FROM_EVERY_NAMESPACE)
+    (tmp_path / "spec.yaml").write_text(DEV_NEVER_REACHES_PROD_TWICE)
+    loaded, loaded_spec = _load(tmp_path / "spec.yaml")
+    before = search_module.prove(loaded, loaded_spec, LIMITS).results
+    assert all(result.status is Status.VIOLATED for result in before)
+    proved: list[tuple[str, ...]] = []
+    prove = search_module.prove
+
+    def counting(head: LoadedCluster, part: LoadedSpec, limits: SolverLimits) -> Report:
+        proved.append(tuple(invariant.name for invariant in part.spec.invariants))
+        return prove(head, part, limits)
+
+    monkeypatch.setattr(search_module, "prove", counting)
+    fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
+    fixer.fixes(before[0])
+    assert proved and all(len(part) == 2 for part in proved)
+    proved.clear()
+    shared = fixer.fixes(before[1])
+    assert not proved
+    alone = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before[1:])
+    assert alone.fixes(before[1]).model_dump_json() == shared.model_dump_json()
+    assert proved
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_a_fresh_result_that_names_a_new_policy_is_not_shared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: bool
+) -> None:
+    """Two candidates alike but for their new policy's name share a fresh proof only when
+    no result of it names the new policy (a policy named otherwise would be named there)."""
+    (tmp_path / "cluster.yaml").write_text(TWO_DEV_NAMESPACES)
+    (tmp_path / "policies.yaml").write_text(FROM_EVERY_NAMESPACE)
+    (tmp_path / "spec.yaml").write_text(DEV_NEVER_REACHES_PROD_TWICE)
+    loaded, loaded_spec = _load(tmp_path / "spec.yaml")
+    before = search_module.prove(loaded, loaded_spec, LIMITS).results
+    fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
+    invariant = loaded_spec.spec.invariants[0]
+    assert before[0].counterexample is not None
+    decision = before[0].counterexample.decision
+    spec = loaded_spec.spec.invariants
+    isolating = next(
+        c
+        for c in candidates(loaded.cluster, invariant, decision, spec)
+        if c.change is ChangeKind.ADD_POLICY
+    )
+    (edit,) = isolating.edits
+    renamed = isolating.model_copy(
+        update={
+            "edits": (
+                edit.model_copy(
+                    update={"after": edit.after.model_copy(update={"name": "isolate-other"})}
+                ),
+            )
+        }
+    )
+    proved: list[LoadedCluster] = []
+    prove = fixer._proved
+
+    def saying(head: LoadedCluster, part: Sequence[Invariant]) -> dict[str, InvariantResult]:
+        proved.append(head)
+        results = prove(head, part)
+        if not named:
+            return results
+        name = next(p.name for p in head.cluster.policies if p.name.startswith("isolate-"))
+        return {k: r.model_copy(update={"reason": f"by {name}"}) for k, r in results.items()}
+
+    monkeypatch.setattr(fixer, "_proved", saying)
+    for candidate in (isolating, renamed):
+        head = search_module.applied(loaded, candidate)
+        fixer._fresh_target(candidate, head, invariant, fixer._again(candidate, invariant))
+    assert len(proved) == (2 if named else 1)

@@ -9,8 +9,21 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import netverify.engine.fix.search as search_module
 from netverify.cli.app import app
+from netverify.engine.fix.apply import composed
+from netverify.engine.prove import prove
+from netverify.model import LoadedCluster
+from netverify.model.fix import Candidate, ChangeKind, FailedCandidate
 from tests.engine.test_open_rules import SPEC, _cluster
+from tests.fix.test_fix import (
+    FORBID_CLIENT_KEEP_OTHER,
+    FROM_EVERY_NAMESPACE,
+    LIMITS,
+    _first_candidates,
+    _load,
+    _write,
+)
 
 
 def test_no_shown_fix_makes_every_edit_of_another_and_more(
@@ -28,3 +41,32 @@ def test_no_shown_fix_makes_every_edit_of_another_and_more(
     ]
     assert edited[0] == {("payment", "Ingress", 0)}
     assert not any(first < second for first in edited for second in edited)
+
+
+def test_a_candidate_beyond_a_proved_one_is_not_proved_at_the_last_depth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It could be neither shown nor extended: `_try` does not even apply it (and records
+    no failure, which a proved fix keeps from being shown anyway)."""
+    spec_path = _write(tmp_path, FROM_EVERY_NAMESPACE, FORBID_CLIENT_KEEP_OTHER)
+    _, _, proposed = _first_candidates(spec_path)
+    loaded, loaded_spec = _load(spec_path)
+    narrowing = next(c for c in proposed if c.change is not ChangeKind.ADD_POLICY)
+    isolating = next(c for c in proposed if c.change is ChangeKind.ADD_POLICY)
+    beyond = composed(isolating, narrowing)
+    before = prove(loaded, loaded_spec, LIMITS).results
+    fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
+    invariant = loaded_spec.spec.invariants[0]
+    applied: list[Candidate] = []
+    apply = search_module.applied
+
+    def recording(loaded: LoadedCluster, candidate: Candidate) -> LoadedCluster:
+        applied.append(candidate)
+        return apply(loaded, candidate)
+
+    monkeypatch.setattr(search_module, "applied", recording)
+    failed: list[FailedCandidate] = []
+    assert fixer._try(beyond, invariant, search_module.MAX_DEPTH, [narrowing], failed) == []
+    assert not applied and not failed
+    fixer._try(beyond, invariant, search_module.MAX_DEPTH, [], failed)
+    assert applied == [beyond]

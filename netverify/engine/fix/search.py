@@ -20,6 +20,9 @@ from netverify.engine.fix.selection import (
     Made,
     distinct,
     edits_key,
+    makes_more_than,
+    new_names,
+    unnamed_key,
     without_supersets,
 )
 from netverify.engine.fix.verdicts import Verdicts, encoding_key
@@ -70,6 +73,8 @@ class Fixer:
         self.loaded_spec = loaded_spec
         self.limits = limits
         self.held = {result.name for result in before if result.status is Status.HOLDS}
+        self.searched = [result.name for result in before if result.status is Status.VIOLATED]
+        """The invariants whose fixes are searched, in the order `fix` searches them."""
         settings, invariants = loaded_spec.spec.settings, loaded_spec.spec.invariants
         self.slicers = [Slicer(cluster, settings, invariant) for invariant in invariants]
         """Per invariant of the spec: its slice, and whether a policy can decide its verdict."""
@@ -88,6 +93,9 @@ class Fixer:
         are often the same."""
         self.bounds: dict[Made, int] = {}
         """`flow_count_at_least` of each cluster a proved candidate makes."""
+        self.proofs: dict[tuple[Made, tuple[str, ...]], dict[str, InvariantResult]] = {}
+        """The results of each part proved afresh for its counterexample (`_fresh_target`),
+        by the cluster its candidate makes (`unnamed_key`) and the part's invariants."""
 
     def fixes(self, result: InvariantResult) -> InvariantFix:
         invariant = next(i for i in self.loaded_spec.spec.invariants if i.name == result.name)
@@ -190,11 +198,21 @@ class Fixer:
         The invariant is proved first, then the others that held (most candidates leave it
         violated, and at `MAX_DEPTH` there are no extensions, so only verdicts matter).
         Verdicts come from encodings kept across candidates where they can (`Verdicts`);
-        the counterexample extensions start from is proved afresh, as `prove` finds it."""
+        the counterexample extensions start from is proved afresh, as `prove` finds it.
+
+        A candidate that makes every edit of a proved one and more would not be shown, nor
+        its failure (some fix is proved): it is proved only as far as needed to know its
+        extensions (`tried` counts them), not at all at `MAX_DEPTH`, not beyond its
+        invariant's verdict when that holds."""
+        beyond = makes_more_than(candidate, proved)
+        if beyond and depth >= MAX_DEPTH:
+            return []
         head = applied(self.loaded, candidate)
         again = self._again(candidate, invariant)
         made = edits_key(candidate)
         status, detail = self._status(head, made, [i for i in again if i.name == invariant.name])
+        if beyond and status is Status.HOLDS:
+            return []
         if status is not Status.HOLDS and depth >= MAX_DEPTH:
             failed.append(self._failure(candidate, invariant, invariant.name, status, detail))
             return []
@@ -210,7 +228,7 @@ class Fixer:
         if status is Status.HOLDS:
             proved.append(candidate)
             return []
-        target = self._proved(head, self._part_of(head, invariant, again))[invariant.name]
+        target = self._fresh_target(candidate, head, invariant, again)
         if target.status is not Status.VIOLATED or target.counterexample is None:
             failed.append(
                 self._failure(candidate, invariant, invariant.name, target.status, target.reason)
@@ -299,6 +317,30 @@ class Fixer:
             detail=detail if reason is FailReason.UNKNOWN else None,
         )
 
+    def _fresh_target(
+        self,
+        candidate: Candidate,
+        head: LoadedCluster,
+        invariant: Invariant,
+        again: tuple[Invariant, ...],
+    ) -> InvariantResult:
+        """The invariant's result with the candidate applied, proved afresh (with its part,
+        `_part_of`) for the counterexample the extensions start from. Once per part and
+        cluster up to the new policies' names (`unnamed_key`): the two dev-to-prod forbids
+        of the planted leak have the same tree of candidates, each new policy named after
+        its invariant, and the part proved for the first has the second's result too.
+        Results kept only where none names a new policy: the same proof of a cluster whose
+        new policies are named otherwise says the same."""
+        part = self._part_of(head, invariant, again)
+        key = unnamed_key(candidate, head.cluster), tuple(i.name for i in part)
+        results = self.proofs.get(key)
+        if results is None:
+            results = self._proved(head, part)
+            said = [result.model_dump_json() for result in results.values()]
+            if not any(name in text for name in new_names(candidate) for text in said):
+                self.proofs[key] = results
+        return results[invariant.name]
+
     def _part_of(
         self, head: LoadedCluster, target: Invariant, again: tuple[Invariant, ...]
     ) -> list[Invariant]:
@@ -306,7 +348,9 @@ class Fixer:
         (the same slice), whose results, the target's flow among them, are the same without
         the rest of `again`. Those after the target are proved after it on that solver and
         change its flow only through the encoding: the ones that add nothing to it are left
-        out."""
+        out, but for those whose search comes later (`searched`), which will ask for this
+        proof again (`_fresh_target`). Adding invariants to a list can only add to its
+        encoding, so a list between the target's prefix and the whole part encodes alike."""
         spec = self.loaded_spec.spec.invariants
         if worth_slicing(head.cluster):
             slices = [self.slicers[spec.index(i)].slice(head.cluster) for i in again]
@@ -317,12 +361,18 @@ class Fixer:
             sliced = next(iter(wanted)).of(head.cluster)
         else:
             members, sliced = list(again), head.cluster
-        last = max(position for position, i in enumerate(members) if i.name == target.name)
+        searched = self.searched
+        later = searched[searched.index(target.name) + 1 :] if target.name in searched else []
+        last = max(
+            position
+            for position, i in enumerate(members)
+            if i.name == target.name or i.name in later
+        )
         cidrs = self.loaded_spec.spec.settings.pod_cidrs
         prefix = members[: last + 1]
-        if encoding_key(build_universe([sliced], prefix, cidrs), prefix) == encoding_key(
-            build_universe([sliced], members, cidrs), members
-        ):
+        if len(prefix) == len(members) or encoding_key(
+            build_universe([sliced], prefix, cidrs), prefix
+        ) == encoding_key(build_universe([sliced], members, cidrs), members):
             return prefix
         return members
 

@@ -4,7 +4,9 @@ more, and the smallest fixes as one change where their edits can be merged.
 """
 
 from netverify.engine.fix.apply import composed, merged
+from netverify.model import Cluster, NetworkPolicy
 from netverify.model.fix import Candidate
+from netverify.model.refs import ObjectRef
 
 Made = tuple[tuple[str, str], ...]
 """The policies a candidate makes, as `edits_key` writes them."""
@@ -50,16 +52,57 @@ def edits_key(candidate: Candidate) -> Made:
     return tuple(sorted((str(edit.key), edit.after.model_dump_json()) for edit in candidate.edits))
 
 
+def unnamed_key(candidate: Candidate, made: Cluster) -> Made:
+    """`edits_key` with each new NetworkPolicy's name left out and its place among the
+    policies of `made` (the cluster the candidate makes) kept instead: two invariants'
+    candidates often differ only there (a new policy is named after its invariant). A
+    policy's name reaches no term of an encoding, and its order only through that place,
+    so a proof on either cluster finds the same flows; what it says about them may still
+    name the new policy (`new_names`)."""
+    return tuple(
+        sorted(
+            (
+                f"new at {_place(edit.after, made)}",
+                edit.after.model_copy(update={"name": ""}).model_dump_json(),
+            )
+            if edit.before is None and isinstance(edit.after, NetworkPolicy)
+            else (str(edit.key), edit.after.model_dump_json())
+            for edit in candidate.edits
+        )
+    )
+
+
+def new_names(candidate: Candidate) -> set[str]:
+    """The names of the NetworkPolicies the candidate adds (`unnamed_key` leaves them out)."""
+    return {
+        edit.after.name
+        for edit in candidate.edits
+        if edit.before is None and isinstance(edit.after, NetworkPolicy)
+    }
+
+
+def _place(policy: NetworkPolicy, made: Cluster) -> int:
+    return next(index for index, other in enumerate(made.policies) if other is policy)
+
+
 def without_supersets(proved: list[Candidate]) -> list[Candidate]:
     """The candidates that do not make every edit of another proved candidate and more:
     such a fix only adds changes the invariant does not need (narrowing loadgenerator's
     egress on top of narrowing paymentservice's ingress, which alone repairs it)."""
-    edits = [
-        frozenset((edit.key, edit.after.model_dump_json()) for edit in candidate.edits)
-        for candidate in proved
-    ]
+    edits = [_edit_set(candidate) for candidate in proved]
     return [
         candidate
         for candidate, mine in zip(proved, edits, strict=True)
         if not any(other < mine for other in edits)
     ]
+
+
+def makes_more_than(candidate: Candidate, proved: list[Candidate]) -> bool:
+    """Whether the candidate makes every edit of a proved one and more: proved too, it would
+    not be shown (`without_supersets`)."""
+    mine = _edit_set(candidate)
+    return any(_edit_set(other) < mine for other in proved)
+
+
+def _edit_set(candidate: Candidate) -> frozenset[tuple[ObjectRef, str]]:
+    return frozenset((edit.key, edit.after.model_dump_json()) for edit in candidate.edits)
