@@ -104,12 +104,12 @@ class _LastClassing(NamedTuple):
 
 @dataclass
 class _Classed:
-    """What `pod_classes` remembers of universes that mention the same pod labels, port
-    names and address cuts (all that `_Traits` reads): `fix` encodes one slice of each
-    candidate after another, the same few thousand pods, and a candidate seldom changes
-    what its universe mentions. Pods are known by id and kept, so that an id is not
-    reused; a universe that differs in what a trait reads has a `_Classed` of its own, so
-    a changed policy's mentions never reuse a stale entry."""
+    """What `pod_classes` remembers of universes with the same mentions
+    (`Universe.mentions`): `fix` encodes one slice of each candidate after another, the same
+    few thousand pods, and a candidate seldom changes what its universe mentions. Pods are
+    known by id and kept, so that an id is not reused; a universe that mentions anything
+    else has a `_Classed` of its own, so a changed policy's mentions never reuse a stale
+    entry."""
 
     traits: dict[int, tuple[Pod, _Traits]] = field(default_factory=dict)
     """Each pod's traits: most of the work of classing it."""
@@ -128,11 +128,7 @@ _CLASSED: "OrderedDict[tuple[object, ...], _Classed]" = OrderedDict()
 
 
 def _classed(universe: Universe) -> _Classed:
-    key = (
-        tuple((label, tuple(values)) for label, values in universe.pod_labels.values.items()),
-        tuple(universe.port_names),
-        tuple(universe.segment_starts),
-    )
+    key = universe.mentions()
     classed = _CLASSED.get(key)
     if classed is None:
         classed = _CLASSED[key] = _Classed()

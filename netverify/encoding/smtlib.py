@@ -26,7 +26,16 @@ def literal(value: int | bool) -> str:
 
 def parse_assertions(lines: Iterable[str], constants: Iterable[z3.ExprRef]) -> list[z3.BoolRef]:
     """Each line a formula over `constants`; returns them as terms of the current context."""
-    text = "".join(f"(assert {line})\n" for line in lines)
+    return parse_text(assertions_text(lines), constants)
+
+
+def assertions_text(lines: Iterable[str]) -> str:
+    """Each line a formula, as `parse_text` takes them."""
+    return "".join(f"(assert {line})\n" for line in lines)
+
+
+def parse_text(text: str, constants: Iterable[z3.ExprRef]) -> list[z3.BoolRef]:
+    """The formulas of `assertions_text` over `constants`, as terms of the current context."""
     declarations = {constant.decl().name(): constant for constant in constants}
     parsed = z3.parse_smt2_string(text, decls=declarations)
     # Every assertion is Boolean: wrap each at once, without z3py's per-item sort checks.
