@@ -13,12 +13,11 @@ from functools import cached_property
 import z3
 
 from netverify.encoding.admin import AdminEncoding
-from netverify.encoding.capi import conj
 from netverify.encoding.classes import PodClass, is_single_pod, pod_classes, pod_identity
 from netverify.encoding.domain import FlowDomain
 from netverify.encoding.policies import PolicyEncoding, namespace_is
 from netverify.encoding.remembered import Remembered, remembered
-from netverify.encoding.smtlib import assertions_text, literal, parse_text, symbol
+from netverify.encoding.smtlib import assertions_text, conjunction, literal, parse_text, symbol
 from netverify.encoding.solver import fresh_context
 from netverify.encoding.terms import (
     SymbolicEndpoint,
@@ -150,7 +149,7 @@ class ClusterEncoding:
             terms += domain.node_terms()
         if self.settings.pod_cidrs:
             terms += domain.distinct_addresses(self.self_traffic)
-        return conj(terms)
+        return conjunction(terms)
 
     @cached_property
     def remembered(self) -> Remembered:

@@ -15,7 +15,13 @@ import z3
 from netverify.encoding.classes import PodClass
 from netverify.encoding.remembered import Remembered
 from netverify.encoding.selectors import in_network
-from netverify.encoding.smtlib import assertions_text, parse_text, symbol
+from netverify.encoding.smtlib import (
+    Formulas,
+    assertions_text,
+    parse_formulas,
+    parse_text,
+    symbol,
+)
 from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow
 from netverify.encoding.universe import (
     ABSENT,
@@ -29,6 +35,10 @@ from netverify.encoding.universe import (
 from netverify.model import MAX_PORT, NAMESPACE_NAME_LABEL, PROTOCOLS, Cluster, Protocol, Settings
 
 _Profile = TypeVar("_Profile", bound=Hashable)
+
+Conjuncts = list[z3.BoolRef | Formulas]
+"""Terms of the domain, and tables of them parsed at once, all to be conjoined
+(`netverify.encoding.smtlib.conjunction`)."""
 
 
 class FlowDomain:
@@ -57,10 +67,10 @@ class FlowDomain:
         self.flow = flow
         self.remembered = remembered
 
-    def flow_terms(self) -> list[z3.BoolRef]:
+    def flow_terms(self) -> Conjuncts:
         """A protocol, a port, at least one pod, and each endpoint a real one."""
         flow = self.flow
-        terms = [
+        terms: Conjuncts = [
             flow.protocol >= 0,
             flow.protocol < len(PROTOCOLS),
             flow.port >= 1,
@@ -144,9 +154,9 @@ class FlowDomain:
             )
         ]
 
-    def endpoint_terms(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
+    def endpoint_terms(self, endpoint: SymbolicEndpoint) -> Conjuncts:
         universe = self.universe
-        terms: list[z3.BoolRef] = []
+        terms: Conjuncts = []
         for labels, label_universe in (
             (endpoint.pod_labels, universe.pod_labels),
             (endpoint.namespace_labels, universe.namespace_labels),
@@ -164,7 +174,7 @@ class FlowDomain:
                 z3.And(endpoint.ip >= IPV6_OFFSET, endpoint.ip < IP_SPACE_END),
             )
         )
-        terms += self._namespace_domain(endpoint)
+        terms.append(self._namespace_domain(endpoint))
         terms += self._external_domain(endpoint)
         terms += self._class_domain(endpoint)
         return terms
@@ -173,7 +183,7 @@ class FlowDomain:
         """The endpoint's text called `name`, written by `write` unless remembered."""
         return self.remembered.value((name, endpoint.role), write)
 
-    def _namespace_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
+    def _namespace_domain(self, endpoint: SymbolicEndpoint) -> Formulas:
         """A namespace name is unique: naming an existing namespace fixes its labels."""
         label_universe = self.universe.namespace_labels
 
@@ -187,7 +197,7 @@ class FlowDomain:
             )
 
         text = self._text("namespaces", endpoint, write)
-        return parse_text(text, endpoint.namespace_labels.values())
+        return parse_formulas(text, endpoint.namespace_labels.values())
 
     def _external_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
         """An external address is known, is outside the pod CIDRs and is no pod's address
@@ -253,7 +263,7 @@ class FlowDomain:
             ),
         )
 
-    def _class_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
+    def _class_domain(self, endpoint: SymbolicEndpoint) -> Conjuncts:
         """Class -1 is a pod that could exist; class i pins every attribute to class i's.
 
         Classes share few distinct label vectors, port sets and address sets, so those are
@@ -261,7 +271,7 @@ class FlowDomain:
         classes + profiles x attributes, not classes x attributes.
         """
         labels, ports, addresses = self._profile_tables
-        terms = [
+        terms: Conjuncts = [
             endpoint.pod_class >= -1,
             endpoint.pod_class < len(self.classes),
             z3.Implies(endpoint.pod_class == -1, self._hypothetical_pod(endpoint)),
@@ -330,7 +340,7 @@ class FlowDomain:
                 for pod_class in self.classes
             )
 
-        terms += parse_text(self._text("classes", endpoint, write), constants)
+        terms.append(parse_formulas(self._text("classes", endpoint, write), constants))
         return terms
 
     def _profile_table(
@@ -341,12 +351,12 @@ class FlowDomain:
         table: dict[_Profile, int],
         attributes: Callable[[], Callable[[_Profile], str]],
         constants: Sequence[z3.ExprRef],
-    ) -> list[z3.BoolRef]:
+    ) -> Conjuncts:
         """`variable == i` fixes the endpoint's attributes to profile i's; -1 fixes nothing.
 
         `attributes()` writes a profile's attributes as SMT-LIB text over `constants`; the
         table's text is the endpoint's text called `name`."""
-        terms = [variable >= -1, variable < len(table)]
+        terms: Conjuncts = [variable >= -1, variable < len(table)]
         if not constants:
             # NOTE: without attributes a row is `(and)`, which SMT-LIB cannot write.
             return terms + [z3.Implies(variable == index, z3.And([])) for index in table.values()]
@@ -358,7 +368,7 @@ class FlowDomain:
                 for profile, index in table.items()
             )
 
-        return terms + parse_text(self._text(name, endpoint, write), [variable, *constants])
+        return [*terms, parse_formulas(self._text(name, endpoint, write), [variable, *constants])]
 
     def _address_attributes(
         self, endpoint: SymbolicEndpoint, segments: tuple[int, ...] | None

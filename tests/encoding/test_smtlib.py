@@ -3,7 +3,16 @@
 import pytest
 import z3
 
-from netverify.encoding.smtlib import literal, parse_assertions, symbol
+from netverify.encoding.capi import conj
+from netverify.encoding.smtlib import (
+    assertions_text,
+    conjunction,
+    literal,
+    parse_assertions,
+    parse_formulas,
+    parse_text,
+    symbol,
+)
 from tests.encoding.helpers import equivalent
 
 
@@ -62,3 +71,18 @@ def test_no_lines_no_assertions() -> None:
 def test_an_undeclared_constant_is_refused() -> None:
     with pytest.raises(z3.Z3Exception):
         parse_assertions([f"(= {symbol(z3.Int('y'))} 1)"], [z3.Int("x")])
+
+
+def test_a_conjunction_of_formulas_is_the_term_conj_builds() -> None:
+    """Kept in Z3's vector, parsed formulas conjoin to the very term (not only an
+    equivalent one) `conj` builds of them as z3py terms, among other terms, in order."""
+    x, flag = z3.Int("x"), z3.Bool("flag")
+    text = assertions_text(f"(=> {symbol(flag)} (= {symbol(x)} {n}))" for n in range(3))
+    formulas = parse_formulas(text, [x, flag])
+    assert len(formulas) == 3
+    parts = [x >= 0, formulas, flag, parse_formulas(assertions_text(["true"]), [])]
+    expected = conj([x >= 0, *formulas.terms(), flag, z3.BoolVal(True)])
+    assert conjunction(parts).eq(expected)
+    assert conjunction([formulas, x <= 9]).eq(conj([*formulas.terms(), x <= 9]))
+    (single,) = parse_text(assertions_text([symbol(flag)]), [flag])
+    assert conjunction([parse_formulas(assertions_text([symbol(flag)]), [flag])]).eq(single)
