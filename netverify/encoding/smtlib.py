@@ -42,8 +42,21 @@ def parse_text(text: str, constants: Iterable[z3.ExprRef]) -> list[z3.BoolRef]:
 def parse_formulas(text: str, constants: Iterable[z3.ExprRef]) -> "Formulas":
     """The formulas of `assertions_text` over `constants`, in the current context, as one
     `Formulas`."""
-    declarations = {constant.decl().name(): constant for constant in constants}
-    return Formulas(z3.parse_smt2_string(text, decls=declarations))
+    # Straight on Z3's C API: z3py's `parse_smt2_string` takes the constants by name and
+    # looks each one's declaration up again with a dozen foreign calls, as many as a table's
+    # parse costs when it has hundreds of constants (a row per named port and protocol).
+    context = z3.main_ctx()
+    declarations = {
+        handle.value: handle
+        for handle in (z3.Z3_get_app_decl(context.ref(), c.as_ast()) for c in constants)
+    }
+    count = len(declarations)
+    names = (z3.Symbol * count)(
+        *(z3.Z3_get_decl_name(context.ref(), handle) for handle in declarations.values())
+    )
+    decls = (z3.FuncDecl * count)(*declarations.values())
+    vector = z3.Z3_parse_smtlib2_string(context.ref(), text, 0, None, None, count, names, decls)
+    return Formulas(z3.AstVector(vector, context))
 
 
 class Formulas:
