@@ -24,11 +24,6 @@ def literal(value: int | bool) -> str:
     return str(value) if value >= 0 else f"(- {-value})"
 
 
-def parse_assertions(lines: Iterable[str], constants: Iterable[z3.ExprRef]) -> list[z3.BoolRef]:
-    """Each line a formula over `constants`; returns them as terms of the current context."""
-    return parse_text(assertions_text(lines), constants)
-
-
 def assertions_text(lines: Iterable[str]) -> str:
     """Each line a formula, as `parse_text` takes them."""
     return "".join(f"(assert {line})\n" for line in lines)

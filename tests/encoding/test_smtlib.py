@@ -8,7 +8,6 @@ from netverify.encoding.smtlib import (
     assertions_text,
     conjunction,
     literal,
-    parse_assertions,
     parse_formulas,
     parse_text,
     symbol,
@@ -46,7 +45,7 @@ def test_parsed_lines_are_the_formulas_z3py_builds() -> None:
         z3.Or(z3.Not(is_pod), label == 0, False),
         z3.BoolVal(True),
     ]
-    parsed = parse_assertions(lines, [ip, label, is_pod])
+    parsed = parse_text(assertions_text(lines), [ip, label, is_pod])
     assert len(parsed) == len(expected)
     for got, want in zip(parsed, expected, strict=True):
         assert isinstance(got, z3.BoolRef)
@@ -57,7 +56,7 @@ def test_parsed_lines_are_the_formulas_z3py_builds() -> None:
 def test_parsed_constants_are_the_given_ones() -> None:
     """A model of the parsed formula assigns the very constants z3py's terms use."""
     port = z3.Int("flow.port")
-    (parsed,) = parse_assertions([f"(= {symbol(port)} 8080)"], [port])
+    (parsed,) = parse_text(assertions_text([f"(= {symbol(port)} 8080)"]), [port])
     solver = z3.Solver()
     solver.add(parsed)
     assert solver.check() == z3.sat
@@ -65,12 +64,12 @@ def test_parsed_constants_are_the_given_ones() -> None:
 
 
 def test_no_lines_no_assertions() -> None:
-    assert parse_assertions([], [z3.Int("x")]) == []
+    assert parse_text(assertions_text([]), [z3.Int("x")]) == []
 
 
 def test_an_undeclared_constant_is_refused() -> None:
     with pytest.raises(z3.Z3Exception):
-        parse_assertions([f"(= {symbol(z3.Int('y'))} 1)"], [z3.Int("x")])
+        parse_text(assertions_text([f"(= {symbol(z3.Int('y'))} 1)"]), [z3.Int("x")])
 
 
 def test_a_conjunction_of_formulas_is_the_term_conj_builds() -> None:
