@@ -7,9 +7,10 @@ invariant names are kept in classes of their own. Classes of one bare Pod come f
 "the class is one pod" is a range check on the class index.
 """
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import is_
 from typing import NamedTuple
 
 from netverify.encoding.universe import Universe
@@ -80,6 +81,64 @@ def _address_segments(pod: Pod, universe: Universe) -> tuple[int, ...] | None:
     return () if pod.host_network else None
 
 
+class _Traits(NamedTuple):
+    """What a pod's class key reads of the universe."""
+
+    label_codes: tuple[int, ...]
+    named_ports: tuple[tuple[str, Protocol, tuple[int, ...]], ...]
+    address_segments: tuple[int, ...] | None
+
+
+def _traits(pod: Pod, universe: Universe) -> _Traits:
+    return _Traits(
+        label_codes=universe.pod_labels.codes(pod.labels),
+        named_ports=_named_ports(pod, universe),
+        address_segments=_address_segments(pod, universe),
+    )
+
+
+class _LastClassing(NamedTuple):
+    pods: tuple[Pod, ...]
+    classes: tuple[PodClass, ...]
+
+
+@dataclass
+class _Classed:
+    """What `pod_classes` remembers of universes with the same mentions
+    (`Universe.mentions`): `fix` encodes one slice of each candidate after another, the same
+    few thousand pods, and a candidate seldom changes what its universe mentions. Pods are
+    known by id and kept, so that an id is not reused; a universe that mentions anything
+    else has a `_Classed` of its own, so a changed policy's mentions never reuse a stale
+    entry."""
+
+    traits: dict[int, tuple[Pod, _Traits]] = field(default_factory=dict)
+    """Each pod's traits: most of the work of classing it."""
+    last: dict[tuple[frozenset[tuple[str, str, str | None]], bool], _LastClassing] = field(
+        default_factory=dict
+    )
+    """Per (pinned, by_node), the pods last classed and their classes: a candidate's slice
+    is most often the same pods as the one before, and grouping and ordering them is the
+    rest of the work."""
+
+
+REMEMBERED_UNIVERSES = 4
+"""How many universes' `_Classed` are kept, the most recently used."""
+
+_CLASSED: "OrderedDict[tuple[object, ...], _Classed]" = OrderedDict()
+
+
+def _classed(universe: Universe) -> _Classed:
+    key = universe.mentions()
+    classed = _CLASSED.get(key)
+    if classed is None:
+        classed = _CLASSED[key] = _Classed()
+        while len(_CLASSED) > REMEMBERED_UNIVERSES:
+            _CLASSED.popitem(last=False)
+    else:
+        _CLASSED.move_to_end(key)
+    return classed
+
+
 def pod_classes(
     pods: Iterable[Pod],
     universe: Universe,
@@ -87,16 +146,43 @@ def pod_classes(
     by_node: bool = False,
 ) -> list[PodClass]:
     """Group pods; each pinned pod (one an invariant names) gets a class of its own, and with
-    `by_node` host-network pods on different nodes are never in one class."""
+    `by_node` host-network pods on different nodes are never in one class. The classes of
+    the same pods (the same objects) under the same universe mentions are remembered
+    (`_Classed`)."""
+    pods = tuple(pods)
+    classed = _classed(universe)
+    settings = (frozenset(pinned), by_node)
+    last = classed.last.get(settings)
+    if last is None or len(last.pods) != len(pods) or not all(map(is_, last.pods, pods)):
+        last = classed.last[settings] = _LastClassing(
+            pods, tuple(_grouped(pods, universe, classed.traits, pinned, by_node))
+        )
+    return list(last.classes)
+
+
+def _grouped(
+    pods: tuple[Pod, ...],
+    universe: Universe,
+    traits: dict[int, tuple[Pod, _Traits]],
+    pinned: set[tuple[str, str, str | None]],
+    by_node: bool,
+) -> list[PodClass]:
+    """`pod_classes`, with each pod's traits taken from `traits` or added to it."""
     groups: dict[_ClassKey, list[Pod]] = defaultdict(list)
     for pod in pods:
+        known = traits.get(id(pod))
+        if known is not None and known[0] is pod:
+            pod_traits = known[1]
+        else:
+            pod_traits = _traits(pod, universe)
+            traits[id(pod)] = (pod, pod_traits)
         identity = pod_identity(pod)
         key = _ClassKey(
             namespace=pod.namespace,
-            label_codes=universe.pod_labels.codes(pod.labels),
-            named_ports=_named_ports(pod, universe),
+            label_codes=pod_traits.label_codes,
+            named_ports=pod_traits.named_ports,
             host_network=pod.host_network,
-            address_segments=_address_segments(pod, universe),
+            address_segments=pod_traits.address_segments,
             pin=identity if identity in pinned else None,
             node=pod.node_name if by_node and pod.host_network else None,
         )

@@ -13,11 +13,11 @@ from functools import cached_property
 import z3
 
 from netverify.encoding.admin import AdminEncoding
-from netverify.encoding.capi import conj
 from netverify.encoding.classes import PodClass, is_single_pod, pod_classes, pod_identity
 from netverify.encoding.domain import FlowDomain
 from netverify.encoding.policies import PolicyEncoding, namespace_is
-from netverify.encoding.smtlib import literal, parse_assertions, symbol
+from netverify.encoding.remembered import Remembered, remembered
+from netverify.encoding.smtlib import assertions_text, conjunction, literal, parse_text, symbol
 from netverify.encoding.solver import fresh_context
 from netverify.encoding.terms import (
     SymbolicEndpoint,
@@ -136,14 +136,45 @@ class ClusterEncoding:
     def domain(self) -> z3.BoolRef:
         """Constraints every flow satisfies, whatever the invariant's scope."""
         domain = FlowDomain(
-            self.cluster, self.whole, self.settings, self.universe, self.classes, self.flow
+            self.cluster,
+            self.whole,
+            self.settings,
+            self.universe,
+            self.classes,
+            self.flow,
+            self.remembered,
         )
         terms = domain.flow_terms()
         if self.node_local_possible:
             terms += domain.node_terms()
         if self.settings.pod_cidrs:
             terms += domain.distinct_addresses(self.self_traffic)
-        return conj(terms)
+        return conjunction(terms)
+
+    @cached_property
+    def remembered(self) -> Remembered:
+        """What the domain and `declared_port` work out of their inputs, shared with the
+        encodings that read the same (`netverify.encoding.remembered`): the universe's
+        mentions, the settings, the namespaces, the pod classes and the whole cluster's pods
+        and Services (whose addresses are taken). Classes, pods and Services are known by
+        identity: `fix`'s candidates share them (`pod_classes` hands the same pods the same
+        classes), and comparing thousands by value would cost what remembering saves."""
+        whole = self.whole
+        namespaces = tuple(
+            (namespace.name, tuple(sorted(namespace.labels.items())))
+            for namespace in self.cluster.namespaces
+        )
+        return remembered(
+            (
+                self.universe.mentions(),
+                self.settings,
+                namespaces,
+                tuple(map(id, self.classes)),
+                tuple(map(id, whole.pods)),
+                tuple(map(id, whole.services)),
+            ),
+            held=(tuple(self.classes), whole.pods, whole.services),
+        )
 
     @cached_property
     def node_local_possible(self) -> bool:
@@ -158,6 +189,15 @@ class ClusterEncoding:
         pod (None when no loaded pod declares a port). Built once per encoding, and as
         SMT-LIB text (`netverify.encoding.smtlib`): a disjunct per class that declares ports,
         thousands on a large cluster, each with its ports."""
+        text = self.remembered.value(("declared port",), self._declared_port_text)
+        if text is None:
+            return None
+        flow = self.flow
+        (term,) = parse_text(text, [flow.destination.pod_class, flow.protocol, flow.port])
+        return term
+
+    def _declared_port_text(self) -> str | None:
+        """`declared_port` as `parse_text` takes it."""
         flow = self.flow
         destination, protocol, port = (
             symbol(flow.destination.pod_class),
@@ -175,9 +215,7 @@ class ClusterEncoding:
                 options.append(f"(and (= {destination} {literal(pod_class.index)}) (or {ports}))")
         if not options:
             return None
-        constants = [flow.destination.pod_class, flow.protocol, flow.port]
-        (term,) = parse_assertions([f"(or {' '.join(options)})"], constants)
-        return term
+        return assertions_text([f"(or {' '.join(options)})"])
 
     # -- scopes ----------------------------------------------------------------------------
 

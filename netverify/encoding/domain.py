@@ -8,14 +8,20 @@ same address or node only when the manifests allow it.
 """
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from functools import cached_property
 from typing import TypeVar
 
 import z3
 
 from netverify.encoding.classes import PodClass
+from netverify.encoding.remembered import Remembered
 from netverify.encoding.selectors import in_network
-from netverify.encoding.smtlib import parse_assertions, symbol
+from netverify.encoding.smtlib import (
+    Formulas,
+    assertions_text,
+    parse_formulas,
+    parse_text,
+    symbol,
+)
 from netverify.encoding.terms import SymbolicEndpoint, SymbolicFlow
 from netverify.encoding.universe import (
     ABSENT,
@@ -30,6 +36,10 @@ from netverify.model import MAX_PORT, NAMESPACE_NAME_LABEL, PROTOCOLS, Cluster, 
 
 _Profile = TypeVar("_Profile", bound=Hashable)
 
+Conjuncts = list[z3.BoolRef | Formulas]
+"""Terms of the domain, and tables of them parsed at once, all to be conjoined
+(`netverify.encoding.smtlib.conjunction`)."""
+
 
 class FlowDomain:
     """The domain's terms for one encoding's flow, universe and pod classes."""
@@ -42,20 +52,25 @@ class FlowDomain:
         universe: Universe,
         classes: Sequence[PodClass],
         flow: SymbolicFlow,
+        remembered: Remembered,
     ) -> None:
         """`whole` is the cluster `cluster` is a slice of (or `cluster` itself): its pods' and
-        Services' addresses are taken, though only the slice's pods can be endpoints."""
+        Services' addresses are taken, though only the slice's pods can be endpoints.
+        `remembered` keeps the texts and tables worked out of these inputs, for encodings
+        that read the same (see `ClusterEncoding.remembered`); the flow's constants are
+        named by their endpoint's role (`netverify.encoding.terms`)."""
         self.cluster = cluster
         self.whole = whole
         self.settings = settings
         self.universe = universe
         self.classes = classes
         self.flow = flow
+        self.remembered = remembered
 
-    def flow_terms(self) -> list[z3.BoolRef]:
+    def flow_terms(self) -> Conjuncts:
         """A protocol, a port, at least one pod, and each endpoint a real one."""
         flow = self.flow
-        terms = [
+        terms: Conjuncts = [
             flow.protocol >= 0,
             flow.protocol < len(PROTOCOLS),
             flow.port >= 1,
@@ -139,9 +154,9 @@ class FlowDomain:
             )
         ]
 
-    def endpoint_terms(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
+    def endpoint_terms(self, endpoint: SymbolicEndpoint) -> Conjuncts:
         universe = self.universe
-        terms: list[z3.BoolRef] = []
+        terms: Conjuncts = []
         for labels, label_universe in (
             (endpoint.pod_labels, universe.pod_labels),
             (endpoint.namespace_labels, universe.namespace_labels),
@@ -159,29 +174,37 @@ class FlowDomain:
                 z3.And(endpoint.ip >= IPV6_OFFSET, endpoint.ip < IP_SPACE_END),
             )
         )
-        terms += self._namespace_domain(endpoint)
+        terms.append(self._namespace_domain(endpoint))
         terms += self._external_domain(endpoint)
         terms += self._class_domain(endpoint)
         return terms
 
-    def _namespace_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
+    def _text(self, name: str, endpoint: SymbolicEndpoint, write: Callable[[], str]) -> str:
+        """The endpoint's text called `name`, written by `write` unless remembered."""
+        return self.remembered.value((name, endpoint.role), write)
+
+    def _namespace_domain(self, endpoint: SymbolicEndpoint) -> Formulas:
         """A namespace name is unique: naming an existing namespace fixes its labels."""
         label_universe = self.universe.namespace_labels
-        labels = [symbol(endpoint.namespace_labels[key]) for key in label_universe.keys]
-        name = symbol(endpoint.namespace_labels[NAMESPACE_NAME_LABEL])
-        rows = (
-            f"(=> (= {name} {label_universe.code(NAMESPACE_NAME_LABEL, namespace.name)}) "
-            f"{_conjunction(labels, label_universe.codes(namespace.labels))})"
-            for namespace in self.cluster.namespaces
-        )
-        return parse_assertions(rows, endpoint.namespace_labels.values())
+
+        def write() -> str:
+            labels = [symbol(endpoint.namespace_labels[key]) for key in label_universe.keys]
+            name = symbol(endpoint.namespace_labels[NAMESPACE_NAME_LABEL])
+            return assertions_text(
+                f"(=> (= {name} {label_universe.code(NAMESPACE_NAME_LABEL, namespace.name)}) "
+                f"{_conjunction(labels, label_universe.codes(namespace.labels))})"
+                for namespace in self.cluster.namespaces
+            )
+
+        text = self._text("namespaces", endpoint, write)
+        return parse_formulas(text, endpoint.namespace_labels.values())
 
     def _external_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
         """An external address is known, is outside the pod CIDRs and is no pod's address
         nor a Service's ClusterIP (traffic to one goes to the Service's backends)."""
         outside_pods = [z3.Not(in_network(endpoint.ip, cidr)) for cidr in self.settings.pod_cidrs]
         if self._known_addresses:
-            outside_pods += parse_assertions([self._not_known_address(endpoint)], [endpoint.ip])
+            outside_pods += parse_text(self._not_known_text(endpoint), [endpoint.ip])
         return [
             z3.Implies(
                 z3.Not(endpoint.is_pod),
@@ -189,43 +212,82 @@ class FlowDomain:
             )
         ]
 
-    @cached_property
-    def _known_addresses(self) -> list[int]:
+    @property
+    def _known_addresses(self) -> tuple[int, ...]:
         """Every address a loaded pod has (hostNetwork pods: their node's) and every loaded
         Service's ClusterIP, in the whole cluster: none is an external host's."""
-        pods = {ip_number(ip) for pod in self.whole.pods for ip in pod.ips}
-        services = {ip_number(ip) for service in self.whole.services for ip in service.cluster_ips}
-        return sorted(pods | services)
+
+        def work_out() -> tuple[int, ...]:
+            whole = self.whole
+            pods = {ip_number(ip) for pod in whole.pods for ip in pod.ips}
+            services = {ip_number(ip) for service in whole.services for ip in service.cluster_ips}
+            return tuple(sorted(pods | services))
+
+        return self.remembered.value(("known addresses",), work_out)
 
     def _not_known_address(self, endpoint: SymbolicEndpoint) -> str:
         """The endpoint's address is none of `_known_addresses`, as SMT-LIB text."""
-        if not self._known_addresses:
-            return "true"
-        ip = symbol(endpoint.ip)
-        equalities = " ".join(f"(= {ip} {number})" for number in self._known_addresses)
-        return f"(not (or {equalities}))"
 
-    def _class_domain(self, endpoint: SymbolicEndpoint) -> list[z3.BoolRef]:
+        def write() -> str:
+            if not self._known_addresses:
+                return "true"
+            ip = symbol(endpoint.ip)
+            equalities = " ".join(f"(= {ip} {number})" for number in self._known_addresses)
+            return f"(not (or {equalities}))"
+
+        return self._text("not known", endpoint, write)
+
+    def _not_known_text(self, endpoint: SymbolicEndpoint) -> str:
+        """`_not_known_address` as `parse_text` takes it."""
+        return self._text(
+            "not known assertion",
+            endpoint,
+            lambda: assertions_text([self._not_known_address(endpoint)]),
+        )
+
+    @property
+    def _profile_tables(
+        self,
+    ) -> tuple[
+        dict[tuple[int, ...], int],
+        dict[tuple[tuple[str, Protocol, tuple[int, ...]], ...], int],
+        dict[tuple[int, ...] | None, int],
+    ]:
+        """The classes' label, port and address profiles (see `_class_domain`)."""
+        return self.remembered.value(
+            ("profiles",),
+            lambda: (
+                _profiles(pod_class.label_codes for pod_class in self.classes),
+                _profiles(pod_class.named_ports for pod_class in self.classes),
+                _profiles(pod_class.address_segments for pod_class in self.classes),
+            ),
+        )
+
+    def _class_domain(self, endpoint: SymbolicEndpoint) -> Conjuncts:
         """Class -1 is a pod that could exist; class i pins every attribute to class i's.
 
         Classes share few distinct label vectors, port sets and address sets, so those are
         tabled once as profiles and a class names its profiles: the constraint grows with
         classes + profiles x attributes, not classes x attributes.
         """
-        labels = _profiles(pod_class.label_codes for pod_class in self.classes)
-        ports = _profiles(pod_class.named_ports for pod_class in self.classes)
-        addresses = _profiles(pod_class.address_segments for pod_class in self.classes)
-        terms = [
+        labels, ports, addresses = self._profile_tables
+        terms: Conjuncts = [
             endpoint.pod_class >= -1,
             endpoint.pod_class < len(self.classes),
             z3.Implies(endpoint.pod_class == -1, self._hypothetical_pod(endpoint)),
         ]
         label_terms = [endpoint.pod_labels[key] for key in self.universe.pod_labels.keys]
-        label_names = [symbol(term) for term in label_terms]
-        terms += _profile_table(
+
+        def label_attributes() -> Callable[[tuple[int, ...]], str]:
+            names = [symbol(term) for term in label_terms]
+            return lambda codes: _conjunction(names, codes)
+
+        terms += self._profile_table(
+            endpoint,
+            "label profiles",
             endpoint.label_profile,
             labels,
-            lambda codes: _conjunction(label_names, codes),
+            label_attributes,
             label_terms,
         )
         port_terms = [
@@ -233,20 +295,23 @@ class FlowDomain:
             for named_port in endpoint.named_ports.values()
             for term in (named_port.defined, named_port.number)
         ]
-        port_names = {
-            key: (symbol(named_port.defined), symbol(named_port.number))
-            for key, named_port in endpoint.named_ports.items()
-        }
-        terms += _profile_table(
-            endpoint.port_profile,
-            ports,
-            lambda named_ports: _port_attributes(port_names, named_ports),
-            port_terms,
+
+        def port_attributes() -> Callable[[tuple[tuple[str, Protocol, tuple[int, ...]], ...]], str]:
+            names = {
+                key: (symbol(named_port.defined), symbol(named_port.number))
+                for key, named_port in endpoint.named_ports.items()
+            }
+            return lambda named_ports: _port_attributes(names, named_ports)
+
+        terms += self._profile_table(
+            endpoint, "port profiles", endpoint.port_profile, ports, port_attributes, port_terms
         )
-        terms += _profile_table(
+        terms += self._profile_table(
+            endpoint,
+            "address profiles",
             endpoint.address_profile,
             addresses,
-            lambda segments: self._address_attributes(endpoint, segments),
+            lambda: lambda segments: self._address_attributes(endpoint, segments),
             [endpoint.has_ip, endpoint.ip],
         )
         name_label = endpoint.namespace_labels[NAMESPACE_NAME_LABEL]
@@ -260,20 +325,50 @@ class FlowDomain:
             endpoint.port_profile,
             endpoint.address_profile,
         )
-        pod_class_, is_pod, name, host_network, label_profile, port_profile, address_profile = (
-            symbol(constant) for constant in constants
-        )
-        rows = (
-            f"(=> (= {pod_class_} {pod_class.index}) (and {is_pod} "
-            f"(= {name} {code(NAMESPACE_NAME_LABEL, pod_class.namespace)}) "
-            f"{host_network if pod_class.host_network else f'(not {host_network})'} "
-            f"(= {label_profile} {labels[pod_class.label_codes]}) "
-            f"(= {port_profile} {ports[pod_class.named_ports]}) "
-            f"(= {address_profile} {addresses[pod_class.address_segments]})))"
-            for pod_class in self.classes
-        )
-        terms += parse_assertions(rows, constants)
+
+        def write() -> str:
+            pod_class_, is_pod, name, host_network, label_profile, port_profile, address_profile = (
+                symbol(constant) for constant in constants
+            )
+            return assertions_text(
+                f"(=> (= {pod_class_} {pod_class.index}) (and {is_pod} "
+                f"(= {name} {code(NAMESPACE_NAME_LABEL, pod_class.namespace)}) "
+                f"{host_network if pod_class.host_network else f'(not {host_network})'} "
+                f"(= {label_profile} {labels[pod_class.label_codes]}) "
+                f"(= {port_profile} {ports[pod_class.named_ports]}) "
+                f"(= {address_profile} {addresses[pod_class.address_segments]})))"
+                for pod_class in self.classes
+            )
+
+        terms.append(parse_formulas(self._text("classes", endpoint, write), constants))
         return terms
+
+    def _profile_table(
+        self,
+        endpoint: SymbolicEndpoint,
+        name: str,
+        variable: z3.ArithRef,
+        table: dict[_Profile, int],
+        attributes: Callable[[], Callable[[_Profile], str]],
+        constants: Sequence[z3.ExprRef],
+    ) -> Conjuncts:
+        """`variable == i` fixes the endpoint's attributes to profile i's; -1 fixes nothing.
+
+        `attributes()` writes a profile's attributes as SMT-LIB text over `constants`; the
+        table's text is the endpoint's text called `name`."""
+        terms: Conjuncts = [variable >= -1, variable < len(table)]
+        if not constants:
+            # NOTE: without attributes a row is `(and)`, which SMT-LIB cannot write.
+            return terms + [z3.Implies(variable == index, z3.And([])) for index in table.values()]
+
+        def write() -> str:
+            variable_name, attributes_of = symbol(variable), attributes()
+            return assertions_text(
+                f"(=> (= {variable_name} {index}) {attributes_of(profile)})"
+                for profile, index in table.items()
+            )
+
+        return [*terms, parse_formulas(self._text(name, endpoint, write), [variable, *constants])]
 
     def _address_attributes(
         self, endpoint: SymbolicEndpoint, segments: tuple[int, ...] | None
@@ -300,7 +395,7 @@ class FlowDomain:
         has_ip = z3.And(
             endpoint.has_ip,
             z3.Or([in_network(endpoint.ip, c) for c in pod_cidrs]),
-            *parse_assertions([self._not_known_address(endpoint)], [endpoint.ip]),
+            *parse_text(self._not_known_text(endpoint), [endpoint.ip]),
         )
         one_protocol_per_name = [
             z3.AtMost(*[endpoint.named_ports[(name, p)].defined for p in PROTOCOLS], 1)
@@ -322,24 +417,6 @@ def _profiles(values: Iterable[_Profile]) -> dict[_Profile, int]:
     for value in values:
         table.setdefault(value, len(table))
     return table
-
-
-def _profile_table(
-    variable: z3.ArithRef,
-    table: dict[_Profile, int],
-    attributes: Callable[[_Profile], str],
-    constants: Sequence[z3.ExprRef],
-) -> list[z3.BoolRef]:
-    """`variable == i` fixes the endpoint's attributes to profile i's; -1 fixes nothing.
-
-    `attributes` writes a profile's attributes as SMT-LIB text over `constants`."""
-    terms = [variable >= -1, variable < len(table)]
-    if not constants:
-        # NOTE: without attributes a row is `(and)`, which SMT-LIB cannot write.
-        return terms + [z3.Implies(variable == index, z3.And([])) for index in table.values()]
-    name = symbol(variable)
-    rows = (f"(=> (= {name} {index}) {attributes(profile)})" for profile, index in table.items())
-    return terms + parse_assertions(rows, [variable, *constants])
 
 
 def _within(endpoint: SymbolicEndpoint, intervals: Iterable[tuple[int, int]]) -> str:

@@ -20,6 +20,7 @@ from netverify.encoding.universe import Universe
 from netverify.model import (
     NAMESPACE_NAME_LABEL,
     Direction,
+    Frozen,
     NetworkPolicy,
     PolicyPeer,
     PolicyPort,
@@ -27,6 +28,27 @@ from netverify.model import (
     Protocol,
     Settings,
 )
+
+REMEMBERED_KEYS = 100_000
+"""How many `content_key`s are kept before they are all forgotten (a few per policy)."""
+
+_CONTENT_KEYS: dict[int, tuple[Frozen, str]] = {}
+
+
+def content_key(value: Frozen) -> str:
+    """The value's JSON, the key its term is filed under (`PolicyEncoding._once`: equal
+    selectors, peers and ports share a term). Remembered by the value's id, the value kept
+    so that its id is not reused (a frozen value's JSON does not change): the encodings of
+    `fix`'s candidates read the same thousands of policies, and writing a value as JSON
+    costs ten lookups."""
+    known = _CONTENT_KEYS.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    if len(_CONTENT_KEYS) >= REMEMBERED_KEYS:
+        _CONTENT_KEYS.clear()
+    key = value.model_dump_json()
+    _CONTENT_KEYS[id(value)] = (value, key)
+    return key
 
 
 def namespace_is(universe: Universe, endpoint: SymbolicEndpoint, name: str) -> z3.BoolRef:
@@ -104,7 +126,7 @@ class PolicyEncoding:
         return self.flow.source if direction is Direction.INGRESS else self.flow.destination
 
     def policy_selects(self, policy: NetworkPolicy, endpoint: SymbolicEndpoint) -> z3.BoolRef:
-        key = ("selects", endpoint.role, policy.namespace, policy.pod_selector.model_dump_json())
+        key = ("selects", endpoint.role, policy.namespace, content_key(policy.pod_selector))
         return self._once(
             key,
             lambda: conj(
@@ -165,7 +187,7 @@ class PolicyEncoding:
     def peer_matches(
         self, peer: PolicyPeer, policy_namespace: str, endpoint: SymbolicEndpoint
     ) -> z3.BoolRef:
-        key = ("peer", endpoint.role, policy_namespace, peer.model_dump_json())
+        key = ("peer", endpoint.role, policy_namespace, content_key(peer))
         return self._once(key, lambda: self._peer_matches(peer, policy_namespace, endpoint))
 
     def _peer_matches(
@@ -193,7 +215,7 @@ class PolicyEncoding:
         return conj(terms)
 
     def port_matches(self, entry: PolicyPort) -> z3.BoolRef:
-        return self._once(("port", entry.model_dump_json()), lambda: self._port_matches(entry))
+        return self._once(("port", content_key(entry)), lambda: self._port_matches(entry))
 
     def _port_matches(self, entry: PolicyPort) -> z3.BoolRef:
         flow = self.flow

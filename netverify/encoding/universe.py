@@ -141,6 +141,16 @@ class Universe:
             cuts |= {low, high + 1}
         return sorted(cuts)
 
+    def mentions(self) -> tuple[object, ...]:
+        """All the universe says, as one hashable value: universes with equal mentions give
+        the same codes, port names and segments."""
+        return (
+            tuple((key, tuple(values)) for key, values in self.pod_labels.values.items()),
+            tuple((key, tuple(values)) for key, values in self.namespace_labels.values.items()),
+            tuple(self.port_names),
+            tuple(self.networks),
+        )
+
     def segment_of(self, ip: IPAddress) -> int:
         """The index of the elementary interval that holds the address."""
         return bisect_right(self.segment_starts, ip_number(ip)) - 1
