@@ -259,3 +259,30 @@ def test_a_fresh_result_that_names_a_new_policy_is_not_shared(
         head = search_module.applied(loaded, candidate)
         fixer._fresh_target(candidate, head, invariant, fixer._again(candidate, invariant))
     assert len(proved) == (2 if named else 1)
+
+
+def test_a_search_proves_afresh_no_invariant_another_process_searches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Searched as a group of its own (`fixes_of`: another process searches the other),
+    the first forbid's fresh proofs leave the second out."""
+    (tmp_path / "cluster.yaml").write_text(TWO_DEV_NAMESPACES)
+    (tmp_path / "policies.yaml").write_text(FROM_EVERY_NAMESPACE)
+    (tmp_path / "spec.yaml").write_text(DEV_NEVER_REACHES_PROD_TWICE)
+    loaded, loaded_spec = _load(tmp_path / "spec.yaml")
+    before = search_module.prove(loaded, loaded_spec, LIMITS).results
+    proved: list[tuple[str, ...]] = []
+    prove = search_module.prove
+
+    def counting(head: LoadedCluster, part: LoadedSpec, limits: SolverLimits) -> Report:
+        proved.append(tuple(invariant.name for invariant in part.spec.invariants))
+        return prove(head, part, limits)
+
+    monkeypatch.setattr(search_module, "prove", counting)
+    fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
+    (alone,) = fixer.fixes_of(before[:1])
+    assert proved and all(part == ("dev-never-reaches-prod",) for part in proved)
+    proved.clear()
+    both = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before).fixes_of(before)
+    assert proved and all(len(part) == 2 for part in proved)
+    assert both[0] == alone

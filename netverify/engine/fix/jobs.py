@@ -47,8 +47,7 @@ def fixes_of_group(
     """The fixes of a group of violated invariants searched together, given the spec's
     results."""
     before, group = item
-    fixer = shared.fixer(before)
-    return [fixer.fixes(result) for result in group]
+    return shared.fixer(before).fixes_of(group)
 
 
 def proved(

@@ -74,7 +74,8 @@ class Fixer:
         self.limits = limits
         self.held = {result.name for result in before if result.status is Status.HOLDS}
         self.searched = [result.name for result in before if result.status is Status.VIOLATED]
-        """The invariants whose fixes are searched, in the order `fix` searches them."""
+        """The invariants this fixer searches, in order: every violated one, or the group
+        being searched (`fixes_of`)."""
         settings, invariants = loaded_spec.spec.settings, loaded_spec.spec.invariants
         self.slicers = [Slicer(cluster, settings, invariant) for invariant in invariants]
         """Per invariant of the spec: its slice, and whether a policy can decide its verdict."""
@@ -96,6 +97,13 @@ class Fixer:
         self.proofs: dict[tuple[Made, tuple[str, ...]], dict[str, InvariantResult]] = {}
         """The results of each part proved afresh for its counterexample (`_fresh_target`),
         by the cluster its candidate makes (`unnamed_key`) and the part's invariants."""
+
+    def fixes_of(self, group: Sequence[InvariantResult]) -> list[InvariantFix]:
+        """The fixes of a group of violated invariants searched one after the other in this
+        process: a part proved afresh for one of them proves those after it too
+        (`_part_of`), not the invariants that other processes search."""
+        self.searched = [result.name for result in group]
+        return [self.fixes(result) for result in group]
 
     def fixes(self, result: InvariantResult) -> InvariantFix:
         invariant = next(i for i in self.loaded_spec.spec.invariants if i.name == result.name)
