@@ -3,7 +3,7 @@ proved as one."""
 
 from collections.abc import Sequence
 
-from netverify.engine.fix.deciding import changeable
+from netverify.engine.fix.deciding import changeable, isolating, still_holds
 from netverify.engine.fix.jobs import Shared, proved
 from netverify.engine.fix.selection import fixes_together
 from netverify.engine.slicing import Slicer
@@ -50,9 +50,17 @@ def results_with(
     slicers: Sequence[Slicer],
 ) -> tuple[InvariantResult, ...]:
     """The spec's results with the fixes `together` applied: the invariants whose verdict
-    they can change (`changeable`) proved again, the others' results as `before`."""
-    spec = workers.shared.loaded_spec.spec.invariants
+    they can change (`changeable`) proved again, but for those that held and that the
+    edits' shape keeps holding (`still_holds`); the others' results as `before`."""
+    cluster, spec = workers.shared.cluster, workers.shared.loaded_spec.spec.invariants
     names = {invariant.name for invariant in changeable(together, spec, slicers)}
+    held = {result.name for result in before if result.status is Status.HOLDS}
+    isolated = isolating(cluster)
+    for name in names & held:
+        named = [(i, slicer) for i, slicer in zip(spec, slicers, strict=True) if i.name == name]
+        invariants, their_slicers = [i for i, _ in named], [slicer for _, slicer in named]
+        if still_holds(together, invariants, their_slicers, isolated, cluster.admin_policies):
+            names.discard(name)
     again = [(i, slicer) for i, slicer in zip(spec, slicers, strict=True) if i.name in names]
     if not again:
         return before
