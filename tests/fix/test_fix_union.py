@@ -92,7 +92,7 @@ def test_the_unions_verdicts_are_a_whole_proofs(tmp_path: Path, spec: str) -> No
     spec_invariants = loaded_spec.spec.invariants
     with Workers(Shared(loaded.cluster, loaded_spec, LIMITS), jobs=1) as workers:
         slicers = [Slicer(loaded.cluster, loaded_spec.spec.settings, i) for i in spec_invariants]
-        proved = union(workers, smallest, before, slicers)
+        proved = union(workers, smallest, before, slicers, lambda candidate: None)
     assert proved is not None
     together, _, results = proved
     whole = prove(applied(loaded, together), loaded_spec, LIMITS).results

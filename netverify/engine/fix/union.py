@@ -1,7 +1,7 @@
 """The smallest fixes of every violated invariant, together: one change for the whole spec,
 proved as one."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from netverify.engine.fix.deciding import changeable, isolating, still_holds
 from netverify.engine.fix.jobs import Shared, proved
@@ -21,9 +21,10 @@ def union(
     smallest: list[Candidate],
     before: tuple[InvariantResult, ...],
     slicers: Sequence[Slicer],
+    told: Callable[[Candidate], None],
 ) -> Union | None:
     """The smallest fixes together (`before`: the spec's results without them; `slicers`:
-    each invariant's of the spec). When a fix
+    each invariant's of the spec; `told` hears each union before it is proved). When a fix
     is left out (it edits rules another one edits), the fixes are also put together later
     ones first: a later, wider fix often covers an earlier one's invariant (only
     checkoutservice may reach paymentservice, so loadgenerator does not either). The order
@@ -34,6 +35,7 @@ def union(
         together, left_out = fixes_together(order)
         if together is None:
             return None
+        told(together)
         results = results_with(workers, together, before, slicers)
         holding = {result.name for result in results if result.status is Status.HOLDS}
         if best is None or len(holding) > sum(r.status is Status.HOLDS for r in best[2]):
