@@ -66,6 +66,8 @@ class Workers(Generic[S]):
         self._ready = False
         """The worker processes are started: jobs may be sent to them."""
         self._queue: deque[_Job[S]] = deque()
+        self._here: deque[_Job[S]] = deque()
+        """Jobs only this process runs (`submit`'s `here`)."""
         self._lock = threading.Lock()
         self._sent = 0
         """Jobs in the worker processes now."""
@@ -114,6 +116,7 @@ class Workers(Generic[S]):
         item: T,
         then: Callable[[R], None] | None = None,
         first: bool = False,
+        here: bool = False,
     ) -> "Future[R]":
         """Queue `work(shared, item)`: it runs in a worker process that is free, or in this
         one while it waits for results (`completed`), jobs taken in the order queued, a
@@ -124,9 +127,16 @@ class Workers(Generic[S]):
 
         `then` is told the result as it comes in, before the future is done, in this
         process (in the pool's thread for a worker's result): what it queues is taken by
-        the next process free, even while this one is busy with a job of its own."""
+        the next process free, even while this one is busy with a job of its own.
+
+        A job `here` is run by this process alone (what it needs cannot be sent: where the
+        manifests' lines are), ahead of the queued jobs, which the workers take meanwhile;
+        `work` may then be any callable."""
         job: _Job[S] = _Job(work, item, then)
         with self._lock:
+            if here:
+                self._here.append(job)
+                return job.future
             if first:
                 self._queue.appendleft(job)
             else:
@@ -159,7 +169,10 @@ class Workers(Generic[S]):
 
     def _next(self) -> "_Job[S] | None":
         with self._lock:
-            return self._queue.popleft() if self._queue else None
+            for queue in (self._here, self._queue):
+                if queue:
+                    return queue.popleft()
+            return None
 
     def _send(self) -> None:
         """Queued jobs to the worker processes free for one, once they are started (and
@@ -196,6 +209,7 @@ class Workers(Generic[S]):
         with self._lock:
             self._closed = True
             self._queue.clear()
+            self._here.clear()
         if self._starting is not None:
             self._starting.join()
         if self._pool is not None:

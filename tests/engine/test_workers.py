@@ -143,3 +143,17 @@ def test_the_collector_is_paused_while_this_process_runs_a_job() -> None:
         (done,) = list(pool.completed([pool.submit(_collecting, 0)]))
     assert done.result() is False
     assert gc.isenabled()
+
+
+def test_a_job_here_runs_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job `here` (what it needs cannot be sent, so any callable) is this process's,
+    whatever workers there are; the queued jobs still run."""
+    recorded_pools(monkeypatch)
+    ran: list[str] = []
+    with Workers("shared", jobs=2) as pool:
+        queued = [pool.submit(_slept, (name, 0.5)) for name in "ab"]
+        here = pool.submit(lambda shared, item: ran.append(item) or os.getpid(), "here", here=True)
+        list(pool.completed([*queued, here]))
+    assert ran == ["here"]
+    assert here.result() == os.getpid()
+    assert {future.result()[1] for future in queued} == {"a", "b"}

@@ -50,10 +50,12 @@ def _recorded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     submit = Workers.submit
     searched: list[int] = []
 
-    def recording(self: Workers[object], work: Any, item: Any, *rest: Any) -> object:
+    def recording(
+        self: Workers[object], work: Any, item: Any, *rest: Any, **options: Any
+    ) -> object:
         if work is fixes_of_group:
             searched.append(len(item[1]))
-        return submit(self, work, item, *rest)
+        return submit(self, work, item, *rest, **options)
 
     monkeypatch.setattr(Workers, "submit", recording)
     return searched

@@ -1,5 +1,6 @@
-"""The fixes together: only the invariants they can change (`changeable`) are proved again;
-the others keep their verdicts, and the union's verdicts are a whole proof's."""
+"""The fixes together: only the invariants they can change (`changeable`) and that their
+edits' shape does not keep holding (`still_holds`) are proved again; the others keep their
+verdicts, and the union's verdicts are a whole proof's."""
 
 from pathlib import Path
 
@@ -32,6 +33,15 @@ CLIENT_REACHES_OTHER = """\
 """
 """Holds (nothing isolates namespace a), and no policy of namespace b can decide it."""
 
+A_NEVER_REACHES_SERVER_ON_9090 = """\
+  - name: a-never-reaches-server-on-9090
+    forbid:
+      from: {namespace: a}
+      to: {pod: b/server}
+      ports: ["9090/TCP"]
+"""
+"""Holds (the server admits 8080 alone), and the fix only narrows what admits it."""
+
 
 def _proved_names(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The invariants of each `prove` that `fix` itself calls (the spec, then the union)."""
@@ -50,6 +60,7 @@ def _proved_names(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     [
         (FORBID_CLIENT + CLIENT_REACHES_OTHER, ["client-never-reaches-server"]),
         (FORBID_CLIENT_KEEP_OTHER, ["client-never-reaches-server", "other-reaches-server"]),
+        (FORBID_CLIENT + A_NEVER_REACHES_SERVER_ON_9090, ["client-never-reaches-server"]),
     ],
 )
 def test_the_union_proves_again_only_what_it_can_change(
@@ -65,7 +76,14 @@ def test_the_union_proves_again_only_what_it_can_change(
     assert entry.fixes
 
 
-@pytest.mark.parametrize("spec", [FORBID_CLIENT + CLIENT_REACHES_OTHER, FORBID_CLIENT_KEEP_OTHER])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        FORBID_CLIENT + CLIENT_REACHES_OTHER,
+        FORBID_CLIENT_KEEP_OTHER,
+        FORBID_CLIENT + A_NEVER_REACHES_SERVER_ON_9090,
+    ],
+)
 def test_the_unions_verdicts_are_a_whole_proofs(tmp_path: Path, spec: str) -> None:
     loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, spec))
     report = fix(loaded, loaded_spec, LIMITS)
@@ -74,7 +92,7 @@ def test_the_unions_verdicts_are_a_whole_proofs(tmp_path: Path, spec: str) -> No
     spec_invariants = loaded_spec.spec.invariants
     with Workers(Shared(loaded.cluster, loaded_spec, LIMITS), jobs=1) as workers:
         slicers = [Slicer(loaded.cluster, loaded_spec.spec.settings, i) for i in spec_invariants]
-        proved = union(workers, smallest, before, slicers)
+        proved = union(workers, smallest, before, slicers, lambda candidate: None)
     assert proved is not None
     together, _, results = proved
     whole = prove(applied(loaded, together), loaded_spec, LIMITS).results

@@ -12,6 +12,7 @@ independent: with `jobs` they run in worker processes (`Workers`, `jobs`), which
 the cluster alone; where each fix is written is said here.
 """
 
+from concurrent.futures import Future
 from pathlib import Path
 
 from netverify.encoding.solver import SolverLimits
@@ -31,7 +32,7 @@ from netverify.model import (
     SourceMap,
     Status,
 )
-from netverify.model.fix import FixReport, InvariantFix, PolicyEdit
+from netverify.model.fix import Candidate, FilePatch, FixReport, InvariantFix, PolicyEdit
 from netverify.model.refs import RuleRef, SourceSpan
 
 
@@ -41,13 +42,14 @@ def fix(
     """The proved fixes of every invariant the cluster violates, in spec order. `jobs` is
     how many processes search at once (`Workers`: this one and `jobs - 1` workers); the
     report does not depend on it. The spec is proved by jobs (`jobs`: a part each), as
-    loaded and with the fixes together (`union`), and each search group is a job, its fixes
-    placed (patches written) as they come in. On a cluster large enough to be sliced the
-    workers start at once (a start is ~1 s on the 5,000-pod tier: imports, the cluster
-    unpickled), while this process takes the first parts."""
+    loaded and with the fixes together (`union`), and each search group is a job; this
+    process writes where the fixes are written, and their patches, while the workers prove
+    the union. On a cluster large enough to be sliced the workers start at once (a start is
+    ~1 s on the 5,000-pod tier: imports, the cluster unpickled), while this process takes
+    the first parts."""
     spec = loaded_spec.spec
     folder = _new_folder(loaded_spec)
-    placed: dict[str, InvariantFix] = {}
+    patching: dict[Made, Future[tuple[FilePatch, ...]]] = {}
     with Workers(Shared(loaded.cluster, loaded_spec, limits), jobs) as workers:
         if worth_slicing(loaded.cluster):
             workers.start()
@@ -57,12 +59,31 @@ def fix(
         violated = [result for result in before if result.status is Status.VIOLATED]
         groups = _sharing(loaded.cluster, loaded_spec, violated)
         searches = [workers.submit(fixes_of_group, (before, group)) for group in groups]
-        for search in workers.completed(searches):
-            for entry in search.result():
-                placed[entry.invariant] = _placed(entry, loaded.sources, folder)
-        entries = tuple(placed[result.name] for result in violated)
-        smallest = [entry.fixes[0].candidate for entry in entries if entry.fixes]
-        together = union(workers, smallest, before, slicers)
+        found = {
+            entry.invariant: entry
+            for search in workers.completed(searches)
+            for entry in search.result()
+        }
+        searched = [found[result.name] for result in violated]
+
+        # NOTE: where each fix is written, and the union's patches, are this process's own
+        # jobs (`here`): it writes them while the workers prove the union.
+        def placed(_: Shared, entry: InvariantFix) -> InvariantFix:
+            return _placed(entry, loaded.sources, folder)
+
+        def patches(_: Shared, candidate: Candidate) -> tuple[FilePatch, ...]:
+            return file_patches(candidate, loaded.sources, folder)
+
+        def told(candidate: Candidate) -> None:
+            patching[edits_key(candidate)] = workers.submit(patches, candidate, here=True)
+
+        placing = [workers.submit(placed, entry, here=True) for entry in searched]
+        smallest = [entry.fixes[0].candidate for entry in searched if entry.fixes]
+        together = union(workers, smallest, before, slicers, told)
+        # NOTE: `completed` runs what this process alone can run, if it has not yet.
+        list(workers.completed(placing))
+        list(workers.completed(patching.values()))
+    entries = tuple(future.result() for future in placing)
     if together is None:
         return FixReport(spec_file=spec.file, invariants=entries)
     candidate, left_out, results = together
@@ -71,7 +92,7 @@ def fix(
     return FixReport(
         spec_file=spec.file,
         invariants=entries,
-        patches=file_patches(candidate, loaded.sources, folder),
+        patches=patching[edits_key(candidate)].result(),
         left_out=left_out,
         together_holds=all(result.status is Status.HOLDS for result in results),
         together_safe=all(

@@ -1,12 +1,14 @@
 """Which invariants of a spec a candidate can change the verdict of: those whose verdict a
-changed policy, before or after the change, can decide (as slicing has it). The others keep
-their verdicts, so `fix` proves them neither for a candidate (`search`) nor for the fixes
-together (`netverify.engine.fix`)."""
+changed policy, before or after the change, can decide (as slicing has it), and of those
+that held, the ones its edits' shape keeps holding (`monotone`). The others keep their
+verdicts, so `fix` proves them neither for a candidate (`search`) nor for the fixes
+together (`union`)."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
+from netverify.engine.fix.monotone import keeps_holding
 from netverify.engine.slicing import Slicer
-from netverify.model import AdminPolicy, Invariant, NetworkPolicy
+from netverify.model import AdminPolicy, Cluster, Direction, Invariant, NetworkPolicy
 from netverify.model.fix import Candidate
 
 
@@ -27,4 +29,38 @@ def changeable(
         invariant
         for invariant, slicer in zip(invariants, slicers, strict=True)
         if any(slicer.depends_on(policy) for policy in policies)
+    )
+
+
+def still_holds(
+    candidate: Candidate,
+    invariants: Sequence[Invariant],
+    slicers: Sequence[Slicer],
+    isolating: Collection[tuple[str, Direction]],
+    admin_policies: Sequence[object],
+) -> bool:
+    """Whether invariants of one name (`slicers`: each one's), which held, hold with the
+    candidate for the shape of the edits their verdict can depend on alone
+    (`keeps_holding`): a rule narrowed or removed keeps a `forbid`, and so does a new policy
+    where no loaded one isolates pods (`isolating`). Admin tiers are left to the proof."""
+    if admin_policies:
+        return False
+    edits = [
+        edit
+        for edit in candidate.edits
+        if any(
+            isinstance(policy, NetworkPolicy) and slicer.depends_on(policy)
+            for policy in (edit.before, edit.after)
+            for slicer in slicers
+        )
+    ]
+    return keeps_holding(invariants[0].kind, edits, isolating)
+
+
+def isolating(cluster: Cluster) -> frozenset[tuple[str, Direction]]:
+    """The namespaces and directions in which a policy of the cluster isolates pods."""
+    return frozenset(
+        (policy.namespace, direction)
+        for policy in cluster.policies
+        for direction in policy.policy_types
     )

@@ -8,8 +8,7 @@ from netverify.encoding.solver import SolverLimits
 from netverify.encoding.universe import build_universe
 from netverify.engine.fix.apply import applied, composed
 from netverify.engine.fix.candidates import candidates, no_candidate_reason
-from netverify.engine.fix.deciding import changeable
-from netverify.engine.fix.monotone import keeps_holding
+from netverify.engine.fix.deciding import changeable, isolating, still_holds
 from netverify.engine.fix.rank import (
     changed_flows,
     external_flow_count,
@@ -35,7 +34,6 @@ from netverify.model import (
     InvariantResult,
     LoadedCluster,
     LoadedSpec,
-    NetworkPolicy,
     Status,
 )
 from netverify.model.fix import (
@@ -80,11 +78,7 @@ class Fixer:
         self.slicers = [Slicer(cluster, settings, invariant) for invariant in invariants]
         """Per invariant of the spec: its slice, and whether a policy can decide its verdict."""
         self.verdicts = Verdicts(cluster, settings, invariants, self.slicers, limits)
-        self.isolating = frozenset(
-            (policy.namespace, direction)
-            for policy in cluster.policies
-            for direction in policy.policy_types
-        )
+        self.isolating = isolating(cluster)
         """The namespaces and directions in which a loaded policy isolates pods (`_kept`)."""
         self.statuses: dict[tuple[Made, str], tuple[Status, str | None]] = {}
         """`_status` of each invariant asked about, by the cluster a candidate makes."""
@@ -254,23 +248,12 @@ class Fixer:
 
     def _kept(self, candidate: Candidate, invariants: list[Invariant]) -> bool:
         """Whether the invariant (held before) holds with the candidate for the shape of
-        the edits its verdict can depend on alone (`keeps_holding`): a rule narrowed or
-        removed keeps a `forbid`, and so does a new policy where no loaded one isolates pods.
-        Admin tiers are left to the proof."""
-        if self.loaded.cluster.admin_policies:
-            return False
+        the edits its verdict can depend on alone (`still_holds`)."""
         spec = self.loaded_spec.spec.invariants
         slicers = [self.slicers[spec.index(invariant)] for invariant in invariants]
-        edits = [
-            edit
-            for edit in candidate.edits
-            if any(
-                isinstance(policy, NetworkPolicy) and slicer.depends_on(policy)
-                for policy in (edit.before, edit.after)
-                for slicer in slicers
-            )
-        ]
-        return keeps_holding(invariants[0].kind, edits, self.isolating)
+        return still_holds(
+            candidate, invariants, slicers, self.isolating, self.loaded.cluster.admin_policies
+        )
 
     def _status(
         self, head: LoadedCluster, made: Made, invariants: list[Invariant]

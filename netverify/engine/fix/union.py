@@ -1,9 +1,9 @@
 """The smallest fixes of every violated invariant, together: one change for the whole spec,
 proved as one."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from netverify.engine.fix.deciding import changeable
+from netverify.engine.fix.deciding import changeable, isolating, still_holds
 from netverify.engine.fix.jobs import Shared, proved
 from netverify.engine.fix.selection import fixes_together
 from netverify.engine.slicing import Slicer
@@ -21,9 +21,10 @@ def union(
     smallest: list[Candidate],
     before: tuple[InvariantResult, ...],
     slicers: Sequence[Slicer],
+    told: Callable[[Candidate], None],
 ) -> Union | None:
     """The smallest fixes together (`before`: the spec's results without them; `slicers`:
-    each invariant's of the spec). When a fix
+    each invariant's of the spec; `told` hears each union before it is proved). When a fix
     is left out (it edits rules another one edits), the fixes are also put together later
     ones first: a later, wider fix often covers an earlier one's invariant (only
     checkoutservice may reach paymentservice, so loadgenerator does not either). The order
@@ -34,6 +35,7 @@ def union(
         together, left_out = fixes_together(order)
         if together is None:
             return None
+        told(together)
         results = results_with(workers, together, before, slicers)
         holding = {result.name for result in results if result.status is Status.HOLDS}
         if best is None or len(holding) > sum(r.status is Status.HOLDS for r in best[2]):
@@ -50,9 +52,17 @@ def results_with(
     slicers: Sequence[Slicer],
 ) -> tuple[InvariantResult, ...]:
     """The spec's results with the fixes `together` applied: the invariants whose verdict
-    they can change (`changeable`) proved again, the others' results as `before`."""
-    spec = workers.shared.loaded_spec.spec.invariants
+    they can change (`changeable`) proved again, but for those that held and that the
+    edits' shape keeps holding (`still_holds`); the others' results as `before`."""
+    cluster, spec = workers.shared.cluster, workers.shared.loaded_spec.spec.invariants
     names = {invariant.name for invariant in changeable(together, spec, slicers)}
+    held = {result.name for result in before if result.status is Status.HOLDS}
+    isolated = isolating(cluster)
+    for name in names & held:
+        named = [(i, slicer) for i, slicer in zip(spec, slicers, strict=True) if i.name == name]
+        invariants, their_slicers = [i for i, _ in named], [slicer for _, slicer in named]
+        if still_holds(together, invariants, their_slicers, isolated, cluster.admin_policies):
+            names.discard(name)
     again = [(i, slicer) for i, slicer in zip(spec, slicers, strict=True) if i.name in names]
     if not again:
         return before
