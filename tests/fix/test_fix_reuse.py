@@ -181,18 +181,19 @@ invariants:
 """
 
 
-def test_a_counterexample_proved_in_one_search_serves_a_later_one_named_otherwise(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The first search proves the second's invariant with its own (`_part_of`), and the
-    second takes that result for its cluster, whose new policies have other names: it
-    proves nothing afresh, and finds what a search of its own finds."""
+def _dev_never_reaches_prod_twice(
+    tmp_path: Path,
+) -> tuple[LoadedCluster, LoadedSpec, tuple[InvariantResult, ...]]:
+    """The two alike forbids' cluster and spec, and their results."""
     (tmp_path / "cluster.yaml").write_text(TWO_DEV_NAMESPACES)
     (tmp_path / "policies.yaml").write_text(FROM_EVERY_NAMESPACE)
     (tmp_path / "spec.yaml").write_text(DEV_NEVER_REACHES_PROD_TWICE)
     loaded, loaded_spec = _load(tmp_path / "spec.yaml")
-    before = search_module.prove(loaded, loaded_spec, LIMITS).results
-    assert all(result.status is Status.VIOLATED for result in before)
+    return loaded, loaded_spec, search_module.prove(loaded, loaded_spec, LIMITS).results
+
+
+def _proved_parts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """The invariants of each part the search proves afresh, from now on."""
     proved: list[tuple[str, ...]] = []
     prove = search_module.prove
 
@@ -201,6 +202,18 @@ def test_a_counterexample_proved_in_one_search_serves_a_later_one_named_otherwis
         return prove(head, part, limits)
 
     monkeypatch.setattr(search_module, "prove", counting)
+    return proved
+
+
+def test_a_counterexample_proved_in_one_search_serves_a_later_one_named_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first search proves the second's invariant with its own (`_part_of`), and the
+    second takes that result for its cluster, whose new policies have other names: it
+    proves nothing afresh, and finds what a search of its own finds."""
+    loaded, loaded_spec, before = _dev_never_reaches_prod_twice(tmp_path)
+    assert all(result.status is Status.VIOLATED for result in before)
+    proved = _proved_parts(monkeypatch)
     fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
     fixer.fixes(before[0])
     assert proved and all(len(part) == 2 for part in proved)
@@ -218,11 +231,7 @@ def test_a_fresh_result_that_names_a_new_policy_is_not_shared(
 ) -> None:
     """Two candidates alike but for their new policy's name share a fresh proof only when
     no result of it names the new policy (a policy named otherwise would be named there)."""
-    (tmp_path / "cluster.yaml").write_text(TWO_DEV_NAMESPACES)
-    (tmp_path / "policies.yaml").write_text(FROM_EVERY_NAMESPACE)
-    (tmp_path / "spec.yaml").write_text(DEV_NEVER_REACHES_PROD_TWICE)
-    loaded, loaded_spec = _load(tmp_path / "spec.yaml")
-    before = search_module.prove(loaded, loaded_spec, LIMITS).results
+    loaded, loaded_spec, before = _dev_never_reaches_prod_twice(tmp_path)
     fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
     invariant = loaded_spec.spec.invariants[0]
     assert before[0].counterexample is not None
@@ -266,19 +275,8 @@ def test_a_search_proves_afresh_no_invariant_another_process_searches(
 ) -> None:
     """Searched as a group of its own (`fixes_of`: another process searches the other),
     the first forbid's fresh proofs leave the second out."""
-    (tmp_path / "cluster.yaml").write_text(TWO_DEV_NAMESPACES)
-    (tmp_path / "policies.yaml").write_text(FROM_EVERY_NAMESPACE)
-    (tmp_path / "spec.yaml").write_text(DEV_NEVER_REACHES_PROD_TWICE)
-    loaded, loaded_spec = _load(tmp_path / "spec.yaml")
-    before = search_module.prove(loaded, loaded_spec, LIMITS).results
-    proved: list[tuple[str, ...]] = []
-    prove = search_module.prove
-
-    def counting(head: LoadedCluster, part: LoadedSpec, limits: SolverLimits) -> Report:
-        proved.append(tuple(invariant.name for invariant in part.spec.invariants))
-        return prove(head, part, limits)
-
-    monkeypatch.setattr(search_module, "prove", counting)
+    loaded, loaded_spec, before = _dev_never_reaches_prod_twice(tmp_path)
+    proved = _proved_parts(monkeypatch)
     fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
     (alone,) = fixer.fixes_of(before[:1])
     assert proved and all(part == ("dev-never-reaches-prod",) for part in proved)
