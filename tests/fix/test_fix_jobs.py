@@ -107,8 +107,8 @@ def test_fix_takes_jobs_as_prove_does() -> None:
 def test_the_spec_proved_a_part_a_job_is_proved_as_prove_proves_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`fix` proves the spec one job per slice (`proved`): the results are `prove`'s, to the
-    counterexample, which the searches start from."""
+    """`fix` proves the spec one job per slice (`proved`), the largest first: the results
+    are `prove`'s, to the counterexample, which the searches start from."""
     folder = tmp_path / "cluster"
     write_cluster(GeneratorOptions(namespaces=8, pods=120, policies=40, seed=5, leak=True), folder)
     monkeypatch.setattr(slicing, "SLICING_THRESHOLD", 0)
@@ -119,6 +119,11 @@ def test_the_spec_proved_a_part_a_job_is_proved_as_prove_proves_it(
     parts = jobs_module._parts(loaded.cluster, invariants, slicers)
     assert len(parts) > 1
     assert sorted(i.name for part in parts for i in part) == sorted(i.name for i in invariants)
+    sizes = []
+    for part in parts:
+        part_slice = slicers[invariants.index(part[0])].slice(loaded.cluster)
+        sizes.append((len(part_slice.pods) + len(part_slice.policies)) * len(part))
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
     with Workers(Shared(loaded.cluster, loaded_spec, LIMITS), jobs=1) as workers:
         by_name = proved(workers, None, invariants, slicers)
     whole = prove(loaded, loaded_spec, LIMITS).results

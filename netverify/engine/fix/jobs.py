@@ -74,16 +74,21 @@ def _parts(
     cluster: Cluster, invariants: Sequence[Invariant], slicers: Sequence[Slicer]
 ) -> list[tuple[Invariant, ...]]:
     """The invariants by their slice of the cluster, as `prove` groups them (on a cluster
-    too small to slice, all of them). Invariants of one name (a Service's backends, each
-    maybe in a slice of its own) are combined by `prove` into one result: a spec with such
-    names is one part."""
+    too small to slice, all of them), the largest first (pods and policies, times the
+    invariants proved on them): started first, the longest proofs do not end alone after
+    the short ones. Invariants of one name (a Service's backends, each maybe in a slice of
+    its own) are combined by `prove` into one result: a spec with such names is one part."""
     names = [invariant.name for invariant in invariants]
     if not worth_slicing(cluster) or len(set(names)) < len(names):
         return [tuple(invariants)]
     parts: dict[Slice, list[Invariant]] = {}
     for invariant, slicer in zip(invariants, slicers, strict=True):
         parts.setdefault(slicer.slice(cluster), []).append(invariant)
-    return [tuple(part) for part in parts.values()]
+    largest = sorted(
+        parts.items(),
+        key=lambda item: -(len(item[0].pods) + len(item[0].policies)) * len(item[1]),
+    )
+    return [tuple(part) for _, part in largest]
 
 
 def _proved_part(
