@@ -22,7 +22,7 @@ from netverify.engine.fix.patch import file_patches
 from netverify.engine.fix.search import MAX_DEPTH
 from netverify.engine.fix.selection import Made, edits_key
 from netverify.engine.fix.union import union
-from netverify.engine.slicing import Slicer, worth_slicing
+from netverify.engine.slicing import worth_slicing
 from netverify.engine.workers import Workers
 from netverify.model import (
     Cluster,
@@ -53,7 +53,7 @@ def fix(
     with Workers(Shared(loaded.cluster, loaded_spec, limits), jobs) as workers:
         if worth_slicing(loaded.cluster):
             workers.start()
-        slicers = [Slicer(loaded.cluster, spec.settings, i) for i in spec.invariants]
+        slicers = workers.shared.slicers()
         by_name = proved(workers, None, spec.invariants, slicers)
         before = tuple(by_name[name] for name in dict.fromkeys(i.name for i in spec.invariants))
         violated = [result for result in before if result.status is Status.VIOLATED]

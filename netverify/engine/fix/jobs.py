@@ -24,17 +24,27 @@ class Shared:
         self.cluster = cluster
         self.loaded_spec = loaded_spec
         self.limits = limits
+        self._slicers: list[Slicer] | None = None
         self._fixer: Fixer | None = None
+
+    def slicers(self) -> list[Slicer]:
+        """This process's slicer of each invariant of the spec (each keeps what it learnt of
+        the policies it was asked about)."""
+        if self._slicers is None:
+            settings = self.loaded_spec.spec.settings
+            invariants = self.loaded_spec.spec.invariants
+            self._slicers = [Slicer(self.cluster, settings, i) for i in invariants]
+        return self._slicers
 
     def fixer(self, before: tuple[InvariantResult, ...]) -> Fixer:
         """This process's fixer; `before` (the spec's results) is the same for every
         search of one `fix`."""
         if self._fixer is None:
-            self._fixer = Fixer(self.cluster, self.loaded_spec, self.limits, before)
+            self._fixer = Fixer(self.cluster, self.loaded_spec, self.limits, before, self.slicers())
         return self._fixer
 
     def __getstate__(self) -> dict[str, Any]:
-        """Sent without the fixer: a worker makes its own."""
+        """Sent without the slicers and the fixer: a worker makes its own."""
         return {"cluster": self.cluster, "loaded_spec": self.loaded_spec, "limits": self.limits}
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -64,6 +64,7 @@ class Fixer:
         loaded_spec: LoadedSpec,
         limits: SolverLimits,
         before: tuple[InvariantResult, ...],
+        slicers: list[Slicer] | None = None,
     ) -> None:
         self.loaded = LoadedCluster(cluster=cluster)
         """The cluster, without where its objects are written: the search does not say
@@ -75,8 +76,9 @@ class Fixer:
         """The invariants this fixer searches, in order: every violated one, or the group
         being searched (`fixes_of`)."""
         settings, invariants = loaded_spec.spec.settings, loaded_spec.spec.invariants
-        self.slicers = [Slicer(cluster, settings, invariant) for invariant in invariants]
-        """Per invariant of the spec: its slice, and whether a policy can decide its verdict."""
+        self.slicers = slicers or [Slicer(cluster, settings, i) for i in invariants]
+        """Per invariant of the spec: its slice, and whether a policy can decide its verdict
+        (given: the ones this process made already)."""
         self.verdicts = Verdicts(cluster, settings, invariants, self.slicers, limits)
         self.isolating = isolating(cluster)
         """The namespaces and directions in which a loaded policy isolates pods (`_kept`)."""
