@@ -98,16 +98,21 @@ class ClusterEncoding:
             AdminEncoding(cluster, self.classes, self.policies) if cluster.admin_policies else None
         )
 
-    def with_policies(self, policies: Sequence[NetworkPolicy]) -> "ClusterEncoding":
+    def with_policies(
+        self, policies: Sequence[NetworkPolicy], whole: Cluster | None = None
+    ) -> "ClusterEncoding":
         """This encoding (universe, pod classes, flow, domain, Z3 context) over other
         NetworkPolicies, for a cluster that differs from this one in nothing else (`fix`'s
         candidates): the same as a fresh encoding when the policies mention nothing outside
-        the universe, which the caller checks. Not for clusters with admin policies."""
+        the universe, which the caller checks. Not for clusters with admin policies.
+        `whole`: the cluster with those policies that this one's slice is of (replay is
+        about it), when it is a slice."""
         assert self.admin is None
         if self.policies.admits_memo is None:
             self.policies.admits_memo = {}
         other = copy(self)
         other.cluster = self.cluster.model_copy(update={"policies": tuple(policies)})
+        other.whole = self.whole if whole is None else whole
         other.policies = PolicyEncoding(
             policies,
             self.universe,

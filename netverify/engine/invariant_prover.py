@@ -182,3 +182,15 @@ class InvariantProver:
             )
             return self.result(Status.VIOLATED, reason=reason)
         return self.result(Status.VIOLATED, counterexample=self._replay(flow, expect_allowed=False))
+
+
+def proved_one(prover: InvariantProver) -> InvariantResult:
+    """The invariant's result; a crash is an internal error, not the end of the run."""
+    try:
+        return prover.prove()
+    except ReplayMismatch as mismatch:
+        return prover.result(Status.ERROR, reason=f"internal error: {mismatch}")
+    except Exception as crash:
+        return prover.result(
+            Status.ERROR, reason=f"internal error: {type(crash).__name__}: {crash}"
+        )

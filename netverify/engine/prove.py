@@ -19,7 +19,7 @@ from netverify.encoding.solver import (
     SolverLimits,
     make_solver,
 )
-from netverify.engine.invariant_prover import InvariantProver
+from netverify.engine.invariant_prover import InvariantProver, proved_one
 from netverify.engine.replay import ReplayMismatch
 from netverify.engine.scope import assumptions, enforced, plural, strict_caveats, unenforced
 from netverify.engine.slicing import Slice, slice_for, worth_slicing
@@ -260,7 +260,7 @@ class _PartProver:
                 and part.slice is not None
                 and len(encoding.classes) >= ONE_SHOT_CLASSES,
             )
-            results.append(_prove_one(prover))
+            results.append(proved_one(prover))
         if keep:
             keep(encoding)
             keep(solver)
@@ -287,18 +287,6 @@ def _findings_of(
 ) -> InvariantResult:
     """`_PartProver.with_findings` of one result, in a worker process (`Workers`)."""
     return prover.with_findings(*item)
-
-
-def _prove_one(prover: InvariantProver) -> InvariantResult:
-    """The invariant's result; a crash is an internal error, not the end of the run."""
-    try:
-        return prover.prove()
-    except ReplayMismatch as mismatch:
-        return prover.result(Status.ERROR, reason=f"internal error: {mismatch}")
-    except Exception as crash:
-        return prover.result(
-            Status.ERROR, reason=f"internal error: {type(crash).__name__}: {crash}"
-        )
 
 
 def _with_findings(

@@ -602,28 +602,6 @@ def test_a_candidate_two_invariants_share_is_counted_once(
     assert len(counted) == len(set(counted))
 
 
-def test_the_counterexample_to_extend_is_proved_without_the_invariants_after_it(
-    tmp_path: Path,
-) -> None:
-    """The target's counterexample is proved afresh with the invariants `prove` encodes
-    with it: those before it, and those after it that add a label or a named pod to the
-    encoding (they would change the flow it returns); the others are left out."""
-    spec = (
-        FORBID_CLIENT
-        + KEEP_OTHER
-        + FORBID_CLIENT.split("invariants:\n")[1].replace(
-            "client-never-reaches-server", "client-never-reaches-server-again"
-        )
-    )
-    loaded, loaded_spec = _load(_write(tmp_path, FROM_EVERY_NAMESPACE, spec))
-    forbid, keep_other, again = loaded_spec.spec.invariants
-    fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, ())
-    assert fixer._part_of(loaded, forbid, (forbid, again)) == [forbid]
-    assert fixer._part_of(loaded, again, (forbid, again)) == [forbid, again]
-    # a/other is a pod no invariant before names: its own class, another encoding.
-    assert fixer._part_of(loaded, forbid, (forbid, keep_other)) == [forbid, keep_other]
-
-
 FROM_MONITOR = """\
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy

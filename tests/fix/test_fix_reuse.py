@@ -4,7 +4,6 @@ whatever ran before it."""
 
 import gc
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ import netverify.engine.fix.rank as rank_module
 import netverify.engine.fix.search as search_module
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.solver import SolverLimits
-from netverify.engine.fix.candidates import candidates
 from netverify.engine.fix.verdicts import Verdicts
 from netverify.engine.slicing import Slicer
 from netverify.model import (
@@ -24,10 +22,8 @@ from netverify.model import (
     LoadedCluster,
     LoadedSpec,
     Report,
-    Status,
 )
 from netverify.model.diff import DiffReport
-from netverify.model.fix import ChangeKind
 from tests.fix.test_fix import FROM_EVERY_NAMESPACE, KEEP_OTHER, LIMITS, _fix, _load, _write
 
 # Two forbids violated through the same rule: their candidates make the same clusters, and
@@ -205,82 +201,30 @@ def _proved_parts(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     return proved
 
 
-def test_a_counterexample_proved_in_one_search_serves_a_later_one_named_otherwise(
+def test_the_counterexample_to_extend_comes_from_the_groups_kept_encoding(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first search proves the second's invariant with its own (`_part_of`), and the
-    second takes that result for its cluster, whose new policies have other names: it
-    proves nothing afresh, and finds what a search of its own finds."""
+    """A dev namespace isolated leaves the other's flow: the search extends the candidate
+    from a counterexample proved on the encoding its group keeps, not afresh."""
     loaded, loaded_spec, before = _dev_never_reaches_prod_twice(tmp_path)
-    assert all(result.status is Status.VIOLATED for result in before)
     proved = _proved_parts(monkeypatch)
     fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
-    fixer.fixes(before[0])
-    assert proved and all(len(part) == 2 for part in proved)
-    proved.clear()
-    shared = fixer.fixes(before[1])
+    (entry,) = fixer.fixes_of(before[:1])
+    assert entry.fixes and entry.tried > len(entry.fixes)
     assert not proved
-    alone = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before[1:])
-    assert alone.fixes(before[1]).model_dump_json() == shared.model_dump_json()
-    assert proved
+    owners = {key[0] for key in fixer.verdicts.kept}
+    assert ("dev-never-reaches-prod",) in owners
 
 
-@pytest.mark.parametrize("named", [False, True])
-def test_a_fresh_result_that_names_a_new_policy_is_not_shared(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: bool
+def test_a_groups_counterexamples_do_not_depend_on_what_its_process_searched_before(
+    tmp_path: Path,
 ) -> None:
-    """Two candidates alike but for their new policy's name share a fresh proof only when
-    no result of it names the new policy (a policy named otherwise would be named there)."""
+    """Each group asks its own kept encodings for the flows it extends from, so a group
+    searched after another in one process (`-j 1`) finds what it finds alone (a worker)."""
     loaded, loaded_spec, before = _dev_never_reaches_prod_twice(tmp_path)
-    fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
-    invariant = loaded_spec.spec.invariants[0]
-    assert before[0].counterexample is not None
-    decision = before[0].counterexample.decision
-    spec = loaded_spec.spec.invariants
-    isolating = next(
-        c
-        for c in candidates(loaded.cluster, invariant, decision, spec)
-        if c.change is ChangeKind.ADD_POLICY
-    )
-    (edit,) = isolating.edits
-    renamed = isolating.model_copy(
-        update={
-            "edits": (
-                edit.model_copy(
-                    update={"after": edit.after.model_copy(update={"name": "isolate-other"})}
-                ),
-            )
-        }
-    )
-    proved: list[LoadedCluster] = []
-    prove = fixer._proved
-
-    def saying(head: LoadedCluster, part: Sequence[Invariant]) -> dict[str, InvariantResult]:
-        proved.append(head)
-        results = prove(head, part)
-        if not named:
-            return results
-        name = next(p.name for p in head.cluster.policies if p.name.startswith("isolate-"))
-        return {k: r.model_copy(update={"reason": f"by {name}"}) for k, r in results.items()}
-
-    monkeypatch.setattr(fixer, "_proved", saying)
-    for candidate in (isolating, renamed):
-        head = search_module.applied(loaded, candidate)
-        fixer._fresh_target(candidate, head, invariant, fixer._again(candidate, invariant))
-    assert len(proved) == (2 if named else 1)
-
-
-def test_a_search_proves_afresh_no_invariant_another_process_searches(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Searched as a group of its own (`fixes_of`: another process searches the other),
-    the first forbid's fresh proofs leave the second out."""
-    loaded, loaded_spec, before = _dev_never_reaches_prod_twice(tmp_path)
-    proved = _proved_parts(monkeypatch)
-    fixer = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
-    (alone,) = fixer.fixes_of(before[:1])
-    assert proved and all(part == ("dev-never-reaches-prod",) for part in proved)
-    proved.clear()
-    both = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before).fixes_of(before)
-    assert proved and all(len(part) == 2 for part in proved)
-    assert both[0] == alone
+    after_another = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
+    after_another.fixes_of(before[:1])
+    (second,) = after_another.fixes_of(before[1:])
+    alone = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
+    (first,) = alone.fixes_of(before[1:])
+    assert second.fixes and second.model_dump_json() == first.model_dump_json()

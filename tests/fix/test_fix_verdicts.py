@@ -1,4 +1,4 @@
-"""Verdicts on encodings kept across candidates are those a fresh `prove` gives.
+"""Verdicts and results on encodings kept across candidates are those a fresh `prove` gives.
 
 One `Verdicts` is asked about several versions of a generated cluster's policies (a policy
 dropped, one with another pod selector, the cluster as it is), in an order hypothesis picks,
@@ -99,6 +99,11 @@ def test_kept_encodings_give_the_verdicts_of_a_fresh_prove(data: st.DataObject) 
             verdict = verdicts.holds(version, invariant)
             if verdict is not None:
                 assert verdict == (result.status is Status.HOLDS), (invariant, version)
+            # A search group's own kept encodings: the same status, a flow the evaluator
+            # confirms (else the result is an error).
+            kept = verdicts.result(version, invariant, ("group",))
+            if kept is not None:
+                assert kept.status is result.status, (invariant, version, kept.reason)
 
 
 def _client_and_server() -> tuple[Invariant, list[tuple[Cluster, bool]]]:

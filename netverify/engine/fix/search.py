@@ -5,7 +5,6 @@ invariant is still violated, the proved ones ranked by the flows they change."""
 from collections.abc import Sequence
 
 from netverify.encoding.solver import SolverLimits
-from netverify.encoding.universe import build_universe
 from netverify.engine.fix.apply import applied, composed
 from netverify.engine.fix.candidates import candidates, no_candidate_reason
 from netverify.engine.fix.deciding import changeable, isolating, still_holds
@@ -20,13 +19,11 @@ from netverify.engine.fix.selection import (
     distinct,
     edits_key,
     makes_more_than,
-    new_names,
-    unnamed_key,
     without_supersets,
 )
-from netverify.engine.fix.verdicts import Verdicts, encoding_key
+from netverify.engine.fix.verdicts import Verdicts
 from netverify.engine.prove import prove
-from netverify.engine.slicing import Slicer, worth_slicing
+from netverify.engine.slicing import Slicer
 from netverify.model import (
     Cluster,
     Flow,
@@ -74,7 +71,7 @@ class Fixer:
         self.held = {result.name for result in before if result.status is Status.HOLDS}
         self.searched = [result.name for result in before if result.status is Status.VIOLATED]
         """The invariants this fixer searches, in order: every violated one, or the group
-        being searched (`fixes_of`)."""
+        being searched (`fixes_of`), which owns the encodings its flows come from."""
         settings, invariants = loaded_spec.spec.settings, loaded_spec.spec.invariants
         self.slicers = slicers or [Slicer(cluster, settings, i) for i in invariants]
         """Per invariant of the spec: its slice, and whether a policy can decide its verdict
@@ -90,14 +87,10 @@ class Fixer:
         are often the same."""
         self.bounds: dict[Made, int] = {}
         """`flow_count_at_least` of each cluster a proved candidate makes."""
-        self.proofs: dict[tuple[Made, tuple[str, ...]], dict[str, InvariantResult]] = {}
-        """The results of each part proved afresh for its counterexample (`_fresh_target`),
-        by the cluster its candidate makes (`unnamed_key`) and the part's invariants."""
 
     def fixes_of(self, group: Sequence[InvariantResult]) -> list[InvariantFix]:
         """The fixes of a group of violated invariants searched one after the other in this
-        process: a part proved afresh for one of them proves those after it too
-        (`_part_of`), not the invariants that other processes search."""
+        process, on encodings of their own for the flows they extend from (`_target`)."""
         self.searched = [result.name for result in group]
         return [self.fixes(result) for result in group]
 
@@ -201,8 +194,8 @@ class Fixer:
 
         The invariant is proved first, then the others that held (most candidates leave it
         violated, and at `MAX_DEPTH` there are no extensions, so only verdicts matter).
-        Verdicts come from encodings kept across candidates where they can (`Verdicts`);
-        the counterexample extensions start from is proved afresh, as `prove` finds it.
+        Verdicts come from encodings kept across candidates where they can (`Verdicts`),
+        and so does the counterexample extensions start from (`_target`).
 
         A candidate that makes every edit of a proved one and more would not be shown, nor
         its failure (some fix is proved): it is proved only as far as needed to know its
@@ -232,7 +225,7 @@ class Fixer:
         if status is Status.HOLDS:
             proved.append(candidate)
             return []
-        target = self._fresh_target(candidate, head, invariant, again)
+        target = self._target(head, invariant)
         if target.status is not Status.VIOLATED or target.counterexample is None:
             failed.append(
                 self._failure(candidate, invariant, invariant.name, target.status, target.reason)
@@ -310,64 +303,17 @@ class Fixer:
             detail=detail if reason is FailReason.UNKNOWN else None,
         )
 
-    def _fresh_target(
-        self,
-        candidate: Candidate,
-        head: LoadedCluster,
-        invariant: Invariant,
-        again: tuple[Invariant, ...],
-    ) -> InvariantResult:
-        """The invariant's result with the candidate applied, proved afresh (with its part,
-        `_part_of`) for the counterexample the extensions start from. Once per part and
-        cluster up to the new policies' names (`unnamed_key`): the two dev-to-prod forbids
-        of the planted leak have the same tree of candidates, each new policy named after
-        its invariant, and the part proved for the first has the second's result too.
-        Results kept only where none names a new policy: the same proof of a cluster whose
-        new policies are named otherwise says the same."""
-        part = self._part_of(head, invariant, again)
-        key = unnamed_key(candidate, head.cluster), tuple(i.name for i in part)
-        results = self.proofs.get(key)
-        if results is None:
-            results = self._proved(head, part)
-            said = [result.model_dump_json() for result in results.values()]
-            if not any(name in text for name in new_names(candidate) for text in said):
-                self.proofs[key] = results
-        return results[invariant.name]
-
-    def _part_of(
-        self, head: LoadedCluster, target: Invariant, again: tuple[Invariant, ...]
-    ) -> list[Invariant]:
-        """The invariants of `again` that `prove` proves on one encoding with the target
-        (the same slice), whose results, the target's flow among them, are the same without
-        the rest of `again`. Those after the target are proved after it on that solver and
-        change its flow only through the encoding: the ones that add nothing to it are left
-        out, but for those whose search comes later (`searched`), which will ask for this
-        proof again (`_fresh_target`). Adding invariants to a list can only add to its
-        encoding, so a list between the target's prefix and the whole part encodes alike."""
-        spec = self.loaded_spec.spec.invariants
-        if worth_slicing(head.cluster):
-            slices = [self.slicers[spec.index(i)].slice(head.cluster) for i in again]
-            wanted = {part for i, part in zip(again, slices, strict=True) if i.name == target.name}
-            members = [i for i, part in zip(again, slices, strict=True) if part in wanted]
-            if len(wanted) != 1:
-                return members
-            sliced = next(iter(wanted)).of(head.cluster)
-        else:
-            members, sliced = list(again), head.cluster
-        searched = self.searched
-        later = searched[searched.index(target.name) + 1 :] if target.name in searched else []
-        last = max(
-            position
-            for position, i in enumerate(members)
-            if i.name == target.name or i.name in later
-        )
-        cidrs = self.loaded_spec.spec.settings.pod_cidrs
-        prefix = members[: last + 1]
-        if len(prefix) == len(members) or encoding_key(
-            build_universe([sliced], prefix, cidrs), prefix
-        ) == encoding_key(build_universe([sliced], members, cidrs), members):
-            return prefix
-        return members
+    def _target(self, head: LoadedCluster, invariant: Invariant) -> InvariantResult:
+        """The invariant's result with the candidate applied: the counterexample the
+        extensions start from. It is proved on an encoding this search group keeps
+        (`Verdicts.result`): a group's candidates come in one order wherever it is searched,
+        so its flows do too, without a fresh encoding per candidate (most of a fresh proof's
+        time). Proved afresh where that encoding gives no counterexample (an `unknown`, a
+        Service's backends, admin policies)."""
+        result = self.verdicts.result(head.cluster, invariant, tuple(self.searched))
+        if result is None or result.status is not Status.VIOLATED or result.counterexample is None:
+            result = self._proved(head, [invariant])[invariant.name]
+        return result
 
     def _again(self, candidate: Candidate, target: Invariant) -> tuple[Invariant, ...]:
         """The target and every invariant whose verdict the candidate can change

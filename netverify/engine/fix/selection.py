@@ -4,7 +4,6 @@ more, and the smallest fixes as one change where their edits can be merged.
 """
 
 from netverify.engine.fix.apply import composed, merged
-from netverify.model import Cluster, NetworkPolicy
 from netverify.model.fix import Candidate
 from netverify.model.refs import ObjectRef
 
@@ -50,39 +49,6 @@ def distinct(proved: list[Candidate]) -> list[Candidate]:
 def edits_key(candidate: Candidate) -> Made:
     """The policies the candidate makes: candidates with the same make the same cluster."""
     return tuple(sorted((str(edit.key), edit.after.model_dump_json()) for edit in candidate.edits))
-
-
-def unnamed_key(candidate: Candidate, made: Cluster) -> Made:
-    """`edits_key` with each new NetworkPolicy's name left out and its place among the
-    policies of `made` (the cluster the candidate makes) kept instead: two invariants'
-    candidates often differ only there (a new policy is named after its invariant). A
-    policy's name reaches no term of an encoding, and its order only through that place,
-    so a proof on either cluster finds the same flows; what it says about them may still
-    name the new policy (`new_names`)."""
-    return tuple(
-        sorted(
-            (
-                f"new at {_place(edit.after, made)}",
-                edit.after.model_copy(update={"name": ""}).model_dump_json(),
-            )
-            if edit.before is None and isinstance(edit.after, NetworkPolicy)
-            else (str(edit.key), edit.after.model_dump_json())
-            for edit in candidate.edits
-        )
-    )
-
-
-def new_names(candidate: Candidate) -> set[str]:
-    """The names of the NetworkPolicies the candidate adds (`unnamed_key` leaves them out)."""
-    return {
-        edit.after.name
-        for edit in candidate.edits
-        if edit.before is None and isinstance(edit.after, NetworkPolicy)
-    }
-
-
-def _place(policy: NetworkPolicy, made: Cluster) -> int:
-    return next(index for index, other in enumerate(made.policies) if other is policy)
 
 
 def without_supersets(proved: list[Candidate]) -> list[Candidate]:

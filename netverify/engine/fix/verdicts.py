@@ -10,10 +10,11 @@ in a push/pop frame of their own; a candidate that changes the universe gets an 
 of its own, kept for the candidates after it with that universe. Invariants whose
 encodings would be the same (the same pods, universe and named pods) share one.
 
-Only verdicts are read here, and only where the answer settles them (a `reachable`'s flow
-replayed through the reference evaluator): the flows a solver with a history returns may
-differ from a fresh one's, so a flow that is shown or searched from is proved afresh by
-the caller.
+Verdicts are read only where the answer settles them (a `reachable`'s flow replayed
+through the reference evaluator). The flows a solver with a history returns depend on that
+history: the flow a search extends its candidates from (`result`) comes from encodings kept
+for that search group alone, asked in the group's order wherever it runs, so the flows do
+not depend on which process searched what before; a flow that is shown is proved afresh.
 """
 
 from collections.abc import Hashable, Sequence
@@ -25,10 +26,11 @@ from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.decode import decode_flow
 from netverify.encoding.solver import SolverLimits, check_with_fallback, in_context, make_solver
 from netverify.encoding.universe import Universe, build_universe
+from netverify.engine.invariant_prover import InvariantProver, proved_one
 from netverify.engine.slicing import Slicer, worth_slicing
 from netverify.engine.tiers import flow_doubt
 from netverify.invariants import matching_flow, query_for
-from netverify.model import Cluster, Flow, Invariant, InvariantKind, Settings
+from netverify.model import Cluster, Flow, Invariant, InvariantKind, InvariantResult, Settings
 from netverify.semantics import evaluate
 from netverify.semantics.patterns import flow_matches
 
@@ -64,24 +66,20 @@ class Verdicts:
         self.limits = limits
         self.sliced = worth_slicing(cluster)
         self.kept: dict[Hashable, _Kept] = {}
-        """By what a fresh encoding of one invariant is made of besides the policies: its
-        slice's pods, its universe and the pods it names (each a class of its own); the
-        invariants with the same share one."""
+        """By who asks (None for verdicts, else a search group: `result`) and by what a
+        fresh encoding of one invariant is made of besides the policies: its slice's pods,
+        its universe and the pods it names (each a class of its own); the invariants with
+        the same share one."""
 
     def holds(self, head: Cluster, invariant: Invariant) -> bool | None:
         """Whether the invariant holds on `head` (as `prove` would say: status `holds`), or
         None when the solver's answer alone does not settle it: an `unknown`, a `reachable`
         whose flow the reference evaluator does not confirm, a Service's backend, admin
         policies."""
-        if invariant.through is not None or head.admin_policies:
+        found = self._kept_for(head, invariant, None)
+        if found is None:
             return None
-        part = self.slicers[self.invariants.index(invariant)].slice(head) if self.sliced else None
-        sliced = head if part is None else part.of(head)
-        universe = build_universe([sliced], [invariant], self.settings.pod_cidrs)
-        key = (None if part is None else part.pods, encoding_key(universe, [invariant]))
-        kept = self.kept.get(key)
-        if kept is None:
-            kept = self.kept[key] = self._keep(sliced, head, invariant, universe)
+        kept, sliced = found
         with in_context(kept.context):
             encoding = kept.encoding.with_policies(sliced.policies)
             matching = kept.matching.get(invariant.name)
@@ -109,6 +107,39 @@ class Verdicts:
         if witness is None:
             return False
         return self._witnessed(head, invariant, witness) or None
+
+    def result(
+        self, head: Cluster, invariant: Invariant, owner: Hashable
+    ) -> InvariantResult | None:
+        """The invariant's result on `head` as `prove` reads it (a flow made readable and
+        replayed through the reference evaluator), on an encoding kept for `owner` alone:
+        a search group, whose candidates come in the same order wherever it runs, so that
+        the flows, which depend on what the solver was asked before, do too. None where
+        `holds` says None for the solver's answer alone (a Service's backend, admin
+        policies)."""
+        found = self._kept_for(head, invariant, owner)
+        if found is None:
+            return None
+        kept, sliced = found
+        with in_context(kept.context):
+            encoding = kept.encoding.with_policies(sliced.policies, whole=head)
+            return proved_one(InvariantProver(encoding, kept.solver, invariant, self.limits))
+
+    def _kept_for(
+        self, head: Cluster, invariant: Invariant, owner: Hashable
+    ) -> tuple[_Kept, Cluster] | None:
+        """The kept encoding the invariant is asked about on `head` (by `owner`: None for
+        verdicts, which every search shares), and the slice of `head` it encodes."""
+        if invariant.through is not None or head.admin_policies:
+            return None
+        part = self.slicers[self.invariants.index(invariant)].slice(head) if self.sliced else None
+        sliced = head if part is None else part.of(head)
+        universe = build_universe([sliced], [invariant], self.settings.pod_cidrs)
+        key = (owner, None if part is None else part.pods, encoding_key(universe, [invariant]))
+        kept = self.kept.get(key)
+        if kept is None:
+            kept = self.kept[key] = self._keep(sliced, head, invariant, universe)
+        return kept, sliced
 
     def _witnessed(self, head: Cluster, invariant: Invariant, flow: Flow) -> bool:
         """Whether the solver's flow, replayed through the reference evaluator, is a matching
