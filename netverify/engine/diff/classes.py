@@ -123,19 +123,26 @@ class _ProductSearch:
         self.units = units
         self.covered: dict[int, int] = {}
         """Source class -> destination classes an earlier product covers."""
+        self.covering: dict[int, int] = {}
+        """Destination class -> source classes an earlier product covers (`covered` the
+        other way round)."""
         self.sources = sorted({source for row in rows for source in row})
-        self._rows_of: dict[int, int] | None = None
         self._row_vectors: list[tuple[int, ...]] = []
+        self._with_vector: list[int] = []
+        """Per row vector (`_row_vector`), the sources that have it."""
 
     def products(self) -> Iterator[ClassProduct]:
         for source in self.sources:
             while remaining := self._changed(source) & ~self.covered.get(source, 0):
                 destination = (remaining & -remaining).bit_length() - 1
                 product = self._product(source, destination)
+                reached = sum(1 << d for d in product.destinations)
                 for covered_source in product.sources:
-                    self.covered[covered_source] = self.covered.get(covered_source, 0) | sum(
-                        1 << d for d in product.destinations
-                    )
+                    self.covered[covered_source] = self.covered.get(covered_source, 0) | reached
+                reaching = sum(1 << s for s in product.sources)
+                for covered_destination in product.destinations:
+                    covering = self.covering.get(covered_destination, 0)
+                    self.covering[covered_destination] = covering | reaching
                 yield product
 
     def _changed(self, source: int) -> int:
@@ -152,39 +159,32 @@ class _ProductSearch:
             alike &= row.get(source, 0) if changed else ~row.get(source, 0)
         return alike
 
-    def _alike_at(
-        self, source: int, signature: tuple[bool, ...], destination: int, known: dict[int, bool]
-    ) -> bool:
-        """Whether `destination` is one of `_alike(source, signature)`: one bit of each row,
-        where the whole of `_alike` takes every row's every bit (asked of every source for
-        every product). `known`: the answers so far for this signature and destination, by
-        the sources' row vectors (`_row_vector`): sources whose rows are alike on every
-        probe answer alike, and most sources share their vector with many others."""
+    def _alike_sources(self, signature: tuple[bool, ...], destination: int) -> int:
+        """The sources whose flows to `destination` changed on exactly the probes of
+        `signature`, and that no earlier product covers there: tested once per row vector
+        (the sources' changed destinations on each probe), which most sources share with
+        many others, where a test per source took most of a product's time."""
         bit = 1 << destination
-        if not self.units & bit or self.covered.get(source, 0) & bit:
-            return False
-        vector = self._row_vector(source)
-        alike = known.get(vector)
-        if alike is None:
-            alike = known[vector] = all(
-                bool(changed_bits & bit) == changed
-                for changed_bits, changed in zip(self._row_vectors[vector], signature, strict=True)
-            )
-        return alike
-
-    def _row_vector(self, source: int) -> int:
-        """The number of the source's row vector (its changed destinations on each probe),
-        the same for sources whose vectors are equal; numbered once, on the first ask."""
-        if self._rows_of is None:
+        if not self.units & bit:
+            return 0
+        if not self._with_vector:
             numbers: dict[tuple[int, ...], int] = {}
-            self._rows_of = {
-                other: numbers.setdefault(
-                    tuple(row.get(other, 0) for row in self.rows), len(numbers)
+            for source in self.sources:
+                number = numbers.setdefault(
+                    tuple(row.get(source, 0) for row in self.rows), len(numbers)
                 )
-                for other in self.sources
-            }
+                if number == len(self._with_vector):
+                    self._with_vector.append(0)
+                self._with_vector[number] |= 1 << source
             self._row_vectors = list(numbers)
-        return self._rows_of[source]
+        alike = 0
+        for vector, having in zip(self._row_vectors, self._with_vector, strict=True):
+            if all(
+                bool(changed_bits & bit) == changed
+                for changed_bits, changed in zip(vector, signature, strict=True)
+            ):
+                alike |= having
+        return alike & ~self.covering.get(destination, 0)
 
     def _product(self, source: int, destination: int) -> ClassProduct:
         """The witness pair's product: the destinations alike for the witness's source and
@@ -204,15 +204,10 @@ class _ProductSearch:
                 destinations &= ~(1 << other)
         # Sources: changed alike towards the witness's destination, by the same rules.
         sources = [source]
-        known: dict[int, bool] = {}
-        for other in self.sources:
-            if (
-                other != source
-                and self._alike_at(other, signature, destination, known)
-                and [id(r) for r in self._admitting(Direction.INGRESS, other, destination, port)]
-                == ingress
-                and (self._egress_alike(other, egress, port) >> destination) & 1
-            ):
+        alike = self._alike_sources(signature, destination)
+        alike &= self._ingress_alike(destination, set(ingress), port) & ~(1 << source)
+        for other in bits_to_indices(alike):
+            if (self._egress_alike(other, egress, port) >> destination) & 1:
                 sources.append(other)
         # The product: other ingress rules of the destinations must not admit a source.
         extra: dict[int, tuple[BitRule, int]] = {}
@@ -248,6 +243,17 @@ class _ProductSearch:
         self, direction: Direction, source: int, destination: int, port: int
     ) -> list[BitRule]:
         return self.verdicts.admitting(direction, source, destination, self.protocol, port)
+
+    def _ingress_alike(self, destination: int, ingress: set[int], port: int) -> int:
+        """The sources the destination's ingress rules admit exactly as the witness's do
+        (by the rules of `ingress`, and by no other): `_admitting` of each source in one
+        pass over the rules, where asking it per source took most of a product's time."""
+        verdicts = self.verdicts
+        alike = -1
+        for rule in verdicts.rules_of[Direction.INGRESS][destination]:
+            if (verdicts.port_bits(rule, self.protocol, port) >> destination) & 1:
+                alike &= rule.peers if id(rule) in ingress else ~rule.peers
+        return alike
 
     def _egress_alike(self, source: int, egress: set[int], port: int) -> int:
         """The destinations the source's egress rules admit exactly as the witness's do:
