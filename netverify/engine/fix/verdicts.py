@@ -123,7 +123,8 @@ class Verdicts:
         kept, sliced = found
         with in_context(kept.context):
             encoding = kept.encoding.with_policies(sliced.policies, whole=head)
-            return proved_one(InvariantProver(encoding, kept.solver, invariant, self.limits))
+            prover = InvariantProver(encoding, kept.solver, invariant, self.limits, thorough=False)
+            return proved_one(prover)
 
     def _kept_for(
         self, head: Cluster, invariant: Invariant, owner: Hashable
