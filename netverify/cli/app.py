@@ -108,7 +108,7 @@ def _end_the_resource_tracker() -> None:
     """End multiprocessing's resource tracker, when worker processes started one, and reap
     it: the command leaves no process behind.
 
-    A `spawn` pool (`engine.workers`) starts the tracker with its first worker and hands
+    A spawned pool (`engine.workers`) starts the tracker with its first worker and hands
     each worker its pipe; the pool's queues register their named semaphores with it. It
     unlinks those a process failed to, once every holder of its pipe has ended, so it ends
     after this process unless this process closes its end and waits, which Python does

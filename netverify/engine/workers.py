@@ -1,19 +1,24 @@
 """Independent jobs of one command in worker processes, results in the jobs' order.
 
 `prove` proves its parts, `prove --all` searches its violated invariants and `fix` repairs
-them, each job taking seconds on a large cluster. Workers are started with `spawn` (a fork
-would copy whatever Z3 contexts the parent holds) and each is handed what every job shares
-once, when it starts; a job then sends only its own item. A start imports netverify and
-unpickles what is shared (about 0.8 s of CPU on the 5,000-pod tier), so one command's jobs
-share one pool (`Workers`), started when first needed or ahead of need (`Workers.start`),
-and the process that waits for them runs queued jobs too rather than sit idle: with two
-cores, one worker and this process.
+them, each job taking seconds on a large cluster. Each worker is handed what every job
+shares once, when it starts; a job then sends only its own item. On Linux, from a process
+of one thread, workers are forked: they have netverify imported and what is shared as this
+process has it, at once. Elsewhere, or beside another thread (a fork copies the locks other
+threads hold, Z3's among them), they are spawned: a start then imports netverify and
+unpickles what is shared (about 0.8 s of CPU on the 5,000-pod tier). Either way one
+command's jobs share one pool (`Workers`), started when first needed or ahead of need
+(`Workers.start`), and the process that waits for them runs queued jobs too rather than sit
+idle: with two cores, one worker and this process. A job's result must not depend on the
+process it ran in (see `Workers`).
 """
 
 import atexit
+import gc
 import multiprocessing
 import os
 import pickle
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -74,24 +79,32 @@ class Workers(Generic[S]):
         self._closed = False
 
     def start(self) -> None:
-        """Start the worker processes now, ahead of the jobs, in a thread of this process.
+        """Start the worker processes now, ahead of the jobs.
 
-        Starting a worker is not free for the process that starts it: `spawn` writes what is
-        shared to the new process, which reads it only once it has imported Python (~0.7 s
-        of waiting on the 5,000-pod tier, seconds on a loaded machine). A command that knows
-        it will queue jobs later (`fix`, before its searches) starts them here and goes on
-        with its own work meanwhile; until they are up, queued jobs are taken by this
-        process (`completed`), none is sent to a worker still starting. What is shared is
-        pickled here, in the calling thread: the starting thread then allocates next to
-        nothing, so it cannot move the moments this process's collector runs at (see
-        `collector_paused`)."""
+        Forked (`_forked`), they are up at once and take the queued jobs. Spawned, a start
+        is not free for the process that starts it: `spawn` writes what is shared to the
+        new process, which reads it only once it has imported Python (~0.7 s of waiting on
+        the 5,000-pod tier, seconds on a loaded machine), so they start in a thread of this
+        process. A command that knows it will queue jobs later (`fix`, before its searches)
+        starts them here and goes on with its own work meanwhile; until they are up, queued
+        jobs are taken by this process (`completed`), none is sent to a worker still
+        starting. What is shared is pickled here, in the calling thread: the starting
+        thread then allocates next to nothing, so it cannot move the moments this process's
+        collector runs at (see `collector_paused`)."""
         with self._lock:
             if self._pool is not None or self.jobs <= 1 or self._closed:
                 return
-            shared = pickle.dumps(self.shared, protocol=pickle.HIGHEST_PROTOCOL)
-            pool = self._pool = _pool(shared, self.jobs - 1)
-            self._starting = threading.Thread(target=self._start_workers, args=(pool,))
-        self._starting.start()
+            if _can_fork():
+                self._pool = _forked(self.shared, self.jobs - 1)
+                self._ready = True
+            else:
+                shared = pickle.dumps(self.shared, protocol=pickle.HIGHEST_PROTOCOL)
+                pool = self._pool = _pool(shared, self.jobs - 1)
+                self._starting = threading.Thread(target=self._start_workers, args=(pool,))
+        if self._starting is None:
+            self._send()
+        else:
+            self._starting.start()
 
     def _start_workers(self, pool: ProcessPoolExecutor) -> None:
         """Each worker process started and handed what is shared (one no-op job each: the
@@ -216,6 +229,37 @@ class Workers(Generic[S]):
             self._pool.shutdown(cancel_futures=True)
 
 
+def _can_fork() -> bool:
+    """Whether the workers may be forked from this process: on Linux (elsewhere a fork is
+    unsafe or missing), from its only thread (a fork copies locks another thread may hold,
+    Z3's among them, locked forever in the copy)."""
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+def _forked(shared: object, workers: int) -> ProcessPoolExecutor:
+    """`workers` processes forked now, in this thread: each has what is shared, and
+    netverify imported, as this process has them, where a spawned one imports and unpickles
+    them first (~0.7 s of CPU on the 5,000-pod tier, and ~0.2 s here to pickle). What this
+    process's collector tracks is frozen across the fork, so that a worker's collections
+    do not walk (and copy) the pages it shares with this process; the streams are flushed,
+    so that a worker has nothing of this process's output to write again."""
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_forked,
+        initargs=(shared,),
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.freeze()
+    try:
+        # NOTE: with `fork`, the first job starts every worker, in the thread that queues it.
+        pool.submit(_started)
+    finally:
+        gc.unfreeze()
+    return pool
+
+
 def _pool(shared: bytes, workers: int) -> ProcessPoolExecutor:
     """`workers` processes, started as jobs come, each handed `shared` (pickled) as it
     starts."""
@@ -237,6 +281,10 @@ def _start(shared: bytes) -> None:
     # cluster, the Z3 contexts of its jobs): ~2.5 s on the 5,000-pod tier, which the command
     # waits for. Its results are sent by then; nothing is left to free but memory.
     atexit.register(os._exit, 0)
+
+
+def _start_forked(shared: object) -> None:
+    _shared.append(shared)
 
 
 def _started() -> None:

@@ -4,13 +4,20 @@ taken by whichever process is free first."""
 
 import gc
 import os
+import threading
 import time
 from concurrent.futures import Future
 
 import pytest
 
+import netverify.engine.workers as workers_module
 from netverify.engine.workers import Workers
 from tests.engine.helpers import recorded_pools
+
+
+def _spawned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers spawned, as where they cannot be forked (`_can_fork`)."""
+    monkeypatch.setattr(workers_module, "_can_fork", lambda: False)
 
 
 def _slept(shared: str, item: tuple[str, float]) -> tuple[str, str, int]:
@@ -31,8 +38,9 @@ def test_one_job_at_a_time_runs_in_this_process(monkeypatch: pytest.MonkeyPatch)
 
 def test_this_process_takes_jobs_beside_one_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     """With two jobs at once: one worker process and this one. The first job is taken by
-    this process while the worker starts, the second sent to the worker once it is up;
-    each result is still its own."""
+    this process while a spawned worker starts, the second sent to the worker once it is
+    up; each result is still its own."""
+    _spawned(monkeypatch)
     pools = recorded_pools(monkeypatch)
     with Workers("shared", jobs=2) as pool:
         slow = pool.submit(_slept, ("slow", 3.0))
@@ -124,6 +132,7 @@ def test_this_process_takes_the_jobs_while_the_workers_start(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """No job waits for a worker that is still starting: this process runs them."""
+    _spawned(monkeypatch)
     pools = recorded_pools(monkeypatch)
     with Workers(_SlowToReceive(), jobs=2) as pool:
         pool.start()
@@ -131,6 +140,42 @@ def test_this_process_takes_the_jobs_while_the_workers_start(
         ran = [future.result() for future in pool.completed(futures)]
     assert pools == [1]
     assert ran == [os.getpid()] * 3
+
+
+def _shared_lock_held(shared: threading.Lock, item: str) -> tuple[bool, int]:
+    return shared.locked(), os.getpid()
+
+
+def test_a_worker_forked_has_what_is_shared_unsent() -> None:
+    """Forked (Linux, one thread), a worker has the shared object as this process had it,
+    without pickling (a lock cannot be), and takes a job at once."""
+    if not workers_module._can_fork():
+        pytest.skip("workers are forked on Linux, from a process of one thread")
+    shared = threading.Lock()
+    shared.acquire()
+    with Workers(shared, jobs=2) as pool:
+        pool.start()
+        sent = pool.submit(_shared_lock_held, "a")
+        # NOTE: the worker is up: the job went to it before this process looked.
+        here = pool.submit(_shared_lock_held, "b")
+        results = {future.result() for future in pool.completed([sent, here])}
+    assert results == {(True, os.getpid()), (True, sent.result()[1])}
+    assert sent.result()[1] != os.getpid()
+
+
+def test_workers_are_spawned_while_another_thread_runs() -> None:
+    """A fork copies the locks other threads hold (Z3's among them): with another thread
+    running, the workers are spawned, and what is shared is pickled to them."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not workers_module._can_fork()
+        with Workers(threading.Lock(), jobs=2) as pool, pytest.raises(TypeError):
+            pool.start()
+    finally:
+        stop.set()
+        other.join()
 
 
 def _collecting(shared: str, item: int) -> bool:

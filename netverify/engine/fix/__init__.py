@@ -44,9 +44,9 @@ def fix(
     report does not depend on it. The spec is proved by jobs (`jobs`: a part each), as
     loaded and with the fixes together (`union`), and each search group is a job; this
     process writes where the fixes are written, and their patches, while the workers prove
-    the union. On a cluster large enough to be sliced the workers start at once (a start is
-    ~1 s on the 5,000-pod tier: imports, the cluster unpickled), while this process takes
-    the first parts."""
+    the union. On a cluster large enough to be sliced the workers start at once (forked, they
+    take the first parts with this process; spawned, a start is ~1 s on the 5,000-pod tier:
+    imports, the cluster unpickled, while this process takes the first parts)."""
     spec = loaded_spec.spec
     folder = _new_folder(loaded_spec)
     patching: dict[Made, Future[tuple[FilePatch, ...]]] = {}
