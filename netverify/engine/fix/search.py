@@ -308,11 +308,12 @@ class Fixer:
         extensions start from. It is proved on an encoding this search group keeps
         (`Verdicts.result`): a group's candidates come in one order wherever it is searched,
         so its flows do too, without a fresh encoding per candidate (most of a fresh proof's
-        time). Proved afresh where that encoding gives no counterexample (an `unknown`, a
-        Service's backends, admin policies)."""
+        time). Proved afresh where that encoding gives no counterexample (an `unknown`, admin
+        policies, a Service: its backends' invariants, of one name, proved as one)."""
         result = self.verdicts.result(head.cluster, invariant, tuple(self.searched))
         if result is None or result.status is not Status.VIOLATED or result.counterexample is None:
-            result = self._proved(head, [invariant])[invariant.name]
+            named = [i for i in self.loaded_spec.spec.invariants if i.name == invariant.name]
+            result = self._proved(head, named)[invariant.name]
         return result
 
     def _again(self, candidate: Candidate, target: Invariant) -> tuple[Invariant, ...]:
