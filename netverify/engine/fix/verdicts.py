@@ -12,9 +12,9 @@ encodings would be the same (the same pods, universe and named pods) share one.
 
 Verdicts are read only where the answer settles them (a `reachable`'s flow replayed
 through the reference evaluator). The flows a solver with a history returns depend on that
-history: the flow a search extends its candidates from (`result`) comes from encodings kept
-for that search group alone, asked in the group's order wherever it runs, so the flows do
-not depend on which process searched what before; a flow that is shown is proved afresh.
+history: the flow a search extends its candidates from (`result`), and shows for a failed
+candidate, comes from encodings kept for that search group alone, asked in the group's
+order wherever it runs, so the flows do not depend on which process searched what before.
 """
 
 from collections.abc import Hashable, Sequence
@@ -111,12 +111,12 @@ class Verdicts:
     def result(
         self, head: Cluster, invariant: Invariant, owner: Hashable
     ) -> InvariantResult | None:
-        """The invariant's result on `head` as `prove` reads it (a flow made readable and
-        replayed through the reference evaluator), on an encoding kept for `owner` alone:
-        a search group, whose candidates come in the same order wherever it runs, so that
-        the flows, which depend on what the solver was asked before, do too. None where
-        `holds` says None for the solver's answer alone (a Service's backend, admin
-        policies)."""
+        """The invariant's result on `head` as `prove` reads it (a flow made readable, less
+        thoroughly: `InvariantProver`'s `thorough`; replayed through the reference
+        evaluator), on an encoding kept for `owner` alone: a search group, whose candidates
+        come in the same order wherever it runs, so that the flows, which depend on what
+        the solver was asked before, do too. None where `holds` says None for the solver's
+        answer alone (a Service's backend, admin policies)."""
         found = self._kept_for(head, invariant, owner)
         if found is None:
             return None
