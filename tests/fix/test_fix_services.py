@@ -13,21 +13,11 @@ from netverify.engine.prove import prove
 from netverify.model import Direction, Status
 from netverify.model.fix import Candidate, ChangeKind, PolicyEdit
 from netverify.model.flow import PodEndpoint
-from tests.fix.test_fix import LIMITS, _load
+from tests.fix.test_fix import LIMITS, NAMESPACES_AND_PODS, _load
 
-TWO_BACKENDS = """\
-apiVersion: v1
-kind: Namespace
-metadata: {name: a}
----
-apiVersion: v1
-kind: Namespace
-metadata: {name: b}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client, namespace: a, labels: {app: client}}
-spec: {containers: [{name: c, image: x}]}
+TWO_BACKENDS = (
+    NAMESPACES_AND_PODS
+    + """\
 ---
 apiVersion: v1
 kind: Pod
@@ -46,6 +36,7 @@ spec:
   selector: {app: web}
   ports: [{name: http, port: 80, targetPort: 8080}]
 """
+)
 
 # Each backend admits every namespace through a policy of its own, written differently (a
 # port, or every port), so that no candidate repairs both at once.
