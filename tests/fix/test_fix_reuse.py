@@ -1,6 +1,6 @@
 """What `fix` does once and reuses: an invariant's verdict per repaired cluster, a policy's
-slicing test and term in the encodings of candidates, and the ranking diff run the same way
-whatever ran before it."""
+slicing test and term in the encodings of candidates, the ranking diff run the same way
+whatever ran before it, and the encodings a search group extends its candidates from."""
 
 import gc
 from collections import Counter
@@ -161,7 +161,7 @@ spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 8080
 """
 
 # Two forbids alike but for their names: a dev namespace isolated leaves the other's flow,
-# so both searches prove afresh the same clusters, their new policies named apart.
+# so each search extends its candidates from a new counterexample.
 DEV_NEVER_REACHES_PROD_TWICE = """\
 manifests: [cluster.yaml, policies.yaml]
 invariants:

@@ -1,6 +1,6 @@
 """The fixes together: only the invariants they can change (`changeable`) and that their
 edits' shape does not keep holding (`still_holds`, or for an invariant with a fix in the
-union, `_kept_by_its_fix`) are proved again; the others keep their verdicts, and the
+union, `kept_by_its_fix`) are proved again; the others keep their verdicts, and the
 union's verdicts are a whole proof's."""
 
 from pathlib import Path

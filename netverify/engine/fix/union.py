@@ -3,22 +3,12 @@ proved as one."""
 
 from collections.abc import Callable, Sequence
 
-from netverify.engine.fix.apply import applied
-from netverify.engine.fix.deciding import changeable, isolating, still_holds
+from netverify.engine.fix.deciding import changeable, isolating, kept_by_its_fix, still_holds
 from netverify.engine.fix.jobs import Shared, proved
-from netverify.engine.fix.monotone import keeps_holding
 from netverify.engine.fix.selection import fixes_together
 from netverify.engine.slicing import Slicer
 from netverify.engine.workers import Workers
-from netverify.model import (
-    AdminPolicy,
-    Cluster,
-    Invariant,
-    InvariantResult,
-    LoadedCluster,
-    NetworkPolicy,
-    Status,
-)
+from netverify.model import InvariantResult, Status
 from netverify.model.fix import Candidate
 
 Union = tuple[Candidate, tuple[str, ...], tuple[InvariantResult, ...]]
@@ -66,7 +56,7 @@ def results_with(
     """The spec's results with the fixes `together` applied: the invariants whose verdict
     they can change (`changeable`) proved again, but for those that held and that the
     edits' shape keeps holding (`still_holds`), and those whose own fix (one of `fixes`,
-    proved to make it hold) the union's other edits keep holding (`_kept_by_its_fix`); the
+    proved to make it hold) the union's other edits keep holding (`kept_by_its_fix`); the
     others' results as `before`. Only statuses are read: an invariant its fix keeps holding
     is said to hold, without a flow."""
     cluster, spec = workers.shared.cluster, workers.shared.loaded_spec.spec.invariants
@@ -81,8 +71,8 @@ def results_with(
         if name in held:
             if still_holds(together, invariants, their_slicers, isolated, cluster.admin_policies):
                 names.discard(name)
-        elif name in own and _kept_by_its_fix(
-            own[name], together, their_slicers, invariants, cluster
+        elif name in own and kept_by_its_fix(
+            own[name], together, invariants, their_slicers, cluster
         ):
             names.discard(name)
             kept_by_fix.add(name)
@@ -96,39 +86,6 @@ def results_with(
         by_name.get(result.name) or (_holding(result) if result.name in kept_by_fix else result)
         for result in before
     )
-
-
-def _kept_by_its_fix(
-    fix: Candidate,
-    together: Candidate,
-    slicers: Sequence[Slicer],
-    invariants: Sequence[Invariant],
-    cluster: Cluster,
-) -> bool:
-    """Whether an invariant (of one name; `slicers`: each one's) that its own `fix` makes
-    hold still holds with the fixes `together`: the union's edits, as they change the
-    cluster the fix makes, are of a shape that keeps it holding (`keeps_holding`, with the
-    pods that cluster isolates), or change no policy its verdict can depend on. Admin
-    policies are left to the proof."""
-    if cluster.admin_policies or any(
-        isinstance(edit.after, AdminPolicy) for edit in together.edits
-    ):
-        return False
-    made = {edit.key: edit.after for edit in fix.edits}
-    edits = []
-    for edit in together.edits:
-        start = made.get(edit.key, edit.before)
-        assert start is None or isinstance(start, NetworkPolicy)
-        if start != edit.after and any(
-            isinstance(policy, NetworkPolicy) and slicer.depends_on(policy)
-            for policy in (start, edit.after)
-            for slicer in slicers
-        ):
-            edits.append(edit.model_copy(update={"before": start}))
-    if not edits:
-        return True
-    head = applied(LoadedCluster(cluster=cluster), fix).cluster
-    return keeps_holding(invariants[0].kind, edits, isolating(head))
 
 
 def _holding(result: InvariantResult) -> InvariantResult:
