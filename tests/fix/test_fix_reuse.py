@@ -5,11 +5,13 @@ whatever ran before it, and the encodings a search group extends its candidates 
 import gc
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import netverify.engine.fix.rank as rank_module
 import netverify.engine.fix.search as search_module
+import netverify.engine.invariant_prover as prover_module
 from netverify.encoding.cluster import ClusterEncoding
 from netverify.encoding.solver import SolverLimits
 from netverify.engine.fix.verdicts import Verdicts
@@ -17,6 +19,7 @@ from netverify.engine.slicing import Slicer
 from netverify.model import (
     Cluster,
     Direction,
+    Flow,
     Invariant,
     InvariantResult,
     LoadedCluster,
@@ -228,3 +231,24 @@ def test_a_groups_counterexamples_do_not_depend_on_what_its_process_searched_bef
     alone = search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before)
     (first,) = alone.fixes_of(before[1:])
     assert second.fixes and second.model_dump_json() == first.model_dump_json()
+
+
+def test_a_groups_flows_are_read_less_thoroughly_than_proves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`prove` checks every readable preference and seeks a declared port; the flows a
+    search extends from (`Verdicts.result`) are read without either."""
+    loaded, loaded_spec, before = _dev_never_reaches_prod_twice(tmp_path)
+    readable = prover_module.readable_flow
+    asked: list[tuple[bool, bool]] = []
+
+    def recording(*args: Any, **options: Any) -> Flow:
+        asked.append((options["check_satisfied"], options["prefer_declared_port"]))
+        return readable(*args, **options)
+
+    monkeypatch.setattr(prover_module, "readable_flow", recording)
+    search_module.prove(loaded, loaded_spec, LIMITS)
+    assert asked and set(asked) == {(True, True)}
+    asked.clear()
+    search_module.Fixer(loaded.cluster, loaded_spec, LIMITS, before).fixes_of(before[:1])
+    assert asked and set(asked) == {(False, False)}
